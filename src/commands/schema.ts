@@ -1,0 +1,20 @@
+/** `vwh schema <format>`: the JSON Schema generated from the zod schemas the tool itself validates with. */
+import * as z from "zod";
+import { callFlowSchema } from "../flow.js";
+import { instructionReplySchema } from "../instructions.js";
+import { globalOptionsSchema, parseOptions } from "../options.js";
+import { createOutput } from "../ui/output.js";
+
+const formats = {
+  "call-flow": callFlowSchema,
+  instructions: instructionReplySchema,
+} as const;
+
+export function jsonSchemaFor(format: keyof typeof formats): Record<string, unknown> {
+  return z.toJSONSchema(formats[format], { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
+
+export async function schemaCommand(format: string, rawOptions: unknown): Promise<void> {
+  const options = parseOptions(globalOptionsSchema, rawOptions);
+  createOutput(options).out(JSON.stringify(jsonSchemaFor(format as keyof typeof formats), null, 2));
+}

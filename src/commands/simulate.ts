@@ -1,0 +1,64 @@
+/** `vwh simulate`: validates flags, loads every flow, runs the simulation, renders the report. */
+import * as z from "zod";
+import { writeFileAtomic } from "../atomic-write.js";
+import { createDispatcher } from "../delivery.js";
+import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
+import { loadFlows } from "../flow.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
+import { getScheme, requireSecrets, resolveSecrets } from "../signing/index.js";
+import { runSimulation } from "../simulate.js";
+import { createOutput } from "../ui/output.js";
+import { toJUnitXml } from "../ui/junit.js";
+import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
+
+export const simulateOptionsSchema = globalOptionsSchema.extend({
+  url: httpUrlFlag.optional(),
+  secret: z.array(z.string()).optional(),
+  scheme: z.string().default("standard"),
+  timeout: integerFlag("milliseconds", { min: 1 }),
+  budget: integerFlag("milliseconds", { min: 1 }),
+  strictLatency: z.boolean().default(false),
+  realtime: z.boolean().default(false),
+  junit: z.string().min(1).optional(),
+});
+export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
+
+export async function simulateCommand(files: string[], rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const options = parseOptions(simulateOptionsSchema, rawOptions);
+  const output = createOutput(options, env);
+  if (options.secret?.length) output.warn("--secret is visible in the process list and shell history; prefer VWH_SECRET");
+
+  // Everything the user gave is checked before the first byte is sent.
+  const scheme = getScheme(options.scheme);
+  const secrets = resolveSecrets(options.secret, env);
+  requireSecrets(secrets);
+  const signer = scheme.create(secrets);
+  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice");
+  const flows = await loadFlows(files);
+
+  const run: RunDescription = { target: options.url.href, scheme: scheme.name, budgetMs: options.budget, timeoutMs: options.timeout };
+  const dispatcher = createDispatcher();
+  const result = await runSimulation(flows, {
+    target: options.url,
+    signer,
+    timeoutMs: options.timeout,
+    budgetMs: options.budget,
+    strictLatency: options.strictLatency,
+    realtime: options.realtime,
+    dispatcher,
+    ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
+  }).finally(() => dispatcher.close());
+
+  const failed = result.flows.some((flow) => !flow.passed);
+  const exitCode = result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
+  if (output.json) output.out(JSON.stringify(toJsonReport(result, run, exitCode), null, 2));
+  else output.out(formatSummary(result, output.colors));
+  if (options.junit) {
+    try {
+      await writeFileAtomic(options.junit, toJUnitXml(result));
+    } catch (error) {
+      throw new InputError(`${options.junit}: cannot write the JUnit report: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
+}

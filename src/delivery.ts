@@ -1,0 +1,101 @@
+/**
+ * Delivering one signed webhook over HTTP with undici (keep-alive), measuring latency to the last
+ * byte of the reply. Failures are classified, not thrown, so the caller decides what to retry.
+ */
+import { performance } from "node:perf_hooks";
+import { Agent, request, type Dispatcher } from "undici";
+
+export interface DeliveryRequest {
+  url: URL;
+  method?: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+}
+
+export interface DeliveryResponse {
+  ok: true;
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  latencyMs: number;
+}
+
+export type DeliveryFailureKind = "timeout" | "unreachable" | "network";
+
+export interface DeliveryFailure {
+  ok: false;
+  kind: DeliveryFailureKind;
+  /** One line, e.g. `connection refused (ECONNREFUSED) at 127.0.0.1:3000`. */
+  message: string;
+  code: string | undefined;
+  latencyMs: number;
+}
+
+export type DeliveryResult = DeliveryResponse | DeliveryFailure;
+
+/** A keep-alive agent for a run: one connection pool reused across every event. */
+export function createDispatcher(connections = 64): Agent {
+  return new Agent({ keepAliveTimeout: 10_000, connections, pipelining: 1 });
+}
+
+// Codes that mean nothing answered at the address: the whole run cannot go on (exit 3).
+const unreachableCodes: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_CONNECT_TIMEOUT: "connect timeout",
+};
+
+function flattenHeaders(headers: Dispatcher.ResponseData["headers"]): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && code !== "UND_ERR_SOCKET") return code;
+    const nested = (current as { errors?: unknown[] }).errors?.[0];
+    current = nested ?? (current as { cause?: unknown }).cause;
+  }
+  return (error as { code?: string }).code;
+}
+
+export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
+  const started = performance.now();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), delivery.timeoutMs);
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  try {
+    const response = await request(delivery.url, {
+      method: (delivery.method ?? "POST") as Dispatcher.HttpMethod,
+      headers: delivery.headers,
+      body: delivery.body,
+      dispatcher: delivery.dispatcher,
+      signal: abort.signal,
+    });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, latencyMs: elapsed() };
+  } catch (error) {
+    const latencyMs = elapsed();
+    if (abort.signal.aborted) {
+      return { ok: false, kind: "timeout", message: `no reply within ${delivery.timeoutMs} ms`, code: "TIMEOUT", latencyMs };
+    }
+    const code = errorCode(error);
+    const address = delivery.url.host;
+    const known = code ? unreachableCodes[code] : undefined;
+    if (known) return { ok: false, kind: "unreachable", message: `${known} (${code}) at ${address}`, code, latencyMs };
+    const reason = code === "ECONNRESET" || code === "UND_ERR_SOCKET" ? "connection reset by the handler" : (error as Error).message;
+    return { ok: false, kind: "network", message: `${reason}${code ? ` (${code})` : ""}`, code, latencyMs };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Call-flow fixtures (SPEC §4): the file format, its validation, and its expansion into the envelopes
+ * that are delivered. The domain only: nothing here knows about terminals or HTTP.
+ */
+import { randomBytes } from "node:crypto";
+import * as z from "zod";
+import {
+  e164,
+  envelopeSchema,
+  eventPayloadSchemas,
+  eventTypeSchema,
+  isKnownEventType,
+  waitsForInstructions,
+  type Envelope,
+} from "./envelope.js";
+import { instructionSchemas, instructionTypeSchema, type InstructionType } from "./instructions.js";
+import { readJsonFile } from "./json-file.js";
+import { describeIssue } from "./validation.js";
+
+const regexSource = z.string().refine(
+  (source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: "expected a valid regular expression" },
+);
+
+export const valueMatcherSchema = z.union([
+  z.strictObject({ contains: z.string().describe("the field must contain this text (case-sensitive)") }),
+  z.strictObject({ matches: regexSource.describe("the field must match this regular expression") }),
+]);
+export type ValueMatcher = z.infer<typeof valueMatcherSchema>;
+
+function unwrapOptional(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+}
+
+/** For each instruction type: a partial instruction whose fields may also be matchers. */
+function partialExpectation<T extends InstructionType>(type: T) {
+  const shape: Record<string, z.ZodType> = { type: z.literal(type) };
+  for (const [field, fieldSchema] of Object.entries(instructionSchemas[type].shape)) {
+    if (field !== "type") shape[field] = z.union([valueMatcherSchema, unwrapOptional(fieldSchema as z.ZodType)]).optional();
+  }
+  return z.strictObject(shape);
+}
+
+const instructionExpectationSchema = z.union([
+  instructionTypeSchema,
+  z.discriminatedUnion(
+    "type",
+    instructionTypeSchema.options.map(partialExpectation) as unknown as [
+      ReturnType<typeof partialExpectation>,
+      ...ReturnType<typeof partialExpectation>[],
+    ],
+  ),
+]);
+export type InstructionExpectation = InstructionType | ({ type: InstructionType } & Record<string, unknown>);
+
+const httpStatus = z.number().int().min(100).max(599);
+
+export const expectationSchema = z.strictObject({
+  status: z
+    .union([httpStatus, z.array(httpStatus).min(1)], { error: "expected an HTTP status or a list of them" })
+    .optional()
+    .describe("expected status (default: any 2xx)"),
+  instructions: z
+    .array(instructionExpectationSchema)
+    .optional()
+    .describe("the reply's instructions in order: type names, or partial instructions with matchers"),
+  max_latency_ms: z.number().int().positive().optional().describe("a hard latency limit for this event"),
+  ack_only: z.boolean().optional().describe("the reply must not carry instructions"),
+});
+export type Expectation = z.infer<typeof expectationSchema>;
+
+const flowEventSchema = z
+  .strictObject({
+    event_type: eventTypeSchema,
+    event_id: z.string().min(1).optional().describe("default: a fresh id per run"),
+    sequence: z.number().int().min(1).optional().describe("default: previous + 1"),
+    timestamp: z.iso.datetime({ offset: true }).optional().describe("default: the run's start plus after_ms"),
+    after_ms: z.number().int().nonnegative().optional().describe("platform time since the previous event"),
+    description: z.string().optional(),
+    payload: z.record(z.string(), z.unknown()).optional(),
+    expect: expectationSchema.optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (isKnownEventType(event.event_type) && event.payload) {
+      const result = eventPayloadSchemas[event.event_type].safeParse(event.payload, { reportInput: true });
+      for (const issue of result.error?.issues ?? []) {
+        ctx.addIssue({ code: "custom", message: describeIssue(issue), path: ["payload", ...issue.path] });
+      }
+    }
+    if (event.expect?.ack_only && event.expect.instructions?.length) {
+      ctx.addIssue({ code: "custom", message: "ack_only contradicts expected instructions", path: ["expect", "ack_only"] });
+    }
+    if (event.expect?.ack_only && waitsForInstructions(event.event_type)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${event.event_type} waits for instructions, so its reply cannot be ack_only`,
+        path: ["expect", "ack_only"],
+      });
+    }
+  });
+export type FlowEvent = z.infer<typeof flowEventSchema>;
+
+export const callFlowSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    call: z
+      .strictObject({
+        call_id: z.string().min(1).optional().describe("default: a fresh id per run"),
+        from: e164.optional(),
+        to: e164.optional(),
+        direction: z.enum(["inbound", "outbound"]).optional(),
+      })
+      .optional(),
+    events: z.array(flowEventSchema).min(1),
+  })
+  .superRefine((flow, ctx) => {
+    let previousSequence = 0;
+    const seenIds = new Map<string, number>();
+    flow.events.forEach((event, index) => {
+      const sequence = event.sequence ?? previousSequence + 1;
+      if (sequence <= previousSequence) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a sequence greater than ${previousSequence} (sequences strictly increase)`,
+          path: ["events", index, "sequence"],
+        });
+      }
+      previousSequence = sequence;
+      if (event.event_id !== undefined) {
+        const first = seenIds.get(event.event_id);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            message: `duplicate event_id ${JSON.stringify(event.event_id)} (also events[${first}]); ids must be unique`,
+            path: ["events", index, "event_id"],
+          });
+        } else seenIds.set(event.event_id, index);
+      }
+    });
+  })
+  .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler (SPEC §4)." });
+export type CallFlow = z.infer<typeof callFlowSchema>;
+
+export interface LoadedFlow {
+  file: string;
+  flow: CallFlow;
+}
+
+export async function loadFlow(file: string): Promise<LoadedFlow> {
+  const { value } = await readJsonFile(file, callFlowSchema, "call flow");
+  return { file, flow: value };
+}
+
+/** Loads every file first so that a bad one stops the run before anything is sent. */
+export async function loadFlows(files: readonly string[]): Promise<LoadedFlow[]> {
+  const flows: LoadedFlow[] = [];
+  for (const file of files) flows.push(await loadFlow(file));
+  return flows;
+}
+
+export function randomId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString("base64url")}`;
+}
+
+export interface PlannedEvent {
+  index: number;
+  envelope: Envelope;
+  expect: Expectation | undefined;
+  /** Platform time since the previous event; `--realtime` waits it. */
+  afterMs: number;
+}
+
+export interface ExpansionOptions {
+  /** Platform time of the first event. */
+  start: Date;
+  newId?: (prefix: string) => string;
+  /** Overrides the flow's call id (load mode runs many copies of a flow). */
+  callId?: string;
+}
+
+/** Fills in ids, sequences and timestamps (SPEC §4) and returns the envelopes in delivery order. */
+export function expandFlow(flow: CallFlow, options: ExpansionOptions): PlannedEvent[] {
+  const newId = options.newId ?? randomId;
+  const callId = options.callId ?? flow.call?.call_id ?? newId("call");
+  let clock = options.start.getTime();
+  let sequence = 0;
+  return flow.events.map((event, index) => {
+    const afterMs = event.after_ms ?? 0;
+    clock = event.timestamp !== undefined ? Date.parse(event.timestamp) : clock + afterMs;
+    sequence = event.sequence ?? sequence + 1;
+    let payload: Record<string, unknown> = event.payload ?? {};
+    if (event.event_type === "call.started") {
+      const { from, to, direction } = flow.call ?? {};
+      payload = { ...(from && { from }), ...(to && { to }), ...(direction && { direction }), ...payload };
+    }
+    const envelope = envelopeSchema.parse({
+      event_type: event.event_type,
+      event_id: event.event_id ?? newId("evt"),
+      call_id: callId,
+      sequence,
+      timestamp: event.timestamp ?? new Date(clock).toISOString(),
+      payload,
+    });
+    return { index, envelope, expect: event.expect, afterMs };
+  });
+}

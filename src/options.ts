@@ -1,0 +1,39 @@
+/**
+ * Validating commander's raw option values with zod: each problem becomes one line naming the flag
+ * (`--timeout: expected a whole number, got "abc"`), exit 2.
+ */
+import * as z from "zod";
+import { UsageError } from "./errors.js";
+import { describeIssue } from "./validation.js";
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const flag = issue.path.length ? `--${kebab(String(issue.path[0]))}: ` : "";
+  throw new UsageError(`${flag}${describeIssue(issue)}`);
+}
+
+/** A whole number given as a flag string, within bounds. */
+export function integerFlag(what: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) {
+  return z
+    .string()
+    .regex(/^\d+$/, `expected a whole number of ${what}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `expected at least ${min} ${what}`).max(max, `expected at most ${max} ${what}`));
+}
+
+export const httpUrlFlag = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    error: "expected an http:// or https:// URL",
+  })
+  .transform((value) => new URL(value));
+
+export const globalOptionsSchema = z.object({
+  json: z.boolean().default(false),
+  color: z.boolean().default(true),
+  debug: z.boolean().default(false),
+});

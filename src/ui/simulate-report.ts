@@ -1,0 +1,106 @@
+/** Rendering a simulation for people (one line per event, reasons under failures) and for scripts. */
+import type { ChalkInstance } from "chalk";
+import type { Finding } from "../check-reply.js";
+import type { LoadedFlow } from "../flow.js";
+import { summarize, type EventResult, type SimulationListener, type SimulationResult } from "../simulate.js";
+import { formatProblem } from "../validation.js";
+
+export interface RunDescription {
+  target: string;
+  scheme: string;
+  budgetMs: number;
+  timeoutMs: number;
+}
+
+function formatLatency(ms: number | undefined): string {
+  if (ms === undefined) return "—";
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+function formatFinding(finding: Finding): string {
+  return formatProblem({ path: finding.path ?? "", message: finding.message });
+}
+
+export function formatEventLine(event: EventResult, colors: ChalkInstance, budgetMs: number): string {
+  const mark = event.passed ? colors.green("✓") : colors.red("✗");
+  const status = event.status === undefined ? colors.red("---") : event.status < 300 ? String(event.status) : colors.red(String(event.status));
+  const latencyText = formatLatency(event.latencyMs).padStart(8);
+  const latency = event.latencyMs !== undefined && event.latencyMs > budgetMs ? colors.yellow(latencyText) : latencyText;
+  const attempts = event.attempts > 1 ? colors.dim(` ×${event.attempts}`) : "";
+  const instructions = event.instructionTypes.length ? colors.dim(`  ${event.instructionTypes.join(", ")}`) : "";
+  const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${event.eventType.padEnd(24)} ${status} ${latency}${attempts}${instructions}`];
+  for (const failure of event.failures) lines.push(`         ${colors.red(formatFinding(failure))}`);
+  for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
+  return lines.join("\n");
+}
+
+/** Live lines as events finish, so a slow handler shows progress instead of silence. */
+export function createPrettyListener(write: (text: string) => void, colors: ChalkInstance, run: RunDescription): SimulationListener {
+  let first = true;
+  return {
+    flowStarted(flow: LoadedFlow, callId: string) {
+      if (first) write(colors.dim(`vwh simulate → ${run.target}  (${run.scheme} signatures, budget ${run.budgetMs} ms)\n`));
+      else write("");
+      first = false;
+      write(`${colors.bold(flow.flow.name)}  ${colors.dim(`${flow.file} · call ${callId}`)}`);
+    },
+    eventFinished(_flow: LoadedFlow, event: EventResult) {
+      write(formatEventLine(event, colors, run.budgetMs));
+    },
+  };
+}
+
+export function formatSummary(result: SimulationResult, colors: ChalkInstance): string {
+  const summary = summarize(result);
+  const parts = [
+    `${summary.flows} flow${summary.flows === 1 ? "" : "s"}`,
+    `${summary.events} event${summary.events === 1 ? "" : "s"}`,
+    colors.green(`${summary.passed} passed`),
+    summary.failed ? colors.red(`${summary.failed} failed`) : `${summary.failed} failed`,
+  ];
+  if (summary.overBudget) parts.push(colors.yellow(`${summary.overBudget} over budget`));
+  parts.push(formatLatency(result.durationMs));
+  const lines = [`\n${parts.join(" · ")}`];
+  if (result.unreachable) lines.push(colors.red(`could not reach the handler: ${result.unreachable}`));
+  return lines.join("\n");
+}
+
+export function toJsonReport(result: SimulationResult, run: RunDescription, exitCode: number) {
+  const summary = summarize(result);
+  const finding = (item: Finding) => ({ kind: item.kind, path: item.path ?? null, message: item.message });
+  return {
+    target: run.target,
+    scheme: run.scheme,
+    budget_ms: run.budgetMs,
+    timeout_ms: run.timeoutMs,
+    passed: exitCode === 0,
+    exit_code: exitCode,
+    unreachable: result.unreachable ?? null,
+    summary: {
+      flows: summary.flows,
+      events: summary.events,
+      passed: summary.passed,
+      failed: summary.failed,
+      over_budget: summary.overBudget,
+      duration_ms: Math.round(result.durationMs),
+    },
+    flows: result.flows.map((flow) => ({
+      file: flow.file,
+      name: flow.name,
+      call_id: flow.callId,
+      passed: flow.passed,
+      events: flow.events.map((event) => ({
+        sequence: event.sequence,
+        event_type: event.eventType,
+        event_id: event.eventId,
+        status: event.status ?? null,
+        latency_ms: event.latencyMs ?? null,
+        attempts: event.attempts,
+        passed: event.passed,
+        instructions: event.instructionTypes,
+        failures: event.failures.map(finding),
+        warnings: event.warnings.map(finding),
+      })),
+    })),
+  };
+}
