@@ -111,7 +111,9 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
   const success = input.status >= 200 && input.status < 300;
   const waits = waitsForInstructions(input.eventType) || expect?.instructions !== undefined;
 
-  if (success && waits) {
+  if (success && waits && input.body.length === 0) {
+    failures.push({ kind: "reply", path: "body", message: `expected {"instructions": [...]}, got an empty reply (${input.status})` });
+  } else if (success && waits) {
     const parsed = parseReplyBody(input.headers, input.body);
     if ("error" in parsed) failures.push(parsed.error);
     else {

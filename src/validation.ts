@@ -39,8 +39,9 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return `expected ${describeExpected(issue.expected)}, got ${describeValue(input)}`;
     case "invalid_union":
       if ("note" in issue && issue.note === "No matching discriminator") {
-        const options = (issue as { options?: unknown[] }).options ?? [];
-        return `unknown type ${describeValue(input)} (expected one of ${options.join(", ")})`;
+        const { options = [], discriminator = "type" } = issue as { options?: unknown[]; discriminator?: string };
+        const value = typeof input === "object" && input !== null ? (input as Record<string, unknown>)[discriminator] : input;
+        return `unknown ${discriminator} ${describeValue(value)} (expected one of ${options.join(", ")})`;
       }
       return issue.message === "Invalid input" ? `unexpected value ${describeValue(input)}` : issue.message;
     case "invalid_value":
@@ -78,9 +79,13 @@ export interface Problem {
  */
 function flattenIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
-  const matchingShape = issue.errors.filter(
-    (branch) => !branch.some((sub) => sub.code === "invalid_type" && sub.path.length === 0),
-  );
+  const atRoot = (branch: z.core.$ZodIssue[], code: string) => branch.some((sub) => sub.code === code && sub.path.length === 0);
+  let matchingShape = issue.errors.filter((branch) => !atRoot(branch, "invalid_type"));
+  // An object given where an enum or an object schema would do: the object branch says more.
+  const input = (issue as { input?: unknown }).input;
+  if (matchingShape.length > 1 && typeof input === "object" && input !== null) {
+    matchingShape = matchingShape.filter((branch) => !atRoot(branch, "invalid_value"));
+  }
   const chosen = matchingShape.length === 1 ? matchingShape[0]! : undefined;
   if (!chosen) return [issue];
   return chosen.flatMap((sub) => flattenIssue({ ...sub, path: [...issue.path, ...sub.path] } as z.core.$ZodIssue));
