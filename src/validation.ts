@@ -60,6 +60,11 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return `expected a multiple of ${String(issue.divisor)}, got ${describeValue(input)}`;
     case "invalid_format":
       return issue.message.startsWith("Invalid") ? `expected ${issue.format}, got ${describeValue(input)}` : `${issue.message}, got ${describeValue(input)}`;
+    case "custom":
+      // A refinement of a primitive (a flag, a field) can quote it; one of an object carries its own wording.
+      return input !== undefined && typeof input !== "object" && issue.message.startsWith("expected")
+        ? `${issue.message}, got ${describeValue(input)}`
+        : issue.message;
     default:
       return issue.message;
   }
