@@ -15,6 +15,21 @@ Exit codes:
   130 interrupted (Ctrl-C)`;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+const schemeList = "standard | stripe | hmac | twilio | telnyx | retell";
+
+/** --scheme, --secret and the generic HMAC settings: the same on every command that signs or verifies. */
+function addSigningOptions(command: Command): Command {
+  return command
+    .option("--secret <secret>", "signing secret, repeatable for key rotation (default: $VWH_SECRET, space-separated)", collect)
+    .addOption(new Option("--scheme <scheme>", `signature scheme: ${schemeList}`).default("standard"))
+    .addOption(new Option("--hmac-header <name>", "hmac: signature header").default("x-signature"))
+    .addOption(new Option("--hmac-algorithm <alg>", "hmac: sha256 | sha512 | sha1").default("sha256"))
+    .addOption(new Option("--hmac-template <template>", "hmac: signed content from {timestamp} {body} {method} {url} {id}").default("{timestamp}.{body}"))
+    .addOption(new Option("--hmac-timestamp-header <name>", "hmac: timestamp header").default("x-timestamp"))
+    .addOption(new Option("--hmac-id-header <name>", "hmac: id header (when the template has {id})").default("x-webhook-id"))
+    .addOption(new Option("--hmac-encoding <encoding>", "hmac: hex | base64").default("hex"))
+    .addOption(new Option("--hmac-prefix <prefix>", "hmac: signature prefix, e.g. sha256=").default(""));
+}
 
 export function createProgram(): Command {
   const program = new Command("vwh")
@@ -27,13 +42,13 @@ export function createProgram(): Command {
     .exitOverride()
     .addHelpText("after", exitCodesHelp);
 
-  program
+  const simulate = program
     .command("simulate")
     .description("replay call flows to a webhook handler with signed deliveries and check every reply")
-    .argument("<flow...>", "call-flow JSON files (see: vwh schema call-flow)")
-    .option("--url <url>", "the handler's webhook URL")
-    .option("--secret <secret>", "signing secret, repeatable for rotation (default: $VWH_SECRET)", collect)
-    .addOption(new Option("--scheme <scheme>", "signature scheme").default("standard"))
+    .argument("<flow...>", "call-flow JSON files or recordings (see: vwh schema call-flow)")
+    .option("--url <url>", "the handler's webhook URL");
+  addSigningOptions(simulate)
+    .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--timeout <ms>", "abort a reply slower than this", "10000")
     .option("--budget <ms>", "latency budget per reply; over it is a warning", "200")
     .option("--strict-latency", "over-budget replies fail instead of warning")
@@ -45,10 +60,49 @@ export function createProgram(): Command {
       await simulateCommand(files, command.optsWithGlobals());
     });
 
+  const sign = program
+    .command("sign")
+    .description("sign a body and print the headers a platform would send (or a ready curl command)")
+    .argument("[body-file]", "the body to sign; - or nothing for standard input");
+  addSigningOptions(sign)
+    .option("--id <id>", "webhook id (default: the body's event_id, else random)")
+    .option("--timestamp <unix>", "unix seconds (default: now)")
+    .option("--curl <url>", "print a curl command that sends the signed request to this URL")
+    .option("--request-url <url>", "the URL being signed, for schemes that sign it (default: the --curl URL)")
+    .option("--content-type <type>", "the body's content type", "application/json")
+    .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
+    .action(async (file: string | undefined, _options, command: Command) => {
+      const { signCommand } = await import("./commands/sign.js");
+      await signCommand(file, command.optsWithGlobals());
+    });
+
+  const verify = program
+    .command("verify-signature")
+    .description("check a signature offline, every delivery of a recording, or probe a live endpoint with forgeries")
+    .option("--body <file>", "offline: the raw body (- for standard input)")
+    .option("-H, --header <header>", 'offline: a received header, "name: value" (repeatable)', collect)
+    .option("--headers-file <file>", "offline: the received headers as a JSON object")
+    .option("--request-url <url>", "offline: the URL the request was sent to (twilio, hmac {url})")
+    .option("--method <method>", "offline: the request method", "POST")
+    .option("--recording <file>", "verify every recorded request of a vwh tunnel recording at its recorded time")
+    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests");
+  addSigningOptions(verify)
+    .option("--tolerance <seconds>", "accepted clock difference for timestamps", "300")
+    .option("--at <unix>", "offline: verify as if now were this time (unix seconds)")
+    .option("--timeout <ms>", "probe: abort a reply slower than this", "10000")
+    .addHelpText(
+      "after",
+      `\nExamples:\n  vwh verify-signature --body body.json -H "webhook-id: msg_1" -H "webhook-timestamp: 1700000000" -H "webhook-signature: v1,..."\n  vwh verify-signature --recording calls.json\n  vwh verify-signature --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`,
+    )
+    .action(async (_options, command: Command) => {
+      const { verifySignatureCommand } = await import("./commands/verify-signature.js");
+      await verifySignatureCommand(command.optsWithGlobals());
+    });
+
   program
     .command("schema")
     .description("print the JSON Schema of a file format")
-    .addArgument(new Argument("<format>", "which format").choices(["call-flow", "instructions"]))
+    .addArgument(new Argument("<format>", "which format").choices(["call-flow", "instructions", "recording"]))
     .addHelpText("after", exitCodesHelp)
     .action(async (format: string, _options, command: Command) => {
       const { schemaCommand } = await import("./commands/schema.js");

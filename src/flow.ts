@@ -76,9 +76,26 @@ export const expectationSchema = z.strictObject({
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 
+/** A request as the tunnel recorded it (SPEC §4): replayed byte for byte, re-signed unless asked not to. */
+export const rawRequestSchema = z.strictObject({
+  method: z.string().regex(/^[A-Z]+$/, "expected an HTTP method in capitals"),
+  path: z.string().startsWith("/", "expected a path starting with /").describe("path and query as received"),
+  url: z.url().optional().describe("the full URL the sender addressed (Twilio and {url} templates sign it)"),
+  headers: z.record(z.string(), z.string()).describe("as received, names in lower case"),
+  body: z.string(),
+  body_encoding: z.enum(["utf8", "base64"]).default("utf8").describe("base64 when the body was not valid UTF-8"),
+  received_at: z.iso.datetime({ offset: true }),
+});
+export type RawRequest = z.output<typeof rawRequestSchema>;
+
+export function rawBody(raw: Pick<RawRequest, "body" | "body_encoding">): Buffer {
+  return Buffer.from(raw.body, raw.body_encoding === "base64" ? "base64" : "utf8");
+}
+
 const flowEventSchema = z
   .strictObject({
-    event_type: eventTypeSchema,
+    event_type: eventTypeSchema.optional().describe("required unless raw is given"),
+    raw: rawRequestSchema.optional().describe("a recorded request, replayed as is"),
     event_id: z.string().min(1).optional().describe("default: a fresh id per run"),
     sequence: z.number().int().min(1).optional().describe("default: previous + 1"),
     timestamp: z.iso.datetime({ offset: true }).optional().describe("default: the run's start plus after_ms"),
@@ -88,6 +105,16 @@ const flowEventSchema = z
     expect: expectationSchema.optional(),
   })
   .superRefine((event, ctx) => {
+    if (event.raw) {
+      for (const field of ["payload", "event_id", "sequence", "timestamp"] as const) {
+        if (event[field] !== undefined) ctx.addIssue({ code: "custom", message: `a raw event is replayed as recorded: remove ${field}`, path: [field] });
+      }
+      return;
+    }
+    if (event.event_type === undefined) {
+      ctx.addIssue({ code: "custom", message: "required (a string), or a recorded raw request", path: ["event_type"] });
+      return;
+    }
     if (isKnownEventType(event.event_type) && event.payload) {
       const result = eventPayloadSchemas[event.event_type].safeParse(event.payload, { reportInput: true });
       for (const issue of result.error?.issues ?? []) {
@@ -151,6 +178,24 @@ export const callFlowSchema = z
   .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler (SPEC §4)." });
 export type CallFlow = z.infer<typeof callFlowSchema>;
 
+/** What `vwh tunnel --record` writes: a call flow whose events are recorded requests (SPEC §4). */
+export const recordingSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    events: z.array(
+      z.strictObject({
+        event_type: eventTypeSchema.optional().describe("from the body, when it was a vwh envelope"),
+        raw: rawRequestSchema,
+        expect: expectationSchema.optional(),
+      }),
+    ),
+  })
+  .meta({ title: "vwh recording", description: "Requests recorded by vwh tunnel --record; a valid call flow for vwh simulate." });
+export type Recording = z.infer<typeof recordingSchema>;
+
 export interface LoadedFlow {
   file: string;
   flow: CallFlow;
@@ -174,7 +219,18 @@ export function randomId(prefix: string): string {
 
 export interface PlannedEvent {
   index: number;
-  envelope: Envelope;
+  eventType: string;
+  eventId: string;
+  callId: string;
+  sequence: number;
+  method: string;
+  /** The exact bytes to send (a retry sends them again). */
+  body: Buffer;
+  contentType: string;
+  /** Recorded headers to send along (raw events only). */
+  recordedHeaders: Record<string, string> | undefined;
+  /** The envelope, for events vwh built (absent for raw events). */
+  envelope: Envelope | undefined;
   expect: Expectation | undefined;
   /** Platform time since the previous event; `--realtime` waits it. */
   afterMs: number;
@@ -188,29 +244,77 @@ export interface ExpansionOptions {
   callId?: string;
 }
 
-/** Fills in ids, sequences and timestamps (SPEC §4) and returns the envelopes in delivery order. */
+function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previousAt: number | undefined, newId: (prefix: string) => string): PlannedEvent {
+  const { raw } = event;
+  const body = rawBody(raw);
+  let parsed: Partial<Record<"event_type" | "event_id" | "call_id" | "sequence", unknown>> = {};
+  try {
+    const value: unknown = JSON.parse(body.toString("utf8"));
+    if (value && typeof value === "object" && !Array.isArray(value)) parsed = value as typeof parsed;
+  } catch {
+    // Not JSON (a form post, say): the recorded headers still identify it.
+  }
+  const text = (value: unknown) => (typeof value === "string" && value ? value : undefined);
+  const receivedAt = Date.parse(raw.received_at);
+  return {
+    index,
+    eventType: text(parsed.event_type) ?? event.event_type ?? "raw",
+    eventId: text(parsed.event_id) ?? text(raw.headers["webhook-id"]) ?? newId("evt"),
+    callId: text(parsed.call_id) ?? "",
+    sequence: typeof parsed.sequence === "number" ? parsed.sequence : index + 1,
+    method: raw.method,
+    body,
+    contentType: raw.headers["content-type"] ?? "application/octet-stream",
+    recordedHeaders: raw.headers,
+    envelope: undefined,
+    expect: event.expect,
+    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.max(0, receivedAt - previousAt)),
+  };
+}
+
+/** Fills in ids, sequences and timestamps (SPEC §4) and returns the deliveries in order. */
 export function expandFlow(flow: CallFlow, options: ExpansionOptions): PlannedEvent[] {
   const newId = options.newId ?? randomId;
   const callId = options.callId ?? flow.call?.call_id ?? newId("call");
   let clock = options.start.getTime();
   let sequence = 0;
+  let previousRawAt: number | undefined;
   return flow.events.map((event, index) => {
+    if (event.raw) {
+      const planned = planRaw(event as FlowEvent & { raw: RawRequest }, index, previousRawAt, newId);
+      previousRawAt = Date.parse(event.raw.received_at);
+      return planned;
+    }
+    const eventType = event.event_type!;
     const afterMs = event.after_ms ?? 0;
     clock = event.timestamp !== undefined ? Date.parse(event.timestamp) : clock + afterMs;
     sequence = event.sequence ?? sequence + 1;
     let payload: Record<string, unknown> = event.payload ?? {};
-    if (event.event_type === "call.started") {
+    if (eventType === "call.started") {
       const { from, to, direction } = flow.call ?? {};
       payload = { ...(from && { from }), ...(to && { to }), ...(direction && { direction }), ...payload };
     }
     const envelope = envelopeSchema.parse({
-      event_type: event.event_type,
+      event_type: eventType,
       event_id: event.event_id ?? newId("evt"),
       call_id: callId,
       sequence,
       timestamp: event.timestamp ?? new Date(clock).toISOString(),
       payload,
     });
-    return { index, envelope, expect: event.expect, afterMs };
+    return {
+      index,
+      eventType,
+      eventId: envelope.event_id,
+      callId,
+      sequence,
+      method: "POST",
+      body: Buffer.from(JSON.stringify(envelope)),
+      contentType: "application/json",
+      recordedHeaders: undefined,
+      envelope,
+      expect: event.expect,
+      afterMs,
+    };
   });
 }

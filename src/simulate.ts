@@ -47,7 +47,11 @@ export interface SimulationListener {
 
 export interface SimulationOptions {
   target: URL;
-  signer: Signer;
+  /** Absent only with keepSignatures: recorded requests go out with the headers they came with. */
+  signer: Signer | undefined;
+  /** Headers that carry the scheme's signature (dropped from recorded requests before re-signing). */
+  signatureHeaders: readonly string[];
+  keepSignatures?: boolean;
   timeoutMs: number;
   budgetMs: number;
   strictLatency: boolean;
@@ -60,28 +64,45 @@ export interface SimulationOptions {
   listener?: SimulationListener;
 }
 
-function deliveryHeaders(signer: Signer, planned: PlannedEvent, body: Buffer, target: URL, attempt: number, nowMs: number) {
-  return {
-    "content-type": "application/json",
-    "user-agent": `vwh/${vwhVersion()}`,
-    "vwh-attempt": String(attempt),
-    ...signer.sign({ id: planned.envelope.event_id, timestamp: Math.floor(nowMs / 1000), body, method: "POST", url: target.href }),
-  };
+// Never forwarded from a recording: they describe the old connection, not the request.
+const hopByHop = new Set(["host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "expect"]);
+
+export interface OutgoingRequest {
+  url: URL;
+  headers: Record<string, string>;
+}
+
+/** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
+export function prepareDelivery(planned: PlannedEvent, options: Pick<SimulationOptions, "signer" | "signatureHeaders" | "keepSignatures" | "target">, attempt: number, nowMs: number): OutgoingRequest {
+  const headers: Record<string, string> = {};
+  const keep = options.keepSignatures === true;
+  for (const [name, value] of Object.entries(planned.recordedHeaders ?? {})) {
+    if (hopByHop.has(name) || (!keep && options.signatureHeaders.includes(name))) continue;
+    headers[name] = value;
+  }
+  headers["content-type"] = planned.contentType;
+  headers["user-agent"] ??= `vwh/${vwhVersion()}`;
+  headers["vwh-attempt"] = String(attempt);
+  if (keep && planned.recordedHeaders) return { url: options.target, headers };
+  const signed = options.signer!.sign({
+    id: planned.eventId,
+    timestamp: Math.floor(nowMs / 1000),
+    body: planned.body,
+    method: planned.method,
+    url: options.target.href,
+    contentType: planned.contentType,
+  });
+  return { url: signed.url === options.target.href ? options.target : new URL(signed.url), headers: { ...headers, ...signed.headers } };
 }
 
 async function runEvent(planned: PlannedEvent, options: SimulationOptions, now: () => number): Promise<EventResult> {
-  const body = Buffer.from(JSON.stringify(planned.envelope));
-  const base = {
-    index: planned.index,
-    sequence: planned.envelope.sequence,
-    eventType: planned.envelope.event_type,
-    eventId: planned.envelope.event_id,
-    attempts: 1,
-  };
+  const base = { index: planned.index, sequence: planned.sequence, eventType: planned.eventType, eventId: planned.eventId, attempts: 1 };
+  const request = prepareDelivery(planned, options, 1, now());
   const outcome = await deliver({
-    url: options.target,
-    headers: deliveryHeaders(options.signer, planned, body, options.target, 1, now()),
-    body,
+    url: request.url,
+    method: planned.method,
+    headers: request.headers,
+    body: planned.body,
     timeoutMs: options.timeoutMs,
     dispatcher: options.dispatcher,
   });
@@ -97,7 +118,7 @@ async function runEvent(planned: PlannedEvent, options: SimulationOptions, now: 
     };
   }
   const check = checkReply({
-    eventType: planned.envelope.event_type,
+    eventType: planned.eventType,
     expect: planned.expect,
     status: outcome.status,
     headers: outcome.headers,
@@ -126,7 +147,7 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
 
   for (const loaded of flows) {
     const planned = expandFlow(loaded.flow, { start: new Date(now()) });
-    const callId = planned[0]!.envelope.call_id;
+    const callId = planned.find((event) => event.callId)?.callId ?? "recorded";
     options.listener?.flowStarted?.(loaded, callId);
     const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, callId, events: [], passed: true };
     results.push(flowResult);

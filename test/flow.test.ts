@@ -105,7 +105,7 @@ describe("expandFlow", () => {
     let counter = 0;
     const planned = expandFlow(flow, { start, newId: (prefix) => `${prefix}_${++counter}` });
     assert.deepEqual(
-      planned.map((event) => [event.envelope.sequence, event.envelope.event_id, event.envelope.timestamp]),
+      planned.map((event) => [event.sequence, event.eventId, event.envelope!.timestamp]),
       [
         [1, "evt_1", "2026-11-23T10:00:00.000Z"],
         [2, "evt_2", "2026-11-23T10:00:02.400Z"],
@@ -114,16 +114,16 @@ describe("expandFlow", () => {
         [12, "evt_4", "2030-01-01T00:00:01.500Z"],
       ],
     );
-    assert.deepEqual(planned[0]!.envelope.payload, { from: "+15550100001", to: "+15550100002", direction: "inbound" });
-    assert.ok(planned.every((event) => event.envelope.call_id === "call_1"));
+    assert.deepEqual(planned[0]!.envelope!.payload, { from: "+15550100001", to: "+15550100002", direction: "inbound" });
+    assert.ok(planned.every((event) => event.callId === "call_1" && event.envelope!.call_id === "call_1"));
     assert.equal(planned[1]!.afterMs, 2400);
   });
 
   it("gives fresh event ids on every run and a generated call id when the flow has none", () => {
     const a = expandFlow({ ...flow, call: {} }, { start });
     const b = expandFlow({ ...flow, call: {} }, { start });
-    assert.notEqual(a[0]!.envelope.event_id, b[0]!.envelope.event_id);
-    assert.notEqual(a[0]!.envelope.call_id, b[0]!.envelope.call_id);
-    assert.match(a[0]!.envelope.call_id, /^call_/);
+    assert.notEqual(a[0]!.eventId, b[0]!.eventId);
+    assert.notEqual(a[0]!.callId, b[0]!.callId);
+    assert.match(a[0]!.callId, /^call_/);
   });
 });

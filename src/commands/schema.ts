@@ -1,6 +1,6 @@
 /** `vwh schema <format>`: the JSON Schema generated from the zod schemas the tool itself validates with. */
 import * as z from "zod";
-import { callFlowSchema } from "../flow.js";
+import { callFlowSchema, recordingSchema } from "../flow.js";
 import { instructionReplySchema } from "../instructions.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { createOutput } from "../ui/output.js";
@@ -8,6 +8,7 @@ import { createOutput } from "../ui/output.js";
 const formats = {
   "call-flow": callFlowSchema,
   instructions: instructionReplySchema,
+  recording: recordingSchema,
 } as const;
 
 export function jsonSchemaFor(format: keyof typeof formats): Record<string, unknown> {

@@ -5,16 +5,16 @@ import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { loadFlows } from "../flow.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
-import { getScheme, requireSecrets, resolveSecrets } from "../signing/index.js";
+import { getScheme } from "../signing/index.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import { runSimulation } from "../simulate.js";
-import { createOutput } from "../ui/output.js";
 import { toJUnitXml } from "../ui/junit.js";
+import { createOutput } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 
-export const simulateOptionsSchema = globalOptionsSchema.extend({
+export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
-  secret: z.array(z.string()).optional(),
-  scheme: z.string().default("standard"),
+  keepSignatures: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1 }),
   budget: integerFlag("milliseconds", { min: 1 }),
   strictLatency: z.boolean().default(false),
@@ -26,21 +26,31 @@ export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
 export async function simulateCommand(files: string[], rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const options = parseOptions(simulateOptionsSchema, rawOptions);
   const output = createOutput(options, env);
-  if (options.secret?.length) output.warn("--secret is visible in the process list and shell history; prefer VWH_SECRET");
+  const warning = secretFlagWarning(options);
+  if (warning) output.warn(warning);
 
   // Everything the user gave is checked before the first byte is sent.
-  const scheme = getScheme(options.scheme);
-  const secrets = resolveSecrets(options.secret, env);
-  requireSecrets(secrets);
-  const signer = scheme.create(secrets);
-  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice");
   const flows = await loadFlows(files);
+  const allRecorded = flows.every((loaded) => loaded.flow.events.every((event) => event.raw !== undefined));
+  if (options.keepSignatures && !allRecorded) {
+    throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
+  }
+  const scheme = getScheme(options.scheme);
+  const signer = options.keepSignatures ? undefined : resolveSigning(options, env, "sign").signer;
+  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice");
 
-  const run: RunDescription = { target: options.url.href, scheme: scheme.name, budgetMs: options.budget, timeoutMs: options.timeout };
+  const run: RunDescription = {
+    target: options.url.href,
+    scheme: options.keepSignatures ? "recorded" : scheme.name,
+    budgetMs: options.budget,
+    timeoutMs: options.timeout,
+  };
   const dispatcher = createDispatcher();
   const result = await runSimulation(flows, {
     target: options.url,
     signer,
+    signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
+    keepSignatures: options.keepSignatures,
     timeoutMs: options.timeout,
     budgetMs: options.budget,
     strictLatency: options.strictLatency,

@@ -3,10 +3,10 @@
  * `{id}.{timestamp}.{body}` keyed by the base64 part of a `whsec_` secret; several signatures
  * space-separated for key rotation.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { UsageError } from "../errors.js";
-import { checkTimestamp, constantTimeEqual } from "./compare.js";
-import type { ReceivedRequest, SecretInput, SignableRequest, SignatureScheme, Signer, Verdict, VerifyOptions } from "./types.js";
+import { anyMatches, checkTimestamp, invalid, requireHeader, valid } from "./common.js";
+import type { ReceivedRequest, SecretInput, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
 
 const prefix = "whsec_";
 const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -29,49 +29,49 @@ export function standardSignature(key: Buffer, id: string, timestamp: number | s
 class StandardSigner implements Signer {
   constructor(private readonly keys: readonly Buffer[]) {}
 
-  sign(request: SignableRequest): Record<string, string> {
+  sign(request: SignableRequest): SignedRequest {
+    const signatures = this.keys.map((key) => `v1,${standardSignature(key, request.id, request.timestamp, request.body)}`);
     return {
-      "webhook-id": request.id,
-      "webhook-timestamp": String(request.timestamp),
-      "webhook-signature": this.keys
-        .map((key) => `v1,${standardSignature(key, request.id, request.timestamp, request.body)}`)
-        .join(" "),
+      url: request.url,
+      headers: {
+        "webhook-id": request.id,
+        "webhook-timestamp": String(request.timestamp),
+        "webhook-signature": signatures.join(" "),
+      },
     };
   }
 
   verify(request: ReceivedRequest, options: VerifyOptions): Verdict {
-    const id = request.headers["webhook-id"];
-    const timestampHeader = request.headers["webhook-timestamp"];
-    const signatureHeader = request.headers["webhook-signature"];
-    for (const [name, value] of [["webhook-id", id], ["webhook-timestamp", timestampHeader], ["webhook-signature", signatureHeader]] as const) {
-      if (value === undefined || value === "") return { valid: false, reason: `missing header ${name}` };
-    }
-    if (!/^\d+$/.test(timestampHeader!)) return { valid: false, reason: "invalid webhook-timestamp (expected unix seconds)" };
-    const timestamp = Number(timestampHeader);
-    const stale = checkTimestamp(timestamp, options.now, options.toleranceSeconds);
-    if (stale) return { valid: false, reason: stale };
+    const id = requireHeader(request, "webhook-id");
+    if (typeof id !== "string") return id;
+    const timestamp = requireHeader(request, "webhook-timestamp");
+    if (typeof timestamp !== "string") return timestamp;
+    const signatureHeader = requireHeader(request, "webhook-signature");
+    if (typeof signatureHeader !== "string") return signatureHeader;
+    if (!/^\d+$/.test(timestamp)) return invalid("invalid webhook-timestamp (expected unix seconds)");
+    const stale = checkTimestamp(Number(timestamp), options.now, options.toleranceSeconds);
+    if (stale) return invalid(stale);
 
-    const candidates = signatureHeader!.split(" ").filter(Boolean);
-    const v1 = candidates.filter((entry) => entry.startsWith("v1,")).map((entry) => Buffer.from(entry.slice(3), "base64"));
+    const entries = signatureHeader.split(" ").filter(Boolean);
+    const v1 = entries.filter((entry) => entry.startsWith("v1,")).map((entry) => Buffer.from(entry.slice(3), "base64"));
     if (v1.length === 0) {
-      return { valid: false, reason: candidates.some((entry) => entry.includes(",")) ? "no v1 signature (only unknown versions)" : "malformed webhook-signature (expected v1,<base64>)" };
+      return invalid(entries.some((entry) => /^v\w+,/.test(entry)) ? "no v1 signature (only unknown versions)" : "malformed webhook-signature (expected v1,<base64>)");
     }
-    for (const key of this.keys) {
-      const expected = Buffer.from(standardSignature(key, id!, timestampHeader!, request.body), "base64");
-      // Check every entry without stopping early, so timing does not reveal which one matched.
-      let matched = false;
-      for (const given of v1) matched = constantTimeEqual(expected, given) || matched;
-      if (matched) return { valid: true };
-    }
-    return { valid: false, reason: "no matching signature" };
+    const expected = this.keys.map((key) => Buffer.from(standardSignature(key, id, timestamp, request.body), "base64"));
+    return anyMatches(expected, v1) ? valid : invalid("no matching signature");
   }
 }
 
 export const standardScheme: SignatureScheme = {
   name: "standard",
-  summary: "Standard Webhooks v1: webhook-id, webhook-timestamp, webhook-signature (v1,<base64>)",
-  headers: ["webhook-id", "webhook-timestamp", "webhook-signature"],
-  create(secrets: readonly SecretInput[]): Signer {
-    return new StandardSigner(secrets.map(parseStandardSecret));
-  },
+  summary: "Standard Webhooks v1: webhook-id, webhook-timestamp, webhook-signature: v1,<base64>",
+  headers: () => ["webhook-id", "webhook-timestamp", "webhook-signature"],
+  create: (secrets) => new StandardSigner(secrets.map(parseStandardSecret)),
+  randomSecret: () => `${prefix}${randomBytes(24).toString("base64")}`,
+  probes: () => ({
+    timestamped: true,
+    unknownVersion: (headers) => ({ ...headers, "webhook-signature": headers["webhook-signature"]!.replace(/^v1,/, "v2,") }),
+    rotatedList: (valid, wrong) => ({ ...valid, "webhook-signature": `${wrong["webhook-signature"]} ${valid["webhook-signature"]}` }),
+    malformed: (headers) => ({ ...headers, "webhook-signature": headers["webhook-signature"]!.replace(/^v1,/, "") }),
+  }),
 };

@@ -1,0 +1,57 @@
+/** `vwh sign`: the headers a platform would send with a body, or a ready curl command (never the secret). */
+import * as z from "zod";
+import { randomId } from "../flow.js";
+import { readBodyInput } from "../input.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
+import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { createOutput } from "../ui/output.js";
+
+export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
+  id: z.string().min(1).optional(),
+  timestamp: integerFlag("seconds").optional(),
+  curl: httpUrlFlag.optional(),
+  requestUrl: httpUrlFlag.optional(),
+  contentType: z.string().min(1).default("application/json"),
+});
+
+/** The envelope's event_id when the body is one, so `sign` agrees with what `simulate` sends. */
+function idFromBody(body: Buffer): string | undefined {
+  try {
+    const value = JSON.parse(body.toString("utf8")) as { event_id?: unknown };
+    return typeof value?.event_id === "string" && value.event_id ? value.event_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** POSIX single-quoting: safe for any header value or URL. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function signCommand(file: string | undefined, rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const options = parseOptions(signOptionsSchema, rawOptions);
+  const output = createOutput(options, env);
+  const warning = secretFlagWarning(options);
+  if (warning) output.warn(warning);
+  const { signer } = resolveSigning(options, env, "sign");
+  const body = await readBodyInput(file, "body to sign");
+
+  const id = options.id ?? idFromBody(body) ?? randomId("msg");
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const url = (options.requestUrl ?? options.curl)?.href ?? "";
+  const signed = signer.sign({ id, timestamp, body, method: "POST", url, contentType: options.contentType });
+  const headers = { "content-type": options.contentType, ...signed.headers };
+
+  if (options.curl) {
+    const target = options.requestUrl ? options.curl.href : signed.url || options.curl.href;
+    // A file is referenced, not inlined, so the bytes sent are exactly the bytes signed.
+    const data = file && file !== "-" ? `--data-binary ${shellQuote(`@${file}`)}` : `--data-binary ${shellQuote(body.toString("utf8"))}`;
+    const lines = [`curl -sS -X POST ${shellQuote(target)}`, ...Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`), data];
+    if (output.json) output.out(JSON.stringify({ url: target, headers, curl: lines.join(" ") }, null, 2));
+    else output.out(lines.join(" \\\n  "));
+    return;
+  }
+  if (output.json) output.out(JSON.stringify({ ...(url && { url: signed.url }), headers }, null, 2));
+  else output.out(Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n"));
+}

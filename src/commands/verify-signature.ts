@@ -1,0 +1,157 @@
+/**
+ * `vwh verify-signature`: one request offline, every request of a recording at its recorded time, or a
+ * live endpoint probed with forgeries it must refuse.
+ */
+import type { ChalkInstance } from "chalk";
+import * as z from "zod";
+import { createDispatcher } from "../delivery.js";
+import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
+import { rawBody, recordingSchema, type RawRequest } from "../flow.js";
+import { readBodyInput } from "../input.js";
+import { readJsonFile } from "../json-file.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
+import { runProbe, type ProbeCaseResult } from "../probe.js";
+import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import type { ReceivedRequest, Signer } from "../signing/types.js";
+import { createOutput, type Output } from "../ui/output.js";
+
+export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
+  body: z.string().min(1).optional(),
+  header: z.array(z.string()).optional(),
+  headersFile: z.string().min(1).optional(),
+  requestUrl: httpUrlFlag.optional(),
+  method: z.string().regex(/^[A-Za-z]+$/, "expected an HTTP method").transform((method) => method.toUpperCase()).default("POST"),
+  recording: z.string().min(1).optional(),
+  url: httpUrlFlag.optional(),
+  tolerance: integerFlag("seconds"),
+  at: integerFlag("seconds").optional(),
+  timeout: integerFlag("milliseconds", { min: 1 }),
+});
+type VerifyOptions = z.output<typeof verifyOptionsSchema>;
+
+/** `-H "Name: value"` → lower-case name and trimmed value. */
+export function parseHeaderFlag(header: string): [string, string] {
+  const colon = header.indexOf(":");
+  if (colon <= 0) throw new UsageError(`--header: expected "name: value", got ${JSON.stringify(header.length > 40 ? `${header.slice(0, 37)}...` : header)}`);
+  return [header.slice(0, colon).trim().toLowerCase(), header.slice(colon + 1).trim()];
+}
+
+const headersFileSchema = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
+
+async function offlineRequest(options: VerifyOptions): Promise<ReceivedRequest> {
+  const headers: Record<string, string> = {};
+  if (options.headersFile) {
+    const { value } = await readJsonFile(options.headersFile, headersFileSchema, "headers file");
+    for (const [name, text] of Object.entries(value)) headers[name.toLowerCase()] = text;
+  }
+  for (const header of options.header ?? []) {
+    const [name, value] = parseHeaderFlag(header);
+    headers[name] = value;
+  }
+  if (Object.keys(headers).length === 0) throw new UsageError("no headers to verify: give them with -H \"name: value\" or --headers-file");
+  const body = await readBodyInput(options.body, "body");
+  return { headers, body, method: options.method, url: options.requestUrl?.href ?? "" };
+}
+
+async function verifyOffline(options: VerifyOptions, signer: Signer, output: Output): Promise<void> {
+  const request = await offlineRequest(options);
+  const now = options.at ?? Math.floor(Date.now() / 1000);
+  const verdict = signer.verify(request, { now, toleranceSeconds: options.tolerance });
+  if (output.json) output.out(JSON.stringify({ scheme: options.scheme, valid: verdict.valid, reason: verdict.valid ? null : verdict.reason }));
+  else output.out(verdict.valid ? output.colors.green("valid") : output.colors.red(`invalid: ${verdict.reason}`));
+  if (!verdict.valid) throw new ExitError(ExitCode.checkFailed);
+}
+
+/** The URL a recorded request was addressed to, for schemes that sign it. */
+function recordedUrl(raw: RawRequest): string {
+  if (raw.url) return raw.url;
+  const host = raw.headers["x-forwarded-host"] ?? raw.headers.host;
+  const protocol = raw.headers["x-forwarded-proto"] ?? "https";
+  return host ? `${protocol}://${host}${raw.path}` : "";
+}
+
+async function verifyRecording(file: string, options: VerifyOptions, signer: Signer, output: Output): Promise<void> {
+  const { value: recording } = await readJsonFile(file, recordingSchema, "recording");
+  if (recording.events.length === 0) throw new InputError(`${file}: the recording holds no requests`);
+  const results = recording.events.map((event, index) => {
+    const { raw } = event;
+    const request: ReceivedRequest = { headers: raw.headers, body: rawBody(raw), method: raw.method, url: recordedUrl(raw) };
+    // Each request is checked at the moment it arrived, unless --at says otherwise.
+    const now = options.at ?? Math.floor(Date.parse(raw.received_at) / 1000);
+    const verdict = signer.verify(request, { now, toleranceSeconds: options.tolerance });
+    let eventId = raw.headers["webhook-id"];
+    try {
+      eventId = (JSON.parse(request.body.toString("utf8")) as { event_id?: string }).event_id ?? eventId;
+    } catch {
+      // a body that is not JSON keeps the header's id
+    }
+    return { index, event_id: eventId ?? `events[${index}]`, event_type: event.event_type ?? null, received_at: raw.received_at, valid: verdict.valid, reason: verdict.valid ? null : verdict.reason };
+  });
+  const invalidOnes = results.filter((result) => !result.valid);
+  if (output.json) {
+    output.out(JSON.stringify({ file, scheme: options.scheme, total: results.length, invalid: invalidOnes.length, results }, null, 2));
+  } else {
+    const { colors } = output;
+    for (const result of results) {
+      const mark = result.valid ? colors.green("✓") : colors.red("✗");
+      output.out(`  ${mark} ${result.event_id}${result.event_type ? colors.dim(`  ${result.event_type}`) : ""}${result.reason ? `  ${colors.red(result.reason)}` : ""}`);
+    }
+    output.out(`\n${results.length} recorded request${results.length === 1 ? "" : "s"}: ${colors.green(`${results.length - invalidOnes.length} valid`)}, ${invalidOnes.length ? colors.red(`${invalidOnes.length} invalid`) : "0 invalid"}`);
+  }
+  if (invalidOnes.length) throw new ExitError(ExitCode.checkFailed);
+}
+
+function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
+  const mark = result.outcome === "as-expected" ? colors.green("✓") : result.outcome === "skipped" ? colors.dim("-") : colors.red("✗");
+  const got = result.outcome === "skipped" ? colors.dim("skipped") : result.status === undefined ? colors.red("no reply") : String(result.status);
+  const verdicts: Record<ProbeCaseResult["outcome"], string> = {
+    "as-expected": "",
+    skipped: "",
+    "wrongly-accepted": colors.red("  accepted a request it must refuse"),
+    "wrongly-refused": colors.red("  refused a valid request"),
+    "no-reply": "",
+  };
+  const note = result.note ? colors.dim(`  ${result.note}`) : "";
+  return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`;
+}
+
+async function probeEndpoint(target: URL, options: VerifyOptions, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
+  const { scheme, settings, signer } = resolveSigning(options, env, "sign");
+  const dispatcher = createDispatcher(4);
+  const report = await runProbe({ target, scheme, settings, signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
+    dispatcher.close(),
+  );
+  const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
+  const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
+  if (output.json) {
+    output.out(JSON.stringify({ target: target.href, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
+  } else {
+    const { colors } = output;
+    output.out(colors.dim(`vwh verify-signature → ${target.href}  (${scheme.name} signatures, tolerance ${options.tolerance} s)\n`));
+    output.out(colors.dim(`  ${"case".padEnd(48)} ${"expect".padEnd(7)} got`));
+    for (const result of report.cases) output.out(probeLine(result, colors));
+    if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
+    else {
+      const ran = report.cases.filter((result) => result.outcome !== "skipped").length;
+      output.out(`\n${ran} cases: ${colors.green(`${ran - wrong.length} as expected`)}, ${wrong.length ? colors.red(`${wrong.length} wrong`) : "0 wrong"}`);
+    }
+  }
+  if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
+}
+
+export async function verifySignatureCommand(rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const options = parseOptions(verifyOptionsSchema, rawOptions);
+  const output = createOutput(options, env);
+  const modes = [options.body !== undefined && "--body", options.recording !== undefined && "--recording", options.url !== undefined && "--url"].filter(Boolean);
+  if (modes.length !== 1) {
+    throw new UsageError(
+      modes.length === 0 ? "nothing to verify: give --body (with -H), --recording or --url" : `choose one of ${modes.join(", ")}: they are different checks`,
+    );
+  }
+  const warning = secretFlagWarning(options);
+  if (warning) output.warn(warning);
+  if (options.url) return probeEndpoint(options.url, options, env, output);
+  const { signer } = resolveSigning(options, env, "verify");
+  if (options.recording) return verifyRecording(options.recording, options, signer, output);
+  return verifyOffline(options, signer, output);
+}

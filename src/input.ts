@@ -1,0 +1,19 @@
+/** Reading a body argument: a file, or standard input for `-`, byte for byte. */
+import { readFile } from "node:fs/promises";
+import { InputError, UsageError } from "./errors.js";
+
+export async function readBodyInput(file: string | undefined, what: string): Promise<Buffer> {
+  if (file === undefined || file === "-") {
+    if (process.stdin.isTTY) throw new UsageError(`no ${what}: give a file, or pipe it in with -`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: cannot read ${what}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (error as Error).message}`);
+  }
+}
+

@@ -1,0 +1,205 @@
+/**
+ * Probing a live handler's signature checking (`verify-signature --url`): one valid request it must
+ * accept, then forged, tampered, stale, future, malformed and replayed ones it must refuse.
+ */
+import type { Dispatcher } from "undici";
+import { deliver } from "./delivery.js";
+import { randomId } from "./flow.js";
+import type { SchemeSettings, SignatureScheme, Signer } from "./signing/types.js";
+import { vwhVersion } from "./version.js";
+
+export type ProbeExpectation = "accept" | "reject";
+
+export interface ProbeCaseResult {
+  name: string;
+  expect: ProbeExpectation;
+  /** The handler's status; undefined when skipped or when no reply came. */
+  status: number | undefined;
+  outcome: "as-expected" | "wrongly-accepted" | "wrongly-refused" | "no-reply" | "skipped";
+  note: string | undefined;
+}
+
+export interface ProbeOptions {
+  target: URL;
+  scheme: SignatureScheme;
+  settings: SchemeSettings;
+  signer: Signer;
+  toleranceSeconds: number;
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+  now?: () => number;
+}
+
+interface ProbeRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+interface ProbeCase {
+  name: string;
+  expect: ProbeExpectation;
+  /** Returns the request, or a reason the case does not apply to this scheme. */
+  build(): ProbeRequest | string;
+}
+
+function probeBody(eventId: string, callId: string): Buffer {
+  const envelope = {
+    event_type: "call.started",
+    event_id: eventId,
+    call_id: callId,
+    sequence: 1,
+    timestamp: new Date().toISOString(),
+    payload: { from: "+15550100001", to: "+15550100002", direction: "inbound" },
+  };
+  return Buffer.from(JSON.stringify(envelope));
+}
+
+/** One byte changed, the JSON still valid: the last character of the call id. */
+function tamper(body: Buffer, callId: string): Buffer {
+  const text = body.toString("utf8");
+  const at = text.indexOf(callId) + callId.length - 1;
+  const last = text[at] === "x" ? "y" : "x";
+  return Buffer.from(text.slice(0, at) + last + text.slice(at + 1));
+}
+
+export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
+  const { scheme, settings, signer, toleranceSeconds } = options;
+  const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
+  const variants = scheme.probes(settings);
+  const wrongSigner = scheme.create([{ value: scheme.randomSecret(), source: "(probe)" }], { ...settings, purpose: "sign" });
+  const signatureHeaders = new Set(scheme.headers(settings));
+  const noTimestamp = `${scheme.name} signatures carry no timestamp`;
+
+  const fresh = () => {
+    const eventId = randomId("evt_probe");
+    const callId = randomId("call_probe");
+    return { eventId, callId, body: probeBody(eventId, callId) };
+  };
+  const signWith = (with_: Signer, body: Buffer, eventId: string, timestamp = nowSeconds) =>
+    with_.sign({ id: eventId, timestamp, body, method: "POST", url: options.target.href, contentType: "application/json" });
+  const signed = (timestamp = nowSeconds): ProbeRequest => {
+    const { eventId, body } = fresh();
+    return { ...signWith(signer, body, eventId, timestamp), body };
+  };
+
+  // The valid request, kept so the last case can replay it once it is past the tolerance.
+  const captured = fresh();
+
+  return [
+    { name: "valid signature", expect: "accept", build: () => ({ ...signWith(signer, captured.body, captured.eventId), body: captured.body }) },
+    {
+      name: "no signature headers",
+      expect: "reject",
+      build: () => {
+        const request = signed();
+        return { ...request, headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => !signatureHeaders.has(name))) };
+      },
+    },
+    {
+      name: "wrong secret",
+      expect: "reject",
+      build: () => {
+        const { eventId, body } = fresh();
+        return { ...signWith(wrongSigner, body, eventId), body };
+      },
+    },
+    {
+      name: "body changed by one byte",
+      expect: "reject",
+      build: () => {
+        const { eventId, callId, body } = fresh();
+        return { ...signWith(signer, body, eventId), body: tamper(body, callId) };
+      },
+    },
+    {
+      name: `timestamp older than the tolerance (${toleranceSeconds + 60} s)`,
+      expect: "reject",
+      build: () => (variants.timestamped ? signed(nowSeconds - toleranceSeconds - 60) : noTimestamp),
+    },
+    {
+      name: `timestamp in the future (+${toleranceSeconds + 60} s)`,
+      expect: "reject",
+      build: () => (variants.timestamped ? signed(nowSeconds + toleranceSeconds + 60) : noTimestamp),
+    },
+    {
+      name: "only an unknown signature version",
+      expect: "reject",
+      build: () => {
+        if (!variants.unknownVersion) return `${scheme.name} signatures have no versions`;
+        const request = signed();
+        return { ...request, headers: { ...request.headers, ...variants.unknownVersion(request.headers) } };
+      },
+    },
+    {
+      name: "valid signature last in a rotated list",
+      expect: "accept",
+      build: () => {
+        if (!variants.rotatedList) return `${scheme.name} sends a single signature`;
+        const { eventId, body } = fresh();
+        const good = signWith(signer, body, eventId);
+        const bad = signWith(wrongSigner, body, eventId);
+        return { url: good.url, headers: { ...good.headers, ...variants.rotatedList(good.headers, bad.headers) }, body };
+      },
+    },
+    {
+      name: "malformed signature header",
+      expect: "reject",
+      build: () => {
+        const request = signed();
+        return { ...request, headers: { ...request.headers, ...variants.malformed(request.headers) } };
+      },
+    },
+    {
+      name: "valid request replayed after the tolerance",
+      expect: "reject",
+      build: () => {
+        if (!variants.timestamped) return `${noTimestamp}: only dedup on event_id can stop a replay`;
+        // The captured request's id and body, as it would look signed one tolerance window ago.
+        const replayed = signWith(signer, captured.body, captured.eventId, nowSeconds - toleranceSeconds - 1);
+        return { ...replayed, body: captured.body };
+      },
+    },
+  ];
+}
+
+export interface ProbeReport {
+  cases: ProbeCaseResult[];
+  /** Set when the endpoint could not be reached at all. */
+  unreachable: string | undefined;
+}
+
+export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
+  const results: ProbeCaseResult[] = [];
+  for (const probeCase of buildProbeCases(options)) {
+    const request = probeCase.build();
+    if (typeof request === "string") {
+      results.push({ name: probeCase.name, expect: probeCase.expect, status: undefined, outcome: "skipped", note: request });
+      continue;
+    }
+    const outcome = await deliver({
+      url: new URL(request.url),
+      headers: { "content-type": "application/json", "user-agent": `vwh/${vwhVersion()} (signature probe)`, "vwh-attempt": "1", ...request.headers },
+      body: request.body,
+      timeoutMs: options.timeoutMs,
+      dispatcher: options.dispatcher,
+    });
+    if (!outcome.ok) {
+      if (outcome.kind === "unreachable") return { cases: results, unreachable: outcome.message };
+      results.push({ name: probeCase.name, expect: probeCase.expect, status: undefined, outcome: "no-reply", note: outcome.message });
+      continue;
+    }
+    const accepted = outcome.status >= 200 && outcome.status < 300;
+    const asExpected = accepted === (probeCase.expect === "accept");
+    const note =
+      asExpected && !accepted && outcome.status >= 500 ? "refused with a server error: answer 401 so the platform does not retry" : undefined;
+    results.push({
+      name: probeCase.name,
+      expect: probeCase.expect,
+      status: outcome.status,
+      outcome: asExpected ? "as-expected" : accepted ? "wrongly-accepted" : "wrongly-refused",
+      note,
+    });
+  }
+  return { cases: results, unreachable: undefined };
+}
