@@ -112,7 +112,7 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
     "no-reply": "",
   };
   const note = result.note ? colors.dim(`  ${result.note}`) : "";
-  return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`;
+  return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`.trimEnd();
 }
 
 async function probeEndpoint(target: URL, options: VerifyOptions, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
