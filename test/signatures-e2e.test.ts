@@ -333,3 +333,66 @@ describe("vwh simulate with other schemes and recordings", () => {
     }
   });
 });
+
+describe("scheme settings from flags", () => {
+  it("simulate --scheme hmac honours algorithm, encoding, template, timestamp and id headers", async () => {
+    const { createHmac } = await import("node:crypto");
+    const shared = "hmac-shared-secret";
+    const failures: string[] = [];
+    const server = await startServer((request, response) => {
+      const id = String(request.headers["x-id"]);
+      const timestamp = String(request.headers["x-ts"]);
+      const expected = createHmac("sha512", shared).update(`${id}:${timestamp}:`).update(request.body).digest("base64");
+      if (request.headers["x-sig"] !== `v=${expected}`) failures.push(String(request.headers["x-sig"]));
+      response.writeHead(204).end();
+    });
+    try {
+      await withTempDir(async (dir) => {
+        const file = join(dir, "flow.json");
+        await writeFile(file, JSON.stringify({ version: 1, name: "acks", events: [{ event_type: "call.ended", event_id: "evt_h1" }] }));
+        const result = await runVwh(
+          ["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "sha512", "--hmac-encoding", "base64", "--hmac-template", "{id}:{timestamp}:{body}", "--hmac-header", "x-sig", "--hmac-timestamp-header", "x-ts", "--hmac-id-header", "x-id", "--hmac-prefix", "v="],
+          { env: { VWH_SECRET: shared } },
+        );
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.equal(server.requests.length, 1);
+        assert.equal(server.requests[0]!.headers["x-id"], "evt_h1");
+        assert.deepEqual(failures, []);
+        const badAlgorithm = await runVwh(["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "md5"], { env: { VWH_SECRET: shared } });
+        assert.equal(badAlgorithm.code, 2);
+        assert.match(badAlgorithm.stderr, /--hmac-algorithm: expected one of "sha256", "sha512", "sha1", got "md5"/);
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sign and verify-signature take the request URL, method and content type that Twilio signs", async () => {
+    const token = "12345";
+    const form = "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212";
+    const requestUrl = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    const signed = await runVwh(["sign", "-", "--scheme", "twilio", "--request-url", requestUrl, "--content-type", "application/x-www-form-urlencoded"], { env: { VWH_SECRET: token }, input: form });
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.match(signed.stdout, /^x-twilio-signature: 0\/KCTR6DLpKmkAf8muzZqo1nDgQ=$/m);
+    assert.match(signed.stdout, /^content-type: application\/x-www-form-urlencoded$/m);
+    const verifyArgs = ["verify-signature", "--scheme", "twilio", "--body", "-", "-H", "x-twilio-signature: 0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "--method", "post"];
+    const verified = await runVwh([...verifyArgs, "--request-url", requestUrl], { env: { VWH_SECRET: token }, input: form });
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    const otherUrl = await runVwh([...verifyArgs, "--request-url", "https://mycompany.com/other.php"], { env: { VWH_SECRET: token }, input: form });
+    assert.equal(otherUrl.stdout, "invalid: no matching signature\n");
+    const noUrl = await runVwh(verifyArgs, { env: { VWH_SECRET: token }, input: form });
+    assert.equal(noUrl.stdout, "invalid: the request URL is needed to check a Twilio signature (--request-url)\n");
+    const badMethod = await runVwh([...verifyArgs, "--method", "P0ST"], { env: { VWH_SECRET: token }, input: form });
+    assert.equal(badMethod.code, 2);
+  });
+
+  it("--method reaches templates that sign it", async () => {
+    const args = ["--scheme", "hmac", "--hmac-template", "{method} {body}"];
+    const signed = await runVwh(["sign", "-", ...args, "--json"], { env: { VWH_SECRET: "k" }, input: "{}" });
+    const { headers } = JSON.parse(signed.stdout) as { headers: Record<string, string> };
+    const asPost = await runVwh(["verify-signature", "--body", "-", ...headerArgs(headers), ...args], { env: { VWH_SECRET: "k" }, input: "{}" });
+    assert.equal(asPost.stdout, "valid\n");
+    const asPut = await runVwh(["verify-signature", "--body", "-", ...headerArgs(headers), ...args, "--method", "PUT"], { env: { VWH_SECRET: "k" }, input: "{}" });
+    assert.equal(asPut.stdout, "invalid: no matching signature\n");
+  });
+});
