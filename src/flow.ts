@@ -206,13 +206,6 @@ export async function loadFlow(file: string): Promise<LoadedFlow> {
   return { file, flow: value };
 }
 
-/** Loads every file first so that a bad one stops the run before anything is sent. */
-export async function loadFlows(files: readonly string[]): Promise<LoadedFlow[]> {
-  const flows: LoadedFlow[] = [];
-  for (const file of files) flows.push(await loadFlow(file));
-  return flows;
-}
-
 export function randomId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString("base64url")}`;
 }

@@ -25,6 +25,16 @@ export function integerFlag(what: string, { min = 0, max = Number.MAX_SAFE_INTEG
     .pipe(z.number().min(min).max(max));
 }
 
+/** A decimal number given as a flag string, within bounds. */
+export function numberFlag(what: string, { min = 0, max = Number.MAX_VALUE, exclusiveMin = false }: { min?: number; max?: number; exclusiveMin?: boolean } = {}) {
+  const bounded = exclusiveMin ? z.number().gt(min) : z.number().min(min);
+  return z
+    .string()
+    .regex(/^\d+(\.\d+)?$|^\.\d+$/, `expected ${what}`)
+    .transform(Number)
+    .pipe(bounded.max(max));
+}
+
 export const httpUrlFlag = z
   .string()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {

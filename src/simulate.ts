@@ -1,12 +1,17 @@
 /**
- * The simulated voice platform: replays each flow's events in order to the handler, signed, and checks
- * every reply. Knows nothing of the terminal: progress goes to an injected listener.
+ * The simulated voice platform: replays each flow's events to the handler, signed, and checks every
+ * reply; injects the faults real platforms produce (retries, duplicates, reordering, timeouts) from one
+ * seeded random source. Knows nothing of the terminal: progress goes to an injected listener.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply, type Finding } from "./check-reply.js";
-import { deliver } from "./delivery.js";
+import type { DeadLetter } from "./dead-letters.js";
+import { deliver, type DeliveryResult } from "./delivery.js";
 import { expandFlow, type LoadedFlow, type PlannedEvent } from "./flow.js";
+import { diffJson } from "./json-diff.js";
+import { createRandom, type Random } from "./random.js";
+import { classifyAttempt, retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 import type { Signer } from "./signing/types.js";
 import { vwhVersion } from "./version.js";
 
@@ -15,7 +20,7 @@ export interface EventResult {
   sequence: number;
   eventType: string;
   eventId: string;
-  /** Absent when no reply came (timeout, connection error). */
+  /** The final attempt's status; absent when no reply came (timeout, connection error). */
   status: number | undefined;
   latencyMs: number | undefined;
   attempts: number;
@@ -23,6 +28,9 @@ export interface EventResult {
   failures: Finding[];
   warnings: Finding[];
   instructionTypes: string[];
+  deadLettered: boolean;
+  /** Set when the event was delivered twice (--duplicates). */
+  duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
 }
 
 export interface FlowResult {
@@ -37,12 +45,24 @@ export interface SimulationResult {
   flows: FlowResult[];
   /** Set when the target did not answer at all; the run stopped there (exit 3). */
   unreachable: string | undefined;
+  /** Set when --bail stopped the run at the first failure. */
+  bailed: boolean;
+  seed: number;
   durationMs: number;
 }
 
 export interface SimulationListener {
   flowStarted?(flow: LoadedFlow, callId: string): void;
   eventFinished?(flow: LoadedFlow, result: EventResult): void;
+}
+
+export interface FaultOptions {
+  /** Share of events delivered a second time (0..1). */
+  duplicates: number;
+  /** Shuffle events within windows of this size (0 or 1: in order). */
+  reorderWindow: number;
+  seed: number;
+  bail: boolean;
 }
 
 export interface SimulationOptions {
@@ -52,12 +72,15 @@ export interface SimulationOptions {
   /** Headers that carry the scheme's signature (dropped from recorded requests before re-signing). */
   signatureHeaders: readonly string[];
   keepSignatures?: boolean;
-  timeoutMs: number;
+  policy: RetryPolicy;
+  faults: FaultOptions;
   budgetMs: number;
   strictLatency: boolean;
   /** Wait each event's after_ms before sending it, as the platform would. */
   realtime: boolean;
   dispatcher: Dispatcher;
+  /** Called for each event that exhausted its retries (--dlq). */
+  deadLetter?: (entry: DeadLetter) => Promise<void>;
   /** Wall clock in ms (injectable for tests). */
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
@@ -72,18 +95,26 @@ export interface OutgoingRequest {
   headers: Record<string, string>;
 }
 
-/** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
-export function prepareDelivery(planned: PlannedEvent, options: Pick<SimulationOptions, "signer" | "signatureHeaders" | "keepSignatures" | "target">, attempt: number, nowMs: number): OutgoingRequest {
+type DeliveryTarget = Pick<SimulationOptions, "signer" | "signatureHeaders" | "keepSignatures" | "target">;
+
+/** Recorded headers less hop-by-hop ones and (unless kept) the old signature. */
+function forwardedHeaders(planned: PlannedEvent, options: DeliveryTarget): Record<string, string> {
   const headers: Record<string, string> = {};
   const keep = options.keepSignatures === true;
   for (const [name, value] of Object.entries(planned.recordedHeaders ?? {})) {
     if (hopByHop.has(name) || (!keep && options.signatureHeaders.includes(name))) continue;
     headers[name] = value;
   }
+  return headers;
+}
+
+/** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
+export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
+  const headers = forwardedHeaders(planned, options);
   headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
-  if (keep && planned.recordedHeaders) return { url: options.target, headers };
+  if (options.keepSignatures && planned.recordedHeaders) return { url: options.target, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
     timestamp: Math.floor(nowMs / 1000),
@@ -95,65 +126,192 @@ export function prepareDelivery(planned: PlannedEvent, options: Pick<SimulationO
   return { url: signed.url === options.target.href ? options.target : new URL(signed.url), headers: { ...headers, ...signed.headers } };
 }
 
-async function runEvent(planned: PlannedEvent, options: SimulationOptions, now: () => number): Promise<EventResult> {
-  const base = { index: planned.index, sequence: planned.sequence, eventType: planned.eventType, eventId: planned.eventId, attempts: 1 };
-  const request = prepareDelivery(planned, options, 1, now());
-  const outcome = await deliver({
+interface Delivered {
+  outcome: DeliveryResult;
+  attempts: number;
+  /** The last attempt failed in a way the platform retries, and no retries were left. */
+  exhausted: boolean;
+  /** Why the platform stopped retrying early (410). */
+  stopReason: string | undefined;
+}
+
+interface RunContext {
+  options: SimulationOptions;
+  now: () => number;
+  wait: (ms: number) => Promise<unknown>;
+  jitter: Random;
+}
+
+async function attempt(planned: PlannedEvent, context: RunContext, number: number): Promise<DeliveryResult> {
+  const request = prepareDelivery(planned, context.options, number, context.now());
+  return deliver({
     url: request.url,
     method: planned.method,
     headers: request.headers,
     body: planned.body,
-    timeoutMs: options.timeoutMs,
-    dispatcher: options.dispatcher,
+    timeoutMs: context.options.policy.timeoutMs,
+    dispatcher: context.options.dispatcher,
   });
-  if (!outcome.ok) {
-    return {
-      ...base,
-      status: undefined,
-      latencyMs: outcome.kind === "timeout" ? outcome.latencyMs : undefined,
-      passed: false,
-      failures: [{ kind: outcome.kind, message: outcome.message }],
-      warnings: [],
-      instructionTypes: [],
-    };
+}
+
+/** Delivers with retries: identical bytes and id, a fresh timestamp, signature and attempt number. */
+async function deliverWithRetries(planned: PlannedEvent, context: RunContext): Promise<Delivered> {
+  const { policy } = context.options;
+  for (let number = 1; ; number++) {
+    const outcome = await attempt(planned, context, number);
+    const decision = classifyAttempt(outcome.ok ? { kind: "response", status: outcome.status, headers: outcome.headers } : { kind: outcome.kind }, context.now());
+    if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
+    if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
+    await context.wait(retryDelayMs(policy, number, context.jitter, decision.retryAfterMs));
   }
-  const check = checkReply({
-    eventType: planned.eventType,
-    expect: planned.expect,
-    status: outcome.status,
-    headers: outcome.headers,
-    body: outcome.body,
-    latencyMs: outcome.latencyMs,
-    budgetMs: options.budgetMs,
-    strictLatency: options.strictLatency,
-  });
+}
+
+function describeFailure(outcome: DeliveryResult): string {
+  return outcome.ok ? `status ${outcome.status}` : outcome.message;
+}
+
+/** A duplicate must be accepted and, where the platform waits, answered with the same instructions. */
+async function checkDuplicate(planned: PlannedEvent, context: RunContext, number: number, firstBody: unknown): Promise<{ result: EventResult["duplicate"]; failures: Finding[] }> {
+  const outcome = await attempt(planned, context, number);
+  const failures: Finding[] = [];
+  if (!outcome.ok) {
+    failures.push({ kind: "idempotency", message: `duplicate delivery (attempt ${number}): ${outcome.message}` });
+    return { result: { attempt: number, status: undefined, passed: false }, failures };
+  }
+  if (outcome.status < 200 || outcome.status >= 300) {
+    failures.push({ kind: "idempotency", message: `duplicate delivery (attempt ${number}): expected 2xx, got ${outcome.status}` });
+  } else if (firstBody !== undefined) {
+    let duplicateBody: unknown;
+    try {
+      duplicateBody = JSON.parse(outcome.body.toString("utf8"));
+    } catch {
+      duplicateBody = outcome.body.toString("utf8");
+    }
+    const first = (firstBody as { instructions?: unknown }).instructions;
+    const second = (duplicateBody as { instructions?: unknown } | undefined)?.instructions;
+    const changes = diffJson(first, second, "instructions");
+    if (changes.length) {
+      failures.push({
+        kind: "idempotency",
+        message: `duplicate delivery (attempt ${number}) got different instructions — not idempotent on event_id:\n${changes.map((line) => `  ${line}`).join("\n")}`,
+      });
+    }
+  }
+  return { result: { attempt: number, status: outcome.status, passed: failures.length === 0 }, failures };
+}
+
+function deadLetterEntry(planned: PlannedEvent, loaded: LoadedFlow, delivered: Delivered, options: SimulationOptions, nowMs: number): DeadLetter {
+  const utf8 = planned.body.toString("utf8");
+  const isUtf8 = Buffer.from(utf8, "utf8").equals(planned.body);
+  const deadAt = new Date(nowMs).toISOString();
   return {
-    ...base,
-    status: outcome.status,
-    latencyMs: outcome.latencyMs,
-    passed: check.failures.length === 0,
-    failures: check.failures,
-    warnings: check.warnings,
-    instructionTypes: check.instructions?.map((instruction) => instruction.type) ?? [],
+    flow: loaded.file,
+    event_type: planned.eventType,
+    event_id: planned.eventId,
+    call_id: planned.callId,
+    sequence: planned.sequence,
+    attempts: delivered.attempts,
+    last_error: describeFailure(delivered.outcome),
+    dead_at: deadAt,
+    raw: {
+      method: planned.method,
+      path: `${options.target.pathname}${options.target.search}`,
+      headers: { ...forwardedHeaders(planned, { ...options, keepSignatures: false }), "content-type": planned.contentType },
+      body: isUtf8 ? utf8 : planned.body.toString("base64"),
+      ...(isUtf8 ? {} : { body_encoding: "base64" as const }),
+      received_at: deadAt,
+    },
+    ...(planned.expect && { expect: planned.expect }),
   };
+}
+
+async function runEvent(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext): Promise<EventResult> {
+  const { options } = context;
+  const delivered = await deliverWithRetries(planned, context);
+  const { outcome } = delivered;
+  const result: EventResult = {
+    index: planned.index,
+    sequence: planned.sequence,
+    eventType: planned.eventType,
+    eventId: planned.eventId,
+    status: outcome.ok ? outcome.status : undefined,
+    latencyMs: outcome.ok || outcome.kind === "timeout" ? outcome.latencyMs : undefined,
+    attempts: delivered.attempts,
+    passed: false,
+    failures: [],
+    warnings: [],
+    instructionTypes: [],
+    deadLettered: false,
+    duplicate: undefined,
+  };
+  let firstBody: unknown;
+  if (!outcome.ok) {
+    result.failures.push({ kind: outcome.kind, message: outcome.message });
+  } else {
+    const check = checkReply({
+      eventType: planned.eventType,
+      expect: planned.expect,
+      status: outcome.status,
+      headers: outcome.headers,
+      body: outcome.body,
+      latencyMs: outcome.latencyMs,
+      budgetMs: options.budgetMs,
+      strictLatency: options.strictLatency,
+    });
+    result.failures.push(...check.failures);
+    result.warnings.push(...check.warnings);
+    result.instructionTypes = check.instructions?.map((instruction) => instruction.type) ?? [];
+    if (check.instructions) firstBody = { instructions: check.instructions };
+  }
+  if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
+  if (delivered.exhausted) {
+    if (delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
+    if (options.deadLetter) {
+      await options.deadLetter(deadLetterEntry(planned, loaded, delivered, options, context.now()));
+      result.deadLettered = true;
+    }
+  }
+  const accepted = outcome.ok && outcome.status >= 200 && outcome.status < 300;
+  if (duplicate && accepted) {
+    const checked = await checkDuplicate(planned, context, delivered.attempts + 1, firstBody);
+    result.duplicate = checked.result;
+    result.failures.push(...checked.failures);
+  }
+  result.passed = result.failures.length === 0;
+  return result;
+}
+
+/** Delivery order: shuffled within windows of --reorder; bodies keep their original sequence. */
+export function deliveryOrder<T>(events: readonly T[], window: number, random: Random): T[] {
+  if (window <= 1) return [...events];
+  const ordered: T[] = [];
+  for (let start = 0; start < events.length; start += window) ordered.push(...random.shuffle(events.slice(start, start + window)));
+  return ordered;
 }
 
 export async function runSimulation(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
   const now = options.now ?? Date.now;
-  const wait = options.wait ?? sleep;
+  const { faults } = options;
+  // Two streams from the one seed: what to duplicate and shuffle is decided before any delivery, so it
+  // does not depend on how many retries (and jitter draws) the handler caused.
+  const planRandom = createRandom(faults.seed);
+  const context: RunContext = { options, now, wait: options.wait ?? sleep, jitter: createRandom((faults.seed ^ 0x9e3779b9) >>> 0) };
   const started = now();
   const results: FlowResult[] = [];
   let unreachable: string | undefined;
+  let bailed = false;
 
   for (const loaded of flows) {
     const planned = expandFlow(loaded.flow, { start: new Date(now()) });
+    const duplicates = new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index));
+    const ordered = deliveryOrder(planned, faults.reorderWindow, planRandom);
     const callId = planned.find((event) => event.callId)?.callId ?? "recorded";
     options.listener?.flowStarted?.(loaded, callId);
     const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, callId, events: [], passed: true };
     results.push(flowResult);
-    for (const event of planned) {
-      if (options.realtime && event.afterMs > 0) await wait(event.afterMs);
-      const result = await runEvent(event, options, now);
+    for (const event of ordered) {
+      if (options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
+      const result = await runEvent(event, loaded, duplicates.has(event.index), context);
       flowResult.events.push(result);
       flowResult.passed &&= result.passed;
       options.listener?.eventFinished?.(loaded, result);
@@ -162,10 +320,14 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
         unreachable = unreachableFailure.message;
         break;
       }
+      if (faults.bail && !result.passed) {
+        bailed = true;
+        break;
+      }
     }
-    if (unreachable) break;
+    if (unreachable || bailed) break;
   }
-  return { flows: results, unreachable, durationMs: now() - started };
+  return { flows: results, unreachable, bailed, seed: faults.seed, durationMs: now() - started };
 }
 
 export interface SimulationSummary {
@@ -174,6 +336,9 @@ export interface SimulationSummary {
   passed: number;
   failed: number;
   overBudget: number;
+  retried: number;
+  deadLettered: number;
+  duplicated: number;
 }
 
 export function summarize(result: SimulationResult): SimulationSummary {
@@ -184,5 +349,9 @@ export function summarize(result: SimulationResult): SimulationSummary {
     passed: events.filter((event) => event.passed).length,
     failed: events.filter((event) => !event.passed).length,
     overBudget: events.filter((event) => [...event.failures, ...event.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"))).length,
+    retried: events.filter((event) => event.attempts > 1).length,
+    deadLettered: events.filter((event) => event.deadLettered).length,
+    duplicated: events.filter((event) => event.duplicate !== undefined).length,
   };
 }
+

@@ -3,8 +3,11 @@ import * as z from "zod";
 import { writeFileAtomic } from "../atomic-write.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
-import { loadFlows } from "../flow.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
+import { loadFlows } from "../load-flows.js";
+import { appendDeadLetter } from "../dead-letters.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
+import { newSeed } from "../random.js";
+import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
 import { getScheme } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import { runSimulation } from "../simulate.js";
@@ -15,13 +18,32 @@ import { createPrettyListener, formatSummary, toJsonReport, type RunDescription 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
   keepSignatures: z.boolean().default(false),
-  timeout: integerFlag("milliseconds", { min: 1 }),
+  timeout: integerFlag("milliseconds", { min: 1 }).optional(),
   budget: integerFlag("milliseconds", { min: 1 }),
+  retries: integerFlag("retries", { max: 100 }).optional(),
+  backoff: integerFlag("milliseconds").optional(),
+  profile: z.enum(profileNames as [string, ...string[]]).optional(),
+  timeScale: numberFlag("a positive number", { exclusiveMin: true }),
+  duplicates: numberFlag("a share between 0 and 1", { max: 1 }),
+  reorder: integerFlag("events"),
+  seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
+  dlq: z.string().min(1).optional(),
+  bail: z.boolean().default(false),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
 });
 export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
+
+function deadLetterWriter(file: string) {
+  return async (entry: Parameters<typeof appendDeadLetter>[1]) => {
+    try {
+      await appendDeadLetter(file, entry);
+    } catch (error) {
+      throw new InputError(`${file}: cannot write the dead-letter file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+}
 
 export async function simulateCommand(files: string[], rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const options = parseOptions(simulateOptionsSchema, rawOptions);
@@ -39,11 +61,24 @@ export async function simulateCommand(files: string[], rawOptions: unknown, env:
   const signer = options.keepSignatures ? undefined : resolveSigning(options, env, "sign").signer;
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice");
 
+  // Flags override the profile, which overrides the defaults.
+  const profile = options.profile ? profiles[options.profile] : undefined;
+  const policy: RetryPolicy = {
+    timeoutMs: options.timeout ?? profile?.timeoutMs ?? 10_000,
+    retries: options.retries ?? profile?.retries ?? 0,
+    backoffMs: options.backoff ?? profile?.backoffMs ?? 500,
+    ...(options.backoff === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
+    timeScale: options.timeScale,
+  };
+  const seed = options.seed ?? newSeed();
   const run: RunDescription = {
     target: options.url.href,
     scheme: options.keepSignatures ? "recorded" : scheme.name,
     budgetMs: options.budget,
-    timeoutMs: options.timeout,
+    timeoutMs: policy.timeoutMs,
+    retries: policy.retries,
+    profile: options.profile,
+    seed,
   };
   const dispatcher = createDispatcher();
   const result = await runSimulation(flows, {
@@ -51,11 +86,13 @@ export async function simulateCommand(files: string[], rawOptions: unknown, env:
     signer,
     signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
     keepSignatures: options.keepSignatures,
-    timeoutMs: options.timeout,
+    policy,
+    faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
     strictLatency: options.strictLatency,
     realtime: options.realtime,
     dispatcher,
+    ...(options.dlq && { deadLetter: deadLetterWriter(options.dlq) }),
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
   }).finally(() => dispatcher.close());
 

@@ -27,6 +27,7 @@ export function toJUnitXml(result: SimulationResult): string {
     lines.push(
       `  <testsuite name="${escapeXml(flow.name)}" file="${escapeXml(flow.file)}" tests="${flow.events.length}" failures="${flowFailures}" errors="0" time="${seconds(flowTime)}">`,
     );
+    lines.push(`    <properties><property name="seed" value="${result.seed}"/></properties>`);
     for (const event of flow.events) {
       const name = escapeXml(`${event.sequence} ${event.eventType}`);
       const open = `    <testcase classname="${escapeXml(flow.name)}" name="${name}" time="${seconds(event.latencyMs)}"`;

@@ -10,6 +10,9 @@ export interface RunDescription {
   scheme: string;
   budgetMs: number;
   timeoutMs: number;
+  retries: number;
+  profile: string | undefined;
+  seed: number;
 }
 
 function formatLatency(ms: number | undefined): string {
@@ -27,9 +30,11 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   const latencyText = formatLatency(event.latencyMs).padStart(8);
   const latency = event.latencyMs !== undefined && event.latencyMs > budgetMs ? colors.yellow(latencyText) : latencyText;
   const attempts = event.attempts > 1 ? colors.dim(` ×${event.attempts}`) : "";
+  const duplicate = event.duplicate ? (event.duplicate.passed ? colors.dim(" +dup") : colors.red(" +dup")) : "";
+  const deadLetter = event.deadLettered ? colors.red(" → dlq") : "";
   const instructions = event.instructionTypes.length ? colors.dim(`  ${event.instructionTypes.join(", ")}`) : "";
-  const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${event.eventType.padEnd(24)} ${status} ${latency}${attempts}${instructions}`];
-  for (const failure of event.failures) lines.push(`         ${colors.red(formatFinding(failure))}`);
+  const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${event.eventType.padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
+  for (const failure of event.failures) lines.push(colors.red(formatFinding(failure).replace(/^/gm, "         ")));
   for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
   return lines.join("\n");
 }
@@ -39,7 +44,13 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
   let first = true;
   return {
     flowStarted(flow: LoadedFlow, callId: string) {
-      if (first) write(colors.dim(`vwh simulate → ${run.target}  (${run.scheme} signatures, budget ${run.budgetMs} ms)\n`));
+      if (first) {
+        const policy = [`${run.scheme} signatures`, `budget ${run.budgetMs} ms`, `timeout ${run.timeoutMs} ms`];
+        if (run.profile) policy.push(`${run.profile} profile`);
+        if (run.retries) policy.push(`${run.retries} retr${run.retries === 1 ? "y" : "ies"}`);
+        policy.push(`seed ${run.seed}`);
+        write(colors.dim(`vwh simulate → ${run.target}  (${policy.join(", ")})\n`));
+      }
       else write("");
       first = false;
       write(`${colors.bold(flow.flow.name)}  ${colors.dim(`${flow.file} · call ${callId}`)}`);
@@ -59,8 +70,13 @@ export function formatSummary(result: SimulationResult, colors: ChalkInstance): 
     summary.failed ? colors.red(`${summary.failed} failed`) : `${summary.failed} failed`,
   ];
   if (summary.overBudget) parts.push(colors.yellow(`${summary.overBudget} over budget`));
+  if (summary.retried) parts.push(`${summary.retried} retried`);
+  if (summary.duplicated) parts.push(`${summary.duplicated} duplicated`);
+  if (summary.deadLettered) parts.push(colors.red(`${summary.deadLettered} dead-lettered`));
   parts.push(formatLatency(result.durationMs));
+  parts.push(colors.dim(`seed ${result.seed}`));
   const lines = [`\n${parts.join(" · ")}`];
+  if (result.bailed) lines.push(colors.red("stopped at the first failure (--bail)"));
   if (result.unreachable) lines.push(colors.red(`could not reach the handler: ${result.unreachable}`));
   return lines.join("\n");
 }
@@ -73,6 +89,10 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
     scheme: run.scheme,
     budget_ms: run.budgetMs,
     timeout_ms: run.timeoutMs,
+    retries: run.retries,
+    profile: run.profile ?? null,
+    seed: result.seed,
+    bailed: result.bailed,
     passed: exitCode === 0,
     exit_code: exitCode,
     unreachable: result.unreachable ?? null,
@@ -82,6 +102,9 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
       passed: summary.passed,
       failed: summary.failed,
       over_budget: summary.overBudget,
+      retried: summary.retried,
+      duplicated: summary.duplicated,
+      dead_lettered: summary.deadLettered,
       duration_ms: Math.round(result.durationMs),
     },
     flows: result.flows.map((flow) => ({
@@ -96,6 +119,8 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
         status: event.status ?? null,
         latency_ms: event.latencyMs ?? null,
         attempts: event.attempts,
+        dead_lettered: event.deadLettered,
+        duplicate: event.duplicate ?? null,
         passed: event.passed,
         instructions: event.instructionTypes,
         failures: event.failures.map(finding),
