@@ -108,6 +108,29 @@ export function createProgram(): Command {
       await verifySignatureCommand(command.optsWithGlobals());
     });
 
+  const tunnel = program
+    .command("tunnel")
+    .description("a public ngrok URL in front of your local handler, with a live log, signature checks and recording")
+    .argument("<port>", "the local port your handler listens on")
+    .option("--path <path>", "the webhook path, to print the full URL to paste into the platform", "/")
+    .option("--domain <domain>", "an ngrok static domain")
+    .option("--local", "no public tunnel: serve the inspecting proxy alone (offline work, tests)")
+    .option("--proxy-port <port>", "port of the local proxy on 127.0.0.1 (default: any free port)", "0")
+    .option("--record <file>", "record every request to this file (a replayable recording)")
+    .option("--redact-pii", "mask phone numbers and transcript text in the recording")
+    .option("--max-body <size>", "refuse bodies over this size with 413 (bytes, or 512k, 10m)", "10m")
+    .option("--timeout <ms>", "answer 504 when the handler is slower than this", "30000")
+    .option("--tolerance <seconds>", "accepted clock difference for signature timestamps", "300");
+  addSigningOptions(tunnel)
+    .addHelpText(
+      "after",
+      `\nThe ngrok token comes from NGROK_AUTHTOKEN or ngrok's own config, never from a flag.\nCtrl-C (or SIGTERM) stops cleanly and writes the recording; that exits 0.\n\nExample:\n  VWH_SECRET=whsec_... vwh tunnel 3000 --path /webhooks/voice --record calls.json\n${exitCodesHelp}`,
+    )
+    .action(async (port: string, _options, command: Command) => {
+      const { tunnelCommand } = await import("./commands/tunnel.js");
+      await tunnelCommand(port, command.optsWithGlobals());
+    });
+
   program
     .command("schema")
     .description("print the JSON Schema of a file format")

@@ -134,3 +134,52 @@ export function flowWith(events: unknown[], extra: Record<string, unknown> = {})
 }
 
 export const ansiPattern = /\u001b\[[0-9;]*m/;
+
+export interface RunningVwh {
+  /** Resolves with the next complete stdout line. */
+  nextLine(): Promise<string>;
+  /** Sends a signal and resolves when the process exits. */
+  stop(signal?: NodeJS.Signals): Promise<RunResult>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Starts a long-running command (vwh tunnel) and lets the test read its output line by line. */
+export function spawnVwh(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunningVwh {
+  const env: Record<string, string | undefined> = { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: undefined, VWH_SECRET: undefined, NGROK_AUTHTOKEN: undefined, ...options.env };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  const child = spawn(process.execPath, [binPath, ...args], { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let consumed = 0;
+  const waiters: (() => void)[] = [];
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<RunResult>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  void exited.then(() => waiters.splice(0).forEach((wake) => wake()));
+  let closed = false;
+  void exited.then(() => (closed = true));
+  return {
+    async nextLine() {
+      for (;;) {
+        const end = stdout.indexOf("\n", consumed);
+        if (end !== -1) {
+          const line = stdout.slice(consumed, end);
+          consumed = end + 1;
+          return line;
+        }
+        if (closed) throw new Error(`vwh exited before printing a line; stderr: ${stderr}`);
+        await new Promise<void>((wake) => waiters.push(wake));
+      }
+    },
+    async stop(signal = "SIGINT") {
+      if (!closed) child.kill(signal);
+      return exited;
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
