@@ -62,6 +62,9 @@ export function createProgram(): Command {
     .option("--seed <n>", "seed of every random choice (default: random, printed in the report)")
     .option("--dlq <file>", "append events that exhausted their retries to this JSON-lines file (replayable)")
     .option("--bail", "stop at the first failed event")
+    .option("--calls <n>", "load mode: run n copies of the flows as separate calls (fresh call and event ids)")
+    .option("--concurrency <n>", "load mode: calls in flight at once", "10")
+    .option("--rate <calls/s>", "load mode: start calls at this rate (open loop), at most --concurrency in flight")
     .option("--junit <file>", "also write a JUnit XML report")
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh simulate fixtures/reschedule.json --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (files: string[], _options, command: Command) => {

@@ -235,6 +235,8 @@ export interface ExpansionOptions {
   newId?: (prefix: string) => string;
   /** Overrides the flow's call id (load mode runs many copies of a flow). */
   callId?: string;
+  /** Ignore event ids given in the flow, so every copy of it gets its own (load mode). */
+  freshIds?: boolean;
 }
 
 function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previousAt: number | undefined, newId: (prefix: string) => string): PlannedEvent {
@@ -289,7 +291,7 @@ export function expandFlow(flow: CallFlow, options: ExpansionOptions): PlannedEv
     }
     const envelope = envelopeSchema.parse({
       event_type: eventType,
-      event_id: event.event_id ?? newId("evt"),
+      event_id: (options.freshIds ? undefined : event.event_id) ?? newId("evt"),
       call_id: callId,
       sequence,
       timestamp: event.timestamp ?? new Date(clock).toISOString(),

@@ -135,13 +135,6 @@ interface Delivered {
   stopReason: string | undefined;
 }
 
-interface RunContext {
-  options: SimulationOptions;
-  now: () => number;
-  wait: (ms: number) => Promise<unknown>;
-  jitter: Random;
-}
-
 async function attempt(planned: PlannedEvent, context: RunContext, number: number): Promise<DeliveryResult> {
   const request = prepareDelivery(planned, context.options, number, context.now());
   return deliver({
@@ -289,45 +282,86 @@ export function deliveryOrder<T>(events: readonly T[], window: number, random: R
   return ordered;
 }
 
+export interface PlannedCall {
+  loaded: LoadedFlow;
+  callId: string;
+  /** In delivery order (shuffled within --reorder windows). */
+  ordered: PlannedEvent[];
+  /** Indexes of the events delivered twice (--duplicates). */
+  duplicates: ReadonlySet<number>;
+}
+
+/** Decides everything random about a call before any delivery, so it does not depend on retries. */
+export function planCall(loaded: LoadedFlow, planRandom: Random, faults: FaultOptions, start: Date, overrides: { callId?: string; freshIds?: boolean } = {}): PlannedCall {
+  const planned = expandFlow(loaded.flow, { start, ...(overrides.callId && { callId: overrides.callId }), ...(overrides.freshIds && { freshIds: true }) });
+  const duplicates = new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index));
+  const ordered = deliveryOrder(planned, faults.reorderWindow, planRandom);
+  return { loaded, callId: planned.find((event) => event.callId)?.callId ?? "recorded", ordered, duplicates };
+}
+
+export interface CallOutcome {
+  passed: boolean;
+  /** Why the call stopped early: the target is unreachable, or --bail. */
+  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | undefined;
+}
+
+export interface RunContext {
+  options: SimulationOptions;
+  now: () => number;
+  wait: (ms: number) => Promise<unknown>;
+  jitter: Random;
+}
+
+export function createContext(options: SimulationOptions): RunContext {
+  return {
+    options,
+    now: options.now ?? Date.now,
+    wait: options.wait ?? sleep,
+    jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
+  };
+}
+
+/** Delivers one call's events in order, handing each result on as it finishes. */
+export async function runCall(call: PlannedCall, context: RunContext, onEvent: (result: EventResult) => void, shouldStop: () => boolean = () => false): Promise<CallOutcome> {
+  let passed = true;
+  for (const event of call.ordered) {
+    if (shouldStop()) break;
+    if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
+    const result = await runEvent(event, call.loaded, call.duplicates.has(event.index), context);
+    passed &&= result.passed;
+    onEvent(result);
+    const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
+    if (unreachable) return { passed: false, stopped: { reason: "unreachable", message: unreachable.message } };
+    if (context.options.faults.bail && !result.passed) return { passed: false, stopped: { reason: "bail" } };
+  }
+  return { passed, stopped: undefined };
+}
+
 export async function runSimulation(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
-  const now = options.now ?? Date.now;
-  const { faults } = options;
+  const context = createContext(options);
   // Two streams from the one seed: what to duplicate and shuffle is decided before any delivery, so it
   // does not depend on how many retries (and jitter draws) the handler caused.
-  const planRandom = createRandom(faults.seed);
-  const context: RunContext = { options, now, wait: options.wait ?? sleep, jitter: createRandom((faults.seed ^ 0x9e3779b9) >>> 0) };
-  const started = now();
+  const planRandom = createRandom(options.faults.seed);
+  const started = context.now();
   const results: FlowResult[] = [];
   let unreachable: string | undefined;
   let bailed = false;
 
   for (const loaded of flows) {
-    const planned = expandFlow(loaded.flow, { start: new Date(now()) });
-    const duplicates = new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index));
-    const ordered = deliveryOrder(planned, faults.reorderWindow, planRandom);
-    const callId = planned.find((event) => event.callId)?.callId ?? "recorded";
-    options.listener?.flowStarted?.(loaded, callId);
-    const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, callId, events: [], passed: true };
+    const call = planCall(loaded, planRandom, options.faults, new Date(context.now()));
+    options.listener?.flowStarted?.(loaded, call.callId);
+    const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, callId: call.callId, events: [], passed: true };
     results.push(flowResult);
-    for (const event of ordered) {
-      if (options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
-      const result = await runEvent(event, loaded, duplicates.has(event.index), context);
+    const outcome = await runCall(call, context, (result) => {
       flowResult.events.push(result);
-      flowResult.passed &&= result.passed;
       options.listener?.eventFinished?.(loaded, result);
-      const unreachableFailure = result.failures.find((finding) => finding.kind === "unreachable");
-      if (unreachableFailure) {
-        unreachable = unreachableFailure.message;
-        break;
-      }
-      if (faults.bail && !result.passed) {
-        bailed = true;
-        break;
-      }
-    }
-    if (unreachable || bailed) break;
+    });
+    flowResult.passed = outcome.passed;
+    if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;
+    if (outcome.stopped?.reason === "bail") bailed = true;
+    if (outcome.stopped) break;
   }
-  return { flows: results, unreachable, bailed, seed: faults.seed, durationMs: now() - started };
+  return { flows: results, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
 }
 
 export interface SimulationSummary {

@@ -10,9 +10,12 @@ import { newSeed } from "../random.js";
 import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
 import { getScheme } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
-import { runSimulation } from "../simulate.js";
+import type { LoadedFlow } from "../flow.js";
+import { runLoad } from "../load.js";
+import { runSimulation, type SimulationOptions } from "../simulate.js";
+import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Output } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
@@ -29,11 +32,49 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
   dlq: z.string().min(1).optional(),
   bail: z.boolean().default(false),
+  calls: integerFlag("calls", { min: 1 }).optional(),
+  concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
+  rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
 });
 export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
+
+/** A progress bar on stderr: only for a person watching (a TTY, not --json), and only once a run lasts. */
+async function progressReporter(output: Output, total: number) {
+  if (output.json || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const { SingleBar, Presets } = await import("cli-progress");
+  const bar = new SingleBar({ format: "  {bar} {value}/{total} calls · {eta_formatted} left", stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  const started = Date.now();
+  let shown = false;
+  return {
+    update: (done: number) => {
+      if (!shown && Date.now() - started > 1000) {
+        bar.start(total, done);
+        shown = true;
+      } else if (shown) bar.update(done);
+    },
+    stop: () => shown && bar.stop(),
+  };
+}
+
+async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, output: Output): Promise<void> {
+  const progress = await progressReporter(output, run.calls);
+  const result = await runLoad(flows, simulation, {
+    calls: run.calls,
+    concurrency: run.concurrency,
+    rate: run.rate,
+    onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
+  }).finally(() => {
+    progress.stop();
+    return simulation.dispatcher.close();
+  });
+  const exitCode = result.unreachable ? ExitCode.unreachable : result.stats.eventsFailed > 0 || result.stats.callsFailed > 0 ? ExitCode.checkFailed : ExitCode.ok;
+  if (output.json) output.out(JSON.stringify(toJsonLoadReport(result, run, exitCode), null, 2));
+  else output.out(formatLoadSummary(result, run, output.colors));
+  if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
+}
 
 function deadLetterWriter(file: string) {
   return async (entry: Parameters<typeof appendDeadLetter>[1]) => {
@@ -80,8 +121,7 @@ export async function simulateCommand(files: string[], rawOptions: unknown, env:
     profile: options.profile,
     seed,
   };
-  const dispatcher = createDispatcher();
-  const result = await runSimulation(flows, {
+  const simulation: SimulationOptions = {
     target: options.url,
     signer,
     signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
@@ -91,10 +131,20 @@ export async function simulateCommand(files: string[], rawOptions: unknown, env:
     budgetMs: options.budget,
     strictLatency: options.strictLatency,
     realtime: options.realtime,
-    dispatcher,
+    dispatcher: createDispatcher(options.calls ? Math.max(options.concurrency, 1) : 64),
     ...(options.dlq && { deadLetter: deadLetterWriter(options.dlq) }),
+  };
+  if (options.calls !== undefined) {
+    if (options.junit) throw new UsageError("--junit writes one testcase per event: it does not go with --calls (use --json for load results)");
+    if (!flows.every((loaded) => loaded.flow.events.every((event) => event.raw === undefined))) {
+      throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
+    }
+    return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
+  }
+  const result = await runSimulation(flows, {
+    ...simulation,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
-  }).finally(() => dispatcher.close());
+  }).finally(() => simulation.dispatcher.close());
 
   const failed = result.flows.some((flow) => !flow.passed);
   const exitCode = result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;

@@ -1,0 +1,106 @@
+/**
+ * Aggregates of a load run. Latencies go into HDR histograms (node's built-in perf_hooks one), never
+ * into a list, so memory stays flat whether the run has ten thousand calls or a million.
+ */
+import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
+import type { FindingKind } from "./check-reply.js";
+import type { EventResult } from "./simulate.js";
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface FailureSample {
+  callId: string;
+  sequence: number;
+  eventType: string;
+  message: string;
+}
+
+class TypeStats {
+  readonly histogram: RecordableHistogram = createHistogram();
+  events = 0;
+  failed = 0;
+  overBudget = 0;
+}
+
+const sampleLimit = 5;
+
+export class LoadStats {
+  callsStarted = 0;
+  callsPassed = 0;
+  callsFailed = 0;
+  /** Calls that started later than --rate scheduled them, because --concurrency was saturated. */
+  lateStarts = 0;
+  retried = 0;
+  duplicated = 0;
+  deadLettered = 0;
+  readonly failuresByKind = new Map<FindingKind, number>();
+  readonly samples: FailureSample[] = [];
+  private readonly all = new TypeStats();
+  private readonly byType = new Map<string, TypeStats>();
+
+  recordEvent(callId: string, result: EventResult): void {
+    let stats = this.byType.get(result.eventType);
+    if (!stats) this.byType.set(result.eventType, (stats = new TypeStats()));
+    const overBudget = [...result.failures, ...result.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"));
+    for (const target of [this.all, stats]) {
+      target.events++;
+      if (!result.passed) target.failed++;
+      if (overBudget) target.overBudget++;
+      // Microseconds, at least 1: the histogram takes positive integers.
+      if (result.latencyMs !== undefined) target.histogram.record(Math.max(1, Math.round(result.latencyMs * 1000)));
+    }
+    if (result.attempts > 1) this.retried++;
+    if (result.duplicate) this.duplicated++;
+    if (result.deadLettered) this.deadLettered++;
+    for (const kind of new Set(result.failures.map((finding) => finding.kind))) this.failuresByKind.set(kind, (this.failuresByKind.get(kind) ?? 0) + 1);
+    if (!result.passed && this.samples.length < sampleLimit) {
+      this.samples.push({ callId, sequence: result.sequence, eventType: result.eventType, message: result.failures.map((finding) => (finding.path ? `${finding.path}: ${finding.message}` : finding.message)).join("; ") });
+    }
+  }
+
+  recordCall(passed: boolean): void {
+    if (passed) this.callsPassed++;
+    else this.callsFailed++;
+  }
+
+  get events(): number {
+    return this.all.events;
+  }
+  get eventsFailed(): number {
+    return this.all.failed;
+  }
+  get overBudget(): number {
+    return this.all.overBudget;
+  }
+
+  latency(): LatencySummary {
+    return summarizeHistogram(this.all.histogram);
+  }
+
+  perType(): { eventType: string; events: number; failed: number; overBudget: number; latency: LatencySummary }[] {
+    return [...this.byType.entries()]
+      .map(([eventType, stats]) => ({ eventType, events: stats.events, failed: stats.failed, overBudget: stats.overBudget, latency: summarizeHistogram(stats.histogram) }))
+      .sort((a, b) => a.eventType.localeCompare(b.eventType));
+  }
+}
+
+const toMs = (micros: number) => Math.round(micros / 100) / 10;
+
+export function summarizeHistogram(histogram: RecordableHistogram): LatencySummary {
+  if (histogram.count === 0) return { count: 0, p50Ms: 0, p90Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 };
+  return {
+    count: histogram.count,
+    p50Ms: toMs(histogram.percentile(50)),
+    p90Ms: toMs(histogram.percentile(90)),
+    p95Ms: toMs(histogram.percentile(95)),
+    p99Ms: toMs(histogram.percentile(99)),
+    maxMs: toMs(histogram.max),
+  };
+}
