@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
+import { envelopeSchema } from "../src/envelope.js";
 import {
   ansiPattern,
   fixture,
@@ -79,6 +80,7 @@ describe("vwh simulate against a good handler", () => {
     const requests = server.requests.slice(before);
     const envelopes = requests.map((request) => JSON.parse(request.body.toString("utf8")) as Record<string, unknown>);
     assert.deepEqual(Object.keys(envelopes[0]!).sort(), ["call_id", "event_id", "event_type", "payload", "sequence", "timestamp"]);
+    for (const envelope of envelopes) envelopeSchema.parse(envelope);
     assert.deepEqual(envelopes.map((envelope) => envelope.sequence), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.ok(envelopes.every((envelope) => envelope.call_id === "call_reschedule_001"));
     assert.equal(new Set(envelopes.map((envelope) => envelope.event_id)).size, 8);
