@@ -15,12 +15,25 @@ Exit codes:
   130 interrupted (Ctrl-C)`;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The parsed options with where each came from (flag, default…), so config and env can fill the rest. */
+export function settingsInput(command: Command): { options: Record<string, unknown>; sources: Record<string, string | undefined> } {
+  const sources: Record<string, string | undefined> = {};
+  for (let current: Command | null = command; current; current = current.parent) {
+    for (const option of current.options) {
+      const name = option.attributeName();
+      if (!(name in sources)) sources[name] = current.getOptionValueSource(name);
+    }
+  }
+  return { options: command.optsWithGlobals(), sources };
+}
 const schemeList = "standard | stripe | hmac | twilio | telnyx | retell";
 
 /** --scheme, --secret and the generic HMAC settings: the same on every command that signs or verifies. */
 function addSigningOptions(command: Command): Command {
   return command
     .option("--secret <secret>", "signing secret, repeatable for key rotation (default: $VWH_SECRET, space-separated)", collect)
+    .option("--secret-env <name>", "read the secret from this environment variable instead of VWH_SECRET")
     .addOption(new Option("--scheme <scheme>", `signature scheme: ${schemeList}`).default("standard"))
     .addOption(new Option("--hmac-header <name>", "hmac: signature header").default("x-signature"))
     .addOption(new Option("--hmac-algorithm <alg>", "hmac: sha256 | sha512 | sha1").default("sha256"))
@@ -45,8 +58,8 @@ export function createProgram(): Command {
   const simulate = program
     .command("simulate")
     .description("replay call flows to a webhook handler with signed deliveries and check every reply")
-    .argument("<flow...>", "call-flow JSON files or recordings (see: vwh schema call-flow)")
-    .option("--url <url>", "the handler's webhook URL");
+    .argument("[flow...]", "call-flow files, recordings or dead-letter files (default: flows in vwh.config.json)")
+    .option("--url <url>", "the handler's webhook URL (or VWH_URL, or url in vwh.config.json)");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--timeout <ms>", "abort a reply slower than this: a retryable failure (default: 10000, or the profile's)")
@@ -69,7 +82,7 @@ export function createProgram(): Command {
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh simulate fixtures/reschedule.json --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (files: string[], _options, command: Command) => {
       const { simulateCommand } = await import("./commands/simulate.js");
-      await simulateCommand(files, command.optsWithGlobals());
+      await simulateCommand(files, settingsInput(command));
     });
 
   const sign = program
@@ -85,7 +98,7 @@ export function createProgram(): Command {
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (file: string | undefined, _options, command: Command) => {
       const { signCommand } = await import("./commands/sign.js");
-      await signCommand(file, command.optsWithGlobals());
+      await signCommand(file, settingsInput(command));
     });
 
   const verify = program
@@ -108,7 +121,7 @@ export function createProgram(): Command {
     )
     .action(async (_options, command: Command) => {
       const { verifySignatureCommand } = await import("./commands/verify-signature.js");
-      await verifySignatureCommand(command.optsWithGlobals());
+      await verifySignatureCommand(settingsInput(command));
     });
 
   const tunnel = program
@@ -131,13 +144,41 @@ export function createProgram(): Command {
     )
     .action(async (port: string, _options, command: Command) => {
       const { tunnelCommand } = await import("./commands/tunnel.js");
-      await tunnelCommand(port, command.optsWithGlobals());
+      await tunnelCommand(port, settingsInput(command));
+    });
+
+  program
+    .command("init")
+    .description("scaffold call flows, vwh.config.json and a CI workflow (asks a few questions)")
+    .option("-y, --yes", "use the defaults, ask nothing")
+    .option("--force", "overwrite files that already exist")
+    .addHelpText("after", `\nCtrl-C at a prompt writes nothing and exits 130.\n${exitCodesHelp}`)
+    .action(async (_options, command: Command) => {
+      const { initCommand } = await import("./commands/init.js");
+      await initCommand(command.optsWithGlobals());
+    });
+
+  program
+    .command("config")
+    .description("show the effective settings and where each comes from: flag > environment > vwh.config.json > default")
+    .option("--url <url>", "the handler's webhook URL")
+    .option("--scheme <scheme>", `signature scheme: ${schemeList}`)
+    .option("--secret <secret>", "signing secret (shown masked)", collect)
+    .option("--secret-env <name>", "the environment variable that holds the secret")
+    .option("--budget <ms>", "latency budget")
+    .option("--timeout <ms>", "reply timeout")
+    .option("--retries <n>", "retries")
+    .option("--profile <platform>", "retry profile")
+    .addHelpText("after", `\nEnvironment: VWH_URL, VWH_SCHEME, VWH_SECRET, VWH_BUDGET_MS, VWH_TIMEOUT_MS, VWH_RETRIES, VWH_PROFILE, VWH_CONFIG (the file).\n${exitCodesHelp}`)
+    .action(async (_options, command: Command) => {
+      const { configCommand } = await import("./commands/config.js");
+      await configCommand(settingsInput(command));
     });
 
   program
     .command("schema")
     .description("print the JSON Schema of a file format")
-    .addArgument(new Argument("<format>", "which format").choices(["call-flow", "instructions", "recording"]))
+    .addArgument(new Argument("<format>", "which format").choices(["call-flow", "instructions", "recording", "config"]))
     .addHelpText("after", exitCodesHelp)
     .action(async (format: string, _options, command: Command) => {
       const { schemaCommand } = await import("./commands/schema.js");

@@ -8,11 +8,13 @@ import { describeIssue } from "./validation.js";
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
-export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, provenance: Readonly<Record<string, string>> = {}): z.output<S> {
   const result = schema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const flag = issue.path.length ? `--${kebab(String(issue.path[0]))}: ` : "";
+  const name = issue.path.length ? String(issue.path[0]) : "";
+  const from = provenance[name] && provenance[name] !== "flag" && provenance[name] !== "default" ? ` (from ${provenance[name]})` : "";
+  const flag = name ? `--${kebab(name)}${from}: ` : "";
   throw new UsageError(`${flag}${describeIssue(issue)}`);
 }
 

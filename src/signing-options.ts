@@ -10,6 +10,7 @@ const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "expected a
 
 export const signingOptionsSchema = z.object({
   secret: z.array(z.string()).optional(),
+  secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name").optional(),
   scheme: z.enum(schemeNames as [string, ...string[]]).default("standard"),
   hmacHeader: headerName.default(defaultHmacSettings.header),
   hmacAlgorithm: z.enum(["sha256", "sha512", "sha1"]).default(defaultHmacSettings.algorithm),
@@ -51,8 +52,8 @@ export interface ResolvedSigning {
 /** Scheme + secrets (flags or VWH_SECRET) → a signer; every problem is a one-line usage error. */
 export function resolveSigning(options: SigningOptions, env: NodeJS.ProcessEnv, purpose: SchemeSettings["purpose"]): ResolvedSigning {
   const scheme = getScheme(options.scheme);
-  const secrets = resolveSecrets(options.secret, env);
-  requireSecrets(secrets);
+  const secrets = resolveSecrets(options.secret, env, options.secretEnv);
+  requireSecrets(secrets, options.secretEnv);
   const settings = schemeSettings(options, purpose);
   return { scheme, settings, signer: scheme.create(secrets, settings) };
 }

@@ -35,6 +35,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   const input = "input" in issue ? issue.input : undefined;
   switch (issue.code) {
     case "invalid_type":
+      if (!issue.message.startsWith("Invalid input")) return issue.message; // a schema's own wording
       if (input === undefined) return `required (${describeExpected(issue.expected)})`;
       return `expected ${describeExpected(issue.expected)}, got ${describeValue(input)}`;
     case "invalid_union":

@@ -1,5 +1,6 @@
 /** `vwh schema <format>`: the JSON Schema generated from the zod schemas the tool itself validates with. */
 import * as z from "zod";
+import { configSchema } from "../config.js";
 import { callFlowSchema, recordingSchema } from "../flow.js";
 import { instructionReplySchema } from "../instructions.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
@@ -9,6 +10,7 @@ const formats = {
   "call-flow": callFlowSchema,
   instructions: instructionReplySchema,
   recording: recordingSchema,
+  config: configSchema,
 } as const;
 
 export function jsonSchemaFor(format: keyof typeof formats): Record<string, unknown> {

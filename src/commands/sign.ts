@@ -1,5 +1,6 @@
 /** `vwh sign`: the headers a platform would send with a body, or a ready curl command (never the secret). */
 import * as z from "zod";
+import { resolveSettings, type SettingsInput } from "../config.js";
 import { randomId } from "../flow.js";
 import { readBodyInput } from "../input.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
@@ -29,8 +30,9 @@ export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function signCommand(file: string | undefined, rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const options = parseOptions(signOptionsSchema, rawOptions);
+export async function signCommand(file: string | undefined, input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const { options: settings, provenance } = await resolveSettings(input, env);
+  const options = parseOptions(signOptionsSchema, settings, provenance);
   const output = createOutput(options, env);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);

@@ -1,5 +1,6 @@
 /** `vwh simulate`: validates flags, loads every flow, runs the simulation, renders the report. */
 import * as z from "zod";
+import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
@@ -86,21 +87,24 @@ function deadLetterWriter(file: string) {
   };
 }
 
-export async function simulateCommand(files: string[], rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const options = parseOptions(simulateOptionsSchema, rawOptions);
+export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const { options: settings, provenance, loaded } = await resolveSettings(input, env);
+  const options = parseOptions(simulateOptionsSchema, settings, provenance);
   const output = createOutput(options, env);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
 
   // Everything the user gave is checked before the first byte is sent.
-  const flows = await loadFlows(files);
+  const flowFiles = files.length ? files : configFlows(loaded);
+  if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
+  const flows = await loadFlows(flowFiles);
   const allRecorded = flows.every((loaded) => loaded.flow.events.every((event) => event.raw !== undefined));
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
   }
   const scheme = getScheme(options.scheme);
   const signer = options.keepSignatures ? undefined : resolveSigning(options, env, "sign").signer;
-  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice");
+  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
   // Flags override the profile, which overrides the defaults.
   const profile = options.profile ? profiles[options.profile] : undefined;

@@ -5,6 +5,7 @@
  */
 import { connect } from "node:net";
 import * as z from "zod";
+import { resolveSettings, type SettingsInput } from "../config.js";
 import { ExitCode, UsageError, VwhError } from "../errors.js";
 import { globalOptionsSchema, integerFlag, parseOptions } from "../options.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
@@ -73,15 +74,16 @@ function waitForStop(signal: AbortSignal | undefined): Promise<string> {
   });
 }
 
-export async function tunnelCommand(portArgument: string, rawOptions: unknown, dependencies: TunnelDependencies = {}): Promise<void> {
+export async function tunnelCommand(portArgument: string, input: SettingsInput, dependencies: TunnelDependencies = {}): Promise<void> {
   const env = dependencies.env ?? process.env;
   const port = Number(portArgument);
   if (!/^\d+$/.test(portArgument) || port < 1 || port > 65535) throw new UsageError(`<port>: expected a port number from 1 to 65535, got ${JSON.stringify(portArgument)}`);
-  const options = parseOptions(tunnelOptionsSchema, rawOptions);
+  const { options: settings, provenance } = await resolveSettings(input, env);
+  const options = parseOptions(tunnelOptionsSchema, settings, provenance);
   const output = createOutput(options, env);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
-  const hasSecret = (options.secret?.length ?? 0) > 0 || Boolean(env.VWH_SECRET);
+  const hasSecret = (options.secret?.length ?? 0) > 0 || Boolean(env.VWH_SECRET) || Boolean(options.secretEnv && env[options.secretEnv]);
   const signer: Signer | undefined = hasSecret ? resolveSigning(options, env, "verify").signer : undefined;
   if (options.record && (await exists(options.record))) {
     throw new UsageError(`${options.record} already exists: record to a new file (vwh never overwrites a recording)`);

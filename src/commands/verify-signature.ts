@@ -4,6 +4,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import * as z from "zod";
+import { resolveSettings, type SettingsInput } from "../config.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { rawBody, recordingSchema, type RawRequest } from "../flow.js";
@@ -139,8 +140,9 @@ async function probeEndpoint(target: URL, options: VerifyOptions, env: NodeJS.Pr
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
 }
 
-export async function verifySignatureCommand(rawOptions: unknown, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const options = parseOptions(verifyOptionsSchema, rawOptions);
+export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const { options: settings, provenance } = await resolveSettings(input, env);
+  const options = parseOptions(verifyOptionsSchema, settings, provenance);
   const output = createOutput(options, env);
   const modes = [options.body !== undefined && "--body", options.recording !== undefined && "--recording", options.url !== undefined && "--url"].filter(Boolean);
   if (modes.length !== 1) {

@@ -30,18 +30,21 @@ export function getScheme(name: string): SignatureScheme {
  * errors name them by source and position. PEM keys (Telnyx) keep their spaces: they are split on
  * the blank line between keys only.
  */
-export function resolveSecrets(flagValues: readonly string[] | undefined, env: NodeJS.ProcessEnv): SecretInput[] {
+export function resolveSecrets(flagValues: readonly string[] | undefined, env: NodeJS.ProcessEnv, secretEnv?: string): SecretInput[] {
   if (flagValues && flagValues.length > 0) {
     return flagValues.map((value, index) => ({ value, source: flagValues.length > 1 ? `#${index + 1} (--secret)` : "(--secret)" }));
   }
-  const raw = env.VWH_SECRET ?? "";
+  // The project's own variable (--secret-env or secret_env in vwh.config.json), else VWH_SECRET.
+  const variable = secretEnv && env[secretEnv] ? secretEnv : "VWH_SECRET";
+  const raw = env[variable] ?? "";
   const fromEnv = raw.includes("-----BEGIN") ? raw.split(/\n\s*\n/).map((key) => key.trim()).filter(Boolean) : raw.split(/\s+/).filter(Boolean);
-  return fromEnv.map((value, index) => ({ value, source: fromEnv.length > 1 ? `#${index + 1} (VWH_SECRET)` : "(VWH_SECRET)" }));
+  return fromEnv.map((value, index) => ({ value, source: fromEnv.length > 1 ? `#${index + 1} (${variable})` : `(${variable})` }));
 }
 
-export function requireSecrets(secrets: readonly SecretInput[]): void {
+export function requireSecrets(secrets: readonly SecretInput[], secretEnv?: string): void {
   if (secrets.length === 0) {
-    throw new UsageError("no signing secret: pass --secret or set VWH_SECRET", "VWH_SECRET keeps it out of the process list and shell history");
+    const variables = secretEnv ? `${secretEnv} or VWH_SECRET` : "VWH_SECRET";
+    throw new UsageError(`no signing secret: pass --secret or set ${variables}`, "an environment variable keeps it out of the process list and shell history");
   }
 }
 

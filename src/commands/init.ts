@@ -1,0 +1,100 @@
+/**
+ * `vwh init`: asks (with @inquirer/prompts, imported only here) for the handler URL, the scheme, the
+ * secret's variable, the scenarios, the folder and CI; then writes the flows, vwh.config.json and an
+ * optional GitHub workflow. Every target is checked before the first write: an existing file is never
+ * overwritten without --force, and Ctrl-C at a prompt writes nothing.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname, relative } from "node:path";
+import * as z from "zod";
+import { writeFileAtomic } from "../atomic-write.js";
+import { ExitCode, UsageError, VwhError } from "../errors.js";
+import { defaultAnswers, planProjectFiles, type InitAnswers } from "../init/project-files.js";
+import { scenarios } from "../init/scenarios.js";
+import { globalOptionsSchema, parseOptions } from "../options.js";
+import { schemeNames, schemes } from "../signing/index.js";
+import { exists } from "../tunnel/recorder.js";
+import { createOutput } from "../ui/output.js";
+
+export const initOptionsSchema = globalOptionsSchema.extend({ yes: z.boolean().default(false), force: z.boolean().default(false) });
+
+/** The subset of @inquirer/prompts that init uses (injected in tests). */
+export interface Prompter {
+  input(config: { message: string; default?: string; validate?: (value: string) => boolean | string }): Promise<string>;
+  select(config: { message: string; choices: { name: string; value: string; description?: string }[]; default?: string }): Promise<string>;
+  checkbox(config: { message: string; choices: { name: string; value: string; checked?: boolean }[]; required?: boolean }): Promise<string[]>;
+  confirm(config: { message: string; default?: boolean }): Promise<boolean>;
+}
+
+const validUrl = (value: string) => (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)) || "expected an http:// or https:// URL";
+const validEnvName = (value: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || "expected an environment variable name like VOICE_WEBHOOK_SECRET";
+const validFolder = (value: string) => (value.trim() !== "" && !value.includes("\0")) || "expected a folder name";
+
+export async function askAnswers(prompt: Prompter): Promise<InitAnswers> {
+  const url = await prompt.input({ message: "Your handler's webhook URL", default: defaultAnswers.url, validate: validUrl });
+  const scheme = await prompt.select({
+    message: "Signature scheme",
+    choices: schemeNames.map((name) => ({ name, value: name, description: schemes[name]!.summary })),
+    default: defaultAnswers.scheme,
+  });
+  const secretEnv = await prompt.input({ message: "Environment variable that holds the signing secret", default: defaultAnswers.secretEnv, validate: validEnvName });
+  const chosen = await prompt.checkbox({
+    message: "Scenarios to generate",
+    choices: scenarios.map((scenario) => ({ name: scenario.title, value: scenario.id, checked: true })),
+    required: true,
+  });
+  const folder = await prompt.input({ message: "Folder for the call flows", default: defaultAnswers.folder, validate: validFolder });
+  const ci = await prompt.confirm({ message: "Add a GitHub Actions workflow (.github/workflows/voice-webhooks.yml)?", default: true });
+  const startCommand = ci ? await prompt.input({ message: "Command that starts your handler in CI", default: defaultAnswers.startCommand }) : defaultAnswers.startCommand;
+  return { url, scheme, secretEnv, scenarios: chosen, folder: folder.trim(), ci, startCommand };
+}
+
+export interface InitDependencies {
+  prompt?: Prompter;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  interactive?: boolean;
+}
+
+export async function initCommand(rawOptions: unknown, dependencies: InitDependencies = {}): Promise<void> {
+  const options = parseOptions(initOptionsSchema, rawOptions);
+  const env = dependencies.env ?? process.env;
+  const cwd = dependencies.cwd ?? process.cwd();
+  const output = createOutput(options, env);
+
+  let answers = defaultAnswers;
+  if (!options.yes) {
+    const interactive = dependencies.interactive ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
+    if (!dependencies.prompt && !interactive) throw new UsageError("vwh init asks questions: run it in a terminal, or pass --yes for the defaults");
+    const prompt = dependencies.prompt ?? ((await import("@inquirer/prompts")) as unknown as Prompter);
+    try {
+      answers = await askAnswers(prompt);
+    } catch (error) {
+      if ((error as Error).name === "ExitPromptError" || (error as Error).name === "AbortPromptError") {
+        throw new VwhError("cancelled: nothing written", { exitCode: ExitCode.interrupted });
+      }
+      throw error;
+    }
+  }
+
+  const files = planProjectFiles(answers, cwd);
+  if (!options.force) {
+    for (const file of files) {
+      if (await exists(file.path)) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
+    }
+  }
+  for (const file of files) {
+    await mkdir(dirname(file.path), { recursive: true });
+    await writeFileAtomic(file.path, file.content);
+  }
+
+  const written = files.map((file) => relative(cwd, file.path));
+  if (output.json) {
+    output.out(JSON.stringify({ written, answers }, null, 2));
+    return;
+  }
+  const { colors } = output;
+  output.out(`${colors.green("✓")} wrote ${written.length} files:`);
+  for (const path of written) output.out(`  ${path}`);
+  output.out(`\nNext:\n  export ${answers.secretEnv}=<your signing secret>\n  vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}\n  vwh verify-signature --url ${answers.url}`);
+}

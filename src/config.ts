@@ -1,0 +1,148 @@
+/**
+ * Project settings: flags > environment > vwh.config.json (found by walking up from the working
+ * directory) > defaults. One table says which flag, variable and config key each setting has, so
+ * `vwh config` can show where every effective value came from. Secrets never live in the file: it names
+ * the environment variable that holds them (secret_env).
+ */
+import { dirname, join, resolve } from "node:path";
+import * as z from "zod";
+import { readJsonFile } from "./json-file.js";
+import { profileNames } from "./retry-policy.js";
+import { schemeNames } from "./signing/index.js";
+import { exists } from "./tunnel/recorder.js";
+
+export const configFileName = "vwh.config.json";
+
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name like VOICE_WEBHOOK_SECRET");
+
+const noSecrets = "secrets do not belong in vwh.config.json: name the environment variable in secret_env";
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    // Named so that a secret put here gets a clear refusal rather than "unknown field".
+    secret: z.never({ error: noSecrets }).optional(),
+    secrets: z.never({ error: noSecrets }).optional(),
+    url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional().describe("the handler's webhook URL"),
+    scheme: z.enum(schemeNames as [string, ...string[]]).optional(),
+    secret_env: envVarName.optional().describe("the environment variable that holds the signing secret"),
+    flows: z.array(z.string().min(1)).min(1).optional().describe("call-flow files, relative to this file"),
+    budget_ms: z.number().int().positive().optional(),
+    timeout_ms: z.number().int().positive().optional(),
+    retries: z.number().int().min(0).max(100).optional(),
+    profile: z.enum(profileNames as [string, ...string[]]).optional(),
+    hmac: z
+      .strictObject({
+        header: z.string().optional(),
+        algorithm: z.enum(["sha256", "sha512", "sha1"]).optional(),
+        template: z.string().optional(),
+        timestamp_header: z.string().optional(),
+        id_header: z.string().optional(),
+        encoding: z.enum(["hex", "base64"]).optional(),
+        prefix: z.string().optional(),
+      })
+      .optional(),
+  })
+  .meta({ title: "vwh config", description: "Project settings for vwh (flags and environment variables override them)." });
+export type VwhConfig = z.infer<typeof configSchema>;
+
+/** A setting's flag (commander's camelCase name), environment variable and config key. */
+interface SettingSource {
+  option: string;
+  env?: string;
+  configKey?: string;
+  read?: (config: VwhConfig) => string | undefined;
+}
+
+const fromConfig = (value: unknown) => (value === undefined ? undefined : String(value));
+
+export const settingSources: readonly SettingSource[] = [
+  { option: "url", env: "VWH_URL", configKey: "url", read: (config) => config.url },
+  { option: "scheme", env: "VWH_SCHEME", configKey: "scheme", read: (config) => config.scheme },
+  { option: "secretEnv", configKey: "secret_env", read: (config) => config.secret_env },
+  { option: "budget", env: "VWH_BUDGET_MS", configKey: "budget_ms", read: (config) => fromConfig(config.budget_ms) },
+  { option: "timeout", env: "VWH_TIMEOUT_MS", configKey: "timeout_ms", read: (config) => fromConfig(config.timeout_ms) },
+  { option: "retries", env: "VWH_RETRIES", configKey: "retries", read: (config) => fromConfig(config.retries) },
+  { option: "profile", env: "VWH_PROFILE", configKey: "profile", read: (config) => config.profile },
+  { option: "hmacHeader", configKey: "hmac.header", read: (config) => config.hmac?.header },
+  { option: "hmacAlgorithm", configKey: "hmac.algorithm", read: (config) => config.hmac?.algorithm },
+  { option: "hmacTemplate", configKey: "hmac.template", read: (config) => config.hmac?.template },
+  { option: "hmacTimestampHeader", configKey: "hmac.timestamp_header", read: (config) => config.hmac?.timestamp_header },
+  { option: "hmacIdHeader", configKey: "hmac.id_header", read: (config) => config.hmac?.id_header },
+  { option: "hmacEncoding", configKey: "hmac.encoding", read: (config) => config.hmac?.encoding },
+  { option: "hmacPrefix", configKey: "hmac.prefix", read: (config) => config.hmac?.prefix },
+];
+
+export interface LoadedConfig {
+  file: string;
+  config: VwhConfig;
+}
+
+/** The nearest vwh.config.json at or above `cwd`. */
+export async function findConfigFile(cwd: string): Promise<string | undefined> {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, configFileName);
+    if (await exists(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+export interface SettingsInput {
+  options: Record<string, unknown>;
+  sources: OptionSources;
+}
+
+/** Loads the config (if any) and applies it and the environment under the flags. */
+export async function resolveSettings(input: SettingsInput, env: NodeJS.ProcessEnv, cwd = process.cwd()) {
+  const loaded = await loadConfig(cwd, env);
+  return { ...applySettings(input.options, input.sources, env, loaded), loaded };
+}
+
+export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig | undefined> {
+  const file = env.VWH_CONFIG ?? (await findConfigFile(cwd));
+  if (!file) return undefined;
+  const { value } = await readJsonFile(file, configSchema, "config");
+  return { file, config: value };
+}
+
+export type Provenance = "flag" | `env ${string}` | `config ${string}` | "default";
+
+/** What commander says about where an option's value came from. */
+export type OptionSources = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Fills each setting not given as a flag from the environment, then the config file. Returns the raw
+ * options (still strings, as flags are) and where each setting came from.
+ */
+export function applySettings(
+  raw: Record<string, unknown>,
+  sources: OptionSources,
+  env: NodeJS.ProcessEnv,
+  loaded: LoadedConfig | undefined,
+): { options: Record<string, unknown>; provenance: Record<string, Provenance> } {
+  const options = { ...raw };
+  const provenance: Record<string, Provenance> = {};
+  for (const setting of settingSources) {
+    if (!(setting.option in sources)) continue; // not an option of this command
+    if (sources[setting.option] === "cli") {
+      provenance[setting.option] = "flag";
+      continue;
+    }
+    const fromEnv = setting.env ? env[setting.env] : undefined;
+    const fromFile = loaded && setting.read ? setting.read(loaded.config) : undefined;
+    if (fromEnv !== undefined && fromEnv !== "") {
+      options[setting.option] = fromEnv;
+      provenance[setting.option] = `env ${setting.env!}`;
+    } else if (fromFile !== undefined) {
+      options[setting.option] = fromFile;
+      provenance[setting.option] = `config ${setting.configKey!}`;
+    } else provenance[setting.option] = "default";
+  }
+  return { options, provenance };
+}
+
+/** The config's flows, relative to the config file. */
+export function configFlows(loaded: LoadedConfig | undefined): string[] {
+  if (!loaded?.config.flows) return [];
+  return loaded.config.flows.map((flow) => resolve(dirname(loaded.file), flow));
+}
