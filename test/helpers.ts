@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import { createServer, type Server, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,6 +70,11 @@ export async function startServer(handler: Handler, path = "/webhooks/voice"): P
       });
     });
   });
+  return listenOn(server, path, requests);
+}
+
+/** Listens on an ephemeral loopback port. */
+async function listenOn(server: Server, path: string, requests: ReceivedRequest[]): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -88,18 +93,7 @@ export async function startServer(handler: Handler, path = "/webhooks/voice"): P
 export async function startListener(listener: RequestListener, path = "/webhooks/voice"): Promise<TestServer> {
   const requests: ReceivedRequest[] = [];
   const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}${path}`,
-    port,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOn(server, path, requests);
 }
 
 export function json(response: ServerResponse, status: number, body: unknown): void {

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from "chalk";
 import type { LatencySummary } from "../load-stats.js";
 import type { LoadResult } from "../load.js";
-import type { RunDescription } from "./simulate-report.js";
+import { runJson, type RunDescription } from "./simulate-report.js";
 
 export interface LoadDescription extends RunDescription {
   calls: number;
@@ -64,19 +64,9 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
   const { stats } = result;
   return {
     mode: "load",
-    target: run.target,
-    scheme: run.scheme,
-    budget_ms: run.budgetMs,
-    timeout_ms: run.timeoutMs,
-    retries: run.retries,
-    profile: run.profile ?? null,
-    seed: result.seed,
+    ...runJson(run, result, exitCode),
     concurrency: run.concurrency,
     rate: run.rate ?? null,
-    passed: exitCode === 0,
-    exit_code: exitCode,
-    unreachable: result.unreachable ?? null,
-    bailed: result.bailed,
     duration_ms: Math.round(result.durationMs),
     calls: { requested: run.calls, started: stats.callsStarted, passed: stats.callsPassed, failed: stats.callsFailed, late_starts: stats.lateStarts },
     events: { total: stats.events, failed: stats.eventsFailed, over_budget: stats.overBudget, per_second: eventsPerSecond(result), retried: stats.retried, duplicated: stats.duplicated, dead_lettered: stats.deadLettered },

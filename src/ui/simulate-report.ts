@@ -81,9 +81,8 @@ export function formatSummary(result: SimulationResult, colors: ChalkInstance): 
   return lines.join("\n");
 }
 
-export function toJsonReport(result: SimulationResult, run: RunDescription, exitCode: number) {
-  const summary = summarize(result);
-  const finding = (item: Finding) => ({ kind: item.kind, path: item.path ?? null, message: item.message });
+/** The fields every --json report of simulate starts with, flow mode and load mode alike. */
+export function runJson(run: RunDescription, result: { seed: number; bailed: boolean; unreachable: string | undefined }, exitCode: number) {
   return {
     target: run.target,
     scheme: run.scheme,
@@ -96,6 +95,14 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
     passed: exitCode === 0,
     exit_code: exitCode,
     unreachable: result.unreachable ?? null,
+  };
+}
+
+export function toJsonReport(result: SimulationResult, run: RunDescription, exitCode: number) {
+  const summary = summarize(result);
+  const finding = (item: Finding) => ({ kind: item.kind, path: item.path ?? null, message: item.message });
+  return {
+    ...runJson(run, result, exitCode),
     summary: {
       flows: summary.flows,
       events: summary.events,
