@@ -205,6 +205,29 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     });
   });
 
+  it("prints a readable banner and one line per request, on the --proxy-port asked for", async () => {
+    const upstream = await startServer((_request, response) => void response.writeHead(204).end());
+    const free = await startServer(() => {});
+    await free.close();
+    const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(free.port), "--path", "/webhooks/voice"], { env: { VWH_SECRET: secret } });
+    try {
+      const banner = [await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine()];
+      assert.equal(banner[0], `vwh tunnel  local proxy (--local): http://127.0.0.1:${free.port}`);
+      assert.match(banner[1]!, new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${free.port}/webhooks/voice`));
+      assert.match(banner[2]!, new RegExp(`forwarding to http://localhost:${upstream.port}/`));
+      assert.match(banner[3]!, /signatures {4}checked with the standard scheme/);
+      const body = '{"event_type":"call.started","call_id":"call_9","sequence":1}';
+      const response = await request(`http://127.0.0.1:${free.port}/webhooks/voice`, { method: "POST", headers: { ...signed(body), "content-type": "application/json" }, body });
+      await response.body.dump();
+      let line = await vwh.nextLine();
+      while (!line.includes("POST")) line = await vwh.nextLine();
+      assert.match(line, /^\d\d:\d\d:\d\d {2}POST {3}\/webhooks\/voice {2}call\.started {2}call_9 #1 {2}204 {2}\d+ ms {2}✓ signature$/);
+    } finally {
+      await vwh.stop();
+      await upstream.close();
+    }
+  });
+
   it("rejects bad arguments with exit 2", async () => {
     const badPort = await runVwh(["tunnel", "http", "--local"]);
     assert.equal(badPort.code, 2);
@@ -254,7 +277,7 @@ describe("vwh tunnel through ngrok", () => {
     assert.equal(calls.config.authtoken_from_env, true);
     assert.equal(calls.config.domain, "vwh-test.ngrok.app");
     assert.equal(calls.config.authtoken, undefined, "the token is read by ngrok from the environment, not passed around");
-    assert.equal(typeof calls.config.addr, "number");
+    assert.match(String(calls.config.addr), /^127\.0\.0\.1:\d+$/);
     assert.equal(calls.closed, true);
     assert.ok(!written.join("").includes("tok_from_env"));
   });

@@ -14,7 +14,7 @@ export interface TunnelListener {
 }
 
 export interface ForwardConfig {
-  addr: number;
+  addr: string;
   authtoken?: string;
   authtoken_from_env?: boolean;
   domain?: string;
@@ -68,7 +68,8 @@ export async function openTunnel(options: OpenTunnelOptions): Promise<{ url: str
   const token = fromEnv ? options.env.NGROK_AUTHTOKEN! : configToken!;
   const forward = options.forward ?? (await realForward());
   const config: ForwardConfig = {
-    addr: options.proxyPort,
+    // The proxy listens on 127.0.0.1 only; a bare port would let ngrok try localhost → ::1 first.
+    addr: `127.0.0.1:${options.proxyPort}`,
     ...(fromEnv ? { authtoken_from_env: true } : { authtoken: token }),
     ...(options.domain && { domain: options.domain }),
   };
