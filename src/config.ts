@@ -9,7 +9,7 @@ import * as z from "zod";
 import { readJsonFile } from "./json-file.js";
 import { profileNames } from "./retry-policy.js";
 import { schemeNames } from "./signing/index.js";
-import { exists } from "./tunnel/recorder.js";
+import { exists } from "./file-exists.js";
 
 export const configFileName = "vwh.config.json";
 

@@ -13,7 +13,7 @@ import { defaultAnswers, planProjectFiles, type InitAnswers } from "../init/proj
 import { scenarios } from "../init/scenarios.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { schemeNames, schemes } from "../signing/index.js";
-import { exists } from "../tunnel/recorder.js";
+import { exists } from "../file-exists.js";
 import { createOutput } from "../ui/output.js";
 
 export const initOptionsSchema = globalOptionsSchema.extend({ yes: z.boolean().default(false), force: z.boolean().default(false) });

@@ -12,7 +12,8 @@ import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../sign
 import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
-import { exists, Recorder } from "../tunnel/recorder.js";
+import { exists } from "../file-exists.js";
+import { Recorder } from "../tunnel/recorder.js";
 import { createOutput } from "../ui/output.js";
 import { describeBody, formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 

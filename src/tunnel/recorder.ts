@@ -119,12 +119,3 @@ export async function readJournal(file: string): Promise<RecordedEvent[]> {
   }
   return events;
 }
-
-export async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
