@@ -53,8 +53,6 @@ const waitingEventTypes: ReadonlySet<string> = new Set<KnownEventType>([
   "playback.finished",
 ]);
 
-export const knownEventTypes = Object.keys(eventPayloadSchemas) as KnownEventType[];
-
 export function isKnownEventType(type: string): type is KnownEventType {
   return Object.hasOwn(eventPayloadSchemas, type);
 }

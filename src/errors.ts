@@ -37,13 +37,6 @@ export class InputError extends VwhError {
   }
 }
 
-/** The handler or a signature is wrong (exit 1). */
-export class CheckError extends VwhError {
-  constructor(message: string) {
-    super(message, { exitCode: ExitCode.checkFailed });
-  }
-}
-
 /** The target could not be reached, or the tunnel not opened (exit 3). */
 export class NetworkError extends VwhError {
   constructor(message: string, hint?: string) {

@@ -57,7 +57,6 @@ const instructionExpectationSchema = z.union([
     ],
   ),
 ]);
-export type InstructionExpectation = InstructionType | ({ type: InstructionType } & Record<string, unknown>);
 
 const httpStatus = z.number().int().min(100).max(599);
 
@@ -133,12 +132,17 @@ const flowEventSchema = z
   });
 export type FlowEvent = z.infer<typeof flowEventSchema>;
 
+/** The fields every flow-shaped file starts with (call flows and recordings). */
+const fileHeaderShape = {
+  $schema: z.string().optional(),
+  version: z.literal(1),
+  name: z.string().min(1),
+  description: z.string().optional(),
+};
+
 export const callFlowSchema = z
   .strictObject({
-    $schema: z.string().optional(),
-    version: z.literal(1),
-    name: z.string().min(1),
-    description: z.string().optional(),
+    ...fileHeaderShape,
     call: z
       .strictObject({
         call_id: z.string().min(1).optional().describe("default: a fresh id per run"),
@@ -180,10 +184,7 @@ export type CallFlow = z.infer<typeof callFlowSchema>;
 /** What `vwh tunnel --record` writes: a call flow whose events are recorded requests (SPEC §4). */
 export const recordingSchema = z
   .strictObject({
-    $schema: z.string().optional(),
-    version: z.literal(1),
-    name: z.string().min(1),
-    description: z.string().optional(),
+    ...fileHeaderShape,
     events: z.array(
       z.strictObject({
         event_type: eventTypeSchema.optional().describe("from the body, when it was a vwh envelope"),

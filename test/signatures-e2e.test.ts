@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Stripe from "stripe";
 import { Webhook } from "standardwebhooks";
-import { getScheme } from "../src/signing/index.js";
+import { getScheme, type SchemeSettings } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { fixture, json, loadExampleHandler, newSecret, runVwh, startListener, startServer, withTempDir, type TestServer } from "./helpers.js";
 
@@ -19,6 +19,13 @@ async function withBody<T>(work: (file: string, dir: string) => Promise<T>): Pro
     await writeFile(file, body);
     return work(file, dir);
   });
+}
+
+/** The headers a scheme puts on `body` at a fixed time. */
+function signBody(scheme: string, secretValue: string, timestamp: number, settings: Partial<SchemeSettings> = {}): Record<string, string> {
+  return getScheme(scheme)
+    .create([{ value: secretValue, source: "" }], { purpose: "sign", ...settings })
+    .sign({ id: "evt_sign_1", timestamp, body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers;
 }
 
 function headerArgs(headers: Record<string, string>): string[] {
@@ -99,14 +106,7 @@ describe("vwh sign", () => {
 
 describe("vwh verify-signature offline", () => {
   const now = 1700000000;
-  const signed = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" }).sign({
-    id: "evt_sign_1",
-    timestamp: now,
-    body: Buffer.from(body),
-    method: "POST",
-    url: "",
-    contentType: "application/json",
-  }).headers;
+  const signed = signBody("standard", secret, now);
 
   it("prints valid and exits 0 for a good signature", async () => {
     await withBody(async (file) => {
@@ -151,14 +151,7 @@ describe("vwh verify-signature offline", () => {
 
   it("checks hmac signatures configured by flags", async () => {
     const settings = { ...defaultHmacSettings, header: "x-hub-signature-256", template: "{body}", prefix: "sha256=" };
-    const hmacHeaders = getScheme("hmac").create([{ value: "shh", source: "" }], { purpose: "sign", hmac: settings }).sign({
-      id: "",
-      timestamp: now,
-      body: Buffer.from(body),
-      method: "POST",
-      url: "",
-      contentType: "application/json",
-    }).headers;
+    const hmacHeaders = signBody("hmac", "shh", now, { hmac: settings });
     await withBody(async (file) => {
       const args = ["verify-signature", "--body", file, ...headerArgs(hmacHeaders), "--scheme", "hmac", "--hmac-header", "X-Hub-Signature-256", "--hmac-template", "{body}", "--hmac-prefix", "sha256="];
       const result = await runVwh(args, { env: { VWH_SECRET: "shh" } });

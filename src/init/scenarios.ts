@@ -107,5 +107,3 @@ export const scenarios: readonly Scenario[] = [
     }),
   },
 ];
-
-export const scenarioIds = scenarios.map((scenario) => scenario.id);
