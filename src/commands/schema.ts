@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { configSchema } from "../config.js";
 import { callFlowSchema, recordingSchema } from "../flow.js";
-import { instructionReplySchema } from "../instructions.js";
+import { instructionReplySchema } from "../platforms/vwh/instructions.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { createOutput } from "../ui/output.js";
 
@@ -14,7 +14,10 @@ const formats = {
 } as const;
 
 export function jsonSchemaFor(format: keyof typeof formats): Record<string, unknown> {
-  return z.toJSONSchema(formats[format], { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(formats[format], { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  // A call flow has events or a script, never both: the refinement that says so, in JSON Schema terms.
+  if (format === "call-flow") schema["oneOf"] = [{ required: ["events"] }, { required: ["script"] }];
+  return schema;
 }
 
 export async function schemaCommand(format: string, rawOptions: unknown): Promise<void> {
