@@ -195,7 +195,6 @@ export async function runScriptCall(
       if (!(await flushHeld())) break;
       if (move.kind === "stream") {
         // Media streams are not played yet: the socket is left alone and the call goes on as if it closed.
-        turn.actions.push({ type: "stream", path: move.stream.path, url: move.stream.url.href });
         driver.streamEnded({ kind: "closed_by_agent" });
         continue;
       }
