@@ -22,6 +22,8 @@ export const turnExpectationSchema = z.strictObject({
   native: z.array(nativeExpectationSchema).min(1).optional().describe("platform-specific checks over the native replies of the turn"),
   status: z.union([httpStatus, z.array(httpStatus).min(1)], { error: "expected an HTTP status or a list of them" }).optional().describe("for every webhook of the turn (default: any 2xx)"),
   max_latency_ms: z.number().int().positive().max(86_400_000).optional().describe("a hard latency limit for every webhook of the turn"),
+  first_audio_ms: z.number().int().positive().max(600_000).optional().describe("media streams: the most time from the caller's last input to the agent's first audio (ConversationRelay: first token)"),
+  stops_on_interrupt: z.boolean().optional().describe("media streams, on an interrupt step: whether the agent stops its audio (clear) when the caller talks over it"),
 });
 export type TurnExpectation = z.infer<typeof turnExpectationSchema>;
 
@@ -34,6 +36,7 @@ export const scriptStepSchema = z
   .strictObject({
     say: z.string().min(1).max(3000).optional().describe("the caller says this when the platform listens"),
     confidence: z.number().min(0).max(1).optional().describe("speech recognition confidence of say/interrupt (default 0.92)"),
+    audio: z.string().min(1).optional().describe("media streams: a WAV recording (PCM) of the say/interrupt, relative to the script file; default: a synthesised tone pattern"),
     press: dtmf.optional().describe("the caller presses these keys when the platform listens"),
     silence_ms: platformMs.optional().describe("the caller says nothing for this long: the listen times out"),
     hangup: z.literal(true).optional().describe("the caller hangs up here"),
@@ -57,6 +60,9 @@ export const scriptStepSchema = z
     }
     if (step.confidence !== undefined && step.say === undefined && step.interrupt === undefined) {
       ctx.addIssue({ code: "custom", message: "confidence goes with say or interrupt", path: ["confidence"] });
+    }
+    if (step.audio !== undefined && step.say === undefined && step.interrupt === undefined) {
+      ctx.addIssue({ code: "custom", message: "audio goes with say or interrupt", path: ["audio"] });
     }
   });
 export type ScriptStep = z.output<typeof scriptStepSchema>;

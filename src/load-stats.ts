@@ -4,7 +4,7 @@
  */
 import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
 import type { FindingKind } from "./check-reply.js";
-import type { EventResult } from "./simulate.js";
+import type { EventResult, TurnResult } from "./simulate.js";
 
 export interface LatencySummary {
   count: number;
@@ -43,6 +43,7 @@ export class LoadStats {
   readonly failuresByKind = new Map<FindingKind, number>();
   readonly samples: FailureSample[] = [];
   private readonly all = new TypeStats();
+  private readonly firstAudioHistogram: RecordableHistogram = createHistogram();
   private readonly byType = new Map<string, TypeStats>();
 
   recordEvent(callId: string, result: EventResult): void {
@@ -63,6 +64,16 @@ export class LoadStats {
     if (!result.passed && this.samples.length < sampleLimit) {
       this.samples.push({ callId, sequence: result.sequence, eventType: result.eventType, message: result.failures.map((finding) => (finding.path ? `${finding.path}: ${finding.message}` : finding.message)).join("; ") });
     }
+  }
+
+  /** Media streams: each turn's time to first audio (or first token), for its percentiles. */
+  recordTurn(turn: TurnResult): void {
+    const first = turn.media?.firstAudioMs;
+    if (first !== undefined) this.firstAudioHistogram.record(Math.max(1, Math.round(first * 1000)));
+  }
+
+  firstAudio(): LatencySummary {
+    return summarizeHistogram(this.firstAudioHistogram);
   }
 
   recordCall(passed: boolean): void {

@@ -48,7 +48,7 @@ export async function runLoad(flows: readonly LoadedFlow[], options: SimulationO
       // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
       const callId = randomId("call");
       stats.callsStarted++;
-      const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, { callId, freshIds: true }, { onEvent: (result) => stats.recordEvent(callId, result) }, stopping);
+      const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, { callId, freshIds: true }, { onEvent: (result) => stats.recordEvent(callId, result), onTurn: (turn) => stats.recordTurn(turn) }, stopping);
       stats.recordCall(outcome.passed);
       if (outcome.stopped?.reason === "unreachable") unreachable ??= outcome.stopped.message;
       if (outcome.stopped?.reason === "bail") bailed = true;

@@ -4,11 +4,13 @@
  * each step's expectations over every webhook of its turn. Delivery (signing, retries, duplicates, dead
  * letters) is the same as for scripted flows.
  */
+import { dirname, resolve } from "node:path";
 import { callerInput, describeStep, type ScriptStep, type TurnExpectation } from "./caller-script.js";
 import { checkNative, compareActions, valueMismatch } from "./expectations.js";
 import type { Finding } from "./findings.js";
 import { callInfo, randomId, type Expectation, type LoadedFlow, type PlannedEvent } from "./flow.js";
 import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "./platforms/types.js";
+import type { StreamScript, StreamStep, TurnMedia } from "./media/script.js";
 import type { Random } from "./random.js";
 import { deliverAndCheck, deliveryOrder, deliveryUrl, type CallHandlers, type EventResult, type FlowCallOutcome, type CallOverrides, type RunContext, type TurnResult } from "./simulate.js";
 
@@ -22,11 +24,13 @@ interface Turn {
   natives: (NativeDocument | undefined)[];
   failures: Finding[];
   ended: EndReason | undefined;
+  /** The figures of the turn's media stream, when it ran on one. */
+  media: TurnMedia | undefined;
 }
 
 function newTurn(steps: readonly ScriptStep[], index: number, label?: string): Turn {
   const step = steps[index];
-  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], natives: [], failures: [], ended: undefined };
+  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], natives: [], failures: [], ended: undefined, media: undefined };
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
@@ -62,6 +66,27 @@ export function checkTurn(turn: Turn): Finding[] {
     }
   }
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
+  findings.push(...checkMedia(expect, turn.media));
+  return findings;
+}
+
+/** The media-stream expectations (issue 17): first_audio_ms and stops_on_interrupt. */
+function checkMedia(expect: TurnExpectation, media: TurnMedia | undefined): Finding[] {
+  const findings: Finding[] = [];
+  const what = media?.measures === "token" ? "first token" : "first audio";
+  if (expect.first_audio_ms !== undefined) {
+    const limit = expect.first_audio_ms;
+    if (!media) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected agent audio within ${limit} ms, but the turn had no media stream` });
+    else if (media.firstAudioMs === undefined) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got none` });
+    else if (media.firstAudioMs > limit) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got ${media.firstAudioMs} ms` });
+  }
+  if (expect.stops_on_interrupt !== undefined) {
+    const stopped = media?.stoppedOnInterrupt;
+    if (stopped === undefined) findings.push({ kind: "expect", path: "stops_on_interrupt", message: "expected an interruption on the media stream, but the caller did not talk over the agent in this turn" });
+    else if (stopped !== expect.stops_on_interrupt) {
+      findings.push({ kind: "expect", path: "stops_on_interrupt", message: stopped ? "expected the agent to keep talking, but it stopped when interrupted" : "expected the agent to stop (clear) when the caller interrupted, but it kept talking" });
+    }
+  }
   return findings;
 }
 
@@ -128,7 +153,7 @@ export async function runScriptCall(
 
   const finishTurn = () => {
     const failures = [...turn.failures, ...checkTurn(turn)];
-    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), ended: turn.ended, failures, passed: failures.length === 0 };
+    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), ended: turn.ended, failures, passed: failures.length === 0, ...(turn.media && { media: turn.media }) };
     passed &&= result.passed;
     turns.push(result);
     handlers.onTurn?.(result);
@@ -167,6 +192,33 @@ export async function runScriptCall(
     return stopped === undefined;
   };
 
+  /** Ends the open turn and opens the next step's (or the hangup when the script ran out); gives that step. */
+  const nextTurn = (): ScriptStep | undefined => {
+    finishTurn();
+    stepIndex++;
+    const step = steps[stepIndex];
+    turn = step ? newTurn(steps, stepIndex) : { ...newTurn(steps, stepIndex, "hangup (script ran out)"), expect: undefined };
+    handlers.onTurnStart?.(turn.step, turn.label);
+    return step;
+  };
+
+  // On a media stream the caller's steps are played on the socket, not through the driver.
+  const streamStep = (step: ScriptStep | undefined): StreamStep | undefined =>
+    step && {
+      input: callerInput(step),
+      afterMs: step.after_ms,
+      audio: step.audio === undefined ? undefined : resolve(dirname(loaded.file), step.audio),
+      firstAudioLimitMs: step.expect?.first_audio_ms,
+    };
+  const streamScript: StreamScript = {
+    upcoming: () => streamStep(steps[stepIndex + 1]),
+    record: (media, findings) => {
+      if (media) turn.media = media;
+      turn.failures.push(...findings);
+    },
+    advance: () => streamStep(nextTurn()),
+  };
+
   const flushHeld = async (): Promise<boolean> => {
     const batch = deliveryOrder(held, options.faults.reorderWindow, planRandom);
     held = [];
@@ -194,8 +246,17 @@ export async function runScriptCall(
       }
       if (!(await flushHeld())) break;
       if (move.kind === "stream") {
-        // Media streams are not played yet: the socket is left alone and the call goes on as if it closed.
-        driver.streamEnded({ kind: "closed_by_agent" });
+        const { playStream } = await import("./media/stream.js");
+        const end = await playStream(move.stream, streamScript, {
+          callId,
+          newId: randomId,
+          clock: { now: context.now, wait: context.wait, lockstep: options.mediaLockstep === true },
+          target: options.target,
+          publicUrl: options.publicUrl,
+          firstAudioLimitMs: turn.expect?.first_audio_ms,
+          connectTimeoutMs: options.policy.timeoutMs,
+        });
+        driver.streamEnded(end);
         continue;
       }
       if (move.kind === "observed") {
@@ -213,18 +274,8 @@ export async function runScriptCall(
         break;
       }
       // await-caller: this turn is over; the caller takes the next step, or hangs up when the script ran out.
-      finishTurn();
-      stepIndex++;
-      const step = steps[stepIndex];
-      if (step) {
-        turn = newTurn(steps, stepIndex);
-        handlers.onTurnStart?.(turn.step, turn.label);
-        driver.caller(callerInput(step), step.after_ms);
-      } else {
-        turn = { ...newTurn(steps, stepIndex, "hangup (script ran out)"), expect: undefined };
-        handlers.onTurnStart?.(turn.step, turn.label);
-        driver.caller({ kind: "hangup" }, undefined);
-      }
+      const step = nextTurn();
+      driver.caller(step ? callerInput(step) : { kind: "hangup" }, step?.after_ms);
     }
   } finally {
     await driver.close();

@@ -10,6 +10,7 @@ import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
 import { expandFlow, flowBody, type LoadedFlow, type PlannedEvent } from "./flow.js";
+import type { TurnMedia } from "./media/script.js";
 import type { ParsedReply, WebhookRequest } from "./platforms/types.js";
 import { diffJson } from "./json-diff.js";
 import { createRandom, type Random } from "./random.js";
@@ -48,6 +49,8 @@ export interface TurnResult {
   ended: string | undefined;
   failures: Finding[];
   passed: boolean;
+  /** Set when the turn ran on a media stream: its figures (time to first audio, agent audio, interruption). */
+  media?: TurnMedia;
 }
 
 export interface FlowResult {
@@ -114,6 +117,8 @@ export interface SimulationOptions {
   /** Wall clock in ms (injectable for tests). */
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
+  /** Media streams: after each 20 ms, wait until the agent has read it (ping/pong), so a fake clock gives the same figures every run. */
+  mediaLockstep?: boolean;
   listener?: SimulationListener;
 }
 

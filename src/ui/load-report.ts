@@ -31,6 +31,8 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
     `events    ${stats.events} · ${eventsPerSecond(result)} events/s · ${stats.eventsFailed ? colors.red(`${stats.eventsFailed} failed`) : "0 failed"} · ${stats.overBudget ? colors.yellow(`${stats.overBudget} over budget`) : "0 over budget"}`,
     `latency   ${percentiles(latency, colors, run.budgetMs)}`,
   ];
+  const firstAudio = stats.firstAudio();
+  if (firstAudio.count) lines.push(`1st audio ${percentiles(firstAudio, colors, run.budgetMs)}  ${colors.dim(`(${firstAudio.count} media turns)`)}`);
   const extras = [stats.retried && `${stats.retried} retried`, stats.duplicated && `${stats.duplicated} duplicated`, stats.deadLettered && colors.red(`${stats.deadLettered} dead-lettered`)].filter(Boolean);
   if (extras.length) lines.push(`faults    ${extras.join(" · ")}`);
   if (stats.failuresByKind.size) lines.push(`failures  ${[...stats.failuresByKind.entries()].map(([kind, count]) => `${kind} ${count}`).join(" · ")}`);
@@ -71,6 +73,7 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     calls: { requested: run.calls, started: stats.callsStarted, passed: stats.callsPassed, failed: stats.callsFailed, late_starts: stats.lateStarts },
     events: { total: stats.events, failed: stats.eventsFailed, over_budget: stats.overBudget, per_second: eventsPerSecond(result), retried: stats.retried, duplicated: stats.duplicated, dead_lettered: stats.deadLettered },
     latency: latencyJson(stats.latency()),
+    first_audio: stats.firstAudio().count ? latencyJson(stats.firstAudio()) : null,
     failures_by_kind: Object.fromEntries(stats.failuresByKind),
     per_event_type: stats.perType().map((entry) => ({ event_type: entry.eventType, events: entry.events, failed: entry.failed, over_budget: entry.overBudget, latency: latencyJson(entry.latency) })),
     failure_samples: stats.samples.map((sample) => ({ call_id: sample.callId, sequence: sample.sequence, event_type: sample.eventType, message: sample.message })),

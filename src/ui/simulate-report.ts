@@ -2,6 +2,7 @@
 import type { ChalkInstance } from "chalk";
 import type { Finding } from "../check-reply.js";
 import type { LoadedFlow } from "../flow.js";
+import type { TurnMedia } from "../media/script.js";
 import { summarize, type EventResult, type SimulationListener, type SimulationResult, type TurnResult } from "../simulate.js";
 import { formatProblem } from "../validation.js";
 
@@ -65,9 +66,19 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
       const mark = turn.passed ? colors.green("✓") : colors.red("✗");
       const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
       write(`    ${mark} ${colors.dim(turn.actions.length ? turn.actions.join(", ") : "no actions")}${ended}`);
+      if (turn.media) write(colors.dim(`      ${formatTurnMedia(turn.media)}`));
       for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
     },
   };
+}
+
+/** A turn's media figures: `stream vwh · first audio 200 ms · agent audio 1.20 s · stopped on interrupt · marks 1/1`. */
+export function formatTurnMedia(media: TurnMedia): string {
+  const first = media.measures === "token" ? "first token" : "first audio";
+  const parts = [`stream ${media.protocol}`, `${first} ${media.firstAudioMs === undefined ? "none" : formatLatency(media.firstAudioMs)}`, `agent audio ${formatLatency(media.agentAudioMs)}`];
+  if (media.stoppedOnInterrupt !== undefined) parts.push(media.stoppedOnInterrupt ? "stopped on interrupt" : "kept talking when interrupted");
+  if (media.marks.sent || media.marks.acknowledged) parts.push(`marks ${media.marks.acknowledged}/${media.marks.sent}`);
+  return parts.join(" · ");
 }
 
 export function formatSummary(result: SimulationResult, colors: ChalkInstance): string {
@@ -107,6 +118,15 @@ export function runJson(run: RunDescription, result: { seed: number; bailed: boo
   };
 }
 
+const mediaJson = (media: TurnMedia) => ({
+  protocol: media.protocol,
+  measures: media.measures,
+  first_audio_ms: media.firstAudioMs ?? null,
+  agent_audio_ms: media.agentAudioMs,
+  stops_on_interrupt: media.stoppedOnInterrupt ?? null,
+  marks: media.marks,
+});
+
 export function toJsonReport(result: SimulationResult, run: RunDescription, exitCode: number) {
   const summary = summarize(result);
   const finding = (item: Finding) => ({ kind: item.kind, path: item.path ?? null, message: item.message });
@@ -130,7 +150,15 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
       call_id: flow.callId,
       passed: flow.passed,
       turns:
-        flow.turns?.map((turn) => ({ step: turn.step + 1, label: turn.label, actions: turn.actions, ended: turn.ended ?? null, passed: turn.passed, failures: turn.failures.map(finding) })) ?? null,
+        flow.turns?.map((turn) => ({
+          step: turn.step + 1,
+          label: turn.label,
+          actions: turn.actions,
+          ended: turn.ended ?? null,
+          passed: turn.passed,
+          media: turn.media ? mediaJson(turn.media) : null,
+          failures: turn.failures.map(finding),
+        })) ?? null,
       events: flow.events.map((event) => ({
         sequence: event.sequence,
         ...(event.step !== undefined && { step: event.step + 1 }),

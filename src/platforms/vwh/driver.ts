@@ -169,10 +169,12 @@ export class VwhCallDriver implements CallDriver {
         return;
       case "stream": {
         this.#streaming = true;
-        const parameters: Record<string, string> = {};
+        // The socket's start message carries the same stream_id as the webhook.
+        const streamId = this.#setup.newId("str");
+        const parameters: Record<string, string> = { stream_id: streamId };
         for (const field of ["track", "bidirectional", "chunk_ms"]) if (action[field] !== undefined) parameters[field] = String(action[field]);
         this.#stream = { url: new URL(String(action["url"])), protocol: "vwh", headers: {}, parameters, path: action.path };
-        this.#outbox.push({ eventType: "media.stream.connected", payload: { stream_id: this.#setup.newId("str"), encoding: "audio/x-mulaw", sample_rate: 8000 } });
+        this.#outbox.push({ eventType: "media.stream.connected", payload: { stream_id: streamId, encoding: "audio/x-mulaw", sample_rate: 8000 } });
         return;
       }
       case "transfer":

@@ -1,0 +1,118 @@
+/**
+ * The caller's audio for media streams (issue 17): 20 ms frames in the platform's encoding, from a WAV
+ * recording (`audio` on a say step) or, without one, a deterministic tone pattern of the utterance's
+ * spoken length — so runs need no text-to-speech and give the same bytes every time.
+ * WAV parsing and resampling: `wavefile`; G.711 μ-law: `alawmulaw` (same author, what wavefile uses).
+ */
+import { readFile } from "node:fs/promises";
+import alawmulaw from "alawmulaw";
+import wavefile from "wavefile";
+import { InputError } from "../errors.js";
+import { speechMs } from "../platforms/timing.js";
+
+/** `mulaw`: G.711 μ-law, one byte a sample. `l16`: signed 16-bit little-endian PCM. */
+export type Encoding = "mulaw" | "l16";
+
+export interface AudioFormat {
+  encoding: Encoding;
+  sampleRate: number;
+}
+
+export const frameMs = 20;
+
+export const samplesPerFrame = (format: AudioFormat): number => (format.sampleRate * frameMs) / 1000;
+export const bytesPerSample = (format: AudioFormat): number => (format.encoding === "mulaw" ? 1 : 2);
+export const bytesPerFrame = (format: AudioFormat): number => samplesPerFrame(format) * bytesPerSample(format);
+/** How long encoded audio plays, in ms. */
+export const durationMs = (bytes: number, format: AudioFormat): number => (bytes / bytesPerSample(format) / format.sampleRate) * 1000;
+
+export function encode(samples: Int16Array, format: AudioFormat): Buffer {
+  if (format.encoding === "mulaw") return Buffer.from(alawmulaw.mulaw.encode(samples));
+  const bytes = Buffer.alloc(samples.length * 2);
+  samples.forEach((sample, index) => bytes.writeInt16LE(sample, index * 2));
+  return bytes;
+}
+
+export function decode(bytes: Buffer, format: AudioFormat): Int16Array {
+  if (format.encoding === "mulaw") return alawmulaw.mulaw.decode(bytes);
+  const samples = new Int16Array(Math.floor(bytes.length / 2));
+  for (let index = 0; index < samples.length; index++) samples[index] = bytes.readInt16LE(index * 2);
+  return samples;
+}
+
+/** A small stable hash of a word, so the same words always sound the same. */
+function wordHash(word: string): number {
+  let hash = 2166136261;
+  for (const char of word) hash = Math.imul(hash ^ char.codePointAt(0)!, 16777619) >>> 0;
+  return hash;
+}
+
+/**
+ * Stand-in speech for a say step without a recording: as long as vwh's platform time for the text
+ * (speechMs: 400 ms a word, at least 300 ms), one segment per word — a two-tone "vowel" (a pitch of
+ * 110–250 Hz and an overtone of 600–1300 Hz picked by the word's hash, peaks near −7 dBFS), with 50 ms
+ * of silence between words and none after the last, so the speech ends where the text's time does.
+ * Deterministic: the same text gives the same samples.
+ */
+export function synthesizeSpeech(text: string, sampleRate: number): Int16Array {
+  const total = Math.round((speechMs(text) * sampleRate) / 1000);
+  const samples = new Int16Array(total);
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const segment = Math.round(total / Math.max(1, words.length));
+  const voiced = Math.round(segment * 0.875);
+  for (let index = 0; index < total; index++) {
+    const word = Math.min(words.length - 1, Math.floor(index / segment));
+    const within = index - Math.max(0, word) * segment;
+    const end = word === words.length - 1 ? total - word * segment : voiced;
+    if (within >= end) continue;
+    const hash = wordHash(words[Math.max(0, word)] ?? "");
+    const pitch = 110 + (hash % 15) * 10;
+    const overtone = 600 + ((hash >>> 8) % 15) * 50;
+    const t = index / sampleRate;
+    // A short fade at both ends keeps the segments click-free.
+    const envelope = Math.min(1, within / (sampleRate * 0.01), (end - within) / (sampleRate * 0.01));
+    samples[index] = Math.round(envelope * (5500 * Math.sin(2 * Math.PI * pitch * t) + 2700 * Math.sin(2 * Math.PI * overtone * t)));
+  }
+  return samples;
+}
+
+/** Reads a WAV file (PCM, any rate, any channel count) as mono 16-bit samples at `sampleRate`. */
+export async function loadWav(file: string, sampleRate: number): Promise<Int16Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new InputError(`${file}: cannot read the audio file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let wav: InstanceType<typeof wavefile.WaveFile>;
+  try {
+    wav = new wavefile.WaveFile(bytes);
+  } catch (error) {
+    throw new InputError(`${file}: not a WAV file: ${(error as Error).message}`);
+  }
+  const format = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number };
+  // 1 = integer PCM, 3 = float PCM, 0xFFFE = extensible (PCM inside); G.711 WAVs are decoded first.
+  if (format.audioFormat === 7) wav.fromMuLaw();
+  else if (format.audioFormat === 6) wav.fromALaw();
+  else if (![1, 3, 0xfffe].includes(format.audioFormat)) throw new InputError(`${file}: expected PCM audio in the WAV file, got format code ${format.audioFormat}`);
+  if (format.sampleRate !== sampleRate) wav.toSampleRate(sampleRate, { method: "sinc" });
+  wav.toBitDepth("16");
+  const channels = wav.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
+  if (!Array.isArray(channels)) return channels;
+  // Several channels: their average.
+  const mono = new Int16Array(channels[0]?.length ?? 0);
+  for (let index = 0; index < mono.length; index++) mono[index] = Math.round(channels.reduce((sum, channel) => sum + (channel[index] ?? 0), 0) / channels.length);
+  return mono;
+}
+
+/** Cuts samples into 20 ms frames, the last one padded with silence. */
+export function frames(samples: Int16Array, format: AudioFormat): Int16Array[] {
+  const size = samplesPerFrame(format);
+  const result: Int16Array[] = [];
+  for (let start = 0; start < samples.length; start += size) {
+    const frame = new Int16Array(size);
+    frame.set(samples.subarray(start, Math.min(samples.length, start + size)));
+    result.push(frame);
+  }
+  return result;
+}

@@ -1,0 +1,114 @@
+/**
+ * One media-stream message set (issue 17): what the platform sends on the socket and how it reads what
+ * the agent sends back. Each platform's set lives in its folder (`src/platforms/<id>/media.ts`); the
+ * session engine (`session.ts`) knows only this interface.
+ */
+import type { Finding } from "../findings.js";
+import type { MediaStreamRequest } from "../platforms/types.js";
+import type { AudioFormat } from "./audio.js";
+
+/** A frame on the wire: text (JSON) or binary. */
+export type Outgoing = string | Buffer;
+
+/** What an agent's message asks of the platform, once it passed the message-set checks. */
+export type AgentMessage =
+  | { kind: "audio"; bytes: Buffer }
+  | { kind: "mark"; name: string }
+  | { kind: "clear" }
+  /** Valid, with nothing for the session to do (a language switch, a notify payload vwh echoes). */
+  | { kind: "none" };
+
+export interface ParsedMessage {
+  message: AgentMessage | undefined;
+  /** Each with a path starting at the message, e.g. `ws[12].media.payload`. */
+  findings: Finding[];
+}
+
+export interface ProtocolSetup {
+  request: MediaStreamRequest;
+  callId: string;
+  newId: (prefix: string) => string;
+}
+
+export type Track = "inbound" | "outbound";
+
+export interface AudioProtocol {
+  kind: "audio";
+  format: AudioFormat;
+  /** Audio per media message the platform sends (a multiple of 20 ms). */
+  chunkMs: number;
+  /** Which of the call's tracks the platform streams to the agent. */
+  tracks: readonly Track[];
+  /** Sent once the socket is open. */
+  opening(): Outgoing[];
+  media(audio: Buffer, track: Track, timestampMs: number): Outgoing;
+  /** Undefined when the message set has no DTMF (the press step becomes a finding). */
+  dtmf(digit: string): Outgoing | undefined;
+  /** The agent's mark was reached in playback (or cleared). */
+  markPlayed(name: string): Outgoing | undefined;
+  /** The platform's acknowledgement of a clear, where it sends one. */
+  cleared(): Outgoing | undefined;
+  /** Sent when the caller hangs up, before the socket closes (undefined: the socket just closes). */
+  stop(): Outgoing | undefined;
+  /** Checks one message from the agent; `at` is its path (`ws[3]`). */
+  parse(data: Buffer, binary: boolean, at: string): ParsedMessage;
+}
+
+/** What a text-protocol agent (ConversationRelay) sends, once it passed the message-set checks. */
+export type AgentText =
+  | { kind: "token"; text: string; last: boolean }
+  | { kind: "play"; source: string }
+  | { kind: "digits"; digits: string }
+  | { kind: "end" }
+  | { kind: "none" };
+
+/** A stream of text instead of audio: the platform transcribes the caller and speaks the agent's tokens. */
+export interface TextProtocol {
+  kind: "text";
+  opening(): Outgoing[];
+  /** The caller's finished utterance. */
+  prompt(text: string, confidence: number): Outgoing;
+  /** The caller talked over the agent: what had been spoken of its reply, and for how long. */
+  interrupt(spokenSoFar: string, durationMs: number): Outgoing;
+  dtmf(digit: string): Outgoing;
+  /** The platform's answer to an invalid message, where it sends one. */
+  invalid(description: string): Outgoing | undefined;
+  parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[] };
+}
+
+export type StreamProtocol = AudioProtocol | TextProtocol;
+
+/** Reads a text frame as a JSON object, or says why it is not one. */
+export function parseJsonFrame(data: Buffer, binary: boolean, at: string): { value: Record<string, unknown> } | { finding: Finding } {
+  if (binary) return { finding: { kind: "media", path: at, message: "expected a text frame with a JSON message, got a binary frame" } };
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString("utf8"));
+  } catch {
+    return { finding: { kind: "media", path: at, message: `expected a JSON message, got ${JSON.stringify(data.toString("utf8").slice(0, 40))}` } };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { finding: { kind: "media", path: at, message: "expected a JSON object" } };
+  return { value: value as Record<string, unknown> };
+}
+
+const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict base64 (node's decoder skips bad characters silently, the platforms do not). */
+export function decodeBase64(value: unknown, path: string): { bytes: Buffer } | { finding: Finding } {
+  if (typeof value !== "string") return { finding: { kind: "media", path, message: `expected a base64 string, got ${value === undefined ? "nothing" : typeof value}` } };
+  if (value.length === 0) return { finding: { kind: "media", path, message: "expected audio, got an empty payload" } };
+  if (!base64Pattern.test(value)) return { finding: { kind: "media", path, message: "malformed base64" } };
+  return { bytes: Buffer.from(value, "base64") };
+}
+
+/** A non-empty string field, or a finding naming it. */
+export function requireString(message: Record<string, unknown>, field: string, path: string): Finding | undefined {
+  const value = message[field];
+  return typeof value === "string" && value.length > 0 ? undefined : { kind: "media", path: `${path}.${field}`, message: `expected a non-empty string, got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
+}
+
+export const unknownMessage = (path: string, field: string, value: unknown, known: readonly string[]): Finding => ({
+  kind: "media",
+  path: `${path}.${field}`,
+  message: `unknown ${field} ${JSON.stringify(value)} (expected ${known.join(", ")})`,
+});

@@ -1,0 +1,62 @@
+/**
+ * What a media session needs from the caller script and gives back (issue 17): the engine
+ * (script-run.ts) hands the remaining steps over one by one and keeps the turns; the session plays them
+ * on the socket and reports each turn's figures.
+ */
+import type { Finding } from "../findings.js";
+import type { CallerInput } from "../platforms/types.js";
+
+export interface StreamStep {
+  input: CallerInput;
+  afterMs: number | undefined;
+  /** A say step's own recording (absolute path), instead of the synthesised stand-in. */
+  audio: string | undefined;
+  /** The step's `expect.first_audio_ms`: the session waits a little longer than that for a reply. */
+  firstAudioLimitMs: number | undefined;
+}
+
+/** The figures of one turn on a media stream. */
+export interface TurnMedia {
+  protocol: string;
+  /** What the first figure measures: agent audio (audio streams) or the first text token (ConversationRelay). */
+  measures: "audio" | "token";
+  /** From the caller's last input (the stream's start, for the turn that opened it) to the agent's first audio or token. */
+  firstAudioMs: number | undefined;
+  /** Agent audio received in the turn (ms of playback); text streams: the reply's speaking time. */
+  agentAudioMs: number;
+  /** Set when the caller interrupted the agent in this turn: whether the agent stopped (clear). */
+  stoppedOnInterrupt: boolean | undefined;
+  marks: { sent: number; acknowledged: number };
+}
+
+export interface StreamScript {
+  /** The step after the open turn, without taking it (an interrupt must start while the agent talks). */
+  upcoming(): StreamStep | undefined;
+  /** Sets the open turn's figures and findings. */
+  record(media: TurnMedia | undefined, findings: Finding[]): void;
+  /** Finishes the open turn and opens the next step's; undefined when the script ran out (the caller hangs up). */
+  advance(): StreamStep | undefined;
+}
+
+/** The run's clock. `lockstep`: after each 20 ms, wait until the agent has read what was sent (a WebSocket ping answered), so a fake clock gives the same figures every run. */
+export interface StreamClock {
+  now(): number;
+  wait(ms: number): Promise<unknown>;
+  lockstep: boolean;
+}
+
+/** How long the platform waits for the agent, and what counts as its turn being over (README "Media streams"). */
+export const streamTiming = {
+  /** The agent's turn is over when its audio has played out and nothing new came for this long. */
+  quietMs: 600,
+  /** No reply within this long after the caller's input: the turn has no agent audio. */
+  replyWindowMs: 5000,
+  /** An agent still talking after this long is cut off (a finding). */
+  maxTurnMs: 60_000,
+  /** A key press: the DTMF message, then this long before the next key. */
+  digitMs: 300,
+  /** An interrupt starts this long into the agent's audio, unless the step gives after_ms. */
+  interruptAfterMs: 500,
+  /** After the interruption's speech ends, the agent has this long to clear. */
+  clearGraceMs: 1000,
+} as const;

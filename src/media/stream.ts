@@ -1,0 +1,85 @@
+/**
+ * The `stream` move of a reactive call (issue 17): opens the WebSocket as the platform would (its
+ * handshake headers, its signature where it signs the upgrade), picks the message set the move names,
+ * and plays the rest of the caller script on the socket. The client is `ws`: node 20's global
+ * WebSocket is experimental and cannot set handshake headers.
+ */
+import WebSocket from "ws";
+import type { Finding } from "../findings.js";
+import type { MediaStreamRequest, StreamEnd } from "../platforms/types.js";
+import type { ProtocolSetup, StreamProtocol } from "./protocol.js";
+import type { StreamClock, StreamScript } from "./script.js";
+
+type ProtocolModule = { createProtocol(setup: ProtocolSetup): StreamProtocol };
+
+/** The message sets, by MediaStreamRequest.protocol; each is loaded only when a call uses it. */
+const protocols: Record<string, () => Promise<ProtocolModule>> = {
+  vwh: () => import("../platforms/vwh/media.js"),
+};
+
+export const streamProtocols = Object.keys(protocols);
+
+export interface StreamOptions {
+  callId: string;
+  newId: (prefix: string) => string;
+  clock: StreamClock;
+  /** Where the handler under test listens, and the public URL the platform addresses (a tunnel's). */
+  target: URL;
+  publicUrl: URL | undefined;
+  /** `expect.first_audio_ms` of the turn that opened the stream. */
+  firstAudioLimitMs: number | undefined;
+  /** How long the WebSocket handshake may take. */
+  connectTimeoutMs: number;
+}
+
+const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Where vwh connects for a stream URL from a reply: the public host maps onto --url's host (ws for
+ * http, wss for https), loopback URLs are used as they are, and any other host is not followed — vwh
+ * only talks to what it was pointed at.
+ */
+export function socketUrl(addressed: URL, options: Pick<StreamOptions, "target" | "publicUrl">): URL | undefined {
+  const { target } = options;
+  const publicUrl = options.publicUrl ?? target;
+  if (addressed.host === publicUrl.host || addressed.host === target.host) {
+    return new URL(`${target.protocol === "https:" ? "wss" : "ws"}://${target.host}${addressed.pathname}${addressed.search}`);
+  }
+  return loopbackHosts.has(addressed.hostname) ? addressed : undefined;
+}
+
+function connect(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<{ socket: WebSocket } | { message: string }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: timeoutMs, followRedirects: false });
+    socket.once("open", () => resolve({ socket }));
+    socket.once("unexpected-response", (_request, response) => {
+      resolve({ message: `the WebSocket handshake was refused: HTTP ${response.statusCode ?? "?"}` });
+      socket.terminate();
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve({ message: error.code ?? error.message }));
+  });
+}
+
+/** Plays the caller script on the stream; findings that stop it from starting go to the open turn. */
+export async function playStream(request: MediaStreamRequest, script: StreamScript, options: StreamOptions): Promise<StreamEnd> {
+  const fail = (finding: Finding): StreamEnd => {
+    script.record(undefined, [finding]);
+    return { kind: "failed", message: finding.message };
+  };
+  const load = protocols[request.protocol];
+  if (!load) return fail({ kind: "media", path: request.path, message: `vwh cannot play ${JSON.stringify(request.protocol)} media streams yet (it plays ${streamProtocols.join(", ")})` });
+  const url = socketUrl(request.url, options);
+  if (!url) {
+    const handler = (options.publicUrl ?? options.target).host;
+    return fail({ kind: "rule", path: request.path, message: `not followed: the stream URL ${request.url.host} is not the handler's host (${handler}) nor loopback` });
+  }
+  const protocol = (await load()).createProtocol({ request, callId: options.callId, newId: options.newId });
+  const opened = await connect(url, request.headers, options.connectTimeoutMs);
+  if ("message" in opened) return fail({ kind: "network", path: request.path, message: `could not open the media stream ${url.href}: ${opened.message}` });
+  if (protocol.kind === "text") {
+    const { TextSession } = await import("./text-session.js");
+    return new TextSession(opened.socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+  }
+  const { AudioSession } = await import("./session.js");
+  return new AudioSession(opened.socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+}
