@@ -6,7 +6,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { WebSocket } from "ws";
+import { join } from "node:path";
+import wavefile from "wavefile";
 import { decode, encode, synthesizeSpeech } from "../src/media/audio.js";
+import { formatTurnMedia } from "../src/ui/simulate-report.js";
+import { writeFile } from "node:fs/promises";
 import { withTempDir } from "./helpers.js";
 import { runScript, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
 
@@ -21,7 +25,7 @@ interface VwhMessage {
 }
 
 /** A vwh-protocol agent: greets, then answers each utterance after `endOfSpeechFrames` of silence. */
-function vwhAgent(options: { endOfSpeechFrames: number; reply: (heard: Int16Array[]) => Int16Array; clears: boolean; onDigit?: (socket: WebSocket, streamId: string, digit: string) => void }): Agent {
+function vwhAgent(options: { endOfSpeechFrames: number; reply: (heard: Int16Array[]) => Int16Array; clears: boolean; greeting?: string; onDigit?: (socket: WebSocket, digit: string) => void }): Agent {
   return (socket) => {
     let streamId = "";
     let replies = 0;
@@ -38,10 +42,10 @@ function vwhAgent(options: { endOfSpeechFrames: number; reply: (heard: Int16Arra
       const message = JSON.parse(data.toString("utf8")) as VwhMessage;
       if (message.event === "start") {
         streamId = message.stream_id;
-        say(synthesizeSpeech("Hello, how can I help?", 8000));
+        say(synthesizeSpeech(options.greeting ?? "Hello, how can I help?", 8000));
       }
       if (message.event === "media" && message.media!.track === "inbound") listen(decode(Buffer.from(message.media!.payload, "base64"), mulaw));
-      if (message.event === "dtmf") options.onDigit?.(socket, streamId, message.dtmf!.digit);
+      if (message.event === "dtmf") options.onDigit?.(socket, message.dtmf!.digit);
     });
   };
 }
@@ -77,7 +81,7 @@ describe("media streams: vwh protocol", () => {
       // The greeting arrives in answer to start: one 20 ms step later. Each reply comes after the agent's
       // 10 silent frames (200 ms) of end-of-speech detection.
       assert.deepEqual(turns.map((turn) => turn.media?.first_audio_ms ?? null), [20, 200, 200, 200, null]);
-      // Echoes are as long as the speech: 8 words × 400 ms, "thanks" 300 ms; the greeting 5 words.
+      // Echoes are as long as the speech: 400 ms a word (speechMs); the greeting has 5 words.
       assert.equal(turns[0]!.media!.agent_audio_ms, 2000);
       assert.equal(turns[1]!.media!.agent_audio_ms, 3200);
       assert.equal(turns[2]!.media!.stops_on_interrupt, true);
@@ -92,4 +96,110 @@ describe("media streams: vwh protocol", () => {
       assert.equal(received.at(-1)!.event, "stop");
       assert.ok(received.every((message) => message.stream_id === received[0]!.stream_id));
     }));
+
+  it("plays a say step's own WAV recording, converted to 8 kHz μ-law mono", () =>
+    withTempDir(async (dir) => {
+      // 0.5 s of a 440 Hz tone, 16 kHz stereo 16-bit: vwh resamples and mixes it down.
+      const samples = Array.from({ length: 8000 }, (_, index) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 16000)));
+      const wav = new wavefile.WaveFile();
+      wav.fromScratch(2, 16000, "16", [samples, samples]);
+      await writeFile(join(dir, "hello.wav"), wav.toBuffer());
+      const { report } = await runScript(dir, echoAgent.webhookUrl, { name: "recording", script: [{}, { say: "hello", audio: "hello.wav" }] });
+      const turn = report.flows[0]!.turns![1]!;
+      assert.equal(turn.passed, true, JSON.stringify(turn.failures));
+      // The echo is the recording as vwh sent it: 500 ms.
+      assert.equal(turn.media!.agent_audio_ms, 500);
+      assert.equal(turn.media!.first_audio_ms, 200);
+    }));
+
+  it("sends key presses as dtmf messages; an agent that closes the socket ends the stream", () =>
+    withTempDir(async (dir) => {
+      const { report } = await runScript(dir, echoAgent.webhookUrl, { name: "dtmf", script: [{}, { press: "0" }] });
+      const flow = report.flows[0]!;
+      assert.deepEqual(flow.turns!.map((turn) => [turn.label, turn.passed]), [["connect", true], ["press 0", true], ["hangup (script ran out)", true]]);
+      // The socket closed under the press turn: no reply audio, and the call went on with webhooks.
+      assert.equal(flow.turns![1]!.media!.first_audio_ms, null);
+      assert.deepEqual(flow.events.map((event) => event.event_type), ["call.started", "media.stream.connected", "call.ended"]);
+      assert.ok((echoAgent.received as VwhMessage[]).some((message) => message.event === "dtmf" && message.dtmf!.digit === "0"));
+    }));
+});
+
+describe("media streams: agents that get it wrong", () => {
+  const servers: AgentServer[] = [];
+  after(() => Promise.all(servers.map((server) => server.close())));
+  const start = async (agent: Agent, instruction?: Record<string, unknown>) => {
+    const server = await startAgentServer(agent, instruction);
+    servers.push(server);
+    return server;
+  };
+
+  it("fails first_audio_ms for an agent slow to answer, with the figure", async () => {
+    const slow = await start(vwhAgent({ endOfSpeechFrames: 35, reply: echo, clears: true, greeting: "Hi" }));
+    await withTempDir(async (dir) => {
+      const { report, result } = await runScript(dir, slow.webhookUrl, { name: "slow", script: [{}, { say: "hello", expect: { first_audio_ms: 500 } }] });
+      const turn = report.flows[0]!.turns![1]!;
+      assert.equal(turn.media!.first_audio_ms, 700);
+      assert.deepEqual(turn.failures, [{ kind: "expect", path: "first_audio_ms", message: "expected the agent's first audio within 500 ms, got 700 ms" }]);
+      assert.equal(result.flows[0]!.passed, false);
+      assert.equal(formatTurnMedia(result.flows[0]!.turns![1]!.media!), "stream vwh · first audio 700 ms · agent audio 400 ms · marks 1/1");
+    });
+  });
+
+  it("catches an agent that keeps talking when the caller interrupts (no clear)", async () => {
+    const deaf = await start(vwhAgent({ endOfSpeechFrames: 10, reply: () => synthesizeSpeech("one two three four five six", 8000), clears: false, greeting: "Hi" }));
+    await withTempDir(async (dir) => {
+      const { report } = await runScript(dir, deaf.webhookUrl, {
+        name: "deaf",
+        script: [{}, { say: "hello" }, { interrupt: "stop", after_ms: 200, expect: { stops_on_interrupt: true } }],
+      });
+      const turn = report.flows[0]!.turns![2]!;
+      assert.equal(turn.media!.stops_on_interrupt, false);
+      assert.deepEqual(turn.failures, [{ kind: "expect", path: "stops_on_interrupt", message: "expected the agent to stop (clear) when the caller interrupted, but it kept talking" }]);
+    });
+  });
+
+  it("names each malformed message by its path", async () => {
+    const broken = await start((socket) =>
+      socket.once("message", (data: Buffer) => {
+        const streamId = (JSON.parse(data.toString("utf8")) as VwhMessage).stream_id;
+        socket.send(JSON.stringify({ event: "dance", stream_id: streamId }));
+        socket.send(JSON.stringify({ event: "clear", stream_id: "str_other" }));
+        socket.send(JSON.stringify({ event: "media", stream_id: streamId, media: { payload: "not base64!" } }));
+        socket.send(JSON.stringify({ event: "media", stream_id: streamId, media: { payload: Buffer.alloc(100, 0xff).toString("base64") } }));
+        socket.send("hello");
+        socket.send(Buffer.alloc(160), { binary: true });
+        socket.send(JSON.stringify({ event: "mark", stream_id: streamId, mark: {} }));
+      }),
+    );
+    await withTempDir(async (dir) => {
+      const { report } = await runScript(dir, broken.webhookUrl, { name: "broken", script: [{}] });
+      const turn = report.flows[0]!.turns![0]!;
+      assert.deepEqual(
+        turn.failures.map((failure) => `${failure.path}: ${failure.message}`),
+        [
+          'ws[0].event: unknown event "dance" (expected media, mark, clear)',
+          'ws[1].stream_id: expected "' + String((broken.received[0] as VwhMessage).stream_id) + '" (the stream\'s id), got "str_other"',
+          "ws[2].media.payload: malformed base64",
+          "ws[3].media.payload: expected whole 20 ms frames (a multiple of 160 bytes of μ-law), got 100 bytes",
+          'ws[4]: expected a JSON message, got "hello"',
+          "ws[5]: expected a text frame with a JSON message, got a binary frame",
+          "ws[6].mark.name: expected a non-empty string, got nothing",
+        ],
+      );
+      assert.equal(turn.media!.first_audio_ms, null);
+    });
+  });
+
+  it("reports a stream it cannot open, or will not follow, on the turn that asked for it", async () => {
+    const refused = await start(() => {}, { url: "ws://127.0.0.1:1/media" });
+    const elsewhere = await start(() => {}, { url: "wss://agent.example.com/media" });
+    await withTempDir(async (dir) => {
+      const first = (await runScript(dir, refused.webhookUrl, { name: "refused", script: [{}] })).report.flows[0]!.turns![0]!;
+      assert.equal(first.failures[0]!.kind, "network");
+      assert.match(first.failures[0]!.message, /^could not open the media stream ws:\/\/127\.0\.0\.1:1\/media: ECONNREFUSED/);
+      assert.equal(first.failures[0]!.path, "instructions[0]");
+      const second = (await runScript(dir, elsewhere.webhookUrl, { name: "elsewhere", script: [{}] })).report.flows[0]!.turns![0]!;
+      assert.match(second.failures[0]!.message, /^not followed: the stream URL agent\.example\.com is not the handler's host/);
+    });
+  });
 });
