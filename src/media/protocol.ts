@@ -44,8 +44,10 @@ export interface AudioProtocol {
   media(audio: Buffer, track: Track, timestampMs: number): Outgoing;
   /** Undefined when the message set has no DTMF (the press step becomes a finding). */
   dtmf(digit: string): Outgoing | undefined;
-  /** The agent's mark was reached in playback (or cleared). */
+  /** The agent's mark was reached in playback (or cleared, where `marksOnClear`). */
   markPlayed(name: string): Outgoing | undefined;
+  /** A clear also returns the marks still queued (Twilio does); otherwise they are dropped. */
+  marksOnClear: boolean;
   /** The platform's acknowledgement of a clear, where it sends one. */
   cleared(): Outgoing | undefined;
   /** Sent when the caller hangs up, before the socket closes (undefined: the socket just closes). */

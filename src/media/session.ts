@@ -100,17 +100,20 @@ export class AudioSession {
       }
       case "press":
         await this.#silent(step.afterMs ?? 0);
-        for (const digit of input.digits) {
+        for (const [index, digit] of [...input.digits].entries()) {
           if (digit === "w") {
             await this.#silent(500);
             continue;
           }
           const message = this.#protocol.dtmf(digit);
           if (message === undefined) {
+            // Nothing reached the agent, so there is no reply to wait for.
             turn.findings.push({ kind: "script", path: "press", message: `the ${this.#protocolId} stream has no DTMF messages: the key press cannot be sent` });
-            break;
+            return;
           }
           this.#send(message);
+          // The last key's message is the end of the caller's input.
+          if (index === input.digits.length - 1) turn.reference = this.#clock.now();
           await this.#silent(streamTiming.digitMs);
         }
         break;
@@ -241,7 +244,7 @@ export class AudioSession {
         const pending = this.#playback.filter((item) => item.kind === "mark");
         this.#playback = [];
         this.#playingSince = undefined;
-        for (const mark of pending) this.#acknowledge(mark.name);
+        if (this.#protocol.marksOnClear) for (const mark of pending) this.#acknowledge(mark.name);
         const ack = this.#protocol.cleared();
         if (ack !== undefined) this.#send(ack);
         return;

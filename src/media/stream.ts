@@ -15,6 +15,10 @@ type ProtocolModule = { createProtocol(setup: ProtocolSetup): StreamProtocol };
 /** The message sets, by MediaStreamRequest.protocol; each is loaded only when a call uses it. */
 const protocols: Record<string, () => Promise<ProtocolModule>> = {
   vwh: () => import("../platforms/vwh/media.js"),
+  "twilio-media": () => import("../platforms/twilio/media.js"),
+  "twilio-relay": () => import("../platforms/twilio/relay.js"),
+  teler: () => import("../platforms/teler/media.js"),
+  vonage: () => import("../platforms/vonage/media.js"),
 };
 
 export const streamProtocols = Object.keys(protocols);

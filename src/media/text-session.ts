@@ -107,8 +107,9 @@ export class TextSession {
       }
       case "press":
         await this.#pass(step.afterMs ?? 0);
-        for (const digit of input.digits) {
+        for (const [index, digit] of [...input.digits].entries()) {
           if (digit !== "w") this.#send(this.#protocol.dtmf(digit));
+          if (index === input.digits.length - 1) turn.reference = this.#clock.now();
           await this.#pass(digit === "w" ? 500 : streamTiming.digitMs);
         }
         break;

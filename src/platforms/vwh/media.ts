@@ -38,6 +38,7 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
     media: (audio, track, timestampMs) => frame("media", { media: { track, timestamp_ms: timestampMs, payload: audio.toString("base64") } }),
     dtmf: (digit) => frame("dtmf", { dtmf: { digit } }),
     markPlayed: (name) => frame("mark", { mark: { name } }),
+    marksOnClear: true,
     cleared: () => undefined,
     stop: () => frame("stop", { stop: { reason: "caller_hangup" } }),
     parse(data, binary, at): ParsedMessage {
