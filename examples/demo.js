@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
+import { attachMediaAgent } from "./media-agent.js";
 import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -21,6 +22,8 @@ const flows = ["fixtures", "fixtures/scripts"].flatMap((folder) =>
 );
 
 const server = createServer(createVoiceHandler({ secrets: [secret] }));
+// Calls to the agent line stream to the media agent on the same server (fixtures/scripts/vwh-media-agent.json).
+attachMediaAgent(server);
 server.listen(0, "127.0.0.1", () => {
   const url = `http://127.0.0.1:${server.address().port}${WEBHOOK_PATH}`;
   console.log(`demo: reference handler (examples/voice-handler.js) on ${url}\n`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * A reference voice-agent webhook handler: node:http only, no framework, no dependencies.
+ * A reference voice-agent webhook handler: node:http only, no framework, no dependencies (the media
+ * agent it streams calls to, examples/media-agent.js, uses ws).
  * Copy it as the starting point of your own handler. What it does right, and you should keep:
  *
  *  - verifies Standard Webhooks signatures over the raw body bytes, before parsing anything,
@@ -21,6 +22,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const TOLERANCE_SECONDS = 300;
 const DEDUP_ENTRIES = 10_000;
 const MENU_LINE = "+15550100300";
+// Calls to this number go to the media-stream agent (examples/media-agent.js) on the same server.
+const AGENT_LINE = "+15550100400";
 const OPERATOR = "+15550100999";
 
 // ---- signature verification (Standard Webhooks v1) ----
@@ -92,12 +95,16 @@ function answerDigits(digits) {
   }
 }
 
-/** The instructions for an event, or undefined for events the platform does not wait on. */
-export function instructionsFor(event) {
+/**
+ * The instructions for an event, or undefined for events the platform does not wait on.
+ * `streamUrl`: where this server's media agent listens (ws/wss on the host the request came to).
+ */
+export function instructionsFor(event, { streamUrl } = {}) {
   const payload = event.payload ?? {};
   switch (event.event_type) {
     case "call.started":
       if (payload.to === MENU_LINE) return menu();
+      if (payload.to === AGENT_LINE && streamUrl) return [{ type: "stream", url: streamUrl }];
       return [speak("Hi, this is Ava from Bright Smile Dental. How can I help you today?", { barge_in: true }), listen()];
     case "speech.transcribed":
       return payload.is_final === false ? [listen()] : answerSpeech(String(payload.text ?? ""));
@@ -166,7 +173,9 @@ export function createVoiceHandler({ secrets, log = () => {} }) {
         log(`${stored.status} ${event.event_type} ${event.event_id} (duplicate: stored reply)`);
         return send(response, stored.status, stored.body);
       }
-      const instructions = instructionsFor(event);
+      const secure = request.headers["x-forwarded-proto"] === "https";
+      const host = request.headers.host;
+      const instructions = instructionsFor(event, host ? { streamUrl: `${secure ? "wss" : "ws"}://${host}/media` } : {});
       const reply = instructions ? { status: 200, body: { instructions } } : { status: 204, body: undefined };
       replies.set(event.event_id, reply);
       if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
@@ -186,6 +195,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
   const server = createServer(createVoiceHandler({ secrets, log: (line) => console.log(line) }));
+  const { attachMediaAgent } = await import("./media-agent.js");
+  attachMediaAgent(server, { log: (line) => console.log(line) });
   server.listen(port, host, () => {
     const address = server.address();
     console.log(`voice-handler listening on http://${host}:${address.port}${WEBHOOK_PATH}`);

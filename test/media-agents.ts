@@ -71,23 +71,28 @@ export async function startAgentServer(agent: Agent, instruction: Record<string,
   };
 }
 
-/** A fake clock: `wait` moves time on at once; the media lockstep keeps the agent in step with it. */
-export function fakeClock(start = Date.parse("2026-01-01T00:00:00Z")) {
+/** A fake clock from now (signatures stay fresh): `wait` moves time on at once; the media lockstep keeps the agent in step with it. */
+export function fakeClock(start = Date.now()) {
   let now = start;
   return { now: () => now, wait: async (ms: number) => void (now += ms) };
 }
 
 /** Runs one caller script (written to `dir`) against `target` in-process on a fake clock. */
-export async function runScript(dir: string, target: string, flow: Record<string, unknown>, options: Partial<SimulationOptions> = {}): Promise<{ result: SimulationResult; report: ReturnType<typeof toJsonReport> }> {
+export async function runScript(dir: string, target: string, flow: Record<string, unknown>, options: Partial<SimulationOptions> = {}) {
   const file = join(dir, `${String(flow["name"] ?? "script").replace(/\W+/g, "-")}.json`);
   await writeFile(file, JSON.stringify({ version: 1, ...flow }));
+  return runFlowFile(file, target, newSecret(), options);
+}
+
+/** Runs a flow file against `target` in-process on a fake clock, signing with `secret`. */
+export async function runFlowFile(file: string, target: string, secret: string, options: Partial<SimulationOptions> = {}): Promise<{ result: SimulationResult; report: ReturnType<typeof toJsonReport> }> {
   const loaded = await loadFlow(file);
   const dispatcher = createDispatcher(2);
   const clock = fakeClock();
   try {
     const result = await runSimulation([loaded], {
       target: new URL(target),
-      signer: getScheme("standard").create([{ value: newSecret(), source: "test" }], { purpose: "sign" }),
+      signer: getScheme("standard").create([{ value: secret, source: "test" }], { purpose: "sign" }),
       signatureHeaders: [],
       policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
       faults: { duplicates: 0, reorderWindow: 0, seed: 1, bail: false },

@@ -26,6 +26,7 @@ export interface TurnMedia {
   agentAudioMs: number;
   /** Set when the caller interrupted the agent in this turn: whether the agent stopped (clear). */
   stoppedOnInterrupt: boolean | undefined;
+  /** Marks the agent sent in this turn, and marks vwh acknowledged in it (an interruption's clear acknowledges the previous turn's). */
   marks: { sent: number; acknowledged: number };
 }
 

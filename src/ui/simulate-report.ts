@@ -72,12 +72,12 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
   };
 }
 
-/** A turn's media figures: `stream vwh · first audio 200 ms · agent audio 1.20 s · stopped on interrupt · marks 1/1`. */
+/** A turn's media figures: `stream vwh · first audio 200 ms · agent audio 1.20 s · stopped on interrupt · marks 1 sent, 1 acknowledged`. */
 export function formatTurnMedia(media: TurnMedia): string {
   const first = media.measures === "token" ? "first token" : "first audio";
   const parts = [`stream ${media.protocol}`, `${first} ${media.firstAudioMs === undefined ? "none" : formatLatency(media.firstAudioMs)}`, `agent audio ${formatLatency(media.agentAudioMs)}`];
   if (media.stoppedOnInterrupt !== undefined) parts.push(media.stoppedOnInterrupt ? "stopped on interrupt" : "kept talking when interrupted");
-  if (media.marks.sent || media.marks.acknowledged) parts.push(`marks ${media.marks.acknowledged}/${media.marks.sent}`);
+  if (media.marks.sent || media.marks.acknowledged) parts.push(`marks ${media.marks.sent} sent, ${media.marks.acknowledged} acknowledged`);
   return parts.join(" · ");
 }
 
