@@ -15,7 +15,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { fixture, loadExampleHandler, newSecret, repoRoot, withTempDir } from "./helpers.js";
-import { runFlowFile, runScript, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
+import { Chalk } from "chalk";
+import { createDispatcher } from "../src/delivery.js";
+import { loadFlow } from "../src/flow.js";
+import { runLoad } from "../src/load.js";
+import { getScheme } from "../src/signing/index.js";
+import { formatLoadSummary, toJsonLoadReport } from "../src/ui/load-report.js";
+import { fakeClock, runFlowFile, runScript, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
 
 const mulaw = { encoding: "mulaw", sampleRate: 8000 } as const;
 
@@ -125,6 +131,69 @@ describe("media streams: vwh protocol", () => {
       assert.deepEqual(flow.events.map((event) => event.event_type), ["call.started", "media.stream.connected", "call.ended"]);
       assert.ok((echoAgent.received as VwhMessage[]).some((message) => message.event === "dtmf" && message.dtmf!.digit === "0"));
     }));
+});
+
+describe("media streams: the stream instruction's fields", () => {
+  it("track both echoes the agent's played audio as outbound; chunk_ms sets the message size; bidirectional false refuses agent audio", async () => {
+    const agent = vwhAgent({ endOfSpeechFrames: 10, reply: echo, clears: false, greeting: "Hi" });
+    const both = await startAgentServer(agent, { track: "both", chunk_ms: 40 });
+    const oneWay = await startAgentServer(agent, { bidirectional: false });
+    try {
+      await withTempDir(async (dir) => {
+        const { report } = await runScript(dir, both.webhookUrl, { name: "both", script: [{}] });
+        assert.equal(report.flows[0]!.passed, true, JSON.stringify(report.flows[0]!.turns));
+        const received = both.received as (VwhMessage & { tracks?: string[]; chunk_ms?: number })[];
+        assert.deepEqual([received[0]!.tracks, received[0]!.chunk_ms], [["inbound", "outbound"], 40]);
+        const media = received.filter((message) => message.event === "media");
+        assert.ok(media.every((message) => Buffer.from(message.media!.payload, "base64").length === 320));
+        // The greeting as played comes back on the outbound track, not silence.
+        const outbound = media.filter((message) => message.media!.track === "outbound").map((message) => decode(Buffer.from(message.media!.payload, "base64"), mulaw));
+        assert.ok(outbound.some((samples) => samples.some((sample) => Math.abs(sample) > 500)));
+        assert.deepEqual(media.slice(0, 2).map((message) => [message.media!.track, message.media!.timestamp_ms]), [["inbound", 0], ["outbound", 0]]);
+
+        const refused = (await runScript(dir, oneWay.webhookUrl, { name: "one way", script: [{}] })).report.flows[0]!.turns![0]!;
+        assert.deepEqual(refused.failures.map((failure) => `${failure.path}: ${failure.message}`), ["ws[0]: the stream is not bidirectional (bidirectional: false): agent audio is not played"]);
+        assert.equal(refused.media!.first_audio_ms, null);
+      });
+    } finally {
+      await Promise.all([both.close(), oneWay.close()]);
+    }
+  });
+});
+
+describe("media streams: load mode", () => {
+  it("gives percentiles of the time to first audio over every media turn", async () => {
+    const agent = await startAgentServer(vwhAgent({ endOfSpeechFrames: 10, reply: echo, clears: true, greeting: "Hi" }));
+    try {
+      await withTempDir(async (dir) => {
+        const file = join(dir, "load.json");
+        await writeFile(file, JSON.stringify({ version: 1, name: "load", script: [{}, { say: "hello" }] }));
+        const clock = fakeClock();
+        const dispatcher = createDispatcher(2);
+        const options = {
+          target: new URL(agent.webhookUrl),
+          signer: getScheme("standard").create([{ value: newSecret(), source: "test" }], { purpose: "sign" }),
+          signatureHeaders: [],
+          policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
+          faults: { duplicates: 0, reorderWindow: 0, seed: 1, bail: false },
+          budgetMs: 200,
+          strictLatency: false,
+          realtime: false,
+          dispatcher,
+          now: clock.now,
+          wait: clock.wait,
+          mediaLockstep: true,
+        };
+        const result = await runLoad([await loadFlow(file)], options, { calls: 2, concurrency: 1, rate: undefined }).finally(() => dispatcher.close());
+        // Two calls, two media turns each: the greeting at 20 ms, the reply at 200 ms (HDR histogram: within 0.1%).
+        const report = toJsonLoadReport(result, { target: agent.webhookUrl, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1, calls: 2, concurrency: 1, rate: undefined }, 0);
+        assert.deepEqual(report.first_audio && { count: report.first_audio.count, p50: report.first_audio.p50_ms, max: Math.round(report.first_audio.max_ms) }, { count: 4, p50: 20, max: 200 });
+        assert.match(formatLoadSummary(result, { target: agent.webhookUrl, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1, calls: 2, concurrency: 1, rate: undefined }, new Chalk({ level: 0 })), /1st audio p50 20 ms .* max 200(\.\d)? ms  \(4 media turns\)/);
+      });
+    } finally {
+      await agent.close();
+    }
+  });
 });
 
 describe("media streams: agents that get it wrong", () => {
