@@ -3,6 +3,7 @@
  * that are delivered. The domain only: nothing here knows about terminals or HTTP.
  */
 import { randomBytes } from "node:crypto";
+import { dirname, resolve } from "node:path";
 import * as z from "zod";
 import { callerActionFields, scriptSchema, type ScriptStep } from "./caller-script.js";
 import { InputError } from "./errors.js";
@@ -235,13 +236,26 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
   return problems;
 }
 
+/** Recordings a script's steps play on media streams (`audio`, relative to the file) that cannot be played. */
+async function audioProblems(file: string, flow: CallFlow): Promise<Problem[]> {
+  const steps = (flow.script ?? []).map((step, index) => ({ audio: step.audio, index })).filter((step) => step.audio !== undefined);
+  if (steps.length === 0) return [];
+  const { wavProblem } = await import("./media/audio.js");
+  const problems: Problem[] = [];
+  for (const { audio, index } of steps) {
+    const problem = await wavProblem(resolve(dirname(file), audio!));
+    if (problem) problems.push({ path: formatJsonPath(["script", index, "audio"]), rawPath: ["script", index, "audio"], message: `${audio}: ${problem}` });
+  }
+  return problems;
+}
+
 /** Reads and validates a flow, a caller script or a recording, against its platform too. */
 export async function loadFlow(file: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
   const { value, text } = await readJsonFile(file, callFlowSchema, "call flow");
   const id = value.platform ?? defaultPlatform;
   if (!isPlatformId(id)) throw new InputError(`${file}: unknown platform ${JSON.stringify(id)} (expected one of ${platformIds.join(", ")})`);
   const platform = await loadPlatform(id);
-  const problems = platformProblems(value, platform);
+  const problems = [...platformProblems(value, platform), ...(await audioProblems(file, value))];
   if (problems.length) throw new InputError(describeProblems(file, text, problems));
   return { file, flow: value, platform };
 }

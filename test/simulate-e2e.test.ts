@@ -169,7 +169,9 @@ describe("vwh simulate against the reference handler", () => {
     const { repoRoot } = await import("./helpers.js");
     const demo = spawnSync(process.execPath, ["examples/demo.js"], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     assert.equal(demo.status, 0, demo.stdout + demo.stderr);
-    assert.match(demo.stdout, /5 flows · 30 events · 30 passed · 0 failed/);
+    assert.match(demo.stdout, /6 flows · 33 events · 33 passed · 0 failed/);
+    // The media-stream scenario ran in real time against examples/media-agent.js.
+    assert.match(demo.stdout, /stream vwh · first audio \d+ ms · agent audio 800 ms · stopped on interrupt/);
   });
 });
 

@@ -76,25 +76,42 @@ export function synthesizeSpeech(text: string, sampleRate: number): Int16Array {
   return samples;
 }
 
-/** Reads a WAV file (PCM, any rate, any channel count) as mono 16-bit samples at `sampleRate`. */
-export async function loadWav(file: string, sampleRate: number): Promise<Int16Array> {
+type Wav = InstanceType<typeof wavefile.WaveFile>;
+
+/** Reads and parses a WAV file; the problem as one line when it is not one vwh can play. */
+async function readWav(file: string): Promise<{ wav: Wav; code: number } | { problem: string }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new InputError(`${file}: cannot read the audio file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return { problem: `cannot read the audio file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }
-  let wav: InstanceType<typeof wavefile.WaveFile>;
+  let wav: Wav;
   try {
     wav = new wavefile.WaveFile(bytes);
   } catch (error) {
-    throw new InputError(`${file}: not a WAV file: ${(error as Error).message}`);
+    return { problem: `not a WAV file: ${(error as Error).message}` };
   }
-  const format = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number };
-  // 1 = integer PCM, 3 = float PCM, 0xFFFE = extensible (PCM inside); G.711 WAVs are decoded first.
-  if (format.audioFormat === 7) wav.fromMuLaw();
-  else if (format.audioFormat === 6) wav.fromALaw();
-  else if (![1, 3, 0xfffe].includes(format.audioFormat)) throw new InputError(`${file}: expected PCM audio in the WAV file, got format code ${format.audioFormat}`);
+  const code = (wav.fmt as { audioFormat: number }).audioFormat;
+  // 1 = integer PCM, 3 = float PCM, 0xFFFE = extensible (PCM inside), 6/7 = G.711 A-law/μ-law.
+  if (![1, 3, 6, 7, 0xfffe].includes(code)) return { problem: `expected PCM (or G.711) audio in the WAV file, got format code ${code}` };
+  return { wav, code };
+}
+
+/** Whether a recording can be played; the problem otherwise (checked when the script loads). */
+export async function wavProblem(file: string): Promise<string | undefined> {
+  const read = await readWav(file);
+  return "problem" in read ? read.problem : undefined;
+}
+
+/** Reads a WAV file (PCM, any rate, any channel count) as mono 16-bit samples at `sampleRate`. */
+export async function loadWav(file: string, sampleRate: number): Promise<Int16Array> {
+  const read = await readWav(file);
+  if ("problem" in read) throw new InputError(`${file}: ${read.problem}`);
+  const { wav, code } = read;
+  const format = wav.fmt as { sampleRate: number };
+  if (code === 7) wav.fromMuLaw();
+  else if (code === 6) wav.fromALaw();
   // wavefile's default: cubic interpolation behind an IIR low-pass filter when downsampling (sinc is ~10× slower).
   if (format.sampleRate !== sampleRate) wav.toSampleRate(sampleRate);
   wav.toBitDepth("16");

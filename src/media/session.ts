@@ -12,6 +12,9 @@ import type { AudioProtocol, Outgoing } from "./protocol.js";
 import { closeSocket, pingBarrier } from "./socket.js";
 import { streamTiming, type StreamClock, type StreamScript, type StreamStep, type TurnMedia } from "./script.js";
 
+/** Audio an agent may queue ahead of playback (Vonage buffers about a minute; vwh allows two). */
+const maxQueuedMs = 120_000;
+
 type Queued = { kind: "audio"; bytes: Buffer } | { kind: "mark"; name: string };
 
 interface TurnState {
@@ -43,6 +46,8 @@ export class AudioSession {
   #received = 0;
   #closed: StreamEnd | undefined;
   #playback: Queued[] = [];
+  /** Bytes of agent audio in #playback. */
+  #queuedBytes = 0;
   #playingSince: number | undefined;
   #turn: TurnState;
   #due: number;
@@ -205,6 +210,7 @@ export class AudioSession {
       const part = head.bytes.subarray(0, remaining);
       taken.push(part);
       remaining -= part.length;
+      this.#queuedBytes -= part.length;
       if (part.length === head.bytes.length) this.#playback.shift();
       else head.bytes = head.bytes.subarray(part.length);
     }
@@ -228,11 +234,16 @@ export class AudioSession {
     const now = this.#clock.now();
     switch (message.kind) {
       case "audio":
+        if (durationMs(this.#queuedBytes + message.bytes.length, this.#protocol.format) > maxQueuedMs) {
+          turn.findings.push({ kind: "media", path: at, message: `the agent queued more than ${maxQueuedMs / 1000} s of audio ahead of playback: dropped` });
+          return;
+        }
         if (turn.reference !== undefined) turn.firstAudioAt ??= now;
         turn.lastAudioAt = now;
         turn.audioBytes += message.bytes.length;
         this.#playingSince ??= now;
         this.#playback.push({ kind: "audio", bytes: message.bytes });
+        this.#queuedBytes += message.bytes.length;
         return;
       case "mark":
         turn.marksSent++;
@@ -243,6 +254,7 @@ export class AudioSession {
         turn.clearAt ??= now;
         const pending = this.#playback.filter((item) => item.kind === "mark");
         this.#playback = [];
+        this.#queuedBytes = 0;
         this.#playingSince = undefined;
         if (this.#protocol.marksOnClear) for (const mark of pending) this.#acknowledge(mark.name);
         const ack = this.#protocol.cleared();

@@ -54,7 +54,8 @@ export function socketUrl(addressed: URL, options: Pick<StreamOptions, "target" 
 
 function connect(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<{ socket: WebSocket } | { message: string }> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: timeoutMs, followRedirects: false });
+    // maxPayload: a minute of 24 kHz L16 in base64 fits; a flood beyond it fails the stream.
+    const socket = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: timeoutMs, followRedirects: false, maxPayload: 16 * 1024 * 1024 });
     socket.once("open", () => resolve({ socket }));
     socket.once("unexpected-response", (_request, response) => {
       resolve({ message: `the WebSocket handshake was refused: HTTP ${response.statusCode ?? "?"}` });
@@ -80,10 +81,16 @@ export async function playStream(request: MediaStreamRequest, script: StreamScri
   const protocol = (await load()).createProtocol({ request, callId: options.callId, newId: options.newId });
   const opened = await connect(url, request.headers, options.connectTimeoutMs);
   if ("message" in opened) return fail({ kind: "network", path: request.path, message: `could not open the media stream ${url.href}: ${opened.message}` });
-  if (protocol.kind === "text") {
-    const { TextSession } = await import("./text-session.js");
-    return new TextSession(opened.socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+  const { socket } = opened;
+  try {
+    if (protocol.kind === "text") {
+      const { TextSession } = await import("./text-session.js");
+      return await new TextSession(socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+    }
+    const { AudioSession } = await import("./session.js");
+    return await new AudioSession(socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+  } finally {
+    // Whatever happened (a recording that vanished since the script loaded…), the socket does not outlive the call.
+    socket.terminate();
   }
-  const { AudioSession } = await import("./session.js");
-  return new AudioSession(opened.socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
 }
