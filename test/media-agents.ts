@@ -87,30 +87,37 @@ export async function runScript(dir: string, target: string, flow: Record<string
 /** Runs a flow file against `target` in-process on a fake clock, signing with `secret`. */
 export async function runFlowFile(file: string, target: string, secret: string, options: Partial<SimulationOptions> = {}): Promise<{ result: SimulationResult; report: ReturnType<typeof toJsonReport> }> {
   const loaded = await loadFlow(file);
-  const dispatcher = createDispatcher(2);
-  const clock = fakeClock();
+  const simulation = simulationOptions(target, secret);
   try {
-    const result = await runSimulation([loaded], {
-      target: new URL(target),
-      signer: getScheme("standard").create([{ value: secret, source: "test" }], { purpose: "sign" }),
-      signatureHeaders: [],
-      policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
-      faults: { duplicates: 0, reorderWindow: 0, seed: 1, bail: false },
-      budgetMs: 200,
-      strictLatency: false,
-      realtime: false,
-      dispatcher,
-      now: clock.now,
-      wait: clock.wait,
-      mediaLockstep: true,
-      ...options,
-    });
-    const report = toJsonReport(result, { target, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1 }, result.flows.every((f) => f.passed) ? 0 : 1);
+    const result = await runSimulation([loaded], { ...simulation, ...options });
+    const report = toJsonReport(result, runDescription(target), result.flows.every((f) => f.passed) ? 0 : 1);
     return { result, report };
   } finally {
-    await dispatcher.close();
+    await simulation.dispatcher.close();
   }
 }
+
+/** In-process simulation options: standard signatures with `secret`, no faults, a fresh fake clock, the media lockstep on. */
+export function simulationOptions(target: string, secret: string) {
+  const clock = fakeClock();
+  return {
+    target: new URL(target),
+    signer: getScheme("standard").create([{ value: secret, source: "test" }], { purpose: "sign" }),
+    signatureHeaders: [],
+    policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
+    faults: { duplicates: 0, reorderWindow: 0, seed: 1, bail: false },
+    budgetMs: 200,
+    strictLatency: false,
+    realtime: false,
+    dispatcher: createDispatcher(2),
+    now: clock.now,
+    wait: clock.wait,
+    mediaLockstep: true,
+  } satisfies SimulationOptions;
+}
+
+/** The run description the reports start with, for `simulationOptions`. */
+export const runDescription = (target: string) => ({ target, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1 });
 
 /** Energy voice-activity detection, as agents do it: a frame with any sample beyond ±500 is speech. */
 export const isSpeech = (samples: Int16Array): boolean => samples.some((sample) => Math.abs(sample) > 500);

@@ -16,12 +16,10 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { fixture, loadExampleHandler, newSecret, repoRoot, withTempDir } from "./helpers.js";
 import { Chalk } from "chalk";
-import { createDispatcher } from "../src/delivery.js";
 import { loadFlow } from "../src/flow.js";
 import { runLoad } from "../src/load.js";
-import { getScheme } from "../src/signing/index.js";
 import { formatLoadSummary, toJsonLoadReport } from "../src/ui/load-report.js";
-import { fakeClock, runFlowFile, runScript, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
+import { runDescription, runFlowFile, runScript, simulationOptions, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
 
 const mulaw = { encoding: "mulaw", sampleRate: 8000 } as const;
 
@@ -182,27 +180,12 @@ describe("media streams: load mode", () => {
       await withTempDir(async (dir) => {
         const file = join(dir, "load.json");
         await writeFile(file, JSON.stringify({ version: 1, name: "load", script: [{}, { say: "hello" }] }));
-        const clock = fakeClock();
-        const dispatcher = createDispatcher(2);
-        const options = {
-          target: new URL(agent.webhookUrl),
-          signer: getScheme("standard").create([{ value: newSecret(), source: "test" }], { purpose: "sign" }),
-          signatureHeaders: [],
-          policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
-          faults: { duplicates: 0, reorderWindow: 0, seed: 1, bail: false },
-          budgetMs: 200,
-          strictLatency: false,
-          realtime: false,
-          dispatcher,
-          now: clock.now,
-          wait: clock.wait,
-          mediaLockstep: true,
-        };
-        const result = await runLoad([await loadFlow(file)], options, { calls: 2, concurrency: 1, rate: undefined }).finally(() => dispatcher.close());
+        const options = simulationOptions(agent.webhookUrl, newSecret());
+        const result = await runLoad([await loadFlow(file)], options, { calls: 2, concurrency: 1, rate: undefined }).finally(() => options.dispatcher.close());
         // Two calls, two media turns each: the greeting at 20 ms, the reply at 200 ms (HDR histogram: within 0.1%).
-        const report = toJsonLoadReport(result, { target: agent.webhookUrl, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1, calls: 2, concurrency: 1, rate: undefined }, 0);
+        const report = toJsonLoadReport(result, { ...runDescription(agent.webhookUrl), calls: 2, concurrency: 1, rate: undefined }, 0);
         assert.deepEqual(report.first_audio && { count: report.first_audio.count, p50: report.first_audio.p50_ms, max: Math.round(report.first_audio.max_ms) }, { count: 4, p50: 20, max: 200 });
-        assert.match(formatLoadSummary(result, { target: agent.webhookUrl, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1, calls: 2, concurrency: 1, rate: undefined }, new Chalk({ level: 0 })), /1st audio p50 20 ms .* max 200(\.\d)? ms  \(4 media turns\)/);
+        assert.match(formatLoadSummary(result, { ...runDescription(agent.webhookUrl), calls: 2, concurrency: 1, rate: undefined }, new Chalk({ level: 0 })), /1st audio p50 20 ms .* max 200(\.\d)? ms  \(4 media turns\)/);
       });
     } finally {
       await agent.close();

@@ -114,3 +114,32 @@ export const unknownMessage = (path: string, field: string, value: unknown, know
   path: `${path}.${field}`,
   message: `unknown ${field} ${JSON.stringify(value)} (expected ${known.join(", ")})`,
 });
+
+const mediaEvents = ["media", "mark", "clear"] as const;
+
+/**
+ * The agent's side of the event-per-message sets (vwh, Twilio Media Streams): `event` one of media, mark,
+ * clear; the stream's id in `stream.field`; a mark's name; a media payload in strict base64. The caller
+ * adds its own rules for the audio.
+ */
+export function parseMediaEvent(data: Buffer, binary: boolean, at: string, stream: { field: string; id: string; what: string }): ParsedMessage {
+  const json = parseJsonFrame(data, binary, at);
+  if ("finding" in json) return { message: undefined, findings: [json.finding] };
+  const value = json.value;
+  const event = value["event"];
+  if (!mediaEvents.includes(event as never)) return { message: undefined, findings: [unknownMessage(at, "event", event, mediaEvents)] };
+  if (value[stream.field] !== stream.id) {
+    return { message: undefined, findings: [{ kind: "media", path: `${at}.${stream.field}`, message: `expected ${JSON.stringify(stream.id)} (${stream.what}), got ${JSON.stringify(value[stream.field] ?? null)}` }] };
+  }
+  if (event === "clear") return { message: { kind: "clear" }, findings: [] };
+  const body = value[event as string];
+  if (typeof body !== "object" || body === null) return { message: undefined, findings: [{ kind: "media", path: `${at}.${String(event)}`, message: "expected an object" }] };
+  const fields = body as Record<string, unknown>;
+  if (event === "mark") {
+    const missing = requireString(fields, "name", `${at}.mark`);
+    return missing ? { message: undefined, findings: [missing] } : { message: { kind: "mark", name: fields["name"] as string }, findings: [] };
+  }
+  const decoded = decodeBase64(fields["payload"], `${at}.media.payload`);
+  return "finding" in decoded ? { message: undefined, findings: [decoded.finding] } : { message: { kind: "audio", bytes: decoded.bytes }, findings: [] };
+}
+

@@ -10,10 +10,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { AudioFormat } from "../../media/audio.js";
-import { decodeBase64, parseJsonFrame, requireString, unknownMessage, type AudioProtocol, type ParsedMessage, type ProtocolSetup, type Track } from "../../media/protocol.js";
+import { parseMediaEvent, type AudioProtocol, type ParsedMessage, type ProtocolSetup, type Track } from "../../media/protocol.js";
 
 const format: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
-const agentEvents = ["media", "mark", "clear"] as const;
 const startFields = new Set(["accountSid", "callSid", "track", "bidirectional"]);
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
 
@@ -47,26 +46,9 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
     cleared: () => undefined,
     stop: () => message("stop", { stop: { accountSid, callSid } }),
     parse(data, binary, at): ParsedMessage {
-      const json = parseJsonFrame(data, binary, at);
-      if ("finding" in json) return { message: undefined, findings: [json.finding] };
-      const value = json.value;
-      const event = value["event"];
-      if (!agentEvents.includes(event as never)) return { message: undefined, findings: [unknownMessage(at, "event", event, agentEvents)] };
-      if (value["streamSid"] !== streamSid) {
-        return { message: undefined, findings: [{ kind: "media", path: `${at}.streamSid`, message: `expected ${JSON.stringify(streamSid)} (the start message's streamSid), got ${JSON.stringify(value["streamSid"] ?? null)}` }] };
-      }
-      if (event === "clear") return { message: { kind: "clear" }, findings: [] };
-      const body = value[event as string];
-      if (typeof body !== "object" || body === null) return { message: undefined, findings: [{ kind: "media", path: `${at}.${String(event)}`, message: "expected an object" }] };
-      const fields = body as Record<string, unknown>;
-      if (event === "mark") {
-        const missing = requireString(fields, "name", `${at}.mark`);
-        return missing ? { message: undefined, findings: [missing] } : { message: { kind: "mark", name: fields["name"] as string }, findings: [] };
-      }
-      const decoded = decodeBase64(fields["payload"], `${at}.media.payload`);
-      if ("finding" in decoded) return { message: undefined, findings: [decoded.finding] };
-      if (!bidirectional) return { message: undefined, findings: [{ kind: "media", path: at, message: "a <Start><Stream> is one-way: Twilio does not play audio sent back on it" }] };
-      return { message: { kind: "audio", bytes: decoded.bytes }, findings: [] };
+      const parsed = parseMediaEvent(data, binary, at, { field: "streamSid", id: streamSid, what: "the start message's streamSid" });
+      if (parsed.message?.kind === "audio" && !bidirectional) return { message: undefined, findings: [{ kind: "media", path: at, message: "a <Start><Stream> is one-way: Twilio does not play audio sent back on it" }] };
+      return parsed;
     },
   };
 }

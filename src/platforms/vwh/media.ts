@@ -5,9 +5,8 @@
  */
 import type { Finding } from "../../findings.js";
 import { bytesPerFrame, type AudioFormat } from "../../media/audio.js";
-import { decodeBase64, parseJsonFrame, requireString, unknownMessage, type AudioProtocol, type ParsedMessage, type ProtocolSetup, type Track } from "../../media/protocol.js";
+import { parseMediaEvent, type AudioProtocol, type ParsedMessage, type ProtocolSetup, type Track } from "../../media/protocol.js";
 
-const agentEvents = ["media", "mark", "clear"] as const;
 const format: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
 
 const tracksFor = (track: string | undefined): Track[] => (track === "outbound" ? ["outbound"] : track === "both" ? ["inbound", "outbound"] : ["inbound"]);
@@ -42,31 +41,15 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
     cleared: () => undefined,
     stop: () => frame("stop", { stop: { reason: "caller_hangup" } }),
     parse(data, binary, at): ParsedMessage {
-      const json = parseJsonFrame(data, binary, at);
-      if ("finding" in json) return { message: undefined, findings: [json.finding] };
-      const message = json.value;
-      const event = message["event"];
-      if (!agentEvents.includes(event as never)) return { message: undefined, findings: [unknownMessage(at, "event", event, agentEvents)] };
-      if (message["stream_id"] !== streamId) {
-        return { message: undefined, findings: [{ kind: "media", path: `${at}.stream_id`, message: `expected ${JSON.stringify(streamId)} (the stream's id), got ${JSON.stringify(message["stream_id"] ?? null)}` }] };
-      }
-      if (event === "clear") return { message: { kind: "clear" }, findings: [] };
-      const body = message[event as string];
-      if (typeof body !== "object" || body === null) return { message: undefined, findings: [{ kind: "media", path: `${at}.${String(event)}`, message: "expected an object" }] };
-      const fields = body as Record<string, unknown>;
-      if (event === "mark") {
-        const missing = requireString(fields, "name", `${at}.mark`);
-        return missing ? { message: undefined, findings: [missing] } : { message: { kind: "mark", name: fields["name"] as string }, findings: [] };
-      }
-      const decoded = decodeBase64(fields["payload"], `${at}.media.payload`);
-      if ("finding" in decoded) return { message: undefined, findings: [decoded.finding] };
+      const parsed = parseMediaEvent(data, binary, at, { field: "stream_id", id: streamId, what: "the stream's id" });
+      if (parsed.message?.kind !== "audio") return parsed;
       const findings: Finding[] = [];
       const size = bytesPerFrame(format);
-      if (decoded.bytes.length % size !== 0) {
-        findings.push({ kind: "media", path: `${at}.media.payload`, message: `expected whole 20 ms frames (a multiple of ${size} bytes of μ-law), got ${decoded.bytes.length} bytes` });
+      if (parsed.message.bytes.length % size !== 0) {
+        findings.push({ kind: "media", path: `${at}.media.payload`, message: `expected whole 20 ms frames (a multiple of ${size} bytes of μ-law), got ${parsed.message.bytes.length} bytes` });
       }
       if (!bidirectional) findings.push({ kind: "media", path: at, message: "the stream is not bidirectional (bidirectional: false): agent audio is not played" });
-      return findings.length ? { message: undefined, findings } : { message: { kind: "audio", bytes: decoded.bytes }, findings };
+      return findings.length ? { message: undefined, findings } : parsed;
     },
   };
 }
