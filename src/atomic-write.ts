@@ -3,7 +3,7 @@
  * it, flush it to disk, then rename over the target.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { link, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
@@ -23,5 +23,29 @@ export async function writeFileAtomic(file: string, content: string | Buffer): P
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Like writeFileAtomic, but never replaces a file: the temporary file is hard-linked to the name,
+ * which fails if anything is there. Returns false (writing nothing) when the name is taken.
+ */
+export async function writeNewFileAtomic(file: string, content: string | Buffer): Promise<boolean> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temporary, "wx", 0o644);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    await rm(temporary, { force: true });
   }
 }

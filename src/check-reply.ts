@@ -8,7 +8,7 @@ import type { Expectation, ValueMatcher } from "./flow.js";
 import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
 import { issuesToProblems } from "./validation.js";
 
-export type FindingKind = "status" | "reply" | "schema" | "rule" | "expect" | "latency" | "timeout" | "network" | "unreachable" | "delivery" | "idempotency";
+export type FindingKind = "status" | "reply" | "schema" | "rule" | "expect" | "latency" | "timeout" | "network" | "unreachable" | "delivery" | "idempotency" | "snapshot";
 
 export interface Finding {
   kind: FindingKind;

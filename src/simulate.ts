@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply, type Finding } from "./check-reply.js";
+import { compareReplies } from "./compare-replies.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
 import { expandFlow, type LoadedFlow, type PlannedEvent } from "./flow.js";
@@ -72,6 +73,8 @@ export interface SimulationOptions {
   /** Headers that carry the scheme's signature (dropped from recorded requests before re-signing). */
   signatureHeaders: readonly string[];
   keepSignatures?: boolean;
+  /** Compare each reply with the one recorded beside the request (--compare-replies). */
+  compareReplies?: boolean;
   policy: RetryPolicy;
   faults: FaultOptions;
   budgetMs: number;
@@ -108,22 +111,34 @@ function forwardedHeaders(planned: PlannedEvent, options: DeliveryTarget): Recor
   return headers;
 }
 
+/**
+ * Where a recorded request is replayed (issue 11, defect 4): its recorded path and query on --url's
+ * origin, unless --url has a path (or query) of its own, which then wins. Only an origin-form path is
+ * kept, and it is appended to the origin as text, so a recording can never send a replay elsewhere.
+ */
+export function replayUrl(target: URL, recordedPath: string | undefined): URL {
+  const targetHasPath = target.pathname !== "/" || target.search !== "";
+  if (targetHasPath || recordedPath === undefined || !recordedPath.startsWith("/")) return target;
+  return new URL(`${target.origin}${recordedPath}`);
+}
+
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
   headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
-  if (options.keepSignatures && planned.recordedHeaders) return { url: options.target, headers };
+  const target = replayUrl(options.target, planned.recordedPath);
+  if (options.keepSignatures && planned.recordedHeaders) return { url: target, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
     timestamp: Math.floor(nowMs / 1000),
     body: planned.body,
     method: planned.method,
-    url: options.target.href,
+    url: target.href,
     contentType: planned.contentType,
   });
-  return { url: signed.url === options.target.href ? options.target : new URL(signed.url), headers: { ...headers, ...signed.headers } };
+  return { url: signed.url === target.href ? target : new URL(signed.url), headers: { ...headers, ...signed.headers } };
 }
 
 interface Delivered {
@@ -255,6 +270,10 @@ async function runEvent(planned: PlannedEvent, loaded: LoadedFlow, duplicate: bo
     result.warnings.push(...check.warnings);
     result.instructionTypes = check.instructions?.map((instruction) => instruction.type) ?? [];
     if (check.instructions) firstBody = { instructions: check.instructions };
+    if (options.compareReplies) {
+      if (planned.recordedResponse) result.failures.push(...compareReplies(planned.recordedResponse, outcome));
+      else result.warnings.push({ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" });
+    }
   }
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted) {

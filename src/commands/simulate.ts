@@ -22,6 +22,7 @@ import { createPrettyListener, formatSummary, toJsonReport, type RunDescription 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
   keepSignatures: z.boolean().default(false),
+  compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1 }).optional(),
   budget: integerFlag("milliseconds", { min: 1 }),
   retries: integerFlag("retries", { max: 100 }).optional(),
@@ -102,6 +103,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
   }
+  if (options.compareReplies && !allRecorded) {
+    throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
+  }
   const scheme = getScheme(options.scheme);
   const signer = options.keepSignatures ? undefined : resolveSigning(options, env, "sign").signer;
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
@@ -130,6 +134,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     signer,
     signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
     keepSignatures: options.keepSignatures,
+    compareReplies: options.compareReplies,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
