@@ -11,7 +11,7 @@ Exit codes:
   0  success
   1  a check failed (the handler's reply or a signature is wrong)
   2  bad usage or bad input file
-  3  could not reach the target or open the tunnel
+  3  could not reach the target, open the tunnel, or listen on a tunnel port
   130 interrupted (Ctrl-C)`;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -127,13 +127,13 @@ export function createProgram(): Command {
 
   const tunnel = program
     .command("tunnel")
-    .description("a public ngrok URL in front of your local handler, with a live log, signature checks and recording")
+    .description("a public ngrok URL in front of your local handler, with a live log, a web inspector, signature checks and recording")
     .argument("[port]", "the local port your handler listens on")
     .option("--path <path>", "the webhook path, to print the full URL to paste into the platform", "/")
     .option("--domain <domain>", "an ngrok static domain")
     .option("--local", "no public tunnel: serve the inspecting proxy alone (offline work, tests)")
     .option("--proxy-port <port>", "port of the local proxy on 127.0.0.1 (default: any free port)", "0")
-    .option("--record <file>", "record every request to this file (a replayable recording)")
+    .option("--record <file>", "record every request and its reply to this file (a replayable recording)")
     .option("--redact-pii", "mask phone numbers and transcript text in the recording")
     .option("--max-body <size>", "refuse bodies over this size with 413 (bytes, or 512k, 10m)", "10m")
     .option("--timeout <ms>", "answer 504 when the handler is slower than this", "30000")
