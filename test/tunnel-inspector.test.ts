@@ -141,4 +141,23 @@ describe("the web inspector", () => {
       await close();
     }
   });
+
+  it("keeps only the latest exchanges replayable, by count and by body bytes", async () => {
+    const handler = await startServer((_request, response) => void response.writeHead(204).end());
+    const proxy = await startProxy({ upstream: new URL(`http://localhost:${handler.port}`), maxBodyBytes: 1 << 20, upstreamTimeoutMs: 5000 });
+    try {
+      const session = new TunnelSession({ verifier: undefined, resigner: "no secret", signatureHeaders: [], toleranceSeconds: 300, requestUrl: (path) => path, forward: proxy.forward, keep: 3, keepBytes: 2015 });
+      const exchange = (size: number) => ({ receivedAt: new Date(), method: "POST", path: "/", headers: {}, body: Buffer.alloc(size), status: 204, latencyMs: 1, proxyError: undefined, reply: undefined });
+      for (const size of [10, 10, 10, 10]) session.observe(exchange(size));
+      assert.deepEqual(session.list().map((held) => held.id), [2, 3, 4]);
+      session.observe(exchange(2000));
+      assert.deepEqual(session.list().map((held) => held.id), [4, 5], "over the byte budget, the oldest go first");
+      await assert.rejects(session.replay(1, "original"), /no exchange #1/);
+      await assert.rejects(session.replay(4, "resign"), /cannot re-sign: no secret/);
+      assert.equal((await session.replay(4, "original")).replay?.of, 4);
+    } finally {
+      await proxy.close();
+      await handler.close();
+    }
+  });
 });

@@ -39,12 +39,16 @@ export interface SessionOptions {
   requestUrl: (path: string, headers: Readonly<Record<string, string>>) => string;
   /** Sends a request to the handler (the proxy's forwarder). */
   forward: (request: ForwardRequest) => Promise<ForwardOutcome>;
-  /** How many exchanges stay replayable. */
+  /** How many exchanges stay replayable (default 500)… */
   keep?: number;
+  /** …within this many bytes of bodies (default 64 MiB), so big bodies cannot exhaust memory. */
+  keepBytes?: number;
   now?: () => number;
 }
 
 export type ExchangeListener = (exchange: SessionExchange) => void;
+
+const sizeOf = (exchange: SessionExchange) => exchange.request.body.length + (exchange.reply?.body.length ?? 0);
 
 export class ReplayError extends Error {
   constructor(
@@ -59,6 +63,7 @@ export class TunnelSession {
   private readonly exchanges = new Map<number, SessionExchange>();
   private readonly listeners = new Set<ExchangeListener>();
   private nextId = 1;
+  private heldBytes = 0;
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -97,10 +102,13 @@ export class TunnelSession {
       replay,
     };
     this.exchanges.set(stored.id, stored);
+    this.heldBytes += sizeOf(stored);
     const keep = this.options.keep ?? 500;
-    for (const id of this.exchanges.keys()) {
-      if (this.exchanges.size <= keep) break;
+    const keepBytes = this.options.keepBytes ?? 64 * 1024 * 1024;
+    for (const [id, old] of this.exchanges) {
+      if (id === stored.id || (this.exchanges.size <= keep && this.heldBytes <= keepBytes)) break;
       this.exchanges.delete(id);
+      this.heldBytes -= sizeOf(old);
     }
     for (const listener of this.listeners) listener(stored);
     return stored;
@@ -134,7 +142,7 @@ export class TunnelSession {
   /** Sends a held request to the handler again; the replay is observed like any other exchange. */
   async replay(id: number, mode: ReplayMode): Promise<SessionExchange> {
     const original = this.exchanges.get(id);
-    if (!original) throw new ReplayError(`no exchange #${id} (only the last ${this.options.keep ?? 500} are kept)`, 404);
+    if (!original) throw new ReplayError(`no exchange #${id}: only the latest requests are kept`, 404);
     if (!original.request.path.startsWith("/")) throw new ReplayError(`#${id} was refused by the proxy: there is nothing to replay`, 409);
     const now = this.options.now?.() ?? Date.now();
     const { headers, path } = this.replayHeaders(original, mode, now);
