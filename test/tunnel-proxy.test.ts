@@ -162,7 +162,7 @@ describe("what the recorder writes always loads (defect 3)", () => {
         assert.ok(recordingSchema.safeParse(recording).success);
         assert.ok(callFlowSchema.safeParse(recording).success);
       }),
-      { numRuns: 300 },
+      { numRuns: 100 },
     );
   });
 
