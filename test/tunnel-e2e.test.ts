@@ -239,8 +239,8 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
 
   it("never loses a recording: a second Ctrl-C during shutdown is ignored; after SIGKILL, --recover writes it; a second tunnel is refused", async () => {
     await withTempDir(async (dir) => {
-      const slow = await startServer(async (_request, response) => {
-        await sleep(400);
+      const slow = await startServer(async (received, response) => {
+        if (received.url === "/slow") await sleep(700);
         if (!response.destroyed) response.writeHead(200, { "content-type": "application/json" }).end('{"instructions":[{"type":"hangup"}]}');
       });
       try {
@@ -250,8 +250,8 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         assert.equal(second.code, 2, second.stderr);
         assert.match(second.stderr, /^vwh: .*first\.json: another vwh tunnel \(pid \d+\) is recording to it$/m);
         // One request still in flight while Ctrl-C is pressed twice.
-        const inFlight = request(`${tunnel.ready.proxy_url}/hook`, { method: "POST", body: '{"event_type":"call.ended","call_id":"c1"}' }).then((response) => response.body.dump());
-        await sleep(100);
+        const inFlight = request(`${tunnel.ready.proxy_url}/slow`, { method: "POST", body: '{"event_type":"call.ended","call_id":"c1"}' }).then((response) => response.body.dump());
+        while (slow.requests.length === 0) await sleep(10);
         const stopped = tunnel.vwh.stop("SIGINT");
         await sleep(50);
         await tunnel.vwh.stop("SIGINT");
