@@ -180,7 +180,7 @@ function render() {
             el("td", {}, `#${exchange.id}`),
             el("td", {}, clock(exchange.time)),
             el("td", {}, exchange.method),
-            el("td", { class: "path" }, exchange.path),
+            el("td", { class: "path", title: exchange.path }, exchange.path),
             el("td", { "data-testid": "event-type" }, exchange.event_type ?? "-", exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` ↻#${exchange.replay_of}`) : ""),
             el("td", { class: `verdict-${verdictOf(exchange)}`, "data-testid": "verdict" }, verdictText(exchange)),
             el("td", { class: `status-${String(exchange.status)[0]}`, "data-testid": "status" }, String(exchange.status)),
