@@ -27,6 +27,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
   keepSignatures: z.boolean().default(false),
+  compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1 }).optional(),
   budget: integerFlag("milliseconds", { min: 1 }),
   retries: integerFlag("retries", { max: 100 }).optional(),
@@ -107,6 +108,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
   }
+  if (options.compareReplies && !allRecorded) {
+    throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
+  }
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   const platform = await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
@@ -154,6 +158,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     maxHops: options.maxHops,
     platformSettings: { ...(options.statusCallback && { statusCallback: options.statusCallback.href }) },
     keepSignatures: options.keepSignatures,
+    compareReplies: options.compareReplies,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
