@@ -8,7 +8,7 @@ import { loadFlows } from "../load-flows.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
-import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
+import { buildRetryPolicy, profileNames } from "../retry-policy.js";
 import { getScheme } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
@@ -106,15 +106,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const signer = options.keepSignatures ? undefined : resolveSigning(options, env, "sign").signer;
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
-  // Flags override the profile, which overrides the defaults.
-  const profile = options.profile ? profiles[options.profile] : undefined;
-  const policy: RetryPolicy = {
-    timeoutMs: options.timeout ?? profile?.timeoutMs ?? 10_000,
-    retries: options.retries ?? profile?.retries ?? 0,
-    backoffMs: options.backoff ?? profile?.backoffMs ?? 500,
-    ...(options.backoff === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
-    timeScale: options.timeScale,
-  };
+  const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: options.profile, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
   const run: RunDescription = {
     target: options.url.href,
