@@ -49,7 +49,6 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
-  receivedAt: number;
 }
 
 export interface TestServer {
@@ -68,7 +67,7 @@ export async function startServer(handler: Handler, path = "/webhooks/voice"): P
     const chunks: Buffer[] = [];
     raw.on("data", (chunk: Buffer) => chunks.push(chunk));
     raw.on("end", () => {
-      const request = { method: raw.method ?? "", url: raw.url ?? "", headers: raw.headers, body: Buffer.concat(chunks), receivedAt: performance.now() };
+      const request = { method: raw.method ?? "", url: raw.url ?? "", headers: raw.headers, body: Buffer.concat(chunks) };
       requests.push(request);
       void Promise.resolve(handler(request, response, raw)).catch((error: unknown) => {
         response.statusCode = 500;
