@@ -5,7 +5,9 @@ import { mkdir, readFile, symlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
-import { repoRoot, withTempDir } from "./helpers.js";
+import { Webhook } from "standardwebhooks";
+import { sign, verify } from "../src/api.js";
+import { newSecret, repoRoot, withTempDir } from "./helpers.js";
 
 const run = promisify(execFile);
 
@@ -51,3 +53,55 @@ console.log(JSON.stringify({ names, exited: false }));`;
     assert.ok(seen.size > 10, `only ${seen.size} modules reached: the import scan is broken`);
   });
 });
+
+/** Numbers that differ run to run (port, latencies, durations, seed) become N; the rest must match. */
+const shape = (text: string) => text.trim().split("\n").map((line) => line.replace(/\d+(\.\d+)?/g, "N").replace(/ +/g, " ").trimEnd());
+
+describe("the README", () => {
+  it("shows real `npm run demo` output: the demo's output has the README sample's shape", async () => {
+    const readme = await readFile(join(repoRoot, "README.md"), "utf8");
+    const sample = /```\n(demo: reference handler[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(sample, "the README has no demo sample");
+    const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    assert.equal(manifest.scripts.demo, "node examples/demo.js");
+    const { stdout } = await run(process.execPath, ["examples/demo.js"], { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1" } });
+    assert.deepEqual(shape(stdout), shape(sample));
+  });
+
+  it("quick start and CI agree: install and build, then the README's test command", async () => {
+    const readme = await readFile(join(repoRoot, "README.md"), "utf8");
+    const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    assert.match(readme, /^npm ci && npm run build +#/m);
+    assert.match(readme, /^npm test +#/m);
+    assert.equal(manifest.scripts.pretest, "npm run build", "npm test builds first: .ci/run needs nothing else");
+    const ci = (await readFile(join(repoRoot, ".ci", "run"), "utf8")).split("\n").filter((line) => line.startsWith("npm "));
+    assert.deepEqual(ci, ["npm ci --no-audit --no-fund", "npm test"]);
+  });
+});
+
+describe("the programmatic API: sign and verify", () => {
+  const secret = newSecret();
+  const body = '{"event_type":"call.ended","event_id":"evt_api"}';
+
+  it("sign produces what the official standardwebhooks library verifies", () => {
+    const { headers } = sign(body, { id: "evt_api", secrets: [secret] });
+    assert.doesNotThrow(() => new Webhook(secret).verify(body, headers));
+  });
+
+  it("verify accepts the official library's signature and says why it refuses a tampered one", () => {
+    const timestamp = new Date();
+    const headers = { "Webhook-Id": "evt_api", "Webhook-Timestamp": String(Math.floor(timestamp.getTime() / 1000)), "Webhook-Signature": new Webhook(secret).sign("evt_api", timestamp, body) };
+    assert.deepEqual(verify({ headers, body }, { secrets: [newSecret(), secret] }), { valid: true });
+    assert.deepEqual(verify({ headers, body: body.replace("ended", "started") }, { secrets: [secret] }), { valid: false, reason: "no matching signature" });
+    assert.deepEqual(verify({ headers, body }, { secrets: [secret], now: Math.floor(timestamp.getTime() / 1000) + 400 }), { valid: false, reason: "timestamp too old (400 s > 300 s tolerance)" });
+  });
+
+  it("takes other schemes and partial hmac settings", () => {
+    const hmac = { header: "x-hub-signature-256", template: "{body}", prefix: "sha256=" };
+    const { headers } = sign(body, { id: "evt_api", secrets: ["shh"], scheme: "hmac", hmac });
+    assert.match(headers["x-hub-signature-256"]!, /^sha256=[0-9a-f]{64}$/);
+    assert.deepEqual(verify({ headers, body }, { secrets: ["shh"], scheme: "hmac", hmac }), { valid: true });
+    assert.throws(() => sign(body, { id: "evt_api", secrets: [] }), /no signing secret/);
+  });
+});
+
