@@ -13,7 +13,7 @@ import { appendDeadLetter } from "../src/dead-letters.js";
 import { buildRetryPolicy } from "../src/retry-policy.js";
 import { createColors } from "../src/ui/color.js";
 import { formatEventLine, formatSummary } from "../src/ui/simulate-report.js";
-import { fakeClock, fixture, json, loadExampleHandler, newSecret, parseArgv, startListener, startServer, withTempDir, type ReceivedRequest, type TestServer } from "./helpers.js";
+import { fakeClock, fixture, json, loadExampleHandler, newSecret, parseArgv, startListener, startServer, withTempDir, type ReceivedRequest, type TestServer, withServer } from "./helpers.js";
 
 const secret = newSecret();
 const flow = (events: CallFlow["events"]): CallFlow => ({ version: 1, name: "test flow", call: { call_id: "call_test" }, events });
@@ -30,15 +30,6 @@ async function simulateAgainst(server: TestServer, flows: (string | CallFlow)[],
   const colors = createColors(false);
   const lines = result.flows.flatMap((flowResult) => flowResult.events.map((event) => formatEventLine(event, colors, options.budgetMs ?? 200)));
   return { result, waits: clock.waits, text: `${lines.join("\n")}\n${formatSummary(result, colors)}` };
-}
-
-async function withServer<T>(handler: Parameters<typeof startServer>[0], work: (server: TestServer) => Promise<T>): Promise<T> {
-  const server = await startServer(handler);
-  try {
-    return await work(server);
-  } finally {
-    await server.close();
-  }
 }
 
 describe("retries", () => {

@@ -94,6 +94,16 @@ async function listenOn(server: Server, path: string, requests: ReceivedRequest[
   };
 }
 
+/** A server for the duration of `work`, closed however it ends. */
+export async function withServer<T>(handler: Handler, work: (server: TestServer) => Promise<T>): Promise<T> {
+  const server = await startServer(handler);
+  try {
+    return await work(server);
+  } finally {
+    await server.close();
+  }
+}
+
 /** Starts a raw listener (for the reference handler, which reads its own body). */
 export async function startListener(listener: RequestListener, path = "/webhooks/voice"): Promise<TestServer> {
   const requests: ReceivedRequest[] = [];

@@ -10,7 +10,7 @@ import { runLoad } from "../src/load.js";
 import type { EventResult } from "../src/simulate.js";
 import { createColors } from "../src/ui/color.js";
 import { formatLoadSummary, toJsonLoadReport } from "../src/ui/load-report.js";
-import { binPath, fakeClock, fixture, flowWith, json, newSecret, runInProcess, runVwh, startServer, withFlowFile, type TestServer } from "./helpers.js";
+import { binPath, fakeClock, fixture, flowWith, json, newSecret, runInProcess, runVwh, startServer, withFlowFile, type TestServer, withServer } from "./helpers.js";
 
 const secret = newSecret();
 const env = { VWH_SECRET: secret };
@@ -76,15 +76,6 @@ async function load(server: TestServer, flows: CallFlow[], load: { calls: number
   const result = await runLoad(loaded, simulation, { calls: load.calls, concurrency: load.concurrency, rate: load.rate }).finally(() => simulation.dispatcher.close());
   const run = { target: server.url, scheme: "standard", budgetMs: simulation.budgetMs, timeoutMs: simulation.policy.timeoutMs, retries: simulation.policy.retries, profile: undefined, seed: 1, calls: load.calls, concurrency: load.concurrency, rate: load.rate };
   return { result, clock, text: formatLoadSummary(result, run, createColors(false)), json: toJsonLoadReport(result, run, 0) };
-}
-
-async function withServer<T>(handler: Parameters<typeof startServer>[0], work: (server: TestServer) => Promise<T>): Promise<T> {
-  const server = await startServer(handler);
-  try {
-    return await work(server);
-  } finally {
-    await server.close();
-  }
 }
 
 const flow = (events: CallFlow["events"], extra: Partial<CallFlow> = {}): CallFlow => ({ version: 1, name: "load flow", call: { call_id: "call_test" }, events, ...extra });

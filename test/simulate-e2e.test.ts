@@ -123,6 +123,12 @@ describe("vwh simulate: the command contract (spawned)", () => {
     assert.match(result.stdout, /1 events? · 0 passed · 1 failed/);
   });
 
+  it("vwh schema exit 0: the JSON Schema on stdout", async () => {
+    const result = await runVwh(["schema", "instructions"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { $schema: string }).$schema, "https://json-schema.org/draft/2020-12/schema");
+  });
+
   it("colours when forced, on a real stdout", async () => {
     await withFlowFile(flowWith([{ event_type: "call.ended" }]), async (file) => {
       const forced = await runVwh(["simulate", file, "--url", server.url], { env: { ...env, NO_COLOR: undefined, FORCE_COLOR: "1" } });
