@@ -13,7 +13,7 @@ import type { CallerInput, CallInfo, Platform, WebhookRequest } from "./platform
 // The `instructions` expectation predates the platform seam: partial vwh instructions (SPEC §4).
 import { e164 } from "./platforms/vwh/envelope.js";
 import { instructionSchemas, instructionTypeSchema, type InstructionType } from "./platforms/vwh/instructions.js";
-import { describeIssue, formatJsonPath, type Problem } from "./validation.js";
+import { describeIssue, formatJsonPath, issuesToProblems, type Problem } from "./validation.js";
 
 export { valueMatcherSchema, type ValueMatcher } from "./expectations.js";
 
@@ -250,6 +250,17 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
 /** Reads and validates a flow, a caller script or a recording, against its platform too. */
 export async function loadFlow(file: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
   const { value, text } = await readJsonFile(file, callFlowSchema, "call flow");
+  return withPlatform(file, value, text, defaultPlatform);
+}
+
+/** A flow given as a value (the programmatic API): validated as a file would be; `name` stands for its file. */
+export async function flowFromValue(value: unknown, name: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
+  const result = callFlowSchema.safeParse(value, { reportInput: true });
+  if (!result.success) throw new InputError(describeProblems(name, undefined, issuesToProblems(result.error)));
+  return withPlatform(name, result.data, undefined, defaultPlatform);
+}
+
+async function withPlatform(file: string, value: CallFlow, text: string | undefined, defaultPlatform: PlatformId): Promise<LoadedFlow> {
   const id = value.platform ?? defaultPlatform;
   if (!isPlatformId(id)) throw new InputError(`${file}: unknown platform ${JSON.stringify(id)} (expected one of ${platformIds.join(", ")})`);
   const platform = await loadPlatform(id);

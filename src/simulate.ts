@@ -3,6 +3,7 @@
  * reply; injects the faults real platforms produce (retries, duplicates, reordering, timeouts) from one
  * seeded random source. Knows nothing of the terminal: progress goes to an injected listener.
  */
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply } from "./check-reply.js";
@@ -114,7 +115,7 @@ export interface SimulationOptions {
   dispatcher: Dispatcher;
   /** Called for each event that exhausted its retries (--dlq). */
   deadLetter?: (entry: DeadLetter) => Promise<void>;
-  /** Wall clock in ms (injectable for tests). */
+  /** Wall clock in ms, also timing each reply's latency (injectable for tests: a fake clock makes latency exact). */
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
   listener?: SimulationListener;
@@ -212,6 +213,7 @@ async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunCo
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
+    now: context.now,
   });
 }
 
@@ -404,10 +406,13 @@ export interface RunContext {
   jitter: Random;
 }
 
+// Sub-millisecond, so that latencies of fast local handlers do not all round to 0 or 1 ms.
+const wallClock = () => performance.timeOrigin + performance.now();
+
 export function createContext(options: SimulationOptions): RunContext {
   return {
     options,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
     wait: options.wait ?? sleep,
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
   };

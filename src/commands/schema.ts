@@ -4,7 +4,7 @@ import { configSchema } from "../config.js";
 import { callFlowSchema, recordingSchema } from "../flow.js";
 import { instructionReplySchema } from "../platforms/vwh/instructions.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Streams } from "../ui/output.js";
 
 const formats = {
   "call-flow": callFlowSchema,
@@ -20,7 +20,7 @@ export function jsonSchemaFor(format: keyof typeof formats): Record<string, unkn
   return schema;
 }
 
-export async function schemaCommand(format: string, rawOptions: unknown): Promise<void> {
+export async function schemaCommand(format: string, rawOptions: unknown, streams?: Streams): Promise<void> {
   const options = parseOptions(globalOptionsSchema, rawOptions);
-  createOutput(options).out(JSON.stringify(jsonSchemaFor(format as keyof typeof formats), null, 2));
+  createOutput(options, process.env, streams).out(JSON.stringify(jsonSchemaFor(format as keyof typeof formats), null, 2));
 }
