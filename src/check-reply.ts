@@ -4,8 +4,10 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { waitsForInstructions } from "./envelope.js";
-import type { Expectation, ValueMatcher } from "./flow.js";
+import type { Expectation } from "./flow.js";
 import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
+import { maxJsonDepth, tooDeepAt } from "./json-file.js";
+import { isValueMatcher, matchText } from "./matchers.js";
 import { issuesToProblems } from "./validation.js";
 
 export type FindingKind = "status" | "reply" | "schema" | "rule" | "expect" | "latency" | "timeout" | "network" | "unreachable" | "delivery" | "idempotency";
@@ -45,25 +47,13 @@ function describeStatus(expected: Expectation["status"]): string {
   return Array.isArray(expected) ? expected.join(" or ") : String(expected);
 }
 
-function isMatcher(value: unknown): value is ValueMatcher {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length === 1 && (keys[0] === "contains" || keys[0] === "matches");
-}
-
 function show(value: unknown): string {
   const text = JSON.stringify(value) ?? "nothing";
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function fieldMismatch(expected: unknown, actual: unknown): string | undefined {
-  if (isMatcher(expected)) {
-    if (typeof actual !== "string") return `expected text, got ${show(actual)}`;
-    if ("contains" in expected) {
-      return actual.includes(expected.contains) ? undefined : `expected to contain ${show(expected.contains)}, got ${show(actual)}`;
-    }
-    return new RegExp(expected.matches).test(actual) ? undefined : `expected to match /${expected.matches}/, got ${show(actual)}`;
-  }
+  if (isValueMatcher(expected)) return matchText(expected, actual);
   return isDeepStrictEqual(expected, actual) ? undefined : `expected ${show(expected)}, got ${show(actual)}`;
 }
 
@@ -87,16 +77,24 @@ export function compareInstructions(expected: NonNullable<Expectation["instructi
   return findings;
 }
 
+/** A reply body as JSON; one that nests deeper than vwh reads anywhere is refused before it is parsed. */
+export function parseJsonReply(body: Buffer): { value: unknown } | { error: string } {
+  const text = body.toString("utf8");
+  if (tooDeepAt(text) !== undefined) return { error: `nested deeper than ${maxJsonDepth} levels` };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error: `not valid JSON (${(error as Error).message})` };
+  }
+}
+
 function parseReplyBody(headers: Readonly<Record<string, string>>, body: Buffer): { value: unknown } | { error: Finding } {
   const contentType = headers["content-type"] ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
     return { error: { kind: "reply", path: "content-type", message: `expected application/json, got ${contentType ? show(contentType) : "none"}` } };
   }
-  try {
-    return { value: JSON.parse(body.toString("utf8")) };
-  } catch (error) {
-    return { error: { kind: "reply", path: "body", message: `not valid JSON (${(error as Error).message})` } };
-  }
+  const parsed = parseJsonReply(body);
+  return "error" in parsed ? { error: { kind: "reply", path: "body", message: parsed.error } } : parsed;
 }
 
 export function checkReply(input: ReplyCheckInput): ReplyCheck {
@@ -131,13 +129,10 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
     }
   } else if (success && expect?.ack_only && input.body.length > 0) {
     // An ack reply's body is ignored by the platform; ack_only asserts the handler did not try to instruct.
-    try {
-      const value = JSON.parse(input.body.toString("utf8")) as { instructions?: unknown };
-      if (Array.isArray(value?.instructions) && value.instructions.length > 0) {
-        failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${value.instructions.length}` });
-      }
-    } catch {
-      // Not JSON: carries no instructions.
+    const parsed = parseJsonReply(input.body);
+    const value = "value" in parsed ? (parsed.value as { instructions?: unknown } | null) : undefined; // not JSON: carries no instructions
+    if (Array.isArray(value?.instructions) && value.instructions.length > 0) {
+      failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${value.instructions.length}` });
     }
   }
 

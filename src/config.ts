@@ -7,9 +7,11 @@
 import { dirname, join, resolve } from "node:path";
 import * as z from "zod";
 import { readJsonFile } from "./json-file.js";
+import { maxTimerMs } from "./limits.js";
 import { profileNames } from "./retry-policy.js";
 import { schemeNames } from "./signing/index.js";
 import { exists } from "./file-exists.js";
+import { rememberConfiguredSecrets } from "./known-secrets.js";
 
 export const configFileName = "vwh.config.json";
 
@@ -27,8 +29,8 @@ export const configSchema = z
     scheme: z.enum(schemeNames as [string, ...string[]]).optional(),
     secret_env: envVarName.optional().describe("the environment variable that holds the signing secret"),
     flows: z.array(z.string().min(1)).min(1).optional().describe("call-flow files, relative to this file"),
-    budget_ms: z.number().int().positive().optional(),
-    timeout_ms: z.number().int().positive().optional(),
+    budget_ms: z.number().int().positive().max(maxTimerMs).optional(),
+    timeout_ms: z.number().int().positive().max(maxTimerMs).optional(),
     retries: z.number().int().min(0).max(100).optional(),
     profile: z.enum(profileNames as [string, ...string[]]).optional(),
     hmac: z
@@ -94,7 +96,10 @@ export interface SettingsInput {
 
 /** Loads the config (if any) and applies it and the environment under the flags. */
 export async function resolveSettings(input: SettingsInput, env: NodeJS.ProcessEnv, cwd = process.cwd()) {
+  // Remembered before anything can quote a value back (issue 12, item 5).
+  rememberConfiguredSecrets(env, [input.options.secret].flat(), [input.options.secretEnv]);
   const loaded = await loadConfig(cwd, env);
+  rememberConfiguredSecrets(env, [], [loaded?.config.secret_env]);
   return { ...applySettings(input.options, input.sources, env, loaded), loaded };
 }
 

@@ -14,19 +14,15 @@ import {
 } from "./envelope.js";
 import { instructionSchemas, instructionTypeSchema, type InstructionType } from "./instructions.js";
 import { readJsonFile } from "./json-file.js";
+import { patternProblem } from "./matchers.js";
+import { maxTimerMs } from "./limits.js";
 import { describeIssue } from "./validation.js";
 
-const regexSource = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: "expected a valid regular expression" },
-);
+// Checked with the engine that runs it (src/matchers.ts), so what loads also matches in linear time.
+const regexSource = z.string().superRefine((source, ctx) => {
+  const problem = patternProblem(source);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const valueMatcherSchema = z.union([
   z.strictObject({ contains: z.string().describe("the field must contain this text (case-sensitive)") }),
@@ -69,7 +65,7 @@ export const expectationSchema = z.strictObject({
     .array(instructionExpectationSchema)
     .optional()
     .describe("the reply's instructions in order: type names, or partial instructions with matchers"),
-  max_latency_ms: z.number().int().positive().optional().describe("a hard latency limit for this event"),
+  max_latency_ms: z.number().int().positive().max(maxTimerMs).optional().describe("a hard latency limit for this event"),
   ack_only: z.boolean().optional().describe("the reply must not carry instructions"),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
@@ -97,7 +93,7 @@ const flowEventSchema = z
     event_id: z.string().min(1).optional().describe("default: a fresh id per run"),
     sequence: z.number().int().min(1).optional().describe("default: previous + 1"),
     timestamp: z.iso.datetime({ offset: true }).optional().describe("default: the run's start plus after_ms"),
-    after_ms: z.number().int().nonnegative().optional().describe("platform time since the previous event"),
+    after_ms: z.number().int().nonnegative().max(maxTimerMs).optional().describe("platform time since the previous event"),
     description: z.string().optional(),
     payload: z.record(z.string(), z.unknown()).optional(),
     expect: expectationSchema.optional(),

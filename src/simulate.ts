@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
-import { checkReply, type Finding } from "./check-reply.js";
+import { checkReply, parseJsonReply, type Finding } from "./check-reply.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
 import { expandFlow, type LoadedFlow, type PlannedEvent } from "./flow.js";
@@ -174,12 +174,8 @@ async function checkDuplicate(planned: PlannedEvent, context: RunContext, number
   if (outcome.status < 200 || outcome.status >= 300) {
     failures.push({ kind: "idempotency", message: `duplicate delivery (attempt ${number}): expected 2xx, got ${outcome.status}` });
   } else if (firstBody !== undefined) {
-    let duplicateBody: unknown;
-    try {
-      duplicateBody = JSON.parse(outcome.body.toString("utf8"));
-    } catch {
-      duplicateBody = outcome.body.toString("utf8");
-    }
+    const parsed = parseJsonReply(outcome.body);
+    const duplicateBody = "value" in parsed ? parsed.value : outcome.body.toString("utf8");
     const first = (firstBody as { instructions?: unknown }).instructions;
     const second = (duplicateBody as { instructions?: unknown } | undefined)?.instructions;
     const changes = diffJson(first, second, "instructions");

@@ -5,6 +5,7 @@ import { writeFileAtomic } from "../atomic-write.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { loadFlows } from "../load-flows.js";
+import { maxTimerMs } from "../limits.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
@@ -22,12 +23,12 @@ import { createPrettyListener, formatSummary, toJsonReport, type RunDescription 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
   keepSignatures: z.boolean().default(false),
-  timeout: integerFlag("milliseconds", { min: 1 }).optional(),
-  budget: integerFlag("milliseconds", { min: 1 }),
+  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
+  budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
   retries: integerFlag("retries", { max: 100 }).optional(),
-  backoff: integerFlag("milliseconds").optional(),
+  backoff: integerFlag("milliseconds", { max: maxTimerMs }).optional(),
   profile: z.enum(profileNames as [string, ...string[]]).optional(),
-  timeScale: numberFlag("a positive number", { exclusiveMin: true }),
+  timeScale: numberFlag("a positive number", { exclusiveMin: true, max: 1000 }),
   duplicates: numberFlag("a share between 0 and 1", { max: 1 }),
   reorder: integerFlag("events"),
   seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
@@ -35,7 +36,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   bail: z.boolean().default(false),
   calls: integerFlag("calls", { min: 1 }).optional(),
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
-  rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
+  rate: numberFlag("calls per second", { min: 0.001, max: 1_000_000 }).optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
