@@ -73,7 +73,8 @@ export type Expectation = z.infer<typeof expectationSchema>;
 /** A request as the tunnel recorded it (SPEC §4): replayed byte for byte, re-signed unless asked not to. */
 export const rawRequestSchema = z.strictObject({
   method: z.string().regex(/^[A-Z]+$/, "expected an HTTP method in capitals"),
-  path: z.string().startsWith("/", "expected a path starting with /").describe("path and query as received"),
+  // A pattern, not startsWith: zod emits that as a non-standard "format" that strict validators refuse.
+  path: z.string().regex(/^\//, "expected a path starting with /").describe("path and query as received"),
   url: z.url().optional().describe("the full URL the sender addressed (Twilio and {url} templates sign it)"),
   headers: z.record(z.string(), z.string()).describe("as received, names in lower case"),
   body: z.string(),
