@@ -1,67 +1,9 @@
-/**
- * `vwh schema <format>`: the JSON Schema generated from the zod schemas the tool itself validates with,
- * plus, for call flows, the cross-field rules zod checks in refinements (per-event payloads such as
- * confidence ≤ 1 and DTMF digits, raw versus built events, ack_only) written as standard
- * `if`/`then` keywords, so strict validators (Ajv's default mode) accept the schema and enforce them
- * too (issue 12, item 9).
- */
-import * as z from "zod";
-import { configSchema } from "../config.js";
-import { eventPayloadSchemas, waitsForInstructions, type KnownEventType } from "../envelope.js";
-import { callFlowSchema, recordingSchema } from "../flow.js";
-import { instructionReplySchema } from "../instructions.js";
+/** `vwh schema <format>`: prints the JSON Schema of a file format (src/json-schema.ts). */
+import { jsonSchemaFor, type SchemaFormat } from "../json-schema.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { createOutput } from "../ui/output.js";
 
-const formats = {
-  "call-flow": callFlowSchema,
-  instructions: instructionReplySchema,
-  recording: recordingSchema,
-  config: configSchema,
-} as const;
-
-type JsonSchema = Record<string, unknown>;
-
-function toJsonSchema(schema: z.ZodType): JsonSchema {
-  return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
-}
-
-/** The refinements of a flow event (src/flow.ts) as standard keywords. */
-function flowEventRules(): JsonSchema[] {
-  // Each required field is also declared (Ajv's strictRequired wants it in the same subschema).
-  const has = (...fields: string[]) => ({ type: "object", properties: Object.fromEntries(fields.map((field) => [field, {}])), required: fields });
-  const eventTypeIs = (types: string[]) => ({
-    type: "object",
-    properties: { event_type: types.length === 1 ? { const: types[0] } : { enum: types } },
-    required: ["event_type"],
-  });
-  const payloadRules = (Object.keys(eventPayloadSchemas) as KnownEventType[]).map((type) => {
-    const { $schema: _ignored, ...payload } = toJsonSchema(eventPayloadSchemas[type]);
-    return { if: eventTypeIs([type]), then: { type: "object", properties: { payload } } };
-  });
-  const waiting = (Object.keys(eventPayloadSchemas) as KnownEventType[]).filter(waitsForInstructions);
-  const ackOnly = { type: "object", properties: { ack_only: { const: true } }, required: ["ack_only"] };
-  return [
-    // event_type is required unless the event is a recorded raw request, which carries its own ids.
-    { anyOf: [has("event_type"), has("raw")] },
-    { if: has("raw"), then: { not: { anyOf: ["payload", "event_id", "sequence", "timestamp"].map((field) => has(field)) } } },
-    ...payloadRules,
-    // ack_only contradicts expected instructions, and events the platform waits on.
-    { not: { type: "object", required: ["expect"], properties: { expect: { ...ackOnly, properties: { ...ackOnly.properties, instructions: { type: "array", minItems: 1 } }, required: ["ack_only", "instructions"] } } } },
-    { if: { ...eventTypeIs(waiting), properties: { ...eventTypeIs(waiting).properties, expect: ackOnly }, required: ["event_type", "expect"] }, then: false },
-  ];
-}
-
-export function jsonSchemaFor(format: keyof typeof formats): JsonSchema {
-  const schema = toJsonSchema(formats[format]);
-  if (format === "call-flow") {
-    const events = (schema.properties as { events: { items: JsonSchema } }).events;
-    events.items = { ...events.items, allOf: flowEventRules() };
-  }
-  return schema;
-}
-
 export async function schemaCommand(format: string, rawOptions: unknown): Promise<void> {
   const options = parseOptions(globalOptionsSchema, rawOptions);
-  createOutput(options).out(JSON.stringify(jsonSchemaFor(format as keyof typeof formats), null, 2));
+  createOutput(options).out(JSON.stringify(jsonSchemaFor(format as SchemaFormat), null, 2));
 }

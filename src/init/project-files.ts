@@ -1,8 +1,8 @@
 /** Everything `vwh init` writes, computed before anything is written (so a refusal writes nothing). */
 import { join, relative } from "node:path";
-import * as z from "zod";
 import { configFileName, configSchema, type VwhConfig } from "../config.js";
 import { callFlowSchema } from "../flow.js";
+import { jsonSchemaFor } from "../json-schema.js";
 import { scenarios } from "./scenarios.js";
 
 export interface InitAnswers {
@@ -66,7 +66,7 @@ export function planProjectFiles(answers: InitAnswers, cwd: string): PlannedFile
   const folder = join(cwd, answers.folder);
   const schemaPath = join(folder, "schema", "call-flow.schema.json");
   const call = { from: "+15550100001", to: "+15550100002" };
-  const files: PlannedFile[] = [{ path: schemaPath, content: json(z.toJSONSchema(callFlowSchema, { io: "input", unrepresentable: "any" })) }];
+  const files: PlannedFile[] = [{ path: schemaPath, content: json(jsonSchemaFor("call-flow")) }];
   const flowPaths: string[] = [];
   for (const scenario of scenarios.filter((candidate) => answers.scenarios.includes(candidate.id))) {
     const path = join(folder, `${scenario.id}.json`);
