@@ -47,6 +47,8 @@ export interface SimulationResult {
   unreachable: string | undefined;
   /** Set when --bail stopped the run at the first failure. */
   bailed: boolean;
+  /** Set when the run was stopped (Ctrl-C) before it finished: the results are partial. */
+  interrupted: boolean;
   seed: number;
   durationMs: number;
 }
@@ -85,6 +87,15 @@ export interface SimulationOptions {
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
   listener?: SimulationListener;
+  /** Stops the run (Ctrl-C): in-flight requests and waits are abandoned, finished events are kept. */
+  stop?: AbortSignal;
+}
+
+/** Thrown inside a call when `stop` fires; the event in flight has no result. */
+class Interrupted extends Error {}
+
+function throwIfStopped(stop: AbortSignal | undefined): void {
+  if (stop?.aborted) throw new Interrupted("interrupted");
 }
 
 // Never forwarded from a recording: they describe the old connection, not the request.
@@ -137,14 +148,17 @@ interface Delivered {
 
 async function attempt(planned: PlannedEvent, context: RunContext, number: number): Promise<DeliveryResult> {
   const request = prepareDelivery(planned, context.options, number, context.now());
-  return deliver({
+  const outcome = await deliver({
     url: request.url,
     method: planned.method,
     headers: request.headers,
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
+    stop: context.options.stop,
   });
+  throwIfStopped(context.options.stop);
+  return outcome;
 }
 
 /** Delivers with retries: identical bytes and id, a fresh timestamp, signature and attempt number. */
@@ -156,6 +170,7 @@ async function deliverWithRetries(planned: PlannedEvent, context: RunContext): P
     if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
     if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
     await context.wait(retryDelayMs(policy, number, context.jitter, decision.retryAfterMs));
+    throwIfStopped(context.options.stop);
   }
 }
 
@@ -298,7 +313,7 @@ export function planCall(loaded: LoadedFlow, planRandom: Random, faults: FaultOp
 export interface CallOutcome {
   passed: boolean;
   /** Why the call stopped early: the target is unreachable, or --bail. */
-  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | undefined;
+  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | { reason: "interrupted" } | undefined;
 }
 
 export interface RunContext {
@@ -308,11 +323,23 @@ export interface RunContext {
   jitter: Random;
 }
 
+/** A wait that ends early when the run is stopped (the caller then sees `stop.aborted`). */
+function stoppableWait(wait: (ms: number) => Promise<unknown>, stop: AbortSignal | undefined): (ms: number) => Promise<unknown> {
+  if (!stop) return wait;
+  return (ms) =>
+    new Promise((resolve, reject) => {
+      if (stop.aborted) return resolve(undefined);
+      const onStop = () => resolve(undefined);
+      stop.addEventListener("abort", onStop, { once: true });
+      wait(ms).then(resolve, reject).finally(() => stop.removeEventListener("abort", onStop));
+    });
+}
+
 export function createContext(options: SimulationOptions): RunContext {
   return {
     options,
     now: options.now ?? Date.now,
-    wait: options.wait ?? sleep,
+    wait: stoppableWait(options.wait ?? sleep, options.stop),
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
   };
 }
@@ -322,8 +349,17 @@ export async function runCall(call: PlannedCall, context: RunContext, onEvent: (
   let passed = true;
   for (const event of call.ordered) {
     if (shouldStop()) break;
-    if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
-    const result = await runEvent(event, call.loaded, call.duplicates.has(event.index), context);
+    let result: EventResult;
+    try {
+      throwIfStopped(context.options.stop);
+      if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
+      throwIfStopped(context.options.stop);
+      result = await runEvent(event, call.loaded, call.duplicates.has(event.index), context);
+    } catch (error) {
+      // The events that finished keep their verdict; the run as a whole exits 130.
+      if (error instanceof Interrupted) return { passed, stopped: { reason: "interrupted" } };
+      throw error;
+    }
     passed &&= result.passed;
     onEvent(result);
     const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
@@ -342,8 +378,13 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
   const results: FlowResult[] = [];
   let unreachable: string | undefined;
   let bailed = false;
+  let interrupted = false;
 
   for (const loaded of flows) {
+    if (options.stop?.aborted) {
+      interrupted = true;
+      break;
+    }
     const call = planCall(loaded, planRandom, options.faults, new Date(context.now()));
     options.listener?.flowStarted?.(loaded, call.callId);
     const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, callId: call.callId, events: [], passed: true };
@@ -355,9 +396,10 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
     flowResult.passed = outcome.passed;
     if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;
     if (outcome.stopped?.reason === "bail") bailed = true;
+    if (outcome.stopped?.reason === "interrupted") interrupted = true;
     if (outcome.stopped) break;
   }
-  return { flows: results, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+  return { flows: results, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started };
 }
 
 export interface SimulationSummary {

@@ -88,6 +88,14 @@ function deadLetterWriter(file: string) {
   };
 }
 
+/** Ctrl-C (SIGINT) stops the run instead of killing it, so the partial report and JUnit file get written. */
+function interruptOnSigint(): { stop: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  return { stop: controller.signal, release: () => process.off("SIGINT", onSigint) };
+}
+
 export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
@@ -146,13 +154,18 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     }
     return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
   }
+  const interrupt = interruptOnSigint();
   const result = await runSimulation(flows, {
     ...simulation,
+    stop: interrupt.stop,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
-  }).finally(() => simulation.dispatcher.close());
+  }).finally(() => {
+    interrupt.release();
+    return simulation.dispatcher.close();
+  });
 
   const failed = result.flows.some((flow) => !flow.passed);
-  const exitCode = result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
+  const exitCode = result.interrupted ? ExitCode.interrupted : result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) output.out(JSON.stringify(toJsonReport(result, run, exitCode), null, 2));
   else output.out(formatSummary(result, output.colors));
   if (options.junit) {

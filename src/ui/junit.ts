@@ -19,6 +19,7 @@ export function toJUnitXml(result: SimulationResult): string {
   const failures = events.filter((event) => !event.passed).length;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
+    ...(result.interrupted ? ["<!-- interrupted (Ctrl-C): partial results -->"] : []),
     `<testsuites name="vwh simulate" tests="${events.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
   ];
   for (const flow of result.flows) {
@@ -27,7 +28,8 @@ export function toJUnitXml(result: SimulationResult): string {
     lines.push(
       `  <testsuite name="${escapeXml(flow.name)}" file="${escapeXml(flow.file)}" tests="${flow.events.length}" failures="${flowFailures}" errors="0" time="${seconds(flowTime)}">`,
     );
-    lines.push(`    <properties><property name="seed" value="${result.seed}"/></properties>`);
+    const interrupted = result.interrupted ? `<property name="interrupted" value="true"/>` : "";
+    lines.push(`    <properties><property name="seed" value="${result.seed}"/>${interrupted}</properties>`);
     for (const event of flow.events) {
       const name = escapeXml(`${event.sequence} ${event.eventType}`);
       const open = `    <testcase classname="${escapeXml(flow.name)}" name="${name}" time="${seconds(event.latencyMs)}"`;
