@@ -36,7 +36,7 @@ export function rememberConfiguredSecrets(env: NodeJS.ProcessEnv, flagValues: re
 /** Whether a token shares a run of `sharedRun` characters (or all of itself) with a known secret. */
 function revealsSecret(token: string): boolean {
   for (const secret of known) {
-    if (token.includes(secret) || (token.length >= minSecretLength && secret.includes(token))) return true;
+    if (token.includes(secret) || (token.length >= sharedRun && secret.includes(token))) return true;
     for (let start = 0; start + sharedRun <= secret.length; start++) {
       if (token.includes(secret.slice(start, start + sharedRun))) return true;
     }
@@ -46,10 +46,9 @@ function revealsSecret(token: string): boolean {
 
 /** The text with every known secret, every part of one long enough to matter and every secret-shaped value masked. */
 export function redactSecrets(text: string): string {
-  let out = text;
+  let out = known.size === 0 ? text : text.replace(/[^\s"'`,;()[\]{}<>]+/g, (token) => (revealsSecret(token) ? "[secret]" : token));
   for (const shape of secretShapes) out = out.replace(shape, "[secret]");
-  if (known.size === 0) return out;
-  return out.replace(/[^\s"'`,;()[\]{}<>]+/g, (token) => (revealsSecret(token) ? "[secret]" : token));
+  return out;
 }
 
 /** For tests: forget what was remembered. */
