@@ -12,7 +12,7 @@ const sharedRun = 10;
 const known = new Set<string>();
 
 // Values that look like a secret whatever vwh was told: Standard Webhooks secrets and PEM keys.
-const secretShapes = [/whsec_[A-Za-z0-9+/=_-]*/g, /-----BEGIN [A-Z ]*KEY-----[\s\S]*?(?:-----END [A-Z ]*KEY-----|$)/g];
+const secretShapes = [/whsec_[A-Za-z0-9+/=_-]{8,}/g, /-----BEGIN [A-Z ]*KEY-----[\s\S]*?(?:-----END [A-Z ]*KEY-----|$)/g];
 
 export function rememberSecrets(values: Iterable<string | undefined>): void {
   for (const value of values) {

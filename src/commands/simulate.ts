@@ -36,7 +36,10 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   bail: z.boolean().default(false),
   calls: integerFlag("calls", { min: 1 }).optional(),
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
-  rate: numberFlag("calls per second", { min: 0.001, max: 1_000_000 }).optional(),
+  // At least one call per timer's reach (about 24.8 days), so the pause between calls can run.
+  rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
+    .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
+    .optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
