@@ -265,7 +265,8 @@ function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previous
     recordedHeaders: raw.headers,
     envelope: undefined,
     expect: event.expect,
-    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.max(0, receivedAt - previousAt)),
+    // Recorded times can lie years apart: --realtime waits at most what a timer can (issue 12, item 2).
+    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.min(maxTimerMs, Math.max(0, receivedAt - previousAt))),
   };
 }
 

@@ -122,6 +122,11 @@ describe("2. time-like numbers are bounded so that what validates also runs", ()
       const planned = expandFlow(flow, { start: new Date("9999-01-01T00:00:00Z") });
       assert.equal(planned.length, 2);
       assert.ok(planned.every((event) => !Number.isNaN(Date.parse(event.envelope!.timestamp))));
+
+      // Recorded requests years apart: --realtime waits at most what a timer can.
+      const recorded = (at: string) => ({ raw: { method: "POST", path: "/hook", headers: {}, body: "{}", received_at: at } });
+      await writeFile(file, flowWith([recorded("0001-01-01T00:00:00Z"), recorded("9999-12-31T00:00:00Z")]));
+      assert.equal(expandFlow((await loadFlow(file)).flow, { start: new Date() })[1]!.afterMs, maxTimerMs);
     });
   });
 
