@@ -60,7 +60,11 @@ export function createProgram(): Command {
     .command("simulate")
     .description("replay call flows to a webhook handler with signed deliveries and check every reply")
     .argument("[flow...]", "call-flow files, recordings or dead-letter files (default: flows in vwh.config.json)")
-    .option("--url <url>", "the handler's webhook URL (or VWH_URL, or url in vwh.config.json)");
+    .option("--url <url>", "the handler's webhook URL (or VWH_URL, or url in vwh.config.json)")
+    .addOption(new Option("--platform <id>", "the platform to play: vwh | twilio … (see vwh platforms); a file's own platform wins").default("vwh"))
+    .option("--public-url <url>", "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url")
+    .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50")
+    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--timeout <ms>", "abort a reply slower than this: a retryable failure (default: 10000, or the profile's)")
@@ -163,6 +167,7 @@ export function createProgram(): Command {
     .command("config")
     .description("show the effective settings and where each comes from: flag > environment > vwh.config.json > default")
     .option("--url <url>", "the handler's webhook URL")
+    .option("--platform <id>", "the platform to play")
     .option("--scheme <scheme>", `signature scheme: ${schemeList}`)
     .option("--secret <secret>", "signing secret (shown masked)", collect)
     .option("--secret-env <name>", "the environment variable that holds the secret")
@@ -170,7 +175,7 @@ export function createProgram(): Command {
     .option("--timeout <ms>", "reply timeout")
     .option("--retries <n>", "retries")
     .option("--profile <platform>", "retry profile")
-    .addHelpText("after", `\nEnvironment: VWH_URL, VWH_SCHEME, VWH_SECRET, VWH_BUDGET_MS, VWH_TIMEOUT_MS, VWH_RETRIES, VWH_PROFILE, VWH_CONFIG (the file).\n${exitCodesHelp}`)
+    .addHelpText("after", `\nEnvironment: VWH_URL, VWH_PLATFORM, VWH_SCHEME, VWH_SECRET, VWH_BUDGET_MS, VWH_TIMEOUT_MS, VWH_RETRIES, VWH_PROFILE, VWH_CONFIG (the file).\n${exitCodesHelp}`)
     .action(async (_options, command: Command) => {
       const { configCommand } = await import("./commands/config.js");
       await configCommand(settingsInput(command));

@@ -10,6 +10,7 @@ import { readJsonFile } from "./json-file.js";
 import { maxTimerMs } from "./limits.js";
 import { profileNames } from "./retry-policy.js";
 import { schemeNames } from "./signing/index.js";
+import { platformIds } from "./platforms/registry.js";
 import { exists } from "./file-exists.js";
 import { rememberConfiguredSecrets } from "./known-secrets.js";
 
@@ -27,6 +28,7 @@ export const configSchema = z
     secrets: z.never({ error: noSecrets }).optional(),
     url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional().describe("the handler's webhook URL"),
     scheme: z.enum(schemeNames as [string, ...string[]]).optional(),
+    platform: z.enum(platformIds).optional().describe("the platform to play (a flow's own platform field wins)"),
     secret_env: envVarName.optional().describe("the environment variable that holds the signing secret"),
     flows: z.array(z.string().min(1)).min(1).optional().describe("call-flow files, relative to this file"),
     budget_ms: z.number().int().positive().max(maxTimerMs).optional(),
@@ -61,6 +63,7 @@ const fromConfig = (value: unknown) => (value === undefined ? undefined : String
 export const settingSources: readonly SettingSource[] = [
   { option: "url", env: "VWH_URL", configKey: "url", read: (config) => config.url },
   { option: "scheme", env: "VWH_SCHEME", configKey: "scheme", read: (config) => config.scheme },
+  { option: "platform", env: "VWH_PLATFORM", configKey: "platform", read: (config) => config.platform },
   { option: "secretEnv", configKey: "secret_env", read: (config) => config.secret_env },
   { option: "budget", env: "VWH_BUDGET_MS", configKey: "budget_ms", read: (config) => fromConfig(config.budget_ms) },
   { option: "timeout", env: "VWH_TIMEOUT_MS", configKey: "timeout_ms", read: (config) => fromConfig(config.timeout_ms) },

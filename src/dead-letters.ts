@@ -8,6 +8,7 @@ import * as z from "zod";
 import { InputError } from "./errors.js";
 import { expectationSchema, rawRequestSchema, type CallFlow, type LoadedFlow } from "./flow.js";
 import { maxJsonDepth, readTextFile, tooDeepAt } from "./json-file.js";
+import { loadPlatform, type PlatformId } from "./platforms/registry.js";
 import { formatProblem, issuesToProblems } from "./validation.js";
 
 export const deadLetterSchema = z.object({
@@ -40,9 +41,9 @@ export async function appendDeadLetter(file: string, entry: DeadLetter): Promise
 }
 
 /** A DLQ file as a flow of recorded requests, in the order they died. */
-export async function loadDeadLetters(file: string): Promise<LoadedFlow> {
+export async function loadDeadLetters(file: string, platformId: PlatformId): Promise<LoadedFlow> {
   const text = await readTextFile(file, "dead-letter file");
-  const events: CallFlow["events"] = [];
+  const events: NonNullable<CallFlow["events"]> = [];
   const lines = text.split("\n");
   for (const [index, line] of lines.entries()) {
     if (line.trim() === "") continue;
@@ -61,5 +62,5 @@ export async function loadDeadLetters(file: string): Promise<LoadedFlow> {
     events.push({ event_type: entry.event_type, raw: entry.raw, after_ms: 0, ...(entry.expect && { expect: entry.expect }) });
   }
   if (events.length === 0) throw new InputError(`${file}: no dead letters to replay`);
-  return { file, flow: { version: 1, name: `dead letters from ${file}`, events } };
+  return { file, flow: { version: 1, name: `dead letters from ${file}`, events }, platform: await loadPlatform(platformId) };
 }

@@ -1,5 +1,6 @@
 /**
- * Value matchers of flow expectations (SPEC §4: `{ "contains": … }`, `{ "matches": regex }`).
+ * Text matching of expectations (SPEC §4 and §7: `{ "contains": … }`, `{ "matches": regex }`, and
+ * `native` checks).
  *
  * Regular expressions run on RE2JS, a pure-JavaScript port of RE2 whose matching time is linear in
  * the input: a catastrophic pattern such as `^(.+)+!$` hung `vwh simulate` for good on JavaScript's
@@ -8,10 +9,11 @@
  * unsupported pattern is a load error naming its JSON path, never a surprise mid-run.
  */
 import { RE2JS, RE2JSException } from "re2js";
+import { showValue } from "./findings.js";
 
-export type ValueMatcher = { contains: string } | { matches: string };
+export type TextMatcher = { contains: string } | { matches: string };
 
-// A flow reuses its patterns on every event and every copy of a call (load mode).
+// A flow reuses its patterns on every webhook and every copy of a call (load mode).
 const compiled = new Map<string, RE2JS>();
 
 /** The compiled pattern, or why RE2 refuses it. */
@@ -34,23 +36,13 @@ export function patternProblem(source: string): string | undefined {
   return "error" in result ? `expected a regular expression RE2 can run in linear time (${result.error})` : undefined;
 }
 
-export function isValueMatcher(value: unknown): value is ValueMatcher {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length === 1 && (keys[0] === "contains" || keys[0] === "matches");
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? "nothing";
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 /** Undefined when `actual` satisfies the matcher, else what was expected and what came. */
-export function matchText(matcher: ValueMatcher, actual: unknown): string | undefined {
-  if (typeof actual !== "string") return `expected text, got ${show(actual)}`;
-  if ("contains" in matcher) return actual.includes(matcher.contains) ? undefined : `expected to contain ${show(matcher.contains)}, got ${show(actual)}`;
+export function matchText(matcher: TextMatcher, actual: unknown): string | undefined {
+  if (typeof actual !== "string") return `expected text, got ${showValue(actual)}`;
+  if ("contains" in matcher) return actual.includes(matcher.contains) ? undefined : `expected to contain ${showValue(matcher.contains)}, got ${showValue(actual)}`;
   const result = compilePattern(matcher.matches);
   // Flows are validated on load, so this is a matcher built in code with a bad pattern: name it.
   if ("error" in result) return `the regular expression /${matcher.matches}/ is not usable: ${result.error}`;
-  return result.pattern.matcher(actual).find() ? undefined : `expected to match /${matcher.matches}/, got ${show(actual)}`;
+  return result.pattern.matcher(actual).find() ? undefined : `expected to match /${matcher.matches}/, got ${showValue(actual)}`;
 }
+

@@ -134,7 +134,8 @@ function assertRefusal(error: unknown, file: string, context: string): void {
 describe("fuzzing the input files", async () => {
   const secret = newSecret();
   const { createVoiceHandler } = await loadExampleHandler();
-  const fixtures = (await readdir(join(repoRoot, "fixtures"))).filter((name) => name.endsWith(".json"));
+  // Scripted flows and caller scripts alike (fixtures/scripts/), not the generated schema.
+  const fixtures = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema"));
   const corpus: { name: string; document: Json }[] = [
     ...(await Promise.all(fixtures.map(async (name) => ({ name, document: JSON.parse(await readFile(join(repoRoot, "fixtures", name), "utf8")) as Json })))),
     { name: "recording.json", document: await recordingOf(secret) },
@@ -151,7 +152,7 @@ describe("fuzzing the input files", async () => {
         for (let index = 0; index < inProcessCases; index++) {
           const source = pick(random, corpus);
           const { bytes, mutation } = mutate(source.document, random);
-          const file = join(dir, `${index}-${source.name}`);
+          const file = join(dir, `${index}-${source.name.replace(/\//g, "-")}`);
           await writeFile(file, bytes);
           const context = `case ${index} (seed ${seed}) ${source.name}: ${mutation}`;
 
@@ -201,7 +202,7 @@ describe("fuzzing the input files", async () => {
             const verify = index >= spawnedCases - 2;
             const source = verify ? corpus.at(-1)! : corpus[index % corpus.length]!;
             const { bytes, mutation } = mutate(source.document, random);
-            const file = join(dir, `${index}-${source.name}`);
+            const file = join(dir, `${index}-${source.name.replace(/\//g, "-")}`);
             await writeFile(file, bytes);
             const args = verify ? ["verify-signature", "--recording", file, "--json"] : ["simulate", file, "--url", handler.url, "--json"];
             return { context: `spawned case ${index} (seed ${seed}) ${source.name}: ${mutation}`, file, result: await runVwh(args, { env: { VWH_SECRET: secret } }) };

@@ -26,6 +26,7 @@ function eventResult(latencyMs: number, overrides: Partial<EventResult> = {}): E
     warnings: [],
     instructionTypes: [],
     deadLettered: false,
+    step: undefined,
     duplicate: undefined,
     ...overrides,
   };

@@ -6,8 +6,8 @@ import { resolveSecrets } from "../signing/index.js";
 import { createOutput } from "../ui/output.js";
 import { simulateOptionsSchema } from "./simulate.js";
 
-const shown = { url: true, scheme: true, secretEnv: true, budget: true, timeout: true, retries: true, profile: true, secret: true } as const;
-const defaults = { url: null, scheme: "standard", secretEnv: "VWH_SECRET", budget: 200, timeout: 10_000, retries: 0, profile: null } as const;
+const shown = { url: true, platform: true, scheme: true, secretEnv: true, budget: true, timeout: true, retries: true, profile: true, secret: true } as const;
+const defaults = { url: null, platform: "vwh", scheme: "standard", secretEnv: "VWH_SECRET", budget: 200, timeout: 10_000, retries: 0, profile: null } as const;
 // The same validation `vwh simulate` applies, so a bad value in the file or environment shows here too.
 const configOptionsSchema = globalOptionsSchema.extend(simulateOptionsSchema.pick(shown).partial().shape);
 

@@ -10,7 +10,7 @@ import * as z from "zod";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode, UsageError, VwhError } from "../errors.js";
 import { defaultAnswers, planProjectFiles, type InitAnswers } from "../init/project-files.js";
-import { scenarios } from "../init/scenarios.js";
+import { scenarios } from "../platforms/vwh/starters.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { schemeNames, schemes } from "../signing/index.js";
 import { exists } from "../file-exists.js";

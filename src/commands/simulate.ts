@@ -14,6 +14,7 @@ import { getScheme } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
 import { runLoad } from "../load.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { runSimulation, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
@@ -22,6 +23,10 @@ import { createPrettyListener, formatSummary, toJsonReport, type RunDescription 
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
+  platform: z.enum(platformIds).default(defaultPlatformId),
+  publicUrl: httpUrlFlag.optional(),
+  maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
+  statusCallback: httpUrlFlag.optional(),
   keepSignatures: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
   budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
@@ -109,17 +114,32 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   // Everything the user gave is checked before the first byte is sent.
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
-  const flows = await loadFlows(flowFiles);
-  const allRecorded = flows.every((loaded) => loaded.flow.events.every((event) => event.raw !== undefined));
+  const flows = await loadFlows(flowFiles, options.platform);
+  const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
   }
-  const scheme = getScheme(options.scheme);
-  const signer = options.keepSignatures ? undefined : resolveSigning(options, env, "sign").signer;
+  // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
+  const platform = await loadPlatform(options.platform);
+  const schemeGiven = provenance["scheme"] !== "default";
+  const signingFor = (schemeName: string) => {
+    const chosen = { ...options, scheme: schemeName };
+    return {
+      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign").signer,
+      signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
+    };
+  };
+  const scheme = getScheme(schemeGiven ? options.scheme : platform.scheme);
+  const { signer, signatureHeaders } = signingFor(scheme.name);
+  const platformSigning = schemeGiven
+    ? undefined
+    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme)]));
+  const platformProfiles = new Set(flows.map((flow) => flow.platform.profile));
+  const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
   // Flags override the profile, which overrides the defaults.
-  const profile = options.profile ? profiles[options.profile] : undefined;
+  const profile = profileName ? profiles[profileName] : undefined;
   const policy: RetryPolicy = {
     timeoutMs: options.timeout ?? profile?.timeoutMs ?? 10_000,
     retries: options.retries ?? profile?.retries ?? 0,
@@ -134,13 +154,17 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     budgetMs: options.budget,
     timeoutMs: policy.timeoutMs,
     retries: policy.retries,
-    profile: options.profile,
+    profile: profileName,
     seed,
   };
   const simulation: SimulationOptions = {
     target: options.url,
     signer,
-    signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
+    signatureHeaders,
+    ...(platformSigning && { platformSigning }),
+    ...(options.publicUrl && { publicUrl: options.publicUrl }),
+    maxHops: options.maxHops,
+    platformSettings: { ...(options.statusCallback && { statusCallback: options.statusCallback.href }) },
     keepSignatures: options.keepSignatures,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
@@ -152,7 +176,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   };
   if (options.calls !== undefined) {
     if (options.junit) throw new UsageError("--junit writes one testcase per event: it does not go with --calls (use --json for load results)");
-    if (!flows.every((loaded) => loaded.flow.events.every((event) => event.raw === undefined))) {
+    if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
       throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
     }
     return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);

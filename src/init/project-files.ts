@@ -3,7 +3,7 @@ import { join, relative } from "node:path";
 import { configFileName, configSchema, type VwhConfig } from "../config.js";
 import { callFlowSchema } from "../flow.js";
 import { jsonSchemaFor } from "../json-schema.js";
-import { scenarios } from "./scenarios.js";
+import { scenarios } from "../platforms/vwh/starters.js";
 
 export interface InitAnswers {
   url: string;

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from "chalk";
 import type { Finding } from "../check-reply.js";
 import type { LoadedFlow } from "../flow.js";
-import { summarize, type EventResult, type SimulationListener, type SimulationResult } from "../simulate.js";
+import { summarize, type EventResult, type SimulationListener, type SimulationResult, type TurnResult } from "../simulate.js";
 import { formatProblem } from "../validation.js";
 
 export interface RunDescription {
@@ -57,6 +57,15 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
     },
     eventFinished(_flow: LoadedFlow, event: EventResult) {
       write(formatEventLine(event, colors, run.budgetMs));
+    },
+    turnStarted(_flow: LoadedFlow, step: number, label: string) {
+      write(colors.cyan(`  ▸ step ${step + 1}: ${label}`));
+    },
+    turnFinished(_flow: LoadedFlow, turn: TurnResult) {
+      const mark = turn.passed ? colors.green("✓") : colors.red("✗");
+      const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
+      write(`    ${mark} ${colors.dim(turn.actions.length ? turn.actions.join(", ") : "no actions")}${ended}`);
+      for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
     },
   };
 }
@@ -119,10 +128,14 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
     flows: result.flows.map((flow) => ({
       file: flow.file,
       name: flow.name,
+      platform: flow.platform,
       call_id: flow.callId,
       passed: flow.passed,
+      turns:
+        flow.turns?.map((turn) => ({ step: turn.step + 1, label: turn.label, actions: turn.actions, ended: turn.ended ?? null, passed: turn.passed, failures: turn.failures.map(finding) })) ?? null,
       events: flow.events.map((event) => ({
         sequence: event.sequence,
+        ...(event.step !== undefined && { step: event.step + 1 }),
         event_type: event.eventType,
         event_id: event.eventId,
         status: event.status ?? null,
