@@ -14,6 +14,8 @@ export interface DeliveryRequest {
   dispatcher: Dispatcher;
   /** Aborts the request at once (Ctrl-C); the result is then a failure with code INTERRUPTED. */
   stop?: AbortSignal | undefined;
+  /** The clock latency is measured with, in ms (default: performance.now; the engine passes its injected one). */
+  now?: () => number;
 }
 
 export interface DeliveryResponse {
@@ -72,13 +74,14 @@ function errorCode(error: unknown): string | undefined {
 }
 
 export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
-  const started = performance.now();
+  const now = delivery.now ?? (() => performance.now());
+  const started = now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), delivery.timeoutMs);
   const onStop = () => abort.abort();
   if (delivery.stop?.aborted) abort.abort();
   delivery.stop?.addEventListener("abort", onStop, { once: true });
-  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const elapsed = () => Math.round((now() - started) * 10) / 10;
   try {
     const response = await request(delivery.url, {
       method: (delivery.method ?? "POST") as Dispatcher.HttpMethod,

@@ -193,6 +193,11 @@ export async function runScriptCall(
         continue;
       }
       if (!(await flushHeld())) break;
+      if (move.kind === "stream") {
+        // Media streams are not played yet: the socket is left alone and the call goes on as if it closed.
+        driver.streamEnded({ kind: "closed_by_agent" });
+        continue;
+      }
       if (move.kind === "observed") {
         turn.actions.push(...move.actions);
         turn.failures.push(...move.failures);

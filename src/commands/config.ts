@@ -3,7 +3,7 @@ import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
 import { redactSecrets } from "../known-secrets.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { resolveSecrets } from "../signing/index.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Streams } from "../ui/output.js";
 import { simulateOptionsSchema } from "./simulate.js";
 
 const shown = { url: true, platform: true, scheme: true, secretEnv: true, budget: true, timeout: true, retries: true, profile: true, secret: true } as const;
@@ -11,10 +11,10 @@ const defaults = { url: null, platform: "vwh", scheme: "standard", secretEnv: "V
 // The same validation `vwh simulate` applies, so a bad value in the file or environment shows here too.
 const configOptionsSchema = globalOptionsSchema.extend(simulateOptionsSchema.pick(shown).partial().shape);
 
-export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(configOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   // Typed values (numbers, null for unset) from the validated options; text is masked if it could be a secret.
   const typed = { ...options, url: options.url?.href };
   const rows = (Object.keys(defaults) as (keyof typeof defaults)[]).map((name) => {

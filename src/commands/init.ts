@@ -5,7 +5,7 @@
  * overwritten without --force, and Ctrl-C at a prompt writes nothing.
  */
 import { mkdir } from "node:fs/promises";
-import { dirname, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import * as z from "zod";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode, UsageError, VwhError } from "../errors.js";
@@ -14,7 +14,9 @@ import { scenarios } from "../platforms/vwh/starters.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { schemeNames, schemes } from "../signing/index.js";
 import { exists } from "../file-exists.js";
-import { createOutput } from "../ui/output.js";
+import { readTextFile } from "../json-file.js";
+import { vwhVersion } from "../version.js";
+import { createOutput, type Streams } from "../ui/output.js";
 
 export const initOptionsSchema = globalOptionsSchema.extend({ yes: z.boolean().default(false), force: z.boolean().default(false) });
 
@@ -54,13 +56,14 @@ export interface InitDependencies {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   interactive?: boolean;
+  streams?: Streams;
 }
 
 export async function initCommand(rawOptions: unknown, dependencies: InitDependencies = {}): Promise<void> {
   const options = parseOptions(initOptionsSchema, rawOptions);
   const env = dependencies.env ?? process.env;
   const cwd = dependencies.cwd ?? process.cwd();
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, dependencies.streams);
 
   let answers = defaultAnswers;
   if (!options.yes) {
@@ -77,10 +80,12 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
     }
   }
 
-  const files = planProjectFiles(answers, cwd);
+  const packageJsonPath = join(cwd, "package.json");
+  const packageJson = (await exists(packageJsonPath)) ? await readTextFile(packageJsonPath, "package.json") : undefined;
+  const files = planProjectFiles(answers, cwd, { packageJson }, vwhVersion());
   if (!options.force) {
     for (const file of files) {
-      if (await exists(file.path)) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
+      if (file.kind === "create" && (await exists(file.path))) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
     }
   }
   for (const file of files) {
@@ -96,5 +101,16 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const { colors } = output;
   output.out(`${colors.green("✓")} wrote ${written.length} files:`);
   for (const path of written) output.out(`  ${path}`);
-  output.out(`\nNext:\n  export ${answers.secretEnv}=<your signing secret>\n  vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}\n  vwh verify-signature --url ${answers.url}`);
+  const next = [
+    `export ${answers.secretEnv}=<your signing secret>`,
+    `vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}`,
+    `vwh verify-signature --url ${answers.url}`,
+  ];
+  if (answers.ci) {
+    next.push(
+      `npm install                       ${colors.dim("# locks vwh in package-lock.json: commit it, CI runs npm ci")}`,
+      `add ${answers.secretEnv} to the repository's Actions secrets`,
+    );
+  }
+  output.out(`\nNext:\n${next.map((line) => `  ${line}`).join("\n")}`);
 }

@@ -6,7 +6,7 @@ import { readBodyInput } from "../input.js";
 import { maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Streams } from "../ui/output.js";
 
 export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   id: z.string().min(1).optional(),
@@ -31,14 +31,14 @@ export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function signCommand(file: string | undefined, input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function signCommand(file: string | undefined, input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance } = await resolveSettings(input, env);
   const options = parseOptions(signOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
   const { signer } = resolveSigning(options, env, "sign");
-  const body = await readBodyInput(file, "body to sign");
+  const body = await readBodyInput(file, "body to sign", streams?.stdin);
 
   const id = options.id ?? idFromBody(body) ?? randomId("msg");
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);

@@ -9,7 +9,7 @@ import { maxTimerMs } from "../limits.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
-import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
+import { buildRetryPolicy, profileNames } from "../retry-policy.js";
 import { getScheme } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
@@ -18,7 +18,7 @@ import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/regis
 import { runSimulation, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
-import { createOutput, type Output } from "../ui/output.js";
+import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
@@ -28,6 +28,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
   keepSignatures: z.boolean().default(false),
+  compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
   budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
   retries: integerFlag("retries", { max: 100 }).optional(),
@@ -96,18 +97,22 @@ function deadLetterWriter(file: string) {
   };
 }
 
-/** Ctrl-C (SIGINT) stops the run instead of killing it, so the partial report and JUnit file get written. */
-function interruptOnSigint(): { stop: AbortSignal; release: () => void } {
+/**
+ * Ctrl-C (SIGINT) stops the run instead of killing it, so the partial report and JUnit file get
+ * written; a caller that passes its own `stop` signal (tests, the API) stops it that way instead.
+ */
+function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; release: () => void } {
+  if (stop) return { stop, release: () => {} };
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once("SIGINT", onSigint);
   return { stop: controller.signal, release: () => process.off("SIGINT", onSigint) };
 }
 
-export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
 
@@ -118,6 +123,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
+  }
+  if (options.compareReplies && !allRecorded) {
+    throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   const platform = await loadPlatform(options.platform);
@@ -138,15 +146,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
-  // Flags override the profile, which overrides the defaults.
-  const profile = profileName ? profiles[profileName] : undefined;
-  const policy: RetryPolicy = {
-    timeoutMs: options.timeout ?? profile?.timeoutMs ?? 10_000,
-    retries: options.retries ?? profile?.retries ?? 0,
-    backoffMs: options.backoff ?? profile?.backoffMs ?? 500,
-    ...(options.backoff === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
-    timeScale: options.timeScale,
-  };
+  const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
   const run: RunDescription = {
     target: options.url.href,
@@ -166,6 +166,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     maxHops: options.maxHops,
     platformSettings: { ...(options.statusCallback && { statusCallback: options.statusCallback.href }) },
     keepSignatures: options.keepSignatures,
+    compareReplies: options.compareReplies,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
@@ -181,7 +182,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     }
     return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
   }
-  const interrupt = interruptOnSigint();
+  const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,
     stop: interrupt.stop,

@@ -135,8 +135,30 @@ export type DriverMove =
   | { kind: "send"; webhook: CallWebhook }
   /** Actions the platform took that did not come in a reply (Telnyx commands over its REST API). */
   | { kind: "observed"; label: string; actions: Action[]; failures: Finding[] }
+  /**
+   * The call moved onto a media WebSocket (`<Connect><Stream>`, a `stream` instruction…). The engine
+   * connects as the platform would, plays the caller's side of the script there, then reports back
+   * through `streamEnded`. (Until media support lands the engine skips the stream and calls it at once.)
+   */
+  | { kind: "stream"; stream: MediaStreamRequest }
   | { kind: "await-caller" }
   | { kind: "ended"; reason: EndReason };
+
+export interface MediaStreamRequest {
+  /** ws: or wss: URL from the reply. */
+  url: URL;
+  /** Which message set the socket speaks: "vwh", "twilio-media", "twilio-relay", "teler", "vonage" … */
+  protocol: string;
+  /** Handshake headers the platform sends (its signature where it signs the upgrade). */
+  headers: Record<string, string>;
+  /** Custom parameters and start-message fields the reply set (Twilio `<Parameter>`, track, codec). */
+  parameters: Record<string, string>;
+  /** Path of the stream action in the native reply, for findings. */
+  path: string;
+}
+
+/** How a media stream ended, as the driver needs it to go on (Twilio: the `<Connect action>` request). */
+export type StreamEnd = { kind: "caller_hangup" } | { kind: "closed_by_agent" } | { kind: "failed"; message: string };
 
 /** How a webhook's delivery ended: a reply, or no usable reply after retries. */
 export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply } | { ok: false; message: string };
@@ -146,6 +168,8 @@ export interface CallDriver {
   next(): Promise<DriverMove>;
   /** The outcome of the last `send` move. */
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void;
+  /** After a `stream` move: how the stream ended. */
+  streamEnded(end: StreamEnd): void;
   /** The caller's next step, after an `await-caller` move; `afterMs` is the script's own timing, if given. */
   caller(input: CallerInput, afterMs: number | undefined): void;
   /** Releases whatever the call holds (servers, timers). */

@@ -4,7 +4,7 @@
  * the caller, hangup/transfer end the call with call.ended — and sends the event that leads to.
  */
 import type { Envelope } from "./envelope.js";
-import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason } from "../types.js";
+import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
 import { speechMs } from "../timing.js";
 import { waitsForInstructions } from "./envelope.js";
 
@@ -32,6 +32,8 @@ export class VwhCallDriver implements CallDriver {
   #prompt: { index: number; bargeIn: boolean } | undefined;
   /** The caller's barge-in speech, heard by the next listen. */
   #heard: { text: string; confidence: number } | undefined;
+  /** A stream instruction met: the engine takes the call onto the media socket next. */
+  #stream: MediaStreamRequest | undefined;
   #streaming = false;
 
   constructor(setup: CallSetup) {
@@ -55,6 +57,11 @@ export class VwhCallDriver implements CallDriver {
           continue;
         }
         return { kind: "ended", reason: this.#ended };
+      }
+      if (this.#stream) {
+        const stream = this.#stream;
+        this.#stream = undefined;
+        return { kind: "stream", stream };
       }
       if (this.#awaitingCaller) return { kind: "await-caller" };
       this.#execute();
@@ -113,6 +120,11 @@ export class VwhCallDriver implements CallDriver {
     }
   }
 
+  streamEnded(end: StreamEnd): void {
+    if (end.kind === "caller_hangup") this.#ended = "caller_hangup";
+    else if (end.kind === "failed") this.#ended = "failed";
+  }
+
   async close(): Promise<void> {}
 
   #transcribed(text: string, confidence: number): Pending {
@@ -155,10 +167,14 @@ export class VwhCallDriver implements CallDriver {
           this.#queue = [];
         } else this.#awaitingCaller = true;
         return;
-      case "stream":
+      case "stream": {
         this.#streaming = true;
+        const parameters: Record<string, string> = {};
+        for (const field of ["track", "bidirectional", "chunk_ms"]) if (action[field] !== undefined) parameters[field] = String(action[field]);
+        this.#stream = { url: new URL(String(action["url"])), protocol: "vwh", headers: {}, parameters, path: action.path };
         this.#outbox.push({ eventType: "media.stream.connected", payload: { stream_id: this.#setup.newId("str"), encoding: "audio/x-mulaw", sample_rate: 8000 } });
         return;
+      }
       case "transfer":
         this.#ended = "transferred";
         return;
