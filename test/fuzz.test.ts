@@ -26,7 +26,7 @@ import { loadExampleHandler, newSecret, repoRoot, runVwh, startListener, withTem
 
 const seed = Number(process.env.VWH_FUZZ_SEED ?? 20_261_130);
 const inProcessCases = 160;
-const spawnedCases = 6;
+const spawnedCases = 4;
 const hangLimitMs = 10_000;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -39,7 +39,7 @@ import type { SchemeSettings } from "../src/signing/types.js";
 import { toJUnitXml } from "../src/ui/junit.js";
 import { toJsonReport } from "../src/ui/simulate-report.js";
 import { engineOptions } from "./engine-helpers.js";
-import { fixture, flowWith, json, newSecret, repoRoot, runVwh, spawnVwh, startServer, withTempDir } from "./helpers.js";
+import { fixture, flowWith, json, newSecret, repoRoot, runInProcess, runVwh, spawnVwh, startServer, withTempDir } from "./helpers.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const nested = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
@@ -102,9 +102,10 @@ describe("1. deeply nested JSON", () => {
       const flowFile = join(dir, "deep.json");
       await writeFile(flowFile, deepFlow());
       const env = { VWH_SECRET: newSecret() };
+      // The CLI contract once (spawned); the other command in process.
       const [simulate, verify] = await Promise.all([
         runVwh(["simulate", flowFile, "--url", "http://127.0.0.1:9/hook"], { env }),
-        runVwh(["verify-signature", "--recording", flowFile], { env }),
+        runInProcess(["verify-signature", "--recording", flowFile], { env }),
       ]);
       assertOneLineError(simulate, 2, /^vwh: .*deep\.json:\d+:\d+: nested deeper than 64 levels \(vwh's limit for JSON input\)\n$/);
       assertOneLineError(verify, 2, /^vwh: .*deep\.json:\d+:\d+: nested deeper than 64 levels/);
@@ -208,13 +209,15 @@ describe("5. no path prints the secret", () => {
   it("--secret-env given the secret, and vwh config shown it, never echo it", async () => {
     const secret = "hmac-Secret/Value+1234567890";
     await withTempDir(async (dir) => {
-      await writeFile(join(dir, "vwh.config.json"), JSON.stringify({ secret_env: "SecretLooking_Name_0123456789" }));
+      const config = join(dir, "vwh.config.json");
+      await writeFile(config, JSON.stringify({ secret_env: "SecretLooking_Name_0123456789" }));
       // secret_env holds a secret pasted by mistake (one that happens to look like a variable name).
-      const env = { VWH_SECRET: secret };
+      const env = { VWH_SECRET: secret, VWH_CONFIG: config };
       const runs = await Promise.all([
-        runVwh(["simulate", fixture("reschedule.json"), "--url", "http://127.0.0.1:9/", "--scheme", "hmac", "--secret-env", secret], { env, cwd: dir }),
-        runVwh(["config", "--secret-env", secret, "--json"], { env, cwd: dir }),
-        runVwh(["config"], { env: { ...env, VWH_SECRET: "SecretLooking_Name_0123456789" }, cwd: dir }),
+        // Spawned without VWH_SECRET: only the entry point, reading argv, can know this is the secret.
+        runVwh(["simulate", fixture("reschedule.json"), "--url", "http://127.0.0.1:9/", "--scheme", "hmac", "--secret-env", secret], { env: { VWH_CONFIG: config } }),
+        runInProcess(["config", "--secret-env", secret, "--json"], { env }),
+        runInProcess(["config"], { env: { ...env, VWH_SECRET: "SecretLooking_Name_0123456789" } }),
       ]);
       assertOneLineError(runs[0]!, 2, /^vwh: --secret-env: expected an environment variable name, got "\[secret\]"\n$/);
       assert.equal(runs[1]!.code, 2, runs[1]!.stderr);
@@ -303,8 +306,9 @@ describe("7. Ctrl-C during simulate", () => {
 describe("8. --json gets JSON for every error, and vwh config real types", () => {
   it("prints {error:{message,hint,exit_code}} on stdout for usage and input errors", async () => {
     const [usage, input, commander] = await Promise.all([
-      runVwh(["simulate", fixture("reschedule.json"), "--url", "ftp://x", "--json"], { env: { VWH_SECRET: newSecret() } }),
-      runVwh(["--json", "simulate", "missing.json", "--url", "http://127.0.0.1:9/"], { env: { VWH_SECRET: newSecret() } }),
+      runInProcess(["simulate", fixture("reschedule.json"), "--url", "ftp://x", "--json"], { env: { VWH_SECRET: newSecret() } }),
+      runInProcess(["--json", "simulate", "missing.json", "--url", "http://127.0.0.1:9/"], { env: { VWH_SECRET: newSecret() } }),
+      // Spawned: commander's own refusal, through the real entry point.
       runVwh(["--json", "simulate", "--no-such-flag"]),
     ]);
     assert.deepEqual(JSON.parse(usage.stdout), { error: { message: '--url: expected an http:// or https:// URL, got "ftp://x"', hint: null, exit_code: 2 } });
@@ -315,7 +319,9 @@ describe("8. --json gets JSON for every error, and vwh config real types", () =>
 
   it("vwh config --json gives numbers as numbers and unset values as null", async () => {
     await withTempDir(async (dir) => {
-      const result = await runVwh(["config", "--json", "--budget", "90"], { cwd: dir, env: { VWH_URL: undefined, VWH_TIMEOUT_MS: undefined, VWH_PROFILE: undefined } });
+      const empty = join(dir, "vwh.config.json");
+      await writeFile(empty, "{}");
+      const result = await runInProcess(["config", "--json", "--budget", "90"], { env: { VWH_CONFIG: empty } });
       const report = JSON.parse(result.stdout) as { settings: Record<string, { value: unknown }> };
       assert.deepEqual(
         Object.fromEntries(Object.entries(report.settings).map(([name, setting]) => [name, setting.value])),
