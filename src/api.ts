@@ -36,6 +36,12 @@ export interface SigningSettings {
 export interface SimulateOptions extends Partial<SigningSettings> {
   /** The handler's webhook URL. */
   url: string | URL;
+  /** The URL the platform is configured with and signs (a tunnel's public URL); requests still go to url. */
+  publicUrl?: string | URL;
+  /** Caller scripts: a call over this many webhooks fails as a loop (default 50). */
+  maxHops?: number;
+  /** Platform-specific settings (statusCallback …); a script's own settings fill the rest. */
+  platformSettings?: Readonly<Record<string, unknown>>;
   /** Replay recordings with their recorded signature headers (no secrets needed). */
   keepSignatures?: boolean;
   timeoutMs?: number;
@@ -86,6 +92,9 @@ export function createSimulationOptions(options: SimulateOptions): SimulationOpt
     strictLatency: options.strictLatency ?? false,
     realtime: options.realtime ?? false,
     dispatcher: options.dispatcher ?? createDispatcher(),
+    ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),
+    ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
+    ...(options.platformSettings && { platformSettings: options.platformSettings }),
     ...(options.deadLetter && { deadLetter: options.deadLetter }),
     ...(options.now && { now: options.now }),
     ...(options.wait && { wait: options.wait }),

@@ -101,6 +101,7 @@ export function createProgram(): Command {
     .option("--curl <url>", "print a curl command that sends the signed request to this URL")
     .option("--request-url <url>", "the URL being signed, for schemes that sign it (default: the --curl URL)")
     .option("--content-type <type>", "the body's content type", "application/json")
+    .addOption(new Option("--platform <id>", "the platform whose scheme and webhook id apply (see vwh platforms)").default("vwh"))
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (file: string | undefined, _options, command: Command) => {
       const { signCommand } = await import("./commands/sign.js");
@@ -140,6 +141,7 @@ export function createProgram(): Command {
     .option("--proxy-port <port>", "port of the local proxy on 127.0.0.1 (default: any free port)", "0")
     .option("--record <file>", "record every request and its reply to this file (a replayable recording)")
     .option("--redact-pii", "mask phone numbers and transcript text in the recording")
+    .option("--platform <id>", "identify and redact requests by this platform's fields, and check its scheme (see vwh platforms)")
     .option("--max-body <size>", "refuse bodies over this size with 413 (bytes, or 512k, 10m)", "10m")
     .option("--timeout <ms>", "answer 504 when the handler is slower than this", "30000")
     .option("--tolerance <seconds>", "accepted clock difference for signature timestamps", "300")
@@ -160,11 +162,21 @@ export function createProgram(): Command {
     .command("init")
     .description("scaffold call flows, vwh.config.json and a CI workflow (asks a few questions)")
     .option("-y, --yes", "use the defaults, ask nothing")
+    .addOption(new Option("--platform <id>", "write caller scripts and a config for this platform (see vwh platforms)").default("vwh"))
     .option("--force", "overwrite files that already exist")
     .addHelpText("after", `\nCtrl-C at a prompt writes nothing and exits 130.\n${exitCodesHelp}`)
     .action(async (_options, command: Command) => {
       const { initCommand } = await import("./commands/init.js");
       await initCommand(command.optsWithGlobals());
+    });
+
+  program
+    .command("platforms")
+    .description("list the platforms vwh can play, with their events, actions, caller steps and defaults")
+    .addHelpText("after", exitCodesHelp)
+    .action(async (_options, command: Command) => {
+      const { platformsCommand } = await import("./commands/platforms.js");
+      await platformsCommand(command.optsWithGlobals());
     });
 
   program

@@ -22,7 +22,7 @@ import { loadDeadLetters } from "../src/dead-letters.js";
 import { ExitCode, InputError, UsageError, VwhError } from "../src/errors.js";
 import { expandFlow, loadFlow, recordingSchema } from "../src/flow.js";
 import { readJsonFile } from "../src/json-file.js";
-import { jsonSchemaFor, schemaFormats, type SchemaFormat } from "../src/json-schema.js";
+import { jsonSchemaFor, schemaFormats, type SchemaFormat } from "../src/json-schemas.js";
 import { forgetSecrets, redactSecrets, rememberConfiguredSecrets } from "../src/known-secrets.js";
 import { maxTimerMs } from "../src/limits.js";
 import { matchText } from "../src/matchers.js";
@@ -339,7 +339,7 @@ describe("9. the published JSON Schemas pass a strict validator", () => {
   };
 
   it("compiles every format in Ajv's strict mode, with standard keywords only", () => {
-    for (const format of Object.keys(schemaFormats) as SchemaFormat[]) {
+    for (const format of schemaFormats) {
       assert.doesNotThrow(() => validator(format), format);
       assert.doesNotMatch(JSON.stringify(jsonSchemaFor(format)), /starts_with/);
     }

@@ -244,6 +244,7 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
     "verify-signature": async (_options: unknown, command: Command) => (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command), env, streams),
     config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command), env, streams),
     schema: async (format: string, _options: unknown, command: Command) => (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
+    platforms: async (_options: unknown, command: Command) => (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
   };
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {

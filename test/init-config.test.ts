@@ -119,7 +119,7 @@ describe("vwh init", () => {
       confirm: async (config) => (asked.push(config.message), true),
     };
     const answers = await askAnswers(prompt);
-    assert.deepEqual(answers, { url: "https://agent.example.com/voice", scheme: "stripe", secretEnv: "AGENT_SECRET", scenarios: ["dtmf-menu", "transfer"], folder: "calls", ci: true, startCommand: "node server.js" });
+    assert.deepEqual(answers, { platform: "vwh", url: "https://agent.example.com/voice", scheme: "stripe", secretEnv: "AGENT_SECRET", scenarios: ["dtmf-menu", "transfer"], folder: "calls", ci: true, startCommand: "node server.js" });
     assert.equal(asked.length, 7);
     await withTempDir(async (dir) => {
       const output = captured();

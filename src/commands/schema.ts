@@ -1,5 +1,5 @@
 /** `vwh schema <format>`: prints the JSON Schema of a file format (src/json-schema.ts). */
-import { jsonSchemaFor, type SchemaFormat } from "../json-schema.js";
+import { jsonSchemaFor, type SchemaFormat } from "../json-schemas.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { createOutput, type Streams } from "../ui/output.js";
 

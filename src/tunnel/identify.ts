@@ -2,6 +2,7 @@
  * What the tunnel shows of a request: its event type, call id, event id and sequence. One function,
  * so the platform seam (SPEC §7: each platform's `identify(request)`) can take it over in one place.
  */
+import type { Platform } from "../platforms/types.js";
 import { eventTypeSchema } from "../platforms/vwh/envelope.js";
 
 export interface IdentifiableRequest {
@@ -16,11 +17,11 @@ export interface RequestIdentity {
   callId: string | undefined;
   eventId: string | undefined;
   sequence: number | undefined;
-  /** The event type is a vwh envelope's dotted `event_type` (so a recording may carry it). */
-  isEnvelope: boolean;
+  /** The event type is the platform's own (a vwh envelope's, or the --platform's), so a recording may carry it. */
+  recordable: boolean;
 }
 
-const none: RequestIdentity = { eventType: undefined, callId: undefined, eventId: undefined, sequence: undefined, isEnvelope: false };
+const none: RequestIdentity = { eventType: undefined, callId: undefined, eventId: undefined, sequence: undefined, recordable: false };
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
@@ -43,7 +44,7 @@ export function identifyRequest(request: IdentifiableRequest): RequestIdentity {
       callId: pick("call_id") ?? pick("CallSid") ?? pick("uuid") ?? pick("conversation_uuid"),
       eventId: pick("event_id") ?? request.headers["webhook-id"],
       sequence: typeof value.sequence === "number" ? value.sequence : undefined,
-      isEnvelope: pick("event_type") !== undefined && eventTypeSchema.safeParse(pick("event_type")).success,
+      recordable: pick("event_type") !== undefined && eventTypeSchema.safeParse(pick("event_type")).success,
     };
   }
   const form = /x-www-form-urlencoded/i.test(request.headers["content-type"] ?? "") ? new URLSearchParams(text) : undefined;
@@ -52,5 +53,17 @@ export function identifyRequest(request: IdentifiableRequest): RequestIdentity {
   const callId = param("CallSid") ?? param("uuid") ?? param("call_id");
   const eventType = param("CallStatus") ?? param("StatusCallbackEvent") ?? param("status") ?? param("event_type");
   if (callId === undefined && eventType === undefined) return { ...none, eventId: request.headers["webhook-id"] };
-  return { eventType, callId, eventId: request.headers["webhook-id"], sequence: undefined, isEnvelope: false };
+  return { eventType, callId, eventId: request.headers["webhook-id"], sequence: undefined, recordable: false };
+}
+
+export type Identify = (request: IdentifiableRequest) => RequestIdentity;
+
+/** With --platform, the platform's own fields (SPEC §7); without, the best guess above over common shapes. */
+export function requestIdentifier(platform: Pick<Platform, "identify"> | undefined): Identify {
+  if (!platform) return identifyRequest;
+  return (request) => {
+    const identity = platform.identify(request);
+    const sequence = identifyRequest(request).sequence;
+    return { ...identity, sequence, recordable: identity.eventType !== undefined };
+  };
 }

@@ -6,19 +6,19 @@
  * too (issue 12, item 9).
  */
 import * as z from "zod";
-import { configSchema } from "./config.js";
+import { configSchema } from "./config-schema.js";
 import { callFlowSchema, recordingSchema } from "./flow.js";
 import { eventPayloadSchemas, waitsForInstructions, type KnownEventType } from "./platforms/vwh/envelope.js";
 import { instructionReplySchema } from "./platforms/vwh/instructions.js";
 
-export const schemaFormats = {
+const formats = {
   "call-flow": callFlowSchema,
   instructions: instructionReplySchema,
   recording: recordingSchema,
   config: configSchema,
 } as const;
-
-export type SchemaFormat = keyof typeof schemaFormats;
+export type SchemaFormat = keyof typeof formats;
+export const schemaFormats = Object.keys(formats) as SchemaFormat[];
 type JsonSchema = Record<string, unknown>;
 
 function toJsonSchema(schema: z.ZodType): JsonSchema {
@@ -64,7 +64,7 @@ function vwhEventRules(): JsonSchema[] {
 }
 
 export function jsonSchemaFor(format: SchemaFormat): JsonSchema {
-  const schema = toJsonSchema(schemaFormats[format]);
+  const schema = toJsonSchema(formats[format]);
   if (format === "call-flow") {
     const events = (schema.properties as { events: { items: JsonSchema } }).events;
     events.items = { ...events.items, allOf: flowEventRules() };
