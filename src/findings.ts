@@ -15,6 +15,8 @@ export type FindingKind =
   | "loop"
   /** A caller script that could not be played as written (the call ended with steps left). */
   | "script"
+  /** A reply that differs from the one recorded (--compare-replies). */
+  | "snapshot"
   /** A media-stream message that breaks the platform's message set, or a stream that could not run. */
   | "media";
 

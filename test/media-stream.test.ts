@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { WebSocket } from "ws";
 import { join } from "node:path";
 import wavefile from "wavefile";
-import { decode, encode, synthesizeSpeech, wavProblem } from "../src/media/audio.js";
+import { decode, encode, synthesizeSpeech } from "../src/media/audio.js";
 import { formatTurnMedia } from "../src/ui/simulate-report.js";
 import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -126,11 +126,10 @@ describe("media streams: vwh protocol", () => {
       await writeFile(file, JSON.stringify({ version: 1, name: "bad audio", script: [{}, { say: "hi", audio: "missing.wav" }, { say: "hi", audio: "notes.wav" }] }, null, 2));
       await assert.rejects(loadFlow(file), (error: Error) => {
         assert.match(error.message, /script\[1\]\.audio: missing\.wav: cannot read the audio file: ENOENT/);
-        assert.match(error.message, /^.*bad-audio\.json:8:16: .*\(and 1 more problem\)$/);
+        assert.match(error.message, /bad-audio\.json:12:16: script\[2\]\.audio: notes\.wav: not a WAV file/);
         assert.equal(error.name, "InputError");
         return true;
       });
-      assert.match((await wavProblem(join(dir, "notes.wav")))!, /^not a WAV file/);
     }));
 
   it("sends key presses as dtmf messages; an agent that closes the socket ends the stream", () =>

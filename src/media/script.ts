@@ -20,7 +20,7 @@ export interface TurnMedia {
   protocol: string;
   /** What the first figure measures: agent audio (audio streams) or the first text token (ConversationRelay). */
   measures: "audio" | "token";
-  /** From the caller's last input (the stream's start, for the turn that opened it) to the agent's first audio or token. */
+  /** From the caller's last input (the stream's start, for the turn that opened it) to the agent's first audio or token, in whole ms. */
   firstAudioMs: number | undefined;
   /** Agent audio received in the turn (ms of playback); text streams: the reply's speaking time. */
   agentAudioMs: number;

@@ -32,6 +32,7 @@ export class AudioSession extends StreamSession<AudioTurn> {
   #playback: Queued[] = [];
   /** Bytes of agent audio in #playback. */
   #queuedBytes = 0;
+  /** Media time (ms of the stream, in 20 ms steps) at which the agent's queued audio began playing. */
   #playingSince: number | undefined;
   #mediaMs = 0;
   #chunks: Record<"inbound" | "outbound", Buffer[]> = { inbound: [], outbound: [] };
@@ -75,8 +76,9 @@ export class AudioSession extends StreamSession<AudioTurn> {
     return step.audio ? loadWav(step.audio, this.#protocol.format.sampleRate) : synthesizeSpeech(text, this.#protocol.format.sampleRate);
   }
 
-  protected talkingFor(now: number): number | undefined {
-    return this.#playingSince === undefined ? undefined : now - this.#playingSince;
+  // Counted in media time: how much of the agent's audio has been played, whatever the machine's stalls.
+  protected talkingFor(): number | undefined {
+    return this.#playingSince === undefined ? undefined : this.#mediaMs - this.#playingSince;
   }
 
   protected replied(): boolean {
@@ -163,7 +165,7 @@ export class AudioSession extends StreamSession<AudioTurn> {
         if (turn.reference !== undefined) turn.firstAudioAt ??= now;
         turn.lastAudioAt = now;
         turn.audioBytes += message.bytes.length;
-        this.#playingSince ??= now;
+        this.#playingSince ??= this.#mediaMs;
         this.#playback.push({ kind: "audio", bytes: message.bytes });
         this.#queuedBytes += message.bytes.length;
         return;
@@ -194,7 +196,7 @@ export class AudioSession extends StreamSession<AudioTurn> {
     return {
       protocol: this.protocolId,
       measures: "audio",
-      firstAudioMs: turn.firstAudioAt !== undefined && turn.reference !== undefined ? turn.firstAudioAt - turn.reference : undefined,
+      firstAudioMs: turn.firstAudioAt !== undefined && turn.reference !== undefined ? Math.round(turn.firstAudioAt - turn.reference) : undefined,
       agentAudioMs: Math.round(durationMs(turn.audioBytes, this.#protocol.format)),
       stoppedOnInterrupt: stopped,
       marks: { sent: turn.marksSent, acknowledged: turn.marksAcknowledged },

@@ -160,7 +160,9 @@ export abstract class StreamSession<Turn extends SessionTurn> {
 
   /** Lets 20 ms pass on the run's clock (with the lockstep: once the agent has read what was sent). */
   protected async elapse(): Promise<void> {
-    this.#due += 20;
+    // Behind schedule (the machine stalled): pick up from now rather than burst the backlog out —
+    // a platform's stream has a gap then, not a fast-forward.
+    this.#due = Math.max(this.#due + 20, this.clock.now() - 20);
     await this.clock.wait(Math.max(0, this.#due - this.clock.now()));
     if (this.clock.lockstep) await pingBarrier(this.socket);
   }

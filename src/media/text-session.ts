@@ -135,7 +135,7 @@ export class TextSession extends StreamSession<TextTurn> {
     return {
       protocol: this.protocolId,
       measures: "token",
-      firstAudioMs: turn.firstTokenAt !== undefined && turn.reference !== undefined ? turn.firstTokenAt - turn.reference : undefined,
+      firstAudioMs: turn.firstTokenAt !== undefined && turn.reference !== undefined ? Math.round(turn.firstTokenAt - turn.reference) : undefined,
       agentAudioMs: turn.text.trim() ? speechMs(turn.text) : 0,
       stoppedOnInterrupt: turn.interruptedAt === undefined ? undefined : turn.tokensAfterInterrupt === 0,
       marks: { sent: 0, acknowledged: 0 },
