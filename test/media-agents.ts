@@ -8,11 +8,10 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
-import { createDispatcher } from "../src/delivery.js";
 import { loadFlow } from "../src/flow.js";
-import { getScheme } from "../src/signing/index.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
 import { toJsonReport } from "../src/ui/simulate-report.js";
+import { engineOptions } from "./engine-helpers.js";
 import { newSecret } from "./helpers.js";
 
 export type Agent = (socket: WebSocket, request: IncomingMessage) => void;
@@ -100,20 +99,7 @@ export async function runFlowFile(file: string, target: string, secret: string, 
 /** In-process simulation options: standard signatures with `secret`, no faults, a fresh fake clock, the media lockstep on. */
 export function simulationOptions(target: string, secret: string) {
   const clock = fakeClock();
-  return {
-    target: new URL(target),
-    signer: getScheme("standard").create([{ value: secret, source: "test" }], { purpose: "sign" }),
-    signatureHeaders: [],
-    policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
-    faults: { duplicates: 0, reorderWindow: 0, seed: 1, bail: false },
-    budgetMs: 200,
-    strictLatency: false,
-    realtime: false,
-    dispatcher: createDispatcher(2),
-    now: clock.now,
-    wait: clock.wait,
-    mediaLockstep: true,
-  } satisfies SimulationOptions;
+  return engineOptions(target, secret, { budgetMs: 200, now: clock.now, wait: clock.wait, mediaLockstep: true });
 }
 
 /** The run description the reports start with, for `simulationOptions`. */

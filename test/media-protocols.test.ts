@@ -9,7 +9,7 @@ import type { WebSocket } from "ws";
 import type { Finding } from "../src/findings.js";
 import { decode, encode, frames, synthesizeSpeech, type AudioFormat } from "../src/media/audio.js";
 import type { StreamScript, StreamStep, TurnMedia } from "../src/media/script.js";
-import { playStream } from "../src/media/stream.js";
+import { playStream, socketUrl } from "../src/media/stream.js";
 import { callerInput, type ScriptStep } from "../src/caller-script.js";
 import type { StreamEnd } from "../src/platforms/types.js";
 import { fakeClock, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
@@ -50,6 +50,16 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
 
 const firstAudio = (played: Played) => played.turns.map((turn) => turn.media?.firstAudioMs ?? null);
 const mulaw: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
+
+describe("where vwh connects for a stream URL", () => {
+  it("maps the public host onto --url's (ws for http, wss for https), keeps loopback, follows nothing else", () => {
+    const options = { target: new URL("http://127.0.0.1:3000/webhooks/voice"), publicUrl: new URL("https://abc.ngrok.app/webhooks/voice") };
+    assert.equal(socketUrl(new URL("wss://abc.ngrok.app/media?x=1"), options)?.href, "ws://127.0.0.1:3000/media?x=1");
+    assert.equal(socketUrl(new URL("ws://localhost:8080/agent"), options)?.href, "ws://localhost:8080/agent");
+    assert.equal(socketUrl(new URL("wss://agent.example.com/media"), options), undefined);
+    assert.equal(socketUrl(new URL("wss://h.example/media"), { target: new URL("https://h.example/hook"), publicUrl: undefined })?.href, "wss://h.example/media");
+  });
+});
 
 describe("media message sets", () => {
   const servers: AgentServer[] = [];
@@ -132,6 +142,7 @@ describe("media message sets", () => {
         socket.send(JSON.stringify({ event: "media", streamSid: "MZ00", media: { payload: "AAAA" } }));
         socket.send(JSON.stringify({ event: "media", streamSid: message.streamSid, media: { payload: "%%%%" } }));
         socket.send(JSON.stringify({ event: "play", streamSid: message.streamSid }));
+        socket.send(JSON.stringify({ event: "media", streamSid: message.streamSid, media: { payload: "/////w==" } }));
       }),
     );
     const played = await play(server, "twilio-media", []);

@@ -237,6 +237,8 @@ describe("media streams: agents that get it wrong", () => {
         socket.send("hello");
         socket.send(Buffer.alloc(160), { binary: true });
         socket.send(JSON.stringify({ event: "mark", stream_id: streamId, mark: {} }));
+        // Then 20 ms of valid audio, so the turn ends once it has played (not at the 5 s reply window).
+        socket.send(JSON.stringify({ event: "media", stream_id: streamId, media: { payload: Buffer.alloc(160, 0xff).toString("base64") } }));
       }),
     );
     await withTempDir(async (dir) => {
@@ -254,7 +256,7 @@ describe("media streams: agents that get it wrong", () => {
           "ws[6].mark.name: expected a non-empty string, got nothing",
         ],
       );
-      assert.equal(turn.media!.first_audio_ms, null);
+      assert.equal(turn.media!.agent_audio_ms, 20);
     });
   });
 
