@@ -10,7 +10,7 @@ import { checkNative, compareActions, valueMismatch } from "./expectations.js";
 import type { Finding } from "./findings.js";
 import { callInfo, randomId, type Expectation, type LoadedFlow, type PlannedEvent } from "./flow.js";
 import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "./platforms/types.js";
-import type { StreamScript, StreamStep, TurnMedia } from "./media/script.js";
+import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "./media/script.js";
 import type { Random } from "./random.js";
 import { deliverAndCheck, deliveryOrder, deliveryUrl, type CallHandlers, type EventResult, type FlowCallOutcome, type CallOverrides, type RunContext, type TurnResult } from "./simulate.js";
 
@@ -67,26 +67,6 @@ export function checkTurn(turn: Turn): Finding[] {
   }
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
   findings.push(...checkMedia(expect, turn.media));
-  return findings;
-}
-
-/** The media-stream expectations (issue 17): first_audio_ms and stops_on_interrupt. */
-function checkMedia(expect: TurnExpectation, media: TurnMedia | undefined): Finding[] {
-  const findings: Finding[] = [];
-  const what = media?.measures === "token" ? "first token" : "first audio";
-  if (expect.first_audio_ms !== undefined) {
-    const limit = expect.first_audio_ms;
-    if (!media) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected agent audio within ${limit} ms, but the turn had no media stream` });
-    else if (media.firstAudioMs === undefined) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got none` });
-    else if (media.firstAudioMs > limit) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got ${media.firstAudioMs} ms` });
-  }
-  if (expect.stops_on_interrupt !== undefined) {
-    const stopped = media?.stoppedOnInterrupt;
-    if (stopped === undefined) findings.push({ kind: "expect", path: "stops_on_interrupt", message: "expected an interruption on the media stream, but the caller did not talk over the agent in this turn" });
-    else if (stopped !== expect.stops_on_interrupt) {
-      findings.push({ kind: "expect", path: "stops_on_interrupt", message: stopped ? "expected the agent to keep talking, but it stopped when interrupted" : "expected the agent to stop (clear) when the caller interrupted, but it kept talking" });
-    }
-  }
   return findings;
 }
 

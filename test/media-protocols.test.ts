@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import type { WebSocket } from "ws";
 import type { Finding } from "../src/findings.js";
 import { decode, encode, frames, synthesizeSpeech, type AudioFormat } from "../src/media/audio.js";
-import type { StreamScript, StreamStep, TurnMedia } from "../src/media/script.js";
+import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../src/media/script.js";
 import { playStream, socketUrl } from "../src/media/stream.js";
 import { callerInput, type ScriptStep } from "../src/caller-script.js";
 import type { StreamEnd } from "../src/platforms/types.js";
@@ -50,6 +50,21 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
 
 const firstAudio = (played: Played) => played.turns.map((turn) => turn.media?.firstAudioMs ?? null);
 const mulaw: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
+
+describe("the media expectations", () => {
+  const media: TurnMedia = { protocol: "twilio-relay", measures: "token", firstAudioMs: 900, agentAudioMs: 1200, stoppedOnInterrupt: undefined, marks: { sent: 0, acknowledged: 0 } };
+  it("say what was missing: no stream, no reply, no interruption, a slow first token", () => {
+    const messages = (expect: Parameters<typeof checkMedia>[0], figures: TurnMedia | undefined) => checkMedia(expect, figures).map((finding) => `${finding.path}: ${finding.message}`);
+    assert.deepEqual(messages({ first_audio_ms: 500, stops_on_interrupt: true }, undefined), [
+      "first_audio_ms: expected agent audio within 500 ms, but the turn had no media stream",
+      "stops_on_interrupt: expected an interruption on the media stream, but the caller did not talk over the agent in this turn",
+    ]);
+    assert.deepEqual(messages({ first_audio_ms: 500 }, media), ["first_audio_ms: expected the agent's first token within 500 ms, got 900 ms"]);
+    assert.deepEqual(messages({ first_audio_ms: 500 }, { ...media, firstAudioMs: undefined }), ["first_audio_ms: expected the agent's first token within 500 ms, got none"]);
+    assert.deepEqual(messages({ stops_on_interrupt: false }, { ...media, stoppedOnInterrupt: true }), ["stops_on_interrupt: expected the agent to keep talking, but it stopped when interrupted"]);
+    assert.deepEqual(messages({ first_audio_ms: 900, stops_on_interrupt: true }, { ...media, stoppedOnInterrupt: true }), []);
+  });
+});
 
 describe("where vwh connects for a stream URL", () => {
   it("maps the public host onto --url's (ws for http, wss for https), keeps loopback, follows nothing else", () => {

@@ -3,6 +3,7 @@
  * (script-run.ts) hands the remaining steps over one by one and keeps the turns; the session plays them
  * on the socket and reports each turn's figures.
  */
+import type { TurnExpectation } from "../caller-script.js";
 import type { Finding } from "../findings.js";
 import type { CallerInput } from "../platforms/types.js";
 
@@ -61,3 +62,23 @@ export const streamTiming = {
   /** After the interruption's speech ends, the agent has this long to clear. */
   clearGraceMs: 1000,
 } as const;
+
+/** The media-stream expectations (issue 17): first_audio_ms and stops_on_interrupt. */
+export function checkMedia(expect: TurnExpectation, media: TurnMedia | undefined): Finding[] {
+  const findings: Finding[] = [];
+  const what = media?.measures === "token" ? "first token" : "first audio";
+  if (expect.first_audio_ms !== undefined) {
+    const limit = expect.first_audio_ms;
+    if (!media) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected agent audio within ${limit} ms, but the turn had no media stream` });
+    else if (media.firstAudioMs === undefined) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got none` });
+    else if (media.firstAudioMs > limit) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got ${media.firstAudioMs} ms` });
+  }
+  if (expect.stops_on_interrupt !== undefined) {
+    const stopped = media?.stoppedOnInterrupt;
+    if (stopped === undefined) findings.push({ kind: "expect", path: "stops_on_interrupt", message: "expected an interruption on the media stream, but the caller did not talk over the agent in this turn" });
+    else if (stopped !== expect.stops_on_interrupt) {
+      findings.push({ kind: "expect", path: "stops_on_interrupt", message: stopped ? "expected the agent to keep talking, but it stopped when interrupted" : "expected the agent to stop (clear) when the caller interrupted, but it kept talking" });
+    }
+  }
+  return findings;
+}
