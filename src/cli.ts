@@ -114,7 +114,9 @@ export function createProgram(): Command {
     .option("--request-url <url>", "offline: the URL the request was sent to (twilio, hmac {url})")
     .option("--method <method>", "offline: the request method", "POST")
     .option("--recording <file>", "verify every recorded request of a vwh tunnel recording at its recorded time")
-    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests");
+    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests")
+    .addOption(new Option("--platform <id>", "probe: send the platform's own requests (vwh | twilio …) and default to its --scheme").default("vwh"))
+    .option("--public-url <url>", "probe: the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url");
   addSigningOptions(verify)
     .option("--tolerance <seconds>", "accepted clock difference for timestamps", "300")
     .option("--at <unix>", "offline: verify as if now were this time (unix seconds)")

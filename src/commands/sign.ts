@@ -55,5 +55,9 @@ export async function signCommand(file: string | undefined, input: SettingsInput
     return;
   }
   if (output.json) output.out(JSON.stringify({ ...(url && { url: signed.url }), headers }, null, 2));
-  else output.out(Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n"));
+  else {
+    // Schemes that sign the URL (Twilio) are checked against exactly this URL: show it with the headers.
+    if (url) output.out(`# signed URL: ${signed.url}`);
+    output.out(Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n"));
+  }
 }
