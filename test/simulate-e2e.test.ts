@@ -170,6 +170,8 @@ describe("vwh simulate against the reference handler", () => {
     const demo = spawnSync(process.execPath, ["examples/demo.js"], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     assert.equal(demo.status, 0, demo.stdout + demo.stderr);
     assert.match(demo.stdout, /5 flows · 30 events · 30 passed · 0 failed/);
+    // The Twilio row: examples/twilio-handler.js and fixtures/scripts/twilio-*.json, with status callbacks.
+    assert.match(demo.stdout, /3 flows · 23 events · 23 passed · 0 failed/);
   });
 });
 
