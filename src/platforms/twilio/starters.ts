@@ -1,10 +1,10 @@
 /**
  * Caller scripts `vwh init --platform twilio` writes: an IVR's usual situations, with expectations any
- * well-behaved Twilio handler meets (normalised actions and how the call ends, not wording).
+ * well-behaved Twilio handler meets (what it listens for and whether the call goes on, not wording).
  */
 import type { StarterScenario } from "../types.js";
 
-const greeting = { expect: { actions: [{ type: "listen" }], ends: false } };
+const listensFor = (input: string) => ({ expect: { ends: false, native: [{ path: "Response/Gather@input", matches: input }] } });
 
 export const scenarios: readonly StarterScenario[] = [
   {
@@ -16,7 +16,7 @@ export const scenarios: readonly StarterScenario[] = [
       name: "Keypad menu",
       description: "The caller presses a key at the menu: the handler's Gather action answers with more TwiML.",
       call,
-      script: [{ expect: { ends: false } }, { press: "1", expect: { ends: false } }, { hangup: true }],
+      script: [listensFor("dtmf"), { press: "1", expect: { ends: false } }, { hangup: true }],
     }),
   },
   {
@@ -28,7 +28,7 @@ export const scenarios: readonly StarterScenario[] = [
       name: "Speech input",
       description: "The caller says what they want: SpeechResult and Confidence go to the Gather action.",
       call,
-      script: [greeting, { say: "I would like to speak to someone about my bill", expect: { ends: false } }, { hangup: true }],
+      script: [listensFor("speech"), { say: "I would like to book an appointment", expect: { ends: false } }, { hangup: true }],
     }),
   },
   {
@@ -38,9 +38,9 @@ export const scenarios: readonly StarterScenario[] = [
       version: 1,
       platform: "twilio",
       name: "No input",
-      description: "The caller says nothing: the Gather times out and the handler must not leave them in silence.",
+      description: "The caller says nothing: the Gather times out and the handler must not leave them in silence or hang up at once.",
       call,
-      script: [greeting, { silence_ms: 6000, expect: { actions: [{ type: "speak" }] } }, { hangup: true }],
+      script: [{ expect: { ends: false } }, { silence_ms: 6000, expect: { ends: false, says: { matches: "\\w" } } }, { hangup: true }],
     }),
   },
 ];
