@@ -159,7 +159,8 @@ export function deliveryUrl(addressed: URL, options: Pick<SimulationOptions, "ta
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
-  headers["content-type"] = planned.contentType;
+  // A GET carries no body, so no content type (Twilio's GET webhooks put their parameters in the query).
+  if (planned.method !== "GET" || planned.body.length > 0) headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
   const addressed = planned.request?.url ?? options.publicUrl ?? options.target;

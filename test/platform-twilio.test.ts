@@ -258,6 +258,7 @@ describe("TwiML replies", () => {
     assert.deepEqual(parsed.native!.select("Response/Connect/Stream/Parameter@value"), ["sales"]);
     assert.deepEqual(parse('<Response><Say voice="Polly.Nobody">x</Say><Gather foo="1" numdigits="1"/></Response>').failures.map((f) => f.path), ["Response/Gather[1]@numdigits"]);
     assert.match(parse('<Response><Say voice="Polly.Nobody">x</Say></Response>').warnings[0]!.message, /not in twilio \d+\.\d+\.\d+'s list/);
+    assert.deepEqual(parse('<Response><Connect><Stream url="https://media.test/s"/></Connect></Response>').failures.map((f) => `${f.path}: ${f.message}`), ['Response/Connect[1]/Stream[1]@url: expected a wss:// URL, got "https://media.test/s": Twilio cannot open the stream']);
   });
 
   it("says what Twilio does with bodies that are not TwiML", () => {

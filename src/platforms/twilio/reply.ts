@@ -73,6 +73,13 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
   if (checked.failures.some((finding) => finding.kind === "schema" && finding.path === parsed.root.name)) return result;
   result.actions = twimlActions(parsed.root);
   result.warnings.push(...simulationWarnings(parsed.root));
+  for (const action of result.actions) {
+    const url = action.type === "stream" ? action["url"] : undefined;
+    // Twilio opens media streams over WebSockets only (wss:// in production).
+    if (action.type === "stream" && (typeof url !== "string" || !URL.canParse(url) || !/^wss?:$/.test(new URL(url).protocol))) {
+      result.failures.push({ kind: "schema", path: `${action.path}@url`, message: `expected a wss:// URL, got ${showValue(url ?? "nothing")}: Twilio cannot open the stream` });
+    }
+  }
   return result;
 }
 
