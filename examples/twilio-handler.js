@@ -155,13 +155,15 @@ function readBody(request) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
-    request.on("data", (chunk) => {
+    const collect = (chunk) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(Object.assign(new Error("body too large"), { status: 413 }));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
+      if (size <= MAX_BODY_BYTES) return chunks.push(chunk);
+      // Stop keeping it, answer 413 and close the connection once the reply is out.
+      request.off("data", collect);
+      request.resume();
+      reject(Object.assign(new Error("body too large"), { status: 413 }));
+    };
+    request.on("data", collect);
     request.on("end", () => resolve(Buffer.concat(chunks)));
     request.on("error", reject);
   });
@@ -227,7 +229,7 @@ export function createTwilioHandler({ authToken, publicUrl, log = () => {} }) {
   const listener = (request, response) => {
     handle(request, response).catch((error) => {
       if (response.headersSent) return response.destroy();
-      send(response, error.status ?? 500, error.status ? error.message : "internal error");
+      send(response, error.status ?? 500, error.status ? error.message : "internal error", { connection: "close" });
     });
   };
   listener.bookings = bookings;

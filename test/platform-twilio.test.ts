@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import twilio from "twilio";
+import { request } from "undici";
 import { createDispatcher } from "../src/delivery.js";
 import { callFlowSchema, loadFlow, platformProblems, type LoadedFlow } from "../src/flow.js";
 import { twilioPlatform } from "../src/platforms/twilio/index.js";
@@ -158,6 +159,31 @@ describe("twilio caller scripts against examples/twilio-handler.js", () => {
     const result = await runSimulation([await loadFlow(join(repoRoot, "fixtures", "scripts", "twilio-appointment.json"))], simulation(server.url, { faults: { duplicates: 1, reorderWindow: 0, seed: 3, bail: false } }));
     assert.deepEqual(failuresOf(result), []);
     assert.ok(result.flows[0]!.events.every((event) => event.duplicate?.passed));
+  });
+});
+
+describe("examples/twilio-handler.js under hostile input", () => {
+  it("refuses without crashing: no or bad signature, oversized or garbled bodies, other methods and paths", async () => {
+    const server = await startHandler({ publicUrl: publicVoiceUrl });
+    try {
+      const send = async (path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}) => {
+        const response = await request(new URL(path, server.url), { method: (init.method ?? "POST") as "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...init.headers }, body: init.body ?? "", dispatcher });
+        await response.body.dump();
+        return response.statusCode;
+      };
+      const form = "CallSid=CA1&From=%2B15550100001";
+      const signature = (body: string, path = "/twilio/voice") => twilio.getExpectedTwilioSignature(token, `${publicOrigin}${path}`, Object.fromEntries(new URLSearchParams(body)));
+      assert.equal(await send("/twilio/voice", { body: form }), 400);
+      assert.equal(await send("/twilio/voice", { body: form, headers: { "x-twilio-signature": "not base64 at all" } }), 403);
+      assert.equal(await send("/twilio/voice", { body: Buffer.alloc(100_000, 97), headers: { "x-twilio-signature": "x" } }), 413);
+      assert.equal(await send("/twilio/voice", { body: "%E0%A4%A=&&==%", headers: { "x-twilio-signature": signature("%E0%A4%A=&&==%") } }), 200);
+      assert.equal(await send("/twilio/voice", { method: "PUT", body: form }), 405);
+      assert.equal(await send("/../../etc/passwd", { body: form }), 404);
+      assert.equal(await send("/twilio/menu?Digits=1", { method: "GET", headers: { "x-twilio-signature": twilio.getExpectedTwilioSignature(token, `${publicOrigin}/twilio/menu?Digits=1`, {}) } }), 200);
+      assert.equal(await send("/twilio/voice", { body: form, headers: { "x-twilio-signature": signature(form) } }), 200, "still serving");
+    } finally {
+      await server.close();
+    }
   });
 });
 
