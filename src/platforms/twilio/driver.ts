@@ -73,6 +73,7 @@ export class TwilioCallDriver implements CallDriver {
   #cookies = new Map<string, string>();
   #dials = 0;
   #recordings = 0;
+  #rejectReason: string | undefined;
 
   constructor(setup: CallSetup) {
     this.#setup = setup;
@@ -285,6 +286,7 @@ export class TwilioCallDriver implements CallDriver {
         this.#ended = "handler_hangup";
         return;
       case "reject":
+        this.#rejectReason = String(action["reason"] ?? "rejected");
         this.#ended = "rejected";
         return;
       default:
@@ -321,7 +323,8 @@ export class TwilioCallDriver implements CallDriver {
   }
 
   #finalStatus(reason: EndReason): string {
-    if (reason === "rejected") return this.#queue.length === 0 && !this.#answered ? "busy" : "completed";
+    // An unanswered call rejected as busy reports busy; as rejected, no-answer (not verified against the live service).
+    if (reason === "rejected" && !this.#answered) return this.#rejectReason === "busy" ? "busy" : "no-answer";
     if (reason === "failed" && !this.#answered) return "failed";
     return "completed";
   }
