@@ -283,6 +283,10 @@ describe("TwiML replies", () => {
     assert.deepEqual(parsed.native!.select("Response/Gather[1]/Say"), ["Hi there"]);
     assert.deepEqual(parsed.native!.select("Response/Connect/Stream/Parameter@value"), ["sales"]);
     assert.deepEqual(parse('<Response><Say voice="Polly.Nobody">x</Say><Gather foo="1" numdigits="1"/></Response>').failures.map((f) => f.path), ["Response/Gather[1]@numdigits"]);
+    // Hostile names: refused by the parser, or looked up as own properties only.
+    assert.match(parse("<Response><constructor/></Response>").failures[0]!.message, /^unreadable XML: .*constructor.*12100/);
+    assert.match(parse(`<Response>${"<Say>".repeat(5000)}${"</Say>".repeat(5000)}</Response>`).failures[0]!.message, /^unreadable XML: /);
+    assert.deepEqual(parse('<Response><isPrototypeOf/><Say propertyIsEnumerable="y">x</Say></Response>').failures.map((f) => f.path), ["Response/isPrototypeOf[1]"]);
     assert.match(parse('<Response><Say voice="Polly.Nobody">x</Say></Response>').warnings[0]!.message, /not in twilio \d+\.\d+\.\d+'s list/);
     assert.deepEqual(parse('<Response><Connect><Stream url="https://media.test/s"/></Connect></Response>').failures.map((f) => `${f.path}: ${f.message}`), ['Response/Connect[1]/Stream[1]@url: expected a wss:// URL, got "https://media.test/s": Twilio cannot open the stream']);
   });

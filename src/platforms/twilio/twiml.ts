@@ -34,7 +34,11 @@ const parser = new XMLParser({
   htmlEntities: false,
 });
 
-function toElement(node: OrderedNode, parentPath: string | undefined, counts: Map<string, number>): TwimlElement | undefined {
+/** TwiML nests a few levels (Response/Gather/Say/prosody/emphasis …); deeper is hostile, not TwiML. */
+const maxDepth = 64;
+
+function toElement(node: OrderedNode, parentPath: string | undefined, counts: Map<string, number>, depth = 0): TwimlElement | undefined {
+  if (depth > maxDepth) throw new Error(`elements nested deeper than ${maxDepth} levels`);
   const name = Object.keys(node).find((key) => key !== ":@");
   if (name === undefined || name === "#text" || name.startsWith("?")) return undefined;
   const index = (counts.get(name) ?? 0) + 1;
@@ -46,7 +50,7 @@ function toElement(node: OrderedNode, parentPath: string | undefined, counts: Ma
   for (const child of (node[name] as OrderedNode[] | undefined) ?? []) {
     if (typeof child["#text"] === "string" || typeof child["#text"] === "number") texts.push(String(child["#text"]));
     else {
-      const built = toElement(child, path, childCounts);
+      const built = toElement(child, path, childCounts, depth + 1);
       if (built) element.children.push(built);
     }
   }
@@ -58,11 +62,17 @@ export type ParsedXml = { ok: true; root: TwimlElement } | { ok: false; message:
 
 /** Well-formedness first (with line:column), then the tree. */
 export function parseTwimlXml(text: string): ParsedXml {
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) return { ok: false, message: `not well-formed XML at line ${valid.err.line}:${valid.err.col}: ${valid.err.msg}` };
-  const nodes = parser.parse(text) as OrderedNode[];
-  const counts = new Map<string, number>();
-  const roots = nodes.map((node) => toElement(node, undefined, counts)).filter((element) => element !== undefined);
+  let roots: TwimlElement[];
+  try {
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) return { ok: false, message: `not well-formed XML at line ${valid.err.line}:${valid.err.col}: ${valid.err.msg}` };
+    const nodes = parser.parse(text) as OrderedNode[];
+    const counts = new Map<string, number>();
+    roots = nodes.map((node) => toElement(node, undefined, counts)).filter((element) => element !== undefined);
+  } catch (error) {
+    // Refused as unsafe by fast-xml-parser (names such as __proto__, entity bombs) or too deep to be TwiML.
+    return { ok: false, message: `unreadable XML: ${(error as Error).message}` };
+  }
   if (roots.length !== 1) return { ok: false, message: `expected one root element, got ${roots.length}` };
   return { ok: true, root: roots[0]! };
 }
@@ -73,6 +83,9 @@ export function spokenText(element: TwimlElement): string {
 }
 
 // ---- checking against the grammar ----
+
+/** A table lookup that a reply cannot steer onto Object.prototype (`<constructor>`, `__proto__="…"`). */
+const own = <T>(table: Record<string, T>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
 
 /** Enums this long are catalogues (voices, languages, ring tones) that grow faster than the SDK: a miss is a warning. */
 const catalogueSize = 30;
@@ -111,7 +124,7 @@ function checkAttributes(element: TwimlElement, spec: ElementGrammar, failures: 
   for (const [name, value] of Object.entries(element.attributes)) {
     if (name === "xmlns" || name.startsWith("xmlns:")) continue;
     const path = `${element.path}@${name}`;
-    const type = spec.attributes[name];
+    const type = own(spec.attributes, name);
     if (!type) {
       if (spec.anyAttributes) continue;
       const caseMiss = Object.keys(spec.attributes).find((known) => known.toLowerCase() === name.toLowerCase());
@@ -135,7 +148,7 @@ function checkAttributes(element: TwimlElement, spec: ElementGrammar, failures: 
 const leavesDocument = new Set(["Hangup", "Redirect", "Reject"]);
 
 function checkElement(element: TwimlElement, className: string, failures: Finding[], warnings: Finding[]): void {
-  const spec = grammar.elements[className];
+  const spec = own(grammar.elements, className);
   if (!spec) return;
   checkAttributes(element, spec, failures, warnings);
   if (spec.text === "required" && !element.text && element.children.length === 0) {
@@ -150,7 +163,7 @@ function checkElement(element: TwimlElement, className: string, failures: Findin
       failures.push({ kind: "rule", path: child.path, message: `unreachable: Twilio leaves the document at ${leftAt}` });
       continue;
     }
-    const childClass = spec.children[child.name];
+    const childClass = own(spec.children, child.name);
     if (!childClass) {
       const caseMiss = allowed.find((name) => name.toLowerCase() === child.name.toLowerCase());
       const where = className === grammar.root.class ? "TwiML verb" : `child of <${element.name}>`;
