@@ -283,6 +283,10 @@ describe("TwiML replies", () => {
     assert.deepEqual(parsed.native!.select("Response/Gather[1]/Say"), ["Hi there"]);
     assert.deepEqual(parsed.native!.select("Response/Connect/Stream/Parameter@value"), ["sales"]);
     assert.deepEqual(parse('<Response><Say voice="Polly.Nobody">x</Say><Gather foo="1" numdigits="1"/></Response>').failures.map((f) => f.path), ["Response/Gather[1]@numdigits"]);
+    assert.deepEqual(parse('<Response><Gather action="http://[bad"/><Redirect>https://</Redirect></Response>').failures.map((f) => `${f.path}: ${f.message}`), [
+      'Response/Gather[1]@action: expected a URL, got "http://[bad": Twilio cannot fetch it',
+      'Response/Redirect[1]: expected a URL, got "https://": Twilio cannot fetch it',
+    ]);
     // Hostile names: refused by the parser, or looked up as own properties only.
     assert.match(parse("<Response><constructor/></Response>").failures[0]!.message, /^unreadable XML: .*constructor.*12100/);
     assert.match(parse(`<Response>${"<Say>".repeat(5000)}${"</Say>".repeat(5000)}</Response>`).failures[0]!.message, /^unreadable XML: /);

@@ -80,7 +80,7 @@ export class TwilioCallDriver implements CallDriver {
     this.#callSid = callSidFor(setup.call.callId);
     this.#accountSid = text(setup.settings["accountSid"]) ?? sid("AC", "vwh simulated account");
     const callback = text(setup.settings["statusCallback"]);
-    this.#statusCallback = callback === undefined ? undefined : new URL(callback, setup.url);
+    this.#statusCallback = callback === undefined || !URL.canParse(callback, setup.url.href) ? undefined : new URL(callback, setup.url);
     this.#start = setup.start.getTime();
     this.#clock = this.#start;
     this.#lastSentAt = this.#clock;
@@ -117,7 +117,7 @@ export class TwilioCallDriver implements CallDriver {
     const pending = this.#pendingOf.get(webhook);
     if (!webhook.waits || this.#ended || !pending) return;
     if (outcome.ok && (outcome.reply.status === 301 || outcome.reply.status === 307) && outcome.reply.headers["location"]) {
-      if ((pending.redirects ?? 0) >= maxRedirects) {
+      if ((pending.redirects ?? 0) >= maxRedirects || !URL.canParse(outcome.reply.headers["location"], webhook.request.url.href)) {
         this.#ended = "failed";
         return;
       }

@@ -74,6 +74,14 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
   result.actions = twimlActions(parsed.root);
   result.warnings.push(...simulationWarnings(parsed.root));
   for (const action of result.actions) {
+    // URLs Twilio fetches next, relative to the document's own URL.
+    for (const [field, attribute] of [["action", "action"], ["connect_action", "action"], ...(action.type === "redirect" ? [["url", ""]] : [])] as const) {
+      const value = action[field];
+      if (typeof value === "string" && !URL.canParse(value, context.request.url.href)) {
+        const path = attribute ? `${field === "connect_action" ? action.path.replace(/\/[^/]+$/, "") : action.path}@${attribute}` : action.path;
+        result.failures.push({ kind: "schema", path, message: `expected a URL, got ${showValue(value)}: Twilio cannot fetch it` });
+      }
+    }
     const url = action.type === "stream" ? action["url"] : undefined;
     // Twilio opens media streams over WebSockets only (wss:// in production).
     if (action.type === "stream" && (typeof url !== "string" || !URL.canParse(url) || !/^wss?:$/.test(new URL(url).protocol))) {
