@@ -28,6 +28,7 @@ const twilioPublicUrl = `https://demo.example.test${TWILIO_PATH}`;
 const platforms = [
   {
     name: "vwh",
+    title: "reference handler (examples/voice-handler.js)",
     secret: () => `whsec_${randomBytes(24).toString("base64")}`,
     handler: (secret) => createVoiceHandler({ secrets: [secret] }),
     path: WEBHOOK_PATH,
@@ -37,6 +38,7 @@ const platforms = [
   },
   {
     name: "twilio",
+    title: "Twilio IVR (examples/twilio-handler.js, official twilio package)",
     secret: () => randomBytes(16).toString("hex"),
     handler: (authToken) => createTwilioHandler({ authToken, publicUrl: twilioPublicUrl }),
     path: TWILIO_PATH,
@@ -50,7 +52,7 @@ async function runPlatform(platform) {
   const server = createServer(platform.handler(secret));
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
-  console.log(`demo: ${platform.name} example handler on ${url}\n`);
+  console.log(`demo: ${platform.title} on ${url}\n`);
   try {
     return await new Promise((resolve) => {
       const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...platform.args, ...process.argv.slice(2)], {

@@ -12,7 +12,7 @@
  *  - keeps per-call state where Twilio keeps it (a cookie: Twilio sends a call's cookies back on its
  *    next requests), never crashes on hostile input, and refuses oversized bodies.
  *
- * Run:  TWILIO_AUTH_TOKEN=... PUBLIC_URL=https://abc.ngrok.app node examples/twilio-handler.js   (PORT, HOST optional)
+ * Run:  TWILIO_AUTH_TOKEN=... PUBLIC_URL=https://abc.ngrok.app node examples/twilio-handler.js   (PORT, HOST, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/scripts/twilio-*.json --url http://127.0.0.1:3000/twilio/voice \
  *         --public-url https://abc.ngrok.app/twilio/voice --secret "$TWILIO_AUTH_TOKEN"
  */
@@ -27,6 +27,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 const REPLAY_ENTRIES = 10_000;
 export const OPERATOR = "+15550100999";
 const MAX_NO_INPUT = 2;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 
 // ---- the IVR: one function per URL, each returning TwiML ----
 
@@ -192,7 +195,12 @@ export function createTwilioHandler({ authToken, publicUrl, log = () => {} }) {
   const effects = { book: (callSid, day) => bookings.set(callSid, day) };
 
   const handle = async (request, response) => {
-    const url = new URL(request.url ?? "/", "http://handler.invalid");
+    let url;
+    try {
+      url = new URL(request.url ?? "/", "http://handler.invalid");
+    } catch {
+      return send(response, 400, "bad request target"); // `http://[` is no URL at all
+    }
     const route = routes[url.pathname];
     if (url.pathname === "/twilio/status") {
       // Call progress callbacks: Twilio ignores the body. (Signature checked like any other request.)
@@ -227,6 +235,7 @@ export function createTwilioHandler({ authToken, publicUrl, log = () => {} }) {
   };
 
   const listener = (request, response) => {
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
     handle(request, response).catch((error) => {
       if (response.headersSent) return response.destroy();
       send(response, error.status ?? 500, error.status ? error.message : "internal error", { connection: "close" });
@@ -234,6 +243,15 @@ export function createTwilioHandler({ authToken, publicUrl, log = () => {} }) {
   };
   listener.bookings = bookings;
   return listener;
+}
+
+/**
+ * The handler in an HTTP server that cuts off slow clients: a request must arrive within
+ * `requestTimeoutMs` (Node's default is 300 s), its headers within `headersTimeoutMs`.
+ */
+export function createTwilioServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createTwilioHandler(options));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
@@ -244,6 +262,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createTwilioHandler({ authToken, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("twilio-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createTwilioServer({ authToken, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line), requestTimeoutMs });
   server.listen(port, host, () => console.log(`Twilio IVR on http://${host}:${port}${VOICE_PATH}${process.env.PUBLIC_URL ? ` (validating against ${new URL(process.env.PUBLIC_URL).origin})` : ""}`));
 }

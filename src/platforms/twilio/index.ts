@@ -74,6 +74,8 @@ export const twilioPlatform = {
   redirectStatuses: [301, 307],
   explainStatus: explainTwilioStatus,
 
+  nativeCallId: callSidFor,
+
   async startCall(setup) {
     return new TwilioCallDriver(setup);
   },
@@ -84,8 +86,9 @@ export const twilioPlatform = {
   },
 
   redaction: {
-    phoneNumbers: ["From", "To", "Caller", "Called", "ForwardedFrom", "CallerName"],
-    transcripts: ["SpeechResult", "UnstableSpeechResult", "StableSpeechResult", "TranscriptionText"],
+    phone: ["From", "To", "Caller", "Called", "ForwardedFrom", "CalledVia", "CallerName"],
+    // What the caller said or typed (Digits may be a PIN or a card number).
+    text: ["SpeechResult", "UnstableSpeechResult", "StableSpeechResult", "TranscriptionText", "Digits", "HandoffData"],
   },
   starters: scenarios,
 } satisfies Platform;
