@@ -337,6 +337,8 @@ describe("the twilio call driver", () => {
     const menu = doc('<Gather input="dtmf speech" action="/g" numDigits="4"><Say>Enter your PIN</Say></Gather><Say>No input</Say><Hangup/>');
     const run = await drive((url) => (url.pathname === "/g" ? doc("<Hangup/>") : menu), [{ kind: "press", digits: "12#9" }]);
     assert.deepEqual([run.sent[1]!.url, run.sent[1]!.params.get("Digits"), run.sent[1]!.params.get("FinishedOnKey")], [`${publicOrigin}/g`, "12", "#"]);
+    const short = await drive((url) => (url.pathname === "/g" ? doc("<Hangup/>") : doc('<Gather action="/g" numDigits="1"/>')), [{ kind: "press", digits: "34#" }]);
+    assert.deepEqual([short.sent[1]!.params.get("Digits"), short.sent[1]!.params.get("FinishedOnKey")], ["3", ""], "numDigits reached before the finish key");
     const speech = await drive((url) => (url.pathname === "/g" ? doc("<Hangup/>") : menu), [{ kind: "interrupt", text: "operator please", confidence: 0.5 }]);
     assert.deepEqual([speech.sent[1]!.params.get("SpeechResult"), speech.sent[1]!.params.get("Confidence")], ["operator please", "0.5"]);
     const silent = await drive(() => menu, [{ kind: "silence", ms: 5000 }]);

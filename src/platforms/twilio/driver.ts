@@ -175,15 +175,19 @@ export class TwilioCallDriver implements CallDriver {
         if (listening?.kind === "gather" && has(listening.action["input"], "dtmf")) {
           const finishOnKey = typeof listening.action["finish_on_key"] === "string" ? listening.action["finish_on_key"] : "#";
           const numDigits = typeof listening.action["num_digits"] === "number" ? listening.action["num_digits"] : undefined;
-          let digits = input.digits;
+          // Keys count until the finish key or numDigits, whichever comes first; `w` is a pause, not a key.
+          let digits = "";
           let finishedOnKey = "";
-          const at = finishOnKey ? digits.indexOf(finishOnKey) : -1;
-          if (at !== -1) {
-            finishedOnKey = finishOnKey;
-            digits = digits.slice(0, at);
-          } else if (numDigits !== undefined) digits = digits.slice(0, numDigits);
-          // Without a finish key or numDigits reached, Twilio waits `timeout` seconds for more keys.
-          if (at === -1 && (numDigits === undefined || input.digits.length < numDigits)) this.#clock += seconds(listening.action["timeout_s"], 5) * 1000;
+          for (const key of input.digits.replaceAll("w", "")) {
+            if (finishOnKey !== "" && key === finishOnKey) {
+              finishedOnKey = key;
+              break;
+            }
+            digits += key;
+            if (numDigits !== undefined && digits.length >= numDigits) break;
+          }
+          // Neither happened: Twilio waits `timeout` seconds for more keys, then posts what it has.
+          if (!finishedOnKey && (numDigits === undefined || digits.length < numDigits)) this.#clock += seconds(listening.action["timeout_s"], 5) * 1000;
           this.#gathered(listening.action, { Digits: digits, FinishedOnKey: finishedOnKey });
         } else if (listening?.kind === "record") {
           this.#recorded(listening.action, 1, input.digits[0] ?? "", true);
