@@ -100,7 +100,7 @@ export function createProgram(): Command {
     .option("--timestamp <unix>", "unix seconds (default: now)")
     .option("--curl <url>", "print a curl command that sends the signed request to this URL")
     .option("--request-url <url>", "the URL being signed, for schemes that sign it (default: the --curl URL)")
-    .option("--content-type <type>", "the body's content type", "application/json")
+    .option("--content-type <type>", "the body's content type (default: what the platform sends — application/json for vwh, a form for twilio)")
     .addOption(new Option("--platform <id>", "the platform whose scheme and webhook id apply (see vwh platforms)").default("vwh"))
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (file: string | undefined, _options, command: Command) => {

@@ -444,9 +444,11 @@ describe("twilio on the command line", () => {
       const probe = await runProbe({ target: new URL(naive.url), publicUrl: new URL(publicVoiceUrl), platform: twilioPlatform, scheme: getScheme("twilio"), settings: { purpose: "sign" }, signer, toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
       const wrong = probe.cases.filter((entry) => entry.outcome !== "as-expected" && entry.outcome !== "skipped").map((entry) => `${entry.name}: ${entry.outcome}`);
       assert.deepEqual(wrong, ["valid signature for the public URL: wrongly-refused", "signed for the local --url, not the public URL: wrongly-accepted"]);
-      const signed = await runVwh(["sign", "-", "--scheme", "twilio", "--request-url", publicVoiceUrl, "--content-type", "application/x-www-form-urlencoded"], { env: { VWH_SECRET: token }, input: "CallSid=CA1&Digits=1" });
+      // --platform twilio: its scheme, and its form content type, by default.
+      const signed = await runVwh(["sign", "-", "--platform", "twilio", "--request-url", publicVoiceUrl], { env: { VWH_SECRET: token }, input: "CallSid=CA1&Digits=1" });
       assert.equal(signed.code, 0, signed.stderr);
       assert.match(signed.stdout, new RegExp(`^# signed URL: ${publicVoiceUrl}$`, "m"));
+      assert.match(signed.stdout, /^content-type: application\/x-www-form-urlencoded; charset=UTF-8$/m);
       assert.match(signed.stdout, new RegExp(`^x-twilio-signature: ${twilio.getExpectedTwilioSignature(token, publicVoiceUrl, { CallSid: "CA1", Digits: "1" }).replace(/[+/]/g, "\\$&")}$`, "m"));
     } finally {
       await good.close();
