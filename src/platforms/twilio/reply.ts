@@ -32,7 +32,7 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
     result.failures.push({ kind: "reply", path: "content-encoding", message: body });
     return result;
   }
-  const contentType = (reply.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  const contentType = (reply.headers["content-type"] ?? "").replace(/;.*$/s, "").trim().toLowerCase();
   const text = body.toString("utf8");
   if (contentType === "text/plain") {
     if (/^\s*(<\?xml|<Response\b)/.test(text)) {

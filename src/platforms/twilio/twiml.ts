@@ -73,8 +73,9 @@ export function parseTwimlXml(text: string): ParsedXml {
     // Refused as unsafe by fast-xml-parser (names such as __proto__, entity bombs) or too deep to be TwiML.
     return { ok: false, message: `unreadable XML: ${(error as Error).message}` };
   }
-  if (roots.length !== 1) return { ok: false, message: `expected one root element, got ${roots.length}` };
-  return { ok: true, root: roots[0]! };
+  const [root, ...others] = roots;
+  if (!root || others.length > 0) return { ok: false, message: `expected one root element, got ${roots.length}` };
+  return { ok: true, root };
 }
 
 /** All the text an element speaks, SSML children included (`<Say>Hi <emphasis>there</emphasis></Say>`). */
@@ -245,9 +246,11 @@ export function twimlActions(root: TwimlElement): Action[] {
     switch (verb.name) {
       case "Say":
       case "Play":
-      case "Pause":
-        actions.push(promptAction(verb, undefined)!);
+      case "Pause": {
+        const action = promptAction(verb, undefined);
+        if (action) actions.push(action);
         break;
+      }
       case "Gather": {
         const bargeIn = a["bargeIn"] !== "false";
         for (const prompt of verb.children) {
