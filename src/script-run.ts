@@ -70,6 +70,13 @@ export function checkTurn(turn: Turn): Finding[] {
   return findings;
 }
 
+/** Signs a media stream's WebSocket upgrade as a GET of its URL with the platform's scheme (empty body, a fresh id). */
+function upgradeSigner(context: RunContext, platformId: string): ((addressed: URL) => Record<string, string>) | undefined {
+  const signer = context.options.platformSigning?.[platformId]?.signer ?? context.options.signer;
+  if (!signer) return undefined;
+  return (addressed) => signer.sign({ id: randomId("upg"), timestamp: Math.floor(context.now() / 1000), body: Buffer.alloc(0), method: "GET", url: addressed.href, contentType: "" }).headers;
+}
+
 /** A webhook of a reactive call as the delivery machinery sees it. */
 function plannedWebhook(webhook: CallWebhook, index: number, sequence: number, callId: string, expect: TurnExpectation | undefined): PlannedEvent {
   const perWebhook: Expectation | undefined =
@@ -235,6 +242,7 @@ export async function runScriptCall(
           publicUrl: options.publicUrl,
           firstAudioLimitMs: turn.expect?.first_audio_ms,
           connectTimeoutMs: options.policy.timeoutMs,
+          signUpgrade: upgradeSigner(context, platform.id),
         });
         driver.streamEnded(end);
         continue;

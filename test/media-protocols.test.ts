@@ -12,6 +12,17 @@ import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "
 import { playStream, socketUrl } from "../src/media/stream.js";
 import { callerInput, type ScriptStep } from "../src/caller-script.js";
 import type { StreamEnd } from "../src/platforms/types.js";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import twilio from "twilio";
+import { WebSocketServer } from "ws";
+import { callFlowSchema } from "../src/flow.js";
+import { runSimulation } from "../src/simulate.js";
+import { twilioPlatform } from "../src/platforms/twilio/index.js";
+import { getScheme } from "../src/signing/index.js";
+import { engineOptions } from "./engine-helpers.js";
+import { newSecret } from "./helpers.js";
 import { fakeClock, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
 
 interface Played {
@@ -43,10 +54,39 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
   const end = await playStream(
     { url: new URL(server.streamUrl), protocol, headers: extra.headers ?? {}, parameters: extra.parameters ?? {}, path: "Response/Connect[1]/Stream[1]" },
     script,
-    { callId: "CA0123", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000 },
+    { callId: "CA0123", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
   );
   return { end, turns };
 }
+
+  interface TwilioMessage {
+    event: string;
+    streamSid?: string;
+    sequenceNumber?: string;
+    start?: { streamSid: string; callSid: string; accountSid: string; customParameters: Record<string, string>; mediaFormat: unknown; tracks: string[] };
+    media?: { payload: string; chunk: string; timestamp: string; track: string };
+    mark?: { name: string };
+    stop?: { callSid: string };
+  }
+  /** A Twilio Media Streams agent: greets, answers 200 ms after the caller stops, clears on barge-in, answers a key. */
+const twilioAgent: Agent = (socket: WebSocket) => {
+    let streamSid = "";
+    const say = (samples: Int16Array, mark: string) => {
+      // Twilio takes any length of μ-law: the reply goes out as one message.
+      socket.send(JSON.stringify({ event: "media", streamSid, media: { payload: encode(samples, mulaw).toString("base64") } }));
+      socket.send(JSON.stringify({ event: "mark", streamSid, mark: { name: mark } }));
+    };
+    const listen = turnTaker(10, () => say(synthesizeSpeech("one two three", 8000), "reply"), () => socket.send(JSON.stringify({ event: "clear", streamSid })));
+    socket.on("message", (data: Buffer) => {
+      const message = JSON.parse(data.toString("utf8")) as TwilioMessage;
+      if (message.event === "start") {
+        streamSid = message.streamSid!;
+        say(synthesizeSpeech("Hi", 8000), "greeting");
+      }
+      if (message.event === "media") listen(decode(Buffer.from(message.media!.payload, "base64"), mulaw));
+      if (message.event === "dtmf") say(synthesizeSpeech("Connecting", 8000), "menu");
+    });
+  };
 
 const firstAudio = (played: Played) => played.turns.map((turn) => turn.media?.firstAudioMs ?? null);
 const mulaw: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
@@ -86,34 +126,7 @@ describe("media message sets", () => {
   };
 
   it("twilio-media: connected + start with the call's fields, chunked media, dtmf, marks echoed, clear, stop", async () => {
-    interface TwilioMessage {
-      event: string;
-      streamSid?: string;
-      sequenceNumber?: string;
-      start?: { streamSid: string; callSid: string; accountSid: string; customParameters: Record<string, string>; mediaFormat: unknown; tracks: string[] };
-      media?: { payload: string; chunk: string; timestamp: string; track: string };
-      mark?: { name: string };
-      stop?: { callSid: string };
-    }
-    const agent: Agent = (socket: WebSocket) => {
-      let streamSid = "";
-      const say = (samples: Int16Array, mark: string) => {
-        // Twilio takes any length of μ-law: the reply goes out as one message.
-        socket.send(JSON.stringify({ event: "media", streamSid, media: { payload: encode(samples, mulaw).toString("base64") } }));
-        socket.send(JSON.stringify({ event: "mark", streamSid, mark: { name: mark } }));
-      };
-      const listen = turnTaker(10, () => say(synthesizeSpeech("one two three", 8000), "reply"), () => socket.send(JSON.stringify({ event: "clear", streamSid })));
-      socket.on("message", (data: Buffer) => {
-        const message = JSON.parse(data.toString("utf8")) as TwilioMessage;
-        if (message.event === "start") {
-          streamSid = message.streamSid!;
-          say(synthesizeSpeech("Hi", 8000), "greeting");
-        }
-        if (message.event === "media") listen(decode(Buffer.from(message.media!.payload, "base64"), mulaw));
-        if (message.event === "dtmf") say(synthesizeSpeech("Connecting", 8000), "menu");
-      });
-    };
-    const server = await start(agent);
+    const server = await start(twilioAgent);
     const played = await play(server, "twilio-media", [{ say: "hello" }, { interrupt: "hold on" }, { press: "1" }, { hangup: true }], {
       headers: { "x-twilio-signature": "c2lnbmF0dXJl" },
       parameters: { accountSid: "AC0000", callSid: "CA0123", track: "inbound_track", customer: "42" },
@@ -248,3 +261,47 @@ describe("media message sets", () => {
     assert.deepEqual(played.turns[1]!.findings.map((finding) => finding.path), ["ws[5].type"]);
   });
 });
+
+describe("the Twilio platform end to end: <Connect><Stream>", () => {
+  it("vwh fetches the TwiML, opens the stream signed with X-Twilio-Signature over the wss URL, and measures the agent", async () => {
+    const token = randomBytes(16).toString("hex");
+    let signatureValid = false;
+    let streamUrl = "";
+    // The handler's TwiML streams every call to its own /media, where the Twilio agent answers.
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "text/xml" }).end(`<Response><Connect><Stream url="${streamUrl}"><Parameter name="customer" value="42"/></Stream></Connect></Response>`);
+      });
+    });
+    const sockets = new WebSocketServer({ server, path: "/media" });
+    sockets.on("connection", (socket, request) => {
+      signatureValid = twilio.validateRequest(token, String(request.headers["x-twilio-signature"]), streamUrl, {});
+      received.push(socket);
+      twilioAgent(socket, request);
+    });
+    const received: WebSocket[] = [];
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    streamUrl = `ws://127.0.0.1:${port}/media`;
+    const url = `http://127.0.0.1:${port}/twilio/voice`;
+    const clock = fakeClock();
+    const options = engineOptions(url, newSecret(), { signer: getScheme("twilio").create([{ value: token, source: "(test)" }], { purpose: "sign" }), signatureHeaders: ["x-twilio-signature"], now: clock.now, wait: clock.wait, mediaLockstep: true });
+    try {
+      const flow = { file: "inline.json", platform: twilioPlatform, flow: callFlowSchema.parse({ version: 1, platform: "twilio", name: "stream", call: { from: "+15550100001", to: "+15550100400" }, script: [{ expect: { actions: ["stream"], first_audio_ms: 100 } }, { say: "hello", expect: { first_audio_ms: 250 } }] }) };
+      const result = await runSimulation([flow], options);
+      const turns = result.flows[0]!.turns!;
+      assert.ok(result.flows[0]!.passed, JSON.stringify(turns));
+      assert.equal(signatureValid, true, "the official twilio library verifies the upgrade's signature");
+      assert.deepEqual(turns.map((turn) => turn.media?.firstAudioMs ?? null), [20, 200, null]);
+      assert.equal(turns[0]!.media!.protocol, "twilio-media");
+    } finally {
+      await options.dispatcher.close();
+      for (const socket of sockets.clients) socket.terminate();
+      sockets.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+

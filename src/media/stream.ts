@@ -34,6 +34,8 @@ export interface StreamOptions {
   firstAudioLimitMs: number | undefined;
   /** How long the WebSocket handshake may take. */
   connectTimeoutMs: number;
+  /** Signature headers for the upgrade, signed over the addressed (public) URL, when the request asks for it. */
+  signUpgrade: ((addressed: URL) => Record<string, string>) | undefined;
 }
 
 const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -79,7 +81,8 @@ export async function playStream(request: MediaStreamRequest, script: StreamScri
     return fail({ kind: "rule", path: request.path, message: `not followed: the stream URL ${request.url.host} is not the handler's host (${handler}) nor loopback` });
   }
   const protocol = (await load()).createProtocol({ request, callId: options.callId, newId: options.newId });
-  const opened = await connect(url, request.headers, options.connectTimeoutMs);
+  const headers = { ...request.headers, ...(request.signUpgrade && options.signUpgrade?.(request.url)) };
+  const opened = await connect(url, headers, options.connectTimeoutMs);
   if ("message" in opened) return fail({ kind: "network", path: request.path, message: `could not open the media stream ${url.href}: ${opened.message}` });
   const { socket } = opened;
   try {

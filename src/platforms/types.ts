@@ -155,6 +155,11 @@ export interface MediaStreamRequest {
   parameters: Record<string, string>;
   /** Path of the stream action in the native reply, for findings. */
   path: string;
+  /**
+   * The platform signs the WebSocket upgrade as a GET of the stream URL with its webhook scheme (Twilio:
+   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret.
+   */
+  signUpgrade?: boolean;
 }
 
 /** How a media stream ended, as the driver needs it to go on (Twilio: the `<Connect action>` request). */

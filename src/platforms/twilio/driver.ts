@@ -279,7 +279,9 @@ export class TwilioCallDriver implements CallDriver {
           return;
         }
         const parameters = (action["parameters"] ?? {}) as Record<string, string>;
-        this.#stream = { url: new URL(url), protocol: String(action["protocol"] ?? "twilio-media"), headers: {}, parameters: { ...parameters, ...(typeof action["track"] === "string" && { track: action["track"] }) }, path: action.path };
+        // The start (or setup) message carries the call's sids; Twilio signs the upgrade (X-Twilio-Signature over the wss URL).
+        const callFields = { accountSid: this.#accountSid, callSid: this.#callSid };
+        this.#stream = { url: new URL(url), protocol: String(action["protocol"] ?? "twilio-media"), headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, path: action.path, signUpgrade: true };
         this.#afterStream = action;
         return;
       }
