@@ -6,6 +6,7 @@ import { standardScheme } from "./standard.js";
 import { stripeScheme } from "./stripe.js";
 import { telnyxScheme } from "./telnyx.js";
 import { twilioScheme } from "./twilio.js";
+import { vonageScheme } from "./vonage.js";
 import type { SecretInput, SignatureScheme } from "./types.js";
 
 export const schemes: Readonly<Record<string, SignatureScheme>> = {
@@ -15,6 +16,7 @@ export const schemes: Readonly<Record<string, SignatureScheme>> = {
   twilio: twilioScheme,
   telnyx: telnyxScheme,
   retell: retellScheme,
+  vonage: vonageScheme,
 };
 
 export const schemeNames = Object.keys(schemes);
