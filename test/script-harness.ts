@@ -1,0 +1,74 @@
+/** In-process caller-script runs for the platform tests: runSimulation against a local handler, no spawn. */
+import { readFile } from "node:fs/promises";
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createDispatcher } from "../src/delivery.js";
+import { callFlowSchema, platformProblems, type LoadedFlow } from "../src/flow.js";
+import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
+import { getScheme } from "../src/signing/index.js";
+import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
+import { fixture } from "./helpers.js";
+
+export interface LocalHandler {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Serves a request listener on 127.0.0.1, port 0. */
+export async function serve(listener: RequestListener): Promise<LocalHandler> {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A flow object validated as `vwh simulate` would (schema, then the platform's own checks). */
+export async function loadFlowObject(value: unknown, platformId: PlatformId, file = "test.json"): Promise<LoadedFlow> {
+  const flow = callFlowSchema.parse(value);
+  const platform = await loadPlatform(flow.platform ?? platformId);
+  const problems = platformProblems(flow, platform);
+  if (problems.length) throw new Error(problems.map((problem) => `${problem.path}: ${problem.message}`).join("\n"));
+  return { file, flow, platform };
+}
+
+export async function loadFixtureScript(name: string, platformId: PlatformId): Promise<LoadedFlow> {
+  const file = fixture(`scripts/${name}`);
+  return loadFlowObject(JSON.parse(await readFile(file, "utf8")), platformId, file);
+}
+
+/** Runs flows against `url`, signed with the platform's own scheme. */
+export async function runScripts(flows: readonly LoadedFlow[], url: string, secret: string, overrides: Partial<SimulationOptions> = {}): Promise<SimulationResult> {
+  const schemeName = flows[0]!.platform.scheme;
+  const scheme = getScheme(schemeName);
+  const dispatcher = createDispatcher(4);
+  try {
+    return await runSimulation(flows, {
+      target: new URL(url),
+      signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }),
+      signatureHeaders: scheme.headers({ purpose: "sign" }),
+      policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
+      faults: { duplicates: 0, reorderWindow: 0, seed: 7, bail: false },
+      budgetMs: 2000,
+      strictLatency: false,
+      realtime: false,
+      dispatcher,
+      ...overrides,
+    });
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Every failure of a run, as `path: message` lines (events, then turns). */
+export function failuresOf(result: SimulationResult): string[] {
+  return result.flows.flatMap((flow) => [
+    ...flow.events.flatMap((event) => event.failures.map((finding) => `${event.eventType} ${finding.path ?? ""}: ${finding.message}`)),
+    ...(flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => `turn ${turn.step} ${finding.path ?? ""}: ${finding.message}`)),
+  ]);
+}
