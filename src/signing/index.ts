@@ -1,6 +1,7 @@
 /** The registry of signature schemes selectable with --scheme, and where secrets come from. */
 import { UsageError } from "../errors.js";
 import { hmacScheme } from "./hmac.js";
+import { plivoScheme } from "./plivo.js";
 import { retellScheme } from "./retell.js";
 import { standardScheme } from "./standard.js";
 import { stripeScheme } from "./stripe.js";
@@ -17,6 +18,7 @@ export const schemes: Readonly<Record<string, SignatureScheme>> = {
   telnyx: telnyxScheme,
   retell: retellScheme,
   vonage: vonageScheme,
+  plivo: plivoScheme,
 };
 
 export const schemeNames = Object.keys(schemes);
