@@ -25,15 +25,15 @@ export function extractPlivoGrammar() {
   probe.add = (element) => element;
   const elements = {};
   for (const method of Object.keys(Response.prototype).filter((name) => /^add[A-Z]/.test(name)).sort()) {
+    // Builders that check their arguments first (Stream wants a wss URL, MultiPartyCall a role) still
+    // construct the element once those are plausible; addText writes text and constructs none.
     let element;
-    try {
-      element = probe[method]("", {});
-    } catch {
-      // Builders that check their attributes first (MultiPartyCall needs a role) still construct the element.
+    for (const args of [["", {}], ["wss://stream.invalid/", {}], ["", { role: "Agent" }]]) {
       try {
-        element = probe[method]("", { role: "Agent" });
+        element = probe[method](...args);
+        break;
       } catch {
-        continue; // addText writes text into an element, it constructs none
+        // try the next plausible arguments
       }
     }
     if (!element?.element) continue;

@@ -267,6 +267,30 @@ export const plivoXmlGrammar: PlivoXmlGrammar = {
         "w"
       ]
     },
+    "Stream": {
+      "attributes": [
+        "audioTrack",
+        "bidirectional",
+        "contentType",
+        "extraHeaders",
+        "keepCallAlive",
+        "statusCallbackMethod",
+        "statusCallbackUrl",
+        "streamTimeout"
+      ],
+      "children": [
+        "break",
+        "emphasis",
+        "lang",
+        "p",
+        "phoneme",
+        "prosody",
+        "s",
+        "say-as",
+        "sub",
+        "w"
+      ]
+    },
     "User": {
       "attributes": [
         "callerId",
