@@ -187,6 +187,24 @@ describe("plivo caller scripts against examples/plivo-handler.js", () => {
     assert.match(failuresOf(result)[0]!, /expected status 2xx, got 401/);
   });
 
+  it("survives hostile requests: unsigned, forged, oversized, signed garbage", async () => {
+    const signer = getScheme("plivo").create([{ value: token, source: "(test)" }], { purpose: "sign" });
+    const signed = (path: string, body: string) => {
+      const url = `${handler.origin}${path}`;
+      const { headers } = signer.sign({ id: "evt", timestamp: 0, body: Buffer.from(body), method: "POST", url, contentType: "application/x-www-form-urlencoded" });
+      return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, body });
+    };
+    const statuses = [
+      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", body: "CallUUID=x" })).status,
+      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", headers: { "x-plivo-signature-v3": "AAAA", "x-plivo-signature-v3-nonce": "1" }, body: "CallUUID=x" })).status,
+      (await fetch(`${handler.origin}/plivo/input`, { method: "POST", body: "x".repeat(100_000) }).catch(() => ({ status: 413 }))).status,
+      (await signed("/plivo/input", "%%%&&&=&Digits=%E0%A4%A")).status,
+      (await signed("/plivo/input", "Digits=9&Digits=1&Speech=")).status,
+      (await fetch(`${handler.origin}/elsewhere`)).status,
+    ];
+    assert.deepEqual(statuses, [401, 401, 413, 200, 200, 404]);
+  });
+
   it("a handler whose XML breaks the grammar fails the call, named by path", async () => {
     const bad = await serve((_request, response) => {
       response.writeHead(200, { "content-type": "text/xml" }).end('<Response><GetInput action="/plivo/input"><Speak>Hi</Speak><Record/></GetInput></Response>');

@@ -204,6 +204,25 @@ describe("vonage caller scripts against examples/vonage-handler.js", () => {
     assert.match(failuresOf(result)[0]!, /expected status 2xx, got 401/);
   });
 
+  it("survives hostile requests: unsigned, forged, oversized, signed garbage", async () => {
+    const signer = getScheme("vonage").create([{ value: secret, source: "(test)" }], { purpose: "sign" });
+    const signed = (path: string, body: string) => {
+      const url = `${handler.origin}${path}`;
+      const { headers } = signer.sign({ id: "evt", timestamp: Math.floor(Date.now() / 1000), body: Buffer.from(body), method: "POST", url, contentType: "application/json" });
+      return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body });
+    };
+    const statuses = [
+      (await fetch(`${handler.origin}/webhooks/answer`)).status,
+      (await fetch(`${handler.origin}/webhooks/answer?to=1`, { headers: { authorization: "Bearer a.b.c" } })).status,
+      (await fetch(`${handler.origin}/webhooks/input`, { method: "POST", body: "x".repeat(100_000) }).catch(() => ({ status: 413 }))).status,
+      (await signed("/webhooks/input", "not json")).status,
+      (await signed("/webhooks/input", "[1,2]")).status,
+      (await signed("/webhooks/input", '{"speech":{"results":[null]},"dtmf":{"digits":5}}')).status,
+      (await fetch(`${handler.origin}/elsewhere`)).status,
+    ];
+    assert.deepEqual(statuses, [401, 401, 413, 400, 400, 200, 404]);
+  });
+
   it("a handler whose NCCO breaks the rules fails the call, named by path", async () => {
     const bad = await serve((request, response) => {
       if (request.url?.startsWith("/webhooks/answer")) json(response, 200, [{ action: "talk", text: "Welcome", bargeIn: true }, { action: "talk", text: "Goodbye" }]);
