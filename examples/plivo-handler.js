@@ -135,6 +135,8 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {} }) {
     const url = new URL(request.url ?? "/", base);
     if (url.pathname !== ANSWER_PATH && url.pathname !== INPUT_PATH) return send(response, 404, "not found", "text/plain");
     if (method !== "GET" && method !== "POST") return send(response, 405, "use GET or POST", "text/plain");
+    // V3 signs form parameters, not bytes: any other body would be unauthenticated.
+    if (method === "POST" && !/^application\/x-www-form-urlencoded\b/i.test(request.headers["content-type"] ?? "")) return send(response, 415, "expected a form", "text/plain");
     const form = method === "POST" ? new URLSearchParams(body.toString("utf8")) : url.searchParams;
     const rejected = verifyRequest(authTokens, method, url.href, request.headers, form);
     if (rejected) {

@@ -43,7 +43,8 @@ interface ProbeCase {
   build(): ProbeRequest | string;
 }
 
-function probeBody(eventId: string, callId: string): Buffer {
+function probeBody(eventId: string, callId: string, form: boolean): Buffer {
+  if (form) return Buffer.from(new URLSearchParams({ CallUUID: callId, EventId: eventId, From: "15550100001", To: "15550100002", Direction: "inbound" }).toString());
   const envelope = {
     event_type: "call.started",
     event_id: eventId,
@@ -55,7 +56,7 @@ function probeBody(eventId: string, callId: string): Buffer {
   return Buffer.from(JSON.stringify(envelope));
 }
 
-/** One byte changed, the JSON still valid: the last character of the call id. */
+/** One byte changed, the JSON (or form) still valid: the last character of the call id. */
 function tamper(body: Buffer, callId: string): Buffer {
   const text = body.toString("utf8");
   const at = text.indexOf(callId) + callId.length - 1;
@@ -70,14 +71,17 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
   const wrongSigner = scheme.create([{ value: scheme.randomSecret(), source: "(probe)" }], { ...settings, purpose: "sign" });
   const signatureHeaders = new Set(scheme.headers(settings));
   const noTimestamp = `${scheme.name} signatures carry no timestamp`;
+  const contentType = variants.form ? "application/x-www-form-urlencoded" : "application/json";
 
   const fresh = () => {
     const eventId = randomId("evt_probe");
     const callId = randomId("call_probe");
-    return { eventId, callId, body: probeBody(eventId, callId) };
+    return { eventId, callId, body: probeBody(eventId, callId, variants.form === true) };
   };
-  const signWith = (with_: Signer, body: Buffer, eventId: string, timestamp = nowSeconds) =>
-    with_.sign({ id: eventId, timestamp, body, method: "POST", url: options.target.href, contentType: "application/json" });
+  const signWith = (with_: Signer, body: Buffer, eventId: string, timestamp = nowSeconds) => {
+    const signed = with_.sign({ id: eventId, timestamp, body, method: "POST", url: options.target.href, contentType });
+    return { ...signed, headers: { "content-type": contentType, ...signed.headers } };
+  };
   const signed = (timestamp = nowSeconds): ProbeRequest => {
     const { eventId, body } = fresh();
     return { ...signWith(signer, body, eventId, timestamp), body };

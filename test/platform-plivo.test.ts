@@ -9,6 +9,8 @@ import type { CallWebhook, HttpReply, ReplyContext } from "../src/platforms/type
 import { parsePlivoReply } from "../src/platforms/plivo/reply.js";
 import { plivoXmlGrammar } from "../src/platforms/plivo/xml-grammar.js";
 import { plivoSignature } from "../src/signing/plivo.js";
+import { createDispatcher } from "../src/delivery.js";
+import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { repoRoot } from "./helpers.js";
 import { failuresOf, loadFixtureScript, loadFlowObject, runScripts, serve, type LocalHandler } from "./script-harness.js";
@@ -187,6 +189,18 @@ describe("plivo caller scripts against examples/plivo-handler.js", () => {
     assert.match(failuresOf(result)[0]!, /expected status 2xx, got 401/);
   });
 
+  it("passes vwh verify-signature's probe (forged, tampered, stale, replayed)", async () => {
+    const scheme = getScheme("plivo");
+    const dispatcher = createDispatcher(2);
+    try {
+      const report = await runProbe({ target: new URL(`${handler.origin}/plivo/answer`), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: token, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
+      assert.deepEqual(report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"), []);
+      assert.equal(report.cases.filter((result) => result.outcome === "as-expected").length, 6);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
   it("survives hostile requests: unsigned, forged, oversized, signed garbage", async () => {
     const signer = getScheme("plivo").create([{ value: token, source: "(test)" }], { purpose: "sign" });
     const signed = (path: string, body: string) => {
@@ -195,14 +209,15 @@ describe("plivo caller scripts against examples/plivo-handler.js", () => {
       return fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, body });
     };
     const statuses = [
-      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", body: "CallUUID=x" })).status,
-      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", headers: { "x-plivo-signature-v3": "AAAA", "x-plivo-signature-v3-nonce": "1" }, body: "CallUUID=x" })).status,
+      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "CallUUID=x" })).status,
+      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-plivo-signature-v3": "AAAA", "x-plivo-signature-v3-nonce": "1" }, body: "CallUUID=x" })).status,
+      (await fetch(`${handler.origin}/plivo/answer`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status,
       (await fetch(`${handler.origin}/plivo/input`, { method: "POST", body: "x".repeat(100_000) }).catch(() => ({ status: 413 }))).status,
       (await signed("/plivo/input", "%%%&&&=&Digits=%E0%A4%A")).status,
       (await signed("/plivo/input", "Digits=9&Digits=1&Speech=")).status,
       (await fetch(`${handler.origin}/elsewhere`)).status,
     ];
-    assert.deepEqual(statuses, [401, 401, 413, 200, 200, 404]);
+    assert.deepEqual(statuses, [401, 401, 415, 413, 200, 200, 404]);
   });
 
   it("a handler whose XML breaks the grammar fails the call, named by path", async () => {

@@ -11,6 +11,8 @@ import { loadPlatform } from "../src/platforms/registry.js";
 import type { CallDriver, CallWebhook, DriverMove, HttpReply, ReplyContext } from "../src/platforms/types.js";
 import { nccoGrammar } from "../src/platforms/vonage/ncco-grammar.js";
 import { parseNccoReply } from "../src/platforms/vonage/reply.js";
+import { createDispatcher } from "../src/delivery.js";
+import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { json, repoRoot, runVwh } from "./helpers.js";
 import { failuresOf, loadFixtureScript, loadFlowObject, runScripts, serve, type LocalHandler } from "./script-harness.js";
@@ -202,6 +204,18 @@ describe("vonage caller scripts against examples/vonage-handler.js", () => {
     const result = await runScripts([flow], `${handler.origin}/webhooks/answer`, "not-the-secret-0000000000");
     assert.equal(result.flows[0]!.passed, false);
     assert.match(failuresOf(result)[0]!, /expected status 2xx, got 401/);
+  });
+
+  it("passes vwh verify-signature's probe (forged, tampered, stale, replayed)", async () => {
+    const scheme = getScheme("vonage");
+    const dispatcher = createDispatcher(2);
+    try {
+      const report = await runProbe({ target: new URL(`${handler.origin}/webhooks/event`), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
+      assert.deepEqual(report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"), []);
+      assert.equal(report.cases.filter((result) => result.outcome === "as-expected").length, 8);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it("survives hostile requests: unsigned, forged, oversized, signed garbage", async () => {
