@@ -11,11 +11,9 @@ import { loadPlatform } from "../src/platforms/registry.js";
 import type { CallDriver, CallWebhook, DriverMove, HttpReply, ReplyContext } from "../src/platforms/types.js";
 import { nccoGrammar } from "../src/platforms/vonage/ncco-grammar.js";
 import { parseNccoReply } from "../src/platforms/vonage/reply.js";
-import { createDispatcher } from "../src/delivery.js";
-import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { json, repoRoot, runVwh } from "./helpers.js";
-import { failuresOf, loadFixtureScript, loadFlowObject, runScripts, serve, type LocalHandler } from "./script-harness.js";
+import { failuresOf, loadFixtureScript, loadFlowObject, probeHandler, runScripts, serve, type LocalHandler } from "./script-harness.js";
 
 const secret = "vwh-test-signature-secret-0123456789";
 const jwt = createRequire(import.meta.url)("jsonwebtoken") as { sign(payload: object, secret: string, options: object): string };
@@ -135,6 +133,17 @@ async function movesUntilCaller(driver: CallDriver, reply: (webhook: CallWebhook
   }
 }
 
+describe("vonage platform data", () => {
+  it("identifies answer, status and input webhooks; its starters validate", async () => {
+    const platform = await loadPlatform("vonage");
+    const identify = (method: string, path: string, body = "") => platform.identify({ method, path, headers: {}, body: Buffer.from(body) });
+    assert.deepEqual(identify("GET", "/webhooks/answer?to=1555&from=1666&uuid=leg-9&conversation_uuid=CON-1"), { eventType: "answer", callId: "leg-9", eventId: undefined });
+    assert.deepEqual(identify("POST", "/webhooks/event", '{"status":"completed","uuid":"leg-9"}'), { eventType: "completed", callId: "leg-9", eventId: undefined });
+    assert.equal(identify("POST", "/webhooks/input", '{"speech":{"results":[]},"uuid":"leg-9"}').eventType, "input");
+    for (const starter of platform.starters) await loadFlowObject(starter.flow({ from: "+15550100001", to: "+15550100002" }), "vonage");
+  });
+});
+
 describe("vonage calls (driver)", () => {
   const setup = (settings: Record<string, unknown> = {}) => ({
     call: { callId: "leg-1", from: "+15550100001", to: "+15550100002", direction: undefined },
@@ -207,15 +216,7 @@ describe("vonage caller scripts against examples/vonage-handler.js", () => {
   });
 
   it("passes vwh verify-signature's probe (forged, tampered, stale, replayed)", async () => {
-    const scheme = getScheme("vonage");
-    const dispatcher = createDispatcher(2);
-    try {
-      const report = await runProbe({ target: new URL(`${handler.origin}/webhooks/event`), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
-      assert.deepEqual(report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"), []);
-      assert.equal(report.cases.filter((result) => result.outcome === "as-expected").length, 8);
-    } finally {
-      await dispatcher.close();
-    }
+    assert.deepEqual(await probeHandler(`${handler.origin}/webhooks/event`, "vonage", secret), { wrong: [], asExpected: 8 });
   });
 
   it("survives hostile requests: unsigned, forged, oversized, signed garbage", async () => {

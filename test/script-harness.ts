@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createDispatcher } from "../src/delivery.js";
 import { callFlowSchema, platformProblems, type LoadedFlow } from "../src/flow.js";
 import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
+import { runProbe, type ProbeCaseResult } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
 import { fixture } from "./helpers.js";
@@ -71,4 +72,16 @@ export function failuresOf(result: SimulationResult): string[] {
     ...flow.events.flatMap((event) => event.failures.map((finding) => `${event.eventType} ${finding.path ?? ""}: ${finding.message}`)),
     ...(flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => `turn ${turn.step} ${finding.path ?? ""}: ${finding.message}`)),
   ]);
+}
+
+/** `verify-signature --url` in-process: the probe cases a handler did not answer as expected, and how many it did. */
+export async function probeHandler(url: string, schemeName: string, secret: string): Promise<{ wrong: ProbeCaseResult[]; asExpected: number }> {
+  const scheme = getScheme(schemeName);
+  const dispatcher = createDispatcher(2);
+  try {
+    const report = await runProbe({ target: new URL(url), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
+    return { wrong: report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"), asExpected: report.cases.filter((result) => result.outcome === "as-expected").length };
+  } finally {
+    await dispatcher.close();
+  }
 }
