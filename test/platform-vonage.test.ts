@@ -256,11 +256,11 @@ describe("vonage caller scripts against examples/vonage-handler.js", () => {
 });
 
 describe("vwh simulate --platform vonage (CLI)", () => {
-  it("runs a bundled script against the example handler and exits 0", async () => {
+  it("runs a bundled script against the example handler and exits 0 (the file's platform picks the scheme)", async () => {
     const { createVonageHandler } = await handlerModule();
     const handler = await serve(createVonageHandler({ signatureSecrets: [secret] }));
     try {
-      const result = await runVwh(["simulate", "fixtures/scripts/vonage-menu.json", "--platform", "vonage", "--url", `${handler.origin}/webhooks/answer`, "--json"], { env: { VWH_SECRET: secret } });
+      const result = await runVwh(["simulate", "fixtures/scripts/vonage-menu.json", "--url", `${handler.origin}/webhooks/answer`, "--json"], { env: { VWH_SECRET: secret } });
       assert.equal(result.code, 0, result.stderr + result.stdout);
       const report = JSON.parse(result.stdout) as { flows: { platform: string; passed: boolean }[] };
       assert.deepEqual(report.flows.map((flow) => [flow.platform, flow.passed]), [["vonage", true]]);

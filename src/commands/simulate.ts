@@ -108,7 +108,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
   }
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
-  const platform = await loadPlatform(options.platform);
+  // Files that all name one platform speak for it (their own "platform" wins over --platform).
+  const filePlatforms = new Set(flows.map((flow) => flow.platform));
+  const platform = filePlatforms.size === 1 ? flows[0]!.platform : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
   const signingFor = (schemeName: string) => {
     const chosen = { ...options, scheme: schemeName };
