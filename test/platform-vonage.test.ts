@@ -172,13 +172,14 @@ describe("vonage calls (driver)", () => {
     assert.equal(first.sent[2]!.request.url.searchParams.get("from"), "15550100001");
     assert.equal(first.last.kind, "await-caller");
     driver.caller({ kind: "say", text: "book me in", confidence: 0.9 }, 1000);
-    const second = await movesUntilCaller(driver, () => jsonReply([{ action: "talk", text: "Bye" }]));
+    const second = await movesUntilCaller(driver, () => jsonReply([{ action: "record", eventUrl: ["https://agent.test/webhooks/recording"] }, { action: "talk", text: "Bye" }]));
     const input = JSON.parse(second.sent[0]!.request.body.toString("utf8")) as Record<string, unknown>;
     assert.equal(second.sent[0]!.request.url.href, "https://agent.test/webhooks/input");
     assert.deepEqual(input["speech"], { timeout_reason: "end_on_silence_timeout", results: [{ confidence: "0.90", text: "book me in" }] });
     assert.deepEqual(input["dtmf"], { digits: null, timed_out: true });
-    // The reply NCCO replaced the menu; its end hangs up and the leg completes.
-    assert.deepEqual(second.sent.map((webhook) => webhook.eventType), ["input", "completed"]);
+    // The reply NCCO replaced the menu; its end hangs up, the leg completes, the recording is reported.
+    assert.deepEqual(second.sent.map((webhook) => `${webhook.eventType} ${webhook.request.url.pathname}`), ["input /webhooks/input", "completed /webhooks/event", "record /webhooks/recording"]);
+    assert.match(JSON.parse(second.sent[2]!.request.body.toString("utf8")).recording_url as string, /^https:\/\/api\.nexmo\.com\/v1\/files\//);
     assert.deepEqual(second.last, { kind: "ended", reason: "handler_hangup" });
   });
 

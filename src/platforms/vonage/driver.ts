@@ -5,7 +5,8 @@
  * the input's eventUrl; `notify` sends its payload to its eventUrl; a reply NCCO to either replaces
  * the rest of the current one, and no reply lets it go on. A connect to a phone, SIP, app or VBC
  * endpoint (or a conversation) hands the call over; a connect to a websocket becomes a media stream;
- * the end of the NCCO hangs up. Every ending sends `completed` to the event URL.
+ * the end of the NCCO hangs up. Every ending sends `completed` to the event URL, then a `record` event per
+ * recording to its eventUrl.
  *
  * Settings (a script's `settings`): `answer_method` GET (default) or POST; `event_url` (default: `event`
  * next to the answer URL, so …/webhooks/answer → …/webhooks/event); `event_method` POST (default) or GET.
@@ -36,6 +37,8 @@ export class VonageCallDriver extends ScriptedCall {
   /** The input action waiting for the caller. */
   #listening: Action | undefined;
   #prompt: { bargeIn: boolean } | undefined;
+  /** Recordings started by `record` actions: each is reported to its eventUrl when the call ends. */
+  #recordings: { url: URL; method: "GET" | "POST"; startedAt: number }[] = [];
 
   constructor(setup: CallSetup) {
     super(setup);
@@ -134,6 +137,19 @@ export class VonageCallDriver extends ScriptedCall {
       network: "US-FIXED",
       disconnected_by: reason === "caller_hangup" ? "user" : "platform",
     });
+    for (const recording of this.#recordings) {
+      const id = randomUUID();
+      const seconds = Math.max(1, Math.round((this.clock - recording.startedAt) / 1000));
+      this.#send("record", recording.url, recording.method, {
+        start_time: new Date(recording.startedAt).toISOString(),
+        recording_url: `https://api.nexmo.com/v1/files/${id}`,
+        size: 8000 * seconds,
+        recording_uuid: id,
+        end_time: new Date(this.clock).toISOString(),
+        conversation_uuid: this.#conversationUuid,
+        timestamp: "",
+      }, false);
+    }
   }
 
   /** The input's result, to its eventUrl (default: the event URL), as Vonage reports it. */
@@ -177,8 +193,11 @@ export class VonageCallDriver extends ScriptedCall {
       case "transfer":
         this.ended = "transferred";
         return;
+      case "record":
+        // Vonage records in the background and goes on with the NCCO.
+        this.#recordings.push({ url: typeof action["url"] === "string" ? new URL(action["url"]) : this.#eventUrl, method: "POST", startedAt: this.clock });
+        return;
       default:
-        // record: Vonage records in the background and goes on with the NCCO.
         return;
     }
   }

@@ -111,6 +111,7 @@ export function receivedFields(method: string, path: string, body: Buffer): Reco
 /** Which webhook a received request is, from its fields alone (tunnel, recordings, `vwh sign`). */
 export function vonageEventTypeOf(fields: Record<string, unknown>): string | undefined {
   if (typeof fields["status"] === "string") return fields["status"];
+  if ("recording_url" in fields) return "record";
   if ("speech" in fields || "dtmf" in fields) return "input";
   if (typeof fields["uuid"] === "string" && "to" in fields && "from" in fields) return "answer";
   return Object.keys(fields).length > 0 ? "notify" : undefined;
