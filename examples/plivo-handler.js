@@ -12,7 +12,7 @@
  *    comes to the answer URL when the application has no separate hangup URL);
  *  - builds action URLs from a configured public URL (behind a tunnel) and checks signatures against it.
  *
- * Run:  PLIVO_AUTH_TOKEN=... node examples/plivo-handler.js   (PORT, HOST, PUBLIC_URL optional)
+ * Run:  PLIVO_AUTH_TOKEN=... node examples/plivo-handler.js   (PORT, HOST, PUBLIC_URL, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/scripts/plivo-*.json --platform plivo --url http://127.0.0.1:3000/plivo/answer
  */
 import { createHash } from "node:crypto";
@@ -23,7 +23,11 @@ import plivo from "plivo";
 export const ANSWER_PATH = "/plivo/answer";
 export const INPUT_PATH = "/plivo/input";
 const MAX_BODY_BYTES = 64 * 1024;
-const DEDUP_ENTRIES = 10_000;
+// V3 signatures carry no time: a retry or replay within this window gets the stored reply.
+const DEDUP_SECONDS = 15 * 60;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 const OPERATOR = "15550100999";
 
 // ---- signature verification ----
@@ -121,15 +125,33 @@ function send(response, status, body, contentType = "application/xml") {
   response.writeHead(status, { "content-type": contentType, "content-length": bytes.length }).end(bytes);
 }
 
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined; // a request target such as `http://[` is no URL at all
+  }
+}
+
 /**
  * Builds the request listener. `authTokens`: the Plivo auth tokens to accept. `publicUrl`: the origin Plivo
- * calls (the URLs it signs and the action URLs given back); default: the request's Host. `log`: one line per request.
+ * calls (the URLs it signs and the action URLs given back); default: the request's Host. `log`: one line per
+ * request. `now`: the clock in ms (tests).
  */
-export function createPlivoHandler({ authTokens, publicUrl, log = () => {} }) {
+export function createPlivoHandler({ authTokens, publicUrl, log = () => {}, now = Date.now }) {
   if (!authTokens?.length) throw new Error("at least one Plivo auth token is required");
-  const replies = new Map(); // method+path+bytes → { status, body }: the idempotency store
+  // method+path+bytes → { status, body, at }: the idempotency store. V3 signatures never expire, so a replay
+  // always passes the signature check: within DEDUP_SECONDS it gets the stored reply instead of acting again.
+  const replies = new Map();
+  const forgetOld = (nowMs) => {
+    for (const [key, reply] of replies) {
+      if (nowMs - reply.at <= DEDUP_SECONDS * 1000) break; // oldest first: the rest are younger
+      replies.delete(key);
+    }
+  };
 
   const handle = (request, response, body) => {
+    const nowMs = now();
     const method = request.method ?? "GET";
     const base = publicUrl ?? `http://${request.headers.host ?? "localhost"}`;
     const url = new URL(request.url ?? "/", base);
@@ -153,13 +175,15 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {} }) {
     if (form.get("Event") === "Hangup" || form.has("HangupCause")) reply = { status: 200, body: undefined }; // the call ended: nothing to say
     else if (url.pathname === INPUT_PATH) reply = { status: 200, body: xmlForInput(base, form) };
     else reply = { status: 200, body: menuXml(base) };
-    replies.set(key, reply);
-    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
+    forgetOld(nowMs);
+    replies.set(key, { ...reply, at: nowMs });
     log(`${reply.status} ${url.pathname}${form.get("Event") ? ` ${form.get("Event")}` : ""}`);
     send(response, reply.status, reply.body);
   };
 
   return (request, response) => {
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
+    if (pathOf(request) === undefined) return send(response, 400, "bad request target", "text/plain");
     const chunks = [];
     let size = 0;
     request.on("data", (chunk) => {
@@ -169,7 +193,6 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {} }) {
         request.destroy();
       } else chunks.push(chunk);
     });
-    request.on("error", () => {});
     request.on("end", () => {
       if (response.headersSent) return;
       try {
@@ -182,6 +205,16 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {} }) {
   };
 }
 
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createPlivoServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createPlivoHandler(options));
+}
+
 // Run directly: node examples/plivo-handler.js
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const authTokens = (process.env.PLIVO_AUTH_TOKEN ?? "").split(/\s+/).filter(Boolean);
@@ -191,7 +224,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createPlivoHandler({ authTokens, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("plivo-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createPlivoServer({ authTokens, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
   server.listen(port, host, () => console.log(`plivo-handler: answer URL http://${host}:${server.address().port}${ANSWER_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -13,7 +13,7 @@
  *  - answers the answer and input webhooks with an NCCO (JSON array), and acks status events with 204;
  *  - builds absolute eventUrls from a configured base URL (your public URL behind a tunnel).
  *
- * Run:  VONAGE_SIGNATURE_SECRET=... node examples/vonage-handler.js   (PORT, HOST, PUBLIC_URL optional)
+ * Run:  VONAGE_SIGNATURE_SECRET=... node examples/vonage-handler.js   (PORT, HOST, PUBLIC_URL, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/scripts/vonage-*.json --url http://127.0.0.1:3000/webhooks/answer
  */
 import { createHash } from "node:crypto";
@@ -27,7 +27,11 @@ export const EVENT_PATH = "/webhooks/event";
 export const INPUT_PATH = "/webhooks/input";
 const MAX_BODY_BYTES = 64 * 1024;
 const TOLERANCE_SECONDS = 300;
-const DEDUP_ENTRIES = 10_000;
+// A request is remembered at least as long as a replay of it could pass the iat check.
+const DEDUP_SECONDS = TOLERANCE_SECONDS + 60;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 const OPERATOR = "15550100999";
 
 // ---- signature verification ----
@@ -118,21 +122,38 @@ function send(response, status, body) {
   response.writeHead(status, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
 }
 
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined; // a request target such as `http://[` is no URL at all
+  }
+}
+
 /**
  * Builds the request listener. `signatureSecrets`: the Vonage signature secrets to accept (several during
  * rotation). `publicUrl`: the origin Vonage reaches you at, for eventUrls (default: the request's Host).
- * `log`: one line per request.
+ * `log`: one line per request. `now`: the clock in ms (tests).
  */
-export function createVonageHandler({ signatureSecrets, publicUrl, log = () => {} }) {
+export function createVonageHandler({ signatureSecrets, publicUrl, log = () => {}, now = Date.now }) {
   if (!signatureSecrets?.length) throw new Error("at least one Vonage signature secret is required");
-  const replies = new Map(); // method+path+bytes → { status, body }: the idempotency store
+  // method+path+bytes → { status, body, at }: the idempotency store. Entries expire by age, never by count, so a
+  // flood cannot push out a request whose replay would still pass the iat check.
+  const replies = new Map();
+  const forgetOld = (nowMs) => {
+    for (const [key, reply] of replies) {
+      if (nowMs - reply.at <= DEDUP_SECONDS * 1000) break; // oldest first: the rest are younger
+      replies.delete(key);
+    }
+  };
 
   const handle = (request, response, body) => {
+    const nowMs = now();
     const url = new URL(request.url ?? "/", "http://localhost");
     const method = request.method ?? "GET";
     if (![ANSWER_PATH, EVENT_PATH, INPUT_PATH].includes(url.pathname)) return send(response, 404, { error: "not found" });
     if (method !== "GET" && method !== "POST") return send(response, 405, { error: "use GET or POST" });
-    const rejected = verifyRequest(signatureSecrets, method, url, request.headers, body);
+    const rejected = verifyRequest(signatureSecrets, method, url, request.headers, body, Math.floor(nowMs / 1000));
     if (rejected) {
       log(`401 ${url.pathname}: ${rejected}`);
       return send(response, 401, { error: "invalid signature" });
@@ -157,13 +178,15 @@ export function createVonageHandler({ signatureSecrets, publicUrl, log = () => {
     if (url.pathname === ANSWER_PATH) reply = { status: 200, body: menu(base) };
     else if (url.pathname === INPUT_PATH) reply = { status: 200, body: nccoForInput(base, fields) };
     else reply = { status: 204, body: undefined }; // status events: started, ringing, answered, completed …
-    replies.set(key, reply);
-    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
+    forgetOld(nowMs);
+    replies.set(key, { ...reply, at: nowMs });
     log(`${reply.status} ${url.pathname}${typeof fields.status === "string" ? ` ${fields.status}` : ""}`);
     send(response, reply.status, reply.body);
   };
 
   return (request, response) => {
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
+    if (pathOf(request) === undefined) return send(response, 400, "bad request target", "text/plain");
     const chunks = [];
     let size = 0;
     request.on("data", (chunk) => {
@@ -173,7 +196,6 @@ export function createVonageHandler({ signatureSecrets, publicUrl, log = () => {
         request.destroy();
       } else chunks.push(chunk);
     });
-    request.on("error", () => {});
     request.on("end", () => {
       if (response.headersSent) return;
       try {
@@ -186,6 +208,16 @@ export function createVonageHandler({ signatureSecrets, publicUrl, log = () => {
   };
 }
 
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createVonageServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createVonageHandler(options));
+}
+
 // Run directly: node examples/vonage-handler.js
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const signatureSecrets = (process.env.VONAGE_SIGNATURE_SECRET ?? "").split(/\s+/).filter(Boolean);
@@ -195,7 +227,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createVonageHandler({ signatureSecrets, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("vonage-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createVonageServer({ signatureSecrets, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
   server.listen(port, host, () => console.log(`vonage-handler: answer URL http://${host}:${server.address().port}${ANSWER_PATH}, event URL …${EVENT_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

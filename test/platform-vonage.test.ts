@@ -137,9 +137,10 @@ describe("vonage platform data", () => {
   it("identifies answer, status and input webhooks; its starters validate", async () => {
     const platform = await loadPlatform("vonage");
     const identify = (method: string, path: string, body = "") => platform.identify({ method, path, headers: {}, body: Buffer.from(body) });
-    assert.deepEqual(identify("GET", "/webhooks/answer?to=1555&from=1666&uuid=leg-9&conversation_uuid=CON-1"), { eventType: "answer", callId: "leg-9", eventId: undefined });
+    assert.deepEqual(identify("GET", "/webhooks/answer?to=1555&from=1666&uuid=leg-9&conversation_uuid=CON-1&endpoint_type=phone"), { eventType: "answer", callId: "leg-9", eventId: undefined });
     assert.deepEqual(identify("POST", "/webhooks/event", '{"status":"completed","uuid":"leg-9"}'), { eventType: "completed", callId: "leg-9", eventId: undefined });
     assert.equal(identify("POST", "/webhooks/input", '{"speech":{"results":[]},"uuid":"leg-9"}').eventType, "input");
+    assert.equal(identify("POST", "/webhooks/notify", '{"step":"menu","uuid":"leg-9"}').eventType, "notify");
     for (const starter of platform.starters) await loadFlowObject(starter.flow({ from: "+15550100001", to: "+15550100002" }), "vonage");
   });
 });

@@ -1,14 +1,12 @@
 /** In-process caller-script runs for the platform tests: runSimulation against a local handler, no spawn. */
-import { readFile } from "node:fs/promises";
-import { createServer, type RequestListener } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { RequestListener } from "node:http";
+import { loadFlow, flowFromValue, type LoadedFlow } from "../src/flow.js";
+import type { PlatformId } from "../src/platforms/registry.js";
 import { createDispatcher } from "../src/delivery.js";
-import { callFlowSchema, platformProblems, type LoadedFlow } from "../src/flow.js";
-import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
-import { fixture } from "./helpers.js";
+import { fixture, startListener } from "./helpers.js";
 
 export interface LocalHandler {
   origin: string;
@@ -17,52 +15,39 @@ export interface LocalHandler {
 
 /** Serves a request listener on 127.0.0.1, port 0. */
 export async function serve(listener: RequestListener): Promise<LocalHandler> {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await startListener(listener, "");
+  return { origin: server.url, close: () => server.close() };
 }
 
 /** A flow object validated as `vwh simulate` would (schema, then the platform's own checks). */
-export async function loadFlowObject(value: unknown, platformId: PlatformId, file = "test.json"): Promise<LoadedFlow> {
-  const flow = callFlowSchema.parse(value);
-  const platform = await loadPlatform(flow.platform ?? platformId);
-  const problems = platformProblems(flow, platform);
-  if (problems.length) throw new Error(problems.map((problem) => `${problem.path}: ${problem.message}`).join("\n"));
-  return { file, flow, platform };
+export function loadFlowObject(value: unknown, platformId: PlatformId): Promise<LoadedFlow> {
+  return flowFromValue(value, "test.json", platformId);
 }
 
-export async function loadFixtureScript(name: string, platformId: PlatformId): Promise<LoadedFlow> {
-  const file = fixture(`scripts/${name}`);
-  return loadFlowObject(JSON.parse(await readFile(file, "utf8")), platformId, file);
+export function loadFixtureScript(name: string, platformId: PlatformId): Promise<LoadedFlow> {
+  return loadFlow(fixture(`scripts/${name}`), platformId);
 }
 
 /** Runs flows against `url`, signed with the platform's own scheme. */
 export async function runScripts(flows: readonly LoadedFlow[], url: string, secret: string, overrides: Partial<SimulationOptions> = {}): Promise<SimulationResult> {
-  const schemeName = flows[0]!.platform.scheme;
-  const scheme = getScheme(schemeName);
-  const dispatcher = createDispatcher(4);
+  const scheme = getScheme(flows[0]!.platform.scheme);
+  // Like engine-helpers' engineOptions, signed with the platform's scheme instead of Standard Webhooks.
+  const options: SimulationOptions = {
+    target: new URL(url),
+    signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }),
+    signatureHeaders: scheme.headers({ purpose: "sign" }),
+    policy: { timeoutMs: 5000, retries: 0, backoffMs: 1, timeScale: 1 },
+    faults: { duplicates: 0, reorderWindow: 0, seed: 7, bail: false },
+    budgetMs: 60_000,
+    strictLatency: false,
+    realtime: false,
+    dispatcher: createDispatcher(4),
+    ...overrides,
+  };
   try {
-    return await runSimulation(flows, {
-      target: new URL(url),
-      signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }),
-      signatureHeaders: scheme.headers({ purpose: "sign" }),
-      policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
-      faults: { duplicates: 0, reorderWindow: 0, seed: 7, bail: false },
-      budgetMs: 2000,
-      strictLatency: false,
-      realtime: false,
-      dispatcher,
-      ...overrides,
-    });
+    return await runSimulation(flows, options);
   } finally {
-    await dispatcher.close();
+    await options.dispatcher.close();
   }
 }
 

@@ -5,6 +5,16 @@ import { formValues, plivoEvents, plivoEventType, plivoEventTypeOf, plivoRequest
 import { parsePlivoReply } from "./reply.js";
 import { plivoStarters } from "./starters.js";
 
+const markers: Record<string, Record<string, string>> = {
+  answer: { Event: "StartApp" },
+  get_input: { InputType: "dtmf", Digits: "" },
+  get_digits: { Digits: "" },
+  redirect: { Event: "Redirect" },
+  record: { RecordUrl: "", RecordingID: "" },
+  dial: { DialStatus: "completed" },
+  hangup: { Event: "Hangup", HangupCause: "NORMAL_CLEARING" },
+};
+
 export const plivoPlatform = {
   id: "plivo",
   summary: "Plivo Voice: form webhooks, Plivo XML replies (plivo-node's plivoxml grammar), V3 signatures with nonce",
@@ -23,8 +33,9 @@ export const plivoPlatform = {
       To: (call.to ?? "+15550100002").replace(/^\+/, ""),
       CallStatus: event.eventType === "answer" ? "ringing" : event.eventType === "hangup" ? "completed" : "in-progress",
       Direction: call.direction ?? "inbound",
-      ...(event.eventType === "answer" && { Event: "StartApp" }),
-      ...(event.eventType === "hangup" && { Event: "Hangup", EndTime: plivoTime(event.timestamp.getTime()) }),
+      // What marks each request as Plivo sends it (the payload may override any of it).
+      ...markers[event.eventType],
+      ...(event.eventType === "hangup" && { EndTime: plivoTime(event.timestamp.getTime()) }),
       ...formValues(event.payload),
     };
     return plivoRequest("POST", event.url, params);
@@ -44,8 +55,8 @@ export const plivoPlatform = {
   },
 
   redaction: {
-    phoneNumbers: ["From", "To", "CallerName", "ForwardedFrom"],
-    transcripts: ["Speech", "UnstableSpeech", "StableSpeech"],
+    phone: ["From", "To", "CallerName", "ForwardedFrom"],
+    text: ["Speech", "Digits", "UnstableSpeech", "StableSpeech"],
   },
   starters: plivoStarters,
 } satisfies Platform;

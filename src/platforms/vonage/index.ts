@@ -43,8 +43,9 @@ export const vonagePlatform = {
   },
 
   redaction: {
-    phoneNumbers: ["from", "to", "from_user", "number"],
-    transcripts: ["text"],
+    phone: ["from", "to", "from_user", "number", "dtmfAnswer"],
+    // Input results: speech results' text and the keys pressed.
+    text: ["text", "digits"],
   },
   starters: vonageStarters,
 } satisfies Platform;
