@@ -1,62 +1,81 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: for each platform row below, starts its example handler on a free port with a fresh
- * secret, simulates that platform's bundled flows and caller scripts against it with the built vwh, and
- * exits with the first failing vwh exit code (0 when every platform passed). Extra arguments go to every
- * `vwh simulate` (e.g. `npm run demo -- --duplicates 0.5`).
+ * `npm run demo`: for each platform, starts its example handler on a free port with a fresh secret,
+ * simulates that platform's bundled flows and caller scripts against it with the built vwh, and exits
+ * with the first failing vwh exit code (0 when every platform passed). One row per platform.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
+import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
+import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
+import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
+import { createVonageHandler, ANSWER_PATH as VONAGE_PATH } from "./vonage-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const list = (folder, pattern) =>
-  readdirSync(new URL(`../${folder}/`, import.meta.url))
-    .filter((name) => pattern.test(name))
+
+/** The JSON files of a folder whose names pass `keep`, sorted. */
+function files(folder, keep) {
+  return readdirSync(new URL(`../${folder}/`, import.meta.url))
+    .filter((name) => name.endsWith(".json") && keep(name))
     .sort()
     .map((name) => `${folder}/${name}`);
+}
 
-// One row per platform: its handler, how the handler takes the secret, where vwh sends, which files run.
+// The public URL a tunnel would give: what Twilio is configured with and signs. Requests still go to the local port.
+const twilioPublicUrl = `https://demo.example.test${TWILIO_PATH}`;
+
 const platforms = [
   {
-    id: "vwh",
-    handler: "./voice-handler.js",
-    create: (module, secret) => module.createVoiceHandler({ secrets: [secret] }),
+    name: "vwh",
+    title: "reference handler (examples/voice-handler.js)",
     secret: () => `whsec_${randomBytes(24).toString("base64")}`,
-    path: "/webhooks/voice",
+    handler: (secret) => createVoiceHandler({ secrets: [secret] }),
+    path: WEBHOOK_PATH,
     // Scripted flows, then caller scripts (SPEC §7), where vwh reacts to the handler's replies.
-    files: () => [...list("fixtures", /\.json$/), ...list("fixtures/scripts", /^vwh-.*\.json$/)],
+    flows: [...files("fixtures", () => true), ...files("fixtures/scripts", (name) => name.startsWith("vwh-"))],
+    args: [],
   },
   {
-    id: "vonage",
-    handler: "./vonage-handler.js",
-    create: (module, secret) => module.createVonageHandler({ signatureSecrets: [secret] }),
+    name: "twilio",
+    title: "Twilio IVR (examples/twilio-handler.js, official twilio package)",
+    secret: () => randomBytes(16).toString("hex"),
+    handler: (authToken) => createTwilioHandler({ authToken, publicUrl: twilioPublicUrl }),
+    path: TWILIO_PATH,
+    flows: files("fixtures/scripts", (name) => name.startsWith("twilio-")),
+    args: ["--public-url", twilioPublicUrl, "--status-callback", new URL("/twilio/status", twilioPublicUrl).href],
+  },
+  {
+    name: "vonage",
+    title: "Vonage menu (examples/vonage-handler.js, official @vonage/voice and @vonage/jwt)",
     secret: () => randomBytes(24).toString("base64url"),
-    path: "/webhooks/answer",
-    files: () => list("fixtures/scripts", /^vonage-.*\.json$/),
+    handler: (secret) => createVonageHandler({ signatureSecrets: [secret] }),
+    path: VONAGE_PATH,
+    flows: files("fixtures/scripts", (name) => name.startsWith("vonage-")),
+    args: [],
   },
   {
-    id: "plivo",
-    handler: "./plivo-handler.js",
-    create: (module, secret) => module.createPlivoHandler({ authTokens: [secret] }),
+    name: "plivo",
+    title: "Plivo menu (examples/plivo-handler.js, official plivo package)",
     secret: () => randomBytes(20).toString("base64url"),
-    path: "/plivo/answer",
-    files: () => list("fixtures/scripts", /^plivo-.*\.json$/),
+    handler: (authToken) => createPlivoHandler({ authTokens: [authToken] }),
+    path: PLIVO_PATH,
+    flows: files("fixtures/scripts", (name) => name.startsWith("plivo-")),
+    args: [],
   },
 ];
 
 async function runPlatform(platform) {
-  const module = await import(platform.handler);
   const secret = platform.secret();
-  const server = createServer(platform.create(module, secret));
+  const server = createServer(platform.handler(secret));
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
-  console.log(`demo: ${platform.id} handler (examples/${platform.handler.slice(2)}) on ${url}\n`);
+  console.log(`demo: ${platform.title} on ${url}\n`);
   try {
     return await new Promise((resolve) => {
-      const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.files(), "--platform", platform.id, "--url", url, ...process.argv.slice(2)], {
+      const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...platform.args, ...process.argv.slice(2)], {
         cwd: root,
         env: { ...process.env, VWH_SECRET: secret },
         stdio: "inherit",
@@ -71,8 +90,11 @@ async function runPlatform(platform) {
 let exitCode = 0;
 for (const platform of platforms) {
   const code = await runPlatform(platform);
+  if (code === 130) {
+    exitCode = 130;
+    break;
+  }
   if (exitCode === 0) exitCode = code;
-  if (code === 130) break;
   console.log("");
 }
 process.exitCode = exitCode;

@@ -1,7 +1,7 @@
 /** In-process caller-script runs for the platform tests: runSimulation against a local handler, no spawn. */
 import type { RequestListener } from "node:http";
 import { loadFlow, flowFromValue, type LoadedFlow } from "../src/flow.js";
-import type { PlatformId } from "../src/platforms/registry.js";
+import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
 import { createDispatcher } from "../src/delivery.js";
 import { runProbe, type ProbeCaseResult } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
@@ -60,11 +60,12 @@ export function failuresOf(result: SimulationResult): string[] {
 }
 
 /** `verify-signature --url` in-process: the probe cases a handler did not answer as expected, and how many it did. */
-export async function probeHandler(url: string, schemeName: string, secret: string): Promise<{ wrong: ProbeCaseResult[]; asExpected: number }> {
-  const scheme = getScheme(schemeName);
+export async function probeHandler(url: string, platformId: PlatformId, secret: string): Promise<{ wrong: ProbeCaseResult[]; asExpected: number }> {
+  const platform = await loadPlatform(platformId);
+  const scheme = getScheme(platform.scheme);
   const dispatcher = createDispatcher(2);
   try {
-    const report = await runProbe({ target: new URL(url), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
+    const report = await runProbe({ target: new URL(url), platform, scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
     return { wrong: report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"), asExpected: report.cases.filter((result) => result.outcome === "as-expected").length };
   } finally {
     await dispatcher.close();

@@ -75,7 +75,6 @@ export const plivoScheme: SignatureScheme = {
   randomSecret: () => randomBytes(20).toString("base64url"),
   probes: () => ({
     timestamped: false,
-    form: true,
     malformed: (headers) => ({ ...headers, [signatureHeader]: "not-a-signature" }),
     rotatedList: (validHeaders, wrong) => ({ ...validHeaders, [signatureHeader]: `${wrong[signatureHeader]},${validHeaders[signatureHeader]}` }),
   }),

@@ -72,8 +72,6 @@ export interface ProbeVariants {
   rotatedList?(valid: Record<string, string>, wrong: Record<string, string>): Record<string, string>;
   /** A signature header that does not parse. */
   malformed(valid: Record<string, string>): Record<string, string>;
-  /** The scheme signs form parameters, not bytes (Plivo): probe with a form body. */
-  form?: boolean;
 }
 
 export interface SignatureScheme {
