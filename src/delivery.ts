@@ -12,6 +12,8 @@ export interface DeliveryRequest {
   body: Buffer;
   timeoutMs: number;
   dispatcher: Dispatcher;
+  /** The clock latency is measured with, in ms (default: performance.now; the engine passes its injected one). */
+  now?: () => number;
 }
 
 export interface DeliveryResponse {
@@ -70,10 +72,11 @@ function errorCode(error: unknown): string | undefined {
 }
 
 export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
-  const started = performance.now();
+  const now = delivery.now ?? (() => performance.now());
+  const started = now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), delivery.timeoutMs);
-  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const elapsed = () => Math.round((now() - started) * 10) / 10;
   try {
     const response = await request(delivery.url, {
       method: (delivery.method ?? "POST") as Dispatcher.HttpMethod,

@@ -79,3 +79,24 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, random: Random,
   const exponential = policy.backoffMs * 2 ** (retry - 1);
   return Math.round((exponential / 2 + random.next() * (exponential / 2)) * policy.timeScale);
 }
+
+export interface PolicySettings {
+  timeoutMs?: number | undefined;
+  retries?: number | undefined;
+  backoffMs?: number | undefined;
+  profile?: string | undefined;
+  timeScale?: number | undefined;
+}
+
+/** Explicit settings override the profile, which overrides the defaults (10 s, no retries, 500 ms). */
+export function buildRetryPolicy(settings: PolicySettings): RetryPolicy {
+  const profile = settings.profile ? profiles[settings.profile] : undefined;
+  if (settings.profile && !profile) throw new RangeError(`unknown profile "${settings.profile}" (expected one of ${profileNames.join(", ")})`);
+  return {
+    timeoutMs: settings.timeoutMs ?? profile?.timeoutMs ?? 10_000,
+    retries: settings.retries ?? profile?.retries ?? 0,
+    backoffMs: settings.backoffMs ?? profile?.backoffMs ?? 500,
+    ...(settings.backoffMs === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
+    timeScale: settings.timeScale ?? 1,
+  };
+}

@@ -3,9 +3,11 @@
  * reply; injects the faults real platforms produce (retries, duplicates, reordering, timeouts) from one
  * seeded random source. Knows nothing of the terminal: progress goes to an injected listener.
  */
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply } from "./check-reply.js";
+import { compareReplies } from "./compare-replies.js";
 import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
@@ -104,6 +106,8 @@ export interface SimulationOptions {
   /** Per platform id: its own default scheme, when --scheme was not given (a flow's platform decides). */
   platformSigning?: Readonly<Record<string, PlatformSigning>>;
   keepSignatures?: boolean;
+  /** Compare each reply with the one recorded beside the request (--compare-replies). */
+  compareReplies?: boolean;
   policy: RetryPolicy;
   faults: FaultOptions;
   budgetMs: number;
@@ -113,7 +117,7 @@ export interface SimulationOptions {
   dispatcher: Dispatcher;
   /** Called for each event that exhausted its retries (--dlq). */
   deadLetter?: (entry: DeadLetter) => Promise<void>;
-  /** Wall clock in ms (injectable for tests). */
+  /** Wall clock in ms, also timing each reply's latency (injectable for tests: a fake clock makes latency exact). */
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
   listener?: SimulationListener;
@@ -158,14 +162,26 @@ export function deliveryUrl(addressed: URL, options: Pick<SimulationOptions, "ta
   return new URL(`${addressed.pathname}${addressed.search}`, options.target.origin);
 }
 
+/**
+ * Where a recorded request is replayed (issue 11, defect 4): its recorded path and query on --url's
+ * origin, unless --url has a path (or query) of its own, which then wins. Only an origin-form path is
+ * kept, and it is appended to the origin as text, so a recording can never send a replay elsewhere.
+ */
+export function replayUrl(target: URL, recordedPath: string | undefined): URL {
+  const targetHasPath = target.pathname !== "/" || target.search !== "";
+  if (targetHasPath || recordedPath === undefined || !recordedPath.startsWith("/")) return target;
+  return new URL(`${target.origin}${recordedPath}`);
+}
+
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
   headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
-  const addressed = planned.request?.url ?? options.publicUrl ?? options.target;
-  const url = deliveryUrl(addressed, options) ?? new URL(options.target.href);
+  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
+  const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
+  const url = planned.request ? (deliveryUrl(addressed, options) ?? new URL(options.target.href)) : replayUrl(options.target, planned.recordedPath);
   if (options.keepSignatures && planned.recordedHeaders) return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
@@ -199,6 +215,7 @@ async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunCo
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
+    now: context.now,
   });
 }
 
@@ -318,6 +335,10 @@ export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow,
     result.warnings.push(...check.warnings);
     parsed = check.parsed;
     result.instructionTypes = parsed?.actions.map((action) => action.type) ?? [];
+    if (options.compareReplies) {
+      if (planned.recordedResponse) result.failures.push(...compareReplies(planned.recordedResponse, outcome));
+      else result.warnings.push({ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" });
+    }
   }
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted) {
@@ -387,10 +408,13 @@ export interface RunContext {
   jitter: Random;
 }
 
+// Sub-millisecond, so that latencies of fast local handlers do not all round to 0 or 1 ms.
+const wallClock = () => performance.timeOrigin + performance.now();
+
 export function createContext(options: SimulationOptions): RunContext {
   return {
     options,
-    now: options.now ?? Date.now,
+    now: options.now ?? wallClock,
     wait: options.wait ?? sleep,
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
   };

@@ -2,7 +2,7 @@
 import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { resolveSecrets } from "../signing/index.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Streams } from "../ui/output.js";
 import { simulateOptionsSchema } from "./simulate.js";
 
 const shown = { url: true, platform: true, scheme: true, secretEnv: true, budget: true, timeout: true, retries: true, profile: true, secret: true } as const;
@@ -10,10 +10,10 @@ const defaults: Record<string, string> = { url: "(none)", platform: "vwh", schem
 // The same validation `vwh simulate` applies, so a bad value in the file or environment shows here too.
 const configOptionsSchema = globalOptionsSchema.extend(simulateOptionsSchema.pick(shown).partial().shape);
 
-export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(configOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   const rows = (Object.keys(defaults) as (keyof typeof defaults)[]).map((name) => {
     const value = settings[name];
     return { name, value: value === undefined ? defaults[name]! : String(value), source: provenance[name] ?? "default" };

@@ -8,7 +8,7 @@ import { loadFlows } from "../load-flows.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
-import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
+import { buildRetryPolicy, profileNames } from "../retry-policy.js";
 import { getScheme, resolveSecrets } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
@@ -17,7 +17,7 @@ import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/regis
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
-import { createOutput, type Output } from "../ui/output.js";
+import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
@@ -28,6 +28,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   statusCallback: httpUrlFlag.optional(),
   telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
+  compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1 }).optional(),
   budget: integerFlag("milliseconds", { min: 1 }),
   retries: integerFlag("retries", { max: 100 }).optional(),
@@ -93,10 +94,10 @@ function deadLetterWriter(file: string) {
   };
 }
 
-export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
 
@@ -107,6 +108,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
+  }
+  if (options.compareReplies && !allRecorded) {
+    throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
   // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
   const platformSettings = {
@@ -152,15 +156,7 @@ async function simulateWithRuns(
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
-  // Flags override the profile, which overrides the defaults.
-  const profile = profileName ? profiles[profileName] : undefined;
-  const policy: RetryPolicy = {
-    timeoutMs: options.timeout ?? profile?.timeoutMs ?? 10_000,
-    retries: options.retries ?? profile?.retries ?? 0,
-    backoffMs: options.backoff ?? profile?.backoffMs ?? 500,
-    ...(options.backoff === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
-    timeScale: options.timeScale,
-  };
+  const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
   const run: RunDescription = {
     target: options.url.href,
@@ -182,6 +178,7 @@ async function simulateWithRuns(
     platformSettings,
     platformRuns: opened.runs,
     keepSignatures: options.keepSignatures,
+    compareReplies: options.compareReplies,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,

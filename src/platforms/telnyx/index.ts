@@ -74,8 +74,9 @@ export const telnyxPlatform = {
   },
 
   redaction: {
-    phoneNumbers: ["from", "to", "caller_id_name", "from_sip_uri", "to_sip_uri"],
-    transcripts: ["transcript", "payload", "content"],
+    phone: ["from", "to", "caller_id_name", "from_sip_uri", "to_sip_uri"],
+    // What the caller said or typed (call.transcription, call.gather.ended, call.dtmf.received …).
+    text: ["transcript", "digits", "digit", "content", "message_history"],
   },
   starters: scenarios,
 } satisfies Platform;
