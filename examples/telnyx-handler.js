@@ -146,5 +146,9 @@ function reply(response, status, body) {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  createServer(createTelnyxHandler()).listen(port, host, () => console.log(`telnyx handler on http://${host}:${port}${WEBHOOK_PATH}`));
+  const server = createServer(createTelnyxHandler());
+  // A client that sends its headers or body too slowly is cut off instead of holding a socket.
+  server.requestTimeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 10_000);
+  server.headersTimeout = Math.min(server.requestTimeout, 10_000);
+  server.listen(port, host, () => console.log(`telnyx handler on http://${host}:${port}${WEBHOOK_PATH}`));
 }

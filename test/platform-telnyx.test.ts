@@ -225,6 +225,24 @@ describe("telnyx Call Control API checks", () => {
     }
   });
 
+  it("catches a handler that acts twice on a duplicate call.initiated (answer again)", async () => {
+    const harness = await openHarness();
+    const server = await sdkHandler(harness, async (client, type, payload) => {
+      const id = String(payload["call_control_id"]);
+      if (type === "call.initiated") await client.calls.actions.answer(id, {});
+      if (type === "call.answered") await client.calls.actions.hangup(id, {});
+    });
+    try {
+      const result = await runSimulation([scriptFlow([{}])], options(harness, server.url, { faults: { duplicates: 1, reorderWindow: 0, seed: 3, bail: false } }));
+      const failures = failuresOf(result);
+      assert.deepEqual(failures.map((finding) => [finding.kind, finding.path]), [["idempotency", "answer"]]);
+      assert.match(failures[0]!.message, /duplicate call\.initiated was acted on twice/);
+    } finally {
+      await server.close();
+      await harness.close();
+    }
+  });
+
   it("plays gathers as Telnyx does: digits checked against valid_digits, timeouts, a stream move (driver in-process)", async () => {
     const api = await CallControlApi.open(0);
     try {
@@ -248,6 +266,8 @@ describe("telnyx Call Control API checks", () => {
         }
         return move;
       };
+      assert.deepEqual(driver.receive({ command: "answer", method: "POST", body: { ok: true, value: {} }, authorized: false }).body, { errors: [{ code: "10009", title: "Authentication failed", detail: "The required authentication headers were either invalid or not included in the request." }] });
+      assert.equal(driver.receive({ command: "answer", method: "POST", body: { ok: true, value: [] }, authorized: true }).status, 422);
       driver.caller({ kind: "connect" }, undefined);
       assert.equal((await step()).kind, "send");
       assert.equal(command("answer", {}).status, 200);
