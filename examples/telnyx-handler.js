@@ -12,6 +12,7 @@
  *    causes, so it keeps no per-call memory and survives a restart;
  *  - never crashes: bad input gets a 4xx, a refused command is logged, the webhook still gets 200.
  *
+ * Run:  TELNYX_BASE_URL=… TELNYX_PUBLIC_KEY=… node examples/telnyx-handler.js   (PORT, HOST, REQUEST_TIMEOUT_MS, TELNYX_API_KEY optional)
  * Against vwh:  vwh simulate fixtures/scripts/telnyx-*.json --url http://127.0.0.1:3000/webhooks/telnyx
  * prints TELNYX_BASE_URL and TELNYX_PUBLIC_KEY; start this with both (fix the port with --telnyx-api-port,
  * and the key with VWH_SECRET=<base64 Ed25519 private key> so they stay the same between runs):
@@ -93,8 +94,8 @@ export function createTelnyxHandler({ apiKey = process.env.TELNYX_API_KEY ?? "KE
     if (!data || typeof data.event_type !== "string" || typeof data.id !== "string" || !data.payload || typeof data.payload !== "object") {
       return reply(response, 400, { error: "expected {data:{event_type,id,payload}}" });
     }
-    // Duplicates (same data.id) are acknowledged and not acted on twice.
-    if (seen.has(data.id)) return reply(response, 200, { ok: true, duplicate: true });
+    // Duplicates (same data.id) get the same answer and are not acted on twice.
+    if (seen.has(data.id)) return reply(response, 200, { ok: true });
     remember(seen, data.id);
     const callControlId = data.payload.call_control_id;
     for (const [command, params] of typeof callControlId === "string" ? commandsFor(data.event_type, data.payload) : []) {
@@ -143,12 +144,19 @@ function reply(response, status, body) {
   response.writeHead(status, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
 }
 
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createTelnyxServer({ requestTimeoutMs = 10_000, headersTimeoutMs = 5_000, ...options } = {}) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createTelnyxHandler(options));
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createTelnyxHandler());
-  // A client that sends its headers or body too slowly is cut off instead of holding a socket.
-  server.requestTimeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 10_000);
-  server.headersTimeout = Math.min(server.requestTimeout, 10_000);
+  const server = createTelnyxServer({ ...(process.env.REQUEST_TIMEOUT_MS && { requestTimeoutMs: Number(process.env.REQUEST_TIMEOUT_MS) }) });
   server.listen(port, host, () => console.log(`telnyx handler on http://${host}:${port}${WEBHOOK_PATH}`));
 }
