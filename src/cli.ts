@@ -12,6 +12,7 @@ Exit codes:
   1  a check failed (the handler's reply or a signature is wrong)
   2  bad usage or bad input file
   3  could not reach the target, open the tunnel, or listen on a tunnel port
+  70 internal error in vwh (a bug: run again with --debug and please report it)
   130 interrupted (Ctrl-C)`;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -255,8 +255,8 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
     await program.parseAsync(["node", "vwh", ...args]);
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const code = reportError(error, args.includes("--debug"), streams.stderr);
-    return { code, stdout, stderr };
+    const report = reportError(error, { json: args.includes("--json"), debug: args.includes("--debug") });
+    return { code: report.exitCode, stdout: stdout + report.stdout, stderr: stderr + report.stderr };
   }
 }
 

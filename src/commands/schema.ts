@@ -1,4 +1,4 @@
-/** `vwh schema <format>`: the JSON Schema generated from the zod schemas the tool itself validates with. */
+/** `vwh schema <format>`: prints the JSON Schema of a file format (src/json-schema.ts). */
 import { jsonSchemaFor, type SchemaFormat } from "../json-schemas.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { createOutput, type Streams } from "../ui/output.js";

@@ -4,13 +4,14 @@ import { resolveSettings, type SettingsInput } from "../config.js";
 import { randomId } from "../flow.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { readBodyInput } from "../input.js";
+import { maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import { createOutput, type Streams } from "../ui/output.js";
 
 export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   id: z.string().min(1).optional(),
-  timestamp: integerFlag("seconds").optional(),
+  timestamp: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
   curl: httpUrlFlag.optional(),
   requestUrl: httpUrlFlag.optional(),
   contentType: z.string().min(1).default("application/json"),

@@ -5,6 +5,7 @@ import { writeFileAtomic } from "../atomic-write.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { loadFlows } from "../load-flows.js";
+import { maxTimerMs } from "../limits.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
@@ -29,12 +30,12 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
   compareReplies: z.boolean().default(false),
-  timeout: integerFlag("milliseconds", { min: 1 }).optional(),
-  budget: integerFlag("milliseconds", { min: 1 }),
+  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
+  budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
   retries: integerFlag("retries", { max: 100 }).optional(),
-  backoff: integerFlag("milliseconds").optional(),
+  backoff: integerFlag("milliseconds", { max: maxTimerMs }).optional(),
   profile: z.enum(profileNames as [string, ...string[]]).optional(),
-  timeScale: numberFlag("a positive number", { exclusiveMin: true }),
+  timeScale: numberFlag("a positive number", { exclusiveMin: true, max: 1000 }),
   duplicates: numberFlag("a share between 0 and 1", { max: 1 }),
   reorder: integerFlag("events"),
   seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
@@ -42,7 +43,10 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   bail: z.boolean().default(false),
   calls: integerFlag("calls", { min: 1 }).optional(),
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
-  rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
+  // At least one call per timer's reach (about 24.8 days), so the pause between calls can run.
+  rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
+    .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
+    .optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -94,7 +98,19 @@ function deadLetterWriter(file: string) {
   };
 }
 
-export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
+/**
+ * Ctrl-C (SIGINT) stops the run instead of killing it, so the partial report and JUnit file get
+ * written; a caller that passes its own `stop` signal (tests, the API) stops it that way instead.
+ */
+function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; release: () => void } {
+  if (stop) return { stop, release: () => {} };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  return { stop: controller.signal, release: () => process.off("SIGINT", onSigint) };
+}
+
+export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
   const output = createOutput(options, env, streams);
@@ -194,13 +210,18 @@ async function simulateWithRuns(
     }
     return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
   }
+  const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,
+    stop: interrupt.stop,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
-  }).finally(() => simulation.dispatcher.close());
+  }).finally(() => {
+    interrupt.release();
+    return simulation.dispatcher.close();
+  });
 
   const failed = result.flows.some((flow) => !flow.passed);
-  const exitCode = result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
+  const exitCode = result.interrupted ? ExitCode.interrupted : result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) output.out(JSON.stringify(toJsonReport(result, run, exitCode), null, 2));
   else output.out(formatSummary(result, output.colors));
   if (options.junit) {

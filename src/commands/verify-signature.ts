@@ -10,6 +10,7 @@ import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { rawBody, recordingSchema, type RawRequest } from "../flow.js";
 import { readBodyInput, type StdinStream } from "../input.js";
 import { readJsonFile } from "../json-file.js";
+import { maxTimerMs, maxToleranceSeconds, maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
 import { runProbe, type ProbeCaseResult } from "../probe.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
@@ -24,9 +25,9 @@ export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSche
   method: z.string().regex(/^[A-Za-z]+$/, "expected an HTTP method").transform((method) => method.toUpperCase()).default("POST"),
   recording: z.string().min(1).optional(),
   url: httpUrlFlag.optional(),
-  tolerance: integerFlag("seconds"),
-  at: integerFlag("seconds").optional(),
-  timeout: integerFlag("milliseconds", { min: 1 }),
+  tolerance: integerFlag("seconds", { max: maxToleranceSeconds }),
+  at: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
+  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
 });
 type VerifyOptions = z.output<typeof verifyOptionsSchema>;
 
