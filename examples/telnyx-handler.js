@@ -78,6 +78,8 @@ export function createTelnyxHandler({ apiKey = process.env.TELNYX_API_KEY ?? "KE
   const seen = new Set();
 
   async function handle(request, response) {
+    // A request target that is no URL (`GET http://[`) is the client's mistake: 400, not a crash.
+    if (!URL.canParse(request.url ?? "/", "http://localhost")) return reply(response, 400, { error: "bad request target" });
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== WEBHOOK_PATH) return reply(response, 404, { error: "not found" });
     if (request.method !== "POST") return reply(response, 405, { error: "use POST" });

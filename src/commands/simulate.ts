@@ -136,7 +136,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
   try {
     for (const notice of opened.notices) output.err(notice);
-    await simulateWithRuns(flows, options, provenance, env, output, platformSettings, opened);
+    await simulateWithRuns(flows, options, provenance, env, output, platformSettings, opened, stop);
   } finally {
     await opened.close();
   }
@@ -150,6 +150,7 @@ async function simulateWithRuns(
   output: Output,
   platformSettings: Readonly<Record<string, unknown>>,
   opened: OpenedPlatformRuns,
+  stop: AbortSignal | undefined,
 ): Promise<void> {
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   const platform = await loadPlatform(options.platform);
