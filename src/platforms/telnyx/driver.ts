@@ -20,6 +20,8 @@ export const defaultCommandTimeoutMs = 3000;
 const commandIdWindowMs = 60_000;
 /** How often a quiet call looks for commands: bounds how long a finished run lingers. */
 const pollMs = 20;
+/** After a webhook the handler refused, a command can still come (a slow 500 after the work), but briefly. */
+const refusedGraceMs = 200;
 /** Commands a parked (unanswered) call takes; any other is refused with 90034. */
 const beforeAnswer: ReadonlySet<string> = new Set(["answer", "reject", "hangup", "transfer", "client_state_update", "bridge", "enqueue"]);
 
@@ -59,6 +61,8 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
   #wake: (() => void) | undefined;
   /** Webhooks handed to the engine and not yet replied to (held back for --reorder). */
   #inFlight = 0;
+  /** The last webhook got no 2xx: its handler is not going to send a command for it. */
+  #lastRefused = false;
   #answered = false;
   /** Set when the call is over for the API: commands after it get 90018. */
   #over = false;
@@ -151,7 +155,8 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
       if (this.#inFlight > 0) return { kind: "observed", label: "webhooks delivered", actions: [], failures: [] };
       if (await this.#commandArrived()) continue;
       if (!this.#answered) {
-        this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: no answer command within ${this.#commandTimeoutMs} ms of call.initiated` }] });
+        const why = this.#lastRefused ? "it did not accept the webhook (no 2xx)" : `no answer command within ${this.#commandTimeoutMs} ms of call.initiated`;
+        this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${why}` }] });
         this.#ended = "timeout";
         continue;
       }
@@ -160,9 +165,11 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     }
   }
 
-  replied(_webhook: CallWebhook, _outcome: DeliveryOutcome): void {
-    // Telnyx ignores the reply's body and status (retries aside): the handler acts through commands.
+  replied(_webhook: CallWebhook, outcome: DeliveryOutcome): void {
+    // Telnyx ignores the reply's body (retries aside): the handler acts through commands. A handler that
+    // refused the webhook (no 2xx) will not command anything for it, so vwh does not wait long for it.
     this.#inFlight = Math.max(0, this.#inFlight - 1);
+    this.#lastRefused = !outcome.ok || outcome.reply.status < 200 || outcome.reply.status >= 300;
   }
 
   caller(input: CallerInput, afterMs: number | undefined): void {
@@ -217,8 +224,9 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
   async #commandArrived(): Promise<boolean> {
     let arrived = false;
     const signal = new Promise<void>((resolve) => (this.#wake = resolve)).then(() => (arrived = true));
+    const limit = this.#lastRefused ? Math.min(refusedGraceMs, this.#commandTimeoutMs) : this.#commandTimeoutMs;
     try {
-      for (let waited = 0; !arrived && waited < this.#commandTimeoutMs; waited += pollMs) await Promise.race([signal, this.#setup.wait(pollMs)]);
+      for (let waited = 0; !arrived && waited < limit; waited += pollMs) await Promise.race([signal, this.#setup.wait(pollMs)]);
     } finally {
       this.#wake = undefined;
     }
