@@ -21,7 +21,8 @@ import type { CallSetup, PlatformRun } from "../src/platforms/types.js";
 import { getScheme } from "../src/signing/index.js";
 import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
-import { fixture, repoRoot, runVwh, startListener, startServer, json, type ReceivedRequest, type TestServer } from "./helpers.js";
+import { engineOptions } from "./engine-helpers.js";
+import { fixture, newSecret, repoRoot, runVwh, startListener, startServer, json, type ReceivedRequest, type TestServer } from "./helpers.js";
 
 interface TelnyxHandlerModule {
   createTelnyxHandler(options: { apiKey?: string; baseURL?: string; publicKey?: string; log?: (line: string) => void }): RequestListener;
@@ -42,20 +43,17 @@ async function openHarness(): Promise<Harness> {
   return { run, baseURL: api.baseUrl, publicKey: rawPublicKeyBase64(parseTelnyxPrivateKey(run.secrets[0]!)), close: () => run.close() };
 }
 
+/** The engine's options for a Telnyx run: the run's generated key signs, its API serves the calls. */
 function options(harness: Harness, target: string, extra: Partial<SimulationOptions> = {}): SimulationOptions {
-  return {
-    target: new URL(target),
+  // engineOptions signs with Standard Webhooks by default: its secret is replaced by the Telnyx signer.
+  return engineOptions(target, newSecret(), {
     signer: getScheme("telnyx").create(harness.run.secrets, { purpose: "sign" }),
     signatureHeaders: ["telnyx-signature-ed25519", "telnyx-timestamp"],
-    policy: { timeoutMs: 5000, retries: 0, backoffMs: 100, timeScale: 1 },
     faults: { duplicates: 0, reorderWindow: 0, seed: 7, bail: false },
-    budgetMs: 10_000,
-    strictLatency: false,
-    realtime: false,
     dispatcher: createDispatcher(8),
     platformRuns: { telnyx: harness.run },
     ...extra,
-  };
+  });
 }
 
 function scriptFlow(script: unknown[], settings: Record<string, unknown> = { command_timeout_ms: 150 }): LoadedFlow {
