@@ -140,7 +140,9 @@ describe("vonage platform data", () => {
     assert.deepEqual(identify("GET", "/webhooks/answer?to=1555&from=1666&uuid=leg-9&conversation_uuid=CON-1&endpoint_type=phone"), { eventType: "answer", callId: "leg-9", eventId: undefined });
     assert.deepEqual(identify("POST", "/webhooks/event", '{"status":"completed","uuid":"leg-9"}'), { eventType: "completed", callId: "leg-9", eventId: undefined });
     assert.equal(identify("POST", "/webhooks/input", '{"speech":{"results":[]},"uuid":"leg-9"}').eventType, "input");
-    assert.equal(identify("POST", "/webhooks/notify", '{"step":"menu","uuid":"leg-9"}').eventType, "notify");
+    assert.equal(identify("POST", "/webhooks/notify", '{"step":"menu","uuid":"leg-9","conversation_uuid":"CON-1"}').eventType, "notify");
+    // Not Vonage's: other platforms' JSON is left to them (the tunnel asks each platform in turn).
+    assert.deepEqual(identify("POST", "/hook", '{"message":{"type":"status-update"}}'), { eventType: undefined, callId: undefined, eventId: undefined });
     for (const starter of platform.starters) await loadFlowObject(starter.flow({ from: "+15550100001", to: "+15550100002" }), "vonage");
   });
 });

@@ -185,7 +185,7 @@ export class VonageCallDriver extends ScriptedCall {
         this.awaitingCaller = true;
         return;
       case "redirect":
-        this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>) }, true);
+        this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>), uuid: this.setup.call.callId, conversation_uuid: this.#conversationUuid, timestamp: "" }, true);
         return;
       case "stream":
         this.stream = { url: new URL(String(action["url"])), protocol: "vonage", headers: {}, parameters: action["content_type"] ? { "content-type": String(action["content_type"]) } : {}, path: action.path };

@@ -113,7 +113,7 @@ export function vonageEventTypeOf(fields: Record<string, unknown>): string | und
   if (typeof fields["status"] === "string") return fields["status"];
   if ("recording_url" in fields) return "record";
   if ("speech" in fields || "dtmf" in fields) return "input";
-  // The answer request says where the call came in; a notify carries the NCCO's payload (and the call).
+  // The answer request says where the call came in; a notify carries the NCCO's payload and the call.
   if ("endpoint_type" in fields || "region_url" in fields) return "answer";
-  return Object.keys(fields).length > 0 ? "notify" : undefined;
+  return typeof fields["conversation_uuid"] === "string" ? "notify" : undefined;
 }
