@@ -123,7 +123,9 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   if (tarball !== undefined) {
     const source = resolve(cwd, tarball);
     const info = await stat(source).catch(() => undefined);
-    if (!info?.isFile()) throw new InputError(`--vwh-spec: ${tarball}: expected a tarball written by npm pack (no such file)`, "npm pack in a clone of vwh writes vwh-<version>.tgz");
+    if (!info?.isFile()) {
+      throw new InputError(`--vwh-spec: ${tarball}: expected a tarball written by npm pack (${info ? "not a file" : "no such file"})`, "npm pack in a clone of vwh writes vwh-<version>.tgz");
+    }
     dependency = `file:${basename(source)}`;
     planned.push({ path: join(outDir, basename(source)), role: "vwh tarball", content: { copyOf: source } });
   }
