@@ -213,7 +213,8 @@ export function createDispatcher(options: { connections?: number } = {}): Dispat
 /**
  * The signing secrets in an environment, as the CLI reads them: the variable `variable` names (when
  * set there), else `VWH_SECRET`; space-separated for rotation, PEM keys split on blank lines. Pass
- * the environment in (`process.env`): the API never reads it by itself.
+ * the environment in (Node's environment object, or Artillery's `context.vars.$env`): the API never
+ * reads it by itself.
  */
 export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>, variable?: string): string[] {
   return resolveSecrets(undefined, env, variable).map((secret) => secret.value);

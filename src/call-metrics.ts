@@ -5,18 +5,10 @@
  * an `ensure` expression always finds them.
  */
 import type { FindingKind } from "./findings.js";
-import type { EventResult, TurnResult } from "./simulate.js";
+import type { FlowResult } from "./simulate.js";
 
-export interface CallResult {
-  file: string;
-  name: string;
-  platform: string;
-  callId: string;
-  /** Every webhook of the call, in the order they were sent. */
-  events: EventResult[];
-  /** Caller scripts only: each step's turn. */
-  turns: TurnResult[] | undefined;
-  passed: boolean;
+/** One call's results (`simulateCall`): a flow's results, and how the call ended. */
+export interface CallResult extends FlowResult {
   /** Set when the handler did not answer at all (connection refused, unknown host). */
   unreachable: string | undefined;
   durationMs: number;

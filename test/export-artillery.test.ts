@@ -251,14 +251,14 @@ async function artilleryRun(dir: string, script: string, report: string, target:
   return { code, output, report: JSON.parse(await readFile(join(dir, report), "utf8")) as ArtilleryReport };
 }
 
-describe("artillery run of the export (about 10 s: two runs of 2 s at once)", { skip: artilleryInstalled ? false : "Artillery is not installed in test/artillery: npm run test:artillery installs it and runs this test" }, () => {
+describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { skip: artilleryInstalled ? false : "Artillery is not installed in test/artillery: npm run test:artillery installs it and runs this test" }, () => {
   it("every request accepted and the vwh check counters zero against the reference handler; non-zero against a wrong one", async () => {
     await withTempDir(async (dir) => {
       const good = await referenceHandler();
       const wrong = await countingServer(await wrongHandler());
       const sink = await startServer((_request, response) => json(response, 200, {}), "/");
       try {
-        await exportInto(dir, [...(await bundledFlows()), "--url", good.url, "--rate", "3", "--duration", "2"]);
+        await exportInto(dir, [...(await bundledFlows()), "--url", good.url, "--rate", "5", "--duration", "1"]);
         await copyFile(join(dir, "vwh-load.yml"), join(dir, "wrong.yml"));
         const [passing, failing] = await Promise.all([
           artilleryRun(dir, "vwh-load.yml", "good.json", good.url, sink.url),
@@ -267,7 +267,7 @@ describe("artillery run of the export (about 10 s: two runs of 2 s at once)", { 
 
         const counters = passing.report.aggregate.counters;
         assert.equal(passing.code, 0, passing.output);
-        assert.ok(counters["vusers.created"]! >= 4, passing.output);
+        assert.ok(counters["vusers.created"]! > 0, passing.output);
         assert.equal(counters["vusers.failed"] ?? 0, 0);
         assert.equal(counters["vwh.calls.passed"], counters["vusers.created"]);
         assert.equal(counters["vwh.calls.failed"], 0);

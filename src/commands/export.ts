@@ -14,8 +14,8 @@ import { exists } from "../file-exists.js";
 import type { CallFlow } from "../flow.js";
 import { loadFlows } from "../load-flows.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
-import { defaultPlatformId, platformIds, type PlatformId } from "../platforms/registry.js";
-import { profileNames } from "../retry-policy.js";
+import { simulateOptionsSchema } from "./simulate.js";
+import type { PlatformId } from "../platforms/registry.js";
 import { getScheme } from "../signing/index.js";
 import { schemeSettings, signingOptionsSchema } from "../signing-options.js";
 import { createOutput, type Streams } from "../ui/output.js";
@@ -27,17 +27,8 @@ export const exportArtilleryOptionsSchema = globalOptionsSchema.extend(signingOp
   format: z.enum(["yaml", "json"]).default("yaml"),
   vwhSpec: z.string().min(1, "expected a version, a range or a tarball path").optional(),
   force: z.boolean().default(false),
-  platform: z.enum(platformIds).default(defaultPlatformId),
-  publicUrl: httpUrlFlag.optional(),
-  maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
-  timeout: integerFlag("milliseconds", { min: 1 }).optional(),
-  budget: integerFlag("milliseconds", { min: 1 }),
-  retries: integerFlag("retries", { max: 100 }).optional(),
-  backoff: integerFlag("milliseconds").optional(),
-  profile: z.enum(profileNames as [string, ...string[]]).optional(),
-  timeScale: numberFlag("a positive number", { exclusiveMin: true }),
-  strictLatency: z.boolean().default(false),
-  realtime: z.boolean().default(false),
+  // The call settings mean what they mean for `vwh simulate`: the same flags, validated the same way.
+  ...simulateOptionsSchema.pick({ platform: true, publicUrl: true, maxHops: true, timeout: true, budget: true, retries: true, backoff: true, profile: true, timeScale: true, strictLatency: true, realtime: true }).shape,
   calls: integerFlag("calls", { min: 1 }).optional(),
   rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
   duration: integerFlag("seconds", { min: 1 }).optional(),
