@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import type { RequestListener } from "node:http";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
@@ -130,6 +130,8 @@ describe("vwh export artillery", () => {
 
       const first = await runInProcess(["export", "artillery", flow, ...url, "--out", join(dir, "out")]);
       assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /wrote 3 files for Artillery: 1 scenario, 1 calls\/s for 60 s/);
+      assert.match(first.stdout, /npx artillery run vwh-load\.yml --output report\.json/);
       const again = await runInProcess(["export", "artillery", flow, ...url, "--out", join(dir, "out")]);
       assert.equal(again.code, 2);
       assert.match(again.stderr, /already exists: nothing written \(--force overwrites\)/);
@@ -156,6 +158,36 @@ describe("vwh export artillery", () => {
       assert.match(processor, /"secretEnv": "AGENT_SECRET"/);
       assert.match(processor, /"scheme": "hmac"/);
       assert.match(processor, /"header": "x-agent-signature"/);
+    });
+  });
+});
+
+describe("vwh export artillery: the call settings", () => {
+  it("--timeout, --retries, --backoff, --profile, --time-scale, --budget, --strict-latency, --realtime, --max-hops and --public-url reach every call", async () => {
+    await withTempDir(async (dir) => {
+      const result = await runInProcess([
+        "export", "artillery", fixture("reschedule.json"), "--url", "http://127.0.0.1:3000/hook", "--out", dir,
+        "--timeout", "1234", "--retries", "2", "--backoff", "10", "--profile", "twilio", "--time-scale", "0.5", "--budget", "300",
+        "--strict-latency", "--realtime", "--max-hops", "7", "--public-url", "https://public.example/hook",
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const processor = await readFile(join(dir, "vwh-processor.mjs"), "utf8");
+      const settings = JSON.parse(/^const settings = (\{[\s\S]*?\n\});$/m.exec(processor)![1]!) as { call: Record<string, unknown> };
+      assert.deepEqual(settings.call, { publicUrl: "https://public.example/hook", maxHops: 7, timeoutMs: 1234, retries: 2, backoffMs: 10, timeScale: 0.5, budgetMs: 300, strictLatency: true, realtime: true });
+      assert.match(processor, /"profile": "twilio"/);
+    });
+  });
+
+  it("takes the flows, URL and secret variable from vwh.config.json, as simulate does", async () => {
+    await withTempDir(async (dir) => {
+      await copyFile(fixture("dtmf-menu.json"), join(dir, "menu.json"));
+      const config = join(dir, "vwh.config.json");
+      await writeFile(config, JSON.stringify({ url: "http://127.0.0.1:3000/from-config", secret_env: "CONFIG_SECRET", flows: ["menu.json"] }));
+      const result = await runInProcess(["export", "artillery", "--out", join(dir, "out"), "--json"], { env: { VWH_CONFIG: config } });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal((JSON.parse(result.stdout) as { secret_env: string }).secret_env, "CONFIG_SECRET");
+      assert.match(await readFile(join(dir, "out", "vwh-load.yml"), "utf8"), /target: http:\/\/127\.0\.0\.1:3000\/from-config/);
+      assert.match(await readFile(join(dir, "out", "vwh-processor.mjs"), "utf8"), /"name": "DTMF menu to billing, then an operator"/);
     });
   });
 });
@@ -288,6 +320,30 @@ describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { 
       } finally {
         await Promise.all([good.close(), wrong.close(), sink.close()]);
       }
+    });
+  });
+
+  it("run-fargate's bundler ships the script, the processor, package.json and the vwh tarball, and installs vwh", async () => {
+    await withTempDir(async (dir) => {
+      const tarball = join(dir, "vwh-0.1.0.tgz");
+      await writeFile(tarball, "a tarball");
+      const out = join(dir, "load");
+      const result = await runInProcess(["export", "artillery", fixture("reschedule.json"), "--url", "https://staging.example/hook", "--vwh-spec", tarball, "--out", out]);
+      assert.equal(result.code, 0, result.stderr);
+      // Artillery's own bill of materials: what run-fargate uploads, and the modules each worker installs.
+      const lib = join(dirname(dirname(artilleryBin)), "lib");
+      const script = `
+        await require(${JSON.stringify(join(lib, "artillery-global.js"))}).createGlobalObject();
+        require(${JSON.stringify(join(lib, "platform", "aws-ecs", "legacy", "bom.js"))}).createBOM(${JSON.stringify(join(out, "vwh-load.yml"))}, [], { flags: {} }, (error, bom) => {
+          if (error) throw error;
+          console.log(JSON.stringify({ files: bom.files.map((file) => file.noPrefix).sort(), modules: bom.modules }));
+          process.exit(0);
+        });`;
+      const child = spawn(process.execPath, ["-e", `(async () => {${script}})()`], { env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: "1" } });
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      await new Promise((resolve) => child.on("close", resolve));
+      assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)!), { files: ["package.json", "vwh-0.1.0.tgz", "vwh-load.yml", "vwh-processor.mjs"], modules: ["vwh"] });
     });
   });
 });

@@ -172,7 +172,7 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
     return;
   }
   const { colors } = output;
-  output.out(`${colors.green("✓")} wrote ${planned.length} files for Artillery: ${exported.length} scenarios, ${describePhase(phase)}`);
+  output.out(`${colors.green("✓")} wrote ${planned.length} files for Artillery: ${exported.length} scenario${exported.length === 1 ? "" : "s"}, ${describePhase(phase)}`);
   const width = Math.max(...planned.map((file) => shown(file.path).length));
   for (const file of planned) output.out(`  ${shown(file.path).padEnd(width)}  ${colors.dim(file.role)}`);
   output.out(
