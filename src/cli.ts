@@ -169,7 +169,10 @@ export function createProgram(): Command {
     .addOption(new Option("--platform <id>", "the platform to play: vwh | twilio … (see vwh platforms); a file's own platform wins").default("vwh"))
     .option("--public-url <url>", "the URL the platform is configured with, which it signs; requests still go to the target")
     .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50");
-  addSigningOptions(exportArtillery)
+  addSigningOptions(exportArtillery);
+  // Accepted only to be refused with a clear message: an export never holds a secret.
+  exportArtillery.options.find((option) => option.long === "--secret")?.hideHelp();
+  exportArtillery
     .option("--timeout <ms>", "abort a reply slower than this (default: 10000, or the profile's)")
     .option("--budget <ms>", "latency budget per reply; over it is counted in vwh.over_budget", "200")
     .option("--strict-latency", "over-budget replies fail instead of warning")
