@@ -14,7 +14,7 @@ import { defaultHmacSettings } from "./signing/hmac.js";
 import { getScheme, resolveSecrets } from "./signing/index.js";
 import type { HmacSettings, SchemeSettings, SignedRequest, Signer, Verdict } from "./signing/types.js";
 import type { CallResult } from "./call-metrics.js";
-import { createContext, runFlowCall, runSimulation, summarize, type EventResult, type SimulationListener, type SimulationOptions, type SimulationResult, type SimulationSummary } from "./simulate.js";
+import { createContext, runFlowCall, runSimulation, summarize, withPlatformRuns, type EventResult, type SimulationListener, type SimulationOptions, type SimulationResult, type SimulationSummary } from "./simulate.js";
 import type { DeadLetter } from "./dead-letters.js";
 
 export { callFlowSchema, recordingSchema } from "./flow.js";
@@ -39,10 +39,12 @@ export interface SigningSettings {
 export interface SimulateOptions extends Partial<SigningSettings> {
   /** The handler's webhook URL. */
   url: string | URL;
-  /** The URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to `url`. */
+  /** The URL the platform is configured with and signs (a tunnel's public URL); requests still go to url. */
   publicUrl?: string | URL;
   /** Caller scripts: a call over this many webhooks fails as a loop (default 50). */
   maxHops?: number;
+  /** Platform-specific settings (statusCallback …); a script's own settings fill the rest. */
+  platformSettings?: Readonly<Record<string, unknown>>;
   /** Replay recordings with their recorded signature headers (no secrets needed). */
   keepSignatures?: boolean;
   timeoutMs?: number;
@@ -84,8 +86,6 @@ export function createSimulationOptions(options: SimulateOptions): SimulationOpt
   const keepSignatures = options.keepSignatures === true;
   return {
     target: new URL(options.url),
-    ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),
-    ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
     signer: keepSignatures ? undefined : createSigner({ ...options, secrets: options.secrets ?? [] }, "sign"),
     signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
     keepSignatures,
@@ -95,6 +95,9 @@ export function createSimulationOptions(options: SimulateOptions): SimulationOpt
     strictLatency: options.strictLatency ?? false,
     realtime: options.realtime ?? false,
     dispatcher: options.dispatcher ?? createKeepAliveDispatcher(),
+    ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),
+    ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
+    ...(options.platformSettings && { platformSettings: options.platformSettings }),
     ...(options.deadLetter && { deadLetter: options.deadLetter }),
     ...(options.now && { now: options.now }),
     ...(options.wait && { wait: options.wait }),
@@ -185,10 +188,14 @@ export async function loadCallFlows(flows: readonly (string | CallFlow)[], optio
 export async function simulateCall(flow: LoadedFlow, options: SimulateOptions): Promise<CallResult> {
   const simulation = createSimulationOptions(options);
   try {
-    const context = createContext(simulation);
-    const started = context.now();
-    const events: EventResult[] = [];
-    const outcome = await runFlowCall(flow, context, createRandom(simulation.faults.seed), { callId: randomId("call"), freshIds: true }, { onEvent: (result) => events.push(result) });
+    // A platform with run-level resources (a local API the handler calls) opens them for this call.
+    const { context, started, events, outcome } = await withPlatformRuns([flow], simulation, async (withRuns) => {
+      const context = createContext(withRuns);
+      const started = context.now();
+      const events: EventResult[] = [];
+      const outcome = await runFlowCall(flow, context, createRandom(withRuns.faults.seed), { callId: randomId("call"), freshIds: true }, { onEvent: (result) => events.push(result) });
+      return { context, started, events, outcome };
+    });
     return {
       file: flow.file,
       name: flow.flow.name,

@@ -12,6 +12,7 @@ Exit codes:
   1  a check failed (the handler's reply or a signature is wrong)
   2  bad usage or bad input file
   3  could not reach the target, open the tunnel, or listen on a tunnel port
+  70 internal error in vwh (a bug: run again with --debug and please report it)
   130 interrupted (Ctrl-C)`;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -63,7 +64,8 @@ export function createProgram(): Command {
     .addOption(new Option("--platform <id>", "the platform to play: vwh | twilio … (see vwh platforms); a file's own platform wins").default("vwh"))
     .option("--public-url <url>", "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url")
     .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50")
-    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)");
+    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)")
+    .option("--telnyx-api-port <port>", "telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--compare-replies", "recordings: fail where the handler's reply differs from the recorded one (status, content type, body)")
@@ -99,7 +101,8 @@ export function createProgram(): Command {
     .option("--timestamp <unix>", "unix seconds (default: now)")
     .option("--curl <url>", "print a curl command that sends the signed request to this URL")
     .option("--request-url <url>", "the URL being signed, for schemes that sign it (default: the --curl URL)")
-    .option("--content-type <type>", "the body's content type", "application/json")
+    .option("--content-type <type>", "the body's content type (default: what the platform sends — application/json for vwh, a form for twilio)")
+    .addOption(new Option("--platform <id>", "the platform whose scheme and webhook id apply (see vwh platforms)").default("vwh"))
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (file: string | undefined, _options, command: Command) => {
       const { signCommand } = await import("./commands/sign.js");
@@ -115,7 +118,9 @@ export function createProgram(): Command {
     .option("--request-url <url>", "offline: the URL the request was sent to (twilio, hmac {url})")
     .option("--method <method>", "offline: the request method", "POST")
     .option("--recording <file>", "verify every recorded request of a vwh tunnel recording at its recorded time")
-    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests");
+    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests")
+    .addOption(new Option("--platform <id>", "probe: send the platform's own requests (vwh | twilio …) and default to its --scheme").default("vwh"))
+    .option("--public-url <url>", "probe: the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url");
   addSigningOptions(verify)
     .option("--tolerance <seconds>", "accepted clock difference for timestamps", "300")
     .option("--at <unix>", "offline: verify as if now were this time (unix seconds)")
@@ -139,6 +144,7 @@ export function createProgram(): Command {
     .option("--proxy-port <port>", "port of the local proxy on 127.0.0.1 (default: any free port)", "0")
     .option("--record <file>", "record every request and its reply to this file (a replayable recording)")
     .option("--redact-pii", "mask phone numbers and transcript text in the recording")
+    .option("--platform <id>", "identify and redact requests by this platform's fields, and check its scheme (see vwh platforms)")
     .option("--max-body <size>", "refuse bodies over this size with 413 (bytes, or 512k, 10m)", "10m")
     .option("--timeout <ms>", "answer 504 when the handler is slower than this", "30000")
     .option("--tolerance <seconds>", "accepted clock difference for signature timestamps", "300")
@@ -198,11 +204,21 @@ export function createProgram(): Command {
     .command("init")
     .description("scaffold call flows, vwh.config.json and a CI workflow (asks a few questions)")
     .option("-y, --yes", "use the defaults, ask nothing")
+    .addOption(new Option("--platform <id>", "write caller scripts and a config for this platform (see vwh platforms)").default("vwh"))
     .option("--force", "overwrite files that already exist")
     .addHelpText("after", `\nCtrl-C at a prompt writes nothing and exits 130.\n${exitCodesHelp}`)
     .action(async (_options, command: Command) => {
       const { initCommand } = await import("./commands/init.js");
       await initCommand(command.optsWithGlobals());
+    });
+
+  program
+    .command("platforms")
+    .description("list the platforms vwh can play, with their events, actions, caller steps and defaults")
+    .addHelpText("after", exitCodesHelp)
+    .action(async (_options, command: Command) => {
+      const { platformsCommand } = await import("./commands/platforms.js");
+      await platformsCommand(command.optsWithGlobals());
     });
 
   program

@@ -1,5 +1,6 @@
 /** The schema of vwh.config.json: its own module, so the programmatic API can export it without the settings resolution (which reads the working directory). */
 import * as z from "zod";
+import { maxTimerMs } from "./limits.js";
 import { profileNames } from "./retry-policy.js";
 import { platformIds } from "./platforms/registry.js";
 import { schemeNames } from "./signing/index.js";
@@ -19,8 +20,8 @@ export const configSchema = z
     platform: z.enum(platformIds).optional().describe("the platform to play (a flow's own platform field wins)"),
     secret_env: envVarName.optional().describe("the environment variable that holds the signing secret"),
     flows: z.array(z.string().min(1)).min(1).optional().describe("call-flow files, relative to this file"),
-    budget_ms: z.number().int().positive().optional(),
-    timeout_ms: z.number().int().positive().optional(),
+    budget_ms: z.number().int().positive().max(maxTimerMs).optional(),
+    timeout_ms: z.number().int().positive().max(maxTimerMs).optional(),
     retries: z.number().int().min(0).max(100).optional(),
     profile: z.enum(profileNames as [string, ...string[]]).optional(),
     hmac: z

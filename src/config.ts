@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { configSchema, type VwhConfig } from "./config-schema.js";
 import { readJsonFile } from "./json-file.js";
 import { exists } from "./file-exists.js";
+import { rememberConfiguredSecrets } from "./known-secrets.js";
 
 export const configFileName = "vwh.config.json";
 
@@ -62,7 +63,10 @@ export interface SettingsInput {
 
 /** Loads the config (if any) and applies it and the environment under the flags. */
 export async function resolveSettings(input: SettingsInput, env: NodeJS.ProcessEnv, cwd = process.cwd()) {
+  // Remembered before anything can quote a value back (issue 12, item 5).
+  rememberConfiguredSecrets(env, [input.options.secret].flat(), [input.options.secretEnv]);
   const loaded = await loadConfig(cwd, env);
+  rememberConfiguredSecrets(env, [], [loaded?.config.secret_env]);
   return { ...applySettings(input.options, input.sources, env, loaded), loaded };
 }
 

@@ -8,6 +8,7 @@ import { callerActionFields, scriptSchema, type ScriptStep } from "./caller-scri
 import { InputError } from "./errors.js";
 import { actionExpectationSchema, nativeExpectationSchema, valueMatcherSchema } from "./expectations.js";
 import { describeProblems, readJsonFile } from "./json-file.js";
+import { maxTimerMs } from "./limits.js";
 import { isPlatformId, loadPlatform, platformIds, type PlatformId } from "./platforms/registry.js";
 import type { CallerInput, CallInfo, Platform, WebhookRequest } from "./platforms/types.js";
 // The `instructions` expectation predates the platform seam: partial vwh instructions (SPEC §4).
@@ -342,7 +343,8 @@ function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previous
     recordedPath: raw.path,
     ...(raw.response && { recordedResponse: raw.response }),
     expect: event.expect,
-    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.max(0, receivedAt - previousAt)),
+    // Recorded times can lie years apart: --realtime waits at most what a timer can (issue 12, item 2).
+    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.min(maxTimerMs, Math.max(0, receivedAt - previousAt))),
   };
 }
 

@@ -3,17 +3,29 @@
  */
 import { createProgram } from "./cli.js";
 import { ExitCode } from "./errors.js";
+import { rememberConfiguredSecrets } from "./known-secrets.js";
 import { reportError } from "./report-error.js";
 
-function wantsDebug(argv: readonly string[]): boolean {
-  return argv.includes("--debug") || process.env.VWH_DEBUG === "1";
+const argv = process.argv;
+const debug = argv.includes("--debug") || process.env.VWH_DEBUG === "1";
+const json = argv.includes("--json");
+
+/** Values given to --secret and the variables --secret-env names, before any parsing can quote them. */
+function flagValues(name: string): string[] {
+  return argv.flatMap((arg, index) => (arg === name ? [argv[index + 1] ?? ""] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
 }
+// A --secret-env value that is no variable name is most likely the secret itself, pasted by mistake.
+const secretEnvValues = flagValues("--secret-env");
+rememberConfiguredSecrets(process.env, [...flagValues("--secret"), ...secretEnvValues.filter((value) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))], secretEnvValues);
 
 let exitCode: number = ExitCode.ok;
 try {
-  await createProgram().parseAsync(process.argv);
+  await createProgram().parseAsync(argv);
   exitCode = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
 } catch (error) {
-  exitCode = reportError(error, wantsDebug(process.argv));
+  const report = reportError(error, { json, debug });
+  if (report.stdout) process.stdout.write(report.stdout);
+  if (report.stderr) process.stderr.write(report.stderr);
+  exitCode = report.exitCode;
 }
 process.exit(exitCode);

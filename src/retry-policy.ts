@@ -3,6 +3,7 @@
  * issue): connection errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff and
  * jitter, Retry-After is honoured, 410 stops retrying, other 4xx are final.
  */
+import { maxTimerMs } from "./limits.js";
 import type { Random } from "./random.js";
 
 export interface RetryPolicy {
@@ -72,6 +73,11 @@ export function classifyAttempt(outcome: AttemptOutcome, nowMs: number): RetryDe
 
 /** The wait before retry number `retry` (1-based): Retry-After wins, then the schedule, then backoff with jitter. */
 export function retryDelayMs(policy: RetryPolicy, retry: number, random: Random, retryAfterMs?: number): number {
+  return Math.min(maxTimerMs, unboundedRetryDelayMs(policy, retry, random, retryAfterMs));
+}
+
+// A Retry-After or a scaled schedule past what a timer can wait would fire at once: cap it (issue 12, item 2).
+function unboundedRetryDelayMs(policy: RetryPolicy, retry: number, random: Random, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.round(retryAfterMs * policy.timeScale);
   const scheduled = policy.scheduleMs?.[retry - 1];
   if (scheduled !== undefined) return Math.round(scheduled * policy.timeScale);

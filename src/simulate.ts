@@ -12,7 +12,7 @@ import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
 import { expandFlow, flowBody, type LoadedFlow, type PlannedEvent } from "./flow.js";
-import type { ParsedReply, WebhookRequest } from "./platforms/types.js";
+import type { ParsedReply, PlatformRun, RunSetup, WebhookRequest } from "./platforms/types.js";
 import { diffJson } from "./json-diff.js";
 import { createRandom, type Random } from "./random.js";
 import { classifyAttempt, retryDelayMs, type RetryPolicy } from "./retry-policy.js";
@@ -69,6 +69,8 @@ export interface SimulationResult {
   unreachable: string | undefined;
   /** Set when --bail stopped the run at the first failure. */
   bailed: boolean;
+  /** Set when the run was stopped (Ctrl-C) before it finished: the results are partial. */
+  interrupted: boolean;
   seed: number;
   durationMs: number;
 }
@@ -97,12 +99,16 @@ export interface SimulationOptions {
   maxHops?: number;
   /** Platform settings from flags (a script's own `settings` fill the rest). */
   platformSettings?: Readonly<Record<string, unknown>>;
+  /** Per platform id: its run-level resources (`Platform.openRun`), opened by the caller; else the run opens them. */
+  platformRuns?: Readonly<Record<string, PlatformRun>>;
   /** Absent only with keepSignatures: recorded requests go out with the headers they came with. */
   signer: Signer | undefined;
   /** Headers that carry the scheme's signature (dropped from recorded requests before re-signing). */
   signatureHeaders: readonly string[];
   /** Per platform id: its own default scheme, when --scheme was not given (a flow's platform decides). */
   platformSigning?: Readonly<Record<string, PlatformSigning>>;
+  /** Stops the run (Ctrl-C): in-flight requests and waits are abandoned, finished events are kept. */
+  stop?: AbortSignal;
   keepSignatures?: boolean;
   /** Compare each reply with the one recorded beside the request (--compare-replies). */
   compareReplies?: boolean;
@@ -123,6 +129,13 @@ export interface SimulationOptions {
 
 // Never forwarded from a recording: they describe the old connection, not the request.
 const hopByHop = new Set(["host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "expect"]);
+
+/** Thrown inside a call when `stop` fires; the webhook in flight has no result. */
+class Interrupted extends Error {}
+
+function throwIfStopped(stop: AbortSignal | undefined): void {
+  if (stop?.aborted) throw new Interrupted("interrupted");
+}
 
 export interface PlatformSigning {
   signer: Signer | undefined;
@@ -174,7 +187,8 @@ export function replayUrl(target: URL, recordedPath: string | undefined): URL {
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
-  headers["content-type"] = planned.contentType;
+  // A GET carries no body, so no content type (Twilio's GET webhooks put their parameters in the query).
+  if (planned.method !== "GET" || planned.body.length > 0) headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
   // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
@@ -206,15 +220,18 @@ interface Delivered {
 async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number): Promise<DeliveryResult> {
   const signing = context.options.platformSigning?.[loaded.platform.id];
   const request = prepareDelivery(planned, signing ? { ...context.options, ...signing } : context.options, number, context.now());
-  return deliver({
+  const outcome = await deliver({
     url: request.url,
     method: planned.method,
     headers: request.headers,
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
+    stop: context.options.stop,
     now: context.now,
   });
+  throwIfStopped(context.options.stop);
+  return outcome;
 }
 
 /** Delivers with retries: identical bytes and id, a fresh timestamp, signature and attempt number. */
@@ -226,6 +243,7 @@ async function deliverWithRetries(planned: PlannedEvent, loaded: LoadedFlow, con
     if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
     if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
     await context.wait(retryDelayMs(policy, number, context.jitter, decision.retryAfterMs));
+    throwIfStopped(context.options.stop);
   }
 }
 
@@ -396,7 +414,7 @@ export interface CallOverrides {
 export interface CallOutcome {
   passed: boolean;
   /** Why the call stopped early: the target is unreachable, or --bail. */
-  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | undefined;
+  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | { reason: "interrupted" } | undefined;
 }
 
 export interface RunContext {
@@ -406,6 +424,18 @@ export interface RunContext {
   jitter: Random;
 }
 
+/** A wait that ends early when the run is stopped (the caller then sees `stop.aborted`). */
+function stoppableWait(wait: (ms: number) => Promise<unknown>, stop: AbortSignal | undefined): (ms: number) => Promise<unknown> {
+  if (!stop) return wait;
+  return (ms) =>
+    new Promise((resolve, reject) => {
+      if (stop.aborted) return resolve(undefined);
+      const onStop = () => resolve(undefined);
+      stop.addEventListener("abort", onStop, { once: true });
+      wait(ms).then(resolve, reject).finally(() => stop.removeEventListener("abort", onStop));
+    });
+}
+
 // Sub-millisecond, so that latencies of fast local handlers do not all round to 0 or 1 ms.
 const wallClock = () => performance.timeOrigin + performance.now();
 
@@ -413,7 +443,7 @@ export function createContext(options: SimulationOptions): RunContext {
   return {
     options,
     now: options.now ?? wallClock,
-    wait: options.wait ?? sleep,
+    wait: stoppableWait(options.wait ?? sleep, options.stop),
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
   };
 }
@@ -424,6 +454,7 @@ export async function runCall(call: PlannedCall, context: RunContext, onEvent: (
   for (const event of call.ordered) {
     if (shouldStop()) break;
     if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
+    throwIfStopped(context.options.stop);
     const { result } = await deliverAndCheck(event, call.loaded, call.duplicates.has(event.index), context);
     passed &&= result.passed;
     onEvent(result);
@@ -449,18 +480,59 @@ export interface FlowCallOutcome extends CallOutcome {
 
 /** Runs one call of a flow: its scripted events in order, or its caller script against the platform. */
 export async function runFlowCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean = () => false): Promise<FlowCallOutcome> {
-  const body = flowBody(loaded.flow);
-  if (body.kind === "script") {
-    const { runScriptCall } = await import("./script-run.js");
-    return runScriptCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop);
+  try {
+    const body = flowBody(loaded.flow);
+    if (body.kind === "script") {
+      const { runScriptCall } = await import("./script-run.js");
+      return await runScriptCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop);
+    }
+    const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
+    handlers.onStart?.(call.callId);
+    const outcome = await runCall(call, context, handlers.onEvent, shouldStop);
+    return { ...outcome, callId: call.callId, turns: undefined };
+  } catch (error) {
+    // Ctrl-C: what finished was handed on as it finished; the webhook in flight is dropped.
+    if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
+    throw error;
   }
-  const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
-  handlers.onStart?.(call.callId);
-  const outcome = await runCall(call, context, handlers.onEvent, shouldStop);
-  return { ...outcome, callId: call.callId, turns: undefined };
+}
+
+export interface OpenedPlatformRuns {
+  runs: Readonly<Record<string, PlatformRun>>;
+  /** What the platforms tell the user before the first call (where to point the handler). */
+  notices: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the run-level resources of every platform the flows use (those with `openRun`), once each. */
+export async function openPlatformRuns(flows: readonly LoadedFlow[], setup: RunSetup): Promise<OpenedPlatformRuns> {
+  const runs: Record<string, PlatformRun> = {};
+  const close = async () => void (await Promise.all(Object.values(runs).map((run) => run.close())));
+  try {
+    for (const { platform } of flows) if (platform.openRun && !runs[platform.id]) runs[platform.id] = await platform.openRun(setup);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { runs, notices: Object.values(runs).flatMap((run) => run.notices), close };
+}
+
+/** Runs `work` with the platforms' run-level resources: the caller's, or opened (and closed) here. */
+export async function withPlatformRuns<T>(flows: readonly LoadedFlow[], options: SimulationOptions, work: (options: SimulationOptions) => Promise<T>): Promise<T> {
+  if (options.platformRuns) return work(options);
+  const opened = await openPlatformRuns(flows, { settings: options.platformSettings ?? {}, secrets: [] });
+  try {
+    return await work({ ...options, platformRuns: opened.runs });
+  } finally {
+    await opened.close();
+  }
 }
 
 export async function runSimulation(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
+  return withPlatformRuns(flows, options, (withRuns) => simulateFlows(flows, withRuns));
+}
+
+async function simulateFlows(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
   const context = createContext(options);
   // Two streams from the one seed: what to duplicate and shuffle is decided before any delivery, so it
   // does not depend on how many retries (and jitter draws) the handler caused.
@@ -469,8 +541,13 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
   const results: FlowResult[] = [];
   let unreachable: string | undefined;
   let bailed = false;
+  let interrupted = false;
 
   for (const loaded of flows) {
+    if (options.stop?.aborted) {
+      interrupted = true;
+      break;
+    }
     const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, platform: loaded.platform.id, callId: "", events: [], turns: undefined, passed: true };
     results.push(flowResult);
     const outcome = await runFlowCall(loaded, context, planRandom, {}, {
@@ -488,12 +565,15 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
         options.listener?.turnFinished?.(loaded, turn);
       },
     });
-    flowResult.passed = outcome.passed;
+    // An interrupted call keeps the verdict of what finished.
+    flowResult.passed =
+      outcome.stopped?.reason === "interrupted" ? flowResult.events.every((event) => event.passed) && (flowResult.turns ?? []).every((turn) => turn.passed) : outcome.passed;
     if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;
     if (outcome.stopped?.reason === "bail") bailed = true;
+    if (outcome.stopped?.reason === "interrupted") interrupted = true;
     if (outcome.stopped) break;
   }
-  return { flows: results, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+  return { flows: results, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started };
 }
 
 export interface SimulationSummary {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import type { RequestListener } from "node:http";
@@ -18,11 +19,11 @@ import { fixture, json, loadExampleHandler, newSecret, repoRoot, runInProcess, r
 
 const secret = newSecret();
 
-/** Every bundled flow and caller script. */
+/** The bundled flows and caller scripts of the vwh platform (the reference handler answers them). */
 async function bundledFlows(): Promise<string[]> {
   const scripts = join(repoRoot, "fixtures", "scripts");
   const top = (await readdir(join(repoRoot, "fixtures"))).filter((name) => name.endsWith(".json")).map((name) => fixture(name));
-  return [...top, ...(await readdir(scripts)).filter((name) => name.endsWith(".json")).map((name) => join(scripts, name))];
+  return [...top, ...(await readdir(scripts)).filter((name) => /^vwh-.*\.json$/.test(name)).map((name) => join(scripts, name))];
 }
 
 /** Exports into `dir` with a node_modules/vwh link to this checkout, so the processor's `import "vwh"` resolves. */
@@ -31,7 +32,7 @@ async function exportInto(dir: string, args: readonly string[], env: Record<stri
   assert.equal(result.code, 0, result.stderr);
   await mkdir(join(dir, "node_modules"), { recursive: true });
   await symlink(repoRoot, join(dir, "node_modules", "vwh"), "dir");
-  return JSON.parse(result.stdout) as { written: { path: string; role: string }[]; scenarios: { function: string }[] };
+  return JSON.parse(result.stdout) as { written: { path: string; role: string }[]; scenarios: { function: string; scheme: string }[] };
 }
 
 /** A handler that checks signatures like the reference one, then answers every event wrongly. */
@@ -121,6 +122,9 @@ describe("vwh export artillery", () => {
         assert.match(result.stderr, message);
         assert.ok(!result.stderr.includes(secret), "the secret was echoed");
       }
+      const telnyx = await runInProcess(["export", "artillery", join(repoRoot, "fixtures", "scripts", "telnyx-menu.json"), ...url, "--out", join(dir, "out")]);
+      assert.equal(telnyx.code, 2);
+      assert.match(telnyx.stderr, /telnyx-menu\.json: telnyx caller scripts need a local telnyx API that the handler calls back/);
       const recording = join(dir, "recording.json");
       await writeFile(recording, JSON.stringify({ version: 1, name: "rec", events: [{ raw: { method: "POST", path: "/", headers: {}, body: "{}", received_at: "2026-01-01T00:00:00Z" } }] }));
       const recorded = await runInProcess(["export", "artillery", recording, ...url, "--out", join(dir, "out")]);
@@ -230,6 +234,34 @@ describe("the exported processor, called as Artillery calls it", () => {
         assert.equal(metrics.filter(([type, name]) => type === "histogram" && name === "vwh.latency").length, webhooks);
         const eventIds = handler.bodies.map((body) => (JSON.parse(body) as { event_id: string }).event_id);
         assert.equal(new Set(eventIds).size, webhooks, "event ids repeat across calls");
+      } finally {
+        await handler.close();
+      }
+    });
+  });
+
+  it("runs the bundled Twilio caller scripts against the Twilio example handler (official twilio package)", async () => {
+    await withTempDir(async (dir) => {
+      const { createTwilioHandler } = (await import(pathToFileURL(join(repoRoot, "examples", "twilio-handler.js")).href)) as { createTwilioHandler(options: { authToken: string; publicUrl: string }): RequestListener };
+      const authToken = randomBytes(16).toString("hex");
+      const publicUrl = "https://voice.example.com/twilio/voice";
+      const handler = await countingServer(createTwilioHandler({ authToken, publicUrl }));
+      try {
+        const scripts = (await readdir(join(repoRoot, "fixtures", "scripts"))).filter((name) => name.startsWith("twilio-")).map((name) => join(repoRoot, "fixtures", "scripts", name));
+        assert.ok(scripts.length > 0);
+        const target = new URL("/twilio/voice", handler.url).href;
+        const { scenarios } = await exportInto(dir, [...scripts, "--url", target, "--public-url", publicUrl]);
+        assert.ok(scenarios.every((scenario) => scenario.scheme === "twilio"), "the platform's own scheme");
+        const processor = (await import(pathToFileURL(join(dir, "vwh-processor.mjs")).href)) as Record<string, ArtilleryStep>;
+        const metrics: Metric[] = [];
+        for (const scenario of scenarios) {
+          const run = await runStep(processor[scenario.function]!, { target, $env: { VWH_SECRET: authToken } });
+          assert.equal(run.error, undefined);
+          metrics.push(...run.metrics);
+        }
+        assert.deepEqual(metrics.filter(([, name]) => name.startsWith("vwh.failures.")), []);
+        assert.equal(total(metrics, "vwh.calls.passed"), scripts.length);
+        assert.equal(total(metrics, "vwh.webhooks"), handler.received());
       } finally {
         await handler.close();
       }

@@ -71,7 +71,7 @@ describe("call-flow files", () => {
     );
     assert.match(
       await loadError(flowWith([{ event_type: "call.started", expect: { instructions: [{ type: "speak", text: { matches: "(" } }] } }])),
-      /events\[0\]\.expect\.instructions\[0\]\.text\.matches: expected a valid regular expression/,
+      /events\[0\]\.expect\.instructions\[0\]\.text\.matches: expected a regular expression RE2 can run in linear time/,
     );
     assert.match(await loadError(flowWith([{ event_type: "call.started", expect: { status: "ok" } }])), /events\[0\]\.expect\.status: expected an HTTP status or a list of them/);
     assert.match(await loadError("[]"), /flow.json: expected an object, got a list/);

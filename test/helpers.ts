@@ -244,6 +244,7 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
     "verify-signature": async (_options: unknown, command: Command) => (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command), env, streams),
     config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command), env, streams),
     schema: async (format: string, _options: unknown, command: Command) => (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
+    platforms: async (_options: unknown, command: Command) => (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
     "export artillery": async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command), env, streams),
   };
   const program = createProgram().configureOutput(output);
@@ -261,8 +262,8 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
     await program.parseAsync(["node", "vwh", ...args]);
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const code = reportError(error, args.includes("--debug"), streams.stderr);
-    return { code, stdout, stderr };
+    const report = reportError(error, { json: args.includes("--json"), debug: args.includes("--debug") });
+    return { code: report.exitCode, stdout: stdout + report.stdout, stderr: stderr + report.stderr };
   }
 }
 

@@ -119,7 +119,7 @@ describe("vwh init", () => {
       confirm: async (config) => (asked.push(config.message), true),
     };
     const answers = await askAnswers(prompt);
-    assert.deepEqual(answers, { url: "https://agent.example.com/voice", scheme: "stripe", secretEnv: "AGENT_SECRET", scenarios: ["dtmf-menu", "transfer"], folder: "calls", ci: true, startCommand: "node server.js" });
+    assert.deepEqual(answers, { platform: "vwh", url: "https://agent.example.com/voice", scheme: "stripe", secretEnv: "AGENT_SECRET", scenarios: ["dtmf-menu", "transfer"], folder: "calls", ci: true, startCommand: "node server.js" });
     assert.equal(asked.length, 7);
     await withTempDir(async (dir) => {
       const output = captured();
@@ -276,8 +276,8 @@ describe("project config", () => {
         const report = JSON.parse(shown.stdout) as { config_file: string; settings: Record<string, { value: string; source: string }>; secret: { set: boolean; source: string }; flows: string[] };
         assert.equal(report.config_file, join(dir, "vwh.config.json"));
         assert.deepEqual(report.settings.url, { value: handler.url, source: "config url" });
-        assert.deepEqual(report.settings.budget, { value: "90", source: "flag" });
-        assert.deepEqual(report.settings.timeout, { value: "2500", source: "env VWH_TIMEOUT_MS" });
+        assert.deepEqual(report.settings.budget, { value: 90, source: "flag" });
+        assert.deepEqual(report.settings.timeout, { value: 2500, source: "env VWH_TIMEOUT_MS" });
         assert.deepEqual(report.settings.scheme, { value: "standard", source: "default" });
         assert.deepEqual(report.secret, { set: true, count: 1, source: "env PROJECT_SECRET" });
         assert.deepEqual(report.flows, [join(dir, "flows", "menu.json")]);

@@ -243,7 +243,11 @@ describe("vwh simulate in process", () => {
     const parsed = JSON.parse(schema.stdout) as { $schema: string; required: string[] };
     assert.equal(parsed.$schema, "https://json-schema.org/draft/2020-12/schema");
     assert.deepEqual([...parsed.required].sort(), ["name", "version"]);
-    assert.deepEqual((parsed as { oneOf?: unknown }).oneOf, [{ required: ["events"] }, { required: ["script"] }]);
+    // Each required field declared beside it: Ajv's strict mode (strictRequired) refuses a bare required.
+    assert.deepEqual((parsed as { oneOf?: unknown }).oneOf, [
+      { type: "object", properties: { events: {} }, required: ["events"] },
+      { type: "object", properties: { script: {} }, required: ["script"] },
+    ]);
     const committed = JSON.parse(await readFile(fixture("schema/call-flow.schema.json"), "utf8")) as unknown;
     assert.deepEqual(parsed, committed, "fixtures/schema/call-flow.schema.json is stale: regenerate it with vwh schema call-flow");
     const instructions = await runInProcess(["schema", "instructions"]);

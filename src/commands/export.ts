@@ -76,6 +76,12 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   const flows = await loadFlows(flowFiles, options.platform);
   const recorded = flows.find((flow) => flow.flow.events?.some((event) => event.raw !== undefined));
   if (recorded) throw new UsageError(`${recorded.file}: recordings and dead letters carry fixed ids; export call flows or caller scripts`);
+  // A platform whose calls need a run-level resource the handler calls back (a local platform API)
+  // cannot be played by Artillery's workers, which the handler does not reach.
+  const needsRun = flows.find((flow) => flow.platform.openRun !== undefined && flow.flow.script !== undefined);
+  if (needsRun) {
+    throw new UsageError(`${needsRun.file}: ${needsRun.platform.id} caller scripts need a local ${needsRun.platform.id} API that the handler calls back; Artillery's workers cannot serve one`, "run it with vwh simulate --calls instead");
+  }
   // As in `vwh simulate`: a flow's platform brings its scheme and profile; flags, VWH_* and the config win.
   const schemeGiven = provenance["scheme"] !== "default";
   const exported: ExportedFlow[] = flows.map((flow, index) => ({

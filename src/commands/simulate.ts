@@ -5,16 +5,17 @@ import { writeFileAtomic } from "../atomic-write.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { loadFlows } from "../load-flows.js";
+import { maxTimerMs } from "../limits.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
 import { buildRetryPolicy, profileNames } from "../retry-policy.js";
-import { getScheme } from "../signing/index.js";
+import { getScheme, resolveSecrets } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
 import { runLoad } from "../load.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
-import { runSimulation, type SimulationOptions } from "../simulate.js";
+import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
@@ -26,14 +27,15 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   publicUrl: httpUrlFlag.optional(),
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
+  telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
   compareReplies: z.boolean().default(false),
-  timeout: integerFlag("milliseconds", { min: 1 }).optional(),
-  budget: integerFlag("milliseconds", { min: 1 }),
+  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
+  budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
   retries: integerFlag("retries", { max: 100 }).optional(),
-  backoff: integerFlag("milliseconds").optional(),
+  backoff: integerFlag("milliseconds", { max: maxTimerMs }).optional(),
   profile: z.enum(profileNames as [string, ...string[]]).optional(),
-  timeScale: numberFlag("a positive number", { exclusiveMin: true }),
+  timeScale: numberFlag("a positive number", { exclusiveMin: true, max: 1000 }),
   duplicates: numberFlag("a share between 0 and 1", { max: 1 }),
   reorder: integerFlag("events"),
   seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
@@ -41,7 +43,10 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   bail: z.boolean().default(false),
   calls: integerFlag("calls", { min: 1 }).optional(),
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
-  rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
+  // At least one call per timer's reach (about 24.8 days), so the pause between calls can run.
+  rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
+    .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
+    .optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -93,7 +98,19 @@ function deadLetterWriter(file: string) {
   };
 }
 
-export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
+/**
+ * Ctrl-C (SIGINT) stops the run instead of killing it, so the partial report and JUnit file get
+ * written; a caller that passes its own `stop` signal (tests, the API) stops it that way instead.
+ */
+function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; release: () => void } {
+  if (stop) return { stop, release: () => {} };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  return { stop: controller.signal, release: () => process.off("SIGINT", onSigint) };
+}
+
+export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
   const output = createOutput(options, env, streams);
@@ -111,21 +128,49 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   if (options.compareReplies && !allRecorded) {
     throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
+  // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
+  const platformSettings = {
+    ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
+    ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }),
+  };
+  const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
+  try {
+    for (const notice of opened.notices) output.err(notice);
+    await simulateWithRuns(flows, options, provenance, env, output, platformSettings, opened, stop);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function simulateWithRuns(
+  flows: LoadedFlow[],
+  options: SimulateOptions,
+  provenance: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+  output: Output,
+  platformSettings: Readonly<Record<string, unknown>>,
+  opened: OpenedPlatformRuns,
+  stop: AbortSignal | undefined,
+): Promise<void> {
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
-  const platform = await loadPlatform(options.platform);
+  // When every file names the same platform, that platform decides (a file's platform wins over --platform).
+  const flowPlatforms = new Set(flows.map((flow) => flow.platform));
+  const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
-  const signingFor = (schemeName: string) => {
+  // Without a secret, a platform that made a key for the run (Telnyx) signs with it.
+  const signingFor = (schemeName: string, platformId: string) => {
     const chosen = { ...options, scheme: schemeName };
     return {
-      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign").signer,
+      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
       signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
     };
   };
   const scheme = getScheme(schemeGiven ? options.scheme : platform.scheme);
-  const { signer, signatureHeaders } = signingFor(scheme.name);
   const platformSigning = schemeGiven
     ? undefined
-    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme)]));
+    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme, flowPlatform.id)]));
+  // Each flow signs with its platform's scheme unless --scheme was given: the --platform default is only a fallback.
+  const { signer, signatureHeaders } = platformSigning?.[platform.id] ?? platformSigning?.[flows[0]!.platform.id] ?? signingFor(scheme.name, platform.id);
   const platformProfiles = new Set(flows.map((flow) => flow.platform.profile));
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
@@ -134,12 +179,13 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const seed = options.seed ?? newSeed();
   const run: RunDescription = {
     target: options.url.href,
-    scheme: options.keepSignatures ? "recorded" : scheme.name,
+    scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
     budgetMs: options.budget,
     timeoutMs: policy.timeoutMs,
     retries: policy.retries,
     profile: profileName,
     seed,
+    ...(opened.notices.length > 0 && { notices: opened.notices }),
   };
   const simulation: SimulationOptions = {
     target: options.url,
@@ -148,7 +194,8 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     ...(platformSigning && { platformSigning }),
     ...(options.publicUrl && { publicUrl: options.publicUrl }),
     maxHops: options.maxHops,
-    platformSettings: { ...(options.statusCallback && { statusCallback: options.statusCallback.href }) },
+    platformSettings,
+    platformRuns: opened.runs,
     keepSignatures: options.keepSignatures,
     compareReplies: options.compareReplies,
     policy,
@@ -166,13 +213,18 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     }
     return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
   }
+  const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,
+    stop: interrupt.stop,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
-  }).finally(() => simulation.dispatcher.close());
+  }).finally(() => {
+    interrupt.release();
+    return simulation.dispatcher.close();
+  });
 
   const failed = result.flows.some((flow) => !flow.passed);
-  const exitCode = result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
+  const exitCode = result.interrupted ? ExitCode.interrupted : result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) output.out(JSON.stringify(toJsonReport(result, run, exitCode), null, 2));
   else output.out(formatSummary(result, output.colors));
   if (options.junit) {

@@ -16,8 +16,10 @@ import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
-import { maskSecrets, secretNeedles } from "../tunnel/redact.js";
+import { defaultRedactionFields, maskSecrets, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
+import { requestIdentifier } from "../tunnel/identify.js";
+import { loadPlatform, platformIds } from "../platforms/registry.js";
 import { createOutput, type Output } from "../ui/output.js";
 import { formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 
@@ -43,6 +45,7 @@ export const tunnelOptionsSchema = globalOptionsSchema.extend(signingOptionsSche
   inspect: z.boolean().default(true),
   inspectPort: integerFlag("a port", { max: 65535 }).default(0),
   recover: z.string().min(1).optional(),
+  platform: z.enum(platformIds).optional(),
 });
 
 export interface TunnelDependencies {
@@ -136,7 +139,14 @@ type TunnelOptions = z.output<typeof tunnelOptionsSchema>;
 export async function tunnelCommand(portArgument: string | undefined, input: SettingsInput, dependencies: TunnelDependencies = {}): Promise<void> {
   const env = dependencies.env ?? process.env;
   const { options: settings, provenance } = await resolveSettings(input, env);
-  const options = parseOptions(tunnelOptionsSchema, settings, provenance);
+  const parsed = parseOptions(tunnelOptionsSchema, settings, provenance);
+  // --platform: its scheme unless one was given, and its own fields to identify and redact requests.
+  const platform = parsed.platform ? await loadPlatform(parsed.platform) : undefined;
+  const options = platform && provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  const platforms = platform ? [platform] : await Promise.all(platformIds.map((id) => loadPlatform(id)));
+  const identify = requestIdentifier(platforms);
+  // Without --platform, --redact-pii masks every platform's personal fields (and the common ones).
+  const fields = platform ? platform.redaction : mergeRedactionFields([defaultRedactionFields, ...platforms.map((each) => each.redaction)]);
   const output = createOutput(options, env);
   if (options.recover) {
     if (portArgument !== undefined) throw new UsageError("--recover takes a journal, not a <port>: vwh tunnel --recover calls.json.journal");
@@ -155,7 +165,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const needles = secretNeedles(secrets);
   const signatureHeaders = getScheme(options.scheme).headers(schemeSettings(options, "verify"));
 
-  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles }) : undefined;
+  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, fields }) : undefined;
   const upstream = new URL(`http://localhost:${port}`);
   let publicUrl: URL | undefined;
   let proxyUrl: URL | undefined;
@@ -209,6 +219,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   proxyUrl = new URL(proxy.url);
   cleanups.push(() => proxy.close());
   session = new TunnelSession({
+    identify,
     verifier,
     resigner: replaySigner(options, env, hasSecret),
     signatureHeaders,

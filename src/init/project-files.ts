@@ -1,14 +1,18 @@
 /** Everything `vwh init` writes, computed before anything is written (so a refusal writes nothing). */
 import { basename, join, relative } from "node:path";
 import { applyEdits, modify } from "jsonc-parser";
-import * as z from "zod";
 import { configFileName, configSchema, type VwhConfig } from "../config.js";
 import { InputError } from "../errors.js";
 import { callFlowSchema } from "../flow.js";
 import { parseJsonText } from "../json-file.js";
+import { jsonSchemaFor } from "../json-schemas.js";
+import { defaultPlatformId, type PlatformId } from "../platforms/registry.js";
+import type { StarterScenario } from "../platforms/types.js";
 import { scenarios } from "../platforms/vwh/starters.js";
 
 export interface InitAnswers {
+  /** The platform the flows speak; its starters are the scenarios on offer. */
+  platform: PlatformId;
   url: string;
   scheme: string;
   secretEnv: string;
@@ -20,6 +24,7 @@ export interface InitAnswers {
 }
 
 export const defaultAnswers: InitAnswers = {
+  platform: defaultPlatformId,
   url: "http://localhost:3000/webhooks/voice",
   scheme: "standard",
   secretEnv: "VWH_SECRET",
@@ -149,13 +154,13 @@ export interface ExistingFiles {
   packageJson: string | undefined;
 }
 
-export function planProjectFiles(answers: InitAnswers, cwd: string, existing: ExistingFiles, version: string): PlannedFile[] {
+export function planProjectFiles(answers: InitAnswers, cwd: string, existing: ExistingFiles, version: string, starters: readonly StarterScenario[] = scenarios): PlannedFile[] {
   const folder = join(cwd, answers.folder);
   const schemaPath = join(folder, "schema", "call-flow.schema.json");
   const call = { from: "+15550100001", to: "+15550100002" };
-  const files: PlannedFile[] = [{ path: schemaPath, kind: "create", content: json(z.toJSONSchema(callFlowSchema, { io: "input", unrepresentable: "any" })) }];
+  const files: PlannedFile[] = [{ path: schemaPath, kind: "create", content: json(jsonSchemaFor("call-flow")) }];
   const flowPaths: string[] = [];
-  for (const scenario of scenarios.filter((candidate) => answers.scenarios.includes(candidate.id))) {
+  for (const scenario of starters.filter((candidate) => answers.scenarios.includes(candidate.id))) {
     const path = join(folder, `${scenario.id}.json`);
     // Validated like any user flow: a template that drifted from the schema fails here, not in CI.
     const flow = callFlowSchema.parse({ $schema: "./schema/call-flow.schema.json", ...scenario.flow(call) });
@@ -163,6 +168,7 @@ export function planProjectFiles(answers: InitAnswers, cwd: string, existing: Ex
     flowPaths.push(relative(cwd, path));
   }
   const config: VwhConfig = configSchema.parse({
+    ...(answers.platform !== defaultPlatformId && { platform: answers.platform }),
     url: answers.url,
     scheme: answers.scheme,
     secret_env: answers.secretEnv,

@@ -196,10 +196,15 @@ export interface StarterScenario {
   flow: (call: { from: string; to: string }) => Record<string, unknown>;
 }
 
+/** A field name (matched case-insensitively) or a pattern over field names. */
+export type FieldPattern = string | RegExp;
+
 /** Fields that hold personal data, by name, in query strings, form bodies and JSON (any depth). */
 export interface RedactionFields {
-  phoneNumbers: readonly string[];
-  transcripts: readonly string[];
+  /** Fields that hold phone numbers: their digits are masked. */
+  phone: readonly FieldPattern[];
+  /** Fields that hold what the caller said or typed: replaced by "[redacted]". */
+  text: readonly FieldPattern[];
 }
 
 export interface EventSpec {
@@ -208,6 +213,25 @@ export interface EventSpec {
   /** The platform waits for the reply and acts on it. */
   waits: boolean;
   description: string;
+}
+
+/** What a platform's run-level resources are opened with (once per run, before the first call). */
+export interface RunSetup {
+  /** Platform settings from flags (`telnyxApiPort` …). */
+  settings: Readonly<Record<string, unknown>>;
+  /** The signing secrets the run was given (flags, VWH_SECRET …); empty when none. */
+  secrets: readonly { value: string; source: string }[];
+}
+
+/** Run-level resources of a platform (a local API server the handler calls), shared by every call of the run. */
+export interface PlatformRun {
+  /** Merged into every call's `CallSetup.settings`. */
+  settings: Readonly<Record<string, unknown>>;
+  /** Lines for the user before the first call: where to point the handler (`TELNYX_BASE_URL=…`). */
+  notices: string[];
+  /** Secrets the platform made for the run (a key pair it generated), to sign with when none was given. */
+  secrets: readonly { value: string; source: string }[];
+  close(): Promise<void>;
 }
 
 export interface Platform {
@@ -229,8 +253,16 @@ export interface Platform {
   encode(event: EventToEncode): WebhookRequest;
   /** Parses and checks a reply against the platform's grammar and rules. */
   parseReply(reply: HttpReply, context: ReplyContext): ParsedReply;
+  /** Redirect statuses the platform follows to their Location, as a browser does (Twilio: 301, 307). */
+  redirectStatuses?: readonly number[];
+  /** What a refusal status most likely means on this platform (Twilio's 403: a signature checked against the wrong URL). */
+  explainStatus?(status: number, request: WebhookRequest | undefined): string | undefined;
+  /** Opens what the platform needs for the whole run (load mode runs many calls on it); optional. */
+  openRun?(setup: RunSetup): Promise<PlatformRun>;
   /** Starts a reactive call (a file with `script`). */
   startCall(setup: CallSetup): Promise<CallDriver>;
+  /** The id the platform itself gives a call vwh knows as `callId`, when it has its own form (Twilio: a CA… SID derived from it). */
+  nativeCallId?(callId: string): string;
   /** The event type, call id and dedup id of a received request (tunnel, sign, recordings). */
   identify(request: ObservedRequest): RequestIdentity;
   redaction: RedactionFields;

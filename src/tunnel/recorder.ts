@@ -18,7 +18,7 @@ import { writeNewFileAtomic } from "../atomic-write.js";
 import { ExitCode, InputError, UsageError, VwhError } from "../errors.js";
 import { exists } from "../file-exists.js";
 import type { RecordedResponse, Recording } from "../flow.js";
-import { identifyRequest } from "./identify.js";
+import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
 import { defaultRedactionFields, maskSecretHeaders, maskSecrets, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
 
@@ -37,8 +37,10 @@ export interface RecordedRequest {
 export interface RecordingPolicy {
   /** --redact-pii */
   redactPii: boolean;
-  /** The fields --redact-pii masks (the platform's, later). */
+  /** The fields --redact-pii masks (the --platform's). */
   fields?: RedactionFields;
+  /** How requests are identified (the --platform's). */
+  identify?: Identify;
   /** Strings never to store: the configured secrets (see `secretNeedles`). */
   secretNeedles?: readonly string[];
 }
@@ -69,9 +71,9 @@ export function toRecordedEvent(request: RecordedRequest, policy: RecordingPolic
   const fields = policy.fields ?? defaultRedactionFields;
   const path = maskSecrets(policy.redactPii ? redactPath(request.path, fields) : request.path, needles);
   const url = request.url && maskSecrets(policy.redactPii ? redactPath(request.url, fields) : request.url, needles);
-  const identity = identifyRequest(request);
+  const identity = (policy.identify ?? identifyRequest)(request);
   return {
-    ...(identity.isEnvelope && identity.eventType && { event_type: identity.eventType }),
+    ...(identity.recordable && identity.eventType && { event_type: identity.eventType }),
     raw: {
       method: request.method,
       path,

@@ -12,20 +12,20 @@
  * Secrets: headers that carry credentials, and any header (or path) holding a configured secret, are
  * masked wherever traffic is stored or shown (issue 11, defect 8).
  */
-export type FieldPattern = string | RegExp;
+import type { FieldPattern, RedactionFields } from "../platforms/types.js";
 
-export interface RedactionFields {
-  /** Fields that hold phone numbers: their digits are masked. */
-  phone: readonly FieldPattern[];
-  /** Fields that hold what the caller said or typed: replaced by "[redacted]". */
-  text: readonly FieldPattern[];
-}
+export type { FieldPattern, RedactionFields } from "../platforms/types.js";
 
-/** vwh's own envelope fields (SPEC §1) plus the common Twilio-style form fields. */
+/** Without a --platform: vwh's own envelope fields plus the common form fields of the platforms. */
 export const defaultRedactionFields: RedactionFields = {
   phone: ["from", "to", "caller", "called", "callerid", "caller_id", "forwardedfrom", "phone", "phone_number", "msisdn", "number", /_number$/i],
   text: ["text", "transcript", "utterance", "speechresult", "unstablespeechresult", "transcriptiontext", "digits"],
 };
+
+/** Several field lists as one (`--redact-pii` without a --platform covers every platform's). */
+export function mergeRedactionFields(lists: readonly RedactionFields[]): RedactionFields {
+  return { phone: lists.flatMap((list) => list.phone), text: lists.flatMap((list) => list.text) };
+}
 
 export const redactedMark = "[redacted]";
 

@@ -6,7 +6,7 @@
  */
 import { randomId } from "../flow.js";
 import type { Signer, Verdict } from "../signing/types.js";
-import { identifyRequest, type RequestIdentity } from "./identify.js";
+import { identifyRequest, type Identify, type RequestIdentity } from "./identify.js";
 import type { ForwardOutcome, ForwardRequest, HandlerReply, ProxiedExchange } from "./proxy.js";
 import { summarizeReply, type ReplySummary } from "./reply-summary.js";
 
@@ -44,6 +44,8 @@ export interface SessionOptions {
   /** …within this many bytes of bodies (default 64 MiB), so big bodies cannot exhaust memory. */
   keepBytes?: number;
   now?: () => number;
+  /** How requests are identified (the --platform's; a best guess without one). */
+  identify?: Identify;
 }
 
 export type ExchangeListener = (exchange: SessionExchange) => void;
@@ -92,7 +94,7 @@ export class TunnelSession {
       id: this.nextId++,
       receivedAt: exchange.receivedAt,
       request,
-      identity: identifyRequest(request),
+      identity: (this.options.identify ?? identifyRequest)(request),
       signature,
       status: exchange.status,
       latencyMs: exchange.latencyMs,
