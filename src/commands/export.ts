@@ -134,7 +134,7 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
     `Each virtual user runs one call of a flow through vwh (${processorFile}) and reports vwh.* metrics.`,
     `The signing secret is read from ${secretVariable} where Artillery runs; it is not in these files.`,
     `Run: npm install && ${secretVariable}=... npx artillery run ${scriptFile} --output report.json`,
-    `Distributed: npx artillery run-fargate ${scriptFile} --secret ${secretVariable} (the secret in AWS SSM, see artillery set-secret)`,
+    `Distributed: npx artillery run-fargate ${scriptFile} --secret ${secretVariable} (the secret in AWS SSM Parameter Store under /artilleryio/${secretVariable})`,
   ];
   const scriptText = options.format === "yaml" ? await scriptYaml(script, notes, version) : `${JSON.stringify(script, null, 2)}\n`;
   planned.push(
