@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply, type Finding } from "./check-reply.js";
 import type { DeadLetter } from "./dead-letters.js";
-import { deliver, type DeliveryResult } from "./delivery.js";
+import { deliver, type DeliveryResult, type Transport } from "./delivery.js";
 import { expandFlow, type LoadedFlow, type PlannedEvent } from "./flow.js";
 import { diffJson } from "./json-diff.js";
 import { createRandom, type Random } from "./random.js";
@@ -79,6 +79,8 @@ export interface SimulationOptions {
   /** Wait each event's after_ms before sending it, as the platform would. */
   realtime: boolean;
   dispatcher: Dispatcher;
+  /** How attempts go out (default: undici's `deliver` on `dispatcher`); load mode passes the fast client. */
+  transport?: Transport;
   /** Called for each event that exhausted its retries (--dlq). */
   deadLetter?: (entry: DeadLetter) => Promise<void>;
   /** Wall clock in ms (injectable for tests). */
@@ -137,7 +139,7 @@ interface Delivered {
 
 async function attempt(planned: PlannedEvent, context: RunContext, number: number): Promise<DeliveryResult> {
   const request = prepareDelivery(planned, context.options, number, context.now());
-  return deliver({
+  return (context.options.transport ?? deliver)({
     url: request.url,
     method: planned.method,
     headers: request.headers,

@@ -36,6 +36,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   calls: integerFlag("calls", { min: 1 }).optional(),
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
   rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
+  pipelining: integerFlag("requests", { min: 1, max: 100 }).optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -60,8 +61,14 @@ async function progressReporter(output: Output, total: number) {
   };
 }
 
-async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, output: Output): Promise<void> {
+async function runLoadMode(flows: LoadedFlow[], options: SimulationOptions, run: LoadDescription, output: Output): Promise<void> {
   const progress = await progressReporter(output, run.calls);
+  // Load mode sends through the fast client: one connection per call in flight, or fewer shared
+  // connections with --pipelining.
+  const { createFastClient } = await import("../fast-client/index.js");
+  const pipelining = run.pipelining ?? 1;
+  const client = createFastClient({ connections: Math.ceil(run.concurrency / pipelining), pipelining });
+  const simulation: SimulationOptions = { ...options, transport: client.deliver };
   const result = await runLoad(flows, simulation, {
     calls: run.calls,
     concurrency: run.concurrency,
@@ -69,7 +76,7 @@ async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, r
     onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
   }).finally(() => {
     progress.stop();
-    return simulation.dispatcher.close();
+    return Promise.all([client.close(), simulation.dispatcher.close()]);
   });
   const exitCode = result.unreachable ? ExitCode.unreachable : result.stats.eventsFailed > 0 || result.stats.callsFailed > 0 ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) output.out(JSON.stringify(toJsonLoadReport(result, run, exitCode), null, 2));
@@ -143,8 +150,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     if (!flows.every((loaded) => loaded.flow.events.every((event) => event.raw === undefined))) {
       throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
     }
-    return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
+    return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining }, output);
   }
+  if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
   const result = await runSimulation(flows, {
     ...simulation,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),

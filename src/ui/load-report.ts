@@ -8,6 +8,8 @@ export interface LoadDescription extends RunDescription {
   calls: number;
   concurrency: number;
   rate: number | undefined;
+  /** Requests in flight per connection (--pipelining); absent: one. */
+  pipelining: number | undefined;
 }
 
 const ms = (value: number) => `${value} ms`;
