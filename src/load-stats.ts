@@ -27,7 +27,27 @@ class TypeStats {
   events = 0;
   failed = 0;
   overBudget = 0;
+
+  merge(other: TypeStatsData): void {
+    this.histogram.add(other.histogram);
+    this.events += other.events;
+    this.failed += other.failed;
+    this.overBudget += other.overBudget;
+  }
 }
+
+type TypeStatsData = Pick<TypeStats, "histogram" | "events" | "failed" | "overBudget">;
+
+/** LoadStats as plain data that can cross to another thread (node's histograms are cloneable). */
+export interface LoadStatsData {
+  counters: Record<(typeof counterNames)[number], number>;
+  all: TypeStatsData;
+  byType: [string, TypeStatsData][];
+  failuresByKind: [FindingKind, number][];
+  samples: FailureSample[];
+}
+
+const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered"] as const;
 
 const sampleLimit = 5;
 
@@ -63,6 +83,30 @@ export class LoadStats {
     if (!result.passed && this.samples.length < sampleLimit) {
       this.samples.push({ callId, sequence: result.sequence, eventType: result.eventType, message: result.failures.map((finding) => (finding.path ? `${finding.path}: ${finding.message}` : finding.message)).join("; ") });
     }
+  }
+
+  toData(): LoadStatsData {
+    const plain = (stats: TypeStats): TypeStatsData => ({ histogram: stats.histogram, events: stats.events, failed: stats.failed, overBudget: stats.overBudget });
+    return {
+      counters: Object.fromEntries(counterNames.map((name) => [name, this[name]])) as LoadStatsData["counters"],
+      all: plain(this.all),
+      byType: [...this.byType].map(([eventType, stats]) => [eventType, plain(stats)]),
+      failuresByKind: [...this.failuresByKind],
+      samples: this.samples,
+    };
+  }
+
+  /** Adds another run's aggregates (a worker thread's): counts summed, histograms merged exactly. */
+  merge(other: LoadStatsData): void {
+    for (const name of counterNames) this[name] += other.counters[name];
+    this.all.merge(other.all);
+    for (const [eventType, data] of other.byType) {
+      let stats = this.byType.get(eventType);
+      if (!stats) this.byType.set(eventType, (stats = new TypeStats()));
+      stats.merge(data);
+    }
+    for (const [kind, count] of other.failuresByKind) this.failuresByKind.set(kind, (this.failuresByKind.get(kind) ?? 0) + count);
+    this.samples.push(...other.samples.slice(0, Math.max(0, sampleLimit - this.samples.length)));
   }
 
   recordCall(passed: boolean): void {

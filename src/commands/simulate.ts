@@ -10,9 +10,9 @@ import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions
 import { newSeed } from "../random.js";
 import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
 import { getScheme } from "../signing/index.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
-import { runLoad } from "../load.js";
+import { runFastLoad } from "../load.js";
 import { runSimulation, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
@@ -37,6 +37,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
   rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
   pipelining: integerFlag("requests", { min: 1, max: 100 }).optional(),
+  workers: integerFlag("threads", { min: 1, max: 64 }).default(1),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -61,27 +62,44 @@ async function progressReporter(output: Output, total: number) {
   };
 }
 
-async function runLoadMode(flows: LoadedFlow[], options: SimulationOptions, run: LoadDescription, output: Output): Promise<void> {
+async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, threads: ThreadSettings, output: Output): Promise<void> {
   const progress = await progressReporter(output, run.calls);
-  // Load mode sends through the fast client: one connection per call in flight, or fewer shared
-  // connections with --pipelining.
-  const { createFastClient } = await import("../fast-client/index.js");
-  const pipelining = run.pipelining ?? 1;
-  const client = createFastClient({ connections: Math.ceil(run.concurrency / pipelining), pipelining });
-  const simulation: SimulationOptions = { ...options, transport: client.deliver };
-  const result = await runLoad(flows, simulation, {
-    calls: run.calls,
-    concurrency: run.concurrency,
-    rate: run.rate,
-    onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
-  }).finally(() => {
+  const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
+  const running =
+    threads.workers > 1
+      ? import("../load-workers.js").then(({ runLoadInWorkers }) =>
+          runLoadInWorkers({
+            flows,
+            target: simulation.target.href,
+            signing: threads.signing,
+            simulation,
+            load,
+            workers: threads.workers,
+            env: threads.env,
+            deadLetter: simulation.deadLetter,
+            onProgress: (done) => progress.update(done),
+          }),
+        )
+      : runFastLoad(flows, simulation, { ...load, onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed) });
+  const result = await running.finally(() => {
     progress.stop();
-    return Promise.all([client.close(), simulation.dispatcher.close()]);
+    return simulation.dispatcher.close();
   });
   const exitCode = result.unreachable ? ExitCode.unreachable : result.stats.eventsFailed > 0 || result.stats.callsFailed > 0 ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) output.out(JSON.stringify(toJsonLoadReport(result, run, exitCode), null, 2));
   else output.out(formatLoadSummary(result, run, output.colors));
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
+}
+
+interface ThreadSettings {
+  workers: number;
+  /** The signing flags, for worker threads to make their own signer. */
+  signing: SigningOptions;
+  env: NodeJS.ProcessEnv;
+}
+
+function signingOptions(options: SimulateOptions): SigningOptions {
+  return Object.fromEntries(Object.keys(signingOptionsSchema.shape).map((key) => [key, options[key as keyof SigningOptions]])) as SigningOptions;
 }
 
 function deadLetterWriter(file: string) {
@@ -150,9 +168,11 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     if (!flows.every((loaded) => loaded.flow.events.every((event) => event.raw === undefined))) {
       throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
     }
-    return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining }, output);
+    const load = { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining, workers: options.workers };
+    return runLoadMode(flows, simulation, load, { workers: options.workers, signing: signingOptions(options), env }, output);
   }
   if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
+  if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
   const result = await runSimulation(flows, {
     ...simulation,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
