@@ -135,6 +135,25 @@ describe("vwh simulate --calls (load mode)", () => {
     }
   });
 
+  it("--pipelining and --workers send every call, signed, and say so in the report", async () => {
+    const server = await startServer((_request, response) => void response.writeHead(204).end());
+    try {
+      await withTempDir(async (dir) => {
+        const file = join(dir, "flow.json");
+        await writeFile(file, flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]));
+        const result = await runVwh(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--json"], { env });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as LoadReport & { pipelining: number; workers: number };
+        assert.deepEqual([report.calls.passed, report.events.total, report.pipelining, report.workers], [20, 40, 2, 2]);
+        assert.equal(report.latency.p50_ms > 0 && report.per_event_type.length, 2);
+        assert.equal(server.requests.length, 40);
+        assert.ok(server.requests.every((request) => String(request.headers["webhook-signature"]).startsWith("v1,")));
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
   it("--rate spaces call starts (open loop)", async () => {
     const server = await startServer((_request, response) => void response.writeHead(204).end());
     try {
@@ -178,6 +197,9 @@ describe("vwh simulate --calls (load mode)", () => {
       [["--calls", "5", "--concurrency", "0"], /--concurrency: expected value >= 1, got 0/],
       [["--calls", "5", "--junit", "x.xml"], /--junit writes one testcase per event: it does not go with --calls/],
       [["--calls", "5", "--rate", "0"], /--rate: expected value > 0/],
+      [["--calls", "5", "--pipelining", "0"], /--pipelining: expected value >= 1, got 0/],
+      [["--pipelining", "2"], /--pipelining applies to load mode: give --calls too/],
+      [["--workers", "2"], /--workers applies to load mode: give --calls too/],
     ] as const) {
       const result = await runVwh(["simulate", fixture("dtmf-menu.json"), "--url", "http://127.0.0.1:9/", ...args], { env });
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
