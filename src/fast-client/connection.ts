@@ -79,11 +79,26 @@ let writeQueue: { socket: Socket; bytes: Buffer }[] = [];
 function flushWrites(): void {
   const queue = writeQueue;
   writeQueue = [];
-  for (const { socket, bytes } of queue) if (!socket.destroyed) socket.write(bytes);
+  // Corked, so requests pipelined on one connection leave in one write (writev).
+  const corked: Socket[] = [];
+  for (const { socket, bytes } of queue) {
+    if (socket.destroyed) continue;
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      corked.push(socket);
+    }
+    socket.write(bytes);
+  }
+  for (const socket of corked) socket.uncork();
 }
+// A burst is capped, though: with many requests in flight (pipelining), waiting for the end of the
+// turn made vwh and the handler take turns in lock-step batches of hundreds (event-loop delays of
+// tens of ms); flushing every 32 lets the handler start while vwh is still reading replies.
+const maxBurst = 32;
 function queueWrite(socket: Socket, bytes: Buffer): void {
   if (writeQueue.length === 0) setImmediate(flushWrites);
   writeQueue.push({ socket, bytes });
+  if (writeQueue.length >= maxBurst) flushWrites();
 }
 
 export class Connection {
@@ -117,8 +132,9 @@ export class Connection {
     this.socket.on("close", () => this.onClose());
   }
 
+  /** Open, and either busy or idle for less than the server's keep-alive limit. */
   get usable(): boolean {
-    return !this.closing && performance.now() < this.reusableUntil;
+    return !this.closing && (this.inflight.length > 0 || performance.now() < this.reusableUntil);
   }
 
   send(request: PendingRequest): void {
