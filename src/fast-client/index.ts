@@ -36,6 +36,7 @@ class OriginPool implements ConnectionOwner {
   private readonly ready: Connection[] = [];
   private readonly queued = new WeakSet<Connection>();
   private waiting: PendingRequest[] = [];
+  private shut = false;
 
   constructor(
     private readonly origin: Origin,
@@ -61,10 +62,12 @@ class OriginPool implements ConnectionOwner {
   closed(connection: Connection, unsent: PendingRequest[]): void {
     this.connections.delete(connection);
     if (unsent.length) this.waiting.unshift(...unsent);
-    this.drain();
+    if (this.shut) this.close();
+    else this.drain();
   }
 
   close(): void {
+    this.shut = true;
     for (const connection of this.connections) connection.destroy();
     this.connections.clear();
     for (const request of this.waiting.splice(0)) request.settle(networkFailure(new Error("the client was closed"), request.address, 0));
