@@ -12,10 +12,13 @@ import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
-const flows = readdirSync(new URL("../fixtures/", import.meta.url))
-  .filter((name) => name.endsWith(".json"))
-  .sort()
-  .map((name) => `fixtures/${name}`);
+// Scripted flows, then caller scripts (SPEC §7), where vwh reacts to the handler's replies.
+const flows = ["fixtures", "fixtures/scripts"].flatMap((folder) =>
+  readdirSync(new URL(`../${folder}/`, import.meta.url))
+    .filter((name) => name.endsWith(".json"))
+    .sort()
+    .map((name) => `${folder}/${name}`),
+);
 
 const server = createServer(createVoiceHandler({ secrets: [secret] }));
 server.listen(0, "127.0.0.1", () => {

@@ -1,24 +1,19 @@
 /**
- * Checking a handler's reply to one event: status, instruction schema and rules (SPEC §2), the flow's
- * expectations (SPEC §4) and latency. Pure: takes the response, returns findings.
+ * Checking a handler's reply to one webhook: status, the platform's grammar and rules (through its
+ * reply parser), the flow's expectations (SPEC §4) and latency. Pure: takes the response, returns findings.
  */
-import { isDeepStrictEqual } from "node:util";
-import { waitsForInstructions } from "./envelope.js";
-import type { Expectation, ValueMatcher } from "./flow.js";
-import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
-import { issuesToProblems } from "./validation.js";
+import { checkNative, compareActions } from "./expectations.js";
+import type { Finding } from "./findings.js";
+import type { Expectation } from "./flow.js";
+import type { ParsedReply, Platform, WebhookRequest } from "./platforms/types.js";
 
-export type FindingKind = "status" | "reply" | "schema" | "rule" | "expect" | "latency" | "timeout" | "network" | "unreachable" | "delivery" | "idempotency";
-
-export interface Finding {
-  kind: FindingKind;
-  /** JSON path in the reply, when there is one (`instructions[0].text`). */
-  path?: string;
-  message: string;
-}
+export type { Finding, FindingKind } from "./findings.js";
 
 export interface ReplyCheckInput {
+  platform: Platform;
   eventType: string;
+  /** The request answered; absent for recorded requests vwh did not build. */
+  request?: WebhookRequest;
   expect: Expectation | undefined;
   status: number;
   headers: Readonly<Record<string, string>>;
@@ -31,122 +26,70 @@ export interface ReplyCheckInput {
 export interface ReplyCheck {
   failures: Finding[];
   warnings: Finding[];
-  /** The parsed instructions, when the reply carried a valid list. */
-  instructions: Instruction[] | undefined;
+  /** The reply as the platform read it, when it was a success the platform acts on. */
+  parsed: ParsedReply | undefined;
 }
 
-function statusMatches(status: number, expected: Expectation["status"]): boolean {
+type StatusExpectation = Expectation["status"];
+
+export function statusMatches(status: number, expected: StatusExpectation): boolean {
   if (expected === undefined) return status >= 200 && status < 300;
   return Array.isArray(expected) ? expected.includes(status) : status === expected;
 }
 
-function describeStatus(expected: Expectation["status"]): string {
+export function describeStatus(expected: StatusExpectation): string {
   if (expected === undefined) return "2xx";
   return Array.isArray(expected) ? expected.join(" or ") : String(expected);
 }
 
-function isMatcher(value: unknown): value is ValueMatcher {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length === 1 && (keys[0] === "contains" || keys[0] === "matches");
+export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefined, budgetMs: number, strictLatency: boolean): { failures: Finding[]; warnings: Finding[] } {
+  const latency = Math.round(latencyMs);
+  if (maxLatencyMs !== undefined && latencyMs > maxLatencyMs) {
+    return { failures: [{ kind: "latency", message: `latency ${latency} ms over max_latency_ms ${maxLatencyMs} ms` }], warnings: [] };
+  }
+  if (latencyMs > budgetMs) {
+    const finding: Finding = { kind: "latency", message: `latency ${latency} ms over budget ${budgetMs} ms` };
+    return strictLatency ? { failures: [finding], warnings: [] } : { failures: [], warnings: [finding] };
+  }
+  return { failures: [], warnings: [] };
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? "nothing";
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function fieldMismatch(expected: unknown, actual: unknown): string | undefined {
-  if (isMatcher(expected)) {
-    if (typeof actual !== "string") return `expected text, got ${show(actual)}`;
-    if ("contains" in expected) {
-      return actual.includes(expected.contains) ? undefined : `expected to contain ${show(expected.contains)}, got ${show(actual)}`;
-    }
-    return new RegExp(expected.matches).test(actual) ? undefined : `expected to match /${expected.matches}/, got ${show(actual)}`;
-  }
-  return isDeepStrictEqual(expected, actual) ? undefined : `expected ${show(expected)}, got ${show(actual)}`;
-}
-
-/** Compares the reply's instructions with `expect.instructions`: type names, or partial objects. */
-export function compareInstructions(expected: NonNullable<Expectation["instructions"]>, actual: readonly Instruction[]): Finding[] {
-  const expectedTypes = expected.map((item) => (typeof item === "string" ? item : item.type));
-  const actualTypes = actual.map((instruction) => instruction.type);
-  if (!isDeepStrictEqual(expectedTypes, actualTypes)) {
-    return [{ kind: "expect", path: "instructions", message: `expected [${expectedTypes.join(", ")}], got [${actualTypes.join(", ")}]` }];
-  }
-  const findings: Finding[] = [];
-  expected.forEach((item, index) => {
-    if (typeof item === "string") return;
-    const instruction = actual[index] as unknown as Record<string, unknown>;
-    for (const [field, want] of Object.entries(item)) {
-      if (field === "type" || want === undefined) continue;
-      const mismatch = fieldMismatch(want, instruction[field]);
-      if (mismatch) findings.push({ kind: "expect", path: `instructions[${index}].${field}`, message: mismatch });
-    }
-  });
-  return findings;
-}
-
-function parseReplyBody(headers: Readonly<Record<string, string>>, body: Buffer): { value: unknown } | { error: Finding } {
-  const contentType = headers["content-type"] ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    return { error: { kind: "reply", path: "content-type", message: `expected application/json, got ${contentType ? show(contentType) : "none"}` } };
-  }
-  try {
-    return { value: JSON.parse(body.toString("utf8")) };
-  } catch (error) {
-    return { error: { kind: "reply", path: "body", message: `not valid JSON (${(error as Error).message})` } };
-  }
-}
+const placeholderRequest = (): WebhookRequest => ({ method: "POST", url: new URL("http://recorded.invalid/"), body: Buffer.alloc(0), contentType: undefined, headers: {} });
 
 export function checkReply(input: ReplyCheckInput): ReplyCheck {
   const failures: Finding[] = [];
   const warnings: Finding[] = [];
-  let instructions: Instruction[] | undefined;
-  const { expect } = input;
+  let parsed: ParsedReply | undefined;
+  const { expect, platform } = input;
 
   if (!statusMatches(input.status, expect?.status)) {
     failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}` });
   }
   const success = input.status >= 200 && input.status < 300;
-  const waits = waitsForInstructions(input.eventType) || expect?.instructions !== undefined;
+  const expected = expect?.instructions ?? expect?.actions;
+  const expectsActions = expected !== undefined || expect?.native !== undefined;
+  // An expectation of no actions at all lifts the platform's "at least one" rule.
+  const waits = (platform.events[input.eventType]?.waits ?? false) && expected?.length !== 0;
 
-  if (success && waits && input.body.length === 0) {
-    failures.push({ kind: "reply", path: "body", message: `expected {"instructions": [...]}, got an empty reply (${input.status})` });
-  } else if (success && waits) {
-    const parsed = parseReplyBody(input.headers, input.body);
-    if ("error" in parsed) failures.push(parsed.error);
-    else {
-      const result = instructionReplySchema.safeParse(parsed.value, { reportInput: true });
-      if (!result.success) {
-        for (const problem of issuesToProblems(result.error)) failures.push({ kind: "schema", path: problem.path, message: problem.message });
-      } else {
-        instructions = result.data.instructions;
-        if (instructions.length === 0 && expect?.instructions?.length !== 0) {
-          failures.push({ kind: "schema", path: "instructions", message: `expected at least one instruction: the platform waits after ${input.eventType}` });
-        }
-        for (const violation of checkInstructionRules(instructions)) failures.push({ kind: "rule", ...violation });
-        if (expect?.instructions) failures.push(...compareInstructions(expect.instructions, instructions));
-      }
-    }
-  } else if (success && expect?.ack_only && input.body.length > 0) {
-    // An ack reply's body is ignored by the platform; ack_only asserts the handler did not try to instruct.
-    try {
-      const value = JSON.parse(input.body.toString("utf8")) as { instructions?: unknown };
-      if (Array.isArray(value?.instructions) && value.instructions.length > 0) {
-        failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${value.instructions.length}` });
-      }
-    } catch {
-      // Not JSON: carries no instructions.
+  if (success && (waits || expectsActions || expect?.ack_only)) {
+    parsed = platform.parseReply(
+      { status: input.status, headers: input.headers, body: input.body },
+      { eventType: input.eventType, waits, expectsActions, request: input.request ?? placeholderRequest() },
+    );
+    if (expect?.ack_only && !waits && !expectsActions) {
+      // An ack's body is ignored by the platform; ack_only asserts the handler did not try to instruct.
+      if (parsed.actions.length > 0) failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${parsed.actions.length}` });
+    } else {
+      failures.push(...parsed.failures);
+      warnings.push(...parsed.warnings);
+      const schemaFailed = parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply");
+      if (expected && !schemaFailed) failures.push(...compareActions(expected as readonly (string | { type: string })[], parsed.actions, expect?.instructions ? "instructions" : "actions"));
+      if (expect?.native) failures.push(...checkNative(expect.native, [parsed.native]));
     }
   }
 
-  const latency = Math.round(input.latencyMs);
-  if (expect?.max_latency_ms !== undefined && input.latencyMs > expect.max_latency_ms) {
-    failures.push({ kind: "latency", message: `latency ${latency} ms over max_latency_ms ${expect.max_latency_ms} ms` });
-  } else if (input.latencyMs > input.budgetMs) {
-    const finding: Finding = { kind: "latency", message: `latency ${latency} ms over budget ${input.budgetMs} ms` };
-    (input.strictLatency ? failures : warnings).push(finding);
-  }
-  return { failures, warnings, instructions };
+  const latency = latencyFindings(input.latencyMs, expect?.max_latency_ms, input.budgetMs, input.strictLatency);
+  failures.push(...latency.failures);
+  warnings.push(...latency.warnings);
+  return { failures, warnings, parsed };
 }

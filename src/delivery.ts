@@ -12,6 +12,10 @@ export interface DeliveryRequest {
   body: Buffer;
   timeoutMs: number;
   dispatcher: Dispatcher;
+  /** Aborts the request at once (Ctrl-C); the result is then a failure with code INTERRUPTED. */
+  stop?: AbortSignal | undefined;
+  /** The clock latency is measured with, in ms (default: performance.now; the engine passes its injected one). */
+  now?: () => number;
 }
 
 export interface DeliveryResponse {
@@ -72,6 +76,10 @@ function errorCode(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
 
+export function interruptedFailure(latencyMs: number): DeliveryFailure {
+  return { ok: false, kind: "network", message: "interrupted", code: "INTERRUPTED", latencyMs };
+}
+
 export function timeoutFailure(timeoutMs: number, latencyMs: number): DeliveryFailure {
   return { ok: false, kind: "timeout", message: `no reply within ${timeoutMs} ms`, code: "TIMEOUT", latencyMs };
 }
@@ -86,10 +94,14 @@ export function networkFailure(error: unknown, address: string, latencyMs: numbe
 }
 
 export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
-  const started = performance.now();
+  const now = delivery.now ?? (() => performance.now());
+  const started = now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), delivery.timeoutMs);
-  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const onStop = () => abort.abort();
+  if (delivery.stop?.aborted) abort.abort();
+  delivery.stop?.addEventListener("abort", onStop, { once: true });
+  const elapsed = () => Math.round((now() - started) * 10) / 10;
   try {
     const response = await request(delivery.url, {
       method: (delivery.method ?? "POST") as Dispatcher.HttpMethod,
@@ -102,9 +114,11 @@ export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult
     return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, latencyMs: elapsed() };
   } catch (error) {
     const latencyMs = elapsed();
+    if (delivery.stop?.aborted) return interruptedFailure(latencyMs);
     if (abort.signal.aborted) return timeoutFailure(delivery.timeoutMs, latencyMs);
     return networkFailure(error, delivery.url.host, latencyMs);
   } finally {
     clearTimeout(timer);
+    delivery.stop?.removeEventListener("abort", onStop);
   }
 }

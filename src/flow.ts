@@ -4,35 +4,19 @@
  */
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
-import {
-  e164,
-  eventPayloadSchemas,
-  eventTypeSchema,
-  isKnownEventType,
-  waitsForInstructions,
-  type Envelope,
-} from "./envelope.js";
-import { instructionSchemas, instructionTypeSchema, type InstructionType } from "./instructions.js";
-import { readJsonFile } from "./json-file.js";
-import { describeIssue } from "./validation.js";
+import { callerActionFields, scriptSchema, type ScriptStep } from "./caller-script.js";
+import { InputError } from "./errors.js";
+import { actionExpectationSchema, nativeExpectationSchema, valueMatcherSchema } from "./expectations.js";
+import { describeProblems, readJsonFile } from "./json-file.js";
+import { maxTimerMs } from "./limits.js";
+import { isPlatformId, loadPlatform, platformIds, type PlatformId } from "./platforms/registry.js";
+import type { CallerInput, CallInfo, Platform, WebhookRequest } from "./platforms/types.js";
+// The `instructions` expectation predates the platform seam: partial vwh instructions (SPEC §4).
+import { e164 } from "./platforms/vwh/envelope.js";
+import { instructionSchemas, instructionTypeSchema, type InstructionType } from "./platforms/vwh/instructions.js";
+import { describeIssue, formatJsonPath, issuesToProblems, type Problem } from "./validation.js";
 
-const regexSource = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: "expected a valid regular expression" },
-);
-
-export const valueMatcherSchema = z.union([
-  z.strictObject({ contains: z.string().describe("the field must contain this text (case-sensitive)") }),
-  z.strictObject({ matches: regexSource.describe("the field must match this regular expression") }),
-]);
-export type ValueMatcher = z.infer<typeof valueMatcherSchema>;
+export { valueMatcherSchema, type ValueMatcher } from "./expectations.js";
 
 function unwrapOptional(schema: z.ZodType): z.ZodType {
   return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
@@ -69,20 +53,34 @@ export const expectationSchema = z.strictObject({
     .array(instructionExpectationSchema)
     .optional()
     .describe("the reply's instructions in order: type names, or partial instructions with matchers"),
-  max_latency_ms: z.number().int().positive().optional().describe("a hard latency limit for this event"),
+  actions: z.array(actionExpectationSchema).optional().describe("the reply's normalised actions in order (any platform)"),
+  native: z.array(nativeExpectationSchema).min(1).optional().describe("platform-specific checks over the native reply"),
+  max_latency_ms: z.number().int().positive().max(86_400_000).optional().describe("a hard latency limit for this event"),
   ack_only: z.boolean().optional().describe("the reply must not carry instructions"),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 
+/** The handler's reply to a recorded request (issue 11): a golden snapshot for `simulate --compare-replies`. */
+export const recordedResponseSchema = z.strictObject({
+  status: z.number().int().min(100).max(599),
+  headers: z.record(z.string(), z.string()).describe("names in lower case; credentials removed"),
+  body: z.string(),
+  body_encoding: z.enum(["utf8", "base64"]).default("utf8").describe("base64 when the body was not valid UTF-8"),
+  latency_ms: z.number().nonnegative().optional(),
+});
+export type RecordedResponse = z.output<typeof recordedResponseSchema>;
+
 /** A request as the tunnel recorded it (SPEC §4): replayed byte for byte, re-signed unless asked not to. */
 export const rawRequestSchema = z.strictObject({
   method: z.string().regex(/^[A-Z]+$/, "expected an HTTP method in capitals"),
-  path: z.string().startsWith("/", "expected a path starting with /").describe("path and query as received"),
+  // Any target the tunnel saw loads (issue 11, defect 3); replay sends only origin-form paths.
+  path: z.string().min(1).describe("request target as received: path and query"),
   url: z.url().optional().describe("the full URL the sender addressed (Twilio and {url} templates sign it)"),
   headers: z.record(z.string(), z.string()).describe("as received, names in lower case"),
   body: z.string(),
   body_encoding: z.enum(["utf8", "base64"]).default("utf8").describe("base64 when the body was not valid UTF-8"),
   received_at: z.iso.datetime({ offset: true }),
+  response: recordedResponseSchema.optional().describe("the handler's reply, as the tunnel saw it"),
 });
 export type RawRequest = z.output<typeof rawRequestSchema>;
 
@@ -92,12 +90,12 @@ export function rawBody(raw: Pick<RawRequest, "body" | "body_encoding">): Buffer
 
 const flowEventSchema = z
   .strictObject({
-    event_type: eventTypeSchema.optional().describe("required unless raw is given"),
+    event_type: z.string().min(1).optional().describe("required unless raw is given; one of the platform's event types"),
     raw: rawRequestSchema.optional().describe("a recorded request, replayed as is"),
     event_id: z.string().min(1).optional().describe("default: a fresh id per run"),
     sequence: z.number().int().min(1).optional().describe("default: previous + 1"),
     timestamp: z.iso.datetime({ offset: true }).optional().describe("default: the run's start plus after_ms"),
-    after_ms: z.number().int().nonnegative().optional().describe("platform time since the previous event"),
+    after_ms: z.number().int().nonnegative().max(86_400_000, "expected at most 86400000 (a day)").optional().describe("platform time since the previous event"),
     description: z.string().optional(),
     payload: z.record(z.string(), z.unknown()).optional(),
     expect: expectationSchema.optional(),
@@ -113,21 +111,11 @@ const flowEventSchema = z
       ctx.addIssue({ code: "custom", message: "required (a string), or a recorded raw request", path: ["event_type"] });
       return;
     }
-    if (isKnownEventType(event.event_type) && event.payload) {
-      const result = eventPayloadSchemas[event.event_type].safeParse(event.payload, { reportInput: true });
-      for (const issue of result.error?.issues ?? []) {
-        ctx.addIssue({ code: "custom", message: describeIssue(issue), path: ["payload", ...issue.path] });
-      }
-    }
-    if (event.expect?.ack_only && event.expect.instructions?.length) {
+    if (event.expect?.ack_only && (event.expect.instructions?.length || event.expect.actions?.length)) {
       ctx.addIssue({ code: "custom", message: "ack_only contradicts expected instructions", path: ["expect", "ack_only"] });
     }
-    if (event.expect?.ack_only && waitsForInstructions(event.event_type)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${event.event_type} waits for instructions, so its reply cannot be ack_only`,
-        path: ["expect", "ack_only"],
-      });
+    if (event.expect?.instructions && event.expect.actions) {
+      ctx.addIssue({ code: "custom", message: "give instructions or actions, not both", path: ["expect", "actions"] });
     }
   });
 export type FlowEvent = z.infer<typeof flowEventSchema>;
@@ -143,6 +131,7 @@ const fileHeaderShape = {
 export const callFlowSchema = z
   .strictObject({
     ...fileHeaderShape,
+    platform: z.enum(platformIds).optional().describe("the platform this file speaks (default: --platform, else vwh); it wins over --platform"),
     call: z
       .strictObject({
         call_id: z.string().min(1).optional().describe("default: a fresh id per run"),
@@ -151,12 +140,16 @@ export const callFlowSchema = z
         direction: z.enum(["inbound", "outbound"]).optional(),
       })
       .optional(),
-    events: z.array(flowEventSchema).min(1),
+    settings: z.record(z.string(), z.unknown()).optional().describe("platform-specific settings (e.g. vapi_tool_shape); flags override them"),
+    events: z.array(flowEventSchema).min(1).optional().describe("scripted flow: the platform's events in order (SPEC §4)"),
+    script: scriptSchema.optional().describe("caller script: what the caller does; vwh plays the platform (SPEC §7)"),
   })
   .superRefine((flow, ctx) => {
+    if (flow.events && flow.script) ctx.addIssue({ code: "custom", message: "a file has either events or script, not both", path: ["script"] });
+    if (!flow.events && !flow.script) ctx.addIssue({ code: "custom", message: "required: events (a scripted flow) or script (a caller script)", path: ["events"] });
     let previousSequence = 0;
     const seenIds = new Map<string, number>();
-    flow.events.forEach((event, index) => {
+    flow.events?.forEach((event, index) => {
       const sequence = event.sequence ?? previousSequence + 1;
       if (sequence <= previousSequence) {
         ctx.addIssue({
@@ -178,7 +171,7 @@ export const callFlowSchema = z
       }
     });
   })
-  .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler (SPEC §4)." });
+  .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler (SPEC §4), or a caller script the simulated platform reacts to (SPEC §7)." });
 export type CallFlow = z.infer<typeof callFlowSchema>;
 
 /** What `vwh tunnel --record` writes: a call flow whose events are recorded requests (SPEC §4). */
@@ -187,7 +180,7 @@ export const recordingSchema = z
     ...fileHeaderShape,
     events: z.array(
       z.strictObject({
-        event_type: eventTypeSchema.optional().describe("from the body, when it was a vwh envelope"),
+        event_type: z.string().min(1).optional().describe("from the request, as its platform identifies it"),
         raw: rawRequestSchema,
         expect: expectationSchema.optional(),
       }),
@@ -199,11 +192,82 @@ export type Recording = z.infer<typeof recordingSchema>;
 export interface LoadedFlow {
   file: string;
   flow: CallFlow;
+  platform: Platform;
 }
 
-export async function loadFlow(file: string): Promise<LoadedFlow> {
-  const { value } = await readJsonFile(file, callFlowSchema, "call flow");
-  return { file, flow: value };
+/** A scripted flow, or a caller script: the engine runs the two differently. */
+export type FlowBody = { kind: "events"; events: FlowEvent[] } | { kind: "script"; steps: ScriptStep[] };
+
+export function flowBody(flow: CallFlow): FlowBody {
+  return flow.script ? { kind: "script", steps: flow.script } : { kind: "events", events: flow.events ?? [] };
+}
+
+const stepInputKind: Record<(typeof callerActionFields)[number], CallerInput["kind"]> = {
+  say: "say",
+  press: "press",
+  silence_ms: "silence",
+  hangup: "hangup",
+  interrupt: "interrupt",
+  tool: "tool",
+  event: "event",
+};
+
+/** What the file asks of its platform that the platform does not have: event types, payloads, actions, steps. */
+export function platformProblems(flow: CallFlow, platform: Platform): Problem[] {
+  const problems: Problem[] = [];
+  const add = (rawPath: PropertyKey[], message: string) => problems.push({ path: formatJsonPath(rawPath), rawPath, message });
+  const checkActions = (expected: readonly unknown[] | undefined, at: PropertyKey[]) =>
+    expected?.forEach((item, index) => {
+      const type = typeof item === "string" ? item : (item as { type: string }).type;
+      if (!platform.actions.includes(type as never)) add([...at, index], `${platform.id} replies cannot produce ${JSON.stringify(type)} (it has ${platform.actions.join(", ")})`);
+    });
+  flow.events?.forEach((event, index) => {
+    if (event.raw || event.event_type === undefined) return;
+    const typeCheck = platform.eventType.safeParse(event.event_type, { reportInput: true });
+    if (!typeCheck.success) {
+      add(["events", index, "event_type"], `${typeCheck.error.issues[0] ? describeIssue(typeCheck.error.issues[0]) : "unknown event type"}${platform.id === "vwh" ? "" : ` for platform ${platform.id}`}`);
+      return;
+    }
+    const spec = platform.events[event.event_type];
+    if (spec && event.payload) {
+      for (const issue of spec.payload.safeParse(event.payload, { reportInput: true }).error?.issues ?? []) {
+        add(["events", index, "payload", ...issue.path], describeIssue(issue));
+      }
+    }
+    if (event.expect?.ack_only && spec?.waits) add(["events", index, "expect", "ack_only"], `${event.event_type} waits for instructions, so its reply cannot be ack_only`);
+    checkActions(event.expect?.actions, ["events", index, "expect", "actions"]);
+  });
+  flow.script?.forEach((step, index) => {
+    for (const field of callerActionFields) {
+      if (step[field] !== undefined && !platform.callerInputs.includes(stepInputKind[field])) {
+        add(["script", index, field], `the ${platform.id} platform has no ${field} step (it takes ${callerActionFields.filter((f) => platform.callerInputs.includes(stepInputKind[f])).join(", ")})`);
+      }
+    }
+    checkActions(step.expect?.actions, ["script", index, "expect", "actions"]);
+  });
+  return problems;
+}
+
+/** Reads and validates a flow, a caller script or a recording, against its platform too. */
+export async function loadFlow(file: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
+  const { value, text } = await readJsonFile(file, callFlowSchema, "call flow");
+  return withPlatform(file, value, text, defaultPlatform);
+}
+
+/** A flow given as a value (the programmatic API): validated as a file would be; `name` stands for its file. */
+export async function flowFromValue(value: unknown, name: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
+  const result = callFlowSchema.safeParse(value, { reportInput: true });
+  if (!result.success) throw new InputError(describeProblems(name, undefined, issuesToProblems(result.error)));
+  return withPlatform(name, result.data, undefined, defaultPlatform);
+}
+
+async function withPlatform(file: string, value: CallFlow, text: string | undefined, defaultPlatform: PlatformId): Promise<LoadedFlow> {
+  const id = value.platform ?? defaultPlatform;
+  if (!isPlatformId(id)) throw new InputError(`${file}: unknown platform ${JSON.stringify(id)} (expected one of ${platformIds.join(", ")})`);
+  const platform = await loadPlatform(id);
+  const problems = platformProblems(value, platform);
+  if (problems.length) throw new InputError(describeProblems(file, text, problems));
+  return { file, flow: value, platform };
 }
 
 // Ids are a random per-process part plus a counter: unique within a run and across runs (72 random
@@ -227,8 +291,14 @@ export interface PlannedEvent {
   contentType: string;
   /** Recorded headers to send along (raw events only). */
   recordedHeaders: Record<string, string> | undefined;
-  /** The envelope, for events vwh built (absent for raw events). */
-  envelope: Envelope | undefined;
+  /** Headers the platform sends besides the signature (built events only). */
+  platformHeaders: Record<string, string>;
+  /** The request as the platform built it (absent for recorded requests). */
+  request: WebhookRequest | undefined;
+  /** The recorded path and query (raw events only), kept on replay unless --url has a path. */
+  recordedPath?: string;
+  /** The handler's recorded reply (raw events only), for --compare-replies. */
+  recordedResponse?: RecordedResponse;
   expect: Expectation | undefined;
   /** Platform time since the previous event; `--realtime` waits it. */
   afterMs: number;
@@ -237,6 +307,8 @@ export interface PlannedEvent {
 export interface ExpansionOptions {
   /** Platform time of the first event. */
   start: Date;
+  /** The URL the platform is configured with (signed over; the public URL behind a tunnel). */
+  url: URL;
   newId?: (prefix: string) => string;
   /** Overrides the flow's call id (load mode runs many copies of a flow). */
   callId?: string;
@@ -244,76 +316,76 @@ export interface ExpansionOptions {
   freshIds?: boolean;
 }
 
-function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previousAt: number | undefined, newId: (prefix: string) => string): PlannedEvent {
+function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previousAt: number | undefined, platform: Platform, newId: (prefix: string) => string): PlannedEvent {
   const { raw } = event;
   const body = rawBody(raw);
-  let parsed: Partial<Record<"event_type" | "event_id" | "call_id" | "sequence", unknown>> = {};
-  try {
-    const value: unknown = JSON.parse(body.toString("utf8"));
-    if (value && typeof value === "object" && !Array.isArray(value)) parsed = value as typeof parsed;
-  } catch {
-    // Not JSON (a form post, say): the recorded headers still identify it.
-  }
-  const text = (value: unknown) => (typeof value === "string" && value ? value : undefined);
+  const identity = platform.identify({ method: raw.method, path: raw.path, headers: raw.headers, body });
   const receivedAt = Date.parse(raw.received_at);
+  let sequence = index + 1;
+  try {
+    const value = (JSON.parse(body.toString("utf8")) as { sequence?: unknown } | null)?.sequence;
+    if (typeof value === "number") sequence = value;
+  } catch {
+    // Not JSON (a form post, say): recorded order stands.
+  }
   return {
     index,
-    eventType: text(parsed.event_type) ?? event.event_type ?? "raw",
-    eventId: text(parsed.event_id) ?? text(raw.headers["webhook-id"]) ?? newId("evt"),
-    callId: text(parsed.call_id) ?? "",
-    sequence: typeof parsed.sequence === "number" ? parsed.sequence : index + 1,
+    eventType: identity.eventType ?? event.event_type ?? "raw",
+    eventId: identity.eventId ?? newId("evt"),
+    callId: identity.callId ?? "",
+    sequence,
     method: raw.method,
     body,
     contentType: raw.headers["content-type"] ?? "application/octet-stream",
     recordedHeaders: raw.headers,
-    envelope: undefined,
+    platformHeaders: {},
+    request: undefined,
+    recordedPath: raw.path,
+    ...(raw.response && { recordedResponse: raw.response }),
     expect: event.expect,
-    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.max(0, receivedAt - previousAt)),
+    // Recorded times can lie years apart: --realtime waits at most what a timer can (issue 12, item 2).
+    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.min(maxTimerMs, Math.max(0, receivedAt - previousAt))),
   };
 }
 
-/** Fills in ids, sequences and timestamps (SPEC §4) and returns the deliveries in order. */
-export function expandFlow(flow: CallFlow, options: ExpansionOptions): PlannedEvent[] {
+/** The call a flow describes, with its id decided. */
+export function callInfo(flow: CallFlow, callId: string): CallInfo {
+  return { callId, from: flow.call?.from, to: flow.call?.to, direction: flow.call?.direction };
+}
+
+/** Fills in ids, sequences and timestamps (SPEC §4) and has the platform build each request, in order. */
+export function expandFlow(loaded: Pick<LoadedFlow, "flow" | "platform">, options: ExpansionOptions): PlannedEvent[] {
+  const { flow, platform } = loaded;
   const newId = options.newId ?? randomId;
   const callId = options.callId ?? flow.call?.call_id ?? newId("call");
+  const call = callInfo(flow, callId);
   let clock = options.start.getTime();
   let sequence = 0;
   let previousRawAt: number | undefined;
-  return flow.events.map((event, index) => {
+  return (flow.events ?? []).map((event, index) => {
     if (event.raw) {
-      const planned = planRaw(event as FlowEvent & { raw: RawRequest }, index, previousRawAt, newId);
+      const planned = planRaw(event as FlowEvent & { raw: RawRequest }, index, previousRawAt, platform, newId);
       previousRawAt = Date.parse(event.raw.received_at);
       return planned;
     }
-    const eventType = event.event_type!;
+    const eventType = event.event_type ?? "";
     const afterMs = event.after_ms ?? 0;
     clock = event.timestamp !== undefined ? Date.parse(event.timestamp) : clock + afterMs;
     sequence = event.sequence ?? sequence + 1;
-    let payload: Record<string, unknown> = event.payload ?? {};
-    if (eventType === "call.started") {
-      const { from, to, direction } = flow.call ?? {};
-      payload = { ...(from && { from }), ...(to && { to }), ...(direction && { direction }), ...payload };
-    }
-    // Built from a validated flow, so it is a valid envelope by construction (SPEC §1 field order).
-    const envelope: Envelope = {
-      event_type: eventType,
-      event_id: (options.freshIds ? undefined : event.event_id) ?? newId("evt"),
-      call_id: callId,
-      sequence,
-      timestamp: event.timestamp ?? new Date(clock).toISOString(),
-      payload,
-    };
+    const eventId = (options.freshIds ? undefined : event.event_id) ?? newId("evt");
+    const request = platform.encode({ eventType, eventId, sequence, timestamp: new Date(clock), payload: event.payload ?? {}, call, url: options.url });
     return {
       index,
       eventType,
-      eventId: envelope.event_id,
+      eventId,
       callId,
       sequence,
-      method: "POST",
-      body: Buffer.from(JSON.stringify(envelope)),
-      contentType: "application/json",
+      method: request.method,
+      body: request.body,
+      contentType: request.contentType ?? "application/octet-stream",
       recordedHeaders: undefined,
-      envelope,
+      platformHeaders: request.headers,
+      request,
       expect: event.expect,
       afterMs,
     };

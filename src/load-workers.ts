@@ -7,18 +7,24 @@
  */
 import { Worker } from "node:worker_threads";
 import type { DeadLetter } from "./dead-letters.js";
-import type { LoadedFlow } from "./flow.js";
+import type { CallFlow, LoadedFlow } from "./flow.js";
 import { LoadStats, type LoadStatsData } from "./load-stats.js";
 import type { FastLoadOptions, LoadResult } from "./load.js";
 import type { SigningOptions } from "./signing-options.js";
 import type { SimulationOptions } from "./simulate.js";
 
-/** Everything a thread needs to rebuild the run: plain data only (the signer is made again there). */
+/**
+ * Everything a thread needs to rebuild the run: plain data only. Signers and platforms hold functions,
+ * so the thread makes them again: from the signing flags, and from each flow's platform id.
+ */
 export interface WorkerShare {
-  flows: readonly LoadedFlow[];
+  flows: { file: string; flow: CallFlow; platform: string }[];
   target: string;
+  publicUrl: string | undefined;
   signing: SigningOptions;
-  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "realtime">;
+  /** Per platform id, the scheme its flows are signed with, when --scheme was not given. */
+  platformSchemes: Record<string, string> | undefined;
+  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "realtime" | "maxHops" | "platformSettings">;
   deadLetters: boolean;
   load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
   /** Int32Array over it: non-zero once any thread has stopped the run. */
@@ -30,7 +36,9 @@ export type WorkerMessage =
   | { type: "dead-letter"; entry: DeadLetter }
   | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean };
 
-export interface WorkersRun extends Omit<WorkerShare, "load" | "stop" | "deadLetters"> {
+export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publicUrl" | "platformSchemes" | "simulation" | "load" | "stop" | "deadLetters"> {
+  flows: readonly LoadedFlow[];
+  simulation: SimulationOptions;
   load: Omit<FastLoadOptions, "onCallFinished" | "shouldStop">;
   /** Calls finished so far across the threads (for the progress bar). */
   onProgress?: (done: number) => void;
@@ -60,14 +68,25 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
       const calls = shareOf(load.calls, threads, index);
-      const { signatureHeaders, policy, faults, budgetMs, strictLatency, realtime } = run.simulation;
+      const { signatureHeaders, policy, faults, budgetMs, strictLatency, realtime, maxHops, platformSettings, platformSigning } = run.simulation;
       const share: WorkerShare = {
-        flows: run.flows,
-        target: run.target,
+        flows: run.flows.map((loaded) => ({ file: loaded.file, flow: loaded.flow, platform: loaded.platform.id })),
+        target: run.simulation.target.href,
+        publicUrl: run.simulation.publicUrl?.href,
         signing: run.signing,
+        platformSchemes: platformSigning && Object.fromEntries(run.flows.map((loaded) => [loaded.platform.id, loaded.platform.scheme])),
         // Plain fields only (they are copied to the thread). Each thread draws its own faults;
         // thread 0 keeps the run's seed.
-        simulation: { signatureHeaders, policy, budgetMs, strictLatency, realtime, faults: { ...faults, seed: (faults.seed ^ Math.imul(index, 0x9e3779b9)) >>> 0 } },
+        simulation: {
+          signatureHeaders,
+          policy,
+          budgetMs,
+          strictLatency,
+          realtime,
+          ...(maxHops !== undefined && { maxHops }),
+          ...(platformSettings && { platformSettings }),
+          faults: { ...faults, seed: (faults.seed ^ Math.imul(index, 0x9e3779b9)) >>> 0 },
+        },
         deadLetters: run.deadLetter !== undefined,
         load: { calls, concurrency: shareOf(load.concurrency, threads, index), rate: load.rate === undefined ? undefined : (load.rate * calls) / load.calls, pipelining: load.pipelining },
         stop,

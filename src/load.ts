@@ -6,7 +6,7 @@
 import { randomId, type LoadedFlow } from "./flow.js";
 import { LoadStats } from "./load-stats.js";
 import { createRandom } from "./random.js";
-import { createContext, planCall, runCall, type SimulationOptions } from "./simulate.js";
+import { createContext, runFlowCall, type SimulationOptions } from "./simulate.js";
 
 export interface LoadOptions {
   calls: number;
@@ -48,9 +48,9 @@ export async function runLoad(flows: readonly LoadedFlow[], options: SimulationO
         else if (wait < -50) stats.lateStarts++;
       }
       // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
-      const call = planCall(flows[index % flows.length]!, planRandom, options.faults, new Date(context.now()), { callId: randomId("call"), freshIds: true });
+      const callId = randomId("call");
       stats.callsStarted++;
-      const outcome = await runCall(call, context, (result) => stats.recordEvent(call.callId, result), stopping);
+      const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, { callId, freshIds: true }, { onEvent: (result) => stats.recordEvent(callId, result) }, stopping);
       stats.recordCall(outcome.passed);
       if (outcome.stopped?.reason === "unreachable") unreachable ??= outcome.stopped.message;
       if (outcome.stopped?.reason === "bail") bailed = true;

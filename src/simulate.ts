@@ -3,12 +3,16 @@
  * reply; injects the faults real platforms produce (retries, duplicates, reordering, timeouts) from one
  * seeded random source. Knows nothing of the terminal: progress goes to an injected listener.
  */
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
-import { checkReply, type Finding } from "./check-reply.js";
+import { checkReply } from "./check-reply.js";
+import { compareReplies } from "./compare-replies.js";
+import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult, type Transport } from "./delivery.js";
-import { expandFlow, type LoadedFlow, type PlannedEvent } from "./flow.js";
+import { expandFlow, flowBody, type LoadedFlow, type PlannedEvent } from "./flow.js";
+import type { ParsedReply, WebhookRequest } from "./platforms/types.js";
 import { diffJson } from "./json-diff.js";
 import { createRandom, type Random } from "./random.js";
 import { classifyAttempt, retryDelayMs, type RetryPolicy } from "./retry-policy.js";
@@ -27,17 +31,35 @@ export interface EventResult {
   passed: boolean;
   failures: Finding[];
   warnings: Finding[];
+  /** The normalised actions of the reply (instruction types on the vwh platform). */
   instructionTypes: string[];
   deadLettered: boolean;
+  /** Caller scripts: the index of the step whose turn this webhook belongs to. */
+  step: number | undefined;
   /** Set when the event was delivered twice (--duplicates). */
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
+}
+
+export interface TurnResult {
+  /** Index of the script step. */
+  step: number;
+  /** `connect`, `say "…"`, `press 1`, `hangup (script ran out)`. */
+  label: string;
+  actions: string[];
+  /** How the call ended in this turn, if it did. */
+  ended: string | undefined;
+  failures: Finding[];
+  passed: boolean;
 }
 
 export interface FlowResult {
   file: string;
   name: string;
+  platform: string;
   callId: string;
   events: EventResult[];
+  /** Caller scripts only: each step's turn, in order. */
+  turns: TurnResult[] | undefined;
   passed: boolean;
 }
 
@@ -47,6 +69,8 @@ export interface SimulationResult {
   unreachable: string | undefined;
   /** Set when --bail stopped the run at the first failure. */
   bailed: boolean;
+  /** Set when the run was stopped (Ctrl-C) before it finished: the results are partial. */
+  interrupted: boolean;
   seed: number;
   durationMs: number;
 }
@@ -54,6 +78,8 @@ export interface SimulationResult {
 export interface SimulationListener {
   flowStarted?(flow: LoadedFlow, callId: string): void;
   eventFinished?(flow: LoadedFlow, result: EventResult): void;
+  turnStarted?(flow: LoadedFlow, step: number, label: string): void;
+  turnFinished?(flow: LoadedFlow, turn: TurnResult): void;
 }
 
 export interface FaultOptions {
@@ -67,11 +93,23 @@ export interface FaultOptions {
 
 export interface SimulationOptions {
   target: URL;
+  /** The URL the platform is configured with, which it signs (the tunnel's public URL); default: target. */
+  publicUrl?: URL;
+  /** Caller scripts: a call over this many webhooks fails as a loop. */
+  maxHops?: number;
+  /** Platform settings from flags (a script's own `settings` fill the rest). */
+  platformSettings?: Readonly<Record<string, unknown>>;
   /** Absent only with keepSignatures: recorded requests go out with the headers they came with. */
   signer: Signer | undefined;
   /** Headers that carry the scheme's signature (dropped from recorded requests before re-signing). */
   signatureHeaders: readonly string[];
+  /** Per platform id: its own default scheme, when --scheme was not given (a flow's platform decides). */
+  platformSigning?: Readonly<Record<string, PlatformSigning>>;
+  /** Stops the run (Ctrl-C): in-flight requests and waits are abandoned, finished events are kept. */
+  stop?: AbortSignal;
   keepSignatures?: boolean;
+  /** Compare each reply with the one recorded beside the request (--compare-replies). */
+  compareReplies?: boolean;
   policy: RetryPolicy;
   faults: FaultOptions;
   budgetMs: number;
@@ -83,7 +121,7 @@ export interface SimulationOptions {
   transport?: Transport;
   /** Called for each event that exhausted its retries (--dlq). */
   deadLetter?: (entry: DeadLetter) => Promise<void>;
-  /** Wall clock in ms (injectable for tests). */
+  /** Wall clock in ms, also timing each reply's latency (injectable for tests: a fake clock makes latency exact). */
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
   listener?: SimulationListener;
@@ -92,16 +130,28 @@ export interface SimulationOptions {
 // Never forwarded from a recording: they describe the old connection, not the request.
 const hopByHop = new Set(["host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "expect"]);
 
+/** Thrown inside a call when `stop` fires; the webhook in flight has no result. */
+class Interrupted extends Error {}
+
+function throwIfStopped(stop: AbortSignal | undefined): void {
+  if (stop?.aborted) throw new Interrupted("interrupted");
+}
+
+export interface PlatformSigning {
+  signer: Signer | undefined;
+  signatureHeaders: readonly string[];
+}
+
 export interface OutgoingRequest {
   url: URL;
   headers: Record<string, string>;
 }
 
-type DeliveryTarget = Pick<SimulationOptions, "signer" | "signatureHeaders" | "keepSignatures" | "target">;
+type DeliveryTarget = Pick<SimulationOptions, "signer" | "signatureHeaders" | "keepSignatures" | "target" | "publicUrl">;
 
-/** Recorded headers less hop-by-hop ones and (unless kept) the old signature. */
+/** Recorded headers less hop-by-hop ones and (unless kept) the old signature; or the platform's own. */
 function forwardedHeaders(planned: PlannedEvent, options: DeliveryTarget): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...planned.platformHeaders };
   const keep = options.keepSignatures === true;
   for (const [name, value] of Object.entries(planned.recordedHeaders ?? {})) {
     if (hopByHop.has(name) || (!keep && options.signatureHeaders.includes(name))) continue;
@@ -110,22 +160,51 @@ function forwardedHeaders(planned: PlannedEvent, options: DeliveryTarget): Recor
   return headers;
 }
 
+/**
+ * Where a request the platform addresses to `addressed` really goes. The platform knows the public URL
+ * (what the handler behind a tunnel sees, and what it signs); vwh sends to --url. The configured URL maps
+ * onto --url, another path on the public origin onto the same path at --url's origin, and any other
+ * origin is not followed: vwh only ever talks to the handler it was pointed at.
+ */
+export function deliveryUrl(addressed: URL, options: Pick<SimulationOptions, "target" | "publicUrl">): URL | undefined {
+  const publicUrl = options.publicUrl ?? options.target;
+  if (addressed.href === publicUrl.href) return new URL(options.target.href);
+  if (addressed.origin !== publicUrl.origin && addressed.origin !== options.target.origin) return undefined;
+  return new URL(`${addressed.pathname}${addressed.search}`, options.target.origin);
+}
+
+/**
+ * Where a recorded request is replayed (issue 11, defect 4): its recorded path and query on --url's
+ * origin, unless --url has a path (or query) of its own, which then wins. Only an origin-form path is
+ * kept, and it is appended to the origin as text, so a recording can never send a replay elsewhere.
+ */
+export function replayUrl(target: URL, recordedPath: string | undefined): URL {
+  const targetHasPath = target.pathname !== "/" || target.search !== "";
+  if (targetHasPath || recordedPath === undefined || !recordedPath.startsWith("/")) return target;
+  return new URL(`${target.origin}${recordedPath}`);
+}
+
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
   headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
-  if (options.keepSignatures && planned.recordedHeaders) return { url: options.target, headers };
+  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
+  const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
+  const url = planned.request ? (deliveryUrl(addressed, options) ?? new URL(options.target.href)) : replayUrl(options.target, planned.recordedPath);
+  if (options.keepSignatures && planned.recordedHeaders) return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
     timestamp: Math.floor(nowMs / 1000),
     body: planned.body,
     method: planned.method,
-    url: options.target.href,
+    url: addressed.href,
     contentType: planned.contentType,
   });
-  return { url: signed.url === options.target.href ? options.target : new URL(signed.url), headers: { ...headers, ...signed.headers } };
+  // Schemes that put signature material in the URL (Twilio's bodySHA256) change its query.
+  if (signed.url !== addressed.href) url.search = new URL(signed.url).search;
+  return { url, headers: { ...headers, ...signed.headers } };
 }
 
 interface Delivered {
@@ -137,27 +216,33 @@ interface Delivered {
   stopReason: string | undefined;
 }
 
-async function attempt(planned: PlannedEvent, context: RunContext, number: number): Promise<DeliveryResult> {
-  const request = prepareDelivery(planned, context.options, number, context.now());
-  return (context.options.transport ?? deliver)({
+async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number): Promise<DeliveryResult> {
+  const signing = context.options.platformSigning?.[loaded.platform.id];
+  const request = prepareDelivery(planned, signing ? { ...context.options, ...signing } : context.options, number, context.now());
+  const outcome = await (context.options.transport ?? deliver)({
     url: request.url,
     method: planned.method,
     headers: request.headers,
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
+    stop: context.options.stop,
+    now: context.now,
   });
+  throwIfStopped(context.options.stop);
+  return outcome;
 }
 
 /** Delivers with retries: identical bytes and id, a fresh timestamp, signature and attempt number. */
-async function deliverWithRetries(planned: PlannedEvent, context: RunContext): Promise<Delivered> {
+async function deliverWithRetries(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext): Promise<Delivered> {
   const { policy } = context.options;
   for (let number = 1; ; number++) {
-    const outcome = await attempt(planned, context, number);
+    const outcome = await attempt(planned, loaded, context, number);
     const decision = classifyAttempt(outcome.ok ? { kind: "response", status: outcome.status, headers: outcome.headers } : { kind: outcome.kind }, context.now());
     if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
     if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
     await context.wait(retryDelayMs(policy, number, context.jitter, decision.retryAfterMs));
+    throwIfStopped(context.options.stop);
   }
 }
 
@@ -166,8 +251,9 @@ function describeFailure(outcome: DeliveryResult): string {
 }
 
 /** A duplicate must be accepted and, where the platform waits, answered with the same instructions. */
-async function checkDuplicate(planned: PlannedEvent, context: RunContext, number: number, firstBody: unknown): Promise<{ result: EventResult["duplicate"]; failures: Finding[] }> {
-  const outcome = await attempt(planned, context, number);
+/** A duplicate must be accepted and, where the platform acts on the reply, answered with the same actions. */
+async function checkDuplicate(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number, first: { parsed: ParsedReply; request: WebhookRequest } | undefined): Promise<{ result: EventResult["duplicate"]; failures: Finding[] }> {
+  const outcome = await attempt(planned, loaded, context, number);
   const failures: Finding[] = [];
   if (!outcome.ok) {
     failures.push({ kind: "idempotency", message: `duplicate delivery (attempt ${number}): ${outcome.message}` });
@@ -175,16 +261,12 @@ async function checkDuplicate(planned: PlannedEvent, context: RunContext, number
   }
   if (outcome.status < 200 || outcome.status >= 300) {
     failures.push({ kind: "idempotency", message: `duplicate delivery (attempt ${number}): expected 2xx, got ${outcome.status}` });
-  } else if (firstBody !== undefined) {
-    let duplicateBody: unknown;
-    try {
-      duplicateBody = JSON.parse(outcome.body.toString("utf8"));
-    } catch {
-      duplicateBody = outcome.body.toString("utf8");
-    }
-    const first = (firstBody as { instructions?: unknown }).instructions;
-    const second = (duplicateBody as { instructions?: unknown } | undefined)?.instructions;
-    const changes = diffJson(first, second, "instructions");
+  } else if (first !== undefined) {
+    const second = loaded.platform.parseReply(
+      { status: outcome.status, headers: outcome.headers, body: outcome.body },
+      { eventType: planned.eventType, waits: true, expectsActions: true, request: first.request },
+    );
+    const changes = diffJson(first.parsed.actions, second.actions, "instructions");
     if (changes.length) {
       failures.push({
         kind: "idempotency",
@@ -220,9 +302,17 @@ function deadLetterEntry(planned: PlannedEvent, loaded: LoadedFlow, delivered: D
   };
 }
 
-async function runEvent(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext): Promise<EventResult> {
+export interface DeliveredEvent {
+  result: EventResult;
+  /** The reply as the platform read it, when there was a successful reply to read. */
+  parsed: ParsedReply | undefined;
+  outcome: DeliveryResult;
+}
+
+/** Delivers one webhook (retries, dead letters, a duplicate) and checks its reply. */
+export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext, step?: number): Promise<DeliveredEvent> {
   const { options } = context;
-  const delivered = await deliverWithRetries(planned, context);
+  const delivered = await deliverWithRetries(planned, loaded, context);
   const { outcome } = delivered;
   const result: EventResult = {
     index: planned.index,
@@ -237,14 +327,17 @@ async function runEvent(planned: PlannedEvent, loaded: LoadedFlow, duplicate: bo
     warnings: [],
     instructionTypes: [],
     deadLettered: false,
+    step,
     duplicate: undefined,
   };
-  let firstBody: unknown;
+  let parsed: ParsedReply | undefined;
   if (!outcome.ok) {
     result.failures.push({ kind: outcome.kind, message: outcome.message });
   } else {
     const check = checkReply({
+      platform: loaded.platform,
       eventType: planned.eventType,
+      ...(planned.request && { request: planned.request }),
       expect: planned.expect,
       status: outcome.status,
       headers: outcome.headers,
@@ -255,8 +348,12 @@ async function runEvent(planned: PlannedEvent, loaded: LoadedFlow, duplicate: bo
     });
     result.failures.push(...check.failures);
     result.warnings.push(...check.warnings);
-    result.instructionTypes = check.instructions?.map((instruction) => instruction.type) ?? [];
-    if (check.instructions) firstBody = { instructions: check.instructions };
+    parsed = check.parsed;
+    result.instructionTypes = parsed?.actions.map((action) => action.type) ?? [];
+    if (options.compareReplies) {
+      if (planned.recordedResponse) result.failures.push(...compareReplies(planned.recordedResponse, outcome));
+      else result.warnings.push({ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" });
+    }
   }
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted) {
@@ -268,12 +365,17 @@ async function runEvent(planned: PlannedEvent, loaded: LoadedFlow, duplicate: bo
   }
   const accepted = outcome.ok && outcome.status >= 200 && outcome.status < 300;
   if (duplicate && accepted) {
-    const checked = await checkDuplicate(planned, context, delivered.attempts + 1, firstBody);
+    const readable = parsed && !parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply") ? parsed : undefined;
+    const checked = await checkDuplicate(planned, loaded, context, delivered.attempts + 1, readable && { parsed: readable, request: planned.request ?? placeholderRequest(planned) });
     result.duplicate = checked.result;
     result.failures.push(...checked.failures);
   }
   result.passed = result.failures.length === 0;
-  return result;
+  return { result, parsed, outcome };
+}
+
+function placeholderRequest(planned: PlannedEvent): WebhookRequest {
+  return { method: planned.method === "GET" ? "GET" : "POST", url: new URL("http://recorded.invalid/"), body: planned.body, contentType: planned.contentType, headers: {} };
 }
 
 /** Delivery order: shuffled within windows of --reorder; bodies keep their original sequence. */
@@ -294,17 +396,24 @@ export interface PlannedCall {
 }
 
 /** Decides everything random about a call before any delivery, so it does not depend on retries. */
-export function planCall(loaded: LoadedFlow, planRandom: Random, faults: FaultOptions, start: Date, overrides: { callId?: string; freshIds?: boolean } = {}): PlannedCall {
-  const planned = expandFlow(loaded.flow, { start, ...(overrides.callId && { callId: overrides.callId }), ...(overrides.freshIds && { freshIds: true }) });
+export function planCall(loaded: LoadedFlow, planRandom: Random, options: Pick<SimulationOptions, "faults" | "target" | "publicUrl">, start: Date, overrides: CallOverrides = {}): PlannedCall {
+  const { faults } = options;
+  const url = options.publicUrl ?? options.target;
+  const planned = expandFlow(loaded, { start, url, ...(overrides.callId && { callId: overrides.callId }), ...(overrides.freshIds && { freshIds: true }) });
   const duplicates = new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index));
   const ordered = deliveryOrder(planned, faults.reorderWindow, planRandom);
   return { loaded, callId: planned.find((event) => event.callId)?.callId ?? "recorded", ordered, duplicates };
 }
 
+export interface CallOverrides {
+  callId?: string;
+  freshIds?: boolean;
+}
+
 export interface CallOutcome {
   passed: boolean;
   /** Why the call stopped early: the target is unreachable, or --bail. */
-  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | undefined;
+  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | { reason: "interrupted" } | undefined;
 }
 
 export interface RunContext {
@@ -314,11 +423,26 @@ export interface RunContext {
   jitter: Random;
 }
 
+/** A wait that ends early when the run is stopped (the caller then sees `stop.aborted`). */
+function stoppableWait(wait: (ms: number) => Promise<unknown>, stop: AbortSignal | undefined): (ms: number) => Promise<unknown> {
+  if (!stop) return wait;
+  return (ms) =>
+    new Promise((resolve, reject) => {
+      if (stop.aborted) return resolve(undefined);
+      const onStop = () => resolve(undefined);
+      stop.addEventListener("abort", onStop, { once: true });
+      wait(ms).then(resolve, reject).finally(() => stop.removeEventListener("abort", onStop));
+    });
+}
+
+// Sub-millisecond, so that latencies of fast local handlers do not all round to 0 or 1 ms.
+const wallClock = () => performance.timeOrigin + performance.now();
+
 export function createContext(options: SimulationOptions): RunContext {
   return {
     options,
-    now: options.now ?? Date.now,
-    wait: options.wait ?? sleep,
+    now: options.now ?? wallClock,
+    wait: stoppableWait(options.wait ?? sleep, options.stop),
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
   };
 }
@@ -329,7 +453,8 @@ export async function runCall(call: PlannedCall, context: RunContext, onEvent: (
   for (const event of call.ordered) {
     if (shouldStop()) break;
     if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
-    const result = await runEvent(event, call.loaded, call.duplicates.has(event.index), context);
+    throwIfStopped(context.options.stop);
+    const { result } = await deliverAndCheck(event, call.loaded, call.duplicates.has(event.index), context);
     passed &&= result.passed;
     onEvent(result);
     const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
@@ -337,6 +462,38 @@ export async function runCall(call: PlannedCall, context: RunContext, onEvent: (
     if (context.options.faults.bail && !result.passed) return { passed: false, stopped: { reason: "bail" } };
   }
   return { passed, stopped: undefined };
+}
+
+export interface CallHandlers {
+  /** Called once the call id is known, before any webhook. */
+  onStart?(callId: string): void;
+  onEvent(result: EventResult): void;
+  onTurnStart?(step: number, label: string): void;
+  onTurn?(turn: TurnResult): void;
+}
+
+export interface FlowCallOutcome extends CallOutcome {
+  callId: string;
+  turns: TurnResult[] | undefined;
+}
+
+/** Runs one call of a flow: its scripted events in order, or its caller script against the platform. */
+export async function runFlowCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean = () => false): Promise<FlowCallOutcome> {
+  try {
+    const body = flowBody(loaded.flow);
+    if (body.kind === "script") {
+      const { runScriptCall } = await import("./script-run.js");
+      return await runScriptCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop);
+    }
+    const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
+    handlers.onStart?.(call.callId);
+    const outcome = await runCall(call, context, handlers.onEvent, shouldStop);
+    return { ...outcome, callId: call.callId, turns: undefined };
+  } catch (error) {
+    // Ctrl-C: what finished was handed on as it finished; the webhook in flight is dropped.
+    if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
+    throw error;
+  }
 }
 
 export async function runSimulation(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
@@ -348,22 +505,39 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
   const results: FlowResult[] = [];
   let unreachable: string | undefined;
   let bailed = false;
+  let interrupted = false;
 
   for (const loaded of flows) {
-    const call = planCall(loaded, planRandom, options.faults, new Date(context.now()));
-    options.listener?.flowStarted?.(loaded, call.callId);
-    const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, callId: call.callId, events: [], passed: true };
+    if (options.stop?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, platform: loaded.platform.id, callId: "", events: [], turns: undefined, passed: true };
     results.push(flowResult);
-    const outcome = await runCall(call, context, (result) => {
-      flowResult.events.push(result);
-      options.listener?.eventFinished?.(loaded, result);
+    const outcome = await runFlowCall(loaded, context, planRandom, {}, {
+      onStart: (callId) => {
+        flowResult.callId = callId;
+        options.listener?.flowStarted?.(loaded, callId);
+      },
+      onEvent: (result) => {
+        flowResult.events.push(result);
+        options.listener?.eventFinished?.(loaded, result);
+      },
+      onTurnStart: (step, label) => options.listener?.turnStarted?.(loaded, step, label),
+      onTurn: (turn) => {
+        (flowResult.turns ??= []).push(turn);
+        options.listener?.turnFinished?.(loaded, turn);
+      },
     });
-    flowResult.passed = outcome.passed;
+    // An interrupted call keeps the verdict of what finished.
+    flowResult.passed =
+      outcome.stopped?.reason === "interrupted" ? flowResult.events.every((event) => event.passed) && (flowResult.turns ?? []).every((turn) => turn.passed) : outcome.passed;
     if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;
     if (outcome.stopped?.reason === "bail") bailed = true;
+    if (outcome.stopped?.reason === "interrupted") interrupted = true;
     if (outcome.stopped) break;
   }
-  return { flows: results, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+  return { flows: results, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started };
 }
 
 export interface SimulationSummary {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkReply, type ReplyCheckInput } from "../src/check-reply.js";
+import { vwhPlatform } from "../src/platforms/vwh/index.js";
 import { formatProblem } from "../src/validation.js";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 function check(overrides: Partial<ReplyCheckInput> & { reply?: unknown }) {
   const { reply, ...rest } = overrides;
   const result = checkReply({
+    platform: vwhPlatform,
     eventType: "call.started",
     expect: undefined,
     status: 200,
@@ -20,7 +22,7 @@ function check(overrides: Partial<ReplyCheckInput> & { reply?: unknown }) {
   return {
     failures: result.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message })),
     warnings: result.warnings.map((finding) => finding.message),
-    instructions: result.instructions,
+    instructions: result.parsed?.actions,
   };
 }
 
@@ -30,7 +32,7 @@ describe("checkReply", () => {
   it("passes a valid reply to an event that waits for instructions", () => {
     const result = check({ reply: speakListen });
     assert.deepEqual(result.failures, []);
-    assert.deepEqual(result.instructions?.map((i) => i.type), ["speak", "listen"]);
+    assert.deepEqual(result.instructions?.map((action) => action.type), ["speak", "listen"]);
   });
 
   it("fails a waiting event without instructions, or with a body that is not JSON", () => {

@@ -94,8 +94,8 @@ describe("dead-letter files", () => {
       const text = await readFile(file, "utf8");
       assert.equal(text.split("\n").length, 3);
       assert.ok(text.endsWith("\n"));
-      const loaded = await loadDeadLetters(file);
-      assert.deepEqual(loaded.flow.events.map((event) => event.raw?.body), ['{"event_id":"evt_1"}', '{"event_id":"evt_2"}']);
+      const loaded = await loadDeadLetters(file, "vwh");
+      assert.deepEqual(loaded.flow.events!.map((event) => event.raw?.body), ['{"event_id":"evt_1"}', '{"event_id":"evt_2"}']);
     });
   });
 
@@ -103,11 +103,11 @@ describe("dead-letter files", () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "dead.jsonl");
       await writeFile(file, `${JSON.stringify(entry("evt_1"))}\n{"flow": "f.json", "event_ty`);
-      await assert.rejects(loadDeadLetters(file), { message: `${file}:2: invalid JSON line (expected one dead-letter entry per line)` });
+      await assert.rejects(loadDeadLetters(file, "vwh"), { message: `${file}:2: invalid JSON line (expected one dead-letter entry per line)` });
       await writeFile(file, `${JSON.stringify({ ...entry("evt_1"), attempts: 0 })}\n`);
-      await assert.rejects(loadDeadLetters(file), { message: `${file}:1: attempts: expected value >= 1, got 0` });
+      await assert.rejects(loadDeadLetters(file, "vwh"), { message: `${file}:1: attempts: expected value >= 1, got 0` });
       await writeFile(file, "\n");
-      await assert.rejects(loadDeadLetters(file), { message: `${file}: no dead letters to replay` });
+      await assert.rejects(loadDeadLetters(file, "vwh"), { message: `${file}: no dead letters to replay` });
     });
   });
 });

@@ -8,7 +8,7 @@ import { createHistogram } from "node:perf_hooks";
 import { after, describe, it } from "node:test";
 import type { DeadLetter } from "../src/dead-letters.js";
 import { createDispatcher } from "../src/delivery.js";
-import { callFlowSchema, type LoadedFlow } from "../src/flow.js";
+import { flowFromValue, type LoadedFlow } from "../src/flow.js";
 import { LoadStats } from "../src/load-stats.js";
 import { runFastLoad, runLoad, type LoadResult } from "../src/load.js";
 import { runLoadInWorkers, shareOf } from "../src/load-workers.js";
@@ -23,14 +23,14 @@ const settings = { purpose: "sign" as const, hmac: { header: "x-signature", algo
 const dispatcher = createDispatcher(8);
 after(() => dispatcher.close());
 
-const flow: LoadedFlow = {
-  file: "paths.json",
-  flow: callFlowSchema.parse({
+const flow: LoadedFlow = await flowFromValue(
+  {
     version: 1,
     name: "paths",
     events: [{ event_type: "call.started" }, { event_type: "speech.transcribed", payload: { text: "hi", is_final: true } }, { event_type: "dtmf.received", payload: { digits: "1" } }, { event_type: "call.ended" }],
-  }),
-};
+  },
+  "paths.json",
+);
 
 /** Answers by event and attempt, never by arrival order, so both paths meet the same handler. */
 function flakyHandler(): Promise<TestServer> {
@@ -113,7 +113,7 @@ describe("load mode: worker threads", () => {
     const two = new LoadStats();
     const whole = createHistogram();
     for (let ms = 1; ms <= 100; ms++) {
-      const result = { index: 0, sequence: 1, eventType: ms % 2 ? "a" : "b", eventId: "e", status: 200, latencyMs: ms, attempts: 1, passed: true, failures: [], warnings: [], instructionTypes: [], deadLettered: false, duplicate: undefined };
+      const result = { index: 0, sequence: 1, eventType: ms % 2 ? "a" : "b", eventId: "e", status: 200, latencyMs: ms, attempts: 1, passed: true, failures: [], warnings: [], instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined };
       (ms <= 30 ? one : two).recordEvent("call", result);
       whole.record(ms * 1000);
     }
@@ -134,7 +134,6 @@ describe("load mode: worker threads", () => {
       const progress: number[] = [];
       const result = await runLoadInWorkers({
         flows: [flow],
-        target: server.url,
         signing: signingOptionsSchema.parse({ secret: [secret] }),
         simulation: options,
         load: { calls: 6, concurrency: 4, rate: undefined, pipelining: undefined },

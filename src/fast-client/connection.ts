@@ -16,6 +16,8 @@ export interface PendingRequest {
   /** HEAD replies carry no body whatever their headers say. */
   head: boolean;
   timeoutMs: number;
+  /** The clock latency is measured with (DeliveryRequest.now, else performance.now). */
+  now: () => number;
   started: number;
   address: string;
   settle: (result: DeliveryResult) => void;
@@ -178,7 +180,7 @@ export class Connection {
       return;
     }
     const body = reply.chunks.length === 1 ? reply.chunks[0]! : Buffer.concat(reply.chunks);
-    this.settle(request, { ok: true, status: reply.status, headers: reply.headers, body, latencyMs: roundMs(performance.now() - request.started) });
+    this.settle(request, { ok: true, status: reply.status, headers: reply.headers, body, latencyMs: roundMs(request.now() - request.started) });
     if (this.closing) {
       // `Connection: close`: the server reads nothing more from this socket, so requests already
       // pipelined behind this one were never processed and may go out again on another connection.
@@ -203,7 +205,7 @@ export class Connection {
     this.closing = true;
     const error = this.lastError ?? Object.assign(new Error("the handler closed the connection"), { code: "ECONNRESET" });
     const failed = this.inflight.splice(0);
-    for (const request of failed) this.settle(request, networkFailure(error, request.address, roundMs(performance.now() - request.started)));
+    for (const request of failed) this.settle(request, networkFailure(error, request.address, roundMs(request.now() - request.started)));
     this.release([]);
   }
 
@@ -212,7 +214,7 @@ export class Connection {
     if (index === -1) return;
     this.inflight.splice(index, 1);
     request.deadline = undefined;
-    this.settle(request, timeoutFailure(request.timeoutMs, roundMs(performance.now() - request.started)));
+    this.settle(request, timeoutFailure(request.timeoutMs, roundMs(request.now() - request.started)));
     // The late reply would be read as the next request's: this socket is done (undici does the same).
     this.lastError ??= Object.assign(new Error("connection closed after a request on it timed out"), { code: "ETIMEDOUT" });
     this.destroy();

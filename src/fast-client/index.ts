@@ -6,7 +6,7 @@
  * one request at a time, so a slow reply never holds up another request.
  */
 import type { ConnectionOptions } from "node:tls";
-import { networkFailure, type DeliveryRequest, type DeliveryResult, type Transport } from "../delivery.js";
+import { interruptedFailure, networkFailure, type DeliveryRequest, type DeliveryResult, type Transport } from "../delivery.js";
 import { Connection, type ConnectionOwner, type Origin, type PendingRequest } from "./connection.js";
 import { DeadlineQueue, type Scheduler } from "./deadlines.js";
 
@@ -160,14 +160,30 @@ export function createFastClient(options: FastClientOptions): FastClient {
   };
 
   const deliver = (request: DeliveryRequest): Promise<DeliveryResult> => {
-    const started = performance.now();
+    const now = request.now ?? (() => performance.now());
+    const started = now();
+    if (request.stop?.aborted) return Promise.resolve(interruptedFailure(0));
     const method = request.method ?? "POST";
     const pool = poolFor(request.url);
     if (!pool) return Promise.resolve(networkFailure(new Error(`unsupported protocol ${request.url.protocol}`), request.url.host, 0));
     const bytes = requestBytes(prefixes.get(method, request.url), request.headers, request.body, method);
     if (typeof bytes === "string") return Promise.resolve(networkFailure(Object.assign(new Error(bytes), { code: "ERR_INVALID_HEADER" }), request.url.host, 0));
-    return new Promise((settle) => {
-      pool.dispatch({ bytes, head: method === "HEAD", timeoutMs: request.timeoutMs, started, address: request.url.host, settle, deadline: undefined });
+    const { stop } = request;
+    return new Promise((resolve) => {
+      let settle = resolve;
+      if (stop) {
+        // Ctrl-C settles at once; a reply that still comes is read and dropped.
+        let settled = false;
+        const onStop = () => settle(interruptedFailure(Math.round((now() - started) * 10) / 10));
+        settle = (result) => {
+          if (settled) return;
+          settled = true;
+          stop.removeEventListener("abort", onStop);
+          resolve(result);
+        };
+        stop.addEventListener("abort", onStop, { once: true });
+      }
+      pool.dispatch({ bytes, head: method === "HEAD", timeoutMs: request.timeoutMs, now, started, address: request.url.host, settle, deadline: undefined });
     });
   };
 

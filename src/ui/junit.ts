@@ -1,5 +1,6 @@
 /** JUnit XML: one testsuite per flow, one testcase per event, as CI systems render it. */
-import type { SimulationResult } from "../simulate.js";
+import type { Finding } from "../findings.js";
+import type { FlowResult, SimulationResult } from "../simulate.js";
 import { formatProblem } from "../validation.js";
 
 function escapeXml(text: string): string {
@@ -14,34 +15,51 @@ function escapeXml(text: string): string {
 
 const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(3);
 
+interface TestCase {
+  name: string;
+  timeMs: number | undefined;
+  passed: boolean;
+  failures: Finding[];
+  warnings: Finding[];
+}
+
+/** A flow's test cases: one per webhook, and for caller scripts one per turn (its expectations). */
+function testCases(flow: FlowResult): TestCase[] {
+  const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings }));
+  const turns = (flow.turns ?? []).map((turn) => ({ name: `step ${turn.step + 1}: ${turn.label}`, timeMs: undefined, passed: turn.passed, failures: turn.failures, warnings: [] }));
+  return [...events, ...turns];
+}
+
 export function toJUnitXml(result: SimulationResult): string {
-  const events = result.flows.flatMap((flow) => flow.events);
-  const failures = events.filter((event) => !event.passed).length;
+  const all = result.flows.flatMap(testCases);
+  const failures = all.filter((testCase) => !testCase.passed).length;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="vwh simulate" tests="${events.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
+    ...(result.interrupted ? ["<!-- interrupted (Ctrl-C): partial results -->"] : []),
+    `<testsuites name="vwh simulate" tests="${all.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
   ];
   for (const flow of result.flows) {
-    const flowFailures = flow.events.filter((event) => !event.passed).length;
-    const flowTime = flow.events.reduce((sum, event) => sum + (event.latencyMs ?? 0), 0);
+    const cases = testCases(flow);
+    const flowFailures = cases.filter((testCase) => !testCase.passed).length;
+    const flowTime = cases.reduce((sum, testCase) => sum + (testCase.timeMs ?? 0), 0);
     lines.push(
-      `  <testsuite name="${escapeXml(flow.name)}" file="${escapeXml(flow.file)}" tests="${flow.events.length}" failures="${flowFailures}" errors="0" time="${seconds(flowTime)}">`,
+      `  <testsuite name="${escapeXml(flow.name)}" file="${escapeXml(flow.file)}" tests="${cases.length}" failures="${flowFailures}" errors="0" time="${seconds(flowTime)}">`,
     );
-    lines.push(`    <properties><property name="seed" value="${result.seed}"/></properties>`);
-    for (const event of flow.events) {
-      const name = escapeXml(`${event.sequence} ${event.eventType}`);
-      const open = `    <testcase classname="${escapeXml(flow.name)}" name="${name}" time="${seconds(event.latencyMs)}"`;
-      if (event.passed && event.warnings.length === 0) {
+    const interrupted = result.interrupted ? `<property name="interrupted" value="true"/>` : "";
+    lines.push(`    <properties><property name="seed" value="${result.seed}"/><property name="platform" value="${escapeXml(flow.platform)}"/>${interrupted}</properties>`);
+    for (const testCase of cases) {
+      const open = `    <testcase classname="${escapeXml(flow.name)}" name="${escapeXml(testCase.name)}" time="${seconds(testCase.timeMs)}"`;
+      if (testCase.passed && testCase.warnings.length === 0) {
         lines.push(`${open}/>`);
         continue;
       }
       lines.push(`${open}>`);
-      if (!event.passed) {
-        const reasons = event.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message }));
-        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(event.failures[0]?.kind ?? "check")}">${escapeXml(reasons.join("\n"))}</failure>`);
+      if (!testCase.passed) {
+        const reasons = testCase.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message }));
+        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml(reasons.join("\n"))}</failure>`);
       }
-      if (event.warnings.length) {
-        lines.push(`      <system-out>${escapeXml(event.warnings.map((w) => `warning: ${w.message}`).join("\n"))}</system-out>`);
+      if (testCase.warnings.length) {
+        lines.push(`      <system-out>${escapeXml(testCase.warnings.map((w) => `warning: ${w.message}`).join("\n"))}</system-out>`);
       }
       lines.push("    </testcase>");
     }

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from "chalk";
 import type { Finding } from "../check-reply.js";
 import type { LoadedFlow } from "../flow.js";
-import { summarize, type EventResult, type SimulationListener, type SimulationResult } from "../simulate.js";
+import { summarize, type EventResult, type SimulationListener, type SimulationResult, type TurnResult } from "../simulate.js";
 import { formatProblem } from "../validation.js";
 
 export interface RunDescription {
@@ -58,6 +58,15 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
     eventFinished(_flow: LoadedFlow, event: EventResult) {
       write(formatEventLine(event, colors, run.budgetMs));
     },
+    turnStarted(_flow: LoadedFlow, step: number, label: string) {
+      write(colors.cyan(`  ▸ step ${step + 1}: ${label}`));
+    },
+    turnFinished(_flow: LoadedFlow, turn: TurnResult) {
+      const mark = turn.passed ? colors.green("✓") : colors.red("✗");
+      const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
+      write(`    ${mark} ${colors.dim(turn.actions.length ? turn.actions.join(", ") : "no actions")}${ended}`);
+      for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
+    },
   };
 }
 
@@ -77,12 +86,13 @@ export function formatSummary(result: SimulationResult, colors: ChalkInstance): 
   parts.push(colors.dim(`seed ${result.seed}`));
   const lines = [`\n${parts.join(" · ")}`];
   if (result.bailed) lines.push(colors.red("stopped at the first failure (--bail)"));
+  if (result.interrupted) lines.push(colors.yellow("interrupted (Ctrl-C): partial results"));
   if (result.unreachable) lines.push(colors.red(`could not reach the handler: ${result.unreachable}`));
   return lines.join("\n");
 }
 
 /** The fields every --json report of simulate starts with, flow mode and load mode alike. */
-export function runJson(run: RunDescription, result: { seed: number; bailed: boolean; unreachable: string | undefined }, exitCode: number) {
+export function runJson(run: RunDescription, result: { seed: number; bailed: boolean; interrupted?: boolean; unreachable: string | undefined }, exitCode: number) {
   return {
     target: run.target,
     scheme: run.scheme,
@@ -92,6 +102,7 @@ export function runJson(run: RunDescription, result: { seed: number; bailed: boo
     profile: run.profile ?? null,
     seed: result.seed,
     bailed: result.bailed,
+    interrupted: result.interrupted ?? false,
     passed: exitCode === 0,
     exit_code: exitCode,
     unreachable: result.unreachable ?? null,
@@ -117,10 +128,14 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
     flows: result.flows.map((flow) => ({
       file: flow.file,
       name: flow.name,
+      platform: flow.platform,
       call_id: flow.callId,
       passed: flow.passed,
+      turns:
+        flow.turns?.map((turn) => ({ step: turn.step + 1, label: turn.label, actions: turn.actions, ended: turn.ended ?? null, passed: turn.passed, failures: turn.failures.map(finding) })) ?? null,
       events: flow.events.map((event) => ({
         sequence: event.sequence,
+        ...(event.step !== undefined && { step: event.step + 1 }),
         event_type: event.eventType,
         event_id: event.eventId,
         status: event.status ?? null,

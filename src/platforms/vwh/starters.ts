@@ -2,12 +2,7 @@
  * The starter call flows `vwh init` writes: common voice-agent situations, each with expectations a
  * well-behaved handler meets (instruction types, not wording, so they fit any agent).
  */
-export interface Scenario {
-  id: string;
-  title: string;
-  /** The flow as JSON; validated against the call-flow schema when planned. */
-  flow: (call: { from: string; to: string }) => Record<string, unknown>;
-}
+import type { StarterScenario } from "../types.js";
 
 const greeting = { event_type: "call.started", payload: { direction: "inbound" }, expect: { instructions: ["speak", "listen"] } };
 const heard = (text: string, afterMs: number, confidence = 0.92) => ({
@@ -16,7 +11,7 @@ const heard = (text: string, afterMs: number, confidence = 0.92) => ({
   payload: { text, confidence, is_final: true },
 });
 
-export const scenarios: readonly Scenario[] = [
+export const scenarios: readonly StarterScenario[] = [
   {
     id: "inbound-speech",
     title: "Inbound call with speech",

@@ -36,6 +36,7 @@ export const eventPayloadSchemas = {
     instruction_index: z.number().int().nonnegative().optional(),
     interrupted: z.boolean().optional(),
   }),
+  "call.redirected": z.looseObject({}),
   "call.ended": z.looseObject({
     reason: z.enum(["caller_hangup", "handler_hangup", "transferred", "failed", "timeout"]).optional(),
     duration_s: z.number().nonnegative().optional(),
@@ -51,6 +52,7 @@ const waitingEventTypes: ReadonlySet<string> = new Set<KnownEventType>([
   "intent.matched",
   "dtmf.received",
   "playback.finished",
+  "call.redirected",
 ]);
 
 export function isKnownEventType(type: string): type is KnownEventType {

@@ -1,0 +1,32 @@
+/** What a check found wrong (or worth a warning) about one webhook's delivery, reply or turn. */
+export type FindingKind =
+  | "status"
+  | "reply"
+  | "schema"
+  | "rule"
+  | "expect"
+  | "latency"
+  | "timeout"
+  | "network"
+  | "unreachable"
+  | "delivery"
+  | "idempotency"
+  /** A reactive call that took more than --max-hops webhooks. */
+  | "loop"
+  /** A caller script that could not be played as written (the call ended with steps left). */
+  | "script"
+  /** A reply that differs from the one recorded (--compare-replies). */
+  | "snapshot";
+
+export interface Finding {
+  kind: FindingKind;
+  /** Where in the reply: a JSON path (`instructions[0].text`) or a native element path (`Response/Gather[1]@input`). */
+  path?: string;
+  message: string;
+}
+
+/** A value as a finding quotes it: JSON, cut to 80 characters. */
+export function showValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? "nothing";
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,21 @@
+/**
+ * The platforms vwh can play (SPEC §7). Each is loaded only when used, so `vwh --help` stays fast;
+ * adding a platform is adding its folder and one line here.
+ */
+import type { Platform } from "./types.js";
+
+const loaders = {
+  vwh: async () => (await import("./vwh/index.js")).vwhPlatform,
+} satisfies Record<string, () => Promise<Platform>>;
+
+export type PlatformId = keyof typeof loaders;
+export const platformIds = Object.keys(loaders) as [PlatformId, ...PlatformId[]];
+export const defaultPlatformId: PlatformId = "vwh";
+
+export function isPlatformId(id: string): id is PlatformId {
+  return Object.hasOwn(loaders, id);
+}
+
+export async function loadPlatform(id: PlatformId): Promise<Platform> {
+  return loaders[id]();
+}

@@ -1,0 +1,243 @@
+/**
+ * The platform seam (SPEC §7): everything vwh must do to be a convincing copy of one voice service.
+ * Each platform lives in `src/platforms/<id>/` and implements `Platform`; the engine, the tunnel and the
+ * signing commands reach a platform only through this interface, so adding one is adding a folder and
+ * a line in `registry.ts`.
+ */
+import type * as z from "zod";
+import type { Finding } from "../findings.js";
+
+/** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
+export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
+export type ActionType = (typeof actionTypes)[number];
+
+/**
+ * One action as the platform will perform it. `path` says where it stands in the native reply
+ * (`instructions[2]`, `Response/Gather[1]/Say[1]`) so findings and reports can point at it; the other
+ * fields are the action's normalised parameters (`text`, `url`, `to`, `input`, `barge_in` …).
+ */
+export interface Action {
+  type: ActionType;
+  path: string;
+  [field: string]: unknown;
+}
+
+/** A reply as received: header names lower-case. */
+export interface HttpReply {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: Buffer;
+}
+
+/** The reply in the platform's own terms, for `expect.native` ({ path, equals | contains | matches }). */
+export interface NativeDocument {
+  /** Every value at a native path (`Response/Gather@action`, `results[0].toolCallId`); empty when absent. */
+  select(path: string): unknown[];
+}
+
+export interface ParsedReply {
+  native: NativeDocument | undefined;
+  actions: Action[];
+  /** Schema and rule violations, each with the native path it concerns. */
+  failures: Finding[];
+  warnings: Finding[];
+}
+
+/** What the reply to a webhook is about, so the parser knows what the platform expects back. */
+export interface ReplyContext {
+  eventType: string;
+  /** The platform acts on the reply (it waits for instructions, a tool result, an assistant). */
+  waits: boolean;
+  /** Set when the expectation names actions: the reply must be parsed even after an ack event. */
+  expectsActions: boolean;
+  /** The request that was answered, for checks that relate the two (tool call ids). */
+  request: WebhookRequest;
+}
+
+/** One request the platform sends, before signing. */
+export interface WebhookRequest {
+  method: "GET" | "POST";
+  /** Absolute URL as the platform addresses it (the public URL side; the engine maps it onto --url). */
+  url: URL;
+  body: Buffer;
+  contentType: string | undefined;
+  /** Platform headers besides the signature (User-Agent, idempotency tokens…), names lower-case. */
+  headers: Record<string, string>;
+}
+
+/** A request as received or recorded, for identification and redaction. */
+export interface ObservedRequest {
+  method: string;
+  /** Path and query as received. */
+  path: string;
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Buffer;
+}
+
+export interface RequestIdentity {
+  eventType: string | undefined;
+  callId: string | undefined;
+  /** The platform's dedup key for the request, when it has one. */
+  eventId: string | undefined;
+}
+
+/** The call as a flow or script describes it; ids already filled in. */
+export interface CallInfo {
+  callId: string;
+  /** As the file gives them; each platform fills in its own defaults. */
+  from: string | undefined;
+  to: string | undefined;
+  direction: "inbound" | "outbound" | undefined;
+}
+
+/** One event of a scripted (`events`) flow, ids and times filled in. */
+export interface EventToEncode {
+  eventType: string;
+  eventId: string;
+  sequence: number;
+  timestamp: Date;
+  payload: Record<string, unknown>;
+  call: CallInfo;
+  /** The public URL the platform is configured with. */
+  url: URL;
+}
+
+/** What the caller does at one step of a script (SPEC §7). */
+export type CallerInput =
+  | { kind: "connect" }
+  | { kind: "say"; text: string; confidence: number }
+  | { kind: "press"; digits: string }
+  | { kind: "silence"; ms: number }
+  | { kind: "hangup" }
+  | { kind: "interrupt"; text: string; confidence: number }
+  | { kind: "tool"; name: string; arguments: Record<string, unknown> }
+  | { kind: "event"; type: string; payload: Record<string, unknown> };
+
+export type EndReason = "caller_hangup" | "handler_hangup" | "transferred" | "rejected" | "failed" | "timeout";
+
+/** One webhook a reactive call sends. */
+export interface CallWebhook {
+  eventType: string;
+  /** The dedup key the handler sees; the same bytes and id go out on every retry and duplicate. */
+  eventId: string;
+  request: WebhookRequest;
+  /** Whether the platform acts on the reply (and so parses it). */
+  waits: boolean;
+  /** Platform time since the previous webhook. */
+  afterMs: number;
+}
+
+/**
+ * What the simulated platform does next. The engine delivers `send` moves (signing, retries, faults),
+ * hands each reply back through `replied`, and gives the next caller step at `await-caller`.
+ */
+export type DriverMove =
+  | { kind: "send"; webhook: CallWebhook }
+  /** Actions the platform took that did not come in a reply (Telnyx commands over its REST API). */
+  | { kind: "observed"; label: string; actions: Action[]; failures: Finding[] }
+  /**
+   * The call moved onto a media WebSocket (`<Connect><Stream>`, a `stream` instruction…). The engine
+   * connects as the platform would, plays the caller's side of the script there, then reports back
+   * through `streamEnded`. (Until media support lands the engine skips the stream and calls it at once.)
+   */
+  | { kind: "stream"; stream: MediaStreamRequest }
+  | { kind: "await-caller" }
+  | { kind: "ended"; reason: EndReason };
+
+export interface MediaStreamRequest {
+  /** ws: or wss: URL from the reply. */
+  url: URL;
+  /** Which message set the socket speaks: "vwh", "twilio-media", "twilio-relay", "teler", "vonage" … */
+  protocol: string;
+  /** Handshake headers the platform sends (its signature where it signs the upgrade). */
+  headers: Record<string, string>;
+  /** Custom parameters and start-message fields the reply set (Twilio `<Parameter>`, track, codec). */
+  parameters: Record<string, string>;
+  /** Path of the stream action in the native reply, for findings. */
+  path: string;
+}
+
+/** How a media stream ended, as the driver needs it to go on (Twilio: the `<Connect action>` request). */
+export type StreamEnd = { kind: "caller_hangup" } | { kind: "closed_by_agent" } | { kind: "failed"; message: string };
+
+/** How a webhook's delivery ended: a reply, or no usable reply after retries. */
+export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply } | { ok: false; message: string };
+
+/** One simulated call on a platform: a state machine the engine drives (SPEC §7, caller scripts). */
+export interface CallDriver {
+  next(): Promise<DriverMove>;
+  /** The outcome of the last `send` move. */
+  replied(webhook: CallWebhook, outcome: DeliveryOutcome): void;
+  /** After a `stream` move: how the stream ended. */
+  streamEnded(end: StreamEnd): void;
+  /** The caller's next step, after an `await-caller` move; `afterMs` is the script's own timing, if given. */
+  caller(input: CallerInput, afterMs: number | undefined): void;
+  /** Releases whatever the call holds (servers, timers). */
+  close(): Promise<void>;
+}
+
+export interface CallSetup {
+  call: CallInfo;
+  /** The URL the platform is configured with (the public URL behind a tunnel). */
+  url: URL;
+  start: Date;
+  newId: (prefix: string) => string;
+  /** Platform-specific settings from flags and the script (`statusCallback`, `vapiToolShape` …). */
+  settings: Readonly<Record<string, unknown>>;
+  /** The injected clock and wait of the run (platforms that wait for the handler use them). */
+  now: () => number;
+  wait: (ms: number) => Promise<unknown>;
+}
+
+/** A ready-made flow or caller script for `vwh init --platform <id>`; validated when written. */
+export interface StarterScenario {
+  id: string;
+  title: string;
+  flow: (call: { from: string; to: string }) => Record<string, unknown>;
+}
+
+/** A field name (matched case-insensitively) or a pattern over field names. */
+export type FieldPattern = string | RegExp;
+
+/** Fields that hold personal data, by name, in query strings, form bodies and JSON (any depth). */
+export interface RedactionFields {
+  /** Fields that hold phone numbers: their digits are masked. */
+  phone: readonly FieldPattern[];
+  /** Fields that hold what the caller said or typed: replaced by "[redacted]". */
+  text: readonly FieldPattern[];
+}
+
+export interface EventSpec {
+  /** Payload (or parameter set) schema; extra fields allowed. */
+  payload: z.ZodType;
+  /** The platform waits for the reply and acts on it. */
+  waits: boolean;
+  description: string;
+}
+
+export interface Platform {
+  id: string;
+  summary: string;
+  /** Default `--scheme` and `--profile` when the platform is chosen; explicit flags win. */
+  scheme: string;
+  /** Undefined: vwh's own defaults (no retries, 10 s timeout). */
+  profile: string | undefined;
+  /** What the platform sends, by event type (flows with `events` are validated against it). */
+  events: Readonly<Record<string, EventSpec>>;
+  /** Which event type names a flow may use (the catalogue's, or a pattern where unknown types are allowed). */
+  eventType: z.ZodType<string>;
+  /** The normalised actions this platform's replies can produce (an `expect` naming another is refused). */
+  actions: readonly ActionType[];
+  /** The caller steps a script may use on this platform (`tool` is for AI platforms). */
+  callerInputs: readonly CallerInput["kind"][];
+  /** Builds the request for one event of a scripted flow. */
+  encode(event: EventToEncode): WebhookRequest;
+  /** Parses and checks a reply against the platform's grammar and rules. */
+  parseReply(reply: HttpReply, context: ReplyContext): ParsedReply;
+  /** Starts a reactive call (a file with `script`). */
+  startCall(setup: CallSetup): Promise<CallDriver>;
+  /** The event type, call id and dedup id of a received request (tunnel, sign, recordings). */
+  identify(request: ObservedRequest): RequestIdentity;
+  redaction: RedactionFields;
+  starters: readonly StarterScenario[];
+}

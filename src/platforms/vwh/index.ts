@@ -1,0 +1,81 @@
+/** vwh's own platform (SPEC §1–§2): the JSON envelope, `{"instructions": [...]}` replies, Standard Webhooks. */
+import type { Platform } from "../types.js";
+import { VwhCallDriver } from "./driver.js";
+import { eventPayloadSchemas, eventTypeSchema, waitsForInstructions, type Envelope } from "./envelope.js";
+import { instructionTypes } from "./instructions.js";
+import { parseVwhReply } from "./reply.js";
+import { scenarios } from "./starters.js";
+
+const descriptions: Record<keyof typeof eventPayloadSchemas, string> = {
+  "call.started": "a call connected",
+  "media.stream.connected": "a media stream opened",
+  "speech.detected": "the caller started speaking",
+  "speech.ended": "the caller stopped speaking",
+  "speech.transcribed": "what the caller said",
+  "intent.matched": "an intent recognised in the caller's words",
+  "dtmf.received": "keys the caller pressed",
+  "playback.finished": "the platform finished (or the caller interrupted) what it was told to play",
+  "call.redirected": "sent to a redirect instruction's URL for the next instructions",
+  "call.ended": "the call ended",
+};
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value ? value : undefined;
+}
+
+export const vwhPlatform = {
+  id: "vwh",
+  summary: "vwh's own JSON envelope and instructions (SPEC §1–§2)",
+  scheme: "standard",
+  profile: undefined,
+  events: Object.fromEntries(
+    Object.entries(eventPayloadSchemas).map(([type, payload]) => [
+      type,
+      { payload, waits: waitsForInstructions(type), description: descriptions[type as keyof typeof eventPayloadSchemas] },
+    ]),
+  ),
+  eventType: eventTypeSchema,
+  actions: instructionTypes,
+  callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+
+  encode(event) {
+    let payload = event.payload;
+    if (event.eventType === "call.started") {
+      const { from, to, direction } = event.call;
+      payload = { ...(from && { from }), ...(to && { to }), ...(direction && { direction }), ...payload };
+    }
+    // SPEC §1 field order.
+    const envelope: Envelope = {
+      event_type: event.eventType,
+      event_id: event.eventId,
+      call_id: event.call.callId,
+      sequence: event.sequence,
+      timestamp: event.timestamp.toISOString(),
+      payload,
+    };
+    return { method: "POST", url: event.url, body: Buffer.from(JSON.stringify(envelope)), contentType: "application/json", headers: {} };
+  },
+
+  parseReply: parseVwhReply,
+
+  async startCall(setup) {
+    return new VwhCallDriver(setup);
+  },
+
+  identify(request) {
+    let body: Record<string, unknown> = {};
+    try {
+      const value: unknown = JSON.parse(request.body.toString("utf8"));
+      if (value && typeof value === "object" && !Array.isArray(value)) body = value as Record<string, unknown>;
+    } catch {
+      // Not an envelope: only the headers can say anything.
+    }
+    return { eventType: text(body["event_type"]), callId: text(body["call_id"]), eventId: text(body["event_id"]) ?? text(request.headers["webhook-id"]) };
+  },
+
+  redaction: {
+    phone: ["from", "to", "caller_id", "transfer_to", /_number$/i],
+    text: ["text", "transcript", "utterance", "digits", "slots"],
+  },
+  starters: scenarios,
+} satisfies Platform;
