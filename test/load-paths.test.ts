@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createHistogram } from "node:perf_hooks";
 import { after, describe, it } from "node:test";
+import { createSimulationOptions } from "../src/api.js";
 import type { DeadLetter } from "../src/dead-letters.js";
 import { createDispatcher } from "../src/delivery.js";
 import { flowFromValue, type LoadedFlow } from "../src/flow.js";
@@ -13,13 +14,10 @@ import { LoadStats } from "../src/load-stats.js";
 import { runFastLoad, runLoad, type LoadResult } from "../src/load.js";
 import { runLoadInWorkers, shareOf } from "../src/load-workers.js";
 import { signingOptionsSchema } from "../src/signing-options.js";
-import { getScheme } from "../src/signing/index.js";
 import type { SimulationOptions } from "../src/simulate.js";
 import { json, newSecret, startServer, type TestServer } from "./helpers.js";
 
 const secret = newSecret();
-const scheme = getScheme("standard");
-const settings = { purpose: "sign" as const, hmac: { header: "x-signature", algorithm: "sha256" as const, template: "{timestamp}.{body}", timestampHeader: "x-timestamp", idHeader: "x-webhook-id", encoding: "hex" as const, prefix: "" } };
 const dispatcher = createDispatcher(8);
 after(() => dispatcher.close());
 
@@ -57,19 +55,19 @@ function flakyHandler(): Promise<TestServer> {
 }
 
 function simulation(url: string, deadLetters: DeadLetter[]): SimulationOptions {
-  return {
-    target: new URL(url),
-    signer: scheme.create([{ value: secret, source: "test" }], settings),
-    signatureHeaders: scheme.headers(settings),
-    policy: { timeoutMs: 5000, retries: 1, backoffMs: 1, timeScale: 1 },
-    faults: { duplicates: 0.4, reorderWindow: 0, seed: 1234, bail: false },
+  return createSimulationOptions({
+    url,
+    secrets: [secret],
+    timeoutMs: 5000,
+    retries: 1,
+    backoffMs: 1,
+    duplicates: 0.4,
+    seed: 1234,
     budgetMs: 60_000,
-    strictLatency: false,
-    realtime: false,
     dispatcher,
     deadLetter: async (entry) => void deadLetters.push(entry),
     wait: async () => {},
-  };
+  });
 }
 
 /** Everything the report says except timings (and the random call ids in the samples). */
