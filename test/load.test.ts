@@ -232,6 +232,10 @@ describe("vwh simulate --calls (load mode)", () => {
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
+    // A platform that serves the run from this thread (Telnyx's Call Control API, its run key) cannot be split.
+    const telnyx = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", "http://127.0.0.1:9/", "--calls", "5", "--workers", "2"], { env: {} });
+    assert.equal(telnyx.code, 2, telnyx.stderr);
+    assert.match(telnyx.stderr, /--workers does not go with telnyx flows \(.*telnyx-menu\.json\): the platform serves the run from the main thread/);
   });
 });
 
