@@ -10,9 +10,11 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
+import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
 import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
+import { createVonageHandler, ANSWER_PATH as VONAGE_PATH } from "./vonage-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const files = (folder, pattern) =>
@@ -76,6 +78,24 @@ const platforms = [
       const secret = privateKey.export({ format: "der", type: "pkcs8" }).subarray(16).toString("base64");
       // Each reply waits for its command's round trip to vwh's API: a budget that fits it.
       return { listener, env: { VWH_SECRET: secret }, args: ["--telnyx-api-port", String(port), "--budget", "1000"] };
+    },
+  },
+  {
+    title: "Vonage menu (examples/vonage-handler.js, official @vonage/voice and @vonage/jwt)",
+    path: VONAGE_PATH,
+    flows: files("fixtures/scripts", /^vonage-.*\.json$/),
+    async setup() {
+      const secret = randomBytes(24).toString("base64url");
+      return { listener: createVonageHandler({ signatureSecrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
+    },
+  },
+  {
+    title: "Plivo menu (examples/plivo-handler.js, official plivo package)",
+    path: PLIVO_PATH,
+    flows: files("fixtures/scripts", /^plivo-.*\.json$/),
+    async setup() {
+      const authToken = randomBytes(20).toString("base64url");
+      return { listener: createPlivoHandler({ authTokens: [authToken] }), env: { VWH_SECRET: authToken }, args: [] };
     },
   },
 ];

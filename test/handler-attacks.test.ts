@@ -18,6 +18,13 @@ import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
 
 const voiceSecret = newSecret();
+const vonageSecret = randomBytes(24).toString("base64url");
+const plivoToken = randomBytes(20).toString("base64url");
+
+/** The headers a platform's own scheme puts on a POST of `body` to `url`. */
+function schemeHeaders(scheme: string, secret: string, body: Buffer, url: string, contentType: string): Record<string, string> {
+  return getScheme(scheme).create([{ value: secret, source: "(test)" }], { purpose: "sign" }).sign({ id: "evt_attack", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType }).headers;
+}
 
 function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Record<string, string> {
   return standardSigner(secret).sign({ id: `msg_${randomBytes(6).toString("hex")}`, timestamp: Math.floor(nowMs / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers;
@@ -82,6 +89,29 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
       Buffer.from("[]"),
       Buffer.from("null"),
     ],
+  },
+  "vonage-handler.js": {
+    file: "examples/vonage-handler.js",
+    env: (port) => ({ PORT: String(port), VONAGE_SIGNATURE_SECRET: vonageSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/webhooks/input",
+    sign: (body, url) => schemeHeaders("vonage", vonageSecret, body, url, "application/json"),
+    validBody: () => Buffer.from(JSON.stringify({ dtmf: { digits: "1", timed_out: false }, uuid: "leg_attack", conversation_uuid: "CON-attack", timestamp: `${new Date().toISOString()}#${eventCounter++}` })),
+    hostileBodies: [
+      Buffer.from("[]"),
+      Buffer.from("null"),
+      Buffer.from('{"speech":{"results":"all of them"},"dtmf":{"digits":{"toString":1}}}'),
+      Buffer.from('{"speech":{"results":[{"text":{"length":1}}]},"dtmf":"1"}'),
+      Buffer.from(`${"[".repeat(20_000)}${"]".repeat(20_000)}`),
+    ],
+  },
+  "plivo-handler.js": {
+    file: "examples/plivo-handler.js",
+    env: (port) => ({ PORT: String(port), PLIVO_AUTH_TOKEN: plivoToken, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/plivo/answer",
+    contentType: "application/x-www-form-urlencoded",
+    sign: (body, url) => schemeHeaders("plivo", plivoToken, body, url, "application/x-www-form-urlencoded"),
+    validBody: () => Buffer.from(`CallUUID=call_attack_${eventCounter++}&From=15550100001&To=15550100002&Event=StartApp`),
+    hostileBodies: [Buffer.from("Digits[]=1&Speech[x]=2"), Buffer.from("%%%&&&==&Digits=%E0%A4%A"), Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000))],
   },
 };
 
