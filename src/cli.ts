@@ -85,6 +85,8 @@ export function createProgram(): Command {
     .option("--calls <n>", "load mode: run n copies of the flows as separate calls (fresh call and event ids)")
     .option("--concurrency <n>", "load mode: calls in flight at once", "10")
     .option("--rate <calls/s>", "load mode: start calls at this rate (open loop), at most --concurrency in flight")
+    .option("--pipelining <n>", "load mode: send up to n requests on a connection before the replies (default: 1; many handlers are not safe with it, see README)")
+    .option("--workers <n>", "load mode: spread the sender over n worker threads (latency histograms merged exactly)", "1")
     .option("--junit <file>", "also write a JUnit XML report")
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh simulate fixtures/reschedule.json --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (files: string[], _options, command: Command) => {
