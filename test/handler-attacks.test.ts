@@ -5,16 +5,26 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { twilioSignature } from "../src/signing/twilio.js";
 import { attackHandler, type HandlerUnderTest } from "./handler-attacks.js";
 import { standardSigner } from "./engine-helpers.js";
+import { getScheme } from "../src/signing/index.js";
+import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx.js";
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
 
 const voiceSecret = newSecret();
+const vonageSecret = randomBytes(24).toString("base64url");
+const plivoToken = randomBytes(20).toString("base64url");
+
+/** The headers a platform's own scheme puts on a POST of `body` to `url`. */
+function schemeHeaders(scheme: string, secret: string, body: Buffer, url: string, contentType: string): Record<string, string> {
+  return getScheme(scheme).create([{ value: secret, source: "(test)" }], { purpose: "sign" }).sign({ id: "evt_attack", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType }).headers;
+}
 
 function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Record<string, string> {
   return standardSigner(secret).sign({ id: `msg_${randomBytes(6).toString("hex")}`, timestamp: Math.floor(nowMs / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers;
@@ -22,6 +32,15 @@ function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Reco
 
 let eventCounter = 0;
 const callStarted = () => Buffer.from(JSON.stringify({ event_type: "call.started", event_id: `evt_attack_${eventCounter++}`, call_id: "call_a", sequence: 1, timestamp: new Date().toISOString(), payload: {} }));
+
+// The Telnyx handler sends Call Control commands: a stub API that accepts them (unref'd: it ends with the file).
+const telnyxKey = { value: getScheme("telnyx").randomSecret(), source: "attacks" };
+const telnyxSigner = getScheme("telnyx").create([telnyxKey], { purpose: "sign" });
+const telnyxApi = createServer((_request, response) => void response.writeHead(200, { "content-type": "application/json" }).end('{"data":{"result":"ok"}}'));
+await new Promise<void>((resolve) => telnyxApi.listen(0, "127.0.0.1", resolve));
+telnyxApi.unref();
+const callInitiated = () =>
+  Buffer.from(JSON.stringify({ data: { record_type: "event", event_type: "call.initiated", id: `evt_attack_${eventCounter++}`, occurred_at: new Date().toISOString(), payload: { call_control_id: "call_a", direction: "incoming" } }, meta: { attempt: 1 } }));
 
 /**
  * How to start and sign for each example handler. A new example (examples/twilio-handler.js …) adds
@@ -50,6 +69,49 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     path: "/webhooks/voice",
     sign: (body) => standardHeaders(voiceSecret, body),
     validBody: callStarted,
+  },
+  "telnyx-handler.js": {
+    file: "examples/telnyx-handler.js",
+    env: (port) => ({
+      PORT: String(port),
+      TELNYX_API_KEY: "KEY_attacks",
+      TELNYX_BASE_URL: `http://127.0.0.1:${(telnyxApi.address() as AddressInfo).port}/v2`,
+      TELNYX_PUBLIC_KEY: rawPublicKeyBase64(parseTelnyxPrivateKey(telnyxKey)),
+      REQUEST_TIMEOUT_MS: "1000",
+    }),
+    path: "/webhooks/telnyx",
+    sign: (body) => telnyxSigner.sign({ id: "", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers,
+    validBody: callInitiated,
+    hostileBodies: [
+      Buffer.from('{"data":{"event_type":5,"id":[],"payload":"x"}}'),
+      Buffer.from('{"data":{"event_type":"call.speak.ended","id":"evt_h1","payload":{"call_control_id":{},"client_state":"%%%"}}}'),
+      Buffer.from('{"data":{"event_type":"call.gather.ended","id":"evt_h2","payload":{"call_control_id":"c","digits":{"length":1e9}}}}'),
+      Buffer.from("[]"),
+      Buffer.from("null"),
+    ],
+  },
+  "vonage-handler.js": {
+    file: "examples/vonage-handler.js",
+    env: (port) => ({ PORT: String(port), VONAGE_SIGNATURE_SECRET: vonageSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/webhooks/input",
+    sign: (body, url) => schemeHeaders("vonage", vonageSecret, body, url, "application/json"),
+    validBody: () => Buffer.from(JSON.stringify({ dtmf: { digits: "1", timed_out: false }, uuid: "leg_attack", conversation_uuid: "CON-attack", timestamp: `${new Date().toISOString()}#${eventCounter++}` })),
+    hostileBodies: [
+      Buffer.from("[]"),
+      Buffer.from("null"),
+      Buffer.from('{"speech":{"results":"all of them"},"dtmf":{"digits":{"toString":1}}}'),
+      Buffer.from('{"speech":{"results":[{"text":{"length":1}}]},"dtmf":"1"}'),
+      Buffer.from(`${"[".repeat(20_000)}${"]".repeat(20_000)}`),
+    ],
+  },
+  "plivo-handler.js": {
+    file: "examples/plivo-handler.js",
+    env: (port) => ({ PORT: String(port), PLIVO_AUTH_TOKEN: plivoToken, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/plivo/answer",
+    contentType: "application/x-www-form-urlencoded",
+    sign: (body, url) => schemeHeaders("plivo", plivoToken, body, url, "application/x-www-form-urlencoded"),
+    validBody: () => Buffer.from(`CallUUID=call_attack_${eventCounter++}&From=15550100001&To=15550100002&Event=StartApp`),
+    hostileBodies: [Buffer.from("Digits[]=1&Speech[x]=2"), Buffer.from("%%%&&&==&Digits=%E0%A4%A"), Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000))],
   },
 };
 

@@ -10,12 +10,12 @@ import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
 import { buildRetryPolicy, profileNames } from "../retry-policy.js";
-import { getScheme } from "../signing/index.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { getScheme, resolveSecrets } from "../signing/index.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
-import { runLoad } from "../load.js";
+import { runFastLoad } from "../load.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
-import { runSimulation, type SimulationOptions } from "../simulate.js";
+import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
@@ -27,6 +27,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   publicUrl: httpUrlFlag.optional(),
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
+  telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
   compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
@@ -46,6 +47,8 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
     .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
     .optional(),
+  pipelining: integerFlag("requests", { min: 1, max: 100 }).optional(),
+  workers: integerFlag("threads", { min: 1, max: 64 }).default(1),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -70,14 +73,25 @@ async function progressReporter(output: Output, total: number) {
   };
 }
 
-async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, output: Output): Promise<void> {
+async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, threads: ThreadSettings, output: Output): Promise<void> {
   const progress = await progressReporter(output, run.calls);
-  const result = await runLoad(flows, simulation, {
-    calls: run.calls,
-    concurrency: run.concurrency,
-    rate: run.rate,
-    onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
-  }).finally(() => {
+  const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
+  const running =
+    threads.workers > 1
+      ? import("../load-workers.js").then(({ runLoadInWorkers }) =>
+          runLoadInWorkers({
+            flows,
+            signing: threads.signing,
+            simulation,
+            load,
+            workers: threads.workers,
+            env: threads.env,
+            deadLetter: simulation.deadLetter,
+            onProgress: (done) => progress.update(done),
+          }),
+        )
+      : runFastLoad(flows, simulation, { ...load, onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed) });
+  const result = await running.finally(() => {
     progress.stop();
     return simulation.dispatcher.close();
   });
@@ -85,6 +99,17 @@ async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, r
   if (output.json) output.out(JSON.stringify(toJsonLoadReport(result, run, exitCode), null, 2));
   else output.out(formatLoadSummary(result, run, output.colors));
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
+}
+
+interface ThreadSettings {
+  workers: number;
+  /** The signing flags, for worker threads to make their own signer. */
+  signing: SigningOptions;
+  env: NodeJS.ProcessEnv;
+}
+
+function signingOptions(options: SimulateOptions): SigningOptions {
+  return Object.fromEntries(Object.keys(signingOptionsSchema.shape).map((key) => [key, options[key as keyof SigningOptions]])) as SigningOptions;
 }
 
 function deadLetterWriter(file: string) {
@@ -127,23 +152,49 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   if (options.compareReplies && !allRecorded) {
     throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
+  // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
+  const platformSettings = {
+    ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
+    ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }),
+  };
+  const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
+  try {
+    for (const notice of opened.notices) output.err(notice);
+    await simulateWithRuns(flows, options, provenance, env, output, platformSettings, opened, stop);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function simulateWithRuns(
+  flows: LoadedFlow[],
+  options: SimulateOptions,
+  provenance: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+  output: Output,
+  platformSettings: Readonly<Record<string, unknown>>,
+  opened: OpenedPlatformRuns,
+  stop: AbortSignal | undefined,
+): Promise<void> {
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   // When every file names the same platform, that platform decides (a file's platform wins over --platform).
   const flowPlatforms = new Set(flows.map((flow) => flow.platform));
   const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
-  const signingFor = (schemeName: string) => {
+  // Without a secret, a platform that made a key for the run (Telnyx) signs with it.
+  const signingFor = (schemeName: string, platformId: string) => {
     const chosen = { ...options, scheme: schemeName };
     return {
-      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign").signer,
+      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
       signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
     };
   };
   const scheme = getScheme(schemeGiven ? options.scheme : platform.scheme);
-  const { signer, signatureHeaders } = signingFor(scheme.name);
   const platformSigning = schemeGiven
     ? undefined
-    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme)]));
+    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme, flowPlatform.id)]));
+  // Each flow signs with its platform's scheme unless --scheme was given: the --platform default is only a fallback.
+  const { signer, signatureHeaders } = platformSigning?.[platform.id] ?? platformSigning?.[flows[0]!.platform.id] ?? signingFor(scheme.name, platform.id);
   const platformProfiles = new Set(flows.map((flow) => flow.platform.profile));
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
@@ -152,12 +203,13 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const seed = options.seed ?? newSeed();
   const run: RunDescription = {
     target: options.url.href,
-    scheme: options.keepSignatures ? "recorded" : scheme.name,
+    scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
     budgetMs: options.budget,
     timeoutMs: policy.timeoutMs,
     retries: policy.retries,
     profile: profileName,
     seed,
+    ...(opened.notices.length > 0 && { notices: opened.notices }),
   };
   const simulation: SimulationOptions = {
     target: options.url,
@@ -166,7 +218,8 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     ...(platformSigning && { platformSigning }),
     ...(options.publicUrl && { publicUrl: options.publicUrl }),
     maxHops: options.maxHops,
-    platformSettings: { ...(options.statusCallback && { statusCallback: options.statusCallback.href }) },
+    platformSettings,
+    platformRuns: opened.runs,
     keepSignatures: options.keepSignatures,
     compareReplies: options.compareReplies,
     policy,
@@ -182,8 +235,16 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
       throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
     }
-    return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
+    const runLevel = flows.find((loaded) => loaded.platform.openRun);
+    if (options.workers > 1 && runLevel) {
+      // Its run-level resources (a local API, a key made for the run) live in this thread.
+      throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
+    }
+    const load = { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining, workers: options.workers };
+    return runLoadMode(flows, simulation, load, { workers: options.workers, signing: signingOptions(options), env }, output);
   }
+  if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
+  if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
   const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,

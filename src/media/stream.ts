@@ -74,7 +74,9 @@ export async function playStream(request: MediaStreamRequest, script: StreamScri
     return { kind: "failed", message: finding.message };
   };
   const load = protocols[request.protocol];
-  if (!load) return fail({ kind: "media", path: request.path, message: `vwh cannot play ${JSON.stringify(request.protocol)} media streams yet (it plays ${streamProtocols.join(", ")})` });
+  // A message set vwh does not have yet (plivo, telnyx): the call goes on as if the agent closed the
+  // stream at once, as before media support — the platform's own checks of the stream still ran.
+  if (!load) return { kind: "closed_by_agent" };
   const url = socketUrl(request.url, options);
   if (!url) {
     const handler = (options.publicUrl ?? options.target).host;

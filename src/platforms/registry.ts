@@ -6,7 +6,10 @@ import type { Platform } from "./types.js";
 
 const loaders = {
   vwh: async () => (await import("./vwh/index.js")).vwhPlatform,
+  telnyx: async () => (await import("./telnyx/index.js")).telnyxPlatform,
   twilio: async () => (await import("./twilio/index.js")).twilioPlatform,
+  vonage: async () => (await import("./vonage/index.js")).vonagePlatform,
+  plivo: async () => (await import("./plivo/index.js")).plivoPlatform,
 } satisfies Record<string, () => Promise<Platform>>;
 
 export type PlatformId = keyof typeof loaders;

@@ -14,6 +14,8 @@ export interface RunDescription {
   retries: number;
   profile: string | undefined;
   seed: number;
+  /** What the platforms told the user at start (TELNYX_BASE_URL=…), also on stderr. */
+  notices?: string[];
 }
 
 function formatLatency(ms: number | undefined): string {
@@ -117,6 +119,7 @@ export function runJson(run: RunDescription, result: { seed: number; bailed: boo
     passed: exitCode === 0,
     exit_code: exitCode,
     unreachable: result.unreachable ?? null,
+    ...(run.notices && { notices: run.notices }),
   };
 }
 
