@@ -27,7 +27,7 @@ export function settingsInput(command: Command): { options: Record<string, unkno
   }
   return { options: command.optsWithGlobals(), sources };
 }
-const schemeList = "standard | stripe | hmac | twilio | telnyx | retell";
+const schemeList = "standard | stripe | hmac | twilio | telnyx | retell | vapi | bearer";
 
 /** --scheme, --secret and the generic HMAC settings: the same on every command that signs or verifies. */
 function addSigningOptions(command: Command): Command {
@@ -63,7 +63,8 @@ export function createProgram(): Command {
     .addOption(new Option("--platform <id>", "the platform to play: vwh | twilio … (see vwh platforms); a file's own platform wins").default("vwh"))
     .option("--public-url <url>", "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url")
     .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50")
-    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)");
+    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)")
+    .option("--vapi-tool-shape <shape>", "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--timeout <ms>", "abort a reply slower than this: a retryable failure (default: 10000, or the profile's)")

@@ -12,6 +12,8 @@ export interface DeliveryRequest {
   body: Buffer;
   timeoutMs: number;
   dispatcher: Dispatcher;
+  /** The run's injected clock, when it has one: latency then reads platform time exactly. */
+  clock?: () => number;
 }
 
 export interface DeliveryResponse {
@@ -70,10 +72,11 @@ function errorCode(error: unknown): string | undefined {
 }
 
 export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
-  const started = performance.now();
+  const clock = delivery.clock ?? (() => performance.now());
+  const started = clock();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), delivery.timeoutMs);
-  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const elapsed = () => Math.round((clock() - started) * 10) / 10;
   try {
     const response = await request(delivery.url, {
       method: (delivery.method ?? "POST") as Dispatcher.HttpMethod,

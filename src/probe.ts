@@ -8,7 +8,8 @@ import { randomId } from "./flow.js";
 import type { SchemeSettings, SignatureScheme, Signer } from "./signing/types.js";
 import { vwhVersion } from "./version.js";
 
-export type ProbeExpectation = "accept" | "reject";
+/** `dedup`: the same request again must be refused or answered exactly as the first time (not processed twice). */
+export type ProbeExpectation = "accept" | "reject" | "dedup";
 
 export interface ProbeCaseResult {
   name: string;
@@ -41,6 +42,22 @@ interface ProbeCase {
   expect: ProbeExpectation;
   /** Returns the request, or a reason the case does not apply to this scheme. */
   build(): ProbeRequest | string;
+  /** The case whose reply a 2xx reply must equal (a replayed id must not be processed again). */
+  sameReplyAs?: string;
+}
+
+/**
+ * The same JSON in other bytes (indented): what a platform may send, and what a verifier that hashes
+ * `JSON.stringify(req.body)` instead of the raw body gets wrong. Undefined when the body is not JSON.
+ */
+export function reformatJson(body: Buffer): Buffer | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString("utf8"));
+    const indented = Buffer.from(JSON.stringify(value, null, 2));
+    return indented.equals(body) ? undefined : indented;
+  } catch {
+    return undefined;
+  }
 }
 
 function probeBody(eventId: string, callId: string): Buffer {
@@ -85,6 +102,7 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
 
   // The valid request, kept so the last case can replay it once it is past the tolerance.
   const captured = fresh();
+  const notBodySigned = variants.signsBody === false ? `${scheme.name} sends a shared secret: it does not sign the body` : undefined;
 
   return [
     { name: "valid signature", expect: "accept", build: () => ({ ...signWith(signer, captured.body, captured.eventId), body: captured.body }) },
@@ -108,6 +126,7 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       name: "body changed by one byte",
       expect: "reject",
       build: () => {
+        if (notBodySigned) return notBodySigned;
         const { eventId, callId, body } = fresh();
         return { ...signWith(signer, body, eventId), body: tamper(body, callId) };
       },
@@ -160,6 +179,33 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
         return { ...replayed, body: captured.body };
       },
     },
+    // Verifiers that hash JSON.stringify(req.body) instead of the raw bytes: they refuse the first and accept the second.
+    {
+      name: "valid signature, JSON re-indented",
+      expect: "accept",
+      build: () => {
+        if (notBodySigned) return notBodySigned;
+        const { eventId, body } = fresh();
+        const indented = reformatJson(body);
+        return indented ? { ...signWith(signer, indented, eventId), body: indented } : "the body is not JSON";
+      },
+    },
+    {
+      name: "compact JSON's signature, body re-indented",
+      expect: "reject",
+      build: () => {
+        if (notBodySigned) return notBodySigned;
+        const { eventId, body } = fresh();
+        const indented = reformatJson(body);
+        return indented ? { ...signWith(signer, body, eventId), body: indented } : "the body is not JSON";
+      },
+    },
+    {
+      name: "same id replayed inside the tolerance",
+      expect: "dedup",
+      sameReplyAs: "valid signature",
+      build: () => ({ ...signWith(signer, captured.body, captured.eventId), body: captured.body }),
+    },
   ];
 }
 
@@ -171,6 +217,7 @@ export interface ProbeReport {
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const results: ProbeCaseResult[] = [];
+  const replies = new Map<string, Buffer>();
   for (const probeCase of buildProbeCases(options)) {
     const request = probeCase.build();
     if (typeof request === "string") {
@@ -190,9 +237,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       continue;
     }
     const accepted = outcome.status >= 200 && outcome.status < 300;
-    const asExpected = accepted === (probeCase.expect === "accept");
-    const note =
-      asExpected && !accepted && outcome.status >= 500 ? "refused with a server error: answer 401 so the platform does not retry" : undefined;
+    if (accepted) replies.set(probeCase.name, outcome.body);
+    const first = probeCase.sameReplyAs === undefined ? undefined : replies.get(probeCase.sameReplyAs);
+    const processedTwice = accepted && first !== undefined && !first.equals(outcome.body);
+    const asExpected = probeCase.expect === "dedup" ? !processedTwice : accepted === (probeCase.expect === "accept");
+    const note = processedTwice
+      ? "the same id got a different reply: processed twice (keep the reply per id and send it again)"
+      : asExpected && !accepted && outcome.status >= 500
+        ? "refused with a server error: answer 401 so the platform does not retry"
+        : undefined;
     results.push({
       name: probeCase.name,
       expect: probeCase.expect,

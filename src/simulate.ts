@@ -197,6 +197,7 @@ async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunCo
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
+    ...(context.options.now && { clock: context.options.now }),
   });
 }
 

@@ -26,6 +26,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   publicUrl: httpUrlFlag.optional(),
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
+  vapiToolShape: z.enum(["sdk", "sdk-object", "custom-tools", "events"]).optional(),
   keepSignatures: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1 }).optional(),
   budget: integerFlag("milliseconds", { min: 1 }),
@@ -136,6 +137,12 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     timeScale: options.timeScale,
   };
   const seed = options.seed ?? newSeed();
+  const platformSettings = {
+    ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
+    ...(options.vapiToolShape && { vapiToolShape: options.vapiToolShape }),
+  };
+  // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
+  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }) ?? []))];
   const run: RunDescription = {
     target: options.url.href,
     scheme: options.keepSignatures ? "recorded" : scheme.name,
@@ -144,6 +151,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     retries: policy.retries,
     profile: profileName,
     seed,
+    ...(notes.length > 0 && { notes }),
   };
   const simulation: SimulationOptions = {
     target: options.url,
@@ -152,7 +160,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     ...(platformSigning && { platformSigning }),
     ...(options.publicUrl && { publicUrl: options.publicUrl }),
     maxHops: options.maxHops,
-    platformSettings: { ...(options.statusCallback && { statusCallback: options.statusCallback.href }) },
+    platformSettings,
     keepSignatures: options.keepSignatures,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },

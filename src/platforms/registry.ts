@@ -6,6 +6,7 @@ import type { Platform } from "./types.js";
 
 const loaders = {
   vwh: async () => (await import("./vwh/index.js")).vwhPlatform,
+  vapi: async () => (await import("./vapi/index.js")).vapiPlatform,
 } satisfies Record<string, () => Promise<Platform>>;
 
 export type PlatformId = keyof typeof loaders;

@@ -2,6 +2,7 @@
 import { UsageError } from "../errors.js";
 import { hmacScheme } from "./hmac.js";
 import { retellScheme } from "./retell.js";
+import { bearerScheme, vapiSecretScheme } from "./shared-secret.js";
 import { standardScheme } from "./standard.js";
 import { stripeScheme } from "./stripe.js";
 import { telnyxScheme } from "./telnyx.js";
@@ -15,6 +16,8 @@ export const schemes: Readonly<Record<string, SignatureScheme>> = {
   twilio: twilioScheme,
   telnyx: telnyxScheme,
   retell: retellScheme,
+  vapi: vapiSecretScheme,
+  bearer: bearerScheme,
 };
 
 export const schemeNames = Object.keys(schemes);
