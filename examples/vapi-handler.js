@@ -57,12 +57,14 @@ export function authenticate(auth, secrets, headers, body, nowSeconds = Math.flo
   if (typeof signature !== "string" || typeof timestamp !== "string") return "missing x-signature or x-timestamp";
   if (!/^\d+$/.test(timestamp)) return "invalid x-timestamp";
   if (Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) return "timestamp outside the tolerance";
-  if (!/^[0-9a-f]{64}$/i.test(signature)) return "malformed x-signature";
+  // One signature, or several comma-separated while a key is being rotated.
+  const given = signature.split(",").map((entry) => entry.trim()).filter((entry) => /^[0-9a-f]{64}$/i.test(entry));
+  if (given.length === 0) return "malformed x-signature";
   let matched = false;
   for (const secret of secrets) {
     // The raw bytes as received: Vapi signs those, not a re-serialisation of the parsed JSON.
     const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest();
-    matched = timingSafeEqual(expected, Buffer.from(signature, "hex")) || matched;
+    for (const candidate of given) matched = timingSafeEqual(expected, Buffer.from(candidate, "hex")) || matched;
   }
   return matched ? undefined : "no matching signature";
 }

@@ -1,0 +1,67 @@
+/** In-process runs of caller scripts and flows against a handler on 127.0.0.1 (the platform tests). */
+import type { RequestListener } from "node:http";
+import { createDispatcher } from "../src/delivery.js";
+import { callFlowSchema, platformProblems, type LoadedFlow } from "../src/flow.js";
+import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
+import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
+import { getScheme } from "../src/signing/index.js";
+import type { SchemeSettings } from "../src/signing/types.js";
+import { startListener, type TestServer } from "./helpers.js";
+
+/** A file's content as a loaded flow, validated against its platform as `vwh simulate` would. */
+export async function inlineFlow(content: Record<string, unknown>, file = "inline.json"): Promise<LoadedFlow> {
+  const flow = callFlowSchema.parse(content);
+  const platform = await loadPlatform((flow.platform ?? "vwh") as PlatformId);
+  const problems = platformProblems(flow, platform);
+  if (problems.length) throw new Error(problems.map((problem) => `${problem.path}: ${problem.message}`).join("\n"));
+  return { file, flow, platform };
+}
+
+export interface InProcessRun {
+  scheme: string;
+  secret: string;
+  settings?: SchemeSettings;
+  options?: Partial<SimulationOptions>;
+}
+
+export async function simulateAgainst(server: TestServer, flows: LoadedFlow[], run: InProcessRun): Promise<SimulationResult> {
+  const scheme = getScheme(run.scheme);
+  const settings = run.settings ?? { purpose: "sign" };
+  const dispatcher = createDispatcher(4);
+  try {
+    return await runSimulation(flows, {
+      target: new URL(server.url),
+      signer: scheme.create([{ value: run.secret, source: "(test)" }], settings),
+      signatureHeaders: scheme.headers(settings),
+      policy: { timeoutMs: 5000, retries: 0, backoffMs: 0, timeScale: 1 },
+      faults: { duplicates: 0, reorderWindow: 0, seed: 7, bail: false },
+      budgetMs: 1000,
+      strictLatency: false,
+      realtime: false,
+      dispatcher,
+      ...run.options,
+    });
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Starts a listener and records every request body it gets (for checking what the platform sent). */
+export async function startRecording(listener: RequestListener, path: string): Promise<TestServer & { bodies: Buffer[] }> {
+  const bodies: Buffer[] = [];
+  const server = await startListener((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => bodies.push(Buffer.concat(chunks)));
+    listener(request, response);
+  }, path);
+  return Object.assign(server, { bodies });
+}
+
+/** Every failure message of a run, with its path, one per line (for assertions that name the path). */
+export function failureLines(result: SimulationResult): string[] {
+  return result.flows.flatMap((flow) => [
+    ...flow.events.flatMap((event) => event.failures.map((finding) => `${event.eventType} ${finding.path ?? ""}: ${finding.message}`)),
+    ...(flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => `turn ${turn.step} ${finding.path ?? ""}: ${finding.message}`)),
+  ]);
+}
