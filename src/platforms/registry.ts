@@ -7,6 +7,7 @@ import type { Platform } from "./types.js";
 const loaders = {
   vwh: async () => (await import("./vwh/index.js")).vwhPlatform,
   vapi: async () => (await import("./vapi/index.js")).vapiPlatform,
+  retell: async () => (await import("./retell/index.js")).retellPlatform,
 } satisfies Record<string, () => Promise<Platform>>;
 
 export type PlatformId = keyof typeof loaders;
