@@ -8,6 +8,7 @@ const loaders = {
   vwh: async () => (await import("./vwh/index.js")).vwhPlatform,
   vapi: async () => (await import("./vapi/index.js")).vapiPlatform,
   retell: async () => (await import("./retell/index.js")).retellPlatform,
+  teler: async () => (await import("./teler/index.js")).telerPlatform,
 } satisfies Record<string, () => Promise<Platform>>;
 
 export type PlatformId = keyof typeof loaders;
