@@ -126,7 +126,7 @@ export function createRetellHandler({ apiKeys, log = () => {} }) {
     request.on("end", () => {
       if (response.headersSent) return;
       handle(request, response, Buffer.concat(chunks)).catch(() => {
-        if (!response.headersSent) send(response, 500, { error: "internal error" });
+        if (!response.headersSent) send(response, 400, { error: "unreadable request" });
       });
     });
   };

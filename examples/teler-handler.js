@@ -76,39 +76,47 @@ export function createTelerHandler({ secrets, publicHost, log = () => {} }) {
     });
     request.on("end", () => {
       if (response.headersSent) return;
-      const body = Buffer.concat(chunks);
-      const rejected = verifySignature(secrets, request.headers, body);
-      if (rejected) {
-        log(`401 ${rejected}`);
-        return send(response, 401, { error: "invalid signature" });
-      }
-      let parsed;
       try {
-        parsed = JSON.parse(body.toString("utf8"));
+        respond(request, response, path, Buffer.concat(chunks));
       } catch {
-        return send(response, 400, { error: "body is not JSON" });
+        // A shape nobody expected: refuse it, stay up.
+        if (!response.headersSent) send(response, 400, { error: "unreadable request" });
       }
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return send(response, 400, { error: "expected a JSON object" });
-      const callId = typeof parsed.call_id === "string" ? parsed.call_id : "";
-      if (path === STATUS_PATH) {
-        const key = `${callId}:${String(parsed.event ?? "")}`;
-        if (!replies.has(key)) {
-          replies.set(key, undefined);
-          log(`204 status ${String(parsed.event ?? "?")} ${callId}`);
-        }
-        return send(response, 204, undefined);
-      }
-      if (!callId) {
-        // Authentic but not a flow request this server knows: acknowledge without a flow.
-        return send(response, 200, {});
-      }
-      const key = `flow:${callId}`;
-      if (!replies.has(key)) replies.set(key, flowFor(publicHost ?? request.headers.host ?? "localhost"));
-      if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
-      log(`200 flow ${callId}`);
-      send(response, 200, replies.get(key));
     });
   };
+
+  function respond(request, response, path, body) {
+    const rejected = verifySignature(secrets, request.headers, body);
+    if (rejected) {
+      log(`401 ${rejected}`);
+      return send(response, 401, { error: "invalid signature" });
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      return send(response, 400, { error: "body is not JSON" });
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return send(response, 400, { error: "expected a JSON object" });
+    const callId = typeof parsed.call_id === "string" ? parsed.call_id : "";
+    if (path === STATUS_PATH) {
+      const key = `${callId}:${String(parsed.event ?? "")}`;
+      if (!replies.has(key)) {
+        replies.set(key, undefined);
+        log(`204 status ${String(parsed.event ?? "?")} ${callId}`);
+      }
+      return send(response, 204, undefined);
+    }
+    if (!callId) {
+      // Authentic but not a flow request this server knows: acknowledge without a flow.
+      return send(response, 200, {});
+    }
+    const key = `flow:${callId}`;
+    if (!replies.has(key)) replies.set(key, flowFor(publicHost ?? request.headers.host ?? "localhost"));
+    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
+    log(`200 flow ${callId}`);
+    send(response, 200, replies.get(key));
+  }
 }
 
 // Run directly: node examples/teler-handler.js

@@ -168,33 +168,41 @@ export function createVapiHandler({ secrets, auth = "secret", log = () => {} }) 
     });
     request.on("end", () => {
       if (response.headersSent) return;
-      const body = Buffer.concat(chunks);
-      const rejected = authenticate(auth, secrets, request.headers, body);
-      if (rejected) {
-        log(`401 ${rejected}`);
-        return send(response, 401, { error: "unauthorized" });
-      }
-      let parsed;
       try {
-        parsed = JSON.parse(body.toString("utf8"));
+        respond(request, response, Buffer.concat(chunks));
       } catch {
-        return send(response, 400, { error: "body is not JSON" });
+        // A shape nobody expected (a toString that is not a function, say): refuse it, stay up.
+        if (!response.headersSent) send(response, 400, { error: "unreadable message" });
       }
-      const message = parsed?.message;
-      // Authentic but not a message this server knows: acknowledge, as for any informational message.
-      if (!message || typeof message !== "object" || typeof message.type !== "string") return send(response, 200, {});
-      const key = dedupKey(message);
-      if (replies.has(key)) {
-        log(`200 ${message.type} (repeat: stored reply)`);
-        return send(response, 200, replies.get(key));
-      }
-      const reply = replyFor(message) ?? {};
-      replies.set(key, reply);
-      if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
-      log(`200 ${message.type}`);
-      send(response, 200, reply);
     });
   };
+
+  function respond(request, response, body) {
+    const rejected = authenticate(auth, secrets, request.headers, body);
+    if (rejected) {
+      log(`401 ${rejected}`);
+      return send(response, 401, { error: "unauthorized" });
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      return send(response, 400, { error: "body is not JSON" });
+    }
+    const message = parsed?.message;
+    // Authentic but not a message this server knows: acknowledge, as for any informational message.
+    if (!message || typeof message !== "object" || typeof message.type !== "string") return send(response, 200, {});
+    const key = dedupKey(message);
+    if (replies.has(key)) {
+      log(`200 ${message.type} (repeat: stored reply)`);
+      return send(response, 200, replies.get(key));
+    }
+    const reply = replyFor(message) ?? {};
+    replies.set(key, reply);
+    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
+    log(`200 ${message.type}`);
+    send(response, 200, reply);
+  }
 }
 
 // Run directly: node examples/vapi-handler.js

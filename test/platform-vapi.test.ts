@@ -66,8 +66,11 @@ describe("vapi platform", () => {
   });
 
   it("the bundled scripts pass against the example handler in every tool-call shape, and every message fits the SDK's types", async () => {
-    const flows = await Promise.all(["vapi-booking.json", "vapi-assistant-transfer.json"].map((name) => inlineFlow(fileJson(fixture(join("scripts", name))), name)));
+    const bundled = await Promise.all(["vapi-booking.json", "vapi-assistant-transfer.json"].map((name) => inlineFlow(fileJson(fixture(join("scripts", name))), name)));
+    // The other shapes on a short call: connect, one tool call, hang up.
+    const short = await inlineFlow({ version: 1, platform: "vapi", name: "short", script: [{}, { tool: { name: "check_availability", arguments: { day: "tuesday", period: "afternoon" } }, expect: { result: { contains: "15:30" } } }] });
     for (const shape of ["sdk", "sdk-object", "custom-tools", "events"]) {
+      const flows = shape === "sdk" ? bundled : [short];
       server.bodies.length = 0;
       const result = await simulateAgainst(server, flows, { scheme: "vapi", secret, options: { platformSettings: { vapiToolShape: shape } } });
       assert.deepEqual(failureLines(result), [], shape);
@@ -263,5 +266,23 @@ describe("vapi platform", () => {
     assert.match(report.notes[0]!, /^vapi tool calls: custom-tools/);
     const toolCall = server.bodies.map((body) => JSON.parse(body.toString("utf8")) as { message: { type: string; toolCallList?: Record<string, unknown>[] } }).find((body) => body.message.type === "tool-calls")!;
     assert.deepEqual(Object.keys(toolCall.message.toolCallList![0]!), ["id", "name", "arguments"]);
+  });
+
+  it("scripted flows (events): payload enums from the SDK are checked when the file is read, and replies as in scripts", async () => {
+    await assert.rejects(inlineFlow({ version: 1, platform: "vapi", name: "bad", events: [{ event_type: "status-update", payload: { status: "answered" } }] }), /events\[0\]\.payload\.status/);
+    await assert.rejects(inlineFlow({ version: 1, platform: "vapi", name: "bad", events: [{ event_type: "call.started" }] }), /expected a Vapi message type/);
+    await assert.rejects(inlineFlow({ version: 1, platform: "vapi", name: "bad", settings: { vapi_tool_shape: "xml" }, script: [{}] }), /settings\.vapi_tool_shape/);
+    const flow = await inlineFlow({
+      version: 1,
+      platform: "vapi",
+      name: "events",
+      events: [
+        { event_type: "status-update", payload: { status: "in-progress" } },
+        { event_type: "tool-calls", payload: { toolCallList: [{ id: "call_A", type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] }, expect: { actions: [{ type: "tool_result", toolCallId: "call_A" }] } },
+        { event_type: "end-of-call-report", payload: { endedReason: "customer-ended-call", analysis: {} } },
+      ],
+    });
+    const result = await simulateAgainst(server, [flow], { scheme: "vapi", secret });
+    assert.deepEqual(failureLines(result), []);
   });
 });
