@@ -103,6 +103,14 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
   // The valid request, kept so the last case can replay it once it is past the tolerance.
   const captured = fresh();
   const notBodySigned = variants.signsBody === false ? `${scheme.name} sends a shared secret: it does not sign the body` : undefined;
+  /** The body sent indented, signed over the indented bytes or over the compact ones. */
+  const reindented = (signedOver: "indented" | "compact"): ProbeRequest | string => {
+    if (notBodySigned) return notBodySigned;
+    const { eventId, body } = fresh();
+    const indented = reformatJson(body);
+    if (!indented) return "the body is not JSON";
+    return { ...signWith(signer, signedOver === "indented" ? indented : body, eventId), body: indented };
+  };
 
   return [
     { name: "valid signature", expect: "accept", build: () => ({ ...signWith(signer, captured.body, captured.eventId), body: captured.body }) },
@@ -180,26 +188,8 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       },
     },
     // Verifiers that hash JSON.stringify(req.body) instead of the raw bytes: they refuse the first and accept the second.
-    {
-      name: "valid signature, JSON re-indented",
-      expect: "accept",
-      build: () => {
-        if (notBodySigned) return notBodySigned;
-        const { eventId, body } = fresh();
-        const indented = reformatJson(body);
-        return indented ? { ...signWith(signer, indented, eventId), body: indented } : "the body is not JSON";
-      },
-    },
-    {
-      name: "compact JSON's signature, body re-indented",
-      expect: "reject",
-      build: () => {
-        if (notBodySigned) return notBodySigned;
-        const { eventId, body } = fresh();
-        const indented = reformatJson(body);
-        return indented ? { ...signWith(signer, body, eventId), body: indented } : "the body is not JSON";
-      },
-    },
+    { name: "valid signature, JSON re-indented", expect: "accept", build: () => reindented("indented") },
+    { name: "compact JSON's signature, body re-indented", expect: "reject", build: () => reindented("compact") },
     {
       name: "same id replayed inside the tolerance",
       expect: "dedup",

@@ -6,7 +6,7 @@ import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
 import { getScheme } from "../src/signing/index.js";
 import type { SchemeSettings } from "../src/signing/types.js";
-import { startListener, type TestServer } from "./helpers.js";
+import { json, startListener, type TestServer } from "./helpers.js";
 
 /** A file's content as a loaded flow, validated against its platform as `vwh simulate` would. */
 export async function inlineFlow(content: Record<string, unknown>, file = "inline.json"): Promise<LoadedFlow> {
@@ -64,4 +64,34 @@ export function failureLines(result: SimulationResult): string[] {
     ...flow.events.flatMap((event) => event.failures.map((finding) => `${event.eventType} ${finding.path ?? ""}: ${finding.message}`)),
     ...(flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => `turn ${turn.step} ${finding.path ?? ""}: ${finding.message}`)),
   ]);
+}
+
+export interface CannedReply {
+  status: number;
+  /** A string goes out as text/plain, anything else as JSON. */
+  body: unknown;
+}
+
+/**
+ * A handler that reads the body and answers with `answer`, or — when it returns undefined — hands the
+ * request, body and all, on to `inner` (the real handler under test).
+ */
+export function answerOrPass(inner: RequestListener, answer: (body: Buffer) => CannedReply | undefined): RequestListener {
+  return (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const reply = answer(body);
+      if (reply === undefined) {
+        const replay = ((event: string, listener: (...args: unknown[]) => void) => {
+          if (event === "data") queueMicrotask(() => listener(body));
+          else if (event === "end") queueMicrotask(() => queueMicrotask(() => listener()));
+          return request;
+        }) as typeof request.on;
+        inner(Object.assign(request, { on: replay }), response);
+      } else if (typeof reply.body === "string") response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
+      else json(response, reply.status, reply.body);
+    });
+  };
 }

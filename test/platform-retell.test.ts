@@ -11,7 +11,7 @@ import { grammar } from "../src/platforms/retell/grammar.js";
 import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { fixture, json, repoRoot, startListener, type TestServer } from "./helpers.js";
-import { failureLines, inlineFlow, simulateAgainst, startRecording } from "./platform-helpers.js";
+import { answerOrPass, failureLines, inlineFlow, simulateAgainst, startRecording, type CannedReply } from "./platform-helpers.js";
 
 interface RetellHandlerModule {
   createRetellHandler(options: { apiKeys: string[]; log?: (line: string) => void }): RequestListener;
@@ -22,29 +22,8 @@ const apiKey = "key_0123456789abcdef0123456789ab";
 const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
 const parse = (body: Buffer) => JSON.parse(body.toString("utf8")) as Record<string, any>;
 
-/** A handler that verifies the signature as retell-sdk does, then answers with `answer`. */
-function answering(answer: (request: Record<string, any>) => { status: number; body: unknown } | undefined, fallback: RequestListener): RequestListener {
-  return (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const reply = answer(parse(body));
-      if (!reply) {
-        const replay = Object.assign(request, {
-          on: ((event: string, listener: (...args: unknown[]) => void) => {
-            if (event === "data") queueMicrotask(() => listener(body));
-            else if (event === "end") queueMicrotask(() => queueMicrotask(() => listener()));
-            return request;
-          }) as typeof request.on,
-        });
-        return fallback(replay, response);
-      }
-      if (typeof reply.body === "string") response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
-      else json(response, reply.status, reply.body);
-    });
-  };
-}
+/** Lets `answer` reply to a Retell request, or passes it to the real handler when it returns undefined. */
+const answering = (answer: (request: Record<string, any>) => CannedReply | undefined, fallback: RequestListener): RequestListener => answerOrPass(fallback, (body) => answer(parse(body)));
 
 describe("retell platform", () => {
   let handlers: RetellHandlerModule;

@@ -11,7 +11,7 @@ import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { fixture, json, repoRoot, runVwh, startListener, type TestServer } from "./helpers.js";
-import { failureLines, inlineFlow, simulateAgainst, startRecording } from "./platform-helpers.js";
+import { answerOrPass, failureLines, inlineFlow, simulateAgainst, startRecording } from "./platform-helpers.js";
 
 interface VapiHandlerModule {
   createVapiHandler(options: { secrets: string[]; auth?: "secret" | "bearer" | "hmac"; log?: (line: string) => void }): RequestListener;
@@ -22,29 +22,12 @@ const secret = "vapi-test-secret-0123456789";
 const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
 const fileJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
 
-/** Reads the body, then lets `answer` reply (or pass to the example handler by returning undefined). */
+/** Lets `answer` reply to a Vapi message (200 with its JSON), or passes it to the real handler when it returns undefined. */
 function intercept(inner: RequestListener, answer: (message: Record<string, unknown>) => unknown): RequestListener {
-  return (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const message = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { message: Record<string, unknown> }).message;
-      const reply = answer(message);
-      if (reply === undefined) {
-        // Hand the consumed body on to the real handler.
-        const replay = Object.assign(request, {}) as typeof request;
-        inner(Object.assign(replay, { on: onReplay(replay, Buffer.concat(chunks)) }), response);
-      } else json(response, 200, reply);
-    });
-  };
-}
-
-function onReplay(request: Parameters<RequestListener>[0], body: Buffer) {
-  return ((event: string, listener: (...args: unknown[]) => void) => {
-    if (event === "data") queueMicrotask(() => listener(body));
-    else if (event === "end") queueMicrotask(() => queueMicrotask(() => listener()));
-    return request;
-  }) as typeof request.on;
+  return answerOrPass(inner, (body) => {
+    const reply = answer((JSON.parse(body.toString("utf8")) as { message: Record<string, unknown> }).message);
+    return reply === undefined ? undefined : { status: 200, body: reply };
+  });
 }
 
 describe("vapi platform", () => {

@@ -5,6 +5,7 @@
  * A failed call_inbound does not drop the call: Retell falls back to the number's agent.
  */
 import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, StreamEnd } from "../types.js";
+import { Outbox } from "../outbox.js";
 import { speechMs } from "../timing.js";
 import { disconnectionReason } from "./grammar.js";
 import { callWebhookBody, functionBody, functionEventType, identifyRetell, inboundBody, inboundEventType, newRetellCall, type CallProgress, type RetellCall, type Utterance } from "./messages.js";
@@ -25,8 +26,7 @@ export class RetellCallDriver implements CallDriver {
   readonly #greeting: string;
   #progress: CallProgress = { status: "registered", startMs: undefined, transcript: [] };
   #clock: number;
-  #lastSentAt: number;
-  #outbox: Pending[] = [];
+  readonly #outbox: Outbox<Pending>;
   #ended: { reason: EndReason; disconnection: string } | undefined;
   #endSent = false;
 
@@ -38,13 +38,13 @@ export class RetellCallDriver implements CallDriver {
     this.#greeting = settings.greeting;
     this.#call = newRetellCall(setup.call.callId, setup.call.from, setup.call.to, setup.call.direction);
     this.#clock = setup.start.getTime();
-    this.#lastSentAt = this.#clock;
+    this.#outbox = new Outbox(this.#clock);
   }
 
   async next(): Promise<DriverMove> {
     for (;;) {
       const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending) };
+      if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
       if (!this.#ended) return { kind: "await-caller" };
       if (!this.#endSent) {
         this.#endSent = true;
@@ -137,9 +137,7 @@ export class RetellCallDriver implements CallDriver {
     this.#outbox.push({ eventType, body, at: this.#clock, waits });
   }
 
-  #webhook(pending: Pending): CallWebhook {
-    const afterMs = Math.max(0, pending.at - this.#lastSentAt);
-    this.#lastSentAt = Math.max(this.#lastSentAt, pending.at);
+  #webhook(pending: Pending, afterMs: number): CallWebhook {
     return {
       eventType: pending.eventType,
       eventId: identifyRetell(pending.body).eventId ?? this.#setup.newId("evt"),

@@ -5,6 +5,7 @@
  * or a hang-up — and call.completed.
  */
 import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, StreamEnd } from "../types.js";
+import { Outbox } from "../outbox.js";
 import { flowBody, flowEventType, identifyTeler, newTelerCall, statusBody, type TelerCall } from "./messages.js";
 
 interface Pending {
@@ -20,9 +21,8 @@ export class TelerCallDriver implements CallDriver {
   readonly #call: TelerCall;
   readonly #statusUrl: URL | undefined;
   #clock: number;
-  #lastSentAt: number;
   #answeredAt: number | undefined;
-  #outbox: Pending[] = [];
+  readonly #outbox: Outbox<Pending>;
   #stream: DriverMove | undefined;
   #ended: EndReason | undefined;
   #endSent = false;
@@ -35,13 +35,13 @@ export class TelerCallDriver implements CallDriver {
     const configured = setup.settings["statusCallback"] ?? setup.settings["teler_status_callback"];
     this.#statusUrl = typeof configured === "string" ? new URL(configured, setup.url) : undefined;
     this.#clock = setup.start.getTime();
-    this.#lastSentAt = this.#clock;
+    this.#outbox = new Outbox(this.#clock);
   }
 
   async next(): Promise<DriverMove> {
     for (;;) {
       const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending) };
+      if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
       if (this.#stream) {
         const stream = this.#stream;
         this.#stream = undefined;
@@ -109,9 +109,7 @@ export class TelerCallDriver implements CallDriver {
     if (this.#statusUrl) this.#outbox.push({ eventType: event, body: statusBody(this.#call, event, new Date(this.#clock), data), url: this.#statusUrl, at: this.#clock, waits: false });
   }
 
-  #webhook(pending: Pending): CallWebhook {
-    const afterMs = Math.max(0, pending.at - this.#lastSentAt);
-    this.#lastSentAt = Math.max(this.#lastSentAt, pending.at);
+  #webhook(pending: Pending, afterMs: number): CallWebhook {
     return {
       eventType: pending.eventType,
       eventId: identifyTeler(pending.body).eventId ?? this.#setup.newId("evt"),

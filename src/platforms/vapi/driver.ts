@@ -5,6 +5,7 @@
  * and at the end status-update ended plus an end-of-call-report whose endedReason says how it ended.
  */
 import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, StreamEnd } from "../types.js";
+import { Outbox } from "../outbox.js";
 import { speechMs } from "../timing.js";
 import { messageSpec } from "./grammar.js";
 import { endedReason, messageBody, newVapiCall, openAiFormat, toolCallFields, type CallState, type ConversationMessage, type ToolShape, type VapiCall } from "./messages.js";
@@ -29,8 +30,7 @@ export class VapiCallDriver implements CallDriver {
   readonly #silenceTimeoutMs: number;
   readonly #state: CallState = { status: "ringing", startedAt: undefined };
   #clock: number;
-  #lastSentAt: number;
-  #outbox: Pending[] = [];
+  readonly #outbox: Outbox<Pending>;
   #messages: ConversationMessage[] = [];
   #turn = 0;
   #ended: { reason: EndReason; endedReason: string } | undefined;
@@ -47,7 +47,7 @@ export class VapiCallDriver implements CallDriver {
     const { callId, from, to, direction } = setup.call;
     this.#call = newVapiCall(callId, from, to, direction, setup.start, settings.assistantRequest ? undefined : setup.newId("asst"));
     this.#clock = setup.start.getTime();
-    this.#lastSentAt = this.#clock;
+    this.#outbox = new Outbox(this.#clock);
     this.#assistantRequest = settings.assistantRequest;
   }
 
@@ -56,7 +56,7 @@ export class VapiCallDriver implements CallDriver {
   async next(): Promise<DriverMove> {
     for (;;) {
       const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending) };
+      if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
       if (this.#ended) {
         if (!this.#endSent) {
           this.#endSent = true;
@@ -237,9 +237,7 @@ export class VapiCallDriver implements CallDriver {
     });
   }
 
-  #webhook(pending: Pending): CallWebhook {
-    const afterMs = Math.max(0, pending.at - this.#lastSentAt);
-    this.#lastSentAt = Math.max(this.#lastSentAt, pending.at);
+  #webhook(pending: Pending, afterMs: number): CallWebhook {
     const body = messageBody(this.#call, pending.state, pending.type, pending.fields, new Date(pending.at), pending.messages);
     const spec = messageSpec(pending.type);
     return {
