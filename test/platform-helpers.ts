@@ -1,12 +1,15 @@
 /** In-process runs of caller scripts and flows against a handler on 127.0.0.1 (the platform tests). */
+import { readFileSync } from "node:fs";
 import type { RequestListener } from "node:http";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createDispatcher } from "../src/delivery.js";
 import { callFlowSchema, platformProblems, type LoadedFlow } from "../src/flow.js";
 import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
 import { getScheme } from "../src/signing/index.js";
 import type { SchemeSettings } from "../src/signing/types.js";
-import { json, startListener, type TestServer } from "./helpers.js";
+import { fixture, json, repoRoot, startListener, type TestServer } from "./helpers.js";
 
 /** A file's content as a loaded flow, validated against its platform as `vwh simulate` would. */
 export async function inlineFlow(content: Record<string, unknown>, file = "inline.json"): Promise<LoadedFlow> {
@@ -94,4 +97,21 @@ export function answerOrPass(inner: RequestListener, answer: (body: Buffer) => C
       else json(response, reply.status, reply.body);
     });
   };
+}
+
+/** Imports a module of the repository (an example handler, an extraction script) by its path. */
+export async function loadRepoModule<T>(file: string): Promise<T> {
+  return (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
+}
+
+/** A bundled caller script, loaded as `vwh simulate` would. */
+export async function fixtureFlow(name: string): Promise<LoadedFlow> {
+  return inlineFlow(JSON.parse(readFileSync(fixture(join("scripts", name)), "utf8")) as Record<string, unknown>, name);
+}
+
+/** What scripts/extract-<id>-grammar.mjs extracts now, and what src/platforms/<id>/grammar.json holds. */
+export async function grammarNowAndCommitted(id: "vapi" | "retell" | "teler"): Promise<[string, string]> {
+  const extractor = await loadRepoModule<Record<string, () => unknown> & { serialise(grammar: unknown): string }>(`scripts/extract-${id}-grammar.mjs`);
+  const extract = extractor[`extract${id[0]!.toUpperCase()}${id.slice(1)}Grammar`]!;
+  return [extractor.serialise(extract()), readFileSync(join(repoRoot, "src", "platforms", id, "grammar.json"), "utf8")];
 }

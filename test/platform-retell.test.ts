@@ -1,17 +1,14 @@
 /** The retell platform: grammar freshness, call_inbound and function replies, the driver, signatures in retell-sdk. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import type { RequestListener } from "node:http";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pathToFileURL } from "node:url";
 import { sign as retellSign, verify as retellVerify } from "retell-sdk";
 import { createDispatcher } from "../src/delivery.js";
 import { grammar } from "../src/platforms/retell/grammar.js";
 import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
-import { fixture, json, repoRoot, startListener, type TestServer } from "./helpers.js";
-import { answerOrPass, failureLines, inlineFlow, simulateAgainst, startRecording, type CannedReply } from "./platform-helpers.js";
+import { json, startListener, type TestServer } from "./helpers.js";
+import { answerOrPass, type CannedReply, failureLines, fixtureFlow, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst, startRecording } from "./platform-helpers.js";
 
 interface RetellHandlerModule {
   createRetellHandler(options: { apiKeys: string[]; log?: (line: string) => void }): RequestListener;
@@ -19,7 +16,7 @@ interface RetellHandlerModule {
 }
 
 const apiKey = "key_0123456789abcdef0123456789ab";
-const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
+const load = loadRepoModule;
 const parse = (body: Buffer) => JSON.parse(body.toString("utf8")) as Record<string, any>;
 
 /** Lets `answer` reply to a Retell request, or passes it to the real handler when it returns undefined. */
@@ -36,12 +33,12 @@ describe("retell platform", () => {
   after(() => server.close());
 
   it("grammar.json is what scripts/extract-retell-grammar.mjs extracts from the installed retell-sdk", async () => {
-    const extractor = await load<{ extractRetellGrammar(): unknown; serialise(grammar: unknown): string }>("scripts/extract-retell-grammar.mjs");
-    assert.equal(extractor.serialise(extractor.extractRetellGrammar()), readFileSync(join(repoRoot, "src", "platforms", "retell", "grammar.json"), "utf8"), "stale: run node scripts/extract-retell-grammar.mjs");
+    const [now, committed] = await grammarNowAndCommitted("retell");
+    assert.equal(now, committed, "stale: run node scripts/extract-retell-grammar.mjs");
   });
 
   it("the bundled script passes against the example handler; every call object fits the SDK's PhoneCallResponse", async () => {
-    const flow = await inlineFlow(JSON.parse(readFileSync(fixture("scripts/retell-order.json"), "utf8")) as Record<string, unknown>);
+    const flow = await fixtureFlow("retell-order.json");
     server.bodies.length = 0;
     const result = await simulateAgainst(server, [flow], { scheme: "retell", secret: apiKey });
     assert.deepEqual(failureLines(result), []);

@@ -1,18 +1,15 @@
 /** The teler platform: grammar freshness, flow replies, the stream move, status callbacks, and every starter of the AI platforms. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import type { RequestListener } from "node:http";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pathToFileURL } from "node:url";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { loadPlatform } from "../src/platforms/registry.js";
 import type { HttpReply } from "../src/platforms/types.js";
 import { parseTelerReply } from "../src/platforms/teler/reply.js";
 import { request as httpRequest } from "undici";
 import { getScheme } from "../src/signing/index.js";
-import { fixture, repoRoot, startListener, type TestServer } from "./helpers.js";
-import { failureLines, inlineFlow, simulateAgainst } from "./platform-helpers.js";
+import { startListener, type TestServer } from "./helpers.js";
+import { failureLines, fixtureFlow, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst } from "./platform-helpers.js";
 
 interface TelerHandlerModule {
   createTelerHandler(options: { secrets: string[]; publicHost?: string }): RequestListener;
@@ -20,7 +17,7 @@ interface TelerHandlerModule {
 }
 
 const secret = "teler-test-secret";
-const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
+const load = loadRepoModule;
 const hmac = { scheme: "hmac", secret, settings: { purpose: "sign" as const, hmac: defaultHmacSettings } };
 
 describe("teler platform", () => {
@@ -32,12 +29,12 @@ describe("teler platform", () => {
   after(() => server.close());
 
   it("grammar.json is what scripts/extract-teler-grammar.mjs extracts from the installed @frejun/teler", async () => {
-    const extractor = await load<{ extractTelerGrammar(): unknown; serialise(grammar: unknown): string }>("scripts/extract-teler-grammar.mjs");
-    assert.equal(extractor.serialise(extractor.extractTelerGrammar()), readFileSync(join(repoRoot, "src", "platforms", "teler", "grammar.json"), "utf8"), "stale: run node scripts/extract-teler-grammar.mjs");
+    const [now, committed] = await grammarNowAndCommitted("teler");
+    assert.equal(now, committed, "stale: run node scripts/extract-teler-grammar.mjs");
   });
 
   it("the bundled script passes: status callbacks, the flow request, and a stream move with protocol teler", async () => {
-    const flow = await inlineFlow(JSON.parse(readFileSync(fixture("scripts/teler-stream.json"), "utf8")) as Record<string, unknown>);
+    const flow = await fixtureFlow("teler-stream.json");
     const result = await simulateAgainst(server, [flow], hmac);
     assert.deepEqual(failureLines(result), []);
     assert.deepEqual(result.flows[0]!.events.map((event) => event.eventType), ["call.initiated", "call.ringing", "call.answered", "flow", "call.completed"]);

@@ -4,14 +4,13 @@ import { readFileSync } from "node:fs";
 import type { RequestListener } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pathToFileURL } from "node:url";
 import { createDispatcher } from "../src/delivery.js";
 import { grammar, messageSpec } from "../src/platforms/vapi/grammar.js";
 import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { fixture, json, repoRoot, runVwh, startListener, type TestServer } from "./helpers.js";
-import { answerOrPass, failureLines, inlineFlow, simulateAgainst, startRecording } from "./platform-helpers.js";
+import { answerOrPass, failureLines, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst, startRecording } from "./platform-helpers.js";
 
 interface VapiHandlerModule {
   createVapiHandler(options: { secrets: string[]; auth?: "secret" | "bearer" | "hmac"; log?: (line: string) => void }): RequestListener;
@@ -19,7 +18,7 @@ interface VapiHandlerModule {
 }
 
 const secret = "vapi-test-secret-0123456789";
-const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
+const load = loadRepoModule;
 const fileJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
 
 /** Lets `answer` reply to a Vapi message (200 with its JSON), or passes it to the real handler when it returns undefined. */
@@ -41,9 +40,8 @@ describe("vapi platform", () => {
   after(() => server.close());
 
   it("grammar.json is what scripts/extract-vapi-grammar.mjs extracts from the installed SDK", async () => {
-    const extractor = await load<{ extractVapiGrammar(): unknown; serialise(grammar: unknown): string; outputFile: string }>("scripts/extract-vapi-grammar.mjs");
-    const committed = readFileSync(join(repoRoot, "src", "platforms", "vapi", "grammar.json"), "utf8");
-    assert.equal(extractor.serialise(extractor.extractVapiGrammar()), committed, "stale: run node scripts/extract-vapi-grammar.mjs");
+    const [now, committed] = await grammarNowAndCommitted("vapi");
+    assert.equal(now, committed, "stale: run node scripts/extract-vapi-grammar.mjs");
     const installed = (fileJson(join(repoRoot, "node_modules", "@vapi-ai", "server-sdk", "package.json")) as { version: string }).version;
     assert.equal(grammar.sdk.version, installed);
   });
