@@ -23,7 +23,7 @@ class SharedSecretSigner implements Signer {
     const value = requireHeader(request, this.header);
     if (typeof value !== "string") return value;
     if (this.prefix && !value.toLowerCase().startsWith(this.prefix.toLowerCase())) return invalid(`malformed ${this.header} (expected ${this.prefix.trim()} <token>)`);
-    const given = Buffer.from(value.slice(this.prefix.length).trim());
+    const given = Buffer.from(value.slice(this.prefix.length));
     return anyMatches(this.secrets.map((secret) => Buffer.from(secret)), [given]) ? valid : invalid(`wrong ${this.header}`);
   }
 }
