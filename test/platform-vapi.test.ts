@@ -178,6 +178,8 @@ describe("vapi platform", () => {
     assert.deepEqual(messages("transfer-destination-request", {}), ["destination: required: a destination {type: number | sip | assistant, …} (or error): without one the transfer fails"]);
     assert.deepEqual(parse("transfer-destination-request", { destination: { type: "sip", sipUri: "sip:desk@example.com" } }).actions, [{ type: "transfer", path: "destination", to: "sip:desk@example.com", kind: "sip" }]);
     assert.deepEqual(parse("assistant-request", { assistantId: "a", colour: "red" }).warnings.map((finding) => finding.path), ["colour"]);
+    assert.deepEqual(parse("assistant-request", { assistant: { name: "Ava", firstMessage: "Hi, Ava here." } }).actions, [{ type: "assistant", path: "assistant", name: "Ava", text: "Hi, Ava here." }]);
+    assert.deepEqual(parse("assistant-request", { error: "Sorry, we are closed." }).actions, [{ type: "reject", path: "error", text: "Sorry, we are closed.", reason: "Sorry, we are closed." }]);
     // Informational messages: any 2xx, the body is not read.
     assert.deepEqual(parseVapiReply({ status: 204, headers: {}, body: Buffer.alloc(0) }, { eventType: "status-update", waits: false, expectsActions: false, request }).failures, []);
   });
