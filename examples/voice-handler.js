@@ -7,9 +7,11 @@
  *    in constant time, accepting any of several secrets (rotation) and rejecting stale timestamps;
  *  - is idempotent: a retry or duplicate of an event (same event_id) gets the stored reply
  *    again, without running the side effects twice;
- *  - answers every event the platform waits on with instructions, and acks the others with 204.
+ *  - answers every event the platform waits on with instructions, and acks the others with 204;
+ *  - survives hostile requests: a malformed request line, a body of the wrong shape, a slow body or
+ *    a replayed event never crash it or tie it up (vwh's test suite throws an attack set at it).
  *
- * Run:  VWH_SECRET=whsec_... node examples/voice-handler.js   (PORT, HOST optional)
+ * Run:  VWH_SECRET=whsec_... node examples/voice-handler.js   (PORT, HOST, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/*.json --url http://127.0.0.1:3000/webhooks/voice
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -19,7 +21,11 @@ import { pathToFileURL } from "node:url";
 export const WEBHOOK_PATH = "/webhooks/voice";
 const MAX_BODY_BYTES = 1024 * 1024;
 const TOLERANCE_SECONDS = 300;
-const DEDUP_ENTRIES = 10_000;
+// An event id is remembered at least as long as a replay of it could pass the timestamp check.
+const DEDUP_SECONDS = TOLERANCE_SECONDS + 60;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 const MENU_LINE = "+15550100300";
 const OPERATOR = "+15550100999";
 
@@ -38,12 +44,15 @@ export function verifySignature(keys, headers, body, nowSeconds = Math.floor(Dat
   if (!id || !timestamp || !signatures) return "missing signature headers";
   if (!/^\d+$/.test(timestamp)) return "invalid timestamp";
   if (Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) return "timestamp outside the tolerance";
+  // Compare the base64 text exactly, as the standardwebhooks library does: decoding first would also
+  // accept non-canonical spellings (characters after the padding) of the right bytes.
   const given = signatures
     .split(" ")
-    .filter((entry) => entry.startsWith("v1,"))
-    .map((entry) => Buffer.from(entry.slice(3), "base64"));
+    .map((entry) => entry.split(","))
+    .filter(([version]) => version === "v1")
+    .map(([, signature]) => Buffer.from(signature ?? ""));
   for (const key of keys) {
-    const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
+    const expected = Buffer.from(createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64"));
     if (given.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) return undefined;
   }
   return "no matching signature";
@@ -92,19 +101,22 @@ function answerDigits(digits) {
   }
 }
 
+// A signed body is authentic, not well-formed: take text only where text is expected.
+const text = (value) => (typeof value === "string" ? value : "");
+
 /** The instructions for an event, or undefined for events the platform does not wait on. */
 export function instructionsFor(event) {
-  const payload = event.payload ?? {};
+  const payload = typeof event.payload === "object" && event.payload !== null ? event.payload : {};
   switch (event.event_type) {
     case "call.started":
       if (payload.to === MENU_LINE) return menu();
       return [speak("Hi, this is Ava from Bright Smile Dental. How can I help you today?", { barge_in: true }), listen()];
     case "speech.transcribed":
-      return payload.is_final === false ? [listen()] : answerSpeech(String(payload.text ?? ""));
+      return payload.is_final === false ? [listen()] : answerSpeech(text(payload.text));
     case "intent.matched":
       return payload.intent === "reschedule" ? answerSpeech("reschedule") : [speak("How else can I help?"), listen()];
     case "dtmf.received":
-      return answerDigits(String(payload.digits ?? ""));
+      return answerDigits(text(payload.digits));
     case "playback.finished":
       return [listen()];
     default:
@@ -123,17 +135,36 @@ function send(response, status, body) {
   response.writeHead(status, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
 }
 
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined; // a request target such as `http://[` is no URL at all
+  }
+}
+
 /**
  * Builds the request listener. `secrets`: the whsec_ secrets to accept (several during rotation).
- * `log`: called with one line per request (pass () => {} to silence).
+ * `log`: called with one line per request (pass () => {} to silence). `now`: the clock in ms (tests).
  */
-export function createVoiceHandler({ secrets, log = () => {} }) {
+export function createVoiceHandler({ secrets, log = () => {}, now = Date.now }) {
   if (!secrets?.length) throw new Error("at least one signing secret is required");
   const keys = secrets.map(decodeSecret);
-  const replies = new Map(); // event_id → { status, body }: the idempotency store
+  // event_id → { status, body, at }: the idempotency store. Ids expire by age, never by count, so a
+  // flood of events cannot push out an id whose replay would still pass the timestamp check.
+  const replies = new Map();
+  const forgetOld = (nowMs) => {
+    for (const [id, reply] of replies) {
+      if (nowMs - reply.at <= DEDUP_SECONDS * 1000) break; // oldest first: the rest are younger
+      replies.delete(id);
+    }
+  };
 
   return (request, response) => {
-    if (new URL(request.url ?? "/", "http://localhost").pathname !== WEBHOOK_PATH) return send(response, 404, { error: "not found" });
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
+    const path = pathOf(request);
+    if (path === undefined) return send(response, 400, { error: "bad request target" });
+    if (path !== WEBHOOK_PATH) return send(response, 404, { error: "not found" });
     if (request.method !== "POST") return send(response, 405, { error: "use POST" });
     const chunks = [];
     let size = 0;
@@ -146,8 +177,18 @@ export function createVoiceHandler({ secrets, log = () => {} }) {
     });
     request.on("end", () => {
       if (response.headersSent) return;
-      const body = Buffer.concat(chunks);
-      const rejected = verifySignature(keys, request.headers, body);
+      try {
+        handleEvent(Buffer.concat(chunks));
+      } catch (error) {
+        // A bug in the agent must cost one reply (the platform retries), not the whole process.
+        log(`500 ${error instanceof Error ? error.message : String(error)}`);
+        if (!response.headersSent) send(response, 500, { error: "internal error" });
+      }
+    });
+
+    function handleEvent(body) {
+      const nowMs = now();
+      const rejected = verifySignature(keys, request.headers, body, Math.floor(nowMs / 1000));
       if (rejected) {
         log(`401 ${rejected}`);
         return send(response, 401, { error: "invalid signature" });
@@ -167,13 +208,26 @@ export function createVoiceHandler({ secrets, log = () => {} }) {
         return send(response, stored.status, stored.body);
       }
       const instructions = instructionsFor(event);
-      const reply = instructions ? { status: 200, body: { instructions } } : { status: 204, body: undefined };
+      const reply = instructions ? { status: 200, body: { instructions }, at: nowMs } : { status: 204, body: undefined, at: nowMs };
+      forgetOld(nowMs);
       replies.set(event.event_id, reply);
-      if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
       log(`${reply.status} ${event.event_type} ${event.event_id}`);
       send(response, reply.status, reply.body);
-    });
+    }
   };
+}
+
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createVoiceServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  return createServer(
+    // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createVoiceHandler(options),
+  );
 }
 
 // Run directly: node examples/voice-handler.js
@@ -185,7 +239,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createVoiceHandler({ secrets, log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("voice-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createVoiceServer({ secrets, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
   server.listen(port, host, () => {
     const address = server.address();
     console.log(`voice-handler listening on http://${host}:${address.port}${WEBHOOK_PATH}`);

@@ -11,7 +11,8 @@ Exit codes:
   0  success
   1  a check failed (the handler's reply or a signature is wrong)
   2  bad usage or bad input file
-  3  could not reach the target or open the tunnel
+  3  could not reach the target, open the tunnel, or listen on a tunnel port
+  70 internal error in vwh (a bug: run again with --debug and please report it)
   130 interrupted (Ctrl-C)`;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -67,6 +68,7 @@ export function createProgram(): Command {
     .option("--vapi-tool-shape <shape>", "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
+    .option("--compare-replies", "recordings: fail where the handler's reply differs from the recorded one (status, content type, body)")
     .option("--timeout <ms>", "abort a reply slower than this: a retryable failure (default: 10000, or the profile's)")
     .option("--budget <ms>", "latency budget per reply; over it is a warning", "200")
     .option("--strict-latency", "over-budget replies fail instead of warning")
@@ -100,6 +102,7 @@ export function createProgram(): Command {
     .option("--curl <url>", "print a curl command that sends the signed request to this URL")
     .option("--request-url <url>", "the URL being signed, for schemes that sign it (default: the --curl URL)")
     .option("--content-type <type>", "the body's content type", "application/json")
+    .addOption(new Option("--platform <id>", "the platform whose scheme and webhook id apply (see vwh platforms)").default("vwh"))
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (file: string | undefined, _options, command: Command) => {
       const { signCommand } = await import("./commands/sign.js");
@@ -131,23 +134,27 @@ export function createProgram(): Command {
 
   const tunnel = program
     .command("tunnel")
-    .description("a public ngrok URL in front of your local handler, with a live log, signature checks and recording")
-    .argument("<port>", "the local port your handler listens on")
+    .description("a public ngrok URL in front of your local handler, with a live log, a web inspector, signature checks and recording")
+    .argument("[port]", "the local port your handler listens on")
     .option("--path <path>", "the webhook path, to print the full URL to paste into the platform", "/")
     .option("--domain <domain>", "an ngrok static domain")
     .option("--local", "no public tunnel: serve the inspecting proxy alone (offline work, tests)")
     .option("--proxy-port <port>", "port of the local proxy on 127.0.0.1 (default: any free port)", "0")
-    .option("--record <file>", "record every request to this file (a replayable recording)")
+    .option("--record <file>", "record every request and its reply to this file (a replayable recording)")
     .option("--redact-pii", "mask phone numbers and transcript text in the recording")
+    .option("--platform <id>", "identify and redact requests by this platform's fields, and check its scheme (see vwh platforms)")
     .option("--max-body <size>", "refuse bodies over this size with 413 (bytes, or 512k, 10m)", "10m")
     .option("--timeout <ms>", "answer 504 when the handler is slower than this", "30000")
-    .option("--tolerance <seconds>", "accepted clock difference for signature timestamps", "300");
+    .option("--tolerance <seconds>", "accepted clock difference for signature timestamps", "300")
+    .option("--inspect-port <port>", "port of the web inspector on 127.0.0.1 (default: any free port)", "0")
+    .option("--no-inspect", "do not serve the web inspector")
+    .option("--recover <journal>", "turn the journal a killed tunnel left (<recording>.journal) into its recording, then exit");
   addSigningOptions(tunnel)
     .addHelpText(
       "after",
-      `\nThe ngrok token comes from NGROK_AUTHTOKEN or ngrok's own config, never from a flag.\nCtrl-C (or SIGTERM) stops cleanly and writes the recording; that exits 0.\n\nExample:\n  VWH_SECRET=whsec_... vwh tunnel 3000 --path /webhooks/voice --record calls.json\n${exitCodesHelp}`,
+      `\nThe ngrok token comes from NGROK_AUTHTOKEN or ngrok's own config, never from a flag.\nCtrl-C (or SIGTERM) stops cleanly and writes the recording; that exits 0. A second Ctrl-C while it\nis written is ignored. After a crash: vwh tunnel --recover calls.json.journal.\n\nExamples:\n  VWH_SECRET=whsec_... vwh tunnel 3000 --path /webhooks/voice --record calls.json\n  vwh tunnel --recover calls.json.journal\n${exitCodesHelp}`,
     )
-    .action(async (port: string, _options, command: Command) => {
+    .action(async (port: string | undefined, _options, command: Command) => {
       const { tunnelCommand } = await import("./commands/tunnel.js");
       await tunnelCommand(port, settingsInput(command));
     });
@@ -156,11 +163,21 @@ export function createProgram(): Command {
     .command("init")
     .description("scaffold call flows, vwh.config.json and a CI workflow (asks a few questions)")
     .option("-y, --yes", "use the defaults, ask nothing")
+    .addOption(new Option("--platform <id>", "write caller scripts and a config for this platform (see vwh platforms)").default("vwh"))
     .option("--force", "overwrite files that already exist")
     .addHelpText("after", `\nCtrl-C at a prompt writes nothing and exits 130.\n${exitCodesHelp}`)
     .action(async (_options, command: Command) => {
       const { initCommand } = await import("./commands/init.js");
       await initCommand(command.optsWithGlobals());
+    });
+
+  program
+    .command("platforms")
+    .description("list the platforms vwh can play, with their events, actions, caller steps and defaults")
+    .addHelpText("after", exitCodesHelp)
+    .action(async (_options, command: Command) => {
+      const { platformsCommand } = await import("./commands/platforms.js");
+      await platformsCommand(command.optsWithGlobals());
     });
 
   program

@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import * as z from "zod";
 import { InputError } from "./errors.js";
 import { expectationSchema, rawRequestSchema, type CallFlow, type LoadedFlow } from "./flow.js";
-import { readTextFile } from "./json-file.js";
+import { maxJsonDepth, readTextFile, tooDeepAt } from "./json-file.js";
 import { loadPlatform, type PlatformId } from "./platforms/registry.js";
 import { formatProblem, issuesToProblems } from "./validation.js";
 
@@ -47,6 +47,8 @@ export async function loadDeadLetters(file: string, platformId: PlatformId): Pro
   const lines = text.split("\n");
   for (const [index, line] of lines.entries()) {
     if (line.trim() === "") continue;
+    const deepAt = tooDeepAt(line);
+    if (deepAt !== undefined) throw new InputError(`${file}:${index + 1}:${deepAt + 1}: nested deeper than ${maxJsonDepth} levels (vwh's limit for JSON input)`);
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -55,7 +57,7 @@ export async function loadDeadLetters(file: string, platformId: PlatformId): Pro
       throw new InputError(`${file}:${index + 1}: invalid JSON line (expected one dead-letter entry per line)`);
     }
     const result = deadLetterSchema.safeParse(value, { reportInput: true });
-    if (!result.success) throw new InputError(`${file}:${index + 1}: ${formatProblem(issuesToProblems(result.error)[0]!)}`);
+    if (!result.success) throw new InputError(issuesToProblems(result.error).map((problem) => `${file}:${index + 1}: ${formatProblem(problem)}`).join("\n"));
     const entry = result.data;
     events.push({ event_type: entry.event_type, raw: entry.raw, after_ms: 0, ...(entry.expect && { expect: entry.expect }) });
   }

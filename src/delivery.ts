@@ -12,8 +12,10 @@ export interface DeliveryRequest {
   body: Buffer;
   timeoutMs: number;
   dispatcher: Dispatcher;
-  /** The run's injected clock, when it has one: latency then reads platform time exactly. */
-  clock?: () => number;
+  /** Aborts the request at once (Ctrl-C); the result is then a failure with code INTERRUPTED. */
+  stop?: AbortSignal | undefined;
+  /** The clock latency is measured with, in ms (default: performance.now; the engine passes its injected one). */
+  now?: () => number;
 }
 
 export interface DeliveryResponse {
@@ -72,11 +74,14 @@ function errorCode(error: unknown): string | undefined {
 }
 
 export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
-  const clock = delivery.clock ?? (() => performance.now());
-  const started = clock();
+  const now = delivery.now ?? (() => performance.now());
+  const started = now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), delivery.timeoutMs);
-  const elapsed = () => Math.round((clock() - started) * 10) / 10;
+  const onStop = () => abort.abort();
+  if (delivery.stop?.aborted) abort.abort();
+  delivery.stop?.addEventListener("abort", onStop, { once: true });
+  const elapsed = () => Math.round((now() - started) * 10) / 10;
   try {
     const response = await request(delivery.url, {
       method: (delivery.method ?? "POST") as Dispatcher.HttpMethod,
@@ -89,6 +94,7 @@ export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult
     return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, latencyMs: elapsed() };
   } catch (error) {
     const latencyMs = elapsed();
+    if (delivery.stop?.aborted) return { ok: false, kind: "network", message: "interrupted", code: "INTERRUPTED", latencyMs };
     if (abort.signal.aborted) {
       return { ok: false, kind: "timeout", message: `no reply within ${delivery.timeoutMs} ms`, code: "TIMEOUT", latencyMs };
     }
@@ -100,5 +106,6 @@ export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult
     return { ok: false, kind: "network", message: `${reason}${code ? ` (${code})` : ""}`, code, latencyMs };
   } finally {
     clearTimeout(timer);
+    delivery.stop?.removeEventListener("abort", onStop);
   }
 }

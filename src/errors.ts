@@ -1,13 +1,16 @@
 /**
  * The error taxonomy. Every error the user can cause or meet carries the exit code of SPEC §5 and a
- * one-line message; `src/index.ts` prints it and exits. Anything else is a bug and shows a stack only
- * under --debug.
+ * one-line message; `src/index.ts` prints it and exits. Anything else is a bug in vwh: it exits 70
+ * (EX_SOFTWARE, issue 12), so CI can tell a broken vwh from a broken handler (1), and shows a stack
+ * only under --debug.
  */
 export const ExitCode = {
   ok: 0,
   checkFailed: 1,
   badInput: 2,
   unreachable: 3,
+  /** An unexpected error inside vwh itself (sysexits EX_SOFTWARE): please report it. */
+  internal: 70,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -14,7 +14,9 @@ export type FindingKind =
   /** A reactive call that took more than --max-hops webhooks. */
   | "loop"
   /** A caller script that could not be played as written (the call ended with steps left). */
-  | "script";
+  | "script"
+  /** A reply that differs from the one recorded (--compare-replies). */
+  | "snapshot";
 
 export interface Finding {
   kind: FindingKind;

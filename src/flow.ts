@@ -8,12 +8,13 @@ import { callerActionFields, scriptSchema, type ScriptStep } from "./caller-scri
 import { InputError } from "./errors.js";
 import { actionExpectationSchema, nativeExpectationSchema, valueMatcherSchema } from "./expectations.js";
 import { describeProblems, readJsonFile } from "./json-file.js";
+import { maxTimerMs } from "./limits.js";
 import { isPlatformId, loadPlatform, platformIds, type PlatformId } from "./platforms/registry.js";
 import type { CallerInput, CallInfo, Platform, WebhookRequest } from "./platforms/types.js";
 // The `instructions` expectation predates the platform seam: partial vwh instructions (SPEC §4).
 import { e164 } from "./platforms/vwh/envelope.js";
 import { instructionSchemas, instructionTypeSchema, type InstructionType } from "./platforms/vwh/instructions.js";
-import { describeIssue, formatJsonPath, type Problem } from "./validation.js";
+import { describeIssue, formatJsonPath, issuesToProblems, type Problem } from "./validation.js";
 
 export { valueMatcherSchema, type ValueMatcher } from "./expectations.js";
 
@@ -59,15 +60,27 @@ export const expectationSchema = z.strictObject({
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 
+/** The handler's reply to a recorded request (issue 11): a golden snapshot for `simulate --compare-replies`. */
+export const recordedResponseSchema = z.strictObject({
+  status: z.number().int().min(100).max(599),
+  headers: z.record(z.string(), z.string()).describe("names in lower case; credentials removed"),
+  body: z.string(),
+  body_encoding: z.enum(["utf8", "base64"]).default("utf8").describe("base64 when the body was not valid UTF-8"),
+  latency_ms: z.number().nonnegative().optional(),
+});
+export type RecordedResponse = z.output<typeof recordedResponseSchema>;
+
 /** A request as the tunnel recorded it (SPEC §4): replayed byte for byte, re-signed unless asked not to. */
 export const rawRequestSchema = z.strictObject({
   method: z.string().regex(/^[A-Z]+$/, "expected an HTTP method in capitals"),
-  path: z.string().startsWith("/", "expected a path starting with /").describe("path and query as received"),
+  // Any target the tunnel saw loads (issue 11, defect 3); replay sends only origin-form paths.
+  path: z.string().min(1).describe("request target as received: path and query"),
   url: z.url().optional().describe("the full URL the sender addressed (Twilio and {url} templates sign it)"),
   headers: z.record(z.string(), z.string()).describe("as received, names in lower case"),
   body: z.string(),
   body_encoding: z.enum(["utf8", "base64"]).default("utf8").describe("base64 when the body was not valid UTF-8"),
   received_at: z.iso.datetime({ offset: true }),
+  response: recordedResponseSchema.optional().describe("the handler's reply, as the tunnel saw it"),
 });
 export type RawRequest = z.output<typeof rawRequestSchema>;
 
@@ -241,6 +254,17 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
 /** Reads and validates a flow, a caller script or a recording, against its platform too. */
 export async function loadFlow(file: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
   const { value, text } = await readJsonFile(file, callFlowSchema, "call flow");
+  return withPlatform(file, value, text, defaultPlatform);
+}
+
+/** A flow given as a value (the programmatic API): validated as a file would be; `name` stands for its file. */
+export async function flowFromValue(value: unknown, name: string, defaultPlatform: PlatformId = "vwh"): Promise<LoadedFlow> {
+  const result = callFlowSchema.safeParse(value, { reportInput: true });
+  if (!result.success) throw new InputError(describeProblems(name, undefined, issuesToProblems(result.error)));
+  return withPlatform(name, result.data, undefined, defaultPlatform);
+}
+
+async function withPlatform(file: string, value: CallFlow, text: string | undefined, defaultPlatform: PlatformId): Promise<LoadedFlow> {
   const id = value.platform ?? defaultPlatform;
   if (!isPlatformId(id)) throw new InputError(`${file}: unknown platform ${JSON.stringify(id)} (expected one of ${platformIds.join(", ")})`);
   const platform = await loadPlatform(id);
@@ -274,6 +298,10 @@ export interface PlannedEvent {
   platformHeaders: Record<string, string>;
   /** The request as the platform built it (absent for recorded requests). */
   request: WebhookRequest | undefined;
+  /** The recorded path and query (raw events only), kept on replay unless --url has a path. */
+  recordedPath?: string;
+  /** The handler's recorded reply (raw events only), for --compare-replies. */
+  recordedResponse?: RecordedResponse;
   expect: Expectation | undefined;
   /** Platform time since the previous event; `--realtime` waits it. */
   afterMs: number;
@@ -315,8 +343,11 @@ function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previous
     recordedHeaders: raw.headers,
     platformHeaders: {},
     request: undefined,
+    recordedPath: raw.path,
+    ...(raw.response && { recordedResponse: raw.response }),
     expect: event.expect,
-    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.max(0, receivedAt - previousAt)),
+    // Recorded times can lie years apart: --realtime waits at most what a timer can (issue 12, item 2).
+    afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.min(maxTimerMs, Math.max(0, receivedAt - previousAt))),
   };
 }
 

@@ -1,40 +1,31 @@
 /**
  * The entry point: runs the program, owns the one top-level catch and the only process.exit.
  */
-import { CommanderError } from "commander";
 import { createProgram } from "./cli.js";
-import { ExitCode, ExitError, VwhError } from "./errors.js";
+import { ExitCode } from "./errors.js";
+import { rememberConfiguredSecrets } from "./known-secrets.js";
+import { reportError } from "./report-error.js";
 
-function wantsDebug(argv: readonly string[]): boolean {
-  return argv.includes("--debug") || process.env.VWH_DEBUG === "1";
-}
+const argv = process.argv;
+const debug = argv.includes("--debug") || process.env.VWH_DEBUG === "1";
+const json = argv.includes("--json");
 
-function report(error: unknown, debug: boolean): number {
-  if (error instanceof CommanderError) {
-    // commander has already printed its one line; help and --version are successes.
-    const success = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help";
-    return success ? ExitCode.ok : ExitCode.badInput;
-  }
-  if (error instanceof VwhError) {
-    if (!(error instanceof ExitError)) {
-      process.stderr.write(`vwh: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
-    }
-    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`vwh: unexpected error: ${message}\n`);
-  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  else process.stderr.write("  (run again with --debug for the stack trace, and please report it)\n");
-  return ExitCode.checkFailed;
+/** Values given to --secret and the variables --secret-env names, before any parsing can quote them. */
+function flagValues(name: string): string[] {
+  return argv.flatMap((arg, index) => (arg === name ? [argv[index + 1] ?? ""] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
 }
+// A --secret-env value that is no variable name is most likely the secret itself, pasted by mistake.
+const secretEnvValues = flagValues("--secret-env");
+rememberConfiguredSecrets(process.env, [...flagValues("--secret"), ...secretEnvValues.filter((value) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))], secretEnvValues);
 
 let exitCode: number = ExitCode.ok;
 try {
-  await createProgram().parseAsync(process.argv);
+  await createProgram().parseAsync(argv);
   exitCode = typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
 } catch (error) {
-  exitCode = report(error, wantsDebug(process.argv));
+  const report = reportError(error, { json, debug });
+  if (report.stdout) process.stdout.write(report.stdout);
+  if (report.stderr) process.stderr.write(report.stderr);
+  exitCode = report.exitCode;
 }
 process.exit(exitCode);

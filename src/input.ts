@@ -2,11 +2,14 @@
 import { readFile } from "node:fs/promises";
 import { InputError, UsageError } from "./errors.js";
 
-export async function readBodyInput(file: string | undefined, what: string): Promise<Buffer> {
+/** Standard input: the process's, or (in tests) any stream of bytes. */
+export type StdinStream = AsyncIterable<Buffer | string> & { isTTY?: boolean };
+
+export async function readBodyInput(file: string | undefined, what: string, stdin: StdinStream = process.stdin): Promise<Buffer> {
   if (file === undefined || file === "-") {
-    if (process.stdin.isTTY) throw new UsageError(`no ${what}: give a file, or pipe it in with -`);
+    if (stdin.isTTY) throw new UsageError(`no ${what}: give a file, or pipe it in with -`);
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks);
   }
   try {

@@ -39,8 +39,40 @@ const syntaxReasons: Record<string, string> = {
   InvalidCharacter: "invalid character in string",
 };
 
+/**
+ * How deep objects and arrays may nest in any JSON vwh reads. Real flows nest about eight levels;
+ * 10 000 levels overflowed the stack in the planner and the error reporter (issue 12, item 1).
+ */
+export const maxJsonDepth = 64;
+
+/** The offset of the first bracket that nests deeper than `limit`, found without recursion. */
+export function tooDeepAt(text: string, limit = maxJsonDepth): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 92 /* \ */) i++;
+      else if (code === 34 /* " */) inString = false;
+    } else if (code === 34) inString = true;
+    else if (code === 123 /* { */ || code === 91 /* [ */) {
+      if (++depth > limit) return i;
+    } else if (code === 125 /* } */ || code === 93 /* ] */) depth--;
+  }
+  return undefined;
+}
+
+/** Refuses JSON that nests deeper than vwh's limit, naming where. */
+export function checkJsonDepth(text: string, file: string): void {
+  const offset = tooDeepAt(text);
+  if (offset !== undefined) {
+    throw new InputError(`${file}:${lineColumn(text, offset)}: nested deeper than ${maxJsonDepth} levels (vwh's limit for JSON input)`);
+  }
+}
+
 /** Parses strict JSON; on failure locates the first error (JSON.parse alone does not always say where). */
 export function parseJsonText(text: string, file: string): unknown {
+  checkJsonDepth(text, file);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -66,24 +98,25 @@ export async function readTextFile(file: string, what = "file"): Promise<string>
   }
 }
 
-/** `file:line:col: path: reason` for the first problem, with a count of the rest. */
+/** At most this many problems are listed, one line each; a count stands for the rest. */
+export const maxListedProblems = 20;
+
+/** `file:line:col: path: reason`, one line per problem (issue 12, item 6), up to `maxListedProblems`. */
 export function describeProblems(file: string, text: string | undefined, problems: readonly Problem[]): string {
-  const first = problems[0];
-  if (!first) return `${file}: invalid`;
-  let location = file;
-  if (text !== undefined && first.rawPath.length > 0) {
-    const tree = parseTree(text);
+  if (problems.length === 0) return `${file}: invalid`;
+  const tree = text === undefined ? undefined : parseTree(text);
+  const locate = (problem: Problem) => {
     // Point at the deepest node that exists: a missing field points at its parent object.
-    for (let depth = first.rawPath.length; tree && depth >= 0; depth--) {
-      const node = findNodeAtLocation(tree, first.rawPath.slice(0, depth) as (string | number)[]);
-      if (node) {
-        location = `${file}:${lineColumn(text, node.offset)}`;
-        break;
-      }
+    for (let depth = problem.rawPath.length; tree && text !== undefined && problem.rawPath.length > 0 && depth >= 0; depth--) {
+      const node = findNodeAtLocation(tree, problem.rawPath.slice(0, depth) as (string | number)[]);
+      if (node) return `${file}:${lineColumn(text, node.offset)}`;
     }
-  }
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  return `${location}: ${formatProblem(first)}${more}`;
+    return file;
+  };
+  const lines = problems.slice(0, maxListedProblems).map((problem) => `${locate(problem)}: ${formatProblem(problem)}`);
+  const rest = problems.length - lines.length;
+  if (rest > 0) lines.push(`${file}: (and ${rest} more problem${rest > 1 ? "s" : ""})`);
+  return lines.join("\n");
 }
 
 /** Reads, parses and validates a JSON file; returns the typed value and the source text. */

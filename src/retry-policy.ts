@@ -3,6 +3,7 @@
  * issue): connection errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff and
  * jitter, Retry-After is honoured, 410 stops retrying, other 4xx are final.
  */
+import { maxTimerMs } from "./limits.js";
 import type { Random } from "./random.js";
 
 export interface RetryPolicy {
@@ -72,10 +73,36 @@ export function classifyAttempt(outcome: AttemptOutcome, nowMs: number): RetryDe
 
 /** The wait before retry number `retry` (1-based): Retry-After wins, then the schedule, then backoff with jitter. */
 export function retryDelayMs(policy: RetryPolicy, retry: number, random: Random, retryAfterMs?: number): number {
+  return Math.min(maxTimerMs, unboundedRetryDelayMs(policy, retry, random, retryAfterMs));
+}
+
+// A Retry-After or a scaled schedule past what a timer can wait would fire at once: cap it (issue 12, item 2).
+function unboundedRetryDelayMs(policy: RetryPolicy, retry: number, random: Random, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.round(retryAfterMs * policy.timeScale);
   const scheduled = policy.scheduleMs?.[retry - 1];
   if (scheduled !== undefined) return Math.round(scheduled * policy.timeScale);
   // Exponential backoff with "equal jitter": half fixed, half random, so retries from many calls spread out.
   const exponential = policy.backoffMs * 2 ** (retry - 1);
   return Math.round((exponential / 2 + random.next() * (exponential / 2)) * policy.timeScale);
+}
+
+export interface PolicySettings {
+  timeoutMs?: number | undefined;
+  retries?: number | undefined;
+  backoffMs?: number | undefined;
+  profile?: string | undefined;
+  timeScale?: number | undefined;
+}
+
+/** Explicit settings override the profile, which overrides the defaults (10 s, no retries, 500 ms). */
+export function buildRetryPolicy(settings: PolicySettings): RetryPolicy {
+  const profile = settings.profile ? profiles[settings.profile] : undefined;
+  if (settings.profile && !profile) throw new RangeError(`unknown profile "${settings.profile}" (expected one of ${profileNames.join(", ")})`);
+  return {
+    timeoutMs: settings.timeoutMs ?? profile?.timeoutMs ?? 10_000,
+    retries: settings.retries ?? profile?.retries ?? 0,
+    backoffMs: settings.backoffMs ?? profile?.backoffMs ?? 500,
+    ...(settings.backoffMs === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
+    timeScale: settings.timeScale ?? 1,
+  };
 }

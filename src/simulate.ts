@@ -3,9 +3,11 @@
  * reply; injects the faults real platforms produce (retries, duplicates, reordering, timeouts) from one
  * seeded random source. Knows nothing of the terminal: progress goes to an injected listener.
  */
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply } from "./check-reply.js";
+import { compareReplies } from "./compare-replies.js";
 import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
@@ -67,6 +69,8 @@ export interface SimulationResult {
   unreachable: string | undefined;
   /** Set when --bail stopped the run at the first failure. */
   bailed: boolean;
+  /** Set when the run was stopped (Ctrl-C) before it finished: the results are partial. */
+  interrupted: boolean;
   seed: number;
   durationMs: number;
 }
@@ -101,7 +105,11 @@ export interface SimulationOptions {
   signatureHeaders: readonly string[];
   /** Per platform id: its own default scheme, when --scheme was not given (a flow's platform decides). */
   platformSigning?: Readonly<Record<string, PlatformSigning>>;
+  /** Stops the run (Ctrl-C): in-flight requests and waits are abandoned, finished events are kept. */
+  stop?: AbortSignal;
   keepSignatures?: boolean;
+  /** Compare each reply with the one recorded beside the request (--compare-replies). */
+  compareReplies?: boolean;
   policy: RetryPolicy;
   faults: FaultOptions;
   budgetMs: number;
@@ -111,7 +119,7 @@ export interface SimulationOptions {
   dispatcher: Dispatcher;
   /** Called for each event that exhausted its retries (--dlq). */
   deadLetter?: (entry: DeadLetter) => Promise<void>;
-  /** Wall clock in ms (injectable for tests). */
+  /** Wall clock in ms, also timing each reply's latency (injectable for tests: a fake clock makes latency exact). */
   now?: () => number;
   wait?: (ms: number) => Promise<unknown>;
   listener?: SimulationListener;
@@ -119,6 +127,13 @@ export interface SimulationOptions {
 
 // Never forwarded from a recording: they describe the old connection, not the request.
 const hopByHop = new Set(["host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "expect"]);
+
+/** Thrown inside a call when `stop` fires; the webhook in flight has no result. */
+class Interrupted extends Error {}
+
+function throwIfStopped(stop: AbortSignal | undefined): void {
+  if (stop?.aborted) throw new Interrupted("interrupted");
+}
 
 export interface PlatformSigning {
   signer: Signer | undefined;
@@ -156,14 +171,26 @@ export function deliveryUrl(addressed: URL, options: Pick<SimulationOptions, "ta
   return new URL(`${addressed.pathname}${addressed.search}`, options.target.origin);
 }
 
+/**
+ * Where a recorded request is replayed (issue 11, defect 4): its recorded path and query on --url's
+ * origin, unless --url has a path (or query) of its own, which then wins. Only an origin-form path is
+ * kept, and it is appended to the origin as text, so a recording can never send a replay elsewhere.
+ */
+export function replayUrl(target: URL, recordedPath: string | undefined): URL {
+  const targetHasPath = target.pathname !== "/" || target.search !== "";
+  if (targetHasPath || recordedPath === undefined || !recordedPath.startsWith("/")) return target;
+  return new URL(`${target.origin}${recordedPath}`);
+}
+
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
   headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
-  const addressed = planned.request?.url ?? options.publicUrl ?? options.target;
-  const url = deliveryUrl(addressed, options) ?? new URL(options.target.href);
+  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
+  const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
+  const url = planned.request ? (deliveryUrl(addressed, options) ?? new URL(options.target.href)) : replayUrl(options.target, planned.recordedPath);
   if (options.keepSignatures && planned.recordedHeaders) return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
@@ -190,15 +217,18 @@ interface Delivered {
 async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number): Promise<DeliveryResult> {
   const signing = context.options.platformSigning?.[loaded.platform.id];
   const request = prepareDelivery(planned, signing ? { ...context.options, ...signing } : context.options, number, context.now());
-  return deliver({
+  const outcome = await deliver({
     url: request.url,
     method: planned.method,
     headers: request.headers,
     body: planned.body,
     timeoutMs: context.options.policy.timeoutMs,
     dispatcher: context.options.dispatcher,
-    ...(context.options.now && { clock: context.options.now }),
+    stop: context.options.stop,
+    now: context.now,
   });
+  throwIfStopped(context.options.stop);
+  return outcome;
 }
 
 /** Delivers with retries: identical bytes and id, a fresh timestamp, signature and attempt number. */
@@ -210,6 +240,7 @@ async function deliverWithRetries(planned: PlannedEvent, loaded: LoadedFlow, con
     if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
     if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
     await context.wait(retryDelayMs(policy, number, context.jitter, decision.retryAfterMs));
+    throwIfStopped(context.options.stop);
   }
 }
 
@@ -317,6 +348,10 @@ export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow,
     result.warnings.push(...check.warnings);
     parsed = check.parsed;
     result.instructionTypes = parsed?.actions.map((action) => action.type) ?? [];
+    if (options.compareReplies) {
+      if (planned.recordedResponse) result.failures.push(...compareReplies(planned.recordedResponse, outcome));
+      else result.warnings.push({ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" });
+    }
   }
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted) {
@@ -376,7 +411,7 @@ export interface CallOverrides {
 export interface CallOutcome {
   passed: boolean;
   /** Why the call stopped early: the target is unreachable, or --bail. */
-  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | undefined;
+  stopped: { reason: "unreachable"; message: string } | { reason: "bail" } | { reason: "interrupted" } | undefined;
 }
 
 export interface RunContext {
@@ -386,11 +421,26 @@ export interface RunContext {
   jitter: Random;
 }
 
+/** A wait that ends early when the run is stopped (the caller then sees `stop.aborted`). */
+function stoppableWait(wait: (ms: number) => Promise<unknown>, stop: AbortSignal | undefined): (ms: number) => Promise<unknown> {
+  if (!stop) return wait;
+  return (ms) =>
+    new Promise((resolve, reject) => {
+      if (stop.aborted) return resolve(undefined);
+      const onStop = () => resolve(undefined);
+      stop.addEventListener("abort", onStop, { once: true });
+      wait(ms).then(resolve, reject).finally(() => stop.removeEventListener("abort", onStop));
+    });
+}
+
+// Sub-millisecond, so that latencies of fast local handlers do not all round to 0 or 1 ms.
+const wallClock = () => performance.timeOrigin + performance.now();
+
 export function createContext(options: SimulationOptions): RunContext {
   return {
     options,
-    now: options.now ?? Date.now,
-    wait: options.wait ?? sleep,
+    now: options.now ?? wallClock,
+    wait: stoppableWait(options.wait ?? sleep, options.stop),
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
   };
 }
@@ -401,6 +451,7 @@ export async function runCall(call: PlannedCall, context: RunContext, onEvent: (
   for (const event of call.ordered) {
     if (shouldStop()) break;
     if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
+    throwIfStopped(context.options.stop);
     const { result } = await deliverAndCheck(event, call.loaded, call.duplicates.has(event.index), context);
     passed &&= result.passed;
     onEvent(result);
@@ -426,15 +477,21 @@ export interface FlowCallOutcome extends CallOutcome {
 
 /** Runs one call of a flow: its scripted events in order, or its caller script against the platform. */
 export async function runFlowCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean = () => false): Promise<FlowCallOutcome> {
-  const body = flowBody(loaded.flow);
-  if (body.kind === "script") {
-    const { runScriptCall } = await import("./script-run.js");
-    return runScriptCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop);
+  try {
+    const body = flowBody(loaded.flow);
+    if (body.kind === "script") {
+      const { runScriptCall } = await import("./script-run.js");
+      return await runScriptCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop);
+    }
+    const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
+    handlers.onStart?.(call.callId);
+    const outcome = await runCall(call, context, handlers.onEvent, shouldStop);
+    return { ...outcome, callId: call.callId, turns: undefined };
+  } catch (error) {
+    // Ctrl-C: what finished was handed on as it finished; the webhook in flight is dropped.
+    if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
+    throw error;
   }
-  const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
-  handlers.onStart?.(call.callId);
-  const outcome = await runCall(call, context, handlers.onEvent, shouldStop);
-  return { ...outcome, callId: call.callId, turns: undefined };
 }
 
 export async function runSimulation(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
@@ -446,8 +503,13 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
   const results: FlowResult[] = [];
   let unreachable: string | undefined;
   let bailed = false;
+  let interrupted = false;
 
   for (const loaded of flows) {
+    if (options.stop?.aborted) {
+      interrupted = true;
+      break;
+    }
     const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, platform: loaded.platform.id, callId: "", events: [], turns: undefined, passed: true };
     results.push(flowResult);
     const outcome = await runFlowCall(loaded, context, planRandom, {}, {
@@ -465,12 +527,15 @@ export async function runSimulation(flows: readonly LoadedFlow[], options: Simul
         options.listener?.turnFinished?.(loaded, turn);
       },
     });
-    flowResult.passed = outcome.passed;
+    // An interrupted call keeps the verdict of what finished.
+    flowResult.passed =
+      outcome.stopped?.reason === "interrupted" ? flowResult.events.every((event) => event.passed) && (flowResult.turns ?? []).every((turn) => turn.passed) : outcome.passed;
     if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;
     if (outcome.stopped?.reason === "bail") bailed = true;
+    if (outcome.stopped?.reason === "interrupted") interrupted = true;
     if (outcome.stopped) break;
   }
-  return { flows: results, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+  return { flows: results, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started };
 }
 
 export interface SimulationSummary {

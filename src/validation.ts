@@ -3,6 +3,7 @@
  * line:column) and what was expected. No raw ZodError ever reaches the user.
  */
 import type * as z from "zod";
+import { redactSecrets } from "./known-secrets.js";
 
 /** `["events", 1, "payload", "text"]` → `events[1].payload.text`. */
 export function formatJsonPath(path: readonly PropertyKey[]): string {
@@ -22,7 +23,8 @@ function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "an object";
-  const text = JSON.stringify(value);
+  // Masked before it is cut: a cut secret would no longer be recognised.
+  const text = redactSecrets(JSON.stringify(value));
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 

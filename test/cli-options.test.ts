@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Command } from "commander";
-import { createProgram } from "../src/cli.js";
 import { simulateOptionsSchema } from "../src/commands/simulate.js";
 import { parseOptions } from "../src/options.js";
+import { parseArgv } from "./helpers.js";
 
-/** Parses argv with the real program, capturing what the simulate action would receive. */
+/** Parses `vwh simulate …` with the real program, capturing what the simulate action would receive. */
 async function parseSimulate(argv: string[]): Promise<{ files: string[]; options: Record<string, unknown> }> {
-  const program = createProgram();
-  const simulate = program.commands.find((command) => command.name() === "simulate")!;
-  for (const command of [program, simulate]) command.configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  let captured: { files: string[]; options: Record<string, unknown> } | undefined;
-  simulate.action((files: string[], _options: unknown, command: Command) => {
-    captured = { files, options: command.optsWithGlobals() };
-  });
-  await program.parseAsync(["node", "vwh", "simulate", ...argv]);
-  return captured!;
+  const parsed = await parseArgv(["simulate", ...argv]);
+  return { files: parsed.args[0] as string[], options: parsed.options };
 }
 
 describe("argv → options", () => {

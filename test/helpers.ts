@@ -1,12 +1,18 @@
-/** Shared test helpers: spawn the built CLI, real HTTP servers on 127.0.0.1:0, temp dirs. */
+/**
+ * Shared test helpers: spawn the built CLI (the command contract), run a command in process through the
+ * real parser (everything else), a fake clock for the engine, real HTTP servers on 127.0.0.1:0, temp dirs.
+ */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
+import { Readable } from "node:stream";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import assert from "node:assert/strict";
+import type { Command } from "commander";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const binPath = join(repoRoot, "bin", "vwh.js");
@@ -43,7 +49,6 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
-  receivedAt: number;
 }
 
 export interface TestServer {
@@ -62,7 +67,7 @@ export async function startServer(handler: Handler, path = "/webhooks/voice"): P
     const chunks: Buffer[] = [];
     raw.on("data", (chunk: Buffer) => chunks.push(chunk));
     raw.on("end", () => {
-      const request = { method: raw.method ?? "", url: raw.url ?? "", headers: raw.headers, body: Buffer.concat(chunks), receivedAt: performance.now() };
+      const request = { method: raw.method ?? "", url: raw.url ?? "", headers: raw.headers, body: Buffer.concat(chunks) };
       requests.push(request);
       void Promise.resolve(handler(request, response, raw)).catch((error: unknown) => {
         response.statusCode = 500;
@@ -87,6 +92,16 @@ async function listenOn(server: Server, path: string, requests: ReceivedRequest[
         server.close(() => resolve());
       }),
   };
+}
+
+/** A server for the duration of `work`, closed however it ends. */
+export async function withServer<T>(handler: Handler, work: (server: TestServer) => Promise<T>): Promise<T> {
+  const server = await startServer(handler);
+  try {
+    return await work(server);
+  } finally {
+    await server.close();
+  }
 }
 
 /** Starts a raw listener (for the reference handler, which reads its own body). */
@@ -120,6 +135,15 @@ export async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Writes `content` as flow.json in a fresh temp dir, removed afterwards. */
+export async function withFlowFile<T>(content: string, work: (file: string, dir: string) => Promise<T>): Promise<T> {
+  return withTempDir(async (dir) => {
+    const file = join(dir, "flow.json");
+    await writeFile(file, content);
+    return work(file, dir);
+  });
 }
 
 /** A minimal valid flow, to be tweaked per test. */
@@ -176,4 +200,81 @@ export function spawnVwh(args: readonly string[], options: { env?: Record<string
     stdout: () => stdout,
     stderr: () => stderr,
   };
+}
+
+export interface FakeClock {
+  now(): number;
+  /** The engine's wait: records the delay and moves the clock instead of sleeping. */
+  wait(ms: number): Promise<void>;
+  /** What a test handler calls to take "time" answering: the engine measures it as latency. */
+  advance(ms: number): void;
+  waits: number[];
+}
+
+/** Time moves only when the engine waits or a handler advances it, so every duration is exact. */
+export function fakeClock(start = Date.now()): FakeClock {
+  let time = start;
+  const waits: number[] = [];
+  return {
+    now: () => time,
+    advance: (ms) => void (time += ms),
+    waits,
+    // Waits begun together end at their own deadlines, as timers would: each is measured from its start.
+    wait: (ms) => {
+      waits.push(ms);
+      const deadline = time + ms;
+      return new Promise<void>((resolve) => setImmediate(() => resolve(void (time = Math.max(time, deadline)))));
+    },
+  };
+}
+
+/** Runs a vwh command in this process through the real parser and command modules, with `env` as its environment. */
+export async function runInProcess(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
+  const { createProgram, settingsInput } = await import("../src/cli.js");
+  const { reportError } = await import("../src/report-error.js");
+  const env = Object.fromEntries(Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  let stdout = "";
+  let stderr = "";
+  const streams = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, stdin: Readable.from([Buffer.from(options.input ?? "")]) };
+  const output = { writeOut: (text: string) => void (stdout += text), writeErr: (text: string) => void (stderr += text) };
+  // Each command's action as src/cli.ts has it, with this environment and these streams instead of the process's.
+  const actions: Record<string, (...args: any[]) => Promise<void>> = {
+    simulate: async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command), env, streams),
+    sign: async (file: string | undefined, _options: unknown, command: Command) => (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command), env, streams),
+    "verify-signature": async (_options: unknown, command: Command) => (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command), env, streams),
+    config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command), env, streams),
+    schema: async (format: string, _options: unknown, command: Command) => (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
+    platforms: async (_options: unknown, command: Command) => (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+  };
+  const program = createProgram().configureOutput(output);
+  for (const command of program.commands) {
+    command.configureOutput(output);
+    command.action(actions[command.name()] ?? (() => assert.fail(`vwh ${command.name()} is not run in process: spawn it`)));
+  }
+  try {
+    await program.parseAsync(["node", "vwh", ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const report = reportError(error, { json: args.includes("--json"), debug: args.includes("--debug") });
+    return { code: report.exitCode, stdout: stdout + report.stdout, stderr: stderr + report.stderr };
+  }
+}
+
+/** Parses argv with the real program and returns what the command's action would receive, without running it. */
+export async function parseArgv(args: readonly string[]): Promise<{ command: string; args: unknown[]; options: Record<string, unknown>; sources: Record<string, string | undefined> }> {
+  const { createProgram, settingsInput } = await import("../src/cli.js");
+  const program = createProgram();
+  const silent = { writeOut: () => {}, writeErr: () => {} };
+  program.configureOutput(silent);
+  let parsed: Awaited<ReturnType<typeof parseArgv>> | undefined;
+  for (const command of program.commands) {
+    command.configureOutput(silent);
+    command.action((...received: unknown[]) => {
+      const self = received.at(-1) as Command;
+      parsed = { command: self.name(), args: received.slice(0, -2), ...settingsInput(self) };
+    });
+  }
+  await program.parseAsync(["node", "vwh", ...args]);
+  assert.ok(parsed, `no command ran for ${args.join(" ")}`);
+  return parsed;
 }

@@ -1,4 +1,7 @@
-/** End to end: vwh sign, vwh verify-signature (offline, recording, probe) and simulate with other schemes. */
+/**
+ * vwh sign, vwh verify-signature (offline, recording, probe) and simulate with other schemes: one spawned
+ * `bin/vwh.js` per command and exit path (the contract), the rest in process through the real parser.
+ */
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -7,7 +10,7 @@ import Stripe from "stripe";
 import { Webhook } from "standardwebhooks";
 import { getScheme, type SchemeSettings } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
-import { fixture, json, loadExampleHandler, newSecret, runVwh, startListener, startServer, withTempDir, type TestServer } from "./helpers.js";
+import { fixture, json, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, startServer, withTempDir, type TestServer } from "./helpers.js";
 
 const secret = newSecret();
 const env = { VWH_SECRET: secret };
@@ -40,7 +43,7 @@ describe("vwh sign", () => {
       const headers = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(": ") as [string, string]));
       assert.equal(headers["webhook-id"], "evt_sign_1", "the body's event_id is the default id");
       assert.equal(headers["webhook-timestamp"], "1700000000");
-      const again = await runVwh(["sign", file, "--timestamp", "1700000000", "--id", "evt_sign_1"], { env });
+      const again = await runInProcess(["sign", file, "--timestamp", "1700000000", "--id", "evt_sign_1"], { env });
       assert.equal(again.stdout, result.stdout);
       assert.equal(headers["webhook-signature"], new Webhook(secret).sign("evt_sign_1", new Date(1700000000 * 1000), body));
     });
@@ -62,7 +65,7 @@ describe("vwh sign", () => {
     });
     try {
       await withBody(async (file) => {
-        const result = await runVwh(["sign", file, "--curl", server.url], { env });
+        const result = await runInProcess(["sign", file, "--curl", server.url], { env });
         assert.equal(result.code, 0, result.stderr);
         assert.ok(!result.stdout.includes(secret));
         assert.match(result.stdout, /^curl -sS -X POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/voice \\\n {2}-H 'content-type: application\/json'/);
@@ -81,24 +84,24 @@ describe("vwh sign", () => {
 
   it("signs with other schemes: stripe output verifies in the stripe library", async () => {
     const stripeSecret = "whsec_stripe_test";
-    const result = await runVwh(["sign", "-", "--scheme", "stripe", "--json"], { env: { VWH_SECRET: stripeSecret }, input: body });
+    const result = await runInProcess(["sign", "-", "--scheme", "stripe", "--json"], { env: { VWH_SECRET: stripeSecret }, input: body });
     assert.equal(result.code, 0, result.stderr);
     const { headers } = JSON.parse(result.stdout) as { headers: Record<string, string> };
     assert.doesNotThrow(() => Stripe.webhooks.constructEvent(body, headers["stripe-signature"]!, stripeSecret));
   });
 
   it("warns about --secret on the command line and refuses bad input with exit 2", async () => {
-    const warned = await runVwh(["sign", "-", "--secret", secret], { input: body });
+    const warned = await runInProcess(["sign", "-", "--secret", secret], { input: body });
     assert.equal(warned.code, 0);
     assert.match(warned.stderr, /^warning: --secret is visible in the process list/m);
     assert.ok(!warned.stderr.includes(secret));
     const missing = await runVwh(["sign", "/nonexistent.json"], { env });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^vwh: \/nonexistent\.json: cannot read body to sign: no such file$/m);
-    const noSecret = await runVwh(["sign", "-"], { input: body });
+    const noSecret = await runInProcess(["sign", "-"], { input: body });
     assert.equal(noSecret.code, 2);
     assert.match(noSecret.stderr, /no signing secret: pass --secret or set VWH_SECRET/);
-    const badTimestamp = await runVwh(["sign", "-", "--timestamp", "yesterday"], { env, input: body });
+    const badTimestamp = await runInProcess(["sign", "-", "--timestamp", "yesterday"], { env, input: body });
     assert.equal(badTimestamp.code, 2);
     assert.match(badTimestamp.stderr, /--timestamp: expected a whole number of seconds/);
   });
@@ -121,14 +124,14 @@ describe("vwh verify-signature offline", () => {
       const stale = await runVwh(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now + 412)], { env });
       assert.equal(stale.code, 1);
       assert.equal(stale.stdout, "invalid: timestamp too old (412 s > 300 s tolerance)\n");
-      const tolerant = await runVwh(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now + 412), "--tolerance", "600"], { env });
+      const tolerant = await runInProcess(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now + 412), "--tolerance", "600"], { env });
       assert.equal(tolerant.code, 0);
       const tamperedFile = join(dir, "tampered.json");
       await writeFile(tamperedFile, body.replace("call_1", "call_2"));
-      const tampered = await runVwh(["verify-signature", "--body", tamperedFile, ...headerArgs(signed), "--at", String(now), "--json"], { env });
+      const tampered = await runInProcess(["verify-signature", "--body", tamperedFile, ...headerArgs(signed), "--at", String(now), "--json"], { env });
       assert.equal(tampered.code, 1);
       assert.deepEqual(JSON.parse(tampered.stdout), { scheme: "standard", valid: false, reason: "no matching signature" });
-      const missing = await runVwh(["verify-signature", "--body", file, "-H", `webhook-id: evt_sign_1`, "--at", String(now)], { env });
+      const missing = await runInProcess(["verify-signature", "--body", file, "-H", `webhook-id: evt_sign_1`, "--at", String(now)], { env });
       assert.equal(missing.stdout, "invalid: missing header webhook-timestamp\n");
     });
   });
@@ -137,14 +140,14 @@ describe("vwh verify-signature offline", () => {
     await withTempDir(async (dir) => {
       const headersFile = join(dir, "headers.json");
       await writeFile(headersFile, JSON.stringify({ "Webhook-Id": signed["webhook-id"], "Webhook-Timestamp": now, "Webhook-Signature": signed["webhook-signature"] }));
-      const result = await runVwh(["verify-signature", "--body", "-", "--headers-file", headersFile, "--at", String(now)], { env, input: body });
+      const result = await runInProcess(["verify-signature", "--body", "-", "--headers-file", headersFile, "--at", String(now)], { env, input: body });
       assert.equal(result.code, 0, result.stdout + result.stderr);
     });
   });
 
   it("accepts the valid one of several secrets (rotation)", async () => {
     await withBody(async (file) => {
-      const result = await runVwh(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now)], { env: { VWH_SECRET: `${newSecret()} ${secret}` } });
+      const result = await runInProcess(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now)], { env: { VWH_SECRET: `${newSecret()} ${secret}` } });
       assert.equal(result.code, 0, result.stdout);
     });
   });
@@ -154,9 +157,9 @@ describe("vwh verify-signature offline", () => {
     const hmacHeaders = signBody("hmac", "shh", now, { hmac: settings });
     await withBody(async (file) => {
       const args = ["verify-signature", "--body", file, ...headerArgs(hmacHeaders), "--scheme", "hmac", "--hmac-header", "X-Hub-Signature-256", "--hmac-template", "{body}", "--hmac-prefix", "sha256="];
-      const result = await runVwh(args, { env: { VWH_SECRET: "shh" } });
+      const result = await runInProcess(args, { env: { VWH_SECRET: "shh" } });
       assert.equal(result.code, 0, result.stdout + result.stderr);
-      const wrongTemplate = await runVwh([...args.slice(0, -4), "--hmac-template", "{nonsense}.{body}"], { env: { VWH_SECRET: "shh" } });
+      const wrongTemplate = await runInProcess([...args.slice(0, -4), "--hmac-template", "{nonsense}.{body}"], { env: { VWH_SECRET: "shh" } });
       assert.equal(wrongTemplate.code, 2);
       assert.match(wrongTemplate.stderr, /--hmac-template: expected only the placeholders \{timestamp\}, \{body\}, \{method\}, \{url\}, \{id\}/);
     });
@@ -166,13 +169,13 @@ describe("vwh verify-signature offline", () => {
     const none = await runVwh(["verify-signature"], { env });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /nothing to verify: give --body \(with -H\), --recording or --url/);
-    const both = await runVwh(["verify-signature", "--body", "x", "--recording", "y"], { env });
+    const both = await runInProcess(["verify-signature", "--body", "x", "--recording", "y"], { env });
     assert.equal(both.code, 2);
     assert.match(both.stderr, /choose one of --body, --recording/);
-    const noHeaders = await runVwh(["verify-signature", "--body", "-"], { env, input: body });
+    const noHeaders = await runInProcess(["verify-signature", "--body", "-"], { env, input: body });
     assert.equal(noHeaders.code, 2);
     assert.match(noHeaders.stderr, /no headers to verify/);
-    const badHeader = await runVwh(["verify-signature", "--body", "-", "-H", "webhook-id"], { env, input: body });
+    const badHeader = await runInProcess(["verify-signature", "--body", "-", "-H", "webhook-id"], { env, input: body });
     assert.equal(badHeader.code, 2);
     assert.match(badHeader.stderr, /--header: expected "name: value", got "webhook-id"/);
   });
@@ -195,19 +198,19 @@ describe("vwh verify-signature --recording", () => {
       assert.match(result.stdout, /✓ evt_a/);
       assert.match(result.stdout, /✗ evt_b {2}call\.started {2}no matching signature/);
       assert.match(result.stdout, /3 recorded requests: 2 valid, 1 invalid/);
-      const asJson = await runVwh(["verify-signature", "--recording", file, "--json"], { env });
+      const asJson = await runInProcess(["verify-signature", "--recording", file, "--json"], { env });
       const report = JSON.parse(asJson.stdout) as { invalid: number; results: { event_id: string; valid: boolean }[] };
       assert.equal(report.invalid, 1);
       assert.deepEqual(report.results.filter((entry) => !entry.valid).map((entry) => entry.event_id), ["evt_b"]);
       // Checked now instead of at the recorded time, every one is stale.
-      const late = await runVwh(["verify-signature", "--recording", file, "--at", String(Math.floor(Date.now() / 1000))], { env });
+      const late = await runInProcess(["verify-signature", "--recording", file, "--at", String(Math.floor(Date.now() / 1000))], { env });
       assert.match(late.stdout, /3 recorded requests: 0 valid, 3 invalid/);
 
       recording.events.splice(1, 1);
       await writeFile(file, JSON.stringify(recording));
-      const clean = await runVwh(["verify-signature", "--recording", file], { env });
+      const clean = await runInProcess(["verify-signature", "--recording", file], { env });
       assert.equal(clean.code, 0, clean.stdout);
-      const notRecording = await runVwh(["verify-signature", "--recording", fixture("reschedule.json")], { env });
+      const notRecording = await runInProcess(["verify-signature", "--recording", fixture("reschedule.json")], { env });
       assert.equal(notRecording.code, 2);
       assert.match(notRecording.stderr, /reschedule\.json:\d+:\d+: events\[0\]\.raw: required/);
     });
@@ -244,12 +247,12 @@ describe("vwh verify-signature --url (probe)", () => {
     const accepted = report.cases.filter((entry) => entry.outcome === "wrongly-accepted").map((entry) => entry.name);
     assert.equal(accepted.length, 9);
     assert.ok(accepted.includes("wrong secret") && accepted.includes("valid request replayed after the tolerance"));
-    const text = await runVwh(["verify-signature", "--url", careless.url], { env });
+    const text = await runInProcess(["verify-signature", "--url", careless.url], { env });
     assert.match(text.stdout, /✗ wrong secret {2,}reject {2}200 {7}accepted a request it must refuse/);
   });
 
   it("fails a handler that refuses valid requests, and exits 3 when nothing listens", async () => {
-    const strict = await runVwh(["verify-signature", "--url", verifying.url], { env: { VWH_SECRET: newSecret() } });
+    const strict = await runInProcess(["verify-signature", "--url", verifying.url], { env: { VWH_SECRET: newSecret() } });
     assert.equal(strict.code, 1);
     assert.match(strict.stdout, /✗ valid signature .* refused a valid request/);
     const closed = await startServer(() => {});
@@ -273,7 +276,7 @@ describe("vwh simulate with other schemes and recordings", () => {
       await withTempDir(async (dir) => {
         const file = join(dir, "flow.json");
         await writeFile(file, JSON.stringify({ version: 1, name: "acks", events: [{ event_type: "speech.detected" }, { event_type: "call.ended" }] }));
-        const result = await runVwh(["simulate", file, "--url", server.url, "--scheme", "stripe"], { env: { VWH_SECRET: stripeSecret } });
+        const result = await runInProcess(["simulate", file, "--url", server.url, "--scheme", "stripe"], { env: { VWH_SECRET: stripeSecret } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.equal(verified, 2);
       });
@@ -308,16 +311,16 @@ describe("vwh simulate with other schemes and recordings", () => {
       await withTempDir(async (dir) => {
         const file = join(dir, "recording.json");
         await writeFile(file, JSON.stringify(recording));
-        const resigned = await runVwh(["simulate", file, "--url", server.url], { env });
+        const resigned = await runInProcess(["simulate", file, "--url", server.url], { env });
         assert.equal(resigned.code, 0, resigned.stdout + resigned.stderr);
         assert.equal(seen[0]!.body, recordedBody);
         assert.notEqual(seen[0]!.signature, "v1,recorded");
         assert.equal(seen[0]!.custom, "abc");
-        const kept = await runVwh(["simulate", file, "--url", server.url, "--keep-signatures"]);
+        const kept = await runInProcess(["simulate", file, "--url", server.url, "--keep-signatures"]);
         assert.equal(kept.code, 0, kept.stdout + kept.stderr);
         assert.equal(seen[1]!.body, recordedBody);
         assert.equal(seen[1]!.signature, "v1,recorded");
-        const mixed = await runVwh(["simulate", fixture("reschedule.json"), "--url", server.url, "--keep-signatures"], { env });
+        const mixed = await runInProcess(["simulate", fixture("reschedule.json"), "--url", server.url, "--keep-signatures"], { env });
         assert.equal(mixed.code, 2);
         assert.match(mixed.stderr, /--keep-signatures replays recordings only/);
       });
@@ -343,7 +346,7 @@ describe("scheme settings from flags", () => {
       await withTempDir(async (dir) => {
         const file = join(dir, "flow.json");
         await writeFile(file, JSON.stringify({ version: 1, name: "acks", events: [{ event_type: "call.ended", event_id: "evt_h1" }] }));
-        const result = await runVwh(
+        const result = await runInProcess(
           ["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "sha512", "--hmac-encoding", "base64", "--hmac-template", "{id}:{timestamp}:{body}", "--hmac-header", "x-sig", "--hmac-timestamp-header", "x-ts", "--hmac-id-header", "x-id", "--hmac-prefix", "v="],
           { env: { VWH_SECRET: shared } },
         );
@@ -351,7 +354,7 @@ describe("scheme settings from flags", () => {
         assert.equal(server.requests.length, 1);
         assert.equal(server.requests[0]!.headers["x-id"], "evt_h1");
         assert.deepEqual(failures, []);
-        const badAlgorithm = await runVwh(["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "md5"], { env: { VWH_SECRET: shared } });
+        const badAlgorithm = await runInProcess(["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "md5"], { env: { VWH_SECRET: shared } });
         assert.equal(badAlgorithm.code, 2);
         assert.match(badAlgorithm.stderr, /--hmac-algorithm: expected one of "sha256", "sha512", "sha1", got "md5"/);
       });
@@ -364,28 +367,28 @@ describe("scheme settings from flags", () => {
     const token = "12345";
     const form = "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212";
     const requestUrl = "https://mycompany.com/myapp.php?foo=1&bar=2";
-    const signed = await runVwh(["sign", "-", "--scheme", "twilio", "--request-url", requestUrl, "--content-type", "application/x-www-form-urlencoded"], { env: { VWH_SECRET: token }, input: form });
+    const signed = await runInProcess(["sign", "-", "--scheme", "twilio", "--request-url", requestUrl, "--content-type", "application/x-www-form-urlencoded"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(signed.code, 0, signed.stderr);
     assert.match(signed.stdout, /^x-twilio-signature: 0\/KCTR6DLpKmkAf8muzZqo1nDgQ=$/m);
     assert.match(signed.stdout, /^content-type: application\/x-www-form-urlencoded$/m);
     const verifyArgs = ["verify-signature", "--scheme", "twilio", "--body", "-", "-H", "x-twilio-signature: 0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "--method", "post"];
-    const verified = await runVwh([...verifyArgs, "--request-url", requestUrl], { env: { VWH_SECRET: token }, input: form });
+    const verified = await runInProcess([...verifyArgs, "--request-url", requestUrl], { env: { VWH_SECRET: token }, input: form });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-    const otherUrl = await runVwh([...verifyArgs, "--request-url", "https://mycompany.com/other.php"], { env: { VWH_SECRET: token }, input: form });
+    const otherUrl = await runInProcess([...verifyArgs, "--request-url", "https://mycompany.com/other.php"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(otherUrl.stdout, "invalid: no matching signature\n");
-    const noUrl = await runVwh(verifyArgs, { env: { VWH_SECRET: token }, input: form });
+    const noUrl = await runInProcess(verifyArgs, { env: { VWH_SECRET: token }, input: form });
     assert.equal(noUrl.stdout, "invalid: the request URL is needed to check a Twilio signature (--request-url)\n");
-    const badMethod = await runVwh([...verifyArgs, "--method", "P0ST"], { env: { VWH_SECRET: token }, input: form });
+    const badMethod = await runInProcess([...verifyArgs, "--method", "P0ST"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(badMethod.code, 2);
   });
 
   it("--method reaches templates that sign it", async () => {
     const args = ["--scheme", "hmac", "--hmac-template", "{method} {body}"];
-    const signed = await runVwh(["sign", "-", ...args, "--json"], { env: { VWH_SECRET: "k" }, input: "{}" });
+    const signed = await runInProcess(["sign", "-", ...args, "--json"], { env: { VWH_SECRET: "k" }, input: "{}" });
     const { headers } = JSON.parse(signed.stdout) as { headers: Record<string, string> };
-    const asPost = await runVwh(["verify-signature", "--body", "-", ...headerArgs(headers), ...args], { env: { VWH_SECRET: "k" }, input: "{}" });
+    const asPost = await runInProcess(["verify-signature", "--body", "-", ...headerArgs(headers), ...args], { env: { VWH_SECRET: "k" }, input: "{}" });
     assert.equal(asPost.stdout, "valid\n");
-    const asPut = await runVwh(["verify-signature", "--body", "-", ...headerArgs(headers), ...args, "--method", "PUT"], { env: { VWH_SECRET: "k" }, input: "{}" });
+    const asPut = await runInProcess(["verify-signature", "--body", "-", ...headerArgs(headers), ...args, "--method", "PUT"], { env: { VWH_SECRET: "k" }, input: "{}" });
     assert.equal(asPut.stdout, "invalid: no matching signature\n");
   });
 });

@@ -6,10 +6,10 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { tunnelCommand } from "../src/commands/tunnel.js";
+import { loadFlow } from "../src/flow.js";
 import { getScheme } from "../src/signing/index.js";
 import { tokenFromNgrokConfig, type ForwardConfig } from "../src/tunnel/ngrok.js";
 import { readJournal, Recorder } from "../src/tunnel/recorder.js";
-import { maskPhoneNumbers, redactBody } from "../src/tunnel/redact.js";
 import { json, newSecret, runVwh, spawnVwh, startServer, withTempDir, type RunningVwh } from "./helpers.js";
 
 const secret = newSecret();
@@ -19,6 +19,7 @@ interface Listening {
   webhook_url: string;
   public_url: string | null;
   target_answers: boolean;
+  inspector_url: string | null;
 }
 
 async function startTunnel(port: number, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
@@ -49,6 +50,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       assert.match(ready.webhook_url, /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/voice$/);
       assert.equal(ready.public_url, null);
       assert.equal(ready.target_answers, true);
+      assert.match(ready.inspector_url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
       const bodies = [
         { type: "application/json", body: '{ "event_type": "call.started",\t"call_id": "call_ü", "sequence": 1, "text": "héllo ☎ \\u00e9" }\n\n' },
         { type: "application/x-www-form-urlencoded", body: "CallSid=CA123&From=%2B15550100001&SpeechResult=I+want+to+reschedule" },
@@ -67,6 +69,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         assert.equal(line.event, "request");
         assert.equal(line.status, 201);
         assert.equal(line.path, "/webhooks/voice?x=1&y=%20");
+        assert.deepEqual(line.reply, { status: 201, content_type: type, bytes: bytes.length, actions: null, excerpt: index === 2 ? `<${bytes.length} bytes of binary>` : bytes.toString().replace(/\s+/g, " ").trim().slice(0, 79) + (bytes.toString().length > 80 ? "…" : "") });
         if (index === 0) {
           assert.deepEqual([line.event_type, line.call_id, line.sequence], ["call.started", "call_ü", 1]);
           assert.deepEqual(line.signature, { valid: true, reason: null });
@@ -135,23 +138,24 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       const recording = join(dir, "calls.json");
       const upstream = await startServer((_request, response) => void response.writeHead(204).end());
       const replayTarget = await startServer((_request, response) => json(response, 200, { instructions: [{ type: "hangup" }] }));
-      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--path", "/webhooks/voice"]);
+      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--path", "/webhooks/voice", "--no-inspect"]);
+      assert.equal(ready.inspector_url, null, "--no-inspect");
       const bodies = [
         '{"event_type":"call.started","event_id":"evt_r1","call_id":"call_r","sequence":1,"payload":{"from":"+15550100001"}}',
         '{ "event_type" : "call.ended" , "event_id":"evt_r2","call_id":"call_r","sequence":2,  "payload":{} }',
       ];
       try {
         for (const body of bodies) {
-          const response = await request(ready.webhook_url, {
+          const response = await request(`${ready.webhook_url}?call=r1`, {
             method: "POST",
-            headers: { ...signed(body), "content-type": "application/json", authorization: "Bearer top-secret-token", cookie: "session=abc" },
+            headers: { ...signed(body), "content-type": "application/json", authorization: "Bearer top-secret-token", cookie: "session=abc", "x-vapi-secret": secret },
             body,
           });
           await response.body.dump();
           await vwh.nextLine();
         }
         // Journaled as they arrive: a crash now would lose nothing.
-        assert.equal((await readJournal(`${recording}.journal`)).length, 2);
+        assert.equal((await readJournal(`${recording}.journal`)).events.length, 2);
       } finally {
         const result = await vwh.stop("SIGINT");
         await upstream.close();
@@ -161,16 +165,24 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       await assert.rejects(stat(`${recording}.journal`), "the journal is removed once the recording is written");
       const text = await readFile(recording, "utf8");
       for (const forbidden of [secret, "top-secret-token", "session=abc"]) assert.ok(!text.includes(forbidden), `${forbidden} leaked into the recording`);
-      const parsed = JSON.parse(text) as { events: { event_type: string; raw: { headers: Record<string, string>; body: string } }[] };
+      const parsed = JSON.parse(text) as { events: { event_type: string; raw: { headers: Record<string, string>; body: string; response: { status: number } } }[] };
       assert.deepEqual(parsed.events.map((event) => event.raw.body), bodies);
+      assert.equal(parsed.events[0]!.raw.headers["x-vapi-secret"], "[redacted]", "a header carrying the secret is masked");
+      assert.deepEqual(parsed.events.map((event) => event.raw.response.status), [204, 204], "each reply is stored beside its request");
       assert.ok(parsed.events[0]!.raw.headers["webhook-signature"], "signature headers stay");
       assert.deepEqual(parsed.events.map((event) => event.event_type), ["call.started", "call.ended"]);
 
       const verify = await runVwh(["verify-signature", "--recording", recording], { env: { VWH_SECRET: secret } });
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-      const replay = await runVwh(["simulate", recording, "--url", replayTarget.url], { env: { VWH_SECRET: secret } });
+      // --url with only an origin keeps each recorded path and query.
+      const replay = await runVwh(["simulate", recording, "--url", `http://127.0.0.1:${replayTarget.port}`], { env: { VWH_SECRET: secret } });
       assert.equal(replay.code, 0, replay.stdout + replay.stderr);
       assert.deepEqual(replayTarget.requests.map((received) => received.body.toString("utf8")), bodies);
+      assert.deepEqual(replayTarget.requests.map((received) => received.url), ["/webhooks/voice?call=r1", "/webhooks/voice?call=r1"]);
+      // The recording is a golden snapshot: today's handler answers 200 with instructions, not 204.
+      const compared = await runVwh(["simulate", recording, "--url", replayTarget.url, "--compare-replies", "--json"], { env: { VWH_SECRET: secret } });
+      assert.equal(compared.code, 1, compared.stderr);
+      assert.match(compared.stdout, /reply differs from the recording: status 204 → 200/);
       const schema = await runVwh(["schema", "recording"]);
       assert.match(schema.stdout, /"title": "vwh recording"/);
       await replayTarget.close();
@@ -182,25 +194,20 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
   });
 
   it("--redact-pii masks phone numbers and transcripts in the recording", async () => {
-    assert.equal(maskPhoneNumbers("from +15550100001 to +442071838750"), "from +10000000001 to +100000000050");
-    const redacted = JSON.parse(redactBody(Buffer.from('{"payload":{"from":"+15550100001","text":"my card is 4111","confidence":0.9}}'), "application/json").toString()) as {
-      payload: Record<string, unknown>;
-    };
-    assert.deepEqual(redacted.payload, { from: "+10000000001", text: "[redacted]", confidence: 0.9 });
-    assert.equal(redactBody(Buffer.from("From=%2B15550100001&SpeechResult=secret+words"), "application/x-www-form-urlencoded").toString(), "From=%2B10000000001&SpeechResult=%5Bredacted%5D");
     await withTempDir(async (dir) => {
       const recording = join(dir, "calls.json");
       const upstream = await startServer((_request, response) => void response.writeHead(204).end());
-      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--redact-pii"]);
+      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--redact-pii", "--no-inspect"]);
       const body = '{"event_type":"speech.transcribed","call_id":"c","sequence":3,"payload":{"from":"+15550100001","text":"my account number is 1234"}}';
-      const response = await request(`${ready.proxy_url}/hook`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const response = await request(`${ready.proxy_url}/hook?to=447700900123`, { method: "POST", headers: { "content-type": "application/json" }, body });
       await response.body.dump();
       await vwh.nextLine();
       await vwh.stop();
       await upstream.close();
       assert.deepEqual(upstream.requests[0]!.body.toString(), body, "the handler still gets the real bytes");
+      assert.equal(upstream.requests[0]!.url, "/hook?to=447700900123");
       const text = await readFile(recording, "utf8");
-      assert.ok(!text.includes("+15550100001") && !text.includes("account number"));
+      for (const pii of ["+15550100001", "account number", "447700900123"]) assert.ok(!text.includes(pii), `${pii} is in the recording`);
       assert.match(text, /\[redacted\]/);
     });
   });
@@ -211,9 +218,11 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     await free.close();
     const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(free.port), "--path", "/webhooks/voice"], { env: { VWH_SECRET: secret } });
     try {
-      const banner = [await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine()];
+      const banner = [await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine()];
       assert.equal(banner[0], `vwh tunnel  local proxy (--local): http://127.0.0.1:${free.port}`);
-      assert.match(banner[1]!, new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${free.port}/webhooks/voice`));
+      assert.match(banner[1]!, new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${free.port}/webhooks/voice  ← for local tests only: a voice platform cannot reach 127\\.0\\.0\\.1$`));
+      assert.doesNotMatch(banner[1]!, /paste into/, "a 127.0.0.1 URL is not for the platform's dashboard");
+      assert.match(banner[4]!, /^ {2}inspector {5}http:\/\/127\.0\.0\.1:\d+\/$/);
       assert.match(banner[2]!, new RegExp(`forwarding to http://localhost:${upstream.port}/`));
       assert.match(banner[3]!, /signatures {4}checked with the standard scheme/);
       const body = '{"event_type":"call.started","call_id":"call_9","sequence":1}';
@@ -221,14 +230,83 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       await response.body.dump();
       let line = await vwh.nextLine();
       while (!line.includes("POST")) line = await vwh.nextLine();
-      assert.match(line, /^\d\d:\d\d:\d\d {2}POST {3}\/webhooks\/voice {2}call\.started {2}call_9 #1 {2}204 {2}\d+ ms {2}✓ signature$/);
+      assert.match(line, /^\d\d:\d\d:\d\d {2}POST {3}\/webhooks\/voice {2}call\.started {2}call_9 #1 {2}204 {2}\d+ ms {2}✓ signature {2}→ empty reply$/);
     } finally {
       await vwh.stop();
       await upstream.close();
     }
   });
 
+  it("never loses a recording: a second Ctrl-C during shutdown is ignored; after SIGKILL, --recover writes it; a second tunnel is refused", async () => {
+    await withTempDir(async (dir) => {
+      const slow = await startServer(async (received, response) => {
+        if (received.url === "/slow") await sleep(700);
+        if (!response.destroyed) response.writeHead(200, { "content-type": "application/json" }).end('{"instructions":[{"type":"hangup"}]}');
+      });
+      try {
+        const first = join(dir, "first.json");
+        const tunnel = await startTunnel(slow.port, ["--record", first, "--no-inspect"]);
+        const second = await runVwh(["tunnel", String(slow.port), "--local", "--record", first]);
+        assert.equal(second.code, 2, second.stderr);
+        assert.match(second.stderr, /^vwh: .*first\.json: another vwh tunnel \(pid \d+\) is recording to it$/m);
+        // One request still in flight while Ctrl-C is pressed twice.
+        const inFlight = request(`${tunnel.ready.proxy_url}/slow`, { method: "POST", body: '{"event_type":"call.ended","call_id":"c1"}' }).then((response) => response.body.dump());
+        while (slow.requests.length === 0) await sleep(10);
+        const stopped = tunnel.vwh.stop("SIGINT");
+        await sleep(50);
+        await tunnel.vwh.stop("SIGINT");
+        const result = await stopped;
+        await inFlight.catch(() => undefined);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /still writing the recording/);
+        assert.equal(JSON.parse(await readFile(first, "utf8")).events.length, 1);
+
+        const killed = join(dir, "killed.json");
+        const victim = await startTunnel(slow.port, ["--record", killed, "--no-inspect"]);
+        const response = await request(`${victim.ready.proxy_url}/hook`, { method: "POST", body: '{"event_type":"call.started","call_id":"c2"}' });
+        await response.body.dump();
+        await victim.vwh.nextLine();
+        await victim.vwh.stop("SIGKILL");
+        await assert.rejects(stat(killed));
+        // (A new tunnel on the left journal is refused, naming --recover: tunnel-proxy.test.ts.)
+        const recovered = await runVwh(["tunnel", "--recover", `${killed}.journal`, "--json"]);
+        assert.equal(recovered.code, 0, recovered.stderr);
+        assert.deepEqual(JSON.parse(recovered.stdout), { event: "recorded", file: killed, requests: 1, displaced: false });
+        const events = (await loadFlow(killed)).flow.events!;
+        assert.equal(events[0]!.raw!.response!.status, 200, "the reply was journaled before the kill");
+      } finally {
+        await slow.close();
+      }
+    });
+  });
+
+  it("a --record folder that does not exist is exit 2, a busy --proxy-port exit 3: one line each", async () => {
+    await withTempDir(async (dir) => {
+      const missing = await runVwh(["tunnel", "3000", "--local", "--record", join(dir, "nowhere", "calls.json")]);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(missing.stderr, /^vwh: .*calls\.json: cannot record: the folder .*nowhere does not exist\n {2}hint: /);
+      assert.doesNotMatch(missing.stderr, /unexpected|\n {4}at /);
+    });
+    const busy = await startServer(() => {});
+    try {
+      const result = await runVwh(["tunnel", "3000", "--local", "--proxy-port", String(busy.port)]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.equal(result.stderr.split("\n")[0], `vwh: --proxy-port: port ${busy.port} on 127.0.0.1 is already in use`);
+      const inspector = await runVwh(["tunnel", "3000", "--local", "--inspect-port", String(busy.port)]);
+      assert.equal(inspector.code, 3, inspector.stderr);
+      assert.match(inspector.stderr, new RegExp(`^vwh: --inspect-port: port ${busy.port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("rejects bad arguments with exit 2", async () => {
+    const noPort = await runVwh(["tunnel", "--local"]);
+    assert.equal(noPort.code, 2);
+    assert.match(noPort.stderr, /missing <port>/);
+    const recoverWithPort = await runVwh(["tunnel", "3000", "--recover", "x.json.journal"]);
+    assert.equal(recoverWithPort.code, 2);
+    assert.match(recoverWithPort.stderr, /--recover takes a journal, not a <port>/);
     const badPort = await runVwh(["tunnel", "http", "--local"]);
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /<port>: expected a port number from 1 to 65535, got "http"/);
@@ -328,11 +406,11 @@ describe("recorder", () => {
   it("keeps every complete journal line after a crash, skipping only a torn tail", async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "calls.json");
-      const recorder = await Recorder.open(file, false);
+      const recorder = await Recorder.open(file, { redactPii: false });
       await recorder.append({ receivedAt: new Date(), method: "POST", path: "/", url: undefined, headers: {}, body: Buffer.from("{}") });
       await writeFile(`${file}.journal`, `${await readFile(`${file}.journal`, "utf8")}{"raw": {"meth`);
-      assert.equal((await readJournal(`${file}.journal`)).length, 1);
-      assert.equal(await recorder.finish("after crash"), 1);
+      assert.equal((await readJournal(`${file}.journal`)).events.length, 1);
+      assert.equal((await recorder.finish("after crash")).requests, 1);
     });
   });
 });

@@ -1,26 +1,29 @@
 /** `vwh config`: the effective settings and where each came from (flag, environment, file, default); secrets masked. */
 import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
+import { redactSecrets } from "../known-secrets.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { resolveSecrets } from "../signing/index.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Streams } from "../ui/output.js";
 import { simulateOptionsSchema } from "./simulate.js";
 
 const shown = { url: true, platform: true, scheme: true, secretEnv: true, budget: true, timeout: true, retries: true, profile: true, secret: true } as const;
-const defaults: Record<string, string> = { url: "(none)", platform: "vwh", scheme: "standard", secretEnv: "VWH_SECRET", budget: "200", timeout: "10000", retries: "0", profile: "(none)" };
+const defaults = { url: null, platform: "vwh", scheme: "standard", secretEnv: "VWH_SECRET", budget: 200, timeout: 10_000, retries: 0, profile: null } as const;
 // The same validation `vwh simulate` applies, so a bad value in the file or environment shows here too.
 const configOptionsSchema = globalOptionsSchema.extend(simulateOptionsSchema.pick(shown).partial().shape);
 
-export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(configOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
+  // Typed values (numbers, null for unset) from the validated options; text is masked if it could be a secret.
+  const typed = { ...options, url: options.url?.href };
   const rows = (Object.keys(defaults) as (keyof typeof defaults)[]).map((name) => {
-    const value = settings[name];
-    return { name, value: value === undefined ? defaults[name]! : String(value), source: provenance[name] ?? "default" };
+    const value: string | number | null = typed[name] ?? defaults[name];
+    return { name, value: typeof value === "string" ? redactSecrets(value) : value, source: provenance[name] ?? "default" };
   });
   const secrets = resolveSecrets(options.secret, env, options.secretEnv);
   // Only where the secret comes from and how many there are: never any part of it.
-  const secretSource = secrets.length ? (secrets[0]!.source.includes("--secret") ? "flag" : `env ${/\((\w+)\)/.exec(secrets[0]!.source)?.[1] ?? ""}`) : "-";
+  const secretSource = redactSecrets(secrets.length ? (secrets[0]!.source.includes("--secret") ? "flag" : `env ${/\((\w+)\)/.exec(secrets[0]!.source)?.[1] ?? ""}`) : "-");
   const flows = configFlows(loaded);
   if (output.json) {
     const report = {
@@ -35,6 +38,6 @@ export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv
   const { colors } = output;
   output.out(`config file  ${loaded ? loaded.file : colors.dim("none (vwh init writes one)")}\n`);
   const secretRow = { name: "secret", value: secrets.length ? `${"*".repeat(8)} (${secrets.length} set)` : "not set", source: secretSource };
-  for (const row of [...rows, secretRow]) output.out(`  ${row.name.padEnd(10)} ${row.value.padEnd(44)} ${colors.dim(row.source)}`);
+  for (const row of [...rows, secretRow]) output.out(`  ${row.name.padEnd(10)} ${String(row.value ?? "(none)").padEnd(44)} ${colors.dim(row.source)}`);
   if (flows.length) output.out(`\n  flows      ${flows.join("\n             ")}`);
 }

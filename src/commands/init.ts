@@ -5,18 +5,25 @@
  * overwritten without --force, and Ctrl-C at a prompt writes nothing.
  */
 import { mkdir } from "node:fs/promises";
-import { dirname, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import * as z from "zod";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode, UsageError, VwhError } from "../errors.js";
 import { defaultAnswers, planProjectFiles, type InitAnswers } from "../init/project-files.js";
-import { scenarios } from "../platforms/vwh/starters.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import type { Platform } from "../platforms/types.js";
 import { globalOptionsSchema, parseOptions } from "../options.js";
 import { schemeNames, schemes } from "../signing/index.js";
 import { exists } from "../file-exists.js";
-import { createOutput } from "../ui/output.js";
+import { readTextFile } from "../json-file.js";
+import { vwhVersion } from "../version.js";
+import { createOutput, type Streams } from "../ui/output.js";
 
-export const initOptionsSchema = globalOptionsSchema.extend({ yes: z.boolean().default(false), force: z.boolean().default(false) });
+export const initOptionsSchema = globalOptionsSchema.extend({
+  yes: z.boolean().default(false),
+  force: z.boolean().default(false),
+  platform: z.enum(platformIds).default(defaultPlatformId),
+});
 
 /** The subset of @inquirer/prompts that init uses (injected in tests). */
 export interface Prompter {
@@ -30,23 +37,30 @@ const validUrl = (value: string) => (URL.canParse(value) && /^https?:$/.test(new
 const validEnvName = (value: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || "expected an environment variable name like VOICE_WEBHOOK_SECRET";
 const validFolder = (value: string) => (value.trim() !== "" && !value.includes("\0")) || "expected a folder name";
 
-export async function askAnswers(prompt: Prompter): Promise<InitAnswers> {
-  const url = await prompt.input({ message: "Your handler's webhook URL", default: defaultAnswers.url, validate: validUrl });
+/** The answers `--yes` takes for a platform: its scheme and every starter it offers. */
+export function platformDefaults(platform: Pick<Platform, "id" | "scheme" | "starters">): InitAnswers {
+  return { ...defaultAnswers, platform: platform.id as InitAnswers["platform"], scheme: platform.scheme, scenarios: platform.starters.map((starter) => starter.id) };
+}
+
+export async function askAnswers(prompt: Prompter, platform?: Pick<Platform, "id" | "scheme" | "starters">): Promise<InitAnswers> {
+  const defaults = platform ? platformDefaults(platform) : defaultAnswers;
+  const starters = platform?.starters ?? (await loadPlatform(defaultPlatformId)).starters;
+  const url = await prompt.input({ message: "Your handler's webhook URL", default: defaults.url, validate: validUrl });
   const scheme = await prompt.select({
     message: "Signature scheme",
     choices: schemeNames.map((name) => ({ name, value: name, description: schemes[name]!.summary })),
-    default: defaultAnswers.scheme,
+    default: defaults.scheme,
   });
   const secretEnv = await prompt.input({ message: "Environment variable that holds the signing secret", default: defaultAnswers.secretEnv, validate: validEnvName });
   const chosen = await prompt.checkbox({
     message: "Scenarios to generate",
-    choices: scenarios.map((scenario) => ({ name: scenario.title, value: scenario.id, checked: true })),
+    choices: starters.map((scenario) => ({ name: scenario.title, value: scenario.id, checked: true })),
     required: true,
   });
   const folder = await prompt.input({ message: "Folder for the call flows", default: defaultAnswers.folder, validate: validFolder });
   const ci = await prompt.confirm({ message: "Add a GitHub Actions workflow (.github/workflows/voice-webhooks.yml)?", default: true });
   const startCommand = ci ? await prompt.input({ message: "Command that starts your handler in CI", default: defaultAnswers.startCommand }) : defaultAnswers.startCommand;
-  return { url, scheme, secretEnv, scenarios: chosen, folder: folder.trim(), ci, startCommand };
+  return { platform: defaults.platform, url, scheme, secretEnv, scenarios: chosen, folder: folder.trim(), ci, startCommand };
 }
 
 export interface InitDependencies {
@@ -54,21 +68,23 @@ export interface InitDependencies {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   interactive?: boolean;
+  streams?: Streams;
 }
 
 export async function initCommand(rawOptions: unknown, dependencies: InitDependencies = {}): Promise<void> {
   const options = parseOptions(initOptionsSchema, rawOptions);
   const env = dependencies.env ?? process.env;
   const cwd = dependencies.cwd ?? process.cwd();
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, dependencies.streams);
 
-  let answers = defaultAnswers;
+  const platform = await loadPlatform(options.platform);
+  let answers = platformDefaults(platform);
   if (!options.yes) {
     const interactive = dependencies.interactive ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
     if (!dependencies.prompt && !interactive) throw new UsageError("vwh init asks questions: run it in a terminal, or pass --yes for the defaults");
     const prompt = dependencies.prompt ?? ((await import("@inquirer/prompts")) as unknown as Prompter);
     try {
-      answers = await askAnswers(prompt);
+      answers = await askAnswers(prompt, platform);
     } catch (error) {
       if ((error as Error).name === "ExitPromptError" || (error as Error).name === "AbortPromptError") {
         throw new VwhError("cancelled: nothing written", { exitCode: ExitCode.interrupted });
@@ -77,10 +93,12 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
     }
   }
 
-  const files = planProjectFiles(answers, cwd);
+  const packageJsonPath = join(cwd, "package.json");
+  const packageJson = (await exists(packageJsonPath)) ? await readTextFile(packageJsonPath, "package.json") : undefined;
+  const files = planProjectFiles(answers, cwd, { packageJson }, vwhVersion(), platform.starters);
   if (!options.force) {
     for (const file of files) {
-      if (await exists(file.path)) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
+      if (file.kind === "create" && (await exists(file.path))) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
     }
   }
   for (const file of files) {
@@ -96,5 +114,16 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const { colors } = output;
   output.out(`${colors.green("✓")} wrote ${written.length} files:`);
   for (const path of written) output.out(`  ${path}`);
-  output.out(`\nNext:\n  export ${answers.secretEnv}=<your signing secret>\n  vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}\n  vwh verify-signature --url ${answers.url}`);
+  const next = [
+    `export ${answers.secretEnv}=<your signing secret>`,
+    `vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}`,
+    `vwh verify-signature --url ${answers.url}`,
+  ];
+  if (answers.ci) {
+    next.push(
+      `npm install                       ${colors.dim("# locks vwh in package-lock.json: commit it, CI runs npm ci")}`,
+      `add ${answers.secretEnv} to the repository's Actions secrets`,
+    );
+  }
+  output.out(`\nNext:\n${next.map((line) => `  ${line}`).join("\n")}`);
 }

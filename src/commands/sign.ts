@@ -2,44 +2,42 @@
 import * as z from "zod";
 import { resolveSettings, type SettingsInput } from "../config.js";
 import { randomId } from "../flow.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { readBodyInput } from "../input.js";
+import { maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
-import { createOutput } from "../ui/output.js";
+import { createOutput, type Streams } from "../ui/output.js";
 
 export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   id: z.string().min(1).optional(),
-  timestamp: integerFlag("seconds").optional(),
+  timestamp: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
   curl: httpUrlFlag.optional(),
   requestUrl: httpUrlFlag.optional(),
   contentType: z.string().min(1).default("application/json"),
+  platform: z.enum(platformIds).default(defaultPlatformId),
 });
-
-/** The envelope's event_id when the body is one, so `sign` agrees with what `simulate` sends. */
-function idFromBody(body: Buffer): string | undefined {
-  try {
-    const value = JSON.parse(body.toString("utf8")) as { event_id?: unknown };
-    return typeof value?.event_id === "string" && value.event_id ? value.event_id : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** POSIX single-quoting: safe for any header value or URL. */
 export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export async function signCommand(file: string | undefined, input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function signCommand(file: string | undefined, input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance } = await resolveSettings(input, env);
-  const options = parseOptions(signOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const parsed = parseOptions(signOptionsSchema, settings, provenance);
+  // The platform brings its scheme unless one was given, and says which field is the webhook's id.
+  const platform = await loadPlatform(parsed.platform);
+  const options = provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
   const { signer } = resolveSigning(options, env, "sign");
-  const body = await readBodyInput(file, "body to sign");
+  const body = await readBodyInput(file, "body to sign", streams?.stdin);
 
-  const id = options.id ?? idFromBody(body) ?? randomId("msg");
+  // The id the platform would give this body (a vwh envelope's event_id), so `sign` agrees with `simulate`.
+  const identity = platform.identify({ method: "POST", path: "/", headers: { "content-type": options.contentType }, body });
+  const id = options.id ?? identity.eventId ?? randomId("msg");
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const url = (options.requestUrl ?? options.curl)?.href ?? "";
   const signed = signer.sign({ id, timestamp, body, method: "POST", url, contentType: options.contentType });

@@ -5,10 +5,11 @@ import { writeFileAtomic } from "../atomic-write.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { loadFlows } from "../load-flows.js";
+import { maxTimerMs } from "../limits.js";
 import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
-import { profileNames, profiles, type RetryPolicy } from "../retry-policy.js";
+import { buildRetryPolicy, profileNames } from "../retry-policy.js";
 import { getScheme } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
@@ -17,7 +18,7 @@ import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/regis
 import { runSimulation, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
-import { createOutput, type Output } from "../ui/output.js";
+import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
@@ -28,12 +29,13 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   statusCallback: httpUrlFlag.optional(),
   vapiToolShape: z.enum(["sdk", "sdk-object", "custom-tools", "events"]).optional(),
   keepSignatures: z.boolean().default(false),
-  timeout: integerFlag("milliseconds", { min: 1 }).optional(),
-  budget: integerFlag("milliseconds", { min: 1 }),
+  compareReplies: z.boolean().default(false),
+  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
+  budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
   retries: integerFlag("retries", { max: 100 }).optional(),
-  backoff: integerFlag("milliseconds").optional(),
+  backoff: integerFlag("milliseconds", { max: maxTimerMs }).optional(),
   profile: z.enum(profileNames as [string, ...string[]]).optional(),
-  timeScale: numberFlag("a positive number", { exclusiveMin: true }),
+  timeScale: numberFlag("a positive number", { exclusiveMin: true, max: 1000 }),
   duplicates: numberFlag("a share between 0 and 1", { max: 1 }),
   reorder: integerFlag("events"),
   seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
@@ -41,7 +43,10 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   bail: z.boolean().default(false),
   calls: integerFlag("calls", { min: 1 }).optional(),
   concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
-  rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
+  // At least one call per timer's reach (about 24.8 days), so the pause between calls can run.
+  rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
+    .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
+    .optional(),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -93,10 +98,22 @@ function deadLetterWriter(file: string) {
   };
 }
 
-export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * Ctrl-C (SIGINT) stops the run instead of killing it, so the partial report and JUnit file get
+ * written; a caller that passes its own `stop` signal (tests, the API) stops it that way instead.
+ */
+function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; release: () => void } {
+  if (stop) return { stop, release: () => {} };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  return { stop: controller.signal, release: () => process.off("SIGINT", onSigint) };
+}
+
+export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
 
@@ -107,6 +124,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
+  }
+  if (options.compareReplies && !allRecorded) {
+    throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   const platform = await loadPlatform(options.platform);
@@ -127,15 +147,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
-  // Flags override the profile, which overrides the defaults.
-  const profile = profileName ? profiles[profileName] : undefined;
-  const policy: RetryPolicy = {
-    timeoutMs: options.timeout ?? profile?.timeoutMs ?? 10_000,
-    retries: options.retries ?? profile?.retries ?? 0,
-    backoffMs: options.backoff ?? profile?.backoffMs ?? 500,
-    ...(options.backoff === undefined && profile?.scheduleMs && { scheduleMs: profile.scheduleMs }),
-    timeScale: options.timeScale,
-  };
+  const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
@@ -162,6 +174,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     maxHops: options.maxHops,
     platformSettings,
     keepSignatures: options.keepSignatures,
+    compareReplies: options.compareReplies,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
@@ -177,13 +190,18 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     }
     return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
   }
+  const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,
+    stop: interrupt.stop,
     ...(output.json ? {} : { listener: createPrettyListener(output.out, output.colors, run) }),
-  }).finally(() => simulation.dispatcher.close());
+  }).finally(() => {
+    interrupt.release();
+    return simulation.dispatcher.close();
+  });
 
   const failed = result.flows.some((flow) => !flow.passed);
-  const exitCode = result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
+  const exitCode = result.interrupted ? ExitCode.interrupted : result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) output.out(JSON.stringify(toJsonReport(result, run, exitCode), null, 2));
   else output.out(formatSummary(result, output.colors));
   if (options.junit) {

@@ -1,21 +1,27 @@
 /**
  * `vwh tunnel <port>`: the inspecting proxy in front of the local handler, a public ngrok URL in front
- * of the proxy (unless --local), a live log, signature checks and recording. Runs until Ctrl-C or
- * SIGTERM, then closes everything and writes the recording.
+ * of the proxy (unless --local), a live log, the web inspector, signature checks and recording. Runs
+ * until Ctrl-C or SIGTERM, then closes everything and writes the recording; a second Ctrl-C during
+ * that is ignored, so the recording is always written. `--recover <journal>` turns the journal a
+ * killed tunnel left into its recording.
  */
 import { connect } from "node:net";
 import * as z from "zod";
 import { resolveSettings, type SettingsInput } from "../config.js";
 import { ExitCode, UsageError, VwhError } from "../errors.js";
 import { globalOptionsSchema, integerFlag, parseOptions } from "../options.js";
-import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { getScheme, resolveSecrets } from "../signing/index.js";
 import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
-import { exists } from "../file-exists.js";
-import { Recorder } from "../tunnel/recorder.js";
-import { createOutput } from "../ui/output.js";
-import { describeBody, formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
+import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
+import { maskSecrets, secretNeedles } from "../tunnel/redact.js";
+import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
+import { requestIdentifier } from "../tunnel/identify.js";
+import { loadPlatform, platformIds } from "../platforms/registry.js";
+import { createOutput, type Output } from "../ui/output.js";
+import { formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 
 const sizeFlag = z
   .string()
@@ -36,6 +42,10 @@ export const tunnelOptionsSchema = globalOptionsSchema.extend(signingOptionsSche
   timeout: integerFlag("milliseconds", { min: 1 }),
   proxyPort: integerFlag("a port", { max: 65535 }),
   tolerance: integerFlag("seconds"),
+  inspect: z.boolean().default(true),
+  inspectPort: integerFlag("a port", { max: 65535 }).default(0),
+  recover: z.string().min(1).optional(),
+  platform: z.enum(platformIds).optional(),
 });
 
 export interface TunnelDependencies {
@@ -60,109 +70,221 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (name: string) => () => {
+/** Resolves at the first SIGINT/SIGTERM (or abort); later ones only call `again` until `release`. */
+function waitForStop(signal: AbortSignal | undefined, again: () => void): { stopped: Promise<string>; release: () => void } {
+  let first: ((name: string) => void) | undefined;
+  const stopped = new Promise<string>((resolve) => (first = resolve));
+  let fired = false;
+  const onSignal = (name: string) => () => {
+    if (fired) return again();
+    fired = true;
+    first!(name);
+  };
+  const onInt = onSignal("SIGINT");
+  const onTerm = onSignal("SIGTERM");
+  // Kept until the recording is written: a second Ctrl-C must not kill the process half way.
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  signal?.addEventListener("abort", onSignal("stop"), { once: true });
+  return {
+    stopped,
+    release: () => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
-      resolve(name);
-    };
-    const onInt = onSignal("SIGINT");
-    const onTerm = onSignal("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    signal?.addEventListener("abort", onSignal("stop"), { once: true });
-  });
+    },
+  };
 }
 
-export async function tunnelCommand(portArgument: string, input: SettingsInput, dependencies: TunnelDependencies = {}): Promise<void> {
+function reportRecording(output: Output, written: WrittenRecording, requested: string): void {
+  if (output.json) {
+    output.out(JSON.stringify({ event: "recorded", file: written.file ?? null, requests: written.requests, displaced: written.displaced }));
+    return;
+  }
+  if (written.file === undefined) output.err(`no requests arrived: nothing recorded, ${requested} not written`);
+  else {
+    if (written.displaced) output.warn(`${requested} appeared while recording: the recording went to ${written.file} instead (nothing was overwritten)`);
+    output.err(`recorded ${written.requests} request${written.requests === 1 ? "" : "s"} to ${written.file}`);
+  }
+}
+
+function toObservation(exchange: SessionExchange, needles: readonly string[]): RequestObservation {
+  return {
+    time: exchange.receivedAt,
+    method: exchange.request.method,
+    path: maskSecrets(exchange.request.path, needles),
+    eventType: exchange.identity.eventType,
+    callId: exchange.identity.callId,
+    sequence: exchange.identity.sequence,
+    status: exchange.status,
+    latencyMs: exchange.latencyMs,
+    bytes: exchange.request.body.length,
+    signature: exchange.signature,
+    proxyError: exchange.proxyError && maskSecrets(exchange.proxyError, needles),
+    reply: exchange.replySummary,
+    replayOf: exchange.replay?.of,
+  };
+}
+
+/** Re-signing replays needs a signing key; say why when there is none (no secret, a public key). */
+function replaySigner(options: TunnelOptions, env: NodeJS.ProcessEnv, hasSecret: boolean): Signer | string {
+  if (!hasSecret) return "no secret configured (--secret or VWH_SECRET)";
+  try {
+    return resolveSigning(options, env, "sign").signer;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+type TunnelOptions = z.output<typeof tunnelOptionsSchema>;
+export async function tunnelCommand(portArgument: string | undefined, input: SettingsInput, dependencies: TunnelDependencies = {}): Promise<void> {
   const env = dependencies.env ?? process.env;
+  const { options: settings, provenance } = await resolveSettings(input, env);
+  const parsed = parseOptions(tunnelOptionsSchema, settings, provenance);
+  // --platform: its scheme unless one was given, and its own fields to identify and redact requests.
+  const platform = parsed.platform ? await loadPlatform(parsed.platform) : undefined;
+  const options = platform && provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  const identify = requestIdentifier(platform);
+  const output = createOutput(options, env);
+  if (options.recover) {
+    if (portArgument !== undefined) throw new UsageError("--recover takes a journal, not a <port>: vwh tunnel --recover calls.json.journal");
+    const written = await recoverJournal(options.recover);
+    reportRecording(output, written, options.recover.replace(/\.journal$/, ""));
+    return;
+  }
+  if (portArgument === undefined) throw new UsageError("missing <port>: the local port your handler listens on", "e.g. vwh tunnel 3000");
   const port = Number(portArgument);
   if (!/^\d+$/.test(portArgument) || port < 1 || port > 65535) throw new UsageError(`<port>: expected a port number from 1 to 65535, got ${JSON.stringify(portArgument)}`);
-  const { options: settings, provenance } = await resolveSettings(input, env);
-  const options = parseOptions(tunnelOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
-  const hasSecret = (options.secret?.length ?? 0) > 0 || Boolean(env.VWH_SECRET) || Boolean(options.secretEnv && env[options.secretEnv]);
-  const signer: Signer | undefined = hasSecret ? resolveSigning(options, env, "verify").signer : undefined;
-  if (options.record && (await exists(options.record))) {
-    throw new UsageError(`${options.record} already exists: record to a new file (vwh never overwrites a recording)`);
-  }
+  const secrets = resolveSecrets(options.secret, env, options.secretEnv).map((secret) => secret.value);
+  const hasSecret = secrets.length > 0;
+  const verifier: Signer | undefined = hasSecret ? resolveSigning(options, env, "verify").signer : undefined;
+  const needles = secretNeedles(secrets);
+  const signatureHeaders = getScheme(options.scheme).headers(schemeSettings(options, "verify"));
 
-  const recorder = options.record ? await Recorder.open(options.record, options.redactPii) : undefined;
+  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, ...(platform && { fields: platform.redaction }) }) : undefined;
   const upstream = new URL(`http://localhost:${port}`);
-  let publicUrl: string | undefined;
+  let publicUrl: URL | undefined;
+  let proxyUrl: URL | undefined;
+  // Concatenated, never resolved: a target like //host/x must not name another host here either.
+  const addressed = (path: string, headers: Readonly<Record<string, string>>) => {
+    const origin = publicUrl?.origin ?? (headers.host ? `http://${headers.host}` : proxyUrl?.origin ?? "http://localhost");
+    return `${origin}${path.startsWith("/") ? path : "/"}`;
+  };
   const log = (observation: RequestObservation) => output.out(output.json ? toJsonLine(observation) : formatRequestLine(observation, output.colors));
 
-  const proxy = await startProxy(
-    {
-      upstream,
-      maxBodyBytes: options.maxBody,
-      upstreamTimeoutMs: options.timeout,
-      onRequest: (request) =>
-        recorder?.append({ ...request, url: publicUrl ? new URL(request.path, publicUrl).href : undefined }),
-      onExchange: (exchange) => {
-        const requestUrl = publicUrl ? new URL(exchange.path, publicUrl).href : `http://${exchange.headers.host ?? "localhost"}${exchange.path}`;
-        const signature = signer?.verify(
-          { headers: exchange.headers, body: exchange.body, method: exchange.method, url: requestUrl },
-          { now: Math.floor(exchange.receivedAt.getTime() / 1000), toleranceSeconds: options.tolerance },
-        );
-        log({
-          time: exchange.receivedAt,
-          method: exchange.method,
-          path: exchange.path,
-          ...describeBody(exchange.body, exchange.headers["content-type"]),
-          status: exchange.status,
-          latencyMs: exchange.latencyMs,
-          bytes: exchange.body.length,
-          signature,
-          proxyError: exchange.proxyError,
-        });
+  const journaled = new Map<number, Promise<number | undefined>>();
+  const pending = new Set<Promise<unknown>>();
+  let session: TunnelSession | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [async () => recorder?.discard()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy(
+      {
+        upstream,
+        maxBodyBytes: options.maxBody,
+        upstreamTimeoutMs: options.timeout,
+        onRequest: (request) => {
+          if (!recorder) return;
+          const appended = recorder.append({ ...request, url: publicUrl ? addressed(request.path, request.headers) : undefined }).catch(() => undefined);
+          journaled.set(request.requestId, appended);
+          return appended.then(() => undefined);
+        },
+        onExchange: async (exchange) => {
+          const appended = journaled.get(exchange.requestId);
+          journaled.delete(exchange.requestId);
+          const reply = exchange.reply;
+          if (recorder && appended && reply) {
+            // Journaled before it is logged: a logged reply survives a crash.
+            const journaling = appended.then((n) => (n === undefined ? undefined : recorder.appendResponse(n, reply, exchange.latencyMs)));
+            pending.add(journaling);
+            await journaling.finally(() => pending.delete(journaling));
+          }
+          session?.observe(exchange);
+        },
       },
-    },
-    options.proxyPort,
-  );
+      options.proxyPort,
+    );
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  proxyUrl = new URL(proxy.url);
+  cleanups.push(() => proxy.close());
+  session = new TunnelSession({
+    identify,
+    verifier,
+    resigner: replaySigner(options, env, hasSecret),
+    signatureHeaders,
+    toleranceSeconds: options.tolerance,
+    requestUrl: addressed,
+    forward: proxy.forward,
+  });
+  session.subscribe((exchange) => log(toObservation(exchange, needles)));
 
   let listener: TunnelListener | undefined;
+  let inspectorUrl: string | undefined;
   try {
+    if (options.inspect) {
+      // Imported only here: `vwh --help` and --no-inspect never load the inspector.
+      const { startInspector } = await import("../tunnel/inspector.js");
+      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders });
+      cleanups.push(() => inspector.close());
+      inspectorUrl = inspector.url;
+    }
     if (!options.local) {
       const opened = await openTunnel({ proxyPort: proxy.port, domain: options.domain, env, ...(dependencies.forward && { forward: dependencies.forward }) });
       listener = opened.listener;
-      publicUrl = opened.url;
+      publicUrl = new URL(opened.url);
     }
   } catch (error) {
-    await proxy.close();
-    await recorder?.discardIfEmpty();
+    await cleanUp();
     throw error;
   }
 
-  const base = publicUrl ?? proxy.url;
+  const base = publicUrl?.href ?? proxy.url;
   const webhookUrl = new URL(options.path, base).href;
   const answers = await portAnswers(port);
   if (!answers) output.warn(`nothing answers on localhost:${port} yet: requests will get 502 until your handler starts`);
   if (output.json) {
-    output.out(JSON.stringify({ event: "listening", public_url: publicUrl ?? null, proxy_url: proxy.url, webhook_url: webhookUrl, target: upstream.href, target_answers: answers, recording: options.record ?? null }));
+    output.out(
+      JSON.stringify({ event: "listening", public_url: publicUrl?.href.replace(/\/$/, "") ?? null, proxy_url: proxy.url, webhook_url: webhookUrl, inspector_url: inspectorUrl ?? null, target: upstream.href, target_answers: answers, recording: options.record ?? null }),
+    );
   } else {
     const { colors } = output;
-    output.out(`${colors.bold("vwh tunnel")}  ${publicUrl ? "public URL" : "local proxy (--local)"}: ${colors.cyan(base)}`);
-    output.out(`  webhook URL   ${colors.bold(webhookUrl)}  ${colors.dim("← paste into the voice platform's dashboard")}`);
+    output.out(`${colors.bold("vwh tunnel")}  ${publicUrl ? "public URL" : "local proxy (--local)"}: ${colors.cyan(base.replace(/\/$/, ""))}`);
+    const hint = publicUrl ? "← paste into the voice platform's dashboard" : "← for local tests only: a voice platform cannot reach 127.0.0.1";
+    output.out(`  webhook URL   ${colors.bold(webhookUrl)}  ${colors.dim(hint)}`);
     output.out(`  forwarding to ${upstream.href}${publicUrl ? colors.dim(` (through ${proxy.url})`) : ""}`);
-    if (signer) output.out(`  signatures    checked with the ${options.scheme} scheme`);
+    if (verifier) output.out(`  signatures    checked with the ${options.scheme} scheme`);
+    if (inspectorUrl) output.out(`  inspector     ${colors.cyan(inspectorUrl)}`);
     if (options.record) output.out(`  recording to  ${options.record}${options.redactPii ? " (phone numbers and transcripts redacted)" : ""}`);
     output.out(colors.dim("  Ctrl-C to stop\n"));
   }
 
-  await waitForStop(dependencies.stop);
-  await listener?.close().catch(() => undefined);
-  await proxy.close();
-  if (recorder && options.record) {
-    try {
-      const count = await recorder.finish(`Recorded calls ${new Date().toISOString()}`);
-      if (output.json) output.out(JSON.stringify({ event: "recorded", file: options.record, requests: count }));
-      else output.err(`recorded ${count} request${count === 1 ? "" : "s"} to ${options.record}`);
-    } catch (error) {
-      throw new VwhError(`${options.record}: cannot write the recording (the journal ${options.record}.journal keeps every request): ${(error as Error).message}`, { exitCode: ExitCode.badInput });
+  const stop = waitForStop(dependencies.stop, () => output.err(options.record ? "still writing the recording — one moment" : "stopping — one moment"));
+  try {
+    await stop.stopped;
+    await listener?.close().catch(() => undefined);
+    cleanups.shift(); // the recorder is finished below, not discarded
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    if (recorder && options.record) {
+      // Requests and replies still being journaled finish first.
+      await Promise.all([...journaled.values(), ...pending]);
+      let written: WrittenRecording;
+      try {
+        written = await recorder.finish(`Recorded calls ${new Date().toISOString()}`);
+      } catch (error) {
+        const reason = error instanceof VwhError ? error.message : (error as Error).message;
+        throw new VwhError(`cannot write the recording (the journal ${recorder.journalFile} keeps every request; vwh tunnel --recover ${recorder.journalFile}): ${reason}`, { exitCode: ExitCode.badInput });
+      }
+      reportRecording(output, written, options.record);
     }
+  } finally {
+    stop.release();
   }
 }

@@ -8,13 +8,14 @@ import { resolveSettings, type SettingsInput } from "../config.js";
 import { createDispatcher } from "../delivery.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
 import { rawBody, recordingSchema, type RawRequest } from "../flow.js";
-import { readBodyInput } from "../input.js";
+import { readBodyInput, type StdinStream } from "../input.js";
 import { readJsonFile } from "../json-file.js";
+import { maxTimerMs, maxToleranceSeconds, maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
 import { runProbe, type ProbeCaseResult } from "../probe.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
-import { createOutput, type Output } from "../ui/output.js";
+import { createOutput, type Output, type Streams } from "../ui/output.js";
 
 export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   body: z.string().min(1).optional(),
@@ -24,9 +25,9 @@ export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSche
   method: z.string().regex(/^[A-Za-z]+$/, "expected an HTTP method").transform((method) => method.toUpperCase()).default("POST"),
   recording: z.string().min(1).optional(),
   url: httpUrlFlag.optional(),
-  tolerance: integerFlag("seconds"),
-  at: integerFlag("seconds").optional(),
-  timeout: integerFlag("milliseconds", { min: 1 }),
+  tolerance: integerFlag("seconds", { max: maxToleranceSeconds }),
+  at: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
+  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
 });
 type VerifyOptions = z.output<typeof verifyOptionsSchema>;
 
@@ -39,7 +40,7 @@ export function parseHeaderFlag(header: string): [string, string] {
 
 const headersFileSchema = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
 
-async function offlineRequest(options: VerifyOptions): Promise<ReceivedRequest> {
+async function offlineRequest(options: VerifyOptions, stdin: StdinStream | undefined): Promise<ReceivedRequest> {
   const headers: Record<string, string> = {};
   if (options.headersFile) {
     const { value } = await readJsonFile(options.headersFile, headersFileSchema, "headers file");
@@ -50,12 +51,12 @@ async function offlineRequest(options: VerifyOptions): Promise<ReceivedRequest> 
     headers[name] = value;
   }
   if (Object.keys(headers).length === 0) throw new UsageError("no headers to verify: give them with -H \"name: value\" or --headers-file");
-  const body = await readBodyInput(options.body, "body");
+  const body = await readBodyInput(options.body, "body", stdin);
   return { headers, body, method: options.method, url: options.requestUrl?.href ?? "" };
 }
 
-async function verifyOffline(options: VerifyOptions, signer: Signer, output: Output): Promise<void> {
-  const request = await offlineRequest(options);
+async function verifyOffline(options: VerifyOptions, signer: Signer, output: Output, stdin: StdinStream | undefined): Promise<void> {
+  const request = await offlineRequest(options, stdin);
   const now = options.at ?? Math.floor(Date.now() / 1000);
   const verdict = signer.verify(request, { now, toleranceSeconds: options.tolerance });
   if (output.json) output.out(JSON.stringify({ scheme: options.scheme, valid: verdict.valid, reason: verdict.valid ? null : verdict.reason }));
@@ -140,10 +141,10 @@ async function probeEndpoint(target: URL, options: VerifyOptions, env: NodeJS.Pr
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
 }
 
-export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance } = await resolveSettings(input, env);
   const options = parseOptions(verifyOptionsSchema, settings, provenance);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, streams);
   const modes = [options.body !== undefined && "--body", options.recording !== undefined && "--recording", options.url !== undefined && "--url"].filter(Boolean);
   if (modes.length !== 1) {
     throw new UsageError(
@@ -155,5 +156,5 @@ export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.P
   if (options.url) return probeEndpoint(options.url, options, env, output);
   const { signer } = resolveSigning(options, env, "verify");
   if (options.recording) return verifyRecording(options.recording, options, signer, output);
-  return verifyOffline(options, signer, output);
+  return verifyOffline(options, signer, output, streams?.stdin);
 }

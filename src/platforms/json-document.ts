@@ -1,5 +1,20 @@
 /** `expect.native` over a JSON reply: paths such as `results[0].toolCallId` or `instructions[*].type`. */
+import { maxJsonDepth, tooDeepAt } from "../json-file.js";
 import type { NativeDocument } from "./types.js";
+
+/**
+ * A handler's reply body as JSON. One nested deeper than vwh reads anywhere is refused before it is
+ * parsed: checking and diffing it would overflow the stack (issue 12, item 1).
+ */
+export function parseJsonBody(body: Buffer): { value: unknown } | { error: string } {
+  const text = body.toString("utf8");
+  if (tooDeepAt(text) !== undefined) return { error: `nested deeper than ${maxJsonDepth} levels` };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error: `not valid JSON (${(error as Error).message})` };
+  }
+}
 
 /** Splits `a.b[0]["c d"][*]` into keys, indexes and wildcards. */
 export function parseJsonPath(path: string): (string | number | "*")[] {

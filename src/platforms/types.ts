@@ -196,10 +196,15 @@ export interface StarterScenario {
   flow: (call: { from: string; to: string }) => Record<string, unknown>;
 }
 
+/** A field name (matched case-insensitively) or a pattern over field names. */
+export type FieldPattern = string | RegExp;
+
 /** Fields that hold personal data, by name, in query strings, form bodies and JSON (any depth). */
 export interface RedactionFields {
-  phoneNumbers: readonly string[];
-  transcripts: readonly string[];
+  /** Fields that hold phone numbers: their digits are masked. */
+  phone: readonly FieldPattern[];
+  /** Fields that hold what the caller said or typed: replaced by "[redacted]". */
+  text: readonly FieldPattern[];
 }
 
 export interface EventSpec {

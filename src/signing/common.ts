@@ -15,6 +15,18 @@ export function anyMatches(expected: readonly Buffer[], candidates: readonly Buf
   return matched;
 }
 
+/**
+ * Compares signatures as the text they are sent as, the way the official libraries do (issue 12,
+ * item 10): decoding first would accept upper-case hex, bits or characters after base64 padding and
+ * other non-canonical spellings of the right bytes.
+ */
+export function anyTextMatches(expected: readonly string[], candidates: readonly string[]): boolean {
+  return anyMatches(
+    expected.map((text) => Buffer.from(text)),
+    candidates.map((text) => Buffer.from(text)),
+  );
+}
+
 /** The age check shared by timestamped schemes, with the numbers in the reason. */
 export function checkTimestamp(timestamp: number, now: number, toleranceSeconds: number): string | undefined {
   const age = Math.round(now - timestamp);

@@ -4,7 +4,7 @@
  * `{timestamp}`, `{body}`, `{method}`, `{url}` and `{id}`; the body goes in as raw bytes.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { anyMatches, checkTimestamp, invalid, requireHeader, requireNonEmpty, valid } from "./common.js";
+import { anyTextMatches, checkTimestamp, invalid, requireHeader, requireNonEmpty, valid } from "./common.js";
 import type { HmacSettings, ReceivedRequest, SchemeSettings, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
 
 export const defaultHmacSettings: HmacSettings = {
@@ -87,13 +87,12 @@ class HmacSigner implements Signer {
     }
     const shape = settings.encoding === "hex" ? /^[0-9a-f]+$/i : /^[A-Za-z0-9+/]+={0,2}$/;
     const given = signatureHeader.split(",").map((entry) => entry.trim()).filter(Boolean);
-    const decoded = given
-      .filter((entry) => entry.startsWith(settings.prefix) && shape.test(entry.slice(settings.prefix.length)))
-      .map((entry) => Buffer.from(entry.slice(settings.prefix.length), settings.encoding));
-    if (decoded.length === 0) return invalid(`malformed ${settings.header} (expected ${settings.prefix}<${settings.encoding}>)`);
+    const candidates = given.filter((entry) => entry.startsWith(settings.prefix) && shape.test(entry.slice(settings.prefix.length)));
+    if (candidates.length === 0) return invalid(`malformed ${settings.header} (expected ${settings.prefix}<${settings.encoding}>)`);
     const values = { timestamp, body: request.body, method: request.method, url: request.url, id };
-    const expected = this.secrets.map((secret) => this.digest(secret, values));
-    return anyMatches(expected, decoded) ? valid : invalid("no matching signature");
+    // The exact text the signer sends (lower-case hex, canonical base64), as GitHub-style verifiers compare.
+    const expected = this.secrets.map((secret) => `${settings.prefix}${this.digest(secret, values).toString(settings.encoding)}`);
+    return anyTextMatches(expected, candidates) ? valid : invalid("no matching signature");
   }
 }
 

@@ -27,6 +27,8 @@ class RetellSigner implements Signer {
     const match = /^v=(\d+),d=([0-9a-f]{64})$/i.exec(value);
     if (!match) return invalid(`malformed ${header} (expected v=<unix ms>,d=<hex>)`);
     const [, timestampMs, digest] = match;
+    // retell-sdk matches this header case-insensitively (`V=`, upper-case hex) and so do we: exactly as strict.
+    if (!Number.isSafeInteger(Number(timestampMs))) return invalid(`malformed ${header} (expected v=<unix ms>,d=<hex>)`);
     const stale = checkTimestamp(Number(timestampMs) / 1000, options.now, options.toleranceSeconds);
     if (stale) return invalid(stale);
     const expected = this.apiKeys.map((key) => retellDigest(key, request.body, timestampMs!));

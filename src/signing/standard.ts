@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { UsageError } from "../errors.js";
-import { anyMatches, checkTimestamp, invalid, requireHeader, valid } from "./common.js";
+import { anyTextMatches, checkTimestamp, invalid, requireHeader, valid } from "./common.js";
 import type { ReceivedRequest, SecretInput, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
 
 const prefix = "whsec_";
@@ -52,13 +52,14 @@ class StandardSigner implements Signer {
     const stale = checkTimestamp(Number(timestamp), options.now, options.toleranceSeconds);
     if (stale) return invalid(stale);
 
+    // As standardwebhooks does: each space-separated entry is `version,signature`, compared as text.
     const entries = signatureHeader.split(" ").filter(Boolean);
-    const v1 = entries.filter((entry) => entry.startsWith("v1,")).map((entry) => Buffer.from(entry.slice(3), "base64"));
+    const v1 = entries.map((entry) => entry.split(",")).filter(([version]) => version === "v1").map(([, signature]) => signature ?? "");
     if (v1.length === 0) {
       return invalid(entries.some((entry) => /^v\w+,/.test(entry)) ? "no v1 signature (only unknown versions)" : "malformed webhook-signature (expected v1,<base64>)");
     }
-    const expected = this.keys.map((key) => Buffer.from(standardSignature(key, id, timestamp, request.body), "base64"));
-    return anyMatches(expected, v1) ? valid : invalid("no matching signature");
+    const expected = this.keys.map((key) => standardSignature(key, id, timestamp, request.body));
+    return anyTextMatches(expected, v1) ? valid : invalid("no matching signature");
   }
 }
 

@@ -3,7 +3,7 @@
  * over `{t}.{body}` keyed by the whole secret string as UTF-8.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { anyMatches, checkTimestamp, invalid, requireHeader, requireNonEmpty, valid } from "./common.js";
+import { anyTextMatches, checkTimestamp, invalid, requireHeader, requireNonEmpty, valid } from "./common.js";
 import type { ReceivedRequest, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
 
 const header = "stripe-signature";
@@ -23,20 +23,18 @@ class StripeSigner implements Signer {
   verify(request: ReceivedRequest, options: VerifyOptions): Verdict {
     const value = requireHeader(request, header);
     if (typeof value !== "string") return value;
-    const items = value.split(",").map((item) => {
-      const at = item.indexOf("=");
-      return at === -1 ? ["", item] : [item.slice(0, at).trim(), item.slice(at + 1).trim()];
-    });
-    const timestamp = items.find(([key]) => key === "t")?.[1];
+    // Parsed as the stripe library does: comma-separated `key=value`, keys untrimmed, the last t wins.
+    const items = value.split(",").map((item) => item.split("="));
+    const timestamp = items.findLast(([key]) => key === "t")?.[1];
     if (timestamp === undefined || !/^\d+$/.test(timestamp)) return invalid(`malformed ${header} (expected t=<unix>,v1=<hex>)`);
-    const v1 = items.filter(([key]) => key === "v1").map(([, signature]) => Buffer.from(signature!, "hex"));
+    const v1 = items.filter(([key]) => key === "v1").map(([, signature]) => signature ?? "");
     if (v1.length === 0) {
       return invalid(items.some(([key]) => /^v\d+$/.test(key!)) ? "no v1 signature (only unknown versions)" : `malformed ${header} (expected t=<unix>,v1=<hex>)`);
     }
     const stale = checkTimestamp(Number(timestamp), options.now, options.toleranceSeconds);
     if (stale) return invalid(stale);
-    const expected = this.secrets.map((secret) => Buffer.from(stripeSignature(secret, timestamp, request.body), "hex"));
-    return anyMatches(expected, v1) ? valid : invalid("no matching signature");
+    const expected = this.secrets.map((secret) => stripeSignature(secret, timestamp, request.body));
+    return anyTextMatches(expected, v1) ? valid : invalid("no matching signature");
   }
 }
 

@@ -80,7 +80,8 @@ class TelnyxSigner implements Signer {
     if (!/^\d+$/.test(timestamp)) return invalid(`invalid ${timestampHeader} (expected unix seconds)`);
     const stale = checkTimestamp(Number(timestamp), options.now, options.toleranceSeconds);
     if (stale) return invalid(stale);
-    const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(signature) ? Buffer.from(signature, "base64") : Buffer.alloc(0);
+    // Strict padded base64, as the telnyx library decodes it: no stray length, nothing after the padding.
+    const bytes = signature.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(signature) ? Buffer.from(signature, "base64") : Buffer.alloc(0);
     if (bytes.length !== 64) return invalid(`malformed ${signatureHeader} (expected a base64 Ed25519 signature)`);
     const content = signedContent(timestamp, request.body);
     return this.publicKeys.some((key) => verify(null, content, key, bytes)) ? valid : invalid("no matching signature");

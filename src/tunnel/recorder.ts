@@ -1,15 +1,28 @@
 /**
- * `vwh tunnel --record`: each request is journaled as it arrives (one appended, flushed line, so a
- * crash loses nothing), and on stop the journal becomes a recording — a call flow of raw events
- * (SPEC §4) — written atomically. Credentials never reach it: authorization and cookie headers are
- * dropped; signature headers stay so `vwh verify-signature --recording` can check them.
+ * `vwh tunnel --record`: each request is journaled as it arrives, and the handler's reply when it has
+ * been sent (one appended, flushed line each, so a crash loses nothing acknowledged); on stop the
+ * journal becomes a recording — a call flow of raw events (SPEC §4) — written atomically.
+ *
+ * The journal is also the lock (issue 11, defect 6): it is created exclusively, with the owner's pid on
+ * its first line, so a second tunnel given the same --record is refused, and a journal left by a crash
+ * is named for `vwh tunnel --recover` instead of being mixed into a new session. The recording never
+ * replaces a file that appeared meanwhile: it is written next to it.
+ *
+ * Credentials never reach a recording: authorization and cookie headers are dropped, any header or
+ * path holding a configured secret is masked; signature headers stay so `vwh verify-signature
+ * --recording` can check them.
  */
-import { open, readFile, rm, stat, type FileHandle } from "node:fs/promises";
-import { writeFileAtomic } from "../atomic-write.js";
-import type { Recording } from "../flow.js";
-import { redactBody, redactHeaders } from "./redact.js";
+import { open, readFile, rm, type FileHandle } from "node:fs/promises";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { writeNewFileAtomic } from "../atomic-write.js";
+import { ExitCode, InputError, UsageError, VwhError } from "../errors.js";
+import { exists } from "../file-exists.js";
+import type { RecordedResponse, Recording } from "../flow.js";
+import { identifyRequest, type Identify } from "./identify.js";
+import type { HandlerReply } from "./proxy.js";
+import { defaultRedactionFields, maskSecretHeaders, maskSecrets, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
 
-const droppedHeaders = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"]);
+const droppedHeaders = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect"]);
 
 export interface RecordedRequest {
   receivedAt: Date;
@@ -21,101 +34,265 @@ export interface RecordedRequest {
   body: Buffer;
 }
 
+export interface RecordingPolicy {
+  /** --redact-pii */
+  redactPii: boolean;
+  /** The fields --redact-pii masks (the --platform's). */
+  fields?: RedactionFields;
+  /** How requests are identified (the --platform's). */
+  identify?: Identify;
+  /** Strings never to store: the configured secrets (see `secretNeedles`). */
+  secretNeedles?: readonly string[];
+}
+
 type RecordedEvent = Recording["events"][number];
 
-export function toRecordedEvent(request: RecordedRequest, redact: boolean): RecordedEvent {
-  let headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) if (!droppedHeaders.has(name)) headers[name] = value;
-  let body = request.body;
-  if (redact) {
-    body = redactBody(body, headers["content-type"]);
-    headers = redactHeaders(headers);
-    if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
-  }
+function encodeBody(body: Buffer): { body: string; body_encoding: "utf8" | "base64" } {
   const utf8 = body.toString("utf8");
-  const isUtf8 = Buffer.from(utf8, "utf8").equals(body);
-  let eventType: string | undefined;
-  try {
-    const parsed = JSON.parse(utf8) as { event_type?: unknown };
-    if (typeof parsed?.event_type === "string" && /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(parsed.event_type)) eventType = parsed.event_type;
-  } catch {
-    // not a JSON envelope
-  }
+  return Buffer.from(utf8, "utf8").equals(body) ? { body: utf8, body_encoding: "utf8" } : { body: body.toString("base64"), body_encoding: "base64" };
+}
+
+function storedHeaders(headers: Record<string, string>, policy: RecordingPolicy): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (!droppedHeaders.has(name)) kept[name] = value;
+  const masked = maskSecretHeaders(kept, policy.secretNeedles ?? []);
+  return policy.redactPii ? redactHeaders(masked) : masked;
+}
+
+function storedBody(body: Buffer, contentType: string | undefined, policy: RecordingPolicy): Buffer {
+  return policy.redactPii ? redactBody(body, contentType, policy.fields ?? defaultRedactionFields) : body;
+}
+
+export function toRecordedEvent(request: RecordedRequest, policy: RecordingPolicy): RecordedEvent {
+  const headers = storedHeaders(request.headers, policy);
+  const body = storedBody(request.body, headers["content-type"], policy);
+  if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
+  const needles = policy.secretNeedles ?? [];
+  const fields = policy.fields ?? defaultRedactionFields;
+  const path = maskSecrets(policy.redactPii ? redactPath(request.path, fields) : request.path, needles);
+  const url = request.url && maskSecrets(policy.redactPii ? redactPath(request.url, fields) : request.url, needles);
+  const identity = (policy.identify ?? identifyRequest)(request);
   return {
-    ...(eventType && { event_type: eventType }),
+    ...(identity.recordable && identity.eventType && { event_type: identity.eventType }),
     raw: {
       method: request.method,
-      path: request.path,
-      ...(request.url && { url: request.url }),
+      path,
+      ...(url && URL.canParse(url) && { url }),
       headers,
-      body: isUtf8 ? utf8 : body.toString("base64"),
-      body_encoding: isUtf8 ? "utf8" : "base64",
+      ...encodeBody(body),
       received_at: request.receivedAt.toISOString(),
     },
   };
 }
 
+export function toRecordedResponse(reply: HandlerReply, latencyMs: number, policy: RecordingPolicy): RecordedResponse {
+  const headers = storedHeaders(reply.headers, policy);
+  const body = storedBody(reply.body, headers["content-type"], policy);
+  if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
+  return { status: reply.status, headers, ...encodeBody(body), latency_ms: latencyMs };
+}
+
+interface JournalHeader {
+  vwh_journal: 1;
+  pid: number;
+  started_at: string;
+  recording: string;
+}
+
+type JournalLine = { n: number; event: RecordedEvent } | { n: number; response: RecordedResponse };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function fileProblem(file: string, error: unknown, doing: string): VwhError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new InputError(`${file}: cannot ${doing}: the folder ${dirname(file)} does not exist`, "create it first, or record somewhere else");
+  if (code === "EACCES" || code === "EPERM") return new InputError(`${file}: cannot ${doing}: permission denied`);
+  if (code === "EISDIR") return new InputError(`${file}: cannot ${doing}: it is a folder`);
+  if (code === "ENOTDIR") return new InputError(`${file}: cannot ${doing}: a part of the path is not a folder`);
+  return new VwhError(`${file}: cannot ${doing}: ${code ?? (error as Error).message}`, { exitCode: ExitCode.badInput });
+}
+
+/** The next free name beside a taken one: calls.json → calls.1.json, calls.2.json … */
+async function besideName(file: string): Promise<string> {
+  const extension = extname(file);
+  const stem = file.slice(0, file.length - extension.length);
+  for (let n = 1; ; n++) {
+    const candidate = `${stem}.${n}${extension}`;
+    if (!(await exists(candidate))) return candidate;
+  }
+}
+
+export interface WrittenRecording {
+  /** Where it was written; undefined when there was nothing to record (no file is written). */
+  file: string | undefined;
+  requests: number;
+  /** The --record path was taken by a file that appeared meanwhile: written beside it instead. */
+  displaced: boolean;
+}
+
+/** Writes the events as a recording at `file`, or beside it if the name is taken. */
+async function writeRecording(file: string, events: RecordedEvent[], name: string): Promise<WrittenRecording> {
+  if (events.length === 0) return { file: undefined, requests: 0, displaced: false };
+  const recording: Recording = {
+    version: 1,
+    name,
+    description: `Recorded by vwh tunnel on ${new Date().toISOString()}; replay with vwh simulate, check with vwh verify-signature --recording.`,
+    events,
+  };
+  const text = `${JSON.stringify(recording, null, 2)}\n`;
+  let target = file;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      if (await writeNewFileAtomic(target, text)) return { file: target, requests: events.length, displaced: target !== file };
+    } catch (error) {
+      throw fileProblem(target, error, "write the recording");
+    }
+    target = await besideName(file);
+  }
+  throw new InputError(`${file}: cannot find a free name beside it for the recording`);
+}
+
 export class Recorder {
+  private writes: Promise<void> = Promise.resolve();
+  private counter = 0;
+  private failure: unknown;
+
   private constructor(
     readonly file: string,
     readonly journalFile: string,
     private readonly journal: FileHandle,
-    private readonly redact: boolean,
-    private writes: Promise<void> = Promise.resolve(),
+    private readonly policy: RecordingPolicy,
   ) {}
 
-  /** Opens (or continues, after a crash) the journal beside the recording. */
-  static async open(file: string, redact: boolean): Promise<Recorder> {
+  /** Creates the journal beside the recording, exclusively: it is the lock. */
+  static async open(file: string, policy: RecordingPolicy): Promise<Recorder> {
+    if (await exists(file)) throw new UsageError(`${file} already exists: record to a new file (vwh never overwrites a recording)`);
     const journalFile = `${file}.journal`;
-    const journal = await open(journalFile, "a", 0o600);
-    return new Recorder(file, journalFile, journal, redact);
+    let journal: FileHandle;
+    try {
+      journal = await open(journalFile, "wx", 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fileProblem(file, error, "record");
+      const header = await readJournalHeader(journalFile);
+      if (header && header.pid !== process.pid && isAlive(header.pid)) {
+        throw new UsageError(`${file}: another vwh tunnel (pid ${header.pid}) is recording to it`, "give each tunnel its own --record file");
+      }
+      throw new UsageError(`${journalFile} is left from a tunnel that stopped without writing its recording`, `turn it into a recording with: vwh tunnel --recover ${journalFile}`);
+    }
+    const header: JournalHeader = { vwh_journal: 1, pid: process.pid, started_at: new Date().toISOString(), recording: resolve(file) };
+    await journal.write(`${JSON.stringify(header)}\n`);
+    await journal.datasync();
+    return new Recorder(file, journalFile, journal, policy);
   }
 
-  /** Journals one request; writes are serialised so lines never interleave. */
-  append(request: RecordedRequest): Promise<void> {
-    const line = `${JSON.stringify(toRecordedEvent(request, this.redact))}\n`;
+  private enqueue(line: JournalLine): Promise<void> {
+    const text = `${JSON.stringify(line)}\n`;
     this.writes = this.writes.then(async () => {
-      await this.journal.write(line);
-      await this.journal.datasync();
+      try {
+        await this.journal.write(text);
+        await this.journal.datasync();
+      } catch (error) {
+        this.failure ??= error;
+      }
     });
     return this.writes;
   }
 
-  /** Closes the journal without writing a recording, removing it if it holds nothing. */
-  async discardIfEmpty(): Promise<void> {
-    await this.writes;
-    await this.journal.close();
-    if ((await stat(this.journalFile)).size === 0) await rm(this.journalFile, { force: true });
+  /** Journals one request as it arrives; returns its number, for its reply. Lines never interleave. */
+  async append(request: RecordedRequest): Promise<number> {
+    const n = ++this.counter;
+    await this.enqueue({ n, event: toRecordedEvent(request, this.policy) });
+    return n;
   }
 
-  /** Turns the journal into the recording (atomically), then removes the journal. Returns the count. */
-  async finish(name: string): Promise<number> {
+  /** Journals the handler's reply to request `n`. */
+  appendResponse(n: number, reply: HandlerReply, latencyMs: number): Promise<void> {
+    return this.enqueue({ n, response: toRecordedResponse(reply, latencyMs, this.policy) });
+  }
+
+  /** Closes the journal and removes it: nothing was recorded (the tunnel did not start). */
+  async discard(): Promise<void> {
     await this.writes;
     await this.journal.close();
-    const events = await readJournal(this.journalFile);
-    const recording: Recording = {
-      version: 1,
-      name,
-      description: `Recorded by vwh tunnel on ${new Date().toISOString()}; replay with vwh simulate, check with vwh verify-signature --recording.`,
-      events,
-    };
-    await writeFileAtomic(this.file, `${JSON.stringify(recording, null, 2)}\n`);
     await rm(this.journalFile, { force: true });
-    return events.length;
+  }
+
+  /**
+   * Turns the journal into the recording, then removes the journal. With no requests, no file is
+   * written (an empty recording would replay nothing). The journal stays if anything fails.
+   */
+  async finish(name: string): Promise<WrittenRecording> {
+    await this.writes;
+    await this.journal.close();
+    if (this.failure) throw fileProblem(this.journalFile, this.failure, "append to the journal");
+    const { events } = await readJournal(this.journalFile);
+    const written = await writeRecording(this.file, events, name);
+    await rm(this.journalFile, { force: true });
+    return written;
   }
 }
 
-/** Every complete line of a journal; a last line cut short by a crash is the only one skipped. */
-export async function readJournal(file: string): Promise<RecordedEvent[]> {
+async function readJournalHeader(file: string): Promise<JournalHeader | undefined> {
+  try {
+    const first = (await readFile(file, "utf8")).split("\n", 1)[0] ?? "";
+    const value = JSON.parse(first) as Partial<JournalHeader>;
+    return value.vwh_journal === 1 && typeof value.pid === "number" ? (value as JournalHeader) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every complete line of a journal, replies joined to their requests; a last line cut short by a
+ * crash is the only one skipped. Journals of earlier versions (one event per line) still read.
+ */
+export async function readJournal(file: string): Promise<{ header: JournalHeader | undefined; events: RecordedEvent[] }> {
   const text = await readFile(file, "utf8");
   const events: RecordedEvent[] = [];
+  const byNumber = new Map<number, RecordedEvent>();
+  let header: JournalHeader | undefined;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
+    let value: Partial<JournalHeader & { n: number; event: RecordedEvent; response: RecordedResponse; raw: unknown }>;
     try {
-      events.push(JSON.parse(line) as RecordedEvent);
+      value = JSON.parse(line) as typeof value;
     } catch {
-      // only the torn tail of a crashed write can fail to parse
+      continue; // only the torn tail of a crashed write can fail to parse
     }
+    if (value.vwh_journal === 1) header = value as JournalHeader;
+    else if (value.event && typeof value.n === "number") {
+      events.push(value.event);
+      byNumber.set(value.n, value.event);
+    } else if (value.response && typeof value.n === "number") {
+      const event = byNumber.get(value.n);
+      if (event) event.raw = { ...event.raw, response: value.response };
+    } else if (value.raw) events.push(value as unknown as RecordedEvent);
   }
-  return events;
+  return { header, events };
+}
+
+/**
+ * `vwh tunnel --recover <journal>`: turns the journal a crashed (or killed) tunnel left into the
+ * recording it would have written, beside the --record path if that is taken now.
+ */
+export async function recoverJournal(journalFile: string, name = `Recovered calls ${new Date().toISOString()}`): Promise<WrittenRecording> {
+  if (!journalFile.endsWith(".journal")) throw new UsageError(`--recover: expected a journal file (<recording>.journal), got ${JSON.stringify(journalFile)}`);
+  if (!(await exists(journalFile))) throw new InputError(`${journalFile}: no such journal`);
+  const { header, events } = await readJournal(journalFile).catch((error: unknown) => {
+    throw fileProblem(journalFile, error, "read the journal");
+  });
+  if (header && header.pid !== process.pid && isAlive(header.pid)) {
+    throw new UsageError(`${journalFile}: a vwh tunnel (pid ${header.pid}) is still recording to it`, "stop that tunnel with Ctrl-C: it writes the recording itself");
+  }
+  const file = join(dirname(journalFile), basename(journalFile, ".journal"));
+  const written = await writeRecording(file, events, name);
+  await rm(journalFile, { force: true });
+  return written;
 }

@@ -1,43 +1,132 @@
 /**
- * `--redact-pii`: masks phone numbers and transcript text in recorded bodies, so recordings can be
- * shared. Phone numbers keep their length and last two digits (`+15550100001` → `+10000000001`) so
- * handlers that validate E.164 still accept the replay; transcripts become "[redacted]". A redacted body
- * no longer matches its recorded signature: replay it re-signed.
+ * Keeping PII and secrets out of recordings and the inspector.
+ *
+ * `--redact-pii` goes through named fields — of the query string, a form body and a JSON body at any
+ * depth — so a number is masked whatever its format (`447700900123`, `+44 7700 900123`), and transcript
+ * fields become "[redacted]". The field list is a parameter: today's vwh list is the default, and each
+ * platform can pass its own (SPEC §7). `+E.164` numbers are masked anywhere else too. Masked numbers
+ * keep their length, a leading 1 and their last two digits (`+15550100001` → `+10000000001`) so
+ * handlers that validate numbers still accept the replay. A redacted body no longer matches its
+ * recorded signature: replay it re-signed.
+ *
+ * Secrets: headers that carry credentials, and any header (or path) holding a configured secret, are
+ * masked wherever traffic is stored or shown (issue 11, defect 8).
  */
-const phonePattern = /\+[1-9]\d{6,14}\b/g;
-const transcriptKeys = new Set(["text", "transcript", "utterance", "speechresult", "unstablespeechresult", "transcriptiontext"]);
+import type { FieldPattern, RedactionFields } from "../platforms/types.js";
 
-export function maskPhoneNumbers(text: string): string {
-  return text.replace(phonePattern, (number) => `+1${"0".repeat(Math.max(0, number.length - 4))}${number.slice(-2)}`);
+export type { FieldPattern, RedactionFields } from "../platforms/types.js";
+
+/** Without a --platform: vwh's own envelope fields plus the common form fields of the platforms. */
+export const defaultRedactionFields: RedactionFields = {
+  phone: ["from", "to", "caller", "called", "callerid", "caller_id", "forwardedfrom", "phone", "phone_number", "msisdn", "number", /_number$/i],
+  text: ["text", "transcript", "utterance", "speechresult", "unstablespeechresult", "transcriptiontext", "digits"],
+};
+
+export const redactedMark = "[redacted]";
+
+const phonePattern = /\+[1-9]\d{6,14}\b/g;
+
+function matches(patterns: readonly FieldPattern[], key: string): boolean {
+  const lower = key.toLowerCase();
+  return patterns.some((pattern) => (typeof pattern === "string" ? pattern === lower : pattern.test(key)));
 }
 
-function redactValue(key: string | undefined, value: unknown): unknown {
-  if (typeof value === "string") return key && transcriptKeys.has(key.toLowerCase()) ? "[redacted]" : maskPhoneNumbers(value);
-  if (Array.isArray(value)) return value.map((item) => redactValue(undefined, item));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(k, v)]));
+/** Masks the digits of one number, keeping its shape: a leading 1, zeros, the last two digits. */
+export function maskNumber(value: string): string {
+  const total = value.replace(/\D/g, "").length;
+  if (total < 3) return value;
+  let seen = 0;
+  return value.replace(/\d/g, (digit) => {
+    seen += 1;
+    return seen === 1 ? "1" : seen > total - 2 ? digit : "0";
+  });
+}
+
+/** Masks every `+E.164` number in free text. */
+export function maskPhoneNumbers(text: string): string {
+  return text.replace(phonePattern, maskNumber);
+}
+
+function redactValue(key: string | undefined, value: unknown, fields: RedactionFields): unknown {
+  if (typeof value === "string") {
+    if (key !== undefined && matches(fields.text, key)) return redactedMark;
+    if (key !== undefined && matches(fields.phone, key)) return maskNumber(value);
+    return maskPhoneNumbers(value);
+  }
+  if (typeof value === "number" && key !== undefined && matches(fields.phone, key)) return Number(maskNumber(String(value)));
+  if (Array.isArray(value)) return value.map((item) => redactValue(key, item, fields));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(k, v, fields)]));
   return value;
 }
 
-/** Redacts a JSON or form body; anything else gets its phone numbers masked as text. */
-export function redactBody(body: Buffer, contentType: string | undefined): Buffer {
+/** Redacts `a=b&c=d` pairs; the text is left as it was when nothing needed masking. */
+function redactParams(text: string, fields: RedactionFields): string {
+  const params = new URLSearchParams(text);
+  const redacted = new URLSearchParams();
+  let changed = false;
+  for (const [key, value] of params) {
+    const masked = redactValue(key, value, fields) as string;
+    changed ||= masked !== value;
+    redacted.append(key, masked);
+  }
+  return changed ? redacted.toString() : text;
+}
+
+/** Redacts a JSON or form body; anything else gets its `+E.164` numbers masked as text. */
+export function redactBody(body: Buffer, contentType: string | undefined, fields: RedactionFields = defaultRedactionFields): Buffer {
   const text = body.toString("utf8");
   if (/json/i.test(contentType ?? "") || /^\s*[{[]/.test(text)) {
     try {
-      return Buffer.from(JSON.stringify(redactValue(undefined, JSON.parse(text))));
+      return Buffer.from(JSON.stringify(redactValue(undefined, JSON.parse(text), fields)));
     } catch {
-      // not JSON after all: fall through to text masking
+      // not JSON after all: fall through
     }
   }
-  if (/x-www-form-urlencoded/i.test(contentType ?? "")) {
-    const params = new URLSearchParams(text);
-    const redacted = new URLSearchParams();
-    for (const [key, value] of params) redacted.append(key, redactValue(key, value) as string);
-    return Buffer.from(redacted.toString());
-  }
+  if (/x-www-form-urlencoded/i.test(contentType ?? "")) return Buffer.from(redactParams(text, fields));
+  if (!Buffer.from(text, "utf8").equals(body)) return body;
   return Buffer.from(maskPhoneNumbers(text));
+}
+
+/** Redacts the query string of a request target (`/answer?from=447700900123` → `…from=100000000023`). */
+export function redactPath(path: string, fields: RedactionFields = defaultRedactionFields): string {
+  const at = path.indexOf("?");
+  if (at === -1) return maskPhoneNumbers(path);
+  return `${maskPhoneNumbers(path.slice(0, at))}?${redactParams(path.slice(at + 1), fields)}`;
 }
 
 /** Masks phone numbers in header values too (Twilio-style From/To headers, caller id). */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, maskPhoneNumbers(value)]));
+}
+
+/** Headers that carry credentials whatever their value. */
+export const credentialHeaders: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-vapi-secret", "x-api-key"]);
+
+/** The strings to hide for each configured secret: the whole value and, for `whsec_…`, its key part. */
+export function secretNeedles(secrets: readonly string[]): string[] {
+  const needles = new Set<string>();
+  for (const secret of secrets) {
+    const trimmed = secret.trim();
+    if (trimmed.length < 4) continue;
+    needles.add(trimmed);
+    const keyPart = /^whsec_(.+)$/.exec(trimmed)?.[1];
+    if (keyPart && keyPart.length >= 4) needles.add(keyPart);
+  }
+  // Longest first, so a secret is never half-replaced by a shorter one inside it.
+  return [...needles].sort((a, b) => b.length - a.length);
+}
+
+export function maskSecrets(text: string, needles: readonly string[]): string {
+  let masked = text;
+  for (const needle of needles) masked = masked.split(needle).join(redactedMark);
+  return masked;
+}
+
+/** Credential headers and any header carrying a configured secret get "[redacted]" as their value. */
+export function maskSecretHeaders(headers: Record<string, string>, needles: readonly string[], extraNames: readonly string[] = []): Record<string, string> {
+  const masked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    masked[name] = credentialHeaders.has(name) || extraNames.includes(name) ? redactedMark : maskSecrets(value, needles);
+  }
+  return masked;
 }

@@ -35,6 +35,7 @@ export function toJUnitXml(result: SimulationResult): string {
   const failures = all.filter((testCase) => !testCase.passed).length;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
+    ...(result.interrupted ? ["<!-- interrupted (Ctrl-C): partial results -->"] : []),
     `<testsuites name="vwh simulate" tests="${all.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
   ];
   for (const flow of result.flows) {
@@ -44,7 +45,8 @@ export function toJUnitXml(result: SimulationResult): string {
     lines.push(
       `  <testsuite name="${escapeXml(flow.name)}" file="${escapeXml(flow.file)}" tests="${cases.length}" failures="${flowFailures}" errors="0" time="${seconds(flowTime)}">`,
     );
-    lines.push(`    <properties><property name="seed" value="${result.seed}"/><property name="platform" value="${escapeXml(flow.platform)}"/></properties>`);
+    const interrupted = result.interrupted ? `<property name="interrupted" value="true"/>` : "";
+    lines.push(`    <properties><property name="seed" value="${result.seed}"/><property name="platform" value="${escapeXml(flow.platform)}"/>${interrupted}</properties>`);
     for (const testCase of cases) {
       const open = `    <testcase classname="${escapeXml(flow.name)}" name="${escapeXml(testCase.name)}" time="${seconds(testCase.timeMs)}"`;
       if (testCase.passed && testCase.warnings.length === 0) {

@@ -88,12 +88,13 @@ export function formatSummary(result: SimulationResult, colors: ChalkInstance): 
   parts.push(colors.dim(`seed ${result.seed}`));
   const lines = [`\n${parts.join(" · ")}`];
   if (result.bailed) lines.push(colors.red("stopped at the first failure (--bail)"));
+  if (result.interrupted) lines.push(colors.yellow("interrupted (Ctrl-C): partial results"));
   if (result.unreachable) lines.push(colors.red(`could not reach the handler: ${result.unreachable}`));
   return lines.join("\n");
 }
 
 /** The fields every --json report of simulate starts with, flow mode and load mode alike. */
-export function runJson(run: RunDescription, result: { seed: number; bailed: boolean; unreachable: string | undefined }, exitCode: number) {
+export function runJson(run: RunDescription, result: { seed: number; bailed: boolean; interrupted?: boolean; unreachable: string | undefined }, exitCode: number) {
   return {
     target: run.target,
     scheme: run.scheme,
@@ -104,6 +105,7 @@ export function runJson(run: RunDescription, result: { seed: number; bailed: boo
     ...(run.notes && { notes: run.notes }),
     seed: result.seed,
     bailed: result.bailed,
+    interrupted: result.interrupted ?? false,
     passed: exitCode === 0,
     exit_code: exitCode,
     unreachable: result.unreachable ?? null,

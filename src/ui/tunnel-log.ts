@@ -1,5 +1,6 @@
 /** The live log of `vwh tunnel`: one line per request for people, one JSON object per line for scripts. */
 import type { ChalkInstance } from "chalk";
+import type { ReplySummary } from "../tunnel/reply-summary.js";
 
 export interface RequestObservation {
   time: Date;
@@ -14,26 +15,17 @@ export interface RequestObservation {
   /** undefined when no secret was given. */
   signature: { valid: true } | { valid: false; reason: string } | undefined;
   proxyError: string | undefined;
+  /** The handler's reply, when it gave one. */
+  reply: ReplySummary | undefined;
+  /** Set for a request the inspector's Replay sent. */
+  replayOf?: number | undefined;
 }
 
-/** What the log shows of a body: vwh envelopes, and Twilio-style form posts. */
-export function describeBody(body: Buffer, contentType: string | undefined): Pick<RequestObservation, "eventType" | "callId" | "sequence"> {
-  const text = body.toString("utf8");
-  try {
-    const value = JSON.parse(text) as Record<string, unknown>;
-    const pick = (key: string) => (typeof value?.[key] === "string" ? (value[key] as string) : undefined);
-    return {
-      eventType: pick("event_type") ?? pick("type") ?? pick("event"),
-      callId: pick("call_id") ?? pick("CallSid"),
-      sequence: typeof value?.sequence === "number" ? value.sequence : undefined,
-    };
-  } catch {
-    if (/x-www-form-urlencoded/i.test(contentType ?? "")) {
-      const params = new URLSearchParams(text);
-      return { eventType: params.get("CallStatus") ?? params.get("StatusCallbackEvent") ?? undefined, callId: params.get("CallSid") ?? undefined, sequence: undefined };
-    }
-    return { eventType: undefined, callId: undefined, sequence: undefined };
-  }
+function describeReply(reply: ReplySummary): string {
+  if (reply.bytes === 0) return "empty reply";
+  const what = reply.actions ? `[${reply.actions.join(", ")}]` : reply.excerpt ? JSON.stringify(reply.excerpt) : "";
+  const type = reply.contentType ? reply.contentType.split(";")[0]!.trim() : "no content type";
+  return `${type} ${reply.bytes} B${what ? ` ${what}` : ""}`;
 }
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
@@ -46,7 +38,9 @@ export function formatRequestLine(observation: RequestObservation, colors: Chalk
   const signature =
     observation.signature === undefined ? "" : observation.signature.valid ? colors.green("  ✓ signature") : colors.red(`  ✗ signature: ${observation.signature.reason}`);
   const proxyError = observation.proxyError ? colors.red(`  (${observation.proxyError})`) : "";
-  return `${colors.dim(clock)}  ${observation.method.padEnd(6)} ${observation.path}  ${colors.bold(observation.eventType ?? "-")}  ${colors.dim(call)}  ${status}  ${Math.round(observation.latencyMs)} ms${signature}${proxyError}`;
+  const reply = observation.reply ? colors.dim(`  → ${describeReply(observation.reply)}`) : "";
+  const replay = observation.replayOf !== undefined ? colors.cyan(`  (replay of #${observation.replayOf})`) : "";
+  return `${colors.dim(clock)}  ${observation.method.padEnd(6)} ${observation.path}  ${colors.bold(observation.eventType ?? "-")}  ${colors.dim(call)}  ${status}  ${Math.round(observation.latencyMs)} ms${signature}${proxyError}${reply}${replay}`;
 }
 
 export function toJsonLine(observation: RequestObservation): string {
@@ -63,5 +57,9 @@ export function toJsonLine(observation: RequestObservation): string {
     bytes: observation.bytes,
     signature: observation.signature === undefined ? null : observation.signature.valid ? { valid: true, reason: null } : { valid: false, reason: observation.signature.reason },
     proxy_error: observation.proxyError ?? null,
+    reply: observation.reply
+      ? { status: observation.reply.status, content_type: observation.reply.contentType ?? null, bytes: observation.reply.bytes, actions: observation.reply.actions ?? null, excerpt: observation.reply.excerpt ?? null }
+      : null,
+    ...(observation.replayOf !== undefined && { replay_of: observation.replayOf }),
   });
 }

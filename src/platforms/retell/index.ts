@@ -59,8 +59,8 @@ export const retellPlatform = {
   identify: (request) => identifyRetell(request.body),
 
   redaction: {
-    phoneNumbers: ["from_number", "to_number"],
-    transcripts: ["transcript", "content", "call_summary"],
+    phone: [/_number$/i, "caller_number"],
+    text: ["transcript", "content", "call_summary", "args"],
   },
   starters: retellStarters,
 } satisfies Platform;

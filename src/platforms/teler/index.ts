@@ -56,6 +56,6 @@ export const telerPlatform = {
 
   identify: (request) => identifyTeler(request.body),
 
-  redaction: { phoneNumbers: ["from_number", "to_number"], transcripts: [] },
+  redaction: { phone: [/_number$/i], text: [] },
   starters,
 } satisfies Platform;

@@ -78,8 +78,8 @@ export const vapiPlatform = {
   identify: (request) => identifyVapi(request.body),
 
   redaction: {
-    phoneNumbers: ["number", "twilioPhoneNumber", "sipUri"],
-    transcripts: ["transcript", "message", "content", "originalTranscript", "summary"],
+    phone: ["number", "twilioPhoneNumber", "sipUri"],
+    text: ["transcript", "message", "content", "originalTranscript", "summary", "arguments", "parameters"],
   },
   starters: vapiStarters,
 } satisfies Platform;

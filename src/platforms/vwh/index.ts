@@ -74,8 +74,8 @@ export const vwhPlatform = {
   },
 
   redaction: {
-    phoneNumbers: ["from", "to", "caller_id", "caller", "called"],
-    transcripts: ["text", "transcript", "utterance"],
+    phone: ["from", "to", "caller_id", "transfer_to", /_number$/i],
+    text: ["text", "transcript", "utterance", "digits", "slots"],
   },
   starters: scenarios,
 } satisfies Platform;

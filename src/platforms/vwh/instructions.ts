@@ -10,6 +10,9 @@ const wsUrl = z.url({ protocol: /^wss?$/, error: "expected a ws(s) URL" });
 // BCP 47 language tag, as far as a handler is likely to get it wrong (en, en-US, zh-Hant-TW).
 const language = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "expected a BCP 47 language tag like en-US");
 const positiveInt = z.number().int().positive();
+// Platform time a reply asks for is bounded (a day), so the simulated clock it advances stays a valid date (issue 12, item 2).
+const platformMs = positiveInt.max(86_400_000);
+const platformSeconds = positiveInt.max(86_400);
 
 export const instructionSchemas = {
   speak: z.strictObject({
@@ -22,14 +25,14 @@ export const instructionSchemas = {
   play: z.strictObject({
     type: z.literal("play"),
     url: httpUrl,
-    loop: positiveInt.optional(),
+    loop: positiveInt.max(1000).optional(),
     barge_in: z.boolean().optional(),
   }),
   listen: z.strictObject({
     type: z.literal("listen"),
     input: z.array(z.enum(["speech", "dtmf"])).min(1).optional(),
-    timeout_ms: positiveInt.optional(),
-    end_of_speech_ms: positiveInt.optional(),
+    timeout_ms: platformMs.optional(),
+    end_of_speech_ms: platformMs.optional(),
     max_digits: positiveInt.optional(),
     language: language.optional(),
     hints: z.array(z.string()).optional(),
@@ -47,15 +50,15 @@ export const instructionSchemas = {
       error: "expected an E.164 number like +15550100001 or a sip: URI",
     }),
     caller_id: e164.optional(),
-    timeout_s: positiveInt.optional(),
+    timeout_s: platformSeconds.optional(),
   }),
   record: z.strictObject({
     type: z.literal("record"),
-    max_duration_s: positiveInt.optional(),
-    silence_timeout_s: positiveInt.optional(),
+    max_duration_s: platformSeconds.optional(),
+    silence_timeout_s: platformSeconds.optional(),
     beep: z.boolean().optional(),
   }),
-  pause: z.strictObject({ type: z.literal("pause"), duration_ms: positiveInt }),
+  pause: z.strictObject({ type: z.literal("pause"), duration_ms: platformMs }),
   redirect: z.strictObject({ type: z.literal("redirect"), url: httpUrl }),
   hangup: z.strictObject({ type: z.literal("hangup"), reason: z.string().optional() }),
 } as const;

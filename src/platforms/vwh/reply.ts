@@ -1,7 +1,7 @@
 /** Parsing and checking a handler's reply in vwh's own format (SPEC §2): `{"instructions": [...]}`. */
 import { showValue, type Finding } from "../../findings.js";
 import { issuesToProblems } from "../../validation.js";
-import { jsonDocument } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
 
@@ -14,25 +14,19 @@ function parseJsonReply(reply: HttpReply): { value: unknown } | { error: Finding
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
     return { error: { kind: "reply", path: "content-type", message: `expected application/json, got ${contentType ? showValue(contentType) : "none"}` } };
   }
-  try {
-    return { value: JSON.parse(reply.body.toString("utf8")) };
-  } catch (error) {
-    return { error: { kind: "reply", path: "body", message: `not valid JSON (${(error as Error).message})` } };
-  }
+  const parsed = parseJsonBody(reply.body);
+  return "error" in parsed ? { error: { kind: "reply", path: "body", message: parsed.error } } : parsed;
 }
 
 /** An ack's body is ignored by the platform: read what it tried to say, without judging its form. */
 function ackActions(reply: HttpReply): Action[] {
-  try {
-    const value = JSON.parse(reply.body.toString("utf8")) as { instructions?: unknown };
-    if (!Array.isArray(value?.instructions)) return [];
-    return value.instructions.map((item: unknown, index) => {
-      const type = (item as { type?: unknown } | null)?.type;
-      return { type: typeof type === "string" ? (type as Action["type"]) : "speak", path: `instructions[${index}]` };
-    });
-  } catch {
-    return [];
-  }
+  const parsed = parseJsonBody(reply.body);
+  const value = "value" in parsed ? (parsed.value as { instructions?: unknown } | null) : undefined; // not JSON: says nothing
+  if (!Array.isArray(value?.instructions)) return [];
+  return value.instructions.map((item: unknown, index) => {
+    const type = (item as { type?: unknown } | null)?.type;
+    return { type: typeof type === "string" ? (type as Action["type"]) : "speak", path: `instructions[${index}]` };
+  });
 }
 
 export function parseVwhReply(reply: HttpReply, context: ReplyContext): ParsedReply {

@@ -1,0 +1,168 @@
+/**
+ * The programmatic API, what `import "vwh"` gives: simulate calls against a handler, sign and verify
+ * webhooks, and the schemas of every file format. Unlike the CLI it never touches `process`: no argv,
+ * no environment, no exit — secrets, clock and HTTP dispatcher are passed in.
+ */
+import type { Dispatcher } from "undici";
+import { createDispatcher } from "./delivery.js";
+import { flowFromValue, type CallFlow, type LoadedFlow } from "./flow.js";
+import { loadFlows } from "./load-flows.js";
+import { newSeed } from "./random.js";
+import { buildRetryPolicy } from "./retry-policy.js";
+import { defaultHmacSettings } from "./signing/hmac.js";
+import { getScheme } from "./signing/index.js";
+import type { HmacSettings, SchemeSettings, SignedRequest, Signer, Verdict } from "./signing/types.js";
+import { runSimulation, summarize, type SimulationListener, type SimulationOptions, type SimulationResult, type SimulationSummary } from "./simulate.js";
+import type { DeadLetter } from "./dead-letters.js";
+
+export { callFlowSchema, recordingSchema } from "./flow.js";
+export { instructionReplySchema, instructionSchema } from "./platforms/vwh/instructions.js";
+export { envelopeSchema } from "./platforms/vwh/envelope.js";
+export { configSchema } from "./config-schema.js";
+export { schemeNames } from "./signing/index.js";
+export type { CallFlow, LoadedFlow } from "./flow.js";
+export type { EventResult, FlowResult, SimulationResult, SimulationSummary, SimulationListener } from "./simulate.js";
+export type { SignedRequest, Verdict } from "./signing/types.js";
+
+export interface SigningSettings {
+  /** One secret, or several for key rotation (signs with each, accepts any). */
+  secrets: readonly string[];
+  /** standard (default), stripe, hmac, twilio, telnyx, retell. */
+  scheme?: string;
+  /** Settings of the `hmac` scheme; the rest keep their defaults. */
+  hmac?: Partial<HmacSettings>;
+}
+
+export interface SimulateOptions extends Partial<SigningSettings> {
+  /** The handler's webhook URL. */
+  url: string | URL;
+  /** The URL the platform is configured with and signs (a tunnel's public URL); requests still go to url. */
+  publicUrl?: string | URL;
+  /** Caller scripts: a call over this many webhooks fails as a loop (default 50). */
+  maxHops?: number;
+  /** Platform-specific settings (statusCallback …); a script's own settings fill the rest. */
+  platformSettings?: Readonly<Record<string, unknown>>;
+  /** Replay recordings with their recorded signature headers (no secrets needed). */
+  keepSignatures?: boolean;
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  /** A platform's retry policy (twilio, vonage, telnyx, retell, vapi, standard); explicit settings win. */
+  profile?: string;
+  timeScale?: number;
+  budgetMs?: number;
+  strictLatency?: boolean;
+  realtime?: boolean;
+  duplicates?: number;
+  reorder?: number;
+  /** Seed of every random choice (default: a fresh one, returned in the result). */
+  seed?: number;
+  bail?: boolean;
+  deadLetter?: (entry: DeadLetter) => Promise<void>;
+  /** An undici dispatcher (default: a keep-alive agent for the run, closed after it). */
+  dispatcher?: Dispatcher;
+  /** Wall clock in ms, and the wait between retries and realtime events: inject both for tests. */
+  now?: () => number;
+  wait?: (ms: number) => Promise<unknown>;
+  listener?: SimulationListener;
+}
+
+function schemeSettings(settings: Partial<SigningSettings>, purpose: SchemeSettings["purpose"]): SchemeSettings {
+  return { purpose, hmac: { ...defaultHmacSettings, ...settings.hmac } };
+}
+
+function createSigner(settings: SigningSettings, purpose: SchemeSettings["purpose"]): Signer {
+  const secrets = settings.secrets.map((value, index) => ({ value, source: `#${index + 1}` }));
+  if (secrets.length === 0) throw new TypeError("no signing secret: pass secrets");
+  return getScheme(settings.scheme ?? "standard").create(secrets, schemeSettings(settings, purpose));
+}
+
+/** The engine's options from the API's flat settings (a default dispatcher is the caller's to close). */
+export function createSimulationOptions(options: SimulateOptions): SimulationOptions {
+  const scheme = getScheme(options.scheme ?? "standard");
+  const keepSignatures = options.keepSignatures === true;
+  return {
+    target: new URL(options.url),
+    signer: keepSignatures ? undefined : createSigner({ ...options, secrets: options.secrets ?? [] }, "sign"),
+    signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
+    keepSignatures,
+    policy: buildRetryPolicy(options),
+    faults: { duplicates: options.duplicates ?? 0, reorderWindow: options.reorder ?? 0, seed: options.seed ?? newSeed(), bail: options.bail ?? false },
+    budgetMs: options.budgetMs ?? 200,
+    strictLatency: options.strictLatency ?? false,
+    realtime: options.realtime ?? false,
+    dispatcher: options.dispatcher ?? createDispatcher(),
+    ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),
+    ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
+    ...(options.platformSettings && { platformSettings: options.platformSettings }),
+    ...(options.deadLetter && { deadLetter: options.deadLetter }),
+    ...(options.now && { now: options.now }),
+    ...(options.wait && { wait: options.wait }),
+    ...(options.listener && { listener: options.listener }),
+  };
+}
+
+/** Flows given as objects are validated like files; `file` names them in results. */
+async function toLoadedFlows(flows: readonly (string | CallFlow)[]): Promise<LoadedFlow[]> {
+  const files = flows.filter((flow): flow is string => typeof flow === "string");
+  const loadedFiles = await loadFlows(files);
+  return Promise.all(flows.map((flow, index) => (typeof flow === "string" ? loadedFiles.shift()! : flowFromValue(flow, `flows[${index}]`))));
+}
+
+/** Replays each flow (a file path — call flow, recording or dead-letter file — or a call-flow object) to the handler and checks every reply. */
+export async function simulate(flows: readonly (string | CallFlow)[], options: SimulateOptions): Promise<SimulationResult & { summary: SimulationSummary }> {
+  const loaded = await toLoadedFlows(flows);
+  const simulation = createSimulationOptions(options);
+  try {
+    const result = await runSimulation(loaded, simulation);
+    return { ...result, summary: summarize(result) };
+  } finally {
+    if (!options.dispatcher) await simulation.dispatcher.close();
+  }
+}
+
+export interface SignOptions extends SigningSettings {
+  /** The webhook id (the `webhook-id` header of Standard Webhooks; simulate uses the event_id). */
+  id: string;
+  /** Unix seconds (default: now). */
+  timestamp?: number;
+  /** The URL being signed, for schemes that sign it (twilio, hmac {url}). */
+  url?: string;
+  method?: string;
+  contentType?: string;
+}
+
+/** The headers a platform would send with this body (and the URL to send it to). */
+export function sign(body: string | Buffer, options: SignOptions): SignedRequest {
+  return createSigner(options, "sign").sign({
+    id: options.id,
+    timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+    method: options.method ?? "POST",
+    url: options.url ?? "",
+    contentType: options.contentType ?? "application/json",
+  });
+}
+
+export interface VerifyOptions extends SigningSettings {
+  /** Unix seconds "now" (default: the current time). */
+  now?: number;
+  /** Accepted clock difference in seconds (default 300). */
+  toleranceSeconds?: number;
+}
+
+export interface WebhookRequest {
+  headers: Readonly<Record<string, string | undefined>>;
+  body: string | Buffer;
+  method?: string;
+  url?: string;
+}
+
+/** Checks a received webhook's signature exactly as `vwh verify-signature` does. */
+export function verify(request: WebhookRequest, options: VerifyOptions): Verdict {
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  return createSigner(options, "verify").verify(
+    { headers, body: Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body), method: request.method ?? "POST", url: request.url ?? "" },
+    { now: options.now ?? Math.floor(Date.now() / 1000), toleranceSeconds: options.toleranceSeconds ?? 300 },
+  );
+}

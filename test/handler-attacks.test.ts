@@ -1,0 +1,115 @@
+/**
+ * Every example handler vwh ships survives the attack set (test/handler-attacks.ts), and the
+ * reference handler's own fixes of issue 12 (items 11–14) hold in process.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { describe, it } from "node:test";
+import { attackHandler, type HandlerUnderTest } from "./handler-attacks.js";
+import { standardSigner } from "./engine-helpers.js";
+import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
+
+const voiceSecret = newSecret();
+
+function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Record<string, string> {
+  return standardSigner(secret).sign({ id: `msg_${randomBytes(6).toString("hex")}`, timestamp: Math.floor(nowMs / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers;
+}
+
+let eventCounter = 0;
+const callStarted = () => Buffer.from(JSON.stringify({ event_type: "call.started", event_id: `evt_attack_${eventCounter++}`, call_id: "call_a", sequence: 1, timestamp: new Date().toISOString(), payload: {} }));
+
+/**
+ * How to start and sign for each example handler. A new example (examples/twilio-handler.js …) adds
+ * its entry here; one without an entry fails the test below rather than going untested.
+ */
+const exampleHandlers: Record<string, HandlerUnderTest> = {
+  "voice-handler.js": {
+    file: "examples/voice-handler.js",
+    env: (port) => ({ PORT: String(port), VWH_SECRET: voiceSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/webhooks/voice",
+    sign: (body) => standardHeaders(voiceSecret, body),
+    validBody: callStarted,
+  },
+};
+
+describe("every example handler survives the attack set", async () => {
+  const files = (await readdir(join(repoRoot, "examples"))).filter((name) => /handler\.js$/.test(name));
+
+  it("has an attack configuration for each example handler", () => {
+    assert.ok(files.includes("voice-handler.js"));
+    for (const file of files) assert.ok(exampleHandlers[file], `examples/${file} has no entry in exampleHandlers (test/handler-attacks.test.ts)`);
+  });
+
+  for (const file of files) {
+    const handler = exampleHandlers[file];
+    if (!handler) continue;
+    it(`examples/${file}`, { timeout: 60_000 }, async () => {
+      const outcomes = await attackHandler(handler);
+      const byName = new Map(outcomes.map((outcome) => [outcome.attack, outcome.detail]));
+      assert.match(byName.get("request target http://[") ?? "", /^HTTP\/1\.1 400/);
+      assert.match(byName.get("slow body") ?? "", /^HTTP\/1\.1 408|^closed$/);
+    });
+  }
+});
+
+/** Calls a request listener without a socket: enough of IncomingMessage and ServerResponse for it. */
+function callListener(listener: RequestListener, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const request = Object.assign(Readable.from([body]), { method: "POST", url: "/webhooks/voice", headers }) as unknown as IncomingMessage;
+    const response = {
+      headersSent: false,
+      status: 0,
+      writeHead(status: number) {
+        this.status = status;
+        this.headersSent = true;
+        return this;
+      },
+      end(bytes?: Buffer) {
+        resolve({ status: this.status, body: bytes ? bytes.toString("utf8") : "" });
+        return this;
+      },
+    };
+    listener(request, response as unknown as ServerResponse);
+  });
+}
+
+describe("the reference handler (examples/voice-handler.js)", () => {
+  it("answers signed events whose digits or text are objects instead of dying (item 12)", async () => {
+    const { instructionsFor } = await loadExampleHandler();
+    const noPrimitive = { toString: 1 };
+    assert.doesNotThrow(() => instructionsFor({ event_type: "dtmf.received", payload: { digits: noPrimitive } }));
+    assert.doesNotThrow(() => instructionsFor({ event_type: "speech.transcribed", payload: { text: noPrimitive } }));
+    assert.doesNotThrow(() => instructionsFor({ event_type: "call.started", payload: null as unknown as Record<string, unknown> }));
+  });
+
+  it("remembers event ids for the whole signature tolerance, however many events come in between (item 13)", async () => {
+    const { createVoiceHandler } = await loadExampleHandler();
+    let nowMs = Date.parse("2026-06-01T12:00:00Z");
+    const lines: string[] = [];
+    const listener = (createVoiceHandler as (options: { secrets: string[]; log: (line: string) => void; now: () => number }) => RequestListener)({
+      secrets: [voiceSecret],
+      log: (line) => lines.push(line),
+      now: () => nowMs,
+    });
+    const event = (id: string) => Buffer.from(JSON.stringify({ event_type: "call.ended", event_id: id, call_id: "c", sequence: 1, timestamp: "2026-06-01T12:00:00Z", payload: {} }));
+    const captured = event("evt_captured");
+    const capturedHeaders = { ...standardHeaders(voiceSecret, captured, nowMs), "content-type": "application/json" };
+    assert.equal((await callListener(listener, capturedHeaders, captured)).status, 204);
+    // A flood of 10 001 other authentic events (the old store forgot after 10 000) …
+    for (let index = 0; index < 10_001; index++) {
+      const body = event(`evt_flood_${index}`);
+      await callListener(listener, standardHeaders(voiceSecret, body, nowMs), body);
+    }
+    // … then the captured request replayed 4 minutes later, inside the 300 s tolerance.
+    nowMs += 240_000;
+    assert.equal((await callListener(listener, capturedHeaders, captured)).status, 204);
+    assert.equal(lines.at(-1), "204 call.ended evt_captured (duplicate: stored reply)");
+    // Past the tolerance the timestamp check refuses the replay, so the id may be forgotten.
+    nowMs += 400_000;
+    assert.equal((await callListener(listener, capturedHeaders, captured)).status, 401);
+  });
+});
