@@ -12,9 +12,9 @@
  *  - is idempotent: Retell retries (call_inbound up to 3 times, functions twice), so each request's
  *    reply is stored by its key (call_inbound.call_id, call id + event, or the function body) and sent
  *    again instead of doing the work twice;
- *  - never crashes on hostile input.
+ *  - never crashes on hostile input, and cuts off slow requests (vwh's test suite throws an attack set at it).
  *
- * Run:  RETELL_API_KEY=key_... node examples/retell-handler.js   (PORT, HOST optional)
+ * Run:  RETELL_API_KEY=key_... node examples/retell-handler.js   (PORT, HOST, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/scripts/retell-*.json --platform retell --url http://127.0.0.1:3000/retell/webhook
  */
 import { createHash } from "node:crypto";
@@ -24,7 +24,11 @@ import { verify } from "retell-sdk";
 
 export const WEBHOOK_PATH = "/retell/webhook";
 const MAX_BODY_BYTES = 1024 * 1024;
-const DEDUP_ENTRIES = 10_000;
+// Retell signs with a 5-minute window: a request is remembered a little longer than a replay of it could pass.
+const DEDUP_SECONDS = 5 * 60 + 60;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 const SUPPORT_AGENT = "agent_5a0f4b1c9d2e3f40a1b2c3d4";
 
 /** Whether the request is authentic: retell-sdk's verify over the raw body, for any of the keys. */
@@ -74,6 +78,14 @@ function dedupKey(request, body) {
   return `function:${createHash("sha256").update(body).digest("hex")}`;
 }
 
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined; // a request target such as `http://[` is no URL at all
+  }
+}
+
 function send(response, status, body) {
   if (body === undefined) return response.writeHead(status).end();
   const bytes = Buffer.from(JSON.stringify(body));
@@ -81,9 +93,15 @@ function send(response, status, body) {
 }
 
 /** Builds the request listener. `apiKeys`: the Retell API keys with the webhook badge (several while rotating). */
-export function createRetellHandler({ apiKeys, log = () => {} }) {
+export function createRetellHandler({ apiKeys, log = () => {}, now = Date.now }) {
   if (!apiKeys?.length) throw new Error("at least one Retell API key is required");
-  const replies = new Map();
+  const replies = new Map(); // dedup key → { status, body, at }, oldest first
+  const forgetOld = (nowMs) => {
+    for (const [key, stored] of replies) {
+      if (nowMs - stored.at <= DEDUP_SECONDS * 1000) break;
+      replies.delete(key);
+    }
+  };
 
   const handle = async (request, response, body) => {
     if (!(await isAuthentic(apiKeys, body, request.headers["x-retell-signature"]))) {
@@ -103,19 +121,21 @@ export function createRetellHandler({ apiKeys, log = () => {} }) {
       log(`${stored.status} ${parsed.event ?? parsed.name} (repeat: stored reply)`);
       return send(response, stored.status, stored.body);
     }
-    const reply = replyFor(parsed);
+    const reply = { ...replyFor(parsed), at: now() };
+    forgetOld(reply.at);
     replies.set(key, reply);
-    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
     log(`${reply.status} ${parsed.event ?? parsed.name}`);
     send(response, reply.status, reply.body);
   };
 
   return (request, response) => {
-    if (new URL(request.url ?? "/", "http://localhost").pathname !== WEBHOOK_PATH) return send(response, 404, { error: "not found" });
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
+    const path = pathOf(request);
+    if (path === undefined) return send(response, 400, { error: "bad request target" });
+    if (path !== WEBHOOK_PATH) return send(response, 404, { error: "not found" });
     if (request.method !== "POST") return send(response, 405, { error: "use POST" });
     const chunks = [];
     let size = 0;
-    request.on("error", () => {});
     request.on("data", (chunk) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
@@ -132,6 +152,19 @@ export function createRetellHandler({ apiKeys, log = () => {} }) {
   };
 }
 
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createRetellServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  return createServer(
+    // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createRetellHandler(options),
+  );
+}
+
 // Run directly: node examples/retell-handler.js
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const apiKeys = (process.env.RETELL_API_KEY ?? "").split(/\s+/).filter(Boolean);
@@ -141,7 +174,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createRetellHandler({ apiKeys, log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("retell-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createRetellServer({ apiKeys, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
   server.listen(port, host, () => console.log(`retell-handler listening on http://${host}:${server.address().port}${WEBHOOK_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

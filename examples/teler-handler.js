@@ -10,9 +10,9 @@
  *    fixes `record` afterwards: CallFlow.stream turns record:false into true (`options.record || true`);
  *  - is idempotent: a repeated flow request for a call gets the same reply; status callbacks are
  *    recorded once per call and event;
- *  - never crashes on hostile input.
+ *  - never crashes on hostile input, and cuts off slow requests (vwh's test suite throws an attack set at it).
  *
- * Run:  TELER_SECRET=... node examples/teler-handler.js   (PUBLIC_HOST for the wss:// URL, PORT, HOST optional)
+ * Run:  TELER_SECRET=... node examples/teler-handler.js   (PUBLIC_HOST for the wss:// URL, PORT, HOST, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/scripts/teler-*.json --platform teler --url http://127.0.0.1:3000/teler/flow
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -25,7 +25,11 @@ export const STATUS_PATH = "/teler/status";
 const MEDIA_PATH = "/teler/media";
 const MAX_BODY_BYTES = 256 * 1024;
 const TOLERANCE_SECONDS = 300;
-const DEDUP_ENTRIES = 10_000;
+// A request is remembered a little longer than a replay of it could pass the timestamp check.
+const DEDUP_SECONDS = TOLERANCE_SECONDS + 60;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 const RECORD = false;
 
 /** Returns undefined when the request is authentic, or the reason it is not. */
@@ -49,6 +53,14 @@ export function flowFor(publicHost) {
   return { ...CallFlow.stream(`wss://${publicHost}${MEDIA_PATH}`, { sampleRate: "8k", chunkSize: 500 }), record: RECORD };
 }
 
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined; // a request target such as `http://[` is no URL at all
+  }
+}
+
 function send(response, status, body) {
   if (body === undefined) return response.writeHead(status).end();
   const bytes = Buffer.from(JSON.stringify(body));
@@ -56,17 +68,25 @@ function send(response, status, body) {
 }
 
 /** Builds the request listener. `secrets`: HMAC keys to accept; `publicHost`: host of the wss:// URL (default: the Host header). */
-export function createTelerHandler({ secrets, publicHost, log = () => {} }) {
+export function createTelerHandler({ secrets, publicHost, log = () => {}, now = Date.now }) {
   if (!secrets?.length) throw new Error("at least one secret is required");
-  const replies = new Map(); // call id (+ event) → reply: the idempotency store
+  const replies = new Map(); // call id (+ event) → { body, at }: the idempotency store, oldest first
+  const remember = (key, body, nowMs) => {
+    for (const [old, stored] of replies) {
+      if (nowMs - stored.at <= DEDUP_SECONDS * 1000) break;
+      replies.delete(old);
+    }
+    replies.set(key, { body, at: nowMs });
+  };
 
   return (request, response) => {
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
+    const path = pathOf(request);
+    if (path === undefined) return send(response, 400, { error: "bad request target" });
     if (path !== FLOW_PATH && path !== STATUS_PATH) return send(response, 404, { error: "not found" });
     if (request.method !== "POST") return send(response, 405, { error: "use POST" });
     const chunks = [];
     let size = 0;
-    request.on("error", () => {});
     request.on("data", (chunk) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
@@ -86,7 +106,8 @@ export function createTelerHandler({ secrets, publicHost, log = () => {} }) {
   };
 
   function respond(request, response, path, body) {
-    const rejected = verifySignature(secrets, request.headers, body);
+    const nowMs = now();
+    const rejected = verifySignature(secrets, request.headers, body, Math.floor(nowMs / 1000));
     if (rejected) {
       log(`401 ${rejected}`);
       return send(response, 401, { error: "invalid signature" });
@@ -102,7 +123,7 @@ export function createTelerHandler({ secrets, publicHost, log = () => {} }) {
     if (path === STATUS_PATH) {
       const key = `${callId}:${String(parsed.event ?? "")}`;
       if (!replies.has(key)) {
-        replies.set(key, undefined);
+        remember(key, undefined, nowMs);
         log(`204 status ${String(parsed.event ?? "?")} ${callId}`);
       }
       return send(response, 204, undefined);
@@ -112,11 +133,23 @@ export function createTelerHandler({ secrets, publicHost, log = () => {} }) {
       return send(response, 200, {});
     }
     const key = `flow:${callId}`;
-    if (!replies.has(key)) replies.set(key, flowFor(publicHost ?? request.headers.host ?? "localhost"));
-    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
+    if (!replies.has(key)) remember(key, flowFor(publicHost ?? request.headers.host ?? "localhost"), nowMs);
     log(`200 flow ${callId}`);
-    send(response, 200, replies.get(key));
+    send(response, 200, replies.get(key).body);
   }
+}
+
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createTelerServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  return createServer(
+    // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createTelerHandler(options),
+  );
 }
 
 // Run directly: node examples/teler-handler.js
@@ -128,7 +161,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createTelerHandler({ secrets, publicHost: process.env.PUBLIC_HOST, log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("teler-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createTelerServer({ secrets, publicHost: process.env.PUBLIC_HOST, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
   server.listen(port, host, () => console.log(`teler-handler listening on http://${host}:${server.address().port}${FLOW_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

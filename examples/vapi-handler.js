@@ -11,9 +11,10 @@
  *    destination, and a plain 200 for the informational messages;
  *  - is idempotent: a repeated tool call (same toolCallId) or message gets the stored reply again, so a
  *    booking is never made twice;
- *  - never crashes on hostile input: bad JSON, wrong shapes and huge bodies get a 4xx.
+ *  - never crashes on hostile input: bad request targets, bad JSON, wrong shapes and huge bodies get a
+ *    4xx, and slow requests are cut off (vwh's test suite throws an attack set at it).
  *
- * Run:  VAPI_SECRET=... node examples/vapi-handler.js   (VAPI_AUTH=secret|bearer|hmac, PORT, HOST optional)
+ * Run:  VAPI_SECRET=... node examples/vapi-handler.js   (VAPI_AUTH=secret|bearer|hmac, PORT, HOST, REQUEST_TIMEOUT_MS optional)
  * Then: vwh simulate fixtures/scripts/vapi-*.json --url http://127.0.0.1:3000/vapi/server
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -28,7 +29,12 @@ import { pathToFileURL } from "node:url";
 export const WEBHOOK_PATH = "/vapi/server";
 const MAX_BODY_BYTES = 1024 * 1024;
 const TOLERANCE_SECONDS = 300;
-const DEDUP_ENTRIES = 10_000;
+// A message is remembered this long: Vapi retries within seconds, and an HMAC replay passes only within
+// the tolerance. Ids expire by age, never by count, so a flood cannot push out one that still matters.
+const DEDUP_SECONDS = TOLERANCE_SECONDS + 60;
+// A request (headers and body) must arrive within this; slow bodies are cut off, not waited on for minutes.
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
 const ASSISTANT_ID = "5c1a8d0e-7c3b-4d5e-9f6a-0b1c2d3e4f50";
 const OPERATOR = "+15550100999";
 
@@ -139,6 +145,15 @@ function dedupKey(message) {
 
 // ---- HTTP ----
 
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined; // a request target such as `http://[` is no URL at all
+  }
+}
+
+
 function send(response, status, body) {
   const bytes = Buffer.from(JSON.stringify(body ?? {}));
   response.writeHead(status, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
@@ -148,17 +163,25 @@ function send(response, status, body) {
  * Builds the request listener. `secrets`: the Vapi secrets (or bearer tokens, or HMAC keys) to accept;
  * `auth`: "secret" (X-Vapi-Secret, default), "bearer" or "hmac"; `log`: one line per request.
  */
-export function createVapiHandler({ secrets, auth = "secret", log = () => {} }) {
+export function createVapiHandler({ secrets, auth = "secret", log = () => {}, now = Date.now }) {
   if (!secrets?.length) throw new Error("at least one secret is required");
   if (!["secret", "bearer", "hmac"].includes(auth)) throw new Error(`auth must be secret, bearer or hmac, not ${auth}`);
-  const replies = new Map(); // dedup key → reply body: the idempotency store
+  const replies = new Map(); // dedup key → { body, at }: the idempotency store, oldest first
+  const forgetOld = (nowMs) => {
+    for (const [key, stored] of replies) {
+      if (nowMs - stored.at <= DEDUP_SECONDS * 1000) break;
+      replies.delete(key);
+    }
+  };
 
   return (request, response) => {
-    if (new URL(request.url ?? "/", "http://localhost").pathname !== WEBHOOK_PATH) return send(response, 404, { error: "not found" });
+    request.on("error", () => {}); // a client that resets mid-body is its own problem, not a crash
+    const path = pathOf(request);
+    if (path === undefined) return send(response, 400, { error: "bad request target" });
+    if (path !== WEBHOOK_PATH) return send(response, 404, { error: "not found" });
     if (request.method !== "POST") return send(response, 405, { error: "use POST" });
     const chunks = [];
     let size = 0;
-    request.on("error", () => {});
     request.on("data", (chunk) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
@@ -178,7 +201,8 @@ export function createVapiHandler({ secrets, auth = "secret", log = () => {} }) 
   };
 
   function respond(request, response, body) {
-    const rejected = authenticate(auth, secrets, request.headers, body);
+    const nowMs = now();
+    const rejected = authenticate(auth, secrets, request.headers, body, Math.floor(nowMs / 1000));
     if (rejected) {
       log(`401 ${rejected}`);
       return send(response, 401, { error: "unauthorized" });
@@ -193,16 +217,30 @@ export function createVapiHandler({ secrets, auth = "secret", log = () => {} }) 
     // Authentic but not a message this server knows: acknowledge, as for any informational message.
     if (!message || typeof message !== "object" || typeof message.type !== "string") return send(response, 200, {});
     const key = dedupKey(message);
-    if (replies.has(key)) {
+    const stored = replies.get(key);
+    if (stored) {
       log(`200 ${message.type} (repeat: stored reply)`);
-      return send(response, 200, replies.get(key));
+      return send(response, 200, stored.body);
     }
     const reply = replyFor(message) ?? {};
-    replies.set(key, reply);
-    if (replies.size > DEDUP_ENTRIES) replies.delete(replies.keys().next().value);
+    forgetOld(nowMs);
+    replies.set(key, { body: reply, at: nowMs });
     log(`200 ${message.type}`);
     send(response, 200, reply);
   }
+}
+
+/**
+ * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
+ * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
+ */
+export function createVapiServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
+  const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
+  return createServer(
+    // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createVapiHandler(options),
+  );
 }
 
 // Run directly: node examples/vapi-handler.js
@@ -214,7 +252,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer(createVapiHandler({ secrets, auth: process.env.VAPI_AUTH ?? "secret", log: (line) => console.log(line) }));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("vapi-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createVapiServer({ secrets, auth: process.env.VAPI_AUTH ?? "secret", log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
   server.listen(port, host, () => console.log(`vapi-handler listening on http://${host}:${server.address().port}${WEBHOOK_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

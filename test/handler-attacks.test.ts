@@ -9,7 +9,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
-import { attackHandler, type HandlerUnderTest } from "./handler-attacks.js";
+import { defaultHmacSettings } from "../src/signing/hmac.js";
+import { getScheme } from "../src/signing/index.js";
+import { attackHandler, hostileEnvelopes, type HandlerUnderTest } from "./handler-attacks.js";
 import { standardSigner } from "./engine-helpers.js";
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
 
@@ -22,6 +24,33 @@ function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Reco
 let eventCounter = 0;
 const callStarted = () => Buffer.from(JSON.stringify({ event_type: "call.started", event_id: `evt_attack_${eventCounter++}`, call_id: "call_a", sequence: 1, timestamp: new Date().toISOString(), payload: {} }));
 
+/** Headers vwh's own scheme puts on a body: what the platform sends (X-Vapi-Secret, x-retell-signature, HMAC). */
+function platformHeaders(scheme: string, secret: string, body: Buffer, url: string): Record<string, string> {
+  const settings = { purpose: "sign" as const, hmac: defaultHmacSettings };
+  return getScheme(scheme).create([{ value: secret, source: "(test)" }], settings).sign({ id: "msg", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType: "application/json" }).headers;
+}
+
+const aiSecret = randomBytes(16).toString("hex");
+const noPrimitive = { toString: 1, valueOf: 2 };
+/** Authentic bodies of the AI platforms' shapes with fields of the wrong type, plus the generic set. */
+const aiHostileBodies = () => [
+  ...hostileEnvelopes(),
+  ...[
+    { message: null },
+    { message: { type: noPrimitive } },
+    { message: { type: "tool-calls", toolCallList: [null, 5, { id: "a", function: { name: noPrimitive, arguments: "{not json" } }] } },
+    { message: { type: "tool-calls", toolCallList: { id: "x" } } },
+    { message: { type: "assistant-request", customer: { number: noPrimitive }, timestamp: noPrimitive, call: { id: noPrimitive } } },
+    { event: "call_inbound", call_inbound: { call_id: noPrimitive, to_number: [] } },
+    { event: noPrimitive, call: null },
+    { name: "lookup_order", args: { order_id: noPrimitive } },
+    { name: noPrimitive, args: null },
+    { call_id: "c", event: noPrimitive },
+    { call_id: { a: 1 }, from_number: 5 },
+  ].map((body) => Buffer.from(JSON.stringify(body))),
+];
+let aiCounter = 0;
+
 /**
  * How to start and sign for each example handler. A new example (examples/twilio-handler.js …) adds
  * its entry here; one without an entry fails the test below rather than going untested.
@@ -33,6 +62,30 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     path: "/webhooks/voice",
     sign: (body) => standardHeaders(voiceSecret, body),
     validBody: callStarted,
+  },
+  "vapi-handler.js": {
+    file: "examples/vapi-handler.js",
+    env: (port) => ({ PORT: String(port), VAPI_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/vapi/server",
+    sign: (body, url) => platformHeaders("vapi", aiSecret, body, url),
+    validBody: () => Buffer.from(JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: `call_attack_${aiCounter++}`, type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] } })),
+    hostileBodies: aiHostileBodies(),
+  },
+  "retell-handler.js": {
+    file: "examples/retell-handler.js",
+    env: (port) => ({ PORT: String(port), RETELL_API_KEY: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/retell/webhook",
+    sign: (body, url) => platformHeaders("retell", aiSecret, body, url),
+    validBody: () => Buffer.from(JSON.stringify({ event: "call_inbound", call_inbound: { call_id: `call_attack_${aiCounter++}`, from_number: "+15550100001", to_number: "+15550100200" } })),
+    hostileBodies: aiHostileBodies(),
+  },
+  "teler-handler.js": {
+    file: "examples/teler-handler.js",
+    env: (port) => ({ PORT: String(port), TELER_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/teler/flow",
+    sign: (body, url) => platformHeaders("hmac", aiSecret, body, url),
+    validBody: () => Buffer.from(JSON.stringify({ call_id: `call_attack_${aiCounter++}`, account_id: "acc", from_number: "+15550100002", to_number: "+15550100001", direction: "outbound" })),
+    hostileBodies: aiHostileBodies(),
   },
 };
 

@@ -4,20 +4,15 @@ import type { RequestListener } from "node:http";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createDispatcher } from "../src/delivery.js";
-import { callFlowSchema, platformProblems, type LoadedFlow } from "../src/flow.js";
-import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
+import { flowFromValue, type LoadedFlow } from "../src/flow.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
 import { getScheme } from "../src/signing/index.js";
 import type { SchemeSettings } from "../src/signing/types.js";
 import { fixture, json, repoRoot, startListener, type TestServer } from "./helpers.js";
 
 /** A file's content as a loaded flow, validated against its platform as `vwh simulate` would. */
-export async function inlineFlow(content: Record<string, unknown>, file = "inline.json"): Promise<LoadedFlow> {
-  const flow = callFlowSchema.parse(content);
-  const platform = await loadPlatform((flow.platform ?? "vwh") as PlatformId);
-  const problems = platformProblems(flow, platform);
-  if (problems.length) throw new Error(problems.map((problem) => `${problem.path}: ${problem.message}`).join("\n"));
-  return { file, flow, platform };
+export function inlineFlow(content: Record<string, unknown>, file = "inline.json"): Promise<LoadedFlow> {
+  return flowFromValue(content, file);
 }
 
 export interface InProcessRun {

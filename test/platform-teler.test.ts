@@ -6,8 +6,6 @@ import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { loadPlatform } from "../src/platforms/registry.js";
 import type { HttpReply } from "../src/platforms/types.js";
 import { parseTelerReply } from "../src/platforms/teler/reply.js";
-import { request as httpRequest } from "undici";
-import { getScheme } from "../src/signing/index.js";
 import { startListener, type TestServer } from "./helpers.js";
 import { failureLines, fixtureFlow, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst } from "./platform-helpers.js";
 
@@ -89,37 +87,6 @@ describe("teler platform", () => {
       const platform = await loadPlatform(id);
       assert.ok(platform.starters.length > 0);
       for (const starter of platform.starters) await inlineFlow(starter.flow({ from: "+15550100001", to: "+15550100002" }), `${id}/${starter.id}`);
-    }
-  });
-
-  it("the vapi, retell and teler example handlers survive hostile input that passes authentication", async () => {
-    const nasty = [
-      "null", "[]", '"text"', "{}", '{"message":null}', '{"message":{"type":{"toString":1}}}',
-      '{"message":{"type":"tool-calls","toolCallList":[null,5,{"id":"a","function":{"name":{"toString":1},"arguments":"{not json"}}]}}',
-      '{"message":{"type":"assistant-request","customer":{"number":{"toString":1}},"timestamp":{"toString":1}}}',
-      '{"event":"call_inbound","call_inbound":{"call_id":{"toString":1},"to_number":[]}}', '{"name":"lookup_order","args":{"order_id":{"toString":1}}}',
-      '{"call_id":"c","event":{"toString":1}}', '{"call_id":{"a":1},"from_number":5}', "\u0000\u0001", "{".repeat(5000),
-    ];
-    const cases = [
-      { file: "examples/vapi-handler.js", factory: "createVapiHandler", options: { secrets: [secret] }, path: "/vapi/server", scheme: "vapi", settings: { purpose: "sign" as const } },
-      { file: "examples/retell-handler.js", factory: "createRetellHandler", options: { apiKeys: [secret] }, path: "/retell/webhook", scheme: "retell", settings: { purpose: "sign" as const } },
-      { file: "examples/teler-handler.js", factory: "createTelerHandler", options: { secrets: [secret] }, path: "/teler/flow", scheme: "hmac", settings: hmac.settings },
-    ];
-    for (const entry of cases) {
-      const module = await load<Record<string, (options: unknown) => RequestListener>>(entry.file);
-      const target = await startListener(module[entry.factory]!(entry.options), entry.path);
-      const signer = getScheme(entry.scheme).create([{ value: secret, source: "(test)" }], entry.settings);
-      try {
-        for (const text of nasty) {
-          const body = Buffer.from(text);
-          const { headers } = signer.sign({ id: "x", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: target.url, contentType: "application/json" });
-          const reply = await httpRequest(target.url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
-          await reply.body.text();
-          assert.ok(reply.statusCode < 500, `${entry.file}: ${reply.statusCode} for ${text.slice(0, 60)}`);
-        }
-      } finally {
-        await target.close();
-      }
     }
   });
 });
