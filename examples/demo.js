@@ -25,6 +25,7 @@ const files = (folder, pattern) =>
 const platforms = [
   {
     id: "vwh",
+    title: "reference handler",
     handler: "examples/voice-handler.js",
     secret: () => `whsec_${randomBytes(24).toString("base64")}`,
     listener: (secret) => createVoiceHandler({ secrets: [secret] }),
@@ -34,6 +35,7 @@ const platforms = [
   },
   {
     id: "vapi",
+    title: "vapi handler",
     handler: "examples/vapi-handler.js",
     secret: () => randomBytes(24).toString("hex"),
     listener: (secret) => createVapiHandler({ secrets: [secret] }),
@@ -42,6 +44,7 @@ const platforms = [
   },
   {
     id: "retell",
+    title: "retell handler",
     handler: "examples/retell-handler.js",
     secret: () => `key_${randomBytes(16).toString("hex")}`,
     listener: (secret) => createRetellHandler({ apiKeys: [secret] }),
@@ -50,6 +53,7 @@ const platforms = [
   },
   {
     id: "teler",
+    title: "teler handler",
     handler: "examples/teler-handler.js",
     secret: () => randomBytes(24).toString("hex"),
     listener: (secret) => createTelerHandler({ secrets: [secret] }),
@@ -64,7 +68,7 @@ function runPlatform(platform) {
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
       const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
-      console.log(`\ndemo: ${platform.id} — ${platform.handler} on ${url}\n`);
+      console.log(`${platform.id === "vwh" ? "" : "\n"}demo: ${platform.title} (${platform.handler}) on ${url}\n`);
       const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--platform", platform.id, "--url", url, ...process.argv.slice(2)], {
         cwd: root,
         env: { ...process.env, VWH_SECRET: secret },
