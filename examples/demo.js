@@ -2,7 +2,7 @@
 /**
  * `npm run demo`: for each platform, starts its example handler on a free port with a fresh secret,
  * simulates that platform's bundled flows and caller scripts against it with the built vwh, and exits
- * with the first non-zero exit code (extra arguments go to every `vwh simulate`).
+ * with the first failing vwh exit code (0 when every platform passed). One row per platform.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,80 +11,100 @@ import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
 import { createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
+import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
 import { createVapiHandler, WEBHOOK_PATH as VAPI_PATH } from "./vapi-handler.js";
 import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const files = (folder, pattern) =>
-  readdirSync(new URL(`../${folder}/`, import.meta.url))
-    .filter((name) => pattern.test(name))
+
+/** The JSON files of a folder whose names pass `keep`, sorted. */
+function files(folder, keep) {
+  return readdirSync(new URL(`../${folder}/`, import.meta.url))
+    .filter((name) => name.endsWith(".json") && keep(name))
     .sort()
     .map((name) => `${folder}/${name}`);
+}
 
-/** One row per platform: its handler, where it listens, the secret it takes, and its files. */
+// The public URL a tunnel would give: what Twilio is configured with and signs. Requests still go to the local port.
+const twilioPublicUrl = `https://demo.example.test${TWILIO_PATH}`;
+
 const platforms = [
   {
-    id: "vwh",
-    title: "reference handler",
-    handler: "examples/voice-handler.js",
+    name: "vwh",
+    title: "reference handler (examples/voice-handler.js)",
     secret: () => `whsec_${randomBytes(24).toString("base64")}`,
-    listener: (secret) => createVoiceHandler({ secrets: [secret] }),
+    handler: (secret) => createVoiceHandler({ secrets: [secret] }),
     path: WEBHOOK_PATH,
     // Scripted flows, then caller scripts (SPEC §7), where vwh reacts to the handler's replies.
-    flows: [...files("fixtures", /\.json$/), ...files("fixtures/scripts", /^vwh-.*\.json$/)],
+    flows: [...files("fixtures", () => true), ...files("fixtures/scripts", (name) => name.startsWith("vwh-"))],
+    args: [],
   },
   {
-    id: "vapi",
-    title: "vapi handler",
-    handler: "examples/vapi-handler.js",
+    name: "twilio",
+    title: "Twilio IVR (examples/twilio-handler.js, official twilio package)",
+    secret: () => randomBytes(16).toString("hex"),
+    handler: (authToken) => createTwilioHandler({ authToken, publicUrl: twilioPublicUrl }),
+    path: TWILIO_PATH,
+    flows: files("fixtures/scripts", (name) => name.startsWith("twilio-")),
+    args: ["--public-url", twilioPublicUrl, "--status-callback", new URL("/twilio/status", twilioPublicUrl).href],
+  },
+  {
+    name: "vapi",
+    title: "Vapi server (examples/vapi-handler.js, @vapi-ai/server-sdk types)",
     secret: () => randomBytes(24).toString("hex"),
-    listener: (secret) => createVapiHandler({ secrets: [secret] }),
+    handler: (secret) => createVapiHandler({ secrets: [secret] }),
     path: VAPI_PATH,
-    flows: files("fixtures/scripts", /^vapi-.*\.json$/),
+    flows: files("fixtures/scripts", (name) => name.startsWith("vapi-")),
+    args: ["--platform", "vapi"],
   },
   {
-    id: "retell",
-    title: "retell handler",
-    handler: "examples/retell-handler.js",
+    name: "retell",
+    title: "Retell webhooks (examples/retell-handler.js, retell-sdk verify)",
     secret: () => `key_${randomBytes(16).toString("hex")}`,
-    listener: (secret) => createRetellHandler({ apiKeys: [secret] }),
+    handler: (apiKey) => createRetellHandler({ apiKeys: [apiKey] }),
     path: RETELL_PATH,
-    flows: files("fixtures/scripts", /^retell-.*\.json$/),
+    flows: files("fixtures/scripts", (name) => name.startsWith("retell-")),
+    args: ["--platform", "retell"],
   },
   {
-    id: "teler",
-    title: "teler handler",
-    handler: "examples/teler-handler.js",
+    name: "teler",
+    title: "Teler flow URL (examples/teler-handler.js, @frejun/teler CallFlow)",
     secret: () => randomBytes(24).toString("hex"),
-    listener: (secret) => createTelerHandler({ secrets: [secret] }),
+    handler: (secret) => createTelerHandler({ secrets: [secret] }),
     path: TELER_PATH,
-    flows: files("fixtures/scripts", /^teler-.*\.json$/),
+    flows: files("fixtures/scripts", (name) => name.startsWith("teler-")),
+    args: ["--platform", "teler"],
   },
 ];
 
-function runPlatform(platform) {
+async function runPlatform(platform) {
   const secret = platform.secret();
-  const server = createServer(platform.listener(secret));
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
-      console.log(`${platform.id === "vwh" ? "" : "\n"}demo: ${platform.title} (${platform.handler}) on ${url}\n`);
-      const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--platform", platform.id, "--url", url, ...process.argv.slice(2)], {
+  const server = createServer(platform.handler(secret));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
+  console.log(`demo: ${platform.title} on ${url}\n`);
+  try {
+    return await new Promise((resolve) => {
+      const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...platform.args, ...process.argv.slice(2)], {
         cwd: root,
         env: { ...process.env, VWH_SECRET: secret },
         stdio: "inherit",
       });
-      vwh.on("exit", (code, signal) => {
-        server.close();
-        resolve(code ?? (signal ? 130 : 1));
-      });
+      vwh.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 1)));
     });
-  });
+  } finally {
+    server.close();
+  }
 }
 
 let exitCode = 0;
 for (const platform of platforms) {
   const code = await runPlatform(platform);
+  if (code === 130) {
+    exitCode = 130;
+    break;
+  }
   if (exitCode === 0) exitCode = code;
+  console.log("");
 }
 process.exitCode = exitCode;

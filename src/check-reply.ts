@@ -62,8 +62,12 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
   let parsed: ParsedReply | undefined;
   const { expect, platform } = input;
 
+  // A redirect the platform follows is not the handler's answer: the request is sent again (by the driver).
+  const followed = platform.redirectStatuses?.includes(input.status) === true && input.headers["location"] !== undefined;
+  if (followed) return { failures, warnings, parsed: { native: undefined, actions: [], failures: [], warnings: [] } };
   if (!statusMatches(input.status, expect?.status)) {
-    failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}` });
+    const hint = platform.explainStatus?.(input.status, input.request);
+    failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}${hint ? ` — ${hint}` : ""}` });
   }
   const success = input.status >= 200 && input.status < 300;
   const expected = expect?.instructions ?? expect?.actions;

@@ -101,7 +101,7 @@ export function createProgram(): Command {
     .option("--timestamp <unix>", "unix seconds (default: now)")
     .option("--curl <url>", "print a curl command that sends the signed request to this URL")
     .option("--request-url <url>", "the URL being signed, for schemes that sign it (default: the --curl URL)")
-    .option("--content-type <type>", "the body's content type", "application/json")
+    .option("--content-type <type>", "the body's content type (default: what the platform sends — application/json for vwh, a form for twilio)")
     .addOption(new Option("--platform <id>", "the platform whose scheme and webhook id apply (see vwh platforms)").default("vwh"))
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh sign event.json --curl http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (file: string | undefined, _options, command: Command) => {
@@ -118,7 +118,9 @@ export function createProgram(): Command {
     .option("--request-url <url>", "offline: the URL the request was sent to (twilio, hmac {url})")
     .option("--method <method>", "offline: the request method", "POST")
     .option("--recording <file>", "verify every recorded request of a vwh tunnel recording at its recorded time")
-    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests");
+    .option("--url <endpoint>", "probe this live endpoint with valid, forged, tampered, stale and replayed requests")
+    .addOption(new Option("--platform <id>", "probe: send the platform's own requests (vwh | twilio …) and default to its --scheme").default("vwh"))
+    .option("--public-url <url>", "probe: the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url");
   addSigningOptions(verify)
     .option("--tolerance <seconds>", "accepted clock difference for timestamps", "300")
     .option("--at <unix>", "offline: verify as if now were this time (unix seconds)")

@@ -5,6 +5,8 @@
 import type { Dispatcher } from "undici";
 import { deliver } from "./delivery.js";
 import { randomId } from "./flow.js";
+import type { Platform, WebhookRequest } from "./platforms/types.js";
+import { deliveryUrl } from "./simulate.js";
 import type { SchemeSettings, SignatureScheme, Signer } from "./signing/types.js";
 import { vwhVersion } from "./version.js";
 
@@ -22,6 +24,10 @@ export interface ProbeCaseResult {
 
 export interface ProbeOptions {
   target: URL;
+  /** The URL the platform is configured with and signs (a tunnel's public URL); requests still go to target. */
+  publicUrl?: URL;
+  /** Whose wire format the probe speaks. */
+  platform: Platform;
   scheme: SignatureScheme;
   settings: SchemeSettings;
   signer: Signer;
@@ -32,6 +38,7 @@ export interface ProbeOptions {
 }
 
 interface ProbeRequest {
+  method: "GET" | "POST";
   url: string;
   headers: Record<string, string>;
   body: Buffer;
@@ -60,22 +67,25 @@ export function reformatJson(body: Buffer): Buffer | undefined {
   }
 }
 
-function probeBody(eventId: string, callId: string): Buffer {
-  const envelope = {
-    event_type: "call.started",
-    event_id: eventId,
-    call_id: callId,
+/** The platform's first webhook of a call (vwh's call.started, Twilio's incoming-call form post), in its own wire format. */
+function probeRequest(platform: Platform, eventId: string, callId: string, url: URL): WebhookRequest {
+  const eventType = Object.entries(platform.events).find(([, spec]) => spec.waits)?.[0] ?? Object.keys(platform.events)[0] ?? "probe";
+  return platform.encode({
+    eventType,
+    eventId,
     sequence: 1,
-    timestamp: new Date().toISOString(),
-    payload: { from: "+15550100001", to: "+15550100002", direction: "inbound" },
-  };
-  return Buffer.from(JSON.stringify(envelope));
+    timestamp: new Date(),
+    payload: {},
+    call: { callId, from: "+15550100001", to: "+15550100002", direction: "inbound" },
+    url,
+  });
 }
 
-/** One byte changed, the JSON still valid: the last character of the call id. */
-function tamper(body: Buffer, callId: string): Buffer {
-  const text = body.toString("utf8");
-  const at = text.indexOf(callId) + callId.length - 1;
+/** One byte changed, the body still well-formed: the last character of the call id as the platform sends it. */
+function tamper(request: WebhookRequest, platform: Platform): Buffer {
+  const text = request.body.toString("utf8");
+  const callId = platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body }).callId ?? "";
+  const at = callId ? text.indexOf(callId) + callId.length - 1 : text.length - 1;
   const last = text[at] === "x" ? "y" : "x";
   return Buffer.from(text.slice(0, at) + last + text.slice(at + 1));
 }
@@ -88,32 +98,39 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
   const signatureHeaders = new Set(scheme.headers(settings));
   const noTimestamp = `${scheme.name} signatures carry no timestamp`;
 
-  const fresh = () => {
+  const signedUrl = options.publicUrl ?? options.target;
+  const fresh = (url = signedUrl) => {
     const eventId = randomId("evt_probe");
-    const callId = randomId("call_probe");
-    return { eventId, callId, body: probeBody(eventId, callId) };
+    return { eventId, request: probeRequest(options.platform, eventId, randomId("call_probe"), url) };
   };
-  const signWith = (with_: Signer, body: Buffer, eventId: string, timestamp = nowSeconds) =>
-    with_.sign({ id: eventId, timestamp, body, method: "POST", url: options.target.href, contentType: "application/json" });
+  /** Signed over the URL the platform addresses; sent where vwh sends (--url), as `simulate` does. */
+  const signWith = (with_: Signer, request: WebhookRequest, eventId: string, timestamp = nowSeconds): ProbeRequest => {
+    const signature = with_.sign({ id: eventId, timestamp, body: request.body, method: request.method, url: request.url.href, contentType: request.contentType ?? "application/octet-stream" });
+    const url = deliveryUrl(request.url, options) ?? new URL(options.target.href);
+    if (signature.url !== request.url.href) url.search = new URL(signature.url).search;
+    const headers = { ...request.headers, ...(request.contentType && { "content-type": request.contentType }), ...signature.headers };
+    return { method: request.method, url: url.href, headers, body: request.body };
+  };
   const signed = (timestamp = nowSeconds): ProbeRequest => {
-    const { eventId, body } = fresh();
-    return { ...signWith(signer, body, eventId, timestamp), body };
+    const { eventId, request } = fresh();
+    return signWith(signer, request, eventId, timestamp);
   };
 
-  // The valid request, kept so the last case can replay it once it is past the tolerance.
+  // The valid request, kept so the last cases can replay it (past the tolerance, and within it).
   const captured = fresh();
+  const validName = `valid signature${options.publicUrl ? " for the public URL" : ""}`;
   const notBodySigned = variants.signsBody === false ? `${scheme.name} sends a shared secret: it does not sign the body` : undefined;
   /** The body sent indented, signed over the indented bytes or over the compact ones. */
   const reindented = (signedOver: "indented" | "compact"): ProbeRequest | string => {
     if (notBodySigned) return notBodySigned;
-    const { eventId, body } = fresh();
-    const indented = reformatJson(body);
+    const { eventId, request } = fresh();
+    const indented = reformatJson(request.body);
     if (!indented) return "the body is not JSON";
-    return { ...signWith(signer, signedOver === "indented" ? indented : body, eventId), body: indented };
+    return { ...signWith(signer, signedOver === "indented" ? { ...request, body: indented } : request, eventId), body: indented };
   };
 
   return [
-    { name: "valid signature", expect: "accept", build: () => ({ ...signWith(signer, captured.body, captured.eventId), body: captured.body }) },
+    { name: validName, expect: "accept", build: () => signWith(signer, captured.request, captured.eventId) },
     {
       name: "no signature headers",
       expect: "reject",
@@ -126,8 +143,8 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       name: "wrong secret",
       expect: "reject",
       build: () => {
-        const { eventId, body } = fresh();
-        return { ...signWith(wrongSigner, body, eventId), body };
+        const { eventId, request } = fresh();
+        return signWith(wrongSigner, request, eventId);
       },
     },
     {
@@ -135,8 +152,20 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       expect: "reject",
       build: () => {
         if (notBodySigned) return notBodySigned;
-        const { eventId, callId, body } = fresh();
-        return { ...signWith(signer, body, eventId), body: tamper(body, callId) };
+        const { eventId, request } = fresh();
+        return { ...signWith(signer, request, eventId), body: tamper(request, options.platform) };
+      },
+    },
+    {
+      name: "signed for the local --url, not the public URL",
+      expect: "reject",
+      build: () => {
+        if (!options.publicUrl || options.publicUrl.href === options.target.href) return "no --public-url given";
+        const local = fresh(options.target);
+        const request = signWith(signer, local.request, local.eventId);
+        const overPublic = signWith(signer, { ...local.request, url: options.publicUrl }, local.eventId);
+        if (JSON.stringify(request.headers) === JSON.stringify(overPublic.headers)) return `${scheme.name} signatures do not cover the URL`;
+        return request;
       },
     },
     {
@@ -163,10 +192,10 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       expect: "accept",
       build: () => {
         if (!variants.rotatedList) return `${scheme.name} sends a single signature`;
-        const { eventId, body } = fresh();
-        const good = signWith(signer, body, eventId);
-        const bad = signWith(wrongSigner, body, eventId);
-        return { url: good.url, headers: { ...good.headers, ...variants.rotatedList(good.headers, bad.headers) }, body };
+        const { eventId, request } = fresh();
+        const good = signWith(signer, request, eventId);
+        const bad = signWith(wrongSigner, request, eventId);
+        return { ...good, headers: { ...good.headers, ...variants.rotatedList(good.headers, bad.headers) } };
       },
     },
     {
@@ -183,8 +212,7 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       build: () => {
         if (!variants.timestamped) return `${noTimestamp}: only dedup on event_id can stop a replay`;
         // The captured request's id and body, as it would look signed one tolerance window ago.
-        const replayed = signWith(signer, captured.body, captured.eventId, nowSeconds - toleranceSeconds - 1);
-        return { ...replayed, body: captured.body };
+        return signWith(signer, captured.request, captured.eventId, nowSeconds - toleranceSeconds - 1);
       },
     },
     // Verifiers that hash JSON.stringify(req.body) instead of the raw bytes: they refuse the first and accept the second.
@@ -193,8 +221,8 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
     {
       name: "same id replayed inside the tolerance",
       expect: "dedup",
-      sameReplyAs: "valid signature",
-      build: () => ({ ...signWith(signer, captured.body, captured.eventId), body: captured.body }),
+      sameReplyAs: validName,
+      build: () => signWith(signer, captured.request, captured.eventId),
     },
   ];
 }
@@ -216,7 +244,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     }
     const outcome = await deliver({
       url: new URL(request.url),
-      headers: { "content-type": "application/json", "user-agent": `vwh/${vwhVersion()} (signature probe)`, "vwh-attempt": "1", ...request.headers },
+      method: request.method,
+      headers: { "user-agent": `vwh/${vwhVersion()} (signature probe)`, "vwh-attempt": "1", ...request.headers },
       body: request.body,
       timeoutMs: options.timeoutMs,
       dispatcher: options.dispatcher,

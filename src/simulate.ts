@@ -185,7 +185,8 @@ export function replayUrl(target: URL, recordedPath: string | undefined): URL {
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
-  headers["content-type"] = planned.contentType;
+  // A GET carries no body, so no content type (Twilio's GET webhooks put their parameters in the query).
+  if (planned.method !== "GET" || planned.body.length > 0) headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= `vwh/${vwhVersion()}`;
   headers["vwh-attempt"] = String(attempt);
   // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).

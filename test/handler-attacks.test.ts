@@ -11,6 +11,7 @@ import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { getScheme } from "../src/signing/index.js";
+import { twilioSignature } from "../src/signing/twilio.js";
 import { attackHandler, hostileEnvelopes, type HandlerUnderTest } from "./handler-attacks.js";
 import { standardSigner } from "./engine-helpers.js";
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
@@ -55,7 +56,23 @@ let aiCounter = 0;
  * How to start and sign for each example handler. A new example (examples/twilio-handler.js …) adds
  * its entry here; one without an entry fails the test below rather than going untested.
  */
+const twilioToken = randomBytes(16).toString("hex");
+let twilioCalls = 0;
+
 const exampleHandlers: Record<string, HandlerUnderTest> = {
+  "twilio-handler.js": {
+    file: "examples/twilio-handler.js",
+    env: (port) => ({ PORT: String(port), TWILIO_AUTH_TOKEN: twilioToken, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/twilio/voice",
+    // Without PUBLIC_URL the handler checks the URL it was reached at, which is what the attack set signs.
+    sign: (body, url) => ({
+      "x-twilio-signature": twilioSignature(twilioToken, url, new URLSearchParams(body.toString("utf8"))),
+      "i-twilio-idempotency-token": randomBytes(8).toString("hex"),
+    }),
+    validBody: () => Buffer.from(`CallSid=CA${String(twilioCalls++).padStart(32, "0")}&From=%2B15550100001&To=%2B15550100300`),
+    hostileBodies: [Buffer.from("Digits[]=1&SpeechResult[x]=2"), Buffer.from("CallSid=&CallSid=CA1&Digits=%00%ff"), Buffer.from(`SpeechResult=${"a".repeat(60_000)}`), Buffer.from('{"CallSid":"CA1"}')],
+    contentType: "application/x-www-form-urlencoded",
+  },
   "voice-handler.js": {
     file: "examples/voice-handler.js",
     env: (port) => ({ PORT: String(port), VWH_SECRET: voiceSecret, REQUEST_TIMEOUT_MS: "1000" }),

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { sign as retellSign, verify as retellVerify } from "retell-sdk";
 import { createDispatcher } from "../src/delivery.js";
 import { grammar } from "../src/platforms/retell/grammar.js";
+import { loadPlatform } from "../src/platforms/registry.js";
 import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { json, startListener, type TestServer } from "./helpers.js";
@@ -125,7 +126,7 @@ describe("retell platform", () => {
       const target = await startListener(listener, handlers.WEBHOOK_PATH);
       const dispatcher = createDispatcher(2);
       try {
-        const report = await runProbe({ target: new URL(target.url), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: apiKey, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 2000, dispatcher });
+        const report = await runProbe({ platform: await loadPlatform("retell"), target: new URL(target.url), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: apiKey, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 2000, dispatcher });
         return Object.fromEntries(report.cases.map((entry) => [entry.name, entry.outcome]));
       } finally {
         await dispatcher.close();

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createDispatcher } from "../src/delivery.js";
 import { grammar, messageSpec } from "../src/platforms/vapi/grammar.js";
+import { loadPlatform } from "../src/platforms/registry.js";
 import { runProbe } from "../src/probe.js";
 import { getScheme } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
@@ -191,7 +192,7 @@ describe("vapi platform", () => {
       const target = await startListener(listener, handlers.WEBHOOK_PATH);
       const dispatcher = createDispatcher(2);
       try {
-        const report = await runProbe({ target: new URL(target.url), scheme: hmac, settings, signer: hmac.create([{ value: secret, source: "(test)" }], settings), toleranceSeconds: 300, timeoutMs: 2000, dispatcher });
+        const report = await runProbe({ platform: await loadPlatform("vapi"), target: new URL(target.url), scheme: hmac, settings, signer: hmac.create([{ value: secret, source: "(test)" }], settings), toleranceSeconds: 300, timeoutMs: 2000, dispatcher });
         return Object.fromEntries(report.cases.map((entry) => [entry.name, entry.outcome]));
       } finally {
         await dispatcher.close();

@@ -38,7 +38,7 @@ describe("every registered platform", () => {
         const request = platform.encode({ eventType, eventId: "evt_contract_1", sequence: 1, timestamp: new Date("2026-11-30T12:00:00Z"), payload: {}, call, url: new URL("https://voice.example.test/hooks/voice") });
         const path = `${request.url.pathname}${request.url.search}`;
         const identity = platform.identify({ method: request.method, path, headers: { ...request.headers, ...(request.contentType && { "content-type": request.contentType }) }, body: request.body });
-        assert.equal(identity.callId, call.callId, `${id}: ${eventType} does not identify its call`);
+        assert.equal(identity.callId, platform.nativeCallId?.(call.callId) ?? call.callId, `${id}: ${eventType} does not identify its call`);
         assert.ok(identity.eventType, `${id}: ${eventType} does not identify its event type`);
       }
     });

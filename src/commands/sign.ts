@@ -3,6 +3,7 @@ import * as z from "zod";
 import { resolveSettings, type SettingsInput } from "../config.js";
 import { randomId } from "../flow.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import type { Platform } from "../platforms/types.js";
 import { readBodyInput } from "../input.js";
 import { maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
@@ -14,9 +15,17 @@ export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema
   timestamp: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
   curl: httpUrlFlag.optional(),
   requestUrl: httpUrlFlag.optional(),
-  contentType: z.string().min(1).default("application/json"),
+  contentType: z.string().min(1).optional(),
   platform: z.enum(platformIds).default(defaultPlatformId),
 });
+
+/** The content type of the platform's first webhook, as it encodes it. */
+function platformContentType(platform: Platform): string {
+  const [eventType] = Object.keys(platform.events);
+  if (eventType === undefined) return "application/json";
+  const call = { callId: "call_sign", from: undefined, to: undefined, direction: undefined };
+  return platform.encode({ eventType, eventId: "evt_sign", sequence: 1, timestamp: new Date(0), payload: {}, call, url: new URL("https://example.invalid/") }).contentType ?? "application/json";
+}
 
 /** POSIX single-quoting: safe for any header value or URL. */
 export function shellQuote(value: string): string {
@@ -28,7 +37,10 @@ export async function signCommand(file: string | undefined, input: SettingsInput
   const parsed = parseOptions(signOptionsSchema, settings, provenance);
   // The platform brings its scheme unless one was given, and says which field is the webhook's id.
   const platform = await loadPlatform(parsed.platform);
-  const options = provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  const withScheme = provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  // The body's type is what the platform sends unless given (Twilio signs a form by its parameters).
+  const contentType = parsed.contentType ?? platformContentType(platform);
+  const options = { ...withScheme, contentType };
   const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
@@ -53,5 +65,9 @@ export async function signCommand(file: string | undefined, input: SettingsInput
     return;
   }
   if (output.json) output.out(JSON.stringify({ ...(url && { url: signed.url }), headers }, null, 2));
-  else output.out(Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n"));
+  else {
+    // Schemes that sign the URL (Twilio) are checked against exactly this URL: show it with the headers.
+    if (url) output.out(`# signed URL: ${signed.url}`);
+    output.out(Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n"));
+  }
 }

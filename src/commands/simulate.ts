@@ -129,7 +129,9 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
-  const platform = await loadPlatform(options.platform);
+  // When every file names the same platform, that platform decides (a file's platform wins over --platform).
+  const flowPlatforms = new Set(flows.map((flow) => flow.platform));
+  const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
   const signingFor = (schemeName: string) => {
     const chosen = { ...options, scheme: schemeName };

@@ -12,6 +12,7 @@ import { readBodyInput, type StdinStream } from "../input.js";
 import { readJsonFile } from "../json-file.js";
 import { maxTimerMs, maxToleranceSeconds, maxUnixSeconds } from "../limits.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../probe.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
@@ -25,6 +26,8 @@ export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSche
   method: z.string().regex(/^[A-Za-z]+$/, "expected an HTTP method").transform((method) => method.toUpperCase()).default("POST"),
   recording: z.string().min(1).optional(),
   url: httpUrlFlag.optional(),
+  platform: z.enum(platformIds).default(defaultPlatformId),
+  publicUrl: httpUrlFlag.optional(),
   tolerance: integerFlag("seconds", { max: maxToleranceSeconds }),
   at: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
@@ -117,19 +120,23 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
   return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`.trimEnd();
 }
 
-async function probeEndpoint(target: URL, options: VerifyOptions, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
-  const { scheme, settings, signer } = resolveSigning(options, env, "sign");
+async function probeEndpoint(target: URL, options: VerifyOptions, schemeGiven: boolean, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
+  // The probe speaks the platform's wire format; its scheme is the default unless --scheme says otherwise.
+  const platform = await loadPlatform(options.platform);
+  const { scheme, settings, signer } = resolveSigning(schemeGiven ? options : { ...options, scheme: platform.scheme }, env, "sign");
   const dispatcher = createDispatcher(4);
-  const report = await runProbe({ target, scheme, settings, signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
+  const publicUrl = options.publicUrl;
+  const report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings, signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
     dispatcher.close(),
   );
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) {
-    output.out(JSON.stringify({ target: target.href, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
+    output.out(JSON.stringify({ target: target.href, platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
   } else {
     const { colors } = output;
-    output.out(colors.dim(`vwh verify-signature → ${target.href}  (${scheme.name} signatures, tolerance ${options.tolerance} s)\n`));
+    const signedFor = publicUrl ? `, signed for ${publicUrl.href}` : "";
+    output.out(colors.dim(`vwh verify-signature → ${target.href}  (${platform.id} requests, ${scheme.name} signatures${signedFor}, tolerance ${options.tolerance} s)\n`));
     output.out(colors.dim(`  ${"case".padEnd(48)} ${"expect".padEnd(7)} got`));
     for (const result of report.cases) output.out(probeLine(result, colors));
     if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
@@ -153,7 +160,7 @@ export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.P
   }
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
-  if (options.url) return probeEndpoint(options.url, options, env, output);
+  if (options.url) return probeEndpoint(options.url, options, provenance["scheme"] !== "default", env, output);
   const { signer } = resolveSigning(options, env, "verify");
   if (options.recording) return verifyRecording(options.recording, options, signer, output);
   return verifyOffline(options, signer, output, streams?.stdin);

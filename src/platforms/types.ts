@@ -236,8 +236,14 @@ export interface Platform {
   encode(event: EventToEncode): WebhookRequest;
   /** Parses and checks a reply against the platform's grammar and rules. */
   parseReply(reply: HttpReply, context: ReplyContext): ParsedReply;
+  /** Redirect statuses the platform follows to their Location, as a browser does (Twilio: 301, 307). */
+  redirectStatuses?: readonly number[];
+  /** What a refusal status most likely means on this platform (Twilio's 403: a signature checked against the wrong URL). */
+  explainStatus?(status: number, request: WebhookRequest | undefined): string | undefined;
   /** Starts a reactive call (a file with `script`). */
   startCall(setup: CallSetup): Promise<CallDriver>;
+  /** The id the platform itself gives a call vwh knows as `callId`, when it has its own form (Twilio: a CA… SID derived from it). */
+  nativeCallId?(callId: string): string;
   /** The event type, call id and dedup id of a received request (tunnel, sign, recordings). */
   identify(request: ObservedRequest): RequestIdentity;
   redaction: RedactionFields;

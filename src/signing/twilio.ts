@@ -44,8 +44,9 @@ class TwilioSigner implements Signer {
   sign(request: SignableRequest): SignedRequest {
     // Twilio signs with the primary auth token only; verification accepts the secondary too.
     const token = this.tokens[0]!;
-    if (isForm(request.contentType)) {
-      const params = new URLSearchParams(request.body.toString("utf8"));
+    // A GET carries its parameters in the (signed) URL: the body part of the data is empty.
+    if (isForm(request.contentType) || request.method === "GET") {
+      const params = new URLSearchParams(request.method === "GET" ? "" : request.body.toString("utf8"));
       return { url: request.url, headers: { [header]: twilioSignature(token, request.url, params) } };
     }
     const url = withBodyHash(request.url, request.body);

@@ -1,0 +1,91 @@
+/**
+ * What Twilio sends (PROVIDERS.md §1.1–1.4): form-encoded parameters, all strings, and the headers of
+ * its webhook client. The base set goes on every request of a call; each trigger adds its own.
+ */
+import { createHash } from "node:crypto";
+import type { CallInfo, WebhookRequest } from "../types.js";
+
+export const formContentType = "application/x-www-form-urlencoded; charset=UTF-8";
+export const apiVersion = "2010-04-01";
+
+export type Params = Record<string, string>;
+
+/** A Twilio SID: two letters and 32 hex digits, derived from a seed so a call id always maps to the same SID. */
+export function sid(prefix: "AC" | "CA" | "RE" | "MZ" | "CF", seed: string): string {
+  return `${prefix}${createHash("sha256").update(`${prefix}:${seed}`).digest("hex").slice(0, 32)}`;
+}
+
+const sidPattern = /^CA[0-9a-f]{32}$/;
+
+/** The CallSid of a call: its id when it already is one, else one derived from it. */
+export function callSidFor(callId: string): string {
+  return sidPattern.test(callId) ? callId : sid("CA", callId);
+}
+
+/** Geo lookups Twilio fills for PSTN numbers; absent data is sent as "" (handlers index these keys). */
+function geo(prefix: "From" | "To" | "Caller" | "Called", number: string, country: string | undefined): Params {
+  return { [`${prefix}City`]: "", [`${prefix}State`]: "", [`${prefix}Zip`]: "", [`${prefix}Country`]: country ?? (number.startsWith("+1") ? "US" : "") };
+}
+
+export interface CallParamsInput {
+  call: CallInfo;
+  accountSid: string;
+  callSid: string;
+  callStatus: string;
+  /** Settings a script may give: fromCountry, toCountry, callToken … */
+  settings: Readonly<Record<string, unknown>>;
+}
+
+const setting = (settings: Readonly<Record<string, unknown>>, name: string): string | undefined => (typeof settings[name] === "string" ? (settings[name] as string) : undefined);
+
+/** The parameters of every voice request of a call (PROVIDERS §1.2), in Twilio's order of appearance. */
+export function baseParams(input: CallParamsInput): Params {
+  const from = input.call.from ?? "+15550100001";
+  const to = input.call.to ?? "+15550100002";
+  const fromCountry = setting(input.settings, "fromCountry");
+  const toCountry = setting(input.settings, "toCountry");
+  return {
+    AccountSid: input.accountSid,
+    ApiVersion: apiVersion,
+    CallSid: input.callSid,
+    CallStatus: input.callStatus,
+    CallToken: setting(input.settings, "callToken") ?? "",
+    Called: to,
+    ...geo("Called", to, toCountry),
+    Caller: from,
+    ...geo("Caller", from, fromCountry),
+    Direction: input.call.direction === "outbound" ? "outbound-api" : "inbound",
+    From: from,
+    ...geo("From", from, fromCountry),
+    To: to,
+    ...geo("To", to, toCountry),
+  };
+}
+
+/** Twilio's webhook client headers (PROVIDERS §1.1); the signature is added by the engine. */
+export function twilioHeaders(idempotencyToken: string, cookies: string | undefined): Record<string, string> {
+  return {
+    accept: "*/*",
+    "accept-encoding": "gzip",
+    "i-twilio-idempotency-token": idempotencyToken,
+    "user-agent": "TwilioProxy/1.1",
+    "x-home-region": "us1",
+    ...(cookies && { cookie: cookies }),
+  };
+}
+
+/** A POST carries the parameters as the form body; a GET carries them in the query string. */
+export function formRequest(method: "GET" | "POST", url: URL, params: Params, headers: Record<string, string>): WebhookRequest {
+  const encoded = new URLSearchParams(params).toString();
+  if (method === "GET") {
+    const target = new URL(url.href);
+    for (const [name, value] of Object.entries(params)) target.searchParams.append(name, value);
+    return { method, url: target, body: Buffer.alloc(0), contentType: undefined, headers };
+  }
+  return { method, url, body: Buffer.from(encoded), contentType: formContentType, headers };
+}
+
+/** RFC 2822 dates, as Twilio's Timestamp: `Sun, 25 Mar 2018 09:53:19 +0000`. */
+export function rfc2822(date: Date): string {
+  return date.toUTCString().replace("GMT", "+0000");
+}
