@@ -1,28 +1,37 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: for each platform, starts its example handler on a free port with a fresh secret,
- * simulates that platform's bundled flows and caller scripts against it with the built vwh, and exits
- * with the first failing vwh exit code (0 when every platform passed). One row per platform.
+ * `npm run demo`: for each platform below, starts its example handler on a free port, simulates the
+ * platform's bundled flows and caller scripts against it with the built vwh, and exits with the first
+ * failing exit code (0 when every platform passed). One row per platform: its handler, its flows, and
+ * what vwh needs to play it.
  */
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
 import { createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
+import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
 import { createVapiHandler, WEBHOOK_PATH as VAPI_PATH } from "./vapi-handler.js";
 import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-
-/** The JSON files of a folder whose names pass `keep`, sorted. */
-function files(folder, keep) {
-  return readdirSync(new URL(`../${folder}/`, import.meta.url))
-    .filter((name) => name.endsWith(".json") && keep(name))
+const files = (folder, pattern) =>
+  readdirSync(new URL(`../${folder}/`, import.meta.url))
+    .filter((name) => pattern.test(name))
     .sort()
     .map((name) => `${folder}/${name}`);
+
+/** A free port on 127.0.0.1, for a server vwh opens itself (Telnyx's Call Control API). */
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 // The public URL a tunnel would give: what Twilio is configured with and signs. Requests still go to the local port.
@@ -30,81 +39,102 @@ const twilioPublicUrl = `https://demo.example.test${TWILIO_PATH}`;
 
 const platforms = [
   {
-    name: "vwh",
-    title: "reference handler (examples/voice-handler.js)",
-    secret: () => `whsec_${randomBytes(24).toString("base64")}`,
-    handler: (secret) => createVoiceHandler({ secrets: [secret] }),
-    path: WEBHOOK_PATH,
     // Scripted flows, then caller scripts (SPEC §7), where vwh reacts to the handler's replies.
-    flows: [...files("fixtures", () => true), ...files("fixtures/scripts", (name) => name.startsWith("vwh-"))],
-    args: [],
+    title: "reference handler (examples/voice-handler.js)",
+    path: WEBHOOK_PATH,
+    flows: [...files("fixtures", /\.json$/), ...files("fixtures/scripts", /^vwh-.*\.json$/)],
+    async setup() {
+      const secret = `whsec_${randomBytes(24).toString("base64")}`;
+      return { listener: createVoiceHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
+    },
   },
   {
-    name: "twilio",
     title: "Twilio IVR (examples/twilio-handler.js, official twilio package)",
-    secret: () => randomBytes(16).toString("hex"),
-    handler: (authToken) => createTwilioHandler({ authToken, publicUrl: twilioPublicUrl }),
     path: TWILIO_PATH,
-    flows: files("fixtures/scripts", (name) => name.startsWith("twilio-")),
-    args: ["--public-url", twilioPublicUrl, "--status-callback", new URL("/twilio/status", twilioPublicUrl).href],
+    flows: files("fixtures/scripts", /^twilio-.*\.json$/),
+    async setup() {
+      const authToken = randomBytes(16).toString("hex");
+      return {
+        listener: createTwilioHandler({ authToken, publicUrl: twilioPublicUrl }),
+        env: { VWH_SECRET: authToken },
+        args: ["--public-url", twilioPublicUrl, "--status-callback", new URL("/twilio/status", twilioPublicUrl).href],
+      };
+    },
   },
   {
-    name: "vapi",
+    // The handler sends Call Control commands with the telnyx SDK to vwh's local API, and verifies
+    // webhooks with the public half of the key vwh signs with.
+    title: "Telnyx Call Control (examples/telnyx-handler.js, official telnyx package)",
+    path: TELNYX_PATH,
+    flows: files("fixtures/scripts", /^telnyx-.*\.json$/),
+    async setup() {
+      const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+      const port = await freePort();
+      const listener = createTelnyxHandler({
+        apiKey: "KEY_demo",
+        baseURL: `http://127.0.0.1:${port}/v2`,
+        publicKey: publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64"),
+        log: () => {},
+      });
+      const secret = privateKey.export({ format: "der", type: "pkcs8" }).subarray(16).toString("base64");
+      // Each reply waits for its command's round trip to vwh's API: a budget that fits it.
+      return { listener, env: { VWH_SECRET: secret }, args: ["--telnyx-api-port", String(port), "--budget", "1000"] };
+    },
+  },
+  {
     title: "Vapi server (examples/vapi-handler.js, @vapi-ai/server-sdk types)",
-    secret: () => randomBytes(24).toString("hex"),
-    handler: (secret) => createVapiHandler({ secrets: [secret] }),
     path: VAPI_PATH,
-    flows: files("fixtures/scripts", (name) => name.startsWith("vapi-")),
-    args: ["--platform", "vapi"],
+    flows: files("fixtures/scripts", /^vapi-.*\.json$/),
+    async setup() {
+      const secret = randomBytes(24).toString("hex");
+      return { listener: createVapiHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: ["--platform", "vapi"] };
+    },
   },
   {
-    name: "retell",
     title: "Retell webhooks (examples/retell-handler.js, retell-sdk verify)",
-    secret: () => `key_${randomBytes(16).toString("hex")}`,
-    handler: (apiKey) => createRetellHandler({ apiKeys: [apiKey] }),
     path: RETELL_PATH,
-    flows: files("fixtures/scripts", (name) => name.startsWith("retell-")),
-    args: ["--platform", "retell"],
+    flows: files("fixtures/scripts", /^retell-.*\.json$/),
+    async setup() {
+      const apiKey = `key_${randomBytes(16).toString("hex")}`;
+      return { listener: createRetellHandler({ apiKeys: [apiKey] }), env: { VWH_SECRET: apiKey }, args: ["--platform", "retell"] };
+    },
   },
   {
-    name: "teler",
     title: "Teler flow URL (examples/teler-handler.js, @frejun/teler CallFlow)",
-    secret: () => randomBytes(24).toString("hex"),
-    handler: (secret) => createTelerHandler({ secrets: [secret] }),
     path: TELER_PATH,
-    flows: files("fixtures/scripts", (name) => name.startsWith("teler-")),
-    args: ["--platform", "teler"],
+    flows: files("fixtures/scripts", /^teler-.*\.json$/),
+    async setup() {
+      const secret = randomBytes(24).toString("hex");
+      return { listener: createTelerHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: ["--platform", "teler"] };
+    },
   },
 ];
 
-async function runPlatform(platform) {
-  const secret = platform.secret();
-  const server = createServer(platform.handler(secret));
+async function runPlatform(platform, first) {
+  const { listener, env, args } = await platform.setup();
+  const server = createServer(listener);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
-  console.log(`demo: ${platform.title} on ${url}\n`);
-  try {
-    return await new Promise((resolve) => {
-      const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...platform.args, ...process.argv.slice(2)], {
-        cwd: root,
-        env: { ...process.env, VWH_SECRET: secret },
-        stdio: "inherit",
-      });
-      vwh.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 1)));
-    });
-  } finally {
-    server.close();
-  }
+  console.log(`${first ? "" : "\n"}demo: ${platform.title} on ${url}\n`);
+  const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...args, ...process.argv.slice(2)], {
+    cwd: root,
+    // vwh's notices (TELNYX_BASE_URL …) go to stderr: the demo wires them up itself.
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "ignore"],
+  });
+  const code = await new Promise((resolve) => vwh.on("exit", (exitCode, signal) => resolve(exitCode ?? (signal ? 130 : 1))));
+  server.closeAllConnections();
+  server.close();
+  return code;
 }
 
 let exitCode = 0;
-for (const platform of platforms) {
-  const code = await runPlatform(platform);
+for (const [index, platform] of platforms.entries()) {
+  const code = await runPlatform(platform, index === 0);
   if (code === 130) {
     exitCode = 130;
     break;
   }
   if (exitCode === 0) exitCode = code;
-  console.log("");
 }
 process.exitCode = exitCode;

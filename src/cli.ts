@@ -65,7 +65,8 @@ export function createProgram(): Command {
     .option("--public-url <url>", "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url")
     .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50")
     .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)")
-    .option("--vapi-tool-shape <shape>", "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events");
+    .option("--vapi-tool-shape <shape>", "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events")
+    .option("--telnyx-api-port <port>", "telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--compare-replies", "recordings: fail where the handler's reply differs from the recorded one (status, content type, body)")

@@ -6,7 +6,7 @@
 import { randomId, type LoadedFlow } from "./flow.js";
 import { LoadStats } from "./load-stats.js";
 import { createRandom } from "./random.js";
-import { createContext, runFlowCall, type SimulationOptions } from "./simulate.js";
+import { createContext, runFlowCall, withPlatformRuns, type SimulationOptions } from "./simulate.js";
 
 export interface LoadOptions {
   calls: number;
@@ -26,6 +26,10 @@ export interface LoadResult {
 }
 
 export async function runLoad(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
+  return withPlatformRuns(flows, options, (withRuns) => runLoadCalls(flows, withRuns, load));
+}
+
+async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
   const context = createContext(options);
   const planRandom = createRandom(options.faults.seed);
   const stats = new LoadStats();

@@ -107,7 +107,7 @@ export async function runScriptCall(
     url: options.publicUrl ?? options.target,
     start: new Date(context.now()),
     newId: randomId,
-    settings: { ...flow.settings, ...options.platformSettings },
+    settings: { ...flow.settings, ...options.platformSettings, ...options.platformRuns?.[platform.id]?.settings },
     now: context.now,
     wait: context.wait,
   });

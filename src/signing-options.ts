@@ -3,7 +3,7 @@
  * step from validated flags to a ready signer.
  */
 import * as z from "zod";
-import { getScheme, requireSecrets, resolveSecrets, schemeNames, type SchemeSettings, type SignatureScheme, type Signer } from "./signing/index.js";
+import { getScheme, requireSecrets, resolveSecrets, schemeNames, type SchemeSettings, type SecretInput, type SignatureScheme, type Signer } from "./signing/index.js";
 import { defaultHmacSettings, templatePlaceholders } from "./signing/hmac.js";
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "expected an HTTP header name").transform((name) => name.toLowerCase());
@@ -49,10 +49,14 @@ export interface ResolvedSigning {
   signer: Signer;
 }
 
-/** Scheme + secrets (flags or VWH_SECRET) → a signer; every problem is a one-line usage error. */
-export function resolveSigning(options: SigningOptions, env: NodeJS.ProcessEnv, purpose: SchemeSettings["purpose"]): ResolvedSigning {
+/**
+ * Scheme + secrets (flags or VWH_SECRET, else `fallback`: a key a platform generated for the run) → a
+ * signer; every problem is a one-line usage error.
+ */
+export function resolveSigning(options: SigningOptions, env: NodeJS.ProcessEnv, purpose: SchemeSettings["purpose"], fallback: readonly SecretInput[] = []): ResolvedSigning {
   const scheme = getScheme(options.scheme);
-  const secrets = resolveSecrets(options.secret, env, options.secretEnv);
+  const given = resolveSecrets(options.secret, env, options.secretEnv);
+  const secrets = given.length > 0 ? given : [...fallback];
   requireSecrets(secrets, options.secretEnv);
   const settings = schemeSettings(options, purpose);
   return { scheme, settings, signer: scheme.create(secrets, settings) };

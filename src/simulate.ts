@@ -12,7 +12,7 @@ import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult } from "./delivery.js";
 import { expandFlow, flowBody, type LoadedFlow, type PlannedEvent } from "./flow.js";
-import type { ParsedReply, WebhookRequest } from "./platforms/types.js";
+import type { ParsedReply, PlatformRun, RunSetup, WebhookRequest } from "./platforms/types.js";
 import { diffJson } from "./json-diff.js";
 import { createRandom, type Random } from "./random.js";
 import { classifyAttempt, retryDelayMs, type RetryPolicy } from "./retry-policy.js";
@@ -99,6 +99,8 @@ export interface SimulationOptions {
   maxHops?: number;
   /** Platform settings from flags (a script's own `settings` fill the rest). */
   platformSettings?: Readonly<Record<string, unknown>>;
+  /** Per platform id: its run-level resources (`Platform.openRun`), opened by the caller; else the run opens them. */
+  platformRuns?: Readonly<Record<string, PlatformRun>>;
   /** Absent only with keepSignatures: recorded requests go out with the headers they came with. */
   signer: Signer | undefined;
   /** Headers that carry the scheme's signature (dropped from recorded requests before re-signing). */
@@ -495,7 +497,42 @@ export async function runFlowCall(loaded: LoadedFlow, context: RunContext, planR
   }
 }
 
+export interface OpenedPlatformRuns {
+  runs: Readonly<Record<string, PlatformRun>>;
+  /** What the platforms tell the user before the first call (where to point the handler). */
+  notices: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the run-level resources of every platform the flows use (those with `openRun`), once each. */
+export async function openPlatformRuns(flows: readonly LoadedFlow[], setup: RunSetup): Promise<OpenedPlatformRuns> {
+  const runs: Record<string, PlatformRun> = {};
+  const close = async () => void (await Promise.all(Object.values(runs).map((run) => run.close())));
+  try {
+    for (const { platform } of flows) if (platform.openRun && !runs[platform.id]) runs[platform.id] = await platform.openRun(setup);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { runs, notices: Object.values(runs).flatMap((run) => run.notices), close };
+}
+
+/** Runs `work` with the platforms' run-level resources: the caller's, or opened (and closed) here. */
+export async function withPlatformRuns<T>(flows: readonly LoadedFlow[], options: SimulationOptions, work: (options: SimulationOptions) => Promise<T>): Promise<T> {
+  if (options.platformRuns) return work(options);
+  const opened = await openPlatformRuns(flows, { settings: options.platformSettings ?? {}, secrets: [] });
+  try {
+    return await work({ ...options, platformRuns: opened.runs });
+  } finally {
+    await opened.close();
+  }
+}
+
 export async function runSimulation(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
+  return withPlatformRuns(flows, options, (withRuns) => simulateFlows(flows, withRuns));
+}
+
+async function simulateFlows(flows: readonly LoadedFlow[], options: SimulationOptions): Promise<SimulationResult> {
   const context = createContext(options);
   // Two streams from the one seed: what to duplicate and shuffle is decided before any delivery, so it
   // does not depend on how many retries (and jitter draws) the handler caused.

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
@@ -14,6 +15,7 @@ import { getScheme } from "../src/signing/index.js";
 import { twilioSignature } from "../src/signing/twilio.js";
 import { attackHandler, hostileEnvelopes, type HandlerUnderTest } from "./handler-attacks.js";
 import { standardSigner } from "./engine-helpers.js";
+import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx.js";
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
 
 const voiceSecret = newSecret();
@@ -24,6 +26,15 @@ function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Reco
 
 let eventCounter = 0;
 const callStarted = () => Buffer.from(JSON.stringify({ event_type: "call.started", event_id: `evt_attack_${eventCounter++}`, call_id: "call_a", sequence: 1, timestamp: new Date().toISOString(), payload: {} }));
+
+// The Telnyx handler sends Call Control commands: a stub API that accepts them (unref'd: it ends with the file).
+const telnyxKey = { value: getScheme("telnyx").randomSecret(), source: "attacks" };
+const telnyxSigner = getScheme("telnyx").create([telnyxKey], { purpose: "sign" });
+const telnyxApi = createServer((_request, response) => void response.writeHead(200, { "content-type": "application/json" }).end('{"data":{"result":"ok"}}'));
+await new Promise<void>((resolve) => telnyxApi.listen(0, "127.0.0.1", resolve));
+telnyxApi.unref();
+const callInitiated = () =>
+  Buffer.from(JSON.stringify({ data: { record_type: "event", event_type: "call.initiated", id: `evt_attack_${eventCounter++}`, occurred_at: new Date().toISOString(), payload: { call_control_id: "call_a", direction: "incoming" } }, meta: { attempt: 1 } }));
 
 /** Headers vwh's own scheme puts on a body: what the platform sends (X-Vapi-Secret, x-retell-signature, HMAC). */
 function platformHeaders(scheme: string, secret: string, body: Buffer, url: string): Record<string, string> {
@@ -79,6 +90,26 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     path: "/webhooks/voice",
     sign: (body) => standardHeaders(voiceSecret, body),
     validBody: callStarted,
+  },
+  "telnyx-handler.js": {
+    file: "examples/telnyx-handler.js",
+    env: (port) => ({
+      PORT: String(port),
+      TELNYX_API_KEY: "KEY_attacks",
+      TELNYX_BASE_URL: `http://127.0.0.1:${(telnyxApi.address() as AddressInfo).port}/v2`,
+      TELNYX_PUBLIC_KEY: rawPublicKeyBase64(parseTelnyxPrivateKey(telnyxKey)),
+      REQUEST_TIMEOUT_MS: "1000",
+    }),
+    path: "/webhooks/telnyx",
+    sign: (body) => telnyxSigner.sign({ id: "", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers,
+    validBody: callInitiated,
+    hostileBodies: [
+      Buffer.from('{"data":{"event_type":5,"id":[],"payload":"x"}}'),
+      Buffer.from('{"data":{"event_type":"call.speak.ended","id":"evt_h1","payload":{"call_control_id":{},"client_state":"%%%"}}}'),
+      Buffer.from('{"data":{"event_type":"call.gather.ended","id":"evt_h2","payload":{"call_control_id":"c","digits":{"length":1e9}}}}'),
+      Buffer.from("[]"),
+      Buffer.from("null"),
+    ],
   },
   "vapi-handler.js": {
     file: "examples/vapi-handler.js",

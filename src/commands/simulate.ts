@@ -10,12 +10,12 @@ import { appendDeadLetter } from "../dead-letters.js";
 import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
 import { newSeed } from "../random.js";
 import { buildRetryPolicy, profileNames } from "../retry-policy.js";
-import { getScheme } from "../signing/index.js";
+import { getScheme, resolveSecrets } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
 import { runLoad } from "../load.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
-import { runSimulation, type SimulationOptions } from "../simulate.js";
+import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
@@ -28,6 +28,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
   vapiToolShape: z.enum(["sdk", "sdk-object", "custom-tools", "events"]).optional(),
+  telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
   compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
@@ -128,44 +129,68 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   if (options.compareReplies && !allRecorded) {
     throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
+  // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
+  const platformSettings = {
+    ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
+    ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }),
+    ...(options.vapiToolShape && { vapiToolShape: options.vapiToolShape }),
+  };
+  const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
+  try {
+    for (const notice of opened.notices) output.err(notice);
+    await simulateWithRuns(flows, options, provenance, env, output, platformSettings, opened, stop);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function simulateWithRuns(
+  flows: LoadedFlow[],
+  options: SimulateOptions,
+  provenance: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+  output: Output,
+  platformSettings: Readonly<Record<string, unknown>>,
+  opened: OpenedPlatformRuns,
+  stop: AbortSignal | undefined,
+): Promise<void> {
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   // When every file names the same platform, that platform decides (a file's platform wins over --platform).
   const flowPlatforms = new Set(flows.map((flow) => flow.platform));
   const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
-  const signingFor = (schemeName: string) => {
+  // Without a secret, a platform that made a key for the run (Telnyx) signs with it.
+  const signingFor = (schemeName: string, platformId: string) => {
     const chosen = { ...options, scheme: schemeName };
     return {
-      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign").signer,
+      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
       signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
     };
   };
   const scheme = getScheme(schemeGiven ? options.scheme : platform.scheme);
-  const { signer, signatureHeaders } = signingFor(scheme.name);
   const platformSigning = schemeGiven
     ? undefined
-    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme)]));
+    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme, flowPlatform.id)]));
+  // Each flow signs with its platform's scheme unless --scheme was given: the --platform default is only a fallback.
+  const { signer, signatureHeaders } = platformSigning?.[platform.id] ?? platformSigning?.[flows[0]!.platform.id] ?? signingFor(scheme.name, platform.id);
   const platformProfiles = new Set(flows.map((flow) => flow.platform.profile));
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
 
   const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
-  const platformSettings = {
-    ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
-    ...(options.vapiToolShape && { vapiToolShape: options.vapiToolShape }),
-  };
   // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
   const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }) ?? []))];
   const run: RunDescription = {
     target: options.url.href,
-    scheme: options.keepSignatures ? "recorded" : scheme.name,
+    scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
     budgetMs: options.budget,
     timeoutMs: policy.timeoutMs,
     retries: policy.retries,
     profile: profileName,
     seed,
     ...(notes.length > 0 && { notes }),
+    ...(opened.notices.length > 0 && { notices: opened.notices }),
   };
   const simulation: SimulationOptions = {
     target: options.url,
@@ -175,6 +200,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
     ...(options.publicUrl && { publicUrl: options.publicUrl }),
     maxHops: options.maxHops,
     platformSettings,
+    platformRuns: opened.runs,
     keepSignatures: options.keepSignatures,
     compareReplies: options.compareReplies,
     policy,

@@ -16,7 +16,7 @@ import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
-import { maskSecrets, secretNeedles } from "../tunnel/redact.js";
+import { defaultRedactionFields, maskSecrets, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
 import { requestIdentifier } from "../tunnel/identify.js";
 import { loadPlatform, platformIds } from "../platforms/registry.js";
@@ -143,7 +143,10 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   // --platform: its scheme unless one was given, and its own fields to identify and redact requests.
   const platform = parsed.platform ? await loadPlatform(parsed.platform) : undefined;
   const options = platform && provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
-  const identify = requestIdentifier(platform);
+  const platforms = platform ? [platform] : await Promise.all(platformIds.map((id) => loadPlatform(id)));
+  const identify = requestIdentifier(platforms);
+  // Without --platform, --redact-pii masks every platform's personal fields (and the common ones).
+  const fields = platform ? platform.redaction : mergeRedactionFields([defaultRedactionFields, ...platforms.map((each) => each.redaction)]);
   const output = createOutput(options, env);
   if (options.recover) {
     if (portArgument !== undefined) throw new UsageError("--recover takes a journal, not a <port>: vwh tunnel --recover calls.json.journal");
@@ -162,7 +165,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const needles = secretNeedles(secrets);
   const signatureHeaders = getScheme(options.scheme).headers(schemeSettings(options, "verify"));
 
-  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, ...(platform && { fields: platform.redaction }) }) : undefined;
+  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, fields }) : undefined;
   const upstream = new URL(`http://localhost:${port}`);
   let publicUrl: URL | undefined;
   let proxyUrl: URL | undefined;

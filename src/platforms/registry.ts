@@ -6,6 +6,7 @@ import type { Platform } from "./types.js";
 
 const loaders = {
   vwh: async () => (await import("./vwh/index.js")).vwhPlatform,
+  telnyx: async () => (await import("./telnyx/index.js")).telnyxPlatform,
   twilio: async () => (await import("./twilio/index.js")).twilioPlatform,
   vapi: async () => (await import("./vapi/index.js")).vapiPlatform,
   retell: async () => (await import("./retell/index.js")).retellPlatform,

@@ -217,6 +217,25 @@ export interface EventSpec {
   deadlineMs?: number;
 }
 
+/** What a platform's run-level resources are opened with (once per run, before the first call). */
+export interface RunSetup {
+  /** Platform settings from flags (`telnyxApiPort` …). */
+  settings: Readonly<Record<string, unknown>>;
+  /** The signing secrets the run was given (flags, VWH_SECRET …); empty when none. */
+  secrets: readonly { value: string; source: string }[];
+}
+
+/** Run-level resources of a platform (a local API server the handler calls), shared by every call of the run. */
+export interface PlatformRun {
+  /** Merged into every call's `CallSetup.settings`. */
+  settings: Readonly<Record<string, unknown>>;
+  /** Lines for the user before the first call: where to point the handler (`TELNYX_BASE_URL=…`). */
+  notices: string[];
+  /** Secrets the platform made for the run (a key pair it generated), to sign with when none was given. */
+  secrets: readonly { value: string; source: string }[];
+  close(): Promise<void>;
+}
+
 export interface Platform {
   id: string;
   summary: string;
@@ -240,6 +259,8 @@ export interface Platform {
   redirectStatuses?: readonly number[];
   /** What a refusal status most likely means on this platform (Twilio's 403: a signature checked against the wrong URL). */
   explainStatus?(status: number, request: WebhookRequest | undefined): string | undefined;
+  /** Opens what the platform needs for the whole run (load mode runs many calls on it); optional. */
+  openRun?(setup: RunSetup): Promise<PlatformRun>;
   /** Starts a reactive call (a file with `script`). */
   startCall(setup: CallSetup): Promise<CallDriver>;
   /** The id the platform itself gives a call vwh knows as `callId`, when it has its own form (Twilio: a CA… SID derived from it). */

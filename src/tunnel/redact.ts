@@ -22,6 +22,11 @@ export const defaultRedactionFields: RedactionFields = {
   text: ["text", "transcript", "utterance", "speechresult", "unstablespeechresult", "transcriptiontext", "digits"],
 };
 
+/** Several field lists as one (`--redact-pii` without a --platform covers every platform's). */
+export function mergeRedactionFields(lists: readonly RedactionFields[]): RedactionFields {
+  return { phone: lists.flatMap((list) => list.phone), text: lists.flatMap((list) => list.text) };
+}
+
 export const redactedMark = "[redacted]";
 
 const phonePattern = /\+[1-9]\d{6,14}\b/g;

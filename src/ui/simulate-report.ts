@@ -15,6 +15,8 @@ export interface RunDescription {
   seed: number;
   /** Platform choices worth knowing (Vapi's tool-call shape). */
   notes?: readonly string[];
+  /** What the platforms told the user at start (TELNYX_BASE_URL=…), also on stderr. */
+  notices?: string[];
 }
 
 function formatLatency(ms: number | undefined): string {
@@ -109,6 +111,7 @@ export function runJson(run: RunDescription, result: { seed: number; bailed: boo
     passed: exitCode === 0,
     exit_code: exitCode,
     unreachable: result.unreachable ?? null,
+    ...(run.notices && { notices: run.notices }),
   };
 }
 

@@ -1,0 +1,103 @@
+/**
+ * vwh's local copy of Telnyx's Call Control API (PROVIDERS §3.3–3.4): one server per run on 127.0.0.1,
+ * which the handler's `telnyx` client reaches through TELNYX_BASE_URL. `POST /v2/calls/{call_control_id}/
+ * actions/{command}` is routed to the call's driver, which checks and answers it; everything else is a
+ * Telnyx-shaped 404.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { UsageError } from "../../errors.js";
+import { errorReply, errors, type CommandReply } from "./commands.js";
+
+const maxBodyBytes = 1024 * 1024;
+const actionPath = /^\/v2\/calls\/([^/]+)\/actions\/([^/?]+)\/?(?:\?.*)?$/;
+
+export interface CommandRequest {
+  command: string;
+  method: string;
+  /** The parsed JSON body, or the reason it could not be read. */
+  body: { ok: true; value: unknown } | { ok: false; message: string };
+  authorized: boolean;
+}
+
+/** A call that takes commands: the Telnyx call driver. */
+export interface CommandSink {
+  receive(request: CommandRequest): CommandReply;
+}
+
+export class CallControlApi {
+  readonly #server: Server;
+  readonly #calls = new Map<string, CommandSink>();
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  /** Listens on 127.0.0.1:`port` (0: any free port). */
+  static async open(port: number): Promise<CallControlApi> {
+    let api: CallControlApi | undefined;
+    const server = createServer((request, response) => void api!.#handle(request, response));
+    api = new CallControlApi(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(error.code === "EADDRINUSE" ? new UsageError(`--telnyx-api-port ${port}: the port is in use`, "pick another port, or leave the flag out for a free one") : error),
+      );
+      server.listen(port, "127.0.0.1", resolve);
+    });
+    return api;
+  }
+
+  /** The value for TELNYX_BASE_URL. */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v2`;
+  }
+
+  register(callControlId: string, sink: CommandSink): void {
+    this.#calls.set(callControlId, sink);
+  }
+
+  unregister(callControlId: string): void {
+    this.#calls.delete(callControlId);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.closeAllConnections();
+      this.#server.close(() => resolve());
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const reply = await this.#route(request).catch((): CommandReply => errorReply(500, [errors.badRequest("vwh could not handle the request.")]));
+    const bytes = Buffer.from(JSON.stringify(reply.body));
+    response.writeHead(reply.status, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
+  }
+
+  async #route(request: IncomingMessage): Promise<CommandReply> {
+    const match = actionPath.exec(request.url ?? "");
+    const body = await readJson(request);
+    if (!match) return errorReply(404, [errors.notFound(`vwh serves Call Control commands only (POST /v2/calls/{call_control_id}/actions/{command}), not ${request.method} ${request.url}.`)]);
+    const callControlId = decodeURIComponent(match[1]!);
+    const sink = this.#calls.get(callControlId);
+    if (!sink) return errorReply(404, [errors.notFound(`No call with call_control_id '${callControlId}' is in progress.`)]);
+    const authorization = request.headers.authorization ?? "";
+    return sink.receive({ command: decodeURIComponent(match[2]!), method: request.method ?? "", body, authorized: /^Bearer \S+/.test(authorization) });
+  }
+}
+
+async function readJson(request: IncomingMessage): Promise<CommandRequest["body"]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) return { ok: false, message: `a body over ${maxBodyBytes} bytes` };
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, message: `not valid JSON (${(error as Error).message})` };
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Telnyx Call Control (SPEC §7, PROVIDERS §3): JSON webhooks signed with Ed25519; the handler's replies
+ * are ignored and it drives the call with REST commands to a local Call Control API vwh serves for the
+ * run (TELNYX_BASE_URL), checked against the grammar extracted from the official `telnyx` SDK.
+ */
+import * as z from "zod";
+import { jsonDocument } from "../json-document.js";
+import type { EventSpec, ParsedReply, Platform } from "../types.js";
+import { CallControlApi } from "./api-server.js";
+import { TelnyxCallDriver } from "./driver.js";
+import { callFields, envelopeIdentity, webhookRequest } from "./envelope.js";
+import { grammarSource, voiceEventTypes } from "./grammar.js";
+import { openSigningKey } from "./keys.js";
+import { scenarios } from "./starters.js";
+
+const eventTypeSchema = z.string().refine((type) => voiceEventTypes.includes(type), {
+  error: (issue) => `unknown Telnyx event type ${JSON.stringify(issue.input)} (${grammarSource.package} ${grammarSource.version} knows ${voiceEventTypes.length}, e.g. call.initiated, call.answered, call.gather.ended, call.hangup)`,
+});
+
+const events: Record<string, EventSpec> = Object.fromEntries(
+  voiceEventTypes.map((type) => [type, { payload: z.looseObject({ client_state: z.string().nullable().optional() }), waits: false, description: `Telnyx ${type} (the reply is ignored)` }]),
+);
+
+export const telnyxPlatform = {
+  id: "telnyx",
+  summary: "Telnyx Call Control: Ed25519-signed webhooks; the handler sends REST commands to vwh's local Call Control API",
+  scheme: "telnyx",
+  profile: "telnyx",
+  events,
+  eventType: eventTypeSchema,
+  actions: ["speak", "play", "listen", "stream", "transfer", "record", "hangup", "reject"],
+  callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+
+  encode(event) {
+    const state = event.eventType === "call.initiated" ? { state: "parked", start_time: event.timestamp.toISOString() } : {};
+    const payload = { ...callFields(event.call, null), ...state, ...event.payload };
+    return webhookRequest(event.eventType, event.eventId, event.timestamp, payload, event.url);
+  },
+
+  parseReply(reply): ParsedReply {
+    // Telnyx ignores the body of the reply: the handler acts through commands.
+    let native: ParsedReply["native"];
+    try {
+      native = reply.body.length ? jsonDocument(JSON.parse(reply.body.toString("utf8"))) : undefined;
+    } catch {
+      native = undefined;
+    }
+    return { native, actions: [], failures: [], warnings: [] };
+  },
+
+  async openRun(setup) {
+    const port = typeof setup.settings["telnyxApiPort"] === "number" ? setup.settings["telnyxApiPort"] : 0;
+    const key = openSigningKey(setup.secrets);
+    const api = await CallControlApi.open(port);
+    return {
+      settings: { telnyxApi: api },
+      notices: [
+        `TELNYX_BASE_URL=${api.baseUrl}  (vwh's Call Control API: the handler's telnyx client sends its commands here)`,
+        key.publicKey === undefined ? `TELNYX_PUBLIC_KEY: not shown (${key.reason})` : `TELNYX_PUBLIC_KEY=${key.publicKey}  (verifies the webhooks vwh signs in this run)`,
+      ],
+      secrets: key.secrets,
+      close: () => api.close(),
+    };
+  },
+
+  async startCall(setup) {
+    const api = setup.settings["telnyxApi"];
+    if (!(api instanceof CallControlApi)) throw new Error("the telnyx platform plays caller scripts only within a run (openRun)");
+    return new TelnyxCallDriver(setup, api);
+  },
+
+  identify(request) {
+    return envelopeIdentity(request.body);
+  },
+
+  redaction: {
+    phone: ["from", "to", "caller_id_name", "from_sip_uri", "to_sip_uri"],
+    // What the caller said or typed (call.transcription, call.gather.ended, call.dtmf.received …).
+    text: ["transcript", "digits", "digit", "content", "message_history"],
+  },
+  starters: scenarios,
+} satisfies Platform;
