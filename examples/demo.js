@@ -10,12 +10,14 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
+import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
 import { createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
 import { createVapiHandler, WEBHOOK_PATH as VAPI_PATH } from "./vapi-handler.js";
 import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
+import { createVonageHandler, ANSWER_PATH as VONAGE_PATH } from "./vonage-handler.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const files = (folder, pattern) =>
@@ -82,12 +84,30 @@ const platforms = [
     },
   },
   {
+    title: "Vonage menu (examples/vonage-handler.js, official @vonage/voice and @vonage/jwt)",
+    path: VONAGE_PATH,
+    flows: files("fixtures/scripts", /^vonage-.*\.json$/),
+    async setup() {
+      const secret = randomBytes(24).toString("base64url");
+      return { listener: createVonageHandler({ signatureSecrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
+    },
+  },
+  {
+    title: "Plivo menu (examples/plivo-handler.js, official plivo package)",
+    path: PLIVO_PATH,
+    flows: files("fixtures/scripts", /^plivo-.*\.json$/),
+    async setup() {
+      const authToken = randomBytes(20).toString("base64url");
+      return { listener: createPlivoHandler({ authTokens: [authToken] }), env: { VWH_SECRET: authToken }, args: [] };
+    },
+  },
+  {
     title: "Vapi server (examples/vapi-handler.js, @vapi-ai/server-sdk types)",
     path: VAPI_PATH,
     flows: files("fixtures/scripts", /^vapi-.*\.json$/),
     async setup() {
       const secret = randomBytes(24).toString("hex");
-      return { listener: createVapiHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: ["--platform", "vapi"] };
+      return { listener: createVapiHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
     },
   },
   {
@@ -96,7 +116,7 @@ const platforms = [
     flows: files("fixtures/scripts", /^retell-.*\.json$/),
     async setup() {
       const apiKey = `key_${randomBytes(16).toString("hex")}`;
-      return { listener: createRetellHandler({ apiKeys: [apiKey] }), env: { VWH_SECRET: apiKey }, args: ["--platform", "retell"] };
+      return { listener: createRetellHandler({ apiKeys: [apiKey] }), env: { VWH_SECRET: apiKey }, args: [] };
     },
   },
   {
@@ -105,7 +125,7 @@ const platforms = [
     flows: files("fixtures/scripts", /^teler-.*\.json$/),
     async setup() {
       const secret = randomBytes(24).toString("hex");
-      return { listener: createTelerHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: ["--platform", "teler"] };
+      return { listener: createTelerHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
     },
   },
 ];

@@ -28,7 +28,7 @@ export function settingsInput(command: Command): { options: Record<string, unkno
   }
   return { options: command.optsWithGlobals(), sources };
 }
-const schemeList = "standard | stripe | hmac | twilio | telnyx | retell | vapi | bearer";
+const schemeList = "standard | stripe | hmac | twilio | telnyx | retell | vonage | plivo | vapi | bearer";
 
 /** --scheme, --secret and the generic HMAC settings: the same on every command that signs or verifies. */
 function addSigningOptions(command: Command): Command {

@@ -81,13 +81,21 @@ function probeRequest(platform: Platform, eventId: string, callId: string, url: 
   });
 }
 
-/** One byte changed, the body still well-formed: the last character of the call id as the platform sends it. */
-function tamper(request: WebhookRequest, platform: Platform): Buffer {
-  const text = request.body.toString("utf8");
-  const callId = platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body }).callId ?? "";
+/** The last character of the call id changed: one byte, the text still well-formed. */
+function changeCallId(text: string, callId: string): string {
   const at = callId ? text.indexOf(callId) + callId.length - 1 : text.length - 1;
   const last = text[at] === "x" ? "y" : "x";
-  return Buffer.from(text.slice(0, at) + last + text.slice(at + 1));
+  return text.slice(0, at) + last + text.slice(at + 1);
+}
+
+/**
+ * One byte changed where the platform carries the call: the body, or for a GET (Vonage's answer
+ * webhook) the query string, which is what such a request signs.
+ */
+function tamper(request: WebhookRequest, platform: Platform): { body: Buffer; search: string | undefined } {
+  const callId = platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body }).callId ?? "";
+  if (request.method === "GET" && request.url.search) return { body: request.body, search: changeCallId(request.url.search, encodeURIComponent(callId)) };
+  return { body: Buffer.from(changeCallId(request.body.toString("utf8"), callId)), search: undefined };
 }
 
 export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
@@ -153,7 +161,12 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       build: () => {
         if (notBodySigned) return notBodySigned;
         const { eventId, request } = fresh();
-        return { ...signWith(signer, request, eventId), body: tamper(request, options.platform) };
+        const signed = signWith(signer, request, eventId);
+        const { body, search } = tamper(request, options.platform);
+        if (search === undefined) return { ...signed, body };
+        const url = new URL(signed.url);
+        url.search = search;
+        return { ...signed, url: url.href };
       },
     },
     {

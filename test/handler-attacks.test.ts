@@ -10,7 +10,6 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
-import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { getScheme } from "../src/signing/index.js";
 import { twilioSignature } from "../src/signing/twilio.js";
 import { attackHandler, hostileEnvelopes, type HandlerUnderTest } from "./handler-attacks.js";
@@ -19,6 +18,13 @@ import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
 
 const voiceSecret = newSecret();
+const vonageSecret = randomBytes(24).toString("base64url");
+const plivoToken = randomBytes(20).toString("base64url");
+
+/** The headers a platform's own scheme puts on a POST of `body` to `url`. */
+function schemeHeaders(scheme: string, secret: string, body: Buffer, url: string, contentType: string): Record<string, string> {
+  return getScheme(scheme).create([{ value: secret, source: "(test)" }], { purpose: "sign" }).sign({ id: "evt_attack", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType }).headers;
+}
 
 function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Record<string, string> {
   return standardSigner(secret).sign({ id: `msg_${randomBytes(6).toString("hex")}`, timestamp: Math.floor(nowMs / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers;
@@ -35,12 +41,6 @@ await new Promise<void>((resolve) => telnyxApi.listen(0, "127.0.0.1", resolve));
 telnyxApi.unref();
 const callInitiated = () =>
   Buffer.from(JSON.stringify({ data: { record_type: "event", event_type: "call.initiated", id: `evt_attack_${eventCounter++}`, occurred_at: new Date().toISOString(), payload: { call_control_id: "call_a", direction: "incoming" } }, meta: { attempt: 1 } }));
-
-/** Headers vwh's own scheme puts on a body: what the platform sends (X-Vapi-Secret, x-retell-signature, HMAC). */
-function platformHeaders(scheme: string, secret: string, body: Buffer, url: string): Record<string, string> {
-  const settings = { purpose: "sign" as const, hmac: defaultHmacSettings };
-  return getScheme(scheme).create([{ value: secret, source: "(test)" }], settings).sign({ id: "msg", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType: "application/json" }).headers;
-}
 
 const aiSecret = randomBytes(16).toString("hex");
 const noPrimitive = { toString: 1, valueOf: 2 };
@@ -111,11 +111,34 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
       Buffer.from("null"),
     ],
   },
+  "vonage-handler.js": {
+    file: "examples/vonage-handler.js",
+    env: (port) => ({ PORT: String(port), VONAGE_SIGNATURE_SECRET: vonageSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/webhooks/input",
+    sign: (body, url) => schemeHeaders("vonage", vonageSecret, body, url, "application/json"),
+    validBody: () => Buffer.from(JSON.stringify({ dtmf: { digits: "1", timed_out: false }, uuid: "leg_attack", conversation_uuid: "CON-attack", timestamp: `${new Date().toISOString()}#${eventCounter++}` })),
+    hostileBodies: [
+      Buffer.from("[]"),
+      Buffer.from("null"),
+      Buffer.from('{"speech":{"results":"all of them"},"dtmf":{"digits":{"toString":1}}}'),
+      Buffer.from('{"speech":{"results":[{"text":{"length":1}}]},"dtmf":"1"}'),
+      Buffer.from(`${"[".repeat(20_000)}${"]".repeat(20_000)}`),
+    ],
+  },
+  "plivo-handler.js": {
+    file: "examples/plivo-handler.js",
+    env: (port) => ({ PORT: String(port), PLIVO_AUTH_TOKEN: plivoToken, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/plivo/answer",
+    contentType: "application/x-www-form-urlencoded",
+    sign: (body, url) => schemeHeaders("plivo", plivoToken, body, url, "application/x-www-form-urlencoded"),
+    validBody: () => Buffer.from(`CallUUID=call_attack_${eventCounter++}&From=15550100001&To=15550100002&Event=StartApp`),
+    hostileBodies: [Buffer.from("Digits[]=1&Speech[x]=2"), Buffer.from("%%%&&&==&Digits=%E0%A4%A"), Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000))],
+  },
   "vapi-handler.js": {
     file: "examples/vapi-handler.js",
     env: (port) => ({ PORT: String(port), VAPI_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/vapi/server",
-    sign: (body, url) => platformHeaders("vapi", aiSecret, body, url),
+    sign: (body, url) => schemeHeaders("vapi", aiSecret, body, url, "application/json"),
     validBody: () => Buffer.from(JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: `call_attack_${aiCounter++}`, type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] } })),
     hostileBodies: aiHostileBodies(),
   },
@@ -123,7 +146,7 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     file: "examples/retell-handler.js",
     env: (port) => ({ PORT: String(port), RETELL_API_KEY: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/retell/webhook",
-    sign: (body, url) => platformHeaders("retell", aiSecret, body, url),
+    sign: (body, url) => schemeHeaders("retell", aiSecret, body, url, "application/json"),
     validBody: () => Buffer.from(JSON.stringify({ event: "call_inbound", call_inbound: { call_id: `call_attack_${aiCounter++}`, from_number: "+15550100001", to_number: "+15550100200" } })),
     hostileBodies: aiHostileBodies(),
   },
@@ -131,7 +154,7 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     file: "examples/teler-handler.js",
     env: (port) => ({ PORT: String(port), TELER_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/teler/flow",
-    sign: (body, url) => platformHeaders("hmac", aiSecret, body, url),
+    sign: (body, url) => schemeHeaders("hmac", aiSecret, body, url, "application/json"),
     validBody: () => Buffer.from(JSON.stringify({ call_id: `call_attack_${aiCounter++}`, account_id: "acc", from_number: "+15550100002", to_number: "+15550100001", direction: "outbound" })),
     hostileBodies: aiHostileBodies(),
   },

@@ -1,12 +1,14 @@
 /** The registry of signature schemes selectable with --scheme, and where secrets come from. */
 import { UsageError } from "../errors.js";
 import { hmacScheme } from "./hmac.js";
+import { plivoScheme } from "./plivo.js";
 import { retellScheme } from "./retell.js";
 import { bearerScheme, vapiSecretScheme } from "./shared-secret.js";
 import { standardScheme } from "./standard.js";
 import { stripeScheme } from "./stripe.js";
 import { telnyxScheme } from "./telnyx.js";
 import { twilioScheme } from "./twilio.js";
+import { vonageScheme } from "./vonage.js";
 import type { SecretInput, SignatureScheme } from "./types.js";
 
 export const schemes: Readonly<Record<string, SignatureScheme>> = {
@@ -16,6 +18,8 @@ export const schemes: Readonly<Record<string, SignatureScheme>> = {
   twilio: twilioScheme,
   telnyx: telnyxScheme,
   retell: retellScheme,
+  vonage: vonageScheme,
+  plivo: plivoScheme,
   vapi: vapiSecretScheme,
   bearer: bearerScheme,
 };

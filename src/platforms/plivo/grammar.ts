@@ -1,0 +1,24 @@
+/**
+ * The Plivo XML grammar: which elements exist, their valid attributes and what each may contain, as
+ * plivo-node's XML builder enforces them (extracted into xml-grammar.ts by scripts/extract-plivo-grammar.mjs).
+ */
+import { plivoXmlGrammar } from "./xml-grammar.js";
+
+export interface PlivoXmlGrammar {
+  sdk: { name: string; version: string };
+  source: string;
+  root: { name: string; children: string[] };
+  elements: Record<string, { attributes: string[]; children: string[] }>;
+}
+
+export const plivoSdk = plivoXmlGrammar.sdk;
+export const rootElement = plivoXmlGrammar.root;
+
+export function elementSpec(name: string): { attributes: string[]; children: string[] } | undefined {
+  return Object.hasOwn(plivoXmlGrammar.elements, name) ? plivoXmlGrammar.elements[name] : undefined;
+}
+
+/** What `parent` may contain (the root's list for Response). */
+export function allowedChildren(parent: string): readonly string[] {
+  return parent === rootElement.name ? rootElement.children : (elementSpec(parent)?.children ?? []);
+}

@@ -1,0 +1,51 @@
+/** Vonage Voice API (PROVIDERS §2): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
+import type { Platform } from "../types.js";
+import { VonageCallDriver } from "./driver.js";
+import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
+import { parseNccoReply } from "./reply.js";
+import { vonageStarters } from "./starters.js";
+
+const text = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
+
+export const vonagePlatform = {
+  id: "vonage",
+  summary: "Vonage Voice API: answer/event webhooks, NCCO replies (@vonage/voice types), JWT-signed callbacks",
+  scheme: "vonage",
+  profile: "vonage",
+  events: vonageEvents,
+  eventType: vonageEventType,
+  actions: ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup"],
+  callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+
+  encode(event) {
+    const { call } = event;
+    const base: Record<string, unknown> = {
+      from: msisdn(call.from ?? "+15550100001"),
+      to: msisdn(call.to ?? "+15550100002"),
+      uuid: call.callId,
+      conversation_uuid: `CON-${call.callId}`,
+    };
+    if (event.eventType === "answer") return vonageRequest("GET", event.url, { ...base, region_url: "https://api-us-3.vonage.com", endpoint_type: "phone", ...event.payload });
+    if (event.eventType === "input" || event.eventType === "notify") return vonageRequest("POST", event.url, { ...base, ...event.payload, timestamp: event.timestamp.toISOString() });
+    return vonageRequest("POST", event.url, { ...base, status: event.eventType, direction: call.direction ?? "inbound", ...event.payload, timestamp: event.timestamp.toISOString() });
+  },
+
+  parseReply: parseNccoReply,
+
+  async startCall(setup) {
+    return new VonageCallDriver(setup);
+  },
+
+  identify(request) {
+    const fields = receivedFields(request.method, request.path, request.body);
+    // Vonage sends no dedup key (the signed token's jti is per request, not per event).
+    return { eventType: vonageEventTypeOf(fields), callId: text(fields["uuid"]) ?? text(fields["call_uuid"]), eventId: undefined };
+  },
+
+  redaction: {
+    phone: ["from", "to", "from_user", "number", "dtmfAnswer"],
+    // Input results: speech results' text and the keys pressed.
+    text: ["text", "digits"],
+  },
+  starters: vonageStarters,
+} satisfies Platform;
