@@ -4,15 +4,17 @@
  * no environment, no exit — secrets, clock and HTTP dispatcher are passed in.
  */
 import type { Dispatcher } from "undici";
-import { createDispatcher } from "./delivery.js";
-import { flowFromValue, type CallFlow, type LoadedFlow } from "./flow.js";
+import { createDispatcher as createKeepAliveDispatcher } from "./delivery.js";
+import { flowFromValue, randomId, type CallFlow, type LoadedFlow } from "./flow.js";
 import { loadFlows } from "./load-flows.js";
-import { newSeed } from "./random.js";
+import { isPlatformId, type PlatformId } from "./platforms/registry.js";
+import { createRandom, newSeed } from "./random.js";
 import { buildRetryPolicy } from "./retry-policy.js";
 import { defaultHmacSettings } from "./signing/hmac.js";
-import { getScheme } from "./signing/index.js";
+import { getScheme, resolveSecrets } from "./signing/index.js";
 import type { HmacSettings, SchemeSettings, SignedRequest, Signer, Verdict } from "./signing/types.js";
-import { runSimulation, summarize, type SimulationListener, type SimulationOptions, type SimulationResult, type SimulationSummary } from "./simulate.js";
+import type { CallResult } from "./call-metrics.js";
+import { createContext, runFlowCall, runSimulation, summarize, withPlatformRuns, type EventResult, type SimulationListener, type SimulationOptions, type SimulationResult, type SimulationSummary } from "./simulate.js";
 import type { DeadLetter } from "./dead-letters.js";
 
 export { callFlowSchema, recordingSchema } from "./flow.js";
@@ -21,7 +23,8 @@ export { envelopeSchema } from "./platforms/vwh/envelope.js";
 export { configSchema } from "./config-schema.js";
 export { schemeNames } from "./signing/index.js";
 export type { CallFlow, LoadedFlow } from "./flow.js";
-export type { EventResult, FlowResult, SimulationResult, SimulationSummary, SimulationListener } from "./simulate.js";
+export type { EventResult, FlowResult, SimulationResult, SimulationSummary, SimulationListener, TurnResult } from "./simulate.js";
+export { callMetrics, type CallMetric, type CallResult } from "./call-metrics.js";
 export type { SignedRequest, Verdict } from "./signing/types.js";
 
 export interface SigningSettings {
@@ -91,7 +94,7 @@ export function createSimulationOptions(options: SimulateOptions): SimulationOpt
     budgetMs: options.budgetMs ?? 200,
     strictLatency: options.strictLatency ?? false,
     realtime: options.realtime ?? false,
-    dispatcher: options.dispatcher ?? createDispatcher(),
+    dispatcher: options.dispatcher ?? createKeepAliveDispatcher(),
     ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),
     ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
     ...(options.platformSettings && { platformSettings: options.platformSettings }),
@@ -103,10 +106,10 @@ export function createSimulationOptions(options: SimulateOptions): SimulationOpt
 }
 
 /** Flows given as objects are validated like files; `file` names them in results. */
-async function toLoadedFlows(flows: readonly (string | CallFlow)[]): Promise<LoadedFlow[]> {
+async function toLoadedFlows(flows: readonly (string | CallFlow)[], platform: PlatformId = "vwh"): Promise<LoadedFlow[]> {
   const files = flows.filter((flow): flow is string => typeof flow === "string");
-  const loadedFiles = await loadFlows(files);
-  return Promise.all(flows.map((flow, index) => (typeof flow === "string" ? loadedFiles.shift()! : flowFromValue(flow, `flows[${index}]`))));
+  const loadedFiles = await loadFlows(files, platform);
+  return Promise.all(flows.map((flow, index) => (typeof flow === "string" ? loadedFiles.shift()! : flowFromValue(flow, `flows[${index}]`, platform))));
 }
 
 /** Replays each flow (a file path — call flow, recording or dead-letter file — or a call-flow object) to the handler and checks every reply. */
@@ -165,4 +168,61 @@ export function verify(request: WebhookRequest, options: VerifyOptions): Verdict
     { headers, body: Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body), method: request.method ?? "POST", url: request.url ?? "" },
     { now: options.now ?? Math.floor(Date.now() / 1000), toleranceSeconds: options.toleranceSeconds ?? 300 },
   );
+}
+
+/**
+ * Validates call flows (file paths or objects) once, for running many calls of them with
+ * `simulateCall`. `platform` is the default for flows that do not name their own (default vwh).
+ */
+export async function loadCallFlows(flows: readonly (string | CallFlow)[], options: { platform?: string } = {}): Promise<LoadedFlow[]> {
+  const platform = options.platform ?? "vwh";
+  if (!isPlatformId(platform)) throw new TypeError(`unknown platform ${JSON.stringify(platform)}`);
+  return toLoadedFlows(flows, platform);
+}
+
+/**
+ * Runs ONE call of a loaded flow against the handler — fresh call and event ids, so any number of
+ * copies can run at once (load tests: issue 18) — and returns every webhook's result. Caller scripts
+ * run reactively, as `simulate` runs them. Pass a `dispatcher` shared by the calls (`createDispatcher`).
+ */
+export async function simulateCall(flow: LoadedFlow, options: SimulateOptions): Promise<CallResult> {
+  const simulation = createSimulationOptions(options);
+  try {
+    // A platform with run-level resources (a local API the handler calls) opens them for this call.
+    const { context, started, events, outcome } = await withPlatformRuns([flow], simulation, async (withRuns) => {
+      const context = createContext(withRuns);
+      const started = context.now();
+      const events: EventResult[] = [];
+      const outcome = await runFlowCall(flow, context, createRandom(withRuns.faults.seed), { callId: randomId("call"), freshIds: true }, { onEvent: (result) => events.push(result) });
+      return { context, started, events, outcome };
+    });
+    return {
+      file: flow.file,
+      name: flow.flow.name,
+      platform: flow.platform.id,
+      callId: outcome.callId,
+      events,
+      turns: outcome.turns,
+      passed: outcome.passed,
+      unreachable: outcome.stopped?.reason === "unreachable" ? outcome.stopped.message : undefined,
+      durationMs: context.now() - started,
+    };
+  } finally {
+    if (!options.dispatcher) await simulation.dispatcher.close();
+  }
+}
+
+/** A keep-alive HTTP connection pool for many calls (at most `connections` sockets per origin, default 64). */
+export function createDispatcher(options: { connections?: number } = {}): Dispatcher {
+  return createKeepAliveDispatcher(options.connections);
+}
+
+/**
+ * The signing secrets in an environment, as the CLI reads them: the variable `variable` names (when
+ * set there), else `VWH_SECRET`; space-separated for rotation, PEM keys split on blank lines. Pass
+ * the environment in (Node's environment object, or Artillery's `context.vars.$env`): the API never
+ * reads it by itself.
+ */
+export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>, variable?: string): string[] {
+  return resolveSecrets(undefined, env, variable).map((secret) => secret.value);
 }

@@ -86,6 +86,8 @@ export function createProgram(): Command {
     .option("--calls <n>", "load mode: run n copies of the flows as separate calls (fresh call and event ids)")
     .option("--concurrency <n>", "load mode: calls in flight at once", "10")
     .option("--rate <calls/s>", "load mode: start calls at this rate (open loop), at most --concurrency in flight")
+    .option("--pipelining <n>", "load mode: send up to n requests on a connection before the replies (default: 1; many handlers are not safe with it, see README)")
+    .option("--workers <n>", "load mode: spread the sender over n worker threads (latency histograms merged exactly)", "1")
     .option("--junit <file>", "also write a JUnit XML report")
     .addHelpText("after", `\nExample:\n  VWH_SECRET=whsec_... vwh simulate fixtures/reschedule.json --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
     .action(async (files: string[], _options, command: Command) => {
@@ -160,6 +162,45 @@ export function createProgram(): Command {
     .action(async (port: string | undefined, _options, command: Command) => {
       const { tunnelCommand } = await import("./commands/tunnel.js");
       await tunnelCommand(port, settingsInput(command));
+    });
+
+  const exportArtillery = program
+    .command("export")
+    .description("write a load test for another engine that runs vwh's calls (many machines)")
+    .command("artillery")
+    .description("write an Artillery script, a processor that runs each virtual user's call through vwh, and its package.json")
+    .argument("[flow...]", "call flows or caller scripts (default: flows in vwh.config.json)")
+    .option("--url <url>", "the handler's webhook URL, the script's target (or VWH_URL, or url in vwh.config.json)")
+    .option("--out <dir>", "the folder to write the script, processor and package.json to")
+    .addOption(new Option("--format <format>", "the script's format").choices(["yaml", "json"]).default("yaml"))
+    .option("--vwh-spec <spec>", "the vwh the package.json installs: a version, a range, or a tarball from npm pack (copied beside the script)")
+    .option("--force", "overwrite files that already exist")
+    .addOption(new Option("--platform <id>", "the platform to play: vwh | twilio … (see vwh platforms); a file's own platform wins").default("vwh"))
+    .option("--public-url <url>", "the URL the platform is configured with, which it signs; requests still go to the target")
+    .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50");
+  addSigningOptions(exportArtillery);
+  // Accepted only to be refused with a clear message: an export never holds a secret.
+  exportArtillery.options.find((option) => option.long === "--secret")?.hideHelp();
+  exportArtillery
+    .option("--timeout <ms>", "abort a reply slower than this (default: 10000, or the profile's)")
+    .option("--budget <ms>", "latency budget per reply; over it is counted in vwh.over_budget", "200")
+    .option("--strict-latency", "over-budget replies fail instead of warning")
+    .option("--realtime", "wait each event's after_ms before sending it, so calls last as long as real ones")
+    .option("--retries <n>", "retry a failed delivery up to n times (default: 0, or the profile's)")
+    .option("--backoff <ms>", "base delay of the exponential backoff with jitter (default: 500, or the profile's)")
+    .option("--profile <platform>", "a platform's timeout and retry policy: twilio | vonage | telnyx | retell | vapi | standard")
+    .option("--time-scale <factor>", "multiply every retry wait by this", "1")
+    .option("--calls <n>", "start this many calls in all (with --rate or --duration)")
+    .option("--rate <calls/s>", "start calls at this rate (default 1)")
+    .option("--duration <s>", "seconds to start calls for (default 60, or --calls / --rate)")
+    .option("--concurrency <n>", "at most n calls in flight (Artillery's maxVusers; arrivals over it are skipped)")
+    .addHelpText(
+      "after",
+      `\nThe secret is never written: the processor reads $VWH_SECRET (or --secret-env's variable) where Artillery runs.\n\nExample:\n  vwh export artillery fixtures/*.json --url https://staging.example.com/webhooks/voice --rate 20 --duration 300 --out load\n  cd load && npm install && VWH_SECRET=whsec_... npx artillery run vwh-load.yml\n${exitCodesHelp}`,
+    )
+    .action(async (files: string[], _options, command: Command) => {
+      const { exportArtilleryCommand } = await import("./commands/export.js");
+      await exportArtilleryCommand(files, settingsInput(command));
     });
 
   program

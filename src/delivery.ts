@@ -39,6 +39,9 @@ export interface DeliveryFailure {
 
 export type DeliveryResult = DeliveryResponse | DeliveryFailure;
 
+/** How an attempt goes out: `deliver` (undici) by default, the fast client in load mode. */
+export type Transport = (request: DeliveryRequest) => Promise<DeliveryResult>;
+
 /** A keep-alive agent for a run: one connection pool reused across every event. */
 export function createDispatcher(connections = 64): Agent {
   return new Agent({ keepAliveTimeout: 10_000, connections, pipelining: 1 });
@@ -73,6 +76,23 @@ function errorCode(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
 
+export function interruptedFailure(latencyMs: number): DeliveryFailure {
+  return { ok: false, kind: "network", message: "interrupted", code: "INTERRUPTED", latencyMs };
+}
+
+export function timeoutFailure(timeoutMs: number, latencyMs: number): DeliveryFailure {
+  return { ok: false, kind: "timeout", message: `no reply within ${timeoutMs} ms`, code: "TIMEOUT", latencyMs };
+}
+
+/** A connection error as one line: "unreachable" when nothing answered at the address, else "network". */
+export function networkFailure(error: unknown, address: string, latencyMs: number): DeliveryFailure {
+  const code = errorCode(error);
+  const known = code ? unreachableCodes[code] : undefined;
+  if (known) return { ok: false, kind: "unreachable", message: `${known} (${code}) at ${address}`, code, latencyMs };
+  const reason = code === "ECONNRESET" || code === "UND_ERR_SOCKET" ? "connection reset by the handler" : (error as Error).message;
+  return { ok: false, kind: "network", message: `${reason}${code ? ` (${code})` : ""}`, code, latencyMs };
+}
+
 export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult> {
   const now = delivery.now ?? (() => performance.now());
   const started = now();
@@ -94,16 +114,9 @@ export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult
     return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, latencyMs: elapsed() };
   } catch (error) {
     const latencyMs = elapsed();
-    if (delivery.stop?.aborted) return { ok: false, kind: "network", message: "interrupted", code: "INTERRUPTED", latencyMs };
-    if (abort.signal.aborted) {
-      return { ok: false, kind: "timeout", message: `no reply within ${delivery.timeoutMs} ms`, code: "TIMEOUT", latencyMs };
-    }
-    const code = errorCode(error);
-    const address = delivery.url.host;
-    const known = code ? unreachableCodes[code] : undefined;
-    if (known) return { ok: false, kind: "unreachable", message: `${known} (${code}) at ${address}`, code, latencyMs };
-    const reason = code === "ECONNRESET" || code === "UND_ERR_SOCKET" ? "connection reset by the handler" : (error as Error).message;
-    return { ok: false, kind: "network", message: `${reason}${code ? ` (${code})` : ""}`, code, latencyMs };
+    if (delivery.stop?.aborted) return interruptedFailure(latencyMs);
+    if (abort.signal.aborted) return timeoutFailure(delivery.timeoutMs, latencyMs);
+    return networkFailure(error, delivery.url.host, latencyMs);
   } finally {
     clearTimeout(timer);
     delivery.stop?.removeEventListener("abort", onStop);

@@ -3,7 +3,7 @@
  * into a list, so memory stays flat whether the run has ten thousand calls or a million.
  */
 import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
-import type { FindingKind } from "./check-reply.js";
+import type { Finding, FindingKind } from "./check-reply.js";
 import type { EventResult } from "./simulate.js";
 
 export interface LatencySummary {
@@ -27,9 +27,30 @@ class TypeStats {
   events = 0;
   failed = 0;
   overBudget = 0;
+
+  merge(other: TypeStatsData): void {
+    this.histogram.add(other.histogram);
+    this.events += other.events;
+    this.failed += other.failed;
+    this.overBudget += other.overBudget;
+  }
 }
 
+type TypeStatsData = Pick<TypeStats, "histogram" | "events" | "failed" | "overBudget">;
+
+/** LoadStats as plain data that can cross to another thread (node's histograms are cloneable). */
+export interface LoadStatsData {
+  counters: Record<(typeof counterNames)[number], number>;
+  all: TypeStatsData;
+  byType: [string, TypeStatsData][];
+  failuresByKind: [FindingKind, number][];
+  samples: FailureSample[];
+}
+
+const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered"] as const;
+
 const sampleLimit = 5;
+const isOverBudget = (finding: Finding) => finding.kind === "latency" && finding.message.includes("budget");
 
 export class LoadStats {
   callsStarted = 0;
@@ -48,7 +69,7 @@ export class LoadStats {
   recordEvent(callId: string, result: EventResult): void {
     let stats = this.byType.get(result.eventType);
     if (!stats) this.byType.set(result.eventType, (stats = new TypeStats()));
-    const overBudget = [...result.failures, ...result.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"));
+    const overBudget = result.failures.some(isOverBudget) || result.warnings.some(isOverBudget);
     for (const target of [this.all, stats]) {
       target.events++;
       if (!result.passed) target.failed++;
@@ -59,10 +80,35 @@ export class LoadStats {
     if (result.attempts > 1) this.retried++;
     if (result.duplicate) this.duplicated++;
     if (result.deadLettered) this.deadLettered++;
-    for (const kind of new Set(result.failures.map((finding) => finding.kind))) this.failuresByKind.set(kind, (this.failuresByKind.get(kind) ?? 0) + 1);
+    // Each kind once per event (allocation-free for the common passing event).
+    if (result.failures.length) for (const kind of new Set(result.failures.map((finding) => finding.kind))) this.failuresByKind.set(kind, (this.failuresByKind.get(kind) ?? 0) + 1);
     if (!result.passed && this.samples.length < sampleLimit) {
       this.samples.push({ callId, sequence: result.sequence, eventType: result.eventType, message: result.failures.map((finding) => (finding.path ? `${finding.path}: ${finding.message}` : finding.message)).join("; ") });
     }
+  }
+
+  toData(): LoadStatsData {
+    const plain = (stats: TypeStats): TypeStatsData => ({ histogram: stats.histogram, events: stats.events, failed: stats.failed, overBudget: stats.overBudget });
+    return {
+      counters: Object.fromEntries(counterNames.map((name) => [name, this[name]])) as LoadStatsData["counters"],
+      all: plain(this.all),
+      byType: [...this.byType].map(([eventType, stats]) => [eventType, plain(stats)]),
+      failuresByKind: [...this.failuresByKind],
+      samples: this.samples,
+    };
+  }
+
+  /** Adds another run's aggregates (a worker thread's): counts summed, histograms merged exactly. */
+  merge(other: LoadStatsData): void {
+    for (const name of counterNames) this[name] += other.counters[name];
+    this.all.merge(other.all);
+    for (const [eventType, data] of other.byType) {
+      let stats = this.byType.get(eventType);
+      if (!stats) this.byType.set(eventType, (stats = new TypeStats()));
+      stats.merge(data);
+    }
+    for (const [kind, count] of other.failuresByKind) this.failuresByKind.set(kind, (this.failuresByKind.get(kind) ?? 0) + count);
+    this.samples.push(...other.samples.slice(0, Math.max(0, sampleLimit - this.samples.length)));
   }
 
   recordCall(passed: boolean): void {

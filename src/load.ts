@@ -15,6 +15,8 @@ export interface LoadOptions {
   rate: number | undefined;
   /** Called after each call, for a progress bar. */
   onCallFinished?: (stats: LoadStats) => void;
+  /** Stops starting calls (another worker thread found the handler unreachable, or --bail). */
+  shouldStop?: () => boolean;
 }
 
 export interface LoadResult {
@@ -37,7 +39,7 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
   let next = 0;
   let unreachable: string | undefined;
   let bailed = false;
-  const stopping = () => unreachable !== undefined || bailed;
+  const stopping = () => unreachable !== undefined || bailed || load.shouldStop?.() === true;
 
   const worker = async () => {
     for (;;) {
@@ -61,4 +63,24 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
   };
   await Promise.all(Array.from({ length: Math.min(load.concurrency, load.calls) }, worker));
   return { stats, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+}
+
+export interface FastLoadOptions extends LoadOptions {
+  /** Requests in flight per connection (--pipelining); 1 when absent. */
+  pipelining: number | undefined;
+}
+
+/**
+ * Load mode on the fast client (src/fast-client): one connection per call in flight, or fewer
+ * connections carrying `pipelining` requests each.
+ */
+export async function runFastLoad(flows: readonly LoadedFlow[], options: SimulationOptions, load: FastLoadOptions): Promise<LoadResult> {
+  const { createFastClient } = await import("./fast-client/index.js");
+  const pipelining = load.pipelining ?? 1;
+  const client = createFastClient({ connections: Math.ceil(load.concurrency / pipelining), pipelining });
+  try {
+    return await runLoad(flows, { ...options, transport: client.deliver }, load);
+  } finally {
+    await client.close();
+  }
 }

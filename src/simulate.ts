@@ -10,7 +10,7 @@ import { checkReply } from "./check-reply.js";
 import { compareReplies } from "./compare-replies.js";
 import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
-import { deliver, type DeliveryResult } from "./delivery.js";
+import { deliver, type DeliveryResult, type Transport } from "./delivery.js";
 import { expandFlow, flowBody, type LoadedFlow, type PlannedEvent } from "./flow.js";
 import type { ParsedReply, PlatformRun, RunSetup, WebhookRequest } from "./platforms/types.js";
 import { diffJson } from "./json-diff.js";
@@ -119,6 +119,8 @@ export interface SimulationOptions {
   /** Wait each event's after_ms before sending it, as the platform would. */
   realtime: boolean;
   dispatcher: Dispatcher;
+  /** How attempts go out (default: undici's `deliver` on `dispatcher`); load mode passes the fast client. */
+  transport?: Transport;
   /** Called for each event that exhausted its retries (--dlq). */
   deadLetter?: (entry: DeadLetter) => Promise<void>;
   /** Wall clock in ms, also timing each reply's latency (injectable for tests: a fake clock makes latency exact). */
@@ -220,7 +222,7 @@ interface Delivered {
 async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number): Promise<DeliveryResult> {
   const signing = context.options.platformSigning?.[loaded.platform.id];
   const request = prepareDelivery(planned, signing ? { ...context.options, ...signing } : context.options, number, context.now());
-  const outcome = await deliver({
+  const outcome = await (context.options.transport ?? deliver)({
     url: request.url,
     method: planned.method,
     headers: request.headers,

@@ -1,19 +1,25 @@
 /**
  * `npm run bench`: figures, never assertions (these machines are shared and noisy).
- *  1. A trivial handler in its own process; autocannon's raw request rate against it, then vwh's
- *     signed-and-checked event rate against the same handler, in the same run, and their ratio.
+ *  1. A trivial handler in its own process. Each round sandwiches vwh between two autocannon runs
+ *     against that same handler, so every ratio compares rates taken moments apart: without
+ *     pipelining (autocannon vs vwh load mode), then with pipelining 10 (autocannon pipelined is the
+ *     handler's own ceiling). Every figure is min / median / max over the rounds.
  *  2. `vwh --help` cold start against bare `node -e 0`.
  *  3. vwh's peak RSS at 10k and 100k calls.
+ * BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 4) size the throughput part.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import { binPath, newSecret, withTempDir } from "./helpers.js";
 
 const connections = 32;
+const pipelining = 10;
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const seconds = Math.max(1, Number(process.env.BENCH_SECONDS ?? 4));
 const secret = newSecret();
 const reply = JSON.stringify({ instructions: [{ type: "speak", text: "Hello, how can I help?" }, { type: "listen" }] });
 
@@ -34,27 +40,48 @@ function startHandler(): Promise<{ url: string; stop: () => void }> {
 }
 
 interface VwhLoadReport {
-  events: { total: number; per_second: number };
+  events: { total: number; failed: number; per_second: number };
   latency: { p50_ms: number; p99_ms: number };
   duration_ms: number;
   peak_rss_bytes: number;
 }
 
-function runVwhLoad(flow: string, url: string, calls: number, concurrency = connections): Promise<VwhLoadReport> {
+function runVwhLoad(flow: string, url: string, calls: number, concurrency: number, extra: string[] = []): Promise<VwhLoadReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, "simulate", flow, "--url", url, "--calls", String(calls), "--concurrency", String(concurrency), "--json"], {
+    const child = spawn(process.execPath, [binPath, "simulate", flow, "--url", url, "--calls", String(calls), "--concurrency", String(concurrency), "--json", ...extra], {
       env: { ...process.env, VWH_SECRET: secret, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as VwhLoadReport) : reject(new Error(`vwh exited ${code}: ${out.slice(0, 500)}`))));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`vwh exited ${code}: ${out.slice(0, 500)}`));
+      const report = JSON.parse(out) as VwhLoadReport;
+      if (report.events.failed > 0) return reject(new Error(`vwh: ${report.events.failed} events failed`));
+      resolve(report);
+    });
   });
+}
+
+interface Rate {
+  perSecond: number;
+  p99Ms: number;
+}
+
+async function runAutocannon(url: string, body: string, pipelined: number): Promise<Rate> {
+  const result = await autocannon({ url, connections, pipelining: pipelined, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body });
+  return { perSecond: result.requests.average, p99Ms: result.latency.p99 };
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** "min / median / max" of a figure over the rounds. */
+function spread(values: number[], digits: number): string {
+  const format = (value: number) => value.toFixed(digits);
+  return `${format(Math.min(...values))} / ${format(median(values))} / ${format(Math.max(...values))}`;
 }
 
 function timeCommand(args: string[], runs: number): number {
@@ -68,41 +95,70 @@ function timeCommand(args: string[], runs: number): number {
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const load = () => loadavg().map((value) => value.toFixed(2)).join(" ");
+
+interface Variant {
+  label: string;
+  pipelining: number;
+  concurrency: number;
+  extra: string[];
+}
+
+const variants: Variant[] = [
+  { label: "no pipelining", pipelining: 1, concurrency: connections, extra: [] },
+  { label: `pipelining ${pipelining}`, pipelining, concurrency: connections * pipelining, extra: ["--pipelining", String(pipelining)] },
+];
 
 await withTempDir(async (dir) => {
   const flow = join(dir, "flow.json");
   await writeFile(flow, JSON.stringify({ version: 1, name: "bench", events: [{ event_type: "call.started", expect: { instructions: ["speak", "listen"] } }] }));
   const envelope = JSON.stringify({ event_type: "call.started", event_id: "evt_bench", call_id: "call_bench", sequence: 1, timestamp: new Date().toISOString(), payload: {} });
 
-  console.log(`vwh bench — ${cpus()[0]?.model ?? "unknown cpu"} × ${cpus().length}, ${mib(totalmem())} RAM, node ${process.version}\n`);
+  console.log(`vwh bench — ${cpus()[0]?.model ?? "unknown cpu"} × ${cpus().length}, ${mib(totalmem())} RAM, node ${process.version}`);
+  console.log(`load average at start: ${load()}\n`);
   const handler = await startHandler();
   try {
-    // 1. Throughput, same handler, same run. A short vwh warm-up sizes the measured run to ~5 s.
-    const seconds = 5;
-    const raw = await autocannon({ url: handler.url, connections, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body: envelope });
-    const warmup = await runVwhLoad(flow, handler.url, 2000);
-    const calls = Math.max(5000, Math.round(warmup.events.per_second * seconds));
-    const vwh = await runVwhLoad(flow, handler.url, calls);
-    console.log("throughput (trivial handler, 32 connections / concurrency 32)");
-    console.log(`  autocannon raw requests      ${raw.requests.average.toFixed(0)} req/s   (p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms)`);
-    console.log(`  vwh signed + checked events  ${vwh.events.per_second.toFixed(0)} events/s (p50 ${vwh.latency.p50_ms} ms, p99 ${vwh.latency.p99_ms} ms, ${vwh.events.total} events)`);
-    console.log(`  ratio vwh / autocannon       ${(vwh.events.per_second / raw.requests.average).toFixed(2)}   (target ≥ 0.80)\n`);
+    // 1. Throughput: per round and variant, autocannon → vwh → autocannon on the same handler.
+    const warmup = await runVwhLoad(flow, handler.url, 3000, connections);
+    for (const variant of variants) {
+      let estimate = warmup.events.per_second;
+      const ratios: number[] = [];
+      const figures = { autocannon: [] as number[], vwh: [] as number[], autocannonP99: [] as number[], vwhP99: [] as number[] };
+      for (let round = 0; round < rounds; round++) {
+        const before = await runAutocannon(handler.url, envelope, variant.pipelining);
+        const vwh = await runVwhLoad(flow, handler.url, Math.max(5000, Math.round(estimate * seconds)), variant.concurrency, variant.extra);
+        const after = await runAutocannon(handler.url, envelope, variant.pipelining);
+        estimate = vwh.events.per_second;
+        const autocannonRate = (before.perSecond + after.perSecond) / 2;
+        ratios.push(vwh.events.per_second / autocannonRate);
+        figures.autocannon.push(autocannonRate);
+        figures.vwh.push(vwh.events.per_second);
+        figures.autocannonP99.push((before.p99Ms + after.p99Ms) / 2);
+        figures.vwhP99.push(vwh.latency.p99_ms);
+      }
+      const vwhConcurrency = variant.pipelining > 1 ? `concurrency ${variant.concurrency} --pipelining ${variant.pipelining}` : `concurrency ${variant.concurrency}`;
+      console.log(`throughput, ${variant.label} (trivial handler; autocannon ${connections} connections × pipelining ${variant.pipelining}; vwh ${vwhConcurrency}) — min / median / max of ${rounds} rounds`);
+      console.log(`  autocannon raw requests        ${spread(figures.autocannon, 0)} req/s   (p99 ${spread(figures.autocannonP99, 1)} ms)`);
+      console.log(`  vwh signed + checked events    ${spread(figures.vwh, 0)} events/s (p99 ${spread(figures.vwhP99, 1)} ms)`);
+      console.log(`  ratio vwh / autocannon         ${spread(ratios, 2)}   (target ≥ 0.80; same round)\n`);
+    }
+    console.log(`load average after throughput: ${load()}\n`);
 
     // 2. Cold start.
     const runs = 15;
     const bare = timeCommand(["-e", "0"], runs);
     const help = timeCommand([binPath, "--help"], runs);
     console.log(`cold start (median of ${runs})`);
-    console.log(`  node -e 0                    ${bare.toFixed(1)} ms`);
-    console.log(`  vwh --help                   ${help.toFixed(1)} ms   (+${(help - bare).toFixed(1)} ms; target ≤ +100 ms)\n`);
+    console.log(`  node -e 0                      ${bare.toFixed(1)} ms`);
+    console.log(`  vwh --help                     ${help.toFixed(1)} ms   (+${(help - bare).toFixed(1)} ms; target ≤ +100 ms)\n`);
 
     // 3. Memory stays flat as the number of calls grows.
     const small = await runVwhLoad(flow, handler.url, 10_000, 64);
     const large = await runVwhLoad(flow, handler.url, 100_000, 64);
     console.log("peak RSS of vwh simulate --calls (1-event flow, concurrency 64)");
-    console.log(`  10k calls                    ${mib(small.peak_rss_bytes)}   (${(small.duration_ms / 1000).toFixed(1)} s)`);
-    console.log(`  100k calls                   ${mib(large.peak_rss_bytes)}   (${(large.duration_ms / 1000).toFixed(1)} s)`);
-    console.log(`  ratio 100k / 10k             ${(large.peak_rss_bytes / small.peak_rss_bytes).toFixed(2)}   (target ≤ 1.50)`);
+    console.log(`  10k calls                      ${mib(small.peak_rss_bytes)}   (${(small.duration_ms / 1000).toFixed(1)} s)`);
+    console.log(`  100k calls                     ${mib(large.peak_rss_bytes)}   (${(large.duration_ms / 1000).toFixed(1)} s)`);
+    console.log(`  ratio 100k / 10k               ${(large.peak_rss_bytes / small.peak_rss_bytes).toFixed(2)}   (target ≤ 1.50)`);
   } finally {
     handler.stop();
   }

@@ -245,11 +245,18 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
     config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command), env, streams),
     schema: async (format: string, _options: unknown, command: Command) => (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
     platforms: async (_options: unknown, command: Command) => (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+    "export artillery": async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command), env, streams),
   };
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {
     command.configureOutput(output);
     command.action(actions[command.name()] ?? (() => assert.fail(`vwh ${command.name()} is not run in process: spawn it`)));
+    // Command groups (vwh export artillery): their subcommands run in process too.
+    for (const subcommand of command.commands) {
+      const name = `${command.name()} ${subcommand.name()}`;
+      subcommand.configureOutput(output);
+      subcommand.action(actions[name] ?? (() => assert.fail(`vwh ${name} is not run in process: spawn it`)));
+    }
   }
   try {
     await program.parseAsync(["node", "vwh", ...args]);

@@ -153,6 +153,19 @@ describe("vwh simulate --calls (load mode)", () => {
     );
   });
 
+  it("--pipelining and --workers send every call, signed, and say so in the report", async () => {
+    await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
+      await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
+        const result = await runVwh(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--json"], { env });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const report = JSON.parse(result.stdout) as LoadReport & { pipelining: number; workers: number };
+        assert.deepEqual([report.calls.passed, report.events.total, report.pipelining, report.workers], [20, 40, 2, 2]);
+        assert.equal(server.requests.length, 40);
+        assert.ok(server.requests.every((request) => String(request.headers["webhook-signature"]).startsWith("v1,")));
+      });
+    });
+  });
+
   it("--rate spaces call starts on the clock (open loop)", async () => {
     await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
       const { result, clock } = await load(server, [flow([{ event_type: "call.ended" }])], { calls: 6, concurrency: 10, rate: 10 });
@@ -211,11 +224,18 @@ describe("vwh simulate --calls (load mode)", () => {
       [["--calls", "5", "--concurrency", "0"], /--concurrency: expected value >= 1, got 0/],
       [["--calls", "5", "--junit", "x.xml"], /--junit writes one testcase per event: it does not go with --calls/],
       [["--calls", "5", "--rate", "0"], /--rate: expected value > 0/],
+      [["--calls", "5", "--pipelining", "0"], /--pipelining: expected value >= 1, got 0/],
+      [["--pipelining", "2"], /--pipelining applies to load mode: give --calls too/],
+      [["--workers", "2"], /--workers applies to load mode: give --calls too/],
     ] as const) {
       const result = await runInProcess(["simulate", fixture("dtmf-menu.json"), "--url", "http://127.0.0.1:9/", ...args], { env: { VWH_SECRET: secret } });
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
+    // A platform that serves the run from this thread (Telnyx's Call Control API, its run key) cannot be split.
+    const telnyx = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", "http://127.0.0.1:9/", "--calls", "5", "--workers", "2"], { env: {} });
+    assert.equal(telnyx.code, 2, telnyx.stderr);
+    assert.match(telnyx.stderr, /--workers does not go with telnyx flows \(.*telnyx-menu\.json\): the platform serves the run from the main thread/);
   });
 });
 

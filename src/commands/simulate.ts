@@ -11,9 +11,9 @@ import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions
 import { newSeed } from "../random.js";
 import { buildRetryPolicy, profileNames } from "../retry-policy.js";
 import { getScheme, resolveSecrets } from "../signing/index.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
-import { runLoad } from "../load.js";
+import { runFastLoad } from "../load.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
@@ -48,6 +48,8 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
     .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
     .optional(),
+  pipelining: integerFlag("requests", { min: 1, max: 100 }).optional(),
+  workers: integerFlag("threads", { min: 1, max: 64 }).default(1),
   strictLatency: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
@@ -72,14 +74,25 @@ async function progressReporter(output: Output, total: number) {
   };
 }
 
-async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, output: Output): Promise<void> {
+async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, threads: ThreadSettings, output: Output): Promise<void> {
   const progress = await progressReporter(output, run.calls);
-  const result = await runLoad(flows, simulation, {
-    calls: run.calls,
-    concurrency: run.concurrency,
-    rate: run.rate,
-    onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
-  }).finally(() => {
+  const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
+  const running =
+    threads.workers > 1
+      ? import("../load-workers.js").then(({ runLoadInWorkers }) =>
+          runLoadInWorkers({
+            flows,
+            signing: threads.signing,
+            simulation,
+            load,
+            workers: threads.workers,
+            env: threads.env,
+            deadLetter: simulation.deadLetter,
+            onProgress: (done) => progress.update(done),
+          }),
+        )
+      : runFastLoad(flows, simulation, { ...load, onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed) });
+  const result = await running.finally(() => {
     progress.stop();
     return simulation.dispatcher.close();
   });
@@ -87,6 +100,17 @@ async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, r
   if (output.json) output.out(JSON.stringify(toJsonLoadReport(result, run, exitCode), null, 2));
   else output.out(formatLoadSummary(result, run, output.colors));
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
+}
+
+interface ThreadSettings {
+  workers: number;
+  /** The signing flags, for worker threads to make their own signer. */
+  signing: SigningOptions;
+  env: NodeJS.ProcessEnv;
+}
+
+function signingOptions(options: SimulateOptions): SigningOptions {
+  return Object.fromEntries(Object.keys(signingOptionsSchema.shape).map((key) => [key, options[key as keyof SigningOptions]])) as SigningOptions;
 }
 
 function deadLetterWriter(file: string) {
@@ -216,8 +240,16 @@ async function simulateWithRuns(
     if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
       throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
     }
-    return runLoadMode(flows, simulation, { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate }, output);
+    const runLevel = flows.find((loaded) => loaded.platform.openRun);
+    if (options.workers > 1 && runLevel) {
+      // Its run-level resources (a local API, a key made for the run) live in this thread.
+      throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
+    }
+    const load = { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining, workers: options.workers };
+    return runLoadMode(flows, simulation, load, { workers: options.workers, signing: signingOptions(options), env }, output);
   }
+  if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
+  if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
   const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,

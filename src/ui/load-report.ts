@@ -8,6 +8,10 @@ export interface LoadDescription extends RunDescription {
   calls: number;
   concurrency: number;
   rate: number | undefined;
+  /** Requests in flight per connection (--pipelining); absent: one. */
+  pipelining?: number | undefined;
+  /** Worker threads sending (--workers); absent: one. */
+  workers?: number | undefined;
 }
 
 const ms = (value: number) => `${value} ms`;
@@ -25,7 +29,7 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   const { stats } = result;
   const latency = stats.latency();
   const lines = [
-    colors.dim(`vwh simulate → ${run.target}  (${run.calls} calls, concurrency ${run.concurrency}${run.rate ? `, ${run.rate} calls/s` : ""}, budget ${run.budgetMs} ms, seed ${result.seed})`),
+    colors.dim(`vwh simulate → ${run.target}  (${run.calls} calls, concurrency ${run.concurrency}${run.rate ? `, ${run.rate} calls/s` : ""}${run.pipelining ? `, pipelining ${run.pipelining}` : ""}${(run.workers ?? 1) > 1 ? `, ${run.workers} worker threads` : ""}, budget ${run.budgetMs} ms, seed ${result.seed})`),
     "",
     `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${stats.lateStarts} started late (concurrency saturated)`) : ""}`,
     `events    ${stats.events} · ${eventsPerSecond(result)} events/s · ${stats.eventsFailed ? colors.red(`${stats.eventsFailed} failed`) : "0 failed"} · ${stats.overBudget ? colors.yellow(`${stats.overBudget} over budget`) : "0 over budget"}`,
@@ -67,6 +71,8 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     ...runJson(run, result, exitCode),
     concurrency: run.concurrency,
     rate: run.rate ?? null,
+    pipelining: run.pipelining ?? 1,
+    workers: run.workers ?? 1,
     duration_ms: Math.round(result.durationMs),
     calls: { requested: run.calls, started: stats.callsStarted, passed: stats.callsPassed, failed: stats.callsFailed, late_starts: stats.lateStarts },
     events: { total: stats.events, failed: stats.eventsFailed, over_budget: stats.overBudget, per_second: eventsPerSecond(result), retried: stats.retried, duplicated: stats.duplicated, dead_lettered: stats.deadLettered },

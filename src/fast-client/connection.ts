@@ -1,0 +1,249 @@
+/**
+ * One persistent HTTP/1.1 connection of the fast client: a net or tls socket, requests written as one
+ * buffer each, replies read by http-parser-js and matched to requests in order (pipelining keeps
+ * several in flight; by default one). Outcomes follow delivery.ts's DeliveryResult contract exactly.
+ */
+import { connect as connectTcp, isIP, type Socket } from "node:net";
+import { connect as connectTls, type ConnectionOptions } from "node:tls";
+import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
+import { networkFailure, timeoutFailure, type DeliveryResult } from "../delivery.js";
+import type { Deadline, DeadlineQueue } from "./deadlines.js";
+
+/** A request written (or about to be) on a connection, until its reply completes or it fails. */
+export interface PendingRequest {
+  /** The whole request: head and body. */
+  bytes: Buffer;
+  /** HEAD replies carry no body whatever their headers say. */
+  head: boolean;
+  timeoutMs: number;
+  /** The clock latency is measured with (DeliveryRequest.now, else performance.now). */
+  now: () => number;
+  started: number;
+  address: string;
+  settle: (result: DeliveryResult) => void;
+  deadline: Deadline | undefined;
+}
+
+export interface Origin {
+  protocol: "http:" | "https:";
+  hostname: string;
+  port: number;
+  tls: ConnectionOptions | undefined;
+}
+
+export interface ConnectionOwner {
+  readonly deadlines: DeadlineQueue;
+  /** The connection can take another request. */
+  available(connection: Connection): void;
+  /** The connection is gone; requests it never sent are handed back to be sent elsewhere. */
+  closed(connection: Connection, unsent: PendingRequest[]): void;
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  chunks: Buffer[];
+}
+
+type HeaderInfo = Parameters<OnHeadersCompleteParser>[0];
+
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
+
+/** Header names as undici gives them: lower-case, repeated values joined with ", ". */
+function headerRecord(raw: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : `${previous}, ${value}`;
+  }
+  return headers;
+}
+
+/** Seconds of `Keep-Alive: timeout=n`, the server's idle limit, if it gave one. */
+function keepAliveHintMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /timeout=(\d+)/i.exec(value);
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
+// Idle keep-alive sockets are dropped this long before the server's announced limit (as undici
+// does), so a request is never written to a socket the server is closing.
+const keepAliveMarginMs = 1000;
+const defaultIdleMs = 10_000;
+
+// Writes wait for the end of the event-loop turn and then go out back to back. On a loaded machine,
+// a write into a handler that has gone idle costs a wake-up (an inter-processor interrupt on a VM):
+// spreading writes between other work woke the handler for every request and more than halved the
+// rate; a burst wakes it once.
+let writeQueue: { socket: Socket; bytes: Buffer }[] = [];
+function flushWrites(): void {
+  const queue = writeQueue;
+  writeQueue = [];
+  // Corked, so requests pipelined on one connection leave in one write (writev).
+  const corked: Socket[] = [];
+  for (const { socket, bytes } of queue) {
+    if (socket.destroyed) continue;
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      corked.push(socket);
+    }
+    socket.write(bytes);
+  }
+  for (const socket of corked) socket.uncork();
+}
+// A burst is capped, though: with many requests in flight (pipelining), waiting for the end of the
+// turn made vwh and the handler take turns in lock-step batches of hundreds (event-loop delays of
+// tens of ms); flushing every 32 lets the handler start while vwh is still reading replies.
+const maxBurst = 32;
+function queueWrite(socket: Socket, bytes: Buffer): void {
+  if (writeQueue.length === 0) setImmediate(flushWrites);
+  writeQueue.push({ socket, bytes });
+  if (writeQueue.length >= maxBurst) flushWrites();
+}
+
+export class Connection {
+  readonly inflight: PendingRequest[] = [];
+  /** When the socket may no longer be reused (performance.now() ms). */
+  private reusableUntil = Infinity;
+  private reply: Reply | undefined;
+  private idleLimitMs = defaultIdleMs;
+  private closing = false;
+  private released = false;
+  private lastError: unknown;
+  private readonly socket: Socket;
+  private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
+
+  constructor(
+    origin: Origin,
+    private readonly owner: ConnectionOwner,
+  ) {
+    const { hostname, port } = origin;
+    this.socket =
+      origin.protocol === "https:"
+        ? connectTls({ host: hostname, port, ALPNProtocols: ["http/1.1"], ...(isIP(hostname) ? {} : { servername: hostname }), ...origin.tls })
+        : connectTcp({ host: hostname, port, noDelay: true });
+    this.socket.setNoDelay(true);
+    this.parser[HTTPParser.kOnHeadersComplete] = (info: HeaderInfo) => this.onHeaders(info);
+    this.parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.reply?.chunks.push(chunk);
+    this.parser[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
+    this.socket.on("data", (data: Buffer) => this.onData(data));
+    this.socket.on("end", () => this.onEnd());
+    this.socket.on("error", (error) => (this.lastError = error));
+    this.socket.on("close", () => this.onClose());
+  }
+
+  /** Open, and either busy or idle for less than the server's keep-alive limit. */
+  get usable(): boolean {
+    return !this.closing && (this.inflight.length > 0 || performance.now() < this.reusableUntil);
+  }
+
+  send(request: PendingRequest): void {
+    this.inflight.push(request);
+    request.deadline = this.owner.deadlines.add(request.timeoutMs, () => this.onTimeout(request));
+    queueWrite(this.socket, request.bytes);
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    const parsed = this.parser.execute(data);
+    if (parsed instanceof Error) this.fail(parsed, `invalid reply from the handler: ${parsed.message}`);
+  }
+
+  private onHeaders(info: HeaderInfo): number {
+    const status = info.statusCode;
+    if (status === 101) {
+      this.fail(new Error("unexpected 101 Switching Protocols"), "the handler switched protocols (101) on a webhook delivery");
+      return 1;
+    }
+    this.reply = { status, headers: headerRecord(info.headers), chunks: [] };
+    const hint = keepAliveHintMs(this.reply.headers["keep-alive"]);
+    if (!info.shouldKeepAlive) this.closing = true;
+    else if (hint !== undefined) this.idleLimitMs = Math.max(0, hint - keepAliveMarginMs);
+    // 1xx, 204, 304 and replies to HEAD have no body (RFC 9112 §6.3).
+    const request = this.inflight[0];
+    return status < 200 || status === 204 || status === 304 || request?.head ? 1 : 0;
+  }
+
+  private onMessageComplete(): void {
+    const reply = this.reply;
+    this.reply = undefined;
+    if (!reply || reply.status < 200) return; // an interim reply (100 Continue, 103 …): the real one follows
+    const request = this.inflight.shift();
+    if (!request) {
+      this.fail(new Error("a reply to no request"), "the handler sent a reply to no request");
+      return;
+    }
+    const body = reply.chunks.length === 1 ? reply.chunks[0]! : Buffer.concat(reply.chunks);
+    this.settle(request, { ok: true, status: reply.status, headers: reply.headers, body, latencyMs: roundMs(request.now() - request.started) });
+    if (this.closing) {
+      // `Connection: close`: the server reads nothing more from this socket, so requests already
+      // pipelined behind this one were never processed and may go out again on another connection.
+      this.socket.end();
+      this.handBack();
+      return;
+    }
+    if (this.inflight.length === 0) this.reusableUntil = performance.now() + this.idleLimitMs;
+    this.owner.available(this);
+  }
+
+  private onEnd(): void {
+    // A reply delimited by the end of the connection is complete now; any other is cut short.
+    if (this.reply) {
+      const finished = this.parser.finish();
+      if (finished instanceof Error) this.lastError ??= Object.assign(new Error("the handler closed the connection before the reply ended"), { code: "ECONNRESET" });
+    }
+    this.closing = true;
+  }
+
+  private onClose(): void {
+    this.closing = true;
+    const error = this.lastError ?? Object.assign(new Error("the handler closed the connection"), { code: "ECONNRESET" });
+    const failed = this.inflight.splice(0);
+    for (const request of failed) this.settle(request, networkFailure(error, request.address, roundMs(request.now() - request.started)));
+    this.release([]);
+  }
+
+  private onTimeout(request: PendingRequest): void {
+    const index = this.inflight.indexOf(request);
+    if (index === -1) return;
+    this.inflight.splice(index, 1);
+    request.deadline = undefined;
+    this.settle(request, timeoutFailure(request.timeoutMs, roundMs(request.now() - request.started)));
+    // The late reply would be read as the next request's: this socket is done (undici does the same).
+    this.lastError ??= Object.assign(new Error("connection closed after a request on it timed out"), { code: "ETIMEDOUT" });
+    this.destroy();
+  }
+
+  private fail(error: Error, message: string): void {
+    this.lastError ??= Object.assign(new Error(message), { code: (error as { code?: string }).code ?? "HPE_INVALID" });
+    this.destroy();
+  }
+
+  /** After `Connection: close`, requests behind the last reply go back to the pool unsent. */
+  private handBack(): void {
+    const unsent = this.inflight.splice(0);
+    for (const request of unsent) {
+      if (request.deadline) this.owner.deadlines.cancel(request.deadline);
+      request.deadline = undefined;
+    }
+    this.release(unsent);
+  }
+
+  private release(unsent: PendingRequest[]): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.closed(this, unsent);
+  }
+
+  private settle(request: PendingRequest, result: DeliveryResult): void {
+    if (request.deadline) this.owner.deadlines.cancel(request.deadline);
+    request.deadline = undefined;
+    request.settle(result);
+  }
+}
