@@ -50,7 +50,7 @@ export function resolveSecrets(flagValues: readonly string[] | undefined, env: N
 
 export function requireSecrets(secrets: readonly SecretInput[], secretEnv?: string): void {
   if (secrets.length === 0) {
-    const variables = secretEnv ? `${secretEnv} or VWH_SECRET` : "VWH_SECRET";
+    const variables = secretEnv && secretEnv !== "VWH_SECRET" ? `${secretEnv} or VWH_SECRET` : "VWH_SECRET";
     throw new UsageError(`no signing secret: pass --secret or set ${variables}`, "an environment variable keeps it out of the process list and shell history");
   }
 }
