@@ -12,8 +12,11 @@ import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { attachMediaAgent } from "./media-agent.js";
 import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
+import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
+import { createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
+import { createVapiHandler, WEBHOOK_PATH as VAPI_PATH } from "./vapi-handler.js";
 import { createVoiceHandler, WEBHOOK_PATH } from "./voice-handler.js";
 import { createVonageHandler, ANSWER_PATH as VONAGE_PATH } from "./vonage-handler.js";
 
@@ -98,6 +101,33 @@ const platforms = [
     async setup() {
       const authToken = randomBytes(20).toString("base64url");
       return { listener: createPlivoHandler({ authTokens: [authToken] }), env: { VWH_SECRET: authToken }, args: [] };
+    },
+  },
+  {
+    title: "Vapi server (examples/vapi-handler.js, @vapi-ai/server-sdk types)",
+    path: VAPI_PATH,
+    flows: files("fixtures/scripts", /^vapi-.*\.json$/),
+    async setup() {
+      const secret = randomBytes(24).toString("hex");
+      return { listener: createVapiHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
+    },
+  },
+  {
+    title: "Retell webhooks (examples/retell-handler.js, retell-sdk verify)",
+    path: RETELL_PATH,
+    flows: files("fixtures/scripts", /^retell-.*\.json$/),
+    async setup() {
+      const apiKey = `key_${randomBytes(16).toString("hex")}`;
+      return { listener: createRetellHandler({ apiKeys: [apiKey] }), env: { VWH_SECRET: apiKey }, args: [] };
+    },
+  },
+  {
+    title: "Teler flow URL (examples/teler-handler.js, @frejun/teler CallFlow)",
+    path: TELER_PATH,
+    flows: files("fixtures/scripts", /^teler-.*\.json$/),
+    async setup() {
+      const secret = randomBytes(24).toString("hex");
+      return { listener: createTelerHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
     },
   },
 ];

@@ -92,6 +92,13 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
     }
   }
 
+  const deadlineMs = platform.events[input.eventType]?.deadlineMs;
+  if (deadlineMs !== undefined && input.latencyMs > deadlineMs) {
+    const late: Finding = { kind: "latency", message: `latency ${Math.round(input.latencyMs)} ms over the platform's fixed ${deadlineMs} ms for ${input.eventType}: it gave up on the reply` };
+    failures.push(late);
+    // The platform acts on what it read: a late reply is no reply.
+    parsed?.failures.push(late);
+  }
   const latency = latencyFindings(input.latencyMs, expect?.max_latency_ms, input.budgetMs, input.strictLatency);
   failures.push(...latency.failures);
   warnings.push(...latency.warnings);

@@ -28,7 +28,7 @@ export function settingsInput(command: Command): { options: Record<string, unkno
   }
   return { options: command.optsWithGlobals(), sources };
 }
-const schemeList = "standard | stripe | hmac | twilio | telnyx | retell | vonage | plivo";
+const schemeList = "standard | stripe | hmac | twilio | telnyx | retell | vonage | plivo | vapi | bearer";
 
 /** --scheme, --secret and the generic HMAC settings: the same on every command that signs or verifies. */
 function addSigningOptions(command: Command): Command {
@@ -65,6 +65,7 @@ export function createProgram(): Command {
     .option("--public-url <url>", "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url")
     .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50")
     .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)")
+    .option("--vapi-tool-shape <shape>", "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events")
     .option("--telnyx-api-port <port>", "telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)");
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")

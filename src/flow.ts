@@ -238,6 +238,9 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
     if (event.expect?.ack_only && spec?.waits) add(["events", index, "expect", "ack_only"], `${event.event_type} waits for instructions, so its reply cannot be ack_only`);
     checkActions(event.expect?.actions, ["events", index, "expect", "actions"]);
   });
+  if (flow.settings && platform.settings) {
+    for (const issue of platform.settings.safeParse(flow.settings, { reportInput: true }).error?.issues ?? []) add(["settings", ...issue.path], describeIssue(issue));
+  }
   flow.script?.forEach((step, index) => {
     for (const field of callerActionFields) {
       if (step[field] !== undefined && !platform.callerInputs.includes(stepInputKind[field])) {

@@ -10,7 +10,8 @@ import { deliveryUrl } from "./simulate.js";
 import type { SchemeSettings, SignatureScheme, Signer } from "./signing/types.js";
 import { vwhVersion } from "./version.js";
 
-export type ProbeExpectation = "accept" | "reject";
+/** `dedup`: the same request again must be refused or answered exactly as the first time (not processed twice). */
+export type ProbeExpectation = "accept" | "reject" | "dedup";
 
 export interface ProbeCaseResult {
   name: string;
@@ -48,6 +49,22 @@ interface ProbeCase {
   expect: ProbeExpectation;
   /** Returns the request, or a reason the case does not apply to this scheme. */
   build(): ProbeRequest | string;
+  /** The case whose reply a 2xx reply must equal (a replayed id must not be processed again). */
+  sameReplyAs?: string;
+}
+
+/**
+ * The same JSON in other bytes (indented): what a platform may send, and what a verifier that hashes
+ * `JSON.stringify(req.body)` instead of the raw body gets wrong. Undefined when the body is not JSON.
+ */
+export function reformatJson(body: Buffer): Buffer | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString("utf8"));
+    const indented = Buffer.from(JSON.stringify(value, null, 2));
+    return indented.equals(body) ? undefined : indented;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The platform's first webhook of a call (vwh's call.started, Twilio's incoming-call form post), in its own wire format. */
@@ -107,11 +124,21 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
     return signWith(signer, request, eventId, timestamp);
   };
 
-  // The valid request, kept so the last case can replay it once it is past the tolerance.
+  // The valid request, kept so the last cases can replay it (past the tolerance, and within it).
   const captured = fresh();
+  const validName = `valid signature${options.publicUrl ? " for the public URL" : ""}`;
+  const notBodySigned = variants.signsBody === false ? `${scheme.name} sends a shared secret: it does not sign the body` : undefined;
+  /** The body sent indented, signed over the indented bytes or over the compact ones. */
+  const reindented = (signedOver: "indented" | "compact"): ProbeRequest | string => {
+    if (notBodySigned) return notBodySigned;
+    const { eventId, request } = fresh();
+    const indented = reformatJson(request.body);
+    if (!indented) return "the body is not JSON";
+    return { ...signWith(signer, signedOver === "indented" ? { ...request, body: indented } : request, eventId), body: indented };
+  };
 
   return [
-    { name: `valid signature${options.publicUrl ? " for the public URL" : ""}`, expect: "accept", build: () => signWith(signer, captured.request, captured.eventId) },
+    { name: validName, expect: "accept", build: () => signWith(signer, captured.request, captured.eventId) },
     {
       name: "no signature headers",
       expect: "reject",
@@ -132,6 +159,7 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
       name: "body changed by one byte",
       expect: "reject",
       build: () => {
+        if (notBodySigned) return notBodySigned;
         const { eventId, request } = fresh();
         const signed = signWith(signer, request, eventId);
         const { body, search } = tamper(request, options.platform);
@@ -200,6 +228,15 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
         return signWith(signer, captured.request, captured.eventId, nowSeconds - toleranceSeconds - 1);
       },
     },
+    // Verifiers that hash JSON.stringify(req.body) instead of the raw bytes: they refuse the first and accept the second.
+    { name: "valid signature, JSON re-indented", expect: "accept", build: () => reindented("indented") },
+    { name: "compact JSON's signature, body re-indented", expect: "reject", build: () => reindented("compact") },
+    {
+      name: "same id replayed inside the tolerance",
+      expect: "dedup",
+      sameReplyAs: validName,
+      build: () => signWith(signer, captured.request, captured.eventId),
+    },
   ];
 }
 
@@ -211,6 +248,7 @@ export interface ProbeReport {
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const results: ProbeCaseResult[] = [];
+  const replies = new Map<string, Buffer>();
   for (const probeCase of buildProbeCases(options)) {
     const request = probeCase.build();
     if (typeof request === "string") {
@@ -231,9 +269,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       continue;
     }
     const accepted = outcome.status >= 200 && outcome.status < 300;
-    const asExpected = accepted === (probeCase.expect === "accept");
-    const note =
-      asExpected && !accepted && outcome.status >= 500 ? "refused with a server error: answer 401 so the platform does not retry" : undefined;
+    if (accepted) replies.set(probeCase.name, outcome.body);
+    const first = probeCase.sameReplyAs === undefined ? undefined : replies.get(probeCase.sameReplyAs);
+    const processedTwice = accepted && first !== undefined && !first.equals(outcome.body);
+    const asExpected = probeCase.expect === "dedup" ? !processedTwice : accepted === (probeCase.expect === "accept");
+    const note = processedTwice
+      ? "the same id got a different reply: processed twice (keep the reply per id and send it again)"
+      : asExpected && !accepted && outcome.status >= 500
+        ? "refused with a server error: answer 401 so the platform does not retry"
+        : undefined;
     results.push({
       name: probeCase.name,
       expect: probeCase.expect,

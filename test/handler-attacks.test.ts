@@ -10,10 +10,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
-import { twilioSignature } from "../src/signing/twilio.js";
-import { attackHandler, type HandlerUnderTest } from "./handler-attacks.js";
-import { standardSigner } from "./engine-helpers.js";
 import { getScheme } from "../src/signing/index.js";
+import { twilioSignature } from "../src/signing/twilio.js";
+import { attackHandler, hostileEnvelopes, type HandlerUnderTest } from "./handler-attacks.js";
+import { standardSigner } from "./engine-helpers.js";
 import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx.js";
 import { loadExampleHandler, newSecret, repoRoot } from "./helpers.js";
 
@@ -41,6 +41,27 @@ await new Promise<void>((resolve) => telnyxApi.listen(0, "127.0.0.1", resolve));
 telnyxApi.unref();
 const callInitiated = () =>
   Buffer.from(JSON.stringify({ data: { record_type: "event", event_type: "call.initiated", id: `evt_attack_${eventCounter++}`, occurred_at: new Date().toISOString(), payload: { call_control_id: "call_a", direction: "incoming" } }, meta: { attempt: 1 } }));
+
+const aiSecret = randomBytes(16).toString("hex");
+const noPrimitive = { toString: 1, valueOf: 2 };
+/** Authentic bodies of the AI platforms' shapes with fields of the wrong type, plus the generic set. */
+const aiHostileBodies = () => [
+  ...hostileEnvelopes(),
+  ...[
+    { message: null },
+    { message: { type: noPrimitive } },
+    { message: { type: "tool-calls", toolCallList: [null, 5, { id: "a", function: { name: noPrimitive, arguments: "{not json" } }] } },
+    { message: { type: "tool-calls", toolCallList: { id: "x" } } },
+    { message: { type: "assistant-request", customer: { number: noPrimitive }, timestamp: noPrimitive, call: { id: noPrimitive } } },
+    { event: "call_inbound", call_inbound: { call_id: noPrimitive, to_number: [] } },
+    { event: noPrimitive, call: null },
+    { name: "lookup_order", args: { order_id: noPrimitive } },
+    { name: noPrimitive, args: null },
+    { call_id: "c", event: noPrimitive },
+    { call_id: { a: 1 }, from_number: 5 },
+  ].map((body) => Buffer.from(JSON.stringify(body))),
+];
+let aiCounter = 0;
 
 /**
  * How to start and sign for each example handler. A new example (examples/twilio-handler.js …) adds
@@ -112,6 +133,30 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     sign: (body, url) => schemeHeaders("plivo", plivoToken, body, url, "application/x-www-form-urlencoded"),
     validBody: () => Buffer.from(`CallUUID=call_attack_${eventCounter++}&From=15550100001&To=15550100002&Event=StartApp`),
     hostileBodies: [Buffer.from("Digits[]=1&Speech[x]=2"), Buffer.from("%%%&&&==&Digits=%E0%A4%A"), Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000))],
+  },
+  "vapi-handler.js": {
+    file: "examples/vapi-handler.js",
+    env: (port) => ({ PORT: String(port), VAPI_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/vapi/server",
+    sign: (body, url) => schemeHeaders("vapi", aiSecret, body, url, "application/json"),
+    validBody: () => Buffer.from(JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: `call_attack_${aiCounter++}`, type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] } })),
+    hostileBodies: aiHostileBodies(),
+  },
+  "retell-handler.js": {
+    file: "examples/retell-handler.js",
+    env: (port) => ({ PORT: String(port), RETELL_API_KEY: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/retell/webhook",
+    sign: (body, url) => schemeHeaders("retell", aiSecret, body, url, "application/json"),
+    validBody: () => Buffer.from(JSON.stringify({ event: "call_inbound", call_inbound: { call_id: `call_attack_${aiCounter++}`, from_number: "+15550100001", to_number: "+15550100200" } })),
+    hostileBodies: aiHostileBodies(),
+  },
+  "teler-handler.js": {
+    file: "examples/teler-handler.js",
+    env: (port) => ({ PORT: String(port), TELER_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/teler/flow",
+    sign: (body, url) => schemeHeaders("hmac", aiSecret, body, url, "application/json"),
+    validBody: () => Buffer.from(JSON.stringify({ call_id: `call_attack_${aiCounter++}`, account_id: "acc", from_number: "+15550100002", to_number: "+15550100001", direction: "outbound" })),
+    hostileBodies: aiHostileBodies(),
   },
 };
 

@@ -9,7 +9,7 @@ import type { WebSocket } from "ws";
 import type { Finding } from "../src/findings.js";
 import { decode, encode, frames, synthesizeSpeech, type AudioFormat } from "../src/media/audio.js";
 import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../src/media/script.js";
-import { playStream, socketUrl } from "../src/media/stream.js";
+import { playStreamWith, socketUrl } from "../src/media/stream.js";
 import { callerInput, type ScriptStep } from "../src/caller-script.js";
 import type { StreamEnd } from "../src/platforms/types.js";
 import { randomBytes } from "node:crypto";
@@ -51,7 +51,7 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
     },
   };
   const clock = fakeClock();
-  const end = await playStream(
+  const end = await playStreamWith(
     { url: new URL(server.streamUrl), protocol, headers: extra.headers ?? {}, parameters: extra.parameters ?? {}, path: "Response/Connect[1]/Stream[1]" },
     script,
     { callId: "CA0123", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },

@@ -199,7 +199,7 @@ describe("plivo caller scripts against examples/plivo-handler.js", () => {
   });
 
   it("passes vwh verify-signature's probe (forged, tampered, stale, replayed)", async () => {
-    assert.deepEqual(await probeHandler(`${handler.origin}/plivo/answer`, "plivo", token), { wrong: [], asExpected: 6 });
+    assert.deepEqual(await probeHandler(`${handler.origin}/plivo/answer`, "plivo", token), { wrong: [], asExpected: 7 });
   });
 
   it("survives hostile requests: unsigned, forged, oversized, signed garbage", async () => {

@@ -441,7 +441,7 @@ describe("twilio on the command line", () => {
       assert.equal(passed.code, 0, passed.stdout + passed.stderr);
       const report = JSON.parse(passed.stdout) as { scheme: string; cases: { name: string; outcome: string }[] };
       assert.equal(report.scheme, "twilio");
-      assert.deepEqual(report.cases.filter((entry) => entry.outcome !== "skipped").map((entry) => entry.name), ["valid signature for the public URL", "no signature headers", "wrong secret", "body changed by one byte", "signed for the local --url, not the public URL", "malformed signature header"]);
+      assert.deepEqual(report.cases.filter((entry) => entry.outcome !== "skipped").map((entry) => entry.name), ["valid signature for the public URL", "no signature headers", "wrong secret", "body changed by one byte", "signed for the local --url, not the public URL", "malformed signature header", "same id replayed inside the tolerance"]);
       // The handler that rebuilds the URL from its Host header, probed in process (the same code path).
       const probe = await runProbe({ target: new URL(naive.url), publicUrl: new URL(publicVoiceUrl), platform: twilioPlatform, scheme: getScheme("twilio"), settings: { purpose: "sign" }, signer, toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
       const wrong = probe.cases.filter((entry) => entry.outcome !== "as-expected" && entry.outcome !== "skipped").map((entry) => `${entry.name}: ${entry.outcome}`);

@@ -271,7 +271,7 @@ describe("vwh simulate refuses bad input before sending anything (exit 2)", () =
     { name: "no --url", args: (file) => ["simulate", file], error: /^vwh: missing --url: the handler's webhook URL$/m },
     { name: "no secret", env: { VWH_SECRET: undefined }, error: /^vwh: no signing secret: pass --secret or set VWH_SECRET$/m },
     { name: "a secret that is not whsec_ base64", env: { VWH_SECRET: "my-password-123" }, error: /^vwh: secret \(VWH_SECRET\) is not a Standard Webhooks secret: expected whsec_ followed by base64$/m },
-    { name: "an unknown scheme", args: (file) => ["simulate", file, "--url", server.url, "--scheme", "nope"], error: /^vwh: --scheme: expected one of "standard", "stripe", "hmac", "twilio", "telnyx", "retell", "vonage", "plivo", got "nope"$/m },
+    { name: "an unknown scheme", args: (file) => ["simulate", file, "--url", server.url, "--scheme", "nope"], error: /^vwh: --scheme: expected one of "standard", "stripe", "hmac", "twilio", "telnyx", "retell", "vonage", "plivo", "vapi", "bearer", got "nope"$/m },
     { name: "a bad flag value", args: (file) => ["simulate", file, "--url", server.url, "--timeout", "1s"], error: /^vwh: --timeout: expected a whole number of milliseconds, got "1s"$/m },
     { name: "an unknown flag", args: (file) => ["simulate", file, "--retry-forever"], error: /error: unknown option '--retry-forever'/ },
   ];

@@ -27,6 +27,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   publicUrl: httpUrlFlag.optional(),
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
+  vapiToolShape: z.enum(["sdk", "sdk-object", "custom-tools", "events"]).optional(),
   telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
   compareReplies: z.boolean().default(false),
@@ -156,6 +157,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
     ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }),
+    ...(options.vapiToolShape && { vapiToolShape: options.vapiToolShape }),
   };
   const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
   try {
@@ -201,6 +203,8 @@ async function simulateWithRuns(
 
   const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
+  // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
+  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }) ?? []))];
   const run: RunDescription = {
     target: options.url.href,
     scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
@@ -209,6 +213,7 @@ async function simulateWithRuns(
     retries: policy.retries,
     profile: profileName,
     seed,
+    ...(notes.length > 0 && { notes }),
     ...(opened.notices.length > 0 && { notices: opened.notices }),
   };
   const simulation: SimulationOptions = {

@@ -21,6 +21,12 @@ const protocols: Record<string, () => Promise<ProtocolModule>> = {
   vonage: () => import("../platforms/vonage/media.js"),
 };
 
+/**
+ * The message sets calls play. `teler` (tested at this seam) joins once the Teler example handler serves
+ * a media agent: until then its bundled script would fail on a stream nobody answers.
+ */
+const playedOnCalls = new Set(["vwh", "twilio-media", "twilio-relay", "vonage"]);
+
 export const streamProtocols = Object.keys(protocols);
 
 export interface StreamOptions {
@@ -67,16 +73,22 @@ function connect(url: URL, headers: Record<string, string>, timeoutMs: number): 
   });
 }
 
-/** Plays the caller script on the stream; findings that stop it from starting go to the open turn. */
+/**
+ * Plays the rest of the caller script on the stream. A message set vwh does not play on calls (yet):
+ * the call goes on as if the agent closed the stream at once, as before media support.
+ */
 export async function playStream(request: MediaStreamRequest, script: StreamScript, options: StreamOptions): Promise<StreamEnd> {
+  return playedOnCalls.has(request.protocol) ? playStreamWith(request, script, options) : { kind: "closed_by_agent" };
+}
+
+/** Plays the caller script on the stream with any message set; findings that stop it from starting go to the open turn. */
+export async function playStreamWith(request: MediaStreamRequest, script: StreamScript, options: StreamOptions): Promise<StreamEnd> {
   const fail = (finding: Finding): StreamEnd => {
     script.record(undefined, [finding]);
     return { kind: "failed", message: finding.message };
   };
   const load = protocols[request.protocol];
-  // A message set vwh does not have yet (plivo, telnyx): the call goes on as if the agent closed the
-  // stream at once, as before media support — the platform's own checks of the stream still ran.
-  if (!load) return { kind: "closed_by_agent" };
+  if (!load) return fail({ kind: "media", path: request.path, message: `vwh has no ${JSON.stringify(request.protocol)} message set (it has ${streamProtocols.join(", ")})` });
   const url = socketUrl(request.url, options);
   if (!url) {
     const handler = (options.publicUrl ?? options.target).host;

@@ -218,6 +218,8 @@ export interface EventSpec {
   /** The platform waits for the reply and acts on it. */
   waits: boolean;
   description: string;
+  /** The platform gives up on a reply slower than this (Vapi's assistant-request: 7.5 s, fixed). */
+  deadlineMs?: number;
 }
 
 /** What a platform's run-level resources are opened with (once per run, before the first call). */
@@ -272,4 +274,8 @@ export interface Platform {
   identify(request: ObservedRequest): RequestIdentity;
   redaction: RedactionFields;
   starters: readonly StarterScenario[];
+  /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
+  settings?: z.ZodType;
+  /** One line for the report saying which platform choices a run made (Vapi's tool-call shape). */
+  describeSettings?(settings: Readonly<Record<string, unknown>>): string | undefined;
 }

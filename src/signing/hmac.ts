@@ -113,9 +113,7 @@ export const hmacScheme: SignatureScheme = {
       const [name] = Object.keys(valid).filter((key) => wrong[key] !== valid[key]);
       return name ? { ...valid, [name]: `${wrong[name]}, ${valid[name]}` } : valid;
     },
-    malformed: (headers) => {
-      const [name] = Object.keys(headers);
-      return { ...headers, [name!]: "not a signature!" };
-    },
+    // The signature header by name: the request's headers also hold others (content-type) since the probe is platform-aware.
+    malformed: (headers) => ({ ...headers, [settingsOf(settings).header]: "not a signature!" }),
   }),
 };

@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import { hmacScheme } from "./hmac.js";
 import { plivoScheme } from "./plivo.js";
 import { retellScheme } from "./retell.js";
+import { bearerScheme, vapiSecretScheme } from "./shared-secret.js";
 import { standardScheme } from "./standard.js";
 import { stripeScheme } from "./stripe.js";
 import { telnyxScheme } from "./telnyx.js";
@@ -19,6 +20,8 @@ export const schemes: Readonly<Record<string, SignatureScheme>> = {
   retell: retellScheme,
   vonage: vonageScheme,
   plivo: plivoScheme,
+  vapi: vapiSecretScheme,
+  bearer: bearerScheme,
 };
 
 export const schemeNames = Object.keys(schemes);
@@ -47,7 +50,7 @@ export function resolveSecrets(flagValues: readonly string[] | undefined, env: N
 
 export function requireSecrets(secrets: readonly SecretInput[], secretEnv?: string): void {
   if (secrets.length === 0) {
-    const variables = secretEnv ? `${secretEnv} or VWH_SECRET` : "VWH_SECRET";
+    const variables = secretEnv && secretEnv !== "VWH_SECRET" ? `${secretEnv} or VWH_SECRET` : "VWH_SECRET";
     throw new UsageError(`no signing secret: pass --secret or set ${variables}`, "an environment variable keeps it out of the process list and shell history");
   }
 }

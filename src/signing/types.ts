@@ -66,6 +66,8 @@ export interface SchemeSettings {
 export interface ProbeVariants {
   /** Whether signatures carry a timestamp (stale, future and replay cases apply). */
   timestamped: boolean;
+  /** False for shared secrets sent as they are (X-Vapi-Secret, bearer): body cases do not apply. */
+  signsBody?: boolean;
   /** The valid signature relabelled with a version no verifier knows. */
   unknownVersion?(valid: Record<string, string>): Record<string, string>;
   /** A list with a wrong signature first and the valid one last (key rotation). */

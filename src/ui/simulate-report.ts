@@ -14,6 +14,8 @@ export interface RunDescription {
   retries: number;
   profile: string | undefined;
   seed: number;
+  /** Platform choices worth knowing (Vapi's tool-call shape). */
+  notes?: readonly string[];
   /** What the platforms told the user at start (TELNYX_BASE_URL=…), also on stderr. */
   notices?: string[];
 }
@@ -52,7 +54,7 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
         if (run.profile) policy.push(`${run.profile} profile`);
         if (run.retries) policy.push(`${run.retries} retr${run.retries === 1 ? "y" : "ies"}`);
         policy.push(`seed ${run.seed}`);
-        write(colors.dim(`vwh simulate → ${run.target}  (${policy.join(", ")})\n`));
+        write(colors.dim(`vwh simulate → ${run.target}  (${policy.join(", ")})${(run.notes ?? []).map((note) => `\n${note}`).join("")}\n`));
       }
       else write("");
       first = false;
@@ -113,6 +115,7 @@ export function runJson(run: RunDescription, result: { seed: number; bailed: boo
     timeout_ms: run.timeoutMs,
     retries: run.retries,
     profile: run.profile ?? null,
+    ...(run.notes && { notes: run.notes }),
     seed: result.seed,
     bailed: result.bailed,
     interrupted: result.interrupted ?? false,
