@@ -160,7 +160,8 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
   },
 };
 
-describe("every example handler survives the attack set", async () => {
+// The handlers are separate processes that mostly wait (slow bodies, timeouts): attack a few at once.
+describe("every example handler survives the attack set", { concurrency: 4 }, async () => {
   const files = (await readdir(join(repoRoot, "examples"))).filter((name) => /handler\.js$/.test(name));
 
   it("has an attack configuration for each example handler", () => {
