@@ -135,7 +135,7 @@ export function parsePlivoReply(reply: HttpReply, context: ReplyContext): Parsed
   }
   const parsed = parseXml(reply.body.toString("utf8"));
   if (!parsed.ok) {
-    result.failures.push({ kind: "reply", path: `${parsed.line}:${parsed.column}`, message: `not well-formed XML (${parsed.message})` });
+    result.failures.push({ kind: "reply", path: parsed.line === undefined ? "body" : `${parsed.line}:${parsed.column}`, message: parsed.line === undefined ? parsed.message : `not well-formed XML (${parsed.message})` });
     return result;
   }
   const [root, ...others] = parsed.roots;

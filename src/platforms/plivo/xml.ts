@@ -52,12 +52,19 @@ function build(node: OrderedNode, parentPath: string, counts: Map<string, number
   return element;
 }
 
-export type ParsedXml = { ok: true; roots: XmlElement[]; strayText: boolean } | { ok: false; line: number; column: number; message: string };
+export type ParsedXml = { ok: true; roots: XmlElement[]; strayText: boolean } | { ok: false; line: number | undefined; column: number | undefined; message: string };
 
 export function parseXml(text: string): ParsedXml {
   const validation = XMLValidator.validate(text);
   if (validation !== true) return { ok: false, line: validation.err.line, column: validation.err.col, message: validation.err.msg };
-  const nodes = parser.parse(text) as OrderedNode[];
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(text) as OrderedNode[];
+  } catch (error) {
+    // Refused as unsafe by fast-xml-parser: entity expansion past its limits, external entities,
+    // names such as __proto__, nesting past its maximum. A reply is hostile input.
+    return { ok: false, line: undefined, column: undefined, message: `unreadable XML: ${(error as Error).message}` };
+  }
   const counts = new Map<string, number>();
   const roots = nodes.map((node) => build(node, "", counts)).filter((element): element is XmlElement => element !== undefined);
   return { ok: true, roots, strayText: nodes.some((node) => "#text" in node) };

@@ -4,7 +4,7 @@
  * where any 2xx body is the result, cut at 15 000 characters as Retell does.
  */
 import { showValue, type Finding } from "../../findings.js";
-import { jsonDocument } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { grammar, sdkLabel } from "./grammar.js";
 import { functionEventType, functionResultLimit, inboundEventType } from "./messages.js";
@@ -64,24 +64,20 @@ export function parseRetellReply(reply: HttpReply, context: ReplyContext): Parse
     if (text.length > functionResultLimit) {
       result.warnings.push({ kind: "rule", path: "body", message: `${text.length} characters: Retell cuts a function result at ${functionResultLimit}, so the agent sees only the start` });
     }
-    let value: unknown = seen;
-    try {
-      value = JSON.parse(seen);
-    } catch {
-      // plain text (or JSON cut short): the agent reads the text
-    }
+    // Plain text (or JSON cut short, or nested too deep to check): the agent reads the text.
+    const parsed = parseJsonBody(Buffer.from(seen));
+    const value: unknown = "value" in parsed ? parsed.value : seen;
     result.native = jsonDocument(value);
     result.actions.push({ type: "tool_result", path: "body", result: value });
     return result;
   }
   if (context.eventType !== inboundEventType || reply.body.length === 0) return result;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    result.failures.push({ kind: "reply", path: "body", message: `not valid JSON (${(error as Error).message})` });
+  const parsed = parseJsonBody(reply.body);
+  if ("error" in parsed) {
+    result.failures.push({ kind: "reply", path: "body", message: parsed.error });
     return result;
   }
+  const value = parsed.value;
   result.native = jsonDocument(value);
   inboundReply(value, result.failures, result.actions);
   return result;

@@ -4,7 +4,7 @@
  * @frejun/teler's CallFlow helpers (grammar.json); sample rates and chunk sizes as PROVIDERS §7.1 gives them.
  */
 import { showValue, type Finding } from "../../findings.js";
-import { jsonDocument } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { grammar, sdkLabel } from "./grammar.js";
 import { flowEventType } from "./messages.js";
@@ -67,13 +67,12 @@ export function parseTelerReply(reply: HttpReply, context: ReplyContext): Parsed
     result.failures.push({ kind: "reply", path: "body", message: `expected {"action": "stream" | "play" | "hangup", …}, got an empty reply (${reply.status})` });
     return result;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(reply.body.toString("utf8"));
-  } catch (error) {
-    result.failures.push({ kind: "reply", path: "body", message: `not valid JSON (${(error as Error).message})` });
+  const parsed = parseJsonBody(reply.body);
+  if ("error" in parsed) {
+    result.failures.push({ kind: "reply", path: "body", message: parsed.error });
     return result;
   }
+  const value = parsed.value;
   result.native = jsonDocument(value);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     result.failures.push({ kind: "reply", path: "body", message: `expected a JSON object {"action": …}, got ${showValue(value)}` });

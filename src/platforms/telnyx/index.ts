@@ -4,7 +4,7 @@
  * run (TELNYX_BASE_URL), checked against the grammar extracted from the official `telnyx` SDK.
  */
 import * as z from "zod";
-import { jsonDocument } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { EventSpec, ParsedReply, Platform } from "../types.js";
 import { CallControlApi } from "./api-server.js";
 import { TelnyxCallDriver } from "./driver.js";
@@ -39,12 +39,8 @@ export const telnyxPlatform = {
 
   parseReply(reply): ParsedReply {
     // Telnyx ignores the body of the reply: the handler acts through commands.
-    let native: ParsedReply["native"];
-    try {
-      native = reply.body.length ? jsonDocument(JSON.parse(reply.body.toString("utf8"))) : undefined;
-    } catch {
-      native = undefined;
-    }
+    const parsed = reply.body.length ? parseJsonBody(reply.body) : undefined;
+    const native = parsed && "value" in parsed ? jsonDocument(parsed.value) : undefined;
     return { native, actions: [], failures: [], warnings: [] };
   },
 

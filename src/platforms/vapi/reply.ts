@@ -4,7 +4,7 @@
  * result per tool call sent, a reachable destination) are Vapi's documented behaviour.
  */
 import { showValue, type Finding } from "../../findings.js";
-import { jsonDocument } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { grammar, messageSpec, sdkLabel, type Fields } from "./grammar.js";
 import { sentToolCalls } from "./messages.js";
@@ -139,11 +139,8 @@ function resultValue(value: unknown): unknown {
   if (typeof value !== "string") return value;
   const trimmed = value.trim();
   if (!/^[[{]/.test(trimmed)) return value;
-  try {
-    return JSON.parse(trimmed) as unknown;
-  } catch {
-    return value;
-  }
+  const parsed = parseJsonBody(Buffer.from(trimmed));
+  return "value" in parsed ? parsed.value : value;
 }
 
 function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: ReplyContext): void {
@@ -268,13 +265,12 @@ export function parseVapiReply(reply: HttpReply, context: ReplyContext): ParsedR
     check.fail("body", `expected a JSON ${spec.reply.interface} for ${context.eventType}, got an empty reply (${reply.status})`, "reply");
     return result(undefined);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(reply.body.toString("utf8"));
-  } catch (error) {
-    check.fail("body", `not valid JSON (${(error as Error).message})`, "reply");
+  const parsed = parseJsonBody(reply.body);
+  if ("error" in parsed) {
+    check.fail("body", parsed.error, "reply");
     return result(undefined);
   }
+  const value = parsed.value;
   const contentType = reply.headers["content-type"] ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) check.warn("content-type", `expected application/json, got ${contentType ? showValue(contentType) : "none"}`);
   if (!isObject(value)) {

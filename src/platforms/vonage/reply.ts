@@ -7,7 +7,7 @@
  */
 import { showValue, type Finding } from "../../findings.js";
 import { issuesToProblems } from "../../validation.js";
-import { jsonDocument } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { nccoSchema } from "./grammar.js";
 
@@ -94,13 +94,9 @@ export function checkNccoRules(ncco: readonly NccoAction[]): Finding[] {
 
 /** An event's reply is ignored by Vonage: read what it tried to say, without judging its form. */
 function ackActions(reply: HttpReply): Action[] {
-  try {
-    const value: unknown = JSON.parse(reply.body.toString("utf8"));
-    if (!Array.isArray(value)) return [];
-    return value.filter((item): item is NccoAction => typeof item?.action === "string").map(normaliseNcco);
-  } catch {
-    return [];
-  }
+  const parsed = parseJsonBody(reply.body);
+  if (!("value" in parsed) || !Array.isArray(parsed.value)) return [];
+  return (parsed.value as unknown[]).filter((item): item is NccoAction => typeof (item as NccoAction | null)?.action === "string").map(normaliseNcco);
 }
 
 export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedReply {
@@ -119,13 +115,12 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
     result.failures.push({ kind: "reply", path: "content-type", message: `expected application/json (an NCCO), got ${contentType ? showValue(contentType) : "none"}` });
     return result;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(reply.body.toString("utf8"));
-  } catch (error) {
-    result.failures.push({ kind: "reply", path: "body", message: `not valid JSON (${(error as Error).message})` });
+  const parsed = parseJsonBody(reply.body);
+  if ("error" in parsed) {
+    result.failures.push({ kind: "reply", path: "body", message: parsed.error });
     return result;
   }
+  const value = parsed.value;
   result.native = jsonDocument(value);
   if (!Array.isArray(value)) {
     result.failures.push({ kind: "schema", path: "body", message: `expected an NCCO (a JSON array of actions), got ${value === null ? "null" : typeof value === "object" ? "an object" : showValue(value)}` });

@@ -1,0 +1,40 @@
+/**
+ * Adversarial pass: a handler's reply is hostile input. Whatever it answers, every platform's reply
+ * parser returns findings, never throws (a throw is exit 70 with a stack trace).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadPlatform, platformIds } from "../src/platforms/registry.js";
+import type { ReplyContext } from "../src/platforms/types.js";
+
+const hostileBodies: Record<string, Buffer> = {
+  "an internal DTD whose entities expand past the parser's limit": Buffer.from(`<!DOCTYPE r [<!ENTITY a "${"x".repeat(10_000)}">]><Response><Speak>${"&a;".repeat(20)}</Speak></Response>`),
+  "an external entity": Buffer.from(`<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Response><Speak>&xxe;</Speak></Response>`),
+  "XML nested 2 000 deep": Buffer.from(`<Response>${"<Speak>".repeat(2_000)}${"</Speak>".repeat(2_000)}</Response>`),
+  "an element named __proto__": Buffer.from(`<Response><__proto__ a="1"/></Response>`),
+  "JSON nested 20 000 deep": Buffer.from(`${"[".repeat(20_000)}${"]".repeat(20_000)}`),
+  "JSON objects nested 5 000 deep": Buffer.from(`${'{"a":'.repeat(5_000)}1${"}".repeat(5_000)}`),
+  "invalid UTF-8": Buffer.from([0x3c, 0x52, 0xff, 0xfe, 0xc0, 0x80, 0x7b, 0x5b]),
+};
+
+describe("hostile replies to every platform's reply parser", () => {
+  it("are findings, never a throw", async () => {
+    const thrown: string[] = [];
+    for (const id of platformIds) {
+      const platform = await loadPlatform(id);
+      for (const eventType of Object.keys(platform.events)) {
+        const context: ReplyContext = { eventType, waits: true, expectsActions: true, request: { method: "POST", url: new URL("https://agent.test/hook"), body: Buffer.from("{}"), contentType: "application/json", headers: {} } };
+        for (const [name, body] of Object.entries(hostileBodies)) {
+          for (const contentType of ["application/xml", "application/json"]) {
+            try {
+              platform.parseReply({ status: 200, headers: { "content-type": contentType }, body }, context);
+            } catch (error) {
+              thrown.push(`${id} ${eventType} ${name} (${contentType}): ${(error as Error).message.slice(0, 80)}`);
+            }
+          }
+        }
+      }
+    }
+    assert.deepEqual(thrown, []);
+  });
+});
