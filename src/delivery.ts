@@ -76,6 +76,16 @@ function errorCode(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
 
+/**
+ * The most of a reply vwh reads (16 MiB). A handler's reply is hostile input: one that streams without
+ * end would otherwise fill memory until the timeout. No platform reads replies anywhere near this size.
+ */
+export const maxReplyBytes = 16 * 1024 * 1024;
+
+export function replyTooLargeFailure(latencyMs: number): DeliveryFailure {
+  return { ok: false, kind: "network", message: `reply over ${maxReplyBytes / 1024 / 1024} MiB: vwh stopped reading it`, code: "REPLY_TOO_LARGE", latencyMs };
+}
+
 export function interruptedFailure(latencyMs: number): DeliveryFailure {
   return { ok: false, kind: "network", message: "interrupted", code: "INTERRUPTED", latencyMs };
 }
@@ -110,7 +120,17 @@ export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult
       dispatcher: delivery.dispatcher,
       signal: abort.signal,
     });
-    const body = Buffer.from(await response.body.arrayBuffer());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxReplyBytes) {
+        response.body.destroy();
+        return replyTooLargeFailure(elapsed());
+      }
+      chunks.push(chunk);
+    }
+    const body = Buffer.concat(chunks, size);
     return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, latencyMs: elapsed() };
   } catch (error) {
     const latencyMs = elapsed();

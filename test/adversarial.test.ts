@@ -38,3 +38,41 @@ describe("hostile replies to every platform's reply parser", () => {
     assert.deepEqual(thrown, []);
   });
 });
+
+describe("a handler that streams its reply forever", () => {
+  // Chunks of 64 KiB until the client hangs up: without a bound, the reply fills memory until the timeout.
+  const endless = async () => {
+    const { createServer } = await import("node:http");
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      const more = () => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once("drain", more);
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as import("node:net").AddressInfo).port;
+    return { url: new URL(`http://127.0.0.1:${port}/hook`), close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  };
+
+  it("is cut off at maxReplyBytes by undici delivery and by the fast client", async () => {
+    const { createDispatcher, deliver, maxReplyBytes } = await import("../src/delivery.js");
+    const { createFastClient } = await import("../src/fast-client/index.js");
+    const server = await endless();
+    const dispatcher = createDispatcher(1);
+    const fast = createFastClient({ connections: 1 });
+    try {
+      const request = { url: server.url, headers: {}, body: Buffer.from("{}"), timeoutMs: 60_000, dispatcher };
+      for (const transport of [deliver, fast.deliver]) {
+        const result = await transport(request);
+        assert.equal(result.ok, false);
+        assert.equal(!result.ok && result.code, "REPLY_TOO_LARGE");
+        assert.match(!result.ok ? result.message : "", new RegExp(`over ${maxReplyBytes / 1024 / 1024} MiB`));
+      }
+    } finally {
+      await Promise.all([fast.close(), dispatcher.close(), server.close()]);
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
-import { networkFailure, timeoutFailure, type DeliveryResult } from "../delivery.js";
+import { maxReplyBytes, networkFailure, replyTooLargeFailure, timeoutFailure, type DeliveryResult } from "../delivery.js";
 import type { Deadline, DeadlineQueue } from "./deadlines.js";
 
 /** A request written (or about to be) on a connection, until its reply completes or it fails. */
@@ -43,6 +43,7 @@ interface Reply {
   status: number;
   headers: Record<string, string>;
   chunks: Buffer[];
+  size: number;
 }
 
 type HeaderInfo = Parameters<OnHeadersCompleteParser>[0];
@@ -126,7 +127,7 @@ export class Connection {
         : connectTcp({ host: hostname, port, noDelay: true });
     this.socket.setNoDelay(true);
     this.parser[HTTPParser.kOnHeadersComplete] = (info: HeaderInfo) => this.onHeaders(info);
-    this.parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.reply?.chunks.push(chunk);
+    this.parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.onBody(chunk);
     this.parser[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
     this.socket.on("data", (data: Buffer) => this.onData(data));
     this.socket.on("end", () => this.onEnd());
@@ -161,13 +162,28 @@ export class Connection {
       this.fail(new Error("unexpected 101 Switching Protocols"), "the handler switched protocols (101) on a webhook delivery");
       return 1;
     }
-    this.reply = { status, headers: headerRecord(info.headers), chunks: [] };
+    this.reply = { status, headers: headerRecord(info.headers), chunks: [], size: 0 };
     const hint = keepAliveHintMs(this.reply.headers["keep-alive"]);
     if (!info.shouldKeepAlive) this.closing = true;
     else if (hint !== undefined) this.idleLimitMs = Math.max(0, hint - keepAliveMarginMs);
     // 1xx, 204, 304 and replies to HEAD have no body (RFC 9112 §6.3).
     const request = this.inflight[0];
     return status < 200 || status === 204 || status === 304 || request?.head ? 1 : 0;
+  }
+
+  private onBody(chunk: Buffer): void {
+    const reply = this.reply;
+    if (!reply) return;
+    reply.size += chunk.length;
+    if (reply.size <= maxReplyBytes) {
+      reply.chunks.push(chunk);
+      return;
+    }
+    // A reply without end must not fill memory: the request fails and the socket is done.
+    this.reply = undefined;
+    const request = this.inflight.shift();
+    if (request) this.settle(request, replyTooLargeFailure(roundMs(request.now() - request.started)));
+    this.destroy();
   }
 
   private onMessageComplete(): void {
