@@ -76,3 +76,16 @@ describe("a handler that streams its reply forever", () => {
     }
   });
 });
+
+describe("stream URLs from a reply", () => {
+  it("are followed only as ws(s) to the handler's host or loopback: never a unix socket, never another scheme", async () => {
+    const { socketUrl } = await import("../src/media/stream.js");
+    const options = { target: new URL("http://127.0.0.1:3000/hook"), publicUrl: new URL("https://agent.example/hook") };
+    // ws+unix://localhost/… is a unix socket to `ws` (the Docker API's, say); ftp: makes its constructor throw.
+    for (const hostile of ["ws+unix://localhost/var/run/docker.sock:/containers/json", "ftp://127.0.0.1/x", "http+unix://localhost/x", "ws://169.254.169.254/latest/meta-data", "wss://agent.example.evil.test/media"]) {
+      assert.equal(socketUrl(new URL(hostile), options), undefined, hostile);
+    }
+    assert.equal(socketUrl(new URL("wss://agent.example/media?x=1"), options)?.href, "ws://127.0.0.1:3000/media?x=1");
+    assert.equal(socketUrl(new URL("ws://[::1]:8081/media"), options)?.href, "ws://[::1]:8081/media");
+  });
+});

@@ -49,9 +49,11 @@ const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /**
  * Where vwh connects for a stream URL from a reply: the public host maps onto --url's host (ws for
  * http, wss for https), loopback URLs are used as they are, and any other host is not followed — vwh
- * only talks to what it was pointed at.
+ * only talks to what it was pointed at. Only ws: and wss: are followed: to `ws`, ws+unix://localhost/…
+ * is a unix socket, and other schemes make it throw.
  */
 export function socketUrl(addressed: URL, options: Pick<StreamOptions, "target" | "publicUrl">): URL | undefined {
+  if (addressed.protocol !== "ws:" && addressed.protocol !== "wss:") return undefined;
   const { target } = options;
   const publicUrl = options.publicUrl ?? target;
   if (addressed.host === publicUrl.host || addressed.host === target.host) {
