@@ -89,3 +89,34 @@ describe("stream URLs from a reply", () => {
     assert.equal(socketUrl(new URL("ws://[::1]:8081/media"), options)?.href, "ws://[::1]:8081/media");
   });
 });
+
+describe("a Telnyx handler that floods the local Call Control API", () => {
+  it("gets 429 past maxCommandsPerCall, one loop finding, and the call ends instead of running as long as the flood", async () => {
+    const { CallControlApi } = await import("../src/platforms/telnyx/api-server.js");
+    const { TelnyxCallDriver, maxCommandsPerCall } = await import("../src/platforms/telnyx/driver.js");
+    const api = await CallControlApi.open(0);
+    try {
+      const driver = new TelnyxCallDriver(
+        { call: { callId: "call_flood", from: undefined, to: undefined, direction: undefined }, url: new URL("http://127.0.0.1:1/hook"), start: new Date(0), newId: (prefix) => `${prefix}_1`, settings: {}, now: () => 0, wait: async () => {} },
+        api,
+      );
+      // Refused commands (no Authorization) keep nothing in flight: each used to become one more finding, without end.
+      const statuses = new Set<number>();
+      for (let i = 0; i < maxCommandsPerCall + 50; i++) statuses.add(driver.receive({ command: "speak", method: "POST", body: { ok: true, value: {} }, authorized: false }).status);
+      assert.deepEqual([...statuses], [401, 429]);
+      const failures: string[] = [];
+      let ended: string | undefined;
+      for (let moves = 0; moves < 3 * maxCommandsPerCall && ended === undefined; moves++) {
+        const move = await driver.next();
+        if (move.kind === "send") driver.replied(move.webhook, { ok: false, message: "not delivered" });
+        if (move.kind === "observed") failures.push(...move.failures.map((finding) => finding.message));
+        if (move.kind === "ended") ended = move.reason;
+      }
+      assert.equal(ended, "failed");
+      assert.equal(failures.filter((message) => message.includes("the handler loops")).length, 1);
+      assert.ok(failures.length <= maxCommandsPerCall + 1, `${failures.length} findings`);
+    } finally {
+      await api.close();
+    }
+  });
+});

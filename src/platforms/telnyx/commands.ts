@@ -32,6 +32,7 @@ export const errors = {
   authentication: (): TelnyxError => ({ code: "10009", title: "Authentication failed", detail: "The required authentication headers were either invalid or not included in the request." }),
   notFound: (detail: string): TelnyxError => ({ code: "10005", title: "Resource not found", detail }),
   badRequest: (detail: string, pointer?: string): TelnyxError => ({ code: "10015", title: "Bad Request", detail, ...(pointer !== undefined && { source: { pointer } }) }),
+  tooMany: (): TelnyxError => ({ code: "10011", title: "Too many requests", detail: "vwh takes at most 1000 commands per simulated call." }),
   missing: (field: string): TelnyxError => ({ code: "10004", title: "Missing required parameter", detail: `The '${field}' parameter is required.`, source: { pointer: `/${field}` } }),
 };
 

@@ -18,6 +18,8 @@ import { callFields, webhookRequest } from "./envelope.js";
 export const defaultCommandTimeoutMs = 3000;
 /** Telnyx ignores a repeated command_id on the same call (PROVIDERS §3.3: within 60 s). */
 const commandIdWindowMs = 60_000;
+/** Commands one call takes, refused ones included; more is a handler in a loop (the API answers 429, the call fails). */
+export const maxCommandsPerCall = 1000;
 /** How often a quiet call looks for commands: bounds how long a finished run lingers. */
 const pollMs = 20;
 /** After a webhook the handler refused, a command can still come (a slow 500 after the work), but briefly. */
@@ -58,6 +60,7 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
   /** Findings about refused commands, reported as observed moves. */
   #refused: { label: string; failures: Finding[] }[] = [];
   #commandIds = new Map<string, number>();
+  #commandsReceived = 0;
   #wake: (() => void) | undefined;
   /** Webhooks handed to the engine and not yet replied to (held back for --reorder). */
   #inFlight = 0;
@@ -94,6 +97,15 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
       this.#wake?.();
       return reply;
     };
+    if (++this.#commandsReceived > maxCommandsPerCall) {
+      // Each command becomes a move of the call: a handler that never stops would keep the call running forever.
+      if (this.#commandsReceived === maxCommandsPerCall + 1) {
+        this.#over = true;
+        this.#ended ??= "failed";
+        return refuse([{ kind: "loop", path: `actions/${command}`, message: `more than ${maxCommandsPerCall} Call Control commands in one call: the handler loops (vwh answers 429 from here on)` }], errorReply(429, [errors.tooMany()]));
+      }
+      return errorReply(429, [errors.tooMany()]);
+    }
     if (!request.authorized) return refuse([{ kind: "rule", path: `actions/${command}`, message: "no Authorization: Bearer header: Telnyx answers 401 (give the telnyx client an apiKey)" }], errorReply(401, [errors.authentication()]));
     if (!request.body.ok) return refuse([{ kind: "schema", path: command, message: `body is ${request.body.message}` }], errorReply(400, [errors.badRequest(`The request body is ${request.body.message}.`)]));
     const checked = checkCommand(command, request.method, request.body.value);
