@@ -38,11 +38,13 @@ const validEnvName = (value: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) |
 const validFolder = (value: string) => (value.trim() !== "" && !value.includes("\0")) || "expected a folder name";
 
 /** The answers `--yes` takes for a platform: its scheme and every starter it offers. */
-export function platformDefaults(platform: Pick<Platform, "id" | "scheme" | "starters">): InitAnswers {
-  return { ...defaultAnswers, platform: platform.id as InitAnswers["platform"], scheme: platform.scheme, scenarios: platform.starters.map((starter) => starter.id) };
+export function platformDefaults(platform: Pick<Platform, "id" | "scheme" | "starters" | "examplePath">): InitAnswers {
+  // The example handler's path, so `vwh simulate` works at once against examples/<id>-handler.js.
+  const url = platform.examplePath ? new URL(platform.examplePath, defaultAnswers.url).href : defaultAnswers.url;
+  return { ...defaultAnswers, platform: platform.id as InitAnswers["platform"], url, scheme: platform.scheme, scenarios: platform.starters.map((starter) => starter.id) };
 }
 
-export async function askAnswers(prompt: Prompter, platform?: Pick<Platform, "id" | "scheme" | "starters">): Promise<InitAnswers> {
+export async function askAnswers(prompt: Prompter, platform?: Pick<Platform, "id" | "scheme" | "starters" | "examplePath">): Promise<InitAnswers> {
   const defaults = platform ? platformDefaults(platform) : defaultAnswers;
   const starters = platform?.starters ?? (await loadPlatform(defaultPlatformId)).starters;
   const url = await prompt.input({ message: "Your handler's webhook URL", default: defaults.url, validate: validUrl });

@@ -274,6 +274,8 @@ export interface Platform {
   identify(request: ObservedRequest): RequestIdentity;
   redaction: RedactionFields;
   starters: readonly StarterScenario[];
+  /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */
+  examplePath?: string;
   /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
   settings?: z.ZodType;
   /** One line for the report saying which platform choices a run made (Vapi's tool-call shape). */

@@ -59,4 +59,5 @@ export const plivoPlatform = {
     text: ["Speech", "Digits", "UnstableSpeech", "StableSpeech"],
   },
   starters: plivoStarters,
+  examplePath: "/plivo/answer",
 } satisfies Platform;

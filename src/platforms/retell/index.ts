@@ -63,4 +63,5 @@ export const retellPlatform = {
     text: ["transcript", "content", "call_summary", "args"],
   },
   starters: retellStarters,
+  examplePath: "/retell/webhook",
 } satisfies Platform;

@@ -58,4 +58,5 @@ export const telerPlatform = {
 
   redaction: { phone: [/_number$/i], text: [] },
   starters,
+  examplePath: "/teler/flow",
 } satisfies Platform;

@@ -75,4 +75,5 @@ export const telnyxPlatform = {
     text: ["transcript", "digits", "digit", "content", "message_history"],
   },
   starters: scenarios,
+  examplePath: "/webhooks/telnyx",
 } satisfies Platform;

@@ -91,4 +91,5 @@ export const twilioPlatform = {
     text: ["SpeechResult", "UnstableSpeechResult", "StableSpeechResult", "TranscriptionText", "Digits", "HandoffData"],
   },
   starters: scenarios,
+  examplePath: "/twilio/voice",
 } satisfies Platform;

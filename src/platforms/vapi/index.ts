@@ -82,4 +82,5 @@ export const vapiPlatform = {
     text: ["transcript", "message", "content", "originalTranscript", "summary", "arguments", "parameters"],
   },
   starters: vapiStarters,
+  examplePath: "/vapi/server",
 } satisfies Platform;

@@ -48,4 +48,5 @@ export const vonagePlatform = {
     text: ["text", "digits"],
   },
   starters: vonageStarters,
+  examplePath: "/webhooks/answer",
 } satisfies Platform;
