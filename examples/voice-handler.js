@@ -246,6 +246,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error("voice-handler: set VWH_SECRET to the whsec_ signing secret");
     process.exit(2);
   }
+  const malformed = secrets.find((secret) => !secret.startsWith("whsec_"));
+  if (malformed !== undefined) {
+    // One line, not decodeSecret's stack trace: the secret itself is never printed.
+    console.error("voice-handler: VWH_SECRET must hold whsec_ signing secrets (space-separated); one does not start with whsec_");
+    process.exit(2);
+  }
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
   const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS);
