@@ -135,3 +135,30 @@ describe("vwh init --platform <id> --yes, as a new user runs it", () => {
     }
   });
 });
+
+describe("a media agent that floods the stream", () => {
+  it("gets a bounded list of findings per turn, however many bad messages it sends", async () => {
+    const { startAgentServer, fakeClock } = await import("./media-agents.js");
+    const { playStreamWith, maxStreamFindingsPerTurn } = await import("../src/media/stream.js");
+    // On vwh's start message: 5 000 messages that are not the protocol's, as fast as the socket takes them; it never closes.
+    const server = await startAgentServer((socket) => {
+      socket.once("message", () => {
+        for (let i = 0; i < 5_000; i++) socket.send(`garbage ${i}`);
+      });
+    });
+    try {
+      const recorded: number[] = [];
+      const clock = fakeClock();
+      const end = await playStreamWith(
+        { url: new URL(server.streamUrl), protocol: "vwh", headers: {}, parameters: {}, path: "instructions[0]" },
+        { upcoming: () => undefined, record: (_media, findings) => void recorded.push(findings.length), advance: () => undefined },
+        { callId: "call_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
+      );
+      assert.equal(end.kind, "caller_hangup");
+      assert.ok(recorded.every((count) => count <= maxStreamFindingsPerTurn + 1), `findings per turn: ${recorded.join(", ")}`);
+      assert.ok(recorded.includes(maxStreamFindingsPerTurn + 1), `the flood is counted: ${recorded.join(", ")}`);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -18,6 +18,9 @@ export interface SessionTurn {
   findings: Finding[];
 }
 
+/** Findings one turn keeps from the agent's messages; an agent flooding bad messages gets one line for the rest. */
+export const maxStreamFindingsPerTurn = 100;
+
 export type SpokenInput = Extract<CallerInput, { kind: "say" | "interrupt" }>;
 
 export abstract class StreamSession<Turn extends SessionTurn> {
@@ -29,6 +32,9 @@ export abstract class StreamSession<Turn extends SessionTurn> {
   protected turn: Turn;
   #received = 0;
   #due: number;
+  /** Findings left out of `#boundedTurn` past maxStreamFindingsPerTurn. */
+  #leftOut = 0;
+  #boundedTurn: Turn | undefined;
 
   constructor(socket: WebSocket, protocolId: string, clock: StreamClock, script: StreamScript, firstAudioLimitMs: number | undefined) {
     this.socket = socket;
@@ -37,12 +43,28 @@ export abstract class StreamSession<Turn extends SessionTurn> {
     this.script = script;
     this.#due = clock.now();
     this.turn = this.newTurn(clock.now(), firstAudioLimitMs);
-    socket.on("message", (data: Buffer, binary: boolean) => this.onMessage(data, binary, `ws[${this.#received++}]`));
+    socket.on("message", (data: Buffer, binary: boolean) => {
+      this.onMessage(data, binary, `ws[${this.#received++}]`);
+      this.#bound();
+    });
     socket.on("close", () => (this.closed ??= { kind: "closed_by_agent" }));
     socket.on("error", (error) => {
       this.turn.findings.push({ kind: "media", message: `the media stream failed: ${error.message}` });
       this.closed ??= { kind: "failed", message: error.message };
     });
+  }
+
+  /** Keeps a turn's findings to maxStreamFindingsPerTurn and one line counting the rest, so a flood cannot fill memory and the report. */
+  #bound(): void {
+    const { findings } = this.turn;
+    if (findings.length <= maxStreamFindingsPerTurn + (this.#boundedTurn === this.turn ? 1 : 0)) return;
+    if (this.#boundedTurn !== this.turn) {
+      this.#boundedTurn = this.turn;
+      this.#leftOut = 0;
+    } else findings.splice(maxStreamFindingsPerTurn, 1);
+    this.#leftOut += findings.length - maxStreamFindingsPerTurn;
+    findings.length = maxStreamFindingsPerTurn;
+    findings.push({ kind: "media", message: `${this.#leftOut} more findings from the agent's messages left out (at most ${maxStreamFindingsPerTurn} a turn)` });
   }
 
   protected abstract newTurn(reference: number | undefined, firstAudioLimitMs: number | undefined): Turn;

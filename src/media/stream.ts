@@ -28,6 +28,7 @@ const protocols: Record<string, () => Promise<ProtocolModule>> = {
 const playedOnCalls = new Set(["vwh", "twilio-media", "twilio-relay", "vonage"]);
 
 export const streamProtocols = Object.keys(protocols);
+export { maxStreamFindingsPerTurn } from "./stream-session.js";
 
 export interface StreamOptions {
   callId: string;
