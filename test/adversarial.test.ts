@@ -162,3 +162,30 @@ describe("a media agent that floods the stream", () => {
     }
   });
 });
+
+describe("a ConversationRelay agent that streams text without end", () => {
+  it("has its turn's text kept to maxTurnTextChars (unbounded, it ends in V8's string limit: a RangeError out of the socket's message handler)", async () => {
+    const { startAgentServer, fakeClock } = await import("./media-agents.js");
+    const { playStreamWith } = await import("../src/media/stream.js");
+    const { maxTurnTextChars } = await import("../src/media/text-session.js");
+    const { speechMs } = await import("../src/platforms/timing.js");
+    const token = "w ".repeat(50_000);
+    const server = await startAgentServer((socket) => {
+      socket.once("message", () => {
+        for (let i = 0; i < 20; i++) socket.send(JSON.stringify({ type: "text", token, last: false }));
+      });
+    });
+    try {
+      const figures: number[] = [];
+      const clock = fakeClock();
+      await playStreamWith(
+        { url: new URL(server.streamUrl), protocol: "twilio-relay", headers: {}, parameters: {}, path: "Response/Connect[1]/ConversationRelay[1]" },
+        { upcoming: () => undefined, record: (media) => void (media && figures.push(media.agentAudioMs ?? 0)), advance: () => undefined },
+        { callId: "CA_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
+      );
+      assert.ok(figures.length > 0 && figures.every((ms) => ms > 0 && ms <= speechMs("w ".repeat(maxTurnTextChars / 2))), `agent audio ms: ${figures.join(", ")}`);
+    } finally {
+      await server.close();
+    }
+  });
+});

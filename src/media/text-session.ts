@@ -12,6 +12,10 @@ import type { Outgoing, TextProtocol } from "./protocol.js";
 import { type StreamClock, type StreamScript, type StreamStep, type TurnMedia } from "./script.js";
 import { StreamSession, type SessionTurn, type SpokenInput } from "./stream-session.js";
 
+/** Text a turn keeps of the agent's reply (about 3 hours of speech): an agent streaming tokens without end would reach V8's string limit. */
+export const maxTurnTextChars = 65_536;
+const bounded = (kept: string, more: string): string => (kept.length >= maxTurnTextChars ? kept : (kept + more).slice(0, maxTurnTextChars));
+
 interface TextTurn extends SessionTurn {
   firstTokenAt: number | undefined;
   /** The text the agent sent in this turn (tokens joined). */
@@ -113,11 +117,11 @@ export class TextSession extends StreamSession<TextTurn> {
         }
         if (turn.reference !== undefined) turn.firstTokenAt ??= now;
         const text = message.kind === "token" ? message.text : "";
-        turn.text += text;
+        turn.text = bounded(turn.text, text);
         // A play is spoken for 3 s (vwh's platform time for audio it does not fetch).
         const duration = message.kind === "play" ? 3000 : text.trim() ? speechMs(text) : 0;
         const current = this.#speaking && now < this.#speaking.until ? this.#speaking : undefined;
-        this.#speaking = { since: current?.since ?? now, until: (current?.until ?? now) + duration, text: (current?.text ?? "") + text };
+        this.#speaking = { since: current?.since ?? now, until: (current?.until ?? now) + duration, text: bounded(current?.text ?? "", text) };
         if (message.kind === "play" || message.last) turn.complete = true;
         return;
       }
