@@ -189,3 +189,34 @@ describe("a ConversationRelay agent that streams text without end", () => {
     }
   });
 });
+
+describe("a media agent that floods marks behind its audio", () => {
+  it("has marks past maxQueuedMarks dropped with a finding, not queued without end", async () => {
+    const { startAgentServer, fakeClock } = await import("./media-agents.js");
+    const { playStreamWith } = await import("../src/media/stream.js");
+    const { maxQueuedMarks } = await import("../src/media/session.js");
+    const received: { event?: string }[] = [];
+    const server = await startAgentServer((socket) => {
+      socket.once("message", (data: Buffer) => {
+        const streamId = (JSON.parse(data.toString("utf8")) as { stream_id: string }).stream_id;
+        // One second of μ-law silence, then more marks than vwh queues: each would be acknowledged when played.
+        socket.send(JSON.stringify({ event: "media", stream_id: streamId, media: { payload: Buffer.alloc(8000, 0xff).toString("base64") } }));
+        for (let i = 0; i < maxQueuedMarks + 200; i++) socket.send(JSON.stringify({ event: "mark", stream_id: streamId, mark: { name: `m${i}` } }));
+      });
+      socket.on("message", (data: Buffer) => void received.push(JSON.parse(data.toString("utf8")) as { event?: string }));
+    });
+    try {
+      const findings: string[] = [];
+      const clock = fakeClock();
+      await playStreamWith(
+        { url: new URL(server.streamUrl), protocol: "vwh", headers: {}, parameters: {}, path: "instructions[0]" },
+        { upcoming: () => undefined, record: (_media, found) => void findings.push(...found.map((finding) => finding.message)), advance: () => undefined },
+        { callId: "call_marks", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
+      );
+      assert.equal(received.filter((message) => message.event === "mark").length, maxQueuedMarks);
+      assert.ok(findings.some((message) => message.includes(`more than ${maxQueuedMarks} marks`)), findings.slice(0, 3).join("; "));
+    } finally {
+      await server.close();
+    }
+  });
+});

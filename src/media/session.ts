@@ -12,6 +12,9 @@ import { StreamSession, type SessionTurn, type SpokenInput } from "./stream-sess
 
 /** Audio an agent may queue ahead of playback (Vonage buffers about a minute; vwh allows two). */
 const maxQueuedMs = 120_000;
+/** Marks (and characters of their names) waiting behind queued audio; past either, an agent floods: the mark is dropped. */
+export const maxQueuedMarks = 1000;
+const maxQueuedMarkChars = 1024 * 1024;
 
 type Queued = { kind: "audio"; bytes: Buffer } | { kind: "mark"; name: string };
 
@@ -30,6 +33,8 @@ export class AudioSession extends StreamSession<AudioTurn> {
   readonly #protocol: AudioProtocol;
   readonly #silence: Int16Array;
   #playback: Queued[] = [];
+  #queuedMarks = 0;
+  #queuedMarkChars = 0;
   /** Bytes of agent audio in #playback. */
   #queuedBytes = 0;
   /** Media time (ms of the stream, in 20 ms steps) at which the agent's queued audio began playing. */
@@ -128,6 +133,8 @@ export class AudioSession extends StreamSession<AudioTurn> {
       const head = this.#playback[0]!;
       if (head.kind === "mark") {
         this.#playback.shift();
+        this.#queuedMarks--;
+        this.#queuedMarkChars -= head.name.length;
         this.#acknowledge(head.name);
         continue;
       }
@@ -172,13 +179,21 @@ export class AudioSession extends StreamSession<AudioTurn> {
       case "mark":
         turn.marksSent++;
         if (this.#playback.length === 0) this.#acknowledge(message.name);
-        else this.#playback.push({ kind: "mark", name: message.name });
+        else if (this.#queuedMarks >= maxQueuedMarks || this.#queuedMarkChars + message.name.length > maxQueuedMarkChars) {
+          turn.findings.push({ kind: "media", path: at, message: `the agent queued more than ${maxQueuedMarks} marks (or 1 MiB of mark names) behind its audio: dropped` });
+        } else {
+          this.#playback.push({ kind: "mark", name: message.name });
+          this.#queuedMarks++;
+          this.#queuedMarkChars += message.name.length;
+        }
         return;
       case "clear": {
         turn.clearAt ??= now;
         const pending = this.#playback.filter((item) => item.kind === "mark");
         this.#playback = [];
         this.#queuedBytes = 0;
+        this.#queuedMarks = 0;
+        this.#queuedMarkChars = 0;
         this.#playingSince = undefined;
         if (this.#protocol.marksOnClear) for (const mark of pending) this.#acknowledge(mark.name);
         const ack = this.#protocol.cleared();
