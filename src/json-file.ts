@@ -2,7 +2,7 @@
  * Reading JSON input files with errors a person can act on: the file, the line:column of a syntax
  * error or the JSON path of a schema violation, and what was expected.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { findNodeAtLocation, parseTree, printParseErrorCode, type ParseError } from "jsonc-parser";
 import type * as z from "zod";
 import { InputError } from "./errors.js";
@@ -87,10 +87,37 @@ export function parseJsonText(text: string, file: string): unknown {
   }
 }
 
+/** The most vwh reads of an input file (64 MiB): `/dev/zero`, or a pipe that never ends, must not fill memory. */
+export const maxInputFileBytes = 64 * 1024 * 1024;
+
+export class FileTooLargeError extends Error {
+  readonly code = "EFBIG";
+}
+
+/** A file's bytes, read in chunks and refused past `maxBytes` (pipes and devices included, whose size stat does not know). */
+export async function readBoundedFile(file: string, maxBytes = maxInputFileBytes): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, maxBytes + 1 - size));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, size);
+      chunks.push(chunk.subarray(0, bytesRead));
+      size += bytesRead;
+      if (size > maxBytes) throw new FileTooLargeError(`over ${maxBytes / 1024 / 1024} MiB`);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function readTextFile(file: string, what = "file"): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    return (await readBoundedFile(file)).toString("utf8");
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw new InputError(`${file}: cannot read ${what}: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : (error as Error).message;

@@ -220,3 +220,22 @@ describe("a media agent that floods marks behind its audio", () => {
     }
   });
 });
+
+describe("input files that never end", () => {
+  it("are refused past maxInputFileBytes (a flow or an audio step naming /dev/zero), and a WAV's sample rate is bounded", { skip: process.platform === "win32" && "no /dev/zero" }, async () => {
+    const { readTextFile, maxInputFileBytes } = await import("../src/json-file.js");
+    const { wavProblem } = await import("../src/media/audio.js");
+    await assert.rejects(readTextFile("/dev/zero", "call flow"), new RegExp(`/dev/zero: cannot read call flow: over ${maxInputFileBytes / 1024 / 1024} MiB`));
+    assert.match((await wavProblem("/dev/zero")) ?? "", /over 64 MiB/);
+    const wavefile = (await import("wavefile")).default;
+    const { withTempDir } = await import("./helpers.js");
+    const { writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    await withTempDir(async (dir) => {
+      const wav = new wavefile.WaveFile();
+      wav.fromScratch(1, 1, "16", new Int16Array(1000));
+      await writeFile(join(dir, "slow.wav"), wav.toBuffer());
+      assert.match((await wavProblem(join(dir, "slow.wav"))) ?? "", /sample rate from 8000 to 192000 Hz in the WAV file, got 1$/);
+    });
+  });
+});

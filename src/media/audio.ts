@@ -4,11 +4,11 @@
  * spoken length — so runs need no text-to-speech and give the same bytes every time.
  * WAV parsing and resampling: `wavefile`; G.711 μ-law: `alawmulaw` (same author, what wavefile uses).
  */
-import { readFile } from "node:fs/promises";
 import alawmulaw from "alawmulaw";
 import wavefile from "wavefile";
 import { InputError } from "../errors.js";
 import { speechMs } from "../platforms/timing.js";
+import { FileTooLargeError, readBoundedFile } from "../json-file.js";
 
 /** `mulaw`: G.711 μ-law, one byte a sample. `l16`: signed 16-bit little-endian PCM. */
 export type Encoding = "mulaw" | "l16";
@@ -76,14 +76,18 @@ export function synthesizeSpeech(text: string, sampleRate: number): Int16Array {
   return samples;
 }
 
+const minSampleRate = 8000;
+const maxSampleRate = 192_000;
+
 type Wav = InstanceType<typeof wavefile.WaveFile>;
 
 /** Reads and parses a WAV file; the problem as one line when it is not one vwh can play. */
 async function readWav(file: string): Promise<{ wav: Wav; code: number } | { problem: string }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readBoundedFile(file);
   } catch (error) {
+    if (error instanceof FileTooLargeError) return { problem: `cannot read the audio file: ${error.message}` };
     return { problem: `cannot read the audio file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }
   let wav: Wav;
@@ -92,7 +96,9 @@ async function readWav(file: string): Promise<{ wav: Wav; code: number } | { pro
   } catch (error) {
     return { problem: `not a WAV file: ${(error as Error).message}` };
   }
-  const code = (wav.fmt as { audioFormat: number }).audioFormat;
+  const { audioFormat: code, sampleRate } = wav.fmt as { audioFormat: number; sampleRate: number };
+  // Resampling multiplies the samples by the ratio: a header claiming 1 Hz would turn a small file into gigabytes.
+  if (!(sampleRate >= minSampleRate && sampleRate <= maxSampleRate)) return { problem: `expected a sample rate from ${minSampleRate} to ${maxSampleRate} Hz in the WAV file, got ${sampleRate}` };
   // 1 = integer PCM, 3 = float PCM, 0xFFFE = extensible (PCM inside), 6/7 = G.711 A-law/μ-law.
   if (![1, 3, 6, 7, 0xfffe].includes(code)) return { problem: `expected PCM (or G.711) audio in the WAV file, got format code ${code}` };
   return { wav, code };
