@@ -5,7 +5,30 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadPlatform, platformIds } from "../src/platforms/registry.js";
-import type { ReplyContext } from "../src/platforms/types.js";
+import type { ReplyContext, StreamEnd } from "../src/platforms/types.js";
+import { playStreamWith } from "../src/media/stream.js";
+import type { StreamScript } from "../src/media/script.js";
+import { fakeClock, startAgentServer, type AgentServer } from "./media-agents.js";
+
+/** Starts an agent that floods from vwh's first message on (and never closes), and closes it after `work`. */
+async function withFloodingAgent(flood: (socket: import("ws").WebSocket, first: Buffer) => void, work: (server: AgentServer) => Promise<void>): Promise<void> {
+  const server = await startAgentServer((socket) => socket.once("message", (data: Buffer) => flood(socket, data)));
+  try {
+    await work(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Plays a script with no caller steps (the agent's first turn, then the caller hangs up) on a stream to `server`, on a fake clock in lockstep. */
+async function playAgainst(server: AgentServer, protocol: string, record: StreamScript["record"]): Promise<StreamEnd> {
+  const clock = fakeClock();
+  return playStreamWith(
+    { url: new URL(server.streamUrl), protocol, headers: {}, parameters: {}, path: "stream" },
+    { upcoming: () => undefined, record, advance: () => undefined },
+    { callId: "call_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
+  );
+}
 
 const hostileBodies: Record<string, Buffer> = {
   "an internal DTD whose entities expand past the parser's limit": Buffer.from(`<!DOCTYPE r [<!ENTITY a "${"x".repeat(10_000)}">]><Response><Speak>${"&a;".repeat(20)}</Speak></Response>`),
@@ -138,86 +161,58 @@ describe("vwh init --platform <id> --yes, as a new user runs it", () => {
 
 describe("a media agent that floods the stream", () => {
   it("gets a bounded list of findings per turn, however many bad messages it sends", async () => {
-    const { startAgentServer, fakeClock } = await import("./media-agents.js");
-    const { playStreamWith, maxStreamFindingsPerTurn } = await import("../src/media/stream.js");
-    // On vwh's start message: 5 000 messages that are not the protocol's, as fast as the socket takes them; it never closes.
-    const server = await startAgentServer((socket) => {
-      socket.once("message", () => {
+    const { maxStreamFindingsPerTurn } = await import("../src/media/stream.js");
+    // 5 000 messages that are not the protocol's, as fast as the socket takes them.
+    await withFloodingAgent(
+      (socket) => {
         for (let i = 0; i < 5_000; i++) socket.send(`garbage ${i}`);
-      });
-    });
-    try {
-      const recorded: number[] = [];
-      const clock = fakeClock();
-      const end = await playStreamWith(
-        { url: new URL(server.streamUrl), protocol: "vwh", headers: {}, parameters: {}, path: "instructions[0]" },
-        { upcoming: () => undefined, record: (_media, findings) => void recorded.push(findings.length), advance: () => undefined },
-        { callId: "call_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
-      );
-      assert.equal(end.kind, "caller_hangup");
-      assert.ok(recorded.every((count) => count <= maxStreamFindingsPerTurn + 1), `findings per turn: ${recorded.join(", ")}`);
-      assert.ok(recorded.includes(maxStreamFindingsPerTurn + 1), `the flood is counted: ${recorded.join(", ")}`);
-    } finally {
-      await server.close();
-    }
+      },
+      async (server) => {
+        const recorded: number[] = [];
+        const end = await playAgainst(server, "vwh", (_media, findings) => void recorded.push(findings.length));
+        assert.equal(end.kind, "caller_hangup");
+        assert.ok(recorded.every((count) => count <= maxStreamFindingsPerTurn + 1), `findings per turn: ${recorded.join(", ")}`);
+        assert.ok(recorded.includes(maxStreamFindingsPerTurn + 1), `the flood is counted: ${recorded.join(", ")}`);
+      },
+    );
   });
 });
 
 describe("a ConversationRelay agent that streams text without end", () => {
   it("has its turn's text kept to maxTurnTextChars (unbounded, it ends in V8's string limit: a RangeError out of the socket's message handler)", async () => {
-    const { startAgentServer, fakeClock } = await import("./media-agents.js");
-    const { playStreamWith } = await import("../src/media/stream.js");
     const { maxTurnTextChars } = await import("../src/media/text-session.js");
     const { speechMs } = await import("../src/platforms/timing.js");
     const token = "w ".repeat(50_000);
-    const server = await startAgentServer((socket) => {
-      socket.once("message", () => {
+    await withFloodingAgent(
+      (socket) => {
         for (let i = 0; i < 20; i++) socket.send(JSON.stringify({ type: "text", token, last: false }));
-      });
-    });
-    try {
-      const figures: number[] = [];
-      const clock = fakeClock();
-      await playStreamWith(
-        { url: new URL(server.streamUrl), protocol: "twilio-relay", headers: {}, parameters: {}, path: "Response/Connect[1]/ConversationRelay[1]" },
-        { upcoming: () => undefined, record: (media) => void (media && figures.push(media.agentAudioMs ?? 0)), advance: () => undefined },
-        { callId: "CA_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
-      );
-      assert.ok(figures.length > 0 && figures.every((ms) => ms > 0 && ms <= speechMs("w ".repeat(maxTurnTextChars / 2))), `agent audio ms: ${figures.join(", ")}`);
-    } finally {
-      await server.close();
-    }
+      },
+      async (server) => {
+        const figures: number[] = [];
+        await playAgainst(server, "twilio-relay", (media) => void (media && figures.push(media.agentAudioMs ?? 0)));
+        assert.ok(figures.length > 0 && figures.every((ms) => ms > 0 && ms <= speechMs("w ".repeat(maxTurnTextChars / 2))), `agent audio ms: ${figures.join(", ")}`);
+      },
+    );
   });
 });
 
 describe("a media agent that floods marks behind its audio", () => {
   it("has marks past maxQueuedMarks dropped with a finding, not queued without end", async () => {
-    const { startAgentServer, fakeClock } = await import("./media-agents.js");
-    const { playStreamWith } = await import("../src/media/stream.js");
     const { maxQueuedMarks } = await import("../src/media/session.js");
-    const received: { event?: string }[] = [];
-    const server = await startAgentServer((socket) => {
-      socket.once("message", (data: Buffer) => {
-        const streamId = (JSON.parse(data.toString("utf8")) as { stream_id: string }).stream_id;
+    await withFloodingAgent(
+      (socket, start) => {
+        const streamId = (JSON.parse(start.toString("utf8")) as { stream_id: string }).stream_id;
         // One second of μ-law silence, then more marks than vwh queues: each would be acknowledged when played.
         socket.send(JSON.stringify({ event: "media", stream_id: streamId, media: { payload: Buffer.alloc(8000, 0xff).toString("base64") } }));
         for (let i = 0; i < maxQueuedMarks + 200; i++) socket.send(JSON.stringify({ event: "mark", stream_id: streamId, mark: { name: `m${i}` } }));
-      });
-      socket.on("message", (data: Buffer) => void received.push(JSON.parse(data.toString("utf8")) as { event?: string }));
-    });
-    try {
-      const findings: string[] = [];
-      const clock = fakeClock();
-      await playStreamWith(
-        { url: new URL(server.streamUrl), protocol: "vwh", headers: {}, parameters: {}, path: "instructions[0]" },
-        { upcoming: () => undefined, record: (_media, found) => void findings.push(...found.map((finding) => finding.message)), advance: () => undefined },
-        { callId: "call_marks", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
-      );
-      assert.equal(received.filter((message) => message.event === "mark").length, maxQueuedMarks);
-      assert.ok(findings.some((message) => message.includes(`more than ${maxQueuedMarks} marks`)), findings.slice(0, 3).join("; "));
-    } finally {
-      await server.close();
-    }
+      },
+      async (server) => {
+        const findings: string[] = [];
+        await playAgainst(server, "vwh", (_media, found) => void findings.push(...found.map((finding) => finding.message)));
+        assert.equal(server.received.filter((message) => (message as { event?: string }).event === "mark").length, maxQueuedMarks);
+        assert.ok(findings.some((message) => message.includes(`more than ${maxQueuedMarks} marks`)), findings.slice(0, 3).join("; "));
+      },
+    );
   });
 });
 
