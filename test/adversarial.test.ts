@@ -239,3 +239,12 @@ describe("input files that never end", () => {
     });
   });
 });
+
+describe("native paths from a flow file", () => {
+  it("with a bad escape in a quoted key select nothing (a finding), never throw (was exit 70)", async () => {
+    const { checkNative } = await import("../src/expectations.js");
+    const { jsonDocument } = await import("../src/platforms/json-document.js");
+    const findings = checkNative([{ path: 'instructions["\\u12"]', equals: 1 }, { path: 'a["\\x"].b', contains: "x" }], [jsonDocument({ instructions: [] })]);
+    assert.deepEqual(findings.map((finding) => finding.message), ["expected 1, got nothing there", 'expected to contain "x", got nothing there']);
+  });
+});

@@ -16,13 +16,22 @@ export function parseJsonBody(body: Buffer): { value: unknown } | { error: strin
   }
 }
 
+/** A quoted key's JSON escapes decoded; a bad escape (`["\\u12"]`, from a flow file) is kept as written instead of thrown. */
+function unescapeKey(quoted: string): string {
+  try {
+    return JSON.parse(`"${quoted}"`) as string;
+  } catch {
+    return quoted;
+  }
+}
+
 /** Splits `a.b[0]["c d"][*]` into keys, indexes and wildcards. */
 export function parseJsonPath(path: string): (string | number | "*")[] {
   const segments: (string | number | "*")[] = [];
   const pattern = /\[(\d+|\*)\]|\["((?:[^"\\]|\\.)*)"\]|\.?([^.[\]]+)/gy;
   for (let match = pattern.exec(path); match; match = pattern.exec(path)) {
     if (match[1] !== undefined) segments.push(match[1] === "*" ? "*" : Number(match[1]));
-    else if (match[2] !== undefined) segments.push(JSON.parse(`"${match[2]}"`) as string);
+    else if (match[2] !== undefined) segments.push(unescapeKey(match[2]));
     else if (match[3] !== undefined) segments.push(match[3] === "*" ? "*" : match[3]);
     if (pattern.lastIndex >= path.length) break;
   }
