@@ -27,7 +27,9 @@ export const turnExpectationSchema = z.strictObject({
 });
 export type TurnExpectation = z.infer<typeof turnExpectationSchema>;
 
-const dtmf = z.string().regex(/^[0-9*#A-Dw]+$/, "expected DTMF digits (0-9, *, #, A-D, w for a pause)");
+// Bounded: each key is a webhook or 20 ms frames of a stream, each w half a second (a megabyte of w was days of frames).
+export const maxPressKeys = 100;
+const dtmf = z.string().regex(/^[0-9*#A-Dw]+$/, "expected DTMF digits (0-9, *, #, A-D, w for a pause)").max(maxPressKeys, `expected at most ${maxPressKeys} keys`);
 
 /** The caller actions of a step; a step has one, except the first, which may be the call connecting. */
 export const callerActionFields = ["say", "press", "silence_ms", "hangup", "interrupt", "tool", "event"] as const;

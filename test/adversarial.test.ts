@@ -248,3 +248,13 @@ describe("native paths from a flow file", () => {
     assert.deepEqual(findings.map((finding) => finding.message), ["expected 1, got nothing there", 'expected to contain "x", got nothing there']);
   });
 });
+
+describe("a caller script's press", () => {
+  it("takes at most maxPressKeys keys: a megabyte of w (half a second each) played on a stream was days of frames", async () => {
+    const { scriptStepSchema, maxPressKeys } = await import("../src/caller-script.js");
+    assert.equal(scriptStepSchema.safeParse({ press: "1".repeat(maxPressKeys) }).success, true);
+    const refused = scriptStepSchema.safeParse({ press: "w".repeat(1_000_000) });
+    assert.equal(refused.success, false);
+    assert.match(refused.error?.issues[0]?.message ?? "", new RegExp(`at most ${maxPressKeys} keys`));
+  });
+});
