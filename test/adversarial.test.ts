@@ -258,3 +258,18 @@ describe("a caller script's press", () => {
     assert.match(refused.error?.issues[0]?.message ?? "", new RegExp(`at most ${maxPressKeys} keys`));
   });
 });
+
+describe("a media agent that speaks the moment the socket opens", () => {
+  it("is heard: its first messages are not lost while vwh sets the session up", async () => {
+    const server = await startAgentServer((socket) => {
+      for (let i = 0; i < 3; i++) socket.send(`early ${i}`);
+    });
+    try {
+      const findings: string[] = [];
+      await playAgainst(server, "vwh", (_media, found) => void findings.push(...found.map((finding) => finding.message)));
+      assert.deepEqual(findings.filter((message) => message.startsWith("expected a JSON message")).length, 3, findings.join("; "));
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -67,7 +67,11 @@ function connect(url: URL, headers: Record<string, string>, timeoutMs: number): 
   return new Promise((resolve) => {
     // maxPayload: a minute of 24 kHz L16 in base64 fits; a flood beyond it fails the stream.
     const socket = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: timeoutMs, followRedirects: false, maxPayload: 16 * 1024 * 1024 });
-    socket.once("open", () => resolve({ socket }));
+    // Paused until the session listens: an agent's first messages (sent the moment the socket opens) would be lost.
+    socket.once("open", () => {
+      socket.pause();
+      resolve({ socket });
+    });
     socket.once("unexpected-response", (_request, response) => {
       resolve({ message: `the WebSocket handshake was refused: HTTP ${response.statusCode ?? "?"}` });
       socket.terminate();
@@ -105,10 +109,14 @@ export async function playStreamWith(request: MediaStreamRequest, script: Stream
   try {
     if (protocol.kind === "text") {
       const { TextSession } = await import("./text-session.js");
-      return await new TextSession(socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+      const session = new TextSession(socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs);
+      socket.resume();
+      return await session.run();
     }
     const { AudioSession } = await import("./session.js");
-    return await new AudioSession(socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs).run();
+    const session = new AudioSession(socket, protocol, request.protocol, options.clock, script, options.firstAudioLimitMs);
+    socket.resume();
+    return await session.run();
   } finally {
     // Whatever happened (a recording that vanished since the script loaded…), the socket does not outlive the call.
     socket.terminate();
