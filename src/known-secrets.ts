@@ -55,3 +55,11 @@ export function redactSecrets(text: string): string {
 export function forgetSecrets(): void {
   known.clear();
 }
+
+/** A URL as vwh prints it: a password in its userinfo (`https://user:pass@host`) is masked. */
+export function shownUrl(url: URL): string {
+  if (url.password === "") return url.href;
+  const masked = new URL(url.href);
+  masked.password = "***";
+  return masked.href;
+}

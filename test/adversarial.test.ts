@@ -273,3 +273,16 @@ describe("a media agent that speaks the moment the socket opens", () => {
     }
   });
 });
+
+describe("a --url with a password in it", () => {
+  it("is printed with the password masked (simulate's and verify-signature's headers and --json target)", async () => {
+    const { runInProcess, withFlowFile, flowWith } = await import("./helpers.js");
+    await withFlowFile(flowWith([{ event_type: "call.started" }]), async (file) => {
+      const simulated = await runInProcess(["simulate", file, "--url", "http://admin:hunter2pass@127.0.0.1:1/hook", "--json"], { env: { VWH_SECRET: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" } });
+      assert.equal((JSON.parse(simulated.stdout) as { target: string }).target, "http://admin:***@127.0.0.1:1/hook");
+      assert.doesNotMatch(simulated.stdout + simulated.stderr, /hunter2pass/);
+    });
+    const probed = await runInProcess(["verify-signature", "--url", "http://admin:hunter2pass@127.0.0.1:1/hook"], { env: { VWH_SECRET: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" } });
+    assert.doesNotMatch(probed.stdout + probed.stderr, /hunter2pass/);
+  });
+});

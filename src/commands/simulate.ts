@@ -20,6 +20,7 @@ import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui
 import { toJUnitXml } from "../ui/junit.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
+import { shownUrl } from "../known-secrets.js";
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
@@ -206,7 +207,7 @@ async function simulateWithRuns(
   // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
   const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }) ?? []))];
   const run: RunDescription = {
-    target: options.url.href,
+    target: shownUrl(options.url),
     scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
     budgetMs: options.budget,
     timeoutMs: policy.timeoutMs,

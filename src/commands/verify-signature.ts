@@ -17,6 +17,7 @@ import { runProbe, type ProbeCaseResult } from "../probe.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
+import { shownUrl } from "../known-secrets.js";
 
 export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   body: z.string().min(1).optional(),
@@ -132,11 +133,11 @@ async function probeEndpoint(target: URL, options: VerifyOptions, schemeGiven: b
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) {
-    output.out(JSON.stringify({ target: target.href, platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
+    output.out(JSON.stringify({ target: shownUrl(target), platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
   } else {
     const { colors } = output;
     const signedFor = publicUrl ? `, signed for ${publicUrl.href}` : "";
-    output.out(colors.dim(`vwh verify-signature → ${target.href}  (${platform.id} requests, ${scheme.name} signatures${signedFor}, tolerance ${options.tolerance} s)\n`));
+    output.out(colors.dim(`vwh verify-signature → ${shownUrl(target)}  (${platform.id} requests, ${scheme.name} signatures${signedFor}, tolerance ${options.tolerance} s)\n`));
     output.out(colors.dim(`  ${"case".padEnd(48)} ${"expect".padEnd(7)} got`));
     for (const result of report.cases) output.out(probeLine(result, colors));
     if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
