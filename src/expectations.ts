@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import * as z from "zod";
-import { showValue, type Finding } from "./findings.js";
+import { listShort, showValue, type Finding } from "./findings.js";
 import { matchText, patternProblem } from "./matchers.js";
 import { actionTypes, type Action, type NativeDocument } from "./platforms/types.js";
 
@@ -43,7 +43,7 @@ export function compareActions(expected: readonly (string | { type: string; [fie
   const expectedTypes = expected.map((item) => (typeof item === "string" ? item : item.type));
   const actualTypes = actual.map((action) => action.type);
   if (!isDeepStrictEqual(expectedTypes, actualTypes)) {
-    return [{ kind: "expect", path: label, message: `expected [${expectedTypes.join(", ")}], got [${actualTypes.join(", ")}]` }];
+    return [{ kind: "expect", path: label, message: `expected [${listShort(expectedTypes)}], got [${listShort(actualTypes)}]` }];
   }
   const findings: Finding[] = [];
   expected.forEach((item, index) => {

@@ -32,3 +32,8 @@ export function showValue(value: unknown): string {
   const text = JSON.stringify(value) ?? "nothing";
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** Action types as a report line shows them: a document of thousands of verbs is cut to the first `max`, with the count. */
+export function listShort(items: readonly string[], max = 30): string {
+  return items.length <= max ? items.join(", ") : `${items.slice(0, max).join(", ")}, … (${items.length} in all)`;
+}

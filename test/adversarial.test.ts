@@ -286,3 +286,13 @@ describe("a --url with a password in it", () => {
     assert.doesNotMatch(probed.stdout + probed.stderr, /hunter2pass/);
   });
 });
+
+describe("a reply of thousands of verbs", () => {
+  it("is listed in a report line as its first 30 action types and the count", async () => {
+    const { compareActions } = await import("../src/expectations.js");
+    const actions = Array.from({ length: 40_000 }, (_, index) => ({ type: index % 2 ? "pause" : "speak" }));
+    const [finding] = compareActions(["speak"], actions as never, "Response");
+    assert.match(finding?.message ?? "", /^expected \[speak\], got \[speak, pause, .*, … \(40000 in all\)\]$/);
+    assert.ok((finding?.message.length ?? 0) < 400);
+  });
+});

@@ -5,6 +5,7 @@ import type { LoadedFlow } from "../flow.js";
 import type { TurnMedia } from "../media/script.js";
 import { summarize, type EventResult, type SimulationListener, type SimulationResult, type TurnResult } from "../simulate.js";
 import { formatProblem } from "../validation.js";
+import { listShort } from "../findings.js";
 
 export interface RunDescription {
   target: string;
@@ -37,7 +38,7 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   const attempts = event.attempts > 1 ? colors.dim(` ×${event.attempts}`) : "";
   const duplicate = event.duplicate ? (event.duplicate.passed ? colors.dim(" +dup") : colors.red(" +dup")) : "";
   const deadLetter = event.deadLettered ? colors.red(" → dlq") : "";
-  const instructions = event.instructionTypes.length ? colors.dim(`  ${event.instructionTypes.join(", ")}`) : "";
+  const instructions = event.instructionTypes.length ? colors.dim(`  ${listShort(event.instructionTypes)}`) : "";
   const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${event.eventType.padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
   for (const failure of event.failures) lines.push(colors.red(formatFinding(failure).replace(/^/gm, "         ")));
   for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
@@ -69,7 +70,7 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
     turnFinished(_flow: LoadedFlow, turn: TurnResult) {
       const mark = turn.passed ? colors.green("✓") : colors.red("✗");
       const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
-      write(`    ${mark} ${colors.dim(turn.actions.length ? turn.actions.join(", ") : "no actions")}${ended}`);
+      write(`    ${mark} ${colors.dim(turn.actions.length ? listShort(turn.actions) : "no actions")}${ended}`);
       if (turn.media) write(colors.dim(`      ${formatTurnMedia(turn.media)}`));
       for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
     },
