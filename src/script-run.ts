@@ -153,7 +153,9 @@ export async function runScriptCall(
     let delivered: { result: EventResult; outcome: DeliveryOutcome };
     if (deliveryUrl(webhook.request.url, options) === undefined) {
       // A URL on another host: a real platform would fetch it; vwh only talks to the handler under test.
-      const message = `not followed: ${webhook.request.url.origin} is not the handler's origin (${(options.publicUrl ?? options.target).origin})`;
+      const { origin, protocol } = webhook.request.url;
+      // file:, javascript: and data: URLs have the opaque origin "null": name their scheme instead.
+      const message = `not followed: ${origin === "null" ? `a ${protocol} URL` : origin} is not the handler's origin (${(options.publicUrl ?? options.target).origin})`;
       const result: EventResult = {
         index: planned.index, sequence: planned.sequence, eventType: planned.eventType, eventId: planned.eventId, status: undefined, latencyMs: undefined,
         attempts: 0, passed: false, failures: [{ kind: "rule", path: webhook.request.url.href, message }], warnings: [], instructionTypes: [], deadLettered: false, step: turn.step, duplicate: undefined,

@@ -297,3 +297,20 @@ describe("a reply of thousands of verbs", () => {
     assert.ok((finding?.message.length ?? 0) < 400);
   });
 });
+
+describe("a reply pointing at a file: or javascript: URL", () => {
+  it("is not followed, and the finding names the scheme rather than the origin \"null\"", async () => {
+    const { startServer } = await import("./helpers.js");
+    const { inlineFlow, simulateAgainst } = await import("./platform-helpers.js");
+    const server = await startServer((_request, response) => void response.writeHead(200, { "content-type": "text/xml" }).end("<Response><Redirect>file:///etc/passwd</Redirect></Response>"), "/twilio/voice");
+    try {
+      const flow = await inlineFlow({ version: 1, platform: "twilio", name: "file redirect", call: { call_id: "c1" }, script: [{}] });
+      const result = await simulateAgainst(server, [flow], { scheme: "twilio", secret: "twilio-token" });
+      const messages = JSON.stringify(result.flows);
+      assert.match(messages, /"path":"file:\/\/\/etc\/passwd","message":"not followed: a file: URL is not the handler's origin/);
+      assert.doesNotMatch(messages, /null is not/);
+    } finally {
+      await server.close();
+    }
+  });
+});
