@@ -99,7 +99,9 @@ export async function playStreamWith(request: MediaStreamRequest, script: Stream
   const url = socketUrl(request.url, options);
   if (!url) {
     const handler = (options.publicUrl ?? options.target).host;
-    return fail({ kind: "rule", path: request.path, message: `not followed: the stream URL ${request.url.host} is not the handler's host (${handler}) nor loopback` });
+    const { protocol, host } = request.url;
+    const reason = protocol === "ws:" || protocol === "wss:" ? `${host} is not the handler's host (${handler}) nor loopback` : `is ${protocol}, not ws: or wss:`;
+    return fail({ kind: "rule", path: request.path, message: `not followed: the stream URL ${reason}` });
   }
   const protocol = (await load()).createProtocol({ request, callId: options.callId, newId: options.newId });
   const headers = { ...request.headers, ...(request.signUpgrade && options.signUpgrade?.(request.url)) };
