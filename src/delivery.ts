@@ -82,6 +82,21 @@ function errorCode(error: unknown): string | undefined {
  */
 export const maxReplyBytes = 16 * 1024 * 1024;
 
+/** An undici reply body, read up to maxReplyBytes; undefined (and the body destroyed) past that. */
+export async function readReplyBody(body: Dispatcher.ResponseData["body"]): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxReplyBytes) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 export function replyTooLargeFailure(latencyMs: number): DeliveryFailure {
   return { ok: false, kind: "network", message: `reply over ${maxReplyBytes / 1024 / 1024} MiB: vwh stopped reading it`, code: "REPLY_TOO_LARGE", latencyMs };
 }
@@ -120,17 +135,8 @@ export async function deliver(delivery: DeliveryRequest): Promise<DeliveryResult
       dispatcher: delivery.dispatcher,
       signal: abort.signal,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxReplyBytes) {
-        response.body.destroy();
-        return replyTooLargeFailure(elapsed());
-      }
-      chunks.push(chunk);
-    }
-    const body = Buffer.concat(chunks, size);
+    const body = await readReplyBody(response.body);
+    if (body === undefined) return replyTooLargeFailure(elapsed());
     return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, latencyMs: elapsed() };
   } catch (error) {
     const latencyMs = elapsed();

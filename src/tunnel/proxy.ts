@@ -15,7 +15,7 @@ import type { Duplex } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { Agent, type Dispatcher } from "undici";
 import { NetworkError } from "../errors.js";
-import { maxReplyBytes } from "../delivery.js";
+import { maxReplyBytes, readReplyBody } from "../delivery.js";
 
 // `expect` too: the proxy answers 100-continue itself, and undici refuses to send it (defect 2).
 const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect"]);
@@ -138,18 +138,11 @@ export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Di
         body: request.body.length > 0 || !["GET", "HEAD"].includes(request.method) ? request.body : null,
         signal: abort.signal,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxReplyBytes) {
-          // A reply without end must not fill the tunnel's memory: the platform gets a 502 instead.
-          response.body.destroy();
-          return { ok: false, status: 502, error: "bad_gateway", message: `${upstreamName} sent a reply over ${maxReplyBytes / 1024 / 1024} MiB: vwh stopped reading it`, latencyMs: elapsedSince(started) };
-        }
-        chunks.push(chunk);
+      const body = await readReplyBody(response.body);
+      if (body === undefined) {
+        // A reply without end must not fill the tunnel's memory: the platform gets a 502 instead.
+        return { ok: false, status: 502, error: "bad_gateway", message: `${upstreamName} sent a reply over ${maxReplyBytes / 1024 / 1024} MiB: vwh stopped reading it`, latencyMs: elapsedSince(started) };
       }
-      const body = Buffer.concat(chunks, size);
       const rawHeaders: Record<string, string | string[]> = {};
       const flat: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
