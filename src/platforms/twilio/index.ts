@@ -91,4 +91,5 @@ export const twilioPlatform = {
     text: ["SpeechResult", "UnstableSpeechResult", "StableSpeechResult", "TranscriptionText", "Digits", "HandoffData"],
   },
   starters: scenarios,
+  media: { "twilio-media": () => import("./media.js"), "twilio-relay": () => import("./relay.js") },
 } satisfies Platform;

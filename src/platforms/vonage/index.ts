@@ -48,4 +48,5 @@ export const vonagePlatform = {
     text: ["text", "digits"],
   },
   starters: vonageStarters,
+  media: { vonage: () => import("./media.js") },
 } satisfies Platform;
