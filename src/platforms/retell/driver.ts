@@ -43,7 +43,7 @@ export class RetellCallDriver implements CallDriver {
 
   async next(): Promise<DriverMove> {
     for (;;) {
-      const pending = this.#outbox.shift();
+      const pending = this.#outbox.shift(this.#clock);
       if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
       if (!this.#ended) return { kind: "await-caller" };
       if (!this.#endSent) {
@@ -134,7 +134,7 @@ export class RetellCallDriver implements CallDriver {
   }
 
   #send(eventType: string, body: Buffer, waits: boolean): void {
-    this.#outbox.push({ eventType, body, at: this.#clock, waits });
+    this.#outbox.push({ eventType, body, at: this.#clock, waits }, this.#clock);
   }
 
   #webhook(pending: Pending, afterMs: number): CallWebhook {

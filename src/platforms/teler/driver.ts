@@ -40,7 +40,7 @@ export class TelerCallDriver implements CallDriver {
 
   async next(): Promise<DriverMove> {
     for (;;) {
-      const pending = this.#outbox.shift();
+      const pending = this.#outbox.shift(this.#clock);
       if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
       if (this.#stream) {
         const stream = this.#stream;
@@ -86,13 +86,13 @@ export class TelerCallDriver implements CallDriver {
         this.#clock += 4000;
         this.#answeredAt = this.#clock;
         this.#status("call.answered", { status: "answered" });
-        this.#outbox.push({ eventType: flowEventType, body: flowBody(this.#call), url: this.#setup.url, at: this.#clock, waits: true });
+        this.#outbox.push({ eventType: flowEventType, body: flowBody(this.#call), url: this.#setup.url, at: this.#clock, waits: true }, this.#clock);
         return;
       case "hangup":
         this.#ended ??= "caller_hangup";
         return;
       case "event":
-        this.#outbox.push({ eventType: input.type, body: statusBody(this.#call, input.type, new Date(this.#clock), input.payload), url: this.#statusUrl ?? this.#setup.url, at: this.#clock, waits: false });
+        this.#outbox.push({ eventType: input.type, body: statusBody(this.#call, input.type, new Date(this.#clock), input.payload), url: this.#statusUrl ?? this.#setup.url, at: this.#clock, waits: false }, this.#clock);
         return;
       default:
         throw new Error(`Teler scripts take no ${input.kind} step outside a media stream (the script validation refuses it)`);
@@ -106,7 +106,7 @@ export class TelerCallDriver implements CallDriver {
   async close(): Promise<void> {}
 
   #status(event: string, data: Record<string, unknown>): void {
-    if (this.#statusUrl) this.#outbox.push({ eventType: event, body: statusBody(this.#call, event, new Date(this.#clock), data), url: this.#statusUrl, at: this.#clock, waits: false });
+    if (this.#statusUrl) this.#outbox.push({ eventType: event, body: statusBody(this.#call, event, new Date(this.#clock), data), url: this.#statusUrl, at: this.#clock, waits: false }, this.#clock);
   }
 
   #webhook(pending: Pending, afterMs: number): CallWebhook {

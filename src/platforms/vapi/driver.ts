@@ -55,7 +55,7 @@ export class VapiCallDriver implements CallDriver {
 
   async next(): Promise<DriverMove> {
     for (;;) {
-      const pending = this.#outbox.shift();
+      const pending = this.#outbox.shift(this.#clock);
       if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
       if (this.#ended) {
         if (!this.#endSent) {
@@ -198,7 +198,7 @@ export class VapiCallDriver implements CallDriver {
   }
 
   #send(message: Omit<Pending, "at" | "messages" | "state">): void {
-    this.#outbox.push({ ...message, at: this.#clock, messages: [...this.#messages], state: { ...this.#state } });
+    this.#outbox.push({ ...message, at: this.#clock, messages: [...this.#messages], state: { ...this.#state } }, this.#clock);
   }
 
   #say(role: "bot" | "user", message: string): void {
