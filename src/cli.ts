@@ -4,6 +4,7 @@
  * loads nothing heavy.
  */
 import { Argument, Command, Option } from "commander";
+import { platformFlags } from "./platforms/flags.js";
 import { vwhVersion } from "./version.js";
 
 export const exitCodesHelp = `
@@ -64,9 +65,8 @@ export function createProgram(): Command {
     .addOption(new Option("--platform <id>", "the platform to play: vwh | twilio … (see vwh platforms); a file's own platform wins").default("vwh"))
     .option("--public-url <url>", "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url")
     .option("--max-hops <n>", "caller scripts: a call over this many webhooks fails as a loop", "50")
-    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)")
-    .option("--vapi-tool-shape <shape>", "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events")
-    .option("--telnyx-api-port <port>", "telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)");
+    .option("--status-callback <url>", "caller scripts: also send the platform's call-status callbacks to this URL (on the handler's origin)");
+  for (const platformFlag of platformFlags) simulate.option(platformFlag.flag, platformFlag.description);
   addSigningOptions(simulate)
     .option("--keep-signatures", "replay recorded requests with their recorded signature headers instead of re-signing")
     .option("--compare-replies", "recordings: fail where the handler's reply differs from the recorded one (status, content type, body)")

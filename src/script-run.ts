@@ -245,6 +245,7 @@ export async function runScriptCall(
           firstAudioLimitMs: turn.expect?.first_audio_ms,
           connectTimeoutMs: options.policy.timeoutMs,
           signUpgrade: upgradeSigner(context, platform.id),
+          protocols: platform.media ?? {},
         });
         driver.streamEnded(end);
         continue;

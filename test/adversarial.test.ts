@@ -8,6 +8,7 @@ import { loadPlatform, platformIds } from "../src/platforms/registry.js";
 import type { ReplyContext, StreamEnd } from "../src/platforms/types.js";
 import { playStreamWith } from "../src/media/stream.js";
 import type { StreamScript } from "../src/media/script.js";
+import type { MediaProtocolLoader } from "../src/media/protocol.js";
 import { fakeClock, startAgentServer, type AgentServer } from "./media-agents.js";
 
 /** Starts an agent that floods from vwh's first message on (and never closes), and closes it after `work`. */
@@ -23,7 +24,9 @@ async function withFloodingAgent(flood: (socket: import("ws").WebSocket, first: 
 /** Plays a script with no caller steps (the agent's first turn, then the caller hangs up) on a stream to `server`, on a fake clock in lockstep. */
 async function playAgainst(server: AgentServer, protocol: string, record: StreamScript["record"]): Promise<StreamEnd> {
   const clock = fakeClock();
+  const loaders: Record<string, MediaProtocolLoader> = { vwh: () => import("../src/platforms/vwh/media.js"), "twilio-relay": () => import("../src/platforms/twilio/relay.js") };
   return playStreamWith(
+    loaders[protocol]!,
     { url: new URL(server.streamUrl), protocol, headers: {}, parameters: {}, path: "stream" },
     { upcoming: () => undefined, record, advance: () => undefined },
     { callId: "call_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
@@ -167,7 +170,7 @@ describe("vwh init --platform <id> --yes, as a new user runs it", () => {
 
 describe("a media agent that floods the stream", () => {
   it("gets a bounded list of findings per turn, however many bad messages it sends", async () => {
-    const { maxStreamFindingsPerTurn } = await import("../src/media/stream.js");
+    const { maxStreamFindingsPerTurn } = await import("../src/media/stream-session.js");
     // 5 000 messages that are not the protocol's, as fast as the socket takes them.
     await withFloodingAgent(
       (socket) => {

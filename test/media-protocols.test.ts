@@ -9,6 +9,7 @@ import type { WebSocket } from "ws";
 import type { Finding } from "../src/findings.js";
 import { decode, encode, frames, synthesizeSpeech, type AudioFormat } from "../src/media/audio.js";
 import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../src/media/script.js";
+import type { MediaProtocolLoader } from "../src/media/protocol.js";
 import { playStreamWith, socketUrl } from "../src/media/stream.js";
 import { callerInput, type ScriptStep } from "../src/caller-script.js";
 import type { StreamEnd } from "../src/platforms/types.js";
@@ -31,6 +32,15 @@ interface Played {
 }
 
 /** Plays `steps` on a stream as the engine would, keeping each turn's figures and findings. */
+/** Every message set vwh has, by protocol (Teler's included, which calls do not play yet). */
+const messageSets: Record<string, MediaProtocolLoader> = {
+  vwh: () => import("../src/platforms/vwh/media.js"),
+  "twilio-media": () => import("../src/platforms/twilio/media.js"),
+  "twilio-relay": () => import("../src/platforms/twilio/relay.js"),
+  teler: () => import("../src/platforms/teler/media.js"),
+  vonage: () => import("../src/platforms/vonage/media.js"),
+};
+
 async function play(server: AgentServer, protocol: string, steps: ScriptStep[], extra: { headers?: Record<string, string>; parameters?: Record<string, string> } = {}): Promise<Played> {
   const turns: Played["turns"] = [{ media: undefined, findings: [] }];
   let index = 0;
@@ -52,6 +62,7 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
   };
   const clock = fakeClock();
   const end = await playStreamWith(
+    messageSets[protocol]!,
     { url: new URL(server.streamUrl), protocol, headers: extra.headers ?? {}, parameters: extra.parameters ?? {}, path: "Response/Connect[1]/Stream[1]" },
     script,
     { callId: "CA0123", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },

@@ -14,6 +14,7 @@ import { getScheme, resolveSecrets } from "../signing/index.js";
 import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing-options.js";
 import type { LoadedFlow } from "../flow.js";
 import { runFastLoad } from "../load.js";
+import { platformFlags, type PlatformFlagValue } from "../platforms/flags.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
@@ -22,14 +23,20 @@ import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 import { shownUrl } from "../known-secrets.js";
 
+/** A platform's own flag (src/platforms/flags.ts) as the schema that validates it. */
+function platformFlagSchema(value: PlatformFlagValue): z.ZodType<string | number> {
+  return value.kind === "port" ? integerFlag("a port number", { max: 65_535 }) : z.enum(value.choices);
+}
+
+/** The platforms' own flags, validated apart from the rest so the options keep their static types. */
+const platformFlagsSchema = z.object(Object.fromEntries(platformFlags.map((platformFlag) => [platformFlag.key, platformFlagSchema(platformFlag.value).optional()])));
+
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),
   platform: z.enum(platformIds).default(defaultPlatformId),
   publicUrl: httpUrlFlag.optional(),
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
   statusCallback: httpUrlFlag.optional(),
-  vapiToolShape: z.enum(["sdk", "sdk-object", "custom-tools", "events"]).optional(),
-  telnyxApiPort: integerFlag("a port number", { max: 65_535 }).optional(),
   keepSignatures: z.boolean().default(false),
   compareReplies: z.boolean().default(false),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
@@ -139,6 +146,7 @@ function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; 
 export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
+  const platformFlagValues = parseOptions(platformFlagsSchema, Object.fromEntries(platformFlags.map((platformFlag) => [platformFlag.key, settings[platformFlag.key]])), provenance);
   const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
@@ -157,8 +165,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
-    ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }),
-    ...(options.vapiToolShape && { vapiToolShape: options.vapiToolShape }),
+    ...Object.fromEntries(Object.entries(platformFlagValues).filter(([, value]) => value !== undefined)),
   };
   const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
   try {

@@ -80,6 +80,12 @@ export interface TextProtocol {
 
 export type StreamProtocol = AudioProtocol | TextProtocol;
 
+/** A platform's message set, as its folder exports it (`src/platforms/<id>/media.ts`). */
+export interface MediaProtocolModule {
+  createProtocol(setup: ProtocolSetup): StreamProtocol;
+}
+export type MediaProtocolLoader = () => Promise<MediaProtocolModule>;
+
 /** Reads a text frame as a JSON object, or says why it is not one. */
 export function parseJsonFrame(data: Buffer, binary: boolean, at: string): { value: Record<string, unknown> } | { finding: Finding } {
   if (binary) return { finding: { kind: "media", path: at, message: "expected a text frame with a JSON message, got a binary frame" } };

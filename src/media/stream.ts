@@ -7,28 +7,8 @@
 import WebSocket from "ws";
 import type { Finding } from "../findings.js";
 import type { MediaStreamRequest, StreamEnd } from "../platforms/types.js";
-import type { ProtocolSetup, StreamProtocol } from "./protocol.js";
+import type { MediaProtocolLoader } from "./protocol.js";
 import type { StreamClock, StreamScript } from "./script.js";
-
-type ProtocolModule = { createProtocol(setup: ProtocolSetup): StreamProtocol };
-
-/** The message sets, by MediaStreamRequest.protocol; each is loaded only when a call uses it. */
-const protocols: Record<string, () => Promise<ProtocolModule>> = {
-  vwh: () => import("../platforms/vwh/media.js"),
-  "twilio-media": () => import("../platforms/twilio/media.js"),
-  "twilio-relay": () => import("../platforms/twilio/relay.js"),
-  teler: () => import("../platforms/teler/media.js"),
-  vonage: () => import("../platforms/vonage/media.js"),
-};
-
-/**
- * The message sets calls play. `teler` (tested at this seam) joins once the Teler example handler serves
- * a media agent: until then its bundled script would fail on a stream nobody answers.
- */
-const playedOnCalls = new Set(["vwh", "twilio-media", "twilio-relay", "vonage"]);
-
-export const streamProtocols = Object.keys(protocols);
-export { maxStreamFindingsPerTurn } from "./stream-session.js";
 
 export interface StreamOptions {
   callId: string;
@@ -81,21 +61,21 @@ function connect(url: URL, headers: Record<string, string>, timeoutMs: number): 
 }
 
 /**
- * Plays the rest of the caller script on the stream. A message set vwh does not play on calls (yet):
- * the call goes on as if the agent closed the stream at once, as before media support.
+ * Plays the rest of the caller script on the stream, with the message set the call's platform has for
+ * the move's protocol (`Platform.media`). One the platform does not play on calls (yet): the call goes
+ * on as if the agent closed the stream at once, as before media support.
  */
-export async function playStream(request: MediaStreamRequest, script: StreamScript, options: StreamOptions): Promise<StreamEnd> {
-  return playedOnCalls.has(request.protocol) ? playStreamWith(request, script, options) : { kind: "closed_by_agent" };
+export async function playStream(request: MediaStreamRequest, script: StreamScript, options: StreamOptions & { protocols: Readonly<Record<string, MediaProtocolLoader>> }): Promise<StreamEnd> {
+  const load = options.protocols[request.protocol];
+  return load ? playStreamWith(load, request, script, options) : { kind: "closed_by_agent" };
 }
 
-/** Plays the caller script on the stream with any message set; findings that stop it from starting go to the open turn. */
-export async function playStreamWith(request: MediaStreamRequest, script: StreamScript, options: StreamOptions): Promise<StreamEnd> {
+/** Plays the caller script on the stream with a message set; findings that stop it from starting go to the open turn. */
+export async function playStreamWith(load: MediaProtocolLoader, request: MediaStreamRequest, script: StreamScript, options: StreamOptions): Promise<StreamEnd> {
   const fail = (finding: Finding): StreamEnd => {
     script.record(undefined, [finding]);
     return { kind: "failed", message: finding.message };
   };
-  const load = protocols[request.protocol];
-  if (!load) return fail({ kind: "media", path: request.path, message: `vwh has no ${JSON.stringify(request.protocol)} message set (it has ${streamProtocols.join(", ")})` });
   const url = socketUrl(request.url, options);
   if (!url) {
     const handler = (options.publicUrl ?? options.target).host;

@@ -1,24 +1,33 @@
 /**
- * The webhooks a call driver has decided but not yet sent, each stamped with the platform time it was
- * decided at; taken out in order with the platform time since the previous one (CallWebhook.afterMs).
+ * The webhooks a call driver has decided but not yet sent, in order, each with its platform time: the time
+ * it was decided at when it is stamped (its body already says when), else the time it goes out. Taken out
+ * in order with the platform time since the previous one (CallWebhook.afterMs).
  */
-export class Outbox<T extends { at: number }> {
-  readonly #queue: T[] = [];
+export class Outbox<T> {
+  readonly #queue: { item: T; at: number | undefined }[] = [];
   #lastSentAt: number;
 
   constructor(startMs: number) {
     this.#lastSentAt = startMs;
   }
 
-  push(item: T): void {
-    this.#queue.push(item);
+  /** `at`: the platform time the webhook was decided at; without it, the time it is sent at. */
+  push(item: T, at?: number): void {
+    this.#queue.push({ item, at });
   }
 
-  shift(): { item: T; afterMs: number } | undefined {
-    const item = this.#queue.shift();
-    if (!item) return undefined;
-    const afterMs = Math.max(0, item.at - this.#lastSentAt);
-    this.#lastSentAt = Math.max(this.#lastSentAt, item.at);
-    return { item, afterMs };
+  /** Goes out before everything queued, at the time it is sent (a followed redirect: the same request again). */
+  pushFront(item: T): void {
+    this.#queue.unshift({ item, at: undefined });
+  }
+
+  /** The next webhook, its platform time (`now` when unstamped), and the time since the previous one. */
+  shift(now: number): { item: T; at: number; afterMs: number } | undefined {
+    const entry = this.#queue.shift();
+    if (!entry) return undefined;
+    const at = entry.at ?? now;
+    const afterMs = at - this.#lastSentAt;
+    this.#lastSentAt = at;
+    return { item: entry.item, at, afterMs };
   }
 }

@@ -1,14 +1,12 @@
 /**
- * What every platform's reactive call has in common (SPEC §7): the order in which a call's moves come
- * out — webhooks already decided, then actions the platform took by itself (the end of a document hangs
- * up), then the end of the call with its closing webhooks, then a media stream, then the caller — and
- * the platform clock that gives each webhook its `afterMs`. A platform supplies what it sends and how
- * it runs its reply (`execute`).
+ * What the platforms that run the handler's documents share (Vonage NCCOs, Plivo XML): their settings,
+ * the platform time an action takes, and their call driver on CallDriverBase.
  */
 import type * as z from "zod";
 import { InputError } from "../errors.js";
 import { speechMs } from "./timing.js";
-import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd, WebhookRequest } from "./types.js";
+import { CallDriverBase, type ObservedMove } from "./call-driver-base.js";
+import type { Action, CallerInput, CallWebhook, WebhookRequest } from "./types.js";
 
 /** A script's `settings` through the platform's schema; a bad one is the file's error (exit 2). */
 export function parseSettings<T extends z.ZodType>(schema: T, settings: Readonly<Record<string, unknown>>): z.output<T> {
@@ -36,83 +34,33 @@ export interface PendingWebhook {
   build(clock: number): WebhookRequest;
 }
 
-export abstract class ScriptedCall implements CallDriver {
-  protected readonly setup: CallSetup;
-  /** Platform time of the call, ms since the epoch. */
-  protected clock: number;
-  protected outbox: PendingWebhook[] = [];
+/** A platform that runs the handler's documents (Vonage NCCOs, Plivo XML): webhooks built as they go out, the end of a document observed. */
+export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
   /** Actions the platform took that came in no reply (reported once, as an `observed` move). */
   protected observed: Action[] = [];
-  protected ended: EndReason | undefined;
-  protected stream: MediaStreamRequest | undefined;
-  protected awaitingCaller = false;
-  #lastSentAt: number;
-  #endSent = false;
-
-  constructor(setup: CallSetup) {
-    this.setup = setup;
-    this.clock = setup.start.getTime();
-    this.#lastSentAt = this.clock;
-  }
 
   /** How the platform labels what it did by itself ("end of NCCO"). */
   protected abstract readonly observedLabel: string;
-  /** Queues the webhooks that report the end of the call (Vonage `completed`, Plivo's hangup URL). */
-  protected abstract closingWebhooks(reason: EndReason): void;
   /** Runs the reply until the call waits for the caller, ends, or needs a webhook. */
-  protected abstract execute(): void;
-  abstract replied(webhook: CallWebhook, outcome: DeliveryOutcome): void;
+  protected abstract override execute(): void;
   /** What the caller says, presses, stays silent for, or the native event the script sends. */
   protected abstract callerActs(input: CallerAct): void;
 
-  caller(input: CallerInput, afterMs: number | undefined): void {
-    this.awaitingCaller = false;
-    if (afterMs !== undefined) this.clock += afterMs;
+  protected callerStep(input: CallerInput): void {
     if (input.kind === "connect") return;
     if (input.kind === "hangup") this.ended = "caller_hangup";
     else if (input.kind === "tool") throw new Error("this platform has no tool calls (the script validation refuses them)");
     else this.callerActs(input);
   }
 
-  async next(): Promise<DriverMove> {
-    for (;;) {
-      const pending = this.outbox.shift();
-      if (pending) {
-        const afterMs = this.clock - this.#lastSentAt;
-        this.#lastSentAt = this.clock;
-        return { kind: "send", webhook: { eventType: pending.eventType, eventId: this.setup.newId("evt"), waits: pending.waits, afterMs, request: pending.build(this.clock) } };
-      }
-      if (this.observed.length > 0) {
-        const actions = this.observed;
-        this.observed = [];
-        return { kind: "observed", label: this.observedLabel, actions, failures: [] };
-      }
-      if (this.ended) {
-        if (!this.#endSent) {
-          this.#endSent = true;
-          this.closingWebhooks(this.ended);
-          continue;
-        }
-        return { kind: "ended", reason: this.ended };
-      }
-      if (this.stream) {
-        const stream = this.stream;
-        this.stream = undefined;
-        return { kind: "stream", stream };
-      }
-      if (this.awaitingCaller) return { kind: "await-caller" };
-      this.execute();
-    }
+  protected webhook(pending: PendingWebhook, at: number, afterMs: number): CallWebhook {
+    return { eventType: pending.eventType, eventId: this.setup.newId("evt"), waits: pending.waits, afterMs, request: pending.build(at) };
   }
 
-  streamEnded(end: StreamEnd): void {
-    if (end.kind === "caller_hangup") this.ended = "caller_hangup";
-    else if (end.kind === "failed") this.ended = "failed";
-    else this.agentClosedStream();
+  protected override observe(): ObservedMove | undefined {
+    if (this.observed.length === 0) return undefined;
+    const actions = this.observed;
+    this.observed = [];
+    return { kind: "observed", label: this.observedLabel, actions, failures: [] };
   }
-
-  /** The application closed the media stream: by default the reply goes on. */
-  protected agentClosedStream(): void {}
-
-  async close(): Promise<void> {}
 }

@@ -6,6 +6,7 @@
  */
 import type * as z from "zod";
 import type { Finding } from "../findings.js";
+import type { MediaProtocolLoader } from "../media/protocol.js";
 
 /** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
 export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
@@ -280,4 +281,10 @@ export interface Platform {
   settings?: z.ZodType;
   /** One line for the report saying which platform choices a run made (Vapi's tool-call shape). */
   describeSettings?(settings: Readonly<Record<string, unknown>>): string | undefined;
+  /**
+   * The media message sets this platform's `stream` moves name (MediaStreamRequest.protocol), each loaded
+   * when a call streams. A stream whose protocol is not here is handed straight back, as if the agent
+   * closed it (Teler's message set is written — ./teler/media.ts — but its example serves no agent yet).
+   */
+  media?: Readonly<Record<string, MediaProtocolLoader>>;
 }

@@ -4,8 +4,8 @@
  * (with the live transcript), and at the end call_ended then call_analyzed with the disconnection reason.
  * A failed call_inbound does not drop the call: Retell falls back to the number's agent.
  */
-import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, StreamEnd } from "../types.js";
-import { Outbox } from "../outbox.js";
+import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
+import { CallDriverBase } from "../call-driver-base.js";
 import { speechMs } from "../timing.js";
 import { disconnectionReason } from "./grammar.js";
 import { callWebhookBody, functionBody, functionEventType, identifyRetell, inboundBody, inboundEventType, newRetellCall, type CallProgress, type RetellCall, type Utterance } from "./messages.js";
@@ -14,45 +14,25 @@ import { retellSettings } from "./settings.js";
 interface Pending {
   eventType: string;
   body: Buffer;
-  at: number;
   waits: boolean;
 }
 
-export class RetellCallDriver implements CallDriver {
-  readonly #setup: CallSetup;
+export class RetellCallDriver extends CallDriverBase<Pending> {
   readonly #call: RetellCall;
   readonly #silenceMs: number;
   readonly #inboundWebhook: boolean;
   readonly #greeting: string;
   #progress: CallProgress = { status: "registered", startMs: undefined, transcript: [] };
-  #clock: number;
-  readonly #outbox: Outbox<Pending>;
-  #ended: { reason: EndReason; disconnection: string } | undefined;
-  #endSent = false;
+  /** Retell's disconnection_reason, set with `ended`. */
+  #disconnection: string | undefined;
 
   constructor(setup: CallSetup) {
-    this.#setup = setup;
+    super(setup);
     const settings = retellSettings(setup.settings);
     this.#silenceMs = settings.endCallAfterSilenceMs;
     this.#inboundWebhook = settings.inboundWebhook && (setup.call.direction ?? "inbound") === "inbound";
     this.#greeting = settings.greeting;
     this.#call = newRetellCall(setup.call.callId, setup.call.from, setup.call.to, setup.call.direction);
-    this.#clock = setup.start.getTime();
-    this.#outbox = new Outbox(this.#clock);
-  }
-
-  async next(): Promise<DriverMove> {
-    for (;;) {
-      const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
-      if (!this.#ended) return { kind: "await-caller" };
-      if (!this.#endSent) {
-        this.#endSent = true;
-        this.#end();
-        continue;
-      }
-      return { kind: "ended", reason: this.#ended.reason };
-    }
   }
 
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void {
@@ -63,8 +43,7 @@ export class RetellCallDriver implements CallDriver {
     }
   }
 
-  caller(input: CallerInput, afterMs: number | undefined): void {
-    if (afterMs !== undefined) this.#clock += afterMs;
+  protected callerStep(input: CallerInput): void {
     switch (input.kind) {
       case "connect":
         if (this.#inboundWebhook) this.#send(inboundEventType, inboundBody(this.#call), true);
@@ -74,15 +53,15 @@ export class RetellCallDriver implements CallDriver {
         return this.#endCall("caller_hangup", "user_hangup");
       case "say":
       case "interrupt":
-        this.#clock += speechMs(input.text);
+        this.clock += speechMs(input.text);
         this.#utter("user", input.text);
         return;
       case "silence":
-        this.#clock += input.ms;
+        this.clock += input.ms;
         if (input.ms >= this.#silenceMs) this.#endCall("timeout", "inactivity");
         return;
       case "tool":
-        this.#clock += 500;
+        this.clock += 500;
         this.#send(functionEventType, functionBody(input.name, this.#call, this.#progress, input.arguments), true);
         return;
       case "event":
@@ -93,9 +72,7 @@ export class RetellCallDriver implements CallDriver {
     }
   }
 
-  streamEnded(_end: StreamEnd): void {}
-
-  async close(): Promise<void> {}
+  override streamEnded(_end: StreamEnd): void {}
 
   #applyOverrides(body: Buffer): void {
     try {
@@ -110,10 +87,10 @@ export class RetellCallDriver implements CallDriver {
   }
 
   #start(): void {
-    this.#clock += 1500; // the call rings, then connects
-    this.#progress = { ...this.#progress, status: "ongoing", startMs: this.#clock };
+    this.clock += 1500; // the call rings, then connects
+    this.#progress = { ...this.#progress, status: "ongoing", startMs: this.clock };
     this.#send("call_started", callWebhookBody("call_started", this.#call, this.#progress), false);
-    this.#clock += speechMs(this.#greeting);
+    this.clock += speechMs(this.#greeting);
     this.#utter("agent", this.#greeting);
   }
 
@@ -122,28 +99,30 @@ export class RetellCallDriver implements CallDriver {
   }
 
   #endCall(reason: EndReason, disconnection: string): void {
-    this.#ended ??= { reason, disconnection: disconnectionReason(disconnection) };
+    if (this.ended) return;
+    this.ended = reason;
+    this.#disconnection = disconnectionReason(disconnection);
   }
 
-  #end(): void {
-    this.#clock += 200;
-    this.#progress = { ...this.#progress, status: "ended", endMs: this.#clock, disconnectionReason: this.#ended!.disconnection };
+  protected closingWebhooks(): void {
+    this.clock += 200;
+    this.#progress = { ...this.#progress, status: "ended", endMs: this.clock, disconnectionReason: this.#disconnection! };
     this.#send("call_ended", callWebhookBody("call_ended", this.#call, this.#progress), false);
-    this.#clock += 4000; // post-call analysis
+    this.clock += 4000; // post-call analysis
     this.#send("call_analyzed", callWebhookBody("call_analyzed", this.#call, { ...this.#progress, analysed: true }), false);
   }
 
   #send(eventType: string, body: Buffer, waits: boolean): void {
-    this.#outbox.push({ eventType, body, at: this.#clock, waits });
+    this.outbox.push({ eventType, body, waits }, this.clock);
   }
 
-  #webhook(pending: Pending, afterMs: number): CallWebhook {
+  protected webhook(pending: Pending, _at: number, afterMs: number): CallWebhook {
     return {
       eventType: pending.eventType,
-      eventId: identifyRetell(pending.body).eventId ?? this.#setup.newId("evt"),
+      eventId: identifyRetell(pending.body).eventId ?? this.setup.newId("evt"),
       waits: pending.waits,
       afterMs,
-      request: { method: "POST", url: this.#setup.url, body: pending.body, contentType: "application/json", headers: {} },
+      request: { method: "POST", url: this.setup.url, body: pending.body, contentType: "application/json", headers: {} },
     };
   }
 }

@@ -9,7 +9,8 @@
 import { randomUUID } from "node:crypto";
 import type { Finding } from "../../findings.js";
 import { speechMs } from "../timing.js";
-import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
+import { CallDriverBase, type ObservedMove } from "../call-driver-base.js";
 import type { CallControlApi, CommandRequest, CommandSink } from "./api-server.js";
 import { checkCommand, errorReply, errors, okReply, type CommandReply } from "./commands.js";
 import { callFields, webhookRequest } from "./envelope.js";
@@ -48,13 +49,9 @@ interface Gather {
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 const count = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
 
-export class TelnyxCallDriver implements CallDriver, CommandSink {
-  readonly #setup: CallSetup;
+export class TelnyxCallDriver extends CallDriverBase<Pending> implements CommandSink {
   readonly #api: CallControlApi;
   readonly #commandTimeoutMs: number;
-  #clock: number;
-  #lastSentAt: number;
-  #outbox: Pending[] = [];
   /** Commands accepted, performed in order by next(). */
   #performed: Performed[] = [];
   /** Findings about refused commands, reported as observed moves. */
@@ -64,28 +61,25 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
   #wake: (() => void) | undefined;
   /** Webhooks handed to the engine and not yet replied to (held back for --reorder). */
   #inFlight = 0;
+  /** Held webhooks to have the engine deliver before vwh waits for commands (an observed move does). */
+  #deliverHeld = false;
   /** The last webhook got no 2xx: its handler is not going to send a command for it. */
   #lastRefused = false;
   #answered = false;
   /** Set when the call is over for the API: commands after it get 90018. */
   #over = false;
-  #ended: EndReason | undefined;
-  #endSent = false;
   #clientState: string | null = null;
   #gather: Gather | undefined;
   #transcribing = false;
-  #stream: MediaStreamRequest | undefined;
   #streaming = false;
 
   constructor(setup: CallSetup, api: CallControlApi) {
-    this.#setup = setup;
+    super(setup);
     this.#api = api;
     const timeout = setup.settings["command_timeout_ms"];
     this.#commandTimeoutMs = typeof timeout === "number" && timeout > 0 ? timeout : defaultCommandTimeoutMs;
-    this.#clock = setup.start.getTime();
-    this.#lastSentAt = this.#clock;
     api.register(setup.call.callId, this);
-    this.#outbox.push({ eventType: "call.initiated", payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" } });
+    this.outbox.push({ eventType: "call.initiated", payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" } });
   }
 
   /** A command from the handler (api-server.ts): checked now, performed in order by next(). */
@@ -101,7 +95,7 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
       // Each command becomes a move of the call: a handler that never stops would keep the call running forever.
       if (this.#commandsReceived === maxCommandsPerCall + 1) {
         this.#over = true;
-        this.#ended ??= "failed";
+        this.ended ??= "failed";
         return refuse([{ kind: "loop", path: `actions/${command}`, message: `more than ${maxCommandsPerCall} Call Control commands in one call: the handler loops (vwh answers 429 from here on)` }], errorReply(429, [errors.tooMany()]));
       }
       return errorReply(429, [errors.tooMany()]);
@@ -116,8 +110,8 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     if (commandId !== undefined) {
       const seen = this.#commandIds.get(commandId);
       // Telnyx ignores the repeat and answers as it did the first time.
-      if (seen !== undefined && this.#setup.now() - seen < commandIdWindowMs) return okReply;
-      this.#commandIds.set(commandId, this.#setup.now());
+      if (seen !== undefined && this.setup.now() - seen < commandIdWindowMs) return okReply;
+      this.#commandIds.set(commandId, this.setup.now());
     }
     if (!this.#answered && !beforeAnswer.has(command)) {
       const message = `${command} before answer: Telnyx refuses it with 422 ${errors.notAnswered(command).code} "Call not answered yet" (answer the call on call.initiated first)`;
@@ -133,48 +127,47 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     return okReply;
   }
 
-  async next(): Promise<DriverMove> {
-    for (;;) {
-      const pending = this.#outbox.shift();
-      if (pending) {
-        this.#inFlight++;
-        return { kind: "send", webhook: this.#webhook(pending) };
-      }
-      const refused = this.#refused.shift();
-      if (refused) return { kind: "observed", label: refused.label, actions: [], failures: refused.failures };
-      const performed = this.#performed.shift();
-      if (performed) {
-        const actions = this.#perform(performed);
-        return { kind: "observed", label: performed.command, actions, failures: [] };
-      }
-      if (this.#ended) {
-        if (!this.#endSent) {
-          this.#endSent = true;
-          this.#over = true;
-          this.#hangupWebhooks(this.#ended);
-          continue;
-        }
-        return { kind: "ended", reason: this.#ended };
-      }
-      if (this.#stream) {
-        const stream = this.#stream;
-        this.#stream = undefined;
-        return { kind: "stream", stream };
-      }
-      if (this.#gather) return { kind: "await-caller" };
-      // Webhooks the engine holds for --reorder must reach the handler before vwh waits on its commands:
-      // a move that is not a send has the engine deliver them.
-      if (this.#inFlight > 0) return { kind: "observed", label: "webhooks delivered", actions: [], failures: [] };
-      if (await this.#commandArrived()) continue;
-      if (!this.#answered) {
-        const why = this.#lastRefused ? "it did not accept the webhook (no 2xx)" : `no answer command within ${this.#commandTimeoutMs} ms of call.initiated`;
-        this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${why}` }] });
-        this.#ended = "timeout";
-        continue;
-      }
-      // Nothing more from the handler: the line is quiet and the caller does the next thing.
-      return { kind: "await-caller" };
+  /** Refused commands' findings first, then the accepted commands, performed one at a time. */
+  protected override observe(): ObservedMove | undefined {
+    const refused = this.#refused.shift();
+    if (refused) return { kind: "observed", label: refused.label, actions: [], failures: refused.failures };
+    const performed = this.#performed.shift();
+    if (performed) {
+      const actions = this.#perform(performed);
+      return { kind: "observed", label: performed.command, actions, failures: [] };
     }
+    if (this.#deliverHeld) {
+      this.#deliverHeld = false;
+      return { kind: "observed", label: "webhooks delivered", actions: [], failures: [] };
+    }
+    return undefined;
+  }
+
+  /** Nothing pending: a gather waits for the caller; otherwise vwh waits for the handler's next command. */
+  protected override execute(): void | Promise<void> {
+    if (this.#gather) {
+      this.awaitingCaller = true;
+      return;
+    }
+    // Webhooks the engine holds for --reorder must reach the handler before vwh waits on its commands:
+    // a move that is not a send has the engine deliver them.
+    if (this.#inFlight > 0) {
+      this.#deliverHeld = true;
+      return;
+    }
+    return this.#awaitCommand();
+  }
+
+  async #awaitCommand(): Promise<void> {
+    if (await this.#commandArrived()) return;
+    if (!this.#answered) {
+      const why = this.#lastRefused ? "it did not accept the webhook (no 2xx)" : `no answer command within ${this.#commandTimeoutMs} ms of call.initiated`;
+      this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${why}` }] });
+      this.ended = "timeout";
+      return;
+    }
+    // Nothing more from the handler: the line is quiet and the caller does the next thing.
+    this.awaitingCaller = true;
   }
 
   replied(_webhook: CallWebhook, outcome: DeliveryOutcome): void {
@@ -184,52 +177,51 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     this.#lastRefused = !outcome.ok || outcome.reply.status < 200 || outcome.reply.status >= 300;
   }
 
-  caller(input: CallerInput, afterMs: number | undefined): void {
-    if (afterMs !== undefined) this.#clock += afterMs;
+  protected callerStep(input: CallerInput): void {
     switch (input.kind) {
       case "connect":
         return;
       case "hangup":
-        this.#ended ??= "caller_hangup";
+        this.ended ??= "caller_hangup";
         return;
       case "press":
         for (const digit of input.digits) {
-          this.#clock += 300;
-          this.#outbox.push({ eventType: "call.dtmf.received", payload: { digit } });
+          this.clock += 300;
+          this.outbox.push({ eventType: "call.dtmf.received", payload: { digit } });
         }
         if (this.#gather) this.#endGather(input.digits);
         return;
       case "say":
       case "interrupt":
-        this.#clock += speechMs(input.text);
+        this.clock += speechMs(input.text);
         if (this.#transcribing) {
-          this.#outbox.push({ eventType: "call.transcription", payload: { transcription_data: { transcript: input.text, confidence: input.confidence, is_final: true, transcription_track: "inbound" } } });
+          this.outbox.push({ eventType: "call.transcription", payload: { transcription_data: { transcript: input.text, confidence: input.confidence, is_final: true, transcription_track: "inbound" } } });
         }
         // A DTMF gather does not hear speech: it times out.
         if (this.#gather) this.#endGather(undefined);
         return;
       case "silence":
-        this.#clock += input.ms;
+        this.clock += input.ms;
         if (this.#gather) this.#endGather(undefined);
         return;
       case "event":
-        this.#outbox.push({ eventType: input.type, payload: input.payload });
+        this.outbox.push({ eventType: input.type, payload: input.payload });
         return;
       case "tool":
         throw new Error("the telnyx platform has no tool calls (the script validation refuses them)");
     }
   }
 
-  streamEnded(end: StreamEnd): void {
+  override streamEnded(end: StreamEnd): void {
     this.#streaming = false;
-    if (end.kind === "failed") this.#outbox.push({ eventType: "streaming.failed", payload: { failure_reason: end.message } });
-    else this.#outbox.push({ eventType: "streaming.stopped", payload: {} });
-    if (end.kind === "caller_hangup") this.#ended ??= "caller_hangup";
+    if (end.kind === "failed") this.outbox.push({ eventType: "streaming.failed", payload: { failure_reason: end.message } });
+    else this.outbox.push({ eventType: "streaming.stopped", payload: {} });
+    if (end.kind === "caller_hangup") this.ended ??= "caller_hangup";
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.#over = true;
-    this.#api.unregister(this.#setup.call.callId);
+    this.#api.unregister(this.setup.call.callId);
   }
 
   /** Waits (the run's wait, in short slices) for a command or a refusal, up to the command timeout. */
@@ -238,7 +230,7 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     const signal = new Promise<void>((resolve) => (this.#wake = resolve)).then(() => (arrived = true));
     const limit = this.#lastRefused ? Math.min(refusedGraceMs, this.#commandTimeoutMs) : this.#commandTimeoutMs;
     try {
-      for (let waited = 0; !arrived && waited < limit; waited += pollMs) await Promise.race([signal, this.#setup.wait(pollMs)]);
+      for (let waited = 0; !arrived && waited < limit; waited += pollMs) await Promise.race([signal, this.setup.wait(pollMs)]);
     } finally {
       this.#wake = undefined;
     }
@@ -249,15 +241,15 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     const gather = this.#gather!;
     this.#gather = undefined;
     if (digits === undefined) {
-      this.#clock += gather.timeoutMs;
-      this.#outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "timeout" } });
+      this.clock += gather.timeoutMs;
+      this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "timeout" } });
       return;
     }
     let collected = digits;
     if (gather.terminatingDigit && collected.includes(gather.terminatingDigit)) collected = collected.slice(0, collected.indexOf(gather.terminatingDigit));
     if (gather.maximumDigits !== undefined) collected = collected.slice(0, gather.maximumDigits);
     const valid = [...collected].every((digit) => gather.validDigits === undefined || gather.validDigits.includes(digit));
-    this.#outbox.push({ eventType: "call.gather.ended", payload: { digits: collected, status: valid ? "valid" : "invalid" } });
+    this.outbox.push({ eventType: "call.gather.ended", payload: { digits: collected, status: valid ? "valid" : "invalid" } });
   }
 
   #listen(path: string, body: Record<string, unknown>): Action {
@@ -279,27 +271,27 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     const path = command;
     switch (command) {
       case "answer": {
-        this.#outbox.push({ eventType: "call.answered", payload: { state: "answered", start_time: new Date(this.#clock).toISOString() } });
+        this.outbox.push({ eventType: "call.answered", payload: { state: "answered", start_time: new Date(this.clock).toISOString() } });
         const streamUrl = text(body["stream_url"]);
         return streamUrl ? [this.#startStream(streamUrl, body, "answer.stream_url")] : [];
       }
       case "speak": {
         const payload = text(body["payload"]) ?? "";
-        this.#outbox.push({ eventType: "call.speak.started", payload: {} });
-        this.#clock += speechMs(payload);
-        this.#outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } });
+        this.outbox.push({ eventType: "call.speak.started", payload: {} });
+        this.clock += speechMs(payload);
+        this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } });
         return [{ type: "speak", path, text: payload, voice: body["voice"] }];
       }
       case "gather_using_speak": {
         const payload = text(body["payload"]) ?? "";
-        this.#clock += speechMs(payload);
+        this.clock += speechMs(payload);
         return [{ type: "speak", path: `${path}.payload`, text: payload, voice: body["voice"], barge_in: true }, this.#listen(path, body)];
       }
       case "gather_using_audio": {
         const url = text(body["audio_url"]) ?? text(body["media_name"]) ?? "";
-        this.#outbox.push({ eventType: "call.playback.started", payload: { media_url: url } });
-        this.#clock += 3000;
-        this.#outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, status: "completed" } });
+        this.outbox.push({ eventType: "call.playback.started", payload: { media_url: url } });
+        this.clock += 3000;
+        this.outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, status: "completed" } });
         return [{ type: "play", path: `${path}.audio_url`, url, barge_in: true }, this.#listen(path, body)];
       }
       case "gather":
@@ -307,29 +299,29 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
       case "gather_stop":
         if (this.#gather) {
           this.#gather = undefined;
-          this.#outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "cancelled" } });
+          this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "cancelled" } });
         }
         return [];
       case "playback_start": {
         const url = text(body["audio_url"]) ?? text(body["media_name"]) ?? "";
         const loops = count(body["loop"]) ?? 1;
-        this.#outbox.push({ eventType: "call.playback.started", payload: { media_url: url, overlay: body["overlay"] === true } });
-        this.#clock += 3000 * loops;
-        this.#outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, overlay: body["overlay"] === true, status: "completed" } });
+        this.outbox.push({ eventType: "call.playback.started", payload: { media_url: url, overlay: body["overlay"] === true } });
+        this.clock += 3000 * loops;
+        this.outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, overlay: body["overlay"] === true, status: "completed" } });
         return [{ type: "play", path, url, loop: loops }];
       }
       case "transfer": {
         const to = text(body["to"]) ?? "";
-        this.#clock += 2000;
-        this.#outbox.push({ eventType: "call.bridged", payload: { to, state: "bridged" } });
-        this.#ended = "transferred";
+        this.clock += 2000;
+        this.outbox.push({ eventType: "call.bridged", payload: { to, state: "bridged" } });
+        this.ended = "transferred";
         return [{ type: "transfer", path, to }];
       }
       case "hangup":
-        this.#ended = "handler_hangup";
+        this.ended = "handler_hangup";
         return [{ type: "hangup", path }];
       case "reject":
-        this.#ended = "rejected";
+        this.ended = "rejected";
         return [{ type: "reject", path, reason: body["cause"] }];
       case "streaming_start":
         return [this.#startStream(text(body["stream_url"]) ?? "", body, path)];
@@ -355,31 +347,31 @@ export class TelnyxCallDriver implements CallDriver, CommandSink {
     for (const field of ["stream_track", "stream_codec", "stream_bidirectional_mode"]) if (body[field] !== undefined) parameters[field] = String(body[field]);
     if (URL.canParse(url) && /^wss?:$/.test(new URL(url).protocol)) {
       this.#streaming = true;
-      this.#outbox.push({ eventType: "streaming.started", payload: { stream_url: url } });
-      this.#stream = { url: new URL(url), protocol: "telnyx", headers: {}, parameters, path };
+      this.outbox.push({ eventType: "streaming.started", payload: { stream_url: url } });
+      this.stream = { url: new URL(url), protocol: "telnyx", headers: {}, parameters, path };
     } else {
       this.#refused.push({ label: path, failures: [{ kind: "schema", path, message: `expected a ws:// or wss:// URL, got ${JSON.stringify(url)}` }] });
-      this.#outbox.push({ eventType: "streaming.failed", payload: { failure_reason: "invalid stream_url", stream_params: { stream_url: url } } });
+      this.outbox.push({ eventType: "streaming.failed", payload: { failure_reason: "invalid stream_url", stream_params: { stream_url: url } } });
     }
     return { type: "stream", path, url, ...parameters };
   }
 
-  #hangupWebhooks(reason: EndReason): void {
+  protected closingWebhooks(reason: EndReason): void {
+    this.#over = true;
     if (this.#gather && reason === "caller_hangup") {
       this.#gather = undefined;
-      this.#outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "call_hangup" } });
+      this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "call_hangup" } });
     }
     const cause = reason === "rejected" ? "call_rejected" : reason === "timeout" ? "timeout" : "normal_clearing";
     const source = reason === "caller_hangup" || reason === "timeout" ? "caller" : "callee";
-    this.#clock += 500;
-    this.#outbox.push({ eventType: "call.hangup", payload: { hangup_cause: cause, hangup_source: source, sip_hangup_cause: reason === "rejected" ? "603" : "200", start_time: this.#setup.start.toISOString() } });
+    this.clock += 500;
+    this.outbox.push({ eventType: "call.hangup", payload: { hangup_cause: cause, hangup_source: source, sip_hangup_cause: reason === "rejected" ? "603" : "200", start_time: this.setup.start.toISOString() } });
   }
 
-  #webhook(pending: Pending): CallWebhook {
-    const afterMs = this.#clock - this.#lastSentAt;
-    this.#lastSentAt = this.#clock;
+  protected webhook(pending: Pending, at: number, afterMs: number): CallWebhook {
+    this.#inFlight++;
     const eventId = randomUUID();
-    const payload = { ...callFields(this.#setup.call, this.#clientState), ...pending.payload };
-    return { eventType: pending.eventType, eventId, waits: false, afterMs, request: webhookRequest(pending.eventType, eventId, new Date(this.#clock), payload, this.#setup.url) };
+    const payload = { ...callFields(this.setup.call, this.#clientState), ...pending.payload };
+    return { eventType: pending.eventType, eventId, waits: false, afterMs, request: webhookRequest(pending.eventType, eventId, new Date(at), payload, this.setup.url) };
   }
 }

@@ -9,7 +9,8 @@
 import { randomUUID } from "node:crypto";
 import { getSetCookies, Headers } from "undici";
 import { speechMs } from "../timing.js";
-import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
+import { CallDriverBase } from "../call-driver-base.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders, type Params } from "./params.js";
 
 export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status";
@@ -46,27 +47,19 @@ function setCookies(joined: string) {
   return getSetCookies(headers);
 }
 
-export class TwilioCallDriver implements CallDriver {
-  readonly #setup: CallSetup;
+export class TwilioCallDriver extends CallDriverBase<Pending> {
   readonly #callSid: string;
   readonly #accountSid: string;
   readonly #statusCallback: URL | undefined;
   readonly #start: number;
-  /** Platform time of the call, in ms since the epoch. */
-  #clock: number;
-  #lastSentAt: number;
   /** The URL of the document being executed (relative URLs in it resolve against it). */
   #documentUrl: URL;
   #queue: Action[] = [];
-  #outbox: Pending[] = [];
   #pendingOf = new WeakMap<CallWebhook, Pending>();
   #listening: Listening | undefined;
   /** Whether the last prompt played (a Gather's nested Say/Play) let the caller barge in. */
   #promptBargeIn = false;
-  #stream: MediaStreamRequest | undefined;
   #afterStream: Action | undefined;
-  #ended: EndReason | undefined;
-  #endHandled = false;
   #answered = false;
   #firstReplied = false;
   #statusSequence = 0;
@@ -76,58 +69,38 @@ export class TwilioCallDriver implements CallDriver {
   #rejectReason: string | undefined;
 
   constructor(setup: CallSetup) {
-    this.#setup = setup;
+    super(setup);
     this.#callSid = callSidFor(setup.call.callId);
     this.#accountSid = text(setup.settings["accountSid"]) ?? sid("AC", "vwh simulated account");
     const callback = text(setup.settings["statusCallback"]);
     this.#statusCallback = callback === undefined || !URL.canParse(callback, setup.url.href) ? undefined : new URL(callback, setup.url);
     this.#start = setup.start.getTime();
-    this.#clock = this.#start;
-    this.#lastSentAt = this.#clock;
     this.#documentUrl = setup.url;
     this.#status("initiated");
     this.#status("ringing");
-    this.#outbox.push({ eventType: "voice", url: setup.url, method: "POST", params: {} });
+    this.outbox.push({ eventType: "voice", url: setup.url, method: "POST", params: {} });
   }
 
-  async next(): Promise<DriverMove> {
-    for (;;) {
-      const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending) };
-      if (this.#ended) {
-        if (!this.#endHandled) {
-          this.#endHandled = true;
-          this.#status(this.#finalStatus(this.#ended));
-          continue;
-        }
-        return { kind: "ended", reason: this.#ended };
-      }
-      if (this.#stream) {
-        const stream = this.#stream;
-        this.#stream = undefined;
-        return { kind: "stream", stream };
-      }
-      if (this.#listening) return { kind: "await-caller" };
-      this.#execute();
-    }
+  protected closingWebhooks(reason: EndReason): void {
+    this.#status(this.#finalStatus(reason));
   }
 
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void {
     if (outcome.ok) this.#keepCookies(outcome.reply.headers["set-cookie"]);
     const pending = this.#pendingOf.get(webhook);
-    if (!webhook.waits || this.#ended || !pending) return;
+    if (!webhook.waits || this.ended || !pending) return;
     if (outcome.ok && (outcome.reply.status === 301 || outcome.reply.status === 307) && outcome.reply.headers["location"]) {
       if ((pending.redirects ?? 0) >= maxRedirects || !URL.canParse(outcome.reply.headers["location"], webhook.request.url.href)) {
-        this.#ended = "failed";
+        this.ended = "failed";
         return;
       }
       // The same request again, at the new address (re-signed there by the engine).
-      this.#outbox.unshift({ ...pending, url: new URL(outcome.reply.headers["location"], webhook.request.url), eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
+      this.outbox.pushFront({ ...pending, url: new URL(outcome.reply.headers["location"], webhook.request.url), eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
       return;
     }
     if (!outcome.ok || outcome.parsed.failures.length > 0) {
       // "An application error has occurred": Twilio cannot use the reply and drops the call.
-      this.#ended = "failed";
+      this.ended = "failed";
       return;
     }
     this.#documentUrl = pending.url;
@@ -142,8 +115,7 @@ export class TwilioCallDriver implements CallDriver {
     }
   }
 
-  caller(input: CallerInput, afterMs: number | undefined): void {
-    if (afterMs !== undefined) this.#clock += afterMs;
+  protected callerStep(input: CallerInput): void {
     const listening = this.#listening;
     this.#listening = undefined;
     switch (input.kind) {
@@ -151,18 +123,18 @@ export class TwilioCallDriver implements CallDriver {
         return;
       case "hangup":
         if (listening?.kind === "record") this.#recorded(listening.action, 0, "hangup", false);
-        this.#ended = "caller_hangup";
+        this.ended = "caller_hangup";
         return;
       case "say":
       case "interrupt": {
         const heard = input.kind === "say" || (listening?.kind === "gather" && listening.heardOverPrompt);
-        this.#clock += speechMs(input.text);
+        this.clock += speechMs(input.text);
         if (listening?.kind === "gather" && heard && has(listening.action["input"], "speech")) {
-          this.#clock += speechEndMs;
+          this.clock += speechEndMs;
           this.#gathered(listening.action, { SpeechResult: input.text, Confidence: String(input.confidence) });
         } else if (listening?.kind === "record" && input.kind === "say") {
           const timeout = seconds(listening.action["timeout_s"], 5);
-          this.#clock += timeout * 1000;
+          this.clock += timeout * 1000;
           this.#recorded(listening.action, Math.ceil(speechMs(input.text) / 1000), undefined, true);
         } else if (listening?.kind === "gather" && input.kind === "interrupt") {
           // Words over a prompt nobody listens to are lost: the Gather is still waiting.
@@ -171,7 +143,7 @@ export class TwilioCallDriver implements CallDriver {
         return;
       }
       case "press": {
-        this.#clock += 300 * input.digits.length;
+        this.clock += 300 * input.digits.length;
         if (listening?.kind === "gather" && has(listening.action["input"], "dtmf")) {
           const finishOnKey = typeof listening.action["finish_on_key"] === "string" ? listening.action["finish_on_key"] : "#";
           const numDigits = typeof listening.action["num_digits"] === "number" ? listening.action["num_digits"] : undefined;
@@ -187,7 +159,7 @@ export class TwilioCallDriver implements CallDriver {
             if (numDigits !== undefined && digits.length >= numDigits) break;
           }
           // Neither happened: Twilio waits `timeout` seconds for more keys, then posts what it has.
-          if (!finishedOnKey && (numDigits === undefined || digits.length < numDigits)) this.#clock += seconds(listening.action["timeout_s"], 5) * 1000;
+          if (!finishedOnKey && (numDigits === undefined || digits.length < numDigits)) this.clock += seconds(listening.action["timeout_s"], 5) * 1000;
           this.#gathered(listening.action, { Digits: digits, FinishedOnKey: finishedOnKey });
         } else if (listening?.kind === "record") {
           this.#recorded(listening.action, 1, input.digits[0] ?? "", true);
@@ -195,14 +167,14 @@ export class TwilioCallDriver implements CallDriver {
         return;
       }
       case "silence":
-        this.#clock += input.ms;
+        this.clock += input.ms;
         if (listening) this.#timedOut(listening);
         return;
       case "event": {
         const eventType = input.type as TwilioEventType;
         const params = Object.fromEntries(Object.entries(input.payload).map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)]));
         if (eventType === "status") this.#status(params["CallStatus"] ?? "in-progress", params);
-        else this.#outbox.push({ eventType, url: this.#documentUrl, method: "POST", params });
+        else this.outbox.push({ eventType, url: this.#documentUrl, method: "POST", params });
         if (listening) this.#listening = listening;
         return;
       }
@@ -211,43 +183,46 @@ export class TwilioCallDriver implements CallDriver {
     }
   }
 
-  streamEnded(end: StreamEnd): void {
+  override streamEnded(end: StreamEnd): void {
     const connect = this.#afterStream;
     this.#afterStream = undefined;
     if (end.kind === "caller_hangup") {
-      this.#ended = "caller_hangup";
+      this.ended = "caller_hangup";
       return;
     }
     const action = text(connect?.["connect_action"]);
     if (action !== undefined) {
       // <Connect action>: Twilio fetches the next document when the stream closes.
       this.#queue = [];
-      this.#outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: {} });
-    } else if (end.kind === "failed") this.#ended = "failed";
+      this.outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: {} });
+    } else if (end.kind === "failed") this.ended = "failed";
   }
 
-  async close(): Promise<void> {}
-
   /** Runs verbs until the call waits for the caller, ends, or needs a webhook. */
-  #execute(): void {
+  protected override execute(): void {
+    if (this.#listening) {
+      // A Gather or Record waits for the caller.
+      this.awaitingCaller = true;
+      return;
+    }
     const action = this.#queue.shift();
     if (!action) {
       // The end of the document: Twilio hangs up.
-      this.#ended = "handler_hangup";
+      this.ended = "handler_hangup";
       return;
     }
     const loop = Math.min(Math.max(seconds(action["loop"], 1), 1), 10);
     switch (action.type) {
       case "speak":
-        this.#clock += speechMs(String(action["text"] ?? "")) * loop;
+        this.clock += speechMs(String(action["text"] ?? "")) * loop;
         this.#promptBargeIn = action["barge_in"] === true;
         return;
       case "play":
-        this.#clock += 3000 * loop;
+        this.clock += 3000 * loop;
         this.#promptBargeIn = action["barge_in"] === true;
         return;
       case "pause":
-        this.#clock += seconds(action["duration_ms"], 1000);
+        this.clock += seconds(action["duration_ms"], 1000);
         return;
       case "listen":
         this.#listening = { kind: "gather", action, heardOverPrompt: this.#promptBargeIn };
@@ -258,11 +233,11 @@ export class TwilioCallDriver implements CallDriver {
       case "transfer": {
         const dialAction = text(action["action"]);
         if (dialAction === undefined) {
-          this.#ended = "transferred";
+          this.ended = "transferred";
           return;
         }
         // The dialled party answers and talks; when that call ends Twilio fetches Dial@action.
-        this.#clock += dialedCallSeconds * 1000;
+        this.clock += dialedCallSeconds * 1000;
         this.#dials++;
         this.#leaveFor("dial", dialAction, action["method"], {
           DialCallStatus: "completed",
@@ -275,13 +250,13 @@ export class TwilioCallDriver implements CallDriver {
       case "stream": {
         const url = text(action["url"]);
         if (url === undefined || !URL.canParse(url)) {
-          this.#ended = "failed";
+          this.ended = "failed";
           return;
         }
         const parameters = (action["parameters"] ?? {}) as Record<string, string>;
         // The start (or setup) message carries the call's sids; Twilio signs the upgrade (X-Twilio-Signature over the wss URL).
         const callFields = { accountSid: this.#accountSid, callSid: this.#callSid };
-        this.#stream = { url: new URL(url), protocol: String(action["protocol"] ?? "twilio-media"), headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, path: action.path, signUpgrade: true };
+        this.stream = { url: new URL(url), protocol: String(action["protocol"] ?? "twilio-media"), headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, path: action.path, signUpgrade: true };
         this.#afterStream = action;
         return;
       }
@@ -289,11 +264,11 @@ export class TwilioCallDriver implements CallDriver {
         this.#leaveFor("redirect", text(action["url"]) ?? this.#documentUrl.href, action["method"], {});
         return;
       case "hangup":
-        this.#ended = "handler_hangup";
+        this.ended = "handler_hangup";
         return;
       case "reject":
         this.#rejectReason = String(action["reason"] ?? "rejected");
-        this.#ended = "rejected";
+        this.ended = "rejected";
         return;
       default:
         return;
@@ -303,7 +278,7 @@ export class TwilioCallDriver implements CallDriver {
   /** The document is left: the next one comes from this URL. */
   #leaveFor(eventType: TwilioEventType, target: string, method: unknown, params: Params): void {
     this.#queue = [];
-    this.#outbox.push({ eventType, url: new URL(target, this.#documentUrl), method: method === "GET" ? "GET" : "POST", params });
+    this.outbox.push({ eventType, url: new URL(target, this.#documentUrl), method: method === "GET" ? "GET" : "POST", params });
   }
 
   #gathered(gather: Action, params: Params): void {
@@ -320,7 +295,7 @@ export class TwilioCallDriver implements CallDriver {
       ...(digits !== undefined && { Digits: digits }),
     };
     if (waits) this.#leaveFor("record", text(record["action"]) ?? this.#documentUrl.href, record["method"], params);
-    else this.#outbox.push({ eventType: "record", url: new URL(text(record["action"]) ?? this.#documentUrl.href, this.#documentUrl), method: record["method"] === "GET" ? "GET" : "POST", params, ignoresReply: true });
+    else this.outbox.push({ eventType: "record", url: new URL(text(record["action"]) ?? this.#documentUrl.href, this.#documentUrl), method: record["method"] === "GET" ? "GET" : "POST", params, ignoresReply: true });
   }
 
   /** No input: Gather falls through to the next verb (or posts an empty result when asked to); so does Record. */
@@ -339,8 +314,8 @@ export class TwilioCallDriver implements CallDriver {
   #status(callStatus: string, extra: Params = {}): void {
     if (!this.#statusCallback) return;
     const terminal = !["initiated", "ringing", "in-progress"].includes(callStatus);
-    const durationSeconds = Math.round((this.#clock - this.#start) / 1000);
-    this.#outbox.push({
+    const durationSeconds = Math.round((this.clock - this.#start) / 1000);
+    this.outbox.push({
       eventType: "status",
       url: this.#statusCallback,
       method: "POST",
@@ -348,7 +323,7 @@ export class TwilioCallDriver implements CallDriver {
         CallStatus: callStatus,
         CallbackSource: "call-progress-events",
         SequenceNumber: String(this.#statusSequence++),
-        Timestamp: rfc2822(new Date(this.#clock)),
+        Timestamp: rfc2822(new Date(this.clock)),
         ...(terminal && { CallDuration: String(durationSeconds), Duration: String(Math.max(1, Math.ceil(durationSeconds / 60))), SipResponseCode: callStatus === "busy" ? "486" : "200" }),
         ...extra,
       },
@@ -358,18 +333,16 @@ export class TwilioCallDriver implements CallDriver {
   #keepCookies(header: string | undefined): void {
     if (!header) return;
     for (const cookie of setCookies(header)) {
-      const expired = (cookie.maxAge !== undefined && cookie.maxAge <= 0) || (cookie.expires instanceof Date && cookie.expires.getTime() <= this.#clock);
+      const expired = (cookie.maxAge !== undefined && cookie.maxAge <= 0) || (cookie.expires instanceof Date && cookie.expires.getTime() <= this.clock);
       if (expired) this.#cookies.delete(cookie.name);
       else this.#cookies.set(cookie.name, cookie.value);
     }
   }
 
-  #webhook(pending: Pending): CallWebhook {
-    const afterMs = this.#clock - this.#lastSentAt;
-    this.#lastSentAt = this.#clock;
+  protected webhook(pending: Pending, _at: number, afterMs: number): CallWebhook {
     const eventId = pending.eventId ?? randomUUID();
     const callStatus = pending.eventType === "voice" ? "ringing" : "in-progress";
-    const params = { ...baseParams({ call: this.#setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus, settings: this.#setup.settings }), ...pending.params };
+    const params = { ...baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus, settings: this.setup.settings }), ...pending.params };
     const cookies = this.#cookies.size ? [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ") : undefined;
     const webhook: CallWebhook = {
       eventType: pending.eventType,

@@ -92,4 +92,5 @@ export const twilioPlatform = {
   },
   starters: scenarios,
   examplePath: "/twilio/voice",
+  media: { "twilio-media": () => import("./media.js"), "twilio-relay": () => import("./relay.js") },
 } satisfies Platform;

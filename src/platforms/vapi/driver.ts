@@ -4,8 +4,8 @@
  * per caller turn speech-update/transcript/conversation-update, tool-calls where the script calls a tool,
  * and at the end status-update ended plus an end-of-call-report whose endedReason says how it ended.
  */
-import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, StreamEnd } from "../types.js";
-import { Outbox } from "../outbox.js";
+import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
+import { CallDriverBase } from "../call-driver-base.js";
 import { speechMs } from "../timing.js";
 import { messageSpec } from "./grammar.js";
 import { endedReason, messageBody, newVapiCall, openAiFormat, toolCallFields, type CallState, type ConversationMessage, type ToolShape, type VapiCall } from "./messages.js";
@@ -15,64 +15,39 @@ import { vapiSettings } from "./settings.js";
 interface Pending {
   type: string;
   fields: Record<string, unknown>;
-  /** Platform time when the message was decided, and the conversation as it stood then. */
-  at: number;
+  /** The conversation as it stood when the message was decided (the outbox keeps the platform time of then). */
   messages: ConversationMessage[];
   state: CallState;
 }
 
 const defaultGreeting = "Hello! Thanks for calling. How can I help you today?";
 
-export class VapiCallDriver implements CallDriver {
-  readonly #setup: CallSetup;
+export class VapiCallDriver extends CallDriverBase<Pending> {
   readonly #call: VapiCall;
   readonly #shape: ToolShape;
   readonly #silenceTimeoutMs: number;
   readonly #state: CallState = { status: "ringing", startedAt: undefined };
-  #clock: number;
-  readonly #outbox: Outbox<Pending>;
   #messages: ConversationMessage[] = [];
   #turn = 0;
-  #ended: { reason: EndReason; endedReason: string } | undefined;
-  #endSent = false;
-  #awaitingCaller = false;
+  /** Vapi's endedReason, set with `ended`. */
+  #endedReason: string | undefined;
   /** The tool calls of the last tool-calls message, for the conversation-update that follows. */
   #toolCalls: { id: string; name: string; arguments: Record<string, unknown> }[] = [];
 
   constructor(setup: CallSetup) {
-    this.#setup = setup;
+    super(setup);
     const settings = vapiSettings(setup.settings);
     this.#shape = settings.toolShape;
     this.#silenceTimeoutMs = settings.silenceTimeoutSeconds * 1000;
     const { callId, from, to, direction } = setup.call;
     this.#call = newVapiCall(callId, from, to, direction, setup.start, settings.assistantRequest ? undefined : setup.newId("asst"));
-    this.#clock = setup.start.getTime();
-    this.#outbox = new Outbox(this.#clock);
     this.#assistantRequest = settings.assistantRequest;
   }
 
   readonly #assistantRequest: boolean;
 
-  async next(): Promise<DriverMove> {
-    for (;;) {
-      const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending.item, pending.afterMs) };
-      if (this.#ended) {
-        if (!this.#endSent) {
-          this.#endSent = true;
-          this.#end();
-          continue;
-        }
-        return { kind: "ended", reason: this.#ended.reason };
-      }
-      if (this.#awaitingCaller) return { kind: "await-caller" };
-      // Nothing left to send and nobody to wait for: the assistant listens.
-      this.#awaitingCaller = true;
-    }
-  }
-
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void {
-    if (!webhook.waits || this.#ended) return;
+    if (!webhook.waits || this.ended) return;
     const usable = outcome.ok && outcome.parsed.failures.length === 0;
     const actions = outcome.ok ? outcome.parsed.actions : [];
     switch (webhook.eventType) {
@@ -100,10 +75,10 @@ export class VapiCallDriver implements CallDriver {
       case "tool-calls": {
         if (!usable) return;
         const results = actions.filter((action) => action.type === "tool_result");
-        this.#messages.push({ role: "tool_calls", time: this.#clock, secondsFromStart: this.#seconds(), toolCalls: this.#toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } })) });
+        this.#messages.push({ role: "tool_calls", time: this.clock, secondsFromStart: this.#seconds(), toolCalls: this.#toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } })) });
         for (const result of results) {
           const value = result["result"] ?? result["error"];
-          this.#messages.push({ role: "tool_call_result", time: this.#clock, secondsFromStart: this.#seconds(), name: String(result["name"] ?? ""), toolCallId: String(result["toolCallId"]), result: typeof value === "string" ? value : JSON.stringify(value) });
+          this.#messages.push({ role: "tool_call_result", time: this.clock, secondsFromStart: this.#seconds(), name: String(result["name"] ?? ""), toolCallId: String(result["toolCallId"]), result: typeof value === "string" ? value : JSON.stringify(value) });
         }
         this.#conversationUpdate();
         return;
@@ -121,9 +96,7 @@ export class VapiCallDriver implements CallDriver {
     }
   }
 
-  caller(input: CallerInput, afterMs: number | undefined): void {
-    this.#awaitingCaller = false;
-    if (afterMs !== undefined) this.#clock += afterMs;
+  protected callerStep(input: CallerInput): void {
     switch (input.kind) {
       case "connect":
         this.#send({ type: "status-update", fields: { status: "ringing" } });
@@ -137,7 +110,7 @@ export class VapiCallDriver implements CallDriver {
       case "interrupt":
         return this.#userTurn(input.text, true);
       case "silence":
-        this.#clock += input.ms;
+        this.clock += input.ms;
         if (input.ms >= this.#silenceTimeoutMs) this.#endCall("timeout", "silence-timed-out");
         return;
       case "tool":
@@ -150,25 +123,23 @@ export class VapiCallDriver implements CallDriver {
     }
   }
 
-  streamEnded(_end: StreamEnd): void {}
-
-  async close(): Promise<void> {}
+  override streamEnded(_end: StreamEnd): void {}
 
   #seconds(): number {
-    return Math.round((this.#clock - (this.#state.startedAt ?? this.#setup.start).getTime()) / 10) / 100;
+    return Math.round((this.clock - (this.#state.startedAt ?? this.setup.start).getTime()) / 10) / 100;
   }
 
   #answer(greeting: string): void {
-    this.#clock += 1200;
+    this.clock += 1200;
     this.#state.status = "in-progress";
-    this.#state.startedAt = new Date(this.#clock);
+    this.#state.startedAt = new Date(this.clock);
     this.#send({ type: "status-update", fields: { status: "in-progress" } });
     this.#assistantTurn(greeting);
   }
 
   #assistantTurn(text: string): void {
     this.#send({ type: "speech-update", fields: { status: "started", role: "assistant", turn: this.#turn } });
-    this.#clock += speechMs(text);
+    this.clock += speechMs(text);
     this.#say("bot", text);
     this.#send({ type: "transcript", fields: { role: "assistant", transcriptType: "final", transcript: text } });
     this.#send({ type: "speech-update", fields: { status: "stopped", role: "assistant", turn: this.#turn++ } });
@@ -178,7 +149,7 @@ export class VapiCallDriver implements CallDriver {
   #userTurn(text: string, interrupting: boolean): void {
     this.#send({ type: "speech-update", fields: { status: "started", role: "user", turn: this.#turn } });
     if (interrupting) this.#send({ type: "user-interrupted", fields: { turnId: `turn_${this.#turn - 1}` } });
-    this.#clock += speechMs(text);
+    this.clock += speechMs(text);
     this.#say("user", text);
     this.#send({ type: "transcript", fields: { role: "user", transcriptType: "final", transcript: text } });
     this.#send({ type: "speech-update", fields: { status: "stopped", role: "user", turn: this.#turn++ } });
@@ -192,17 +163,17 @@ export class VapiCallDriver implements CallDriver {
       this.#send({ type: "transfer-destination-request", fields: {} });
       return;
     }
-    this.#clock += 600;
-    this.#toolCalls = [{ id: this.#setup.newId("call"), name, arguments: args }];
-    this.#send({ type: "tool-calls", fields: toolCallFields(this.#shape, this.#toolCalls, this.#setup.url.href) });
+    this.clock += 600;
+    this.#toolCalls = [{ id: this.setup.newId("call"), name, arguments: args }];
+    this.#send({ type: "tool-calls", fields: toolCallFields(this.#shape, this.#toolCalls, this.setup.url.href) });
   }
 
-  #send(message: Omit<Pending, "at" | "messages" | "state">): void {
-    this.#outbox.push({ ...message, at: this.#clock, messages: [...this.#messages], state: { ...this.#state } });
+  #send(message: Omit<Pending, "messages" | "state">): void {
+    this.outbox.push({ ...message, messages: [...this.#messages], state: { ...this.#state } }, this.clock);
   }
 
   #say(role: "bot" | "user", message: string): void {
-    this.#messages.push({ role, message, time: this.#clock, secondsFromStart: this.#seconds() });
+    this.#messages.push({ role, message, time: this.clock, secondsFromStart: this.#seconds() });
   }
 
   #conversationUpdate(): void {
@@ -212,18 +183,20 @@ export class VapiCallDriver implements CallDriver {
   }
 
   #endCall(reason: EndReason, vapiReason: string): void {
-    this.#ended ??= { reason, endedReason: endedReason(vapiReason) };
+    if (this.ended) return;
+    this.ended = reason;
+    this.#endedReason = endedReason(vapiReason);
   }
 
-  #end(): void {
-    const { endedReason: reason } = this.#ended!;
-    this.#clock += 300;
+  protected closingWebhooks(): void {
+    const reason = this.#endedReason!;
+    this.clock += 300;
     this.#state.status = "ended";
-    this.#state.endedAt = new Date(this.#clock);
+    this.#state.endedAt = new Date(this.clock);
     this.#state.endedReason = reason;
     this.#send({ type: "status-update", fields: { status: "ended", endedReason: reason } });
     const startedAt = this.#state.startedAt;
-    const seconds = startedAt ? (this.#clock - startedAt.getTime()) / 1000 : 0;
+    const seconds = startedAt ? (this.clock - startedAt.getTime()) / 1000 : 0;
     this.#send({
       type: "end-of-call-report",
       fields: {
@@ -237,15 +210,15 @@ export class VapiCallDriver implements CallDriver {
     });
   }
 
-  #webhook(pending: Pending, afterMs: number): CallWebhook {
-    const body = messageBody(this.#call, pending.state, pending.type, pending.fields, new Date(pending.at), pending.messages);
+  protected webhook(pending: Pending, at: number, afterMs: number): CallWebhook {
+    const body = messageBody(this.#call, pending.state, pending.type, pending.fields, new Date(at), pending.messages);
     const spec = messageSpec(pending.type);
     return {
       eventType: pending.type,
-      eventId: vapiEventId(body) ?? this.#setup.newId("msg"),
+      eventId: vapiEventId(body) ?? this.setup.newId("msg"),
       waits: waitsForReply(pending.type, spec !== undefined && spec.reply !== undefined),
       afterMs,
-      request: { method: "POST", url: this.#setup.url, body, contentType: "application/json", headers: {} },
+      request: { method: "POST", url: this.setup.url, body, contentType: "application/json", headers: {} },
     };
   }
 }

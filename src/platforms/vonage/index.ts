@@ -49,4 +49,5 @@ export const vonagePlatform = {
   },
   starters: vonageStarters,
   examplePath: "/webhooks/answer",
+  media: { vonage: () => import("./media.js") },
 } satisfies Platform;

@@ -4,7 +4,8 @@
  * the caller, hangup/transfer end the call with call.ended — and sends the event that leads to.
  */
 import type { Envelope } from "./envelope.js";
-import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason } from "../types.js";
+import { CallDriverBase } from "../call-driver-base.js";
 import { speechMs } from "../timing.js";
 import { waitsForInstructions } from "./envelope.js";
 
@@ -14,194 +15,153 @@ interface Pending {
   url?: URL;
 }
 
-export class VwhCallDriver implements CallDriver {
-  readonly #setup: CallSetup;
+export class VwhCallDriver extends CallDriverBase<Pending> {
   #sequence = 0;
-  /** Platform time of the call, in ms since the epoch. */
-  #clock: number;
-  #lastSentAt: number;
   #url: URL;
   /** Instructions of the last reply still to execute. */
   #queue: Action[] = [];
-  /** Webhooks decided but not yet sent, in order. */
-  #outbox: Pending[] = [];
-  #ended: EndReason | undefined;
-  #endSent = false;
-  #awaitingCaller = false;
   /** Index of the last speak/play executed, and whether it could be interrupted. */
   #prompt: { index: number; bargeIn: boolean } | undefined;
   /** The caller's barge-in speech, heard by the next listen. */
   #heard: { text: string; confidence: number } | undefined;
-  /** A stream instruction met: the engine takes the call onto the media socket next. */
-  #stream: MediaStreamRequest | undefined;
+  /** A stream instruction met: the call lives on the media socket from then on. */
   #streaming = false;
 
   constructor(setup: CallSetup) {
-    this.#setup = setup;
-    this.#clock = setup.start.getTime();
-    this.#lastSentAt = this.#clock;
+    super(setup);
     this.#url = setup.url;
     const { from, to, direction } = setup.call;
-    this.#outbox.push({ eventType: "call.started", payload: { from: from ?? "+15550100001", to: to ?? "+15550100002", direction: direction ?? "inbound" } });
+    this.outbox.push({ eventType: "call.started", payload: { from: from ?? "+15550100001", to: to ?? "+15550100002", direction: direction ?? "inbound" } });
   }
 
-  async next(): Promise<DriverMove> {
-    for (;;) {
-      const pending = this.#outbox.shift();
-      if (pending) return { kind: "send", webhook: this.#webhook(pending) };
-      if (this.#ended) {
-        if (!this.#endSent) {
-          this.#endSent = true;
-          const reason = this.#ended === "rejected" ? "failed" : this.#ended;
-          this.#outbox.push({ eventType: "call.ended", payload: { reason, duration_s: Math.round((this.#clock - this.#setup.start.getTime()) / 1000) } });
-          continue;
-        }
-        return { kind: "ended", reason: this.#ended };
-      }
-      if (this.#stream) {
-        const stream = this.#stream;
-        this.#stream = undefined;
-        return { kind: "stream", stream };
-      }
-      if (this.#awaitingCaller) return { kind: "await-caller" };
-      this.#execute();
-    }
+  protected closingWebhooks(ended: EndReason): void {
+    const reason = ended === "rejected" ? "failed" : ended;
+    this.outbox.push({ eventType: "call.ended", payload: { reason, duration_s: Math.round((this.clock - this.setup.start.getTime()) / 1000) } });
   }
 
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void {
-    if (!webhook.waits || this.#ended) return;
+    if (!webhook.waits || this.ended) return;
     if (!outcome.ok || outcome.parsed.failures.length > 0) {
       // A platform that cannot use the reply drops the call (Twilio: "an application error has occurred").
-      this.#ended = "failed";
+      this.ended = "failed";
       return;
     }
     this.#queue = [...outcome.parsed.actions];
     this.#prompt = undefined;
   }
 
-  caller(input: CallerInput, afterMs: number | undefined): void {
-    this.#awaitingCaller = false;
-    if (afterMs !== undefined) this.#clock += afterMs;
+  protected callerStep(input: CallerInput): void {
     switch (input.kind) {
       case "connect":
         return;
       case "hangup":
-        this.#ended = "caller_hangup";
+        this.ended = "caller_hangup";
         return;
       case "say":
-        this.#clock += speechMs(input.text);
-        this.#outbox.push({ eventType: "speech.detected", payload: {} });
-        this.#outbox.push(this.#transcribed(input.text, input.confidence));
+        this.clock += speechMs(input.text);
+        this.outbox.push({ eventType: "speech.detected", payload: {} });
+        this.outbox.push(this.#transcribed(input.text, input.confidence));
         return;
       case "interrupt":
         if (this.#prompt?.bargeIn) {
           // Heard over the prompt: playback stops, and the listen that follows gets the words.
-          this.#outbox.push({ eventType: "speech.detected", payload: {} });
-          this.#outbox.push({ eventType: "playback.finished", payload: { instruction_index: this.#prompt.index, interrupted: true } });
+          this.outbox.push({ eventType: "speech.detected", payload: {} });
+          this.outbox.push({ eventType: "playback.finished", payload: { instruction_index: this.#prompt.index, interrupted: true } });
           this.#heard = { text: input.text, confidence: input.confidence };
         } else {
-          this.#clock += speechMs(input.text);
-          this.#outbox.push(this.#transcribed(input.text, input.confidence));
+          this.clock += speechMs(input.text);
+          this.outbox.push(this.#transcribed(input.text, input.confidence));
         }
         return;
       case "press":
-        this.#clock += 300 * input.digits.length;
-        this.#outbox.push({ eventType: "dtmf.received", payload: { digits: input.digits } });
+        this.clock += 300 * input.digits.length;
+        this.outbox.push({ eventType: "dtmf.received", payload: { digits: input.digits } });
         return;
       case "silence":
-        this.#clock += input.ms;
-        this.#outbox.push(this.#transcribed("", 0));
+        this.clock += input.ms;
+        this.outbox.push(this.#transcribed("", 0));
         return;
       case "event":
-        this.#outbox.push({ eventType: input.type, payload: input.payload });
+        this.outbox.push({ eventType: input.type, payload: input.payload });
         return;
       case "tool":
         throw new Error("the vwh platform has no tool calls (the script validation refuses them)");
     }
   }
 
-  streamEnded(end: StreamEnd): void {
-    if (end.kind === "caller_hangup") this.#ended = "caller_hangup";
-    else if (end.kind === "failed") this.#ended = "failed";
-  }
-
-  async close(): Promise<void> {}
-
   #transcribed(text: string, confidence: number): Pending {
     return { eventType: "speech.transcribed", payload: { text, confidence, is_final: true } };
   }
 
   /** Runs the queued instructions until the call waits for the caller, ends, or needs a webhook. */
-  #execute(): void {
+  protected override execute(): void {
     const action = this.#queue.shift();
     if (!action) {
       if (this.#streaming) {
         // The call lives on the media stream now: webhooks stop until someone hangs up.
-        this.#awaitingCaller = true;
+        this.awaitingCaller = true;
         return;
       }
       // Nothing left to do and nobody listening: the platform reports the end of playback and asks again.
-      this.#outbox.push({ eventType: "playback.finished", payload: { instruction_index: this.#prompt?.index ?? 0, interrupted: false } });
+      this.outbox.push({ eventType: "playback.finished", payload: { instruction_index: this.#prompt?.index ?? 0, interrupted: false } });
       return;
     }
     const index = Number(/\[(\d+)\]$/.exec(action.path)?.[1] ?? 0);
     switch (action.type) {
       case "speak":
-        this.#clock += speechMs(String(action["text"] ?? ""));
+        this.clock += speechMs(String(action["text"] ?? ""));
         this.#prompt = { index, bargeIn: action["barge_in"] === true };
         return;
       case "play":
-        this.#clock += 3000 * (typeof action["loop"] === "number" ? action["loop"] : 1);
+        this.clock += 3000 * (typeof action["loop"] === "number" ? action["loop"] : 1);
         this.#prompt = { index, bargeIn: action["barge_in"] === true };
         return;
       case "pause":
-        this.#clock += typeof action["duration_ms"] === "number" ? action["duration_ms"] : 0;
+        this.clock += typeof action["duration_ms"] === "number" ? action["duration_ms"] : 0;
         return;
       case "record":
-        this.#clock += 1000 * (typeof action["max_duration_s"] === "number" ? action["max_duration_s"] : 5);
+        this.clock += 1000 * (typeof action["max_duration_s"] === "number" ? action["max_duration_s"] : 5);
         return;
       case "listen":
         if (this.#heard) {
-          this.#outbox.push(this.#transcribed(this.#heard.text, this.#heard.confidence));
+          this.outbox.push(this.#transcribed(this.#heard.text, this.#heard.confidence));
           this.#heard = undefined;
           this.#queue = [];
-        } else this.#awaitingCaller = true;
+        } else this.awaitingCaller = true;
         return;
       case "stream": {
         this.#streaming = true;
         // The socket's start message carries the same stream_id as the webhook.
-        const streamId = this.#setup.newId("str");
+        const streamId = this.setup.newId("str");
         const parameters: Record<string, string> = { stream_id: streamId };
         for (const field of ["track", "bidirectional", "chunk_ms"]) if (action[field] !== undefined) parameters[field] = String(action[field]);
-        this.#stream = { url: new URL(String(action["url"])), protocol: "vwh", headers: {}, parameters, path: action.path };
-        this.#outbox.push({ eventType: "media.stream.connected", payload: { stream_id: streamId, encoding: "audio/x-mulaw", sample_rate: 8000 } });
+        this.stream = { url: new URL(String(action["url"])), protocol: "vwh", headers: {}, parameters, path: action.path };
+        this.outbox.push({ eventType: "media.stream.connected", payload: { stream_id: streamId, encoding: "audio/x-mulaw", sample_rate: 8000 } });
         return;
       }
       case "transfer":
-        this.#ended = "transferred";
+        this.ended = "transferred";
         return;
       case "hangup":
-        this.#ended = "handler_hangup";
+        this.ended = "handler_hangup";
         return;
       case "redirect":
         this.#url = new URL(String(action["url"]));
         this.#queue = [];
-        this.#outbox.push({ eventType: "call.redirected", payload: {}, url: this.#url });
+        this.outbox.push({ eventType: "call.redirected", payload: {}, url: this.#url });
         return;
       default:
         return;
     }
   }
 
-  #webhook(pending: Pending): CallWebhook {
-    const afterMs = this.#clock - this.#lastSentAt;
-    this.#lastSentAt = this.#clock;
+  protected webhook(pending: Pending, at: number, afterMs: number): CallWebhook {
     const envelope: Envelope = {
       event_type: pending.eventType,
-      event_id: this.#setup.newId("evt"),
-      call_id: this.#setup.call.callId,
+      event_id: this.setup.newId("evt"),
+      call_id: this.setup.call.callId,
       sequence: ++this.#sequence,
-      timestamp: new Date(this.#clock).toISOString(),
+      timestamp: new Date(at).toISOString(),
       payload: pending.payload,
     };
     return {

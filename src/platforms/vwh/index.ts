@@ -78,4 +78,5 @@ export const vwhPlatform = {
     text: ["text", "transcript", "utterance", "digits", "slots"],
   },
   starters: scenarios,
+  media: { vwh: () => import("./media.js") },
 } satisfies Platform;
