@@ -75,7 +75,9 @@ describe("platform flags on the command line", () => {
 
   it("init --platform writes that platform's starters and names it in vwh.config.json", async () => {
     await withTempDir(async (dir) => {
-      await initCommand({ yes: true, platform: "vonage" }, { cwd: dir, env: {}, streams: { stdout: { write: () => true }, stderr: { write: () => true } } as never });
+      let printed = "";
+      await initCommand({ yes: true, platform: "vonage", color: false }, { cwd: dir, env: {}, streams: { stdout: { write: (text: string) => ((printed += text), true) }, stderr: { write: () => true } } as never });
+      assert.match(printed, /export VWH_SECRET=<your Vonage signature secret>/, "the next steps say what the secret is on this platform");
       const config = JSON.parse(await readFile(join(dir, "vwh.config.json"), "utf8")) as { platform: string; scheme: string; flows: string[] };
       assert.equal(config.platform, "vonage");
       assert.equal(config.scheme, "vonage");

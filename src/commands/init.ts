@@ -117,7 +117,7 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   output.out(`${colors.green("✓")} wrote ${written.length} files:`);
   for (const path of written) output.out(`  ${path}`);
   const next = [
-    `export ${answers.secretEnv}=<your signing secret>`,
+    `export ${answers.secretEnv}=<${platform.secretName ?? "your signing secret"}>`,
     `vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}`,
     `vwh verify-signature --url ${answers.url}`,
   ];

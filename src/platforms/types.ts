@@ -276,6 +276,8 @@ export interface Platform {
   redaction: RedactionFields;
   starters: readonly StarterScenario[];
   /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */
+  /** What the signing secret is on this platform, for `vwh init`'s next steps ("your Twilio auth token"). */
+  secretName?: string;
   examplePath?: string;
   /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
   settings?: z.ZodType;

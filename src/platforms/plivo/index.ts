@@ -60,4 +60,5 @@ export const plivoPlatform = {
   },
   starters: plivoStarters,
   examplePath: "/plivo/answer",
+  secretName: "your Plivo auth token",
 } satisfies Platform;

@@ -64,4 +64,5 @@ export const retellPlatform = {
   },
   starters: retellStarters,
   examplePath: "/retell/webhook",
+  secretName: "your Retell API key",
 } satisfies Platform;

@@ -59,4 +59,5 @@ export const telerPlatform = {
   redaction: { phone: [/_number$/i], text: [] },
   starters,
   examplePath: "/teler/flow",
+  secretName: "the HMAC key you gave Teler",
 } satisfies Platform;

@@ -76,4 +76,5 @@ export const telnyxPlatform = {
   },
   starters: scenarios,
   examplePath: "/webhooks/telnyx",
+  secretName: "an Ed25519 private key, or leave it unset: vwh makes one and prints TELNYX_PUBLIC_KEY",
 } satisfies Platform;

@@ -92,5 +92,6 @@ export const twilioPlatform = {
   },
   starters: scenarios,
   examplePath: "/twilio/voice",
+  secretName: "your Twilio auth token",
   media: { "twilio-media": () => import("./media.js"), "twilio-relay": () => import("./relay.js") },
 } satisfies Platform;

@@ -83,4 +83,5 @@ export const vapiPlatform = {
   },
   starters: vapiStarters,
   examplePath: "/vapi/server",
+  secretName: "the secret of your Vapi server URL",
 } satisfies Platform;

@@ -49,5 +49,6 @@ export const vonagePlatform = {
   },
   starters: vonageStarters,
   examplePath: "/webhooks/answer",
+  secretName: "your Vonage signature secret",
   media: { vonage: () => import("./media.js") },
 } satisfies Platform;
