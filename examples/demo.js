@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { attachMediaAgent } from "./media-agent.js";
 import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
-import { createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
+import { attachTelerMediaAgent, createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
 import { createVapiHandler, WEBHOOK_PATH as VAPI_PATH } from "./vapi-handler.js";
@@ -127,7 +127,8 @@ const platforms = [
     flows: files("fixtures/scripts", /^teler-.*\.json$/),
     async setup() {
       const secret = randomBytes(24).toString("hex");
-      return { listener: createTelerHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
+      // The flow streams the call to the handler's own media socket, where its agent answers.
+      return { listener: createTelerHandler({ secrets: [secret] }), attach: attachTelerMediaAgent, env: { VWH_SECRET: secret }, args: [] };
     },
   },
 ];

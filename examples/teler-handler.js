@@ -10,6 +10,8 @@
  *    fixes `record` afterwards: CallFlow.stream turns record:false into true (`options.record || true`);
  *  - is idempotent: a repeated flow request for a call gets the same reply; status callbacks are
  *    recorded once per call and event;
+ *  - serves the media socket it streams to (attachTelerMediaAgent): greets when the stream starts,
+ *    answers 300 ms after the caller stops talking, and clears its audio when the caller talks over it;
  *  - never crashes on hostile input, and cuts off slow requests (vwh's test suite throws an attack set at it).
  *
  * Run:  TELER_SECRET=... node examples/teler-handler.js   (PUBLIC_HOST for the wss:// URL, PORT, HOST, REQUEST_TIMEOUT_MS optional)
@@ -19,10 +21,11 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import { CallFlow } from "@frejun/teler";
+import { WebSocketServer } from "ws";
 
 export const FLOW_PATH = "/teler/flow";
 export const STATUS_PATH = "/teler/status";
-const MEDIA_PATH = "/teler/media";
+export const MEDIA_PATH = "/teler/media";
 const MAX_BODY_BYTES = 256 * 1024;
 const TOLERANCE_SECONDS = 300;
 // A request is remembered a little longer than a replay of it could pass the timestamp check.
@@ -139,17 +142,87 @@ export function createTelerHandler({ secrets, publicHost, log = () => {}, now = 
   }
 }
 
+// ---- the media agent: Teler's socket (start, then base64 16-bit PCM "audio" both ways; "clear") ----
+
+const SPEECH_LEVEL = 500;
+const END_OF_SPEECH_MS = 300;
+
+/** `ms` of a two-tone pattern as 16-bit little-endian PCM at `rate` (a real agent sends text-to-speech audio). */
+function tone(ms, rate) {
+  const samples = Math.round((ms * rate) / 1000);
+  const pcm = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) pcm.writeInt16LE(Math.round(4000 * Math.sin((2 * Math.PI * 220 * i) / rate) + 2000 * Math.sin((2 * Math.PI * 880 * i) / rate)), i * 2);
+  return pcm;
+}
+
+function handleTelerStream(socket, log) {
+  let rate = 8000;
+  let started = false;
+  let chunkId = 0;
+  let speakingUntil = 0; // when our last reply stops playing, in socket time
+  let heardMs = 0; // how long the caller has been talking
+  let silentMs = 0;
+  const say = (ms) => {
+    socket.send(JSON.stringify({ type: "audio", audio_b64: tone(ms, rate).toString("base64"), chunk_id: ++chunkId }));
+    speakingUntil = Date.now() + ms;
+  };
+  socket.on("message", (data, binary) => {
+    if (binary) return;
+    let message;
+    try {
+      message = JSON.parse(data.toString("utf8"));
+    } catch {
+      return;
+    }
+    if (message?.type === "start" && !started) {
+      started = true;
+      const sampleRate = message.data?.sample_rate;
+      if (sampleRate === 8000 || sampleRate === 16000) rate = sampleRate;
+      log(`stream started for call ${String(message.call_id)}`);
+      return say(400);
+    }
+    const audio = message?.data?.audio_b64;
+    if (!started || message?.type !== "audio" || typeof audio !== "string") return;
+    const pcm = Buffer.from(audio, "base64");
+    const frameMs = (pcm.length / 2 / rate) * 1000;
+    let loud = false;
+    for (let offset = 0; offset + 1 < pcm.length; offset += 2) if (Math.abs(pcm.readInt16LE(offset)) > SPEECH_LEVEL) loud = true;
+    if (loud) {
+      // Barge-in: the caller talks over our reply, so stop it at once.
+      if (heardMs === 0 && Date.now() < speakingUntil) {
+        socket.send(JSON.stringify({ type: "clear" }));
+        speakingUntil = 0;
+      }
+      heardMs += frameMs;
+      silentMs = 0;
+    } else if (heardMs > 0 && (silentMs += frameMs) >= END_OF_SPEECH_MS) {
+      heardMs = 0;
+      say(800);
+    }
+  });
+  socket.on("error", (error) => log(`stream error: ${error.message}`));
+}
+
+/** Serves the media agent on MEDIA_PATH of the handler's node:http server (WebSocket upgrade). */
+export function attachTelerMediaAgent(server, { log = () => {} } = {}) {
+  const sockets = new WebSocketServer({ server, path: MEDIA_PATH, maxPayload: 256 * 1024 });
+  sockets.on("connection", (socket) => handleTelerStream(socket, log));
+  return sockets;
+}
+
 /**
  * The HTTP server around the handler, with timeouts: a body that trickles in is cut off after
  * `requestTimeoutMs` (Node's default is 300 s), headers after `headersTimeoutMs`.
  */
 export function createTelerServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
   const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
-  return createServer(
+  const server = createServer(
     // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
     { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
     createTelerHandler(options),
   );
+  attachTelerMediaAgent(server, { log: options.log });
+  return server;
 }
 
 // Run directly: node examples/teler-handler.js

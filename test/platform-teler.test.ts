@@ -1,6 +1,7 @@
 /** The teler platform: grammar freshness, flow replies, the stream move, status callbacks, and every starter of the AI platforms. */
 import assert from "node:assert/strict";
-import type { RequestListener } from "node:http";
+import type { RequestListener, Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
 import { loadPlatform } from "../src/platforms/registry.js";
@@ -11,6 +12,7 @@ import { failureLines, fixtureFlow, grammarNowAndCommitted, inlineFlow, loadRepo
 
 interface TelerHandlerModule {
   createTelerHandler(options: { secrets: string[]; publicHost?: string }): RequestListener;
+  createTelerServer(options: { secrets: string[]; publicHost?: string }): Server;
   FLOW_PATH: string;
 }
 
@@ -22,7 +24,16 @@ describe("teler platform", () => {
   let server: TestServer;
   before(async () => {
     const handlers = await load<TelerHandlerModule>("examples/teler-handler.js");
-    server = await startListener(handlers.createTelerHandler({ secrets: [secret], publicHost: "agent.example.com" }), handlers.FLOW_PATH);
+    // The handler's own server: its flow streams the call to the media agent on the same port.
+    const telerServer = handlers.createTelerServer({ secrets: [secret] });
+    await new Promise<void>((resolve) => telerServer.listen(0, "127.0.0.1", resolve));
+    const { port } = telerServer.address() as AddressInfo;
+    server = {
+      url: `http://127.0.0.1:${port}${handlers.FLOW_PATH}`,
+      port,
+      requests: [],
+      close: () => new Promise<void>((resolve) => (telerServer.closeAllConnections(), telerServer.close(() => resolve()))),
+    };
   });
   after(() => server.close());
 

@@ -286,7 +286,7 @@ export interface Platform {
   /**
    * The media message sets this platform's `stream` moves name (MediaStreamRequest.protocol), each loaded
    * when a call streams. A stream whose protocol is not here is handed straight back, as if the agent
-   * closed it (Teler's message set is written — ./teler/media.ts — but its example serves no agent yet).
+   * closed it.
    */
   media?: Readonly<Record<string, MediaProtocolLoader>>;
 }

@@ -58,6 +58,7 @@ export const telerPlatform = {
 
   redaction: { phone: [/_number$/i], text: [] },
   starters,
+  media: { teler: () => import("./media.js") },
   examplePath: "/teler/flow",
   secretName: "the HMAC key you gave Teler",
 } satisfies Platform;
