@@ -28,6 +28,14 @@ class TypeStats {
   failed = 0;
   overBudget = 0;
 
+  count(result: EventResult, overBudget: boolean): void {
+    this.events++;
+    if (!result.passed) this.failed++;
+    if (overBudget) this.overBudget++;
+    // Microseconds, at least 1: the histogram takes positive integers.
+    if (result.latencyMs !== undefined) this.histogram.record(Math.max(1, Math.round(result.latencyMs * 1000)));
+  }
+
   merge(other: TypeStatsData): void {
     this.histogram.add(other.histogram);
     this.events += other.events;
@@ -73,13 +81,8 @@ export class LoadStats {
     let stats = this.byType.get(result.eventType);
     if (!stats) this.byType.set(result.eventType, (stats = new TypeStats()));
     const overBudget = result.failures.some(isOverBudget) || result.warnings.some(isOverBudget);
-    for (const target of [this.all, stats]) {
-      target.events++;
-      if (!result.passed) target.failed++;
-      if (overBudget) target.overBudget++;
-      // Microseconds, at least 1: the histogram takes positive integers.
-      if (result.latencyMs !== undefined) target.histogram.record(Math.max(1, Math.round(result.latencyMs * 1000)));
-    }
+    this.all.count(result, overBudget);
+    stats.count(result, overBudget);
     if (result.attempts > 1) this.retried++;
     if (result.duplicate) this.duplicated++;
     if (result.deadLettered) this.deadLettered++;

@@ -159,8 +159,9 @@ type DeliveryTarget = Pick<SimulationOptions, "signer" | "signatureHeaders" | "k
 /** Recorded headers less hop-by-hop ones and (unless kept) the old signature; or the platform's own. */
 function forwardedHeaders(planned: PlannedEvent, options: DeliveryTarget): Record<string, string> {
   const headers: Record<string, string> = { ...planned.platformHeaders };
+  if (planned.recordedHeaders === undefined) return headers;
   const keep = options.keepSignatures === true;
-  for (const [name, value] of Object.entries(planned.recordedHeaders ?? {})) {
+  for (const [name, value] of Object.entries(planned.recordedHeaders)) {
     if (hopByHop.has(name) || (!keep && options.signatureHeaders.includes(name))) continue;
     headers[name] = value;
   }
@@ -196,11 +197,12 @@ export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, 
   const headers = forwardedHeaders(planned, options);
   // A GET carries no body, so no content type (Twilio's GET webhooks put their parameters in the query).
   if (planned.method !== "GET" || planned.body.length > 0) headers["content-type"] = planned.contentType;
-  headers["user-agent"] ??= `vwh/${vwhVersion()}`;
+  headers["user-agent"] ??= userAgent();
   headers["vwh-attempt"] = String(attempt);
   // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
   const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
-  const url = planned.request ? (deliveryUrl(addressed, options) ?? new URL(options.target.href)) : replayUrl(options.target, planned.recordedPath);
+  // The configured URL itself (nearly every webhook) is sent to --url as is: no URL to build per request.
+  let url = planned.request ? (addressed.href === (options.publicUrl ?? options.target).href ? options.target : (deliveryUrl(addressed, options) ?? options.target)) : replayUrl(options.target, planned.recordedPath);
   if (options.keepSignatures && planned.recordedHeaders) return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
@@ -210,10 +212,17 @@ export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, 
     url: addressed.href,
     contentType: planned.contentType,
   });
-  // Schemes that put signature material in the URL (Twilio's bodySHA256) change its query.
-  if (signed.url !== addressed.href) url.search = new URL(signed.url).search;
-  return { url, headers: { ...headers, ...signed.headers } };
+  // Schemes that put signature material in the URL (Twilio's bodySHA256) change its query (on a copy:
+  // the URL above may be the run's own).
+  if (signed.url !== addressed.href) {
+    url = new URL(url.href);
+    url.search = new URL(signed.url).search;
+  }
+  return { url, headers: Object.assign(headers, signed.headers) };
 }
+
+let cachedUserAgent: string | undefined;
+const userAgent = () => (cachedUserAgent ??= `vwh/${vwhVersion()}`);
 
 interface Delivered {
   outcome: DeliveryResult;
@@ -224,10 +233,10 @@ interface Delivered {
   stopReason: string | undefined;
 }
 
-async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number): Promise<DeliveryResult> {
-  const signing = context.options.platformSigning?.[loaded.platform.id];
-  const request = prepareDelivery(planned, signing ? { ...context.options, ...signing } : context.options, number, context.now());
-  const outcome = await (context.options.transport ?? deliver)({
+/** Sends one attempt; the caller checks `stop` once it settles (no async frame of its own: load mode sends millions). */
+function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number): Promise<DeliveryResult> {
+  const request = prepareDelivery(planned, deliveryTarget(context, loaded.platform.id), number, context.now());
+  return (context.options.transport ?? deliver)({
     url: request.url,
     method: planned.method,
     headers: request.headers,
@@ -237,8 +246,6 @@ async function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunCo
     stop: context.options.stop,
     now: context.now,
   });
-  throwIfStopped(context.options.stop);
-  return outcome;
 }
 
 /** Delivers with retries: identical bytes and id, a fresh timestamp, signature and attempt number. */
@@ -246,6 +253,7 @@ async function deliverWithRetries(planned: PlannedEvent, loaded: LoadedFlow, con
   const { policy } = context.options;
   for (let number = 1; ; number++) {
     const outcome = await attempt(planned, loaded, context, number);
+    throwIfStopped(context.options.stop);
     const decision = classifyAttempt(outcome.ok ? { kind: "response", status: outcome.status, headers: outcome.headers } : { kind: outcome.kind }, context.now());
     if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
     if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
@@ -262,6 +270,7 @@ function describeFailure(outcome: DeliveryResult): string {
 /** A duplicate must be accepted and, where the platform acts on the reply, answered with the same actions. */
 async function checkDuplicate(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number, first: { parsed: ParsedReply; request: WebhookRequest } | undefined): Promise<{ result: EventResult["duplicate"]; failures: Finding[] }> {
   const outcome = await attempt(planned, loaded, context, number);
+  throwIfStopped(context.options.stop);
   const failures: Finding[] = [];
   if (!outcome.ok) {
     failures.push({ kind: "idempotency", message: `duplicate delivery (attempt ${number}): ${outcome.message}` });
@@ -403,13 +412,16 @@ export interface PlannedCall {
   duplicates: ReadonlySet<number>;
 }
 
+const noDuplicates: ReadonlySet<number> = new Set();
+
 /** Decides everything random about a call before any delivery, so it does not depend on retries. */
 export function planCall(loaded: LoadedFlow, planRandom: Random, options: Pick<SimulationOptions, "faults" | "target" | "publicUrl">, start: Date, overrides: CallOverrides = {}): PlannedCall {
   const { faults } = options;
   const url = options.publicUrl ?? options.target;
   const planned = expandFlow(loaded, { start, url, ...(overrides.callId && { callId: overrides.callId }), ...(overrides.freshIds && { freshIds: true }) });
-  const duplicates = new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index));
-  const ordered = deliveryOrder(planned, faults.reorderWindow, planRandom);
+  // No draws are taken without duplicates or reordering (chance(0) draws none), so skipping the work keeps seeded runs identical.
+  const duplicates = faults.duplicates > 0 ? new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index)) : noDuplicates;
+  const ordered = faults.reorderWindow > 1 ? deliveryOrder(planned, faults.reorderWindow, planRandom) : planned;
   return { loaded, callId: planned.find((event) => event.callId)?.callId ?? "recorded", ordered, duplicates };
 }
 
@@ -429,6 +441,19 @@ export interface RunContext {
   now: () => number;
   wait: (ms: number) => Promise<unknown>;
   jitter: Random;
+  /** Per platform id: the options with that platform's own signing (built once, not per attempt). */
+  targets: Map<string, DeliveryTarget>;
+}
+
+/** How a platform's webhooks are signed and addressed in this run: its own scheme, else the run's. */
+function deliveryTarget(context: RunContext, platformId: string): DeliveryTarget {
+  let target = context.targets.get(platformId);
+  if (target === undefined) {
+    const signing = context.options.platformSigning?.[platformId];
+    target = signing ? { ...context.options, ...signing } : context.options;
+    context.targets.set(platformId, target);
+  }
+  return target;
 }
 
 /** A wait that ends early when the run is stopped (the caller then sees `stop.aborted`). */
@@ -452,6 +477,7 @@ export function createContext(options: SimulationOptions): RunContext {
     now: options.now ?? wallClock,
     wait: stoppableWait(options.wait ?? sleep, options.stop),
     jitter: createRandom((options.faults.seed ^ 0x9e3779b9) >>> 0),
+    targets: new Map(),
   };
 }
 

@@ -120,13 +120,25 @@ class HeadPrefixes {
   }
 }
 
+/** Header names already checked (a run sends the same few names millions of times). */
+const checkedNames = new Set<string>();
+
+/** Whether the client sends the header as given (false: it sets that one itself), or why it can't. */
+function sendsHeader(name: string): boolean | string {
+  if (checkedNames.has(name)) return true;
+  if (ownHeaders.has(name.toLowerCase())) return false;
+  if (!headerName.test(name)) return `invalid header name ${JSON.stringify(name)}`;
+  if (checkedNames.size < 1024) checkedNames.add(name);
+  return true;
+}
+
 function requestBytes(prefix: string, headers: Readonly<Record<string, string>>, body: Buffer, method: string): Buffer | string {
   let head = prefix;
   for (const name in headers) {
     const value = headers[name]!;
-    const lower = name.toLowerCase();
-    if (ownHeaders.has(lower)) continue;
-    if (!headerName.test(name)) return `invalid header name ${JSON.stringify(name)}`;
+    const sends = sendsHeader(name);
+    if (sends === false) continue;
+    if (typeof sends === "string") return sends;
     if (invalidHeaderValue.test(value)) return `invalid value of header ${name}`;
     head += `${name}: ${value}\r\n`;
   }
@@ -159,14 +171,30 @@ export function createFastClient(options: FastClientOptions): FastClient {
     return pool;
   };
 
+  // The engine passes the run's own URL object for nearly every request: its pool and request-line
+  // prefix are looked up once per URL object, not rebuilt from url.origin and url.href each time.
+  // (A URL object can be changed in place: the cached entry is checked against its href.)
+  let targets = new WeakMap<URL, { method: string; href: string; pool: OriginPool; prefix: string }>();
+  const targetOf = (url: URL, method: string): { pool: OriginPool; prefix: string } | undefined => {
+    const known = targets.get(url);
+    const href = url.href;
+    if (known?.method === method && known.href === href) return known;
+    const pool = poolFor(url);
+    if (!pool) return undefined;
+    const target = { method, href, pool, prefix: prefixes.get(method, url) };
+    targets.set(url, target);
+    return target;
+  };
+
   const deliver = (request: DeliveryRequest): Promise<DeliveryResult> => {
     const now = request.now ?? (() => performance.now());
     const started = now();
     if (request.stop?.aborted) return Promise.resolve(interruptedFailure(0));
     const method = request.method ?? "POST";
-    const pool = poolFor(request.url);
-    if (!pool) return Promise.resolve(networkFailure(new Error(`unsupported protocol ${request.url.protocol}`), request.url.host, 0));
-    const bytes = requestBytes(prefixes.get(method, request.url), request.headers, request.body, method);
+    const target = targetOf(request.url, method);
+    if (!target) return Promise.resolve(networkFailure(new Error(`unsupported protocol ${request.url.protocol}`), request.url.host, 0));
+    const { pool } = target;
+    const bytes = requestBytes(target.prefix, request.headers, request.body, method);
     if (typeof bytes === "string") return Promise.resolve(networkFailure(Object.assign(new Error(bytes), { code: "ERR_INVALID_HEADER" }), request.url.host, 0));
     const { stop } = request;
     return new Promise((resolve) => {
@@ -192,6 +220,7 @@ export function createFastClient(options: FastClientOptions): FastClient {
     async close() {
       for (const pool of pools.values()) pool.close();
       pools.clear();
+      targets = new WeakMap();
       deadlines.close();
     },
   };

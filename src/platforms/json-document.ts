@@ -8,7 +8,8 @@ import type { NativeDocument } from "./types.js";
  */
 export function parseJsonBody(body: Buffer): { value: unknown } | { error: string } {
   const text = body.toString("utf8");
-  if (tooDeepAt(text) !== undefined) return { error: `nested deeper than ${maxJsonDepth} levels` };
+  // Valid JSON nested deeper than the limit needs at least two brackets per level: shorter text can't be.
+  if (text.length > 2 * maxJsonDepth && tooDeepAt(text) !== undefined) return { error: `nested deeper than ${maxJsonDepth} levels` };
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
