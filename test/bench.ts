@@ -6,6 +6,8 @@
  *     handler's own ceiling). Every figure is min / median / max over the rounds.
  *  2. `vwh --help` cold start against bare `node -e 0`.
  *  3. vwh's peak RSS at 10k and 100k calls.
+ *  4. Where vwh's time goes, in process: CPU per event of the engine alone (a canned reply, no
+ *     network), of the fast client alone (one fixed request, no engine), and of both (load mode).
  * BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 4) size the throughput part.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -14,6 +16,11 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import type { DeliveryResult, Transport } from "../src/delivery.js";
+import { createFastClient } from "../src/fast-client/index.js";
+import { runLoad } from "../src/load.js";
+import { loadFlows } from "../src/load-flows.js";
+import { engineOptions } from "./engine-helpers.js";
 import { binPath, newSecret, withTempDir } from "./helpers.js";
 
 const connections = 32;
@@ -158,8 +165,66 @@ await withTempDir(async (dir) => {
     console.log("peak RSS of vwh simulate --calls (1-event flow, concurrency 64)");
     console.log(`  10k calls                      ${mib(small.peak_rss_bytes)}   (${(small.duration_ms / 1000).toFixed(1)} s)`);
     console.log(`  100k calls                     ${mib(large.peak_rss_bytes)}   (${(large.duration_ms / 1000).toFixed(1)} s)`);
-    console.log(`  ratio 100k / 10k               ${(large.peak_rss_bytes / small.peak_rss_bytes).toFixed(2)}   (target ≤ 1.50)`);
+    console.log(`  ratio 100k / 10k               ${(large.peak_rss_bytes / small.peak_rss_bytes).toFixed(2)}   (target ≤ 1.50)\n`);
+
+    // 4. Where the time goes: each part's CPU per event, in this process (JIT warmed by a first pass).
+    const parts = await partCosts(flow, handler.url);
+    console.log(`where vwh's time goes: CPU µs per event in process (1-event flow, concurrency ${connections}; min / median / max of ${rounds} rounds)`);
+    for (const [label, figures] of parts) console.log(`  ${label.padEnd(46)} ${spread(figures.map((figure) => figure.cpuUs), 1)} µs   (${spread(figures.map((figure) => figure.perSecond), 0)} /s)`);
   } finally {
     handler.stop();
   }
 });
+
+interface PartFigure {
+  cpuUs: number;
+  perSecond: number;
+}
+
+async function measure(count: number, work: () => Promise<void>): Promise<PartFigure> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(cpu);
+  return { cpuUs: (used.user + used.system) / count, perSecond: count / ((performance.now() - started) / 1000) };
+}
+
+/** The engine with a canned reply, the fast client with a fixed request, and the two together. */
+async function partCosts(flowFile: string, url: string): Promise<[string, PartFigure[]][]> {
+  const flows = await loadFlows([flowFile]);
+  const events = 40_000;
+  const canned = Buffer.from(reply);
+  const cannedTransport: Transport = async (): Promise<DeliveryResult> => ({ ok: true, status: 200, headers: { "content-type": "application/json" }, body: canned, latencyMs: 1 });
+  const client = createFastClient({ connections });
+  const options = engineOptions(url, secret);
+  const request = { url: new URL(url), method: "POST", headers: { "content-type": "application/json", "webhook-id": "evt_bench", "webhook-timestamp": "1700000000", "webhook-signature": `v1,${"A".repeat(43)}=` }, body: Buffer.from("{}"), timeoutMs: 5000, dispatcher: options.dispatcher };
+  const clientAlone = async () => {
+    let sent = 0;
+    const loop = async () => {
+      while (sent++ < events) {
+        const outcome = await client.deliver(request);
+        if (!outcome.ok) throw new Error(outcome.message);
+      }
+    };
+    await Promise.all(Array.from({ length: connections }, loop));
+  };
+  const load = { calls: events, concurrency: connections, rate: undefined };
+  const parts: [string, () => Promise<unknown>][] = [
+    ["engine alone (canned reply, no network)", () => runLoad(flows, { ...options, transport: cannedTransport }, load)],
+    ["fast client alone (a fixed request, no engine)", clientAlone],
+    ["both: load mode (engine + fast client)", () => runLoad(flows, { ...options, transport: client.deliver }, load)],
+  ];
+  const figures = new Map<string, PartFigure[]>(parts.map(([label]) => [label, []]));
+  try {
+    for (let round = 0; round <= rounds; round++) {
+      for (const [label, work] of parts) {
+        const figure = await measure(events, async () => void (await work()));
+        if (round > 0) figures.get(label)!.push(figure); // round 0 warms the JIT
+      }
+    }
+  } finally {
+    await client.close();
+    await options.dispatcher.close();
+  }
+  return [...figures];
+}

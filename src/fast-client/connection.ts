@@ -18,6 +18,7 @@ export interface PendingRequest {
   timeoutMs: number;
   /** The clock latency is measured with (DeliveryRequest.now, else performance.now). */
   now: () => number;
+  /** When the request was handed to the socket (until then: when it was given to the client). */
   started: number;
   address: string;
   settle: (result: DeliveryResult) => void;
@@ -78,19 +79,21 @@ const defaultIdleMs = 10_000;
 // a write into a handler that has gone idle costs a wake-up (an inter-processor interrupt on a VM):
 // spreading writes between other work woke the handler for every request and more than halved the
 // rate; a burst wakes it once.
-let writeQueue: { socket: Socket; bytes: Buffer }[] = [];
+let writeQueue: { socket: Socket; request: PendingRequest }[] = [];
 function flushWrites(): void {
   const queue = writeQueue;
   writeQueue = [];
   // Corked, so requests pipelined on one connection leave in one write (writev).
   const corked: Socket[] = [];
-  for (const { socket, bytes } of queue) {
+  for (const { socket, request } of queue) {
     if (socket.destroyed) continue;
     if (socket.writableCorked === 0) {
       socket.cork();
       corked.push(socket);
     }
-    socket.write(bytes);
+    // Latency runs from here, when the request leaves: the wait in this queue is vwh's, not the handler's.
+    request.started = request.now();
+    socket.write(request.bytes);
   }
   for (const socket of corked) socket.uncork();
 }
@@ -98,9 +101,9 @@ function flushWrites(): void {
 // turn made vwh and the handler take turns in lock-step batches of hundreds (event-loop delays of
 // tens of ms); flushing every 32 lets the handler start while vwh is still reading replies.
 const maxBurst = 32;
-function queueWrite(socket: Socket, bytes: Buffer): void {
+function queueWrite(socket: Socket, request: PendingRequest): void {
   if (writeQueue.length === 0) setImmediate(flushWrites);
-  writeQueue.push({ socket, bytes });
+  writeQueue.push({ socket, request });
   if (writeQueue.length >= maxBurst) flushWrites();
 }
 
@@ -143,7 +146,7 @@ export class Connection {
   send(request: PendingRequest): void {
     this.inflight.push(request);
     request.deadline = this.owner.deadlines.add(request.timeoutMs, () => this.onTimeout(request));
-    queueWrite(this.socket, request.bytes);
+    queueWrite(this.socket, request);
   }
 
   destroy(): void {
