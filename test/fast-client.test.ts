@@ -252,6 +252,22 @@ describe("fast client: timeouts and scheduling", () => {
     }
   });
 
+  it("times a reply from when the request leaves for the handler, not from when it was queued", async () => {
+    const server = await startServer((_received, response) => void response.writeHead(204).end());
+    try {
+      await withClient({ connections: 1 }, async (client) => {
+        let clock = 1000;
+        const pending = client.deliver(request(server.url, { now: () => clock }));
+        // Still in vwh's write queue (it is flushed once this turn of the event loop ends): a busy
+        // sender's delay, which must not count as the handler's latency.
+        clock += 250;
+        assert.equal(expectReply(await pending).latencyMs, 0);
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
   it("pipelines up to n requests on one connection and matches replies in order", async () => {
     const sockets = new Set<number>();
     const server = await startListener((raw, response) => {
