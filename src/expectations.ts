@@ -38,12 +38,21 @@ export const actionTypeSchema = z.enum(actionTypes);
 export const actionExpectationSchema = z.union([actionTypeSchema, z.looseObject({ type: actionTypeSchema })]);
 export type ActionExpectation = z.infer<typeof actionExpectationSchema>;
 
+/** The same action types in the same order (checked for every reply in load mode: no arrays built). */
+function sameTypes(expected: readonly (string | { type: string })[], actual: readonly Action[]): boolean {
+  if (expected.length !== actual.length) return false;
+  for (let index = 0; index < expected.length; index++) {
+    const item = expected[index]!;
+    if ((typeof item === "string" ? item : item.type) !== actual[index]!.type) return false;
+  }
+  return true;
+}
+
 /** Compares actions with the expected ones: the same types in order, then each given field. */
 export function compareActions(expected: readonly (string | { type: string; [field: string]: unknown })[], actual: readonly Action[], label: string): Finding[] {
-  const expectedTypes = expected.map((item) => (typeof item === "string" ? item : item.type));
-  const actualTypes = actual.map((action) => action.type);
-  if (!isDeepStrictEqual(expectedTypes, actualTypes)) {
-    return [{ kind: "expect", path: label, message: `expected [${listShort(expectedTypes)}], got [${listShort(actualTypes)}]` }];
+  if (!sameTypes(expected, actual)) {
+    const expectedTypes = expected.map((item) => (typeof item === "string" ? item : item.type));
+    return [{ kind: "expect", path: label, message: `expected [${listShort(expectedTypes)}], got [${listShort(actual.map((action) => action.type))}]` }];
   }
   const findings: Finding[] = [];
   expected.forEach((item, index) => {
