@@ -5,6 +5,7 @@
  * connect — and mapped onto the normalised actions of SPEC §6 (talk→speak, stream→play, input→listen,
  * connect websocket→stream, connect phone/sip/app/vbc→transfer, record, wait→pause, notify→redirect).
  */
+import { fastSafeParse } from "../../compiled-schema.js";
 import { showValue, type Finding } from "../../findings.js";
 import { issuesToProblems } from "../../validation.js";
 import { jsonDocument, parseJsonBody } from "../json-document.js";
@@ -12,6 +13,10 @@ import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { nccoSchema } from "./grammar.js";
 
 type NccoAction = Record<string, unknown> & { action: string };
+
+// Every reply of a load run is checked: the compiled fast path vouches for the common well-formed NCCO, zod judges
+// the rest (issue 15). Key order never shows: actions are read field by field into new objects (normaliseNcco).
+const checkNcco = fastSafeParse(nccoSchema, { anyKeyOrder: true });
 
 const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : undefined);
 const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
@@ -126,7 +131,7 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
     result.failures.push({ kind: "schema", path: "body", message: `expected an NCCO (a JSON array of actions), got ${value === null ? "null" : typeof value === "object" ? "an object" : showValue(value)}` });
     return result;
   }
-  const checked = nccoSchema.safeParse(value, { reportInput: true });
+  const checked = checkNcco(value, { reportInput: true });
   if (!checked.success) {
     for (const problem of issuesToProblems(checked.error)) result.failures.push({ kind: "schema", path: problem.path, message: problem.message });
     return result;

@@ -1,9 +1,13 @@
 /** Parsing and checking a handler's reply in vwh's own format (SPEC §2): `{"instructions": [...]}`. */
+import { fastSafeParse } from "../../compiled-schema.js";
 import { showValue, type Finding } from "../../findings.js";
 import { issuesToProblems } from "../../validation.js";
 import { jsonDocument, parseJsonBody } from "../json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
+
+// Every reply of a load run is checked: the compiled fast path vouches for the common well-formed one, zod judges the rest (issue 15).
+const checkInstructionReply = fastSafeParse(instructionReplySchema);
 
 export function instructionActions(instructions: readonly Instruction[]): Action[] {
   return instructions.map((instruction, index) => ({ ...instruction, path: `instructions[${index}]` }));
@@ -45,7 +49,7 @@ export function parseVwhReply(reply: HttpReply, context: ReplyContext): ParsedRe
     return result;
   }
   result.native = jsonDocument(parsed.value);
-  const checked = instructionReplySchema.safeParse(parsed.value, { reportInput: true });
+  const checked = checkInstructionReply(parsed.value, { reportInput: true });
   if (!checked.success) {
     for (const problem of issuesToProblems(checked.error)) result.failures.push({ kind: "schema", path: problem.path, message: problem.message });
     return result;
