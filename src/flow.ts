@@ -328,7 +328,7 @@ export interface ExpansionOptions {
   url: URL;
   newId?: (prefix: string) => string;
   /** Overrides the flow's call id (load mode runs many copies of a flow). */
-  callId?: string;
+  callId?: string | undefined;
   /** Ignore event ids given in the flow, so every copy of it gets its own (load mode). */
   freshIds?: boolean;
 }

@@ -432,7 +432,7 @@ const noDuplicates: ReadonlySet<number> = new Set();
 export function planCall(loaded: LoadedFlow, planRandom: Random, options: Pick<SimulationOptions, "faults" | "target" | "publicUrl">, start: Date, overrides: CallOverrides = {}): PlannedCall {
   const { faults } = options;
   const url = options.publicUrl ?? options.target;
-  const planned = expandFlow(loaded, { start, url, ...(overrides.callId && { callId: overrides.callId }), ...(overrides.freshIds && { freshIds: true }) });
+  const planned = expandFlow(loaded, { start, url, callId: overrides.callId || undefined, freshIds: overrides.freshIds === true });
   // No draws are taken without duplicates or reordering (chance(0) draws none), so skipping the work keeps seeded runs identical.
   const duplicates = faults.duplicates > 0 ? new Set(planned.filter(() => planRandom.chance(faults.duplicates)).map((event) => event.index)) : noDuplicates;
   const ordered = faults.reorderWindow > 1 ? deliveryOrder(planned, faults.reorderWindow, planRandom) : planned;
@@ -535,8 +535,8 @@ export async function runFlowCall(loaded: LoadedFlow, context: RunContext, planR
     }
     const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
     handlers.onStart?.(call.callId);
-    const outcome = await runCall(call, context, handlers.onEvent, shouldStop);
-    return { ...outcome, callId: call.callId, turns: undefined };
+    const { passed, stopped } = await runCall(call, context, handlers.onEvent, shouldStop);
+    return { passed, stopped, callId: call.callId, turns: undefined };
   } catch (error) {
     // Ctrl-C: what finished was handed on as it finished; the webhook in flight is dropped.
     if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
