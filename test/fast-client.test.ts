@@ -5,6 +5,7 @@
  * head-of-line blocking without pipelining, pipelining, and TLS against a self-signed server.
  */
 import assert from "node:assert/strict";
+import type { ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
@@ -262,6 +263,26 @@ describe("fast client: timeouts and scheduling", () => {
         // sender's delay, which must not count as the handler's latency.
         clock += 250;
         assert.equal(expectReply(await pending).latencyMs, 0);
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("times every reply of a burst as it is read, before the engine works on any of them", async () => {
+    const held: ServerResponse[] = [];
+    const server = await startServer((_received, response) => {
+      held.push(response);
+      // Both replies leave together, so they are read in one turn of the event loop.
+      if (held.length === 2) for (const reply of held) reply.writeHead(204).end();
+    });
+    try {
+      await withClient({ connections: 2 }, async (client) => {
+        let clock = 0;
+        // The engine's work on a reply (signing and checking the next event …) takes time: 100 ms here.
+        const work = (result: DeliveryResult) => ((clock += 100), result);
+        const replies = await Promise.all([client.deliver(request(server.url, { now: () => clock })).then(work), client.deliver(request(server.url, { now: () => clock })).then(work)]);
+        assert.deepEqual(replies.map((reply) => expectReply(reply).latencyMs), [0, 0]);
       });
     } finally {
       await server.close();

@@ -107,6 +107,20 @@ function queueWrite(socket: Socket, request: PendingRequest): void {
   if (writeQueue.length >= maxBurst) flushWrites();
 }
 
+// Replies are timed as they are read, and handed on (to the engine, whose work on each takes longer
+// than reading it) once every reply that arrived together has been read: otherwise the last reply of a
+// burst would count the engine's work on the ones before it as the handler's latency.
+let settleQueue: { request: PendingRequest; result: DeliveryResult }[] = [];
+function settleAll(): void {
+  const queue = settleQueue;
+  settleQueue = [];
+  for (const { request, result } of queue) request.settle(result);
+}
+function settleSoon(request: PendingRequest, result: DeliveryResult): void {
+  if (settleQueue.length === 0) setImmediate(settleAll);
+  settleQueue.push({ request, result });
+}
+
 export class Connection {
   readonly inflight: PendingRequest[] = [];
   /** When the socket may no longer be reused (performance.now() ms). */
@@ -199,7 +213,9 @@ export class Connection {
       return;
     }
     const body = reply.chunks.length === 1 ? reply.chunks[0]! : Buffer.concat(reply.chunks);
-    this.settle(request, { ok: true, status: reply.status, headers: reply.headers, body, latencyMs: roundMs(request.now() - request.started) });
+    if (request.deadline) this.owner.deadlines.cancel(request.deadline);
+    request.deadline = undefined;
+    settleSoon(request, { ok: true, status: reply.status, headers: reply.headers, body, latencyMs: roundMs(request.now() - request.started) });
     if (this.closing) {
       // `Connection: close`: the server reads nothing more from this socket, so requests already
       // pipelined behind this one were never processed and may go out again on another connection.
