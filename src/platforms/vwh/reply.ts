@@ -10,7 +10,10 @@ import { checkInstructionRules, instructionReplySchema, type Instruction } from 
 const checkInstructionReply = fastSafeParse(instructionReplySchema);
 
 export function instructionActions(instructions: readonly Instruction[]): Action[] {
-  return instructions.map((instruction, index) => ({ ...instruction, path: `instructions[${index}]` }));
+  // Object.assign, not a spread: spreading an object JSON.parse made took ~0.9 µs on node 20 against
+  // ~0.1 µs, for every instruction of every reply in load mode. Same result here: the schema admits
+  // only its own keys (never `__proto__`, which assign would treat as the prototype).
+  return instructions.map((instruction, index) => Object.assign({}, instruction, { path: `instructions[${index}]` }));
 }
 
 function parseJsonReply(reply: HttpReply): { value: unknown } | { error: Finding } {
