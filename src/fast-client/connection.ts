@@ -121,6 +121,9 @@ function settleSoon(request: PendingRequest, result: DeliveryResult): void {
   settleQueue.push({ request, result });
 }
 
+// What a read from any plain-TCP connection lands in: parsed at once, and a body's bytes are copied out.
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
 export class Connection {
   readonly inflight: PendingRequest[] = [];
   /** When the socket may no longer be reused (performance.now() ms). */
@@ -141,7 +144,7 @@ export class Connection {
     this.socket =
       origin.protocol === "https:"
         ? connectTls({ host: hostname, port, ALPNProtocols: ["http/1.1"], ...(isIP(hostname) ? {} : { servername: hostname }), ...origin.tls })
-        : connectTcp({ host: hostname, port, noDelay: true });
+        : connectTcp({ host: hostname, port, noDelay: true, onread: { buffer: readBuffer, callback: (length: number, buffer: Buffer) => this.onRead(buffer, length) } });
     this.socket.setNoDelay(true);
     this.parser[HTTPParser.kOnHeadersComplete] = (info: HeaderInfo) => this.onHeaders(info);
     this.parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.onBody(chunk);
@@ -166,6 +169,12 @@ export class Connection {
   destroy(): void {
     this.closing = true;
     this.socket.destroy();
+  }
+
+  /** Plain TCP reads into one shared buffer, past node's stream machinery (net's documented `onread`). */
+  private onRead(buffer: Buffer, length: number): boolean {
+    this.onData(buffer.subarray(0, length));
+    return true;
   }
 
   private onData(data: Buffer): void {
@@ -193,7 +202,8 @@ export class Connection {
     if (!reply) return;
     reply.size += chunk.length;
     if (reply.size <= maxReplyBytes) {
-      reply.chunks.push(chunk);
+      // A copy: the bytes may sit in the shared read buffer, which the next read overwrites.
+      reply.chunks.push(Buffer.from(chunk));
       return;
     }
     // A reply without end must not fill memory: the request fails and the socket is done.
