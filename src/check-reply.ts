@@ -13,7 +13,7 @@ export interface ReplyCheckInput {
   platform: Platform;
   eventType: string;
   /** The request answered; absent for recorded requests vwh did not build. */
-  request?: WebhookRequest;
+  request?: WebhookRequest | undefined;
   expect: Expectation | undefined;
   status: number;
   headers: Readonly<Record<string, string>>;

@@ -337,13 +337,22 @@ export interface DeliveredEvent {
 
 /** Delivers one webhook (retries, dead letters, a duplicate) and checks its reply. */
 export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext, step?: number): Promise<DeliveredEvent> {
-  const { options } = context;
-  // The first attempt is awaited here: it settles nearly every delivery, and load mode sends millions
-  // (one async frame less per webhook); only a retry goes on to the loop.
-  const firstOutcome = await attempt(planned, loaded, context, 1);
-  throwIfStopped(options.stop);
-  const first = afterAttempt(firstOutcome, 1, context);
+  // Kept small on purpose: an async function's frame holds all its locals, and load mode runs this
+  // for every webhook. The first attempt settles nearly every delivery; only a retry enters the loop.
+  const outcome = await attempt(planned, loaded, context, 1);
+  throwIfStopped(context.options.stop);
+  const first = afterAttempt(outcome, 1, context);
   const delivered = "delivered" in first ? first.delivered : await retry(planned, loaded, context, first.retryInMs);
+  const checked = checkDelivered(planned, loaded, context, delivered, step);
+  const deadLetter = delivered.exhausted && context.options.deadLetter !== undefined;
+  return deadLetter || (duplicate && accepted(delivered.outcome)) ? finishDelivered(planned, loaded, duplicate, context, delivered, checked) : checked;
+}
+
+const accepted = (outcome: DeliveryResult) => outcome.ok && outcome.status >= 200 && outcome.status < 300;
+
+/** The event's result from its delivery: the reply checked, how delivery went. */
+function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, delivered: Delivered, step: number | undefined): DeliveredEvent {
+  const { options } = context;
   const { outcome } = delivered;
   const result: EventResult = {
     index: planned.index,
@@ -368,7 +377,7 @@ export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow,
     const check = checkReply({
       platform: loaded.platform,
       eventType: planned.eventType,
-      ...(planned.request && { request: planned.request }),
+      request: planned.request,
       expect: planned.expect,
       status: outcome.status,
       headers: outcome.headers,
@@ -377,32 +386,37 @@ export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow,
       budgetMs: options.budgetMs,
       strictLatency: options.strictLatency,
     });
-    result.failures.push(...check.failures);
-    result.warnings.push(...check.warnings);
+    result.failures = check.failures;
+    result.warnings = check.warnings;
     parsed = check.parsed;
-    result.instructionTypes = parsed?.actions.map((action) => action.type) ?? [];
+    if (parsed) result.instructionTypes = parsed.actions.map((action) => action.type);
     if (options.compareReplies) {
       if (planned.recordedResponse) result.failures.push(...compareReplies(planned.recordedResponse, outcome));
       else result.warnings.push({ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" });
     }
   }
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
-  if (delivered.exhausted) {
-    if (delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
-    if (options.deadLetter) {
-      await options.deadLetter(deadLetterEntry(planned, loaded, delivered, options, context.now()));
-      result.deadLettered = true;
-    }
-  }
-  const accepted = outcome.ok && outcome.status >= 200 && outcome.status < 300;
-  if (duplicate && accepted) {
-    const readable = parsed && !parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply") ? parsed : undefined;
-    const checked = await checkDuplicate(planned, loaded, context, delivered.attempts + 1, readable && { parsed: readable, request: planned.request ?? placeholderRequest(planned) });
-    result.duplicate = checked.result;
-    result.failures.push(...checked.failures);
-  }
+  if (delivered.exhausted && delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
   result.passed = result.failures.length === 0;
   return { result, parsed, outcome };
+}
+
+/** What waits on more I/O after the check: the dead letter of an exhausted event, the duplicate delivery. */
+async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext, delivered: Delivered, checked: DeliveredEvent): Promise<DeliveredEvent> {
+  const { options } = context;
+  const { result, parsed, outcome } = checked;
+  if (delivered.exhausted && options.deadLetter) {
+    await options.deadLetter(deadLetterEntry(planned, loaded, delivered, options, context.now()));
+    result.deadLettered = true;
+  }
+  if (duplicate && accepted(outcome)) {
+    const readable = parsed && !parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply") ? parsed : undefined;
+    const second = await checkDuplicate(planned, loaded, context, delivered.attempts + 1, readable && { parsed: readable, request: planned.request ?? placeholderRequest(planned) });
+    result.duplicate = second.result;
+    result.failures.push(...second.failures);
+  }
+  result.passed = result.failures.length === 0;
+  return checked;
 }
 
 function placeholderRequest(planned: PlannedEvent): WebhookRequest {
