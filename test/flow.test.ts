@@ -119,6 +119,13 @@ describe("expandFlow", () => {
     assert.equal(planned[1]!.afterMs, 2400);
   });
 
+  it("puts the caller first on call.started, lets the payload win a clash in place, and keeps a __proto__ key as a field", () => {
+    const payload = JSON.parse('{"to":"+15550100009","__proto__":{"x":1},"direction":"inbound"}') as Record<string, unknown>;
+    const [planned] = expandFlow({ flow: { ...flow, events: [{ event_type: "call.started", payload }] }, platform: vwhPlatform }, { start, url });
+    const body = planned!.body.toString();
+    assert.ok(body.endsWith(',"payload":{"from":"+15550100001","to":"+15550100009","__proto__":{"x":1},"direction":"inbound"}}'), body);
+  });
+
   it("gives fresh event ids on every run and a generated call id when the flow has none", () => {
     const a = expandFlow({ flow: { ...flow, call: {} }, platform: vwhPlatform }, { start, url });
     const b = expandFlow({ flow: { ...flow, call: {} }, platform: vwhPlatform }, { start, url });

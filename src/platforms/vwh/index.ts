@@ -1,5 +1,5 @@
 /** vwh's own platform (SPEC §1–§2): the JSON envelope, `{"instructions": [...]}` replies, Standard Webhooks. */
-import type { Platform } from "../types.js";
+import type { CallInfo, Platform } from "../types.js";
 import { VwhCallDriver } from "./driver.js";
 import { eventPayloadSchemas, eventTypeSchema, waitsForInstructions, type Envelope } from "./envelope.js";
 import { instructionTypes } from "./instructions.js";
@@ -27,6 +27,23 @@ function isoTime(date: Date): string {
   return lastTime.iso;
 }
 
+/**
+ * call.started carries the call's parties, then the flow's own payload (which wins on a clash, in the
+ * parties' place). Built key by key: spreading objects JSON.parse made costs ~1.5 µs per call here.
+ */
+function startedPayload(call: CallInfo, payload: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  if (call.from) merged["from"] = call.from;
+  if (call.to) merged["to"] = call.to;
+  if (call.direction) merged["direction"] = call.direction;
+  for (const key of Object.keys(payload)) {
+    // An own "__proto__" key (JSON.parse makes one) stays a plain field, as in a spread.
+    if (key === "__proto__") Object.defineProperty(merged, key, { value: payload[key], enumerable: true, writable: true, configurable: true });
+    else merged[key] = payload[key];
+  }
+  return merged;
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value ? value : undefined;
 }
@@ -47,11 +64,7 @@ export const vwhPlatform = {
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
 
   encode(event) {
-    let payload = event.payload;
-    if (event.eventType === "call.started") {
-      const { from, to, direction } = event.call;
-      payload = { ...(from && { from }), ...(to && { to }), ...(direction && { direction }), ...payload };
-    }
+    const payload = event.eventType === "call.started" ? startedPayload(event.call, event.payload) : event.payload;
     // SPEC §1 field order.
     const envelope: Envelope = {
       event_type: event.eventType,
