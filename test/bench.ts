@@ -15,36 +15,16 @@ import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import autocannon from "autocannon";
 import type { DeliveryResult, Transport } from "../src/delivery.js";
 import { createFastClient } from "../src/fast-client/index.js";
 import { runLoad } from "../src/load.js";
 import { loadFlows } from "../src/load-flows.js";
 import { engineOptions } from "./engine-helpers.js";
+import { connections, reply, rounds, runAutocannon, seconds, spread, startHandler, median } from "./bench-helpers.js";
 import { binPath, newSecret, withTempDir } from "./helpers.js";
 
-const connections = 32;
 const pipelining = 10;
-const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const seconds = Math.max(1, Number(process.env.BENCH_SECONDS ?? 4));
 const secret = newSecret();
-const reply = JSON.stringify({ instructions: [{ type: "speak", text: "Hello, how can I help?" }, { type: "listen" }] });
-
-/** The handler runs in a child process so that neither load generator shares its event loop. */
-function startHandler(): Promise<{ url: string; stop: () => void }> {
-  const source = `
-    const reply = Buffer.from(${JSON.stringify(reply)});
-    const server = require("node:http").createServer((request, response) => {
-      request.resume();
-      request.on("end", () => response.writeHead(200, { "content-type": "application/json", "content-length": reply.length }).end(reply));
-    });
-    server.keepAliveTimeout = 30000;
-    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve) => {
-    child.stdout.once("data", (port: Buffer) => resolve({ url: `http://127.0.0.1:${String(port).trim()}/webhooks/voice`, stop: () => child.kill() }));
-  });
-}
 
 interface VwhLoadReport {
   events: { total: number; failed: number; per_second: number };
@@ -68,27 +48,6 @@ function runVwhLoad(flow: string, url: string, calls: number, concurrency: numbe
       resolve(report);
     });
   });
-}
-
-interface Rate {
-  perSecond: number;
-  p99Ms: number;
-}
-
-async function runAutocannon(url: string, body: string, pipelined: number): Promise<Rate> {
-  const result = await autocannon({ url, connections, pipelining: pipelined, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body });
-  return { perSecond: result.requests.average, p99Ms: result.latency.p99 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** "min / median / max" of a figure over the rounds. */
-function spread(values: number[], digits: number): string {
-  const format = (value: number) => value.toFixed(digits);
-  return `${format(Math.min(...values))} / ${format(median(values))} / ${format(Math.max(...values))}`;
 }
 
 function timeCommand(args: string[], runs: number): number {
