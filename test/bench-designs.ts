@@ -4,7 +4,7 @@
  * apart. Figures, never assertions.
  *  - shipped: vwh's engine (src/simulate.ts) on its fast client — what `vwh simulate --calls` runs;
  *  - lean: the same engine functions (expandFlow, prepareDelivery, checkReply, LoadStats) driven by
- *    plain callbacks on raw sockets, replies read by http-parser-js: no promises, no pool or timeouts;
+ *    plain callbacks on raw sockets, replies read by the same llhttp parser: no promises, no pool or timeouts;
  *  - minimal: only the per-event work the issue names — a fresh id, a JSON body, an HMAC-SHA256
  *    signature, a POST on a raw socket, a minimal response parser, JSON.parse, a validity check and a
  *    histogram record.
@@ -16,9 +16,9 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createHistogram } from "node:perf_hooks";
 import { writeFile } from "node:fs/promises";
-import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
 import { checkReply } from "../src/check-reply.js";
 import { createFastClient } from "../src/fast-client/index.js";
+import { ResponseParser } from "../src/fast-client/llhttp.js";
 import { expandFlow, randomId, type LoadedFlow, type PlannedEvent } from "../src/flow.js";
 import { runLoad } from "../src/load.js";
 import { loadFlows } from "../src/load-flows.js";
@@ -89,26 +89,26 @@ function leanDesign(loaded: LoadedFlow, url: string): Design {
         startedAt = performance.now();
         socket.write(Buffer.concat([Buffer.from(head, "latin1"), planned!.body]));
       };
-      const parser = new HTTPParser(HTTPParser.RESPONSE);
       let status = 0;
       let headers: Record<string, string> = {};
       let chunks: Buffer[] = [];
-      parser[HTTPParser.kOnHeadersComplete] = (info: Parameters<OnHeadersCompleteParser>[0]) => {
-        status = info.statusCode;
-        headers = {};
-        for (let i = 0; i < info.headers.length; i += 2) headers[info.headers[i]!.toLowerCase()] = info.headers[i + 1]!;
-        chunks = [];
-        return 0;
-      };
-      parser[HTTPParser.kOnBody] = (chunk: Buffer) => void chunks.push(Buffer.from(chunk));
-      parser[HTTPParser.kOnMessageComplete] = () => {
-        const latencyMs = performance.now() - startedAt;
-        const event = planned!;
-        const check = checkReply({ platform: loaded.platform, eventType: event.eventType, request: event.request, expect: event.expect, status, headers, body: Buffer.concat(chunks), latencyMs, budgetMs: options.budgetMs, strictLatency: false });
-        const failures = check.failures;
-        stats.recordEvent("call", { index: 0, sequence: event.sequence, eventType: event.eventType, eventId: event.eventId, status, latencyMs, attempts: 1, passed: failures.length === 0, failures, warnings: check.warnings, instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined });
-        send();
-      };
+      const parser = new ResponseParser({
+        onHeaders: (code, received) => {
+          status = code;
+          headers = received;
+          chunks = [];
+          return 0;
+        },
+        onBody: (chunk) => void chunks.push(Buffer.from(chunk)),
+        onComplete: () => {
+          const latencyMs = performance.now() - startedAt;
+          const event = planned!;
+          const check = checkReply({ platform: loaded.platform, eventType: event.eventType, request: event.request, expect: event.expect, status, headers, body: Buffer.concat(chunks), latencyMs, budgetMs: options.budgetMs, strictLatency: false });
+          const failures = check.failures;
+          stats.recordEvent("call", { index: 0, sequence: event.sequence, eventType: event.eventType, eventId: event.eventId, status, latencyMs, attempts: 1, passed: failures.length === 0, failures, warnings: check.warnings, instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined });
+          send();
+        },
+      });
       socket.on("data", (data: Buffer) => void parser.execute(data));
       send();
     });

@@ -1,13 +1,13 @@
 /**
  * One persistent HTTP/1.1 connection of the fast client: a net or tls socket, requests written as one
- * buffer each, replies read by http-parser-js and matched to requests in order (pipelining keeps
+ * buffer each, replies read by llhttp (./llhttp.ts) and matched to requests in order (pipelining keeps
  * several in flight; by default one). Outcomes follow delivery.ts's DeliveryResult contract exactly.
  */
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
-import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
 import { maxReplyBytes, networkFailure, replyTooLargeFailure, timeoutFailure, type DeliveryResult } from "../delivery.js";
 import type { Deadline, DeadlineQueue } from "./deadlines.js";
+import { ResponseParser } from "./llhttp.js";
 
 /** A request written (or about to be) on a connection, until its reply completes or it fails. */
 export interface PendingRequest {
@@ -47,21 +47,7 @@ interface Reply {
   size: number;
 }
 
-type HeaderInfo = Parameters<OnHeadersCompleteParser>[0];
-
 const roundMs = (ms: number) => Math.round(ms * 10) / 10;
-
-/** Header names as undici gives them: lower-case, repeated values joined with ", ". */
-function headerRecord(raw: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    const previous = headers[name];
-    headers[name] = previous === undefined ? value : `${previous}, ${value}`;
-  }
-  return headers;
-}
 
 /** Seconds of `Keep-Alive: timeout=n`, the server's idle limit, if it gave one. */
 function keepAliveHintMs(value: string | undefined): number | undefined {
@@ -134,7 +120,11 @@ export class Connection {
   private released = false;
   private lastError: unknown;
   private readonly socket: Socket;
-  private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
+  private readonly parser = new ResponseParser({
+    onHeaders: (status, headers, keepAlive) => this.onHeaders(status, headers, keepAlive),
+    onBody: (chunk) => this.onBody(chunk),
+    onComplete: () => this.onMessageComplete(),
+  });
 
   constructor(
     origin: Origin,
@@ -146,9 +136,6 @@ export class Connection {
         ? connectTls({ host: hostname, port, ALPNProtocols: ["http/1.1"], ...(isIP(hostname) ? {} : { servername: hostname }), ...origin.tls })
         : connectTcp({ host: hostname, port, noDelay: true, onread: { buffer: readBuffer, callback: (length: number, buffer: Buffer) => this.onRead(buffer, length) } });
     this.socket.setNoDelay(true);
-    this.parser[HTTPParser.kOnHeadersComplete] = (info: HeaderInfo) => this.onHeaders(info);
-    this.parser[HTTPParser.kOnBody] = (chunk: Buffer) => this.onBody(chunk);
-    this.parser[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
     this.socket.on("data", (data: Buffer) => this.onData(data));
     this.socket.on("end", () => this.onEnd());
     this.socket.on("error", (error) => (this.lastError = error));
@@ -178,19 +165,18 @@ export class Connection {
   }
 
   private onData(data: Buffer): void {
-    const parsed = this.parser.execute(data);
-    if (parsed instanceof Error) this.fail(parsed, `invalid reply from the handler: ${parsed.message}`);
+    const problem = this.parser.execute(data);
+    if (problem !== undefined) this.fail(new Error(problem), `invalid reply from the handler: ${problem}`);
   }
 
-  private onHeaders(info: HeaderInfo): number {
-    const status = info.statusCode;
+  private onHeaders(status: number, headers: Record<string, string>, keepAlive: boolean): 0 | 1 {
     if (status === 101) {
       this.fail(new Error("unexpected 101 Switching Protocols"), "the handler switched protocols (101) on a webhook delivery");
       return 1;
     }
-    this.reply = { status, headers: headerRecord(info.headers), chunks: [], size: 0 };
-    const hint = keepAliveHintMs(this.reply.headers["keep-alive"]);
-    if (!info.shouldKeepAlive) this.closing = true;
+    this.reply = { status, headers, chunks: [], size: 0 };
+    const hint = keepAliveHintMs(headers["keep-alive"]);
+    if (!keepAlive) this.closing = true;
     else if (hint !== undefined) this.idleLimitMs = Math.max(0, hint - keepAliveMarginMs);
     // 1xx, 204, 304 and replies to HEAD have no body (RFC 9112 §6.3).
     const request = this.inflight[0];
@@ -240,14 +226,14 @@ export class Connection {
   private onEnd(): void {
     // A reply delimited by the end of the connection is complete now; any other is cut short.
     if (this.reply) {
-      const finished = this.parser.finish();
-      if (finished instanceof Error) this.lastError ??= Object.assign(new Error("the handler closed the connection before the reply ended"), { code: "ECONNRESET" });
+      if (this.parser.finish() !== undefined) this.lastError ??= Object.assign(new Error("the handler closed the connection before the reply ended"), { code: "ECONNRESET" });
     }
     this.closing = true;
   }
 
   private onClose(): void {
     this.closing = true;
+    this.parser.free();
     const error = this.lastError ?? Object.assign(new Error("the handler closed the connection"), { code: "ECONNRESET" });
     const failed = this.inflight.splice(0);
     for (const request of failed) this.settle(request, networkFailure(error, request.address, roundMs(request.now() - request.started)));

@@ -1,6 +1,6 @@
 /**
  * The load-mode transport (issue 15): persistent HTTP/1.1 connections per origin on raw net/tls
- * sockets, each request written as one buffer, replies parsed by http-parser-js, timeouts from one
+ * sockets, each request written as one buffer, replies parsed by llhttp, timeouts from one
  * shared deadline queue. It implements delivery.ts's Transport contract exactly, so the engine's
  * retries, duplicates and checks run unchanged on top of it. Without pipelining a connection carries
  * one request at a time, so a slow reply never holds up another request.
