@@ -42,7 +42,7 @@ export function describeStatus(expected: StatusExpectation): string {
   return Array.isArray(expected) ? expected.join(" or ") : String(expected);
 }
 
-export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefined, budgetMs: number, strictLatency: boolean): { failures: Finding[]; warnings: Finding[] } {
+export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefined, budgetMs: number, strictLatency: boolean): { failures: readonly Finding[]; warnings: readonly Finding[] } {
   const latency = Math.round(latencyMs);
   if (maxLatencyMs !== undefined && latencyMs > maxLatencyMs) {
     return { failures: [{ kind: "latency", message: `latency ${latency} ms over max_latency_ms ${maxLatencyMs} ms` }], warnings: [] };
@@ -51,8 +51,11 @@ export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefi
     const finding: Finding = { kind: "latency", message: `latency ${latency} ms over budget ${budgetMs} ms` };
     return strictLatency ? { failures: [finding], warnings: [] } : { failures: [], warnings: [finding] };
   }
-  return { failures: [], warnings: [] };
+  return noLatencyFindings;
 }
+
+// Shared by every reply on time (load mode checks millions): callers only read it.
+const noLatencyFindings: { failures: readonly Finding[]; warnings: readonly Finding[] } = Object.freeze({ failures: Object.freeze([]), warnings: Object.freeze([]) });
 
 const placeholderRequest = (): WebhookRequest => ({ method: "POST", url: new URL("http://recorded.invalid/"), body: Buffer.alloc(0), contentType: undefined, headers: {} });
 

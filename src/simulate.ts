@@ -248,13 +248,15 @@ function attempt(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext,
   });
 }
 
-/** What attempt `number` settled: the delivery, or (with retries left) the wait before the next attempt. */
-function afterAttempt(outcome: DeliveryResult, number: number, context: RunContext): { delivered: Delivered } | { retryInMs: number } {
+/** What attempt `number` settled: the delivery, or (with retries left) the wait in ms before the next attempt. */
+function afterAttempt(outcome: DeliveryResult, number: number, context: RunContext): Delivered | number {
+  // Below 400 no platform retries (classifyAttempt says so too): the common case, without its objects.
+  if (outcome.ok && outcome.status < 400) return { outcome, attempts: number, exhausted: false, stopReason: undefined };
   const decision = classifyAttempt(outcome.ok ? { kind: "response", status: outcome.status, headers: outcome.headers } : { kind: outcome.kind }, context.now());
-  if (!decision.retry) return { delivered: { outcome, attempts: number, exhausted: false, stopReason: decision.reason } };
+  if (!decision.retry) return { outcome, attempts: number, exhausted: false, stopReason: decision.reason };
   const { policy } = context.options;
-  if (number > policy.retries) return { delivered: { outcome, attempts: number, exhausted: true, stopReason: undefined } };
-  return { retryInMs: retryDelayMs(policy, number, context.jitter, decision.retryAfterMs) };
+  if (number > policy.retries) return { outcome, attempts: number, exhausted: true, stopReason: undefined };
+  return retryDelayMs(policy, number, context.jitter, decision.retryAfterMs);
 }
 
 /** Attempts 2, 3 … of a delivery (identical bytes and id; a fresh timestamp, signature and attempt number), each after its wait. */
@@ -266,8 +268,8 @@ async function retry(planned: PlannedEvent, loaded: LoadedFlow, context: RunCont
     const outcome = await attempt(planned, loaded, context, number);
     throwIfStopped(context.options.stop);
     const next = afterAttempt(outcome, number, context);
-    if ("delivered" in next) return next.delivered;
-    waitMs = next.retryInMs;
+    if (typeof next !== "number") return next;
+    waitMs = next;
   }
 }
 
@@ -342,7 +344,7 @@ export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow,
   const outcome = await attempt(planned, loaded, context, 1);
   throwIfStopped(context.options.stop);
   const first = afterAttempt(outcome, 1, context);
-  const delivered = "delivered" in first ? first.delivered : await retry(planned, loaded, context, first.retryInMs);
+  const delivered = typeof first === "number" ? await retry(planned, loaded, context, first) : first;
   const checked = checkDelivered(planned, loaded, context, delivered, step);
   const deadLetter = delivered.exhausted && context.options.deadLetter !== undefined;
   return deadLetter || (duplicate && accepted(delivered.outcome)) ? finishDelivered(planned, loaded, duplicate, context, delivered, checked) : checked;
