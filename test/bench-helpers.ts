@@ -25,12 +25,14 @@ export function startHandler(): Promise<{ url: string; stop: () => void }> {
 
 export interface Rate {
   perSecond: number;
+  p50Ms: number;
   p99Ms: number;
 }
 
-export async function runAutocannon(url: string, body: string, pipelined: number): Promise<Rate> {
-  const result = await autocannon({ url, connections, pipelining: pipelined, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body });
-  return { perSecond: result.requests.average, p99Ms: result.latency.p99 };
+/** Closed loop at full speed, or paced at `overallRate` requests per second. */
+export async function runAutocannon(url: string, body: string, pipelined: number, overallRate?: number): Promise<Rate> {
+  const result = await autocannon({ url, connections, pipelining: pipelined, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body, ...(overallRate && { overallRate }) });
+  return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
 export function median(values: number[]): number {

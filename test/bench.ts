@@ -85,14 +85,16 @@ await withTempDir(async (dir) => {
   const handler = await startHandler();
   try {
     // 1. Throughput: per round and variant, autocannon → vwh → autocannon on the same handler.
-    const warmup = await runVwhLoad(flow, handler.url, 3000, connections);
+    // Long enough for the JIT to settle, so the first round's estimate of vwh's rate is not its cold one.
+    const warmup = await runVwhLoad(flow, handler.url, 30_000, connections);
+    let pacedRate = warmup.events.per_second;
     for (const variant of variants) {
       let estimate = warmup.events.per_second;
       const ratios: number[] = [];
       const figures = { autocannon: [] as number[], vwh: [] as number[], autocannonP99: [] as number[], vwhP99: [] as number[] };
       for (let round = 0; round < rounds; round++) {
         const before = await runAutocannon(handler.url, envelope, variant.pipelining);
-        const vwh = await runVwhLoad(flow, handler.url, Math.max(5000, Math.round(estimate * seconds)), variant.concurrency, variant.extra);
+        const vwh = await runVwhLoad(flow, handler.url, Math.max(20_000, Math.round(estimate * seconds)), variant.concurrency, variant.extra);
         const after = await runAutocannon(handler.url, envelope, variant.pipelining);
         estimate = vwh.events.per_second;
         const autocannonRate = (before.perSecond + after.perSecond) / 2;
@@ -107,7 +109,24 @@ await withTempDir(async (dir) => {
       console.log(`  autocannon raw requests        ${spread(figures.autocannon, 0)} req/s   (p99 ${spread(figures.autocannonP99, 1)} ms)`);
       console.log(`  vwh signed + checked events    ${spread(figures.vwh, 0)} events/s (p99 ${spread(figures.vwhP99, 1)} ms)`);
       console.log(`  ratio vwh / autocannon         ${spread(ratios, 2)}   (target ≥ 0.80; same round)\n`);
+      if (variant.pipelining === 1) pacedRate = median(figures.vwh);
     }
+    // 1b. Latency when neither is the bottleneck: both paced at the same rate, half of vwh's closed-loop
+    // rate, so any gap in what they report is queueing the sender adds to what it measures.
+    const paced = Math.max(1000, Math.round(pacedRate / 2 / 1000) * 1000);
+    const pacedFigures = { autocannonP50: [] as number[], autocannonP99: [] as number[], vwhP50: [] as number[], vwhP99: [] as number[] };
+    for (let round = 0; round < rounds; round++) {
+      const autocannonPaced = await runAutocannon(handler.url, envelope, 1, paced);
+      const vwhPaced = await runVwhLoad(flow, handler.url, paced * seconds, connections, ["--rate", String(paced)]);
+      pacedFigures.autocannonP50.push(autocannonPaced.p50Ms);
+      pacedFigures.autocannonP99.push(autocannonPaced.p99Ms);
+      pacedFigures.vwhP50.push(vwhPaced.latency.p50_ms);
+      pacedFigures.vwhP99.push(vwhPaced.latency.p99_ms);
+    }
+    console.log(`latency at a fixed rate (both paced at ${paced} req/s, ${connections} connections; autocannon reports whole ms) — min / median / max of ${rounds} rounds`);
+    console.log(`  autocannon                     p50 ${spread(pacedFigures.autocannonP50, 1)} ms   p99 ${spread(pacedFigures.autocannonP99, 1)} ms`);
+    console.log(`  vwh signed + checked           p50 ${spread(pacedFigures.vwhP50, 1)} ms   p99 ${spread(pacedFigures.vwhP99, 1)} ms\n`);
+
     console.log(`load average after throughput: ${load()}\n`);
 
     // 2. Cold start.
