@@ -29,7 +29,7 @@ function isoTime(date: Date): string {
 
 /**
  * call.started carries the call's parties, then the flow's own payload (which wins on a clash, in the
- * parties' place). Built key by key: spreading objects JSON.parse made costs ~1.5 µs per call here.
+ * parties' place). Built key by key: the four spreads it was built with cost ~1.2 µs per call on node 20.
  */
 function startedPayload(call: CallInfo, payload: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const merged: Record<string, unknown> = {};

@@ -10,9 +10,9 @@ import { checkInstructionRules, instructionReplySchema, type Instruction } from 
 const checkInstructionReply = fastSafeParse(instructionReplySchema);
 
 export function instructionActions(instructions: readonly Instruction[]): Action[] {
-  // Object.assign, not a spread: spreading an object JSON.parse made took ~0.9 µs on node 20 against
-  // ~0.1 µs, for every instruction of every reply in load mode. Same result here: the schema admits
-  // only its own keys (never `__proto__`, which assign would treat as the prototype).
+  // Object.assign, not `{ ...instruction, path }`: on node 20 a spread followed by another property
+  // took ~0.45 µs against ~0.07 µs, for every instruction of every reply in load mode. Same result
+  // here: the schema admits only its own keys (never `__proto__`, which assign would treat as the prototype).
   return instructions.map((instruction, index) => Object.assign({}, instruction, { path: `instructions[${index}]` }));
 }
 
