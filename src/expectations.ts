@@ -55,15 +55,16 @@ export function compareActions(expected: readonly (string | { type: string; [fie
     return [{ kind: "expect", path: label, message: `expected [${listShort(expectedTypes)}], got [${listShort(actual.map((action) => action.type))}]` }];
   }
   const findings: Finding[] = [];
-  expected.forEach((item, index) => {
-    if (typeof item === "string") return;
+  for (let index = 0; index < expected.length; index++) {
+    const item = expected[index]!;
+    if (typeof item === "string") continue;
     const action = actual[index]!;
     for (const [field, want] of Object.entries(item)) {
       if (field === "type" || want === undefined) continue;
       const mismatch = valueMismatch(want, action[field]);
       if (mismatch) findings.push({ kind: "expect", path: `${action.path}.${field}`, message: mismatch });
     }
-  });
+  }
   return findings;
 }
 

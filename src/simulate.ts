@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { checkReply } from "./check-reply.js";
 import { compareReplies } from "./compare-replies.js";
+import type { ScriptStep } from "./caller-script.js";
 import type { Finding } from "./findings.js";
 import type { DeadLetter } from "./dead-letters.js";
 import { deliver, type DeliveryResult, type Transport } from "./delivery.js";
@@ -511,23 +512,6 @@ export function createContext(options: SimulationOptions): RunContext {
   };
 }
 
-/** Delivers one call's events in order, handing each result on as it finishes. */
-export async function runCall(call: PlannedCall, context: RunContext, onEvent: (result: EventResult) => void, shouldStop: () => boolean = () => false): Promise<CallOutcome> {
-  let passed = true;
-  for (const event of call.ordered) {
-    if (shouldStop()) break;
-    if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
-    throwIfStopped(context.options.stop);
-    const { result } = await deliverAndCheck(event, call.loaded, call.duplicates.has(event.index), context);
-    passed &&= result.passed;
-    onEvent(result);
-    const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
-    if (unreachable) return { passed: false, stopped: { reason: "unreachable", message: unreachable.message } };
-    if (context.options.faults.bail && !result.passed) return { passed: false, stopped: { reason: "bail" } };
-  }
-  return { passed, stopped: undefined };
-}
-
 export interface CallHandlers {
   /** Called once the call id is known, before any webhook. */
   onStart?(callId: string): void;
@@ -542,22 +526,57 @@ export interface FlowCallOutcome extends CallOutcome {
 }
 
 /** Runs one call of a flow: its scripted events in order, or its caller script against the platform. */
-export async function runFlowCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean = () => false): Promise<FlowCallOutcome> {
+export function runFlowCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean = () => false): Promise<FlowCallOutcome> {
+  const body = flowBody(loaded.flow);
+  return body.kind === "script" ? runScriptFlowCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop) : runEventsCall(loaded, context, planRandom, overrides, handlers, shouldStop);
+}
+
+async function runScriptFlowCall(loaded: LoadedFlow, steps: ScriptStep[], context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean): Promise<FlowCallOutcome> {
   try {
-    const body = flowBody(loaded.flow);
-    if (body.kind === "script") {
-      const { runScriptCall } = await import("./script-run.js");
-      return await runScriptCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop);
-    }
+    const { runScriptCall } = await import("./script-run.js");
+    return await runScriptCall(loaded, steps, context, planRandom, overrides, handlers, shouldStop);
+  } catch (error) {
+    return interruptedCall(error);
+  }
+}
+
+/**
+ * A call of scripted events: planned, then delivered in order, each result handed on as it finishes.
+ * One async function for the whole call (load mode runs millions; each async layer allocates per event).
+ */
+async function runEventsCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean): Promise<FlowCallOutcome> {
+  try {
     const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
     handlers.onStart?.(call.callId);
-    const { passed, stopped } = await runCall(call, context, handlers.onEvent, shouldStop);
-    return { passed, stopped, callId: call.callId, turns: undefined };
+    let passed = true;
+    for (const event of call.ordered) {
+      if (shouldStop()) break;
+      if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
+      throwIfStopped(context.options.stop);
+      const { result } = await deliverAndCheck(event, call.loaded, call.duplicates.has(event.index), context);
+      passed &&= result.passed;
+      handlers.onEvent(result);
+      const stopped = stopReason(result, context);
+      if (stopped) return { passed: false, stopped, callId: call.callId, turns: undefined };
+    }
+    return { passed, stopped: undefined, callId: call.callId, turns: undefined };
   } catch (error) {
-    // Ctrl-C: what finished was handed on as it finished; the webhook in flight is dropped.
-    if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
-    throw error;
+    return interruptedCall(error);
   }
+}
+
+/** Why the run stops after this event: nothing answered at the address, or --bail on a failure. */
+function stopReason(result: EventResult, context: RunContext): CallOutcome["stopped"] {
+  const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
+  if (unreachable) return { reason: "unreachable", message: unreachable.message };
+  if (context.options.faults.bail && !result.passed) return { reason: "bail" };
+  return undefined;
+}
+
+/** Ctrl-C: what finished was handed on as it finished; the webhook in flight is dropped. */
+function interruptedCall(error: unknown): FlowCallOutcome {
+  if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
+  throw error;
 }
 
 export interface OpenedPlatformRuns {

@@ -90,10 +90,17 @@ export interface RuleViolation {
 
 const terminalTypes: ReadonlySet<string> = new Set(["hangup", "transfer", "redirect"]);
 
+function listensAfter(instructions: readonly Instruction[], index: number): boolean {
+  for (let next = index + 1; next < instructions.length; next++) if (instructions[next]!.type === "listen") return true;
+  return false;
+}
+
 /** The rules of SPEC §2 that sit across instructions. Assumes every instruction passed the schema. */
 export function checkInstructionRules(instructions: readonly Instruction[]): RuleViolation[] {
   const violations: RuleViolation[] = [];
-  const terminalIndex = instructions.findIndex((instruction) => terminalTypes.has(instruction.type));
+  // Plain loops: this runs on every reply of a load run.
+  let terminalIndex = -1;
+  for (let index = 0; index < instructions.length && terminalIndex === -1; index++) if (terminalTypes.has(instructions[index]!.type)) terminalIndex = index;
   if (terminalIndex !== -1 && terminalIndex < instructions.length - 1) {
     const terminal = instructions[terminalIndex]!.type;
     violations.push({
@@ -101,16 +108,14 @@ export function checkInstructionRules(instructions: readonly Instruction[]): Rul
       message: `unreachable: nothing may follow ${terminal} (instructions[${terminalIndex}])`,
     });
   }
-  instructions.forEach((instruction, index) => {
-    if ((instruction.type === "speak" || instruction.type === "play") && instruction.barge_in === true) {
-      const listensLater = instructions.slice(index + 1).some((next) => next.type === "listen");
-      if (!listensLater) {
-        violations.push({
-          path: `instructions[${index}].barge_in`,
-          message: `barge_in ${instruction.type} must be followed by a listen`,
-        });
-      }
+  for (let index = 0; index < instructions.length; index++) {
+    const instruction = instructions[index]!;
+    if ((instruction.type === "speak" || instruction.type === "play") && instruction.barge_in === true && !listensAfter(instructions, index)) {
+      violations.push({
+        path: `instructions[${index}].barge_in`,
+        message: `barge_in ${instruction.type} must be followed by a listen`,
+      });
     }
-  });
+  }
   return violations;
 }
