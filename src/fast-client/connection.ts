@@ -160,12 +160,12 @@ export class Connection {
 
   /** Plain TCP reads into one shared buffer, past node's stream machinery (net's documented `onread`). */
   private onRead(buffer: Buffer, length: number): boolean {
-    this.onData(buffer.subarray(0, length));
+    this.onData(buffer, length);
     return true;
   }
 
-  private onData(data: Buffer): void {
-    const problem = this.parser.execute(data);
+  private onData(data: Buffer, length = data.length): void {
+    const problem = this.parser.execute(data, length);
     if (problem !== undefined) this.fail(new Error(problem), `invalid reply from the handler: ${problem}`);
   }
 

@@ -42,6 +42,8 @@ let current: ResponseParser | undefined;
 let currentData: Buffer = Buffer.alloc(0);
 let dataPointer = 0;
 let dataCapacity = 0;
+/** A Buffer over the instance's memory (made again when the memory grows). */
+let memory: Buffer = Buffer.alloc(0);
 
 function llhttp(): LlhttpExports {
   if (instance) return instance;
@@ -75,18 +77,19 @@ export class ResponseParser {
     this.pointer = this.exports.llhttp_alloc(responseType);
   }
 
-  /** Reads bytes; returns why they are not HTTP, if they are not. */
-  execute(data: Buffer): string | undefined {
+  /** Reads the first `length` bytes of `data`; returns why they are not HTTP, if they are not. */
+  execute(data: Buffer, length = data.length): string | undefined {
     const { exports } = this;
     if (this.pointer === 0) return "the parser was freed";
-    if (data.length > dataCapacity) {
+    if (length > dataCapacity) {
       if (dataPointer) exports.free(dataPointer);
-      dataCapacity = Math.ceil(data.length / 4096) * 4096;
+      dataCapacity = Math.ceil(length / 4096) * 4096;
       dataPointer = exports.malloc(dataCapacity);
     }
     // After malloc, since memory may have grown (and its old ArrayBuffer been detached).
-    new Uint8Array(exports.memory.buffer, dataPointer, data.length).set(data);
-    return this.run(data, () => exports.llhttp_execute(this.pointer, dataPointer, data.length));
+    if (memory.buffer !== exports.memory.buffer) memory = Buffer.from(exports.memory.buffer);
+    data.copy(memory, dataPointer, 0, length);
+    return this.run(data, () => exports.llhttp_execute(this.pointer, dataPointer, length));
   }
 
   /** The connection ended: completes a reply delimited by the end of the connection, or says why it can't. */
