@@ -1,7 +1,7 @@
 /** The fast client's response parser (src/fast-client/llhttp.ts: llhttp as undici ships it) fed as a socket would. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ResponseParser } from "../src/fast-client/llhttp.js";
+import { maxHeaderBytes, ResponseParser } from "../src/fast-client/llhttp.js";
 
 type Seen = [string, ...unknown[]];
 
@@ -68,5 +68,15 @@ describe("the fast client's llhttp response parser", () => {
 
     assert.match(parserRecording().parser.execute(Buffer.from("HTTP/1.1 abc\r\n\r\n")) ?? "", /status/i);
     assert.match(parserRecording().parser.execute(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")) ?? "", /content-length/i);
+  });
+
+  it("refuses a header section past its limit instead of collecting it, however it is split", () => {
+    const { parser, seen } = parserRecording();
+    assert.equal(parser.execute(Buffer.from("HTTP/1.1 200 OK\r\nX-Endless: ")), undefined);
+    const chunk = Buffer.alloc(16 * 1024, "a");
+    let problem: string | undefined;
+    for (let sent = 0; sent <= maxHeaderBytes && problem === undefined; sent += chunk.length) problem = parser.execute(chunk);
+    assert.match(problem ?? "", /headers larger than 80 KiB/);
+    assert.deepEqual(seen, []);
   });
 });

@@ -35,6 +35,9 @@ const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssembl
 const require = createRequire(import.meta.url);
 const responseType = (require("undici/lib/llhttp/constants.js") as { TYPE: { RESPONSE: number } }).TYPE.RESPONSE;
 const okCode = 0;
+// A reply's header section may not grow past this (http-parser-js's limit, which this parser replaced):
+// a handler that never ends its headers must not fill memory before the timeout.
+export const maxHeaderBytes = 80 * 1024;
 
 let instance: LlhttpExports | undefined;
 /** The parser whose bytes `execute` is reading, and those bytes (callbacks give offsets into wasm memory). */
@@ -72,6 +75,9 @@ export class ResponseParser {
   private field = "";
   private value = "";
   private inValue = false;
+  private headerBytes = 0;
+  /** Why a callback stopped the parser (llhttp only knows that one did). */
+  private failure: string | undefined;
 
   constructor(private readonly events: ResponseEvents) {
     this.pointer = this.exports.llhttp_alloc(responseType);
@@ -110,7 +116,7 @@ export class ResponseParser {
     currentData = data;
     try {
       const code = step();
-      return code === okCode ? undefined : this.reason(code);
+      return code === okCode ? undefined : (this.failure ?? this.reason(code));
     } finally {
       current = outer;
       currentData = outerData;
@@ -131,20 +137,30 @@ export class ResponseParser {
     this.field = "";
     this.value = "";
     this.inValue = false;
+    this.headerBytes = 0;
     return 0;
   }
 
   // A name or value split across reads arrives in pieces.
   headerField(piece: string): number {
+    if (this.tooLarge(piece)) return -1;
     if (this.inValue) this.commitHeader();
     this.field += piece;
     return 0;
   }
 
   headerValue(piece: string): number {
+    if (this.tooLarge(piece)) return -1;
     this.value += piece;
     this.inValue = true;
     return 0;
+  }
+
+  private tooLarge(piece: string): boolean {
+    this.headerBytes += piece.length;
+    if (this.headerBytes <= maxHeaderBytes) return false;
+    this.failure = `headers larger than ${maxHeaderBytes / 1024} KiB`;
+    return true;
   }
 
   headersComplete(status: number, keepAlive: boolean): number {
