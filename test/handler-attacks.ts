@@ -19,10 +19,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, request as httpRequest } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { repoRoot } from "./helpers.js";
+import { repoRoot, unusedPort } from "./helpers.js";
 import { isAbsolute, join } from "node:path";
 
 export interface HandlerUnderTest {
@@ -58,14 +58,6 @@ export interface RunningHandler {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
@@ -79,7 +71,7 @@ function accepts(port: number): Promise<boolean> {
 
 /** Starts a handler file as its users would, on a free port, and waits until it accepts connections. */
 export async function startHandler(handler: Pick<HandlerUnderTest, "file" | "env" | "path" | "startTimeoutMs">): Promise<RunningHandler> {
-  const port = await freePort();
+  const port = await unusedPort();
   const file = isAbsolute(handler.file) ? handler.file : join(repoRoot, handler.file);
   const child: ChildProcess = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? "", ...handler.env(port) }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

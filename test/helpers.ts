@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -92,6 +93,39 @@ async function listenOn(server: Server, path: string, requests: ReceivedRequest[
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A loopback port for a child process to listen on. A port from `listen(0)` that is closed again goes back
+ * to the kernel's ephemeral range, where any test's outgoing connection can take it before the child binds
+ * it (CI saw exactly that); this one is drawn from below that range, which the kernel never hands out on
+ * its own, and checked free.
+ */
+export async function unusedPort(): Promise<number> {
+  const ephemeralLow = ephemeralRangeStart();
+  const low = Math.max(1024, ephemeralLow - 12_000);
+  for (;;) {
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+  }
+}
+
+function ephemeralRangeStart(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 13_024) return low;
+  } catch {
+    // not Linux: both macOS's (49152–) and Linux's default (32768–) ranges start above this
+  }
+  return 32_768;
 }
 
 /** A server for the duration of `work`, closed however it ends. */

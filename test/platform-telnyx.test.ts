@@ -22,7 +22,7 @@ import { getScheme } from "../src/signing/index.js";
 import { parseTelnyxPrivateKey, rawPublicKeyBase64 } from "../src/signing/telnyx.js";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
 import { engineOptions } from "./engine-helpers.js";
-import { fixture, newSecret, repoRoot, runVwh, startListener, startServer, json, type ReceivedRequest, type TestServer } from "./helpers.js";
+import { fixture, newSecret, repoRoot, runVwh, startListener, startServer, json, unusedPort, type ReceivedRequest, type TestServer } from "./helpers.js";
 
 interface TelnyxHandlerModule {
   createTelnyxHandler(options: { apiKey?: string; baseURL?: string; publicKey?: string; log?: (line: string) => void }): RequestListener;
@@ -315,9 +315,7 @@ describe("vwh simulate --platform telnyx (CLI)", () => {
   it("prints TELNYX_BASE_URL and TELNYX_PUBLIC_KEY, serves the API on --telnyx-api-port, and passes", async () => {
     const secret = getScheme("telnyx").randomSecret();
     const publicKey = rawPublicKeyBase64(parseTelnyxPrivateKey({ value: secret, source: "test" }));
-    const probe = await startServer(() => {});
-    const port = probe.port;
-    await probe.close();
+    const port = await unusedPort();
     const server = await startListener(example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: `http://127.0.0.1:${port}/v2`, publicKey, log: () => {} }), example.WEBHOOK_PATH);
     try {
       const result = await runVwh(["simulate", fixture("scripts/telnyx-menu.json"), "--url", server.url, "--telnyx-api-port", String(port), "--json"], { env: { VWH_SECRET: secret } });

@@ -10,7 +10,7 @@ import { loadFlow } from "../src/flow.js";
 import { getScheme } from "../src/signing/index.js";
 import { tokenFromNgrokConfig, type ForwardConfig } from "../src/tunnel/ngrok.js";
 import { readJournal, Recorder } from "../src/tunnel/recorder.js";
-import { json, newSecret, runVwh, spawnVwh, startServer, withTempDir, type RunningVwh } from "./helpers.js";
+import { json, newSecret, runVwh, spawnVwh, startServer, unusedPort, withTempDir, type RunningVwh } from "./helpers.js";
 
 const secret = newSecret();
 
@@ -215,19 +215,18 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
 
   it("prints a readable banner and one line per request, on the --proxy-port asked for", async () => {
     const upstream = await startServer((_request, response) => void response.writeHead(204).end());
-    const free = await startServer(() => {});
-    await free.close();
-    const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(free.port), "--path", "/webhooks/voice"], { env: { VWH_SECRET: secret } });
+    const proxyPort = await unusedPort();
+    const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(proxyPort), "--path", "/webhooks/voice"], { env: { VWH_SECRET: secret } });
     try {
       const banner = [await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine()];
-      assert.equal(banner[0], `vwh tunnel  local proxy (--local): http://127.0.0.1:${free.port}`);
-      assert.match(banner[1]!, new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${free.port}/webhooks/voice  ← for local tests only: a voice platform cannot reach 127\\.0\\.0\\.1$`));
+      assert.equal(banner[0], `vwh tunnel  local proxy (--local): http://127.0.0.1:${proxyPort}`);
+      assert.match(banner[1]!, new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${proxyPort}/webhooks/voice  ← for local tests only: a voice platform cannot reach 127\\.0\\.0\\.1$`));
       assert.doesNotMatch(banner[1]!, /paste into/, "a 127.0.0.1 URL is not for the platform's dashboard");
       assert.match(banner[4]!, /^ {2}inspector {5}http:\/\/127\.0\.0\.1:\d+\/$/);
       assert.match(banner[2]!, new RegExp(`forwarding to http://localhost:${upstream.port}/`));
       assert.match(banner[3]!, /signatures {4}checked with the standard scheme/);
       const body = '{"event_type":"call.started","call_id":"call_9","sequence":1}';
-      const response = await request(`http://127.0.0.1:${free.port}/webhooks/voice`, { method: "POST", headers: { ...signed(body), "content-type": "application/json" }, body });
+      const response = await request(`http://127.0.0.1:${proxyPort}/webhooks/voice`, { method: "POST", headers: { ...signed(body), "content-type": "application/json" }, body });
       await response.body.dump();
       let line = await vwh.nextLine();
       while (!line.includes("POST")) line = await vwh.nextLine();
