@@ -95,32 +95,38 @@ export class ResponseParser {
     // After malloc, since memory may have grown (and its old ArrayBuffer been detached).
     if (memory.buffer !== exports.memory.buffer) memory = Buffer.from(exports.memory.buffer);
     data.copy(memory, dataPointer, 0, length);
-    return this.run(data, () => exports.llhttp_execute(this.pointer, dataPointer, length));
+    // Written out, not through a helper taking a closure: this runs for every read.
+    const outer = current;
+    const outerData = currentData;
+    current = this;
+    currentData = data;
+    let code: number;
+    try {
+      code = exports.llhttp_execute(this.pointer, dataPointer, length);
+    } finally {
+      current = outer;
+      currentData = outerData;
+    }
+    return code === okCode ? undefined : (this.failure ?? this.reason(code));
   }
 
   /** The connection ended: completes a reply delimited by the end of the connection, or says why it can't. */
   finish(): string | undefined {
     if (this.pointer === 0) return undefined;
-    return this.run(currentData, () => this.exports.llhttp_finish(this.pointer));
+    const outer = current;
+    current = this;
+    let code: number;
+    try {
+      code = this.exports.llhttp_finish(this.pointer);
+    } finally {
+      current = outer;
+    }
+    return code === okCode ? undefined : (this.failure ?? this.reason(code));
   }
 
   free(): void {
     if (this.pointer !== 0) this.exports.llhttp_free(this.pointer);
     this.pointer = 0;
-  }
-
-  private run(data: Buffer, step: () => number): string | undefined {
-    const outer = current;
-    const outerData = currentData;
-    current = this;
-    currentData = data;
-    try {
-      const code = step();
-      return code === okCode ? undefined : (this.failure ?? this.reason(code));
-    } finally {
-      current = outer;
-      currentData = outerData;
-    }
   }
 
   private reason(code: number): string {
@@ -180,7 +186,7 @@ export class ResponseParser {
 
   /** As undici gives headers: lower-case names, repeated values joined with ", ", no trailing whitespace. */
   private commitHeader(): void {
-    const name = this.field.toLowerCase();
+    const name = lowerCaseName(this.field);
     const value = trimEnd(this.value);
     const previous = this.headers[name];
     this.headers[name] = previous === undefined ? value : `${previous}, ${value}`;
@@ -188,6 +194,17 @@ export class ResponseParser {
     this.value = "";
     this.inValue = false;
   }
+}
+
+/** Lower-cased header names by their spelling on the wire (a handler sends the same few on every reply). */
+const lowerCaseNames = new Map<string, string>();
+function lowerCaseName(field: string): string {
+  let name = lowerCaseNames.get(field);
+  if (name === undefined) {
+    name = field.toLowerCase();
+    if (lowerCaseNames.size < 256) lowerCaseNames.set(field, name);
+  }
+  return name;
 }
 
 function trimEnd(value: string): string {
