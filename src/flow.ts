@@ -370,6 +370,9 @@ export function callInfo(flow: CallFlow, callId: string): CallInfo {
   return { callId, from: flow.call?.from, to: flow.call?.to, direction: flow.call?.direction };
 }
 
+// One object for every event without a payload, so encoders can keep what they made of it (load mode).
+const noPayload: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** Fills in ids, sequences and timestamps (SPEC §4) and has the platform build each request, in order. */
 export function expandFlow(loaded: Pick<LoadedFlow, "flow" | "platform">, options: ExpansionOptions): PlannedEvent[] {
   const { flow, platform } = loaded;
@@ -390,7 +393,7 @@ export function expandFlow(loaded: Pick<LoadedFlow, "flow" | "platform">, option
     clock = event.timestamp !== undefined ? Date.parse(event.timestamp) : clock + afterMs;
     sequence = event.sequence ?? sequence + 1;
     const eventId = (options.freshIds ? undefined : event.event_id) ?? newId("evt");
-    const request = platform.encode({ eventType, eventId, sequence, timestamp: new Date(clock), payload: event.payload ?? {}, call, url: options.url });
+    const request = platform.encode({ eventType, eventId, sequence, timestamp: new Date(clock), payload: event.payload ?? noPayload, call, url: options.url });
     return {
       index,
       eventType,

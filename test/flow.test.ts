@@ -126,6 +126,36 @@ describe("expandFlow", () => {
     assert.ok(body.endsWith(',"payload":{"from":"+15550100001","to":"+15550100009","__proto__":{"x":1},"direction":"inbound"}}'), body);
   });
 
+  it("encodes the envelope byte for byte as JSON.stringify does, call after call with the same payload objects", () => {
+    // The reference: the Envelope as an object, the parties first on call.started (payload wins in place).
+    const reference = (eventType: string, eventId: string, callId: string, sequence: number, at: Date, payload: Record<string, unknown>, call: { from?: string; to?: string; direction?: string }) => {
+      const merged: Record<string, unknown> = {};
+      if (eventType === "call.started") for (const key of ["from", "to", "direction"] as const) if (call[key]) merged[key] = call[key];
+      for (const key of Object.keys(payload)) Object.defineProperty(merged, key, { value: payload[key], enumerable: true, writable: true, configurable: true });
+      const envelope: Envelope = { event_type: eventType, event_id: eventId, call_id: callId, sequence, timestamp: at.toISOString(), payload: merged };
+      return JSON.stringify(envelope);
+    };
+    const payloads: Record<string, unknown>[] = [
+      {},
+      { text: 'quote " backslash \\ newline \n tab \t nul \u0000 é 😀 \ud800' },
+      JSON.parse('{"to":"+15550100009","__proto__":{"x":1},"direction":"inbound","n":[1.5,-0,1e21,null,true]}') as Record<string, unknown>,
+      { nested: { deep: [{ a: 1 }, "b"] }, from: "" },
+    ];
+    const parties = [{}, { from: "+15550100001" }, { from: "+15550100001", to: "+15550100002", direction: "outbound" as const }, { to: "+15550100003" }];
+    let calls = 0;
+    for (const eventType of ["call.started", "speech.transcribed", "custom.thing"]) {
+      for (const payload of payloads) {
+        // Twice over the parties: the second pass finds the payload's JSON made already, for other parties.
+        for (const call of [...parties, ...parties]) {
+          const callId = `call_${++calls}"\u2028`;
+          const at = new Date(Date.UTC(2026, 10, 30, 12, 0, 0, calls));
+          const request = vwhPlatform.encode({ eventType, eventId: `evt_${calls}`, sequence: calls, timestamp: at, payload, call: { callId, from: call.from, to: call.to, direction: call.direction }, url });
+          assert.equal(request.body.toString(), reference(eventType, `evt_${calls}`, callId, calls, at, payload, call), `${eventType} ${JSON.stringify(payload)} ${JSON.stringify(call)}`);
+        }
+      }
+    }
+  });
+
   it("gives fresh event ids on every run and a generated call id when the flow has none", () => {
     const a = expandFlow({ flow: { ...flow, call: {} }, platform: vwhPlatform }, { start, url });
     const b = expandFlow({ flow: { ...flow, call: {} }, platform: vwhPlatform }, { start, url });
