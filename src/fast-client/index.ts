@@ -132,15 +132,36 @@ function sendsHeader(name: string): boolean | string {
   return true;
 }
 
+/**
+ * Each header's last line, by name: most values repeat from one request to the next (content type,
+ * user agent, attempt 1, the signature's second), and a repeat is neither checked nor formatted again.
+ */
+const lastLines = new Map<string, { value: string; line: string }>();
+
+/** `name: value\r\n`, or why it can't be sent. */
+function headerLine(name: string, value: string): string {
+  const last = lastLines.get(name);
+  if (last !== undefined && last.value === value) return last.line;
+  if (invalidHeaderValue.test(value)) return "";
+  const line = `${name}: ${value}\r\n`;
+  if (last !== undefined) {
+    last.value = value;
+    last.line = line;
+  } else if (lastLines.size < 1024) {
+    lastLines.set(name, { value, line });
+  }
+  return line;
+}
+
 function requestBytes(prefix: string, headers: Readonly<Record<string, string>>, body: Buffer, method: string): Buffer | string {
   let head = prefix;
   for (const name in headers) {
-    const value = headers[name]!;
     const sends = sendsHeader(name);
     if (sends === false) continue;
     if (typeof sends === "string") return sends;
-    if (invalidHeaderValue.test(value)) return `invalid value of header ${name}`;
-    head += `${name}: ${value}\r\n`;
+    const line = headerLine(name, headers[name]!);
+    if (line === "") return `invalid value of header ${name}`;
+    head += line;
   }
   if (body.length > 0 || (method !== "GET" && method !== "HEAD")) head += `content-length: ${body.length}\r\n`;
   head += "\r\n";
