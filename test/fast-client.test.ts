@@ -178,6 +178,25 @@ describe("fast client: replies", () => {
   });
 });
 
+describe("fast client: header lines reused from the last request", () => {
+  it("sends each request's own values, and refuses a bad value after a good one of the same name", async () => {
+    const server = await startServer((_request, response) => void response.writeHead(204).end());
+    try {
+      await withClient({ connections: 1 }, async (client) => {
+        for (const value of ["one", "one", "two", "one"]) assert.ok((await client.deliver(request(server.url, { headers: { "x-repeat": value } }))).ok);
+        const injected = await client.deliver(request(server.url, { headers: { "x-repeat": "one\r\nx-injected: 1" } }));
+        assert.ok(!injected.ok);
+        assert.match(injected.message, /invalid value of header x-repeat/);
+        assert.ok((await client.deliver(request(server.url, { headers: { "x-repeat": "one" } }))).ok);
+      });
+      assert.deepEqual(server.requests.map((received) => received.headers["x-repeat"]), ["one", "one", "two", "one", "one"]);
+      assert.ok(server.requests.every((received) => received.headers["x-injected"] === undefined));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("fast client: timeouts and scheduling", () => {
   it("fires deadlines in order from one timer, skipping cancelled ones", () => {
     let now = 0;
