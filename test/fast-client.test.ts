@@ -197,6 +197,27 @@ describe("fast client: header lines reused from the last request", () => {
   });
 });
 
+describe("fast client: the server's keep-alive limit", () => {
+  it("does not reuse a connection the server announced it would close by now (Keep-Alive: timeout)", async () => {
+    // timeout=1 leaves no idle time after the 1 s safety margin: the next request needs a new connection.
+    const hints = ["timeout=5", "timeout=1", "timeout=5", "timeout=5", "timeout=1", "timeout=1"];
+    const sockets: unknown[] = [];
+    const server = await startServer((_request, response, raw) => {
+      sockets.push(raw.socket);
+      response.writeHead(204, { "keep-alive": hints[sockets.length - 1]! }).end();
+    });
+    try {
+      await withClient({ connections: 1 }, async (client) => {
+        for (let i = 0; i < hints.length; i++) assert.ok((await client.deliver(request(server.url))).ok);
+      });
+      const connection = sockets.map((socket) => sockets.indexOf(socket));
+      assert.deepEqual(connection, [0, 0, 2, 2, 2, 5]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("fast client: timeouts and scheduling", () => {
   it("fires deadlines in order from one timer, skipping cancelled ones", () => {
     let now = 0;

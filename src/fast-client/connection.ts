@@ -52,9 +52,13 @@ const roundMs = (ms: number) => Math.round(ms * 10) / 10;
 /** Seconds of `Keep-Alive: timeout=n`, the server's idle limit, if it gave one. */
 function keepAliveHintMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  // A server sends the same value on every reply: it is read once.
+  if (value === lastKeepAlive.value) return lastKeepAlive.ms;
   const match = /timeout=(\d+)/i.exec(value);
-  return match ? Number(match[1]) * 1000 : undefined;
+  lastKeepAlive = { value, ms: match ? Number(match[1]) * 1000 : undefined };
+  return lastKeepAlive.ms;
 }
+let lastKeepAlive: { value: string | undefined; ms: number | undefined } = { value: undefined, ms: undefined };
 
 // Idle keep-alive sockets are dropped this long before the server's announced limit (as undici
 // does), so a request is never written to a socket the server is closing.
