@@ -6,7 +6,7 @@
 import { randomId, type LoadedFlow } from "./flow.js";
 import { LoadStats } from "./load-stats.js";
 import { createRandom } from "./random.js";
-import { createContext, runFlowCall, withPlatformRuns, type SimulationOptions } from "./simulate.js";
+import { createContext, runFlowCall, withPlatformRuns, type EventResult, type SimulationOptions, type TurnResult } from "./simulate.js";
 
 export interface LoadOptions {
   calls: number;
@@ -42,6 +42,10 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
   const stopping = () => unreachable !== undefined || bailed || load.shouldStop?.() === true;
 
   const worker = async () => {
+    // One set of handlers per worker, which runs one call at a time (not two closures per call).
+    let callId = "";
+    const handlers = { onEvent: (result: EventResult) => stats.recordEvent(callId, result), onTurn: (turn: TurnResult) => stats.recordTurn(turn) };
+    const overrides = { callId, freshIds: true };
     for (;;) {
       const index = next++;
       if (index >= load.calls || stopping()) return;
@@ -52,9 +56,10 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
         else if (wait < -50) stats.lateStarts++;
       }
       // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
-      const callId = randomId("call");
+      callId = randomId("call");
+      overrides.callId = callId;
       stats.callsStarted++;
-      const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, { callId, freshIds: true }, { onEvent: (result) => stats.recordEvent(callId, result), onTurn: (turn) => stats.recordTurn(turn) }, stopping);
+      const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, overrides, handlers, stopping);
       stats.recordCall(outcome.passed);
       if (outcome.stopped?.reason === "unreachable") unreachable ??= outcome.stopped.message;
       if (outcome.stopped?.reason === "bail") bailed = true;

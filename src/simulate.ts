@@ -549,7 +549,9 @@ async function runEventsCall(loaded: LoadedFlow, context: RunContext, planRandom
     const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
     handlers.onStart?.(call.callId);
     let passed = true;
-    for (const event of call.ordered) {
+    const { ordered } = call;
+    for (let i = 0; i < ordered.length; i++) {
+      const event = ordered[i]!;
       if (shouldStop()) break;
       if (context.options.realtime && event.afterMs > 0) await context.wait(event.afterMs);
       throwIfStopped(context.options.stop);
@@ -567,6 +569,7 @@ async function runEventsCall(loaded: LoadedFlow, context: RunContext, planRandom
 
 /** Why the run stops after this event: nothing answered at the address, or --bail on a failure. */
 function stopReason(result: EventResult, context: RunContext): CallOutcome["stopped"] {
+  if (result.passed) return undefined;
   const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
   if (unreachable) return { reason: "unreachable", message: unreachable.message };
   if (context.options.faults.bail && !result.passed) return { reason: "bail" };

@@ -69,13 +69,18 @@ const defaultIdleMs = 10_000;
 // a write into a handler that has gone idle costs a wake-up (an inter-processor interrupt on a VM):
 // spreading writes between other work woke the handler for every request and more than halved the
 // rate; a burst wakes it once.
-let writeQueue: { socket: Socket; request: PendingRequest }[] = [];
+let writeQueue: Socket[] = [];
+let writeRequests: PendingRequest[] = [];
 function flushWrites(): void {
   const queue = writeQueue;
+  const requests = writeRequests;
   writeQueue = [];
+  writeRequests = [];
   // Corked, so requests pipelined on one connection leave in one write (writev).
   const corked: Socket[] = [];
-  for (const { socket, request } of queue) {
+  for (let i = 0; i < queue.length; i++) {
+    const socket = queue[i]!;
+    const request = requests[i]!;
     if (socket.destroyed) continue;
     if (socket.writableCorked === 0) {
       socket.cork();
@@ -93,22 +98,27 @@ function flushWrites(): void {
 const maxBurst = 32;
 function queueWrite(socket: Socket, request: PendingRequest): void {
   if (writeQueue.length === 0) setImmediate(flushWrites);
-  writeQueue.push({ socket, request });
+  writeQueue.push(socket);
+  writeRequests.push(request);
   if (writeQueue.length >= maxBurst) flushWrites();
 }
 
 // Replies are timed as they are read, and handed on (to the engine, whose work on each takes longer
 // than reading it) once every reply that arrived together has been read: otherwise the last reply of a
 // burst would count the engine's work on the ones before it as the handler's latency.
-let settleQueue: { request: PendingRequest; result: DeliveryResult }[] = [];
+let settleQueue: PendingRequest[] = [];
+let settleResults: DeliveryResult[] = [];
 function settleAll(): void {
   const queue = settleQueue;
+  const results = settleResults;
   settleQueue = [];
-  for (const { request, result } of queue) request.settle(result);
+  settleResults = [];
+  for (let i = 0; i < queue.length; i++) queue[i]!.settle(results[i]!);
 }
 function settleSoon(request: PendingRequest, result: DeliveryResult): void {
   if (settleQueue.length === 0) setImmediate(settleAll);
-  settleQueue.push({ request, result });
+  settleQueue.push(request);
+  settleResults.push(result);
 }
 
 // What a read from any plain-TCP connection lands in: parsed at once, and a body's bytes are copied out.
@@ -116,6 +126,8 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 export class Connection {
   readonly inflight: PendingRequest[] = [];
+  /** Whether the pool's list of connections that can take a request holds this one (a flag, not a WeakSet: it is read for every request). */
+  inReadyList = false;
   /** When the socket may no longer be reused (performance.now() ms). */
   private reusableUntil = Infinity;
   private reply: Reply | undefined;

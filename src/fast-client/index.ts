@@ -34,7 +34,6 @@ class OriginPool implements ConnectionOwner {
   private readonly connections = new Set<Connection>();
   /** Connections that can take another request (most recently freed last). */
   private readonly ready: Connection[] = [];
-  private readonly queued = new WeakSet<Connection>();
   private waiting: PendingRequest[] = [];
   private shut = false;
 
@@ -52,8 +51,8 @@ class OriginPool implements ConnectionOwner {
   }
 
   available(connection: Connection): void {
-    if (!this.queued.has(connection)) {
-      this.queued.add(connection);
+    if (!connection.inReadyList) {
+      connection.inReadyList = true;
       this.ready.push(connection);
     }
     this.drain();
@@ -84,7 +83,7 @@ class OriginPool implements ConnectionOwner {
   private pick(): Connection | undefined {
     while (this.ready.length) {
       const connection = this.ready.pop()!;
-      this.queued.delete(connection);
+      connection.inReadyList = false;
       if (connection.usable && connection.inflight.length < this.pipelining) return connection;
       if (connection.inflight.length === 0) connection.destroy();
     }
@@ -96,8 +95,8 @@ class OriginPool implements ConnectionOwner {
 
   private sendOn(connection: Connection, request: PendingRequest): void {
     connection.send(request);
-    if (connection.inflight.length < this.pipelining && !this.queued.has(connection)) {
-      this.queued.add(connection);
+    if (connection.inflight.length < this.pipelining && !connection.inReadyList) {
+      connection.inReadyList = true;
       this.ready.push(connection);
     }
   }
