@@ -13,7 +13,7 @@ import { appendDeadLetter } from "../src/dead-letters.js";
 import { buildRetryPolicy } from "../src/retry-policy.js";
 import { createColors } from "../src/ui/color.js";
 import { formatEventLine, formatSummary } from "../src/ui/simulate-report.js";
-import { fakeClock, fixture, json, loadExampleHandler, newSecret, parseArgv, startListener, startServer, withTempDir, type ReceivedRequest, type TestServer, withServer } from "./helpers.js";
+import { fakeClock, fixture, json, loadExampleHandler, newSecret, parseArgv, startListener, startServer, withTempDir, withServer, refusingServer, type ReceivedRequest, type TestServer } from "./helpers.js";
 
 const secret = newSecret();
 const flow = (events: CallFlow["events"]): CallFlow => ({ version: 1, name: "test flow", call: { call_id: "call_test" }, events });
@@ -155,8 +155,7 @@ describe("retries", () => {
   });
 
   it("retries a closed port, then stops the run as unreachable and dead-letters the event", async () => {
-    const closed = await startServer(() => {});
-    await closed.close();
+    const closed = await refusingServer();
     const dead: string[] = [];
     const { result, text } = await simulateAgainst(closed, [twoAcks], { retries: 1, backoffMs: 1, deadLetter: async (entry) => void dead.push(entry.event_id) });
     assert.match(result.unreachable ?? "", /connection refused/);

@@ -13,7 +13,7 @@ import { generate } from "selfsigned";
 import { createDispatcher, deliver, type DeliveryRequest, type DeliveryResult } from "../src/delivery.js";
 import { DeadlineQueue, type Scheduler } from "../src/fast-client/deadlines.js";
 import { createFastClient, type FastClient } from "../src/fast-client/index.js";
-import { startListener, startServer } from "./helpers.js";
+import { startListener, startServer, refusingServer } from "./helpers.js";
 
 const dispatcher = createDispatcher(1);
 after(() => dispatcher.close());
@@ -163,8 +163,7 @@ describe("fast client: replies", () => {
   });
 
   it("reports a refused connection as unreachable and bad header values before sending", async () => {
-    const server = await startServer(() => {});
-    await server.close();
+    const server = await refusingServer();
     await withClient({ connections: 1 }, async (client) => {
       const refused = await client.deliver(request(server.url));
       assert.ok(!refused.ok);

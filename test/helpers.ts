@@ -118,6 +118,15 @@ export async function unusedPort(): Promise<number> {
   }
 }
 
+/**
+ * A TestServer's address where nothing listens, so connections are refused. A server closed again would
+ * free its port for any other test's listen(0) or connection to take (the same race as above).
+ */
+export async function refusingServer(path = "/webhooks/voice"): Promise<TestServer> {
+  const port = await unusedPort();
+  return { url: `http://127.0.0.1:${port}${path}`, port, requests: [], close: async () => {} };
+}
+
 function ephemeralRangeStart(): number {
   try {
     const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);

@@ -10,7 +10,7 @@ import { runLoad } from "../src/load.js";
 import type { EventResult } from "../src/simulate.js";
 import { createColors } from "../src/ui/color.js";
 import { formatLoadSummary, toJsonLoadReport } from "../src/ui/load-report.js";
-import { binPath, fakeClock, fixture, flowWith, json, newSecret, runInProcess, runVwh, startServer, withFlowFile, type TestServer, withServer } from "./helpers.js";
+import { binPath, fakeClock, fixture, flowWith, json, newSecret, runInProcess, runVwh, startServer, withFlowFile, withServer, refusingServer, type TestServer } from "./helpers.js";
 
 const secret = newSecret();
 const env = { VWH_SECRET: secret };
@@ -211,8 +211,7 @@ describe("vwh simulate --calls (load mode)", () => {
         assert.match(text, /faults {4}\d+ duplicated/);
       },
     );
-    const closed = await startServer(() => {});
-    await closed.close();
+    const closed = await refusingServer();
     const { result } = await load(closed, [flow([{ event_type: "call.ended" }])], { calls: 50, concurrency: 10 });
     assert.match(result.unreachable ?? "", /connection refused/);
     assert.ok(result.stats.callsStarted < 50, "the run stops instead of hammering a dead address");

@@ -10,7 +10,7 @@ import Stripe from "stripe";
 import { Webhook } from "standardwebhooks";
 import { getScheme, type SchemeSettings } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
-import { fixture, json, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, startServer, withTempDir, type TestServer } from "./helpers.js";
+import { fixture, json, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, startServer, withTempDir, refusingServer, type TestServer } from "./helpers.js";
 
 const secret = newSecret();
 const env = { VWH_SECRET: secret };
@@ -255,8 +255,7 @@ describe("vwh verify-signature --url (probe)", () => {
     const strict = await runInProcess(["verify-signature", "--url", verifying.url], { env: { VWH_SECRET: newSecret() } });
     assert.equal(strict.code, 1);
     assert.match(strict.stdout, /✗ valid signature .* refused a valid request/);
-    const closed = await startServer(() => {});
-    await closed.close();
+    const closed = await refusingServer();
     const unreachable = await runVwh(["verify-signature", "--url", closed.url], { env });
     assert.equal(unreachable.code, 3);
     assert.match(unreachable.stdout, /could not reach the endpoint: connection refused/);

@@ -15,6 +15,7 @@ import {
   json,
   loadExampleHandler,
   newSecret,
+  refusingServer,
   runInProcess,
   runVwh,
   startListener,
@@ -115,8 +116,7 @@ describe("vwh simulate: the command contract (spawned)", () => {
   });
 
   it("exit 3: names the address when nothing listens", async () => {
-    const closed = await startServer(() => {});
-    await closed.close();
+    const closed = await refusingServer();
     const result = await runVwh(["simulate", fixture("reschedule.json"), "--url", closed.url], { env });
     assert.equal(result.code, 3, result.stdout + result.stderr);
     assert.match(result.stdout, new RegExp(`could not reach the handler: connection refused \\(ECONNREFUSED\\) at 127\\.0\\.0\\.1:${closed.port}`));

@@ -10,7 +10,7 @@ import { loadFlow } from "../src/flow.js";
 import { getScheme } from "../src/signing/index.js";
 import { tokenFromNgrokConfig, type ForwardConfig } from "../src/tunnel/ngrok.js";
 import { readJournal, Recorder } from "../src/tunnel/recorder.js";
-import { json, newSecret, runVwh, spawnVwh, startServer, unusedPort, withTempDir, type RunningVwh } from "./helpers.js";
+import { json, newSecret, runVwh, spawnVwh, startServer, unusedPort, withTempDir, refusingServer, type RunningVwh } from "./helpers.js";
 
 const secret = newSecret();
 
@@ -117,8 +117,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       await slow.close();
     }
 
-    const dead = await startServer(() => {});
-    await dead.close();
+    const dead = await refusingServer();
     const second = await startTunnel(dead.port);
     try {
       assert.equal(second.ready.target_answers, false);
