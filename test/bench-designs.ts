@@ -5,6 +5,10 @@
  *  - shipped: vwh's engine (src/simulate.ts) on its fast client — what `vwh simulate --calls` runs;
  *  - lean: the same engine functions (expandFlow, prepareDelivery, checkReply, LoadStats) driven by
  *    plain callbacks on raw sockets, replies read by the same llhttp parser: no promises, no pool or timeouts;
+ *  - compiled: what a load-only path beside the engine would do (the option left open in issue 15): per
+ *    event the platform's encoder, the signer, the fast client and the platform's reply parser with the
+ *    flow's expectation, straight into LoadStats — none of the engine's generic planning, delivery and
+ *    checking layers (no retries, faults or dead letters: a measure of the glue, not a sender to ship);
  *  - minimal: only the per-event work the issue names — a fresh id, a JSON body, an HMAC-SHA256
  *    signature, a POST on a raw socket, a minimal response parser, JSON.parse, a validity check and a
  *    histogram record.
@@ -16,7 +20,8 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createHistogram } from "node:perf_hooks";
 import { writeFile } from "node:fs/promises";
-import { checkReply } from "../src/check-reply.js";
+import { checkReply, type Finding } from "../src/check-reply.js";
+import { compareActions } from "../src/expectations.js";
 import { createFastClient } from "../src/fast-client/index.js";
 import { ResponseParser } from "../src/fast-client/llhttp.js";
 import { expandFlow, randomId, type LoadedFlow, type PlannedEvent } from "../src/flow.js";
@@ -117,6 +122,51 @@ function leanDesign(loaded: LoadedFlow, url: string): Design {
   };
 }
 
+/** The seam's per-event work on the fast client, without the engine's generic layers around it. */
+function compiledDesign(loaded: LoadedFlow, url: string): Design {
+  const target = new URL(url);
+  const { platform } = loaded;
+  const event = loaded.flow.events![0]!;
+  const eventType = event.event_type!;
+  // As checkReply passes it.
+  const expected = event.expect!.instructions! as readonly (string | { type: string })[];
+  const call = { from: undefined, to: undefined, direction: undefined };
+  return async (events) => {
+    const options = engineOptions(url, secret);
+    const signer = options.signer!;
+    const client = createFastClient({ connections });
+    const stats = new LoadStats();
+    let next = 0;
+    const worker = async () => {
+      while (next++ < events) {
+        const callId = randomId("call");
+        const eventId = randomId("evt");
+        const now = performance.timeOrigin + performance.now();
+        const request = platform.encode({ eventType, eventId, sequence: 1, timestamp: new Date(now), payload: {}, call: { callId, ...call }, url: target });
+        const signed = signer.sign({ id: eventId, timestamp: Math.floor(now / 1000), body: request.body, method: "POST", url: target.href, contentType: request.contentType! });
+        const headers = Object.assign({ "content-type": request.contentType!, "user-agent": "vwh", "vwh-attempt": "1" }, signed.headers);
+        const outcome = await client.deliver({ url: target, method: "POST", headers, body: request.body, timeoutMs: 5000, dispatcher: options.dispatcher, now: () => performance.timeOrigin + performance.now() });
+        const failures: Finding[] = [];
+        if (!outcome.ok) failures.push({ kind: outcome.kind, message: outcome.message });
+        else {
+          const parsed = platform.parseReply(outcome, { eventType, waits: true, expectsActions: true, request });
+          failures.push(...parsed.failures, ...compareActions(expected, parsed.actions, "instructions"));
+        }
+        const status = outcome.ok ? outcome.status : undefined;
+        const latencyMs = outcome.ok ? outcome.latencyMs : undefined;
+        stats.recordEvent(callId, { index: 0, sequence: 1, eventType, eventId, status, latencyMs, attempts: 1, passed: failures.length === 0, failures, warnings: [], instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined });
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: connections }, worker));
+    } finally {
+      await client.close();
+      await options.dispatcher.close();
+    }
+    return { p99Ms: stats.latency().p99Ms, failed: stats.eventsFailed };
+  };
+}
+
 /** The issue's minimal per-event work and nothing else. */
 function minimalDesign(url: string): Design {
   const target = new URL(url);
@@ -180,6 +230,7 @@ await withTempDir(async (dir) => {
   const designs: [string, Design][] = [
     ["shipped: vwh engine + fast client", shippedDesign(flows, handler.url)],
     ["lean: vwh engine functions, callbacks, raw sockets", leanDesign(flows[0]!, handler.url)],
+    ["compiled: the seam per event on the fast client, no engine layers", compiledDesign(flows[0]!, handler.url)],
     ["minimal: the issue's per-event work only", minimalDesign(handler.url)],
   ];
   console.log(`vwh sender designs — load average at start: ${loadavg().map((value) => value.toFixed(2)).join(" ")}`);
