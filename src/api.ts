@@ -4,27 +4,32 @@
  * no environment, no exit — secrets, clock and HTTP dispatcher are passed in.
  */
 import type { Dispatcher } from "undici";
-import { createDispatcher as createKeepAliveDispatcher } from "./delivery.js";
-import { flowFromValue, randomId, type CallFlow, type LoadedFlow } from "./flow.js";
-import { loadFlows } from "./load-flows.js";
+import { createDispatcher as createKeepAliveDispatcher } from "./transport/undici.js";
+import { flowFromValue, type CallFlow, type LoadedFlow } from "./files/call-flow.js";
+import { randomId } from "./core/ids.js";
+import { loadFlows } from "./files/read-inputs.js";
 import { isPlatformId, type PlatformId } from "./platforms/registry.js";
-import { createRandom, newSeed } from "./random.js";
-import { buildRetryPolicy } from "./retry-policy.js";
+import { createRandom, newSeed } from "./core/random.js";
+import { buildRetryPolicy } from "./engine/retry-policy.js";
 import { defaultHmacSettings } from "./signing/hmac.js";
 import { getScheme, resolveSecrets } from "./signing/index.js";
 import type { HmacSettings, SchemeSettings, SignedRequest, Signer, Verdict } from "./signing/types.js";
-import type { CallResult } from "./call-metrics.js";
-import { createContext, runFlowCall, runSimulation, summarize, withPlatformRuns, type EventResult, type SimulationListener, type SimulationOptions, type SimulationResult, type SimulationSummary } from "./simulate.js";
-import type { DeadLetter } from "./dead-letters.js";
+import type { CallResult } from "./engine/call-metrics.js";
+import { createContext } from "./engine/context.js";
+import { runFlowCall, runSimulation, withPlatformRuns } from "./engine/run.js";
+import { summarize, type EventResult, type SimulationResult, type SimulationSummary } from "./engine/results.js";
+import { type SimulationListener, type SimulationOptions } from "./engine/options.js";
+import type { DeadLetter } from "./files/dead-letters.js";
 
-export { callFlowSchema, recordingSchema } from "./flow.js";
+export { callFlowSchema, recordingSchema } from "./files/call-flow.js";
 export { instructionReplySchema, instructionSchema } from "./platforms/vwh/instructions.js";
 export { envelopeSchema } from "./platforms/vwh/envelope.js";
-export { configSchema } from "./config-schema.js";
+export { configSchema } from "./cli/config-schema.js";
 export { schemeNames } from "./signing/index.js";
-export type { CallFlow, LoadedFlow } from "./flow.js";
-export type { EventResult, FlowResult, SimulationResult, SimulationSummary, SimulationListener, TurnResult } from "./simulate.js";
-export { callMetrics, type CallMetric, type CallResult } from "./call-metrics.js";
+export { type CallFlow, type LoadedFlow } from "./files/call-flow.js";
+export { type EventResult, type FlowResult, type SimulationResult, type SimulationSummary, type TurnResult } from "./engine/results.js";
+export { type SimulationListener } from "./engine/options.js";
+export { callMetrics, type CallMetric, type CallResult } from "./engine/call-metrics.js";
 export type { SignedRequest, Verdict } from "./signing/types.js";
 
 export interface SigningSettings {

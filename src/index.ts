@@ -1,10 +1,10 @@
 /**
  * The entry point: runs the program, owns the one top-level catch and the only process.exit.
  */
-import { createProgram } from "./cli.js";
-import { ExitCode } from "./errors.js";
-import { rememberConfiguredSecrets } from "./known-secrets.js";
-import { reportError } from "./report-error.js";
+import { createProgram } from "./cli/program.js";
+import { ExitCode } from "./core/errors.js";
+import { rememberConfiguredSecrets } from "./core/secrets.js";
+import { reportError } from "./ui/report-error.js";
 
 const argv = process.argv;
 const debug = argv.includes("--debug") || process.env.VWH_DEBUG === "1";

@@ -84,8 +84,8 @@ describe("a handler that streams its reply forever", () => {
   };
 
   it("is cut off at maxReplyBytes by undici delivery, the fast client and the tunnel's proxy", async () => {
-    const { createDispatcher, deliver, maxReplyBytes } = await import("../src/delivery.js");
-    const { createFastClient } = await import("../src/fast-client/index.js");
+    const { createDispatcher, deliver, maxReplyBytes } = await import("../src/transport/undici.js");
+    const { createFastClient } = await import("../src/transport/fast-client/index.js");
     const server = await endless();
     const dispatcher = createDispatcher(1);
     const fast = createFastClient({ connections: 1 });
@@ -190,7 +190,7 @@ describe("a media agent that floods the stream", () => {
 describe("a ConversationRelay agent that streams text without end", () => {
   it("has its turn's text kept to maxTurnTextChars (unbounded, it ends in V8's string limit: a RangeError out of the socket's message handler)", async () => {
     const { maxTurnTextChars } = await import("../src/media/text-session.js");
-    const { speechMs } = await import("../src/platforms/timing.js");
+    const { speechMs } = await import("../src/platforms/shared/timing.js");
     const token = "w ".repeat(50_000);
     await withFloodingAgent(
       (socket) => {
@@ -227,7 +227,7 @@ describe("a media agent that floods marks behind its audio", () => {
 
 describe("input files that never end", () => {
   it("are refused past maxInputFileBytes (a flow or an audio step naming /dev/zero), and a WAV's sample rate is bounded", { skip: process.platform === "win32" && "no /dev/zero" }, async () => {
-    const { readTextFile, maxInputFileBytes } = await import("../src/json-file.js");
+    const { readTextFile, maxInputFileBytes } = await import("../src/files/json-file.js");
     const { wavProblem } = await import("../src/media/audio.js");
     await assert.rejects(readTextFile("/dev/zero", "call flow"), new RegExp(`/dev/zero: cannot read call flow: over ${maxInputFileBytes / 1024 / 1024} MiB`));
     assert.match((await wavProblem("/dev/zero")) ?? "", /over 64 MiB/);
@@ -246,8 +246,8 @@ describe("input files that never end", () => {
 
 describe("native paths from a flow file", () => {
   it("with a bad escape in a quoted key select nothing (a finding), never throw (was exit 70)", async () => {
-    const { checkNative } = await import("../src/expectations.js");
-    const { jsonDocument } = await import("../src/platforms/json-document.js");
+    const { checkNative } = await import("../src/checks/expectations.js");
+    const { jsonDocument } = await import("../src/platforms/shared/json-document.js");
     const findings = checkNative([{ path: 'instructions["\\u12"]', equals: 1 }, { path: 'a["\\x"].b', contains: "x" }], [jsonDocument({ instructions: [] })]);
     assert.deepEqual(findings.map((finding) => finding.message), ["expected 1, got nothing there", 'expected to contain "x", got nothing there']);
   });
@@ -255,7 +255,7 @@ describe("native paths from a flow file", () => {
 
 describe("a caller script's press", () => {
   it("takes at most maxPressKeys keys: a megabyte of w (half a second each) played on a stream was days of frames", async () => {
-    const { scriptStepSchema, maxPressKeys } = await import("../src/caller-script.js");
+    const { scriptStepSchema, maxPressKeys } = await import("../src/files/caller-script.js");
     assert.equal(scriptStepSchema.safeParse({ press: "1".repeat(maxPressKeys) }).success, true);
     const refused = scriptStepSchema.safeParse({ press: "w".repeat(1_000_000) });
     assert.equal(refused.success, false);
@@ -293,7 +293,7 @@ describe("a --url with a password in it", () => {
 
 describe("a reply of thousands of verbs", () => {
   it("is listed in a report line as its first 30 action types and the count", async () => {
-    const { compareActions } = await import("../src/expectations.js");
+    const { compareActions } = await import("../src/checks/expectations.js");
     const actions = Array.from({ length: 40_000 }, (_, index) => ({ type: index % 2 ? "pause" : "speak" }));
     const [finding] = compareActions(["speak"], actions as never, "Response");
     assert.match(finding?.message ?? "", /^expected \[speak\], got \[speak, pause, .*, … \(40000 in all\)\]$/);

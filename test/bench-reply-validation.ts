@@ -4,7 +4,7 @@
  * BENCH_ROUNDS runs (default 7). Figures, never assertions: not part of `npm test`.
  */
 import { performance } from "node:perf_hooks";
-import { compileAcceptor, fastSafeParse } from "../src/compiled-schema.js";
+import { compileAcceptor, fastSafeParse } from "../src/lib/compiled-schema.js";
 import { nccoSchema } from "../src/platforms/vonage/grammar.js";
 import { instructionReplySchema } from "../src/platforms/vwh/instructions.js";
 

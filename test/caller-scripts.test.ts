@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createSimulationOptions, type SimulateOptions } from "../src/api.js";
-import { flowFromValue, loadFlow } from "../src/flow.js";
-import { runLoad } from "../src/load.js";
-import { runSimulation, type FlowResult } from "../src/simulate.js";
+import { flowFromValue, loadFlow } from "../src/files/call-flow.js";
+import { runLoad } from "../src/engine/load/run.js";
+import { runSimulation } from "../src/engine/run.js";
+import { type FlowResult } from "../src/engine/results.js";
 import { fakeClock, fixture, json, loadExampleHandler, newSecret, startListener, startServer, withFlowFile, type TestServer } from "./helpers.js";
 
 const secret = newSecret();

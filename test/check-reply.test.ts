@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkReply, type ReplyCheckInput } from "../src/check-reply.js";
+import { checkReply, type ReplyCheckInput } from "../src/checks/reply.js";
 import { vwhPlatform } from "../src/platforms/vwh/index.js";
-import { formatProblem } from "../src/validation.js";
+import { formatProblem } from "../src/lib/validation.js";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 function check(overrides: Partial<ReplyCheckInput> & { reply?: unknown }) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { simulateOptionsSchema } from "../src/commands/simulate.js";
-import { parseOptions } from "../src/options.js";
+import { parseOptions } from "../src/cli/parse-options.js";
 import { parseArgv } from "./helpers.js";
 
 /** Parses `vwh simulate …` with the real program, capturing what the simulate action would receive. */

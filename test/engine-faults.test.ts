@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { simulate, type CallFlow, type SimulateOptions } from "../src/api.js";
-import { appendDeadLetter } from "../src/dead-letters.js";
-import { buildRetryPolicy } from "../src/retry-policy.js";
+import { appendDeadLetter } from "../src/files/dead-letters.js";
+import { buildRetryPolicy } from "../src/engine/retry-policy.js";
 import { createColors } from "../src/ui/color.js";
 import { formatEventLine, formatSummary } from "../src/ui/simulate-report.js";
 import { fakeClock, fixture, json, loadExampleHandler, newSecret, parseArgv, startListener, startServer, withTempDir, withServer, refusingServer, type ReceivedRequest, type TestServer } from "./helpers.js";
@@ -296,7 +296,7 @@ describe("fault flags on the command line", () => {
 
 
   it("map to the engine's settings", async () => {
-    const { parseOptions } = await import("../src/options.js");
+    const { parseOptions } = await import("../src/cli/parse-options.js");
     const { simulateOptionsSchema } = await import("../src/commands/simulate.js");
     const parsed = await parseArgv(["simulate", "f.json", "--retries", "3", "--backoff", "250", "--profile", "telnyx", "--time-scale", "0.5", "--duplicates", "0.25", "--reorder", "4", "--seed", "9", "--bail", "--dlq", "d.jsonl"]);
     const options = parseOptions(simulateOptionsSchema, parsed.options);
@@ -307,7 +307,7 @@ describe("fault flags on the command line", () => {
   });
 
   it("rejects values out of range with one line naming the flag", async () => {
-    const { parseOptions } = await import("../src/options.js");
+    const { parseOptions } = await import("../src/cli/parse-options.js");
     const { simulateOptionsSchema } = await import("../src/commands/simulate.js");
     for (const [flag, value, message] of [
       ["--duplicates", "1.5", /--duplicates: expected value <= 1/],

@@ -1,8 +1,8 @@
 /** Driving the simulation engine in process (no CLI): options against a local handler, a signer. */
-import { createDispatcher } from "../src/delivery.js";
+import { createDispatcher } from "../src/transport/undici.js";
 import { getScheme } from "../src/signing/index.js";
 import { defaultHmacSettings } from "../src/signing/hmac.js";
-import type { SimulationOptions } from "../src/simulate.js";
+import { type SimulationOptions } from "../src/engine/options.js";
 
 export function standardSigner(secret: string) {
   return getScheme("standard").create([{ value: secret, source: "(test)" }], { purpose: "sign", hmac: defaultHmacSettings });

@@ -13,8 +13,8 @@ import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
-import { artilleryPhase } from "../src/artillery-export.js";
-import { vwhVersion } from "../src/version.js";
+import { artilleryPhase } from "../src/export/artillery.js";
+import { vwhVersion } from "../src/core/version.js";
 import { fixture, json, loadExampleHandler, newSecret, repoRoot, runInProcess, runVwh, startListener, startServer, withTempDir, type TestServer } from "./helpers.js";
 
 const secret = newSecret();

@@ -10,9 +10,9 @@ import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
 import { generate } from "selfsigned";
-import { createDispatcher, deliver, type DeliveryRequest, type DeliveryResult } from "../src/delivery.js";
-import { DeadlineQueue, type Scheduler } from "../src/fast-client/deadlines.js";
-import { createFastClient, type FastClient } from "../src/fast-client/index.js";
+import { createDispatcher, deliver, type DeliveryRequest, type DeliveryResult } from "../src/transport/undici.js";
+import { DeadlineQueue, type Scheduler } from "../src/transport/fast-client/deadlines.js";
+import { createFastClient, type FastClient } from "../src/transport/fast-client/index.js";
 import { startListener, startServer, refusingServer } from "./helpers.js";
 
 const dispatcher = createDispatcher(1);

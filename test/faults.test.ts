@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { appendDeadLetter, loadDeadLetters, type DeadLetter } from "../src/dead-letters.js";
-import { diffJson } from "../src/json-diff.js";
-import { createRandom } from "../src/random.js";
-import { classifyAttempt, parseRetryAfter, profiles, retryDelayMs, type RetryPolicy } from "../src/retry-policy.js";
-import { deliveryOrder } from "../src/simulate.js";
+import { appendDeadLetter, loadDeadLetters, type DeadLetter } from "../src/files/dead-letters.js";
+import { diffJson } from "../src/lib/json-diff.js";
+import { createRandom } from "../src/core/random.js";
+import { classifyAttempt, parseRetryAfter, profiles, retryDelayMs, type RetryPolicy } from "../src/engine/retry-policy.js";
+import { deliveryOrder } from "../src/engine/plan.js";
 import { withTempDir } from "./helpers.js";
 
 describe("seeded random", () => {

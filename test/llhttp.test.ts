@@ -1,7 +1,7 @@
 /** The fast client's response parser (src/fast-client/llhttp.ts: llhttp as undici ships it) fed as a socket would. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { maxHeaderBytes, ResponseParser } from "../src/fast-client/llhttp.js";
+import { maxHeaderBytes, ResponseParser } from "../src/transport/fast-client/llhttp.js";
 
 type Seen = [string, ...unknown[]];
 

@@ -16,8 +16,8 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { fixture, loadExampleHandler, newSecret, repoRoot, withTempDir } from "./helpers.js";
 import { Chalk } from "chalk";
-import { loadFlow } from "../src/flow.js";
-import { runLoad } from "../src/load.js";
+import { loadFlow } from "../src/files/call-flow.js";
+import { runLoad } from "../src/engine/load/run.js";
 import { formatLoadSummary, toJsonLoadReport } from "../src/ui/load-report.js";
 import { runDescription, runFlowFile, runScript, simulationOptions, startAgentServer, turnTaker, type Agent, type AgentServer } from "./media-agents.js";
 

@@ -7,7 +7,7 @@ import plivo from "plivo";
 import { loadPlatform } from "../src/platforms/registry.js";
 import type { CallWebhook, HttpReply, ReplyContext } from "../src/platforms/types.js";
 import { parsePlivoReply } from "../src/platforms/plivo/reply.js";
-import { plivoXmlGrammar } from "../src/platforms/plivo/xml-grammar.js";
+import { plivoXmlGrammar } from "../src/platforms/plivo/grammar.js";
 import { plivoSignature } from "../src/signing/plivo.js";
 import { getScheme } from "../src/signing/index.js";
 import { repoRoot } from "./helpers.js";

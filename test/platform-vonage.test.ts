@@ -9,7 +9,7 @@ import { verifySignature } from "@vonage/jwt";
 import { Input, NCCOBuilder, Talk } from "@vonage/voice";
 import { loadPlatform } from "../src/platforms/registry.js";
 import type { CallDriver, CallWebhook, DriverMove, HttpReply, ReplyContext } from "../src/platforms/types.js";
-import { nccoGrammar } from "../src/platforms/vonage/ncco-grammar.js";
+import { nccoGrammar } from "../src/platforms/vonage/grammar.js";
 import { parseNccoReply } from "../src/platforms/vonage/reply.js";
 import { getScheme } from "../src/signing/index.js";
 import { json, repoRoot, runVwh } from "./helpers.js";

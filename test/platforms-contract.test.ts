@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { flowFromValue, loadFlow } from "../src/flow.js";
+import { flowFromValue, loadFlow } from "../src/files/call-flow.js";
 import { loadPlatform, platformIds } from "../src/platforms/registry.js";
-import { profiles } from "../src/retry-policy.js";
+import { profiles } from "../src/engine/retry-policy.js";
 import { schemes } from "../src/signing/index.js";
 import { repoRoot, runInProcess, runVwh } from "./helpers.js";
 

@@ -1,11 +1,13 @@
 /** In-process caller-script runs for the platform tests: runSimulation against a local handler, no spawn. */
 import type { RequestListener } from "node:http";
-import { loadFlow, flowFromValue, type LoadedFlow } from "../src/flow.js";
+import { loadFlow, flowFromValue, type LoadedFlow } from "../src/files/call-flow.js";
 import { loadPlatform, type PlatformId } from "../src/platforms/registry.js";
-import { createDispatcher } from "../src/delivery.js";
-import { runProbe, type ProbeCaseResult } from "../src/probe.js";
+import { createDispatcher } from "../src/transport/undici.js";
+import { runProbe, type ProbeCaseResult } from "../src/engine/probe.js";
 import { getScheme } from "../src/signing/index.js";
-import { runSimulation, type SimulationOptions, type SimulationResult } from "../src/simulate.js";
+import { runSimulation } from "../src/engine/run.js";
+import { type SimulationOptions } from "../src/engine/options.js";
+import { type SimulationResult } from "../src/engine/results.js";
 import { fixture, startListener } from "./helpers.js";
 
 export interface LocalHandler {

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { tunnelCommand } from "../src/commands/tunnel.js";
-import { loadFlow } from "../src/flow.js";
+import { loadFlow } from "../src/files/call-flow.js";
 import { getScheme } from "../src/signing/index.js";
 import { tokenFromNgrokConfig, type ForwardConfig } from "../src/tunnel/ngrok.js";
 import { readJournal, Recorder } from "../src/tunnel/recorder.js";

@@ -1,7 +1,7 @@
 /** `vwh config`: the effective settings and where each came from (flag, environment, file, default); secrets masked. */
-import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
-import { redactSecrets } from "../known-secrets.js";
-import { globalOptionsSchema, parseOptions } from "../options.js";
+import { configFlows, resolveSettings, type SettingsInput } from "../cli/config.js";
+import { redactSecrets } from "../core/secrets.js";
+import { globalOptionsSchema, parseOptions } from "../cli/parse-options.js";
 import { resolveSecrets } from "../signing/index.js";
 import { createOutput, type Streams } from "../ui/output.js";
 import { simulateOptionsSchema } from "./simulate.js";

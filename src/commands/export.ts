@@ -6,20 +6,20 @@
 import { copyFile, mkdir, stat } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import * as z from "zod";
-import { writeFileAtomic } from "../atomic-write.js";
-import { artilleryPhase, artilleryScript, exportPackageJson, processorSource, scriptYaml, stepName, type ArtilleryPhase, type ExportedFlow, type ProcessorSettings } from "../artillery-export.js";
-import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
-import { InputError, UsageError } from "../errors.js";
-import { exists } from "../file-exists.js";
-import type { CallFlow } from "../flow.js";
-import { loadFlows } from "../load-flows.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { artilleryPhase, artilleryScript, exportPackageJson, processorSource, scriptYaml, stepName, type ArtilleryPhase, type ExportedFlow, type ProcessorSettings } from "../export/artillery.js";
+import { configFlows, resolveSettings, type SettingsInput } from "../cli/config.js";
+import { InputError, UsageError } from "../core/errors.js";
+import { exists } from "../lib/file-exists.js";
+import { type CallFlow } from "../files/call-flow.js";
+import { loadFlows } from "../files/read-inputs.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../cli/parse-options.js";
 import { simulateOptionsSchema } from "./simulate.js";
 import type { PlatformId } from "../platforms/registry.js";
 import { getScheme } from "../signing/index.js";
-import { schemeSettings, signingOptionsSchema } from "../signing-options.js";
+import { schemeSettings, signingOptionsSchema } from "../signing/options.js";
 import { createOutput, type Streams } from "../ui/output.js";
-import { vwhVersion } from "../version.js";
+import { vwhVersion } from "../core/version.js";
 
 export const exportArtilleryOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   url: httpUrlFlag.optional(),

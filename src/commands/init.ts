@@ -7,16 +7,16 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import * as z from "zod";
-import { writeFileAtomic } from "../atomic-write.js";
-import { ExitCode, UsageError, VwhError } from "../errors.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { ExitCode, UsageError, VwhError } from "../core/errors.js";
 import { defaultAnswers, planProjectFiles, type InitAnswers } from "../init/project-files.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
-import { globalOptionsSchema, parseOptions } from "../options.js";
+import { globalOptionsSchema, parseOptions } from "../cli/parse-options.js";
 import { schemeNames, schemes } from "../signing/index.js";
-import { exists } from "../file-exists.js";
-import { readTextFile } from "../json-file.js";
-import { vwhVersion } from "../version.js";
+import { exists } from "../lib/file-exists.js";
+import { readTextFile } from "../files/json-file.js";
+import { vwhVersion } from "../core/version.js";
 import { createOutput, type Streams } from "../ui/output.js";
 
 export const initOptionsSchema = globalOptionsSchema.extend({

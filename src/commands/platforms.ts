@@ -1,5 +1,5 @@
 /** `vwh platforms`: every platform vwh can play, and what each supports (SPEC §7). */
-import { globalOptionsSchema, parseOptions } from "../options.js";
+import { globalOptionsSchema, parseOptions } from "../cli/parse-options.js";
 import { loadPlatform, platformIds } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
 import { createOutput, type Streams } from "../ui/output.js";

@@ -1,13 +1,13 @@
 /** `vwh sign`: the headers a platform would send with a body, or a ready curl command (never the secret). */
 import * as z from "zod";
-import { resolveSettings, type SettingsInput } from "../config.js";
-import { randomId } from "../flow.js";
+import { resolveSettings, type SettingsInput } from "../cli/config.js";
+import { randomId } from "../core/ids.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
-import { readBodyInput } from "../input.js";
-import { maxUnixSeconds } from "../limits.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
-import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { readBodyInput } from "../files/body-input.js";
+import { maxUnixSeconds } from "../core/limits.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../cli/parse-options.js";
+import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
 import { createOutput, type Streams } from "../ui/output.js";
 
 export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({

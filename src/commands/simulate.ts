@@ -1,27 +1,28 @@
 /** `vwh simulate`: validates flags, loads every flow, runs the simulation, renders the report. */
 import * as z from "zod";
-import { configFlows, resolveSettings, type SettingsInput } from "../config.js";
-import { writeFileAtomic } from "../atomic-write.js";
-import { createDispatcher } from "../delivery.js";
-import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
-import { loadFlows } from "../load-flows.js";
-import { maxTimerMs } from "../limits.js";
-import { appendDeadLetter } from "../dead-letters.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../options.js";
-import { newSeed } from "../random.js";
-import { buildRetryPolicy, profileNames } from "../retry-policy.js";
+import { configFlows, resolveSettings, type SettingsInput } from "../cli/config.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { createDispatcher } from "../transport/undici.js";
+import { ExitCode, ExitError, InputError, UsageError } from "../core/errors.js";
+import { loadFlows } from "../files/read-inputs.js";
+import { maxTimerMs } from "../core/limits.js";
+import { appendDeadLetter } from "../files/dead-letters.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../cli/parse-options.js";
+import { newSeed } from "../core/random.js";
+import { buildRetryPolicy, profileNames } from "../engine/retry-policy.js";
 import { getScheme, resolveSecrets } from "../signing/index.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing-options.js";
-import type { LoadedFlow } from "../flow.js";
-import { runFastLoad } from "../load.js";
-import { platformFlags, type PlatformFlagValue } from "../platforms/flags.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing/options.js";
+import { type LoadedFlow } from "../files/call-flow.js";
+import { runFastLoad } from "../engine/load/run.js";
+import { platformFlags, type PlatformFlagValue } from "../cli/platform-flags.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
-import { openPlatformRuns, runSimulation, type OpenedPlatformRuns, type SimulationOptions } from "../simulate.js";
+import { openPlatformRuns, runSimulation, type OpenedPlatformRuns } from "../engine/run.js";
+import { type SimulationOptions } from "../engine/options.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
-import { shownUrl } from "../known-secrets.js";
+import { shownUrl } from "../core/secrets.js";
 
 /** A platform's own flag (src/platforms/flags.ts) as the schema that validates it. */
 function platformFlagSchema(value: PlatformFlagValue): z.ZodType<string | number> {
@@ -87,7 +88,7 @@ async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, r
   const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
   const running =
     threads.workers > 1
-      ? import("../load-workers.js").then(({ runLoadInWorkers }) =>
+      ? import("../engine/load/workers.js").then(({ runLoadInWorkers }) =>
           runLoadInWorkers({
             flows,
             signing: threads.signing,

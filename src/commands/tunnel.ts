@@ -7,10 +7,10 @@
  */
 import { connect } from "node:net";
 import * as z from "zod";
-import { resolveSettings, type SettingsInput } from "../config.js";
-import { ExitCode, UsageError, VwhError } from "../errors.js";
-import { globalOptionsSchema, integerFlag, parseOptions } from "../options.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { resolveSettings, type SettingsInput } from "../cli/config.js";
+import { ExitCode, UsageError, VwhError } from "../core/errors.js";
+import { globalOptionsSchema, integerFlag, parseOptions } from "../cli/parse-options.js";
+import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
 import { getScheme, resolveSecrets } from "../signing/index.js";
 import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";

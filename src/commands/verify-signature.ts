@@ -4,20 +4,21 @@
  */
 import type { ChalkInstance } from "chalk";
 import * as z from "zod";
-import { resolveSettings, type SettingsInput } from "../config.js";
-import { createDispatcher } from "../delivery.js";
-import { ExitCode, ExitError, InputError, UsageError } from "../errors.js";
-import { rawBody, recordingSchema, type RawRequest } from "../flow.js";
-import { readBodyInput, type StdinStream } from "../input.js";
-import { readJsonFile } from "../json-file.js";
-import { maxTimerMs, maxToleranceSeconds, maxUnixSeconds } from "../limits.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../options.js";
+import { resolveSettings, type SettingsInput } from "../cli/config.js";
+import { createDispatcher } from "../transport/undici.js";
+import { ExitCode, ExitError, InputError, UsageError } from "../core/errors.js";
+import { rawBody, type RawRequest } from "../files/raw-request.js";
+import { recordingSchema } from "../files/call-flow.js";
+import { readBodyInput, type StdinStream } from "../files/body-input.js";
+import { readJsonFile } from "../files/json-file.js";
+import { maxTimerMs, maxToleranceSeconds, maxUnixSeconds } from "../core/limits.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../cli/parse-options.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
-import { runProbe, type ProbeCaseResult } from "../probe.js";
-import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing-options.js";
+import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
+import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
-import { shownUrl } from "../known-secrets.js";
+import { shownUrl } from "../core/secrets.js";
 
 export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   body: z.string().min(1).optional(),

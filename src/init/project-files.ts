@@ -1,11 +1,11 @@
 /** Everything `vwh init` writes, computed before anything is written (so a refusal writes nothing). */
 import { basename, join, relative } from "node:path";
 import { applyEdits, modify } from "jsonc-parser";
-import { configFileName, configSchema, type VwhConfig } from "../config.js";
-import { InputError } from "../errors.js";
-import { callFlowSchema } from "../flow.js";
-import { parseJsonText } from "../json-file.js";
-import { jsonSchemaFor } from "../json-schemas.js";
+import { configFileName, configSchema, type VwhConfig } from "../cli/config.js";
+import { InputError } from "../core/errors.js";
+import { callFlowSchema } from "../files/call-flow.js";
+import { parseJsonText } from "../files/json-file.js";
+import { jsonSchemaFor } from "../files/json-schemas.js";
 import { defaultPlatformId, type PlatformId } from "../platforms/registry.js";
 import type { StarterScenario } from "../platforms/types.js";
 import { scenarios } from "../platforms/vwh/starters.js";

@@ -6,9 +6,9 @@
  */
 import alawmulaw from "alawmulaw";
 import wavefile from "wavefile";
-import { InputError } from "../errors.js";
-import { speechMs } from "../platforms/timing.js";
-import { FileTooLargeError, readBoundedFile } from "../json-file.js";
+import { InputError } from "../core/errors.js";
+import { speechMs } from "../platforms/shared/timing.js";
+import { FileTooLargeError, readBoundedFile } from "../files/json-file.js";
 
 /** `mulaw`: G.711 μ-law, one byte a sample. `l16`: signed 16-bit little-endian PCM. */
 export type Encoding = "mulaw" | "l16";

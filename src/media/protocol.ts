@@ -3,9 +3,27 @@
  * the agent sends back. Each platform's set lives in its folder (`src/platforms/<id>/media.ts`); the
  * session engine (`session.ts`) knows only this interface.
  */
-import type { Finding } from "../findings.js";
-import type { MediaStreamRequest } from "../platforms/types.js";
+import type { Finding } from "../core/findings.js";
 import type { AudioFormat } from "./audio.js";
+
+/** A media WebSocket the call moved onto, as the platform's reply asked for it. */
+export interface MediaStreamRequest {
+  /** ws: or wss: URL from the reply. */
+  url: URL;
+  /** Which message set the socket speaks: "vwh", "twilio-media", "twilio-relay", "teler", "vonage" … */
+  protocol: string;
+  /** Handshake headers the platform sends (its signature where it signs the upgrade). */
+  headers: Record<string, string>;
+  /** Custom parameters and start-message fields the reply set (Twilio `<Parameter>`, track, codec). */
+  parameters: Record<string, string>;
+  /** Path of the stream action in the native reply, for findings. */
+  path: string;
+  /**
+   * The platform signs the WebSocket upgrade as a GET of the stream URL with its webhook scheme (Twilio:
+   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret.
+   */
+  signUpgrade?: boolean;
+}
 
 /** A frame on the wire: text (JSON) or binary. */
 export type Outgoing = string | Buffer;

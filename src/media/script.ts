@@ -3,8 +3,8 @@
  * (script-run.ts) hands the remaining steps over one by one and keeps the turns; the session plays them
  * on the socket and reports each turn's figures.
  */
-import type { TurnExpectation } from "../caller-script.js";
-import type { Finding } from "../findings.js";
+import type { TurnExpectation } from "../files/caller-script.js";
+import type { Finding } from "../core/findings.js";
 import type { CallerInput } from "../platforms/types.js";
 
 export interface StreamStep {

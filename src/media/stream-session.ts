@@ -5,7 +5,7 @@
  * say what "talking", "replied" and "a 20 ms step" mean for them.
  */
 import type WebSocket from "ws";
-import type { Finding } from "../findings.js";
+import type { Finding } from "../core/findings.js";
 import type { CallerInput, StreamEnd } from "../platforms/types.js";
 import type { Outgoing } from "./protocol.js";
 import { closeSocket, pingBarrier } from "./socket.js";

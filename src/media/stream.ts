@@ -5,7 +5,7 @@
  * WebSocket is experimental and cannot set handshake headers.
  */
 import WebSocket from "ws";
-import type { Finding } from "../findings.js";
+import type { Finding } from "../core/findings.js";
 import type { MediaStreamRequest, StreamEnd } from "../platforms/types.js";
 import type { MediaProtocolLoader } from "./protocol.js";
 import type { StreamClock, StreamScript } from "./script.js";

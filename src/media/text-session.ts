@@ -7,7 +7,7 @@
  * its interrupted reply.
  */
 import type WebSocket from "ws";
-import { speechMs } from "../platforms/timing.js";
+import { speechMs } from "../platforms/shared/timing.js";
 import type { Outgoing, TextProtocol } from "./protocol.js";
 import { type StreamClock, type StreamScript, type StreamStep, type TurnMedia } from "./script.js";
 import { StreamSession, type SessionTurn, type SpokenInput } from "./stream-session.js";

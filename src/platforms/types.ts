@@ -5,8 +5,10 @@
  * a line in `registry.ts`.
  */
 import type * as z from "zod";
-import type { Finding } from "../findings.js";
-import type { MediaProtocolLoader } from "../media/protocol.js";
+import type { Finding } from "../core/findings.js";
+import type { MediaProtocolLoader, MediaStreamRequest } from "../media/protocol.js";
+
+export type { MediaStreamRequest };
 
 /** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
 export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
@@ -144,24 +146,6 @@ export type DriverMove =
   | { kind: "stream"; stream: MediaStreamRequest }
   | { kind: "await-caller" }
   | { kind: "ended"; reason: EndReason };
-
-export interface MediaStreamRequest {
-  /** ws: or wss: URL from the reply. */
-  url: URL;
-  /** Which message set the socket speaks: "vwh", "twilio-media", "twilio-relay", "teler", "vonage" … */
-  protocol: string;
-  /** Handshake headers the platform sends (its signature where it signs the upgrade). */
-  headers: Record<string, string>;
-  /** Custom parameters and start-message fields the reply set (Twilio `<Parameter>`, track, codec). */
-  parameters: Record<string, string>;
-  /** Path of the stream action in the native reply, for findings. */
-  path: string;
-  /**
-   * The platform signs the WebSocket upgrade as a GET of the stream URL with its webhook scheme (Twilio:
-   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret.
-   */
-  signUpgrade?: boolean;
-}
 
 /** How a media stream ended, as the driver needs it to go on (Twilio: the `<Connect action>` request). */
 export type StreamEnd = { kind: "caller_hangup" } | { kind: "closed_by_agent" } | { kind: "failed"; message: string };

@@ -1,6 +1,6 @@
 /** Pieces every scheme shares: constant-time comparison, the timestamp window, secret checks. */
 import { timingSafeEqual } from "node:crypto";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../core/errors.js";
 import type { ReceivedRequest, SecretInput, Verdict } from "./types.js";
 
 /** Constant-time comparison; unequal lengths are unequal without looking at the content. */

@@ -1,5 +1,5 @@
 /** The registry of signature schemes selectable with --scheme, and where secrets come from. */
-import { UsageError } from "../errors.js";
+import { UsageError } from "../core/errors.js";
 import { hmacScheme } from "./hmac.js";
 import { plivoScheme } from "./plivo.js";
 import { retellScheme } from "./retell.js";

@@ -4,7 +4,7 @@
  * space-separated for key rotation.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../core/errors.js";
 import { anyTextMatches, checkTimestamp, invalid, requireHeader, valid } from "./common.js";
 import type { ReceivedRequest, SecretInput, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
 

@@ -4,7 +4,7 @@
  * 32 bytes (as Telnyx's portal shows the public key), or PEM.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../core/errors.js";
 import { checkTimestamp, invalid, requireHeader, valid } from "./common.js";
 import type { ReceivedRequest, SecretInput, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
 

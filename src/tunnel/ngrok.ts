@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { NetworkError, UsageError } from "../errors.js";
+import { NetworkError, UsageError } from "../core/errors.js";
 
 export interface TunnelListener {
   url(): string | null;

@@ -14,8 +14,8 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { Agent, type Dispatcher } from "undici";
-import { NetworkError } from "../errors.js";
-import { maxReplyBytes, readReplyBody } from "../delivery.js";
+import { NetworkError } from "../core/errors.js";
+import { maxReplyBytes, readReplyBody } from "../transport/undici.js";
 
 // `expect` too: the proxy answers 100-continue itself, and undici refuses to send it (defect 2).
 const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect"]);

@@ -14,10 +14,11 @@
  */
 import { open, readFile, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { writeNewFileAtomic } from "../atomic-write.js";
-import { ExitCode, InputError, UsageError, VwhError } from "../errors.js";
-import { exists } from "../file-exists.js";
-import type { RecordedResponse, Recording } from "../flow.js";
+import { writeNewFileAtomic } from "../lib/atomic-write.js";
+import { ExitCode, InputError, UsageError, VwhError } from "../core/errors.js";
+import { exists } from "../lib/file-exists.js";
+import { type RecordedResponse } from "../files/raw-request.js";
+import { type Recording } from "../files/call-flow.js";
 import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
 import { defaultRedactionFields, maskSecretHeaders, maskSecrets, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";

@@ -4,7 +4,7 @@
  * inspector); the last ones kept so the inspector can replay them — re-signed, or with their original
  * headers. Knows nothing of the terminal or of HTTP serving.
  */
-import { randomId } from "../flow.js";
+import { randomId } from "../core/ids.js";
 import type { Signer, Verdict } from "../signing/types.js";
 import { identifyRequest, type Identify, type RequestIdentity } from "./identify.js";
 import type { ForwardOutcome, ForwardRequest, HandlerReply, ProxiedExchange } from "./proxy.js";

@@ -1,7 +1,7 @@
 /** JUnit XML: one testsuite per flow, one testcase per event, as CI systems render it. */
-import type { Finding } from "../findings.js";
-import type { FlowResult, SimulationResult } from "../simulate.js";
-import { formatProblem } from "../validation.js";
+import type { Finding } from "../core/findings.js";
+import { type FlowResult, type SimulationResult } from "../engine/results.js";
+import { formatProblem } from "../lib/validation.js";
 
 function escapeXml(text: string): string {
   // Drop characters XML 1.0 cannot carry at all, then escape markup.

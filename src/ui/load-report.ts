@@ -1,7 +1,7 @@
 /** The report of a load run: throughput, latency percentiles against the budget, failures by kind. */
 import type { ChalkInstance } from "chalk";
-import type { LatencySummary } from "../load-stats.js";
-import type { LoadResult } from "../load.js";
+import type { LatencySummary } from "../engine/load/stats.js";
+import type { LoadResult } from "../engine/load/run.js";
 import { runJson, type RunDescription } from "./simulate-report.js";
 
 export interface LoadDescription extends RunDescription {

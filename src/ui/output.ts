@@ -1,6 +1,6 @@
 /** Where a command writes: results to stdout, logs and errors to stderr, colour decided once. */
 import type { ChalkInstance } from "chalk";
-import type { StdinStream } from "../input.js";
+import type { StdinStream } from "../files/body-input.js";
 import { colorEnabled, createColors } from "./color.js";
 
 export interface GlobalOptions {

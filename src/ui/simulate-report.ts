@@ -1,11 +1,12 @@
 /** Rendering a simulation for people (one line per event, reasons under failures) and for scripts. */
 import type { ChalkInstance } from "chalk";
-import type { Finding } from "../check-reply.js";
-import type { LoadedFlow } from "../flow.js";
+import type { Finding } from "../checks/reply.js";
+import { type LoadedFlow } from "../files/call-flow.js";
 import type { TurnMedia } from "../media/script.js";
-import { summarize, type EventResult, type SimulationListener, type SimulationResult, type TurnResult } from "../simulate.js";
-import { formatProblem } from "../validation.js";
-import { listShort } from "../findings.js";
+import { summarize, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
+import { type SimulationListener } from "../engine/options.js";
+import { formatProblem } from "../lib/validation.js";
+import { listShort } from "../core/findings.js";
 
 export interface RunDescription {
   target: string;

@@ -1,8 +1,8 @@
 /**
  * The Plivo XML grammar: which elements exist, their valid attributes and what each may contain, as
- * plivo-node's XML builder enforces them (extracted into xml-grammar.ts by scripts/extract-plivo-grammar.mjs).
+ * plivo-node's XML builder enforces them (extracted into grammar.json by scripts/extract-plivo-grammar.mjs).
  */
-import { plivoXmlGrammar } from "./xml-grammar.js";
+import { readFileSync } from "node:fs";
 
 export interface PlivoXmlGrammar {
   sdk: { name: string; version: string };
@@ -10,6 +10,8 @@ export interface PlivoXmlGrammar {
   root: { name: string; children: string[] };
   elements: Record<string, { attributes: string[]; children: string[] }>;
 }
+
+export const plivoXmlGrammar = JSON.parse(readFileSync(new URL("./grammar.json", import.meta.url), "utf8")) as PlivoXmlGrammar;
 
 export const plivoSdk = plivoXmlGrammar.sdk;
 export const rootElement = plivoXmlGrammar.root;

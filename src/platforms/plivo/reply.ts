@@ -6,7 +6,7 @@
  * Play→play, GetInput/GetDigits→listen (nested prompts first, barge_in), Stream→stream, Dial/Conference/
  * MultiPartyCall→transfer, Record→record, Wait→pause, Redirect→redirect, Hangup→hangup.
  */
-import { showValue, type Finding } from "../../findings.js";
+import { showValue, type Finding } from "../../core/findings.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { allowedChildren, elementSpec, rootElement } from "./grammar.js";
 import { parseXml, xmlDocument, type XmlElement } from "./xml.js";

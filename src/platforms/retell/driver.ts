@@ -5,8 +5,8 @@
  * A failed call_inbound does not drop the call: Retell falls back to the number's agent.
  */
 import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
-import { CallDriverBase } from "../call-driver-base.js";
-import { speechMs } from "../timing.js";
+import { CallDriverBase } from "../shared/call-driver-base.js";
+import { speechMs } from "../shared/timing.js";
 import { disconnectionReason } from "./grammar.js";
 import { callWebhookBody, functionBody, functionEventType, identifyRetell, inboundBody, inboundEventType, newRetellCall, type CallProgress, type RetellCall, type Utterance } from "./messages.js";
 import { retellSettings } from "./settings.js";

@@ -3,8 +3,8 @@
  * is named — Retell would ignore it and the override silently not happen), and custom-function replies,
  * where any 2xx body is the result, cut at 15 000 characters as Retell does.
  */
-import { showValue, type Finding } from "../../findings.js";
-import { jsonDocument, parseJsonBody } from "../json-document.js";
+import { showValue, type Finding } from "../../core/findings.js";
+import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { grammar, sdkLabel } from "./grammar.js";
 import { functionEventType, functionResultLimit, inboundEventType } from "./messages.js";

@@ -5,7 +5,7 @@
  * or a hang-up — and call.completed.
  */
 import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
-import { CallDriverBase } from "../call-driver-base.js";
+import { CallDriverBase } from "../shared/call-driver-base.js";
 import { flowBody, flowEventType, identifyTeler, newTelerCall, statusBody, type TelerCall } from "./messages.js";
 
 interface Pending {

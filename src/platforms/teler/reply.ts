@@ -3,8 +3,8 @@
  * "record"}`, `{"action":"play","file_url"}` or `{"action":"hangup"}` — the actions and fields of
  * @frejun/teler's CallFlow helpers (grammar.json); sample rates and chunk sizes as PROVIDERS §7.1 gives them.
  */
-import { showValue, type Finding } from "../../findings.js";
-import { jsonDocument, parseJsonBody } from "../json-document.js";
+import { showValue, type Finding } from "../../core/findings.js";
+import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { grammar, sdkLabel } from "./grammar.js";
 import { flowEventType } from "./messages.js";

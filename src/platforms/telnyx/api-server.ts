@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { UsageError } from "../../errors.js";
+import { UsageError } from "../../core/errors.js";
 import { errorReply, errors, type CommandReply } from "./commands.js";
 
 const maxBodyBytes = 1024 * 1024;

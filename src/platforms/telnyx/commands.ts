@@ -2,7 +2,7 @@
  * Checking a Call Control command body against the SDK's grammar (grammar.json), and the error bodies
  * the real API answers with: `{"errors":[{"code","title","detail","source":{"pointer"}}]}` (PROVIDERS §3.3).
  */
-import { showValue, type Finding } from "../../findings.js";
+import { showValue, type Finding } from "../../core/findings.js";
 import { commandSpecs, grammarSource, type FieldSpec } from "./grammar.js";
 
 export interface TelnyxError {

@@ -7,10 +7,10 @@
  * webhooks are ignored, as Telnyx ignores them.
  */
 import { randomUUID } from "node:crypto";
-import type { Finding } from "../../findings.js";
-import { speechMs } from "../timing.js";
+import type { Finding } from "../../core/findings.js";
+import { speechMs } from "../shared/timing.js";
 import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
-import { CallDriverBase, type ObservedMove } from "../call-driver-base.js";
+import { CallDriverBase, type ObservedMove } from "../shared/call-driver-base.js";
 import type { CallControlApi, CommandRequest, CommandSink } from "./api-server.js";
 import { checkCommand, errorReply, errors, okReply, type CommandReply } from "./commands.js";
 import { callFields, webhookRequest } from "./envelope.js";

@@ -4,7 +4,7 @@
  * run (TELNYX_BASE_URL), checked against the grammar extracted from the official `telnyx` SDK.
  */
 import * as z from "zod";
-import { jsonDocument, parseJsonBody } from "../json-document.js";
+import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { EventSpec, ParsedReply, Platform } from "../types.js";
 import { CallControlApi } from "./api-server.js";
 import { TelnyxCallDriver } from "./driver.js";

@@ -8,9 +8,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { getSetCookies, Headers } from "undici";
-import { speechMs } from "../timing.js";
+import { speechMs } from "../shared/timing.js";
 import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
-import { CallDriverBase } from "../call-driver-base.js";
+import { CallDriverBase } from "../shared/call-driver-base.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders, type Params } from "./params.js";
 
 export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status";

@@ -11,7 +11,7 @@
  * (they become setup.customParameters).
  */
 import { randomBytes } from "node:crypto";
-import type { Finding } from "../../findings.js";
+import type { Finding } from "../../core/findings.js";
 import { parseJsonFrame, requireString, unknownMessage, type AgentText, type ProtocolSetup, type TextProtocol } from "../../media/protocol.js";
 
 const agentTypes = ["text", "play", "sendDigits", "language", "end"] as const;

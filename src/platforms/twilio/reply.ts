@@ -4,7 +4,7 @@
  * anything else is an application error. Status callbacks ignore the body.
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
-import { showValue } from "../../findings.js";
+import { showValue } from "../../core/findings.js";
 import type { HttpReply, ParsedReply, ReplyContext, WebhookRequest } from "../types.js";
 import { checkTwiml, parseTwimlXml, simulationWarnings, twimlActions, twimlDocument } from "./twiml.js";
 

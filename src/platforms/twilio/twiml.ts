@@ -4,7 +4,7 @@
  * normalised actions of SPEC §6/§7. Findings name element paths: `Response/Gather[1]@input`.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { showValue, type Finding } from "../../findings.js";
+import { showValue, type Finding } from "../../core/findings.js";
 import type { Action, NativeDocument } from "../types.js";
 import { grammar, knownElementNames, type AttributeType, type ElementGrammar } from "./grammar.js";
 

@@ -5,8 +5,8 @@
  * and at the end status-update ended plus an end-of-call-report whose endedReason says how it ended.
  */
 import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
-import { CallDriverBase } from "../call-driver-base.js";
-import { speechMs } from "../timing.js";
+import { CallDriverBase } from "../shared/call-driver-base.js";
+import { speechMs } from "../shared/timing.js";
 import { messageSpec } from "./grammar.js";
 import { endedReason, messageBody, newVapiCall, openAiFormat, toolCallFields, type CallState, type ConversationMessage, type ToolShape, type VapiCall } from "./messages.js";
 import { vapiEventId } from "./identity.js";

@@ -3,8 +3,8 @@
  * come from the SDK's ServerMessageResponse* types (grammar.json); the rules (one assistant choice, one
  * result per tool call sent, a reachable destination) are Vapi's documented behaviour.
  */
-import { showValue, type Finding } from "../../findings.js";
-import { jsonDocument, parseJsonBody } from "../json-document.js";
+import { showValue, type Finding } from "../../core/findings.js";
+import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { grammar, messageSpec, sdkLabel, type Fields } from "./grammar.js";
 import { sentToolCalls } from "./messages.js";

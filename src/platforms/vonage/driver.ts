@@ -13,8 +13,8 @@
  */
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
-import { actionMs, parseSettings, ScriptedCall, type CallerAct } from "../scripted-call.js";
-import { speechMs } from "../timing.js";
+import { actionMs, parseSettings, ScriptedCall, type CallerAct } from "../shared/scripted-call.js";
+import { speechMs } from "../shared/timing.js";
 import type { Action, CallSetup, CallWebhook, DeliveryOutcome, EndReason } from "../types.js";
 import { msisdn, vonageRequest } from "./events.js";
 

@@ -1,10 +1,10 @@
 /**
  * The NCCO grammar as zod schemas, built from the data that scripts/extract-vonage-grammar.mjs reads
- * out of @vonage/voice's type declarations (ncco-grammar.ts). Nothing here is typed in by hand: a field
+ * out of @vonage/voice's type declarations (grammar.json). Nothing here is typed in by hand: a field
  * is known, required and of a type because the SDK says so.
  */
+import { readFileSync } from "node:fs";
 import * as z from "zod";
-import { nccoGrammar } from "./ncco-grammar.js";
 
 export type FieldType =
   | { type: "string"; enum?: (string | number)[] }
@@ -43,6 +43,8 @@ function unionSchema(options: FieldType[]): z.ZodType {
   }
   return z.union(options.map(toZod) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
 }
+
+export const nccoGrammar = JSON.parse(readFileSync(new URL("./grammar.json", import.meta.url), "utf8")) as NccoGrammar;
 
 export function toZod(field: FieldType): z.ZodType {
   switch (field.type) {

@@ -5,10 +5,10 @@
  * connect — and mapped onto the normalised actions of SPEC §6 (talk→speak, stream→play, input→listen,
  * connect websocket→stream, connect phone/sip/app/vbc→transfer, record, wait→pause, notify→redirect).
  */
-import { fastSafeParse } from "../../compiled-schema.js";
-import { showValue, type Finding } from "../../findings.js";
-import { issuesToProblems } from "../../validation.js";
-import { jsonDocument, parseJsonBody } from "../json-document.js";
+import { fastSafeParse } from "../../lib/compiled-schema.js";
+import { showValue, type Finding } from "../../core/findings.js";
+import { issuesToProblems } from "../../lib/validation.js";
+import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { nccoSchema } from "./grammar.js";
 

@@ -5,8 +5,8 @@
  */
 import type { Envelope } from "./envelope.js";
 import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason } from "../types.js";
-import { CallDriverBase } from "../call-driver-base.js";
-import { speechMs } from "../timing.js";
+import { CallDriverBase } from "../shared/call-driver-base.js";
+import { speechMs } from "../shared/timing.js";
 import { waitsForInstructions } from "./envelope.js";
 
 interface Pending {

@@ -3,7 +3,7 @@
  * G.711 μ-law at 8 kHz. From vwh: start, media, dtmf, mark, stop; from the agent: media, mark, clear.
  * Every message carries the stream_id of the start message (and of the media.stream.connected webhook).
  */
-import type { Finding } from "../../findings.js";
+import type { Finding } from "../../core/findings.js";
 import { bytesPerFrame, type AudioFormat } from "../../media/audio.js";
 import { parseMediaEvent, type AudioProtocol, type ParsedMessage, type ProtocolSetup, type Track } from "../../media/protocol.js";
 

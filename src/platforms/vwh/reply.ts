@@ -1,8 +1,8 @@
 /** Parsing and checking a handler's reply in vwh's own format (SPEC §2): `{"instructions": [...]}`. */
-import { fastSafeParse } from "../../compiled-schema.js";
-import { showValue, type Finding } from "../../findings.js";
-import { issuesToProblems } from "../../validation.js";
-import { jsonDocument, parseJsonBody } from "../json-document.js";
+import { fastSafeParse } from "../../lib/compiled-schema.js";
+import { showValue, type Finding } from "../../core/findings.js";
+import { issuesToProblems } from "../../lib/validation.js";
+import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
 

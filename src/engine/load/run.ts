@@ -1,0 +1,95 @@
+/**
+ * Load mode (`--calls n --concurrency c [--rate r]`): n copies of the flows as separate calls, each
+ * with fresh call and event ids, c calls in flight, events within a call in order. Results are
+ * aggregated as they come (LoadStats), never kept.
+ */
+import { randomId } from "../../core/ids.js";
+import { type LoadedFlow } from "../../files/call-flow.js";
+import { LoadStats } from "./stats.js";
+import { createRandom } from "../../core/random.js";
+import { createContext } from "../context.js";
+import { runFlowCall, withPlatformRuns } from "../run.js";
+import { type EventResult, type TurnResult } from "../results.js";
+import { type SimulationOptions } from "../options.js";
+
+export interface LoadOptions {
+  calls: number;
+  concurrency: number;
+  /** Open-loop arrivals: calls started per second (still at most `concurrency` in flight). */
+  rate: number | undefined;
+  /** Called after each call, for a progress bar. */
+  onCallFinished?: (stats: LoadStats) => void;
+  /** Stops starting calls (another worker thread found the handler unreachable, or --bail). */
+  shouldStop?: () => boolean;
+}
+
+export interface LoadResult {
+  stats: LoadStats;
+  unreachable: string | undefined;
+  bailed: boolean;
+  seed: number;
+  durationMs: number;
+}
+
+export async function runLoad(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
+  return withPlatformRuns(flows, options, (withRuns) => runLoadCalls(flows, withRuns, load));
+}
+
+async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
+  const context = createContext(options);
+  const planRandom = createRandom(options.faults.seed);
+  const stats = new LoadStats();
+  const started = context.now();
+  let next = 0;
+  let unreachable: string | undefined;
+  let bailed = false;
+  const stopping = () => unreachable !== undefined || bailed || load.shouldStop?.() === true;
+
+  const worker = async () => {
+    // One set of handlers per worker, which runs one call at a time (not two closures per call).
+    let callId = "";
+    const handlers = { onEvent: (result: EventResult) => stats.recordEvent(callId, result), onTurn: (turn: TurnResult) => stats.recordTurn(turn) };
+    const overrides = { callId, freshIds: true };
+    for (;;) {
+      const index = next++;
+      if (index >= load.calls || stopping()) return;
+      if (load.rate !== undefined) {
+        const due = started + (index * 1000) / load.rate;
+        const wait = due - context.now();
+        if (wait > 0) await context.wait(wait);
+        else if (wait < -50) stats.lateStarts++;
+      }
+      // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
+      callId = randomId("call");
+      overrides.callId = callId;
+      stats.callsStarted++;
+      const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, overrides, handlers, stopping);
+      stats.recordCall(outcome.passed);
+      if (outcome.stopped?.reason === "unreachable") unreachable ??= outcome.stopped.message;
+      if (outcome.stopped?.reason === "bail") bailed = true;
+      load.onCallFinished?.(stats);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(load.concurrency, load.calls) }, worker));
+  return { stats, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+}
+
+export interface FastLoadOptions extends LoadOptions {
+  /** Requests in flight per connection (--pipelining); 1 when absent. */
+  pipelining: number | undefined;
+}
+
+/**
+ * Load mode on the fast client (src/fast-client): one connection per call in flight, or fewer
+ * connections carrying `pipelining` requests each.
+ */
+export async function runFastLoad(flows: readonly LoadedFlow[], options: SimulationOptions, load: FastLoadOptions): Promise<LoadResult> {
+  const { createFastClient } = await import("../../transport/fast-client/index.js");
+  const pipelining = load.pipelining ?? 1;
+  const client = createFastClient({ connections: Math.ceil(load.concurrency / pipelining), pipelining });
+  try {
+    return await runLoad(flows, { ...options, transport: client.deliver }, load);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,60 @@
+/** A worker thread of `--workers` (see load-workers.ts): runs its share of the calls, posts its aggregates. */
+import { parentPort, workerData } from "node:worker_threads";
+import { createDispatcher } from "../../transport/undici.js";
+import { runFastLoad } from "./run.js";
+import type { WorkerMessage, WorkerShare } from "./workers.js";
+import { isPlatformId, loadPlatform } from "../../platforms/registry.js";
+import type { PlatformSigning } from "../options.js";
+import { getScheme } from "../../signing/index.js";
+import { resolveSigning, schemeSettings } from "../../signing/options.js";
+
+const share = workerData as WorkerShare;
+const port = parentPort!;
+const post = (message: WorkerMessage) => port.postMessage(message);
+const stopped = new Int32Array(share.stop);
+const dispatcher = createDispatcher(1);
+let lastProgress = 0;
+
+/** The signer and signature headers of a scheme, as the command makes them. */
+function signingFor(scheme: string): PlatformSigning {
+  const chosen = { ...share.signing, scheme };
+  return { signer: resolveSigning(chosen, process.env, "sign").signer, signatureHeaders: getScheme(scheme).headers(schemeSettings(chosen, "sign")) };
+}
+
+try {
+  const flows = await Promise.all(
+    share.flows.map(async ({ file, flow, platform }) => {
+      if (!isPlatformId(platform)) throw new Error(`unknown platform ${platform}`); // the main thread loaded it
+      return { file, flow, platform: await loadPlatform(platform) };
+    }),
+  );
+  const platformSigning = share.platformSchemes && Object.fromEntries(Object.entries(share.platformSchemes).map(([id, scheme]) => [id, signingFor(scheme)]));
+  const result = await runFastLoad(
+    flows,
+    {
+      ...share.simulation,
+      target: new URL(share.target),
+      ...(share.publicUrl !== undefined && { publicUrl: new URL(share.publicUrl) }),
+      ...(platformSigning && { platformSigning }),
+      signer: resolveSigning(share.signing, process.env, "sign").signer,
+      dispatcher,
+      ...(share.deadLetters && { deadLetter: async (entry) => post({ type: "dead-letter", entry }) }),
+    },
+    {
+      ...share.load,
+      shouldStop: () => Atomics.load(stopped, 0) !== 0,
+      onCallFinished: (stats) => {
+        const done = stats.callsPassed + stats.callsFailed;
+        const at = Date.now();
+        if (at - lastProgress >= 100 || done === share.load.calls) {
+          lastProgress = at;
+          post({ type: "progress", done });
+        }
+      },
+    },
+  );
+  if (result.unreachable !== undefined || result.bailed) Atomics.store(stopped, 0, 1);
+  post({ type: "done", stats: result.stats.toData(), unreachable: result.unreachable, bailed: result.bailed });
+} finally {
+  await dispatcher.close();
+}

@@ -1,0 +1,122 @@
+/**
+ * `--workers n`: load mode spread over worker threads (issue 15). Each thread runs its share of the
+ * calls and concurrency on its own fast client and sends back its aggregates; node's HDR histograms
+ * cross threads intact and merge exactly, so the report's percentiles are those of the whole run.
+ * A shared flag stops every thread when one finds the handler unreachable (or --bail trips); dead
+ * letters are written by the main thread only, one at a time.
+ */
+import { Worker } from "node:worker_threads";
+import type { DeadLetter } from "../../files/dead-letters.js";
+import { type CallFlow, type LoadedFlow } from "../../files/call-flow.js";
+import { LoadStats, type LoadStatsData } from "./stats.js";
+import type { FastLoadOptions, LoadResult } from "./run.js";
+import type { SigningOptions } from "../../signing/options.js";
+import { type SimulationOptions } from "../options.js";
+
+/**
+ * Everything a thread needs to rebuild the run: plain data only. Signers and platforms hold functions,
+ * so the thread makes them again: from the signing flags, and from each flow's platform id.
+ */
+export interface WorkerShare {
+  flows: { file: string; flow: CallFlow; platform: string }[];
+  target: string;
+  publicUrl: string | undefined;
+  signing: SigningOptions;
+  /** Per platform id, the scheme its flows are signed with, when --scheme was not given. */
+  platformSchemes: Record<string, string> | undefined;
+  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "realtime" | "maxHops" | "platformSettings">;
+  deadLetters: boolean;
+  load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
+  /** Int32Array over it: non-zero once any thread has stopped the run. */
+  stop: SharedArrayBuffer;
+}
+
+export type WorkerMessage =
+  | { type: "progress"; done: number }
+  | { type: "dead-letter"; entry: DeadLetter }
+  | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean };
+
+export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publicUrl" | "platformSchemes" | "simulation" | "load" | "stop" | "deadLetters"> {
+  flows: readonly LoadedFlow[];
+  simulation: SimulationOptions;
+  load: Omit<FastLoadOptions, "onCallFinished" | "shouldStop">;
+  /** Calls finished so far across the threads (for the progress bar). */
+  onProgress?: (done: number) => void;
+  workers: number;
+  env: NodeJS.ProcessEnv;
+  deadLetter: ((entry: DeadLetter) => Promise<void>) | undefined;
+}
+
+/** Thread i's part of a total: as even as whole numbers allow. */
+export function shareOf(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
+}
+
+export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date.now): Promise<LoadResult> {
+  const { load } = run;
+  const threads = Math.max(1, Math.min(run.workers, load.calls, load.concurrency));
+  const stop = new SharedArrayBuffer(4);
+  const stopped = new Int32Array(stop);
+  const stats = new LoadStats();
+  const done = new Array<number>(threads).fill(0);
+  let unreachable: string | undefined;
+  let bailed = false;
+  let writes = Promise.resolve();
+  let writeError: unknown;
+  const started = now();
+
+  const runThread = (index: number) =>
+    new Promise<void>((resolve, reject) => {
+      const calls = shareOf(load.calls, threads, index);
+      const { signatureHeaders, policy, faults, budgetMs, strictLatency, realtime, maxHops, platformSettings, platformSigning } = run.simulation;
+      const share: WorkerShare = {
+        flows: run.flows.map((loaded) => ({ file: loaded.file, flow: loaded.flow, platform: loaded.platform.id })),
+        target: run.simulation.target.href,
+        publicUrl: run.simulation.publicUrl?.href,
+        signing: run.signing,
+        platformSchemes: platformSigning && Object.fromEntries(run.flows.map((loaded) => [loaded.platform.id, loaded.platform.scheme])),
+        // Plain fields only (they are copied to the thread). Each thread draws its own faults;
+        // thread 0 keeps the run's seed.
+        simulation: {
+          signatureHeaders,
+          policy,
+          budgetMs,
+          strictLatency,
+          realtime,
+          ...(maxHops !== undefined && { maxHops }),
+          ...(platformSettings && { platformSettings }),
+          faults: { ...faults, seed: (faults.seed ^ Math.imul(index, 0x9e3779b9)) >>> 0 },
+        },
+        deadLetters: run.deadLetter !== undefined,
+        load: { calls, concurrency: shareOf(load.concurrency, threads, index), rate: load.rate === undefined ? undefined : (load.rate * calls) / load.calls, pipelining: load.pipelining },
+        stop,
+      };
+      const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: share, env: run.env });
+      worker.on("message", (message: WorkerMessage) => {
+        if (message.type === "progress") {
+          done[index] = message.done;
+          run.onProgress?.(done.reduce((sum, value) => sum + value, 0));
+        } else if (message.type === "dead-letter") {
+          const write = run.deadLetter!;
+          writes = writes.then(() => write(message.entry)).catch((error: unknown) => {
+            writeError ??= error;
+            Atomics.store(stopped, 0, 1);
+          });
+        } else {
+          stats.merge(message.stats);
+          unreachable ??= message.unreachable;
+          bailed ||= message.bailed;
+        }
+      });
+      worker.once("error", (error) => {
+        Atomics.store(stopped, 0, 1);
+        reject(error);
+      });
+      worker.once("exit", () => resolve());
+    });
+
+  await Promise.all(Array.from({ length: threads }, (_, index) => runThread(index)));
+  await writes;
+  if (writeError) throw writeError;
+  return { stats, unreachable, bailed, seed: run.simulation.faults.seed, durationMs: now() - started };
+}

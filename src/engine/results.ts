@@ -1,0 +1,88 @@
+/**
+ * What a run produced: each event's and turn's result, each flow's, and the summary every reporter counts from.
+ */
+import type { Finding } from "../core/findings.js";
+import type { TurnMedia } from "../media/script.js";
+
+export interface EventResult {
+  index: number;
+  sequence: number;
+  eventType: string;
+  eventId: string;
+  /** The final attempt's status; absent when no reply came (timeout, connection error). */
+  status: number | undefined;
+  latencyMs: number | undefined;
+  attempts: number;
+  passed: boolean;
+  failures: Finding[];
+  warnings: Finding[];
+  /** The normalised actions of the reply (instruction types on the vwh platform). */
+  instructionTypes: string[];
+  deadLettered: boolean;
+  /** Caller scripts: the index of the step whose turn this webhook belongs to. */
+  step: number | undefined;
+  /** Set when the event was delivered twice (--duplicates). */
+  duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
+}
+
+export interface TurnResult {
+  /** Index of the script step. */
+  step: number;
+  /** `connect`, `say "…"`, `press 1`, `hangup (script ran out)`. */
+  label: string;
+  actions: string[];
+  /** How the call ended in this turn, if it did. */
+  ended: string | undefined;
+  failures: Finding[];
+  passed: boolean;
+  /** Set when the turn ran on a media stream: its figures (time to first audio, agent audio, interruption). */
+  media?: TurnMedia;
+}
+
+export interface FlowResult {
+  file: string;
+  name: string;
+  platform: string;
+  callId: string;
+  events: EventResult[];
+  /** Caller scripts only: each step's turn, in order. */
+  turns: TurnResult[] | undefined;
+  passed: boolean;
+}
+
+export interface SimulationResult {
+  flows: FlowResult[];
+  /** Set when the target did not answer at all; the run stopped there (exit 3). */
+  unreachable: string | undefined;
+  /** Set when --bail stopped the run at the first failure. */
+  bailed: boolean;
+  /** Set when the run was stopped (Ctrl-C) before it finished: the results are partial. */
+  interrupted: boolean;
+  seed: number;
+  durationMs: number;
+}
+
+export interface SimulationSummary {
+  flows: number;
+  events: number;
+  passed: number;
+  failed: number;
+  overBudget: number;
+  retried: number;
+  deadLettered: number;
+  duplicated: number;
+}
+
+export function summarize(result: SimulationResult): SimulationSummary {
+  const events = result.flows.flatMap((flow) => flow.events);
+  return {
+    flows: result.flows.length,
+    events: events.length,
+    passed: events.filter((event) => event.passed).length,
+    failed: events.filter((event) => !event.passed).length,
+    overBudget: events.filter((event) => [...event.failures, ...event.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"))).length,
+    retried: events.filter((event) => event.attempts > 1).length,
+    deadLettered: events.filter((event) => event.deadLettered).length,
+    duplicated: events.filter((event) => event.duplicate !== undefined).length,
+  };
+}

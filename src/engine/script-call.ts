@@ -1,0 +1,282 @@
+/**
+ * Running a caller script (SPEC §7): vwh plays the platform through its CallDriver — sends the first
+ * webhook, hands each reply back, gives the caller's next step when the platform listens — and checks
+ * each step's expectations over every webhook of its turn. Delivery (signing, retries, duplicates, dead
+ * letters) is the same as for scripted flows.
+ */
+import { dirname, resolve } from "node:path";
+import { callerInput, describeStep, type ScriptStep, type TurnExpectation } from "../files/caller-script.js";
+import { checkNative, compareActions, valueMismatch } from "../checks/expectations.js";
+import type { Finding } from "../core/findings.js";
+import { callInfo, type PlannedEvent } from "./expand-flow.js";
+import { randomId } from "../core/ids.js";
+import { type Expectation } from "../files/expectation-schema.js";
+import { type LoadedFlow } from "../files/call-flow.js";
+import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "../platforms/types.js";
+import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
+import type { Random } from "../core/random.js";
+import { deliverAndCheck } from "./deliver-event.js";
+import { deliveryOrder, type CallOverrides } from "./plan.js";
+import { deliveryUrl } from "./address.js";
+import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
+import { type EventResult, type TurnResult } from "./results.js";
+
+export const defaultMaxHops = 50;
+
+interface Turn {
+  step: number;
+  label: string;
+  expect: TurnExpectation | undefined;
+  actions: Action[];
+  natives: (NativeDocument | undefined)[];
+  failures: Finding[];
+  ended: EndReason | undefined;
+  /** The figures of the turn's media stream, when it ran on one. */
+  media: TurnMedia | undefined;
+}
+
+function newTurn(steps: readonly ScriptStep[], index: number, label?: string): Turn {
+  const step = steps[index];
+  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], natives: [], failures: [], ended: undefined, media: undefined };
+}
+
+const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
+
+/** The turn-level expectations: actions, says, ends, transfers_to, result, native (status and latency are per webhook). */
+export function checkTurn(turn: Turn): Finding[] {
+  const expect = turn.expect;
+  if (!expect) return [];
+  const findings: Finding[] = [];
+  if (expect.actions) findings.push(...compareActions(expect.actions, turn.actions, "actions"));
+  if (expect.says !== undefined) {
+    const spoken = turn.actions.map(textOf).filter((text) => text !== undefined).join(" ");
+    const mismatch = valueMismatch(expect.says, spoken);
+    if (mismatch) findings.push({ kind: "expect", path: "says", message: mismatch });
+  }
+  if (expect.ends !== undefined) {
+    const wanted = expect.ends;
+    if (wanted === false && turn.ended) findings.push({ kind: "expect", path: "ends", message: `expected the call to go on, but it ended (${turn.ended})` });
+    if (wanted === true && !turn.ended) findings.push({ kind: "expect", path: "ends", message: "expected the call to end in this turn, but it went on" });
+    if (typeof wanted === "string" && turn.ended !== wanted) findings.push({ kind: "expect", path: "ends", message: `expected the call to end (${wanted}), ${turn.ended ? `but it ended (${turn.ended})` : "but it went on"}` });
+  }
+  if (expect.transfers_to !== undefined) {
+    const target = turn.actions.find((action) => action.type === "transfer")?.["to"];
+    const mismatch = target === undefined ? "expected a transfer, got none" : valueMismatch(expect.transfers_to, target);
+    if (mismatch) findings.push({ kind: "expect", path: "transfers_to", message: mismatch });
+  }
+  if (expect.result !== undefined) {
+    const results = turn.actions.filter((action) => action.type === "tool_result").map((action) => action["result"]);
+    const wanted = expect.result;
+    const matches = (value: unknown) => valueMismatch(wanted, typeof wanted === "object" && !("contains" in wanted) && !("matches" in wanted) ? value : typeof value === "string" ? value : JSON.stringify(value)) === undefined;
+    if (!results.some(matches)) {
+      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : valueMismatch(wanted, results[0]) ?? "no tool result matched" });
+    }
+  }
+  if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
+  findings.push(...checkMedia(expect, turn.media));
+  return findings;
+}
+
+/** Signs a media stream's WebSocket upgrade as a GET of its URL with the platform's scheme (empty body, a fresh id). */
+function upgradeSigner(context: RunContext, platformId: string): ((addressed: URL) => Record<string, string>) | undefined {
+  const signer = context.options.platformSigning?.[platformId]?.signer ?? context.options.signer;
+  if (!signer) return undefined;
+  return (addressed) => signer.sign({ id: randomId("upg"), timestamp: Math.floor(context.now() / 1000), body: Buffer.alloc(0), method: "GET", url: addressed.href, contentType: "" }).headers;
+}
+
+/** A webhook of a reactive call as the delivery machinery sees it. */
+function plannedWebhook(webhook: CallWebhook, index: number, sequence: number, callId: string, expect: TurnExpectation | undefined): PlannedEvent {
+  const perWebhook: Expectation | undefined =
+    expect?.status !== undefined || expect?.max_latency_ms !== undefined
+      ? { ...(expect.status !== undefined && { status: expect.status }), ...(expect.max_latency_ms !== undefined && { max_latency_ms: expect.max_latency_ms }) }
+      : undefined;
+  return {
+    index,
+    eventType: webhook.eventType,
+    eventId: webhook.eventId,
+    callId,
+    sequence,
+    method: webhook.request.method,
+    body: webhook.request.body,
+    contentType: webhook.request.contentType ?? "application/octet-stream",
+    recordedHeaders: undefined,
+    platformHeaders: webhook.request.headers,
+    request: webhook.request,
+    expect: perWebhook,
+    afterMs: webhook.afterMs,
+  };
+}
+
+export async function runScriptCall(
+  loaded: LoadedFlow,
+  steps: readonly ScriptStep[],
+  context: RunContext,
+  planRandom: Random,
+  overrides: CallOverrides,
+  handlers: CallHandlers,
+  shouldStop: () => boolean,
+): Promise<FlowCallOutcome> {
+  const { options } = context;
+  const { flow, platform } = loaded;
+  const callId = overrides.callId ?? (overrides.freshIds ? undefined : flow.call?.call_id) ?? randomId("call");
+  handlers.onStart?.(callId);
+  const maxHops = options.maxHops ?? defaultMaxHops;
+  const driver: CallDriver = await platform.startCall({
+    call: callInfo(flow, callId),
+    url: options.publicUrl ?? options.target,
+    start: new Date(context.now()),
+    newId: randomId,
+    settings: { ...flow.settings, ...options.platformSettings, ...options.platformRuns?.[platform.id]?.settings },
+    now: context.now,
+    wait: context.wait,
+  });
+
+  const turns: TurnResult[] = [];
+  let passed = true;
+  let hops = 0;
+  let sequence = 0;
+  let stopped: FlowCallOutcome["stopped"];
+  // The first step without a caller action is the call connecting; otherwise connecting is a turn of its own.
+  const firstIsConnect = callerInput(steps[0]!).kind === "connect";
+  let stepIndex = firstIsConnect ? 0 : -1;
+  let turn = firstIsConnect ? newTurn(steps, 0) : { ...newTurn(steps, -1, "connect"), expect: undefined };
+  handlers.onTurnStart?.(turn.step, turn.label);
+  driver.caller({ kind: "connect" }, firstIsConnect ? steps[0]!.after_ms : undefined);
+  // Webhooks the platform does not wait on, held back so --reorder can shuffle them.
+  let held: CallWebhook[] = [];
+
+  const finishTurn = () => {
+    const failures = [...turn.failures, ...checkTurn(turn)];
+    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), ended: turn.ended, failures, passed: failures.length === 0, ...(turn.media && { media: turn.media }) };
+    passed &&= result.passed;
+    turns.push(result);
+    handlers.onTurn?.(result);
+  };
+
+  const send = async (webhook: CallWebhook): Promise<boolean> => {
+    if (options.realtime && webhook.afterMs > 0) await context.wait(webhook.afterMs);
+    const number = ++sequence;
+    const planned = plannedWebhook(webhook, number - 1, number, callId, turn.expect);
+    let delivered: { result: EventResult; outcome: DeliveryOutcome };
+    if (deliveryUrl(webhook.request.url, options) === undefined) {
+      // A URL on another host: a real platform would fetch it; vwh only talks to the handler under test.
+      const { origin, protocol } = webhook.request.url;
+      // file:, javascript: and data: URLs have the opaque origin "null": name their scheme instead.
+      const message = `not followed: ${origin === "null" ? `a ${protocol} URL` : origin} is not the handler's origin (${(options.publicUrl ?? options.target).origin})`;
+      const result: EventResult = {
+        index: planned.index, sequence: planned.sequence, eventType: planned.eventType, eventId: planned.eventId, status: undefined, latencyMs: undefined,
+        attempts: 0, passed: false, failures: [{ kind: "rule", path: webhook.request.url.href, message }], warnings: [], instructionTypes: [], deadLettered: false, step: turn.step, duplicate: undefined,
+      };
+      delivered = { result, outcome: { ok: false, message } };
+    } else {
+      const { result, parsed, outcome } = await deliverAndCheck(planned, loaded, planRandom.chance(options.faults.duplicates), context, turn.step);
+      delivered = {
+        result,
+        outcome: outcome.ok && parsed ? { ok: true, reply: { status: outcome.status, headers: outcome.headers, body: outcome.body }, parsed } : { ok: false, message: outcome.ok ? `status ${outcome.status}` : outcome.message },
+      };
+      if (parsed && webhook.waits) {
+        turn.actions.push(...parsed.actions);
+        turn.natives.push(parsed.native);
+      }
+    }
+    passed &&= delivered.result.passed;
+    handlers.onEvent(delivered.result);
+    driver.replied(webhook, delivered.outcome);
+    const unreachable = delivered.result.failures.find((finding) => finding.kind === "unreachable");
+    if (unreachable) stopped = { reason: "unreachable", message: unreachable.message };
+    else if (options.faults.bail && !delivered.result.passed) stopped = { reason: "bail" };
+    return stopped === undefined;
+  };
+
+  /** Ends the open turn and opens the next step's (or the hangup when the script ran out); gives that step. */
+  const nextTurn = (): ScriptStep | undefined => {
+    finishTurn();
+    stepIndex++;
+    const step = steps[stepIndex];
+    turn = step ? newTurn(steps, stepIndex) : { ...newTurn(steps, stepIndex, "hangup (script ran out)"), expect: undefined };
+    handlers.onTurnStart?.(turn.step, turn.label);
+    return step;
+  };
+
+  // On a media stream the caller's steps are played on the socket, not through the driver.
+  const streamStep = (step: ScriptStep | undefined): StreamStep | undefined =>
+    step && {
+      input: callerInput(step),
+      afterMs: step.after_ms,
+      audio: step.audio === undefined ? undefined : resolve(dirname(loaded.file), step.audio),
+      firstAudioLimitMs: step.expect?.first_audio_ms,
+    };
+  const streamScript: StreamScript = {
+    upcoming: () => streamStep(steps[stepIndex + 1]),
+    record: (media, findings) => {
+      if (media) turn.media = media;
+      turn.failures.push(...findings);
+    },
+    advance: () => streamStep(nextTurn()),
+  };
+
+  const flushHeld = async (): Promise<boolean> => {
+    const batch = deliveryOrder(held, options.faults.reorderWindow, planRandom);
+    held = [];
+    for (const webhook of batch) if (!(await send(webhook))) return false;
+    return true;
+  };
+
+  try {
+    for (;;) {
+      if (shouldStop()) break;
+      const move = await driver.next();
+      if (move.kind === "send") {
+        if (++hops > maxHops) {
+          turn.failures.push({ kind: "loop", message: `more than --max-hops ${maxHops} webhooks in one call: the handler loops (last: ${move.webhook.eventType} to ${move.webhook.request.url.pathname})` });
+          finishTurn();
+          passed = false;
+          break;
+        }
+        if (!move.webhook.waits && options.faults.reorderWindow > 1) {
+          held.push(move.webhook);
+          continue;
+        }
+        if (!(await flushHeld()) || !(await send(move.webhook))) break;
+        continue;
+      }
+      if (!(await flushHeld())) break;
+      if (move.kind === "stream") {
+        const { playStream } = await import("../media/stream.js");
+        const end = await playStream(move.stream, streamScript, {
+          callId,
+          newId: randomId,
+          clock: { now: context.now, wait: context.wait, lockstep: options.mediaLockstep === true },
+          target: options.target,
+          publicUrl: options.publicUrl,
+          firstAudioLimitMs: turn.expect?.first_audio_ms,
+          connectTimeoutMs: options.policy.timeoutMs,
+          signUpgrade: upgradeSigner(context, platform.id),
+          protocols: platform.media ?? {},
+        });
+        driver.streamEnded(end);
+        continue;
+      }
+      if (move.kind === "observed") {
+        turn.actions.push(...move.actions);
+        turn.failures.push(...move.failures);
+        continue;
+      }
+      if (move.kind === "ended") {
+        turn.ended = move.reason;
+        const next = stepIndex + 1;
+        if (next < steps.length) {
+          turn.failures.push({ kind: "script", message: `the call ended (${move.reason}) before step ${next + 1} (${describeStep(steps[next]!)}) could happen` });
+        }
+        finishTurn();
+        break;
+      }
+      // await-caller: this turn is over; the caller takes the next step, or hangs up when the script ran out.
+      const step = nextTurn();
+      driver.caller(step ? callerInput(step) : { kind: "hangup" }, step?.after_ms);
+    }
+  } finally {
+    await driver.close();
+  }
+  return { passed: passed && stopped === undefined ? passed : false, stopped, callId, turns };
+}

@@ -1,0 +1,92 @@
+/**
+ * What every platform's reactive call has in common (SPEC §7): the order in which a call's moves come
+ * out — webhooks already decided, then actions the platform took by itself (the end of a document hangs
+ * up, a REST command), then the end of the call with its closing webhooks, then a media stream, then the
+ * caller — and the platform clock that gives each webhook its `afterMs`. A platform supplies the request
+ * of each queued webhook, what the caller's steps do, its closing webhooks, and how the call goes on when
+ * nothing is pending (`execute`).
+ */
+import { Outbox } from "./outbox.js";
+import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+
+export type ObservedMove = Extract<DriverMove, { kind: "observed" }>;
+
+export abstract class CallDriverBase<Pending> implements CallDriver {
+  protected readonly setup: CallSetup;
+  /** Platform time of the call, ms since the epoch. */
+  protected clock: number;
+  /** Webhooks decided but not yet sent. */
+  protected readonly outbox: Outbox<Pending>;
+  protected ended: EndReason | undefined;
+  /** A media stream the call moves onto next. */
+  protected stream: MediaStreamRequest | undefined;
+  protected awaitingCaller = false;
+  #endSent = false;
+
+  constructor(setup: CallSetup) {
+    this.setup = setup;
+    this.clock = setup.start.getTime();
+    this.outbox = new Outbox(this.clock);
+  }
+
+  /** The webhook a queued one becomes as it goes out: `at` is its platform time, `afterMs` the time since the previous one. */
+  protected abstract webhook(pending: Pending, at: number, afterMs: number): CallWebhook;
+  /** Queues the webhooks that report the end of the call. */
+  protected abstract closingWebhooks(reason: EndReason): void;
+  /** What the caller's step does (the clock has moved by the step's `afterMs`). */
+  protected abstract callerStep(input: CallerInput): void;
+  abstract replied(webhook: CallWebhook, outcome: DeliveryOutcome): void;
+
+  /** What the platform did by itself that came in no reply, one `observed` move at a time; by default nothing. */
+  protected observe(): ObservedMove | undefined {
+    return undefined;
+  }
+
+  /** Nothing pending: goes on until the call waits for the caller, ends, or needs a webhook. By default the caller's turn. */
+  protected execute(): void | Promise<void> {
+    this.awaitingCaller = true;
+  }
+
+  async next(): Promise<DriverMove> {
+    for (;;) {
+      const sent = this.outbox.shift(this.clock);
+      if (sent) return { kind: "send", webhook: this.webhook(sent.item, sent.at, sent.afterMs) };
+      const observed = this.observe();
+      if (observed) return observed;
+      if (this.ended) {
+        if (!this.#endSent) {
+          this.#endSent = true;
+          this.closingWebhooks(this.ended);
+          continue;
+        }
+        return { kind: "ended", reason: this.ended };
+      }
+      if (this.stream) {
+        const stream = this.stream;
+        this.stream = undefined;
+        return { kind: "stream", stream };
+      }
+      if (this.awaitingCaller) return { kind: "await-caller" };
+      // Awaited only when it waits for something: a synchronous step must not yield to other calls.
+      const running = this.execute();
+      if (running) await running;
+    }
+  }
+
+  caller(input: CallerInput, afterMs: number | undefined): void {
+    this.awaitingCaller = false;
+    if (afterMs !== undefined) this.clock += afterMs;
+    this.callerStep(input);
+  }
+
+  streamEnded(end: StreamEnd): void {
+    if (end.kind === "caller_hangup") this.ended = "caller_hangup";
+    else if (end.kind === "failed") this.ended = "failed";
+    else this.agentClosedStream();
+  }
+
+  /** The application closed the media stream: by default the reply goes on. */
+  protected agentClosedStream(): void {}
+
+  async close(): Promise<void> {}
+}
