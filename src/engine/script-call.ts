@@ -99,9 +99,7 @@ function plannedWebhook(webhook: CallWebhook, index: number, sequence: number, c
     method: webhook.request.method,
     body: webhook.request.body,
     contentType: webhook.request.contentType ?? "application/octet-stream",
-    recordedHeaders: undefined,
-    platformHeaders: webhook.request.headers,
-    request: webhook.request,
+    origin: { kind: "built", request: webhook.request },
     expect: perWebhook,
     afterMs: webhook.afterMs,
   };
