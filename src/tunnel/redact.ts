@@ -31,9 +31,19 @@ export const redactedMark = "[redacted]";
 
 const phonePattern = /\+[1-9]\d{6,14}\b/g;
 
+/** Field names compare without case: the platforms' lists say `SpeechResult`, `Digits`, `originalTranscript`. */
 function matches(patterns: readonly FieldPattern[], key: string): boolean {
   const lower = key.toLowerCase();
-  return patterns.some((pattern) => (typeof pattern === "string" ? pattern === lower : pattern.test(key)));
+  return patterns.some((pattern) => (typeof pattern === "string" ? pattern.toLowerCase() === lower : pattern.test(key)));
+}
+
+/**
+ * A phone field's value: its digits masked. A value with hardly any digits is not a number at all but a
+ * caller's name (Twilio's and Plivo's `CallerName`) and becomes "[redacted]".
+ */
+function maskPhoneField(value: string): string {
+  if (value.trim() === "") return value;
+  return value.replace(/\D/g, "").length < 3 ? redactedMark : maskNumber(value);
 }
 
 /** Masks the digits of one number, keeping its shape: a leading 1, zeros, the last two digits. */
@@ -55,7 +65,7 @@ export function maskPhoneNumbers(text: string): string {
 function redactValue(key: string | undefined, value: unknown, fields: RedactionFields): unknown {
   if (typeof value === "string") {
     if (key !== undefined && matches(fields.text, key)) return redactedMark;
-    if (key !== undefined && matches(fields.phone, key)) return maskNumber(value);
+    if (key !== undefined && matches(fields.phone, key)) return maskPhoneField(value);
     return maskPhoneNumbers(value);
   }
   if (typeof value === "number" && key !== undefined && matches(fields.phone, key)) return Number(maskNumber(String(value)));
