@@ -18,6 +18,7 @@ import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../sign
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { shownUrl } from "../known-secrets.js";
+import { terminalSafe } from "../ui/terminal-text.js";
 
 export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
   body: z.string().min(1).optional(),
@@ -100,7 +101,8 @@ async function verifyRecording(file: string, options: VerifyOptions, signer: Sig
     const { colors } = output;
     for (const result of results) {
       const mark = result.valid ? colors.green("✓") : colors.red("✗");
-      output.out(`  ${mark} ${result.event_id}${result.event_type ? colors.dim(`  ${result.event_type}`) : ""}${result.reason ? `  ${colors.red(result.reason)}` : ""}`);
+      // The id and type come from the recorded request: printed escaped (a forged one could hold control sequences).
+      output.out(`  ${mark} ${terminalSafe(String(result.event_id))}${result.event_type ? colors.dim(`  ${terminalSafe(result.event_type)}`) : ""}${result.reason ? `  ${colors.red(terminalSafe(result.reason))}` : ""}`);
     }
     output.out(`\n${results.length} recorded request${results.length === 1 ? "" : "s"}: ${colors.green(`${results.length - invalidOnes.length} valid`)}, ${invalidOnes.length ? colors.red(`${invalidOnes.length} invalid`) : "0 invalid"}`);
   }
