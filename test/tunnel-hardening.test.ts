@@ -13,6 +13,10 @@ import { formatRequestLine } from "../src/ui/tunnel-log.js";
 import { formatEventLine } from "../src/ui/simulate-report.js";
 import { terminalSafe } from "../src/ui/terminal-text.js";
 import { runInProcess, startServer, withTempDir } from "./helpers.js";
+import { connect, type Socket } from "node:net";
+import { get } from "node:http";
+import { startInspector } from "../src/tunnel/inspector.js";
+import { TunnelSession } from "../src/tunnel/session.js";
 import { toRecordedEvent, type RecordedRequest } from "../src/tunnel/recorder.js";
 import { redactBody, redactPath, type RedactionFields } from "../src/tunnel/redact.js";
 import { plivoPlatform } from "../src/platforms/plivo/index.js";
@@ -161,6 +165,170 @@ describe("request data reaches the terminal escaped (issue 26, defect 2)", () =>
       });
     } finally {
       await handler.close();
+    }
+  });
+});
+
+function bareSession(keep?: number): TunnelSession {
+  return new TunnelSession({
+    verifier: undefined,
+    resigner: "no secret configured",
+    signatureHeaders: [],
+    toleranceSeconds: 300,
+    requestUrl: (path) => `http://127.0.0.1${path}`,
+    forward: async () => assert.fail("nothing is replayed here"),
+    ...(keep !== undefined && { keep }),
+  });
+}
+
+function observeBig(session: TunnelSession, count: number, bytes: number): void {
+  const body = Buffer.alloc(bytes, "a");
+  for (let i = 0; i < count; i++) {
+    session.observe({ receivedAt: new Date(), method: "POST", path: "/hook", headers: { "content-type": "text/plain" }, body, status: 200, latencyMs: 1, proxyError: undefined, reply: { status: 200, headers: {}, body } });
+  }
+}
+
+/** Opens /events and never reads from it. */
+function stalledSubscriber(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1" }, () => {
+      socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.pause();
+      resolve(socket);
+    });
+    socket.on("error", reject);
+  });
+}
+
+/** Reads /events until `count` exchange events (or a dropped notice) have arrived. */
+function readStream(port: number, count: number, headers: Record<string, string> = {}): Promise<{ status: number; ids: number[]; hello: { keep?: number } | undefined }> {
+  return new Promise((resolve, reject) => {
+    const ids: number[] = [];
+    let hello: { keep?: number } | undefined;
+    let buffer = "";
+    const outgoing = get({ host: "127.0.0.1", port, path: "/events", headers }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        outgoing.destroy();
+        return resolve({ status: response.statusCode ?? 0, ids, hello });
+      }
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event === "hello") hello = JSON.parse(data!) as { keep?: number };
+          if (event === "exchange") ids.push((JSON.parse(data!) as { id: number }).id);
+          if (ids.length === count) {
+            outgoing.destroy();
+            resolve({ status: 200, ids, hello });
+          }
+        }
+      });
+    });
+    outgoing.on("error", (error) => (ids.length === count ? undefined : reject(error)));
+  });
+}
+
+/** An /events subscriber that reads; `next()` is the id of the next exchange event. */
+function liveReader(port: number): { hello: Promise<void>; helloData: Promise<{ keep?: number }>; next(): Promise<number>; close(): void } {
+  const ids: number[] = [];
+  const waiting: ((id: number) => void)[] = [];
+  let helloResolve: (value: { keep?: number }) => void = () => undefined;
+  const helloData = new Promise<{ keep?: number }>((resolve) => (helloResolve = resolve));
+  let buffer = "";
+  const outgoing = get({ host: "127.0.0.1", port, path: "/events" }, (response) => {
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => {
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event === "hello") helloResolve(JSON.parse(data!) as { keep?: number });
+        if (event === "exchange") {
+          const id = (JSON.parse(data!) as { id: number }).id;
+          const waiter = waiting.shift();
+          if (waiter) waiter(id);
+          else ids.push(id);
+        }
+      }
+    });
+  });
+  outgoing.on("error", () => undefined);
+  return {
+    hello: helloData.then(() => undefined),
+    helloData,
+    next: () => (ids.length ? Promise.resolve(ids.shift()!) : new Promise<number>((resolve) => waiting.push(resolve))),
+    close: () => outgoing.destroy(),
+  };
+}
+
+describe("the inspector's memory stays bounded (issue 26, defect 3)", () => {
+  it("disconnects a subscriber that stops reading, with a notice, while one that reads gets every event", { timeout: 60_000 }, async () => {
+    const session = bareSession();
+    const notices: string[] = [];
+    const inspector = await startInspector({ session, port: 0, secretNeedles: [], signatureHeaders: [], maxQueued: 8, onNotice: (text) => void notices.push(text) });
+    try {
+      const stalled = await stalledSubscriber(inspector.port);
+      const closed = new Promise<void>((resolve) => stalled.once("close", () => resolve()));
+      const reader = liveReader(inspector.port);
+      await reader.hello;
+      while (inspector.streams < 2) await new Promise((resolve) => setImmediate(resolve));
+      // 120 exchanges of 2 × 256 KiB, each sent once the reader has the one before: 60 MiB of views
+      // for the stalled subscriber, far beyond what its socket can buffer.
+      for (let n = 1; n <= 120; n++) {
+        observeBig(session, 1, 256 * 1024);
+        assert.equal(await reader.next(), n);
+      }
+      assert.equal(notices.length, 1, notices.join("\n"));
+      assert.match(notices[0]!, /fell more than 8 events behind and was disconnected/);
+      assert.equal(inspector.streams, 1, "only the reader is still subscribed");
+      stalled.resume();
+      await closed;
+      assert.equal((await reader.helloData).keep, 500, "the page is told how many the server keeps");
+      reader.close();
+    } finally {
+      await inspector.close();
+    }
+  });
+
+  it("refuses /events and the script to other sites (Sec-Fetch-Site), and caps the open streams", async () => {
+    const session = bareSession();
+    const inspector = await startInspector({ session, port: 0, secretNeedles: [], signatureHeaders: [], maxStreams: 2 });
+    try {
+      observeBig(session, 1, 10);
+      const host = `127.0.0.1:${inspector.port}`;
+      for (const site of ["cross-site", "same-site"]) {
+        assert.equal((await readStream(inspector.port, 1, { host, "sec-fetch-site": site, "sec-fetch-dest": "script", "sec-fetch-mode": "no-cors" })).status, 403, `/events from a ${site} <script>`);
+        assert.equal((await readStream(inspector.port, 1, { host, "sec-fetch-site": site, "sec-fetch-dest": "image", "sec-fetch-mode": "no-cors" })).status, 403, `/events from a ${site} <img>`);
+        const script = await new Promise<number>((resolve, reject) => get({ host: "127.0.0.1", port: inspector.port, path: "/inspector.js", headers: { host, "sec-fetch-site": site, "sec-fetch-dest": "script" } }, (response) => (response.resume(), resolve(response.statusCode ?? 0))).on("error", reject));
+        assert.equal(script, 403);
+      }
+      const page = await new Promise<number>((resolve, reject) => get({ host: "127.0.0.1", port: inspector.port, path: "/", headers: { host, "sec-fetch-site": "cross-site", "sec-fetch-dest": "document", "sec-fetch-mode": "navigate" } }, (response) => (response.resume(), resolve(response.statusCode ?? 0))).on("error", reject));
+      assert.equal(page, 200, "following a link to the page is fine");
+      assert.deepEqual((await readStream(inspector.port, 1, { host, "sec-fetch-site": "same-origin", "sec-fetch-dest": "empty", "sec-fetch-mode": "cors" })).ids, [1], "the page's own EventSource");
+      assert.deepEqual((await readStream(inspector.port, 1, { host })).ids, [1], "a client without Fetch-Metadata (curl)");
+
+      const first = await stalledSubscriber(inspector.port);
+      const second = await stalledSubscriber(inspector.port);
+      try {
+        // Both held open: a third is refused until one closes.
+        let status = 200;
+        for (let attempt = 0; attempt < 50 && status === 200; attempt++) status = (await readStream(inspector.port, 1, { host })).status;
+        assert.equal(status, 503);
+      } finally {
+        first.destroy();
+        second.destroy();
+      }
+    } finally {
+      await inspector.close();
     }
   });
 });

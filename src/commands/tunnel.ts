@@ -235,7 +235,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     if (options.inspect) {
       // Imported only here: `vwh --help` and --no-inspect never load the inspector.
       const { startInspector } = await import("../tunnel/inspector.js");
-      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders });
+      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders, onNotice: (text) => output.warn(text) });
       cleanups.push(() => inspector.close());
       inspectorUrl = inspector.url;
     }
