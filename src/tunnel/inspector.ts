@@ -82,15 +82,16 @@ export interface RunningInspector {
   close(): Promise<void>;
 }
 
-function bodyView(body: Buffer, needles: readonly string[]): BodyView {
+/** `total`: the full size when `body` is only the first bytes the tunnel kept. */
+function bodyView(body: Buffer, needles: readonly string[], total = body.length): BodyView {
   const cut = body.length > maxBodyView ? body.subarray(0, maxBodyView) : body;
   const text = cut.toString("utf8");
   const isText = Buffer.from(text, "utf8").equals(cut);
   return {
     data: isText ? maskSecrets(text, needles) : cut.toString("base64"),
     encoding: isText ? "utf8" : "base64",
-    bytes: body.length,
-    truncated: cut.length < body.length,
+    bytes: total,
+    truncated: cut.length < total,
   };
 }
 
@@ -115,7 +116,7 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
       ? {
           status: reply.status,
           headers: maskSecretHeaders(reply.headers, needles, options.signatureHeaders),
-          body: bodyView(reply.body, needles),
+          body: bodyView(reply.body, needles, reply.truncated?.bytes),
           actions: exchange.replySummary?.actions ?? null,
         }
       : null,

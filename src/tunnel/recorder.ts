@@ -89,7 +89,8 @@ export function toRecordedResponse(reply: HandlerReply, latencyMs: number, polic
   const headers = storedHeaders(reply.headers, policy);
   const body = storedBody(reply.body, headers["content-type"], policy);
   if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
-  return { status: reply.status, headers, ...encodeBody(body), latency_ms: latencyMs };
+  // A reply over 16 MiB reached the client whole; the recording keeps its first bytes and says so.
+  return { status: reply.status, headers, ...encodeBody(body), latency_ms: latencyMs, ...(reply.truncated && { truncated: { bytes: reply.truncated.bytes } }) };
 }
 
 interface JournalHeader {

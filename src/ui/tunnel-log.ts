@@ -26,7 +26,7 @@ function describeReply(reply: ReplySummary): string {
   if (reply.bytes === 0) return "empty reply";
   const what = reply.actions ? `[${reply.actions.map(terminalSafe).join(", ")}]` : reply.excerpt ? terminalSafe(JSON.stringify(reply.excerpt)) : "";
   const type = reply.contentType ? terminalSafe(reply.contentType.split(";")[0]!.trim()) : "no content type";
-  return `${type} ${reply.bytes} B${what ? ` ${what}` : ""}`;
+  return `${type} ${reply.bytes} B${reply.truncated ? " (streamed; the first 16 MiB kept)" : ""}${what ? ` ${what}` : ""}`;
 }
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
@@ -60,7 +60,7 @@ export function toJsonLine(observation: RequestObservation): string {
     signature: observation.signature === undefined ? null : observation.signature.valid ? { valid: true, reason: null } : { valid: false, reason: observation.signature.reason },
     proxy_error: observation.proxyError ?? null,
     reply: observation.reply
-      ? { status: observation.reply.status, content_type: observation.reply.contentType ?? null, bytes: observation.reply.bytes, actions: observation.reply.actions ?? null, excerpt: observation.reply.excerpt ?? null }
+      ? { status: observation.reply.status, content_type: observation.reply.contentType ?? null, bytes: observation.reply.bytes, ...(observation.reply.truncated && { truncated: true }), actions: observation.reply.actions ?? null, excerpt: observation.reply.excerpt ?? null }
       : null,
     ...(observation.replayOf !== undefined && { replay_of: observation.replayOf }),
   });
