@@ -21,6 +21,11 @@ import { request } from "undici";
 import { startProxy, type ProxiedExchange } from "../src/tunnel/proxy.js";
 import { toRecordedResponse } from "../src/tunnel/recorder.js";
 import { recordingSchema } from "../src/flow.js";
+import { readFile, stat } from "node:fs/promises";
+import { Recorder } from "../src/tunnel/recorder.js";
+import { maskSecretsInTarget, secretNeedles } from "../src/tunnel/redact.js";
+import { toExchangeView } from "../src/tunnel/inspector.js";
+import { appendDeadLetter } from "../src/dead-letters.js";
 import { TunnelSession } from "../src/tunnel/session.js";
 import { toRecordedEvent, type RecordedRequest } from "../src/tunnel/recorder.js";
 import { redactBody, redactPath, type RedactionFields } from "../src/tunnel/redact.js";
@@ -415,5 +420,56 @@ describe("any reply streamed, an oversized request refused without reading it (i
       await proxy.close();
       await handler.close();
     }
+  });
+});
+
+describe("secrets masked however encoded; files that hold traffic are 0600 (issue 26, defect 5)", () => {
+  const secret = "whsec_Ab+cd/EF9ghIJ+klMN/opQR";
+  const needles = secretNeedles([secret]);
+  const spelled = (text: string) => [...text].map((character) => `%${character.charCodeAt(0).toString(16).padStart(2, "0")}`).join("");
+  const targets = [
+    `/hook?token=${encodeURIComponent(secret)}&a=1`,
+    `/hook?token=${encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())}&a=1`,
+    `/hook?token=${spelled(secret)}&a=1`,
+    `/hook?token=${secret.replace("_", "%5F")}&a=1`,
+    `/hook/${encodeURIComponent(secret)}/x`,
+  ];
+  const leaks = (text: string) => [secret, secret.slice(6), encodeURIComponent(secret), spelled(secret)].some((form) => text.toLowerCase().includes(form.toLowerCase())) || decodeURIComponent(text).includes(secret.slice(6));
+
+  it("masks a percent-encoded secret in a query string or path, leaving the rest as it was", () => {
+    for (const target of targets) {
+      const masked = maskSecretsInTarget(target, needles);
+      assert.ok(!leaks(masked), `${target} → ${masked}`);
+      assert.match(masked, /redacted/, masked);
+    }
+    assert.equal(maskSecretsInTarget("/hook?a=%2Fx&b=1+2", needles), "/hook?a=%2Fx&b=1+2");
+  });
+
+  it("in the recording, the inspector and a form body", () => {
+    for (const target of targets) {
+      const request = { receivedAt: new Date(), method: "POST", path: target, url: `https://x.ngrok.app${target}`, headers: { "content-type": form }, body: Buffer.from(`token=${encodeURIComponent(secret)}`) };
+      const event = toRecordedEvent(request, { redactPii: false, secretNeedles: needles });
+      assert.ok(!leaks(event.raw.path ?? "") && !leaks(event.raw.url ?? ""), JSON.stringify(event.raw));
+      const session = bareSession();
+      const stored = session.observe({ receivedAt: new Date(), method: "POST", path: target, headers: request.headers, body: request.body, status: 200, latencyMs: 1, proxyError: undefined, reply: undefined });
+      const view = toExchangeView(stored, { secretNeedles: needles, signatureHeaders: [] });
+      assert.ok(!leaks(view.path), view.path);
+      assert.ok(!leaks(view.request.body.data), view.request.body.data);
+    }
+  });
+
+  it("writes recordings and --dlq files 0600, as their journal", async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, "calls.json");
+      const recorder = await Recorder.open(file, { redactPii: false });
+      await recorder.append({ receivedAt: new Date(), method: "POST", path: "/hook", url: undefined, headers: { "content-type": "application/json" }, body: Buffer.from("{}") });
+      const written = await recorder.finish("calls");
+      assert.equal(written.file, file);
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
+      assert.match(await readFile(file, "utf8"), /"\/hook"/);
+      const dlq = join(dir, "dead.jsonl");
+      await appendDeadLetter(dlq, { flow: "f", event_index: 0, event_type: "call.started", attempts: 1, last_error: "x", dead_at: new Date().toISOString(), raw: { method: "POST", path: "/h", headers: {}, body: "{}", received_at: new Date().toISOString() } } as unknown as Parameters<typeof appendDeadLetter>[1]);
+      assert.equal((await stat(dlq)).mode & 0o777, 0o600);
+    });
   });
 });

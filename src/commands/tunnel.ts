@@ -16,7 +16,7 @@ import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
-import { defaultRedactionFields, maskSecrets, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
+import { defaultRedactionFields, maskSecrets, maskSecretsInTarget, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
 import { requestIdentifier } from "../tunnel/identify.js";
 import { loadPlatform, platformIds } from "../platforms/registry.js";
@@ -111,7 +111,7 @@ function toObservation(exchange: SessionExchange, needles: readonly string[]): R
   return {
     time: exchange.receivedAt,
     method: exchange.request.method,
-    path: maskSecrets(exchange.request.path, needles),
+    path: maskSecretsInTarget(exchange.request.path, needles),
     eventType: exchange.identity.eventType,
     callId: exchange.identity.callId,
     sequence: exchange.identity.sequence,

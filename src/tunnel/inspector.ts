@@ -19,7 +19,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listenLoopback } from "./proxy.js";
-import { maskSecretHeaders, maskSecrets } from "./redact.js";
+import { maskSecretHeaders, maskSecrets, maskSecretsInTarget } from "./redact.js";
 import { ReplayError, type ReplayMode, type SessionExchange, type TunnelSession } from "./session.js";
 
 const staticDir = new URL("../../../static/inspector/", import.meta.url);
@@ -102,7 +102,7 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
     id: exchange.id,
     time: exchange.receivedAt.toISOString(),
     method: exchange.request.method,
-    path: maskSecrets(exchange.request.path, needles),
+    path: maskSecretsInTarget(exchange.request.path, needles),
     event_type: identity.eventType ?? null,
     call_id: identity.callId ?? null,
     event_id: identity.eventId ?? null,
