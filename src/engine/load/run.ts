@@ -46,8 +46,13 @@ export async function runLoad(flows: readonly LoadedFlow[], options: SimulationO
 async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
   const context = createContext(options);
   const planRandom = createRandom(options.faults.seed);
-  const stats = new LoadStats(context.now);
   const started = context.now();
+  const stats = new LoadStats(started);
+  // Events are counted into seconds of the run by a timer on the wall clock (no clock read per event);
+  // on an injected clock, where timers mean nothing, each event reads it.
+  const fakeClock = options.now !== undefined;
+  const ticker = fakeClock ? undefined : setInterval(() => stats.advanceTo(context.now()), 100);
+  ticker?.unref();
   let next = 0;
   let unreachable: string | undefined;
   let bailed = false;
@@ -58,7 +63,9 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
     // One set of handlers per worker, which runs one call at a time (not two closures per call).
     let callId = "";
     const handlers = {
-      onEvent: (result: EventResult) => interrupted || stats.recordEvent(callId, result),
+      onEvent: fakeClock
+        ? (result: EventResult) => interrupted || (stats.advanceTo(context.now()), stats.recordEvent(callId, result))
+        : (result: EventResult) => interrupted || stats.recordEvent(callId, result),
       onTurn: (turn: TurnResult) => interrupted || stats.recordTurn(callId, turn),
     };
     const overrides = { callId, freshIds: true };
@@ -86,7 +93,7 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
   };
   const workers = Promise.all(Array.from({ length: Math.min(load.concurrency, load.calls) }, worker));
   const { stop } = load;
-  if (stop === undefined) await workers;
+  if (stop === undefined) await workers.finally(() => clearInterval(ticker));
   else {
     let onStop = () => {};
     const stopped = new Promise<void>((resolve) => {
@@ -94,7 +101,7 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
       if (stop.aborted) resolve();
       else stop.addEventListener("abort", onStop, { once: true });
     });
-    await Promise.race([workers, stopped]);
+    await Promise.race([workers, stopped]).finally(() => clearInterval(ticker));
     stop.removeEventListener("abort", onStop);
     // From here on nothing is counted: the report is of what finished before Ctrl-C.
     if (stop.aborted) interrupted = true;

@@ -133,23 +133,24 @@ export class LoadStats {
   private readonly firstAudioHistogram: RecordableHistogram = createHistogram();
   private readonly byType = new Map<string, TypeStats>();
   private readonly started: number;
+  /** The second of the run events now count in: moved by `advanceTo`, so recording an event reads no clock. */
   private second = 0;
-  private secondEnds: number;
 
-  /** `now` times each event into its second of the run (an injected clock in tests). */
-  constructor(private readonly now: () => number = Date.now) {
-    this.started = now();
-    this.secondEnds = this.started + 1000;
+  /** `started`: the run's start on its clock, second 0 of `perSecond`. */
+  constructor(started = 0) {
+    this.started = started;
     this.perSecond.push(0);
   }
 
+  /** Events from now on count in the second of the run that `at` falls in (a timer calls it, or each event on a fake clock). */
+  advanceTo(at: number): void {
+    const second = Math.max(0, Math.floor((at - this.started) / 1000));
+    if (second <= this.second) return;
+    this.second = second;
+    while (this.perSecond.length <= second) this.perSecond.push(0);
+  }
+
   recordEvent(callId: string, result: EventResult): void {
-    const at = this.now();
-    if (at >= this.secondEnds) {
-      this.second = Math.floor((at - this.started) / 1000);
-      this.secondEnds = this.started + (this.second + 1) * 1000;
-      while (this.perSecond.length <= this.second) this.perSecond.push(0);
-    }
     this.perSecond[this.second]!++;
     let stats = this.byType.get(result.eventType);
     if (!stats) this.byType.set(result.eventType, (stats = new TypeStats()));

@@ -59,7 +59,6 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const threads = Math.max(1, Math.min(run.workers, load.calls, load.concurrency));
   const stop = new SharedArrayBuffer(4);
   const stopped = new Int32Array(stop);
-  const stats = new LoadStats(now);
   const done = new Array<number>(threads).fill(0);
   let unreachable: string | undefined;
   let bailed = false;
@@ -73,6 +72,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   let writes = Promise.resolve();
   let writeError: unknown;
   const started = now();
+  const stats = new LoadStats(started);
 
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
