@@ -172,6 +172,10 @@ describe("load mode: Ctrl-C", () => {
       assert.ok(result.stats.callsStarted < 30);
       assert.deepEqual([report.interrupted, report.exit_code, report.events.total], [true, 130, result.stats.events]);
       assert.match(text, /interrupted \(Ctrl-C\): partial results/);
+      const unfinished = result.stats.callsStarted - result.stats.callsPassed - result.stats.callsFailed;
+      assert.ok(unfinished > 0);
+      assert.equal(report.calls.unfinished, unfinished);
+      assert.match(text, new RegExp(`^calls .* · ${unfinished} in flight at Ctrl-C \\(not counted\\)$`, "m"));
       assert.match(junit, /<!-- interrupted \(Ctrl-C\): partial results -->[\s\S]*<property name="interrupted" value="true"\/>/);
     } finally {
       await server.close();

@@ -78,6 +78,9 @@ export function sampleWhere(sample: FailureSample): string {
   return `${sample.callId} ${sample.source === "stream" ? "stream " : ""}${step ?? "connect"}${sample.stepLabel ? ` (${sample.stepLabel})` : ""}`;
 }
 
+/** Calls started but neither passed nor failed: in flight when Ctrl-C ended the run. */
+const unfinished = (result: LoadResult) => (result.interrupted ? result.stats.callsStarted - result.stats.callsPassed - result.stats.callsFailed : 0);
+
 function turnLine(name: string, counts: TurnCounts, colors: ChalkInstance): string {
   return `${name.padEnd(9)} ${counts.total} · ${counts.failed ? colors.red(`${counts.failed} failed`) : "0 failed"}`;
 }
@@ -93,7 +96,7 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
     colors.dim(formatRunHeader(run)),
     colors.dim(`load: ${shape.join(", ")}`),
     "",
-    `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${stats.lateStarts} started late (concurrency saturated)`) : ""}`,
+    `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${stats.lateStarts} started late (concurrency saturated)`) : ""}${unfinished(result) ? colors.yellow(` · ${unfinished(result)} in flight at Ctrl-C (not counted)`) : ""}`,
     `events    ${stats.events} · ${eventsPerSecond(result)} events/s · ${stats.eventsFailed ? colors.red(`${stats.eventsFailed} failed`) : "0 failed"} · ${stats.overBudget ? colors.yellow(`${stats.overBudget} over budget`) : "0 over budget"}`,
   ];
   if (stats.turns.total) lines.push(turnLine("turns", stats.turns, colors));
@@ -158,7 +161,7 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     pipelining: run.pipelining ?? 1,
     workers: run.workers ?? 1,
     duration_ms: Math.round(result.durationMs),
-    calls: { requested: run.calls, started: stats.callsStarted, passed: stats.callsPassed, failed: stats.callsFailed, late_starts: stats.lateStarts },
+    calls: { requested: run.calls, started: stats.callsStarted, passed: stats.callsPassed, failed: stats.callsFailed, late_starts: stats.lateStarts, unfinished: unfinished(result) },
     events: {
       total: stats.events,
       failed: stats.eventsFailed,
