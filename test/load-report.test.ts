@@ -11,7 +11,8 @@ import { createSimulationOptions, type CallFlow, type SimulateOptions } from "..
 import { flowFromValue } from "../src/files/call-flow.js";
 import { runFastLoad, runLoad, type LoadResult } from "../src/engine/load/run.js";
 import { runLoadInWorkers } from "../src/engine/load/workers.js";
-import { signingOptionsSchema } from "../src/signing/options.js";
+import { optionsSchema } from "../src/cli/settings.js";
+import { pickSigningOptions } from "../src/signing/options.js";
 import { createColors } from "../src/ui/color.js";
 import { toLoadJUnitXml } from "../src/ui/load-junit.js";
 import { EtaEstimator, formatEta } from "../src/ui/load-progress.js";
@@ -194,7 +195,7 @@ describe("load mode: Ctrl-C", () => {
       const simulation = createSimulationOptions({ url: server.url, secrets: [secret], seed: 1 });
       const result = await runLoadInWorkers({
         flows: [loaded],
-        signing: signingOptionsSchema.parse({ secret: [secret] }),
+        signing: pickSigningOptions(optionsSchema("simulate").parse({ secret: [secret] })),
         simulation,
         load: { calls: 1_000_000, concurrency: 2, rate: undefined, pipelining: undefined },
         workers: 2,
