@@ -19,7 +19,7 @@ import type { Random } from "../core/random.js";
 import { deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
 import { deliveryUrl } from "./address.js";
-import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
+import { type CallHandlers, type FlowCallOutcome, type RunContext, stopReason } from "./context.js";
 import { type EventResult, type TurnResult } from "./results.js";
 
 
@@ -180,9 +180,7 @@ export async function runScriptCall(
     passed &&= delivered.result.passed;
     handlers.onEvent(delivered.result);
     driver.replied(webhook, delivered.outcome);
-    const unreachable = delivered.result.failures.find((finding) => finding.kind === "unreachable");
-    if (unreachable) stopped = { reason: "unreachable", message: unreachable.message };
-    else if (options.faults.bail && !delivered.result.passed) stopped = { reason: "bail" };
+    stopped = stopReason(delivered.result, context);
     return stopped === undefined;
   };
 

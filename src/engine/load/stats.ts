@@ -89,7 +89,7 @@ export interface LoadStatsData {
 const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered"] as const;
 
 export const sampleLimit = 5;
-const isOverBudget = (finding: Finding) => finding.kind === "latency" && finding.message.includes("budget");
+const isOverBudget = (finding: Finding) => finding.kind === "budget";
 const describeFinding = (finding: Finding) => (finding.path ? `${finding.path}: ${finding.message}` : finding.message);
 
 /** Adds each kind among `findings` once (an event with two schema failures counts once under schema). */
