@@ -23,6 +23,8 @@ export interface EventResult {
   step: number | undefined;
   /** Set when the event was delivered twice (--duplicates). */
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
+  /** Set when no reply came: the error's code (TIMEOUT, ECONNRESET), for load mode's counts. */
+  errorCode?: string;
 }
 
 export interface TurnResult {

@@ -3,7 +3,7 @@ import type { Finding } from "../core/findings.js";
 import { type FlowResult, type SimulationResult } from "../engine/results.js";
 import { formatProblem } from "../lib/validation.js";
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   // Drop characters XML 1.0 cannot carry at all, then escape markup.
   return text
     .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "")

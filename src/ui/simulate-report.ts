@@ -48,18 +48,21 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   return lines.join("\n");
 }
 
+/** The run's first line, as single runs and load runs both print it: where, how signed, the retry policy, the seed; then the platforms' notes. */
+export function formatRunHeader(run: RunDescription): string {
+  const policy = [`${run.scheme} signatures`, `budget ${run.budgetMs} ms`, `timeout ${run.timeoutMs} ms`];
+  if (run.profile) policy.push(`${run.profile} profile`);
+  if (run.retries) policy.push(`${run.retries} retr${run.retries === 1 ? "y" : "ies"}`);
+  policy.push(`seed ${run.seed}`);
+  return `vwh simulate → ${run.target}  (${policy.join(", ")})${(run.notes ?? []).map((note) => `\n${note}`).join("")}`;
+}
+
 /** Live lines as events finish, so a slow handler shows progress instead of silence. */
 export function createPrettyListener(write: (text: string) => void, colors: ChalkInstance, run: RunDescription): SimulationListener {
   let first = true;
   return {
     flowStarted(flow: LoadedFlow, callId: string) {
-      if (first) {
-        const policy = [`${run.scheme} signatures`, `budget ${run.budgetMs} ms`, `timeout ${run.timeoutMs} ms`];
-        if (run.profile) policy.push(`${run.profile} profile`);
-        if (run.retries) policy.push(`${run.retries} retr${run.retries === 1 ? "y" : "ies"}`);
-        policy.push(`seed ${run.seed}`);
-        write(colors.dim(`vwh simulate → ${run.target}  (${policy.join(", ")})${(run.notes ?? []).map((note) => `\n${note}`).join("")}\n`));
-      }
+      if (first) write(colors.dim(`${formatRunHeader(run)}\n`));
       else write("");
       first = false;
       write(`${colors.bold(terminalSafe(flow.flow.name))}  ${colors.dim(terminalSafe(`${flow.file} · call ${callId}`))}`);

@@ -192,6 +192,32 @@ describe("media streams: load mode", () => {
   });
 });
 
+describe("media streams: load mode failures", () => {
+  it("counts streamed turns apart, with their failures by kind and samples naming the step and the expectation", async () => {
+    const agent = await startAgentServer(vwhAgent({ endOfSpeechFrames: 10, reply: echo, clears: true, greeting: "Hi" }));
+    try {
+      await withTempDir(async (dir) => {
+        const file = join(dir, "load.json");
+        // The reply's first audio comes at 200 ms: over this step's 100.
+        await writeFile(file, JSON.stringify({ version: 1, name: "load", script: [{}, { say: "hello", expect: { first_audio_ms: 100 } }] }));
+        const options = simulationOptions(agent.webhookUrl, newSecret());
+        const result = await runLoad([await loadFlow(file)], options, { calls: 2, concurrency: 1, rate: undefined }).finally(() => options.dispatcher.close());
+        const run = { ...runDescription(agent.webhookUrl), calls: 2, concurrency: 1, rate: undefined };
+        const report = toJsonLoadReport(result, run, 1);
+        assert.deepEqual(report.streams, { total: 4, failed: 2, failures_by_kind: { expect: 2 } });
+        const sample = report.failure_samples.find((entry) => entry.source === "stream")!;
+        assert.deepEqual([sample.step, sample.step_label, sample.expectation], [2, 'say "hello"', "first_audio_ms"]);
+        const text = formatLoadSummary(result, run, new Chalk({ level: 0 }));
+        assert.match(text, /^streams {3}4 · 2 failed$/m);
+        assert.match(text, /streams: expect 2/);
+        assert.match(text, /call_\S+ stream step 2 \(say "hello"\): first_audio_ms: expected the agent's first audio within 100 ms, got 200 ms/);
+      });
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
 describe("media streams: agents that get it wrong", () => {
   const servers: AgentServer[] = [];
   after(() => Promise.all(servers.map((server) => server.close())));
