@@ -16,6 +16,8 @@ export interface MediaStreamRequest {
   headers: Record<string, string>;
   /** Custom parameters and start-message fields the reply set (Twilio `<Parameter>`, track, codec). */
   parameters: Record<string, string>;
+  /** The stream element's own settings, apart from its parameters (ConversationRelay's attributes: welcomeGreeting, dtmfDetection …). */
+  settings?: Record<string, string>;
   /** Path of the stream action in the native reply, for findings. */
   path: string;
   /**
@@ -74,23 +76,35 @@ export interface AudioProtocol {
   parse(data: Buffer, binary: boolean, at: string): ParsedMessage;
 }
 
+/** How the platform may cut an agent's speech: the caller talking over it, the agent's next reply. Undefined: the protocol's default. */
+export interface SpeechControl {
+  interruptible?: boolean | undefined;
+  preemptible?: boolean | undefined;
+}
+
 /** What a text-protocol agent (ConversationRelay) sends, once it passed the message-set checks. */
 export type AgentText =
-  | { kind: "token"; text: string; last: boolean }
-  | { kind: "play"; source: string }
+  | ({ kind: "token"; text: string; last: boolean } & SpeechControl)
+  | ({ kind: "play"; source: string } & SpeechControl)
   | { kind: "digits"; digits: string }
-  | { kind: "end" }
+  | { kind: "end"; handoffData: string | undefined }
   | { kind: "none" };
 
 /** A stream of text instead of audio: the platform transcribes the caller and speaks the agent's tokens. */
 export interface TextProtocol {
   kind: "text";
   opening(): Outgoing[];
+  /** What the platform itself says when the stream opens (ConversationRelay's welcomeGreeting), before any agent text. */
+  greeting?: { text: string; interruptible: boolean };
+  /** Whether the agent's speech can be cut by the caller (interruptible) or by its own next reply (preemptible), unless a message says otherwise. */
+  defaults: { interruptible: boolean; preemptible: boolean };
   /** The caller's finished utterance. */
   prompt(text: string, confidence: number): Outgoing;
   /** The caller talked over the agent: what had been spoken of its reply, and for how long. */
   interrupt(spokenSoFar: string, durationMs: number): Outgoing;
-  dtmf(digit: string): Outgoing;
+  /** Undefined when the platform sends no key presses on this stream; `noDtmf` says why. */
+  dtmf(digit: string): Outgoing | undefined;
+  noDtmf?: string;
   /** The platform's answer to an invalid message, where it sends one. */
   invalid(description: string): Outgoing | undefined;
   parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[] };
