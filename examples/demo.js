@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { attachMediaAgent } from "./media-agent.js";
 import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
+import { attachRetellLlm, LLM_PATH as RETELL_LLM_PATH } from "./retell-llm-server.js";
 import { attachTelerMediaAgent, createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
@@ -122,6 +123,16 @@ const platforms = [
     },
   },
   {
+    // No webhooks: vwh plays Retell's side of the custom-LLM socket (the ws:// URL says so).
+    title: "Retell custom LLM (examples/retell-llm-server.js, ws)",
+    path: RETELL_LLM_PATH,
+    scheme: "ws",
+    flows: files("fixtures/scripts", /^llm-retell.*\.json$/),
+    async setup() {
+      return { listener: (_request, response) => response.writeHead(404).end(), attach: attachRetellLlm, env: {}, args: [] };
+    },
+  },
+  {
     title: "Teler flow URL (examples/teler-handler.js, @frejun/teler CallFlow)",
     path: TELER_PATH,
     flows: files("fixtures/scripts", /^teler-.*\.json$/),
@@ -138,7 +149,7 @@ async function runPlatform(platform, first) {
   const server = createServer(listener);
   attach?.(server);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
+  const url = `${platform.scheme ?? "http"}://127.0.0.1:${server.address().port}${platform.path}`;
   console.log(`${first ? "" : "\n"}demo: ${platform.title} on ${url}\n`);
   const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...args, ...process.argv.slice(2)], {
     cwd: root,

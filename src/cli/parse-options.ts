@@ -44,6 +44,14 @@ export const httpUrlFlag = z
   })
   .transform((value) => new URL(value));
 
+/** --url of simulate: an http(s) webhook URL, or a ws(s) socket URL for platforms that connect to one (Retell's custom LLM). */
+export const targetUrlFlag = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^(https?|wss?):$/.test(new URL(value).protocol), {
+    error: "expected an http://, https://, ws:// or wss:// URL",
+  })
+  .transform((value) => new URL(value));
+
 export const globalOptionsSchema = z.object({
   json: z.boolean().default(false),
   color: z.boolean().default(true),

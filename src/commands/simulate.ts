@@ -7,7 +7,7 @@ import { ExitCode, ExitError, InputError, UsageError } from "../core/errors.js";
 import { loadFlows } from "../files/read-inputs.js";
 import { maxTimerMs } from "../core/limits.js";
 import { appendDeadLetter } from "../files/dead-letters.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../cli/parse-options.js";
+import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions, targetUrlFlag } from "../cli/parse-options.js";
 import { newSeed } from "../core/random.js";
 import { buildRetryPolicy, profileNames } from "../engine/retry-policy.js";
 import { getScheme, resolveSecrets } from "../signing/index.js";
@@ -33,7 +33,7 @@ function platformFlagSchema(value: PlatformFlagValue): z.ZodType<string | number
 const platformFlagsSchema = z.object(Object.fromEntries(platformFlags.map((platformFlag) => [platformFlag.key, platformFlagSchema(platformFlag.value).optional()])));
 
 export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
-  url: httpUrlFlag.optional(),
+  url: targetUrlFlag.optional(),
   platform: z.enum(platformIds).default(defaultPlatformId),
   publicUrl: httpUrlFlag.optional(),
   maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
@@ -156,6 +156,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
   const flows = await loadFlows(flowFiles, options.platform);
+  if (options.url) await checkUrlScheme(options.url, flows);
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
@@ -177,6 +178,18 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   }
 }
 
+/** A ws(s) URL is for platforms with a socket protocol (Retell's custom LLM); the others take http(s). */
+async function checkUrlScheme(url: URL, flows: readonly LoadedFlow[]): Promise<void> {
+  const socket = url.protocol === "ws:" || url.protocol === "wss:";
+  const wrong = flows.find((loaded) => (socket ? loaded.platform.socket === undefined : false));
+  if (!wrong) return;
+  const taking = (await Promise.all(platformIds.map(loadPlatform))).filter((platform) => platform.socket !== undefined);
+  throw new UsageError(
+    `--url ${shownUrl(url)}: ${wrong.platform.id} (${wrong.file}) takes an http:// or https:// webhook URL; a ${url.protocol}// URL is for ${taking.map((platform) => `${platform.id} (${platform.socket})`).join(", ")}`,
+    "give the handler's http(s) URL, or --platform with a socket protocol",
+  );
+}
+
 async function simulateWithRuns(
   flows: LoadedFlow[],
   options: SimulateOptions,
@@ -192,11 +205,13 @@ async function simulateWithRuns(
   const flowPlatforms = new Set(flows.map((flow) => flow.platform));
   const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
+  const socketTarget = options.url?.protocol === "ws:" || options.url?.protocol === "wss:";
   // Without a secret, a platform that made a key for the run (Telnyx) signs with it.
   const signingFor = (schemeName: string, platformId: string) => {
     const chosen = { ...options, scheme: schemeName };
     return {
-      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
+      // A socket URL (Retell's custom LLM) takes no webhooks: nothing to sign.
+      signer: options.keepSignatures || socketTarget ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
       signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
     };
   };

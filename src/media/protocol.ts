@@ -84,10 +84,15 @@ export interface SpeechControl {
 
 /** What a text-protocol agent (ConversationRelay) sends, once it passed the message-set checks. */
 export type AgentText =
-  | ({ kind: "token"; text: string; last: boolean } & SpeechControl)
+  /** Text to speak; `endCall` / `transferTo`: once spoken, the call ends or is transferred (Retell's end_call, transfer_number). */
+  | ({ kind: "token"; text: string; last: boolean; endCall?: boolean; transferTo?: string } & SpeechControl)
   | ({ kind: "play"; source: string } & SpeechControl)
   | { kind: "digits"; digits: string }
   | { kind: "end"; handoffData: string | undefined }
+  /** A message of an answer a newer request superseded (Retell: an older response_id): dropped. */
+  | { kind: "stale"; what: string }
+  | { kind: "tool-call"; id: string; name: string; arguments: string }
+  | { kind: "tool-result"; id: string; content: string }
   | { kind: "none" };
 
 /** A stream of text instead of audio: the platform transcribes the caller and speaks the agent's tokens. */
@@ -107,7 +112,18 @@ export interface TextProtocol {
   noDtmf?: string;
   /** The platform's answer to an invalid message, where it sends one. */
   invalid(description: string): Outgoing | undefined;
-  parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[] };
+  /** `fatal`: the platform gives up on the session (a finding ends the call). */
+  parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[]; fatal?: boolean };
+  /** The caller starts talking (Retell: update_only with the transcript so far). */
+  userSpeaking?(): Outgoing | undefined;
+  /** The caller stayed silent for a silence step (Retell: reminder_required with a new response_id). */
+  reminder?(): Outgoing | undefined;
+  /** Sent every 20 ms step if due (Retell's ping_pong under auto_reconnect). */
+  tick?(now: number): Outgoing[];
+  /** The protocol's own checks when a turn ends (`first`: the turn that opened the stream — Retell's begin message). */
+  turnFindings?(first: boolean): { findings: Finding[]; fatal: boolean };
+  /** Closing the socket without the protocol's end message is a failure (Retell: the call drops). */
+  unendedClose?: string;
 }
 
 export type StreamProtocol = AudioProtocol | TextProtocol;

@@ -54,6 +54,7 @@ export function textActions(said: TurnText, path: string): Action[] {
   if (said.text.trim()) actions.push({ type: "speak", path, text: said.text });
   for (const url of said.plays) actions.push({ type: "play", path, url });
   if (said.digits) actions.push({ type: "play", path, digits: said.digits });
+  for (const call of said.toolCalls) if (call.result !== undefined) actions.push({ type: "tool_result", path, name: call.name, result: call.result });
   if (said.transferTo !== undefined) actions.push({ type: "transfer", path, to: said.transferTo });
   return actions;
 }

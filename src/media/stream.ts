@@ -38,7 +38,7 @@ export function socketUrl(addressed: URL, options: Pick<StreamOptions, "target" 
   const { target } = options;
   const publicUrl = options.publicUrl ?? target;
   if (addressed.host === publicUrl.host || addressed.host === target.host) {
-    return new URL(`${target.protocol === "https:" ? "wss" : "ws"}://${target.host}${addressed.pathname}${addressed.search}`);
+    return new URL(`${target.protocol === "https:" || target.protocol === "wss:" ? "wss" : "ws"}://${target.host}${addressed.pathname}${addressed.search}`);
   }
   return loopbackHosts.has(addressed.hostname) ? addressed : undefined;
 }

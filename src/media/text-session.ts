@@ -51,6 +51,9 @@ export class TextSession extends StreamSession<TextTurn> {
   #speaking: Speaking | undefined;
   /** Between the interruption and the caller's prompt: tokens still coming continue the old reply. */
   #interrupting = false;
+  /** When the last prompt (a new request) went out: an older answer still streaming well after it is a finding. */
+  #promptAt: number | undefined;
+  #firstTurn = true;
 
   constructor(socket: WebSocket, protocol: TextProtocol, protocolId: string, clock: StreamClock, script: StreamScript, firstAudioLimitMs: number | undefined) {
     super(socket, protocolId, clock, script, firstAudioLimitMs);
@@ -79,8 +82,11 @@ export class TextSession extends StreamSession<TextTurn> {
 
   protected async speak(step: StreamStep, input: SpokenInput): Promise<void> {
     if (input.kind === "say") {
-      await this.idleFor((step.afterMs ?? 0) + speechMs(input.text));
-      this.send(this.prompt(input.text, input.confidence));
+      await this.idleFor(step.afterMs ?? 0);
+      const speaking = this.protocol.userSpeaking?.();
+      if (speaking !== undefined) this.send(speaking);
+      await this.idleFor(speechMs(input.text));
+      this.#prompt(input.text, input.confidence);
       return;
     }
     const speaking = this.#speaking;
@@ -102,16 +108,39 @@ export class TextSession extends StreamSession<TextTurn> {
     } else this.turn.findings.push({ kind: "script", path: "interrupt", message: "the agent was not talking when the caller interrupted (no reply was being spoken)" });
     await this.idleFor(speechMs(input.text));
     this.#interrupting = false;
-    this.send(this.prompt(input.text, input.confidence));
+    this.#prompt(input.text, input.confidence);
   }
 
   /** The caller's utterance as the protocol sends it (Retell: the transcript with a new response_id). */
-  protected prompt(text: string, confidence: number): Outgoing {
-    return this.protocol.prompt(text, confidence);
+  #prompt(text: string, confidence: number): void {
+    this.send(this.protocol.prompt(text, confidence));
+    this.#promptAt = this.clock.now();
   }
 
   protected interruptMessage(spokenSoFar: string, durationMs: number): Outgoing {
     return this.protocol.interrupt(spokenSoFar, durationMs);
+  }
+
+  protected override afterSilence(): void {
+    const reminder = this.protocol.reminder?.();
+    if (reminder === undefined) return;
+    this.send(reminder);
+    this.#promptAt = this.clock.now();
+  }
+
+  protected override record(): void {
+    const turn = this.turn;
+    const own = this.protocol.turnFindings?.(this.#firstTurn);
+    this.#firstTurn = false;
+    if (own) {
+      turn.findings.push(...own.findings);
+      if (own.fatal) this.closed ??= { kind: "failed", message: own.findings[0]?.message ?? "the session failed" };
+    }
+    if (this.closed?.kind === "closed_by_agent" && !this.closed.ends && this.closed.transferTo === undefined && !turn.said.end && this.protocol.unendedClose) {
+      turn.findings.push({ kind: "media", message: this.protocol.unendedClose });
+      this.closed = { kind: "failed", message: this.protocol.unendedClose };
+    }
+    super.record();
   }
 
   protected dtmf(digit: string): Outgoing | undefined {
@@ -148,21 +177,23 @@ export class TextSession extends StreamSession<TextTurn> {
   }
 
   protected idle(): Promise<void> {
+    for (const message of this.protocol.tick?.(this.clock.now()) ?? []) this.send(message);
     return this.elapse();
   }
 
   protected onMessage(data: Buffer, binary: boolean, at: string): void {
-    const { message, findings } = this.protocol.parse(data, binary, at);
+    const { message, findings, fatal } = this.protocol.parse(data, binary, at);
     this.turn.findings.push(...findings);
     for (const finding of findings) {
       const reply = this.protocol.invalid(`${finding.path ?? at}: ${finding.message}`);
       if (reply !== undefined) this.send(reply);
     }
-    if (message) this.agentText(message);
+    if (fatal) this.closed ??= { kind: "failed", message: findings[0]?.message ?? "the session failed" };
+    if (message) this.agentText(message, at);
   }
 
   /** Applies one valid agent message to the turn. */
-  protected agentText(message: AgentText): void {
+  protected agentText(message: AgentText, at: string): void {
     const turn = this.turn;
     const said = turn.said;
     const now = this.clock.now();
@@ -173,9 +204,9 @@ export class TextSession extends StreamSession<TextTurn> {
           said.staleTokens++;
           return;
         }
-        if (turn.reference !== undefined) turn.firstTokenAt ??= now;
-        turn.lastTokenAt = now;
         const text = message.kind === "token" ? message.text : "";
+        if (turn.reference !== undefined && (text !== "" || message.kind === "play")) turn.firstTokenAt ??= now;
+        turn.lastTokenAt = now;
         if (message.kind === "token") {
           said.tokens++;
           said.text = bounded(said.text, text);
@@ -194,6 +225,31 @@ export class TextSession extends StreamSession<TextTurn> {
           turn.complete = true;
           this.#speaking.cycleDone = true;
         }
+        if (message.kind === "token" && message.transferTo !== undefined) {
+          said.transferTo = message.transferTo;
+          this.closed ??= { kind: "closed_by_agent", transferTo: message.transferTo };
+        } else if (message.kind === "token" && message.endCall) {
+          said.end = { handoffData: undefined };
+          this.closed ??= { kind: "closed_by_agent", ends: true };
+        }
+        return;
+      }
+      case "stale": {
+        said.staleTokens++;
+        // In flight when the new request went out is normal; still streaming a second later is not.
+        const since = this.#promptAt === undefined ? 0 : now - this.#promptAt;
+        if (since > streamTiming.clearGraceMs && !turn.findings.some((finding) => finding.path === "stale")) {
+          turn.findings.push({ kind: "media", path: "stale", message: `${at}: ${message.what} kept streaming ${Math.round(since)} ms after a newer request superseded it (the platform drops it)` });
+        }
+        return;
+      }
+      case "tool-call":
+        if (said.toolCalls.length < maxTurnItems) said.toolCalls.push({ id: message.id, name: message.name, arguments: message.arguments, result: undefined });
+        return;
+      case "tool-result": {
+        const call = said.toolCalls.find((item) => item.id === message.id);
+        if (call) call.result = message.content;
+        else turn.findings.push({ kind: "media", path: at, message: `a tool call result for ${JSON.stringify(message.id)}, which no tool call invocation in this turn named` });
         return;
       }
       case "digits":

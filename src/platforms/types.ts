@@ -277,4 +277,6 @@ export interface Platform {
    * closed it.
    */
   media?: Readonly<Record<string, MediaProtocolLoader>>;
+  /** What a ws:// or wss:// --url means on this platform (Retell: its custom-LLM socket); platforms without one take http(s) URLs only. */
+  socket?: string;
 }
