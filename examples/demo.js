@@ -14,6 +14,7 @@ import { attachMediaAgent } from "./media-agent.js";
 import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
 import { attachRetellLlm, LLM_PATH as RETELL_LLM_PATH } from "./retell-llm-server.js";
+import { BASE_PATH as VAPI_LLM_PATH, createVapiLlmHandler } from "./vapi-llm-server.js";
 import { attachTelerMediaAgent, createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
@@ -107,7 +108,7 @@ const platforms = [
   {
     title: "Vapi server (examples/vapi-handler.js, @vapi-ai/server-sdk types)",
     path: VAPI_PATH,
-    flows: files("fixtures/scripts", /^vapi-.*\.json$/),
+    flows: files("fixtures/scripts", /^vapi-(?!llm-).*\.json$/),
     async setup() {
       const secret = randomBytes(24).toString("hex");
       return { listener: createVapiHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
@@ -120,6 +121,15 @@ const platforms = [
     async setup() {
       const apiKey = `key_${randomBytes(16).toString("hex")}`;
       return { listener: createRetellHandler({ apiKeys: [apiKey] }), env: { VWH_SECRET: apiKey }, args: [] };
+    },
+  },
+  {
+    // No webhooks: each caller utterance is a chat/completions request answered with server-sent events.
+    title: "Vapi custom LLM (examples/vapi-llm-server.js, SSE)",
+    path: VAPI_LLM_PATH,
+    flows: files("fixtures/scripts", /^vapi-llm-.*\.json$/),
+    async setup() {
+      return { listener: createVapiLlmHandler(), env: {}, args: [] };
     },
   },
   {

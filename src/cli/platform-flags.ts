@@ -25,6 +25,13 @@ export const platformFlags: readonly PlatformFlag[] = [
     value: { kind: "choice", choices: ["sdk", "sdk-object", "custom-tools", "events"] },
   },
   {
+    platform: "vapi-llm",
+    flag: "--metadata-send-mode <mode>",
+    key: "metadataSendMode",
+    description: "vapi-llm: what the chat/completions body carries besides the conversation: variable (default: call, phoneNumber, customer, metadata) | off | destructured",
+    value: { kind: "choice", choices: ["variable", "off", "destructured"] },
+  },
+  {
     platform: "telnyx",
     flag: "--telnyx-api-port <port>",
     key: "telnyxApiPort",

@@ -205,12 +205,12 @@ async function simulateWithRuns(
   const flowPlatforms = new Set(flows.map((flow) => flow.platform));
   const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
   const schemeGiven = provenance["scheme"] !== "default";
-  const socketTarget = options.url?.protocol === "ws:" || options.url?.protocol === "wss:";
+  // A socket URL (Retell's custom LLM), or platforms that send no webhooks at all (vapi-llm): nothing to sign.
+  const socketTarget = options.url?.protocol === "ws:" || options.url?.protocol === "wss:" || flows.every((loaded) => Object.keys(loaded.platform.events).length === 0);
   // Without a secret, a platform that made a key for the run (Telnyx) signs with it.
   const signingFor = (schemeName: string, platformId: string) => {
     const chosen = { ...options, scheme: schemeName };
     return {
-      // A socket URL (Retell's custom LLM) takes no webhooks: nothing to sign.
       signer: options.keepSignatures || socketTarget ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
       signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
     };

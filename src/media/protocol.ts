@@ -4,7 +4,9 @@
  * session engine (`session.ts`) knows only this interface.
  */
 import type { Finding } from "../core/findings.js";
+import type { StreamEnd } from "../platforms/types.js";
 import type { AudioFormat } from "./audio.js";
+import type { StreamScript } from "./script.js";
 
 /** A media WebSocket the call moved onto, as the platform's reply asked for it. */
 export interface MediaStreamRequest {
@@ -126,7 +128,23 @@ export interface TextProtocol {
   unendedClose?: string;
 }
 
-export type StreamProtocol = AudioProtocol | TextProtocol;
+/** Where a session protocol sends its requests (the stream URL mapped onto --url), and the run's clock. */
+export interface SessionContext {
+  url: URL;
+  clock: { now(): number; wait(ms: number): Promise<unknown> };
+}
+
+/**
+ * A protocol that is no socket and runs the rest of the script itself (Vapi's custom LLM: one HTTP request
+ * per caller turn, answered with server-sent events). It records each turn through the script, as the
+ * socket sessions do, and says how the call went on.
+ */
+export interface SessionProtocol {
+  kind: "session";
+  run(script: StreamScript, context: SessionContext): Promise<StreamEnd>;
+}
+
+export type StreamProtocol = AudioProtocol | TextProtocol | SessionProtocol;
 
 /** A platform's message set, as its folder exports it (`src/platforms/<id>/media.ts`). */
 export interface MediaProtocolModule {
