@@ -13,8 +13,9 @@ import { fileURLToPath } from "node:url";
 import { attachMediaAgent } from "./media-agent.js";
 import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
+import { createRelayAgent, RELAY_VOICE_PATH } from "./relay-agent.js";
 import { attachRetellLlm, LLM_PATH as RETELL_LLM_PATH } from "./retell-llm-server.js";
-import { BASE_PATH as VAPI_LLM_PATH, createVapiLlmHandler } from "./vapi-llm-server.js";
+import { BASE_PATH as VAPI_LLM_PATH, createVapiLlmHandler } from "./vapi-llm-handler.js";
 import { attachTelerMediaAgent, createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
@@ -65,6 +66,18 @@ const platforms = [
         env: { VWH_SECRET: authToken },
         args: ["--public-url", twilioPublicUrl, "--status-callback", new URL("/twilio/status", twilioPublicUrl).href],
       };
+    },
+  },
+  {
+    // The webhook answers <Connect><ConversationRelay>; the agent on the same server talks text over the socket.
+    title: "Twilio ConversationRelay (examples/relay-agent.js, official twilio package)",
+    path: RELAY_VOICE_PATH,
+    flows: files("fixtures/scripts", /^relay-.*\.json$/),
+    async setup() {
+      const authToken = randomBytes(16).toString("hex");
+      const publicUrl = `https://demo.example.test${RELAY_VOICE_PATH}`;
+      const { listener, attach } = createRelayAgent({ authToken, publicUrl });
+      return { listener, attach, env: { VWH_SECRET: authToken }, args: ["--public-url", publicUrl] };
     },
   },
   {
@@ -125,7 +138,7 @@ const platforms = [
   },
   {
     // No webhooks: each caller utterance is a chat/completions request answered with server-sent events.
-    title: "Vapi custom LLM (examples/vapi-llm-server.js, SSE)",
+    title: "Vapi custom LLM (examples/vapi-llm-handler.js, SSE)",
     path: VAPI_LLM_PATH,
     flows: files("fixtures/scripts", /^vapi-llm-.*\.json$/),
     async setup() {

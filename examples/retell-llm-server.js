@@ -25,12 +25,12 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** What the agent says to the transcript so far: chunks of text, and what to do at the end. */
 function answer(request) {
-  if (request.interaction_type === "reminder_required") return { chunks: ["Are you still there?"] };
+  if (request.interaction_type === "reminder_required") return { chunks: ["Still there?"] };
   const said = (request.transcript ?? []).filter((utterance) => utterance.role === "user").at(-1)?.content.toLowerCase() ?? "";
-  if (/\b(person|operator|human)\b/.test(said)) return { chunks: ["Let me put you through to a colleague."], transfer: "+15550100999" };
+  if (/\b(person|operator|human)\b/.test(said)) return { chunks: ["Transferring you."], transfer: "+15550100999" };
   if (/\b(bye|goodbye|that's all)\b/.test(said)) return { chunks: ["Thanks for calling. Goodbye!"], endCall: true };
-  if (/\bbook|table|reserv/.test(said)) return { chunks: ["Let me check. ", "Table seven is free at eight; ", "I have booked it for you."], tool: { name: "book_table", arguments: { party: 2, time: "20:00" } } };
-  return { chunks: ["Sorry, ", "I can help with bookings. ", "What would you like?"] };
+  if (/\bbook|table|reserv/.test(said)) return { chunks: ["Booked: ", "table seven ", "at eight."], tool: { name: "book_table", arguments: { party: 2, time: "20:00" } } };
+  return { chunks: ["Sorry, ", "I only do bookings. ", "What would you like?"] };
 }
 
 function handleCall(socket, callId, log) {
@@ -38,7 +38,7 @@ function handleCall(socket, callId, log) {
   const send = (message) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(message));
 
   send({ response_type: "config", config: { auto_reconnect: true, call_details: true } });
-  send({ response_type: "response", response_id: 0, content: "Hi, this is Ada's bistro. How can I help?", content_complete: true });
+  send({ response_type: "response", response_id: 0, content: "Ada's bistro, hello!", content_complete: true });
 
   async function respond(request) {
     const id = request.response_id;

@@ -88,8 +88,8 @@ describe("Retell custom LLM against the reference server", () => {
     servers.push(server);
     const { turns, result } = await run(server.url, [
       { expect: { says: { contains: "Ada's bistro" } } },
-      { say: "I'd like to book a table for two", expect: { says: { contains: "booked" }, result: { contains: '"booked":true' }, first_audio_ms: 100 } },
-      { silence_ms: 3000, expect: { says: "Are you still there?" } },
+      { say: "I'd like to book a table for two", expect: { says: "Booked: table seven at eight.", result: { contains: '"booked":true' }, first_audio_ms: 100 } },
+      { silence_ms: 3000, expect: { says: "Still there?" } },
       { say: "What is on the menu tonight?" },
       { interrupt: "Actually, can I talk to a person?", expect: { transfers_to: "+15550100999", ends: "transferred" } },
     ]);

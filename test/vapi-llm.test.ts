@@ -1,7 +1,7 @@
 /**
  * Vapi's custom LLM (issue 28, part 3): vwh plays Vapi's side — POST <url>/chat/completions with the
  * conversation so far, stream: true, and the metadata per metadataSendMode — against the reference server
- * (examples/vapi-llm-server.js) and servers that answer wrong, in process on a fake clock.
+ * (examples/vapi-llm-handler.js) and servers that answer wrong, in process on a fake clock.
  */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
@@ -15,7 +15,7 @@ import { engineOptions } from "./engine-helpers.js";
 import { newSecret } from "./helpers.js";
 import { fakeClock } from "./media-agents.js";
 // @ts-expect-error: a plain JavaScript example
-import { createVapiLlmHandler } from "../../examples/vapi-llm-server.js";
+import { createVapiLlmHandler } from "../../examples/vapi-llm-handler.js";
 
 interface Listening {
   base: string;

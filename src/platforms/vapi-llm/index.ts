@@ -45,4 +45,5 @@ export const vapiLlmPlatform = {
     },
   ],
   media: { "vapi-llm": () => import("./session.js") },
+  examplePath: "/v1",
 } satisfies Platform;

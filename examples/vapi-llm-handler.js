@@ -3,8 +3,8 @@
  * "https://your-host/v1" }`, and Vapi's OpenAI client POSTs `<url>/chat/completions` with the conversation
  * so far and `stream: true`. Test it with
  *
- *   node examples/vapi-llm-server.js &
- *   vwh simulate --platform vapi-llm --url http://localhost:4100/v1 fixtures/scripts/vapi-llm-booking.json
+ *   node examples/vapi-llm-handler.js &
+ *   vwh simulate --platform vapi-llm --url http://localhost:3000/v1 fixtures/scripts/vapi-llm-booking.json
  *
  * What it does right, and you should keep:
  *  - answers with server-sent events (text/event-stream): chat.completion.chunk deltas, then data: [DONE];
@@ -74,6 +74,6 @@ export function createVapiLlmHandler({ log = () => {} } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const port = Number(process.env.PORT ?? 4100);
+  const port = Number(process.env.PORT ?? 3000);
   createServer(createVapiLlmHandler({ log: console.log })).listen(port, () => console.log(`Vapi custom LLM on http://localhost:${port}${BASE_PATH}/chat/completions`));
 }
