@@ -4,9 +4,7 @@
  * session engine (`session.ts`) knows only this interface.
  */
 import type { Finding } from "../core/findings.js";
-import type { StreamEnd } from "../platforms/types.js";
 import type { AudioFormat } from "./audio.js";
-import type { StreamScript } from "./script.js";
 
 /** A media WebSocket the call moved onto, as the platform's reply asked for it. */
 export interface MediaStreamRequest {
@@ -136,12 +134,13 @@ export interface SessionContext {
 
 /**
  * A protocol that is no socket and runs the rest of the script itself (Vapi's custom LLM: one HTTP request
- * per caller turn, answered with server-sent events). It records each turn through the script, as the
- * socket sessions do, and says how the call went on.
+ * per caller turn, answered with server-sent events). It records each turn through the script (a
+ * StreamScript), as the socket sessions do, and says how the call went on (a StreamEnd). Generic so that
+ * this file imports neither the script's types nor the platform seam's (no import circle).
  */
-export interface SessionProtocol {
+export interface SessionProtocol<Script = never, End = unknown> {
   kind: "session";
-  run(script: StreamScript, context: SessionContext): Promise<StreamEnd>;
+  run(script: Script, context: SessionContext): Promise<End>;
 }
 
 export type StreamProtocol = AudioProtocol | TextProtocol | SessionProtocol;

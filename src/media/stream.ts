@@ -7,7 +7,7 @@
 import WebSocket from "ws";
 import type { Finding } from "../core/findings.js";
 import type { MediaStreamRequest, StreamEnd } from "../platforms/types.js";
-import type { MediaProtocolLoader } from "./protocol.js";
+import type { MediaProtocolLoader, SessionProtocol } from "./protocol.js";
 import type { StreamClock, StreamScript } from "./script.js";
 
 export interface StreamOptions {
@@ -81,7 +81,7 @@ export async function playStreamWith(load: MediaProtocolLoader, request: MediaSt
     // An HTTP protocol: the public URL's origin maps onto --url's, as for webhooks.
     const publicUrl = options.publicUrl ?? options.target;
     const addressed = request.url.origin === publicUrl.origin ? new URL(`${request.url.pathname}${request.url.search}`, options.target) : request.url;
-    return created.run(script, { url: addressed, clock: options.clock });
+    return (created as SessionProtocol<StreamScript, StreamEnd>).run(script, { url: addressed, clock: options.clock });
   }
   const url = socketUrl(request.url, options);
   if (!url) {

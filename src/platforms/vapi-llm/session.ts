@@ -62,7 +62,7 @@ interface Completion {
   end: StreamEnd | undefined;
 }
 
-export function createProtocol(setup: ProtocolSetup): SessionProtocol {
+export function createProtocol(setup: ProtocolSetup): SessionProtocol<StreamScript, StreamEnd> {
   const { parameters } = setup.request;
   const settings = JSON.parse(parameters["settings"] ?? "{}") as VapiLlmSettings;
   const objects = (name: string) => JSON.parse(parameters[name] ?? "{}") as Record<string, unknown>;
