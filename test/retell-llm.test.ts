@@ -64,11 +64,11 @@ async function listen(server: Server | "reference"): Promise<Listening> {
   };
 }
 
-async function run(url: string, script: unknown[]) {
+async function run(url: string, script: unknown[], settings: Record<string, unknown> = {}) {
   const clock = fakeClock();
   const options = engineOptions(url, newSecret(), { now: clock.now, wait: clock.wait, mediaLockstep: true });
   try {
-    const flow = { file: "inline.json", platform: retellPlatform, flow: callFlowSchema.parse({ version: 1, platform: "retell", name: "llm", call: { call_id: "call_llm1", from: "+15550100001", to: "+15550100200" }, script }) };
+    const flow = { file: "inline.json", platform: retellPlatform, flow: callFlowSchema.parse({ version: 1, platform: "retell", name: "llm", call: { call_id: "call_llm1", from: "+15550100001", to: "+15550100200" }, settings, script }) };
     const result = await runSimulation([flow], options);
     return { result, turns: result.flows[0]!.turns!, elapsed: clock.now() - options.now!() };
   } finally {
@@ -92,7 +92,7 @@ describe("Retell custom LLM against the reference server", () => {
       { silence_ms: 3000, expect: { says: "Still there?" } },
       { say: "What is on the menu tonight?" },
       { interrupt: "Actually, can I talk to a person?", expect: { transfers_to: "+15550100999", ends: "transferred" } },
-    ]);
+    ], { retell_reminder_trigger_ms: 2000 });
     assert.deepEqual(turns.map(messages), [[], [], [], [], []]);
     assert.ok(result.flows[0]!.passed);
     assert.deepEqual(server.paths, ["/llm-websocket/call_llm1"]);
@@ -105,6 +105,23 @@ describe("Retell custom LLM against the reference server", () => {
     assert.deepEqual(transcript.at(-1), { role: "user", content: "Actually, can I talk to a person?" });
     assert.equal(turns[1]!.media!.text!.toolCalls[0]!.name, "book_table");
     assert.equal(turns[4]!.media!.stoppedOnInterrupt, true);
+  });
+});
+
+describe("Retell custom LLM: reminders", () => {
+  it("come after the agent's reminder_trigger_ms of silence (default 10 s), at most reminder_max_count times (default 1) until the caller speaks", async () => {
+    const server = await listen((_socket, send, request) => {
+      if (!request) return send(begin);
+      if (request.interaction_type.endsWith("_required")) send({ response_type: "response", response_id: request.response_id, content: "Hello?", content_complete: true });
+    });
+    await run(server.url, [{}, { silence_ms: 3000 }, { silence_ms: 25_000 }, { say: "sorry" }, { silence_ms: 25_000 }], {});
+    const reminders = () => server.received.filter((request) => request.interaction_type === "reminder_required").length;
+    assert.equal(reminders(), 2, "none in 3 s; one in the next 25 s; one again after the caller spoke");
+    server.received.length = 0;
+    const { turns } = await run(server.url, [{}, { silence_ms: 3500, expect: { says: "Hello?Hello?Hello?", first_audio_ms: 100 } }], { retell_reminder_trigger_ms: 1000, retell_reminder_max_count: 3 });
+    assert.equal(reminders(), 3);
+    assert.deepEqual(turns.map(messages), [[], [], []]);
+    await server.close();
   });
 });
 

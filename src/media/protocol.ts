@@ -116,8 +116,10 @@ export interface TextProtocol {
   parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[]; fatal?: boolean };
   /** The caller starts talking (Retell: update_only with the transcript so far). */
   userSpeaking?(): Outgoing | undefined;
-  /** The caller stayed silent for a silence step (Retell: reminder_required with a new response_id). */
-  reminder?(): Outgoing | undefined;
+  /** When, into a silence of `ms`, the platform reminds the agent (Retell: every reminder_trigger_ms, at most reminder_max_count times). */
+  reminderTimes?(ms: number): number[];
+  /** The reminder itself (Retell: reminder_required with a new response_id). */
+  reminder?(): Outgoing;
   /** Sent every 20 ms step if due (Retell's ping_pong under auto_reconnect). */
   tick?(now: number): Outgoing[];
   /** The protocol's own checks when a turn ends (`first`: the turn that opened the stream — Retell's begin message). */

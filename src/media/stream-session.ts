@@ -91,8 +91,10 @@ export abstract class StreamSession<Turn extends SessionTurn> {
   protected noDtmf(): string {
     return `the ${this.protocolId} stream has no DTMF messages: the key press cannot be sent`;
   }
-  /** After a silence step (a platform that reminds the agent, as Retell does). */
-  protected afterSilence(): void {}
+  /** The caller stays silent for `ms` (a platform that reminds the agent meanwhile, as Retell does, overrides it). */
+  protected async silence(ms: number): Promise<void> {
+    await this.idleFor(ms);
+  }
 
   async run(): Promise<StreamEnd> {
     for (const frame of this.opening()) this.send(frame);
@@ -149,8 +151,7 @@ export abstract class StreamSession<Turn extends SessionTurn> {
       case "silence":
         // A silence step's reply (a reprompt) counts from the start of the silence.
         turn.reference = this.clock.now();
-        await this.idleFor(input.ms);
-        this.afterSilence();
+        await this.silence(input.ms);
         return "listen";
       default:
         turn.findings.push({ kind: "script", message: `a ${input.kind} step cannot be played on a media stream: skipped` });

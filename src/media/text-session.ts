@@ -121,11 +121,17 @@ export class TextSession extends StreamSession<TextTurn> {
     return this.protocol.interrupt(spokenSoFar, durationMs);
   }
 
-  protected override afterSilence(): void {
-    const reminder = this.protocol.reminder?.();
-    if (reminder === undefined) return;
-    this.send(reminder);
-    this.#promptAt = this.clock.now();
+  protected override async silence(ms: number): Promise<void> {
+    let elapsed = 0;
+    for (const at of this.protocol.reminderTimes?.(ms) ?? []) {
+      await this.idleFor(at - elapsed);
+      elapsed = at;
+      if (this.closed || !this.protocol.reminder) break;
+      this.send(this.protocol.reminder());
+      // The agent's answer to the reminder counts from the reminder.
+      this.#promptAt = this.turn.reference = this.clock.now();
+    }
+    await this.idleFor(ms - elapsed);
   }
 
   protected override record(): void {

@@ -93,7 +93,9 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
     this.#progress = { ...this.#progress, status: "ongoing", startMs: this.clock };
     const url = new URL(this.setup.url);
     url.pathname = `${url.pathname.replace(/\/+$/, "")}/${encodeURIComponent(this.#call.callId)}`;
-    this.stream = { url, protocol: "retell-llm", headers: {}, parameters: { call: JSON.stringify(callObject(this.#call, this.#progress)) }, path: "llm-websocket" };
+    const { reminderTriggerMs, reminderMaxCount } = retellSettings(this.setup.settings);
+    const parameters = { call: JSON.stringify(callObject(this.#call, this.#progress)), reminderTriggerMs: String(reminderTriggerMs), reminderMaxCount: String(reminderMaxCount) };
+    this.stream = { url, protocol: "retell-llm", headers: {}, parameters, path: "llm-websocket" };
   }
 
   #applyOverrides(body: Buffer): void {

@@ -56,6 +56,10 @@ interface Utterance {
 export function createProtocol(setup: ProtocolSetup): TextProtocol {
   const call = parseCall(setup.request.parameters["call"], setup.callId);
   const transcript: Utterance[] = [];
+  // The agent's reminder settings (retell-sdk AgentResponse: reminder_trigger_ms default 10 s, reminder_max_count default 1).
+  const reminderTriggerMs = Number(setup.request.parameters["reminderTriggerMs"] ?? 10_000);
+  const reminderMaxCount = Number(setup.request.parameters["reminderMaxCount"] ?? 1);
+  let remindersLeft = reminderMaxCount;
   /** The latest request's response_id (0: the begin message, before any request). */
   let current = 0;
   let answering = 0;
@@ -84,11 +88,20 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
     userSpeaking: () => JSON.stringify({ interaction_type: "update_only", transcript, turntaking: "user_turn" }),
     prompt(text) {
       utter("user", text);
+      remindersLeft = reminderMaxCount;
       return request("response_required");
     },
     // Retell has no interrupt message: the caller's words show in an update, then a new request supersedes the answer.
     interrupt: () => JSON.stringify({ interaction_type: "update_only", transcript, turntaking: "user_turn" }),
-    reminder: () => request("reminder_required"),
+    reminderTimes(ms) {
+      const times: number[] = [];
+      for (let at = reminderTriggerMs; at <= ms && remindersLeft - times.length > 0; at += reminderTriggerMs) times.push(at);
+      return times;
+    },
+    reminder() {
+      remindersLeft--;
+      return request("reminder_required");
+    },
     dtmf: () => undefined,
     noDtmf: "Retell's custom-LLM socket carries no key presses",
     invalid: () => undefined,
