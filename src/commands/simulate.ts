@@ -15,7 +15,7 @@ import { resolveRunSigning } from "../engine/signing.js";
 import { optionsSchema, platformSettings as platformSettingRows } from "../cli/settings.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import { simulateLoad } from "./simulate-load.js";
-import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns } from "../engine/run.js";
 import { type SimulationOptions } from "../engine/options.js";
 import { toJUnitXml } from "../ui/junit.js";
@@ -60,6 +60,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
   const flows = await loadFlows(flowFiles, options.platform ?? defaultPlatformId);
+  if (options.url) await checkUrlScheme(options.url, flows);
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
@@ -79,6 +80,18 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   } finally {
     await opened.close();
   }
+}
+
+/** A ws(s) URL is for platforms with a socket protocol (Retell's custom LLM); the others take http(s). */
+async function checkUrlScheme(url: URL, flows: readonly LoadedFlow[]): Promise<void> {
+  const socket = url.protocol === "ws:" || url.protocol === "wss:";
+  const wrong = flows.find((loaded) => (socket ? loaded.platform.socket === undefined : false));
+  if (!wrong) return;
+  const taking = (await Promise.all(platformIds.map(loadPlatform))).filter((platform) => platform.socket !== undefined);
+  throw new UsageError(
+    `--url ${shownUrl(url)}: ${wrong.platform.id} (${wrong.file}) takes an http:// or https:// webhook URL; a ${url.protocol}// URL is for ${taking.map((platform) => `${platform.id} (${platform.socket})`).join(", ")}`,
+    "give the handler's http(s) URL, or --platform with a socket protocol",
+  );
 }
 
 async function simulateWithRuns(
@@ -102,6 +115,8 @@ async function simulateWithRuns(
       chosenScheme: options.scheme,
       settings: schemeSettings(options, "sign"),
       keepSignatures: options.keepSignatures,
+      // A socket URL (Retell's custom LLM), or platforms that send no webhooks at all (vapi-llm): nothing to sign.
+      unsigned: options.url?.protocol === "ws:" || options.url?.protocol === "wss:" || flows.every((loaded) => Object.keys(loaded.platform.events).length === 0),
       createSigner: (scheme, platformId) => resolveSigning({ ...options, scheme }, env, "sign", opened.runs[platformId]?.secrets).signer,
     },
   );

@@ -312,7 +312,7 @@ describe("8. --json gets JSON for every error, and vwh config real types", () =>
       // Spawned: commander's own refusal, through the real entry point.
       runVwh(["--json", "simulate", "--no-such-flag"]),
     ]);
-    assert.deepEqual(JSON.parse(usage.stdout), { error: { message: '--url: expected an http:// or https:// URL, got "ftp://x"', hint: null, exit_code: 2 } });
+    assert.deepEqual(JSON.parse(usage.stdout), { error: { message: '--url: expected an http://, https://, ws:// or wss:// URL, got "ftp://x"', hint: null, exit_code: 2 } });
     assert.deepEqual(JSON.parse(input.stdout), { error: { message: "missing.json: cannot read call flow: no such file", hint: null, exit_code: 2 } });
     assert.deepEqual(JSON.parse(commander.stdout), { error: { message: "unknown option '--no-such-flag'", hint: "add --help for usage", exit_code: 2 } });
     for (const run of [usage, input, commander]) assert.equal(run.code, 2);

@@ -41,7 +41,7 @@ const messageSets: Record<string, MediaProtocolLoader> = {
   vonage: () => import("../../src/platforms/vonage/media.js"),
 };
 
-async function play(server: AgentServer, protocol: string, steps: ScriptStep[], extra: { headers?: Record<string, string>; parameters?: Record<string, string> } = {}): Promise<Played> {
+async function play(server: AgentServer, protocol: string, steps: ScriptStep[], extra: { headers?: Record<string, string>; parameters?: Record<string, string>; settings?: Record<string, string> } = {}): Promise<Played> {
   const turns: Played["turns"] = [{ media: undefined, findings: [] }];
   let index = 0;
   const stepAt = (at: number): StreamStep | undefined => {
@@ -63,7 +63,7 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
   const clock = fakeClock();
   const end = await playStreamWith(
     messageSets[protocol]!,
-    { url: new URL(server.streamUrl), protocol, headers: extra.headers ?? {}, parameters: extra.parameters ?? {}, path: "Response/Connect[1]/Stream[1]" },
+    { url: new URL(server.streamUrl), protocol, headers: extra.headers ?? {}, parameters: extra.parameters ?? {}, ...(extra.settings && { settings: extra.settings }), path: "Response/Connect[1]/Stream[1]" },
     script,
     { callId: "CA0123", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
   );
@@ -254,8 +254,8 @@ describe("media message sets", () => {
         if (message.type === "dtmf") socket.send(JSON.stringify({ type: "end", handoffData: "{\"reason\":\"agent\"}" }));
       }),
     );
-    const played = await play(server, "twilio-relay", [{ say: "book a table for two" }, { interrupt: "actually three" }, { press: "0" }], { parameters: { from: "+15550100001", to: "+15550100002", table: "7" } });
-    assert.deepEqual(played.end, { kind: "closed_by_agent" });
+    const played = await play(server, "twilio-relay", [{ say: "book a table for two" }, { interrupt: "actually three" }, { press: "0" }], { parameters: { from: "+15550100001", to: "+15550100002", table: "7" }, settings: { dtmfDetection: "true" } });
+    assert.deepEqual(played.end, { kind: "closed_by_agent", handoffData: '{"reason":"agent"}' });
     const setup = server.received[0] as Record<string, unknown>;
     assert.equal(setup["type"], "setup");
     assert.match(String(setup["sessionId"]), /^VX[0-9a-f]{32}$/);

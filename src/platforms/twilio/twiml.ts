@@ -174,8 +174,9 @@ function streamAction(connect: TwimlElement, child: TwimlElement): Action | unde
   const common = { path: child.path, url: child.attributes["url"], connect_action: connect.attributes["action"], connect_method: connect.attributes["method"] };
   if (child.name === "Stream") return { type: "stream", ...defined({ ...common, protocol: "twilio-media", track: child.attributes["track"], parameters }) } as Action;
   if (child.name === "ConversationRelay") {
+    // The attributes configure the session; only the <Parameter>s reach the agent as setup.customParameters.
     const { url: _url, ...settings } = child.attributes;
-    return { type: "stream", ...defined({ ...common, protocol: "twilio-relay", parameters: { ...settings, ...parameters } }) } as Action;
+    return { type: "stream", ...defined({ ...common, protocol: "twilio-relay", parameters, settings }) } as Action;
   }
   return undefined;
 }
