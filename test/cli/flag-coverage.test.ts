@@ -53,19 +53,23 @@ describe("flag coverage", () => {
     const upstream = await startServer((_request, response) => json(response, 200, {}));
     const body = '{"event_type":"call.ended"}';
     const headers = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" }).sign({ id: "e", timestamp: Math.floor(Date.now() / 1000) - 1000, body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers;
-    for (const [tolerance, expected] of [["300", { valid: false, reason: /timestamp too old \(\d+ s > 300 s tolerance\)/ }], ["3600", { valid: true }]] as const) {
-      const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--json", "--tolerance", tolerance], { env: { VWH_SECRET: secret } });
-      try {
-        const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string };
-        const response = await request(ready.proxy_url, { method: "POST", headers, body });
-        await response.body.dump();
-        const line = JSON.parse(await vwh.nextLine()) as { signature: { valid: boolean; reason: string | null } };
-        assert.equal(line.signature.valid, expected.valid);
-        if ("reason" in expected) assert.match(line.signature.reason!, expected.reason);
-      } finally {
-        await vwh.stop();
+    try {
+      for (const [tolerance, expected] of [["300", { valid: false, reason: /timestamp too old \(\d+ s > 300 s tolerance\)/ }], ["3600", { valid: true }]] as const) {
+        const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--json", "--tolerance", tolerance], { env: { VWH_SECRET: secret } });
+        try {
+          const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string };
+          const response = await request(ready.proxy_url, { method: "POST", headers, body });
+          await response.body.dump();
+          const line = JSON.parse(await vwh.nextLine()) as { signature: { valid: boolean; reason: string | null } };
+          assert.equal(line.signature.valid, expected.valid);
+          if ("reason" in expected) assert.match(line.signature.reason!, expected.reason);
+        } finally {
+          await vwh.stop();
+        }
       }
+    } finally {
+      // Closed on failure too: an open server would keep the test file's process alive (a hang, not a failure).
+      await upstream.close();
     }
-    await upstream.close();
   });
 });
