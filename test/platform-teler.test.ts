@@ -71,9 +71,9 @@ describe("teler platform", () => {
     assert.deepEqual(failures({ action: "Stream", ws_url: "wss://a.example/m" }), [`action: expected "stream", "play", "hangup" (@frejun/teler 1.0.8), got "Stream"`]);
     assert.deepEqual(failures({ action: "stream", url: "wss://a.example/m" }), ["url: expected ws_url: CallFlow.stream sends ws_url (a README variant shows url; unverified)"]);
     assert.deepEqual(failures({ action: "stream", ws_url: "https://a.example/m", sample_rate: "32k", chunk_size: 100 }), ['ws_url: expected a wss:// URL, got "https://a.example/m"']);
-    assert.deepEqual(failures({ action: "stream", ws_url: "wss://a.example/m", sample_rate: "32k", chunk_size: 100, record: "yes" }), [
+    assert.deepEqual(failures({ action: "stream", ws_url: "wss://a.example/m", sample_rate: "32k", chunk_size: 2100, record: "yes" }), [
       'sample_rate: expected "8k" or "16k", got "32k"',
-      "chunk_size: expected a whole number from 400 to 800, got 100",
+      "chunk_size: expected a multiple of 20 from 20 to 2000, got 2100",
       'record: expected true or false, got "yes"',
     ]);
   });

@@ -153,7 +153,7 @@ function checkElement(element: TwimlElement, className: string, failures: Findin
   if (!spec) return;
   checkAttributes(element, spec, failures, warnings);
   if (spec.text === "required" && !element.text && element.children.length === 0) {
-    failures.push({ kind: "schema", path: element.path, message: `<${element.name}> needs content (${element.name === "Redirect" || element.name === "Play" ? "a URL" : "text"}): Twilio rejects it empty` });
+    failures.push({ kind: "schema", path: element.path, message: `<${element.name}> needs content (${element.name === "Play" ? "a URL" : "text"}): ${grammar.source.package} ${grammar.source.version} requires it` });
   } else if (spec.text === "none" && element.text) {
     warnings.push({ kind: "schema", path: element.path, message: `<${element.name}> takes no text: Twilio ignores ${showValue(element.text)}` });
   }

@@ -1,8 +1,11 @@
 /**
  * Vapi's server messages and reply shapes, as extracted from @vapi-ai/server-sdk's types by
- * scripts/extract-vapi-grammar.mjs (never typed by hand; test/platform-vapi.test.ts checks it is current).
+ * scripts/extract-vapi-grammar.mjs (never typed by hand; test/platform-vapi.test.ts checks it is current),
+ * with the sourced overrides of overrides.json on top where Vapi accepts more than the types say (issue 24).
  */
 import { readFileSync } from "node:fs";
+import * as z from "zod";
+import { readOverrides, type Override } from "../shared/overrides.js";
 
 export interface FieldSpec {
   required: boolean;
@@ -33,7 +36,31 @@ export interface VapiGrammar {
   artifact: Fields;
 }
 
-export const grammar = JSON.parse(readFileSync(new URL("./grammar.json", import.meta.url), "utf8")) as VapiGrammar;
+/** grammar.json as extracted from the SDK. */
+export const sdkGrammar = JSON.parse(readFileSync(new URL("./grammar.json", import.meta.url), "utf8")) as VapiGrammar;
+
+const fieldSpecSchema = z.strictObject({ required: z.boolean(), type: z.string().min(1), values: z.array(z.string()).optional() });
+
+export const vapiOverrides: readonly Override<FieldSpec>[] = readOverrides(new URL("./overrides.json", import.meta.url), fieldSpecSchema) as Override<FieldSpec>[];
+
+const fieldTables = ["toolCall", "toolCallFunction", "toolCallResult", "call", "artifact"] as const;
+
+/** The grammar Vapi accepts: the SDK's, each override applied on a copy. */
+export function withOverrides(base: VapiGrammar, overrides: readonly Override<FieldSpec>[]): VapiGrammar {
+  const copy = structuredClone(base);
+  for (const override of overrides) {
+    const parts = override.field.split(".");
+    const table = (fieldTables as readonly string[]).includes(parts[0] ?? "") && parts.length === 2
+      ? copy[parts[0] as (typeof fieldTables)[number]]
+      : parts[0] === "messages" && parts[2] === "reply" && parts.length === 4 ? copy.messages[parts[1] ?? ""]?.reply?.fields : undefined;
+    const name = parts.at(-1);
+    if (!table || name === undefined) throw new Error(`src/platforms/vapi/overrides.json: ${override.field} names no field table of the Vapi grammar`);
+    table[name] = override.accept;
+  }
+  return copy;
+}
+
+export const grammar = withOverrides(sdkGrammar, vapiOverrides);
 
 export const sdkLabel = `${grammar.sdk.name} ${grammar.sdk.version}`;
 

@@ -170,7 +170,7 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
     }
     check.unknownFields(item, grammar.toolCallResult, path, "ToolCallResult");
     const id = check.string(item, "toolCallId", path, true);
-    if (item["name"] === undefined) check.warn(`${path}.name`, `the SDK's ToolCallResult requires name (${sdkLabel})`);
+    if (item["name"] === undefined && grammar.toolCallResult["name"]?.required) check.warn(`${path}.name`, `the SDK's ToolCallResult requires name (${sdkLabel})`);
     if (item["result"] === undefined && item["error"] === undefined) check.fail(path, "expected result or error");
     if (item["result"] !== undefined && typeof item["result"] !== "string") {
       check.warn(`${path}.result`, `the SDK types result as a string (${sdkLabel}); send JSON.stringify(value) to be sure Vapi passes it on unchanged`);
