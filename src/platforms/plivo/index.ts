@@ -1,6 +1,6 @@
 /** Plivo Voice (PROVIDERS §6): form webhooks, Plivo XML replies (plivo-node's grammar), V3 signatures. */
 import type { Platform } from "../types.js";
-import { PlivoCallDriver } from "./driver.js";
+import { PlivoCallDriver, plivoSettingsSchema } from "./driver.js";
 import { formValues, plivoEvents, plivoEventType, plivoEventTypeOf, plivoRequest, plivoTime } from "./events.js";
 import { parsePlivoReply } from "./reply.js";
 import { plivoStarters } from "./starters.js";
@@ -42,6 +42,7 @@ export const plivoPlatform = {
   },
 
   parseReply: parsePlivoReply,
+  settings: plivoSettingsSchema,
 
   async startCall(setup) {
     return new PlivoCallDriver(setup);

@@ -37,6 +37,9 @@ export const telnyxPlatform = {
     return webhookRequest(event.eventType, event.eventId, event.timestamp, payload, event.url);
   },
 
+  settings: z.strictObject({
+    command_timeout_ms: z.number().int().min(1).max(600_000).optional().describe("real-time wait for the handler's next command when nothing else is going on (default 3000)"),
+  }),
   parseReply(reply): ParsedReply {
     // Telnyx ignores the body of the reply: the handler acts through commands.
     const parsed = reply.body.length ? parseJsonBody(reply.body) : undefined;

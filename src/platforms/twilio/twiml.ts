@@ -280,7 +280,20 @@ export function twimlActions(root: TwimlElement): Action[] {
         actions.push({
           type: "record",
           path,
-          ...defined({ action: a["action"], method: a["method"], max_duration_s: numberAttribute(verb, "maxLength"), timeout_s: numberAttribute(verb, "timeout"), finish_on_key: a["finishOnKey"], play_beep: a["playBeep"] !== "false" }),
+          ...defined({
+            action: a["action"],
+            method: a["method"],
+            max_duration_s: numberAttribute(verb, "maxLength"),
+            timeout_s: numberAttribute(verb, "timeout"),
+            finish_on_key: a["finishOnKey"],
+            play_beep: a["playBeep"] !== "false",
+            // A transcribeCallback implies transcribe="true" (Twilio's <Record> reference).
+            transcribe: a["transcribe"] === "true" || a["transcribeCallback"] !== undefined ? true : undefined,
+            transcribe_callback: a["transcribeCallback"],
+            recording_status_callback: a["recordingStatusCallback"],
+            recording_status_callback_method: a["recordingStatusCallbackMethod"],
+            recording_status_callback_event: a["recordingStatusCallbackEvent"],
+          }),
         });
         break;
       case "Connect":

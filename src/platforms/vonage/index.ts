@@ -1,6 +1,6 @@
 /** Vonage Voice API (PROVIDERS §2): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
 import type { Platform } from "../types.js";
-import { VonageCallDriver } from "./driver.js";
+import { VonageCallDriver, vonageSettingsSchema } from "./driver.js";
 import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
 import { parseNccoReply } from "./reply.js";
 import { vonageStarters } from "./starters.js";
@@ -50,5 +50,6 @@ export const vonagePlatform = {
   starters: vonageStarters,
   examplePath: "/webhooks/answer",
   secretName: "your Vonage signature secret",
+  settings: vonageSettingsSchema,
   media: { vonage: () => import("./media.js") },
 } satisfies Platform;
