@@ -147,7 +147,7 @@ describe("grammar overrides (src/platforms/<id>/overrides.json)", () => {
         count += 1;
       });
     }
-    assert.equal(count, 15);
+    assert.equal(count, 16);
   });
 
   it("refuses an override that names no field of the grammar", async () => {

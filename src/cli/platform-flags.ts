@@ -21,8 +21,8 @@ export const platformFlags: readonly PlatformFlag[] = [
     platform: "vapi",
     flag: "--vapi-tool-shape <shape>",
     key: "vapiToolShape",
-    description: "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events",
-    value: { kind: "choice", choices: ["sdk", "sdk-object", "custom-tools", "events"] },
+    description: "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events | function-call (legacy)",
+    value: { kind: "choice", choices: ["sdk", "sdk-object", "custom-tools", "events", "function-call"] },
   },
   {
     platform: "telnyx",

@@ -103,12 +103,14 @@ export function artifactObject(messages: readonly ConversationMessage[]): Record
   return { messages, messagesOpenAIFormatted: openAiFormat(messages), transcript: transcriptText(messages) };
 }
 
-/** The whole request body of one message. */
-export function messageBody(call: VapiCall, state: CallState, type: string, fields: Record<string, unknown>, now: Date, messages: readonly ConversationMessage[]): Buffer {
+/** The whole request body of one message; `assistant` (CreateAssistantDto) rides along where the SDK's message has the field. */
+export function messageBody(call: VapiCall, state: CallState, type: string, fields: Record<string, unknown>, now: Date, messages: readonly ConversationMessage[], assistant?: Record<string, unknown>): Buffer {
+  const carriesAssistant = assistant !== undefined && grammar.messages[type]?.fields["assistant"] !== undefined;
   const message = {
     timestamp: now.getTime(),
     type,
     ...fields,
+    ...(carriesAssistant && { assistant }),
     artifact: artifactObject(messages),
     call: callObject(call, state, now),
     phoneNumber: phoneNumberObject(call),
@@ -126,6 +128,7 @@ export const toolShapes = {
   "sdk-object": "ToolCall with function.arguments as an object (observed in the wild)",
   "custom-tools": "{id, name, arguments: {…}} (docs: custom-tools)",
   events: "{id, name, parameters: {…}} (docs: server events)",
+  "function-call": "the legacy model.functions message: function-call {functionCall: {name, parameters}}, answered with {result}",
 } as const;
 export type ToolShape = keyof typeof toolShapes;
 export const toolShapeNames = Object.keys(toolShapes) as [ToolShape, ...ToolShape[]];
@@ -145,6 +148,7 @@ export function toolCallItem(shape: ToolShape, id: string, name: string, args: R
     case "custom-tools":
       return { id, name, arguments: args };
     case "events":
+    case "function-call":
       return { id, name, parameters: args };
   }
 }
