@@ -212,7 +212,7 @@ describe("vonage calls (driver)", () => {
     const driver = await platform.startCall(setup({ answer_method: "POST", event_url: "https://agent.test/status" }));
     const { sent } = await movesUntilCaller(driver, (webhook) => (webhook.eventType === "answer" ? jsonReply(menu) : undefined));
     assert.deepEqual(sent.map((webhook) => `${webhook.request.method} ${webhook.request.url.pathname}`), ["POST /status", "POST /status", "POST /webhooks/answer", "POST /status"]);
-    assert.equal(JSON.parse(sent[2]!.request.body.toString("utf8")).uuid, "leg-1");
+    assert.equal(JSON.parse(sent[2]!.request.body.toString("utf8")).uuid, "0b72da62-722e-4d6c-ad89-2ebec6f3413b", "Vonage's uuid is a UUID, derived from the call id");
     await assert.rejects(platform.startCall(setup({ answer_method: "PUT" })), /settings\.answer_method: expected GET or POST/);
   });
 });

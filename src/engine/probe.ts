@@ -258,7 +258,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const outcome = await deliver({
       url: new URL(request.url),
       method: request.method,
-      headers: { "user-agent": `vwh/${vwhVersion()} (signature probe)`, "vwh-attempt": "1", ...request.headers },
+      headers: { "user-agent": `vwh/${vwhVersion()} (signature probe)`, ...request.headers },
       body: request.body,
       timeoutMs: options.timeoutMs,
       dispatcher: options.dispatcher,

@@ -8,7 +8,7 @@ import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { EventSpec, ParsedReply, Platform } from "../types.js";
 import { CallControlApi } from "./api-server.js";
 import { TelnyxCallDriver } from "./driver.js";
-import { callFields, envelopeIdentity, webhookRequest } from "./envelope.js";
+import { callControlId, callFields, envelopeIdentity, webhookRequest } from "./envelope.js";
 import { grammarSource, voiceEventTypes } from "./grammar.js";
 import { openSigningKey } from "./keys.js";
 import { scenarios } from "./starters.js";
@@ -37,6 +37,7 @@ export const telnyxPlatform = {
     return webhookRequest(event.eventType, event.eventId, event.timestamp, payload, event.url);
   },
 
+  nativeCallId: callControlId,
   settings: z.strictObject({
     command_timeout_ms: z.number().int().min(1).max(600_000).optional().describe("real-time wait for the handler's next command when nothing else is going on (default 3000)"),
   }),

@@ -2,7 +2,7 @@
  * Building Vapi server messages (PROVIDERS §4.1): `{"message":{type, timestamp, …, artifact, call,
  * phoneNumber, customer}}` with a realistic call around each, and the tool-call payload shapes (§4.3).
  */
-import { createHash } from "node:crypto";
+import { derivedUuid, uuidCallId } from "../../core/ids.js";
 import { grammar } from "./grammar.js";
 
 /** The identities of one simulated Vapi call. */
@@ -17,17 +17,13 @@ export interface VapiCall {
   createdAt: Date;
 }
 
-/** A UUID derived from the call id, so every message of a call names the same org and number. */
-function derivedUuid(label: string, callId: string): string {
-  const hex = createHash("sha256").update(`${label}:${callId}`).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 export function newVapiCall(callId: string, from: string | undefined, to: string | undefined, direction: "inbound" | "outbound" | undefined, start: Date, assistantId: string | undefined): VapiCall {
   const outbound = direction === "outbound";
   const customer = (outbound ? to : from) ?? "+15550100001";
   const number = (outbound ? from : to) ?? "+15550100002";
-  return { id: callId, orgId: derivedUuid("org", callId), phoneNumberId: derivedUuid("phone-number", callId), assistantId, direction: outbound ? "outbound" : "inbound", customer, number, createdAt: start };
+  // Vapi's ids are UUIDs (call.id too); derived from vwh's call id, so every message of a call names the same org and number.
+  return { id: uuidCallId(callId), orgId: derivedUuid("org", callId), phoneNumberId: derivedUuid("phone-number", callId), assistantId, direction: outbound ? "outbound" : "inbound", customer, number, createdAt: start };
 }
 
 export type CallStatus = "ringing" | "in-progress" | "forwarding" | "ended";
