@@ -128,6 +128,7 @@ export function createProgram(): Command {
     .option("--tolerance <seconds>", "accepted clock difference for timestamps", "300")
     .option("--at <unix>", "offline: verify as if now were this time (unix seconds)")
     .option("--timeout <ms>", "probe: abort a reply slower than this", "10000")
+    .option("--telnyx-api-port <port>", "probe, telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)")
     .addHelpText(
       "after",
       `\nExamples:\n  vwh verify-signature --body body.json -H "webhook-id: msg_1" -H "webhook-timestamp: 1700000000" -H "webhook-signature: v1,..."\n  vwh verify-signature --recording calls.json\n  vwh verify-signature --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`,

@@ -16,6 +16,7 @@ import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
 import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
+import { resolveSecrets } from "../signing/index.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { shownUrl } from "../core/secrets.js";
@@ -33,6 +34,7 @@ export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSche
   tolerance: integerFlag("seconds", { max: maxToleranceSeconds }),
   at: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
   timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
+  telnyxApiPort: integerFlag("port", { min: 0, max: 65535 }).optional(),
 });
 type VerifyOptions = z.output<typeof verifyOptionsSchema>;
 
@@ -125,12 +127,23 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
 async function probeEndpoint(target: URL, options: VerifyOptions, schemeGiven: boolean, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
   // The probe speaks the platform's wire format; its scheme is the default unless --scheme says otherwise.
   const platform = await loadPlatform(options.platform);
-  const { scheme, settings, signer } = resolveSigning(schemeGiven ? options : { ...options, scheme: platform.scheme }, env, "sign");
-  const dispatcher = createDispatcher(4);
+  // A platform that serves something to the handler (Telnyx's Call Control API) serves it to the probe's
+  // calls too, so a handler that answers the call it is sent passes the valid case (issue 24).
+  const run = await platform.openRun?.({ settings: { probe: true, ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }) }, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
+  let report: Awaited<ReturnType<typeof runProbe>>;
+  let scheme: ReturnType<typeof resolveSigning>["scheme"];
   const publicUrl = options.publicUrl;
-  const report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings, signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
-    dispatcher.close(),
-  );
+  try {
+    for (const notice of run?.notices ?? []) output.err(notice);
+    const resolved = resolveSigning(schemeGiven ? options : { ...options, scheme: platform.scheme }, env, "sign", run?.secrets);
+    scheme = resolved.scheme;
+    const dispatcher = createDispatcher(4);
+    report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings: resolved.settings, signer: resolved.signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
+      dispatcher.close(),
+    );
+  } finally {
+    await run?.close();
+  }
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) {
