@@ -47,7 +47,7 @@ function isUrl(value: string, protocols: readonly string[], base: URL): boolean 
 }
 
 /** Rules over attribute values and bodies. Assumes the grammar passed. */
-function checkRules(element: XmlElement, base: URL, failures: Finding[]): void {
+function checkRules(element: XmlElement, base: URL, failures: Finding[], warnings: Finding[]): void {
   const rule = (path: string, message: string) => failures.push({ kind: "rule", path, message });
   for (const [name, value] of Object.entries(element.attributes)) {
     const at = `${element.path}@${name}`;
@@ -69,8 +69,11 @@ function checkRules(element: XmlElement, base: URL, failures: Finding[]): void {
   // <Hangup schedule="N"> hangs up later and "should be followed by an element such as Speak"
   // (https://www.plivo.com/docs/voice/xml/hangup): only an immediate Hangup ends the document.
   const stop = element.children.findIndex((child) => terminal.has(child.name) && !(child.name === "Hangup" && child.attributes["schedule"] !== undefined));
-  if (stop !== -1 && stop < element.children.length - 1) rule(element.children[stop + 1]!.path, `unreachable: nothing runs after <${element.children[stop]!.name}> (${element.children[stop]!.path})`);
-  for (const child of element.children) checkRules(child, base, failures);
+  // Never reached, but Plivo runs the document (no source says it refuses it): a warning (issue 24).
+  if (stop !== -1 && stop < element.children.length - 1) {
+    warnings.push({ kind: "rule", path: element.children[stop + 1]!.path, message: `unreachable: nothing runs after <${element.children[stop]!.name}> (${element.children[stop]!.path})` });
+  }
+  for (const child of element.children) checkRules(child, base, failures, warnings);
 }
 
 function prompts(element: XmlElement): Action[] {
@@ -154,7 +157,7 @@ export function parsePlivoReply(reply: HttpReply, context: ReplyContext): Parsed
   if (Object.keys(root.attributes).length > 0) result.failures.push({ kind: "schema", path: `${root.path}@${Object.keys(root.attributes)[0]}`, message: `<${root.name}> takes no attributes` });
   for (const child of root.children) checkGrammar(child, root.name, result.failures);
   if (result.failures.length > 0) return result;
-  checkRules(root, context.request.url, result.failures);
+  checkRules(root, context.request.url, result.failures, result.warnings);
   result.actions = plivoActions(root);
   if (root.children.length === 0 && context.waits) result.failures.push({ kind: "schema", path: root.path, message: `expected at least one element: the platform waits after ${context.eventType}` });
   return result;
