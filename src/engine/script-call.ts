@@ -66,11 +66,14 @@ export function checkTurn(turn: Turn): Finding[] {
     if (mismatch) findings.push({ kind: "expect", path: "transfers_to", message: mismatch });
   }
   if (expect.result !== undefined) {
-    const results = turn.actions.filter((action) => action.type === "tool_result").map((action) => action["result"]);
+    const tools = turn.actions.filter((action) => action.type === "tool_result");
+    const results = tools.map((action) => action["result"]);
     const wanted = expect.result;
     const matches = (value: unknown) => valueMismatch(wanted, typeof wanted === "object" && !("contains" in wanted) && !("matches" in wanted) ? value : typeof value === "string" ? value : JSON.stringify(value)) === undefined;
     if (!results.some(matches)) {
-      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : valueMismatch(wanted, results[0]) ?? "no tool result matched" });
+      // A tool that failed answers with `error` and no `result`: say what it said.
+      const failed = tools[0]?.["result"] === undefined && tools[0]?.["error"] !== undefined ? ` (the tool answered with error ${JSON.stringify(tools[0]["error"])})` : "";
+      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : `${valueMismatch(wanted, results[0]) ?? "no tool result matched"}${failed}` });
     }
   }
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));

@@ -11,6 +11,12 @@ import type { MediaProtocolLoader, MediaStreamRequest } from "../media/protocol.
 export type { MediaStreamRequest };
 
 /** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
+/**
+ * vwh's own retry counter. Only requests whose platform sends it carry it (the vwh envelope's); vwh never
+ * adds a header a platform does not send (issue 24): a Twilio request has no vwh-attempt.
+ */
+export const attemptHeader = "vwh-attempt";
+
 export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
 export type ActionType = (typeof actionTypes)[number];
 

@@ -348,7 +348,7 @@ describe("9. the published JSON Schemas pass a strict validator", () => {
 
   it("accepts every bundled fixture and rejects what vwh rejects", async () => {
     const validate = validator("call-flow");
-    const files = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema"));
+    const files = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema") && !name.startsWith("conformance"));
     assert.ok(files.length >= 5);
     for (const name of files) {
       const flow: unknown = JSON.parse(await readFile(fixture(name), "utf8"));

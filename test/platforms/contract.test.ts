@@ -59,4 +59,21 @@ describe("every registered platform", () => {
     assert.ok(vwh.events.some((event) => event.type === "call.started" && event.waits));
     assert.ok(vwh.caller_steps.includes("say") && !vwh.caller_steps.includes("tool"));
   });
+
+  it("call ids look like the platform's own, and no request carries a header its platform does not send (issue 24)", async () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const shapes: Partial<Record<string, RegExp>> = { twilio: /^CA[0-9a-f]{32}$/, plivo: uuid, vonage: uuid, vapi: uuid, telnyx: /^v3:[\w-]{20,}$/ };
+    const { attemptHeader } = await import("../../src/platforms/types.js");
+    for (const id of platformIds) {
+      const platform = await loadPlatform(id);
+      const [eventType] = Object.keys(platform.events);
+      if (eventType === undefined) continue; // a socket or stream protocol (vapi-llm): no webhooks
+      const call = { callId: "call_contract_shape", from: "+15550100001", to: "+15550100002", direction: "inbound" as const };
+      const request = platform.encode({ eventType: eventType!, eventId: "evt_shape_1", sequence: 1, timestamp: new Date("2026-11-30T12:00:00Z"), payload: {}, call, url: new URL("https://voice.example.test/hooks/voice") });
+      const identity = platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body });
+      const shape = shapes[id];
+      if (shape) assert.match(identity.callId ?? "", shape, `${id}: call id ${identity.callId}`);
+      assert.equal(Object.hasOwn(request.headers, attemptHeader), id === "vwh", `${id}: ${attemptHeader} only on vwh's own envelope`);
+    }
+  });
 });

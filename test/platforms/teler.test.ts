@@ -4,10 +4,12 @@ import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { defaultHmacSettings } from "../../src/signing/hmac.js";
+import { getScheme } from "../../src/signing/index.js";
 import { loadPlatform } from "../../src/platforms/registry.js";
 import type { HttpReply } from "../../src/platforms/types.js";
 import { parseTelerReply } from "../../src/platforms/teler/reply.js";
-import { startListener, type TestServer } from "../helpers.js";
+import { fakeClock, fixture, startListener, type TestServer } from "../helpers.js";
+import { loadFlow } from "../../src/files/call-flow.js";
 import { failureLines, fixtureFlow, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst } from "../platform-helpers.js";
 
 interface TelerHandlerModule {
@@ -71,11 +73,37 @@ describe("teler platform", () => {
     assert.deepEqual(failures({ action: "Stream", ws_url: "wss://a.example/m" }), [`action: expected "stream", "play", "hangup" (@frejun/teler 1.0.8), got "Stream"`]);
     assert.deepEqual(failures({ action: "stream", url: "wss://a.example/m" }), ["url: expected ws_url: CallFlow.stream sends ws_url (a README variant shows url; unverified)"]);
     assert.deepEqual(failures({ action: "stream", ws_url: "https://a.example/m", sample_rate: "32k", chunk_size: 100 }), ['ws_url: expected a wss:// URL, got "https://a.example/m"']);
-    assert.deepEqual(failures({ action: "stream", ws_url: "wss://a.example/m", sample_rate: "32k", chunk_size: 100, record: "yes" }), [
+    assert.deepEqual(failures({ action: "stream", ws_url: "wss://a.example/m", sample_rate: "32k", chunk_size: 2100, record: "yes" }), [
       'sample_rate: expected "8k" or "16k", got "32k"',
-      "chunk_size: expected a whole number from 400 to 800, got 100",
+      "chunk_size: expected a multiple of 20 from 20 to 2000, got 2100",
       'record: expected true or false, got "yes"',
     ]);
+  });
+
+  it("the caller says something on the Teler stream, stays silent and talks over the agent: each answer is measured (issue 24)", async () => {
+    const flow = await loadFlow(fixture("scripts/teler-conversation.json"));
+    // Platform time on a fake clock, the socket in lockstep: the figures are the same on every run.
+    const clock = fakeClock();
+    const result = await simulateAgainst(server, [flow], { ...hmac, options: { now: clock.now, wait: clock.wait, mediaLockstep: true } });
+    assert.deepEqual(failureLines(result), []);
+    const turns = result.flows[0]!.turns!.slice(0, 4);
+    assert.deepEqual(turns.map((turn) => turn.media?.protocol), ["teler", "teler", "teler", "teler"]);
+    const [greeting, , answer, interrupted] = turns.map((turn) => turn.media!);
+    assert.ok(greeting!.firstAudioMs !== undefined && answer!.firstAudioMs !== undefined, "the greeting and the answer were measured");
+    assert.ok(answer!.agentAudioMs > 0, "the agent answered the caller with audio");
+    assert.equal(interrupted!.stoppedOnInterrupt, true, "the agent cleared its audio when the caller talked over it");
+    // A say step is a load error no more (it was refused for teler before).
+    await inlineFlow({ version: 1, platform: "teler", name: "say", script: [{}, { say: "hello" }, { silence_ms: 500 }, { interrupt: "wait" }] });
+  });
+
+  it("the README's recipe for Teler's voice-app signing secret: X-Teler-Signature, hex HMAC-SHA256 over {timestamp}.{body} (community-observed, unverified)", async () => {
+    const { createHmac } = await import("node:crypto");
+    const settings = { purpose: "sign" as const, hmac: { ...defaultHmacSettings, header: "x-teler-signature", timestampHeader: "x-teler-timestamp" } };
+    const signer = getScheme("hmac").create([{ value: secret, source: "(test)" }], settings);
+    const body = Buffer.from('{"event":"call.answered","call_id":"c1"}');
+    const { headers } = signer.sign({ id: "evt_1", timestamp: 1_790_000_000, body, method: "POST", url: "https://h.example/teler/status", contentType: "application/json" });
+    assert.equal(headers["x-teler-timestamp"], "1790000000");
+    assert.equal(headers["x-teler-signature"], createHmac("sha256", secret).update(`1790000000.${body.toString()}`).digest("hex"));
   });
 
   it("a failing flow request fails the call, and the call-completed callback says so", async () => {

@@ -301,7 +301,7 @@ describe("telnyx Call Control API checks", () => {
     assert.equal(problems[0]!.path, "events[1].event_type");
     assert.match(problems[0]!.message, /unknown Telnyx event type "call.answred"/);
     const request = telnyxPlatform.encode({ eventType: "call.initiated", eventId: "e1", sequence: 1, timestamp: new Date(0), payload: {}, call: { callId: "c1", from: undefined, to: undefined, direction: undefined }, url: new URL("https://example.com/hook") });
-    assert.deepEqual(telnyxPlatform.identify({ method: "POST", path: "/hook", headers: {}, body: request.body }), { eventType: "call.initiated", callId: "c1", eventId: "e1" });
+    assert.deepEqual(telnyxPlatform.identify({ method: "POST", path: "/hook", headers: {}, body: request.body }), { eventType: "call.initiated", callId: telnyxPlatform.nativeCallId!("c1"), eventId: "e1" });
   });
 
   it("keeps grammar.json in step with the installed telnyx SDK (scripts/extract-telnyx-grammar.mjs)", () => {

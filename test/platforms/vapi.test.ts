@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { createDispatcher } from "../../src/transport/undici.js";
 import { grammar, messageSpec } from "../../src/platforms/vapi/grammar.js";
 import { loadPlatform } from "../../src/platforms/registry.js";
+import { parseVapiReply } from "../../src/platforms/vapi/reply.js";
 import { runProbe } from "../../src/engine/probe.js";
 import { getScheme } from "../../src/signing/index.js";
 import { defaultHmacSettings } from "../../src/signing/hmac.js";
@@ -94,6 +95,15 @@ describe("vapi platform", () => {
     }
   });
 
+  it("a tool result without name, as Vapi's docs and example server send it, passes without a warning (issue 24)", () => {
+    const request = Buffer.from(JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: {} } }] } }));
+    const parsed = parseVapiReply(
+      { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ results: [{ toolCallId: "call_1", result: "ok" }] })) },
+      { eventType: "tool-calls", waits: true, expectsActions: false, request: { method: "POST", url: new URL("http://127.0.0.1/"), body: request, contentType: "application/json", headers: {} } },
+    );
+    assert.deepEqual([...parsed.failures, ...parsed.warnings], []);
+  });
+
   it("names a tool result with the wrong toolCallId, a missing one and an extra one", async () => {
     const flow = await inlineFlow({ version: 1, platform: "vapi", name: "tool", script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } } }] });
     const replies: ((id: string) => unknown)[] = [
@@ -162,7 +172,7 @@ describe("vapi platform", () => {
   });
 
   it("checks assistant-request and transfer-destination-request replies field by field", async () => {
-    const { parseVapiReply } = await import("../../src/platforms/vapi/reply.js");
+
     const request = { method: "POST" as const, url: new URL("http://h/"), body: Buffer.from("{}"), contentType: "application/json", headers: {} };
     const parse = (eventType: string, body: unknown) =>
       parseVapiReply({ status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) }, { eventType, waits: true, expectsActions: false, request });

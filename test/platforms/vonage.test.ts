@@ -56,6 +56,27 @@ describe("vonage NCCO replies", () => {
     assert.deepEqual(findings([]), ["body: expected at least one action: an empty NCCO hangs up at once"]);
   });
 
+  it("reads the string values Vonage's own samples send as what they mean, and warns on the SDK's boolean endOnSilence (issue 24)", () => {
+    const record = parseNccoReply(jsonReply([{ action: "record", beepStart: "true", endOnSilence: "3", timeOut: "60", eventUrl: ["https://example.test/rec"] }]), context());
+    assert.deepEqual(record.failures, []);
+    assert.equal(record.actions[0]!["beep"], true);
+    assert.equal(record.actions[0]!["max_duration_s"], 60);
+    assert.deepEqual(findings([{ action: "record", timeOut: "a minute" }]), ['[0].timeOut: expected a number or a numeric string (^\\d+$), got "a minute"']);
+    const sdkTyped = parseNccoReply(jsonReply([{ action: "input", type: ["speech"], speech: { endOnSilence: true } }]), context());
+    assert.deepEqual(sdkTyped.failures, []);
+    assert.match(sdkTyped.warnings[0]?.message ?? "", /documents seconds of silence \(a number from 0\.4 to 10\)/);
+  });
+
+  it("reads an NCCO served as text/plain (ASP.NET Core's Ok(string)) with a warning, and fails one that is not JSON", () => {
+    const ncco = Buffer.from(JSON.stringify([{ action: "talk", text: "hi" }]));
+    const plain = parseNccoReply({ status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: ncco }, context());
+    assert.deepEqual(plain.failures, []);
+    assert.deepEqual(plain.actions.map((action) => action.type), ["speak"]);
+    assert.match(plain.warnings[0]?.message ?? "", /expected application\/json, got "text\/plain; charset=utf-8": Vonage reads the NCCO anyway/);
+    const html = parseNccoReply({ status: 200, headers: { "content-type": "text/html" }, body: Buffer.from("<html></html>") }, context());
+    assert.match(html.failures[0]?.message ?? "", /^expected application\/json \(an NCCO\), got "text\/html" and a body that is not valid JSON/);
+  });
+
   it("catches a bargeIn prompt with no input after it, bad URLs and input types", () => {
     assert.deepEqual(findings([{ action: "talk", text: "Hi", bargeIn: true }]), ["[0].bargeIn: bargeIn talk must be followed by an input action (Vonage keeps listening for barge-in until one)"]);
     assert.deepEqual(findings([{ action: "talk", text: "Hi", bargeIn: true }, { action: "input", type: ["dtmf"] }]), []);
@@ -191,7 +212,7 @@ describe("vonage calls (driver)", () => {
     const driver = await platform.startCall(setup({ answer_method: "POST", event_url: "https://agent.test/status" }));
     const { sent } = await movesUntilCaller(driver, (webhook) => (webhook.eventType === "answer" ? jsonReply(menu) : undefined));
     assert.deepEqual(sent.map((webhook) => `${webhook.request.method} ${webhook.request.url.pathname}`), ["POST /status", "POST /status", "POST /webhooks/answer", "POST /status"]);
-    assert.equal(JSON.parse(sent[2]!.request.body.toString("utf8")).uuid, "leg-1");
+    assert.equal(JSON.parse(sent[2]!.request.body.toString("utf8")).uuid, "0b72da62-722e-4d6c-ad89-2ebec6f3413b", "Vonage's uuid is a UUID, derived from the call id");
     await assert.rejects(platform.startCall(setup({ answer_method: "PUT" })), /settings\.answer_method: expected GET or POST/);
   });
 });

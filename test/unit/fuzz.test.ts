@@ -135,8 +135,8 @@ function assertRefusal(error: unknown, file: string, context: string): void {
 describe("fuzzing the input files", async () => {
   const secret = newSecret();
   const { createVoiceHandler } = await loadExampleHandler();
-  // Scripted flows and caller scripts alike (fixtures/scripts/), not the generated schema.
-  const fixtures = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema"));
+  // Scripted flows and caller scripts alike (fixtures/scripts/), not the generated schema nor the reply corpus (fixtures/conformance/).
+  const fixtures = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema") && !name.startsWith("conformance"));
   const corpus: { name: string; document: Json }[] = [
     ...(await Promise.all(fixtures.map(async (name) => ({ name, document: JSON.parse(await readFile(join(repoRoot, "fixtures", name), "utf8")) as Json })))),
     { name: "recording.json", document: await recordingOf(secret) },
