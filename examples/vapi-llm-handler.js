@@ -24,7 +24,9 @@ const MAX_BODY = 1024 * 1024;
 
 /** Chunks of the answer to the last user message, and the tool call to end with, if any. */
 function answer(messages) {
-  const said = [...messages].reverse().find((message) => message.role === "user")?.content?.toLowerCase() ?? "";
+  // Hostile input is possible (anyone can POST here): only a string content is read.
+  const last = [...messages].reverse().find((message) => message && typeof message === "object" && message.role === "user");
+  const said = typeof last?.content === "string" ? last.content.toLowerCase() : "";
   if (/\b(person|operator|human)\b/.test(said)) return { chunks: ["One moment. <flush />", "I'm transferring you now."], tool: { name: "transferCall", arguments: { destination: "+15550100999" } } };
   if (/\b(bye|goodbye|that's all)\b/.test(said)) return { chunks: ["Thanks for calling. Goodbye!"], tool: { name: "endCall", arguments: {} } };
   if (/\bbook|table|reserv/.test(said)) return { chunks: ["Sure. <flush />", "Table seven is free at eight, ", "and I have booked it for you."] };
@@ -75,5 +77,13 @@ export function createVapiLlmHandler({ log = () => {} } = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.env.PORT ?? 3000);
-  createServer(createVapiLlmHandler({ log: console.log })).listen(port, () => console.log(`Vapi custom LLM on http://localhost:${port}${BASE_PATH}/chat/completions`));
+  const host = process.env.HOST ?? "127.0.0.1";
+  // A slow client (a trickling body, unfinished headers) is cut off after this long.
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? 10_000);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+    console.error("vapi-llm-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
+    process.exit(2);
+  }
+  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs }, createVapiLlmHandler({ log: console.log }));
+  server.listen(port, host, () => console.log(`Vapi custom LLM on http://${host}:${server.address().port}${BASE_PATH}/chat/completions`));
 }

@@ -134,6 +134,21 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     validBody: () => Buffer.from(`CallUUID=call_attack_${eventCounter++}&From=15550100001&To=15550100002&Event=StartApp`),
     hostileBodies: [Buffer.from("Digits[]=1&Speech[x]=2"), Buffer.from("%%%&&&==&Digits=%E0%A4%A"), Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000))],
   },
+  "vapi-llm-handler.js": {
+    file: "examples/vapi-llm-handler.js",
+    env: (port) => ({ PORT: String(port), REQUEST_TIMEOUT_MS: "1000" }),
+    path: "/v1/chat/completions",
+    // Vapi's custom-LLM requests carry no signature the example checks (a custom LLM is reached by its URL).
+    sign: () => ({}),
+    validBody: () => Buffer.from(JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "I'd like to book a table" }] })),
+    hostileBodies: [
+      Buffer.from('{"messages":[{"role":"user","content":5}]}'),
+      Buffer.from('{"messages":[null,7,{"role":"user","content":{"length":1e9}}]}'),
+      Buffer.from('{"messages":"x"}'),
+      Buffer.from("[]"),
+      Buffer.from("null"),
+    ],
+  },
   "vapi-handler.js": {
     file: "examples/vapi-handler.js",
     env: (port) => ({ PORT: String(port), VAPI_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
