@@ -21,6 +21,7 @@ import { exists } from "../lib/file-exists.js";
 import { acquireLock, LockHeld, type HeldLock } from "../lib/socket-lock.js";
 import { type RecordedResponse } from "../files/raw-request.js";
 import { type Recording } from "../files/call-flow.js";
+import { isPlatformId, type PlatformId } from "../platforms/registry.js";
 import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
 import { defaultRedactionFields, maskSecretHeaders, maskSecretsInTarget, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
@@ -46,6 +47,8 @@ export interface RecordingPolicy {
   identify?: Identify;
   /** Strings never to store: the configured secrets (see `secretNeedles`). */
   secretNeedles?: readonly string[];
+  /** The tunnel's --platform, written into the recording so replaying needs no flag. */
+  platform?: PlatformId;
 }
 
 type RecordedEvent = Recording["events"][number];
@@ -101,6 +104,7 @@ interface JournalHeader {
   pid: number;
   started_at: string;
   recording: string;
+  platform?: PlatformId;
 }
 
 type JournalLine = { n: number; event: RecordedEvent } | { n: number; response: RecordedResponse };
@@ -143,11 +147,12 @@ export interface WrittenRecording {
 }
 
 /** Writes the events as a recording at `file`, or beside it if the name is taken. */
-async function writeRecording(file: string, events: RecordedEvent[], name: string): Promise<WrittenRecording> {
+async function writeRecording(file: string, events: RecordedEvent[], name: string, platform: string | undefined): Promise<WrittenRecording> {
   if (events.length === 0) return { file: undefined, requests: 0, displaced: false };
   const recording: Recording = {
     version: 1,
     name,
+    ...(platform !== undefined && isPlatformId(platform) && { platform }),
     description: `Recorded by vwh tunnel on ${new Date().toISOString()}; replay with vwh simulate, check with vwh verify-signature --recording.`,
     events,
   };
@@ -193,7 +198,7 @@ export class Recorder {
       throw new UsageError(`${journalFile} is left from a tunnel that stopped without writing its recording`, `turn it into a recording with: vwh tunnel --recover ${journalFile}`);
     }
     try {
-      const header: JournalHeader = { vwh_journal: 1, pid: process.pid, started_at: new Date().toISOString(), recording: resolve(file) };
+      const header: JournalHeader = { vwh_journal: 1, pid: process.pid, started_at: new Date().toISOString(), recording: resolve(file), ...(policy.platform && { platform: policy.platform }) };
       await journal.write(`${JSON.stringify(header)}\n`);
       await journal.datasync();
     } catch (error) {
@@ -248,7 +253,7 @@ export class Recorder {
     try {
       if (this.failure) throw fileProblem(this.journalFile, this.failure, "append to the journal");
       const { events } = await readJournal(this.journalFile);
-      const written = await writeRecording(this.file, events, name);
+      const written = await writeRecording(this.file, events, name, this.policy.platform);
       await rm(this.journalFile, { force: true });
       return written;
     } finally {
@@ -296,11 +301,11 @@ export async function recoverJournal(journalFile: string, name = `Recovered call
   if (!(await exists(journalFile))) throw new InputError(`${journalFile}: no such journal`);
   const lock = await lockJournal(journalFile, journalFile, "recover", (pid) => new UsageError(`${journalFile}: a vwh tunnel${pid} is still recording to it`, "stop that tunnel with Ctrl-C: it writes the recording itself"));
   try {
-    const { events } = await readJournal(journalFile).catch((error: unknown) => {
+    const { header, events } = await readJournal(journalFile).catch((error: unknown) => {
       throw fileProblem(journalFile, error, "read the journal");
     });
     const file = join(dirname(journalFile), basename(journalFile, ".journal"));
-    const written = await writeRecording(file, events, name);
+    const written = await writeRecording(file, events, name, header?.platform);
     await rm(journalFile, { force: true });
     return written;
   } finally {
