@@ -107,6 +107,7 @@ export type CallFlow = z.infer<typeof callFlowSchema>;
 export const recordingSchema = z
   .strictObject({
     ...fileHeaderShape,
+    platform: z.enum(platformIds).optional().describe("the tunnel's --platform: vwh simulate replays as that platform without the flag"),
     events: z.array(
       z.strictObject({
         event_type: z.string().min(1).optional().describe("from the request, as its platform identifies it"),

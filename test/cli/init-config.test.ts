@@ -11,6 +11,7 @@ import { askAnswers, initCommand, type Prompter } from "../../src/commands/init.
 import { applySettings } from "../../src/cli/config.js";
 import { defaultAnswers, nodeLtsMatrix, packageJsonPlan, projectNameFrom, workflow, workflowPath } from "../../src/init/project-files.js";
 import { vwhVersion } from "../../src/core/version.js";
+import { UsageError } from "../../src/core/errors.js";
 import { binPath, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, withTempDir } from "../helpers.js";
 
 const version = vwhVersion();
@@ -132,6 +133,31 @@ describe("vwh init", () => {
       assert.match(workflow, /HANDLER_URL: "https:\/\/agent\.example\.com\/voice"/);
       const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
       assert.deepEqual(manifest.devDependencies, { vwh: version });
+    });
+  });
+
+  it("checks every target before writing: a .github that is a file, or a folder where a file goes, is one error and nothing written (issue 26, defect 7)", async () => {
+    const prompt: Prompter = {
+      input: async (config) => (config.message.includes("Folder") ? "calls" : (config.default ?? "")),
+      select: async (config) => config.default ?? "standard",
+      checkbox: async (config) => config.choices.map((choice) => choice.value),
+      confirm: async () => true,
+    };
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, ".github"), "not a folder\n");
+      const refused = await initCommand({}, { prompt, cwd: dir, env: {}, streams: captured().streams }).catch((error: unknown) => error);
+      assert.ok(refused instanceof UsageError);
+      assert.equal(refused.exitCode, 2);
+      assert.equal(refused.message, ".github is a file, but vwh init needs a folder there: nothing written");
+      assert.deepEqual(await readdir(dir), [".github"], "nothing was written");
+    });
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, "vwh.config.json"));
+      const refused = await initCommand({ force: true }, { prompt, cwd: dir, env: {}, streams: captured().streams }).catch((error: unknown) => error);
+      assert.ok(refused instanceof UsageError);
+      assert.equal(refused.message, "vwh.config.json is a folder, but vwh init writes a file there: nothing written");
+      assert.deepEqual(await readdir(dir), ["vwh.config.json"]);
+      assert.deepEqual(await readdir(join(dir, "vwh.config.json")), []);
     });
   });
 

@@ -227,7 +227,7 @@ describe("one tunnel per recording, nothing overwritten (defect 6)", () => {
       const first = await Recorder.open(file, { redactPii: false });
       const refused = await Recorder.open(file, { redactPii: false }).catch((error: unknown) => error);
       assert.ok(refused instanceof UsageError);
-      assert.match(refused.message, /journal|another vwh tunnel/);
+      assert.match(refused.message, /another vwh tunnel \(pid \d+\) is recording to it/);
       assert.equal(refused.exitCode, 2);
       await first.append(request1);
       await writeFile(file, "the user's own file");
@@ -244,7 +244,7 @@ describe("one tunnel per recording, nothing overwritten (defect 6)", () => {
   it("a journal left by a dead tunnel is named for --recover, which turns it into the recording", async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "calls.json");
-      // A journal a killed tunnel left: its pid is gone, its last line torn.
+      // A journal a killed tunnel left (nobody holds its lock), its last line torn.
       await writeFile(`${file}.journal`, `${JSON.stringify({ vwh_journal: 1, pid: 2 ** 22 + 17, started_at: "2026-01-01T00:00:00Z", recording: file })}\n${JSON.stringify({ n: 1, event: toRecordedEvent(request1, { redactPii: false }) })}\n{"n":2,"ev`);
       const refused = await Recorder.open(file, { redactPii: false }).catch((error: unknown) => error);
       assert.ok(refused instanceof UsageError);
