@@ -1,6 +1,6 @@
 /** JUnit XML: one testsuite per flow, one testcase per event, as CI systems render it. */
 import type { Finding } from "../core/findings.js";
-import { type FlowResult, type SimulationResult } from "../engine/results.js";
+import { summarize, type FlowResult, type SimulationResult } from "../engine/results.js";
 import { formatProblem } from "../lib/validation.js";
 
 function escapeXml(text: string): string {
@@ -31,12 +31,12 @@ function testCases(flow: FlowResult): TestCase[] {
 }
 
 export function toJUnitXml(result: SimulationResult): string {
-  const all = result.flows.flatMap(testCases);
-  const failures = all.filter((testCase) => !testCase.passed).length;
+  // The totals come from the one summary the text and --json reports print: a test case per event and per turn.
+  const summary = summarize(result);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     ...(result.interrupted ? ["<!-- interrupted (Ctrl-C): partial results -->"] : []),
-    `<testsuites name="vwh simulate" tests="${all.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
+    `<testsuites name="vwh simulate" tests="${summary.events + summary.turns}" failures="${summary.failed}" errors="0" time="${seconds(result.durationMs)}">`,
   ];
   for (const flow of result.flows) {
     const cases = testCases(flow);

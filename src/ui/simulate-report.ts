@@ -87,14 +87,24 @@ export function formatTurnMedia(media: TurnMedia): string {
   return parts.join(" · ");
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
+/**
+ * `3 flows · 18 events · 18 passed · 0 failed`; with caller scripts the turns count too, and what failed is
+ * named: `1 flow (1 failed) · 6 events · 3 turns · 8 passed · 1 failed (1 turn)`.
+ */
 export function formatSummary(result: SimulationResult, colors: ChalkInstance): string {
   const summary = summarize(result);
+  const kinds = [summary.failedEvents && plural(summary.failedEvents, "event"), summary.failedTurns && plural(summary.failedTurns, "turn")].filter(Boolean);
+  const failed = `${summary.failed} failed${summary.turns && kinds.length ? ` (${kinds.join(", ")})` : ""}`;
   const parts = [
-    `${summary.flows} flow${summary.flows === 1 ? "" : "s"}`,
-    `${summary.events} event${summary.events === 1 ? "" : "s"}`,
+    `${plural(summary.flows, "flow")}${summary.failedFlows && (summary.flows > 1 || summary.failed === 0) ? colors.red(` (${summary.failedFlows} failed)`) : ""}`,
+    plural(summary.events, "event"),
+    ...(summary.turns ? [plural(summary.turns, "turn")] : []),
     colors.green(`${summary.passed} passed`),
-    summary.failed ? colors.red(`${summary.failed} failed`) : `${summary.failed} failed`,
+    summary.failed ? colors.red(failed) : failed,
   ];
+  if (summary.warnings) parts.push(colors.yellow(plural(summary.warnings, "warning")));
   if (summary.overBudget) parts.push(colors.yellow(`${summary.overBudget} over budget`));
   if (summary.retried) parts.push(`${summary.retried} retried`);
   if (summary.duplicated) parts.push(`${summary.duplicated} duplicated`);
@@ -144,9 +154,14 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
     ...runJson(run, result, exitCode),
     summary: {
       flows: summary.flows,
+      failed_flows: summary.failedFlows,
       events: summary.events,
+      failed_events: summary.failedEvents,
+      turns: summary.turns,
+      failed_turns: summary.failedTurns,
       passed: summary.passed,
       failed: summary.failed,
+      warnings: summary.warnings,
       over_budget: summary.overBudget,
       retried: summary.retried,
       duplicated: summary.duplicated,
