@@ -188,6 +188,7 @@ async function simulateWithRuns(
     platformRuns: opened.runs,
     keepSignatures: options.keepSignatures,
     compareReplies: options.compareReplies,
+    verbose: options.verbose,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,

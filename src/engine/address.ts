@@ -50,6 +50,15 @@ export function replayUrl(target: URL, recordedPath: string | undefined): URL {
   return new URL(`${target.origin}${recordedPath}`);
 }
 
+/** Where one webhook goes (`url`, on --url) and the URL the platform addressed and signs (`addressed`). */
+export function deliveryAddress(planned: PlannedEvent, options: Pick<SimulationOptions, "target" | "publicUrl">): { url: URL; addressed: URL } {
+  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
+  const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
+  // The configured URL itself (nearly every webhook) is sent to --url as is: no URL to build per request.
+  const url = planned.request ? (addressed.href === (options.publicUrl ?? options.target).href ? options.target : (deliveryUrl(addressed, options) ?? options.target)) : replayUrl(options.target, planned.recordedPath);
+  return { url, addressed };
+}
+
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
@@ -57,10 +66,7 @@ export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, 
   if (planned.method !== "GET" || planned.body.length > 0) headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= userAgent();
   headers["vwh-attempt"] = String(attempt);
-  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
-  const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
-  // The configured URL itself (nearly every webhook) is sent to --url as is: no URL to build per request.
-  let url = planned.request ? (addressed.href === (options.publicUrl ?? options.target).href ? options.target : (deliveryUrl(addressed, options) ?? options.target)) : replayUrl(options.target, planned.recordedPath);
+  let { url, addressed } = deliveryAddress(planned, options);
   if (options.keepSignatures && planned.recordedHeaders) return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,

@@ -23,6 +23,26 @@ export interface EventResult {
   step: number | undefined;
   /** Set when the event was delivered twice (--duplicates). */
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
+  /** What was sent and what came back: on every failed event, on all of them with --verbose. */
+  exchange?: Exchange;
+}
+
+/** The evidence of one delivery (built by exchangeOf in exchange.ts), secrets masked. */
+export interface Exchange {
+  request: {
+    method: string;
+    /** Where vwh sent it (on --url). */
+    url: string;
+    /** The URL the platform addressed and signs (the public URL behind a tunnel). */
+    signedUrl: string;
+    contentType: string | undefined;
+    /** The body as a person reads it (pretty JSON, form parameters one a line), the first 2 KiB. */
+    body: string;
+    /** Form bodies: the parameters. */
+    form: Record<string, string> | undefined;
+  };
+  /** Absent when no reply came (timeout, connection error). */
+  reply: { status: number; contentType: string | undefined; bytes: number; body: string } | undefined;
 }
 
 export interface TurnResult {

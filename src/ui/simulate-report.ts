@@ -3,7 +3,7 @@ import type { ChalkInstance } from "chalk";
 import type { Finding } from "../checks/reply.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import type { TurnMedia } from "../media/script.js";
-import { summarize, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
+import { summarize, type Exchange, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
 import { type SimulationListener } from "../engine/options.js";
 import { formatProblem } from "../lib/validation.js";
 import { listShort } from "../core/findings.js";
@@ -43,8 +43,36 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${event.eventType.padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
   for (const failure of event.failures) lines.push(colors.red(formatFinding(failure).replace(/^/gm, "         ")));
   for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
+  if (event.exchange) lines.push(colors.dim(formatExchange(event.exchange).replace(/^/gm, "         ")));
   return lines.join("\n");
 }
+
+/**
+ * What was sent and what came back, under an event:
+ * `sent   POST http://127.0.0.1:3000/voice (signed over https://abc.ngrok.app/voice)`, its content type and
+ * body; `reply  500 text/plain (57 bytes)` and the start of its body.
+ */
+export function formatExchange(exchange: Exchange): string {
+  const { request, reply } = exchange;
+  const signed = request.signedUrl === request.url ? "" : ` (signed over ${request.signedUrl})`;
+  const body = (text: string) => (text === "" ? [] : text.split("\n").map((line) => `       ${line}`));
+  const lines = [`sent   ${request.method} ${request.url}${signed}${request.contentType ? `  ${request.contentType}` : ""}`, ...body(request.body)];
+  if (reply === undefined) lines.push("reply  none");
+  else lines.push(`reply  ${reply.status}${reply.contentType ? ` ${reply.contentType}` : ""} (${reply.bytes} byte${reply.bytes === 1 ? "" : "s"})`, ...body(reply.body));
+  return lines.join("\n");
+}
+
+const exchangeJson = (exchange: Exchange) => ({
+  request: {
+    method: exchange.request.method,
+    url: exchange.request.url,
+    signed_url: exchange.request.signedUrl,
+    content_type: exchange.request.contentType ?? null,
+    body: exchange.request.body,
+    ...(exchange.request.form && { form: exchange.request.form }),
+  },
+  reply: exchange.reply ? { status: exchange.reply.status, content_type: exchange.reply.contentType ?? null, bytes: exchange.reply.bytes, body: exchange.reply.body } : null,
+});
 
 /** Live lines as events finish, so a slow handler shows progress instead of silence. */
 export function createPrettyListener(write: (text: string) => void, colors: ChalkInstance, run: RunDescription): SimulationListener {
@@ -198,6 +226,7 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
         instructions: event.instructionTypes,
         failures: event.failures.map(finding),
         warnings: event.warnings.map(finding),
+        exchange: event.exchange ? exchangeJson(event.exchange) : null,
       })),
     })),
   };
