@@ -111,6 +111,24 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
   return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`.trimEnd();
 }
 
+/**
+ * `13 cases: 12 as expected, 1 accepted a forgery, 8 no reply within the time limit` — each way of being
+ * wrong counted apart, as --json's outcomes are: an accepted forgery is a hole, no reply may be a slow handler.
+ */
+export function probeSummary(cases: readonly ProbeCaseResult[], colors: ChalkInstance): string {
+  const count = (outcome: ProbeCaseResult["outcome"]) => cases.filter((result) => result.outcome === outcome).length;
+  const ran = cases.length - count("skipped");
+  const accepted = count("wrongly-accepted");
+  const refused = count("wrongly-refused");
+  const silent = count("no-reply");
+  const parts = [colors.green(`${count("as-expected")} as expected`)];
+  if (accepted) parts.push(colors.red(`${accepted} accepted a forgery`));
+  if (refused) parts.push(colors.red(`${refused} refused a valid request`));
+  if (silent) parts.push(colors.red(`${silent} no reply within the time limit`));
+  if (parts.length === 1) parts.push("0 wrong");
+  return `${ran} cases: ${parts.join(", ")}`;
+}
+
 async function probeEndpoint(target: URL, options: VerifyOptions, platform: Platform, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
   // The probe speaks the platform's wire format, signed with the settled scheme.
   const { scheme, settings, signer } = resolveSigning(options, env, "sign");
@@ -131,8 +149,7 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
     for (const result of report.cases) output.out(probeLine(result, colors));
     if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
     else {
-      const ran = report.cases.filter((result) => result.outcome !== "skipped").length;
-      output.out(`\n${ran} cases: ${colors.green(`${ran - wrong.length} as expected`)}, ${wrong.length ? colors.red(`${wrong.length} wrong`) : "0 wrong"}`);
+      output.out(`\n${probeSummary(report.cases, colors)}`);
     }
   }
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
