@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Webhook } from "standardwebhooks";
+import { signatureHint } from "../src/engine/auth-hint.js";
 import { flowWith, newSecret, runInProcess, startServer, withFlowFile, type TestServer } from "./helpers.js";
 
 const secret = newSecret();
@@ -86,5 +88,45 @@ describe("evidence: the request sent and the reply received", () => {
     } finally {
       await long.close();
     }
+  });
+});
+
+describe("hints for refused signatures: once per run, computed from what vwh knows", () => {
+  it("a scheme that does not sign the URL: every webhook refused means the secret, said once", async () => {
+    const verifying = await startServer((request, response) => {
+      try {
+        new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
+        response.writeHead(204).end();
+      } catch {
+        response.writeHead(401, { "content-type": "application/json" }).end('{"error":"bad signature"}');
+      }
+    });
+    try {
+      await withFlowFile(flowWith([{ event_type: "call.started" }, { event_type: "call.ended" }, { event_type: "call.ended" }]), async (file) => {
+        const text = await runInProcess(["simulate", file, "--url", verifying.url], { env: { VWH_SECRET: newSecret() } });
+        assert.equal(text.code, 1);
+        assert.equal(text.stdout.match(/hint:/g)?.length, 1, text.stdout);
+        assert.match(text.stdout, /hint: 3 of 3 webhooks refused with 401: wrong secret — standard signatures do not cover the URL, so only the secret can differ: the handler's is not the one in VWH_SECRET/);
+        const json = JSON.parse((await runInProcess(["simulate", file, "--url", verifying.url, "--json", "--secret-env", "AGENT_SECRET"], { env: { AGENT_SECRET: newSecret() } })).stdout) as { hint: string | null };
+        assert.match(json.hint ?? "", /the handler's is not the one in \$AGENT_SECRET$/);
+        const passing = JSON.parse((await runInProcess(["simulate", file, "--url", verifying.url, "--json"], { env })).stdout) as { hint: string | null };
+        assert.equal(passing.hint, null);
+      });
+    } finally {
+      await verifying.close();
+    }
+  });
+
+  it("some webhooks accepted with the same secret: not the secret; a Telnyx 401 names TELNYX_PUBLIC_KEY", async () => {
+    const event = (status: number, signedUrl: string) => ({
+      index: 0, sequence: 1, eventType: "status", eventId: "e", status, latencyMs: 1, attempts: 1, passed: status < 300, failures: [], warnings: [], instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined,
+      exchange: { request: { method: "POST", url: signedUrl, signedUrl, contentType: undefined, body: "", form: undefined }, reply: undefined },
+    });
+    const run = (platform: string, events: ReturnType<typeof event>[]) => ({ flows: [{ file: "f", name: "f", platform, callId: "c", events, turns: undefined, passed: false }], unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 1 });
+    const signing = { scheme: () => ({ name: "twilio", signsUrl: true }), target: new URL("http://127.0.0.1:3000/voice"), publicUrl: undefined, secretSource: "VWH_SECRET" };
+    const mixed = await signatureHint(run("twilio", [event(200, "http://127.0.0.1:3000/voice"), event(403, "http://127.0.0.1:3000/status")]), signing);
+    assert.equal(mixed, "1 of 2 webhooks refused with 403, 1 signed with the same secret accepted: not the secret — the refused ones were signed for http://127.0.0.1:3000/status: the handler validates another URL there");
+    const telnyx = await signatureHint(run("telnyx", [event(401, "http://127.0.0.1:3000/voice"), event(401, "http://127.0.0.1:3000/voice")]), signing);
+    assert.match(telnyx ?? "", /^2 Telnyx webhooks refused: the handler verifies Ed25519 signatures with TELNYX_PUBLIC_KEY/);
   });
 });

@@ -14,7 +14,8 @@ import { readJsonFile } from "../files/json-file.js";
 import { parseOptions } from "../cli/parse-options.js";
 import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
-import { resolveSigning, secretFlagWarning } from "../signing/options.js";
+import { probeSignatureHint } from "../engine/auth-hint.js";
+import { resolveSigning, secretFlagWarning, secretSource } from "../signing/options.js";
 import { optionsSchema } from "../cli/settings.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import type { Platform } from "../platforms/types.js";
@@ -139,8 +140,9 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
   );
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
+  const hint = probeSignatureHint(report.cases, platform.id, { scheme: { name: scheme.name, signsUrl: scheme.signsUrl?.(settings) ?? false }, target, publicUrl, secretSource: secretSource(options) });
   if (output.json) {
-    output.out(JSON.stringify({ target: shownUrl(target), platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
+    output.out(JSON.stringify({ target: shownUrl(target), platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, hint: hint ?? null, cases: report.cases }, null, 2));
   } else {
     const { colors } = output;
     const signedFor = publicUrl ? `, signed for ${publicUrl.href}` : "";
@@ -150,6 +152,7 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
     if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
     else {
       output.out(`\n${probeSummary(report.cases, colors)}`);
+      if (hint) output.out(colors.yellow(`hint: ${hint}`));
     }
   }
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);

@@ -3,7 +3,7 @@ import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { TwilioCallDriver, type TwilioEventType } from "./driver.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders } from "./params.js";
-import { explainTwilioStatus, parseTwilioReply } from "./reply.js";
+import { parseTwilioReply } from "./reply.js";
 import { scenarios } from "./starters.js";
 
 // Twilio sends every parameter as a string; a flow may write numbers and booleans, sent as their text.
@@ -72,7 +72,6 @@ export const twilioPlatform = {
 
   parseReply: parseTwilioReply,
   redirectStatuses: [301, 307],
-  explainStatus: explainTwilioStatus,
 
   nativeCallId: callSidFor,
 
