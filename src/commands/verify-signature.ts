@@ -21,6 +21,7 @@ import type { ReceivedRequest, Signer } from "../signing/types.js";
 import type { Platform } from "../platforms/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { shownUrl } from "../core/secrets.js";
+import { replayUrl } from "../engine/address.js";
 
 export const verifyOptionsSchema = optionsSchema("verify-signature");
 /** The options with the scheme settled: --scheme (or VWH_SCHEME, config), else the platform's own. */
@@ -59,20 +60,29 @@ async function verifyOffline(options: VerifyOptions, signer: Signer, output: Out
   if (!verdict.valid) throw new ExitError(ExitCode.checkFailed);
 }
 
-/** The URL a recorded request was addressed to, for schemes that sign it. */
-function recordedUrl(raw: RawRequest): string {
+/**
+ * The URL a recorded request was addressed to, for schemes that sign it: as recorded; else its path on
+ * --public-url (the URL the platform is configured with; one with a path of its own wins, as in simulate);
+ * else the host and protocol the proxy recorded. Undefined when none of these says it.
+ */
+function recordedUrl(raw: RawRequest, publicUrl: URL | undefined): string | undefined {
   if (raw.url) return raw.url;
+  if (publicUrl) return replayUrl(publicUrl, raw.path).href;
   const host = raw.headers["x-forwarded-host"] ?? raw.headers.host;
-  const protocol = raw.headers["x-forwarded-proto"] ?? "https";
-  return host ? `${protocol}://${host}${raw.path}` : "";
+  const protocol = raw.headers["x-forwarded-proto"];
+  return host && protocol ? `${protocol}://${host}${raw.path}` : undefined;
 }
 
-async function verifyRecording(file: string, options: VerifyOptions, signer: Signer, output: Output): Promise<void> {
+async function verifyRecording(file: string, options: VerifyOptions, signer: Signer, signsUrl: boolean, output: Output): Promise<void> {
   const { value: recording } = await readJsonFile(file, recordingSchema, "recording");
   if (recording.events.length === 0) throw new InputError(`${file}: the recording holds no requests`);
   const results = recording.events.map((event, index) => {
     const { raw } = event;
-    const request: ReceivedRequest = { headers: raw.headers, body: rawBody(raw), method: raw.method, url: recordedUrl(raw) };
+    const url = recordedUrl(raw, options.publicUrl);
+    if (url === undefined && signsUrl) {
+      throw new UsageError(`${file}: events[${index}] does not say which URL it was sent to, which ${options.scheme} signatures cover`, "give --public-url <the URL the platform is configured with>");
+    }
+    const request: ReceivedRequest = { headers: raw.headers, body: rawBody(raw), method: raw.method, url: url ?? "" };
     // Each request is checked at the moment it arrived, unless --at says otherwise.
     const now = options.at ?? Math.floor(Date.parse(raw.received_at) / 1000);
     const verdict = signer.verify(request, { now, toleranceSeconds: options.tolerance });
@@ -173,7 +183,11 @@ export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.P
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
   if (options.url) return probeEndpoint(options.url, options, platform, env, output);
-  const { signer } = resolveSigning(options, env, "verify");
-  if (options.recording) return verifyRecording(options.recording, options, signer, output);
+  const { signer, scheme, settings: schemeSettings } = resolveSigning(options, env, "verify");
+  const signsUrl = scheme.signsUrl?.(schemeSettings) ?? false;
+  if (options.recording) return verifyRecording(options.recording, options, signer, signsUrl, output);
+  if (signsUrl && options.requestUrl === undefined) {
+    throw new UsageError(`${scheme.name} signatures cover the request URL: give --request-url <the URL the request was sent to>`);
+  }
   return verifyOffline(options, signer, output, streams?.stdin);
 }
