@@ -50,7 +50,7 @@ export function showBody(body: Buffer, contentType: string | undefined): string 
     else if (/json/i.test(contentType ?? "") || trimmed.startsWith("{") || trimmed.startsWith("[")) shown = prettyJson(text);
     else if (/xml/i.test(contentType ?? "") || trimmed.startsWith("<")) shown = prettyXml(text);
   }
-  shown ??= text;
+  shown = (shown ?? text).trimEnd();
   const cut = shown.length > shownBodyBytes ? `${shown.slice(0, shownBodyBytes)}\n… (${body.length} bytes in all)` : shown;
   return redactSecrets(cut);
 }
