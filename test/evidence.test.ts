@@ -3,6 +3,8 @@
  * in --json always, and for passing events too with --verbose. Run in process through the real parser.
  */
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { signatureHint } from "../src/engine/auth-hint.js";
@@ -46,6 +48,11 @@ describe("evidence: the request sent and the reply received", () => {
       assert.ok(!result.stdout.includes(secret));
       const passedLine = result.stdout.slice(result.stdout.indexOf("✓"));
       assert.doesNotMatch(passedLine.split("\n")[0]! + (passedLine.split("\n")[1] ?? ""), /sent {3}POST/, "a passing event shows no exchange without --verbose");
+      // JUnit's failure text carries the same evidence, for CI pages.
+      const junit = join(dirname(file), "junit.xml");
+      await runInProcess(["simulate", file, "--url", server.url, "--junit", junit], { env });
+      const xml = await readFile(junit, "utf8");
+      assert.match(xml, /<failure [^>]*>[^<]*reply {2}500 text\/plain[^<]*TypeError: Cannot read properties of undefined \(reading &#39;call_id&#39;\)|<failure [^>]*>[^<]*reply {2}500 text\/plain[^<]*TypeError: Cannot read properties of undefined \(reading 'call_id'\)/);
     });
   });
 

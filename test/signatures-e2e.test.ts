@@ -395,8 +395,10 @@ describe("scheme settings from flags", () => {
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     const otherUrl = await runInProcess([...verifyArgs, "--request-url", "https://mycompany.com/other.php"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(otherUrl.stdout, "invalid: no matching signature\n");
+    // Without the URL nothing can be checked: a usage error (exit 2), not a verdict.
     const noUrl = await runInProcess(verifyArgs, { env: { VWH_SECRET: token }, input: form });
-    assert.equal(noUrl.stdout, "invalid: the request URL is needed to check a Twilio signature (--request-url)\n");
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.stderr, /twilio signatures cover the request URL: give --request-url/);
     const badMethod = await runInProcess([...verifyArgs, "--method", "P0ST"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(badMethod.code, 2);
   });

@@ -193,7 +193,7 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted && delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
   result.passed = result.failures.length === 0;
-  if (!result.passed || options.verbose) result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
+  if ((!result.passed || options.verbose) && options.evidence !== false) result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
   return { result, parsed, outcome };
 }
 
@@ -212,7 +212,7 @@ export async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow,
     result.failures.push(...second.failures);
   }
   result.passed = result.failures.length === 0;
-  if (!result.passed) result.exchange ??= exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
+  if (!result.passed && options.evidence !== false) result.exchange ??= exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
   return checked;
 }
 

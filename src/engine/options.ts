@@ -54,6 +54,8 @@ export interface SimulationOptions {
   keepSignatures?: boolean;
   /** Keep what was sent and what came back for passing events too (--verbose); failed ones always keep it. */
   verbose?: boolean;
+  /** False: keep no exchanges at all (load mode counts failures, it does not show them; a failing handler would cost a pretty-print per event). */
+  evidence?: boolean;
   /** Compare each reply with the one recorded beside the request (--compare-replies). */
   compareReplies?: boolean;
   policy: RetryPolicy;

@@ -99,7 +99,7 @@ export interface SimulationSummary {
   passed: number;
   /** Events and turns that failed. */
   failed: number;
-  /** Warnings on events (over budget, replies the platform tolerates). */
+  /** Warnings on events other than latency over budget (counted in overBudget): replies the platform tolerates, … */
   warnings: number;
   overBudget: number;
   retried: number;
@@ -126,7 +126,7 @@ export function summarize(result: SimulationResult): SimulationSummary {
     failedTurns,
     passed: events.length - failedEvents + turns.length - failedTurns,
     failed: failedEvents + failedTurns,
-    warnings: events.reduce((sum, event) => sum + event.warnings.length, 0),
+    warnings: events.reduce((sum, event) => sum + event.warnings.filter((finding) => finding.kind !== "latency").length, 0),
     overBudget: events.filter((event) => [...event.failures, ...event.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"))).length,
     retried: events.filter((event) => event.attempts > 1).length,
     deadLettered: events.filter((event) => event.deadLettered).length,

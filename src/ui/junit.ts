@@ -1,6 +1,7 @@
 /** JUnit XML: one testsuite per flow, one testcase per event, as CI systems render it. */
 import type { Finding } from "../core/findings.js";
-import { summarize, type FlowResult, type SimulationResult } from "../engine/results.js";
+import { summarize, type Exchange, type FlowResult, type SimulationResult } from "../engine/results.js";
+import { formatExchange } from "./simulate-report.js";
 import { formatProblem } from "../lib/validation.js";
 
 function escapeXml(text: string): string {
@@ -21,11 +22,13 @@ interface TestCase {
   passed: boolean;
   failures: Finding[];
   warnings: Finding[];
+  /** What was sent and what came back (failed events). */
+  exchange?: Exchange | undefined;
 }
 
 /** A flow's test cases: one per webhook, and for caller scripts one per turn (its expectations). */
 function testCases(flow: FlowResult): TestCase[] {
-  const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings }));
+  const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings, exchange: event.exchange }));
   const turns = (flow.turns ?? []).map((turn) => ({ name: `step ${turn.step + 1}: ${turn.label}`, timeMs: undefined, passed: turn.passed, failures: turn.failures, warnings: [] }));
   return [...events, ...turns];
 }
@@ -56,7 +59,8 @@ export function toJUnitXml(result: SimulationResult): string {
       lines.push(`${open}>`);
       if (!testCase.passed) {
         const reasons = testCase.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message }));
-        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml(reasons.join("\n"))}</failure>`);
+        const evidence = testCase.exchange ? [formatExchange(testCase.exchange)] : [];
+        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml([...reasons, ...evidence].join("\n"))}</failure>`);
       }
       if (testCase.warnings.length) {
         lines.push(`      <system-out>${escapeXml(testCase.warnings.map((w) => `warning: ${w.message}`).join("\n"))}</system-out>`);
