@@ -71,6 +71,8 @@ export interface SimulateOptions extends Partial<SigningSettings> {
   /** Seed of every random choice (default: a fresh one, returned in the result). */
   seed?: number;
   bail?: boolean;
+  /** Keep each passing event's exchange (what was sent, what came back) too; failed events always carry it. */
+  verbose?: boolean;
   deadLetter?: (entry: DeadLetter) => Promise<void>;
   /** An undici dispatcher (default: a keep-alive agent for the run, closed after it). */
   dispatcher?: Dispatcher;
@@ -120,6 +122,7 @@ export function createSimulationOptions(options: SimulateOptions, flows: readonl
     dispatcher: options.dispatcher ?? createKeepAliveDispatcher(),
     ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),
     ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
+    ...(options.verbose !== undefined && { verbose: options.verbose }),
     ...(options.platformSettings && { platformSettings: options.platformSettings }),
     ...(options.deadLetter && { deadLetter: options.deadLetter }),
     ...(options.now && { now: options.now }),

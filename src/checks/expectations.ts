@@ -32,6 +32,44 @@ export function valueMismatch(expected: unknown, actual: unknown): string | unde
   return isDeepStrictEqual(expected, actual) ? undefined : `expected ${showValue(expected)}, got ${showValue(actual)}`;
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** JSON text parsed (a tool result sent as a string), else the value as it is. */
+function parsedJson(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Where `actual` departs from a partial expectation, one finding per differing leaf with its full path
+ * (`result.reservation.status: expected "confirmed", got "pending"`): an object matches when each field it
+ * names does (fields it leaves out are free), a matcher matches text, `{ "equals": … }` and anything else
+ * must be equal.
+ */
+export function partialMismatches(expected: unknown, actual: unknown, path: string): Finding[] {
+  if (isPlainObject(expected) && Object.keys(expected).length === 1 && "equals" in expected) {
+    return isDeepStrictEqual(expected["equals"], actual) ? [] : [{ kind: "expect", path, message: `expected exactly ${showValue(expected["equals"])}, got ${showValue(actual)}` }];
+  }
+  if (isMatcher(expected)) {
+    const mismatch = matchText(expected, typeof actual === "string" || actual === undefined ? actual : JSON.stringify(actual));
+    return mismatch ? [{ kind: "expect", path, message: mismatch }] : [];
+  }
+  if (isPlainObject(expected)) {
+    const value = parsedJson(actual);
+    if (!isPlainObject(value)) return [{ kind: "expect", path, message: `expected an object, got ${showValue(value)}` }];
+    return Object.entries(expected).flatMap(([field, want]) =>
+      field in value ? partialMismatches(want, value[field], `${path}.${field}`) : [{ kind: "expect", path: `${path}.${field}`, message: `expected ${showValue(want)}, got nothing` }],
+    );
+  }
+  // Text expected of a structured value compares with its JSON.
+  const shown = typeof expected === "string" && actual !== undefined && typeof actual !== "string" ? JSON.stringify(actual) : actual;
+  return isDeepStrictEqual(expected, shown) ? [] : [{ kind: "expect", path, message: `expected ${showValue(expected)}, got ${showValue(actual)}` }];
+}
+
 export const actionTypeSchema = z.enum(actionTypes);
 
 /** An expected action: its type name, or a partial action whose fields may be matchers. */
@@ -75,16 +113,28 @@ export const nativeExpectationSchema = z.union([
 ]);
 export type NativeExpectation = z.infer<typeof nativeExpectationSchema>;
 
+/**
+ * XML attributes are text: `equals: 5` holds for the attribute "5" (and "5.0"), `equals: true` for "true" —
+ * compared by value, as the platform reads them.
+ */
+function sameByValue(want: unknown, value: unknown): boolean {
+  if (typeof value !== "string" || value.trim() === "") return false;
+  if (typeof want === "number") return Number(value) === want;
+  if (typeof want === "boolean") return value.trim().toLowerCase() === String(want);
+  return false;
+}
+
 /** A native expectation holds when some value at its path (in any of the documents) satisfies it. */
 export function checkNative(expectations: readonly NativeExpectation[], documents: readonly (NativeDocument | undefined)[]): Finding[] {
   const findings: Finding[] = [];
   for (const expectation of expectations) {
     const values = documents.flatMap((document) => document?.select(expectation.path) ?? []);
     const want = "equals" in expectation ? expectation.equals : "contains" in expectation ? { contains: expectation.contains } : { matches: expectation.matches };
-    if (values.some((value) => valueMismatch(want, value) === undefined)) continue;
+    if (values.some((value) => valueMismatch(want, value) === undefined || sameByValue(want, value))) continue;
     const got = values.length === 0 ? "nothing there" : values.map((value) => showValue(value)).join(", ");
     const what = "equals" in expectation ? showValue(expectation.equals) : "contains" in expectation ? `to contain ${showValue(expectation.contains)}` : `to match /${expectation.matches}/`;
-    findings.push({ kind: "expect", path: expectation.path, message: `expected ${what}, got ${got}` });
+    const byValue = (typeof want === "number" || typeof want === "boolean") && values.some((value) => typeof value === "string") ? ` (attribute text compared with ${typeof want === "number" ? "a number" : "a boolean"} by value)` : "";
+    findings.push({ kind: "expect", path: expectation.path, message: `expected ${what}, got ${got}${byValue}` });
   }
   return findings;
 }

@@ -69,8 +69,8 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
   const followed = platform.redirectStatuses?.includes(input.status) === true && input.headers["location"] !== undefined;
   if (followed) return { failures, warnings, parsed: { native: undefined, actions: [], failures: [], warnings: [] } };
   if (!statusMatches(input.status, expect?.status)) {
-    const hint = platform.explainStatus?.(input.status, input.request);
-    failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}${hint ? ` — ${hint}` : ""}` });
+    // Why a 401/403 happened is said once per run (engine/auth-hint.ts), not under every event.
+    failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}` });
   }
   const success = input.status >= 200 && input.status < 300;
   const expected = expect?.instructions ?? expect?.actions;

@@ -5,6 +5,7 @@ import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
 import { readBodyInput } from "../files/body-input.js";
 import { parseOptions } from "../cli/parse-options.js";
+import { UsageError } from "../core/errors.js";
 import { resolveSigning, secretFlagWarning } from "../signing/options.js";
 import { optionsSchema } from "../cli/settings.js";
 import { createOutput, type Streams } from "../ui/output.js";
@@ -36,7 +37,11 @@ export async function signCommand(file: string | undefined, input: SettingsInput
   const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
-  const { signer } = resolveSigning(options, env, "sign");
+  const { signer, scheme, settings: signing } = resolveSigning(options, env, "sign");
+  // A signature over no URL verifies nowhere: a usage error, not a header to paste.
+  if ((scheme.signsUrl?.(signing) ?? false) && options.requestUrl === undefined && options.curl === undefined) {
+    throw new UsageError(`${scheme.name} signatures cover the request URL: give --request-url <the URL the platform posts to> (or --curl <url>)`);
+  }
   const body = await readBodyInput(file, "body to sign", streams?.stdin);
 
   // The id the platform would give this body (a vwh envelope's event_id), so `sign` agrees with `simulate`.

@@ -10,7 +10,10 @@ import { parseOptions } from "../cli/parse-options.js";
 import { newSeed } from "../core/random.js";
 import { buildRetryPolicy, } from "../engine/retry-policy.js";
 import { resolveSecrets } from "../signing/index.js";
-import { pickSigningOptions, resolveSigning, schemeSettings, secretFlagWarning } from "../signing/options.js";
+import { pickSigningOptions, resolveSigning, schemeSettings, secretFlagWarning, secretSource } from "../signing/options.js";
+import { getScheme } from "../signing/index.js";
+import { signatureHint } from "../engine/auth-hint.js";
+import { runProbe, urlCases } from "../engine/probe.js";
 import { resolveRunSigning } from "../engine/signing.js";
 import { optionsSchema, platformSettings as platformSettingRows } from "../cli/settings.js";
 import { type LoadedFlow } from "../files/call-flow.js";
@@ -150,6 +153,7 @@ async function simulateWithRuns(
     platformRuns: opened.runs,
     keepSignatures: options.keepSignatures,
     compareReplies: options.compareReplies,
+    verbose: options.verbose,
     policy,
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
@@ -181,8 +185,27 @@ async function simulateWithRuns(
 
   const failed = result.flows.some((flow) => !flow.passed);
   const exitCode = result.interrupted ? ExitCode.interrupted : result.unreachable ? ExitCode.unreachable : failed ? ExitCode.checkFailed : ExitCode.ok;
-  if (output.json) output.out(JSON.stringify(toJsonReport(result, run, exitCode), null, 2));
-  else output.out(formatSummary(result, output.colors));
+  const settings = schemeSettings(options, "sign");
+  const hint = options.keepSignatures
+    ? undefined
+    : await signatureHint(result, {
+        scheme: (platformId) => {
+          const name = options.scheme ?? flows.find((loaded) => loaded.platform.id === platformId)?.platform.scheme ?? platform.scheme;
+          return { name, signsUrl: getScheme(name).signsUrl?.(settings) ?? false };
+        },
+        target: options.url,
+        publicUrl: options.publicUrl,
+        secretSource: secretSource(options),
+        probeUrl: async (platformId) => {
+          const loaded = flows.find((candidate) => candidate.platform.id === platformId)!.platform;
+          const { scheme, settings: probeSettings, signer: probeSigner } = resolveSigning({ ...options, scheme: options.scheme ?? loaded.scheme }, env, "sign", opened.runs[platformId]?.secrets);
+          const dispatcher = createDispatcher(1);
+          const probe = { target: options.url!, ...(options.publicUrl && { publicUrl: options.publicUrl }), platform: loaded, scheme, settings: probeSettings, signer: probeSigner, toleranceSeconds: 300, timeoutMs: policy.timeoutMs, dispatcher };
+          return (await runProbe(probe, urlCases).finally(() => dispatcher.close())).cases;
+        },
+      });
+  if (output.json) output.out(JSON.stringify({ ...toJsonReport(result, run, exitCode), hint: hint ?? null }, null, 2));
+  else output.out(formatSummary(result, output.colors) + (hint ? `\n${output.colors.yellow(`hint: ${hint}`)}` : ""));
   if (options.junit) {
     try {
       await writeFileAtomic(options.junit, toJUnitXml(result));

@@ -14,13 +14,15 @@ import { readJsonFile } from "../files/json-file.js";
 import { parseOptions } from "../cli/parse-options.js";
 import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
-import { resolveSigning, secretFlagWarning } from "../signing/options.js";
+import { probeSignatureHint } from "../engine/auth-hint.js";
+import { resolveSigning, secretFlagWarning, secretSource } from "../signing/options.js";
 import { optionsSchema } from "../cli/settings.js";
 import { resolveSecrets } from "../signing/index.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import type { Platform } from "../platforms/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { shownUrl } from "../core/secrets.js";
+import { replayUrl } from "../engine/address.js";
 import { terminalSafe } from "../ui/terminal-text.js";
 
 export const verifyOptionsSchema = optionsSchema("verify-signature");
@@ -60,20 +62,29 @@ async function verifyOffline(options: VerifyOptions, signer: Signer, output: Out
   if (!verdict.valid) throw new ExitError(ExitCode.checkFailed);
 }
 
-/** The URL a recorded request was addressed to, for schemes that sign it. */
-function recordedUrl(raw: RawRequest): string {
+/**
+ * The URL a recorded request was addressed to, for schemes that sign it: as recorded; else its path on
+ * --public-url (the URL the platform is configured with; one with a path of its own wins, as in simulate);
+ * else the host and protocol the proxy recorded. Undefined when none of these says it.
+ */
+function recordedUrl(raw: RawRequest, publicUrl: URL | undefined): string | undefined {
   if (raw.url) return raw.url;
+  if (publicUrl) return replayUrl(publicUrl, raw.path).href;
   const host = raw.headers["x-forwarded-host"] ?? raw.headers.host;
-  const protocol = raw.headers["x-forwarded-proto"] ?? "https";
-  return host ? `${protocol}://${host}${raw.path}` : "";
+  const protocol = raw.headers["x-forwarded-proto"];
+  return host && protocol ? `${protocol}://${host}${raw.path}` : undefined;
 }
 
-async function verifyRecording(file: string, options: VerifyOptions, signer: Signer, output: Output): Promise<void> {
+async function verifyRecording(file: string, options: VerifyOptions, signer: Signer, signsUrl: boolean, output: Output): Promise<void> {
   const { value: recording } = await readJsonFile(file, recordingSchema, "recording");
   if (recording.events.length === 0) throw new InputError(`${file}: the recording holds no requests`);
   const results = recording.events.map((event, index) => {
     const { raw } = event;
-    const request: ReceivedRequest = { headers: raw.headers, body: rawBody(raw), method: raw.method, url: recordedUrl(raw) };
+    const url = recordedUrl(raw, options.publicUrl);
+    if (url === undefined && signsUrl) {
+      throw new UsageError(`${file}: events[${index}] does not say which URL it was sent to, which ${options.scheme} signatures cover`, "give --public-url <the URL the platform is configured with>");
+    }
+    const request: ReceivedRequest = { headers: raw.headers, body: rawBody(raw), method: raw.method, url: url ?? "" };
     // Each request is checked at the moment it arrived, unless --at says otherwise.
     const now = options.at ?? Math.floor(Date.parse(raw.received_at) / 1000);
     const verdict = signer.verify(request, { now, toleranceSeconds: options.tolerance });
@@ -114,6 +125,24 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
   return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`.trimEnd();
 }
 
+/**
+ * `13 cases: 12 as expected, 1 accepted a forgery, 8 no reply within the time limit` — each way of being
+ * wrong counted apart, as --json's outcomes are: an accepted forgery is a hole, no reply may be a slow handler.
+ */
+export function probeSummary(cases: readonly ProbeCaseResult[], colors: ChalkInstance): string {
+  const count = (outcome: ProbeCaseResult["outcome"]) => cases.filter((result) => result.outcome === outcome).length;
+  const ran = cases.length - count("skipped");
+  const accepted = count("wrongly-accepted");
+  const refused = count("wrongly-refused");
+  const silent = count("no-reply");
+  const parts = [colors.green(`${count("as-expected")} as expected`)];
+  if (accepted) parts.push(colors.red(`${accepted} accepted a forgery`));
+  if (refused) parts.push(colors.red(`${refused} refused a valid request`));
+  if (silent) parts.push(colors.red(`${silent} no reply within the time limit`));
+  if (parts.length === 1) parts.push("0 wrong");
+  return `${ran} cases: ${parts.join(", ")}`;
+}
+
 async function probeEndpoint(target: URL, options: VerifyOptions, platform: Platform, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
   // The probe speaks the platform's wire format, signed with the settled scheme. A platform that serves
   // something to the handler (Telnyx's Call Control API) serves it to the probe's calls too, so a handler
@@ -121,13 +150,15 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
   const run = await platform.openRun?.({ settings: { probe: true, ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }) }, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
   let report: Awaited<ReturnType<typeof runProbe>>;
   let scheme: ReturnType<typeof resolveSigning>["scheme"];
+  let settings: ReturnType<typeof resolveSigning>["settings"];
   const publicUrl = options.publicUrl;
   try {
     for (const notice of run?.notices ?? []) output.err(notice);
     const resolved = resolveSigning(options, env, "sign", run?.secrets);
     scheme = resolved.scheme;
+    settings = resolved.settings;
     const dispatcher = createDispatcher(4);
-    report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings: resolved.settings, signer: resolved.signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
+    report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings, signer: resolved.signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
       dispatcher.close(),
     );
   } finally {
@@ -135,8 +166,9 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
   }
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
+  const hint = probeSignatureHint(report.cases, platform.id, { scheme: { name: scheme.name, signsUrl: scheme.signsUrl?.(settings) ?? false }, target, publicUrl, secretSource: secretSource(options) });
   if (output.json) {
-    output.out(JSON.stringify({ target: shownUrl(target), platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, cases: report.cases }, null, 2));
+    output.out(JSON.stringify({ target: shownUrl(target), platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, hint: hint ?? null, cases: report.cases }, null, 2));
   } else {
     const { colors } = output;
     const signedFor = publicUrl ? `, signed for ${publicUrl.href}` : "";
@@ -145,8 +177,8 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
     for (const result of report.cases) output.out(probeLine(result, colors));
     if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
     else {
-      const ran = report.cases.filter((result) => result.outcome !== "skipped").length;
-      output.out(`\n${ran} cases: ${colors.green(`${ran - wrong.length} as expected`)}, ${wrong.length ? colors.red(`${wrong.length} wrong`) : "0 wrong"}`);
+      output.out(`\n${probeSummary(report.cases, colors)}`);
+      if (hint) output.out(colors.yellow(`hint: ${hint}`));
     }
   }
   if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
@@ -167,7 +199,11 @@ export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.P
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
   if (options.url) return probeEndpoint(options.url, options, platform, env, output);
-  const { signer } = resolveSigning(options, env, "verify");
-  if (options.recording) return verifyRecording(options.recording, options, signer, output);
+  const { signer, scheme, settings: schemeSettings } = resolveSigning(options, env, "verify");
+  const signsUrl = scheme.signsUrl?.(schemeSettings) ?? false;
+  if (options.recording) return verifyRecording(options.recording, options, signer, signsUrl, output);
+  if (signsUrl && options.requestUrl === undefined) {
+    throw new UsageError(`${scheme.name} signatures cover the request URL: give --request-url <the URL the request was sent to>`);
+  }
   return verifyOffline(options, signer, output, streams?.stdin);
 }

@@ -51,6 +51,21 @@ export function replayUrl(target: URL, recordedPath: string | undefined): URL {
   return new URL(`${target.origin}${recordedPath}`);
 }
 
+/** Where one webhook goes (`url`, on --url) and the URL the platform addressed and signs (`addressed`). */
+export function deliveryAddress(planned: PlannedEvent, options: Pick<SimulationOptions, "target" | "publicUrl">): { url: URL; addressed: URL } {
+  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
+  const { origin } = planned;
+  const addressed = origin.kind === "built" ? origin.request.url : replayUrl(options.publicUrl ?? options.target, origin.path);
+  // The configured URL itself (nearly every webhook) is sent to --url as is: no URL to build per request.
+  const url =
+    origin.kind === "built"
+      ? addressed.href === (options.publicUrl ?? options.target).href
+        ? options.target
+        : (deliveryUrl(addressed, options) ?? options.target)
+      : replayUrl(options.target, origin.path);
+  return { url, addressed };
+}
+
 /** Headers and URL of one attempt: a fresh signature and timestamp each time, the same body. */
 export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, attempt: number, nowMs: number): OutgoingRequest {
   const headers = forwardedHeaders(planned, options);
@@ -59,17 +74,8 @@ export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, 
   headers["user-agent"] ??= userAgent();
   // The attempt counter goes only where the platform sends one (the vwh envelope; a replay of one).
   if (Object.hasOwn(headers, attemptHeader)) headers[attemptHeader] = String(attempt);
-  // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
-  const { origin } = planned;
-  const addressed = origin.kind === "built" ? origin.request.url : replayUrl(options.publicUrl ?? options.target, origin.path);
-  // The configured URL itself (nearly every webhook) is sent to --url as is: no URL to build per request.
-  let url =
-    origin.kind === "built"
-      ? addressed.href === (options.publicUrl ?? options.target).href
-        ? options.target
-        : (deliveryUrl(addressed, options) ?? options.target)
-      : replayUrl(options.target, origin.path);
-  if (options.keepSignatures && origin.kind === "recorded") return { url, headers };
+  let { url, addressed } = deliveryAddress(planned, options);
+  if (options.keepSignatures && planned.origin.kind === "recorded") return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
     timestamp: Math.floor(nowMs / 1000),

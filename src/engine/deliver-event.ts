@@ -12,6 +12,7 @@ import type { ParsedReply, WebhookRequest } from "../platforms/types.js";
 import { diffJson } from "../lib/json-diff.js";
 import { classifyAttempt, retryDelayMs, } from "./retry-policy.js";
 import { type EventResult } from "./results.js";
+import { exchangeOf } from "./exchange.js";
 import { type SimulationOptions } from "./options.js";
 import { type DeliveryTarget, forwardedHeaders, prepareDelivery } from "./address.js";
 import { type RunContext, throwIfStopped } from "./context.js";
@@ -193,6 +194,7 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted && delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
   result.passed = result.failures.length === 0;
+  if ((!result.passed || options.verbose) && options.evidence !== false) result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
   return { result, parsed, outcome };
 }
 
@@ -211,6 +213,7 @@ export async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow,
     result.failures.push(...second.failures);
   }
   result.passed = result.failures.length === 0;
+  if (!result.passed && options.evidence !== false) result.exchange ??= exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
   return checked;
 }
 

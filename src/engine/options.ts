@@ -52,6 +52,10 @@ export interface SimulationOptions {
   /** Stops the run (Ctrl-C): in-flight requests and waits are abandoned, finished events are kept. */
   stop?: AbortSignal;
   keepSignatures?: boolean;
+  /** Keep what was sent and what came back for passing events too (--verbose); failed ones always keep it. */
+  verbose?: boolean;
+  /** False: keep no exchanges at all (load mode counts failures, it does not show them; a failing handler would cost a pretty-print per event). */
+  evidence?: boolean;
   /** Compare each reply with the one recorded beside the request (--compare-replies). */
   compareReplies?: boolean;
   policy: RetryPolicy;

@@ -25,6 +25,26 @@ export interface EventResult {
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
   /** Set when no reply came: the error's code (TIMEOUT, ECONNRESET), for load mode's counts. */
   errorCode?: string;
+  /** What was sent and what came back: on every failed event, on all of them with --verbose. */
+  exchange?: Exchange;
+}
+
+/** The evidence of one delivery (built by exchangeOf in exchange.ts), secrets masked. */
+export interface Exchange {
+  request: {
+    method: string;
+    /** Where vwh sent it (on --url). */
+    url: string;
+    /** The URL the platform addressed and signs (the public URL behind a tunnel). */
+    signedUrl: string;
+    contentType: string | undefined;
+    /** The body as a person reads it (pretty JSON, form parameters one a line), the first 2 KiB. */
+    body: string;
+    /** Form bodies: the parameters. */
+    form: Record<string, string> | undefined;
+  };
+  /** Absent when no reply came (timeout, connection error). */
+  reply: { status: number; contentType: string | undefined; bytes: number; body: string } | undefined;
 }
 
 export interface TurnResult {
@@ -66,24 +86,51 @@ export interface SimulationResult {
   durationMs: number;
 }
 
+/**
+ * The one count every reporter prints (text, --json, JUnit, the API): a flow's verdict is the sum of its
+ * events and turns (a turn carries its expectations and its media stream's checks), and `passed`/`failed`
+ * count both, so a run that fails never reads "0 failed".
+ */
 export interface SimulationSummary {
   flows: number;
+  failedFlows: number;
   events: number;
+  failedEvents: number;
+  /** Caller scripts: one per step (its expectations and stream checks); 0 for call flows. */
+  turns: number;
+  failedTurns: number;
+  /** Events and turns that passed. */
   passed: number;
+  /** Events and turns that failed. */
   failed: number;
+  /** Warnings on events other than latency over budget (counted in overBudget): replies the platform tolerates, … */
+  warnings: number;
   overBudget: number;
   retried: number;
   deadLettered: number;
   duplicated: number;
 }
 
+/** A flow's verdict: every event and every turn passed. */
+export function flowPassed(flow: Pick<FlowResult, "events" | "turns">): boolean {
+  return flow.events.every((event) => event.passed) && (flow.turns ?? []).every((turn) => turn.passed);
+}
+
 export function summarize(result: SimulationResult): SimulationSummary {
   const events = result.flows.flatMap((flow) => flow.events);
+  const turns = result.flows.flatMap((flow) => flow.turns ?? []);
+  const failedEvents = events.filter((event) => !event.passed).length;
+  const failedTurns = turns.filter((turn) => !turn.passed).length;
   return {
     flows: result.flows.length,
+    failedFlows: result.flows.filter((flow) => !flow.passed).length,
     events: events.length,
-    passed: events.filter((event) => event.passed).length,
-    failed: events.filter((event) => !event.passed).length,
+    failedEvents,
+    turns: turns.length,
+    failedTurns,
+    passed: events.length - failedEvents + turns.length - failedTurns,
+    failed: failedEvents + failedTurns,
+    warnings: events.reduce((sum, event) => sum + event.warnings.filter((finding) => finding.kind !== "budget" && finding.kind !== "latency").length, 0),
     overBudget: events.filter((event) => [...event.failures, ...event.warnings].some((finding) => finding.kind === "budget")).length,
     retried: events.filter((event) => event.attempts > 1).length,
     deadLettered: events.filter((event) => event.deadLettered).length,

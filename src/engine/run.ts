@@ -6,7 +6,7 @@ import type { ScriptStep } from "../files/caller-script.js";
 import { flowBody, type LoadedFlow } from "../files/call-flow.js";
 import type { PlatformRun, RunSetup, } from "../platforms/types.js";
 import { createRandom, type Random } from "../core/random.js";
-import { type FlowResult, type SimulationResult } from "./results.js";
+import { flowPassed, type FlowResult, type SimulationResult } from "./results.js";
 import { type SimulationOptions } from "./options.js";
 import { type CallHandlers, type FlowCallOutcome, type RunContext, createContext, interruptedCall } from "./context.js";
 import { type CallOverrides } from "./plan.js";
@@ -95,9 +95,8 @@ export async function simulateFlows(flows: readonly LoadedFlow[], options: Simul
         options.listener?.turnFinished?.(loaded, turn);
       },
     });
-    // An interrupted call keeps the verdict of what finished.
-    flowResult.passed =
-      outcome.stopped?.reason === "interrupted" ? flowResult.events.every((event) => event.passed) && (flowResult.turns ?? []).every((turn) => turn.passed) : outcome.passed;
+    // The verdict is the sum of what ran: its events and turns (an interrupted call keeps the verdict of what finished).
+    flowResult.passed = flowPassed(flowResult) && (outcome.passed || outcome.stopped?.reason === "interrupted");
     if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;
     if (outcome.stopped?.reason === "bail") bailed = true;
     if (outcome.stopped?.reason === "interrupted") interrupted = true;

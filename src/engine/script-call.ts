@@ -7,8 +7,8 @@
 import { defaultMaxHops } from "../core/limits.js";
 import { dirname, resolve } from "node:path";
 import { callerInput, describeStep, type ScriptStep, type TurnExpectation } from "../files/caller-script.js";
-import { checkNative, compareActions, valueMismatch } from "../checks/expectations.js";
-import type { Finding } from "../core/findings.js";
+import { checkNative, compareActions, partialMismatches, valueMismatch } from "../checks/expectations.js";
+import { showValue, type Finding } from "../core/findings.js";
 import { callInfo, type PlannedEvent } from "./expand-flow.js";
 import { randomId } from "../core/ids.js";
 import { type Expectation } from "../files/expectation-schema.js";
@@ -66,15 +66,16 @@ export function checkTurn(turn: Turn): Finding[] {
     if (mismatch) findings.push({ kind: "expect", path: "transfers_to", message: mismatch });
   }
   if (expect.result !== undefined) {
-    const tools = turn.actions.filter((action) => action.type === "tool_result");
-    const results = tools.map((action) => action["result"]);
-    const wanted = expect.result;
-    const matches = (value: unknown) => valueMismatch(wanted, typeof wanted === "object" && !("contains" in wanted) && !("matches" in wanted) ? value : typeof value === "string" ? value : JSON.stringify(value)) === undefined;
-    if (!results.some(matches)) {
-      // A tool that failed answers with `error` and no `result`: say what it said.
-      const failed = tools[0]?.["result"] === undefined && tools[0]?.["error"] !== undefined ? ` (the tool answered with error ${JSON.stringify(tools[0]["error"])})` : "";
-      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : `${valueMismatch(wanted, results[0]) ?? "no tool result matched"}${failed}` });
-    }
+    const toolResults = turn.actions.filter((action) => action.type === "tool_result");
+    // Partial, like actions: the fields the expectation names (matchers allowed), `{ "equals": … }` for the whole value.
+    // A tool that answered with an error (no result) says so: the error is what the developer needs.
+    const misses = toolResults.map((action): Finding[] =>
+      action["result"] === undefined && action["error"] !== undefined
+        ? [{ kind: "expect", path: "result", message: `expected a tool result, got the tool's error ${showValue(action["error"])}` }]
+        : partialMismatches(expect.result, action["result"], "result"),
+    );
+    if (toolResults.length === 0) findings.push({ kind: "expect", path: "result", message: "expected a tool result, got none" });
+    else if (!misses.some((list) => list.length === 0)) findings.push(...misses[0]!);
   }
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
   findings.push(...checkMedia(expect, turn.media));

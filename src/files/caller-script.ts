@@ -18,7 +18,10 @@ export const turnExpectationSchema = z.strictObject({
   says: textMatcher.optional().describe("matcher over everything spoken (or played as text) in the turn"),
   ends: z.union([z.boolean(), z.enum(endReasons)]).optional().describe("true: the call ends in this turn; false: it does not; or how it ends"),
   transfers_to: textMatcher.optional().describe("matcher over the transfer target"),
-  result: z.union([textMatcher, z.record(z.string(), z.unknown())]).optional().describe("AI platforms: matcher over the tool result"),
+  result: z
+    .union([textMatcher, z.strictObject({ equals: z.unknown().describe("the whole tool result, exactly") }), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe('AI platforms: the tool result — text or a matcher; an object matches partially, like actions (each field it names, matchers allowed); { "equals": … } for the exact value'),
   native: z.array(nativeExpectationSchema).min(1).optional().describe("platform-specific checks over the native replies of the turn"),
   status: z.union([httpStatus, z.array(httpStatus).min(1)], { error: "expected an HTTP status or a list of them" }).optional().describe("for every webhook of the turn (default: any 2xx)"),
   max_latency_ms: z.number().int().positive().max(86_400_000).optional().describe("a hard latency limit for every webhook of the turn"),

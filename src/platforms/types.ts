@@ -257,8 +257,6 @@ export interface Platform {
   parseReply(reply: HttpReply, context: ReplyContext): ParsedReply;
   /** Redirect statuses the platform follows to their Location, as a browser does (Twilio: 301, 307). */
   redirectStatuses?: readonly number[];
-  /** What a refusal status most likely means on this platform (Twilio's 403: a signature checked against the wrong URL). */
-  explainStatus?(status: number, request: WebhookRequest | undefined): string | undefined;
   /** Opens what the platform needs for the whole run (load mode runs many calls on it); optional. */
   openRun?(setup: RunSetup): Promise<PlatformRun>;
   /** Starts a reactive call (a file with `script`). */

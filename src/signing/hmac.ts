@@ -100,6 +100,7 @@ const settingsOf = (settings: SchemeSettings) => settings.hmac ?? defaultHmacSet
 
 export const hmacScheme: SignatureScheme = {
   name: "hmac",
+  signsUrl: (settings) => settingsOf(settings).template.includes("{url}"),
   summary: "generic HMAC: header, algorithm, content template, encoding and prefix configurable (--hmac-*)",
   headers: (settings) => {
     const hmac = settingsOf(settings);

@@ -63,6 +63,11 @@ export function resolveSigning(options: SigningOptions & { scheme: string }, env
   return { scheme, settings, signer: scheme.create(secrets, settings) };
 }
 
+/** Where the secret came from, as the user named it: `--secret`, `$NAME` (--secret-env) or `VWH_SECRET`. */
+export function secretSource(options: Pick<SigningOptions, "secret" | "secretEnv">): string {
+  return options.secret?.length ? "--secret" : options.secretEnv ? `$${options.secretEnv}` : "VWH_SECRET";
+}
+
 export function secretFlagWarning(options: SigningOptions): string | undefined {
   return options.secret?.length ? "--secret is visible in the process list and shell history; prefer VWH_SECRET" : undefined;
 }

@@ -69,6 +69,7 @@ class PlivoSigner implements Signer {
 
 export const plivoScheme: SignatureScheme = {
   name: "plivo",
+  signsUrl: () => true,
   summary: "Plivo: x-plivo-signature-v3 + nonce, HMAC-SHA256 of the URL, sorted query and form params (auth token)",
   headers: () => [signatureHeader, nonceHeader, mainAccountHeader],
   create: (secrets) => new PlivoSigner(secrets.map((secret) => requireNonEmpty(secret, "a Plivo auth token"))),

@@ -74,6 +74,7 @@ class TwilioSigner implements Signer {
 
 export const twilioScheme: SignatureScheme = {
   name: "twilio",
+  signsUrl: () => true,
   summary: "Twilio: x-twilio-signature, HMAC-SHA1 of URL + sorted form params (bodySHA256 for JSON)",
   headers: () => [header],
   create: (secrets) => new TwilioSigner(secrets.map((secret) => requireNonEmpty(secret, "a Twilio auth token"))),

@@ -85,5 +85,7 @@ export interface SignatureScheme {
   create(secrets: readonly SecretInput[], settings: SchemeSettings): Signer;
   /** A fresh random secret of the scheme's form (the probe's "wrong secret"). */
   randomSecret(): string;
+  /** Whether the signature covers the request URL (Twilio, Plivo, an hmac template with {url}): absent means it does not. */
+  signsUrl?(settings: SchemeSettings): boolean;
   probes(settings: SchemeSettings): ProbeVariants;
 }

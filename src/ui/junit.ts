@@ -1,8 +1,8 @@
 /** JUnit XML: one testsuite per flow, one testcase per event, as CI systems render it. */
 import type { Finding } from "../core/findings.js";
-import { type FlowResult, type SimulationResult } from "../engine/results.js";
+import { summarize, type Exchange, type FlowResult, type SimulationResult } from "../engine/results.js";
 import { formatProblem } from "../lib/validation.js";
-import { formatTurnMedia, quoteSays } from "./simulate-report.js";
+import { formatExchange, formatTurnMedia, quoteSays } from "./simulate-report.js";
 
 export function escapeXml(text: string): string {
   // Drop characters XML 1.0 cannot carry at all, then escape markup.
@@ -22,13 +22,15 @@ interface TestCase {
   passed: boolean;
   failures: Finding[];
   warnings: Finding[];
+  /** What was sent and what came back (failed events). */
+  exchange?: Exchange | undefined;
   /** Lines for system-out besides the warnings (a turn's text and media figures). */
   output?: string[];
 }
 
 /** A flow's test cases: one per webhook, and for caller scripts one per turn (its expectations). */
 function testCases(flow: FlowResult): TestCase[] {
-  const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings }));
+  const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings, exchange: event.exchange }));
   const turns = (flow.turns ?? []).map((turn) => ({
     name: `step ${turn.step + 1}: ${turn.label}`,
     timeMs: undefined,
@@ -41,12 +43,12 @@ function testCases(flow: FlowResult): TestCase[] {
 }
 
 export function toJUnitXml(result: SimulationResult): string {
-  const all = result.flows.flatMap(testCases);
-  const failures = all.filter((testCase) => !testCase.passed).length;
+  // The totals come from the one summary the text and --json reports print: a test case per event and per turn.
+  const summary = summarize(result);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     ...(result.interrupted ? ["<!-- interrupted (Ctrl-C): partial results -->"] : []),
-    `<testsuites name="vwh simulate" tests="${all.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
+    `<testsuites name="vwh simulate" tests="${summary.events + summary.turns}" failures="${summary.failed}" errors="0" time="${seconds(result.durationMs)}">`,
   ];
   for (const flow of result.flows) {
     const cases = testCases(flow);
@@ -67,7 +69,8 @@ export function toJUnitXml(result: SimulationResult): string {
       lines.push(`${open}>`);
       if (!testCase.passed) {
         const reasons = testCase.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message }));
-        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml(reasons.join("\n"))}</failure>`);
+        const evidence = testCase.exchange ? [formatExchange(testCase.exchange)] : [];
+        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml([...reasons, ...evidence].join("\n"))}</failure>`);
       }
       if (output.length) lines.push(`      <system-out>${escapeXml(output.join("\n"))}</system-out>`);
       lines.push("    </testcase>");

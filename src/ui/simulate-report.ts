@@ -3,7 +3,7 @@ import type { ChalkInstance } from "chalk";
 import type { Finding } from "../checks/reply.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import { textJson, type TurnMedia } from "../media/script.js";
-import { summarize, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
+import { summarize, type Exchange, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
 import { type SimulationListener } from "../engine/options.js";
 import { formatProblem } from "../lib/validation.js";
 import { listShort } from "../core/findings.js";
@@ -45,8 +45,37 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${terminalSafe(event.eventType).padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
   for (const failure of event.failures) lines.push(colors.red(formatFinding(failure).replace(/^/gm, "         ")));
   for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
+  if (event.exchange) lines.push(colors.dim(formatExchange(event.exchange).replace(/^/gm, "         ")));
   return lines.join("\n");
 }
+
+/**
+ * What was sent and what came back, under an event:
+ * `sent   POST http://127.0.0.1:3000/voice (signed over https://abc.ngrok.app/voice)`, its content type and
+ * body; `reply  500 text/plain (57 bytes)` and the start of its body.
+ */
+export function formatExchange(exchange: Exchange): string {
+  const { request, reply } = exchange;
+  const signed = request.signedUrl === request.url ? "" : ` (signed over ${request.signedUrl})`;
+  // The handler's bytes reach a terminal: each line kept, its control characters escaped.
+  const body = (text: string) => (text === "" ? [] : text.split("\n").map((line) => `       ${terminalSafe(line)}`));
+  const lines = [`sent   ${request.method} ${request.url}${signed}${request.contentType ? `  ${request.contentType}` : ""}`, ...body(request.body)];
+  if (reply === undefined) lines.push("reply  none");
+  else lines.push(`reply  ${reply.status}${reply.contentType ? ` ${reply.contentType}` : ""} (${reply.bytes} byte${reply.bytes === 1 ? "" : "s"})`, ...body(reply.body));
+  return lines.join("\n");
+}
+
+const exchangeJson = (exchange: Exchange) => ({
+  request: {
+    method: exchange.request.method,
+    url: exchange.request.url,
+    signed_url: exchange.request.signedUrl,
+    content_type: exchange.request.contentType ?? null,
+    body: exchange.request.body,
+    ...(exchange.request.form && { form: exchange.request.form }),
+  },
+  reply: exchange.reply ? { status: exchange.reply.status, content_type: exchange.reply.contentType ?? null, bytes: exchange.reply.bytes, body: exchange.reply.body } : null,
+});
 
 /** The run's first line, as single runs and load runs both print it: where, how signed, the retry policy, the seed; then the platforms' notes. */
 export function formatRunHeader(run: RunDescription): string {
@@ -110,14 +139,24 @@ export function formatTurnMedia(media: TurnMedia): string {
   return parts.join(" · ");
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
+/**
+ * `3 flows · 18 events · 18 passed · 0 failed`; with caller scripts the turns count too, and what failed is
+ * named: `1 flow (1 failed) · 6 events · 3 turns · 8 passed · 1 failed (1 turn)`.
+ */
 export function formatSummary(result: SimulationResult, colors: ChalkInstance): string {
   const summary = summarize(result);
+  const kinds = [summary.failedEvents && plural(summary.failedEvents, "event"), summary.failedTurns && plural(summary.failedTurns, "turn")].filter(Boolean);
+  const failed = `${summary.failed} failed${summary.turns && kinds.length ? ` (${kinds.join(", ")})` : ""}`;
   const parts = [
-    `${summary.flows} flow${summary.flows === 1 ? "" : "s"}`,
-    `${summary.events} event${summary.events === 1 ? "" : "s"}`,
+    `${plural(summary.flows, "flow")}${summary.failedFlows && (summary.flows > 1 || summary.failed === 0) ? colors.red(` (${summary.failedFlows} failed)`) : ""}`,
+    plural(summary.events, "event"),
+    ...(summary.turns ? [plural(summary.turns, "turn")] : []),
     colors.green(`${summary.passed} passed`),
-    summary.failed ? colors.red(`${summary.failed} failed`) : `${summary.failed} failed`,
+    summary.failed ? colors.red(failed) : failed,
   ];
+  if (summary.warnings) parts.push(colors.yellow(plural(summary.warnings, "warning")));
   if (summary.overBudget) parts.push(colors.yellow(`${summary.overBudget} over budget`));
   if (summary.retried) parts.push(`${summary.retried} retried`);
   if (summary.duplicated) parts.push(`${summary.duplicated} duplicated`);
@@ -168,9 +207,14 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
     ...runJson(run, result, exitCode),
     summary: {
       flows: summary.flows,
+      failed_flows: summary.failedFlows,
       events: summary.events,
+      failed_events: summary.failedEvents,
+      turns: summary.turns,
+      failed_turns: summary.failedTurns,
       passed: summary.passed,
       failed: summary.failed,
+      warnings: summary.warnings,
       over_budget: summary.overBudget,
       retried: summary.retried,
       duplicated: summary.duplicated,
@@ -208,6 +252,7 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
         instructions: event.instructionTypes,
         failures: event.failures.map(finding),
         warnings: event.warnings.map(finding),
+        exchange: event.exchange ? exchangeJson(event.exchange) : null,
       })),
     })),
   };

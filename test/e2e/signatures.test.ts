@@ -251,6 +251,26 @@ describe("vwh verify-signature --url (probe)", () => {
     assert.match(text.stdout, /✗ wrong secret {2,}reject {2}200 {7}accepted a request it must refuse/);
   });
 
+  it("the text summary counts accepted forgeries apart from cases with no reply within the time limit", async () => {
+    // The first request (the valid one) and the second (no signature headers) are answered; the rest never are.
+    let seen = 0;
+    const stalling = await startServer((_request, response) => {
+      if (++seen <= 2) json(response, 200, { instructions: [{ type: "hangup" }] });
+    });
+    try {
+      const result = await runInProcess(["verify-signature", "--url", stalling.url, "--timeout", "100"], { env });
+      assert.equal(result.code, 1);
+      const summary = result.stdout.trim().split("\n").at(-1)!;
+      assert.match(summary, /^13 cases: 1 as expected, 1 accepted a forgery, 11 no reply within the time limit$/);
+      assert.doesNotMatch(summary, /wrong/);
+      const silent = await runInProcess(["verify-signature", "--url", stalling.url, "--json", "--timeout", "100"], { env });
+      const outcomes = (JSON.parse(silent.stdout) as { cases: { outcome: string }[] }).cases.map((entry) => entry.outcome);
+      assert.equal(outcomes.filter((outcome) => outcome === "no-reply").length, 13, "the JSON separates them the same way");
+    } finally {
+      await stalling.close();
+    }
+  });
+
   it("fails a handler that refuses valid requests, and exits 3 when nothing listens", async () => {
     const strict = await runInProcess(["verify-signature", "--url", verifying.url], { env: { VWH_SECRET: newSecret() } });
     assert.equal(strict.code, 1);
@@ -375,8 +395,10 @@ describe("scheme settings from flags", () => {
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     const otherUrl = await runInProcess([...verifyArgs, "--request-url", "https://mycompany.com/other.php"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(otherUrl.stdout, "invalid: no matching signature\n");
+    // Without the URL nothing can be checked: a usage error (exit 2), not a verdict.
     const noUrl = await runInProcess(verifyArgs, { env: { VWH_SECRET: token }, input: form });
-    assert.equal(noUrl.stdout, "invalid: the request URL is needed to check a Twilio signature (--request-url)\n");
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.stderr, /twilio signatures cover the request URL: give --request-url/);
     const badMethod = await runInProcess([...verifyArgs, "--method", "P0ST"], { env: { VWH_SECRET: token }, input: form });
     assert.equal(badMethod.code, 2);
   });

@@ -16,8 +16,9 @@ import { callFlowSchema, loadFlow, platformProblems, type LoadedFlow } from "../
 import { twilioPlatform } from "../../src/platforms/twilio/index.js";
 import { parseTwilioReply } from "../../src/platforms/twilio/reply.js";
 import type { CallDriver, CallerInput, DriverMove, WebhookRequest } from "../../src/platforms/types.js";
-import { runProbe } from "../../src/engine/probe.js";
+import { runProbe, urlCases } from "../../src/engine/probe.js";
 import { getScheme } from "../../src/signing/index.js";
+import { signatureHint } from "../../src/engine/auth-hint.js";
 import { runSimulation } from "../../src/engine/run.js";
 import { type SimulationOptions } from "../../src/engine/options.js";
 import { type SimulationResult } from "../../src/engine/results.js";
@@ -190,19 +191,47 @@ describe("examples/twilio-handler.js under hostile input", () => {
 });
 
 describe("twilio signatures and the public URL", () => {
-  it("a handler validating against its local URL fails with a hint about --public-url", async () => {
+  /** The run's hint as `vwh simulate` computes it: the probe's URL cases sent to the handler at `target`. */
+  const hintFor = (result: SimulationResult, target: string, probeSigner = signer) =>
+    signatureHint(result, {
+      scheme: () => ({ name: "twilio", signsUrl: true }),
+      target: new URL(target),
+      publicUrl: new URL(publicVoiceUrl),
+      secretSource: "VWH_SECRET",
+      probeUrl: async () =>
+        (await runProbe({ target: new URL(target), publicUrl: new URL(publicVoiceUrl), platform: twilioPlatform, scheme: getScheme("twilio"), settings: { purpose: "sign" }, signer: probeSigner, toleranceSeconds: 300, timeoutMs: 5000, dispatcher }, urlCases)).cases,
+    });
+
+  it("a handler validating against its local URL: one hint for the run, computed — the wrong URL, not the token", async () => {
     const local = await startHandler({});
     try {
       const result = await runSimulation([script({ script: [{ expect: { actions: ["speak", "listen", "redirect"] } }] })], simulation(local.url));
       const [voice] = result.flows[0]!.events;
       assert.equal(voice!.status, 403);
-      assert.match(voice!.failures[0]!.message, /^expected status 2xx, got 403 — .*vwh signed for https:\/\/ivr\.example\.test\/twilio\/voice.*--public-url/);
+      assert.equal(voice!.failures[0]!.message, "expected status 2xx, got 403", "no guess under each event");
       assert.equal(result.flows[0]!.turns![0]!.ended, "failed");
+      const hint = await hintFor(result, local.url);
+      assert.match(hint ?? "", /^1 of 1 webhooks refused with 403: wrong URL, not the secret: the handler accepts a signature over the URL it receives/);
       // The same handler passes when vwh signs the URL it sees.
       const direct = await runSimulation([script({ script: [{ expect: { actions: ["speak", "listen", "redirect"] } }] })], simulation(local.url, { publicUrl: new URL(local.url) }));
       assert.deepEqual(failuresOf(direct), []);
+      assert.equal(await hintFor(direct, local.url), undefined);
     } finally {
       await local.close();
+    }
+  });
+
+  it("a handler validating the public URL with another token: the hint names the token, not the URL", async () => {
+    const good = await startHandler({ publicUrl: publicVoiceUrl });
+    try {
+      const wrongSigner = getScheme("twilio").create([{ value: "0".repeat(32), source: "(test)" }], { purpose: "sign" });
+      const result = await runSimulation([script({ script: [{}] })], simulation(good.url, { signer: wrongSigner }));
+      assert.equal(result.flows[0]!.events[0]!.status, 403);
+      const hint = await hintFor(result, good.url, wrongSigner);
+      assert.match(hint ?? "", /wrong secret: the handler refused signatures over both the public and the local URL — its token is not the one in VWH_SECRET/);
+      assert.doesNotMatch(hint ?? "", /wrong URL/);
+    } finally {
+      await good.close();
     }
   });
 

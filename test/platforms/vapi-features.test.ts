@@ -100,7 +100,7 @@ describe("vapi features (issue 24)", () => {
     try {
       const flow = await inlineFlow({ version: 1, platform: "vapi", name: "tool error", script: [{}, { tool: { name: "check_availability", arguments: {} }, expect: { result: { contains: "15:30" } } }] });
       const result = await simulateAgainst(server, [flow], { scheme: "vapi", secret: "vapi-test-secret-0123456789" });
-      assert.ok(failureLines(result).some((line) => line.includes('(the tool answered with error "the calendar is down")')), failureLines(result).join("\n"));
+      assert.ok(failureLines(result).some((line) => line.includes('got the tool\'s error "the calendar is down"')), failureLines(result).join("\n"));
     } finally {
       await server.close();
     }

@@ -104,6 +104,35 @@ describe("vapi platform", () => {
     assert.deepEqual([...parsed.failures, ...parsed.warnings], []);
   });
 
+  it("result expectations match partially like actions ({ equals } for exact), name the full differing path, and show a tool's error", async () => {
+    const reservation = { reservation: { status: "pending", time: "15:30", id: "r_1" }, note: "x".repeat(200) };
+    let answer: Record<string, unknown> = { result: JSON.stringify(reservation) };
+    const tool = await startListener(
+      intercept(handlers.createVapiHandler({ secrets: [secret] }), (message) => {
+        if (message["type"] !== "tool-calls") return undefined;
+        return { results: [{ toolCallId: (message["toolCallList"] as { id: string }[])[0]!.id, name: "check_availability", ...answer }] };
+      }),
+      handlers.WEBHOOK_PATH,
+    );
+    const run = async (result: unknown) => {
+      const flow = await inlineFlow({ version: 1, platform: "vapi", name: "tool", script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } }, expect: { result } }] });
+      return failureLines(await simulateAgainst(tool, [flow], { scheme: "vapi", secret })).filter((line) => line.includes("result"));
+    };
+    try {
+      assert.deepEqual(await run({ reservation: { time: "15:30" } }), [], "the fields named match; the rest are free");
+      assert.deepEqual(await run({ reservation: { time: { matches: "^15:" }, id: "r_1" } }), []);
+      const [differs] = await run({ reservation: { status: "confirmed" } });
+      assert.match(differs ?? "", /result\.reservation\.status: expected "confirmed", got "pending"$/);
+      const [exact] = await run({ equals: { reservation: { time: "15:30" } } });
+      assert.match(exact ?? "", /result: expected exactly \{"reservation":\{"time":"15:30"\}\}, got /);
+      answer = { error: "calendar unavailable" };
+      const [error] = await run({ reservation: { status: "confirmed" } });
+      assert.match(error ?? "", /result: expected a tool result, got the tool's error "calendar unavailable"/);
+    } finally {
+      await tool.close();
+    }
+  });
+
   it("names a tool result with the wrong toolCallId, a missing one and an extra one", async () => {
     const flow = await inlineFlow({ version: 1, platform: "vapi", name: "tool", script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } } }] });
     const replies: ((id: string) => unknown)[] = [

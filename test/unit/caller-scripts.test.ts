@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createSimulationOptions, type SimulateOptions } from "../../src/api.js";
+import { createSimulationOptions, simulate, type CallFlow, type SimulateOptions } from "../../src/api.js";
+import { formatSummary, toJsonReport } from "../../src/ui/simulate-report.js";
+import { toJUnitXml } from "../../src/ui/junit.js";
+import { createColors } from "../../src/ui/color.js";
 import { flowFromValue, loadFlow } from "../../src/files/call-flow.js";
 import { runLoad } from "../../src/engine/load/run.js";
 import { runSimulation } from "../../src/engine/run.js";
@@ -88,6 +91,23 @@ describe("caller scripts on the vwh platform", () => {
       'step 1 connect: says: expected to contain "Goodbye", got "Hi, this is Ava from Bright Smile Dental. How can I help you today?"',
       "step 2 say \"no that's all\": ends: expected the call to go on, but it ended (handler_hangup)",
     ]);
+  });
+
+  it("a failed turn is counted by every reporter: text, --json, JUnit and the API's summary — never \"0 failed\"", async () => {
+    const clock = fakeClock();
+    const flow = { version: 1, name: "script", call: { from: "+15550100001", to: "+15550100002" }, script: [{ expect: { actions: ["speak", "transfer"] } }, { say: "I'd like to book a cleaning" }] };
+    const result = await simulate([flow as unknown as CallFlow], { url: reference.url, secrets: [secret], seed: 7, now: clock.now, wait: clock.wait });
+    assert.equal(result.flows[0]!.passed, false);
+    assert.ok(result.flows[0]!.events.every((event) => event.passed), "the events all pass: only the turn fails");
+    const { summary } = result;
+    assert.deepEqual([summary.failedFlows, summary.failedEvents, summary.failedTurns, summary.failed], [1, 0, 1, 1]);
+    assert.equal(summary.passed + summary.failed, summary.events + summary.turns);
+    const text = formatSummary(result, createColors(false));
+    assert.doesNotMatch(text, /\b0 failed/);
+    assert.match(text, new RegExp(`1 flow · ${summary.events} events · ${summary.turns} turns · ${summary.passed} passed · 1 failed \\(1 turn\\)`));
+    const report = toJsonReport(result, { target: reference.url, scheme: "standard", budgetMs: 200, timeoutMs: 1000, retries: 0, profile: undefined, seed: 7 }, 1);
+    assert.deepEqual([report.summary.failed, report.summary.failed_turns, report.summary.failed_events, report.summary.failed_flows], [1, 1, 0, 1]);
+    assert.match(toJUnitXml(result), new RegExp(`<testsuites name="vwh simulate" tests="${summary.events + summary.turns}" failures="1"`));
   });
 
   it("fails a call the handler ends while steps remain, naming the step that never happened", async () => {

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { checkReply, type ReplyCheckInput } from "../../src/checks/reply.js";
 import { vwhPlatform } from "../../src/platforms/vwh/index.js";
 import { formatProblem } from "../../src/lib/validation.js";
+import { checkNative, partialMismatches } from "../../src/checks/expectations.js";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 function check(overrides: Partial<ReplyCheckInput> & { reply?: unknown }) {
@@ -85,5 +86,28 @@ describe("checkReply", () => {
     assert.deepEqual(check({ reply: speakListen, latencyMs: 840, strictLatency: true }).failures, ["latency 840 ms over budget 200 ms"]);
     assert.deepEqual(check({ reply: speakListen, latencyMs: 840, expect: { max_latency_ms: 800 } }).failures, ["latency 840 ms over max_latency_ms 800 ms"]);
     assert.deepEqual(check({ reply: speakListen, latencyMs: 150 }).warnings, []);
+  });
+});
+
+describe("native expectations over XML attributes", () => {
+  it("compare attribute text with a number or a boolean by value, and say so when they differ", () => {
+    const document = { select: (path: string) => (path === "Response/Gather@numDigits" ? ["5"] : path === "Response/Gather@speechModel" ? ["true"] : []) };
+    assert.deepEqual(checkNative([{ path: "Response/Gather@numDigits", equals: 5 }, { path: "Response/Gather@speechModel", equals: true }], [document]), []);
+    assert.deepEqual(checkNative([{ path: "Response/Gather@numDigits", equals: 6 }], [document]), [
+      { kind: "expect", path: "Response/Gather@numDigits", message: 'expected 6, got "5" (attribute text compared with a number by value)' },
+    ]);
+    assert.deepEqual(checkNative([{ path: "Response/Gather@numDigits", equals: "5" }], [document]), [], "text still compares as text");
+  });
+});
+
+describe("partial expectations", () => {
+  it("name the full path of every differing leaf, whole values cut nowhere", () => {
+    const actual = { reservation: { status: "pending", guest: { name: "Ann", party: 2 } }, log: "x".repeat(500) };
+    assert.deepEqual(partialMismatches({ reservation: { status: "confirmed", guest: { party: 3 } }, missing: 1 }, actual, "result"), [
+      { kind: "expect", path: "result.reservation.status", message: 'expected "confirmed", got "pending"' },
+      { kind: "expect", path: "result.reservation.guest.party", message: "expected 3, got 2" },
+      { kind: "expect", path: "result.missing", message: "expected 1, got nothing" },
+    ]);
+    assert.deepEqual(partialMismatches({ reservation: { guest: { name: { contains: "An" } } } }, JSON.stringify(actual), "result"), [], "JSON text is read as its value");
   });
 });

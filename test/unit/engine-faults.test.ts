@@ -277,7 +277,7 @@ describe("timing, on the injected clock", () => {
         assert.deepEqual(strict.flows[0]!.events[0]!.failures, [{ kind: "budget", message: "latency 80 ms over budget 20 ms" }]);
         assert.deepEqual(strict.flows[0]!.events[0]!.warnings, []);
         const text = formatEventLine(strict.flows[0]!.events[0]!, createColors(false), 20);
-        assert.match(text, /call\.ended +204 +80 ms\n +latency 80 ms over budget 20 ms$/);
+        assert.match(text, /call\.ended +204 +80 ms\n +latency 80 ms over budget 20 ms\n +sent {3}POST [^\n]+\n[\s\S]*\n +reply {2}204 \(0 bytes\)$/);
         assert.match(formatSummary(lenient, createColors(false)), /1 over budget/);
       },
     );

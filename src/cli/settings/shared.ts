@@ -184,7 +184,7 @@ export const sharedSettings = {
     commands: ["simulate", "verify-signature", "export artillery"],
     help: {
       default: "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url",
-      "verify-signature": "probe: the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url",
+      "verify-signature": "the URL the platform is configured with, which it signs (a tunnel's public URL): the probe's requests still go to --url; --recording checks each recorded path on it",
       "export artillery": "the URL the platform is configured with, which it signs; requests still go to the target",
     },
   }),

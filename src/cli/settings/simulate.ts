@@ -121,6 +121,13 @@ export const simulateSettings = {
     help: "append events that exhausted their retries to this JSON-lines file (replayable)",
   }),
   bail: setting({ key: "bail", flag: "--bail", schema: z.boolean().default(false), commands: ["simulate"], help: "stop at the first failed event" }),
+  verbose: setting({
+    key: "verbose",
+    flag: "--verbose",
+    schema: z.boolean().default(false),
+    commands: ["simulate"],
+    help: "show what was sent and what came back for passing events too (failed events always show it)",
+  }),
   calls: setting({
     key: "calls",
     flag: "--calls <n>",

@@ -44,7 +44,8 @@ export async function runLoad(flows: readonly LoadedFlow[], options: SimulationO
 }
 
 async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
-  const context = createContext(options);
+  // Load mode counts failures by kind; what was sent and received is not kept (see SimulationOptions.evidence).
+  const context = createContext({ ...options, evidence: false });
   const planRandom = createRandom(options.faults.seed);
   const started = context.now();
   const stats = new LoadStats(started);

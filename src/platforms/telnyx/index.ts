@@ -38,10 +38,6 @@ export const telnyxPlatform = {
   },
 
   nativeCallId: callControlId,
-  explainStatus(status) {
-    if (status !== 401 && status !== 403) return undefined;
-    return "the handler refused vwh's Ed25519 signature: start it with TELNYX_PUBLIC_KEY set to the key vwh printed for this run (the telnyx SDK's client.webhooks.unwrap reads it; 1.x/2.x take it as constructEvent's publicKey), or give vwh the matching private key with VWH_SECRET";
-  },
   settings: z.strictObject({
     command_timeout_ms: z.number().int().min(1).max(600_000).optional().describe("real-time wait for the handler's next command when nothing else is going on (default 3000)"),
   }),

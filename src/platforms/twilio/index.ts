@@ -3,7 +3,7 @@ import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { TwilioCallDriver, type TwilioEventType } from "./driver.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders } from "./params.js";
-import { explainTwilioStatus, parseTwilioReply } from "./reply.js";
+import { parseTwilioReply } from "./reply.js";
 import { twilioSettingsSchema } from "./settings.js";
 import { scenarios } from "./starters.js";
 
@@ -94,7 +94,6 @@ export const twilioPlatform = {
   parseReply: parseTwilioReply,
   settings: twilioSettingsSchema,
   redirectStatuses: [301, 307],
-  explainStatus: explainTwilioStatus,
 
   nativeCallId: callSidFor,
 

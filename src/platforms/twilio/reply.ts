@@ -5,7 +5,7 @@
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { showValue } from "../../core/findings.js";
-import type { HttpReply, ParsedReply, ReplyContext, WebhookRequest } from "../types.js";
+import type { HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { checkTwiml, parseTwimlXml, simulationWarnings, twimlActions, twimlDocument } from "./twiml.js";
 
 const applicationError = "Twilio plays \"an application error has occurred\" and hangs up";
@@ -91,12 +91,3 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
   return result;
 }
 
-/**
- * Why a handler refused a request, where the status says it (twilio.webhook() answers 403 to a signature
- * that does not match — most often because it rebuilt the URL from its own host behind a tunnel).
- */
-export function explainTwilioStatus(status: number, request: WebhookRequest | undefined): string | undefined {
-  if (status !== 403) return undefined;
-  const signed = request ? ` (vwh signed for ${request.url.origin}${request.url.pathname})` : "";
-  return `twilio.webhook() and validateRequest answer 403 when X-Twilio-Signature does not match the URL they check${signed}: a handler behind a tunnel or proxy must validate against the public URL — run vwh with --public-url <the URL configured in Twilio> and give the handler the same URL (webhook({ url }) / validateRequest(token, signature, url, params))`;
-}
