@@ -4,6 +4,7 @@
  * each step's expectations over every webhook of its turn. Delivery (signing, retries, duplicates, dead
  * letters) is the same as for scripted flows.
  */
+import { defaultMaxHops } from "../core/limits.js";
 import { dirname, resolve } from "node:path";
 import { callerInput, describeStep, type ScriptStep, type TurnExpectation } from "../files/caller-script.js";
 import { checkNative, compareActions, valueMismatch } from "../checks/expectations.js";
@@ -21,7 +22,6 @@ import { deliveryUrl } from "./address.js";
 import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
 import { type EventResult, type TurnResult } from "./results.js";
 
-export const defaultMaxHops = 50;
 
 interface Turn {
   step: number;
