@@ -42,7 +42,18 @@ function newTurn(steps: readonly ScriptStep[], index: number, label?: string): T
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
 
-/** The turn-level expectations: actions, says, ends, transfers_to, result, native (status and latency are per webhook). */
+/** The inputs of a listen action as its platform normalised them (a string or a list). */
+const inputsOf = (action: Action): string[] => (Array.isArray(action["input"]) ? action["input"].map(String) : typeof action["input"] === "string" ? [action["input"]] : []);
+
+/** `listens_for`: some listen action of the turn takes the input; one without any stated input takes what its platform takes (vwh: both). */
+function checkListensFor(input: string, actions: readonly Action[]): Finding[] {
+  const listens = actions.filter((action) => action.type === "listen");
+  if (listens.some((action) => action["input"] === undefined || inputsOf(action).includes(input))) return [];
+  const got = listens.length === 0 ? "no listen" : `a listen for ${listens.flatMap(inputsOf).join(", ") || "nothing"}`;
+  return [{ kind: "expect", path: "listens_for", message: `expected the platform to listen for ${input}, got ${got}` }];
+}
+
+/** The turn-level expectations: actions, says, ends, transfers_to, listens_for, result, native (status and latency are per webhook). */
 export function checkTurn(turn: Turn): Finding[] {
   const expect = turn.expect;
   if (!expect) return [];
@@ -64,6 +75,7 @@ export function checkTurn(turn: Turn): Finding[] {
     const mismatch = target === undefined ? "expected a transfer, got none" : valueMismatch(expect.transfers_to, target);
     if (mismatch) findings.push({ kind: "expect", path: "transfers_to", message: mismatch });
   }
+  if (expect.listens_for !== undefined) findings.push(...checkListensFor(expect.listens_for, turn.actions));
   if (expect.result !== undefined) {
     const results = turn.actions.filter((action) => action.type === "tool_result").map((action) => action["result"]);
     const wanted = expect.result;

@@ -18,6 +18,10 @@ export const turnExpectationSchema = z.strictObject({
   says: textMatcher.optional().describe("matcher over everything spoken (or played as text) in the turn"),
   ends: z.union([z.boolean(), z.enum(endReasons)]).optional().describe("true: the call ends in this turn; false: it does not; or how it ends"),
   transfers_to: textMatcher.optional().describe("matcher over the transfer target"),
+  listens_for: z
+    .enum(["dtmf", "speech"])
+    .optional()
+    .describe("the turn ends with the platform listening for this input (a listen action taking it, the platform's default input counted: a Twilio <Gather> without input takes dtmf)"),
   result: z.union([textMatcher, z.record(z.string(), z.unknown())]).optional().describe("AI platforms: matcher over the tool result"),
   native: z.array(nativeExpectationSchema).min(1).optional().describe("platform-specific checks over the native replies of the turn"),
   status: z.union([httpStatus, z.array(httpStatus).min(1)], { error: "expected an HTTP status or a list of them" }).optional().describe("for every webhook of the turn (default: any 2xx)"),

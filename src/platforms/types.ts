@@ -259,9 +259,17 @@ export interface Platform {
   identify(request: ObservedRequest): RequestIdentity;
   redaction: RedactionFields;
   starters: readonly StarterScenario[];
-  /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */
   /** What the signing secret is on this platform, for `vwh init`'s next steps ("your Twilio auth token"). */
   secretName?: string;
+  /**
+   * Where the handler reads its secret: the variable the platform's official SDK reads, else the one the
+   * example handler reads; `readBy` says which. `vwh init` names it and its workflow exports it beside
+   * vwh's own. `publicKey`: it holds the public half of vwh's signing key (Telnyx), another secret.
+   */
+  handlerSecret?: { env: string; readBy: string; publicKey?: true };
+  /** The schemes `vwh init` offers for this platform's flows (the first is the default); only its own scheme when absent. */
+  schemes?: readonly string[];
+  /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */
   examplePath?: string;
   /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
   settings?: z.ZodType;

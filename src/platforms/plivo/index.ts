@@ -58,6 +58,7 @@ export const plivoPlatform = {
     phone: ["From", "To", "CallerName", "ForwardedFrom"],
     text: ["Speech", "Digits", "UnstableSpeech", "StableSpeech"],
   },
+  handlerSecret: { env: "PLIVO_AUTH_TOKEN", readBy: "the plivo package's Client and examples/plivo-handler.js" },
   starters: plivoStarters,
   examplePath: "/plivo/answer",
   secretName: "your Plivo auth token",

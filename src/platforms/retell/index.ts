@@ -62,6 +62,7 @@ export const retellPlatform = {
     phone: [/_number$/i, "caller_number"],
     text: ["transcript", "content", "call_summary", "args"],
   },
+  handlerSecret: { env: "RETELL_API_KEY", readBy: "the retell-sdk client and examples/retell-handler.js" },
   starters: retellStarters,
   examplePath: "/retell/webhook",
   secretName: "your Retell API key",

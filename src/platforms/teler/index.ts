@@ -43,6 +43,7 @@ export const telerPlatform = {
   identify: (request) => identifyTeler(request.body),
 
   redaction: { phone: [/_number$/i], text: [] },
+  handlerSecret: { env: "TELER_SECRET", readBy: "examples/teler-handler.js (Teler signs nothing: your own signing layer)" },
   starters: telerStarters,
   media: { teler: () => import("./media.js") },
   examplePath: "/teler/flow",

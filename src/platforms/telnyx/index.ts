@@ -69,6 +69,7 @@ export const telnyxPlatform = {
     // What the caller said or typed (call.transcription, call.gather.ended, call.dtmf.received …).
     text: ["transcript", "digits", "digit", "content", "message_history"],
   },
+  handlerSecret: { env: "TELNYX_PUBLIC_KEY", readBy: "the telnyx package's webhook verification and examples/telnyx-handler.js", publicKey: true },
   starters: scenarios,
   examplePath: "/webhooks/telnyx",
   secretName: "an Ed25519 private key, or leave it unset: vwh makes one and prints TELNYX_PUBLIC_KEY",

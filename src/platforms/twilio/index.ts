@@ -90,6 +90,7 @@ export const twilioPlatform = {
     // What the caller said or typed (Digits may be a PIN or a card number).
     text: ["SpeechResult", "UnstableSpeechResult", "StableSpeechResult", "TranscriptionText", "Digits", "HandoffData"],
   },
+  handlerSecret: { env: "TWILIO_AUTH_TOKEN", readBy: "twilio.webhook() of the twilio package (when no token is passed) and examples/twilio-handler.js" },
   starters: scenarios,
   examplePath: "/twilio/voice",
   secretName: "your Twilio auth token",

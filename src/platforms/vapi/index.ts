@@ -81,6 +81,8 @@ export const vapiPlatform = {
     phone: ["number", "twilioPhoneNumber", "sipUri"],
     text: ["transcript", "message", "content", "originalTranscript", "summary", "arguments", "parameters"],
   },
+  handlerSecret: { env: "VAPI_SECRET", readBy: "examples/vapi-handler.js (@vapi-ai/server-sdk reads no variable for it)" },
+  schemes: ["vapi", "bearer", "hmac"],
   starters: vapiStarters,
   examplePath: "/vapi/server",
   secretName: "the secret of your Vapi server URL",

@@ -47,6 +47,7 @@ export const vonagePlatform = {
     // Input results: speech results' text and the keys pressed.
     text: ["text", "digits"],
   },
+  handlerSecret: { env: "VONAGE_SIGNATURE_SECRET", readBy: "examples/vonage-handler.js (@vonage/jwt's verifySignature takes the secret as an argument)" },
   starters: vonageStarters,
   examplePath: "/webhooks/answer",
   secretName: "your Vonage signature secret",

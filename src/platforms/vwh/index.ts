@@ -120,6 +120,7 @@ export const vwhPlatform = {
     phone: ["from", "to", "caller_id", "transfer_to", /_number$/i],
     text: ["text", "transcript", "utterance", "digits", "slots"],
   },
+  schemes: ["standard", "stripe", "hmac", "bearer"],
   starters: scenarios,
   media: { vwh: () => import("./media.js") },
 } satisfies Platform;
