@@ -1,5 +1,5 @@
 /**
- * Running a caller script (SPEC §7): vwh plays the platform through its CallDriver — sends the first
+ * Running a caller script (README: Platforms and caller scripts): vwh plays the platform through its CallDriver — sends the first
  * webhook, hands each reply back, gives the caller's next step when the platform listens — and checks
  * each step's expectations over every webhook of its turn. Delivery (signing, retries, duplicates, dead
  * letters) is the same as for scripted flows.

@@ -1,5 +1,5 @@
 /**
- * Caller scripts (SPEC §7): what the caller does, step by step, and what the handler must have told the
+ * Caller scripts (README: Platforms and caller scripts): what the caller does, step by step, and what the handler must have told the
  * platform by the time it waits for the caller again. The platform decides the webhooks.
  */
 import * as z from "zod";

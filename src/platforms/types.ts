@@ -1,5 +1,5 @@
 /**
- * The platform seam (SPEC §7): everything vwh must do to be a convincing copy of one voice service.
+ * The platform seam (README: Platforms and caller scripts): everything vwh must do to be a convincing copy of one voice service.
  * Each platform lives in `src/platforms/<id>/` and implements `Platform`; the engine, the tunnel and the
  * signing commands reach a platform only through this interface, so adding one is adding a folder and
  * a line in `registry.ts`.
@@ -10,7 +10,7 @@ import type { MediaProtocolLoader, MediaStreamRequest } from "../media/protocol.
 
 export type { MediaStreamRequest };
 
-/** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
+/** The normalised actions of README: Platforms and caller scripts: one expectation vocabulary over every platform's reply. */
 export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
 export type ActionType = (typeof actionTypes)[number];
 
@@ -105,7 +105,7 @@ export interface EventToEncode {
   url: URL;
 }
 
-/** What the caller does at one step of a script (SPEC §7). */
+/** What the caller does at one step of a script (README: Platforms and caller scripts). */
 export type CallerInput =
   | { kind: "connect" }
   | { kind: "say"; text: string; confidence: number }
@@ -153,7 +153,7 @@ export type StreamEnd = { kind: "caller_hangup" } | { kind: "closed_by_agent" } 
 /** How a webhook's delivery ended: a reply, or no usable reply after retries. */
 export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply } | { ok: false; message: string };
 
-/** One simulated call on a platform: a state machine the engine drives (SPEC §7, caller scripts). */
+/** One simulated call on a platform: a state machine the engine drives (README: Platforms and caller scripts, caller scripts). */
 export interface CallDriver {
   next(): Promise<DriverMove>;
   /** The outcome of the last `send` move. */

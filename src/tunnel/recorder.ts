@@ -1,7 +1,7 @@
 /**
  * `vwh tunnel --record`: each request is journaled as it arrives, and the handler's reply when it has
  * been sent (one appended, flushed line each, so a crash loses nothing acknowledged); on stop the
- * journal becomes a recording — a call flow of raw events (SPEC §4) — written atomically.
+ * journal becomes a recording — a call flow of raw events (README: Call-flow files) — written atomically.
  *
  * The journal is also the lock (issue 11, defect 6): it is created exclusively, with the owner's pid on
  * its first line, so a second tunnel given the same --record is refused, and a journal left by a crash

@@ -1,4 +1,4 @@
-/** Plivo Voice (PROVIDERS §6): form webhooks, Plivo XML replies (plivo-node's grammar), V3 signatures. */
+/** Plivo Voice (docs/platforms/plivo.md): form webhooks, Plivo XML replies (plivo-node's grammar), V3 signatures. */
 import type { Platform } from "../types.js";
 import { PlivoCallDriver } from "./driver.js";
 import { formValues, plivoEvents, plivoEventType, plivoEventTypeOf, plivoRequest, plivoTime } from "./events.js";

@@ -1,4 +1,4 @@
-/** Retell AI (PROVIDERS §5, SPEC §7): call webhooks, the inbound-call webhook and custom functions. */
+/** Retell AI (docs/platforms/retell.md, README: Platforms and caller scripts): call webhooks, the inbound-call webhook and custom functions. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { RetellCallDriver } from "./driver.js";

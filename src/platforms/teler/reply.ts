@@ -1,7 +1,7 @@
 /**
  * Checking the reply to Teler's flow_url request: `{"action":"stream","ws_url","sample_rate","chunk_size",
  * "record"}`, `{"action":"play","file_url"}` or `{"action":"hangup"}` — the actions and fields of
- * @frejun/teler's CallFlow helpers (grammar.json); sample rates and chunk sizes as PROVIDERS §7.1 gives them.
+ * @frejun/teler's CallFlow helpers (grammar.json); sample rates and chunk sizes as docs/platforms/teler.md gives them.
  */
 import { showValue, type Finding } from "../../core/findings.js";
 import { jsonDocument, parseJsonBody } from "../shared/json-document.js";

@@ -1,5 +1,5 @@
 /**
- * Telnyx Call Control (SPEC §7, PROVIDERS §3): JSON webhooks signed with Ed25519; the handler's replies
+ * Telnyx Call Control (README: Platforms and caller scripts, docs/platforms/telnyx.md): JSON webhooks signed with Ed25519; the handler's replies
  * are ignored and it drives the call with REST commands to a local Call Control API vwh serves for the
  * run (TELNYX_BASE_URL), checked against the grammar extracted from the official `telnyx` SDK.
  */

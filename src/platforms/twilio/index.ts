@@ -1,4 +1,4 @@
-/** Twilio Programmable Voice (SPEC §7, PROVIDERS.md §1): form-encoded webhooks, TwiML replies, X-Twilio-Signature. */
+/** Twilio Programmable Voice (README: Platforms and caller scripts, docs/platforms/twilio.md): form-encoded webhooks, TwiML replies, X-Twilio-Signature. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { TwilioCallDriver, type TwilioEventType } from "./driver.js";

@@ -1,4 +1,4 @@
-/** Vapi (PROVIDERS §4, SPEC §7): `{"message":{type,…}}` server messages, replies checked per type. */
+/** Vapi (docs/platforms/vapi.md, README: Platforms and caller scripts): `{"message":{type,…}}` server messages, replies checked per type. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { VapiCallDriver, waitsForReply } from "./driver.js";

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { defaultToolShape, toolShapeNames, toolShapes, type ToolShape } from "./messages.js";
 
 export const vapiSettingsSchema = z.looseObject({
-  vapi_tool_shape: z.enum(toolShapeNames).optional().describe("the tool-call payload shape (PROVIDERS §4.3)"),
+  vapi_tool_shape: z.enum(toolShapeNames).optional().describe("the tool-call payload shape (docs/platforms/vapi.md, Tool-call shape)"),
   vapi_assistant_request: z.boolean().optional().describe("the phone number has no assistant: Vapi sends assistant-request first"),
   vapi_silence_timeout_s: z.number().int().min(10).max(3600).optional().describe("the assistant's silenceTimeoutSeconds (default 30)"),
 });

@@ -1,4 +1,4 @@
-/** Vonage Voice API (PROVIDERS §2): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
+/** Vonage Voice API (docs/platforms/vonage.md): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
 import type { Platform } from "../types.js";
 import { VonageCallDriver } from "./driver.js";
 import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
