@@ -107,7 +107,8 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   let dependency = options.vwhSpec ?? `file:${tarballName(version)}`;
   const planned: PlannedFile[] = [];
   if (options.vwhSpec === undefined) {
-    planned.push({ path: join(outDir, tarballName(version)), role: "vwh tarball", content: await vwhTarball(env) });
+    // Packed below, once nothing is refused (npm pack takes a few seconds).
+    planned.push({ path: join(outDir, tarballName(version)), role: "vwh tarball", content: Buffer.alloc(0) });
   } else if (tarball !== undefined) {
     const source = resolve(cwd, tarball);
     const info = await stat(source).catch(() => undefined);
@@ -139,6 +140,8 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
       if (await exists(file.path)) throw new UsageError(`${relative(cwd, file.path) || file.path} already exists: nothing written (--force overwrites)`);
     }
   }
+  const packed = options.vwhSpec === undefined ? planned.find((file) => file.role === "vwh tarball") : undefined;
+  if (packed) packed.content = await vwhTarball(env);
   try {
     await mkdir(outDir, { recursive: true });
     for (const file of planned) {

@@ -126,13 +126,16 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const packageJson = (await exists(packageJsonPath)) ? await readTextFile(packageJsonPath, "package.json") : undefined;
   // Not in package.json yet: the running vwh goes into vendor/ and package.json points at it (see the README's
   // "In your own project"), so `npm install`, and `npm ci` on a fresh CI runner, install exactly this vwh.
-  const vendored = listsVwh(packageJson, packageJsonPath) ? undefined : { path: vendoredTarball(), content: await vwhTarball(env) };
+  const vendored = listsVwh(packageJson, packageJsonPath) ? undefined : { path: vendoredTarball(), content: Buffer.alloc(0) };
   const files = planProjectFiles(answers, cwd, { packageJson, vendored }, vwhVersion(), platform.starters, platform.handlerSecret);
   if (!options.force) {
     for (const file of files) {
       if (file.kind === "create" && (await exists(file.path))) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
     }
   }
+  // Packed once nothing is refused (npm pack takes a few seconds).
+  const tarball = vendored && files.find((file) => file.path === join(cwd, vendored.path));
+  if (tarball) tarball.content = await vwhTarball(env);
   for (const file of files) {
     await mkdir(dirname(file.path), { recursive: true });
     await writeFileAtomic(file.path, file.content);
