@@ -17,7 +17,7 @@ import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
-import { defaultRedactionFields, maskSecrets, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
+import { defaultRedactionFields, maskSecrets, maskSecretsInTarget, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
 import { requestIdentifier } from "../tunnel/identify.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
@@ -89,7 +89,7 @@ function toObservation(exchange: SessionExchange, needles: readonly string[]): R
   return {
     time: exchange.receivedAt,
     method: exchange.request.method,
-    path: maskSecrets(exchange.request.path, needles),
+    path: maskSecretsInTarget(exchange.request.path, needles),
     eventType: exchange.identity.eventType,
     callId: exchange.identity.callId,
     sequence: exchange.identity.sequence,
@@ -213,7 +213,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     if (options.inspect) {
       // Imported only here: `vwh --help` and --no-inspect never load the inspector.
       const { startInspector } = await import("../tunnel/inspector.js");
-      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders });
+      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders, onNotice: (text) => output.warn(text) });
       cleanups.push(() => inspector.close());
       inspectorUrl = inspector.url;
     }

@@ -20,6 +20,7 @@ import type { ReceivedRequest, Signer } from "../signing/types.js";
 import type { Platform } from "../platforms/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { shownUrl } from "../core/secrets.js";
+import { terminalSafe } from "../ui/terminal-text.js";
 
 export const verifyOptionsSchema = optionsSchema("verify-signature");
 /** The options with the scheme settled: --scheme (or VWH_SCHEME, config), else the platform's own. */
@@ -90,7 +91,8 @@ async function verifyRecording(file: string, options: VerifyOptions, signer: Sig
     const { colors } = output;
     for (const result of results) {
       const mark = result.valid ? colors.green("✓") : colors.red("✗");
-      output.out(`  ${mark} ${result.event_id}${result.event_type ? colors.dim(`  ${result.event_type}`) : ""}${result.reason ? `  ${colors.red(result.reason)}` : ""}`);
+      // The id and type come from the recorded request: printed escaped (a forged one could hold control sequences).
+      output.out(`  ${mark} ${terminalSafe(String(result.event_id))}${result.event_type ? colors.dim(`  ${terminalSafe(result.event_type)}`) : ""}${result.reason ? `  ${colors.red(terminalSafe(result.reason))}` : ""}`);
     }
     output.out(`\n${results.length} recorded request${results.length === 1 ? "" : "s"}: ${colors.green(`${results.length - invalidOnes.length} valid`)}, ${invalidOnes.length ? colors.red(`${invalidOnes.length} invalid`) : "0 invalid"}`);
   }

@@ -14,12 +14,12 @@ import { randomId } from "../core/ids.js";
 import { type Expectation } from "../files/expectation-schema.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "../platforms/types.js";
-import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
+import { checkMedia, textActions, textNative, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
 import type { Random } from "../core/random.js";
 import { deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
 import { deliveryUrl } from "./address.js";
-import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
+import { type CallHandlers, type FlowCallOutcome, type RunContext, stopReason } from "./context.js";
 import { type EventResult, type TurnResult } from "./results.js";
 
 
@@ -41,6 +41,8 @@ function newTurn(steps: readonly ScriptStep[], index: number, label?: string): T
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
+/** Everything spoken (or played as text) in a turn, as `says` matches it and the reports show it. */
+const spokenIn = (actions: readonly Action[]): string => actions.map(textOf).filter((text) => text !== undefined).join(" ");
 
 /** The inputs of a listen action as its platform normalised them (a string or a list). */
 const inputsOf = (action: Action): string[] => (Array.isArray(action["input"]) ? action["input"].map(String) : typeof action["input"] === "string" ? [action["input"]] : []);
@@ -60,8 +62,7 @@ export function checkTurn(turn: Turn): Finding[] {
   const findings: Finding[] = [];
   if (expect.actions) findings.push(...compareActions(expect.actions, turn.actions, "actions"));
   if (expect.says !== undefined) {
-    const spoken = turn.actions.map(textOf).filter((text) => text !== undefined).join(" ");
-    const mismatch = valueMismatch(expect.says, spoken);
+    const mismatch = valueMismatch(expect.says, spokenIn(turn.actions));
     if (mismatch) findings.push({ kind: "expect", path: "says", message: mismatch });
   }
   if (expect.ends !== undefined) {
@@ -111,9 +112,7 @@ function plannedWebhook(webhook: CallWebhook, index: number, sequence: number, c
     method: webhook.request.method,
     body: webhook.request.body,
     contentType: webhook.request.contentType ?? "application/octet-stream",
-    recordedHeaders: undefined,
-    platformHeaders: webhook.request.headers,
-    request: webhook.request,
+    origin: { kind: "built", request: webhook.request },
     expect: perWebhook,
     afterMs: webhook.afterMs,
   };
@@ -159,7 +158,7 @@ export async function runScriptCall(
 
   const finishTurn = () => {
     const failures = [...turn.failures, ...checkTurn(turn)];
-    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), ended: turn.ended, failures, passed: failures.length === 0, ...(turn.media && { media: turn.media }) };
+    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), says: spokenIn(turn.actions), ended: turn.ended, failures, passed: failures.length === 0, ...(turn.media && { media: turn.media }) };
     passed &&= result.passed;
     turns.push(result);
     handlers.onTurn?.(result);
@@ -194,9 +193,7 @@ export async function runScriptCall(
     passed &&= delivered.result.passed;
     handlers.onEvent(delivered.result);
     driver.replied(webhook, delivered.outcome);
-    const unreachable = delivered.result.failures.find((finding) => finding.kind === "unreachable");
-    if (unreachable) stopped = { reason: "unreachable", message: unreachable.message };
-    else if (options.faults.bail && !delivered.result.passed) stopped = { reason: "bail" };
+    stopped = stopReason(delivered.result, context);
     return stopped === undefined;
   };
 
@@ -222,6 +219,11 @@ export async function runScriptCall(
     upcoming: () => streamStep(steps[stepIndex + 1]),
     record: (media, findings) => {
       if (media) turn.media = media;
+      if (media?.text) {
+        // A text stream's turn reads like a reply: its text is what the agent says.
+        turn.actions.push(...textActions(media.text, `stream(${media.protocol})`));
+        turn.natives.push(textNative(media.text));
+      }
       turn.failures.push(...findings);
     },
     advance: () => streamStep(nextTurn()),

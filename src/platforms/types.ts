@@ -148,7 +148,11 @@ export type DriverMove =
   | { kind: "ended"; reason: EndReason };
 
 /** How a media stream ended, as the driver needs it to go on (Twilio: the `<Connect action>` request). */
-export type StreamEnd = { kind: "caller_hangup" } | { kind: "closed_by_agent" } | { kind: "failed"; message: string };
+export type StreamEnd =
+  | { kind: "caller_hangup" }
+  /** The agent closed the stream; `handoffData` is what it handed back (ConversationRelay's end), `ends` says it ended the call (Retell's end_call), `transferTo` where it sent it. */
+  | { kind: "closed_by_agent"; handoffData?: string; ends?: boolean; transferTo?: string }
+  | { kind: "failed"; message: string };
 
 /** How a webhook's delivery ended: a reply, or no usable reply after retries. */
 export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply } | { ok: false; message: string };
@@ -281,4 +285,6 @@ export interface Platform {
    * closed it.
    */
   media?: Readonly<Record<string, MediaProtocolLoader>>;
+  /** What a ws:// or wss:// --url means on this platform (Retell: its custom-LLM socket); platforms without one take http(s) URLs only. */
+  socket?: string;
 }

@@ -28,6 +28,14 @@ export const simulateSettings = {
     platform: "vapi",
     help: "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events",
   }),
+  metadataSendMode: setting({
+    key: "metadataSendMode",
+    flag: "--metadata-send-mode <mode>",
+    schema: z.enum(["variable", "off", "destructured"]).optional(),
+    commands: ["simulate"],
+    platform: "vapi-llm",
+    help: "vapi-llm: what each chat/completions request carries besides the conversation: variable (default: call, phoneNumber, customer, metadata) | off | destructured",
+  }),
   telnyxApiPort: setting({
     key: "telnyxApiPort",
     flag: "--telnyx-api-port <port>",

@@ -194,7 +194,8 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     if (action !== undefined) {
       // <Connect action>: Twilio fetches the next document when the stream closes.
       this.#queue = [];
-      this.outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: {} });
+      const handoff = end.kind === "closed_by_agent" && end.handoffData !== undefined ? { HandoffData: end.handoffData } : {};
+      this.outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: handoff });
     } else if (end.kind === "failed") this.ended = "failed";
   }
 
@@ -255,8 +256,15 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         }
         const parameters = (action["parameters"] ?? {}) as Record<string, string>;
         // The start (or setup) message carries the call's sids; Twilio signs the upgrade (X-Twilio-Signature over the wss URL).
-        const callFields = { accountSid: this.#accountSid, callSid: this.#callSid };
-        this.stream = { url: new URL(url), protocol: String(action["protocol"] ?? "twilio-media"), headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, path: action.path, signUpgrade: true };
+        const protocol = String(action["protocol"] ?? "twilio-media");
+        const callFields: Record<string, string> = { accountSid: this.#accountSid, callSid: this.#callSid };
+        if (protocol === "twilio-relay") {
+          // ConversationRelay's setup carries the call's parties too.
+          const base = baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus: "in-progress", settings: this.setup.settings });
+          Object.assign(callFields, { from: base["From"] ?? "", to: base["To"] ?? "", direction: base["Direction"] ?? "inbound" });
+        }
+        const settings = (action["settings"] ?? undefined) as Record<string, string> | undefined;
+        this.stream = { url: new URL(url), protocol, headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, ...(settings && { settings }), path: action.path, signUpgrade: true };
         this.#afterStream = action;
         return;
       }

@@ -1,6 +1,6 @@
 /**
  * Vapi's server messages and reply shapes, as extracted from @vapi-ai/server-sdk's types by
- * scripts/extract-vapi-grammar.mjs (never typed by hand; test/platform-vapi.test.ts checks it is current).
+ * scripts/extract-vapi-grammar.mjs (never typed by hand; test/platforms/vapi.test.ts checks it is current).
  */
 import { readFileSync } from "node:fs";
 
