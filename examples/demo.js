@@ -45,7 +45,7 @@ const twilioPublicUrl = `https://demo.example.test${TWILIO_PATH}`;
 
 const platforms = [
   {
-    // Scripted flows, then caller scripts (SPEC §7), where vwh reacts to the handler's replies.
+    // Scripted flows, then caller scripts (README: Platforms and caller scripts), where vwh reacts to the handler's replies.
     title: "reference handler (examples/voice-handler.js)",
     path: WEBHOOK_PATH,
     flows: [...files("fixtures", /\.json$/), ...files("fixtures/scripts", /^vwh-.*\.json$/)],

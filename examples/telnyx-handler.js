@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * A Telnyx Call Control handler (PROVIDERS §3) with the official `telnyx` SDK: a keypad menu for
+ * A Telnyx Call Control handler (docs/platforms/telnyx.md) with the official `telnyx` SDK: a keypad menu for
  * Bright Smile Dental. Telnyx ignores the reply to a webhook; the handler drives the call with REST
  * commands. What it does right, and you should keep:
  *

@@ -77,7 +77,7 @@ export function authenticate(auth, secrets, headers, body, nowSeconds = Math.flo
 
 // ---- the server's answers ----
 
-/** Tool arguments in whichever shape Vapi sent them (PROVIDERS §4.3): a JSON string or an object. */
+/** Tool arguments in whichever shape Vapi sent them (docs/platforms/vapi.md): a JSON string or an object. */
 export function toolArguments(toolCall) {
   const raw = toolCall?.function?.arguments ?? toolCall?.arguments ?? toolCall?.parameters ?? {};
   if (typeof raw !== "string") return raw && typeof raw === "object" ? raw : {};

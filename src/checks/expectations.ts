@@ -1,5 +1,5 @@
 /**
- * The expectation vocabulary shared by every platform (SPEC §4, §7): text matchers, expected actions
+ * The expectation vocabulary shared by every platform (README: Call-flow files): text matchers, expected actions
  * (type names or partial actions whose fields may be matchers) and native-path checks.
  */
 import { isDeepStrictEqual } from "node:util";

@@ -1,5 +1,5 @@
 /**
- * Text matching of expectations (SPEC §4 and §7: `{ "contains": … }`, `{ "matches": regex }`, and
+ * Text matching of expectations (README: Call-flow files, Platforms and caller scripts: `{ "contains": … }`, `{ "matches": regex }`, and
  * `native` checks).
  *
  * Regular expressions run on RE2JS, a pure-JavaScript port of RE2 whose matching time is linear in

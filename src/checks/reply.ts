@@ -1,6 +1,6 @@
 /**
  * Checking a handler's reply to one webhook: status, the platform's grammar and rules (through its
- * reply parser), the flow's expectations (SPEC §4) and latency. Pure: takes the response, returns findings.
+ * reply parser), the flow's expectations (README: Call-flow files) and latency. Pure: takes the response, returns findings.
  */
 import { checkNative, compareActions } from "./expectations.js";
 import type { Finding } from "../core/findings.js";

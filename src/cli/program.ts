@@ -115,7 +115,7 @@ export function createProgram(): Command {
   addSettings(exportArtillery, "export artillery")
     .addHelpText(
       "after",
-      `\nThe secret is never written: the processor reads $VWH_SECRET (or --secret-env's variable) where Artillery runs.\n\nExample:\n  vwh export artillery fixtures/*.json --url https://staging.example.com/webhooks/voice --rate 20 --duration 300 --out load\n  cd load && npm install && VWH_SECRET=whsec_... npx artillery run vwh-load.yml\n${exitCodesHelp}`,
+      `\nThe secret is never written: the processor reads $VWH_SECRET (or --secret-env's variable) where Artillery runs.\n\nThe running vwh is packed beside the script (vwh-<version>.tgz, package.json: file:vwh-<version>.tgz), so\nnpm install there and on Artillery's Fargate workers installs this vwh; --vwh-spec names another (a version\nonce vwh is on the registry, a git URL, or a tarball path).\n\nExample:\n  vwh export artillery fixtures/*.json --url https://staging.example.com/webhooks/voice --rate 20 --duration 300 --out load\n  cd load && npm install && VWH_SECRET=whsec_... artillery run vwh-load.yml   (Artillery: npm install -g artillery; on Node 20 artillery@2.0.21)\n${exitCodesHelp}`,
     )
     .action(async (files: string[], _options, command: Command) => {
       const { exportArtilleryCommand } = await import("../commands/export.js");

@@ -20,6 +20,7 @@ import { schemeSettings } from "../signing/options.js";
 import { optionsSchema } from "../cli/settings.js";
 import { createOutput, type Streams } from "../ui/output.js";
 import { vwhVersion } from "../core/version.js";
+import { tarballName, vwhTarball } from "../core/self-tarball.js";
 
 export const exportArtilleryOptionsSchema = optionsSchema("export artillery");
 export type ExportArtilleryOptions = z.output<typeof exportArtilleryOptionsSchema>;
@@ -41,7 +42,7 @@ function withoutSchema(flow: CallFlow): CallFlow {
 interface PlannedFile {
   path: string;
   role: "script" | "processor" | "package.json" | "vwh tarball";
-  content: string | { copyOf: string };
+  content: string | Buffer | { copyOf: string };
 }
 
 function describePhase(phase: ArtilleryPhase): string {
@@ -101,11 +102,15 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
 
   const outDir = resolve(cwd, options.out);
   const version = vwhVersion();
-  const spec = options.vwhSpec ?? version;
-  const tarball = tarballPath(spec);
-  let dependency = spec;
+  // Without --vwh-spec the running vwh itself goes beside the script (npm pack of it): `npm install` there,
+  // and on every Fargate worker, installs exactly this vwh, whether or not it is on the registry.
+  const tarball = options.vwhSpec === undefined ? undefined : tarballPath(options.vwhSpec);
+  let dependency = options.vwhSpec ?? `file:${tarballName(version)}`;
   const planned: PlannedFile[] = [];
-  if (tarball !== undefined) {
+  if (options.vwhSpec === undefined) {
+    // Packed below, once nothing is refused (npm pack takes a few seconds).
+    planned.push({ path: join(outDir, tarballName(version)), role: "vwh tarball", content: Buffer.alloc(0) });
+  } else if (tarball !== undefined) {
     const source = resolve(cwd, tarball);
     const info = await stat(source).catch(() => undefined);
     if (!info?.isFile()) {
@@ -121,8 +126,8 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   const notes = [
     `Each virtual user runs one call of a flow through vwh (${processorFile}) and reports vwh.* metrics.`,
     `The signing secret is read from ${secretVariable} where Artillery runs; it is not in these files.`,
-    `Run: npm install && ${secretVariable}=... npx artillery run ${scriptFile} --output report.json`,
-    `Distributed: npx artillery run-fargate ${scriptFile} --secret ${secretVariable} (the secret in AWS SSM Parameter Store under /artilleryio/${secretVariable})`,
+    `Run: npm install && ${secretVariable}=... artillery run ${scriptFile} --output report.json (Artillery: npm install -g artillery; on Node 20 artillery@2.0.21)`,
+    `Distributed: artillery run-fargate ${scriptFile} --secret ${secretVariable} (the secret in AWS SSM Parameter Store under /artilleryio/${secretVariable})`,
   ];
   const scriptText = options.format === "yaml" ? await scriptYaml(script, notes, version) : `${JSON.stringify(script, null, 2)}\n`;
   planned.push(
@@ -136,10 +141,12 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
       if (await exists(file.path)) throw new UsageError(`${relative(cwd, file.path) || file.path} already exists: nothing written (--force overwrites)`);
     }
   }
+  const packed = options.vwhSpec === undefined ? planned.find((file) => file.role === "vwh tarball") : undefined;
+  if (packed) packed.content = await vwhTarball(env);
   try {
     await mkdir(outDir, { recursive: true });
     for (const file of planned) {
-      if (typeof file.content === "string") await writeFileAtomic(file.path, file.content);
+      if (typeof file.content === "string" || Buffer.isBuffer(file.content)) await writeFileAtomic(file.path, file.content);
       else await copyFile(file.content.copyOf, file.path);
     }
   } catch (error) {
@@ -171,10 +178,10 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   for (const file of planned) output.out(`  ${shown(file.path).padEnd(width)}  ${colors.dim(file.role)}`);
   output.out(
     `\nNext:\n${[
-      `cd ${shown(outDir)} && npm install     ${colors.dim(`# installs vwh ${dependency}`)}`,
+      `cd ${shown(outDir)} && npm install     ${colors.dim(`# installs vwh from ${dependency}`)}`,
       `export ${secretVariable}=<your signing secret>`,
-      `npx artillery run ${scriptFile} --output report.json`,
-      `npx artillery run-fargate ${scriptFile} --secret ${secretVariable}   ${colors.dim("# many machines")}`,
+      `artillery run ${scriptFile} --output report.json   ${colors.dim("# Artillery installed: npm install -g artillery (on Node 20: artillery@2.0.21)")}`,
+      `artillery run-fargate ${scriptFile} --secret ${secretVariable}   ${colors.dim("# many machines (AWS)")}`,
     ]
       .map((line) => `  ${line}`)
       .join("\n")}`,

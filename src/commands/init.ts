@@ -1,7 +1,8 @@
 /**
- * `vwh init`: asks (with @inquirer/prompts, imported only here) for the handler URL, the scheme, the
- * secret's variable, the scenarios, the folder and CI; then writes the flows, vwh.config.json and an
- * optional GitHub workflow. Every target is checked before the first write: an existing file is never
+ * `vwh init`: asks (with @inquirer/prompts, imported only here) for the platform first, then the handler
+ * URL, the scheme (where the platform has a choice), the secret's variable, the scenarios, the folder and
+ * CI; then writes the flows, vwh.config.json, an optional GitHub workflow, and vwh into package.json
+ * (vendoring the running vwh when the project does not list it). Every target is checked before the first write: an existing file is never
  * overwritten without --force, and Ctrl-C at a prompt writes nothing.
  */
 import { mkdir, stat } from "node:fs/promises";
@@ -9,20 +10,22 @@ import { dirname, join, relative, sep } from "node:path";
 import * as z from "zod";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { ExitCode, UsageError, VwhError } from "../core/errors.js";
-import { defaultAnswers, planProjectFiles, type InitAnswers } from "../init/project-files.js";
-import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import { defaultAnswers, listsVwh, planProjectFiles, vendoredTarball, workflowSecrets, type InitAnswers } from "../init/project-files.js";
+import { defaultPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
 import { globalOptionsSchema, parseOptions } from "../cli/parse-options.js";
-import { schemeNames, schemes } from "../signing/index.js";
+import { schemes, type SchemeName } from "../signing/index.js";
 import { exists } from "../lib/file-exists.js";
 import { readTextFile } from "../files/json-file.js";
 import { vwhVersion } from "../core/version.js";
+import { vwhTarball } from "../core/self-tarball.js";
 import { createOutput, type Streams } from "../ui/output.js";
 
 export const initOptionsSchema = globalOptionsSchema.extend({
   yes: z.boolean().default(false),
   force: z.boolean().default(false),
-  platform: z.enum(platformIds).default(defaultPlatformId),
+  // Absent: asked first (or the default platform under --yes).
+  platform: z.enum(platformIds).optional(),
 });
 
 /** The subset of @inquirer/prompts that init uses (injected in tests). */
@@ -37,6 +40,8 @@ const validUrl = (value: string) => (URL.canParse(value) && /^https?:$/.test(new
 const validEnvName = (value: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) || "expected an environment variable name like VOICE_WEBHOOK_SECRET";
 const validFolder = (value: string) => (value.trim() !== "" && !value.includes("\0")) || "expected a folder name";
 
+type InitPlatform = Pick<Platform, "id" | "summary" | "scheme" | "schemes" | "starters" | "examplePath">;
+
 /** The answers `--yes` takes for a platform: its scheme and every starter it offers. */
 export function platformDefaults(platform: Pick<Platform, "id" | "scheme" | "starters" | "examplePath">): InitAnswers {
   // The example handler's path, so `vwh simulate` works at once against examples/<id>-handler.js.
@@ -44,25 +49,43 @@ export function platformDefaults(platform: Pick<Platform, "id" | "scheme" | "sta
   return { ...defaultAnswers, platform: platform.id as InitAnswers["platform"], url, scheme: platform.scheme, scenarios: platform.starters.map((starter) => starter.id) };
 }
 
-export async function askAnswers(prompt: Prompter, platform?: Pick<Platform, "id" | "scheme" | "starters" | "examplePath">): Promise<InitAnswers> {
-  const defaults = platform ? platformDefaults(platform) : defaultAnswers;
-  const starters = platform?.starters ?? (await loadPlatform(defaultPlatformId)).starters;
+/**
+ * The questions, the platform first: it decides the scenarios on offer and the schemes a flow of it may be
+ * signed with (a platform's own; vwh's generic ones only for vwh flows), so no answer mixes two platforms.
+ * `chosen` skips that first question (--platform).
+ */
+export async function askAnswers(prompt: Prompter, chosen?: InitPlatform): Promise<InitAnswers> {
+  let platform = chosen;
+  if (!platform) {
+    const summaries = await Promise.all(platformIds.map(async (id) => ({ id, summary: (await loadPlatform(id)).summary })));
+    const id = await prompt.select({
+      message: "Platform your handler serves",
+      choices: summaries.map(({ id, summary }) => ({ name: id, value: id, description: summary })),
+      default: defaultPlatformId,
+    });
+    platform = await loadPlatform(id as PlatformId);
+  }
+  const defaults = platformDefaults(platform);
   const url = await prompt.input({ message: "Your handler's webhook URL", default: defaults.url, validate: validUrl });
-  const scheme = await prompt.select({
-    message: "Signature scheme",
-    choices: schemeNames.map((name) => ({ name, value: name, description: schemes[name]!.summary })),
-    default: defaults.scheme,
-  });
-  const secretEnv = await prompt.input({ message: "Environment variable that holds the signing secret", default: defaultAnswers.secretEnv, validate: validEnvName });
-  const chosen = await prompt.checkbox({
+  const offered = platform.schemes ?? [platform.scheme];
+  const scheme =
+    offered.length > 1
+      ? await prompt.select({
+          message: "Signature scheme",
+          choices: offered.map((name) => ({ name, value: name, description: schemes[name as SchemeName]?.summary ?? "" })),
+          default: defaults.scheme,
+        })
+      : defaults.scheme;
+  const secretEnv = await prompt.input({ message: "Environment variable that holds the signing secret (for vwh)", default: defaultAnswers.secretEnv, validate: validEnvName });
+  const scenarios = await prompt.checkbox({
     message: "Scenarios to generate",
-    choices: starters.map((scenario) => ({ name: scenario.title, value: scenario.id, checked: true })),
+    choices: platform.starters.map((scenario) => ({ name: scenario.title, value: scenario.id, checked: true })),
     required: true,
   });
   const folder = await prompt.input({ message: "Folder for the call flows", default: defaultAnswers.folder, validate: validFolder });
   const ci = await prompt.confirm({ message: "Add a GitHub Actions workflow (.github/workflows/voice-webhooks.yml)?", default: true });
   const startCommand = ci ? await prompt.input({ message: "Command that starts your handler in CI", default: defaultAnswers.startCommand }) : defaultAnswers.startCommand;
-  return { platform: defaults.platform, url, scheme, secretEnv, scenarios: chosen, folder: folder.trim(), ci, startCommand };
+  return { platform: defaults.platform, url, scheme, secretEnv, scenarios, folder: folder.trim(), ci, startCommand };
 }
 
 /** What is at a path: a folder, something else (a file), or nothing; other errors (EACCES) say so. */
@@ -112,9 +135,12 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const cwd = dependencies.cwd ?? process.cwd();
   const output = createOutput(options, env, dependencies.streams);
 
-  const platform = await loadPlatform(options.platform);
-  let answers = platformDefaults(platform);
-  if (!options.yes) {
+  let platform = options.platform === undefined ? undefined : await loadPlatform(options.platform);
+  let answers: InitAnswers;
+  if (options.yes) {
+    platform ??= await loadPlatform(defaultPlatformId);
+    answers = platformDefaults(platform);
+  } else {
     const interactive = dependencies.interactive ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
     if (!dependencies.prompt && !interactive) throw new UsageError("vwh init asks questions: run it in a terminal, or pass --yes for the defaults");
     const prompt = dependencies.prompt ?? ((await import("@inquirer/prompts")) as unknown as Prompter);
@@ -126,12 +152,19 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
       }
       throw error;
     }
+    platform ??= await loadPlatform(answers.platform);
   }
 
   const packageJsonPath = join(cwd, "package.json");
   const packageJson = (await exists(packageJsonPath)) ? await readTextFile(packageJsonPath, "package.json") : undefined;
-  const files = planProjectFiles(answers, cwd, { packageJson }, vwhVersion(), platform.starters);
+  // Not in package.json yet: the running vwh goes into vendor/ and package.json points at it (see the README's
+  // "In your own project"), so `npm install`, and `npm ci` on a fresh CI runner, install exactly this vwh.
+  const vendored = listsVwh(packageJson, packageJsonPath) ? undefined : { path: vendoredTarball(), content: Buffer.alloc(0) };
+  const files = planProjectFiles(answers, cwd, { packageJson, vendored }, vwhVersion(), platform.starters, platform.handlerSecret);
   await checkTargets(files, cwd, options.force);
+  // Packed once nothing is refused (npm pack takes a few seconds).
+  const tarball = vendored && files.find((file) => file.path === join(cwd, vendored.path));
+  if (tarball) tarball.content = await vwhTarball(env);
   for (const file of files) {
     await mkdir(dirname(file.path), { recursive: true });
     await writeFileAtomic(file.path, file.content);
@@ -145,16 +178,27 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const { colors } = output;
   output.out(`${colors.green("✓")} wrote ${written.length} files:`);
   for (const path of written) output.out(`  ${path}`);
-  const next = [
+  output.out(`\nNext:\n${nextSteps(answers, platform, vendored !== undefined, colors.dim).map((line) => `  ${line}`).join("\n")}`);
+}
+
+/** What to run after init, as printed: vwh is a devDependency, so it runs as `npx vwh`. */
+export function nextSteps(answers: InitAnswers, platform: Pick<Platform, "secretName" | "handlerSecret">, installed: boolean, dim: (text: string) => string = (text) => text): string[] {
+  const handler = platform.handlerSecret;
+  const lines = [
+    `npm install                       ${dim(installed ? `# installs vwh from ${vendoredTarball()}, locked in package-lock.json` : "# installs vwh as package.json and the lockfile say")}`,
     `export ${answers.secretEnv}=<${platform.secretName ?? "your signing secret"}>`,
-    `vwh simulate                      ${colors.dim("# the flows in vwh.config.json, against " + answers.url)}`,
-    `vwh verify-signature --url ${answers.url}`,
   ];
-  if (answers.ci) {
-    next.push(
-      `npm install                       ${colors.dim("# locks vwh in package-lock.json: commit it, CI runs npm ci")}`,
-      `add ${answers.secretEnv} to the repository's Actions secrets`,
+  if (handler && handler.env !== answers.secretEnv) {
+    lines.push(
+      handler.publicKey
+        ? `export ${handler.env}=<its public key>   ${dim(`# your handler's side: ${handler.readBy} read it`)}`
+        : `export ${handler.env}="$${answers.secretEnv}"   ${dim(`# your handler's side: ${handler.readBy} read it`)}`,
     );
   }
-  output.out(`\nNext:\n${next.map((line) => `  ${line}`).join("\n")}`);
+  lines.push(
+    `npx vwh simulate                  ${dim(`# the flows in vwh.config.json, against ${answers.url}`)}`,
+    `npx vwh verify-signature --url ${answers.url}`,
+  );
+  if (answers.ci) lines.push(`commit package.json, package-lock.json${installed ? ` and ${vendoredTarball()}` : ""}; add ${workflowSecrets(answers, platform.handlerSecret).join(" and ")} to the repository's Actions secrets`);
+  return lines;
 }

@@ -1,8 +1,10 @@
-/** `vwh platforms`: every platform vwh can play, and what each supports (SPEC §7). */
+/** `vwh platforms`: every platform vwh can play, what each supports, and where its page is (docs/platforms/<id>.md, shipped in the package). */
 import { globalOptionsSchema, parseOptions } from "../cli/parse-options.js";
 import { loadPlatform, platformIds } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
 import { createOutput, type Streams } from "../ui/output.js";
+import { join } from "node:path";
+import { packageRoot } from "../core/self-tarball.js";
 
 export interface PlatformDescription {
   id: string;
@@ -13,6 +15,8 @@ export interface PlatformDescription {
   actions: string[];
   caller_steps: string[];
   starters: string[];
+  /** The platform's page: what vwh sends and checks, what is not simulated, the vendor sources. */
+  docs: string;
 }
 
 export function describePlatform(platform: Platform): PlatformDescription {
@@ -25,6 +29,7 @@ export function describePlatform(platform: Platform): PlatformDescription {
     actions: [...platform.actions],
     caller_steps: platform.callerInputs.filter((kind) => kind !== "connect"),
     starters: platform.starters.map((starter) => starter.id),
+    docs: `docs/platforms/${platform.id}.md`,
   };
 }
 
@@ -42,6 +47,7 @@ export async function platformsCommand(rawOptions: unknown, streams?: Streams): 
     output.out(colors.dim(`         scheme ${platform.scheme} · profile ${platform.profile ?? "none"} · ${platform.events.length} event types (${platform.events.filter((event) => event.waits).length} wait for a reply)`));
     output.out(colors.dim(`         actions: ${platform.actions.join(", ")}`));
     output.out(colors.dim(`         caller steps: ${platform.caller_steps.join(", ")} · starters: ${platform.starters.join(", ")}`));
+    output.out(colors.dim(`         details and sources: ${join(packageRoot, platform.docs)}`));
   }
   output.out(colors.dim(`\nPick one with --platform <id> (or VWH_PLATFORM, or platform in vwh.config.json); a file's own "platform" wins.`));
 }

@@ -1,5 +1,5 @@
 /**
- * The error taxonomy. Every error the user can cause or meet carries the exit code of SPEC §5 and a
+ * The error taxonomy. Every error the user can cause or meet carries the exit code of README: Commands and a
  * one-line message; `src/index.ts` prints it and exits. Anything else is a bug in vwh: it exits 70
  * (EX_SOFTWARE, issue 12), so CI can tell a broken vwh from a broken handler (1), and shows a stack
  * only under --debug.

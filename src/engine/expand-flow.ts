@@ -90,7 +90,7 @@ export function callInfo(flow: CallFlow, callId: string): CallInfo {
 // One object for every event without a payload, so encoders can keep what they made of it (load mode).
 export const noPayload: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** Fills in ids, sequences and timestamps (SPEC §4) and has the platform build each request, in order. */
+/** Fills in ids, sequences and timestamps (README: Call-flow files) and has the platform build each request, in order. */
 export function expandFlow(loaded: Pick<LoadedFlow, "flow" | "platform">, options: ExpansionOptions): PlannedEvent[] {
   const { flow, platform } = loaded;
   const newId = options.newId ?? randomId;

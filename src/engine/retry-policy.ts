@@ -1,5 +1,5 @@
 /**
- * When a voice platform retries a webhook, and how long it waits (SPEC §6 and the delivery-faults
+ * When a voice platform retries a webhook, and how long it waits (README: Platforms and caller scripts and the delivery-faults
  * issue): connection errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff and
  * jitter, Retry-After is honoured, 410 stops retrying, other 4xx are final.
  */
@@ -29,7 +29,7 @@ export interface Profile {
 const minute = 60_000;
 const hour = 60 * minute;
 
-/** Field-observed policies (SPEC §6). */
+/** Field-observed policies (README: Platforms and caller scripts). */
 export const profiles: Readonly<Record<string, Profile>> = {
   twilio: { summary: "15 s read timeout, 1 retry", timeoutMs: 15_000, retries: 1, backoffMs: 0 },
   vonage: { summary: "5 s for the answer, 2 retries", timeoutMs: 5_000, retries: 2, backoffMs: 1_000 },

@@ -1,5 +1,5 @@
 /**
- * Running a caller script (SPEC §7): vwh plays the platform through its CallDriver — sends the first
+ * Running a caller script (README: Platforms and caller scripts): vwh plays the platform through its CallDriver — sends the first
  * webhook, hands each reply back, gives the caller's next step when the platform listens — and checks
  * each step's expectations over every webhook of its turn. Delivery (signing, retries, duplicates, dead
  * letters) is the same as for scripted flows.
@@ -44,7 +44,18 @@ const textOf = (action: Action): string | undefined => (typeof action["text"] ==
 /** Everything spoken (or played as text) in a turn, as `says` matches it and the reports show it. */
 const spokenIn = (actions: readonly Action[]): string => actions.map(textOf).filter((text) => text !== undefined).join(" ");
 
-/** The turn-level expectations: actions, says, ends, transfers_to, result, native (status and latency are per webhook). */
+/** The inputs of a listen action as its platform normalised them (a string or a list). */
+const inputsOf = (action: Action): string[] => (Array.isArray(action["input"]) ? action["input"].map(String) : typeof action["input"] === "string" ? [action["input"]] : []);
+
+/** `listens_for`: some listen action of the turn takes the input; one without any stated input takes what its platform takes (vwh: both). */
+function checkListensFor(input: string, actions: readonly Action[]): Finding[] {
+  const listens = actions.filter((action) => action.type === "listen");
+  if (listens.some((action) => action["input"] === undefined || inputsOf(action).includes(input))) return [];
+  const got = listens.length === 0 ? "no listen" : `a listen for ${listens.flatMap(inputsOf).join(", ") || "nothing"}`;
+  return [{ kind: "expect", path: "listens_for", message: `expected the platform to listen for ${input}, got ${got}` }];
+}
+
+/** The turn-level expectations: actions, says, ends, transfers_to, listens_for, result, native (status and latency are per webhook). */
 export function checkTurn(turn: Turn): Finding[] {
   const expect = turn.expect;
   if (!expect) return [];
@@ -65,6 +76,7 @@ export function checkTurn(turn: Turn): Finding[] {
     const mismatch = target === undefined ? "expected a transfer, got none" : valueMismatch(expect.transfers_to, target);
     if (mismatch) findings.push({ kind: "expect", path: "transfers_to", message: mismatch });
   }
+  if (expect.listens_for !== undefined) findings.push(...checkListensFor(expect.listens_for, turn.actions));
   if (expect.result !== undefined) {
     const toolResults = turn.actions.filter((action) => action.type === "tool_result");
     // Partial, like actions: the fields the expectation names (matchers allowed), `{ "equals": … }` for the whole value.

@@ -1,5 +1,5 @@
 /**
- * Call-flow files (SPEC §4): the format and its validation against the flow's platform. The domain only: nothing here
+ * Call-flow files (README: Call-flow files): the format and its validation against the flow's platform. The domain only: nothing here
  * knows about terminals or HTTP.
  */
 import { dirname, resolve } from "node:path";
@@ -9,7 +9,7 @@ import { InputError } from "../core/errors.js";
 import { describeProblems, readJsonFile } from "./json-file.js";
 import { isPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
 import type { CallerInput, Platform, } from "../platforms/types.js";
-// The `instructions` expectation predates the platform seam: partial vwh instructions (SPEC §4).
+// The `instructions` expectation predates the platform seam: partial vwh instructions (README: Call-flow files).
 import { e164 } from "../platforms/vwh/envelope.js";
 import { didYouMean } from "../lib/did-you-mean.js";
 import { describeIssue, formatJsonPath, issuesToProblems, type Problem } from "../lib/validation.js";
@@ -70,8 +70,8 @@ export const callFlowSchema = z
       })
       .optional(),
     settings: z.record(z.string(), z.unknown()).optional().describe("platform-specific settings (e.g. vapi_tool_shape); flags override them"),
-    events: z.array(flowEventSchema).min(1).optional().describe("scripted flow: the platform's events in order (SPEC §4)"),
-    script: scriptSchema.optional().describe("caller script: what the caller does; vwh plays the platform (SPEC §7)"),
+    events: z.array(flowEventSchema).min(1).optional().describe("scripted flow: the platform's events in order (README: Call-flow files)"),
+    script: scriptSchema.optional().describe("caller script: what the caller does; vwh plays the platform (README: Platforms and caller scripts; docs/platforms/<platform>.md)"),
   })
   .superRefine((flow, ctx) => {
     if (flow.events && flow.script) ctx.addIssue({ code: "custom", message: "a file has either events or script, not both", path: ["script"] });
@@ -100,10 +100,10 @@ export const callFlowSchema = z
       }
     });
   })
-  .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler (SPEC §4), or a caller script the simulated platform reacts to (SPEC §7)." });
+  .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler, or a caller script the simulated platform reacts to (README: Call-flow files, Platforms and caller scripts; each platform's wire format: docs/platforms/<platform>.md)." });
 export type CallFlow = z.infer<typeof callFlowSchema>;
 
-/** What `vwh tunnel --record` writes: a call flow whose events are recorded requests (SPEC §4). */
+/** What `vwh tunnel --record` writes: a call flow whose events are recorded requests (README: Call-flow files). */
 export const recordingSchema = z
   .strictObject({
     ...fileHeaderShape,

@@ -1,5 +1,5 @@
 /**
- * Caller scripts (SPEC §7): what the caller does, step by step, and what the handler must have told the
+ * Caller scripts (README: Platforms and caller scripts): what the caller does, step by step, and what the handler must have told the
  * platform by the time it waits for the caller again. The platform decides the webhooks.
  */
 import * as z from "zod";
@@ -18,6 +18,10 @@ export const turnExpectationSchema = z.strictObject({
   says: textMatcher.optional().describe("matcher over everything spoken (or played as text) in the turn"),
   ends: z.union([z.boolean(), z.enum(endReasons)]).optional().describe("true: the call ends in this turn; false: it does not; or how it ends"),
   transfers_to: textMatcher.optional().describe("matcher over the transfer target"),
+  listens_for: z
+    .enum(["dtmf", "speech"])
+    .optional()
+    .describe("the turn ends with the platform listening for this input (a listen action taking it, the platform's default input counted: a Twilio <Gather> without input takes dtmf)"),
   result: z
     .union([textMatcher, z.strictObject({ equals: z.unknown().describe("the whole tool result, exactly") }), z.record(z.string(), z.unknown())])
     .optional()

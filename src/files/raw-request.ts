@@ -16,7 +16,7 @@ export const recordedResponseSchema = z.strictObject({
 });
 export type RecordedResponse = z.output<typeof recordedResponseSchema>;
 
-/** A request as the tunnel recorded it (SPEC §4): replayed byte for byte, re-signed unless asked not to. */
+/** A request as the tunnel recorded it (README: Call-flow files): replayed byte for byte, re-signed unless asked not to. */
 export const rawRequestSchema = z.strictObject({
   method: z.string().regex(/^[A-Z]+$/, "expected an HTTP method in capitals"),
   // Any target the tunnel saw loads (issue 11, defect 3); replay sends only origin-form paths.

@@ -1,5 +1,5 @@
 /**
- * The platforms vwh can play (SPEC §7). Each is loaded only when used, so `vwh --help` stays fast;
+ * The platforms vwh can play (README: Platforms and caller scripts). Each is loaded only when used, so `vwh --help` stays fast;
  * adding a platform is adding its folder and one line here. The order is the listing's (`vwh platforms`)
  * and the order in which the tunnel asks platforms to recognise a request without --platform.
  */

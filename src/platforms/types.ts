@@ -1,5 +1,5 @@
 /**
- * The platform seam (SPEC §7): everything vwh must do to be a convincing copy of one voice service.
+ * The platform seam (README: Platforms and caller scripts): everything vwh must do to be a convincing copy of one voice service.
  * Each platform lives in `src/platforms/<id>/` and implements `Platform`; the engine, the tunnel and the
  * signing commands reach a platform only through this interface, so adding one is adding a folder and
  * a line in `registry.ts`.
@@ -10,13 +10,13 @@ import type { MediaProtocolLoader, MediaStreamRequest } from "../media/protocol.
 
 export type { MediaStreamRequest };
 
-/** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
 /**
  * vwh's own retry counter. Only requests whose platform sends it carry it (the vwh envelope's); vwh never
  * adds a header a platform does not send (issue 24): a Twilio request has no vwh-attempt.
  */
 export const attemptHeader = "vwh-attempt";
 
+/** The normalised actions of README: Platforms and caller scripts: one expectation vocabulary over every platform's reply. */
 export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
 export type ActionType = (typeof actionTypes)[number];
 
@@ -111,7 +111,7 @@ export interface EventToEncode {
   url: URL;
 }
 
-/** What the caller does at one step of a script (SPEC §7). */
+/** What the caller does at one step of a script (README: Platforms and caller scripts). */
 export type CallerInput =
   | { kind: "connect" }
   | { kind: "say"; text: string; confidence: number }
@@ -163,7 +163,7 @@ export type StreamEnd =
 /** How a webhook's delivery ended: a reply, or no usable reply after retries. */
 export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply } | { ok: false; message: string };
 
-/** One simulated call on a platform: a state machine the engine drives (SPEC §7, caller scripts). */
+/** One simulated call on a platform: a state machine the engine drives (README: Platforms and caller scripts, caller scripts). */
 export interface CallDriver {
   next(): Promise<DriverMove>;
   /** The outcome of the last `send` move. */
@@ -267,9 +267,17 @@ export interface Platform {
   identify(request: ObservedRequest): RequestIdentity;
   redaction: RedactionFields;
   starters: readonly StarterScenario[];
-  /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */
   /** What the signing secret is on this platform, for `vwh init`'s next steps ("your Twilio auth token"). */
   secretName?: string;
+  /**
+   * Where the handler reads its secret: the variable the platform's official SDK reads, else the one the
+   * example handler reads; `readBy` says which. `vwh init` names it and its workflow exports it beside
+   * vwh's own. `publicKey`: it holds the public half of vwh's signing key (Telnyx), another secret.
+   */
+  handlerSecret?: { env: string; readBy: string; publicKey?: true };
+  /** The schemes `vwh init` offers for this platform's flows (the first is the default); only its own scheme when absent. */
+  schemes?: readonly string[];
+  /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */
   examplePath?: string;
   /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
   settings?: z.ZodType;

@@ -1,5 +1,5 @@
 /**
- * Generic HMAC signatures (SPEC §3, `--scheme hmac`): one configurable scheme for Vapi's HMAC plan,
+ * Generic HMAC signatures (README: Signature schemes, `--scheme hmac`): one configurable scheme for Vapi's HMAC plan,
  * GitHub-style `sha256=<hex>` headers and FreJun's METHOD+URL+body. The content is a template of
  * `{timestamp}`, `{body}`, `{method}`, `{url}` and `{id}`; the body goes in as raw bytes.
  */

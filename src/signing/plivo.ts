@@ -1,5 +1,5 @@
 /**
- * Plivo V3 signatures (SPEC §3, PROVIDERS §6.3, plivo-node's utils/v3Security.js): base64 HMAC-SHA256,
+ * Plivo V3 signatures (README: Signature schemes, docs/platforms/plivo.md, plivo-node's utils/v3Security.js): base64 HMAC-SHA256,
  * keyed by the auth token, of `{base}.{nonce}`. For a GET the base is the URL without its query plus the
  * sorted query (`?a=1&b=2`); for a POST it is the URL, then (when the URL has a query) `?{sorted query}.`
  * or else `?`, then the sorted form parameters as name+value with no separators. Headers:

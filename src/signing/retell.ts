@@ -1,5 +1,5 @@
 /**
- * Retell AI (SPEC §3): `x-retell-signature: v=<unix ms>,d=<hex>` where d is HMAC-SHA256, keyed by the
+ * Retell AI (README: Signature schemes): `x-retell-signature: v=<unix ms>,d=<hex>` where d is HMAC-SHA256, keyed by the
  * API key, of the body followed by the millisecond timestamp (as retell-sdk's `sign`).
  */
 import { createHmac, randomBytes } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * Shared-secret headers (Vapi's server authentication, PROVIDERS §4.5): the secret itself travels in a
+ * Shared-secret headers (Vapi's server authentication, docs/platforms/vapi.md): the secret itself travels in a
  * header — `X-Vapi-Secret: <secret>` (Vapi's legacy default, scheme `vapi`) or `Authorization: Bearer
  * <token>` (a bearer credential, scheme `bearer`). Nothing signs the body, so a tampered body passes:
  * only TLS protects it. Comparison is constant-time over every configured secret (rotation).

@@ -1,5 +1,5 @@
 /**
- * Standard Webhooks v1 (SPEC §3; standard-webhooks/standard-webhooks): HMAC-SHA256 over
+ * Standard Webhooks v1 (README: Signature schemes; standard-webhooks/standard-webhooks): HMAC-SHA256 over
  * `{id}.{timestamp}.{body}` keyed by the base64 part of a `whsec_` secret; several signatures
  * space-separated for key rotation.
  */

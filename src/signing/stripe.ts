@@ -1,5 +1,5 @@
 /**
- * Stripe-style signatures (SPEC §3): `stripe-signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256
+ * Stripe-style signatures (README: Signature schemes): `stripe-signature: t=<unix>,v1=<hex>[,v1=<hex>…]`, HMAC-SHA256
  * over `{t}.{body}` keyed by the whole secret string as UTF-8.
  */
 import { createHmac, randomBytes } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * Telnyx (SPEC §3): Ed25519 over `{timestamp}|{body}`, headers `telnyx-signature-ed25519` (base64)
+ * Telnyx (README: Signature schemes): Ed25519 over `{timestamp}|{body}`, headers `telnyx-signature-ed25519` (base64)
  * and `telnyx-timestamp`. The signer takes a private key, the verifier a public key: base64 of the raw
  * 32 bytes (as Telnyx's portal shows the public key), or PEM.
  */

@@ -1,5 +1,5 @@
 /**
- * Twilio request validation (SPEC §3): `x-twilio-signature` = base64 HMAC-SHA1, keyed by the auth
+ * Twilio request validation (README: Signature schemes): `x-twilio-signature` = base64 HMAC-SHA1, keyed by the auth
  * token, of the full URL followed by the form parameters sorted by name (name+value, no separators).
  * JSON bodies use Twilio's variant: the URL carries `bodySHA256=<hex sha256 of the body>` and only the
  * URL is signed. No timestamp: Twilio signatures cannot expire.

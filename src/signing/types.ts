@@ -1,4 +1,4 @@
-/** The interface every signature scheme implements (SPEC §3). */
+/** The interface every signature scheme implements (README: Signature schemes). */
 
 /** What the platform signs: the delivery's id and time, and the exact body bytes. */
 export interface SignableRequest {
@@ -45,7 +45,7 @@ export interface Signer {
   verify(request: ReceivedRequest, options: VerifyOptions): Verdict;
 }
 
-/** Generic HMAC settings (SPEC §3, `--scheme hmac`). */
+/** Generic HMAC settings (README: Signature schemes, `--scheme hmac`). */
 export interface HmacSettings {
   header: string;
   algorithm: "sha256" | "sha512" | "sha1";

@@ -1,5 +1,5 @@
 /**
- * Vonage signed callbacks (SPEC §3, PROVIDERS §2.5): `Authorization: Bearer <JWT>`, HS256 keyed by the
+ * Vonage signed callbacks (README: Signature schemes, docs/platforms/vonage.md): `Authorization: Bearer <JWT>`, HS256 keyed by the
  * account's signature secret, with claims iat, jti, iss "Vonage" and payload_hash — the hex SHA-256 of
  * the raw body, or for a GET of the query as a JSON object (no whitespace, parameter order kept).
  *

@@ -1,6 +1,6 @@
 /**
  * What the tunnel shows and records of a request: its event type, call id, event id and sequence. It
- * asks the platforms (SPEC §7: each platform's `identify`): the --platform alone when one is given,
+ * asks the platforms (README: Platforms and caller scripts: each platform's `identify`): the --platform alone when one is given,
  * otherwise each registered platform in turn until one recognises the request.
  */
 import type { Platform } from "../platforms/types.js";

@@ -1,7 +1,7 @@
 /**
  * `vwh tunnel --record`: each request is journaled as it arrives, and the handler's reply when it has
  * been sent (one appended, flushed line each, so a crash loses nothing acknowledged); on stop the
- * journal becomes a recording — a call flow of raw events (SPEC §4) — written atomically.
+ * journal becomes a recording — a call flow of raw events (README: Call-flow files) — written atomically.
  *
  * The journal is guarded by an OS lock (lib/socket-lock.ts) that the kernel releases when the tunnel
  * dies, so a second tunnel given the same --record is refused while the first runs, and a journal left

@@ -4,7 +4,7 @@
  * `--redact-pii` goes through named fields — of the query string, a form body and a JSON body at any
  * depth — so a number is masked whatever its format (`447700900123`, `+44 7700 900123`), and transcript
  * fields become "[redacted]". The field list is a parameter: today's vwh list is the default, and each
- * platform can pass its own (SPEC §7). `+E.164` numbers are masked anywhere else too. Masked numbers
+ * platform can pass its own (README: Platforms and caller scripts). `+E.164` numbers are masked anywhere else too. Masked numbers
  * keep their length, a leading 1 and their last two digits (`+15550100001` → `+10000000001`) so
  * handlers that validate numbers still accept the replay. A redacted body no longer matches its
  * recorded signature: replay it re-signed.

@@ -1,5 +1,5 @@
 /**
- * The one place colour is decided. chalk does not read NO_COLOR itself (SPEC §5, no-color.org), so:
+ * The one place colour is decided. chalk does not read NO_COLOR itself (README: Commands, no-color.org), so:
  * off under --no-color, a non-empty NO_COLOR, or a stream that is not a TTY; FORCE_COLOR wins over TTY
  * detection (chalk's own rule) so tests and pipes can ask for it.
  */

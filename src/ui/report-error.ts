@@ -1,5 +1,5 @@
 /**
- * Turning any error into what the user sees and the exit code (SPEC §5, issue 12): one line (plus a
+ * Turning any error into what the user sees and the exit code (README: Commands, issue 12): one line (plus a
  * hint) on stderr, the same as a JSON object on stdout under --json, secrets masked, and exit 70 with
  * "please report" for anything that is not one of vwh's own errors. Pure: `src/index.ts` writes and exits.
  */

@@ -16,6 +16,7 @@ import { parse } from "yaml";
 import { artilleryPhase } from "../../src/export/artillery.js";
 import { vwhVersion } from "../../src/core/version.js";
 import { fixture, json, loadExampleHandler, newSecret, repoRoot, runInProcess, runVwh, startListener, startServer, withTempDir, type TestServer } from "../helpers.js";
+import { installOffline, printedSteps, runPrinted } from "../printed-steps.js";
 
 const secret = newSecret();
 
@@ -88,7 +89,7 @@ describe("vwh export artillery", () => {
       const result = await runVwh(["export", "artillery", ...flows, "--url", url, "--rate", "3", "--duration", "2", "--concurrency", "4", "--out", out, "--json"], { env: { VWH_SECRET: secret } });
       assert.equal(result.code, 0, result.stderr);
       const report = JSON.parse(result.stdout) as { written: { path: string; role: string }[]; scenarios: { name: string; function: string }[]; secret_env: string; vwh_dependency: string };
-      assert.deepEqual(report.written.map((file) => file.role), ["script", "processor", "package.json"]);
+      assert.deepEqual(report.written.map((file) => file.role), ["vwh tarball", "script", "processor", "package.json"]);
       assert.equal(report.secret_env, "VWH_SECRET");
       const script = parse(await readFile(join(out, "vwh-load.yml"), "utf8")) as { config: Record<string, any>; scenarios: { name: string; flow: { function: string }[] }[] };
       assert.equal(script.config["target"], url);
@@ -99,8 +100,11 @@ describe("vwh export artillery", () => {
       const processor = await readFile(join(out, "vwh-processor.mjs"), "utf8");
       for (const scenario of script.scenarios) assert.match(processor, new RegExp(`export function ${scenario.flow[0]!.function}\\(context, events, done\\)`));
       assert.match(processor, /from "vwh"/);
-      assert.deepEqual(JSON.parse(await readFile(join(out, "package.json"), "utf8")).dependencies, { vwh: vwhVersion() });
-      for (const file of report.written) assert.ok(!(await readFile(file.path.startsWith("/") ? file.path : join(repoRoot, file.path), "utf8")).includes(secret), `${file.path} holds the secret`);
+      // The running vwh, packed beside the script: npm install there needs no registry entry for vwh.
+      assert.deepEqual(JSON.parse(await readFile(join(out, "package.json"), "utf8")).dependencies, { vwh: `file:vwh-${vwhVersion()}.tgz` });
+      assert.deepEqual(script.config["includeFiles"], [`vwh-${vwhVersion()}.tgz`]);
+      assert.equal(report.vwh_dependency, `file:vwh-${vwhVersion()}.tgz`);
+      for (const file of report.written.filter((written) => written.role !== "vwh tarball")) assert.ok(!(await readFile(file.path.startsWith("/") ? file.path : join(repoRoot, file.path), "utf8")).includes(secret), `${file.path} holds the secret`);
     });
   });
 
@@ -135,8 +139,8 @@ describe("vwh export artillery", () => {
 
       const first = await runInProcess(["export", "artillery", flow, ...url, "--out", join(dir, "out")]);
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /wrote 3 files for Artillery: 1 scenario, 1 calls\/s for 60 s/);
-      assert.match(first.stdout, /npx artillery run vwh-load\.yml --output report\.json/);
+      assert.match(first.stdout, /wrote 4 files for Artillery: 1 scenario, 1 calls\/s for 60 s/);
+      assert.match(first.stdout, /^  artillery run vwh-load\.yml --output report\.json/m);
       const again = await runInProcess(["export", "artillery", flow, ...url, "--out", join(dir, "out")]);
       assert.equal(again.code, 2);
       assert.match(again.stderr, /already exists: nothing written \(--force overwrites\)/);
@@ -352,6 +356,39 @@ describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { 
         for (const request of sink.requests) assert.ok(!request.body.toString().includes(secret), "the secret reached Artillery's telemetry");
       } finally {
         await Promise.all([good.close(), wrong.close(), sink.close()]);
+      }
+    });
+  });
+
+  it("runs as printed: the export ships the running vwh, and its next steps run verbatim in a fresh folder, npm offline", async () => {
+    await withTempDir(async (dir) => {
+      const good = await referenceHandler();
+      const sink = await startServer((_request, response) => json(response, 200, {}), "/");
+      try {
+        const result = await runVwh(["export", "artillery", fixture("reschedule.json"), fixture("dtmf-menu.json"), "--url", good.url, "--rate", "3", "--duration", "1", "--out", "load"], { cwd: dir });
+        assert.equal(result.code, 0, result.stderr);
+        const steps = printedSteps(result.stdout);
+        const load = join(dir, "load");
+        const install = await installOffline(steps.find((step) => step.startsWith("cd load && npm install"))!, dir, load);
+        assert.equal(install.code, 0, install.output);
+        assert.match(await readFile(join(load, "package-lock.json"), "utf8"), /"resolved": "file:vwh-[^"]+\.tgz"/, "vwh from the folder, not the registry");
+        // `export VWH_SECRET=…` is the environment below; Artillery is installed as the step's comment says (here: test/artillery's).
+        const run = await runPrinted(steps.find((step) => step.startsWith("artillery run "))!, load, {
+          VWH_SECRET: secret,
+          PATH: `${dirname(artilleryBin)}/../../.bin:${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`,
+          ARTILLERY_DISABLE_TELEMETRY: "1",
+          HTTPS_PROXY: sink.url,
+          https_proxy: sink.url,
+          NO_PROXY: "127.0.0.1,localhost",
+        });
+        assert.equal(run.code, 0, run.output);
+        const counters = (JSON.parse(await readFile(join(load, "report.json"), "utf8")) as ArtilleryReport).aggregate.counters;
+        assert.ok(counters["vusers.created"]! > 0, run.output);
+        assert.equal(counters["vwh.calls.passed"], counters["vusers.created"]);
+        assert.equal(counters["vwh.calls.failed"], 0);
+        assert.equal(good.received(), counters["vwh.webhooks"]);
+      } finally {
+        await Promise.all([good.close(), sink.close()]);
       }
     });
   });

@@ -63,6 +63,7 @@ describe("vwh init", () => {
     try {
       await withTempDir(async (dir) => {
         const result = await initInTerminal(dir, [
+          { waitFor: /Platform your handler serves/, keys: "\r" },
           { waitFor: /webhook URL/, keys: `${handler.url}\r` },
           { waitFor: /Signature scheme/, keys: "\r" },
           { waitFor: /Environment variable/, keys: "VOICE_SECRET\r" },
@@ -92,7 +93,7 @@ describe("vwh init", () => {
 
   it("Ctrl-C at a prompt: one line, exit 130, nothing written", { skip: noPty }, async () => {
     await withTempDir(async (dir) => {
-      const result = await initInTerminal(dir, [{ waitFor: /webhook URL/, keys: "\u0003" }]);
+      const result = await initInTerminal(dir, [{ waitFor: /Platform your handler serves/, keys: "\u0003" }]);
       assert.equal(result.code, 130, result.screen);
       assert.match(result.screen, /vwh: cancelled: nothing written/);
       assert.deepEqual(await readdir(dir), []);
@@ -115,24 +116,25 @@ describe("vwh init", () => {
         if (config.message.includes("Command")) return "node server.js";
         return "calls";
       },
-      select: async (config) => (asked.push(config.message), "stripe"),
+      select: async (config) => (asked.push(config.message), config.message.startsWith("Platform") ? "vwh" : "stripe"),
       checkbox: async (config) => (asked.push(config.message), ["dtmf-menu", "transfer"]),
       confirm: async (config) => (asked.push(config.message), true),
     };
     const answers = await askAnswers(prompt);
     assert.deepEqual(answers, { platform: "vwh", url: "https://agent.example.com/voice", scheme: "stripe", secretEnv: "AGENT_SECRET", scenarios: ["dtmf-menu", "transfer"], folder: "calls", ci: true, startCommand: "node server.js" });
-    assert.equal(asked.length, 7);
+    assert.equal(asked.length, 8);
+    assert.match(asked[0]!, /^Platform/, "the platform is asked first");
     await withTempDir(async (dir) => {
       const output = captured();
       await initCommand({ json: true }, { prompt, cwd: dir, env: {}, streams: output.streams });
       const report = JSON.parse(output.stdout()) as { written: string[] };
-      assert.deepEqual(report.written.sort(), [".github/workflows/voice-webhooks.yml", "calls/dtmf-menu.json", "calls/schema/call-flow.schema.json", "calls/transfer.json", "package.json", "vwh.config.json"]);
+      assert.deepEqual(report.written.sort(), [".github/workflows/voice-webhooks.yml", "calls/dtmf-menu.json", "calls/schema/call-flow.schema.json", "calls/transfer.json", "package.json", `vendor/vwh-${version}.tgz`, "vwh.config.json"]);
       const workflow = await readFile(join(dir, ".github", "workflows", "voice-webhooks.yml"), "utf8");
       assert.match(workflow, /AGENT_SECRET: \$\{\{ secrets\.AGENT_SECRET \}\}/);
       assert.match(workflow, /nohup node server\.js > handler\.log 2>&1 &/);
       assert.match(workflow, /HANDLER_URL: "https:\/\/agent\.example\.com\/voice"/);
       const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
-      assert.deepEqual(manifest.devDependencies, { vwh: version });
+      assert.deepEqual(manifest.devDependencies, { vwh: `file:vendor/vwh-${version}.tgz` }, "the running vwh, vendored into the project");
     });
   });
 
@@ -165,7 +167,7 @@ describe("vwh init", () => {
     await withTempDir(async (dir) => {
       const first = await runVwh(["init", "--yes"], { cwd: dir });
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /wrote 10 files/);
+      assert.match(first.stdout, /wrote 11 files/);
       await writeFile(join(dir, "vwh.config.json"), '{"url": "http://127.0.0.1:1/keep-me"}\n');
       await mkdir(join(dir, "other"));
       const refused = await runVwh(["init", "--yes"], { cwd: dir });
@@ -242,7 +244,7 @@ describe("vwh init and package.json", () => {
   it("creates a package.json with vwh pinned when there is none", () => {
     const plan = packageJsonPlan(path, undefined, "0.1.0", "voice-agent");
     assert.equal(plan?.kind, "create");
-    assert.deepEqual(JSON.parse(plan!.content), { name: "voice-agent", private: true, devDependencies: { vwh: "0.1.0" } });
+    assert.deepEqual(JSON.parse(String(plan!.content)), { name: "voice-agent", private: true, devDependencies: { vwh: "0.1.0" } });
     assert.equal(projectNameFrom("My Voice Agent!"), "my-voice-agent");
   });
 

@@ -1,13 +1,14 @@
 /** The package as another project gets it: what `npm pack` ships, and what `import "vwh"` gives. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, readFile, symlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { sign, verify } from "../../src/api.js";
-import { newSecret, repoRoot, withTempDir } from "../helpers.js";
+import { platformIds } from "../../src/platforms/registry.js";
+import { newSecret, repoRoot, runVwh, withTempDir } from "../helpers.js";
 
 const run = promisify(execFile);
 
@@ -22,6 +23,26 @@ describe("the package", () => {
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path));
     for (const path of ["LICENSE", "README.md", "bin/vwh.js", "dist/src/index.js", "dist/src/api.js", "examples/voice-handler.js", "fixtures/reschedule.json"]) assert.ok(files.has(path), `${path} is not packed`);
     assert.ok(![...files].some((path) => path.startsWith("dist/test/") || path.startsWith("src/")), "tests and sources stay out");
+    // The platform pages `vwh platforms` and the schemas point at ship with the package.
+    for (const id of platformIds) assert.ok(files.has(`docs/platforms/${id}.md`), `docs/platforms/${id}.md is not packed`);
+    assert.ok(files.has("docs/README.md"));
+  });
+
+  it("cites no file a user does not have: no PROVIDERS.md, no SPEC §, in anything shipped or in src/", async () => {
+    const cited = /PROVIDERS|SPEC(\.md| §)/;
+    const offenders: string[] = [];
+    const walk = async (path: string): Promise<void> => {
+      const info = await stat(path);
+      if (info.isDirectory()) {
+        for (const name of await readdir(path)) await walk(join(path, name));
+      } else if (/\.(ts|js|json|md)$/.test(path)) {
+        (await readFile(path, "utf8")).split("\n").forEach((line, index) => cited.test(line) && offenders.push(`${path.slice(repoRoot.length)}:${index + 1}`));
+      }
+    };
+    for (const top of ["src", "examples", "fixtures", "docs", "README.md"]) await walk(join(repoRoot, top));
+    assert.deepEqual(offenders, []);
+    const described = await runVwh(["platforms", "--json"]);
+    for (const platform of (JSON.parse(described.stdout) as { platforms: { id: string; docs: string }[] }).platforms) await stat(join(repoRoot, platform.docs));
   });
 
   it('import("vwh") resolves through the exports map to the API, and never runs the CLI or exits', async () => {
@@ -91,7 +112,7 @@ describe("the README", () => {
     assert.match(readme, /^npm test +#/m);
     assert.equal(manifest.scripts.pretest, "npm run build", "npm test builds first: .ci/run needs nothing else");
     const ci = (await readFile(join(repoRoot, ".ci", "run"), "utf8")).split("\n").filter((line) => line.startsWith("npm "));
-    assert.deepEqual(ci, ["npm ci --no-audit --no-fund", "npm test"]);
+    assert.deepEqual(ci, ["npm ci --no-audit --no-fund --engine-strict", "npm test"], "--engine-strict: an EBADENGINE fails CI (issue 27)");
   });
 });
 

@@ -24,9 +24,9 @@ export const commandsSettings = {
   vwhSpec: setting({
     key: "vwhSpec",
     flag: "--vwh-spec <spec>",
-    schema: z.string().min(1, "expected a version, a range or a tarball path").optional(),
+    schema: z.string().min(1, "expected a version, a range, a git URL or a tarball path").optional(),
     commands: ["export artillery"],
-    help: "the vwh the package.json installs: a version, a range, or a tarball from npm pack (copied beside the script)",
+    help: "the vwh the package.json installs (default: this vwh, packed beside the script): a version or range once published, a git URL, or a tarball from npm pack (copied beside the script)",
   }),
   duration: setting({
     key: "duration",

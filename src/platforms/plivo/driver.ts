@@ -1,5 +1,5 @@
 /**
- * A Plivo call, played from a caller script (SPEC §7, PROVIDERS §6): the answer URL is asked for XML,
+ * A Plivo call, played from a caller script (README: Platforms and caller scripts, docs/platforms/plivo.md): the answer URL is asked for XML,
  * which runs element by element. Speak, Play and Wait take platform time; GetInput / GetDigits wait for
  * the caller and send the result to their action URL (with redirect, the default, the reply XML takes
  * over; with redirect="false" the result is only reported and the document goes on); nothing heard goes

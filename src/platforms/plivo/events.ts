@@ -1,5 +1,5 @@
 /**
- * What Plivo sends (PROVIDERS §6.1): form-encoded requests — the answer URL when a call comes in, the
+ * What Plivo sends (docs/platforms/plivo.md): form-encoded requests — the answer URL when a call comes in, the
  * action URL of GetInput / GetDigits / Record / Dial with their results, a Redirect's URL, and the
  * hangup URL when the call ends. Numbers without "+", every value a string.
  */

@@ -1,4 +1,4 @@
-/** Plivo Voice (PROVIDERS §6): form webhooks, Plivo XML replies (plivo-node's grammar), V3 signatures. */
+/** Plivo Voice (docs/platforms/plivo.md): form webhooks, Plivo XML replies (plivo-node's grammar), V3 signatures. */
 import type { Platform } from "../types.js";
 import { PlivoCallDriver, plivoSettingsSchema } from "./driver.js";
 import { formValues, plivoEvents, plivoEventType, plivoEventTypeOf, plivoRequest, plivoTime } from "./events.js";
@@ -62,6 +62,7 @@ export const plivoPlatform = {
     phone: ["From", "To", "CallerName", "ForwardedFrom"],
     text: ["Speech", "Digits", "UnstableSpeech", "StableSpeech"],
   },
+  handlerSecret: { env: "PLIVO_AUTH_TOKEN", readBy: "the plivo package's Client and examples/plivo-handler.js" },
   starters: plivoStarters,
   examplePath: "/plivo/answer",
   secretName: "your Plivo auth token",

@@ -1,8 +1,8 @@
 /**
- * Reading a handler's Plivo XML (PROVIDERS §6.2): a well-formed document whose root is <Response>, each
+ * Reading a handler's Plivo XML (docs/platforms/plivo.md): a well-formed document whose root is <Response>, each
  * element one plivo-node knows, nested where plivo-node allows it, with only its valid attributes
  * (grammar.ts); then the rules the builder does not enforce — inputType values, GET/POST methods, URL
- * bodies, nothing after <Hangup> or <Redirect> — and the normalised actions of SPEC §6: Speak→speak,
+ * bodies, nothing after <Hangup> or <Redirect> — and the normalised actions of README: Platforms and caller scripts: Speak→speak,
  * Play→play, GetInput/GetDigits→listen (nested prompts first, barge_in), Stream→stream, Dial/Conference/
  * MultiPartyCall→transfer, Record→record, Wait→pause, Redirect→redirect, Hangup→hangup.
  */
@@ -80,7 +80,7 @@ function prompts(element: XmlElement): Action[] {
   return element.children.flatMap((child) => normalise(child).map((action) => (action.type === "speak" || action.type === "play" ? { ...action, barge_in: true } : action)));
 }
 
-/** The normalised actions of one element (SPEC §6); a listen brings its nested prompts first. */
+/** The normalised actions of one element (README: Platforms and caller scripts); a listen brings its nested prompts first. */
 export function normalise(element: XmlElement): Action[] {
   const path = element.path;
   const a = element.attributes;

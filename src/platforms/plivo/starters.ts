@@ -12,7 +12,7 @@ export const plivoStarters: readonly StarterScenario[] = [
       description: "The answer XML offers a GetInput menu; the caller presses a key; the action URL's XML takes over.",
       call,
       script: [
-        { expect: { ends: false, native: [{ path: "Response/GetInput@inputType", matches: "dtmf" }] } },
+        { expect: { ends: false, listens_for: "dtmf" } },
         { press: "1", expect: { ends: false } },
         { hangup: true },
       ],
@@ -28,7 +28,7 @@ export const plivoStarters: readonly StarterScenario[] = [
       description: "The caller speaks to GetInput; silence moves on to the element after it.",
       call,
       script: [
-        { expect: { ends: false, native: [{ path: "Response/GetInput@inputType", matches: "speech" }] } },
+        { expect: { ends: false, listens_for: "speech" } },
         { say: "I would like to book an appointment", expect: { ends: false } },
         { hangup: true },
       ],

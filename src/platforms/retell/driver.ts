@@ -1,5 +1,5 @@
 /**
- * A Retell phone call played from a caller script (PROVIDERS §5): call_inbound (the number's inbound
+ * A Retell phone call played from a caller script (docs/platforms/retell.md): call_inbound (the number's inbound
  * webhook; its overrides apply), call_started, custom-function calls where the script calls a tool
  * (with the live transcript), and at the end call_ended then call_analyzed with the disconnection reason.
  * A failed call_inbound does not drop the call: Retell falls back to the number's agent.

@@ -1,4 +1,4 @@
-/** Retell AI (PROVIDERS §5, SPEC §7): call webhooks, the inbound-call webhook and custom functions; with a ws(s) URL, the custom-LLM WebSocket. */
+/** Retell AI (docs/platforms/retell.md, README: Platforms and caller scripts): call webhooks, the inbound-call webhook and custom functions; with a ws(s) URL, the custom-LLM WebSocket. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { RetellCallDriver } from "./driver.js";
@@ -64,6 +64,7 @@ export const retellPlatform = {
     phone: [/_number$/i, "caller_number"],
     text: ["transcript", "content", "call_summary", "args"],
   },
+  handlerSecret: { env: "RETELL_API_KEY", readBy: "the retell-sdk client and examples/retell-handler.js" },
   starters: retellStarters,
   examplePath: "/retell/webhook",
   secretName: "your Retell API key",

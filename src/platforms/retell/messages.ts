@@ -1,5 +1,5 @@
 /**
- * Building Retell requests (PROVIDERS §5): call webhooks `{"event", "call": PhoneCallResponse}`, the
+ * Building Retell requests (docs/platforms/retell.md): call webhooks `{"event", "call": PhoneCallResponse}`, the
  * inbound-call webhook `{"event":"call_inbound","call_inbound":{…}}` and custom-function calls
  * `{"name", "call", "args"}`.
  */

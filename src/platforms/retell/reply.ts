@@ -1,5 +1,5 @@
 /**
- * Checking replies Retell reads (PROVIDERS §5.2–5.3): the call_inbound reply, strictly (an unknown field
+ * Checking replies Retell reads (docs/platforms/retell.md): the call_inbound reply, strictly (an unknown field
  * is named — Retell would ignore it and the override silently not happen), and custom-function replies,
  * where any 2xx body is the result, cut at 15 000 characters as Retell does.
  */

@@ -1,5 +1,5 @@
 /**
- * What every platform's reactive call has in common (SPEC §7): the order in which a call's moves come
+ * What every platform's reactive call has in common (README: Platforms and caller scripts): the order in which a call's moves come
  * out — webhooks already decided, then actions the platform took by itself (the end of a document hangs
  * up, a REST command), then the end of the call with its closing webhooks, then a media stream, then the
  * caller — and the platform clock that gives each webhook its `afterMs`. A platform supplies the request

@@ -1,5 +1,5 @@
 /**
- * A Teler call (PROVIDERS §7): status callbacks call.initiated/ringing/answered (to the status callback
+ * A Teler call (docs/platforms/teler.md): status callbacks call.initiated/ringing/answered (to the status callback
  * URL, when one is configured), the flow_url request, then what its reply says — a media stream (a
  * `stream` move with protocol "teler": the engine takes the call onto the WebSocket), a recording to play,
  * or a hang-up — and call.completed.

@@ -1,4 +1,4 @@
-/** FreJun Teler (PROVIDERS §7, SPEC §7): the flow_url request, its stream/play/hangup reply, status callbacks. */
+/** FreJun Teler (docs/platforms/teler.md, README: Platforms and caller scripts): the flow_url request, its stream/play/hangup reply, status callbacks. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { TelerCallDriver } from "./driver.js";
@@ -44,6 +44,7 @@ export const telerPlatform = {
   identify: (request) => identifyTeler(request.body),
 
   redaction: { phone: [/_number$/i], text: [] },
+  handlerSecret: { env: "TELER_SECRET", readBy: "examples/teler-handler.js (Teler signs nothing: your own signing layer)" },
   starters: telerStarters,
   media: { teler: () => import("./media.js") },
   examplePath: "/teler/flow",

@@ -1,5 +1,5 @@
 /**
- * FreJun Teler's media socket (PROVIDERS §7.2, from a captured test and the teler-openai bridge's
+ * FreJun Teler's media socket (docs/platforms/teler.md, from a captured test and the teler-openai bridge's
  * streamHandlers.ts): `start`, then `audio` with base64 16-bit PCM (L16, little-endian) from Teler;
  * `audio` {audio_b64, chunk_id} and `clear` from the agent. Teler documents no DTMF, mark or stop
  * message: a press step becomes a finding and hangup just closes the socket.

@@ -1,5 +1,5 @@
 /**
- * What Teler sends (PROVIDERS §7). UNVERIFIED: neither the SDK nor the docs show the flow_url request
+ * What Teler sends (docs/platforms/teler.md). UNVERIFIED: neither the SDK nor the docs show the flow_url request
  * body or the status callbacks; these follow the team's notes ({call_id, account_id, from_number,
  * to_number, direction} and {event, account_id, call_app_id, call_id, data}) and are marked so in the README.
  */

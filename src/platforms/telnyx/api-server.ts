@@ -1,5 +1,5 @@
 /**
- * vwh's local copy of Telnyx's Call Control API (PROVIDERS §3.3–3.4): one server per run on 127.0.0.1,
+ * vwh's local copy of Telnyx's Call Control API (docs/platforms/telnyx.md): one server per run on 127.0.0.1,
  * which the handler's `telnyx` client reaches through TELNYX_BASE_URL. `POST /v2/calls/{call_control_id}/
  * actions/{command}` is routed to the call's driver, which checks and answers it; everything else is a
  * Telnyx-shaped 404.

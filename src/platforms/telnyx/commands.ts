@@ -1,6 +1,6 @@
 /**
  * Checking a Call Control command body against the SDK's grammar (grammar.json), and the error bodies
- * the real API answers with: `{"errors":[{"code","title","detail","source":{"pointer"}}]}` (PROVIDERS §3.3).
+ * the real API answers with: `{"errors":[{"code","title","detail","source":{"pointer"}}]}` (docs/platforms/telnyx.md).
  */
 import { showValue, type Finding } from "../../core/findings.js";
 import { commandSpecs, grammarSource, type FieldSpec } from "./grammar.js";

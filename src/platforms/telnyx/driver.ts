@@ -1,5 +1,5 @@
 /**
- * A Telnyx call as a reactive call (SPEC §7, PROVIDERS §3): vwh sends call.initiated, and from then on the
+ * A Telnyx call as a reactive call (README: Platforms and caller scripts, docs/platforms/telnyx.md): vwh sends call.initiated, and from then on the
  * handler drives the call with REST commands to vwh's Call Control API (api-server.ts). Each command is
  * checked when it arrives (its body against the SDK's grammar, the call's state: a speak before answer is
  * refused as the real API refuses it) and performed in order by `next()`: reported as an `observed` move
@@ -17,7 +17,7 @@ import { callControlId, callFields, webhookRequest } from "./envelope.js";
 
 /** Real-time wait for the handler's next command when nothing else is going on (settings.command_timeout_ms). */
 export const defaultCommandTimeoutMs = 3000;
-/** Telnyx ignores a repeated command_id on the same call (PROVIDERS §3.3: within 60 s). */
+/** Telnyx ignores a repeated command_id on the same call (docs/platforms/telnyx.md: within 60 s). */
 const commandIdWindowMs = 60_000;
 /** Commands one call takes, refused ones included; more is a handler in a loop (the API answers 429, the call fails). */
 export const maxCommandsPerCall = 1000;

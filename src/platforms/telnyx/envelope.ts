@@ -1,5 +1,5 @@
 /**
- * Telnyx call-control webhooks (PROVIDERS §3.1–3.2): `{"data":{"record_type":"event","event_type","id",
+ * Telnyx call-control webhooks (docs/platforms/telnyx.md): `{"data":{"record_type":"event","event_type","id",
  * "occurred_at","payload"},"meta":{"attempt","delivered_to"}}`; every payload carries the call's ids and
  * its client_state (base64, or null).
  */

@@ -1,5 +1,5 @@
 /**
- * Telnyx Call Control (SPEC §7, PROVIDERS §3): JSON webhooks signed with Ed25519; the handler's replies
+ * Telnyx Call Control (README: Platforms and caller scripts, docs/platforms/telnyx.md): JSON webhooks signed with Ed25519; the handler's replies
  * are ignored and it drives the call with REST commands to a local Call Control API vwh serves for the
  * run (TELNYX_BASE_URL), checked against the grammar extracted from the official `telnyx` SDK.
  */
@@ -75,6 +75,7 @@ export const telnyxPlatform = {
     // What the caller said or typed (call.transcription, call.gather.ended, call.dtmf.received …).
     text: ["transcript", "digits", "digit", "content", "message_history"],
   },
+  handlerSecret: { env: "TELNYX_PUBLIC_KEY", readBy: "the telnyx package's webhook verification and examples/telnyx-handler.js", publicKey: true },
   starters: scenarios,
   examplePath: "/webhooks/telnyx",
   secretName: "an Ed25519 private key, or leave it unset: vwh makes one and prints TELNYX_PUBLIC_KEY",

@@ -1,5 +1,5 @@
 /**
- * The run's Ed25519 key pair (PROVIDERS §3.5): the private key given (VWH_SECRET / --secret), or one vwh
+ * The run's Ed25519 key pair (docs/platforms/telnyx.md): the private key given (VWH_SECRET / --secret), or one vwh
  * generates; the handler verifies with the public key, printed as TELNYX_PUBLIC_KEY.
  */
 import { parseTelnyxPrivateKey, rawPublicKeyBase64, telnyxScheme } from "../../signing/telnyx.js";

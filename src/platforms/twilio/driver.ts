@@ -1,5 +1,5 @@
 /**
- * Twilio as a reactive call (SPEC §7, PROVIDERS.md §1): the incoming-call webhook, then the TwiML of each
+ * Twilio as a reactive call (README: Platforms and caller scripts, docs/platforms/twilio.md): the incoming-call webhook, then the TwiML of each
  * reply executed verb by verb in platform time. <Gather> waits for the caller and posts to its action
  * (default: the current document's URL); <Record> records the caller's next step; <Redirect>, <Dial action>
  * and <Connect action> fetch the next document; <Hangup>, <Reject> and the end of the document end the

@@ -1,4 +1,4 @@
-/** Twilio Programmable Voice (SPEC §7, PROVIDERS.md §1): form-encoded webhooks, TwiML replies, X-Twilio-Signature. */
+/** Twilio Programmable Voice (README: Platforms and caller scripts, docs/platforms/twilio.md): form-encoded webhooks, TwiML replies, X-Twilio-Signature. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { TwilioCallDriver, type TwilioEventType } from "./driver.js";
@@ -111,6 +111,7 @@ export const twilioPlatform = {
     // What the caller said or typed (Digits may be a PIN or a card number).
     text: ["SpeechResult", "UnstableSpeechResult", "StableSpeechResult", "TranscriptionText", "Digits", "HandoffData"],
   },
+  handlerSecret: { env: "TWILIO_AUTH_TOKEN", readBy: "twilio.webhook() of the twilio package (when no token is passed) and examples/twilio-handler.js" },
   starters: scenarios,
   examplePath: "/twilio/voice",
   secretName: "your Twilio auth token",

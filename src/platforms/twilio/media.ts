@@ -1,6 +1,6 @@
 /**
  * Twilio Media Streams (`<Connect><Stream>`, `<Start><Stream>`) as the socket's message set
- * (PROVIDERS §1.8; twilio.com/docs/voice/media-streams/websocket-messages): connected, start, media
+ * (docs/platforms/twilio.md; twilio.com/docs/voice/media-streams/websocket-messages): connected, start, media
  * (20 ms μ-law 8 kHz, base64), dtmf, mark, stop from Twilio; media, mark, clear from the agent.
  *
  * What the Twilio driver puts in MediaStreamRequest.parameters: `accountSid`, `callSid`, `track`

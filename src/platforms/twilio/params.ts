@@ -1,5 +1,5 @@
 /**
- * What Twilio sends (PROVIDERS.md §1.1–1.4): form-encoded parameters, all strings, and the headers of
+ * What Twilio sends (docs/platforms/twilio.md): form-encoded parameters, all strings, and the headers of
  * its webhook client. The base set goes on every request of a call; each trigger adds its own.
  */
 import { createHash } from "node:crypto";
@@ -50,7 +50,8 @@ export interface CallParamsInput {
   to?: Place | undefined;
 }
 
-/** The parameters of every voice request of a call (PROVIDERS §1.2), in Twilio's order of appearance; Caller* is From*, Called* is To*. */
+
+/** The parameters of every voice request of a call (docs/platforms/twilio.md), in Twilio's order of appearance; Caller* is From*, Called* is To*. */
 export function baseParams(input: CallParamsInput): Params {
   const from = input.call.from ?? "+15550100001";
   const to = input.call.to ?? "+15550100002";
@@ -74,7 +75,7 @@ export function baseParams(input: CallParamsInput): Params {
   };
 }
 
-/** Twilio's webhook client headers (PROVIDERS §1.1); the signature is added by the engine. */
+/** Twilio's webhook client headers (docs/platforms/twilio.md); the signature is added by the engine. */
 export function twilioHeaders(idempotencyToken: string, cookies: string | undefined): Record<string, string> {
   return {
     accept: "*/*",

@@ -1,6 +1,6 @@
 /**
- * Twilio ConversationRelay (`<Connect><ConversationRelay>`) as the socket's message set (PROVIDERS
- * §1.9; twilio.com/docs/voice/conversationrelay/websocket-messages): Twilio does the speech
+ * Twilio ConversationRelay (`<Connect><ConversationRelay>`) as the socket's message set (docs/platforms/twilio.md;
+ * twilio.com/docs/voice/conversationrelay/websocket-messages): Twilio does the speech
  * recognition and synthesis, so it sends setup, prompt, dtmf and interrupt, and the agent answers with
  * text tokens, play, sendDigits, language and end. Invalid agent messages are answered with an error
  * message, as Twilio does (its error 64107).

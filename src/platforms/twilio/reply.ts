@@ -1,5 +1,5 @@
 /**
- * A handler's reply as Twilio reads it (PROVIDERS.md §1.6): TwiML for text/xml, application/xml and
+ * A handler's reply as Twilio reads it (docs/platforms/twilio.md): TwiML for text/xml, application/xml and
  * text/html; audio is played and the call hung up; plain text is read aloud and the call hung up;
  * anything else is an application error. Status callbacks ignore the body.
  */

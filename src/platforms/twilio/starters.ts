@@ -4,7 +4,9 @@
  */
 import type { StarterScenario } from "../types.js";
 
-const listensFor = (input: string) => ({ expect: { ends: false, native: [{ path: "Response/Gather@input", matches: input }] } });
+// Normalised, not native: a <Gather> without `input` listens for dtmf (Twilio's default), which a native
+// check of Gather@input would miss.
+const listensFor = (input: "dtmf" | "speech") => ({ expect: { ends: false, listens_for: input } });
 
 function starter(id: string, title: string, name: string, description: string, script: unknown[]): StarterScenario {
   return { id, title, flow: (call) => ({ version: 1, platform: "twilio", name, description, call, script }) };

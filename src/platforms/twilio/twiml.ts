@@ -1,7 +1,7 @@
 /**
  * TwiML documents: parsed with fast-xml-parser (order preserved), checked against the grammar extracted
  * from twilio-node's VoiceResponse (verbs, nesting, attributes and their value types), and read as the
- * normalised actions of SPEC §6/§7. Findings name element paths: `Response/Gather[1]@input`.
+ * normalised actions of README: Platforms and caller scripts. Findings name element paths: `Response/Gather[1]@input`.
  */
 import { readXml, xmlDocument, type XmlElement } from "../shared/xml-document.js";
 import { showValue, type Finding } from "../../core/findings.js";
@@ -182,7 +182,7 @@ function streamAction(connect: TwimlElement, child: TwimlElement): Action | unde
   return undefined;
 }
 
-/** What the platform will do with the document, in order (SPEC §6/§7); verbs after a Hangup/Redirect/Reject are left out. */
+/** What the platform will do with the document, in order (README: Platforms and caller scripts); verbs after a Hangup/Redirect/Reject are left out. */
 export function twimlActions(root: TwimlElement): Action[] {
   const actions: Action[] = [];
   for (const verb of root.children) {

@@ -1,5 +1,5 @@
 /**
- * A Vapi call played from a caller script (SPEC §7, PROVIDERS §4): status-update ringing (and an
+ * A Vapi call played from a caller script (README: Platforms and caller scripts, docs/platforms/vapi.md): status-update ringing (and an
  * assistant-request when the phone number has no assistant), in-progress, the assistant's greeting, then
  * per caller turn speech-update/transcript/conversation-update, tool-calls where the script calls a tool,
  * and at the end status-update ended plus an end-of-call-report whose endedReason says how it ended.

@@ -1,4 +1,4 @@
-/** Vapi (PROVIDERS §4, SPEC §7): `{"message":{type,…}}` server messages, replies checked per type. */
+/** Vapi (docs/platforms/vapi.md, README: Platforms and caller scripts): `{"message":{type,…}}` server messages, replies checked per type. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { VapiCallDriver, waitsForReply } from "./driver.js";
@@ -83,6 +83,8 @@ export const vapiPlatform = {
     phone: ["number", "twilioPhoneNumber", "sipUri"],
     text: ["transcript", "message", "content", "originalTranscript", "summary", "arguments", "parameters"],
   },
+  handlerSecret: { env: "VAPI_SECRET", readBy: "examples/vapi-handler.js (@vapi-ai/server-sdk reads no variable for it)" },
+  schemes: ["vapi", "bearer", "hmac"],
   starters: vapiStarters,
   examplePath: "/vapi/server",
   secretName: "the secret of your Vapi server URL",

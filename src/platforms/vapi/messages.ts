@@ -1,6 +1,6 @@
 /**
- * Building Vapi server messages (PROVIDERS §4.1): `{"message":{type, timestamp, …, artifact, call,
- * phoneNumber, customer}}` with a realistic call around each, and the tool-call payload shapes (§4.3).
+ * Building Vapi server messages (docs/platforms/vapi.md): `{"message":{type, timestamp, …, artifact, call,
+ * phoneNumber, customer}}` with a realistic call around each, and the tool-call payload shapes (docs/platforms/vapi.md, Tool-call shape).
  */
 import { derivedUuid, uuidCallId } from "../../core/ids.js";
 import { grammar } from "./grammar.js";
@@ -116,7 +116,7 @@ export function messageBody(call: VapiCall, state: CallState, type: string, fiel
 }
 
 /**
- * Vapi's sources disagree on a tool call's shape (PROVIDERS §4.3). `sdk` is what the current SDK types
+ * Vapi's sources disagree on a tool call's shape (docs/platforms/vapi.md). `sdk` is what the current SDK types
  * describe; the others are what Vapi's docs and servers have been seen to send.
  */
 export const toolShapes = {

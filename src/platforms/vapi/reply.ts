@@ -1,5 +1,5 @@
 /**
- * Checking a handler's reply to a Vapi server message (PROVIDERS §4.3), per message type: the fields
+ * Checking a handler's reply to a Vapi server message (docs/platforms/vapi.md), per message type: the fields
  * come from the SDK's ServerMessageResponse* types (grammar.json); the rules (one assistant choice, one
  * result per tool call sent, a reachable destination) are Vapi's documented behaviour.
  */

@@ -4,7 +4,7 @@ import { grammar } from "./grammar.js";
 import { defaultToolShape, toolShapeNames, toolShapes, type ToolShape } from "./messages.js";
 
 export const vapiSettingsSchema = z.strictObject({
-  vapi_tool_shape: z.enum(toolShapeNames).optional().describe("the tool-call payload shape (PROVIDERS §4.3)"),
+  vapi_tool_shape: z.enum(toolShapeNames).optional().describe("the tool-call payload shape (docs/platforms/vapi.md, Tool-call shape)"),
   vapi_assistant_request: z.boolean().optional().describe("the phone number has no assistant: Vapi sends assistant-request first"),
   vapi_silence_timeout_s: z.number().int().min(10).max(3600).optional().describe("the assistant's silenceTimeoutSeconds (default 30)"),
   vapi_server_messages: z

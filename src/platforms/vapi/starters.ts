@@ -38,7 +38,8 @@ export const vapiStarters: readonly StarterScenario[] = [
     flow: script("Transfer to a human", "The assistant's transferCall tool asks the server where to send the call.", [
       {},
       { say: "I'd like to talk to a person please." },
-      { tool: { name: "transferCall", arguments: {} }, expect: { actions: [{ type: "transfer" }], ends: "transferred" } },
+      // A transfer, whatever the server says first (a destination's message is spoken before it).
+      { tool: { name: "transferCall", arguments: {} }, expect: { ends: "transferred" } },
     ]),
   },
   {

@@ -1,5 +1,5 @@
 /**
- * A Vonage call, played from a caller script (SPEC §7, PROVIDERS §2): the leg is created (started,
+ * A Vonage call, played from a caller script (README: Platforms and caller scripts, docs/platforms/vonage.md): the leg is created (started,
  * ringing to the event URL), the answer URL is asked for the NCCO (answered follows), and the NCCO runs
  * action by action. Prompts take platform time; `input` waits for the caller and sends its result to
  * the input's eventUrl; `notify` sends its payload to its eventUrl; a reply NCCO to either replaces

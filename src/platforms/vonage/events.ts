@@ -1,5 +1,5 @@
 /**
- * What Vonage sends (PROVIDERS §2.1–§2.2): the answer webhook (GET query by default, POST JSON when the
+ * What Vonage sends (docs/platforms/vonage.md): the answer webhook (GET query by default, POST JSON when the
  * application says so), call status events to the event URL (POST JSON by default), and the results
  * of `input` and `notify` actions to their eventUrl. Field names are Vonage's; values are strings where
  * Vonage sends strings (numbers without "+", durations, speech confidences).

@@ -1,4 +1,4 @@
-/** Vonage Voice API (PROVIDERS §2): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
+/** Vonage Voice API (docs/platforms/vonage.md): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
 import type { Platform } from "../types.js";
 import { VonageCallDriver, vonageSettingsSchema } from "./driver.js";
 import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
@@ -50,6 +50,7 @@ export const vonagePlatform = {
     // Input results: speech results' text and the keys pressed.
     text: ["text", "digits"],
   },
+  handlerSecret: { env: "VONAGE_SIGNATURE_SECRET", readBy: "examples/vonage-handler.js (@vonage/jwt's verifySignature takes the secret as an argument)" },
   starters: vonageStarters,
   examplePath: "/webhooks/answer",
   secretName: "your Vonage signature secret",

@@ -1,5 +1,5 @@
 /**
- * Vonage's WebSocket endpoint (`connect` with a websocket endpoint; PROVIDERS §2.4,
+ * Vonage's WebSocket endpoint (`connect` with a websocket endpoint; docs/platforms/vonage.md,
  * developer.vonage.com/voice/voice-api/concepts/websockets): a first text frame
  * `websocket:connected` with the endpoint's content-type and headers, then binary frames of 20 ms of
  * 16-bit little-endian PCM both ways (320 bytes at 8 kHz, 640 at 16 kHz). Text commands from the agent:

@@ -1,8 +1,8 @@
 /**
- * Reading a handler's NCCO (PROVIDERS §2.3): a JSON array of actions, each checked against the fields
+ * Reading a handler's NCCO (docs/platforms/vonage.md): a JSON array of actions, each checked against the fields
  * @vonage/voice declares (grammar.ts), then the rules the types cannot say — a `bargeIn` prompt must be
  * followed by an `input`, URLs must be absolute, `input.type` is dtmf and/or speech, one endpoint per
- * connect — and mapped onto the normalised actions of SPEC §6 (talk→speak, stream→play, input→listen,
+ * connect — and mapped onto the normalised actions of README: Platforms and caller scripts (talk→speak, stream→play, input→listen,
  * connect websocket→stream, connect phone/sip/app/vbc→transfer, record, wait→pause, notify→redirect).
  */
 import { fastSafeParse } from "../../lib/compiled-schema.js";
@@ -24,7 +24,7 @@ const flag = (value: unknown): boolean | undefined => (value === "true" ? true :
 const amount = (value: unknown): number | undefined => (typeof value === "number" ? value : typeof value === "string" && value !== "" && Number.isFinite(Number(value)) ? Number(value) : undefined);
 const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 
-/** The normalised action of one NCCO action (SPEC §6). */
+/** The normalised action of one NCCO action (README: Platforms and caller scripts). */
 export function normaliseNcco(item: NccoAction, index: number): Action {
   const path = `[${index}]`;
   switch (item.action) {

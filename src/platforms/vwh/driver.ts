@@ -1,5 +1,5 @@
 /**
- * vwh's own platform as a reactive call (SPEC §7): call.started, then it executes the handler's
+ * vwh's own platform as a reactive call (README: Platforms and caller scripts): call.started, then it executes the handler's
  * instructions the way a voice platform would — speech and pauses take platform time, a listen waits for
  * the caller, hangup/transfer end the call with call.ended — and sends the event that leads to.
  */

@@ -1,5 +1,5 @@
 /**
- * The vwh event envelope and event catalog (SPEC §1). The envelope is what the handler receives as the
+ * The vwh event envelope and event catalog (docs/platforms/vwh.md). The envelope is what the handler receives as the
  * JSON body; delivery metadata (attempt, signature) travels in headers so a retry sends identical bytes.
  */
 import * as z from "zod";

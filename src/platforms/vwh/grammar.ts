@@ -1,5 +1,5 @@
 /**
- * The instruction vocabulary a handler replies with (SPEC §2), and the checker rules that a schema
+ * The instruction vocabulary a handler replies with (docs/platforms/vwh.md), and the checker rules that a schema
  * alone cannot express (unreachable instructions, barge-in without a listen).
  */
 import * as z from "zod";
@@ -79,7 +79,7 @@ export type Instruction = z.infer<typeof instructionSchema>;
 /** The body of a handler's reply. Extra top-level fields are tolerated; instructions are strict. */
 export const instructionReplySchema = z.looseObject({ instructions: z.array(instructionSchema) }).meta({
   title: "vwh instruction reply",
-  description: "The JSON body a webhook handler answers a voice event with (SPEC §2).",
+  description: "The JSON body a webhook handler answers a voice event with (docs/platforms/vwh.md, What vwh checks in replies).",
 });
 export type InstructionReply = z.infer<typeof instructionReplySchema>;
 
@@ -95,7 +95,7 @@ function listensAfter(instructions: readonly Instruction[], index: number): bool
   return false;
 }
 
-/** The rules of SPEC §2 that sit across instructions. Assumes every instruction passed the schema. */
+/** The rules of docs/platforms/vwh.md that sit across instructions. Assumes every instruction passed the schema. */
 export function checkInstructionRules(instructions: readonly Instruction[]): RuleViolation[] {
   const violations: RuleViolation[] = [];
   // Plain loops: this runs on every reply of a load run.

@@ -1,4 +1,4 @@
-/** vwh's own platform (SPEC §1–§2): the JSON envelope, `{"instructions": [...]}` replies, Standard Webhooks. */
+/** vwh's own platform (docs/platforms/vwh.md): the JSON envelope, `{"instructions": [...]}` replies, Standard Webhooks. */
 import { attemptHeader, type CallInfo, type Platform } from "../types.js";
 import { VwhCallDriver } from "./driver.js";
 import { eventPayloadSchemas, eventTypeSchema, waitsForInstructions } from "./envelope.js";
@@ -77,7 +77,7 @@ function text(value: unknown): string | undefined {
 
 export const vwhPlatform = {
   id: "vwh",
-  summary: "vwh's own JSON envelope and instructions (SPEC §1–§2)",
+  summary: "vwh's own JSON envelope and instructions (Standard Webhooks signatures)",
   scheme: "standard",
   profile: undefined,
   events: Object.fromEntries(
@@ -91,7 +91,7 @@ export const vwhPlatform = {
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
 
   encode(event) {
-    // SPEC §1 field order; byte for byte what JSON.stringify gives the Envelope (tested), built as text
+    // docs/platforms/vwh.md field order; byte for byte what JSON.stringify gives the Envelope (tested), built as text
     // because only the ids and the time change from one call of a flow to the next.
     const body =
       `{"event_type":${JSON.stringify(event.eventType)},"event_id":${JSON.stringify(event.eventId)},"call_id":${JSON.stringify(event.call.callId)},` +
@@ -120,6 +120,7 @@ export const vwhPlatform = {
     phone: ["from", "to", "caller_id", "transfer_to", /_number$/i],
     text: ["text", "transcript", "utterance", "digits", "slots"],
   },
+  schemes: ["standard", "stripe", "hmac", "bearer"],
   starters: scenarios,
   media: { vwh: () => import("./media.js") },
 } satisfies Platform;

@@ -1,4 +1,4 @@
-/** Parsing and checking a handler's reply in vwh's own format (SPEC §2): `{"instructions": [...]}`. */
+/** Parsing and checking a handler's reply in vwh's own format (docs/platforms/vwh.md): `{"instructions": [...]}`. */
 import { fastSafeParse } from "../../lib/compiled-schema.js";
 import { showValue, type Finding } from "../../core/findings.js";
 import { issuesToProblems } from "../../lib/validation.js";
