@@ -6,7 +6,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { callerInput, describeStep, type ScriptStep, type TurnExpectation } from "../files/caller-script.js";
-import { checkNative, compareActions, valueMismatch } from "../checks/expectations.js";
+import { checkNative, compareActions, isMatcher, valueMismatch } from "../checks/expectations.js";
 import type { Finding } from "../core/findings.js";
 import { callInfo, type PlannedEvent } from "./expand-flow.js";
 import { randomId } from "../core/ids.js";
@@ -67,9 +67,10 @@ export function checkTurn(turn: Turn): Finding[] {
   if (expect.result !== undefined) {
     const results = turn.actions.filter((action) => action.type === "tool_result").map((action) => action["result"]);
     const wanted = expect.result;
-    const matches = (value: unknown) => valueMismatch(wanted, typeof wanted === "object" && !("contains" in wanted) && !("matches" in wanted) ? value : typeof value === "string" ? value : JSON.stringify(value)) === undefined;
-    if (!results.some(matches)) {
-      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : valueMismatch(wanted, results[0]) ?? "no tool result matched" });
+    // An object is compared with the result as it is (even one with a field named contains); text and matchers with its JSON text.
+    const compared = (value: unknown) => (typeof wanted === "object" && !isMatcher(wanted) ? value : typeof value === "string" ? value : JSON.stringify(value));
+    if (!results.some((value) => valueMismatch(wanted, compared(value)) === undefined)) {
+      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : valueMismatch(wanted, compared(results[0]))! });
     }
   }
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
