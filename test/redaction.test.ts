@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadPlatform, platformIds } from "../src/platforms/registry.js";
 import type { FieldPattern, RedactionFields } from "../src/platforms/types.js";
-import { defaultRedactionFields, maskNumber, maskPhoneNumbers, mergeRedactionFields, redactBody, redactedMark, redactHeaders, redactPath } from "../src/tunnel/redact.js";
+import { credentialHeaders, defaultRedactionFields, maskNumber, maskPhoneNumbers, maskSecretHeaders, maskSecrets, mergeRedactionFields, redactBody, redactedMark, redactHeaders, redactPath, secretNeedles } from "../src/tunnel/redact.js";
 
 /**
  * The defect being fixed in src/tunnel/redact.ts by another change: a field is matched by lower-casing the
@@ -213,5 +213,38 @@ describe("--redact-pii, the cases the properties generate, spelled out", () => {
     const merged = mergeRedactionFields([{ phone: ["a"], text: ["b"] }, { phone: [/c$/], text: [] }]);
     assert.equal(merged.phone.length, 2);
     assert.deepEqual(merged.text, ["b"]);
+  });
+});
+
+describe("secrets in stored and shown traffic", () => {
+  it("the needles of each secret: the whole value trimmed and a whsec_ key's key part, longest first, none under 4 characters", () => {
+    assert.deepEqual(secretNeedles(["  whsec_abcdefgh  ", "abc", "", "token-1234"]), ["whsec_abcdefgh", "token-1234", "abcdefgh"]);
+    assert.deepEqual(secretNeedles(["whsec_abc"]), ["whsec_abc"]);
+    assert.deepEqual(secretNeedles(["whsec_abcd"]), ["whsec_abcd", "abcd"]);
+    assert.deepEqual(secretNeedles(["abcd", "abcd"]), ["abcd"]);
+  });
+
+  it("every occurrence of every needle is masked, a longer secret before a shorter one inside it", () => {
+    const needles = secretNeedles(["whsec_abcdefgh"]);
+    assert.equal(maskSecrets("a whsec_abcdefgh b abcdefgh c whsec_abcdefgh", needles), "a [redacted] b [redacted] c [redacted]");
+    assert.equal(maskSecrets("nothing here", needles), "nothing here");
+    assert.equal(maskSecrets("abc", []), "abc");
+  });
+
+  it("credential headers are masked whatever they hold, others where they hold a secret, and named extra headers", () => {
+    const headers = { authorization: "Bearer x", cookie: "a=b", "x-vapi-secret": "v", "x-api-key": "k", "proxy-authorization": "p", "set-cookie": "s", "x-signature": "sig key-12345 end", "x-plain": "plain", "x-custom": "c" };
+    assert.deepEqual(maskSecretHeaders(headers, ["key-12345"], ["x-custom"]), {
+      authorization: redactedMark,
+      cookie: redactedMark,
+      "x-vapi-secret": redactedMark,
+      "x-api-key": redactedMark,
+      "proxy-authorization": redactedMark,
+      "set-cookie": redactedMark,
+      "x-signature": `sig ${redactedMark} end`,
+      "x-plain": "plain",
+      "x-custom": redactedMark,
+    });
+    assert.deepEqual(maskSecretHeaders({ "x-plain": "plain" }, []), { "x-plain": "plain" });
+    assert.deepEqual([...credentialHeaders].sort(), ["authorization", "cookie", "proxy-authorization", "set-cookie", "x-api-key", "x-vapi-secret"]);
   });
 });

@@ -24,8 +24,8 @@ export default {
   coverageAnalysis: "perTest",
   concurrency: Number(process.env.VWH_MUTATION_CONCURRENCY ?? 2),
   // A mutant that makes a test hang is killed by the timeout; tests on a fake clock never sleep.
-  timeoutMS: 10_000,
-  timeoutFactor: 2,
+  timeoutMS: 3_000,
+  timeoutFactor: 1.5,
   ignorePatterns: ["test/mutation/node_modules", "test/artillery/node_modules", "reports", ".stryker-tmp"],
   tempDirName: ".stryker-tmp",
   reporters: ["clear-text", "json", "progress-append-only"],
