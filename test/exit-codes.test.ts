@@ -69,6 +69,9 @@ describe("each error's exit code and report", () => {
     const unknown = new CommanderError(1, "commander.unknownOption", "error: unknown option '--nope'");
     assert.deepEqual(reportError(unknown, plain), { exitCode: 2, stderr: "", stdout: "" });
     assert.deepEqual(JSON.parse(reportError(unknown, { json: true, debug: false }).stdout), { error: { message: "unknown option '--nope'", hint: "add --help for usage", exit_code: 2 } });
+    // Only commander's own prefix goes: the same words later in the message stay.
+    const quoted = new CommanderError(1, "commander.invalidArgument", "option '--url <url>' argument 'error: x' is invalid.");
+    assert.equal((JSON.parse(reportError(quoted, { json: true, debug: false }).stdout) as { error: { message: string } }).error.message, "option '--url <url>' argument 'error: x' is invalid.");
   });
 
   it("anything else is a bug in vwh: exit 70, its first line, the hint to report it; the stack instead under --debug", () => {
