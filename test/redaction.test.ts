@@ -27,11 +27,11 @@ interface Piece {
   secrets: string[];
 }
 
-/** Country code and subscriber digits whose mask differs from the number (some middle digit not 0). */
-const digits = fc
-  .tuple(fc.constantFrom("1", "44", "49", "33", "91", "61", "353"), fc.stringMatching(/^[1-9][0-9]{7,9}$/))
-  .map(([country, rest]) => `${country}${rest}`)
-  .filter((number) => maskNumber(number) !== number);
+/**
+ * Country code and subscriber digits whose mask differs from the number: the first digit it zeroes is never 0 (a
+ * filter through maskNumber would hang the generator on a mutant of it that masks nothing).
+ */
+const digits = fc.tuple(fc.constantFrom("1", "44", "49", "33", "91", "61", "353"), fc.stringMatching(/^[1-9][0-9]{7,9}$/)).map(([country, rest]) => `${country}${rest}`);
 const e164 = digits.map((number) => `+${number}`);
 
 /** A number in a phone field: +E.164 or bare digits, a JSON number, or lists of them nested. */
