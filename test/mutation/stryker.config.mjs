@@ -11,6 +11,9 @@ const name = process.env.VWH_MUTATION_AREA ?? "checks";
 const area = areas[name];
 if (!area) throw new Error(`VWH_MUTATION_AREA: unknown area "${name}" (expected one of ${Object.keys(areas).join(", ")})`);
 
+// Seen by the test files (inherited through Stryker's workers): property tests skip shrinking.
+process.env.VWH_MUTATION = "1";
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: area.mutate,
