@@ -1,8 +1,10 @@
 /**
  * --redact-pii as a property (issue 30): over generated JSON bodies (objects in arrays in objects, arrays
  * of arrays of numbers, several numbers in one string), form bodies and query strings, with every
- * platform's own PII fields, no phone number and no transcript that went in comes out. Each generated
- * piece carries what must not survive it, so the test needs no second implementation of the rules.
+ * platform's own PII fields, no phone number and no transcript that went in comes out — whatever the
+ * case of the field names (Twilio's From, Vonage's dtmfAnswer, Vapi's twilioPhoneNumber: these properties
+ * failed, as todo, until issue 26's case-insensitive matching landed). Each generated piece carries what
+ * must not survive it, so the test needs no second implementation of the rules.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -10,16 +12,6 @@ import fc from "fast-check";
 import { loadPlatform, platformIds } from "../src/platforms/registry.js";
 import type { FieldPattern, RedactionFields } from "../src/platforms/types.js";
 import { credentialHeaders, defaultRedactionFields, maskNumber, maskPhoneNumbers, maskSecretHeaders, maskSecrets, mergeRedactionFields, redactBody, redactedMark, redactHeaders, redactPath, secretNeedles } from "../src/tunnel/redact.js";
-
-/**
- * The defect being fixed in src/tunnel/redact.ts by another change: a field is matched by lower-casing the
- * key and comparing it with the name as the platform's list spells it, so a list entry with a capital
- * (Twilio's From, To, SpeechResult, Digits; Plivo's From, Speech; Vonage's dtmfAnswer; Vapi's
- * twilioPhoneNumber, sipUri, originalTranscript) never matches any key and its numbers and words are
- * recorded as they came. The properties of these platforms run, and fail, as todo until it lands.
- */
-const caseInsensitiveMatchingDefect = "todo: PII field names are not matched case-insensitively (src/tunnel/redact.ts matches(): a list entry with a capital never matches)";
-const platformsWithCapitalisedFields = new Set(["twilio", "plivo", "vonage", "vapi"]);
 
 interface Piece {
   value: unknown;
@@ -157,14 +149,13 @@ describe("--redact-pii as a property over generated bodies", () => {
   for (const [id, platform] of platforms) {
     describe(`${id}'s own PII fields`, () => {
       const checks = properties(platform.redaction);
-      const todo = platformsWithCapitalisedFields.has(id) ? caseInsensitiveMatchingDefect : undefined;
-      it("JSON bodies", { todo }, checks.json);
-      it("form bodies", { todo }, checks.form);
-      it("query strings", { todo }, checks.query);
+      it("JSON bodies", checks.json);
+      it("form bodies", checks.form);
+      it("query strings", checks.query);
     });
   }
 
-  it("every platform's fields together (--redact-pii without --platform on a mixed recording)", { todo: caseInsensitiveMatchingDefect }, () => {
+  it("every platform's fields together (--redact-pii without --platform on a mixed recording)", () => {
     properties(mergeRedactionFields(platforms.map(([, platform]) => platform.redaction))).json();
   });
 });

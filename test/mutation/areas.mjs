@@ -10,7 +10,7 @@ export const areas = {
   signing: { mutate: ["src/signing/**/*.ts"], tests: ["signing"] },
   checks: {
     mutate: ["src/checks/**/*.ts", "src/engine/script-call.ts:46-79", "src/media/script.ts:67-84"],
-    tests: ["verdicts"],
+    tests: ["verdicts", "verdicts-more"],
   },
   delivery: { mutate: ["src/engine/deliver-event.ts", "src/engine/retry-policy.ts"], tests: ["faults", "round-trips", "engine-faults"] },
   redaction: { mutate: ["src/tunnel/redact.ts"], tests: ["redaction"] },
