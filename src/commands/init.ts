@@ -4,8 +4,8 @@
  * optional GitHub workflow. Every target is checked before the first write: an existing file is never
  * overwritten without --force, and Ctrl-C at a prompt writes nothing.
  */
-import { mkdir } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
 import * as z from "zod";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { ExitCode, UsageError, VwhError } from "../core/errors.js";
@@ -65,6 +65,39 @@ export async function askAnswers(prompt: Prompter, platform?: Pick<Platform, "id
   return { platform: defaults.platform, url, scheme, secretEnv, scenarios: chosen, folder: folder.trim(), ci, startCommand };
 }
 
+/** What is at a path: a folder, something else (a file), or nothing; other errors (EACCES) say so. */
+async function kindAt(path: string): Promise<"folder" | "file" | "none"> {
+  try {
+    return (await stat(path)).isDirectory() ? "folder" : "file";
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "none";
+    if (code === "ENOTDIR") return "file"; // a part of it is a file: reported at that part
+    throw new UsageError(`${path}: cannot be checked (${code ?? (error as Error).message}): nothing written`);
+  }
+}
+
+/**
+ * Every target checked before the first write (issue 26, defect 7): each folder on the way must be a
+ * folder or not exist yet, each file must not be a folder, and an existing file is refused without --force.
+ */
+async function checkTargets(files: readonly { path: string; kind: "create" | "update" }[], cwd: string, force: boolean): Promise<void> {
+  const checked = new Set<string>();
+  for (const file of files) {
+    const parts = relative(cwd, file.path).split(sep);
+    for (let end = 1; end < parts.length; end++) {
+      const folder = parts.slice(0, end).join(sep);
+      if (checked.has(folder)) continue;
+      checked.add(folder);
+      if ((await kindAt(join(cwd, folder))) === "file") throw new UsageError(`${folder} is a file, but vwh init needs a folder there: nothing written`, "move or rename it, then run vwh init again");
+    }
+    const kind = await kindAt(file.path);
+    const name = relative(cwd, file.path);
+    if (kind === "folder") throw new UsageError(`${name} is a folder, but vwh init writes a file there: nothing written`, "move or rename it, then run vwh init again");
+    if (kind === "file" && file.kind === "create" && !force) throw new UsageError(`${name} already exists: nothing written (--force overwrites)`);
+  }
+}
+
 export interface InitDependencies {
   prompt?: Prompter;
   cwd?: string;
@@ -98,11 +131,7 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const packageJsonPath = join(cwd, "package.json");
   const packageJson = (await exists(packageJsonPath)) ? await readTextFile(packageJsonPath, "package.json") : undefined;
   const files = planProjectFiles(answers, cwd, { packageJson }, vwhVersion(), platform.starters);
-  if (!options.force) {
-    for (const file of files) {
-      if (file.kind === "create" && (await exists(file.path))) throw new UsageError(`${relative(cwd, file.path)} already exists: nothing written (--force overwrites)`);
-    }
-  }
+  await checkTargets(files, cwd, options.force);
   for (const file of files) {
     await mkdir(dirname(file.path), { recursive: true });
     await writeFileAtomic(file.path, file.content);

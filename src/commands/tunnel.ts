@@ -20,7 +20,7 @@ import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recor
 import { defaultRedactionFields, maskSecrets, maskSecretsInTarget, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
 import { requestIdentifier } from "../tunnel/identify.js";
-import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
 import { createOutput, type Output } from "../ui/output.js";
 import { formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 
@@ -143,7 +143,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const needles = secretNeedles(secrets);
   const signatureHeaders = getScheme(options.scheme).headers(schemeSettings(options, "verify"));
 
-  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, fields }) : undefined;
+  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, fields, ...(platform && { platform: platform.id as PlatformId }) }) : undefined;
   const upstream = new URL(`http://localhost:${port}`);
   let publicUrl: URL | undefined;
   let proxyUrl: URL | undefined;

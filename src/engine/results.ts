@@ -23,6 +23,8 @@ export interface EventResult {
   step: number | undefined;
   /** Set when the event was delivered twice (--duplicates). */
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
+  /** Set when no reply came: the error's code (TIMEOUT, ECONNRESET), for load mode's counts. */
+  errorCode?: string;
 }
 
 export interface TurnResult {
@@ -31,6 +33,8 @@ export interface TurnResult {
   /** `connect`, `say "…"`, `press 1`, `hangup (script ran out)`. */
   label: string;
   actions: string[];
+  /** Everything the agent said in the turn (spoken text of its replies, a text stream's tokens): what `says` matches. */
+  says: string;
   /** How the call ended in this turn, if it did. */
   ended: string | undefined;
   failures: Finding[];

@@ -3,10 +3,11 @@
  * been sent (one appended, flushed line each, so a crash loses nothing acknowledged); on stop the
  * journal becomes a recording — a call flow of raw events (SPEC §4) — written atomically.
  *
- * The journal is also the lock (issue 11, defect 6): it is created exclusively, with the owner's pid on
- * its first line, so a second tunnel given the same --record is refused, and a journal left by a crash
- * is named for `vwh tunnel --recover` instead of being mixed into a new session. The recording never
- * replaces a file that appeared meanwhile: it is written next to it.
+ * The journal is guarded by an OS lock (lib/socket-lock.ts) that the kernel releases when the tunnel
+ * dies, so a second tunnel given the same --record is refused while the first runs, and a journal left
+ * by a crash is named for `vwh tunnel --recover` instead of being mixed into a new session. A pid in the
+ * journal decides nothing (issue 26, defect 6: after a reboot it may be another process's). The
+ * recording never replaces a file that appeared meanwhile: it is written next to it.
  *
  * Credentials never reach a recording: authorization and cookie headers are dropped, any header or
  * path holding a configured secret is masked; signature headers stay so `vwh verify-signature
@@ -17,8 +18,10 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { writeNewFileAtomic } from "../lib/atomic-write.js";
 import { ExitCode, InputError, UsageError, VwhError } from "../core/errors.js";
 import { exists } from "../lib/file-exists.js";
+import { acquireLock, LockHeld, type HeldLock } from "../lib/socket-lock.js";
 import { type RecordedResponse } from "../files/raw-request.js";
 import { type Recording } from "../files/call-flow.js";
+import { isPlatformId, type PlatformId } from "../platforms/registry.js";
 import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
 import { defaultRedactionFields, maskSecretHeaders, maskSecretsInTarget, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
@@ -44,6 +47,8 @@ export interface RecordingPolicy {
   identify?: Identify;
   /** Strings never to store: the configured secrets (see `secretNeedles`). */
   secretNeedles?: readonly string[];
+  /** The tunnel's --platform, written into the recording so replaying needs no flag. */
+  platform?: PlatformId;
 }
 
 type RecordedEvent = Recording["events"][number];
@@ -99,16 +104,18 @@ interface JournalHeader {
   pid: number;
   started_at: string;
   recording: string;
+  platform?: PlatformId;
 }
 
 type JournalLine = { n: number; event: RecordedEvent } | { n: number; response: RecordedResponse };
 
-function isAlive(pid: number): boolean {
+/** Takes the journal's lock; `held` builds the error when a live tunnel holds it. */
+async function lockJournal(journalFile: string, file: string, doing: string, held: (pid: string) => VwhError): Promise<HeldLock> {
   try {
-    process.kill(pid, 0);
-    return true;
+    return await acquireLock(journalFile);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if (error instanceof LockHeld) throw held(error.pid === undefined ? "" : ` (pid ${error.pid})`);
+    throw fileProblem(file, error, doing);
   }
 }
 
@@ -140,11 +147,12 @@ export interface WrittenRecording {
 }
 
 /** Writes the events as a recording at `file`, or beside it if the name is taken. */
-async function writeRecording(file: string, events: RecordedEvent[], name: string): Promise<WrittenRecording> {
+async function writeRecording(file: string, events: RecordedEvent[], name: string, platform: string | undefined): Promise<WrittenRecording> {
   if (events.length === 0) return { file: undefined, requests: 0, displaced: false };
   const recording: Recording = {
     version: 1,
     name,
+    ...(platform !== undefined && isPlatformId(platform) && { platform }),
     description: `Recorded by vwh tunnel on ${new Date().toISOString()}; replay with vwh simulate, check with vwh verify-signature --recording.`,
     events,
   };
@@ -171,28 +179,35 @@ export class Recorder {
     readonly file: string,
     readonly journalFile: string,
     private readonly journal: FileHandle,
+    private readonly lock: HeldLock,
     private readonly policy: RecordingPolicy,
   ) {}
 
-  /** Creates the journal beside the recording, exclusively: it is the lock. */
+  /** Locks the journal beside the recording, then creates it exclusively. */
   static async open(file: string, policy: RecordingPolicy): Promise<Recorder> {
     if (await exists(file)) throw new UsageError(`${file} already exists: record to a new file (vwh never overwrites a recording)`);
     const journalFile = `${file}.journal`;
+    const lock = await lockJournal(journalFile, file, "record", (pid) => new UsageError(`${file}: another vwh tunnel${pid} is recording to it`, "give each tunnel its own --record file"));
     let journal: FileHandle;
     try {
       journal = await open(journalFile, "wx", 0o600);
     } catch (error) {
+      await lock.release();
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fileProblem(file, error, "record");
-      const header = await readJournalHeader(journalFile);
-      if (header && header.pid !== process.pid && isAlive(header.pid)) {
-        throw new UsageError(`${file}: another vwh tunnel (pid ${header.pid}) is recording to it`, "give each tunnel its own --record file");
-      }
+      // Nobody holds the lock: whoever wrote this journal is gone.
       throw new UsageError(`${journalFile} is left from a tunnel that stopped without writing its recording`, `turn it into a recording with: vwh tunnel --recover ${journalFile}`);
     }
-    const header: JournalHeader = { vwh_journal: 1, pid: process.pid, started_at: new Date().toISOString(), recording: resolve(file) };
-    await journal.write(`${JSON.stringify(header)}\n`);
-    await journal.datasync();
-    return new Recorder(file, journalFile, journal, policy);
+    try {
+      const header: JournalHeader = { vwh_journal: 1, pid: process.pid, started_at: new Date().toISOString(), recording: resolve(file), ...(policy.platform && { platform: policy.platform }) };
+      await journal.write(`${JSON.stringify(header)}\n`);
+      await journal.datasync();
+    } catch (error) {
+      await journal.close().catch(() => undefined);
+      await rm(journalFile, { force: true });
+      await lock.release();
+      throw fileProblem(journalFile, error, "write the journal");
+    }
+    return new Recorder(file, journalFile, journal, lock, policy);
   }
 
   private enqueue(line: JournalLine): Promise<void> {
@@ -225,6 +240,7 @@ export class Recorder {
     await this.writes;
     await this.journal.close();
     await rm(this.journalFile, { force: true });
+    await this.lock.release();
   }
 
   /**
@@ -234,21 +250,16 @@ export class Recorder {
   async finish(name: string): Promise<WrittenRecording> {
     await this.writes;
     await this.journal.close();
-    if (this.failure) throw fileProblem(this.journalFile, this.failure, "append to the journal");
-    const { events } = await readJournal(this.journalFile);
-    const written = await writeRecording(this.file, events, name);
-    await rm(this.journalFile, { force: true });
-    return written;
-  }
-}
-
-async function readJournalHeader(file: string): Promise<JournalHeader | undefined> {
-  try {
-    const first = (await readFile(file, "utf8")).split("\n", 1)[0] ?? "";
-    const value = JSON.parse(first) as Partial<JournalHeader>;
-    return value.vwh_journal === 1 && typeof value.pid === "number" ? (value as JournalHeader) : undefined;
-  } catch {
-    return undefined;
+    try {
+      if (this.failure) throw fileProblem(this.journalFile, this.failure, "append to the journal");
+      const { events } = await readJournal(this.journalFile);
+      const written = await writeRecording(this.file, events, name, this.policy.platform);
+      await rm(this.journalFile, { force: true });
+      return written;
+    } finally {
+      // Released either way: a journal that stays is left for --recover.
+      await this.lock.release();
+    }
   }
 }
 
@@ -288,14 +299,16 @@ export async function readJournal(file: string): Promise<{ header: JournalHeader
 export async function recoverJournal(journalFile: string, name = `Recovered calls ${new Date().toISOString()}`): Promise<WrittenRecording> {
   if (!journalFile.endsWith(".journal")) throw new UsageError(`--recover: expected a journal file (<recording>.journal), got ${JSON.stringify(journalFile)}`);
   if (!(await exists(journalFile))) throw new InputError(`${journalFile}: no such journal`);
-  const { header, events } = await readJournal(journalFile).catch((error: unknown) => {
-    throw fileProblem(journalFile, error, "read the journal");
-  });
-  if (header && header.pid !== process.pid && isAlive(header.pid)) {
-    throw new UsageError(`${journalFile}: a vwh tunnel (pid ${header.pid}) is still recording to it`, "stop that tunnel with Ctrl-C: it writes the recording itself");
+  const lock = await lockJournal(journalFile, journalFile, "recover", (pid) => new UsageError(`${journalFile}: a vwh tunnel${pid} is still recording to it`, "stop that tunnel with Ctrl-C: it writes the recording itself"));
+  try {
+    const { header, events } = await readJournal(journalFile).catch((error: unknown) => {
+      throw fileProblem(journalFile, error, "read the journal");
+    });
+    const file = join(dirname(journalFile), basename(journalFile, ".journal"));
+    const written = await writeRecording(file, events, name, header?.platform);
+    await rm(journalFile, { force: true });
+    return written;
+  } finally {
+    await lock.release();
   }
-  const file = join(dirname(journalFile), basename(journalFile, ".journal"));
-  const written = await writeRecording(file, events, name);
-  await rm(journalFile, { force: true });
-  return written;
 }
