@@ -18,7 +18,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export class VwhError extends Error {
   readonly exitCode: number;
   readonly hint: string | undefined;
-  constructor(message: string, options: { exitCode: number; hint?: string; cause?: unknown }) {
+  constructor(message: string, options: { exitCode: number; hint?: string | undefined; cause?: unknown }) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = options.exitCode;
@@ -29,21 +29,21 @@ export class VwhError extends Error {
 /** Bad flags or arguments (exit 2). */
 export class UsageError extends VwhError {
   constructor(message: string, hint?: string) {
-    super(message, hint === undefined ? { exitCode: ExitCode.badInput } : { exitCode: ExitCode.badInput, hint });
+    super(message, { exitCode: ExitCode.badInput, hint });
   }
 }
 
 /** A bad input file: names the file, the JSON path or line:column, and what was expected (exit 2). */
 export class InputError extends VwhError {
   constructor(message: string, hint?: string) {
-    super(message, hint === undefined ? { exitCode: ExitCode.badInput } : { exitCode: ExitCode.badInput, hint });
+    super(message, { exitCode: ExitCode.badInput, hint });
   }
 }
 
 /** The target could not be reached, or the tunnel not opened (exit 3). */
 export class NetworkError extends VwhError {
   constructor(message: string, hint?: string) {
-    super(message, hint === undefined ? { exitCode: ExitCode.unreachable } : { exitCode: ExitCode.unreachable, hint });
+    super(message, { exitCode: ExitCode.unreachable, hint });
   }
 }
 

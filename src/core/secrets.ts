@@ -21,10 +21,19 @@ export function rememberSecrets(values: Iterable<string | undefined>): void {
   }
 }
 
-/** The secrets a command could be using: flags, VWH_SECRET (space-separated), and named variables. */
+/** How people name variables (VWH_SECRET, AGENT_SECRET): a name that is not set and not written so is taken for a secret. */
+const conventionalName = /^[A-Z_][A-Z0-9_]*$/;
+
+/**
+ * The secrets a command could be using: flags, VWH_SECRET (space-separated), and named variables. A
+ * "variable name" that names no set variable and is not written as names are (`sk_live_abcdef123456`)
+ * is most likely the secret itself, pasted in its place: it is masked like one (issue 30).
+ */
 export function rememberConfiguredSecrets(env: NodeJS.ProcessEnv, flagValues: readonly unknown[], variableNames: readonly unknown[]): void {
   const pieces = (value: string | undefined) => (value ?? "").split(/\s+/);
-  const fromVariables = variableNames.filter((name): name is string => typeof name === "string" && name !== "").flatMap((name) => [env[name], ...pieces(env[name])]);
+  const fromVariables = variableNames
+    .filter((name): name is string => typeof name === "string" && name !== "")
+    .flatMap((name) => (env[name] === undefined ? (conventionalName.test(name) ? [] : [name]) : [env[name], ...pieces(env[name])]));
   rememberSecrets([
     ...flagValues.filter((value): value is string => typeof value === "string"),
     env.VWH_SECRET,
