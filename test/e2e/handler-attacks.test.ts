@@ -138,8 +138,8 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     file: "examples/vapi-llm-handler.js",
     env: (port) => ({ PORT: String(port), REQUEST_TIMEOUT_MS: "1000" }),
     path: "/v1/chat/completions",
-    // Vapi's custom-LLM requests carry no signature the example checks (a custom LLM is reached by its URL).
     sign: () => ({}),
+    notAWebhook: "Vapi calls a custom LLM as an OpenAI-style API: vwh's vapi-llm sends no credential, and each completion is new",
     validBody: () => Buffer.from(JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "I'd like to book a table" }] })),
     hostileBodies: [
       Buffer.from('{"messages":[{"role":"user","content":5}]}'),

@@ -133,7 +133,7 @@ describe("vwh init, then its next steps as printed (offline)", () => {
           // The printed line as is, its comment too; a platform's own flags go before that comment.
           const run = await runPrinted(simulate.replace("npx vwh simulate", ["npx vwh simulate", ...(setup.args ?? [])].join(" ")), project, { VWH_URL: url, ...(setup.secret !== undefined && { VWH_SECRET: setup.secret }) });
           assert.equal(run.code, 0, `${id} (${config.scheme}, ${config.flows.join(", ")}):\n${run.output}`);
-          assert.match(run.output, new RegExp(`${config.flows.length} flows? · \\d+ events? · \\d+ passed · 0 failed`), run.output);
+          assert.match(run.output, new RegExp(`${config.flows.length} flows? · \\d+ events?( · \\d+ turns?)? · \\d+ passed · 0 failed`), run.output);
         } finally {
           server.closeAllConnections();
           await new Promise((resolve) => server.close(resolve));

@@ -83,7 +83,7 @@ describe("a handler that streams its reply forever", () => {
     return { url: new URL(`http://127.0.0.1:${port}/hook`), close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
   };
 
-  it("is cut off at maxReplyBytes by undici delivery, the fast client and the tunnel's proxy", async () => {
+  it("is cut off at maxReplyBytes by undici delivery and the fast client", async () => {
     const { createDispatcher, deliver, maxReplyBytes } = await import("../../src/transport/undici.js");
     const { createFastClient } = await import("../../src/transport/fast-client/index.js");
     const server = await endless();
@@ -97,11 +97,8 @@ describe("a handler that streams its reply forever", () => {
         assert.equal(!result.ok && result.code, "REPLY_TOO_LARGE");
         assert.match(!result.ok ? result.message : "", new RegExp(`over ${maxReplyBytes / 1024 / 1024} MiB`));
       }
-      // The tunnel's proxy forwards the handler's reply to the platform: bounded the same way (502).
-      const { createForwarder } = await import("../../src/tunnel/proxy.js");
-      const forwarded = await createForwarder(server.url, 60_000, dispatcher)({ method: "POST", path: "/hook", headers: {}, body: Buffer.from("{}") });
-      assert.equal(forwarded.ok, false);
-      assert.match(!forwarded.ok ? `${forwarded.status} ${forwarded.message}` : "", new RegExp(`^502 .*reply over ${maxReplyBytes / 1024 / 1024} MiB`));
+      // The tunnel's proxy streams a reply of any size to the platform, as ngrok does, keeping a bounded copy
+      // (issue 26, defect 4): tested in e2e/tunnel-hardening.test.ts.
     } finally {
       await Promise.all([fast.close(), dispatcher.close(), server.close()]);
     }
