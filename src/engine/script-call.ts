@@ -15,13 +15,16 @@ import { type LoadedFlow } from "../files/call-flow.js";
 import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "../platforms/types.js";
 import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
 import type { Random } from "../core/random.js";
-import { deliverAndCheck } from "./deliver-event.js";
+import { accepted, deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
 import { deliveryUrl } from "./address.js";
 import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
 import { type EventResult, type TurnResult } from "./results.js";
 
 export const defaultMaxHops = 50;
+
+/** What the platform read of a reply it does not parse: nothing. */
+const unreadReply = () => ({ native: undefined, actions: [], failures: [], warnings: [] });
 
 interface Turn {
   step: number;
@@ -172,7 +175,11 @@ export async function runScriptCall(
       const { result, parsed, outcome } = await deliverAndCheck(planned, loaded, planRandom.chance(options.faults.duplicates), context, turn.step);
       delivered = {
         result,
-        outcome: outcome.ok && parsed ? { ok: true, reply: { status: outcome.status, headers: outcome.headers, body: outcome.body }, parsed } : { ok: false, message: outcome.ok ? `status ${outcome.status}` : outcome.message },
+        // A 2xx the platform does not read (a Telnyx webhook, a status callback) is still an accepted reply.
+        outcome:
+          outcome.ok && (parsed || accepted(outcome))
+            ? { ok: true, reply: { status: outcome.status, headers: outcome.headers, body: outcome.body }, parsed: parsed ?? unreadReply() }
+            : { ok: false, message: outcome.ok ? `status ${outcome.status}` : outcome.message },
       };
       if (parsed && webhook.waits) {
         turn.actions.push(...parsed.actions);

@@ -161,8 +161,7 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
   async #awaitCommand(): Promise<void> {
     if (await this.#commandArrived()) return;
     if (!this.#answered) {
-      const why = this.#lastRefused ? "it did not accept the webhook (no 2xx)" : `no answer command within ${this.#commandTimeoutMs} ms of call.initiated`;
-      this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${why}` }] });
+      this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${this.#whyUnanswered()}` }] });
       this.ended = "timeout";
       return;
     }
@@ -170,8 +169,18 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     this.awaitingCaller = true;
   }
 
+  /** Which it was: no 2xx for the webhook, or a 2xx and then no command in time; and where commands go when none came at all. */
+  #whyUnanswered(): string {
+    const why = this.#lastRefused
+      ? `it did not accept the webhook (no 2xx; vwh waited ${Math.min(refusedGraceMs, this.#commandTimeoutMs)} ms for a command anyway)`
+      : `it accepted the webhook (2xx) but sent no answer command within ${this.#commandTimeoutMs} ms (settings.command_timeout_ms)`;
+    if (this.#commandsReceived > 0) return why;
+    return `${why}; no command reached vwh's Call Control API at all — the handler's telnyx client must send them to ${this.#api.baseUrl} (TELNYX_BASE_URL=${this.#api.baseUrl})`;
+  }
+
   replied(_webhook: CallWebhook, outcome: DeliveryOutcome): void {
-    // Telnyx ignores the reply's body (retries aside): the handler acts through commands. A handler that
+    // Telnyx ignores the reply's body (retries aside): the handler acts through commands, often after it
+    // has answered 200 (acknowledge, then act), so any 2xx gets the full command timeout. A handler that
     // refused the webhook (no 2xx) will not command anything for it, so vwh does not wait long for it.
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#lastRefused = !outcome.ok || outcome.reply.status < 200 || outcome.reply.status >= 300;
