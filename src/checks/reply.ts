@@ -66,7 +66,7 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
   const { expect, platform } = input;
 
   // A redirect the platform follows is not the handler's answer: the request is sent again (by the driver).
-  const followed = platform.redirectStatuses?.includes(input.status) === true && input.headers["location"] !== undefined;
+  const followed = platform.redirects?.statuses.includes(input.status) === true && input.headers["location"] !== undefined;
   if (followed) return { failures, warnings, parsed: { native: undefined, actions: [], failures: [], warnings: [] } };
   if (!statusMatches(input.status, expect?.status)) {
     const hint = platform.explainStatus?.(input.status, input.request);

@@ -226,6 +226,13 @@ export interface PlatformRun {
   close(): Promise<void>;
 }
 
+/** Redirects a platform follows to their Location (Twilio: 301, 302, 303 and 307). */
+export interface RedirectRule {
+  statuses: readonly number[];
+  /** The method of the request to the Location; a POST turned into a GET goes without its body. */
+  method(status: number, sent: "GET" | "POST"): "GET" | "POST";
+}
+
 export interface Platform {
   id: string;
   summary: string;
@@ -245,8 +252,8 @@ export interface Platform {
   encode(event: EventToEncode): WebhookRequest;
   /** Parses and checks a reply against the platform's grammar and rules. */
   parseReply(reply: HttpReply, context: ReplyContext): ParsedReply;
-  /** Redirect statuses the platform follows to their Location, as a browser does (Twilio: 301, 307). */
-  redirectStatuses?: readonly number[];
+  /** How the platform follows a redirect reply, as it documents it; absent: it does not (a 3xx is a refusal). */
+  redirects?: RedirectRule;
   /** What a refusal status most likely means on this platform (Twilio's 403: a signature checked against the wrong URL). */
   explainStatus?(status: number, request: WebhookRequest | undefined): string | undefined;
   /** Opens what the platform needs for the whole run (load mode runs many calls on it); optional. */

@@ -3,13 +3,13 @@
  * reply executed verb by verb in platform time. <Gather> waits for the caller and posts to its action
  * (default: the current document's URL); <Record> records the caller's next step; <Redirect>, <Dial action>
  * and <Connect action> fetch the next document; <Hangup>, <Reject> and the end of the document end the
- * call. Like Twilio's HTTP client it keeps cookies per call and follows 301/307 redirects; with
+ * call. Like Twilio's HTTP client it keeps cookies per call and follows 301/302/303/307 redirects; with
  * `statusCallback` set it also sends the call-progress callbacks.
  */
 import { randomUUID } from "node:crypto";
 import { getSetCookies, Headers } from "undici";
 import { speechMs } from "../shared/timing.js";
-import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
+import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, RedirectRule, StreamEnd } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders, type Params } from "./params.js";
 
@@ -25,7 +25,21 @@ interface Pending {
   redirects?: number;
   /** Sent after the caller hung up (Record's action): Twilio ignores the reply. */
   ignoresReply?: boolean;
+  /** A redirect turned into a GET: the Location as it is, without the call's parameters (as a browser). */
+  bare?: boolean;
 }
+
+/**
+ * Twilio follows 301, 302, 303 and 307 ("Twilio will only follow redirects for status codes 301, 302, 303,
+ * and 307", error 11216, twilio.com/docs/api/errors/11216). It does not say which method the next request
+ * uses; it says it follows redirects "just like a normal web browser" (twilio.com/docs/api/2008-08-01/twiml/
+ * your_response), and a browser (the Fetch standard's HTTP-redirect fetch, RFC 9110 §15.4) turns a POST
+ * into a GET without a body after 301, 302 and 303, and repeats method and body after 307.
+ */
+export const twilioRedirects: RedirectRule = {
+  statuses: [301, 302, 303, 307],
+  method: (status, sent) => (status === 307 ? sent : "GET"),
+};
 
 /** What the call waits on the caller for. */
 type Listening = { kind: "gather"; action: Action; heardOverPrompt: boolean } | { kind: "record"; action: Action };
@@ -89,13 +103,16 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     if (outcome.ok) this.#keepCookies(outcome.reply.headers["set-cookie"]);
     const pending = this.#pendingOf.get(webhook);
     if (!webhook.waits || this.ended || !pending) return;
-    if (outcome.ok && (outcome.reply.status === 301 || outcome.reply.status === 307) && outcome.reply.headers["location"]) {
-      if ((pending.redirects ?? 0) >= maxRedirects || !URL.canParse(outcome.reply.headers["location"], webhook.request.url.href)) {
+    const location = outcome.ok ? outcome.reply.headers["location"] : undefined;
+    if (outcome.ok && location && twilioRedirects.statuses.includes(outcome.reply.status)) {
+      if ((pending.redirects ?? 0) >= maxRedirects || !URL.canParse(location, webhook.request.url.href)) {
         this.ended = "failed";
         return;
       }
-      // The same request again, at the new address (re-signed there by the engine).
-      this.outbox.pushFront({ ...pending, url: new URL(outcome.reply.headers["location"], webhook.request.url), eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
+      // 307: the same request again at the new address; 301/302/303: a GET of it (re-signed there by the engine).
+      const method = twilioRedirects.method(outcome.reply.status, pending.method);
+      const bare = pending.bare === true || (method === "GET" && pending.method === "POST");
+      this.outbox.pushFront({ ...pending, url: new URL(location, webhook.request.url), method, bare, eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
       return;
     }
     if (!outcome.ok || outcome.parsed.failures.length > 0) {
@@ -349,7 +366,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       eventId,
       waits: pending.eventType !== "status" && pending.ignoresReply !== true,
       afterMs,
-      request: formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
+      request: pending.bare ? { method: "GET", url: pending.url, body: Buffer.alloc(0), contentType: undefined, headers: twilioHeaders(eventId, cookies) } : formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
     };
     this.#pendingOf.set(webhook, pending);
     return webhook;

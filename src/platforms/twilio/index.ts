@@ -1,7 +1,7 @@
 /** Twilio Programmable Voice (SPEC §7, PROVIDERS.md §1): form-encoded webhooks, TwiML replies, X-Twilio-Signature. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
-import { TwilioCallDriver, type TwilioEventType } from "./driver.js";
+import { TwilioCallDriver, twilioRedirects, type TwilioEventType } from "./driver.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders } from "./params.js";
 import { explainTwilioStatus, parseTwilioReply } from "./reply.js";
 import { scenarios } from "./starters.js";
@@ -71,7 +71,7 @@ export const twilioPlatform = {
   },
 
   parseReply: parseTwilioReply,
-  redirectStatuses: [301, 307],
+  redirects: twilioRedirects,
   explainStatus: explainTwilioStatus,
 
   nativeCallId: callSidFor,

@@ -96,6 +96,7 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
  * that does not match — most often because it rebuilt the URL from its own host behind a tunnel).
  */
 export function explainTwilioStatus(status: number, request: WebhookRequest | undefined): string | undefined {
+  if (status >= 300 && status < 400) return "Twilio error 11216: it follows only 301, 302, 303 and 307 with a Location header (twilio.com/docs/api/errors/11216)";
   if (status !== 403) return undefined;
   const signed = request ? ` (vwh signed for ${request.url.origin}${request.url.pathname})` : "";
   return `twilio.webhook() and validateRequest answer 403 when X-Twilio-Signature does not match the URL they check${signed}: a handler behind a tunnel or proxy must validate against the public URL — run vwh with --public-url <the URL configured in Twilio> and give the handler the same URL (webhook({ url }) / validateRequest(token, signature, url, params))`;
