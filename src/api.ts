@@ -60,6 +60,8 @@ export interface SimulateOptions extends Partial<SigningSettings> {
   timeScale?: number;
   budgetMs?: number;
   strictLatency?: boolean;
+  /** A failed delivery of a webhook whose reply the platform ignores (a status callback) fails instead of warning. */
+  strictEvents?: boolean;
   realtime?: boolean;
   duplicates?: number;
   reorder?: number;
@@ -98,6 +100,7 @@ export function createSimulationOptions(options: SimulateOptions): SimulationOpt
     faults: { duplicates: options.duplicates ?? 0, reorderWindow: options.reorder ?? 0, seed: options.seed ?? newSeed(), bail: options.bail ?? false },
     budgetMs: options.budgetMs ?? 200,
     strictLatency: options.strictLatency ?? false,
+    strictEvents: options.strictEvents ?? false,
     realtime: options.realtime ?? false,
     dispatcher: options.dispatcher ?? createKeepAliveDispatcher(),
     ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),

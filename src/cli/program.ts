@@ -73,6 +73,7 @@ export function createProgram(): Command {
     .option("--timeout <ms>", "abort a reply slower than this: a retryable failure (default: 10000, or the profile's)")
     .option("--budget <ms>", "latency budget per reply; over it is a warning", "200")
     .option("--strict-latency", "over-budget replies fail instead of warning")
+    .option("--strict-events", "a failed status/event callback (a webhook whose reply the platform ignores) fails instead of warning")
     .option("--realtime", "wait each event's after_ms before sending it")
     .option("--retries <n>", "retry a failed delivery (connection error, timeout, 5xx, 408, 429) up to n times (default: 0, or the profile's)")
     .option("--backoff <ms>", "base delay of the exponential backoff with jitter (default: 500, or the profile's)")

@@ -60,6 +60,7 @@ export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSc
   pipelining: integerFlag("requests", { min: 1, max: 100 }).optional(),
   workers: integerFlag("threads", { min: 1, max: 64 }).default(1),
   strictLatency: z.boolean().default(false),
+  strictEvents: z.boolean().default(false),
   realtime: z.boolean().default(false),
   junit: z.string().min(1).optional(),
 });
@@ -213,7 +214,8 @@ async function simulateWithRuns(
   const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
   // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
-  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }) ?? []))];
+  const configuredUrl = options.publicUrl ?? options.url;
+  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }, configuredUrl) ?? []))];
   const run: RunDescription = {
     target: shownUrl(options.url),
     scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
@@ -240,6 +242,7 @@ async function simulateWithRuns(
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
     strictLatency: options.strictLatency,
+    strictEvents: options.strictEvents,
     realtime: options.realtime,
     dispatcher: createDispatcher(options.calls ? Math.max(options.concurrency, 1) : 64),
     ...(options.dlq && { deadLetter: deadLetterWriter(options.dlq) }),

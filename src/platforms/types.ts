@@ -205,6 +205,12 @@ export interface EventSpec {
   description: string;
   /** The platform gives up on a reply slower than this (Vapi's assistant-request: 7.5 s, fixed). */
   deadlineMs?: number;
+  /**
+   * The platform does not act on the reply (status and event callbacks): whatever comes back, the call goes
+   * on. A failed delivery is then a warning naming the URL and `setting` (where that URL is configured),
+   * unless --strict-events, or an expected `status`, asks for it to fail.
+   */
+  replyIgnored?: { setting: string };
 }
 
 /** What a platform's run-level resources are opened with (once per run, before the first call). */
@@ -272,8 +278,8 @@ export interface Platform {
   examplePath?: string;
   /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
   settings?: z.ZodType;
-  /** One line for the report saying which platform choices a run made (Vapi's tool-call shape). */
-  describeSettings?(settings: Readonly<Record<string, unknown>>): string | undefined;
+  /** One line for the report saying which platform choices a run made (Vapi's tool-call shape, Vonage's event URL); `url` is the URL the platform is configured with. */
+  describeSettings?(settings: Readonly<Record<string, unknown>>, url: URL): string | undefined;
   /**
    * The media message sets this platform's `stream` moves name (MediaStreamRequest.protocol), each loaded
    * when a call streams. A stream whose protocol is not here is handed straight back, as if the agent

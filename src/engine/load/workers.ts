@@ -24,7 +24,7 @@ export interface WorkerShare {
   signing: SigningOptions;
   /** Per platform id, the scheme its flows are signed with, when --scheme was not given. */
   platformSchemes: Record<string, string> | undefined;
-  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "realtime" | "maxHops" | "platformSettings">;
+  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "strictEvents" | "realtime" | "maxHops" | "platformSettings">;
   deadLetters: boolean;
   load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
   /** Int32Array over it: non-zero once any thread has stopped the run. */
@@ -68,7 +68,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
       const calls = shareOf(load.calls, threads, index);
-      const { signatureHeaders, policy, faults, budgetMs, strictLatency, realtime, maxHops, platformSettings, platformSigning } = run.simulation;
+      const { signatureHeaders, policy, faults, budgetMs, strictLatency, strictEvents, realtime, maxHops, platformSettings, platformSigning } = run.simulation;
       const share: WorkerShare = {
         flows: run.flows.map((loaded) => ({ file: loaded.file, flow: loaded.flow, platform: loaded.platform.id })),
         target: run.simulation.target.href,
@@ -82,6 +82,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           policy,
           budgetMs,
           strictLatency,
+          ...(strictEvents !== undefined && { strictEvents }),
           realtime,
           ...(maxHops !== undefined && { maxHops }),
           ...(platformSettings && { platformSettings }),

@@ -26,6 +26,7 @@ const events: Record<TwilioEventType, EventSpec> = {
     payload: params({ CallStatus: z.enum(["initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]).optional(), SequenceNumber: z.union([z.string(), z.number()]).optional() }),
     waits: false,
     description: "statusCallback: call progress (initiated, ringing, answered, completed); the body is ignored",
+    replyIgnored: { setting: "settings.statusCallback (--status-callback)" },
   },
 };
 const eventTypes = Object.keys(events) as [TwilioEventType, ...TwilioEventType[]];

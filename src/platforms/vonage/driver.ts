@@ -25,6 +25,12 @@ export const vonageSettingsSchema = z.looseObject({
   event_method: method.default("POST"),
 });
 
+/** Where status events go: settings.event_url, else `event` next to the answer URL (…/webhooks/answer → …/webhooks/event). */
+export function vonageEventUrl(settings: Readonly<Record<string, unknown>>, answerUrl: URL): URL {
+  const configured = settings["event_url"];
+  return new URL(typeof configured === "string" && URL.canParse(configured) ? configured : "event", answerUrl);
+}
+
 export class VonageCallDriver extends ScriptedCall {
   protected readonly observedLabel = "end of NCCO";
   readonly #eventUrl: URL;
@@ -43,7 +49,7 @@ export class VonageCallDriver extends ScriptedCall {
   constructor(setup: CallSetup) {
     super(setup);
     const settings = parseSettings(vonageSettingsSchema, setup.settings);
-    this.#eventUrl = new URL(settings.event_url ?? "event", setup.url);
+    this.#eventUrl = vonageEventUrl(settings, setup.url);
     this.#eventMethod = settings.event_method;
     this.#status("started");
     this.#status("ringing");

@@ -1,6 +1,6 @@
 /** Vonage Voice API (PROVIDERS §2): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
 import type { Platform } from "../types.js";
-import { VonageCallDriver } from "./driver.js";
+import { VonageCallDriver, vonageEventUrl } from "./driver.js";
 import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
 import { parseNccoReply } from "./reply.js";
 import { vonageStarters } from "./starters.js";
@@ -31,6 +31,11 @@ export const vonagePlatform = {
   },
 
   parseReply: parseNccoReply,
+
+  describeSettings(settings, url) {
+    const configured = typeof settings["event_url"] === "string";
+    return `vonage event_url ${vonageEventUrl(settings, url).href} (${configured ? "settings.event_url" : "a guess next to the answer URL: set settings.event_url to your application's"}); Vonage ignores its replies, so a failure there is a warning (--strict-events fails on it)`;
+  },
 
   async startCall(setup) {
     return new VonageCallDriver(setup);
