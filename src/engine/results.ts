@@ -25,12 +25,22 @@ export interface EventResult {
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
 }
 
+export interface NotExecuted {
+  type: string;
+  /** Where it stands in the native reply. */
+  path: string;
+  text?: string;
+}
+
 export interface TurnResult {
   /** Index of the script step. */
   step: number;
   /** `connect`, `say "…"`, `press 1`, `hangup (script ran out)`. */
   label: string;
+  /** What the platform executed in the turn (the replies' actions as run, and what it did by itself). */
   actions: string[];
+  /** Actions replied in this turn that the platform did not execute in it (replaced, unreachable, or left for a later turn). */
+  notExecuted?: NotExecuted[];
   /** How the call ended in this turn, if it did. */
   ended: string | undefined;
   failures: Finding[];

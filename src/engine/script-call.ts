@@ -19,7 +19,7 @@ import { accepted, deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
 import { deliveryUrl } from "./address.js";
 import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
-import { type EventResult, type TurnResult } from "./results.js";
+import { type EventResult, type NotExecuted, type TurnResult } from "./results.js";
 
 export const defaultMaxHops = 50;
 
@@ -30,7 +30,10 @@ interface Turn {
   step: number;
   label: string;
   expect: TurnExpectation | undefined;
+  /** What the platform executed: a turn's says and actions. */
   actions: Action[];
+  /** What the handler replied in the turn (what the platform waits on). */
+  replied: Action[];
   natives: (NativeDocument | undefined)[];
   failures: Finding[];
   ended: EndReason | undefined;
@@ -40,7 +43,7 @@ interface Turn {
 
 function newTurn(steps: readonly ScriptStep[], index: number, label?: string): Turn {
   const step = steps[index];
-  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], natives: [], failures: [], ended: undefined, media: undefined };
+  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined };
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
@@ -78,6 +81,12 @@ export function checkTurn(turn: Turn): Finding[] {
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
   findings.push(...checkMedia(expect, turn.media));
   return findings;
+}
+
+/** Replied in the turn but not executed in it (the same action objects travel from the reply to the driver's moves). */
+function unexecuted(turn: Turn): NotExecuted[] {
+  const executed = new Set(turn.actions);
+  return turn.replied.filter((action) => !executed.has(action)).map((action) => ({ type: action.type, path: action.path, ...(textOf(action) !== undefined && { text: textOf(action)! }) }));
 }
 
 /** Signs a media stream's WebSocket upgrade as a GET of its URL with the platform's scheme (empty body, a fresh id). */
@@ -150,7 +159,17 @@ export async function runScriptCall(
 
   const finishTurn = () => {
     const failures = [...turn.failures, ...checkTurn(turn)];
-    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), ended: turn.ended, failures, passed: failures.length === 0, ...(turn.media && { media: turn.media }) };
+    const notExecuted = driver.reportsExecution ? unexecuted(turn) : [];
+    const result: TurnResult = {
+      step: turn.step,
+      label: turn.label,
+      actions: turn.actions.map((action) => action.type),
+      ...(notExecuted.length > 0 && { notExecuted }),
+      ended: turn.ended,
+      failures,
+      passed: failures.length === 0,
+      ...(turn.media && { media: turn.media }),
+    };
     passed &&= result.passed;
     turns.push(result);
     handlers.onTurn?.(result);
@@ -182,7 +201,9 @@ export async function runScriptCall(
             : { ok: false, message: outcome.ok ? `status ${outcome.status}` : outcome.message },
       };
       if (parsed && webhook.waits) {
-        turn.actions.push(...parsed.actions);
+        turn.replied.push(...parsed.actions);
+        // A driver that reports what it executes credits the turn itself; otherwise the reply is what runs.
+        if (!driver.reportsExecution) turn.actions.push(...parsed.actions);
         turn.natives.push(parsed.native);
       }
     }
@@ -262,6 +283,10 @@ export async function runScriptCall(
           protocols: platform.media ?? {},
         });
         driver.streamEnded(end);
+        continue;
+      }
+      if (move.kind === "executed") {
+        turn.actions.push(...move.actions);
         continue;
       }
       if (move.kind === "observed") {

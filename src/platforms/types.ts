@@ -139,6 +139,12 @@ export type DriverMove =
   /** Actions the platform took that did not come in a reply (Telnyx commands over its REST API). */
   | { kind: "observed"; label: string; actions: Action[]; failures: Finding[] }
   /**
+   * Actions of the handler's replies as the platform carries them out (drivers with `reportsExecution`):
+   * a turn's `says` and `actions` are these, not everything replied (a replaced NCCO's rest, a prompt after
+   * a listen that heard the caller).
+   */
+  | { kind: "executed"; actions: Action[] }
+  /**
    * The call moved onto a media WebSocket (`<Connect><Stream>`, a `stream` instruction…). The engine
    * connects as the platform would, plays the caller's side of the script there, then reports back
    * through `streamEnded`. (Until media support lands the engine skips the stream and calls it at once.)
@@ -155,6 +161,8 @@ export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply 
 
 /** One simulated call on a platform: a state machine the engine drives (SPEC §7, caller scripts). */
 export interface CallDriver {
+  /** The driver reports what it executes (`executed` moves); otherwise every replied action counts as executed. */
+  readonly reportsExecution?: boolean;
   next(): Promise<DriverMove>;
   /** The outcome of the last `send` move. */
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void;

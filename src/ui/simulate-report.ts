@@ -3,7 +3,7 @@ import type { ChalkInstance } from "chalk";
 import type { Finding } from "../checks/reply.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import type { TurnMedia } from "../media/script.js";
-import { summarize, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
+import { summarize, type EventResult, type NotExecuted, type SimulationResult, type TurnResult } from "../engine/results.js";
 import { type SimulationListener } from "../engine/options.js";
 import { formatProblem } from "../lib/validation.js";
 import { listShort } from "../core/findings.js";
@@ -72,10 +72,17 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
       const mark = turn.passed ? colors.green("✓") : colors.red("✗");
       const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
       write(`    ${mark} ${colors.dim(turn.actions.length ? listShort(turn.actions) : "no actions")}${ended}`);
+      if (turn.notExecuted) write(colors.dim(`      replied, not executed in this turn: ${formatNotExecuted(turn.notExecuted)}`));
       if (turn.media) write(colors.dim(`      ${formatTurnMedia(turn.media)}`));
       for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
     },
   };
+}
+
+/** Replied actions the platform did not run in the turn: `speak Response/Speak[2] "Sorry, I didn't catch that", redirect Response/Redirect[3]`. */
+export function formatNotExecuted(items: readonly NotExecuted[]): string {
+  const shown = items.slice(0, 10).map((item) => `${item.type} ${item.path}${item.text === undefined ? "" : ` ${JSON.stringify(item.text.length > 40 ? `${item.text.slice(0, 37)}...` : item.text)}`}`);
+  return items.length > 10 ? `${shown.join(", ")}, … (${items.length} in all)` : shown.join(", ");
 }
 
 /** A turn's media figures: `stream vwh · first audio 200 ms · agent audio 1.20 s · stopped on interrupt · marks 1 sent, 1 acknowledged`. */
@@ -164,6 +171,7 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
           step: turn.step + 1,
           label: turn.label,
           actions: turn.actions,
+          not_executed: turn.notExecuted ?? [],
           ended: turn.ended ?? null,
           passed: turn.passed,
           media: turn.media ? mediaJson(turn.media) : null,

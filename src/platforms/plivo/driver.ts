@@ -161,6 +161,8 @@ export class PlivoCallDriver extends ScriptedCall {
       this.ended = "handler_hangup";
       return;
     }
+    // In document order, prompts nested in a GetInput first: a Speak after the GetInput runs only when it heard nothing.
+    this.executed.push(action);
     // Speak, Play and Wait (1 s by default) take platform time.
     this.clock += actionMs(action, 1000);
     switch (action.type) {

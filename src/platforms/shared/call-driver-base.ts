@@ -7,7 +7,7 @@
  * nothing is pending (`execute`).
  */
 import { Outbox } from "./outbox.js";
-import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
 
 export type ObservedMove = Extract<DriverMove, { kind: "observed" }>;
 
@@ -21,6 +21,8 @@ export abstract class CallDriverBase<Pending> implements CallDriver {
   /** A media stream the call moves onto next. */
   protected stream: MediaStreamRequest | undefined;
   protected awaitingCaller = false;
+  /** Actions of the replies carried out since the last move, reported as an `executed` move. */
+  protected executed: Action[] = [];
   #endSent = false;
 
   constructor(setup: CallSetup) {
@@ -49,6 +51,11 @@ export abstract class CallDriverBase<Pending> implements CallDriver {
 
   async next(): Promise<DriverMove> {
     for (;;) {
+      if (this.executed.length > 0) {
+        const actions = this.executed;
+        this.executed = [];
+        return { kind: "executed", actions };
+      }
       const sent = this.outbox.shift(this.clock);
       if (sent) return { kind: "send", webhook: this.webhook(sent.item, sent.at, sent.afterMs) };
       const observed = this.observe();

@@ -36,6 +36,7 @@ export interface PendingWebhook {
 
 /** A platform that runs the handler's documents (Vonage NCCOs, Plivo XML): webhooks built as they go out, the end of a document observed. */
 export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
+  readonly reportsExecution = true;
   /** Actions the platform took that came in no reply (reported once, as an `observed` move). */
   protected observed: Action[] = [];
 

@@ -62,6 +62,7 @@ function setCookies(joined: string) {
 }
 
 export class TwilioCallDriver extends CallDriverBase<Pending> {
+  readonly reportsExecution = true;
   readonly #callSid: string;
   readonly #accountSid: string;
   readonly #statusCallback: URL | undefined;
@@ -228,6 +229,8 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       this.ended = "handler_hangup";
       return;
     }
+    // Verbs run in document order; what control leaves before is never executed (TwiML's execution rules).
+    this.executed.push(action);
     const loop = Math.min(Math.max(seconds(action["loop"], 1), 1), 10);
     switch (action.type) {
       case "speak":

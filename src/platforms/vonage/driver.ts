@@ -180,6 +180,8 @@ export class VonageCallDriver extends ScriptedCall {
       this.ended = "handler_hangup";
       return;
     }
+    // Run in order until an input, notify or synchronous connect's reply replaces the rest of the NCCO.
+    this.executed.push(action);
     this.clock += actionMs(action, 0);
     switch (action.type) {
       case "speak":

@@ -16,6 +16,7 @@ interface Pending {
 }
 
 export class VwhCallDriver extends CallDriverBase<Pending> {
+  readonly reportsExecution = true;
   #sequence = 0;
   #url: URL;
   /** Instructions of the last reply still to execute. */
@@ -106,6 +107,7 @@ export class VwhCallDriver extends CallDriverBase<Pending> {
       this.outbox.push({ eventType: "playback.finished", payload: { instruction_index: this.#prompt?.index ?? 0, interrupted: false } });
       return;
     }
+    this.executed.push(action);
     const index = Number(/\[(\d+)\]$/.exec(action.path)?.[1] ?? 0);
     switch (action.type) {
       case "speak":
