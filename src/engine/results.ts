@@ -41,6 +41,8 @@ export interface TurnResult {
   actions: string[];
   /** Actions replied in this turn that the platform did not execute in it (replaced, unreachable, or left for a later turn). */
   notExecuted?: NotExecuted[];
+  /** What the platform said about the turn that is not a failure (an after_ms past the end of the audio). */
+  notes?: string[];
   /** How the call ended in this turn, if it did. */
   ended: string | undefined;
   failures: Finding[];

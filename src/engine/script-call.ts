@@ -39,11 +39,13 @@ interface Turn {
   ended: EndReason | undefined;
   /** The figures of the turn's media stream, when it ran on one. */
   media: TurnMedia | undefined;
+  /** What the platform said about the turn that is not a failure. */
+  notes: string[];
 }
 
 function newTurn(steps: readonly ScriptStep[], index: number, label?: string): Turn {
   const step = steps[index];
-  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined };
+  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [] };
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
@@ -153,7 +155,15 @@ export async function runScriptCall(
   let stepIndex = firstIsConnect ? 0 : -1;
   let turn = firstIsConnect ? newTurn(steps, 0) : { ...newTurn(steps, -1, "connect"), expect: undefined };
   handlers.onTurnStart?.(turn.step, turn.label);
+  // A step that acts during playback (after_ms from the start of the turn's audio) is announced to the
+  // driver when the turn before it starts, so the platform can cut into its prompts.
+  const announceNext = () => {
+    const next = steps[stepIndex + 1];
+    const kind = next && callerInput(next).kind;
+    if (next?.after_ms !== undefined && platform.actsDuringPlayback?.some((acting) => acting === kind)) driver.actDuringPlayback?.(next.after_ms);
+  };
   driver.caller({ kind: "connect" }, firstIsConnect ? steps[0]!.after_ms : undefined);
+  announceNext();
   // Webhooks the platform does not wait on, held back so --reorder can shuffle them.
   let held: CallWebhook[] = [];
 
@@ -165,6 +175,7 @@ export async function runScriptCall(
       label: turn.label,
       actions: turn.actions.map((action) => action.type),
       ...(notExecuted.length > 0 && { notExecuted }),
+      ...(turn.notes.length > 0 && { notes: turn.notes }),
       ended: turn.ended,
       failures,
       passed: failures.length === 0,
@@ -285,6 +296,10 @@ export async function runScriptCall(
         driver.streamEnded(end);
         continue;
       }
+      if (move.kind === "note") {
+        turn.notes.push(move.message);
+        continue;
+      }
       if (move.kind === "executed") {
         turn.actions.push(...move.actions);
         continue;
@@ -306,6 +321,7 @@ export async function runScriptCall(
       // await-caller: this turn is over; the caller takes the next step, or hangs up when the script ran out.
       const step = nextTurn();
       driver.caller(step ? callerInput(step) : { kind: "hangup" }, step?.after_ms);
+      announceNext();
     }
   } finally {
     await driver.close();

@@ -144,6 +144,8 @@ export type DriverMove =
    * a listen that heard the caller).
    */
   | { kind: "executed"; actions: Action[] }
+  /** Something the report should say about the turn that is not a failure (an after_ms past the end of the audio). */
+  | { kind: "note"; message: string }
   /**
    * The call moved onto a media WebSocket (`<Connect><Stream>`, a `stream` instruction…). The engine
    * connects as the platform would, plays the caller's side of the script there, then reports back
@@ -170,6 +172,8 @@ export interface CallDriver {
   streamEnded(end: StreamEnd): void;
   /** The caller's next step, after an `await-caller` move; `afterMs` is the script's own timing, if given. */
   caller(input: CallerInput, afterMs: number | undefined): void;
+  /** The caller's next step acts `afterMs` after the start of this turn's audio (platforms with `actsDuringPlayback`). */
+  actDuringPlayback?(afterMs: number): void;
   /** Releases whatever the call holds (servers, timers). */
   close(): Promise<void>;
 }
@@ -262,6 +266,13 @@ export interface Platform {
   actions: readonly ActionType[];
   /** The caller steps a script may use on this platform (`tool` is for AI platforms). */
   callerInputs: readonly CallerInput["kind"][];
+  /**
+   * The caller steps that may act during playback: their `after_ms` counts from the start of the turn's
+   * audio, and the platform's rules say what the act does to the prompt (barge-in, DTMF ending a listen,
+   * a hangup mid-speech). An `after_ms` on another of hangup/press/say/interrupt is refused at load. Absent:
+   * the caller acts when the line is quiet and `after_ms` is platform time before the step.
+   */
+  actsDuringPlayback?: readonly ("hangup" | "press" | "say" | "interrupt")[];
   /** Builds the request for one event of a scripted flow. */
   encode(event: EventToEncode): WebhookRequest;
   /** Parses and checks a reply against the platform's grammar and rules. */

@@ -72,6 +72,7 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
       const mark = turn.passed ? colors.green("✓") : colors.red("✗");
       const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
       write(`    ${mark} ${colors.dim(turn.actions.length ? listShort(turn.actions) : "no actions")}${ended}`);
+      for (const note of turn.notes ?? []) write(colors.dim(`      note: ${note}`));
       if (turn.notExecuted) write(colors.dim(`      replied, not executed in this turn: ${formatNotExecuted(turn.notExecuted)}`));
       if (turn.media) write(colors.dim(`      ${formatTurnMedia(turn.media)}`));
       for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
@@ -172,6 +173,7 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
           label: turn.label,
           actions: turn.actions,
           not_executed: turn.notExecuted ?? [],
+          notes: turn.notes ?? [],
           ended: turn.ended ?? null,
           passed: turn.passed,
           media: turn.media ? mediaJson(turn.media) : null,

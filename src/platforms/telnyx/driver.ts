@@ -131,7 +131,8 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
   protected override observe(): ObservedMove | undefined {
     const refused = this.#refused.shift();
     if (refused) return { kind: "observed", label: refused.label, actions: [], failures: refused.failures };
-    const performed = this.#performed.shift();
+    // The caller acts inside a prompt first: commands the handler already sent wait for that.
+    const performed = this.cutInto ? undefined : this.#performed.shift();
     if (performed) {
       const actions = this.#perform(performed);
       return { kind: "observed", label: performed.command, actions, failures: [] };
@@ -187,11 +188,25 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
   }
 
   protected callerStep(input: CallerInput): void {
+    const cut = this.cutInto;
+    this.cutInto = undefined;
+    if (cut?.action.path === "speak") {
+      // Inside a plain speak: a hangup ends it (call.speak.ended call_hangup); keys are reported and it plays on.
+      if (input.kind === "hangup") this.outbox.push({ eventType: "call.speak.ended", payload: { status: "call_hangup" } });
+      else {
+        this.callerStep(input);
+        this.clock += cut.remainingMs;
+        this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } });
+        return;
+      }
+    }
     switch (input.kind) {
       case "connect":
         return;
       case "hangup":
         this.ended ??= "caller_hangup";
+        // The call is over for the API at once: the handler's next command gets 422 90018.
+        this.#over = true;
         return;
       case "press":
         for (const digit of input.digits) {
@@ -286,15 +301,19 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
       }
       case "speak": {
         const payload = text(body["payload"]) ?? "";
+        const speak: Action = { type: "speak", path, text: payload, voice: body["voice"] };
         this.outbox.push({ eventType: "call.speak.started", payload: {} });
-        this.clock += speechMs(payload);
-        this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } });
-        return [{ type: "speak", path, text: payload, voice: body["voice"] }];
+        // A caller's step inside the speech (after_ms) leaves call.speak.ended to it (callerStep).
+        if (this.playAudio(speak, speechMs(payload))) this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } });
+        return [speak];
       }
       case "gather_using_speak": {
         const payload = text(body["payload"]) ?? "";
-        this.clock += speechMs(payload);
-        return [{ type: "speak", path: `${path}.payload`, text: payload, voice: body["voice"], barge_in: true }, this.#listen(path, body)];
+        const speak: Action = { type: "speak", path: `${path}.payload`, text: payload, voice: body["voice"], barge_in: true };
+        // The gather listens while its prompt plays: keys pressed during it end the prompt and count.
+        const listen = this.#listen(path, body);
+        this.playAudio(speak, speechMs(payload));
+        return [speak, listen];
       }
       case "gather_using_audio": {
         const url = text(body["audio_url"]) ?? text(body["media_name"]) ?? "";

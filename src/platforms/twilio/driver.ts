@@ -134,6 +134,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
   }
 
   protected callerStep(input: CallerInput): void {
+    if (this.cutInto && !this.#actOverPrompt(input)) return;
     const listening = this.#listening;
     this.#listening = undefined;
     switch (input.kind) {
@@ -201,6 +202,32 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     }
   }
 
+  /**
+   * The caller acts during a prompt (after_ms): a hangup ends the call mid-prompt; keys or words over a
+   * prompt nested in a <Gather bargeIn> stop it and start the Gather, which takes them; over any other
+   * prompt they are lost and it plays on (Twilio hears keys and speech only in a Gather). False: the step
+   * is used up.
+   */
+  #actOverPrompt(input: CallerInput): boolean {
+    const { action, remainingMs } = this.cutInto!;
+    if (input.kind === "hangup" || input.kind === "connect" || input.kind === "event") return true;
+    if (action["barge_in"] === true && this.#listening) return true;
+    this.clock += remainingMs;
+    const where = "barge_in" in action ? "a <Gather bargeIn=\"false\">'s prompt" : "a prompt outside a <Gather>";
+    this.note(`${input.kind} during ${where} (${action.path}): Twilio does not take it there, and the prompt played on`);
+    return false;
+  }
+
+  /** A Gather listens while its nested prompts play (bargeIn): cut into, the rest of its prompts are skipped and it takes the caller's act. */
+  protected override promptCut(prompt: Action): void {
+    if (prompt["barge_in"] !== true) return;
+    while (this.#queue.length > 0 && this.#queue[0]!.type !== "listen") this.#queue.shift();
+    const gather = this.#queue.shift();
+    if (!gather) return;
+    this.executed.push(gather);
+    this.#listening = { kind: "gather", action: gather, heardOverPrompt: true };
+  }
+
   override streamEnded(end: StreamEnd): void {
     const connect = this.#afterStream;
     this.#afterStream = undefined;
@@ -234,12 +261,12 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     const loop = Math.min(Math.max(seconds(action["loop"], 1), 1), 10);
     switch (action.type) {
       case "speak":
-        this.clock += speechMs(String(action["text"] ?? "")) * loop;
         this.#promptBargeIn = action["barge_in"] === true;
+        this.playAudio(action, speechMs(String(action["text"] ?? "")) * loop);
         return;
       case "play":
-        this.clock += 3000 * loop;
         this.#promptBargeIn = action["barge_in"] === true;
+        this.playAudio(action, 3000 * loop);
         return;
       case "pause":
         this.clock += seconds(action["duration_ms"], 1000);

@@ -56,6 +56,7 @@ export const twilioPlatform = {
   eventType: z.enum(eventTypes, { error: `expected a Twilio request type: ${eventTypes.join(", ")}` }),
   actions: ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject"],
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+  actsDuringPlayback: ["hangup", "press", "say", "interrupt"],
 
   encode(event) {
     const type = event.eventType as TwilioEventType;

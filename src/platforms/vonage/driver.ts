@@ -105,6 +105,20 @@ export class VonageCallDriver extends ScriptedCall {
     }
   }
 
+  protected listenNow(listen: Action): void {
+    this.#queue.splice(0, this.#queue.indexOf(listen) + 1);
+    this.executed.push(listen);
+    this.#listening = listen;
+  }
+
+  protected upcoming(): readonly Action[] {
+    return this.#queue;
+  }
+
+  protected listening(): boolean {
+    return this.#listening !== undefined;
+  }
+
   /** Closed by the application: the websocket leg is gone and the NCCO goes on. */
   protected override agentClosedStream(): void {
     this.#status("disconnected");
@@ -182,15 +196,18 @@ export class VonageCallDriver extends ScriptedCall {
     }
     // Run in order until an input, notify or synchronous connect's reply replaces the rest of the NCCO.
     this.executed.push(action);
-    this.clock += actionMs(action, 0);
     switch (action.type) {
       case "speak":
       case "play":
         this.#prompt = { bargeIn: action["barge_in"] === true };
+        this.playAudio(action, actionMs(action, 0));
         return;
       case "listen":
         this.#listening = action;
         this.awaitingCaller = true;
+        return;
+      case "pause":
+        this.clock += actionMs(action, 0);
         return;
       case "redirect":
         this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>), uuid: this.setup.call.callId, conversation_uuid: this.#conversationUuid, timestamp: "" }, true);

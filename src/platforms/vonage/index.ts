@@ -16,6 +16,7 @@ export const vonagePlatform = {
   eventType: vonageEventType,
   actions: ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup"],
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+  actsDuringPlayback: ["hangup", "press", "say", "interrupt"],
 
   encode(event) {
     const { call } = event;
