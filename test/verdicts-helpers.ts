@@ -9,7 +9,8 @@ import { type SimulationOptions } from "../src/engine/options.js";
 import { type SimulationResult } from "../src/engine/results.js";
 import { fakeClock, startServer, type ReceivedRequest, type TestServer } from "./helpers.js";
 
-export const secretFor = (platformId: PlatformId) => (platformId === "twilio" ? "f3a1c0ffee5eed0123456789abcdef01" : "test-signing-secret-0123456789");
+const standardSecret = `whsec_${Buffer.from("verdicts-test-secret-0123456").toString("base64")}`;
+export const secretFor = (platformId: PlatformId) => (platformId === "twilio" ? "f3a1c0ffee5eed0123456789abcdef01" : platformId === "vwh" ? standardSecret : "test-signing-secret-0123456789");
 
 /** A caller script on `platformId`, validated as `vwh simulate` would. */
 export async function scriptOn(platformId: PlatformId, script: unknown[], settings?: Record<string, unknown>): Promise<LoadedFlow> {

@@ -59,9 +59,10 @@ export class VwhCallDriver extends CallDriverBase<Pending> {
         this.ended = "caller_hangup";
         return;
       case "say":
+        // Detected as the caller starts speaking, transcribed once they are done.
+        this.outbox.push({ eventType: "speech.detected", payload: {} }, this.clock);
         this.clock += speechMs(input.text);
-        this.outbox.push({ eventType: "speech.detected", payload: {} });
-        this.outbox.push(this.#transcribed(input.text, input.confidence));
+        this.outbox.push(this.#transcribed(input.text, input.confidence), this.clock);
         return;
       case "interrupt":
         if (this.#prompt?.bargeIn) {
