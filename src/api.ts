@@ -11,6 +11,8 @@ import { loadFlows } from "./files/read-inputs.js";
 import { isPlatformId, type PlatformId } from "./platforms/registry.js";
 import { createRandom, newSeed } from "./core/random.js";
 import { buildRetryPolicy } from "./engine/retry-policy.js";
+import { resolveRunSigning } from "./engine/signing.js";
+import { defaultOf } from "./cli/settings.js";
 import { defaultHmacSettings } from "./signing/hmac.js";
 import { getScheme, resolveSecrets } from "./signing/index.js";
 import type { HmacSettings, SchemeSettings, SignedRequest, Signer, Verdict } from "./signing/types.js";
@@ -22,7 +24,7 @@ import { type SimulationListener, type SimulationOptions } from "./engine/option
 import type { DeadLetter } from "./files/dead-letters.js";
 
 export { callFlowSchema, recordingSchema } from "./files/call-flow.js";
-export { instructionReplySchema, instructionSchema } from "./platforms/vwh/instructions.js";
+export { instructionReplySchema, instructionSchema } from "./platforms/vwh/grammar.js";
 export { envelopeSchema } from "./platforms/vwh/envelope.js";
 export { configSchema } from "./cli/config-schema.js";
 export { schemeNames } from "./signing/index.js";
@@ -32,10 +34,13 @@ export { type SimulationListener } from "./engine/options.js";
 export { callMetrics, type CallMetric, type CallResult } from "./engine/call-metrics.js";
 export type { SignedRequest, Verdict } from "./signing/types.js";
 
+/** sign() and verify() without a scheme, and a run without flows: the vwh platform's Standard Webhooks. */
+const defaultSigningPlatform = { id: "vwh", scheme: "standard" } as const;
+
 export interface SigningSettings {
   /** One secret, or several for key rotation (signs with each, accepts any). */
   secrets: readonly string[];
-  /** standard (default), stripe, hmac, twilio, telnyx, retell. */
+  /** A scheme for every flow (standard, stripe, hmac, twilio …); default: each flow's platform signs with its own, as the CLI does. */
   scheme?: string;
   /** Settings of the `hmac` scheme; the rest keep their defaults. */
   hmac?: Partial<HmacSettings>;
@@ -81,24 +86,37 @@ function schemeSettings(settings: Partial<SigningSettings>, purpose: SchemeSetti
   return { purpose, hmac: { ...defaultHmacSettings, ...settings.hmac } };
 }
 
-function createSigner(settings: SigningSettings, purpose: SchemeSettings["purpose"]): Signer {
+function createSigner(settings: SigningSettings & { scheme: string }, purpose: SchemeSettings["purpose"]): Signer {
   const secrets = settings.secrets.map((value, index) => ({ value, source: `#${index + 1}` }));
   if (secrets.length === 0) throw new TypeError("no signing secret: pass secrets");
-  return getScheme(settings.scheme ?? "standard").create(secrets, schemeSettings(settings, purpose));
+  return getScheme(settings.scheme).create(secrets, schemeSettings(settings, purpose));
 }
 
-/** The engine's options from the API's flat settings (a default dispatcher is the caller's to close). */
-export function createSimulationOptions(options: SimulateOptions): SimulationOptions {
-  const scheme = getScheme(options.scheme ?? "standard");
+/**
+ * The engine's options from the API's flat settings (a default dispatcher is the caller's to close). With the
+ * flows to run, each signs with its platform's scheme unless `scheme` is given — one resolution with the CLI's.
+ */
+export function createSimulationOptions(options: SimulateOptions, flows: readonly LoadedFlow[] = []): SimulationOptions {
   const keepSignatures = options.keepSignatures === true;
+  const { signer, signatureHeaders, platformSigning } = resolveRunSigning(
+    flows.map((loaded) => loaded.platform),
+    flows[0]?.platform ?? defaultSigningPlatform,
+    {
+      chosenScheme: options.scheme,
+      settings: schemeSettings(options, "sign"),
+      keepSignatures,
+      createSigner: (scheme) => createSigner({ ...options, scheme, secrets: options.secrets ?? [] }, "sign"),
+    },
+  );
   return {
     target: new URL(options.url),
-    signer: keepSignatures ? undefined : createSigner({ ...options, secrets: options.secrets ?? [] }, "sign"),
-    signatureHeaders: scheme.headers(schemeSettings(options, "sign")),
+    signer,
+    signatureHeaders,
+    ...(platformSigning && { platformSigning }),
     keepSignatures,
     policy: buildRetryPolicy(options),
     faults: { duplicates: options.duplicates ?? 0, reorderWindow: options.reorder ?? 0, seed: options.seed ?? newSeed(), bail: options.bail ?? false },
-    budgetMs: options.budgetMs ?? 200,
+    budgetMs: options.budgetMs ?? defaultOf("budget"),
     strictLatency: options.strictLatency ?? false,
     strictEvents: options.strictEvents ?? false,
     realtime: options.realtime ?? false,
@@ -123,7 +141,7 @@ async function toLoadedFlows(flows: readonly (string | CallFlow)[], platform: Pl
 /** Replays each flow (a file path — call flow, recording or dead-letter file — or a call-flow object) to the handler and checks every reply. */
 export async function simulate(flows: readonly (string | CallFlow)[], options: SimulateOptions): Promise<SimulationResult & { summary: SimulationSummary }> {
   const loaded = await toLoadedFlows(flows);
-  const simulation = createSimulationOptions(options);
+  const simulation = createSimulationOptions(options, loaded);
   try {
     const result = await runSimulation(loaded, simulation);
     return { ...result, summary: summarize(result) };
@@ -145,7 +163,7 @@ export interface SignOptions extends SigningSettings {
 
 /** The headers a platform would send with this body (and the URL to send it to). */
 export function sign(body: string | Buffer, options: SignOptions): SignedRequest {
-  return createSigner(options, "sign").sign({
+  return createSigner({ ...options, scheme: options.scheme ?? defaultSigningPlatform.scheme }, "sign").sign({
     id: options.id,
     timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
     body: Buffer.isBuffer(body) ? body : Buffer.from(body),
@@ -172,7 +190,7 @@ export interface WebhookRequest {
 /** Checks a received webhook's signature exactly as `vwh verify-signature` does. */
 export function verify(request: WebhookRequest, options: VerifyOptions): Verdict {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
-  return createSigner(options, "verify").verify(
+  return createSigner({ ...options, scheme: options.scheme ?? defaultSigningPlatform.scheme }, "verify").verify(
     { headers, body: Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body), method: request.method ?? "POST", url: request.url ?? "" },
     { now: options.now ?? Math.floor(Date.now() / 1000), toleranceSeconds: options.toleranceSeconds ?? 300 },
   );
@@ -194,7 +212,7 @@ export async function loadCallFlows(flows: readonly (string | CallFlow)[], optio
  * run reactively, as `simulate` runs them. Pass a `dispatcher` shared by the calls (`createDispatcher`).
  */
 export async function simulateCall(flow: LoadedFlow, options: SimulateOptions): Promise<CallResult> {
-  const simulation = createSimulationOptions(options);
+  const simulation = createSimulationOptions(options, [flow]);
   try {
     // A platform with run-level resources (a local API the handler calls) opens them for this call.
     const { context, started, events, outcome } = await withPlatformRuns([flow], simulation, async (withRuns) => {

@@ -24,7 +24,7 @@ import { checkReply, type Finding } from "../src/checks/reply.js";
 import { compareActions } from "../src/checks/expectations.js";
 import { createFastClient } from "../src/transport/fast-client/index.js";
 import { ResponseParser } from "../src/transport/fast-client/llhttp.js";
-import { expandFlow, type PlannedEvent } from "../src/engine/expand-flow.js";
+import { builtRequest, expandFlow, type PlannedEvent } from "../src/engine/expand-flow.js";
 import { randomId } from "../src/core/ids.js";
 import { type LoadedFlow } from "../src/files/call-flow.js";
 import { runLoad } from "../src/engine/load/run.js";
@@ -110,7 +110,7 @@ function leanDesign(loaded: LoadedFlow, url: string): Design {
         onComplete: () => {
           const latencyMs = performance.now() - startedAt;
           const event = planned!;
-          const check = checkReply({ platform: loaded.platform, eventType: event.eventType, request: event.request, expect: event.expect, status, headers, body: Buffer.concat(chunks), latencyMs, budgetMs: options.budgetMs, strictLatency: false });
+          const check = checkReply({ platform: loaded.platform, eventType: event.eventType, request: builtRequest(event), expect: event.expect, status, headers, body: Buffer.concat(chunks), latencyMs, budgetMs: options.budgetMs, strictLatency: false });
           const failures = check.failures;
           stats.recordEvent("call", { index: 0, sequence: event.sequence, eventType: event.eventType, eventId: event.eventId, status, latencyMs, attempts: 1, passed: failures.length === 0, failures, warnings: check.warnings, instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined });
           send();

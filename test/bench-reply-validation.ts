@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { compileAcceptor, fastSafeParse } from "../src/lib/compiled-schema.js";
 import { nccoSchema } from "../src/platforms/vonage/grammar.js";
-import { instructionReplySchema } from "../src/platforms/vwh/instructions.js";
+import { instructionReplySchema } from "../src/platforms/vwh/grammar.js";
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 7));
 const callsPerRound = 200_000;

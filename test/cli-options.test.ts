@@ -37,7 +37,8 @@ describe("argv → options", () => {
     assert.equal(parsed.realtime, false);
     assert.equal(parsed.json, true);
     assert.equal(parsed.color, false);
-    assert.equal(parsed.scheme, "standard");
+    // No --scheme: each flow's platform signs with its own (engine/signing.ts).
+    assert.equal(parsed.scheme, undefined);
   });
 
   it("turns bad flag values into one line naming the flag", async () => {

@@ -12,7 +12,7 @@ import * as z from "zod";
 import { compileAcceptor, fastSafeParse, type CompileOptions } from "../src/lib/compiled-schema.js";
 import { createRandom, type Random } from "../src/core/random.js";
 import { nccoSchema } from "../src/platforms/vonage/grammar.js";
-import { instructionReplySchema } from "../src/platforms/vwh/instructions.js";
+import { instructionReplySchema } from "../src/platforms/vwh/grammar.js";
 import { repoRoot } from "./helpers.js";
 
 type Json = unknown;

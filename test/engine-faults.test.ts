@@ -272,9 +272,9 @@ describe("timing, on the injected clock", () => {
         const event = lenient.flows[0]!.events[0]!;
         assert.equal(event.latencyMs, 80);
         assert.deepEqual([event.passed, lenient.summary.overBudget], [true, 1]);
-        assert.deepEqual(event.warnings, [{ kind: "latency", message: "latency 80 ms over budget 20 ms" }]);
+        assert.deepEqual(event.warnings, [{ kind: "budget", message: "latency 80 ms over budget 20 ms" }]);
         const strict = await simulate([oneAck], { url: server.url, secrets: [secret], budgetMs: 20, strictLatency: true, now: clock.now, wait: clock.wait });
-        assert.deepEqual(strict.flows[0]!.events[0]!.failures, [{ kind: "latency", message: "latency 80 ms over budget 20 ms" }]);
+        assert.deepEqual(strict.flows[0]!.events[0]!.failures, [{ kind: "budget", message: "latency 80 ms over budget 20 ms" }]);
         assert.deepEqual(strict.flows[0]!.events[0]!.warnings, []);
         const text = formatEventLine(strict.flows[0]!.events[0]!, createColors(false), 20);
         assert.match(text, /call\.ended +204 +80 ms\n +latency 80 ms over budget 20 ms$/);

@@ -2,6 +2,7 @@
  * Shared test helpers: spawn the built CLI (the command contract), run a command in process through the
  * real parser (everything else), a fake clock for the engine, real HTTP servers on 127.0.0.1:0, temp dirs.
  */
+import type { CommandName } from "../src/cli/settings.js";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -282,13 +283,13 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
   const output = { writeOut: (text: string) => void (stdout += text), writeErr: (text: string) => void (stderr += text) };
   // Each command's action as src/cli.ts has it, with this environment and these streams instead of the process's.
   const actions: Record<string, (...args: any[]) => Promise<void>> = {
-    simulate: async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command), env, streams),
-    sign: async (file: string | undefined, _options: unknown, command: Command) => (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command), env, streams),
-    "verify-signature": async (_options: unknown, command: Command) => (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command), env, streams),
-    config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command), env, streams),
+    simulate: async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command, "simulate"), env, streams),
+    sign: async (file: string | undefined, _options: unknown, command: Command) => (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
+    "verify-signature": async (_options: unknown, command: Command) => (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command, "verify-signature"), env, streams),
+    config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
     schema: async (format: string, _options: unknown, command: Command) => (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
     platforms: async (_options: unknown, command: Command) => (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
-    "export artillery": async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command), env, streams),
+    "export artillery": async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command, "export artillery"), env, streams),
   };
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {
@@ -321,7 +322,8 @@ export async function parseArgv(args: readonly string[]): Promise<{ command: str
     command.configureOutput(silent);
     command.action((...received: unknown[]) => {
       const self = received.at(-1) as Command;
-      parsed = { command: self.name(), args: received.slice(0, -2), ...settingsInput(self) };
+      const { options, sources } = settingsInput(self, self.name() as CommandName);
+      parsed = { command: self.name(), args: received.slice(0, -2), options, sources };
     });
   }
   await program.parseAsync(["node", "vwh", ...args]);

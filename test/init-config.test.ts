@@ -245,7 +245,7 @@ describe("project config", () => {
   it("applies flags > environment > vwh.config.json > defaults", () => {
     const loaded = { file: "/p/vwh.config.json", config: { url: "http://file/hook", budget_ms: 150, timeout_ms: 900, retries: 2 } };
     const sources = { url: undefined, budget: "default", timeout: "default", retries: "cli", scheme: "default", profile: undefined };
-    const { options, provenance } = applySettings({ budget: "200", timeout: "10000", retries: "5", scheme: "standard" }, sources, { VWH_TIMEOUT_MS: "700", VWH_URL: "" }, loaded);
+    const { options, provenance } = applySettings("simulate", { budget: "200", timeout: "10000", retries: "5", scheme: "standard" }, sources, { VWH_TIMEOUT_MS: "700", VWH_URL: "" }, loaded);
     assert.deepEqual(options, { url: "http://file/hook", budget: "150", timeout: "700", retries: "5", scheme: "standard" });
     assert.deepEqual(provenance, { url: "config url", budget: "config budget_ms", timeout: "env VWH_TIMEOUT_MS", retries: "flag", scheme: "default", profile: "default" });
   });

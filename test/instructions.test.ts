@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkInstructionRules, instructionReplySchema, type Instruction } from "../src/platforms/vwh/instructions.js";
+import { checkInstructionRules, instructionReplySchema, type Instruction } from "../src/platforms/vwh/grammar.js";
 import { issuesToProblems, formatProblem } from "../src/lib/validation.js";
 
 function problems(body: unknown): string[] {

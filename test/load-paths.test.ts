@@ -13,7 +13,8 @@ import { flowFromValue, type LoadedFlow } from "../src/files/call-flow.js";
 import { LoadStats } from "../src/engine/load/stats.js";
 import { runFastLoad, runLoad, type LoadResult } from "../src/engine/load/run.js";
 import { runLoadInWorkers, shareOf } from "../src/engine/load/workers.js";
-import { signingOptionsSchema } from "../src/signing/options.js";
+import { pickSigningOptions } from "../src/signing/options.js";
+import { optionsSchema } from "../src/cli/settings.js";
 import { type SimulationOptions } from "../src/engine/options.js";
 import { json, newSecret, startServer, type TestServer } from "./helpers.js";
 
@@ -132,7 +133,7 @@ describe("load mode: worker threads", () => {
       const progress: number[] = [];
       const result = await runLoadInWorkers({
         flows: [flow],
-        signing: signingOptionsSchema.parse({ secret: [secret] }),
+        signing: pickSigningOptions(optionsSchema("simulate").parse({ secret: [secret] })),
         simulation: options,
         load: { calls: 6, concurrency: 4, rate: undefined, pipelining: undefined },
         workers: 2,

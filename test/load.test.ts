@@ -53,7 +53,7 @@ describe("LoadStats", () => {
   it("splits by event type and counts failures by kind, keeping a few samples", () => {
     const stats = new LoadStats();
     for (let i = 0; i < 10; i++) stats.recordEvent(`call_${i}`, eventResult(5, { eventType: "call.started", passed: false, failures: [{ kind: "schema", path: "instructions[0].text", message: "required" }] }));
-    stats.recordEvent("call_x", eventResult(300, { warnings: [{ kind: "latency", message: "latency 300 ms over budget 200 ms" }] }));
+    stats.recordEvent("call_x", eventResult(300, { warnings: [{ kind: "budget", message: "latency 300 ms over budget 200 ms" }] }));
     assert.deepEqual(Object.fromEntries(stats.failuresByKind), { schema: 10 });
     assert.equal(stats.samples.length, 5);
     assert.equal(stats.samples[0]!.message, "instructions[0].text: required");

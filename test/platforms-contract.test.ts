@@ -18,7 +18,7 @@ describe("every registered platform", () => {
     it(`${id}: defaults, starters, bundled scripts, and a catalogue it encodes and identifies`, async () => {
       const platform = await loadPlatform(id);
       assert.equal(platform.id, id);
-      assert.ok(schemes[platform.scheme], `${id}: default scheme ${platform.scheme} is not a signature scheme`);
+      assert.ok(Object.hasOwn(schemes, platform.scheme), `${id}: default scheme ${platform.scheme} is not a signature scheme`);
       if (platform.profile !== undefined) assert.ok(Object.hasOwn(profiles, platform.profile), `${id}: unknown profile ${platform.profile}`);
 
       assert.ok(platform.starters.length > 0, `${id}: vwh init --platform ${id} needs starters`);

@@ -331,7 +331,7 @@ describe("vwh tunnel through ngrok", () => {
     const originalWrite = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
     try {
-      const running = tunnelCommand(String(upstream.port), { options: { json: true, path: "/webhooks/voice", domain: "vwh-test.ngrok.app", timeout: "30000", proxyPort: "0", tolerance: "300" }, sources: {} }, {
+      const running = tunnelCommand(String(upstream.port), { command: "tunnel", options: { json: true, path: "/webhooks/voice", domain: "vwh-test.ngrok.app", timeout: "30000", proxyPort: "0", tolerance: "300" }, sources: {} }, {
         env: { NGROK_AUTHTOKEN: "tok_from_env", NO_COLOR: "1" },
         forward,
         stop: stop.signal,

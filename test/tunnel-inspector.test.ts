@@ -84,7 +84,7 @@ describe("the web inspector", () => {
       await (await request(`${proxy.url}/hook`, { method: "POST", headers: { ...signedHeaders(body), authorization: "Bearer tok", "x-vapi-secret": secret }, body })).body.dump();
       await (await request(`${proxy.url}/hook`, { method: "POST", headers: signedHeaders(body), body: body.replace("1}", "2}") })).body.dump();
       const { hello, exchanges } = await readEvents(`${inspector.url}events`, 2);
-      assert.deepEqual(hello, { resign: { available: true, reason: null } });
+      assert.deepEqual(hello, { keep: 500, resign: { available: true, reason: null } });
       const [valid, forged] = exchanges;
       assert.deepEqual([valid!.signature, forged!.signature], [{ valid: true, reason: null }, { valid: false, reason: "no matching signature" }]);
       assert.deepEqual([valid!.event_type, valid!.call_id, valid!.reply!.actions], ["call.started", "call_i", ["speak"]]);

@@ -136,7 +136,7 @@ describe("replies", () => {
       await withProxy(handler, async (proxy, exchanges) => {
         for (const path of ["/json", "/xml"]) await (await request(`${proxy.url}${path}`, { method: "POST", body: "{}" })).body.dump();
         const [json, xml] = exchanges.map((exchange) => summarizeReply(exchange.reply!));
-        assert.deepEqual(json, { status: 200, contentType: "application/json", bytes: 65, actions: ["speak", "listen"], excerpt: undefined });
+        assert.deepEqual(json, { status: 200, contentType: "application/json", bytes: 65, truncated: false, actions: ["speak", "listen"], excerpt: undefined });
         assert.deepEqual(xml!.excerpt, "<Response> <Say>Hello there</Say> </Response>");
         assert.equal(xml!.actions, undefined);
       });

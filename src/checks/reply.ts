@@ -48,7 +48,7 @@ export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefi
     return { failures: [{ kind: "latency", message: `latency ${latency} ms over max_latency_ms ${maxLatencyMs} ms` }], warnings: [] };
   }
   if (latencyMs > budgetMs) {
-    const finding: Finding = { kind: "latency", message: `latency ${latency} ms over budget ${budgetMs} ms` };
+    const finding: Finding = { kind: "budget", message: `latency ${latency} ms over budget ${budgetMs} ms` };
     return strictLatency ? { failures: [finding], warnings: [] } : { failures: [], warnings: [finding] };
   }
   return noLatencyFindings;

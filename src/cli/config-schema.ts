@@ -1,13 +1,32 @@
-/** The schema of vwh.config.json: its own module, so the programmatic API can export it without the settings resolution (which reads the working directory). */
+/**
+ * The schema of vwh.config.json, generated from the settings table (every row with a config key): its own
+ * module, so the programmatic API can export it without the settings resolution (which reads the working
+ * directory).
+ */
 import * as z from "zod";
-import { maxTimerMs } from "../core/limits.js";
-import { profileNames } from "../engine/retry-policy.js";
-import { platformIds } from "../platforms/registry.js";
-import { schemeNames } from "../signing/index.js";
-
-const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name like VOICE_WEBHOOK_SECRET");
+import { configurableSettings } from "./settings.js";
 
 const noSecrets = "secrets do not belong in vwh.config.json: name the environment variable in secret_env";
+
+/** Rows' config keys as a (one level) nested shape: `hmac.header` → { hmac: { header } }. */
+function configShape(): Record<string, z.ZodType> {
+  const shape: Record<string, z.ZodType> = {};
+  const nested: Record<string, Record<string, z.ZodType>> = {};
+  for (const row of configurableSettings()) {
+    if (!row.config) continue;
+    const [head, tail] = row.config.key.split(".") as [string, string | undefined];
+    if (tail === undefined) shape[head] = row.config.schema;
+    else (nested[head] ??= {})[tail] = row.config.schema;
+  }
+  for (const [head, fields] of Object.entries(nested)) shape[head] = z.strictObject(fields).optional();
+  return shape;
+}
+
+const { url, scheme, platform, secret_env, budget_ms, timeout_ms, retries, profile, hmac } = configShape();
+// The generated fields, typed for the code that reads the file (each is optional in it).
+type Optional<T> = z.ZodOptional<z.ZodType<T>>;
+const text = (schema: z.ZodType | undefined) => schema as Optional<string>;
+const count = (schema: z.ZodType | undefined) => schema as Optional<number>;
 
 export const configSchema = z
   .strictObject({
@@ -15,26 +34,18 @@ export const configSchema = z
     // Named so that a secret put here gets a clear refusal rather than "unknown field".
     secret: z.never({ error: noSecrets }).optional(),
     secrets: z.never({ error: noSecrets }).optional(),
-    url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional().describe("the handler's webhook URL"),
-    scheme: z.enum(schemeNames as [string, ...string[]]).optional(),
-    platform: z.enum(platformIds).optional().describe("the platform to play (a flow's own platform field wins)"),
-    secret_env: envVarName.optional().describe("the environment variable that holds the signing secret"),
+    // The order of the published schema (vwh schema config), kept as it was.
+    url: text(url),
+    scheme: text(scheme),
+    platform: text(platform),
+    secret_env: text(secret_env),
     flows: z.array(z.string().min(1)).min(1).optional().describe("call-flow files, relative to this file"),
-    budget_ms: z.number().int().positive().max(maxTimerMs).optional(),
-    timeout_ms: z.number().int().positive().max(maxTimerMs).optional(),
-    retries: z.number().int().min(0).max(100).optional(),
-    profile: z.enum(profileNames as [string, ...string[]]).optional(),
-    hmac: z
-      .strictObject({
-        header: z.string().optional(),
-        algorithm: z.enum(["sha256", "sha512", "sha1"]).optional(),
-        template: z.string().optional(),
-        timestamp_header: z.string().optional(),
-        id_header: z.string().optional(),
-        encoding: z.enum(["hex", "base64"]).optional(),
-        prefix: z.string().optional(),
-      })
-      .optional(),
+    budget_ms: count(budget_ms),
+    timeout_ms: count(timeout_ms),
+    retries: count(retries),
+    profile: text(profile),
+    hmac: hmac as Optional<Partial<Record<"header" | "algorithm" | "template" | "timestamp_header" | "id_header" | "encoding" | "prefix", string>>>,
   })
   .meta({ title: "vwh config", description: "Project settings for vwh (flags and environment variables override them)." });
+
 export type VwhConfig = z.infer<typeof configSchema>;

@@ -1,7 +1,7 @@
 /**
  * Project settings: flags > environment > vwh.config.json (found by walking up from the working
- * directory) > defaults. One table says which flag, variable and config key each setting has, so
- * `vwh config` can show where every effective value came from. Secrets never live in the file: it names
+ * directory) > defaults. The settings table (settings.ts) says which flag, variable and config key each
+ * setting has, so `vwh config` can show where every effective value came from. Secrets never live in the file: it names
  * the environment variable that holds them (secret_env).
  */
 import { dirname, join, resolve } from "node:path";
@@ -9,38 +9,18 @@ import { configSchema, type VwhConfig } from "./config-schema.js";
 import { readJsonFile } from "../files/json-file.js";
 import { exists } from "../lib/file-exists.js";
 import { rememberConfiguredSecrets } from "../core/secrets.js";
+import { settingsOf, type CommandName } from "./settings.js";
 
 export const configFileName = "vwh.config.json";
 
 export { configSchema, type VwhConfig } from "./config-schema.js";
 
-/** A setting's flag (commander's camelCase name), environment variable and config key. */
-interface SettingSource {
-  option: string;
-  env?: string;
-  configKey?: string;
-  read?: (config: VwhConfig) => string | undefined;
+/** The value at a dotted config key (`hmac.header`), as a flag would give it (a string). */
+function configValue(config: VwhConfig, key: string): string | undefined {
+  let value: unknown = config;
+  for (const part of key.split(".")) value = value && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
+  return value === undefined ? undefined : String(value);
 }
-
-const fromConfig = (value: unknown) => (value === undefined ? undefined : String(value));
-
-export const settingSources: readonly SettingSource[] = [
-  { option: "url", env: "VWH_URL", configKey: "url", read: (config) => config.url },
-  { option: "scheme", env: "VWH_SCHEME", configKey: "scheme", read: (config) => config.scheme },
-  { option: "platform", env: "VWH_PLATFORM", configKey: "platform", read: (config) => config.platform },
-  { option: "secretEnv", configKey: "secret_env", read: (config) => config.secret_env },
-  { option: "budget", env: "VWH_BUDGET_MS", configKey: "budget_ms", read: (config) => fromConfig(config.budget_ms) },
-  { option: "timeout", env: "VWH_TIMEOUT_MS", configKey: "timeout_ms", read: (config) => fromConfig(config.timeout_ms) },
-  { option: "retries", env: "VWH_RETRIES", configKey: "retries", read: (config) => fromConfig(config.retries) },
-  { option: "profile", env: "VWH_PROFILE", configKey: "profile", read: (config) => config.profile },
-  { option: "hmacHeader", configKey: "hmac.header", read: (config) => config.hmac?.header },
-  { option: "hmacAlgorithm", configKey: "hmac.algorithm", read: (config) => config.hmac?.algorithm },
-  { option: "hmacTemplate", configKey: "hmac.template", read: (config) => config.hmac?.template },
-  { option: "hmacTimestampHeader", configKey: "hmac.timestamp_header", read: (config) => config.hmac?.timestamp_header },
-  { option: "hmacIdHeader", configKey: "hmac.id_header", read: (config) => config.hmac?.id_header },
-  { option: "hmacEncoding", configKey: "hmac.encoding", read: (config) => config.hmac?.encoding },
-  { option: "hmacPrefix", configKey: "hmac.prefix", read: (config) => config.hmac?.prefix },
-];
 
 export interface LoadedConfig {
   file: string;
@@ -57,6 +37,8 @@ export async function findConfigFile(cwd: string): Promise<string | undefined> {
 }
 
 export interface SettingsInput {
+  /** Which command's rows of the settings table apply. */
+  command: CommandName;
   options: Record<string, unknown>;
   sources: OptionSources;
 }
@@ -67,7 +49,7 @@ export async function resolveSettings(input: SettingsInput, env: NodeJS.ProcessE
   rememberConfiguredSecrets(env, [input.options.secret].flat(), [input.options.secretEnv]);
   const loaded = await loadConfig(cwd, env);
   rememberConfiguredSecrets(env, [], [loaded?.config.secret_env]);
-  return { ...applySettings(input.options, input.sources, env, loaded), loaded };
+  return { ...applySettings(input.command, input.options, input.sources, env, loaded), loaded };
 }
 
 export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig | undefined> {
@@ -87,6 +69,7 @@ export type OptionSources = Readonly<Record<string, string | undefined>>;
  * options (still strings, as flags are) and where each setting came from.
  */
 export function applySettings(
+  command: CommandName,
   raw: Record<string, unknown>,
   sources: OptionSources,
   env: NodeJS.ProcessEnv,
@@ -94,21 +77,21 @@ export function applySettings(
 ): { options: Record<string, unknown>; provenance: Record<string, Provenance> } {
   const options = { ...raw };
   const provenance: Record<string, Provenance> = {};
-  for (const setting of settingSources) {
-    if (!(setting.option in sources)) continue; // not an option of this command
-    if (sources[setting.option] === "cli") {
-      provenance[setting.option] = "flag";
+  for (const setting of settingsOf(command)) {
+    if (!(setting.key in sources)) continue; // not an option of this command
+    if (sources[setting.key] === "cli") {
+      provenance[setting.key] = "flag";
       continue;
     }
     const fromEnv = setting.env ? env[setting.env] : undefined;
-    const fromFile = loaded && setting.read ? setting.read(loaded.config) : undefined;
+    const fromFile = loaded && setting.config ? configValue(loaded.config, setting.config.key) : undefined;
     if (fromEnv !== undefined && fromEnv !== "") {
-      options[setting.option] = fromEnv;
-      provenance[setting.option] = `env ${setting.env!}`;
+      options[setting.key] = fromEnv;
+      provenance[setting.key] = `env ${setting.env!}`;
     } else if (fromFile !== undefined) {
-      options[setting.option] = fromFile;
-      provenance[setting.option] = `config ${setting.configKey!}`;
-    } else provenance[setting.option] = "default";
+      options[setting.key] = fromFile;
+      provenance[setting.key] = `config ${setting.config!.key}`;
+    } else provenance[setting.key] = "default";
   }
   return { options, provenance };
 }

@@ -5,6 +5,7 @@
 import * as z from "zod";
 import { UsageError } from "../core/errors.js";
 import { describeIssue } from "../lib/validation.js";
+import { optionsSchema } from "./settings.js";
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
@@ -18,34 +19,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, prove
   throw new UsageError(`${flag}${describeIssue(issue)}`);
 }
 
-/** A whole number given as a flag string, within bounds. */
-export function integerFlag(what: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) {
-  return z
-    .string()
-    .regex(/^\d+$/, `expected a whole number of ${what}`)
-    .transform(Number)
-    .pipe(z.number().min(min).max(max));
-}
+export { httpUrlFlag, integerFlag, numberFlag } from "./flag-values.js";
 
-/** A decimal number given as a flag string, within bounds. */
-export function numberFlag(what: string, { min = 0, max = Number.MAX_VALUE, exclusiveMin = false }: { min?: number; max?: number; exclusiveMin?: boolean } = {}) {
-  const bounded = exclusiveMin ? z.number().gt(min) : z.number().min(min);
-  return z
-    .string()
-    .regex(/^\d+(\.\d+)?$|^\.\d+$/, `expected ${what}`)
-    .transform(Number)
-    .pipe(bounded.max(max));
-}
-
-export const httpUrlFlag = z
-  .string()
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-    error: "expected an http:// or https:// URL",
-  })
-  .transform((value) => new URL(value));
-
-export const globalOptionsSchema = z.object({
-  json: z.boolean().default(false),
-  color: z.boolean().default(true),
-  debug: z.boolean().default(false),
-});
+/** --json, --no-color, --debug: the program's own settings, which every command takes. */
+export const globalOptionsSchema = optionsSchema("vwh");

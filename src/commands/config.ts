@@ -1,26 +1,50 @@
-/** `vwh config`: the effective settings and where each came from (flag, environment, file, default); secrets masked. */
+/**
+ * `vwh config`: the effective settings and where each came from (flag, environment, file, the platform's
+ * profile, default); secrets masked. The rows are the settings table's that a variable or the file can set.
+ */
 import { configFlows, resolveSettings, type SettingsInput } from "../cli/config.js";
+import { parseOptions } from "../cli/parse-options.js";
+import { configurableSettings, defaultOf, optionsSchema } from "../cli/settings.js";
 import { redactSecrets } from "../core/secrets.js";
-import { globalOptionsSchema, parseOptions } from "../cli/parse-options.js";
+import { buildRetryPolicy } from "../engine/retry-policy.js";
+import { defaultPlatformId, loadPlatform } from "../platforms/registry.js";
 import { resolveSecrets } from "../signing/index.js";
 import { createOutput, type Streams } from "../ui/output.js";
-import { simulateOptionsSchema } from "./simulate.js";
 
-const shown = { url: true, platform: true, scheme: true, secretEnv: true, budget: true, timeout: true, retries: true, profile: true, secret: true } as const;
-const defaults = { url: null, platform: "vwh", scheme: "standard", secretEnv: "VWH_SECRET", budget: 200, timeout: 10_000, retries: 0, profile: null } as const;
 // The same validation `vwh simulate` applies, so a bad value in the file or environment shows here too.
-const configOptionsSchema = globalOptionsSchema.extend(simulateOptionsSchema.pick(shown).partial().shape);
+const configOptionsSchema = optionsSchema("config");
+
+type Shown = string | number | null;
 
 export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(configOptionsSchema, settings, provenance);
   const output = createOutput(options, env, streams);
-  // Typed values (numbers, null for unset) from the validated options; text is masked if it could be a secret.
-  const typed = { ...options, url: options.url?.href };
-  const rows = (Object.keys(defaults) as (keyof typeof defaults)[]).map((name) => {
-    const value: string | number | null = typed[name] ?? defaults[name];
-    return { name, value: typeof value === "string" ? redactSecrets(value) : value, source: provenance[name] ?? "default" };
-  });
+  // What simulate would use where nothing was set: the platform's scheme and profile, the profile's timeout and retries.
+  const platform = await loadPlatform(options.platform ?? defaultPlatformId);
+  const profile = options.profile ?? platform.profile;
+  const policy = buildRetryPolicy({ profile });
+  const byProfile = profile === undefined ? "default" : `profile ${profile}`;
+  const fallbacks: Record<string, { value: Shown; source: string }> = {
+    url: { value: null, source: "default" },
+    platform: { value: platform.id, source: "default" },
+    scheme: { value: platform.scheme, source: options.platform ? `platform ${platform.id}` : "default" },
+    secretEnv: { value: "VWH_SECRET", source: "default" },
+    budget: { value: defaultOf("budget"), source: "default" },
+    timeout: { value: policy.timeoutMs, source: byProfile },
+    retries: { value: policy.retries, source: byProfile },
+    profile: { value: profile ?? null, source: options.profile === undefined && platform.profile !== undefined ? `platform ${platform.id}` : "default" },
+  };
+  const values = options as unknown as Record<string, unknown>;
+  const rows = configurableSettings()
+    .filter((row) => row.key in fallbacks)
+    .map((row) => {
+      const given = values[row.key];
+      const fallback = fallbacks[row.key]!;
+      const value: Shown = given === undefined ? fallback.value : given instanceof URL ? given.href : (given as string | number);
+      const source = given === undefined ? fallback.source : (provenance[row.key] ?? "default");
+      return { name: row.key, value: typeof value === "string" ? redactSecrets(value) : value, source };
+    });
   const secrets = resolveSecrets(options.secret, env, options.secretEnv);
   // Only where the secret comes from and how many there are: never any part of it.
   const secretSource = redactSecrets(secrets.length ? (secrets[0]!.source.includes("--secret") ? "flag" : `env ${/\((\w+)\)/.exec(secrets[0]!.source)?.[1] ?? ""}`) : "-");

@@ -13,27 +13,15 @@ import { InputError, UsageError } from "../core/errors.js";
 import { exists } from "../lib/file-exists.js";
 import { type CallFlow } from "../files/call-flow.js";
 import { loadFlows } from "../files/read-inputs.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../cli/parse-options.js";
-import { simulateOptionsSchema } from "./simulate.js";
+import { parseOptions } from "../cli/parse-options.js";
 import type { PlatformId } from "../platforms/registry.js";
 import { getScheme } from "../signing/index.js";
-import { schemeSettings, signingOptionsSchema } from "../signing/options.js";
+import { schemeSettings } from "../signing/options.js";
+import { optionsSchema } from "../cli/settings.js";
 import { createOutput, type Streams } from "../ui/output.js";
 import { vwhVersion } from "../core/version.js";
 
-export const exportArtilleryOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
-  url: httpUrlFlag.optional(),
-  out: z.string().min(1, "expected a folder"),
-  format: z.enum(["yaml", "json"]).default("yaml"),
-  vwhSpec: z.string().min(1, "expected a version, a range or a tarball path").optional(),
-  force: z.boolean().default(false),
-  // The call settings mean what they mean for `vwh simulate`: the same flags, validated the same way.
-  ...simulateOptionsSchema.pick({ platform: true, publicUrl: true, maxHops: true, timeout: true, budget: true, retries: true, backoff: true, profile: true, timeScale: true, strictLatency: true, realtime: true }).shape,
-  calls: integerFlag("calls", { min: 1 }).optional(),
-  rate: numberFlag("calls per second", { exclusiveMin: true }).optional(),
-  duration: integerFlag("seconds", { min: 1 }).optional(),
-  concurrency: integerFlag("calls", { min: 1, max: 10_000 }).optional(),
-});
+export const exportArtilleryOptionsSchema = optionsSchema("export artillery");
 export type ExportArtilleryOptions = z.output<typeof exportArtilleryOptionsSchema>;
 
 // Without --concurrency nothing caps a worker's calls in flight, so neither does its connection pool.
@@ -83,12 +71,11 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
     throw new UsageError(`${needsRun.file}: ${needsRun.platform.id} caller scripts need a local ${needsRun.platform.id} API that the handler calls back; Artillery's workers cannot serve one`, "run it with vwh simulate --calls instead");
   }
   // As in `vwh simulate`: a flow's platform brings its scheme and profile; flags, VWH_* and the config win.
-  const schemeGiven = provenance["scheme"] !== "default";
   const exported: ExportedFlow[] = flows.map((flow, index) => ({
     file: flow.file,
     scenario: `${flow.flow.name} (${basename(flow.file)})`,
     step: stepName(index),
-    scheme: getScheme(schemeGiven ? options.scheme : flow.platform.scheme).name,
+    scheme: getScheme(options.scheme ?? flow.platform.scheme).name,
     profile: options.profile ?? flow.platform.profile,
     // The platform made explicit; $schema points at a file the export does not carry.
     flow: { ...withoutSchema(flow.flow), platform: flow.platform.id as PlatformId },

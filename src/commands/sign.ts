@@ -1,23 +1,15 @@
 /** `vwh sign`: the headers a platform would send with a body, or a ready curl command (never the secret). */
-import * as z from "zod";
 import { resolveSettings, type SettingsInput } from "../cli/config.js";
 import { randomId } from "../core/ids.js";
-import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
 import { readBodyInput } from "../files/body-input.js";
-import { maxUnixSeconds } from "../core/limits.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../cli/parse-options.js";
-import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
+import { parseOptions } from "../cli/parse-options.js";
+import { resolveSigning, secretFlagWarning } from "../signing/options.js";
+import { optionsSchema } from "../cli/settings.js";
 import { createOutput, type Streams } from "../ui/output.js";
 
-export const signOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
-  id: z.string().min(1).optional(),
-  timestamp: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
-  curl: httpUrlFlag.optional(),
-  requestUrl: httpUrlFlag.optional(),
-  contentType: z.string().min(1).optional(),
-  platform: z.enum(platformIds).default(defaultPlatformId),
-});
+export const signOptionsSchema = optionsSchema("sign");
 
 /** The content type of the platform's first webhook, as it encodes it. */
 function platformContentType(platform: Platform): string {
@@ -36,8 +28,8 @@ export async function signCommand(file: string | undefined, input: SettingsInput
   const { options: settings, provenance } = await resolveSettings(input, env);
   const parsed = parseOptions(signOptionsSchema, settings, provenance);
   // The platform brings its scheme unless one was given, and says which field is the webhook's id.
-  const platform = await loadPlatform(parsed.platform);
-  const withScheme = provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  const platform = await loadPlatform(parsed.platform ?? defaultPlatformId);
+  const withScheme = { ...parsed, scheme: parsed.scheme ?? platform.scheme };
   // The body's type is what the platform sends unless given (Twilio signs a form by its parameters).
   const contentType = parsed.contentType ?? platformContentType(platform);
   const options = { ...withScheme, contentType };

@@ -5,17 +5,17 @@ import { writeFileAtomic } from "../lib/atomic-write.js";
 import { createDispatcher } from "../transport/undici.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../core/errors.js";
 import { loadFlows } from "../files/read-inputs.js";
-import { maxTimerMs } from "../core/limits.js";
 import { appendDeadLetter } from "../files/dead-letters.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, numberFlag, parseOptions } from "../cli/parse-options.js";
+import { parseOptions } from "../cli/parse-options.js";
 import { newSeed } from "../core/random.js";
-import { buildRetryPolicy, profileNames } from "../engine/retry-policy.js";
-import { getScheme, resolveSecrets } from "../signing/index.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema, type SigningOptions } from "../signing/options.js";
+import { buildRetryPolicy, } from "../engine/retry-policy.js";
+import { resolveSecrets } from "../signing/index.js";
+import { pickSigningOptions, resolveSigning, schemeSettings, secretFlagWarning, type SigningOptions } from "../signing/options.js";
+import { resolveRunSigning } from "../engine/signing.js";
+import { optionsSchema, platformSettings as platformSettingRows } from "../cli/settings.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import { runFastLoad } from "../engine/load/run.js";
-import { platformFlags, type PlatformFlagValue } from "../cli/platform-flags.js";
-import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns } from "../engine/run.js";
 import { type SimulationOptions } from "../engine/options.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
@@ -24,46 +24,7 @@ import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
 import { shownUrl } from "../core/secrets.js";
 
-/** A platform's own flag (src/platforms/flags.ts) as the schema that validates it. */
-function platformFlagSchema(value: PlatformFlagValue): z.ZodType<string | number> {
-  return value.kind === "port" ? integerFlag("a port number", { max: 65_535 }) : z.enum(value.choices);
-}
-
-/** The platforms' own flags, validated apart from the rest so the options keep their static types. */
-const platformFlagsSchema = z.object(Object.fromEntries(platformFlags.map((platformFlag) => [platformFlag.key, platformFlagSchema(platformFlag.value).optional()])));
-
-export const simulateOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
-  url: httpUrlFlag.optional(),
-  platform: z.enum(platformIds).default(defaultPlatformId),
-  publicUrl: httpUrlFlag.optional(),
-  maxHops: integerFlag("webhooks", { min: 1, max: 10_000 }),
-  statusCallback: httpUrlFlag.optional(),
-  keepSignatures: z.boolean().default(false),
-  compareReplies: z.boolean().default(false),
-  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }).optional(),
-  budget: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
-  retries: integerFlag("retries", { max: 100 }).optional(),
-  backoff: integerFlag("milliseconds", { max: maxTimerMs }).optional(),
-  profile: z.enum(profileNames as [string, ...string[]]).optional(),
-  timeScale: numberFlag("a positive number", { exclusiveMin: true, max: 1000 }),
-  duplicates: numberFlag("a share between 0 and 1", { max: 1 }),
-  reorder: integerFlag("events"),
-  seed: integerFlag("a whole number", { max: 2 ** 32 - 1 }).optional(),
-  dlq: z.string().min(1).optional(),
-  bail: z.boolean().default(false),
-  calls: integerFlag("calls", { min: 1 }).optional(),
-  concurrency: integerFlag("calls", { min: 1, max: 10_000 }),
-  // At least one call per timer's reach (about 24.8 days), so the pause between calls can run.
-  rate: numberFlag("calls per second", { exclusiveMin: true, max: 1_000_000 })
-    .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
-    .optional(),
-  pipelining: integerFlag("requests", { min: 1, max: 100 }).optional(),
-  workers: integerFlag("threads", { min: 1, max: 64 }).default(1),
-  strictLatency: z.boolean().default(false),
-  strictEvents: z.boolean().default(false),
-  realtime: z.boolean().default(false),
-  junit: z.string().min(1).optional(),
-});
+export const simulateOptionsSchema = optionsSchema("simulate");
 export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
 
 /** A progress bar on stderr: only for a person watching (a TTY, not --json), and only once a run lasts. */
@@ -119,10 +80,6 @@ interface ThreadSettings {
   env: NodeJS.ProcessEnv;
 }
 
-function signingOptions(options: SimulateOptions): SigningOptions {
-  return Object.fromEntries(Object.keys(signingOptionsSchema.shape).map((key) => [key, options[key as keyof SigningOptions]])) as SigningOptions;
-}
-
 function deadLetterWriter(file: string) {
   return async (entry: Parameters<typeof appendDeadLetter>[1]) => {
     try {
@@ -148,7 +105,6 @@ function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; 
 export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
-  const platformFlagValues = parseOptions(platformFlagsSchema, Object.fromEntries(platformFlags.map((platformFlag) => [platformFlag.key, settings[platformFlag.key]])), provenance);
   const output = createOutput(options, env, streams);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
@@ -156,7 +112,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   // Everything the user gave is checked before the first byte is sent.
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
-  const flows = await loadFlows(flowFiles, options.platform);
+  const flows = await loadFlows(flowFiles, options.platform ?? defaultPlatformId);
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
@@ -167,12 +123,12 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
-    ...Object.fromEntries(Object.entries(platformFlagValues).filter(([, value]) => value !== undefined)),
+    ...Object.fromEntries(platformSettingRows().flatMap((row) => (options[row.key as keyof SimulateOptions] === undefined ? [] : [[row.key, options[row.key as keyof SimulateOptions]]]))),
   };
   const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
   try {
     for (const notice of opened.notices) output.err(notice);
-    await simulateWithRuns(flows, options, provenance, env, output, platformSettings, opened, stop);
+    await simulateWithRuns(flows, options, env, output, platformSettings, opened, stop);
   } finally {
     await opened.close();
   }
@@ -181,7 +137,6 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
 async function simulateWithRuns(
   flows: LoadedFlow[],
   options: SimulateOptions,
-  provenance: Readonly<Record<string, string>>,
   env: NodeJS.ProcessEnv,
   output: Output,
   platformSettings: Readonly<Record<string, unknown>>,
@@ -191,22 +146,18 @@ async function simulateWithRuns(
   // A platform brings its scheme and profile; flags, VWH_* variables and the config still win.
   // When every file names the same platform, that platform decides (a file's platform wins over --platform).
   const flowPlatforms = new Set(flows.map((flow) => flow.platform));
-  const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform);
-  const schemeGiven = provenance["scheme"] !== "default";
+  const platform = flowPlatforms.size === 1 ? [...flowPlatforms][0]! : await loadPlatform(options.platform ?? defaultPlatformId);
   // Without a secret, a platform that made a key for the run (Telnyx) signs with it.
-  const signingFor = (schemeName: string, platformId: string) => {
-    const chosen = { ...options, scheme: schemeName };
-    return {
-      signer: options.keepSignatures ? undefined : resolveSigning(chosen, env, "sign", opened.runs[platformId]?.secrets).signer,
-      signatureHeaders: getScheme(schemeName).headers(schemeSettings(chosen, "sign")),
-    };
-  };
-  const scheme = getScheme(schemeGiven ? options.scheme : platform.scheme);
-  const platformSigning = schemeGiven
-    ? undefined
-    : Object.fromEntries([...new Set(flows.map((flow) => flow.platform))].map((flowPlatform) => [flowPlatform.id, signingFor(flowPlatform.scheme, flowPlatform.id)]));
-  // Each flow signs with its platform's scheme unless --scheme was given: the --platform default is only a fallback.
-  const { signer, signatureHeaders } = platformSigning?.[platform.id] ?? platformSigning?.[flows[0]!.platform.id] ?? signingFor(scheme.name, platform.id);
+  const { signer, signatureHeaders, platformSigning, label } = resolveRunSigning(
+    flows.map((flow) => flow.platform),
+    platform,
+    {
+      chosenScheme: options.scheme,
+      settings: schemeSettings(options, "sign"),
+      keepSignatures: options.keepSignatures,
+      createSigner: (scheme, platformId) => resolveSigning({ ...options, scheme }, env, "sign", opened.runs[platformId]?.secrets).signer,
+    },
+  );
   const platformProfiles = new Set(flows.map((flow) => flow.platform.profile));
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
@@ -218,7 +169,7 @@ async function simulateWithRuns(
   const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }, configuredUrl) ?? []))];
   const run: RunDescription = {
     target: shownUrl(options.url),
-    scheme: options.keepSignatures ? "recorded" : schemeGiven ? scheme.name : [...new Set(flows.map((flow) => flow.platform.scheme))].join(" + "),
+    scheme: label,
     budgetMs: options.budget,
     timeoutMs: policy.timeoutMs,
     retries: policy.retries,
@@ -258,7 +209,7 @@ async function simulateWithRuns(
       throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
     }
     const load = { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining, workers: options.workers };
-    return runLoadMode(flows, simulation, load, { workers: options.workers, signing: signingOptions(options), env }, output);
+    return runLoadMode(flows, simulation, load, { workers: options.workers, signing: pickSigningOptions(options), env }, output);
   }
   if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
   if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");

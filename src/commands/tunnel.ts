@@ -9,44 +9,22 @@ import { connect } from "node:net";
 import * as z from "zod";
 import { resolveSettings, type SettingsInput } from "../cli/config.js";
 import { ExitCode, UsageError, VwhError } from "../core/errors.js";
-import { globalOptionsSchema, integerFlag, parseOptions } from "../cli/parse-options.js";
-import { resolveSigning, schemeSettings, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
+import { parseOptions } from "../cli/parse-options.js";
+import { resolveSigning, schemeSettings, secretFlagWarning } from "../signing/options.js";
+import { optionsSchema } from "../cli/settings.js";
 import { getScheme, resolveSecrets } from "../signing/index.js";
 import type { Signer } from "../signing/types.js";
 import { startProxy } from "../tunnel/proxy.js";
 import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel/ngrok.js";
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
-import { defaultRedactionFields, maskSecrets, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
+import { defaultRedactionFields, maskSecrets, maskSecretsInTarget, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
 import { requestIdentifier } from "../tunnel/identify.js";
-import { loadPlatform, platformIds } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { createOutput, type Output } from "../ui/output.js";
 import { formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 
-const sizeFlag = z
-  .string()
-  .regex(/^\d+(k|kb|kib|m|mb|mib)?$/i, "expected a size in bytes, or with a k/m suffix (e.g. 10m)")
-  .transform((value) => {
-    const [, digits, unit = ""] = /^(\d+)([a-z]*)$/i.exec(value)!;
-    return Number(digits) * (unit.toLowerCase().startsWith("m") ? 1024 * 1024 : unit ? 1024 : 1);
-  })
-  .pipe(z.number().int().positive());
-
-export const tunnelOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
-  path: z.string().startsWith("/", "expected a path starting with /").default("/"),
-  domain: z.string().regex(/^[a-z0-9.-]+$/i, "expected a domain name like my-agent.ngrok.app").optional(),
-  local: z.boolean().default(false),
-  record: z.string().min(1).optional(),
-  redactPii: z.boolean().default(false),
-  maxBody: sizeFlag.default(10 * 1024 * 1024),
-  timeout: integerFlag("milliseconds", { min: 1 }),
-  proxyPort: integerFlag("a port", { max: 65535 }),
-  tolerance: integerFlag("seconds"),
-  inspect: z.boolean().default(true),
-  inspectPort: integerFlag("a port", { max: 65535 }).default(0),
-  recover: z.string().min(1).optional(),
-  platform: z.enum(platformIds).optional(),
-});
+export const tunnelOptionsSchema = optionsSchema("tunnel");
 
 export interface TunnelDependencies {
   env?: NodeJS.ProcessEnv;
@@ -111,7 +89,7 @@ function toObservation(exchange: SessionExchange, needles: readonly string[]): R
   return {
     time: exchange.receivedAt,
     method: exchange.request.method,
-    path: maskSecrets(exchange.request.path, needles),
+    path: maskSecretsInTarget(exchange.request.path, needles),
     eventType: exchange.identity.eventType,
     callId: exchange.identity.callId,
     sequence: exchange.identity.sequence,
@@ -135,14 +113,14 @@ function replaySigner(options: TunnelOptions, env: NodeJS.ProcessEnv, hasSecret:
   }
 }
 
-type TunnelOptions = z.output<typeof tunnelOptionsSchema>;
+type TunnelOptions = Omit<z.output<typeof tunnelOptionsSchema>, "scheme"> & { scheme: string };
 export async function tunnelCommand(portArgument: string | undefined, input: SettingsInput, dependencies: TunnelDependencies = {}): Promise<void> {
   const env = dependencies.env ?? process.env;
   const { options: settings, provenance } = await resolveSettings(input, env);
   const parsed = parseOptions(tunnelOptionsSchema, settings, provenance);
   // --platform: its scheme unless one was given, and its own fields to identify and redact requests.
   const platform = parsed.platform ? await loadPlatform(parsed.platform) : undefined;
-  const options = platform && provenance["scheme"] === "default" ? { ...parsed, scheme: platform.scheme } : parsed;
+  const options = { ...parsed, scheme: parsed.scheme ?? (platform ?? (await loadPlatform(defaultPlatformId))).scheme };
   const platforms = platform ? [platform] : await Promise.all(platformIds.map((id) => loadPlatform(id)));
   const identify = requestIdentifier(platforms);
   // Without --platform, --redact-pii masks every platform's personal fields (and the common ones).
@@ -235,7 +213,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     if (options.inspect) {
       // Imported only here: `vwh --help` and --no-inspect never load the inspector.
       const { startInspector } = await import("../tunnel/inspector.js");
-      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders });
+      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders, onNotice: (text) => output.warn(text) });
       cleanups.push(() => inspector.close());
       inspectorUrl = inspector.url;
     }

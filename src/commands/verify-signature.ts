@@ -11,30 +11,20 @@ import { rawBody, type RawRequest } from "../files/raw-request.js";
 import { recordingSchema } from "../files/call-flow.js";
 import { readBodyInput, type StdinStream } from "../files/body-input.js";
 import { readJsonFile } from "../files/json-file.js";
-import { maxTimerMs, maxToleranceSeconds, maxUnixSeconds } from "../core/limits.js";
-import { globalOptionsSchema, httpUrlFlag, integerFlag, parseOptions } from "../cli/parse-options.js";
-import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
+import { parseOptions } from "../cli/parse-options.js";
+import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
-import { resolveSigning, secretFlagWarning, signingOptionsSchema } from "../signing/options.js";
+import { resolveSigning, secretFlagWarning } from "../signing/options.js";
+import { optionsSchema } from "../cli/settings.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
+import type { Platform } from "../platforms/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { shownUrl } from "../core/secrets.js";
+import { terminalSafe } from "../ui/terminal-text.js";
 
-export const verifyOptionsSchema = globalOptionsSchema.extend(signingOptionsSchema.shape).extend({
-  body: z.string().min(1).optional(),
-  header: z.array(z.string()).optional(),
-  headersFile: z.string().min(1).optional(),
-  requestUrl: httpUrlFlag.optional(),
-  method: z.string().regex(/^[A-Za-z]+$/, "expected an HTTP method").transform((method) => method.toUpperCase()).default("POST"),
-  recording: z.string().min(1).optional(),
-  url: httpUrlFlag.optional(),
-  platform: z.enum(platformIds).default(defaultPlatformId),
-  publicUrl: httpUrlFlag.optional(),
-  tolerance: integerFlag("seconds", { max: maxToleranceSeconds }),
-  at: integerFlag("seconds", { max: maxUnixSeconds }).optional(),
-  timeout: integerFlag("milliseconds", { min: 1, max: maxTimerMs }),
-});
-type VerifyOptions = z.output<typeof verifyOptionsSchema>;
+export const verifyOptionsSchema = optionsSchema("verify-signature");
+/** The options with the scheme settled: --scheme (or VWH_SCHEME, config), else the platform's own. */
+type VerifyOptions = Omit<z.output<typeof verifyOptionsSchema>, "scheme"> & { scheme: string };
 
 /** `-H "Name: value"` → lower-case name and trimmed value. */
 export function parseHeaderFlag(header: string): [string, string] {
@@ -101,7 +91,8 @@ async function verifyRecording(file: string, options: VerifyOptions, signer: Sig
     const { colors } = output;
     for (const result of results) {
       const mark = result.valid ? colors.green("✓") : colors.red("✗");
-      output.out(`  ${mark} ${result.event_id}${result.event_type ? colors.dim(`  ${result.event_type}`) : ""}${result.reason ? `  ${colors.red(result.reason)}` : ""}`);
+      // The id and type come from the recorded request: printed escaped (a forged one could hold control sequences).
+      output.out(`  ${mark} ${terminalSafe(String(result.event_id))}${result.event_type ? colors.dim(`  ${terminalSafe(result.event_type)}`) : ""}${result.reason ? `  ${colors.red(terminalSafe(result.reason))}` : ""}`);
     }
     output.out(`\n${results.length} recorded request${results.length === 1 ? "" : "s"}: ${colors.green(`${results.length - invalidOnes.length} valid`)}, ${invalidOnes.length ? colors.red(`${invalidOnes.length} invalid`) : "0 invalid"}`);
   }
@@ -122,10 +113,9 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
   return `  ${mark} ${result.name.padEnd(46)} ${result.expect.padEnd(7)} ${got.padEnd(8)}${verdicts[result.outcome]}${note}`.trimEnd();
 }
 
-async function probeEndpoint(target: URL, options: VerifyOptions, schemeGiven: boolean, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
-  // The probe speaks the platform's wire format; its scheme is the default unless --scheme says otherwise.
-  const platform = await loadPlatform(options.platform);
-  const { scheme, settings, signer } = resolveSigning(schemeGiven ? options : { ...options, scheme: platform.scheme }, env, "sign");
+async function probeEndpoint(target: URL, options: VerifyOptions, platform: Platform, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
+  // The probe speaks the platform's wire format, signed with the settled scheme.
+  const { scheme, settings, signer } = resolveSigning(options, env, "sign");
   const dispatcher = createDispatcher(4);
   const publicUrl = options.publicUrl;
   const report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings, signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
@@ -152,7 +142,9 @@ async function probeEndpoint(target: URL, options: VerifyOptions, schemeGiven: b
 
 export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams): Promise<void> {
   const { options: settings, provenance } = await resolveSettings(input, env);
-  const options = parseOptions(verifyOptionsSchema, settings, provenance);
+  const parsed = parseOptions(verifyOptionsSchema, settings, provenance);
+  const platform = await loadPlatform(parsed.platform ?? defaultPlatformId);
+  const options: VerifyOptions = { ...parsed, scheme: parsed.scheme ?? platform.scheme };
   const output = createOutput(options, env, streams);
   const modes = [options.body !== undefined && "--body", options.recording !== undefined && "--recording", options.url !== undefined && "--url"].filter(Boolean);
   if (modes.length !== 1) {
@@ -162,7 +154,7 @@ export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.P
   }
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
-  if (options.url) return probeEndpoint(options.url, options, provenance["scheme"] !== "default", env, output);
+  if (options.url) return probeEndpoint(options.url, options, platform, env, output);
   const { signer } = resolveSigning(options, env, "verify");
   if (options.recording) return verifyRecording(options.recording, options, signer, output);
   return verifyOffline(options, signer, output, streams?.stdin);

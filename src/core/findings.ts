@@ -6,6 +6,8 @@ export type FindingKind =
   | "rule"
   | "expect"
   | "latency"
+  /** A reply slower than the run's latency budget (--budget): a warning, or a failure with --strict-latency. */
+  | "budget"
   | "timeout"
   | "network"
   | "unreachable"

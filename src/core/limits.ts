@@ -11,3 +11,6 @@ export const maxUnixSeconds = 253_402_300_799;
 
 /** Ten years: a signature tolerance beyond this is a typo, not a policy. */
 export const maxToleranceSeconds = 315_360_000;
+
+/** A caller script's call over this many webhooks fails as a loop (--max-hops). */
+export const defaultMaxHops = 50;

@@ -16,10 +16,10 @@ export type DeliveryTarget = Pick<SimulationOptions, "signer" | "signatureHeader
 
 /** Recorded headers less hop-by-hop ones and (unless kept) the old signature; or the platform's own. */
 export function forwardedHeaders(planned: PlannedEvent, options: DeliveryTarget): Record<string, string> {
-  const headers: Record<string, string> = { ...planned.platformHeaders };
-  if (planned.recordedHeaders === undefined) return headers;
+  if (planned.origin.kind === "built") return { ...planned.origin.request.headers };
+  const headers: Record<string, string> = {};
   const keep = options.keepSignatures === true;
-  for (const [name, value] of Object.entries(planned.recordedHeaders)) {
+  for (const [name, value] of Object.entries(planned.origin.headers)) {
     if (hopByHop.has(name) || (!keep && options.signatureHeaders.includes(name))) continue;
     headers[name] = value;
   }
@@ -58,10 +58,16 @@ export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, 
   headers["user-agent"] ??= userAgent();
   headers["vwh-attempt"] = String(attempt);
   // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
-  const addressed = planned.request?.url ?? replayUrl(options.publicUrl ?? options.target, planned.recordedPath);
+  const { origin } = planned;
+  const addressed = origin.kind === "built" ? origin.request.url : replayUrl(options.publicUrl ?? options.target, origin.path);
   // The configured URL itself (nearly every webhook) is sent to --url as is: no URL to build per request.
-  let url = planned.request ? (addressed.href === (options.publicUrl ?? options.target).href ? options.target : (deliveryUrl(addressed, options) ?? options.target)) : replayUrl(options.target, planned.recordedPath);
-  if (options.keepSignatures && planned.recordedHeaders) return { url, headers };
+  let url =
+    origin.kind === "built"
+      ? addressed.href === (options.publicUrl ?? options.target).href
+        ? options.target
+        : (deliveryUrl(addressed, options) ?? options.target)
+      : replayUrl(options.target, origin.path);
+  if (options.keepSignatures && origin.kind === "recorded") return { url, headers };
   const signed = options.signer!.sign({
     id: planned.eventId,
     timestamp: Math.floor(nowMs / 1000),

@@ -43,7 +43,7 @@ export function callMetrics(result: CallResult): CallMetric[] {
       metrics.push(histogram("vwh.latency", event.latencyMs), histogram(`vwh.latency.${metricPart(event.eventType)}`, event.latencyMs));
     }
     if (event.attempts > 1) retried++;
-    if ([...event.failures, ...event.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"))) overBudget++;
+    if ([...event.failures, ...event.warnings].some((finding) => finding.kind === "budget")) overBudget++;
     countKinds(event.failures.map((finding) => finding.kind));
   }
   // Turn expectations (caller scripts: says, ends, transfers_to …) are checked per turn, not per webhook.

@@ -73,3 +73,12 @@ export function interruptedCall(error: unknown): FlowCallOutcome {
   if (error instanceof Interrupted) return { passed: true, stopped: { reason: "interrupted" }, callId: "", turns: undefined };
   throw error;
 }
+
+/** Why the run stops after this event: nothing answered at the address, or --bail on a failure. */
+export function stopReason(result: EventResult, context: Pick<RunContext, "options">): CallOutcome["stopped"] {
+  if (result.passed) return undefined;
+  const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
+  if (unreachable) return { reason: "unreachable", message: unreachable.message };
+  if (context.options.faults.bail && !result.passed) return { reason: "bail" };
+  return undefined;
+}

@@ -7,7 +7,7 @@ import type { Finding } from "../core/findings.js";
 import type { DeadLetter } from "../files/dead-letters.js";
 import { deliver, type DeliveryResult, } from "../transport/undici.js";
 import { type LoadedFlow } from "../files/call-flow.js";
-import { type PlannedEvent } from "./expand-flow.js";
+import { builtRequest, type PlannedEvent } from "./expand-flow.js";
 import type { ParsedReply, WebhookRequest } from "../platforms/types.js";
 import { diffJson } from "../lib/json-diff.js";
 import { classifyAttempt, retryDelayMs, } from "./retry-policy.js";
@@ -171,7 +171,7 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
     const check = checkReply({
       platform: loaded.platform,
       eventType: planned.eventType,
-      request: planned.request,
+      request: builtRequest(planned),
       expect: planned.expect,
       status: outcome.status,
       headers: outcome.headers,
@@ -185,7 +185,7 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
     parsed = check.parsed;
     if (parsed) result.instructionTypes = parsed.actions.map((action) => action.type);
     if (options.compareReplies) {
-      if (planned.recordedResponse) result.failures.push(...compareReplies(planned.recordedResponse, outcome));
+      if (planned.origin.kind === "recorded" && planned.origin.response) result.failures.push(...compareReplies(planned.origin.response, outcome));
       else result.warnings.push({ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" });
     }
   }
@@ -201,7 +201,8 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
 const demotedKinds: ReadonlySet<Finding["kind"]> = new Set(["status", "timeout", "network", "delivery", "reply", "schema", "rule"]);
 
 function demoteIgnored(result: EventResult, planned: PlannedEvent, platformId: string, setting: string): void {
-  const where = planned.request ? ` at ${planned.request.url.origin}${planned.request.url.pathname}` : "";
+  const url = planned.origin.kind === "built" ? planned.origin.request.url : undefined;
+  const where = url ? ` at ${url.origin}${url.pathname}` : "";
   const note = `${platformId} ignores the reply to ${planned.eventType}${where}, so the call goes on (set ${setting} to the handler's URL for it; --strict-events, or an expected status, fails on it)`;
   const kept: Finding[] = [];
   for (const finding of result.failures) {
@@ -221,7 +222,7 @@ export async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow,
   }
   if (duplicate && accepted(outcome)) {
     const readable = parsed && !parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply") ? parsed : undefined;
-    const second = await checkDuplicate(planned, loaded, context, delivered.attempts + 1, readable && { parsed: readable, request: planned.request ?? placeholderRequest(planned) });
+    const second = await checkDuplicate(planned, loaded, context, delivered.attempts + 1, readable && { parsed: readable, request: builtRequest(planned) ?? placeholderRequest(planned) });
     result.duplicate = second.result;
     result.failures.push(...second.failures);
   }

@@ -3,8 +3,7 @@
  */
 import { type LoadedFlow } from "../files/call-flow.js";
 import { type Random } from "../core/random.js";
-import { type EventResult } from "./results.js";
-import { type CallHandlers, type CallOutcome, type FlowCallOutcome, type RunContext, interruptedCall, throwIfStopped } from "./context.js";
+import { type CallHandlers, type FlowCallOutcome, type RunContext, interruptedCall, stopReason, throwIfStopped } from "./context.js";
 import { deliverAndCheck } from "./deliver-event.js";
 import { type CallOverrides, planCall } from "./plan.js";
 
@@ -35,11 +34,3 @@ export async function runEventsCall(loaded: LoadedFlow, context: RunContext, pla
   }
 }
 
-/** Why the run stops after this event: nothing answered at the address, or --bail on a failure. */
-export function stopReason(result: EventResult, context: RunContext): CallOutcome["stopped"] {
-  if (result.passed) return undefined;
-  const unreachable = result.failures.find((finding) => finding.kind === "unreachable");
-  if (unreachable) return { reason: "unreachable", message: unreachable.message };
-  if (context.options.faults.bail && !result.passed) return { reason: "bail" };
-  return undefined;
-}

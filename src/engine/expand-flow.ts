@@ -9,6 +9,22 @@ import { type RawRequest, type RecordedResponse, rawBody } from "../files/raw-re
 import { randomId } from "../core/ids.js";
 import { type CallFlow, type FlowEvent, type LoadedFlow } from "../files/call-flow.js";
 
+/** A request the platform built (its own headers besides the signature), or one replayed from a recording. */
+export type EventOrigin =
+  | { kind: "built"; request: WebhookRequest }
+  | {
+      kind: "recorded";
+      /** Recorded headers, sent along (less hop-by-hop ones and, unless kept, the old signature). */
+      headers: Record<string, string>;
+      /** The recorded path and query, kept on replay unless --url has a path. */
+      path: string;
+      /** The handler's recorded reply, for --compare-replies. */
+      response: RecordedResponse | undefined;
+    };
+
+/** The request as the platform built it, or undefined for a recorded one. */
+export const builtRequest = (planned: Pick<PlannedEvent, "origin">): WebhookRequest | undefined => (planned.origin.kind === "built" ? planned.origin.request : undefined);
+
 export interface PlannedEvent {
   index: number;
   eventType: string;
@@ -19,16 +35,8 @@ export interface PlannedEvent {
   /** The exact bytes to send (a retry sends them again). */
   body: Buffer;
   contentType: string;
-  /** Recorded headers to send along (raw events only). */
-  recordedHeaders: Record<string, string> | undefined;
-  /** Headers the platform sends besides the signature (built events only). */
-  platformHeaders: Record<string, string>;
-  /** The request as the platform built it (absent for recorded requests). */
-  request: WebhookRequest | undefined;
-  /** The recorded path and query (raw events only), kept on replay unless --url has a path. */
-  recordedPath?: string;
-  /** The handler's recorded reply (raw events only), for --compare-replies. */
-  recordedResponse?: RecordedResponse;
+  /** Where the request comes from: the platform built it, or the tunnel recorded it. */
+  origin: EventOrigin;
   expect: Expectation | undefined;
   /** Platform time since the previous event; `--realtime` waits it. */
   afterMs: number;
@@ -67,11 +75,7 @@ export function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, p
     method: raw.method,
     body,
     contentType: raw.headers["content-type"] ?? "application/octet-stream",
-    recordedHeaders: raw.headers,
-    platformHeaders: {},
-    request: undefined,
-    recordedPath: raw.path,
-    ...(raw.response && { recordedResponse: raw.response }),
+    origin: { kind: "recorded", headers: raw.headers, path: raw.path, response: raw.response },
     expect: event.expect,
     // Recorded times can lie years apart: --realtime waits at most what a timer can (issue 12, item 2).
     afterMs: event.after_ms ?? (previousAt === undefined ? 0 : Math.min(maxTimerMs, Math.max(0, receivedAt - previousAt))),
@@ -116,9 +120,7 @@ export function expandFlow(loaded: Pick<LoadedFlow, "flow" | "platform">, option
       method: request.method,
       body: request.body,
       contentType: request.contentType ?? "application/octet-stream",
-      recordedHeaders: undefined,
-      platformHeaders: request.headers,
-      request,
+      origin: { kind: "built", request },
       expect: event.expect,
       afterMs,
     };

@@ -92,7 +92,7 @@ export function summarize(result: SimulationResult): SimulationSummary {
     events: events.length,
     passed: events.filter((event) => event.passed).length,
     failed: events.filter((event) => !event.passed).length,
-    overBudget: events.filter((event) => [...event.failures, ...event.warnings].some((finding) => finding.kind === "latency" && finding.message.includes("budget"))).length,
+    overBudget: events.filter((event) => [...event.failures, ...event.warnings].some((finding) => finding.kind === "budget")).length,
     retried: events.filter((event) => event.attempts > 1).length,
     deadLettered: events.filter((event) => event.deadLettered).length,
     duplicated: events.filter((event) => event.duplicate !== undefined).length,

@@ -4,6 +4,7 @@
  * each step's expectations over every webhook of its turn. Delivery (signing, retries, duplicates, dead
  * letters) is the same as for scripted flows.
  */
+import { defaultMaxHops } from "../core/limits.js";
 import { dirname, resolve } from "node:path";
 import { callerInput, describeStep, type ScriptStep, type TurnExpectation } from "../files/caller-script.js";
 import { checkNative, compareActions, valueMismatch } from "../checks/expectations.js";
@@ -18,10 +19,9 @@ import type { Random } from "../core/random.js";
 import { accepted, deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
 import { deliveryUrl } from "./address.js";
-import { type CallHandlers, type FlowCallOutcome, type RunContext } from "./context.js";
+import { type CallHandlers, type FlowCallOutcome, type RunContext, stopReason } from "./context.js";
 import { type EventResult, type NotExecuted, type TurnResult } from "./results.js";
 
-export const defaultMaxHops = 50;
 
 /** What the platform read of a reply it does not parse: nothing. */
 const unreadReply = () => ({ native: undefined, actions: [], failures: [], warnings: [] });
@@ -113,9 +113,7 @@ function plannedWebhook(webhook: CallWebhook, index: number, sequence: number, c
     method: webhook.request.method,
     body: webhook.request.body,
     contentType: webhook.request.contentType ?? "application/octet-stream",
-    recordedHeaders: undefined,
-    platformHeaders: webhook.request.headers,
-    request: webhook.request,
+    origin: { kind: "built", request: webhook.request },
     expect: perWebhook,
     afterMs: webhook.afterMs,
   };
@@ -221,9 +219,7 @@ export async function runScriptCall(
     passed &&= delivered.result.passed;
     handlers.onEvent(delivered.result);
     driver.replied(webhook, delivered.outcome);
-    const unreachable = delivered.result.failures.find((finding) => finding.kind === "unreachable");
-    if (unreachable) stopped = { reason: "unreachable", message: unreachable.message };
-    else if (options.faults.bail && !delivered.result.passed) stopped = { reason: "bail" };
+    stopped = stopReason(delivered.result, context);
     return stopped === undefined;
   };
 

@@ -31,9 +31,9 @@ export function isDeadLetterFile(file: string): boolean {
   return /\.(jsonl|ndjson)$/i.test(file);
 }
 
-/** Appends one entry as one write, then flushes it to disk. */
+/** Appends one entry as one write, then flushes it to disk. 0600: an entry holds a whole request. */
 export async function appendDeadLetter(file: string, entry: DeadLetter): Promise<void> {
-  const handle = await open(file, "a", 0o644);
+  const handle = await open(file, "a", 0o600);
   try {
     await handle.write(`${JSON.stringify(entry)}\n`);
     await handle.datasync();

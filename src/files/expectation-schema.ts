@@ -3,7 +3,7 @@
  */
 import * as z from "zod";
 import { actionExpectationSchema, nativeExpectationSchema, valueMatcherSchema } from "../checks/expectations.js";
-import { instructionSchemas, instructionTypeSchema, type InstructionType } from "../platforms/vwh/instructions.js";
+import { instructionSchemas, instructionTypeSchema, type InstructionType } from "../platforms/vwh/grammar.js";
 
 
 

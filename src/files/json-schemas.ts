@@ -9,7 +9,7 @@ import * as z from "zod";
 import { configSchema } from "../cli/config-schema.js";
 import { callFlowSchema, recordingSchema } from "./call-flow.js";
 import { eventPayloadSchemas, waitsForInstructions, type KnownEventType } from "../platforms/vwh/envelope.js";
-import { instructionReplySchema } from "../platforms/vwh/instructions.js";
+import { instructionReplySchema } from "../platforms/vwh/grammar.js";
 
 const formats = {
   "call-flow": callFlowSchema,

@@ -7,9 +7,9 @@ import { link, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Writes and flushes a temporary file beside `file`; returns its path. */
-async function writeTemporary(file: string, content: string | Buffer): Promise<string> {
+async function writeTemporary(file: string, content: string | Buffer, mode = 0o644): Promise<string> {
   const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temporary, "wx", 0o644);
+  const handle = await open(temporary, "wx", mode);
   try {
     await handle.writeFile(content);
     await handle.sync();
@@ -36,8 +36,8 @@ export async function writeFileAtomic(file: string, content: string | Buffer): P
  * Like writeFileAtomic, but never replaces a file: the temporary file is hard-linked to the name,
  * which fails if anything is there. Returns false (writing nothing) when the name is taken.
  */
-export async function writeNewFileAtomic(file: string, content: string | Buffer): Promise<boolean> {
-  const temporary = await writeTemporary(file, content);
+export async function writeNewFileAtomic(file: string, content: string | Buffer, mode?: number): Promise<boolean> {
+  const temporary = await writeTemporary(file, content, mode);
   try {
     await link(temporary, file);
     return true;

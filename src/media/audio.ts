@@ -81,6 +81,30 @@ const maxSampleRate = 192_000;
 
 type Wav = InstanceType<typeof wavefile.WaveFile>;
 
+const maxChannels = 8;
+/** A caller's turn is seconds long: ten minutes of audio is plenty, and bounds the samples decoded. */
+export const maxAudioSeconds = 600;
+const bitDepths: Record<number, readonly number[]> = { 1: [8, 16, 24, 32], 3: [32, 64], 6: [8], 7: [8], 0xfffe: [8, 16, 24, 32] };
+
+/**
+ * The rest of the header, checked before any sample is decoded (issue 26, defect 7): a channel count
+ * or bit depth wavefile cannot convert crashed the call, and a long file took gigabytes once decoded.
+ */
+function headerProblem(wav: Wav, code: number): string | undefined {
+  const fmt = wav.fmt as { numChannels: number; sampleRate: number; byteRate: number; blockAlign: number; bitsPerSample: number };
+  const { numChannels: channels, bitsPerSample: bits, blockAlign, byteRate, sampleRate } = fmt;
+  if (!(Number.isInteger(channels) && channels >= 1 && channels <= maxChannels)) return `expected 1 to ${maxChannels} channels in the WAV file, got ${channels}`;
+  const depths = bitDepths[code] ?? [];
+  if (!depths.includes(bits)) return `expected ${depths.join(", ")}-bit samples for format code ${code} in the WAV file, got ${bits}-bit`;
+  if (blockAlign !== (channels * bits) / 8) return `the WAV header's block size (${blockAlign}) does not match ${channels} channel(s) of ${bits}-bit samples (${(channels * bits) / 8})`;
+  if (byteRate !== sampleRate * blockAlign) return `the WAV header's byte rate (${byteRate}) does not match ${sampleRate} Hz × ${blockAlign} bytes (${sampleRate * blockAlign})`;
+  const data = wav.data as { chunkSize: number; samples: Uint8Array };
+  if (data.samples.length % blockAlign !== 0) return `the WAV data (${data.samples.length} bytes) is not a whole number of ${blockAlign}-byte frames`;
+  const seconds = data.samples.length / byteRate;
+  if (seconds > maxAudioSeconds) return `the audio is ${Math.round(seconds)} s long: at most ${maxAudioSeconds} s (${maxAudioSeconds / 60} minutes) per file`;
+  return undefined;
+}
+
 /** Reads and parses a WAV file; the problem as one line when it is not one vwh can play. */
 async function readWav(file: string): Promise<{ wav: Wav; code: number } | { problem: string }> {
   let bytes: Buffer;
@@ -101,7 +125,8 @@ async function readWav(file: string): Promise<{ wav: Wav; code: number } | { pro
   if (!(sampleRate >= minSampleRate && sampleRate <= maxSampleRate)) return { problem: `expected a sample rate from ${minSampleRate} to ${maxSampleRate} Hz in the WAV file, got ${sampleRate}` };
   // 1 = integer PCM, 3 = float PCM, 0xFFFE = extensible (PCM inside), 6/7 = G.711 A-law/μ-law.
   if (![1, 3, 6, 7, 0xfffe].includes(code)) return { problem: `expected PCM (or G.711) audio in the WAV file, got format code ${code}` };
-  return { wav, code };
+  const problem = headerProblem(wav, code);
+  return problem ? { problem } : { wav, code };
 }
 
 /** Whether a recording can be played; the problem otherwise (checked when the script loads). */

@@ -9,9 +9,12 @@ import { stripeScheme } from "./stripe.js";
 import { telnyxScheme } from "./telnyx.js";
 import { twilioScheme } from "./twilio.js";
 import { vonageScheme } from "./vonage.js";
+import { schemeNames, type SchemeName } from "./scheme-names.js";
 import type { SecretInput, SignatureScheme } from "./types.js";
 
-export const schemes: Readonly<Record<string, SignatureScheme>> = {
+export { schemeNames, type SchemeName } from "./scheme-names.js";
+
+export const schemes: Readonly<Record<SchemeName, SignatureScheme>> = {
   standard: standardScheme,
   stripe: stripeScheme,
   hmac: hmacScheme,
@@ -24,10 +27,8 @@ export const schemes: Readonly<Record<string, SignatureScheme>> = {
   bearer: bearerScheme,
 };
 
-export const schemeNames = Object.keys(schemes);
-
 export function getScheme(name: string): SignatureScheme {
-  const scheme = schemes[name];
+  const scheme = (schemeNames as readonly string[]).includes(name) ? schemes[name as SchemeName] : undefined;
   if (!scheme) throw new UsageError(`--scheme: unknown scheme "${name}" (expected one of ${schemeNames.join(", ")})`);
   return scheme;
 }

@@ -6,11 +6,20 @@
  * request whose Host is not its own (a DNS-rebinding page would send its own name), refuses any Origin
  * but its own, and accepts a replay only as a JSON POST from its own origin. Secrets are masked in
  * everything it sends: credential headers, signature headers and configured secret values.
+ *
+ * Memory stays bounded whatever the subscribers do (issue 26, defect 3): each `/events` stream has a
+ * queue of exchange ids, and an exchange is turned into JSON only when the socket has drained, so a
+ * subscriber that does not read holds at most one event's bytes. A subscriber so far behind that the
+ * session has let go of what it has yet to send (more than `maxQueued` events, by default the 500 the
+ * session keeps) is sent a `dropped` notice and disconnected — the page reconnects and starts again
+ * from what the server holds — and the tunnel says so. Streams are capped, and a load of /events or the
+ * script by another site (`<script src>`, `<img src>`, which send no Origin) is refused on its
+ * Fetch-Metadata headers.
  */
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listenLoopback } from "./proxy.js";
-import { maskSecretHeaders, maskSecrets } from "./redact.js";
+import { maskSecretHeaders, maskSecrets, maskSecretsInTarget } from "./redact.js";
 import { ReplayError, type ReplayMode, type SessionExchange, type TunnelSession } from "./session.js";
 
 const staticDir = new URL("../../../static/inspector/", import.meta.url);
@@ -57,23 +66,32 @@ export interface InspectorOptions {
   secretNeedles: readonly string[];
   /** Header names that carry signatures (masked). */
   signatureHeaders: readonly string[];
+  /** How many events a subscriber may be behind before it is disconnected (default: as many as the session keeps). */
+  maxQueued?: number;
+  /** How many /events streams may be open at once (default 32). */
+  maxStreams?: number;
+  /** Told when a subscriber is disconnected for falling behind (the tunnel prints it). */
+  onNotice?: (text: string) => void;
 }
 
 export interface RunningInspector {
   url: string;
   port: number;
+  /** How many /events streams are open. */
+  readonly streams: number;
   close(): Promise<void>;
 }
 
-function bodyView(body: Buffer, needles: readonly string[]): BodyView {
+/** `total`: the full size when `body` is only the first bytes the tunnel kept. */
+function bodyView(body: Buffer, needles: readonly string[], total = body.length): BodyView {
   const cut = body.length > maxBodyView ? body.subarray(0, maxBodyView) : body;
   const text = cut.toString("utf8");
   const isText = Buffer.from(text, "utf8").equals(cut);
   return {
     data: isText ? maskSecrets(text, needles) : cut.toString("base64"),
     encoding: isText ? "utf8" : "base64",
-    bytes: body.length,
-    truncated: cut.length < body.length,
+    bytes: total,
+    truncated: cut.length < total,
   };
 }
 
@@ -84,7 +102,7 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
     id: exchange.id,
     time: exchange.receivedAt.toISOString(),
     method: exchange.request.method,
-    path: maskSecrets(exchange.request.path, needles),
+    path: maskSecretsInTarget(exchange.request.path, needles),
     event_type: identity.eventType ?? null,
     call_id: identity.callId ?? null,
     event_id: identity.eventId ?? null,
@@ -98,7 +116,7 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
       ? {
           status: reply.status,
           headers: maskSecretHeaders(reply.headers, needles, options.signatureHeaders),
-          body: bodyView(reply.body, needles),
+          body: bodyView(reply.body, needles, reply.truncated?.bytes),
           actions: exchange.replySummary?.actions ?? null,
         }
       : null,
@@ -131,8 +149,71 @@ async function readSmallBody(message: IncomingMessage, limit = 4096): Promise<st
   return text;
 }
 
+/**
+ * Fetch-Metadata: a browser says who asked. The page itself (`same-origin`) and the user typing the
+ * address (`none`) may; another site — even another port of localhost, which is `same-site` — may not,
+ * so a `<script>` or `<img>` pointed at /events cannot hold a stream open. Following a link to the page
+ * is allowed (it shows the linking site nothing). Clients that send no such headers (curl, older
+ * browsers) are judged on Host and Origin alone.
+ */
+function crossSiteLoad(message: IncomingMessage, page: boolean): boolean {
+  if (page && message.headers["sec-fetch-mode"] === "navigate" && message.headers["sec-fetch-dest"] === "document") return false;
+  const site = message.headers["sec-fetch-site"];
+  return site !== undefined && site !== "same-origin" && site !== "none";
+}
+
+/** One /events subscriber: a queue of exchange ids, written as the socket drains. */
+function openStream(
+  response: ServerResponse,
+  session: TunnelSession,
+  view: (exchange: SessionExchange) => ExchangeView,
+  maxQueued: number,
+  onBehind: () => void,
+): { push(id: number): void; close(): void } {
+  const queue: number[] = [];
+  let waiting = false;
+  let closed = false;
+  const writeEvent = (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const pump = () => {
+    while (!closed && !waiting && queue.length > 0) {
+      const exchange = session.get(queue.shift()!);
+      if (!exchange) continue; // let go by the session meanwhile: nothing to send
+      if (!writeEvent("exchange", view(exchange))) {
+        waiting = true;
+        response.once("drain", () => {
+          waiting = false;
+          pump();
+        });
+      }
+    }
+  };
+  const close = () => {
+    closed = true;
+    queue.length = 0;
+  };
+  return {
+    push(id) {
+      if (closed) return;
+      queue.push(id);
+      if (queue.length > maxQueued || !session.get(queue[0]!)) {
+        close();
+        onBehind();
+        // The notice goes if the socket can take it; a reader that is stuck loses its connection.
+        if (response.writableLength < 64 * 1024) writeEvent("dropped", { reason: `more than ${maxQueued} events behind: reconnect to start again from the ${session.keep} latest` });
+        response.end();
+        setTimeout(() => response.destroy(), 2000).unref();
+        return;
+      }
+      pump();
+    },
+    close,
+  };
+}
+
 export async function startInspector(options: InspectorOptions): Promise<RunningInspector> {
   const { session } = options;
+  const maxQueued = options.maxQueued ?? session.keep;
+  const maxStreams = options.maxStreams ?? 32;
   const streams = new Set<ServerResponse>();
   const view = (exchange: SessionExchange) => toExchangeView(exchange, options);
   let port = 0;
@@ -146,21 +227,25 @@ export async function startInspector(options: InspectorOptions): Promise<Running
     if (origin !== undefined && !ownOrigins().has(origin)) return send(response, 403, "text/plain", "vwh inspector: requests from other origins are refused\n");
     const url = new URL(message.url ?? "/", `http://127.0.0.1:${port}`);
 
+    if (crossSiteLoad(message, url.pathname === "/")) return send(response, 403, "text/plain", "vwh inspector: loads by other sites are refused (Sec-Fetch-Site / Sec-Fetch-Dest)\n");
+
     if (message.method === "GET" && assets[url.pathname]) {
       const asset = assets[url.pathname]!;
       return send(response, 200, asset.type, await readFile(new URL(asset.file, staticDir)));
     }
     if (message.method === "GET" && url.pathname === "/events") {
+      if (streams.size >= maxStreams) return send(response, 503, "text/plain", `vwh inspector: ${maxStreams} live views are open already: close one\n`);
       response.writeHead(200, { ...securityHeaders, "content-type": "text/event-stream", connection: "keep-alive" });
-      const write = (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       const canResign = session.canResign;
-      write("hello", { resign: canResign === true ? { available: true, reason: null } : { available: false, reason: canResign } });
-      for (const exchange of session.list()) write("exchange", view(exchange));
-      const unsubscribe = session.subscribe((exchange) => write("exchange", view(exchange)));
+      response.write(`event: hello\ndata: ${JSON.stringify({ keep: session.keep, resign: canResign === true ? { available: true, reason: null } : { available: false, reason: canResign } })}\n\n`);
+      const stream = openStream(response, session, view, maxQueued, () => options.onNotice?.(`inspector: a live view fell more than ${maxQueued} events behind and was disconnected`));
+      for (const exchange of session.list()) stream.push(exchange.id);
+      const unsubscribe = session.subscribe((exchange) => stream.push(exchange.id));
       streams.add(response);
-      const heartbeat = setInterval(() => response.write(": keep-alive\n\n"), 15_000).unref();
+      const heartbeat = setInterval(() => response.writableLength === 0 && response.write(": keep-alive\n\n"), 15_000).unref();
       response.on("close", () => {
         clearInterval(heartbeat);
+        stream.close();
         unsubscribe();
         streams.delete(response);
       });
@@ -201,6 +286,9 @@ export async function startInspector(options: InspectorOptions): Promise<Running
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
+    get streams() {
+      return streams.size;
+    },
     close: async () => {
       for (const stream of streams) stream.end();
       server.closeAllConnections();

@@ -15,7 +15,7 @@ import type { Duplex } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { Agent, type Dispatcher } from "undici";
 import { NetworkError } from "../core/errors.js";
-import { maxReplyBytes, readReplyBody } from "../transport/undici.js";
+import { maxReplyBytes } from "../transport/undici.js";
 
 // `expect` too: the proxy answers 100-continue itself, and undici refuses to send it (defect 2).
 const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect"]);
@@ -32,11 +32,17 @@ export interface HandlerReply {
   status: number;
   /** Lower-case names; repeated headers joined with ", " (set-cookie kept as a list by the proxy). */
   headers: Record<string, string>;
+  /** The reply's bytes, or its first `keptReplyBytes` when it was longer (`truncated`). */
   body: Buffer;
+  /** Set when `body` holds only the first bytes of a longer reply; the client got all of them. */
+  truncated?: { bytes: number };
 }
 
+/** How much of a reply the tunnel keeps for its log, inspector and recording; the client gets it all. */
+export const keptReplyBytes = maxReplyBytes;
+
 export type ForwardOutcome =
-  | { ok: true; reply: HandlerReply; rawHeaders: Record<string, string | string[]>; latencyMs: number }
+  | { ok: true; reply: HandlerReply; rawHeaders: Record<string, string | string[]>; latencyMs: number; /** The client went away before the whole reply. */ cut?: boolean }
   | { ok: false; status: 502 | 504; error: string; message: string; latencyMs: number };
 
 export interface ProxiedExchange {
@@ -76,7 +82,7 @@ export interface ProxyOptions {
 export interface RunningProxy {
   url: string;
   port: number;
-  /** Sends a request to the handler as the proxy would (the inspector's Replay). */
+  /** Sends a request to the handler as the proxy would (the inspector's Replay); the reply is kept bounded. */
   forward(request: ForwardRequest): Promise<ForwardOutcome>;
   close(): Promise<void>;
 }
@@ -101,17 +107,93 @@ function sendJson(response: ServerResponse, status: number, error: string, messa
   response.writeHead(status, { "content-type": "application/json", "content-length": body.length, connection: "close" }).end(body);
 }
 
-/** Reads the body up to the limit; undefined when it is over. */
-async function readBody(message: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  for await (const chunk of message) {
-    size += (chunk as Buffer).length;
-    if (size > limit) over = true;
-    else if (!over) chunks.push(chunk as Buffer);
+/**
+ * Reads the body up to the limit; undefined as soon as it is over — the rest is never read (an endless
+ * chunked body must not keep the proxy reading until the 413: issue 26, defect 4).
+ */
+function readBody(message: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (value: Buffer | undefined) => {
+      message.off("data", onData).off("end", onEnd).off("error", onError);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      message.pause();
+      done(undefined);
+    };
+    const onEnd = () => done(Buffer.concat(chunks, size));
+    const onError = (error: Error) => {
+      message.off("data", onData).off("end", onEnd);
+      reject(error);
+    };
+    message.on("data", onData).on("end", onEnd).on("error", onError);
+  });
+}
+
+/** A 413 that closes the connection once sent, without reading the rest of the body. */
+function refuseOversized(message: IncomingMessage, response: ServerResponse, limit: number): void {
+  response.on("finish", () => message.socket.destroySoon());
+  sendJson(response, 413, "payload_too_large", `the body is over the ${limit}-byte limit (--max-body)`);
+}
+
+/** A reply without a length is held up to this much, so a short one still goes with a content-length. */
+const holdUnsizedBytes = 64 * 1024;
+
+/**
+ * Streams an undici reply body to `sink` (when given), keeping its first `keptReplyBytes`. A reply of
+ * any size reaches the client byte for byte, as through ngrok; the tunnel's copy is bounded. A reply
+ * with a content-length streams from its first byte; one without is held up to 64 KiB, so a short one
+ * is sent whole with its length (as before) and a long one goes on chunked.
+ */
+async function relayBody(
+  body: Dispatcher.ResponseData["body"],
+  sink: ServerResponse | undefined,
+  status: number,
+  headers: Record<string, string | string[]>,
+): Promise<{ kept: Buffer; bytes: number; cut: boolean }> {
+  const kept: Buffer[] = [];
+  let keptSize = 0;
+  let bytes = 0;
+  const sized = Object.keys(headers).some((name) => name.toLowerCase() === "content-length");
+  let held: Buffer[] | undefined = sink && !sized ? [] : undefined;
+  if (sink && sized) sink.writeHead(status, headers);
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (keptSize < keptReplyBytes) {
+      const part = chunk.length <= keptReplyBytes - keptSize ? chunk : chunk.subarray(0, keptReplyBytes - keptSize);
+      kept.push(part);
+      keptSize += part.length;
+    }
+    if (!sink) continue;
+    if (held) {
+      held.push(chunk);
+      if (bytes <= holdUnsizedBytes) continue;
+      sink.writeHead(status, headers);
+      for (const piece of held.splice(0, held.length - 1)) sink.write(piece);
+      held = undefined;
+    }
+    if (sink.destroyed) {
+      // The client went away: stop reading the handler too.
+      body.destroy();
+      return { kept: Buffer.concat(kept, keptSize), bytes, cut: true };
+    }
+    if (!sink.write(chunk)) await new Promise<void>((resolve) => {
+      const go = () => {
+        sink.off("drain", go).off("close", go);
+        resolve();
+      };
+      sink.on("drain", go).on("close", go);
+    });
   }
-  return over ? undefined : Buffer.concat(chunks);
+  if (sink && held) {
+    const whole = Buffer.concat(held, bytes);
+    sink.writeHead(status, { ...headers, "content-length": String(whole.length) }).write(whole);
+  }
+  return { kept: Buffer.concat(kept, keptSize), bytes, cut: false };
 }
 
 const elapsedSince = (started: number) => Math.round((performance.now() - started) * 10) / 10;
@@ -120,10 +202,10 @@ const elapsedSince = (started: number) => Math.round((performance.now() - starte
  * Forwarding to the handler's origin. The path goes to undici's dispatcher as the request target, so
  * no target can change the host: `//evil.example/x` is a path on the handler, not another server.
  */
-export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Dispatcher): (request: ForwardRequest) => Promise<ForwardOutcome> {
+export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Dispatcher): (request: ForwardRequest, sink?: ServerResponse) => Promise<ForwardOutcome> {
   const origin = upstream.origin;
   const upstreamName = upstream.host;
-  return async (request) => {
+  return async (request, sink) => {
     const started = performance.now();
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) if (!hopByHop.has(name)) headers[name] = value;
@@ -138,11 +220,6 @@ export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Di
         body: request.body.length > 0 || !["GET", "HEAD"].includes(request.method) ? request.body : null,
         signal: abort.signal,
       });
-      const body = await readReplyBody(response.body);
-      if (body === undefined) {
-        // A reply without end must not fill the tunnel's memory: the platform gets a 502 instead.
-        return { ok: false, status: 502, error: "bad_gateway", message: `${upstreamName} sent a reply over ${maxReplyBytes / 1024 / 1024} MiB: vwh stopped reading it`, latencyMs: elapsedSince(started) };
-      }
       const rawHeaders: Record<string, string | string[]> = {};
       const flat: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
@@ -150,7 +227,20 @@ export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Di
         rawHeaders[name] = value;
         flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
       }
-      return { ok: true, reply: { status: response.statusCode, headers: flat, body }, rawHeaders, latencyMs: elapsedSince(started) };
+      // The timeout is for the handler to answer; a long reply then streams as long as it takes.
+      clearTimeout(timer);
+      let relayed: Awaited<ReturnType<typeof relayBody>>;
+      try {
+        relayed = await relayBody(response.body, sink, response.statusCode, rawHeaders);
+      } catch (error) {
+        // Cut off after the status line went out: the client's connection goes too, so it cannot
+        // take a part for the whole.
+        sink?.destroy();
+        throw error;
+      }
+      sink?.end();
+      const reply: HandlerReply = { status: response.statusCode, headers: flat, body: relayed.kept, ...(relayed.bytes > relayed.kept.length && { truncated: { bytes: relayed.bytes } }) };
+      return { ok: true, reply, rawHeaders, latencyMs: elapsedSince(started), ...(relayed.cut && { cut: true }) };
     } catch (error) {
       if (abort.signal.aborted) {
         return { ok: false, status: 504, error: "upstream_timeout", message: `${upstreamName} did not answer within ${timeoutMs} ms`, latencyMs: elapsedSince(started) };
@@ -201,9 +291,9 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
     }
     const declared = Number(message.headers["content-length"] ?? 0);
     const continues = /100-continue/i.test(message.headers.expect ?? "");
-    if (declared > options.maxBodyBytes && continues) {
-      // Answer before the client sends a byte of a body we would refuse anyway.
-      sendJson(response, 413, "payload_too_large", `the body is over the ${options.maxBodyBytes}-byte limit (--max-body)`);
+    if (declared > options.maxBodyBytes) {
+      // Answer before reading a byte of a body we would refuse anyway (before 100 Continue, too).
+      refuseOversized(message, response, options.maxBodyBytes);
       return finish(413, { proxyError: "body over --max-body" });
     }
     if (continues) response.writeContinue();
@@ -211,20 +301,20 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
     const read = await readBody(message, options.maxBodyBytes);
     receivedAt = new Date();
     if (read === undefined) {
-      sendJson(response, 413, "payload_too_large", `the body is over the ${options.maxBodyBytes}-byte limit (--max-body)`);
+      refuseOversized(message, response, options.maxBodyBytes);
       return finish(413, { proxyError: "body over --max-body" });
     }
     body = read;
     await options.onRequest?.({ ...base, receivedAt, body });
 
-    const outcome = await forward({ method: base.method, path: base.path, headers, body });
+    // The reply streams to the client as it comes; the exchange keeps a bounded copy.
+    const outcome = await forward({ method: base.method, path: base.path, headers, body }, response);
     if (!outcome.ok) {
-      sendJson(response, outcome.status, outcome.error, outcome.message);
+      if (response.headersSent) response.destroy();
+      else sendJson(response, outcome.status, outcome.error, outcome.message);
       return finish(outcome.status, { proxyError: outcome.status === 504 ? `no reply within ${options.upstreamTimeoutMs} ms` : outcome.message, forwarded: true });
     }
-    const replyHeaders = { ...outcome.rawHeaders, "content-length": String(outcome.reply.body.length) };
-    response.writeHead(outcome.reply.status, replyHeaders).end(outcome.reply.body);
-    return finish(outcome.reply.status, { reply: outcome.reply, forwarded: true });
+    return finish(outcome.reply.status, { reply: outcome.reply, forwarded: true, ...(outcome.cut && { proxyError: "the client closed the connection before the whole reply" }) });
   };
 
   const listener = (message: IncomingMessage, response: ServerResponse) => {
@@ -260,7 +350,7 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    forward,
+    forward: (request) => forward(request),
     close: async () => {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

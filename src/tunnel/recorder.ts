@@ -21,7 +21,7 @@ import { type RecordedResponse } from "../files/raw-request.js";
 import { type Recording } from "../files/call-flow.js";
 import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
-import { defaultRedactionFields, maskSecretHeaders, maskSecrets, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
+import { defaultRedactionFields, maskSecretHeaders, maskSecretsInTarget, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
 
 const droppedHeaders = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect"]);
 
@@ -70,8 +70,8 @@ export function toRecordedEvent(request: RecordedRequest, policy: RecordingPolic
   if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
   const needles = policy.secretNeedles ?? [];
   const fields = policy.fields ?? defaultRedactionFields;
-  const path = maskSecrets(policy.redactPii ? redactPath(request.path, fields) : request.path, needles);
-  const url = request.url && maskSecrets(policy.redactPii ? redactPath(request.url, fields) : request.url, needles);
+  const path = maskSecretsInTarget(policy.redactPii ? redactPath(request.path, fields) : request.path, needles);
+  const url = request.url && maskSecretsInTarget(policy.redactPii ? redactPath(request.url, fields) : request.url, needles);
   const identity = (policy.identify ?? identifyRequest)(request);
   return {
     ...(identity.recordable && identity.eventType && { event_type: identity.eventType }),
@@ -90,7 +90,8 @@ export function toRecordedResponse(reply: HandlerReply, latencyMs: number, polic
   const headers = storedHeaders(reply.headers, policy);
   const body = storedBody(reply.body, headers["content-type"], policy);
   if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
-  return { status: reply.status, headers, ...encodeBody(body), latency_ms: latencyMs };
+  // A reply over 16 MiB reached the client whole; the recording keeps its first bytes and says so.
+  return { status: reply.status, headers, ...encodeBody(body), latency_ms: latencyMs, ...(reply.truncated && { truncated: { bytes: reply.truncated.bytes } }) };
 }
 
 interface JournalHeader {
@@ -151,7 +152,8 @@ async function writeRecording(file: string, events: RecordedEvent[], name: strin
   let target = file;
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      if (await writeNewFileAtomic(target, text)) return { file: target, requests: events.length, displaced: target !== file };
+      // 0600 like its journal: a recording holds the traffic (issue 26, defect 5).
+      if (await writeNewFileAtomic(target, text, 0o600)) return { file: target, requests: events.length, displaced: target !== file };
     } catch (error) {
       throw fileProblem(target, error, "write the recording");
     }

@@ -31,9 +31,19 @@ export const redactedMark = "[redacted]";
 
 const phonePattern = /\+[1-9]\d{6,14}\b/g;
 
+/** Field names compare without case: the platforms' lists say `SpeechResult`, `Digits`, `originalTranscript`. */
 function matches(patterns: readonly FieldPattern[], key: string): boolean {
   const lower = key.toLowerCase();
-  return patterns.some((pattern) => (typeof pattern === "string" ? pattern === lower : pattern.test(key)));
+  return patterns.some((pattern) => (typeof pattern === "string" ? pattern.toLowerCase() === lower : pattern.test(key)));
+}
+
+/**
+ * A phone field's value: its digits masked. A value with hardly any digits is not a number at all but a
+ * caller's name (Twilio's and Plivo's `CallerName`) and becomes "[redacted]".
+ */
+function maskPhoneField(value: string): string {
+  if (value.trim() === "") return value;
+  return value.replace(/\D/g, "").length < 3 ? redactedMark : maskNumber(value);
 }
 
 /** Masks the digits of one number, keeping its shape: a leading 1, zeros, the last two digits. */
@@ -55,7 +65,7 @@ export function maskPhoneNumbers(text: string): string {
 function redactValue(key: string | undefined, value: unknown, fields: RedactionFields): unknown {
   if (typeof value === "string") {
     if (key !== undefined && matches(fields.text, key)) return redactedMark;
-    if (key !== undefined && matches(fields.phone, key)) return maskNumber(value);
+    if (key !== undefined && matches(fields.phone, key)) return maskPhoneField(value);
     return maskPhoneNumbers(value);
   }
   if (typeof value === "number" && key !== undefined && matches(fields.phone, key)) return Number(maskNumber(String(value)));
@@ -114,6 +124,11 @@ export function secretNeedles(secrets: readonly string[]): string[] {
     const trimmed = secret.trim();
     if (trimmed.length < 4) continue;
     needles.add(trimmed);
+    // As a form body or query would carry it (`+` → %2B, `/` → %2F), both hex cases.
+    for (const encoded of [encodeURIComponent(trimmed), new URLSearchParams({ s: trimmed }).toString().slice(2)]) {
+      needles.add(encoded);
+      needles.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
+    }
     const keyPart = /^whsec_(.+)$/.exec(trimmed)?.[1];
     if (keyPart && keyPart.length >= 4) needles.add(keyPart);
   }
@@ -125,6 +140,49 @@ export function maskSecrets(text: string, needles: readonly string[]): string {
   let masked = text;
   for (const needle of needles) masked = masked.split(needle).join(redactedMark);
   return masked;
+}
+
+function percentDecoded(text: string, plusIsSpace: boolean): string | undefined {
+  try {
+    return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, " ") : text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Masks secrets in a request target however they are percent-encoded (`%2B`, `%2F`, even `%61`): each
+ * path segment and each query name and value is decoded and searched; one holding a secret is written
+ * back masked and encoded, the rest of the target is left byte for byte (issue 26, defect 5).
+ */
+export function maskSecretsInTarget(target: string, needles: readonly string[]): string {
+  if (needles.length === 0) return target;
+  const holds = (decoded: string | undefined) => decoded !== undefined && needles.some((needle) => decoded.includes(needle));
+  // The mark itself stays readable ("[redacted]", as in every other masked place); the rest is encoded.
+  const encodeMasked = (decoded: string) => maskSecrets(decoded, needles).split(redactedMark).map(encodeURIComponent).join(redactedMark);
+  const at = target.indexOf("?");
+  const path = (at === -1 ? target : target.slice(0, at))
+    .split("/")
+    .map((segment) => {
+      const decoded = percentDecoded(segment, false);
+      return holds(decoded) ? encodeMasked(decoded!) : maskSecrets(segment, needles);
+    })
+    .join("/");
+  if (at === -1) return path;
+  const query = target
+    .slice(at + 1)
+    .split("&")
+    .map((pair) =>
+      pair
+        .split("=")
+        .map((part) => {
+          const decoded = percentDecoded(part, true);
+          return holds(decoded) ? encodeMasked(decoded!) : maskSecrets(part, needles);
+        })
+        .join("="),
+    )
+    .join("&");
+  return `${path}?${query}`;
 }
 
 /** Credential headers and any header carrying a configured secret get "[redacted]" as their value. */

@@ -8,6 +8,8 @@ export interface ReplySummary {
   status: number;
   contentType: string | undefined;
   bytes: number;
+  /** Only the first bytes were kept (a reply over 16 MiB: the client still got all of it). */
+  truncated: boolean;
   /** Instruction types in order, when the reply is `{"instructions": [...]}`. */
   actions: string[] | undefined;
   /** The start of the body on one line, when there are no actions to show. */
@@ -31,5 +33,5 @@ export function summarizeReply(reply: HandlerReply): ReplySummary {
   const oneLine = text.replace(/\s+/g, " ").trim();
   const printable = Buffer.from(text, "utf8").equals(reply.body) ? oneLine : `<${reply.body.length} bytes of binary>`;
   const excerpt = actions || reply.body.length === 0 ? undefined : printable.length > excerptLength ? `${printable.slice(0, excerptLength - 1)}…` : printable;
-  return { status: reply.status, contentType, bytes: reply.body.length, actions, excerpt };
+  return { status: reply.status, contentType, bytes: reply.truncated?.bytes ?? reply.body.length, truncated: reply.truncated !== undefined, actions, excerpt };
 }

@@ -78,6 +78,16 @@ export class TunnelSession {
     return [...this.exchanges.values()];
   }
 
+  /** One held exchange; undefined once it has been let go. */
+  get(id: number): SessionExchange | undefined {
+    return this.exchanges.get(id);
+  }
+
+  /** How many exchanges are held at most (the inspector page keeps the same). */
+  get keep(): number {
+    return this.options.keep ?? 500;
+  }
+
   subscribe(listener: ExchangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

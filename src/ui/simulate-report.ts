@@ -7,6 +7,7 @@ import { summarize, type EventResult, type NotExecuted, type SimulationResult, t
 import { type SimulationListener } from "../engine/options.js";
 import { formatProblem } from "../lib/validation.js";
 import { listShort } from "../core/findings.js";
+import { terminalSafe } from "./terminal-text.js";
 
 export interface RunDescription {
   target: string;
@@ -28,7 +29,8 @@ function formatLatency(ms: number | undefined): string {
 }
 
 function formatFinding(finding: Finding): string {
-  return formatProblem({ path: finding.path ?? "", message: finding.message });
+  // A finding can quote the handler's reply or a recorded request: its lines are kept, their controls escaped.
+  return formatProblem({ path: terminalSafe(finding.path ?? ""), message: finding.message.split("\n").map(terminalSafe).join("\n") });
 }
 
 export function formatEventLine(event: EventResult, colors: ChalkInstance, budgetMs: number): string {
@@ -40,7 +42,7 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   const duplicate = event.duplicate ? (event.duplicate.passed ? colors.dim(" +dup") : colors.red(" +dup")) : "";
   const deadLetter = event.deadLettered ? colors.red(" → dlq") : "";
   const instructions = event.instructionTypes.length ? colors.dim(`  ${listShort(event.instructionTypes)}`) : "";
-  const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${event.eventType.padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
+  const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${terminalSafe(event.eventType).padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
   for (const failure of event.failures) lines.push(colors.red(formatFinding(failure).replace(/^/gm, "         ")));
   for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
   return lines.join("\n");
@@ -60,7 +62,7 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
       }
       else write("");
       first = false;
-      write(`${colors.bold(flow.flow.name)}  ${colors.dim(`${flow.file} · call ${callId}`)}`);
+      write(`${colors.bold(terminalSafe(flow.flow.name))}  ${colors.dim(terminalSafe(`${flow.file} · call ${callId}`))}`);
     },
     eventFinished(_flow: LoadedFlow, event: EventResult) {
       write(formatEventLine(event, colors, run.budgetMs));

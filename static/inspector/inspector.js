@@ -1,8 +1,13 @@
 // vwh inspector page: live requests from /events (server-sent events), grouped by call, with detail,
 // filters and Replay. Plain DOM; every value from the traffic goes in through textContent, never HTML.
+// Bounded like the server: it keeps the same latest `keep` exchanges (500), and a new exchange adds
+// one row (and drops the oldest) instead of drawing the whole list again.
 "use strict";
 
-const state = { exchanges: new Map(), selected: null, resign: { available: false, reason: "not connected" }, rawShown: new Set() };
+const state = { exchanges: new Map(), selected: null, resign: { available: false, reason: "not connected" }, rawShown: new Set(), keep: 500 };
+/** The rows on screen by exchange id, and the call groups they are in. */
+const rows = new Map();
+const groups = new Map();
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,9 +104,9 @@ async function replay(id, mode, button) {
     const response = await fetch(`/api/exchanges/${id}/replay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode }) });
     const result = await response.json();
     if (!response.ok) throw new Error(result.error ?? `HTTP ${response.status}`);
-    state.exchanges.set(result.id, result);
+    add(result);
     setReplayStatus(`replayed as #${result.id}`);
-    render();
+    renderDetail();
   } catch (error) {
     setReplayStatus(`replay failed: ${error.message}`, true);
   } finally {
@@ -152,46 +157,116 @@ function fillSelect(select, values) {
   select.value = values.has(current) ? current : "";
 }
 
+function filters() {
+  return { call: $("filter-call").value, eventType: $("filter-event").value, verdict: $("filter-verdict").value };
+}
+
+function passes(exchange, { call, eventType, verdict }) {
+  return (!call || callOf(exchange) === call) && (!eventType || exchange.event_type === eventType) && (!verdict || verdictOf(exchange) === verdict);
+}
+
+function select(id) {
+  rows.get(state.selected)?.setAttribute("aria-selected", "false");
+  state.selected = id;
+  state.replayStatus = undefined;
+  rows.get(id)?.setAttribute("aria-selected", "true");
+  renderDetail();
+}
+
+function rowOf(exchange) {
+  return el(
+    "tr",
+    { class: "exchange", "data-testid": "exchange", "data-id": exchange.id, "data-verdict": verdictOf(exchange), "aria-selected": exchange.id === state.selected ? "true" : "false", onclick: () => select(exchange.id) },
+    el("td", {}, `#${exchange.id}`),
+    el("td", {}, clock(exchange.time)),
+    el("td", {}, exchange.method),
+    el("td", { class: "path", title: exchange.path }, exchange.path),
+    el("td", { "data-testid": "event-type" }, exchange.event_type ?? "-", exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` ↻#${exchange.replay_of}`) : ""),
+    el("td", { class: `verdict-${verdictOf(exchange)}`, "data-testid": "verdict" }, verdictText(exchange)),
+    el("td", { class: `status-${String(exchange.status)[0]}`, "data-testid": "status" }, String(exchange.status)),
+    el("td", {}, `${Math.round(exchange.latency_ms)} ms`),
+  );
+}
+
+function groupOf(callId) {
+  let group = groups.get(callId);
+  if (!group) {
+    const count = el("span", { class: "count" });
+    const table = el("table", {});
+    const section = el("div", { class: "call", "data-testid": "call", "data-call": callId }, el("h2", {}, callId, count), table);
+    group = { section, table, count, size: 0 };
+    groups.set(callId, group);
+    $("calls").append(section);
+  }
+  return group;
+}
+
+function countGroup(group, change) {
+  group.size += change;
+  group.count.textContent = ` · ${group.size} request${group.size === 1 ? "" : "s"}`;
+}
+
+/** Puts one exchange's row on screen (in its call's group), or replaces the row it had. */
+function showRow(exchange) {
+  const old = rows.get(exchange.id);
+  if (old) {
+    const row = rowOf(exchange);
+    old.replaceWith(row);
+    rows.set(exchange.id, row);
+    return;
+  }
+  const group = groupOf(callOf(exchange));
+  const row = rowOf(exchange);
+  row.group = group;
+  group.table.append(row);
+  rows.set(exchange.id, row);
+  countGroup(group, 1);
+}
+
+function hideRow(id) {
+  const row = rows.get(id);
+  if (!row) return;
+  rows.delete(id);
+  row.remove();
+  countGroup(row.group, -1);
+  if (row.group.size === 0) {
+    row.group.section.remove();
+    groups.delete(row.group.section.dataset.call);
+  }
+}
+
+/** Adds a new option to a filter when a value is seen for the first time. */
+function offerFilterValue(select, value) {
+  if (!value || [...select.options].some((option) => option.value === value)) return;
+  select.append(el("option", { value }, value));
+}
+
+/** One exchange arrived: one row added, the oldest beyond `keep` dropped. */
+function add(exchange) {
+  state.exchanges.set(exchange.id, exchange);
+  for (const id of state.exchanges.keys()) {
+    if (state.exchanges.size <= state.keep) break;
+    state.exchanges.delete(id);
+    hideRow(id);
+  }
+  offerFilterValue($("filter-call"), callOf(exchange));
+  offerFilterValue($("filter-event"), exchange.event_type);
+  $("empty").hidden = state.exchanges.size > 0;
+  if (state.exchanges.has(exchange.id) && passes(exchange, filters())) showRow(exchange);
+  if (state.selected !== null && (exchange.id === state.selected || exchange.replay_of === state.selected || !state.exchanges.has(state.selected))) renderDetail();
+}
+
+/** The whole list drawn again: on connecting and when a filter changes. */
 function render() {
   const all = [...state.exchanges.values()].sort((a, b) => a.id - b.id);
   fillSelect($("filter-call"), new Set(all.map(callOf)));
   fillSelect($("filter-event"), new Set(all.map((exchange) => exchange.event_type).filter(Boolean)));
-  const call = $("filter-call").value;
-  const eventType = $("filter-event").value;
-  const verdict = $("filter-verdict").value;
-  const shown = all.filter((exchange) => (!call || callOf(exchange) === call) && (!eventType || exchange.event_type === eventType) && (!verdict || verdictOf(exchange) === verdict));
-  const groups = new Map();
-  for (const exchange of shown) {
-    if (!groups.has(callOf(exchange))) groups.set(callOf(exchange), []);
-    groups.get(callOf(exchange)).push(exchange);
-  }
-  const sections = [...groups].map(([callId, exchanges]) =>
-    el(
-      "div",
-      { class: "call", "data-testid": "call", "data-call": callId },
-      el("h2", {}, callId, el("span", { class: "count" }, ` · ${exchanges.length} request${exchanges.length === 1 ? "" : "s"}`)),
-      el(
-        "table",
-        {},
-        exchanges.map((exchange) =>
-          el(
-            "tr",
-            { class: "exchange", "data-testid": "exchange", "data-id": exchange.id, "data-verdict": verdictOf(exchange), "aria-selected": exchange.id === state.selected ? "true" : "false", onclick: () => ((state.selected = exchange.id), (state.replayStatus = undefined), render()) },
-            el("td", {}, `#${exchange.id}`),
-            el("td", {}, clock(exchange.time)),
-            el("td", {}, exchange.method),
-            el("td", { class: "path", title: exchange.path }, exchange.path),
-            el("td", { "data-testid": "event-type" }, exchange.event_type ?? "-", exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` ↻#${exchange.replay_of}`) : ""),
-            el("td", { class: `verdict-${verdictOf(exchange)}`, "data-testid": "verdict" }, verdictText(exchange)),
-            el("td", { class: `status-${String(exchange.status)[0]}`, "data-testid": "status" }, String(exchange.status)),
-            el("td", {}, `${Math.round(exchange.latency_ms)} ms`),
-          ),
-        ),
-      ),
-    ),
-  );
+  const chosen = filters();
+  rows.clear();
+  groups.clear();
   $("empty").hidden = all.length > 0;
-  $("calls").replaceChildren($("empty"), ...sections);
+  $("calls").replaceChildren($("empty"));
+  for (const exchange of all) if (passes(exchange, chosen)) showRow(exchange);
   renderDetail();
 }
 
@@ -207,13 +282,17 @@ function connect() {
     indicator.textContent = "disconnected (retrying)";
   });
   source.addEventListener("hello", (event) => {
-    state.resign = JSON.parse(event.data).resign;
+    const hello = JSON.parse(event.data);
+    state.resign = hello.resign;
+    if (Number.isInteger(hello.keep) && hello.keep > 0) state.keep = hello.keep;
+    // The server sends everything it holds after hello: start again from that.
+    state.exchanges.clear();
     render();
   });
-  source.addEventListener("exchange", (event) => {
-    const exchange = JSON.parse(event.data);
-    state.exchanges.set(exchange.id, exchange);
-    render();
+  source.addEventListener("exchange", (event) => add(JSON.parse(event.data)));
+  source.addEventListener("dropped", () => {
+    indicator.dataset.state = "closed";
+    indicator.textContent = "fell behind: reconnecting";
   });
 }
 

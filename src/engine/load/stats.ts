@@ -60,7 +60,7 @@ export interface LoadStatsData {
 const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered"] as const;
 
 const sampleLimit = 5;
-const isOverBudget = (finding: Finding) => finding.kind === "latency" && finding.message.includes("budget");
+const isOverBudget = (finding: Finding) => finding.kind === "budget";
 
 export class LoadStats {
   callsStarted = 0;

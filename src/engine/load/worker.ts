@@ -4,8 +4,7 @@ import { createDispatcher } from "../../transport/undici.js";
 import { runFastLoad } from "./run.js";
 import type { WorkerMessage, WorkerShare } from "./workers.js";
 import { isPlatformId, loadPlatform } from "../../platforms/registry.js";
-import type { PlatformSigning } from "../options.js";
-import { getScheme } from "../../signing/index.js";
+import { resolveRunSigning } from "../signing.js";
 import { resolveSigning, schemeSettings } from "../../signing/options.js";
 
 const share = workerData as WorkerShare;
@@ -15,12 +14,6 @@ const stopped = new Int32Array(share.stop);
 const dispatcher = createDispatcher(1);
 let lastProgress = 0;
 
-/** The signer and signature headers of a scheme, as the command makes them. */
-function signingFor(scheme: string): PlatformSigning {
-  const chosen = { ...share.signing, scheme };
-  return { signer: resolveSigning(chosen, process.env, "sign").signer, signatureHeaders: getScheme(scheme).headers(schemeSettings(chosen, "sign")) };
-}
-
 try {
   const flows = await Promise.all(
     share.flows.map(async ({ file, flow, platform }) => {
@@ -28,7 +21,17 @@ try {
       return { file, flow, platform: await loadPlatform(platform) };
     }),
   );
-  const platformSigning = share.platformSchemes && Object.fromEntries(Object.entries(share.platformSchemes).map(([id, scheme]) => [id, signingFor(scheme)]));
+  // The same resolution as the main thread's (engine/signing.ts), from plain data.
+  const { signer, platformSigning } = resolveRunSigning(
+    flows.map((loaded) => loaded.platform),
+    flows[0]!.platform,
+    {
+      chosenScheme: share.signing.scheme,
+      settings: schemeSettings(share.signing, "sign"),
+      keepSignatures: false,
+      createSigner: (scheme) => resolveSigning({ ...share.signing, scheme }, process.env, "sign").signer,
+    },
+  );
   const result = await runFastLoad(
     flows,
     {
@@ -36,7 +39,7 @@ try {
       target: new URL(share.target),
       ...(share.publicUrl !== undefined && { publicUrl: new URL(share.publicUrl) }),
       ...(platformSigning && { platformSigning }),
-      signer: resolveSigning(share.signing, process.env, "sign").signer,
+      signer,
       dispatcher,
       ...(share.deadLetters && { deadLetter: async (entry) => post({ type: "dead-letter", entry }) }),
     },

@@ -21,9 +21,8 @@ export interface WorkerShare {
   flows: { file: string; flow: CallFlow; platform: string }[];
   target: string;
   publicUrl: string | undefined;
+  /** The signing settings (scheme undefined: each flow's platform's own), resolved again in the thread. */
   signing: SigningOptions;
-  /** Per platform id, the scheme its flows are signed with, when --scheme was not given. */
-  platformSchemes: Record<string, string> | undefined;
   simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "strictEvents" | "realtime" | "maxHops" | "platformSettings">;
   deadLetters: boolean;
   load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
@@ -36,7 +35,7 @@ export type WorkerMessage =
   | { type: "dead-letter"; entry: DeadLetter }
   | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean };
 
-export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publicUrl" | "platformSchemes" | "simulation" | "load" | "stop" | "deadLetters"> {
+export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publicUrl" | "simulation" | "load" | "stop" | "deadLetters"> {
   flows: readonly LoadedFlow[];
   simulation: SimulationOptions;
   load: Omit<FastLoadOptions, "onCallFinished" | "shouldStop">;
@@ -68,13 +67,12 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
       const calls = shareOf(load.calls, threads, index);
-      const { signatureHeaders, policy, faults, budgetMs, strictLatency, strictEvents, realtime, maxHops, platformSettings, platformSigning } = run.simulation;
+      const { signatureHeaders, policy, faults, budgetMs, strictLatency, strictEvents, realtime, maxHops, platformSettings } = run.simulation;
       const share: WorkerShare = {
         flows: run.flows.map((loaded) => ({ file: loaded.file, flow: loaded.flow, platform: loaded.platform.id })),
         target: run.simulation.target.href,
         publicUrl: run.simulation.publicUrl?.href,
         signing: run.signing,
-        platformSchemes: platformSigning && Object.fromEntries(run.flows.map((loaded) => [loaded.platform.id, loaded.platform.scheme])),
         // Plain fields only (they are copied to the thread). Each thread draws its own faults;
         // thread 0 keeps the run's seed.
         simulation: {

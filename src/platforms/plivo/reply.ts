@@ -9,7 +9,7 @@
 import { showValue, type Finding } from "../../core/findings.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { allowedChildren, elementSpec, rootElement } from "./grammar.js";
-import { parseXml, xmlDocument, type XmlElement } from "./xml.js";
+import { readXml, xmlDocument, type XmlElement } from "../shared/xml-document.js";
 
 const xmlContentType = /^(text\/xml|application\/xml|text\/html)\b/i;
 const inputTypes = new Set(["dtmf", "speech", "dtmf speech", "speech dtmf"]);
@@ -57,9 +57,9 @@ function checkRules(element: XmlElement, base: URL, failures: Finding[]): void {
     rule(`${element.path}@inputType`, `expected dtmf, speech or "dtmf speech", got ${showValue(element.attributes["inputType"])}`);
   }
   if (element.name === "GetInput" && element.attributes["inputType"] === undefined) rule(`${element.path}@inputType`, "required: dtmf, speech or \"dtmf speech\"");
-  if ((element.name === "Play" || element.name === "Redirect") && !isUrl(element.text, ["http:", "https:"], base)) rule(element.path, `expected an http(s) URL as the text, got ${showValue(element.text)}`);
-  if (element.name === "Stream" && !isUrl(element.text, ["ws:", "wss:"], base)) rule(element.path, `expected a ws(s) URL as the text, got ${showValue(element.text)}`);
-  if (element.name === "Speak" && element.text === "") rule(element.path, "expected text to speak");
+  if ((element.name === "Play" || element.name === "Redirect") && !isUrl(element.allText, ["http:", "https:"], base)) rule(element.path, `expected an http(s) URL as the text, got ${showValue(element.allText)}`);
+  if (element.name === "Stream" && !isUrl(element.allText, ["ws:", "wss:"], base)) rule(element.path, `expected a ws(s) URL as the text, got ${showValue(element.allText)}`);
+  if (element.name === "Speak" && element.allText === "") rule(element.path, "expected text to speak");
   if (element.name === "Dial" && !element.children.some((child) => child.name === "Number" || child.name === "User")) rule(element.path, "expected a <Number> or <User> to dial");
   const stop = element.children.findIndex((child) => terminal.has(child.name));
   if (stop !== -1 && stop < element.children.length - 1) rule(element.children[stop + 1]!.path, `unreachable: nothing runs after <${element.children[stop]!.name}> (${element.children[stop]!.path})`);
@@ -76,9 +76,9 @@ export function normalise(element: XmlElement): Action[] {
   const a = element.attributes;
   switch (element.name) {
     case "Speak":
-      return [{ type: "speak", path, ...defined({ text: element.text, voice: a["voice"], language: a["language"], loop: integer(a["loop"]) }) }];
+      return [{ type: "speak", path, ...defined({ text: element.allText, voice: a["voice"], language: a["language"], loop: integer(a["loop"]) }) }];
     case "Play":
-      return [{ type: "play", path, ...defined({ url: element.text, loop: integer(a["loop"]) }) }];
+      return [{ type: "play", path, ...defined({ url: element.allText, loop: integer(a["loop"]) }) }];
     case "Wait":
       return [{ type: "pause", path, duration_ms: 1000 * (integer(a["length"]) ?? 1) }];
     case "GetInput":
@@ -89,17 +89,17 @@ export function normalise(element: XmlElement): Action[] {
       return [{ type: "record", path, ...defined({ max_duration_s: integer(a["maxLength"]), beep: a["playBeep"] === undefined ? undefined : a["playBeep"] === "true", url: a["action"] }) }];
     case "Dial": {
       const target = element.children.find((child) => child.name === "Number" || child.name === "User");
-      return [{ type: "transfer", path, ...defined({ to: target?.text, caller_id: a["callerId"], timeout_s: integer(a["timeout"]) }) }];
+      return [{ type: "transfer", path, ...defined({ to: target?.allText, caller_id: a["callerId"], timeout_s: integer(a["timeout"]) }) }];
     }
     case "Conference":
     case "MultiPartyCall":
-      return [{ type: "transfer", path, to: `${element.name === "Conference" ? "conference" : "mpc"}:${element.text}` }];
+      return [{ type: "transfer", path, to: `${element.name === "Conference" ? "conference" : "mpc"}:${element.allText}` }];
     case "Redirect":
-      return [{ type: "redirect", path, ...defined({ url: element.text, method: a["method"] }) }];
+      return [{ type: "redirect", path, ...defined({ url: element.allText, method: a["method"] }) }];
     case "Hangup":
       return [{ type: "hangup", path, ...defined({ reason: a["reason"], schedule: integer(a["schedule"]) }) }];
     case "Stream":
-      return [{ type: "stream", path, ...defined({ url: element.text, bidirectional: a["bidirectional"], audio_track: a["audioTrack"], content_type: a["contentType"], keep_call_alive: a["keepCallAlive"] }) }];
+      return [{ type: "stream", path, ...defined({ url: element.allText, bidirectional: a["bidirectional"], audio_track: a["audioTrack"], content_type: a["contentType"], keep_call_alive: a["keepCallAlive"] }) }];
     case "PreAnswer":
       return element.children.flatMap(normalise);
     default:
@@ -114,7 +114,7 @@ export function plivoActions(root: XmlElement): Action[] {
 
 /** A callback's reply is ignored by Plivo: read what it tried to say, without judging its form. */
 function ackActions(reply: HttpReply): Action[] {
-  const parsed = parseXml(reply.body.toString("utf8"));
+  const parsed = readXml(reply.body.toString("utf8"));
   return parsed.ok && parsed.roots[0]?.name === rootElement.name ? plivoActions(parsed.roots[0]) : [];
 }
 
@@ -133,7 +133,7 @@ export function parsePlivoReply(reply: HttpReply, context: ReplyContext): Parsed
     result.failures.push({ kind: "reply", path: "content-type", message: `expected text/xml or application/xml, got ${contentType ? showValue(contentType) : "none"}` });
     return result;
   }
-  const parsed = parseXml(reply.body.toString("utf8"));
+  const parsed = readXml(reply.body.toString("utf8"));
   if (!parsed.ok) {
     result.failures.push({ kind: "reply", path: parsed.line === undefined ? "body" : `${parsed.line}:${parsed.column}`, message: parsed.line === undefined ? parsed.message : `not well-formed XML (${parsed.message})` });
     return result;

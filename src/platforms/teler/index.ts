@@ -1,10 +1,11 @@
 /** FreJun Teler (PROVIDERS §7, SPEC §7): the flow_url request, its stream/play/hangup reply, status callbacks. */
 import * as z from "zod";
-import type { EventSpec, Platform, StarterScenario } from "../types.js";
+import type { EventSpec, Platform } from "../types.js";
 import { TelerCallDriver } from "./driver.js";
 import { grammar } from "./grammar.js";
 import { flowBody, flowEventType, identifyTeler, newTelerCall, statusBody, statusEvents } from "./messages.js";
 import { parseTelerReply } from "./reply.js";
+import { telerStarters } from "./starters.js";
 
 const events: Record<string, EventSpec> = {
   [flowEventType]: {
@@ -14,21 +15,6 @@ const events: Record<string, EventSpec> = {
   },
   ...Object.fromEntries(statusEvents.map((event) => [event, { payload: z.looseObject({}), waits: false, description: `status callback: ${event.slice(5)}`, replyIgnored: { setting: "status_callback_url (vwh: --status-callback)" } } satisfies EventSpec])),
 };
-
-const starters: readonly StarterScenario[] = [
-  {
-    id: "stream",
-    title: "Stream the call to the agent",
-    flow: (call) => ({
-      version: 1,
-      platform: "teler",
-      name: "Stream the call to the agent",
-      description: "The call connects: the flow URL answers with a media stream to a wss:// URL.",
-      call,
-      script: [{ expect: { actions: [{ type: "stream", url: { matches: "^wss://" } }] } }],
-    }),
-  },
-];
 
 export const telerPlatform = {
   id: "teler",
@@ -57,7 +43,7 @@ export const telerPlatform = {
   identify: (request) => identifyTeler(request.body),
 
   redaction: { phone: [/_number$/i], text: [] },
-  starters,
+  starters: telerStarters,
   media: { teler: () => import("./media.js") },
   examplePath: "/teler/flow",
   secretName: "the HMAC key you gave Teler",

@@ -74,6 +74,18 @@ export class CallControlApi {
   }
 
   async #route(request: IncomingMessage): Promise<CommandReply> {
+    // DNS rebinding: a web page whose name points at 127.0.0.1 sends its own name as Host (and its
+    // Origin); the handler's telnyx client sends 127.0.0.1:port and no Origin (issue 26, defect 7).
+    const port = (this.#server.address() as AddressInfo).port;
+    const host = (request.headers.host ?? "").toLowerCase();
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+      request.resume();
+      return errorReply(403, [{ code: "10010", title: "Forbidden", detail: `vwh's Call Control API answers only at 127.0.0.1:${port}, not Host '${host.slice(0, 100)}'.` }]);
+    }
+    if (request.headers.origin !== undefined) {
+      request.resume();
+      return errorReply(403, [{ code: "10010", title: "Forbidden", detail: "vwh's Call Control API refuses requests from web pages (an Origin header)." }]);
+    }
     const match = actionPath.exec(request.url ?? "");
     const body = await readJson(request);
     if (!match) return errorReply(404, [errors.notFound(`vwh serves Call Control commands only (POST /v2/calls/{call_control_id}/actions/{command}), not ${request.method} ${request.url}.`)]);

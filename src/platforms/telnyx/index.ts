@@ -3,9 +3,9 @@
  * are ignored and it drives the call with REST commands to a local Call Control API vwh serves for the
  * run (TELNYX_BASE_URL), checked against the grammar extracted from the official `telnyx` SDK.
  */
+import { parseTelnyxReply } from "./reply.js";
 import * as z from "zod";
-import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
-import type { EventSpec, ParsedReply, Platform } from "../types.js";
+import type { EventSpec, Platform } from "../types.js";
 import { CallControlApi } from "./api-server.js";
 import { TelnyxCallDriver } from "./driver.js";
 import { callFields, envelopeIdentity, webhookRequest } from "./envelope.js";
@@ -39,12 +39,7 @@ export const telnyxPlatform = {
     return webhookRequest(event.eventType, event.eventId, event.timestamp, payload, event.url);
   },
 
-  parseReply(reply): ParsedReply {
-    // Telnyx ignores the body of the reply: the handler acts through commands.
-    const parsed = reply.body.length ? parseJsonBody(reply.body) : undefined;
-    const native = parsed && "value" in parsed ? jsonDocument(parsed.value) : undefined;
-    return { native, actions: [], failures: [], warnings: [] };
-  },
+  parseReply: parseTelnyxReply,
 
   async openRun(setup) {
     const port = typeof setup.settings["telnyxApiPort"] === "number" ? setup.settings["telnyxApiPort"] : 0;

@@ -3,85 +3,27 @@
  * from twilio-node's VoiceResponse (verbs, nesting, attributes and their value types), and read as the
  * normalised actions of SPEC §6/§7. Findings name element paths: `Response/Gather[1]@input`.
  */
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { readXml, xmlDocument, type XmlElement } from "../shared/xml-document.js";
 import { showValue, type Finding } from "../../core/findings.js";
-import type { Action, NativeDocument } from "../types.js";
+import type { Action } from "../types.js";
 import { grammar, knownElementNames, type AttributeType, type ElementGrammar } from "./grammar.js";
 
-export interface TwimlElement {
-  name: string;
-  /** `Response/Gather[1]/Say[2]`: each step indexed among its same-named siblings. */
-  path: string;
-  attributes: Record<string, string>;
-  /** The element's own text, trimmed (text inside SSML children is not included). */
-  text: string;
-  children: TwimlElement[];
-}
-
-type OrderedNode = Record<string, unknown> & { ":@"?: Record<string, string> };
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  // Entity expansion stays bounded (fast-xml-parser's own limits): a reply is hostile input.
-  processEntities: true,
-  htmlEntities: false,
-});
-
-/** TwiML nests a few levels (Response/Gather/Say/prosody/emphasis …); deeper is hostile, not TwiML. */
-const maxDepth = 64;
-
-function toElement(node: OrderedNode, parentPath: string | undefined, counts: Map<string, number>, depth = 0): TwimlElement | undefined {
-  if (depth > maxDepth) throw new Error(`elements nested deeper than ${maxDepth} levels`);
-  const name = Object.keys(node).find((key) => key !== ":@");
-  if (name === undefined || name === "#text" || name.startsWith("?")) return undefined;
-  const index = (counts.get(name) ?? 0) + 1;
-  counts.set(name, index);
-  const path = parentPath === undefined ? name : `${parentPath}/${name}[${index}]`;
-  const element: TwimlElement = { name, path, attributes: { ...node[":@"] }, text: "", children: [] };
-  const childCounts = new Map<string, number>();
-  const texts: string[] = [];
-  for (const child of (node[name] as OrderedNode[] | undefined) ?? []) {
-    if (typeof child["#text"] === "string" || typeof child["#text"] === "number") texts.push(String(child["#text"]));
-    else {
-      const built = toElement(child, path, childCounts, depth + 1);
-      if (built) element.children.push(built);
-    }
-  }
-  element.text = texts.join(" ").trim();
-  return element;
-}
+/** A TwiML element: `text` is its own text, `allText` what it speaks with its SSML children. */
+export type TwimlElement = XmlElement;
 
 export type ParsedXml = { ok: true; root: TwimlElement } | { ok: false; message: string };
 
-/** Well-formedness first (with line:column), then the tree. */
+/** Well-formedness first (with line:column), then the tree: one root element. */
 export function parseTwimlXml(text: string): ParsedXml {
-  let roots: TwimlElement[];
-  try {
-    const valid = XMLValidator.validate(text);
-    if (valid !== true) return { ok: false, message: `not well-formed XML at line ${valid.err.line}:${valid.err.col}: ${valid.err.msg}` };
-    const nodes = parser.parse(text) as OrderedNode[];
-    const counts = new Map<string, number>();
-    roots = nodes.map((node) => toElement(node, undefined, counts)).filter((element) => element !== undefined);
-  } catch (error) {
-    // Refused as unsafe by fast-xml-parser (names such as __proto__, entity bombs) or too deep to be TwiML.
-    return { ok: false, message: `unreadable XML: ${(error as Error).message}` };
-  }
-  const [root, ...others] = roots;
-  if (!root || others.length > 0) return { ok: false, message: `expected one root element, got ${roots.length}` };
+  const read = readXml(text);
+  if (!read.ok) return { ok: false, message: read.line === undefined ? read.message : `not well-formed XML at line ${read.line}:${read.column}: ${read.message}` };
+  const [root, ...others] = read.roots;
+  if (!root || others.length > 0) return { ok: false, message: `expected one root element, got ${read.roots.length}` };
   return { ok: true, root };
 }
 
 /** All the text an element speaks, SSML children included (`<Say>Hi <emphasis>there</emphasis></Say>`). */
-export function spokenText(element: TwimlElement): string {
-  return [element.text, ...element.children.map(spokenText)].filter(Boolean).join(" ").replace(/\s+/g, " ").trim();
-}
+export const spokenText = (element: TwimlElement): string => element.allText;
 
 // ---- checking against the grammar ----
 
@@ -325,25 +267,5 @@ export function simulationWarnings(root: TwimlElement): Finding[] {
 // ---- expect.native ----
 
 /** `Response/Gather@action`, `Response/Gather[2]/Say`, `Response/*@method`: attribute values, or element text. */
-export function twimlDocument(root: TwimlElement): NativeDocument {
-  return {
-    select(path) {
-      const at = path.lastIndexOf("@");
-      const [elementPath, attribute] = at === -1 ? [path, undefined] : [path.slice(0, at), path.slice(at + 1)];
-      const steps = elementPath.split("/").filter(Boolean);
-      const first = steps.shift();
-      if (first !== root.name && first !== "*") return [];
-      let current = [root];
-      for (const step of steps) {
-        const match = /^([^[\]]+)(?:\[(\d+)\])?$/.exec(step);
-        if (!match) return [];
-        const [, name, index] = match;
-        current = current.flatMap((element) => {
-          const named = element.children.filter((child) => name === "*" || child.name === name);
-          return index === undefined ? named : named.slice(Number(index) - 1, Number(index));
-        });
-      }
-      return current.flatMap((element) => (attribute === undefined ? [spokenText(element)] : element.attributes[attribute] !== undefined ? [element.attributes[attribute]] : []));
-    },
-  };
-}
+/** `expect.native` over a TwiML document. */
+export const twimlDocument = xmlDocument;

@@ -2,7 +2,7 @@
 import type { CallInfo, Platform } from "../types.js";
 import { VwhCallDriver } from "./driver.js";
 import { eventPayloadSchemas, eventTypeSchema, waitsForInstructions } from "./envelope.js";
-import { instructionTypes } from "./instructions.js";
+import { instructionTypes } from "./grammar.js";
 import { parseVwhReply } from "./reply.js";
 import { scenarios } from "./starters.js";
 

@@ -4,7 +4,7 @@ import { showValue, type Finding } from "../../core/findings.js";
 import { issuesToProblems } from "../../lib/validation.js";
 import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
-import { checkInstructionRules, instructionReplySchema, type Instruction } from "./instructions.js";
+import { checkInstructionRules, instructionReplySchema, type Instruction } from "./grammar.js";
 
 // Every reply of a load run is checked: the compiled fast path vouches for the common well-formed one, zod judges the rest (issue 15).
 const checkInstructionReply = fastSafeParse(instructionReplySchema);
