@@ -13,6 +13,9 @@ import { fileURLToPath } from "node:url";
 import { attachMediaAgent } from "./media-agent.js";
 import { createPlivoHandler, ANSWER_PATH as PLIVO_PATH } from "./plivo-handler.js";
 import { createRetellHandler, WEBHOOK_PATH as RETELL_PATH } from "./retell-handler.js";
+import { createRelayAgent, RELAY_VOICE_PATH } from "./relay-agent.js";
+import { attachRetellLlm, LLM_PATH as RETELL_LLM_PATH } from "./retell-llm-server.js";
+import { BASE_PATH as VAPI_LLM_PATH, createVapiLlmHandler } from "./vapi-llm-handler.js";
 import { attachTelerMediaAgent, createTelerHandler, FLOW_PATH as TELER_PATH } from "./teler-handler.js";
 import { createTelnyxHandler, WEBHOOK_PATH as TELNYX_PATH } from "./telnyx-handler.js";
 import { createTwilioHandler, VOICE_PATH as TWILIO_PATH } from "./twilio-handler.js";
@@ -66,6 +69,18 @@ const platforms = [
     },
   },
   {
+    // The webhook answers <Connect><ConversationRelay>; the agent on the same server talks text over the socket.
+    title: "Twilio ConversationRelay (examples/relay-agent.js, official twilio package)",
+    path: RELAY_VOICE_PATH,
+    flows: files("fixtures/scripts", /^relay-.*\.json$/),
+    async setup() {
+      const authToken = randomBytes(16).toString("hex");
+      const publicUrl = `https://demo.example.test${RELAY_VOICE_PATH}`;
+      const { listener, attach } = createRelayAgent({ authToken, publicUrl });
+      return { listener, attach, env: { VWH_SECRET: authToken }, args: ["--public-url", publicUrl] };
+    },
+  },
+  {
     // The handler sends Call Control commands with the telnyx SDK to vwh's local API, and verifies
     // webhooks with the public half of the key vwh signs with.
     title: "Telnyx Call Control (examples/telnyx-handler.js, official telnyx package)",
@@ -106,7 +121,7 @@ const platforms = [
   {
     title: "Vapi server (examples/vapi-handler.js, @vapi-ai/server-sdk types)",
     path: VAPI_PATH,
-    flows: files("fixtures/scripts", /^vapi-.*\.json$/),
+    flows: files("fixtures/scripts", /^vapi-(?!llm-).*\.json$/),
     async setup() {
       const secret = randomBytes(24).toString("hex");
       return { listener: createVapiHandler({ secrets: [secret] }), env: { VWH_SECRET: secret }, args: [] };
@@ -119,6 +134,25 @@ const platforms = [
     async setup() {
       const apiKey = `key_${randomBytes(16).toString("hex")}`;
       return { listener: createRetellHandler({ apiKeys: [apiKey] }), env: { VWH_SECRET: apiKey }, args: [] };
+    },
+  },
+  {
+    // No webhooks: each caller utterance is a chat/completions request answered with server-sent events.
+    title: "Vapi custom LLM (examples/vapi-llm-handler.js, SSE)",
+    path: VAPI_LLM_PATH,
+    flows: files("fixtures/scripts", /^vapi-llm-.*\.json$/),
+    async setup() {
+      return { listener: createVapiLlmHandler(), env: {}, args: [] };
+    },
+  },
+  {
+    // No webhooks: vwh plays Retell's side of the custom-LLM socket (the ws:// URL says so).
+    title: "Retell custom LLM (examples/retell-llm-server.js, ws)",
+    path: RETELL_LLM_PATH,
+    scheme: "ws",
+    flows: files("fixtures/scripts", /^llm-retell.*\.json$/),
+    async setup() {
+      return { listener: (_request, response) => response.writeHead(404).end(), attach: attachRetellLlm, env: {}, args: [] };
     },
   },
   {
@@ -138,7 +172,7 @@ async function runPlatform(platform, first) {
   const server = createServer(listener);
   attach?.(server);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}${platform.path}`;
+  const url = `${platform.scheme ?? "http"}://127.0.0.1:${server.address().port}${platform.path}`;
   console.log(`${first ? "" : "\n"}demo: ${platform.title} on ${url}\n`);
   const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...args, ...process.argv.slice(2)], {
     cwd: root,

@@ -72,7 +72,7 @@ const ncco = (...actions) => {
 
 /** Listen for keys and speech; the result goes to the input webhook. */
 const listen = (base, { dtmf = true, speech = true } = {}) =>
-  new Input(dtmf ? { maxDigits: 1, timeOut: 5 } : undefined, speech ? { language: "en-US", endOnSilence: true, context: ["appointment", "billing", "operator"] } : undefined, `${base}${INPUT_PATH}`);
+  new Input(dtmf ? { maxDigits: 1, timeOut: 5 } : undefined, speech ? { language: "en-US", endOnSilence: 1, context: ["appointment", "billing", "operator"] } : undefined, `${base}${INPUT_PATH}`);
 
 export function menu(base) {
   return ncco(new Talk("Thanks for calling Bright Smile Dental. Press 1 for appointments, 2 for billing, or 0 for an operator. You can also tell me what you need.", true), listen(base));

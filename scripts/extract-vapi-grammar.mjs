@@ -60,11 +60,11 @@ function unionMembers(name) {
   return match[1].split("|").map((member) => member.trim().replace(/^Vapi\./, ""));
 }
 
-/** A discriminated union declared as a namespace of `interface X extends Vapi.Base { type: "x" }`. */
-function discriminatedMembers(name) {
+/** A discriminated union declared as a namespace of `interface X extends Vapi.Base { type: "x" }` (or another discriminator). */
+function discriminatedMembers(name, discriminator = "type") {
   const text = declaration(name);
   const members = {};
-  for (const match of text.matchAll(/interface \w+ extends Vapi\.(\w+) \{\s*type: "([^"]+)";\s*\}/g)) {
+  for (const match of text.matchAll(new RegExp(`interface \\w+ extends Vapi\\.(\\w+) \\{\\s*${discriminator}: "([^"]+)";\\s*\\}`, "g"))) {
     members[match[2]] = { interface: match[1], fields: interfaceFields(match[1]) };
   }
   return members;
@@ -78,6 +78,14 @@ function withEnums(fields) {
     result[field] = values ? { ...spec, values } : spec;
   }
   return result;
+}
+
+/** The default a field's doc comment states: `Default is a,b,c.` (CreateAssistantDto.serverMessages). */
+function documentedDefault(name, field) {
+  const text = readFileSync(join(typesDir, `${name}.d.ts`), "utf8");
+  const match = new RegExp(`/\\*\\*([^*]|\\*(?!/))*?Default is ([\\w.,\\[\\]="-]+)\\.(?:[^*]|\\*(?!/))*\\*/\\s*${field}\\?:`).exec(text);
+  if (!match) throw new Error(`${name}.${field}: no "Default is …" in its doc comment`);
+  return match[2].split(",");
 }
 
 export function extractVapiGrammar() {
@@ -109,6 +117,15 @@ export function extractVapiGrammar() {
     },
     call: withEnums(interfaceFields("Call")),
     artifact: interfaceFields("Artifact"),
+    // A transient assistant (assistant-request's reply, message.assistant): its fields, and those of its parts by provider.
+    assistant: {
+      fields: interfaceFields("CreateAssistantDto"),
+      model: discriminatedMembers("CreateAssistantDtoModel", "provider"),
+      voice: discriminatedMembers("CreateAssistantDtoVoice", "provider"),
+      transcriber: discriminatedMembers("CreateAssistantDtoTranscriber", "provider"),
+    },
+    // Which messages an assistant sends to its server: the values, and the default when serverMessages is not set.
+    serverMessages: { values: enumValues("CreateAssistantDtoServerMessagesItem"), default: documentedDefault("CreateAssistantDto", "serverMessages") },
   };
 }
 

@@ -26,3 +26,11 @@ export const httpUrlFlag = z
     error: "expected an http:// or https:// URL",
   })
   .transform((value) => new URL(value));
+
+/** --url of simulate: an http(s) webhook URL, or a ws(s) socket URL for platforms that connect to one (Retell's custom LLM). */
+export const targetUrlFlag = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^(https?|wss?):$/.test(new URL(value).protocol), {
+    error: "expected an http://, https://, ws:// or wss:// URL",
+  })
+  .transform((value) => new URL(value));

@@ -59,6 +59,7 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json");
   if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url https://staging.example.com/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
+  if (options.url.protocol === "ws:" || options.url.protocol === "wss:") throw new UsageError(`--url ${options.url.href}: Artillery scripts send webhooks, to an http:// or https:// URL`);
   const phase = artilleryPhase(options);
 
   const flows = await loadFlows(flowFiles, options.platform);

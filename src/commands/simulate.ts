@@ -10,15 +10,14 @@ import { parseOptions } from "../cli/parse-options.js";
 import { newSeed } from "../core/random.js";
 import { buildRetryPolicy, } from "../engine/retry-policy.js";
 import { resolveSecrets } from "../signing/index.js";
-import { pickSigningOptions, resolveSigning, schemeSettings, secretFlagWarning, type SigningOptions } from "../signing/options.js";
+import { pickSigningOptions, resolveSigning, schemeSettings, secretFlagWarning } from "../signing/options.js";
 import { resolveRunSigning } from "../engine/signing.js";
 import { optionsSchema, platformSettings as platformSettingRows } from "../cli/settings.js";
 import { type LoadedFlow } from "../files/call-flow.js";
-import { runFastLoad } from "../engine/load/run.js";
-import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
+import { simulateLoad } from "./simulate-load.js";
+import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns } from "../engine/run.js";
 import { type SimulationOptions } from "../engine/options.js";
-import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
 import { toJUnitXml } from "../ui/junit.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { createPrettyListener, formatSummary, toJsonReport, type RunDescription } from "../ui/simulate-report.js";
@@ -27,58 +26,6 @@ import { shownUrl } from "../core/secrets.js";
 export const simulateOptionsSchema = optionsSchema("simulate");
 export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
 
-/** A progress bar on stderr: only for a person watching (a TTY, not --json), and only once a run lasts. */
-async function progressReporter(output: Output, total: number) {
-  if (output.json || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
-  const { SingleBar, Presets } = await import("cli-progress");
-  const bar = new SingleBar({ format: "  {bar} {value}/{total} calls · {eta_formatted} left", stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
-  const started = Date.now();
-  let shown = false;
-  return {
-    update: (done: number) => {
-      if (!shown && Date.now() - started > 1000) {
-        bar.start(total, done);
-        shown = true;
-      } else if (shown) bar.update(done);
-    },
-    stop: () => shown && bar.stop(),
-  };
-}
-
-async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, threads: ThreadSettings, output: Output): Promise<void> {
-  const progress = await progressReporter(output, run.calls);
-  const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
-  const running =
-    threads.workers > 1
-      ? import("../engine/load/workers.js").then(({ runLoadInWorkers }) =>
-          runLoadInWorkers({
-            flows,
-            signing: threads.signing,
-            simulation,
-            load,
-            workers: threads.workers,
-            env: threads.env,
-            deadLetter: simulation.deadLetter,
-            onProgress: (done) => progress.update(done),
-          }),
-        )
-      : runFastLoad(flows, simulation, { ...load, onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed) });
-  const result = await running.finally(() => {
-    progress.stop();
-    return simulation.dispatcher.close();
-  });
-  const exitCode = result.unreachable ? ExitCode.unreachable : result.stats.eventsFailed > 0 || result.stats.callsFailed > 0 ? ExitCode.checkFailed : ExitCode.ok;
-  if (output.json) output.out(JSON.stringify(toJsonLoadReport(result, run, exitCode), null, 2));
-  else output.out(formatLoadSummary(result, run, output.colors));
-  if (exitCode !== ExitCode.ok) throw new ExitError(exitCode);
-}
-
-interface ThreadSettings {
-  workers: number;
-  /** The signing flags, for worker threads to make their own signer. */
-  signing: SigningOptions;
-  env: NodeJS.ProcessEnv;
-}
 
 function deadLetterWriter(file: string) {
   return async (entry: Parameters<typeof appendDeadLetter>[1]) => {
@@ -113,6 +60,7 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
   const flows = await loadFlows(flowFiles, options.platform ?? defaultPlatformId);
+  if (options.url) await checkUrlScheme(options.url, flows);
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
   if (options.keepSignatures && !allRecorded) {
     throw new UsageError("--keep-signatures replays recordings only: every event must be a recorded raw request");
@@ -132,6 +80,18 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   } finally {
     await opened.close();
   }
+}
+
+/** A ws(s) URL is for platforms with a socket protocol (Retell's custom LLM); the others take http(s). */
+async function checkUrlScheme(url: URL, flows: readonly LoadedFlow[]): Promise<void> {
+  const socket = url.protocol === "ws:" || url.protocol === "wss:";
+  const wrong = flows.find((loaded) => (socket ? loaded.platform.socket === undefined : false));
+  if (!wrong) return;
+  const taking = (await Promise.all(platformIds.map(loadPlatform))).filter((platform) => platform.socket !== undefined);
+  throw new UsageError(
+    `--url ${shownUrl(url)}: ${wrong.platform.id} (${wrong.file}) takes an http:// or https:// webhook URL; a ${url.protocol}// URL is for ${taking.map((platform) => `${platform.id} (${platform.socket})`).join(", ")}`,
+    "give the handler's http(s) URL, or --platform with a socket protocol",
+  );
 }
 
 async function simulateWithRuns(
@@ -155,6 +115,8 @@ async function simulateWithRuns(
       chosenScheme: options.scheme,
       settings: schemeSettings(options, "sign"),
       keepSignatures: options.keepSignatures,
+      // A socket URL (Retell's custom LLM), or platforms that send no webhooks at all (vapi-llm): nothing to sign.
+      unsigned: options.url?.protocol === "ws:" || options.url?.protocol === "wss:" || flows.every((loaded) => Object.keys(loaded.platform.events).length === 0),
       createSigner: (scheme, platformId) => resolveSigning({ ...options, scheme }, env, "sign", opened.runs[platformId]?.secrets).signer,
     },
   );
@@ -199,17 +161,13 @@ async function simulateWithRuns(
     ...(options.dlq && { deadLetter: deadLetterWriter(options.dlq) }),
   };
   if (options.calls !== undefined) {
-    if (options.junit) throw new UsageError("--junit writes one testcase per event: it does not go with --calls (use --json for load results)");
-    if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
-      throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
+    const { calls, concurrency, rate, pipelining, workers, junit } = options;
+    const interrupt = interruptOnSigint(stop);
+    try {
+      return await simulateLoad(flows, simulation, run, { calls, concurrency, rate, pipelining, workers, junit, signing: pickSigningOptions(options), env }, output, interrupt.stop);
+    } finally {
+      interrupt.release();
     }
-    const runLevel = flows.find((loaded) => loaded.platform.openRun);
-    if (options.workers > 1 && runLevel) {
-      // Its run-level resources (a local API, a key made for the run) live in this thread.
-      throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
-    }
-    const load = { ...run, calls: options.calls, concurrency: options.concurrency, rate: options.rate, pipelining: options.pipelining, workers: options.workers };
-    return runLoadMode(flows, simulation, load, { workers: options.workers, signing: pickSigningOptions(options), env }, output);
   }
   if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
   if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");

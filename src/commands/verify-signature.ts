@@ -16,6 +16,7 @@ import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
 import { resolveSigning, secretFlagWarning } from "../signing/options.js";
 import { optionsSchema } from "../cli/settings.js";
+import { resolveSecrets } from "../signing/index.js";
 import type { ReceivedRequest, Signer } from "../signing/types.js";
 import type { Platform } from "../platforms/types.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
@@ -114,13 +115,24 @@ function probeLine(result: ProbeCaseResult, colors: ChalkInstance): string {
 }
 
 async function probeEndpoint(target: URL, options: VerifyOptions, platform: Platform, env: NodeJS.ProcessEnv, output: Output): Promise<void> {
-  // The probe speaks the platform's wire format, signed with the settled scheme.
-  const { scheme, settings, signer } = resolveSigning(options, env, "sign");
-  const dispatcher = createDispatcher(4);
+  // The probe speaks the platform's wire format, signed with the settled scheme. A platform that serves
+  // something to the handler (Telnyx's Call Control API) serves it to the probe's calls too, so a handler
+  // that answers the call it is sent passes the valid case (issue 24).
+  const run = await platform.openRun?.({ settings: { probe: true, ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }) }, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
+  let report: Awaited<ReturnType<typeof runProbe>>;
+  let scheme: ReturnType<typeof resolveSigning>["scheme"];
   const publicUrl = options.publicUrl;
-  const report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings, signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
-    dispatcher.close(),
-  );
+  try {
+    for (const notice of run?.notices ?? []) output.err(notice);
+    const resolved = resolveSigning(options, env, "sign", run?.secrets);
+    scheme = resolved.scheme;
+    const dispatcher = createDispatcher(4);
+    report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings: resolved.settings, signer: resolved.signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
+      dispatcher.close(),
+    );
+  } finally {
+    await run?.close();
+  }
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
   if (output.json) {

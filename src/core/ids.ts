@@ -1,7 +1,7 @@
 /**
  * Call, event and stream ids: unique within a run and across runs, cheap enough for load mode.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 
 
@@ -12,4 +12,17 @@ export let idCounter = 0;
 
 export function randomId(prefix: string): string {
   return `${prefix}_${processPart}${(idCounter++).toString(36)}`;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A version-4-shaped UUID derived from a seed: the same seed always gives the same UUID. */
+export function derivedUuid(label: string, seed: string): string {
+  const hex = createHash("sha256").update(`${label}:${seed}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A platform's UUID call id (Plivo CallUUID, Vonage uuid, Vapi call.id) for vwh's call id: the id itself when it is one. */
+export function uuidCallId(callId: string): string {
+  return uuidPattern.test(callId) ? callId.toLowerCase() : derivedUuid("call", callId);
 }

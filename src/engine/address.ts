@@ -2,6 +2,7 @@
  * Where and how one attempt goes: the URL (the public URL signed, --url reached), the headers and a fresh signature.
  */
 import { type PlannedEvent } from "./expand-flow.js";
+import { attemptHeader } from "../platforms/types.js";
 import { vwhVersion } from "../core/version.js";
 import { type SimulationOptions } from "./options.js";
 
@@ -56,7 +57,8 @@ export function prepareDelivery(planned: PlannedEvent, options: DeliveryTarget, 
   // A GET carries no body, so no content type (Twilio's GET webhooks put their parameters in the query).
   if (planned.method !== "GET" || planned.body.length > 0) headers["content-type"] = planned.contentType;
   headers["user-agent"] ??= userAgent();
-  headers["vwh-attempt"] = String(attempt);
+  // The attempt counter goes only where the platform sends one (the vwh envelope; a replay of one).
+  if (Object.hasOwn(headers, attemptHeader)) headers[attemptHeader] = String(attempt);
   // Built requests go where the platform addressed them; recorded ones to their recorded path (issue 11).
   const { origin } = planned;
   const addressed = origin.kind === "built" ? origin.request.url : replayUrl(options.publicUrl ?? options.target, origin.path);

@@ -167,6 +167,7 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
   let parsed: ParsedReply | undefined;
   if (!outcome.ok) {
     result.failures.push({ kind: outcome.kind, message: outcome.message });
+    result.errorCode = outcome.code ?? outcome.kind;
   } else {
     const check = checkReply({
       platform: loaded.platform,

@@ -258,7 +258,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const outcome = await deliver({
       url: new URL(request.url),
       method: request.method,
-      headers: { "user-agent": `vwh/${vwhVersion()} (signature probe)`, "vwh-attempt": "1", ...request.headers },
+      headers: { "user-agent": `vwh/${vwhVersion()} (signature probe)`, ...request.headers },
       body: request.body,
       timeoutMs: options.timeoutMs,
       dispatcher: options.dispatcher,
@@ -277,7 +277,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       ? "the same id got a different reply: processed twice (keep the reply per id and send it again)"
       : asExpected && !accepted && outcome.status >= 500
         ? "refused with a server error: answer 401 so the platform does not retry"
-        : undefined;
+        : !asExpected && !accepted
+          ? options.platform.explainStatus?.(outcome.status, undefined)
+          : undefined;
     results.push({
       name: probeCase.name,
       expect: probeCase.expect,

@@ -23,6 +23,8 @@ export interface EventResult {
   step: number | undefined;
   /** Set when the event was delivered twice (--duplicates). */
   duplicate: { attempt: number; status: number | undefined; passed: boolean } | undefined;
+  /** Set when no reply came: the error's code (TIMEOUT, ECONNRESET), for load mode's counts. */
+  errorCode?: string;
 }
 
 export interface NotExecuted {
@@ -43,6 +45,8 @@ export interface TurnResult {
   notExecuted?: NotExecuted[];
   /** What the platform said about the turn that is not a failure (an after_ms past the end of the audio). */
   notes?: string[];
+  /** Everything the agent said in the turn (spoken text of its replies, a text stream's tokens): what `says` matches. */
+  says: string;
   /** How the call ended in this turn, if it did. */
   ended: string | undefined;
   failures: Finding[];

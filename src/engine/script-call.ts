@@ -14,7 +14,7 @@ import { randomId } from "../core/ids.js";
 import { type Expectation } from "../files/expectation-schema.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "../platforms/types.js";
-import { checkMedia, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
+import { checkMedia, textActions, textNative, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
 import type { Random } from "../core/random.js";
 import { accepted, deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
@@ -49,6 +49,8 @@ function newTurn(steps: readonly ScriptStep[], index: number, label?: string): T
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
+/** Everything spoken (or played as text) in a turn, as `says` matches it and the reports show it. */
+const spokenIn = (actions: readonly Action[]): string => actions.map(textOf).filter((text) => text !== undefined).join(" ");
 
 /** The turn-level expectations: actions, says, ends, transfers_to, result, native (status and latency are per webhook). */
 export function checkTurn(turn: Turn): Finding[] {
@@ -57,8 +59,7 @@ export function checkTurn(turn: Turn): Finding[] {
   const findings: Finding[] = [];
   if (expect.actions) findings.push(...compareActions(expect.actions, turn.actions, "actions"));
   if (expect.says !== undefined) {
-    const spoken = turn.actions.map(textOf).filter((text) => text !== undefined).join(" ");
-    const mismatch = valueMismatch(expect.says, spoken);
+    const mismatch = valueMismatch(expect.says, spokenIn(turn.actions));
     if (mismatch) findings.push({ kind: "expect", path: "says", message: mismatch });
   }
   if (expect.ends !== undefined) {
@@ -73,11 +74,14 @@ export function checkTurn(turn: Turn): Finding[] {
     if (mismatch) findings.push({ kind: "expect", path: "transfers_to", message: mismatch });
   }
   if (expect.result !== undefined) {
-    const results = turn.actions.filter((action) => action.type === "tool_result").map((action) => action["result"]);
+    const tools = turn.actions.filter((action) => action.type === "tool_result");
+    const results = tools.map((action) => action["result"]);
     const wanted = expect.result;
     const matches = (value: unknown) => valueMismatch(wanted, typeof wanted === "object" && !("contains" in wanted) && !("matches" in wanted) ? value : typeof value === "string" ? value : JSON.stringify(value)) === undefined;
     if (!results.some(matches)) {
-      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : valueMismatch(wanted, results[0]) ?? "no tool result matched" });
+      // A tool that failed answers with `error` and no `result`: say what it said.
+      const failed = tools[0]?.["result"] === undefined && tools[0]?.["error"] !== undefined ? ` (the tool answered with error ${JSON.stringify(tools[0]["error"])})` : "";
+      findings.push({ kind: "expect", path: "result", message: results.length === 0 ? "expected a tool result, got none" : `${valueMismatch(wanted, results[0]) ?? "no tool result matched"}${failed}` });
     }
   }
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
@@ -172,6 +176,7 @@ export async function runScriptCall(
       step: turn.step,
       label: turn.label,
       actions: turn.actions.map((action) => action.type),
+      says: spokenIn(turn.actions),
       ...(notExecuted.length > 0 && { notExecuted }),
       ...(turn.notes.length > 0 && { notes: turn.notes }),
       ended: turn.ended,
@@ -245,6 +250,11 @@ export async function runScriptCall(
     upcoming: () => streamStep(steps[stepIndex + 1]),
     record: (media, findings) => {
       if (media) turn.media = media;
+      if (media?.text) {
+        // A text stream's turn reads like a reply: its text is what the agent says.
+        turn.actions.push(...textActions(media.text, `stream(${media.protocol})`));
+        turn.natives.push(textNative(media.text));
+      }
       turn.failures.push(...findings);
     },
     advance: () => streamStep(nextTurn()),

@@ -20,6 +20,8 @@ export interface SigningPlan {
   settings: SchemeSettings;
   /** Replay recorded signature headers: no signer. */
   keepSignatures: boolean;
+  /** Nothing to sign: the run sends no webhooks (a custom-LLM socket or stream). */
+  unsigned?: boolean;
   /** Makes a scheme's signer for a platform (the secrets are the caller's: flags and environment, or the API's). */
   createSigner(scheme: string, platformId: string): Signer;
 }
@@ -37,16 +39,16 @@ export interface RunSigning extends PlatformSigning {
  */
 export function resolveRunSigning(platforms: readonly SigningPlatform[], fallback: SigningPlatform, plan: SigningPlan): RunSigning {
   const signingFor = (scheme: string, platformId: string): PlatformSigning => ({
-    signer: plan.keepSignatures ? undefined : plan.createSigner(scheme, platformId),
+    signer: plan.keepSignatures || plan.unsigned ? undefined : plan.createSigner(scheme, platformId),
     signatureHeaders: getScheme(scheme).headers(plan.settings),
   });
   if (plan.chosenScheme !== undefined) {
     const chosen = getScheme(plan.chosenScheme).name;
-    return { ...signingFor(chosen, fallback.id), platformSigning: undefined, label: plan.keepSignatures ? "recorded" : chosen };
+    return { ...signingFor(chosen, fallback.id), platformSigning: undefined, label: plan.keepSignatures ? "recorded" : plan.unsigned ? "none" : chosen };
   }
   const unique = [...new Map(platforms.map((platform) => [platform.id, platform])).values()];
   const platformSigning = Object.fromEntries(unique.map((platform) => [platform.id, signingFor(platform.scheme, platform.id)]));
   const own = platformSigning[fallback.id] ?? (unique[0] && platformSigning[unique[0].id]) ?? signingFor(fallback.scheme, fallback.id);
-  const label = plan.keepSignatures ? "recorded" : [...new Set((unique.length ? unique : [fallback]).map((platform) => platform.scheme))].join(" + ");
+  const label = plan.keepSignatures ? "recorded" : plan.unsigned ? "none" : [...new Set((unique.length ? unique : [fallback]).map((platform) => platform.scheme))].join(" + ");
   return { ...own, platformSigning, label };
 }

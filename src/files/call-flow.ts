@@ -11,6 +11,7 @@ import { isPlatformId, loadPlatform, platformIds, type PlatformId } from "../pla
 import type { CallerInput, Platform, } from "../platforms/types.js";
 // The `instructions` expectation predates the platform seam: partial vwh instructions (SPEC §4).
 import { e164 } from "../platforms/vwh/envelope.js";
+import { didYouMean } from "../lib/did-you-mean.js";
 import { describeIssue, formatJsonPath, issuesToProblems, type Problem } from "../lib/validation.js";
 
 import { expectationSchema } from "./expectation-schema.js";
@@ -165,13 +166,31 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
     if (event.expect?.ack_only && spec?.waits) add(["events", index, "expect", "ack_only"], `${event.event_type} waits for instructions, so its reply cannot be ack_only`);
     checkActions(event.expect?.actions, ["events", index, "expect", "actions"]);
   });
-  if (flow.settings && platform.settings) {
-    for (const issue of platform.settings.safeParse(flow.settings, { reportInput: true }).error?.issues ?? []) add(["settings", ...issue.path], describeIssue(issue));
+  if (flow.settings) {
+    // An unknown key would silently do nothing (issue 24): it is the file's error, with the known ones.
+    const known = platform.settings instanceof z.ZodObject ? Object.keys(platform.settings.shape) : [];
+    for (const key of Object.keys(flow.settings)) {
+      if (known.includes(key)) continue;
+      const guess = didYouMean(key, known);
+      add(["settings", key], `unknown setting for ${platform.id}${known.length ? ` (known: ${known.join(", ")})` : " (it takes none)"}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`);
+    }
+    for (const issue of platform.settings?.safeParse(flow.settings, { reportInput: true }).error?.issues ?? []) {
+      if (issue.code !== "unrecognized_keys") add(["settings", ...issue.path], describeIssue(issue));
+    }
   }
   flow.script?.forEach((step, index) => {
     for (const field of callerActionFields) {
       if (step[field] !== undefined && !platform.callerInputs.includes(stepInputKind[field])) {
         add(["script", index, field], `the ${platform.id} platform has no ${field} step (it takes ${callerActionFields.filter((f) => platform.callerInputs.includes(stepInputKind[f])).join(", ")})`);
+      }
+    }
+    if (step.event && platform.callerInputs.includes("event")) {
+      // A native event is sent as the platform would: its type and payload are the platform's (a call status it does not have is refused here).
+      const typeCheck = platform.eventType.safeParse(step.event.type, { reportInput: true });
+      const spec = typeCheck.success ? platform.events[step.event.type] : undefined;
+      if (!typeCheck.success) add(["script", index, "event", "type"], `${typeCheck.error.issues[0] ? describeIssue(typeCheck.error.issues[0]) : "unknown event type"} for platform ${platform.id}`);
+      for (const issue of (spec && step.event.payload ? spec.payload.safeParse(step.event.payload, { reportInput: true }).error?.issues : undefined) ?? []) {
+        add(["script", index, "event", "payload", ...issue.path], describeIssue(issue));
       }
     }
     checkActions(step.expect?.actions, ["script", index, "expect", "actions"]);

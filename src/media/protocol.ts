@@ -16,6 +16,8 @@ export interface MediaStreamRequest {
   headers: Record<string, string>;
   /** Custom parameters and start-message fields the reply set (Twilio `<Parameter>`, track, codec). */
   parameters: Record<string, string>;
+  /** The stream element's own settings, apart from its parameters (ConversationRelay's attributes: welcomeGreeting, dtmfDetection …). */
+  settings?: Record<string, string>;
   /** Path of the stream action in the native reply, for findings. */
   path: string;
   /**
@@ -74,29 +76,76 @@ export interface AudioProtocol {
   parse(data: Buffer, binary: boolean, at: string): ParsedMessage;
 }
 
+/** How the platform may cut an agent's speech: the caller talking over it, the agent's next reply. Undefined: the protocol's default. */
+export interface SpeechControl {
+  interruptible?: boolean | undefined;
+  preemptible?: boolean | undefined;
+}
+
 /** What a text-protocol agent (ConversationRelay) sends, once it passed the message-set checks. */
 export type AgentText =
-  | { kind: "token"; text: string; last: boolean }
-  | { kind: "play"; source: string }
+  /** Text to speak; `endCall` / `transferTo`: once spoken, the call ends or is transferred (Retell's end_call, transfer_number). */
+  | ({ kind: "token"; text: string; last: boolean; endCall?: boolean; transferTo?: string } & SpeechControl)
+  | ({ kind: "play"; source: string } & SpeechControl)
   | { kind: "digits"; digits: string }
-  | { kind: "end" }
+  | { kind: "end"; handoffData: string | undefined }
+  /** A message of an answer a newer request superseded (Retell: an older response_id): dropped. */
+  | { kind: "stale"; what: string }
+  | { kind: "tool-call"; id: string; name: string; arguments: string }
+  | { kind: "tool-result"; id: string; content: string }
   | { kind: "none" };
 
 /** A stream of text instead of audio: the platform transcribes the caller and speaks the agent's tokens. */
 export interface TextProtocol {
   kind: "text";
   opening(): Outgoing[];
+  /** What the platform itself says when the stream opens (ConversationRelay's welcomeGreeting), before any agent text. */
+  greeting?: { text: string; interruptible: boolean };
+  /** Whether the agent's speech can be cut by the caller (interruptible) or by its own next reply (preemptible), unless a message says otherwise. */
+  defaults: { interruptible: boolean; preemptible: boolean };
   /** The caller's finished utterance. */
   prompt(text: string, confidence: number): Outgoing;
   /** The caller talked over the agent: what had been spoken of its reply, and for how long. */
   interrupt(spokenSoFar: string, durationMs: number): Outgoing;
-  dtmf(digit: string): Outgoing;
+  /** Undefined when the platform sends no key presses on this stream; `noDtmf` says why. */
+  dtmf(digit: string): Outgoing | undefined;
+  noDtmf?: string;
   /** The platform's answer to an invalid message, where it sends one. */
   invalid(description: string): Outgoing | undefined;
-  parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[] };
+  /** `fatal`: the platform gives up on the session (a finding ends the call). */
+  parse(data: Buffer, binary: boolean, at: string): { message: AgentText | undefined; findings: Finding[]; fatal?: boolean };
+  /** The caller starts talking (Retell: update_only with the transcript so far). */
+  userSpeaking?(): Outgoing | undefined;
+  /** When, into a silence of `ms`, the platform reminds the agent (Retell: every reminder_trigger_ms, at most reminder_max_count times). */
+  reminderTimes?(ms: number): number[];
+  /** The reminder itself (Retell: reminder_required with a new response_id). */
+  reminder?(): Outgoing;
+  /** Sent every 20 ms step if due (Retell's ping_pong under auto_reconnect). */
+  tick?(now: number): Outgoing[];
+  /** The protocol's own checks when a turn ends (`first`: the turn that opened the stream — Retell's begin message). */
+  turnFindings?(first: boolean): { findings: Finding[]; fatal: boolean };
+  /** Closing the socket without the protocol's end message is a failure (Retell: the call drops). */
+  unendedClose?: string;
 }
 
-export type StreamProtocol = AudioProtocol | TextProtocol;
+/** Where a session protocol sends its requests (the stream URL mapped onto --url), and the run's clock. */
+export interface SessionContext {
+  url: URL;
+  clock: { now(): number; wait(ms: number): Promise<unknown> };
+}
+
+/**
+ * A protocol that is no socket and runs the rest of the script itself (Vapi's custom LLM: one HTTP request
+ * per caller turn, answered with server-sent events). It records each turn through the script (a
+ * StreamScript), as the socket sessions do, and says how the call went on (a StreamEnd). Generic so that
+ * this file imports neither the script's types nor the platform seam's (no import circle).
+ */
+export interface SessionProtocol<Script = never, End = unknown> {
+  kind: "session";
+  run(script: Script, context: SessionContext): Promise<End>;
+}
+
+export type StreamProtocol = AudioProtocol | TextProtocol | SessionProtocol;
 
 /** A platform's message set, as its folder exports it (`src/platforms/<id>/media.ts`). */
 export interface MediaProtocolModule {

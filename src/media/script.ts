@@ -5,7 +5,8 @@
  */
 import type { TurnExpectation } from "../files/caller-script.js";
 import type { Finding } from "../core/findings.js";
-import type { CallerInput } from "../platforms/types.js";
+import type { Action, CallerInput, NativeDocument } from "../platforms/types.js";
+import { jsonDocument } from "../platforms/shared/json-document.js";
 
 export interface StreamStep {
   input: CallerInput;
@@ -15,6 +16,66 @@ export interface StreamStep {
   /** The step's `expect.first_audio_ms`: the session waits a little longer than that for a reply. */
   firstAudioLimitMs: number | undefined;
 }
+
+/**
+ * What an agent that answers in text did in one turn: the "LLM turn" that ConversationRelay, Retell's
+ * custom-LLM socket and Vapi's custom-LLM stream share (the first token is TurnMedia.firstAudioMs).
+ */
+export interface TurnText {
+  /** The agent's text, tokens joined as they came (bounded): sent twice, it shows twice. */
+  text: string;
+  /** How many text messages (tokens, chunks) it came in. */
+  tokens: number;
+  /** Audio the agent had the platform play (URLs). */
+  plays: string[];
+  /** Keys the agent sent down the line (ConversationRelay sendDigits). */
+  digits: string;
+  /** Tool calls the agent made, with the result it reported where it did. */
+  toolCalls: { id: string; name: string; arguments: string; result: string | undefined }[];
+  /** The agent ended the session (ConversationRelay end, Retell end_call), with the data it handed over. */
+  end: { handoffData: string | undefined } | undefined;
+  /** The number the agent transferred the call to (Retell transfer_number). */
+  transferTo: string | undefined;
+  /** Messages of an answer the caller talked over (or a newer request superseded) that still came: dropped, as the platform drops them. */
+  staleTokens: number;
+  /** The caller talked over speech the agent had made not interruptible: no interruption happened. */
+  notInterruptible: boolean;
+}
+
+export const emptyTurnText = (): TurnText => ({ text: "", tokens: 0, plays: [], digits: "", toolCalls: [], end: undefined, transferTo: undefined, staleTokens: 0, notInterruptible: false });
+
+/**
+ * A text turn as normalised actions, so `says`, `actions` and `transfers_to` read it as they read a
+ * webhook reply: the text as a speak, each play, the keys sent (a play of digits, as Twilio's
+ * `<Play digits>`), the transfer.
+ */
+export function textActions(said: TurnText, path: string): Action[] {
+  const actions: Action[] = [];
+  if (said.text.trim()) actions.push({ type: "speak", path, text: said.text });
+  for (const url of said.plays) actions.push({ type: "play", path, url });
+  if (said.digits) actions.push({ type: "play", path, digits: said.digits });
+  for (const call of said.toolCalls) if (call.result !== undefined) actions.push({ type: "tool_result", path, name: call.name, result: call.result });
+  if (said.transferTo !== undefined) actions.push({ type: "transfer", path, to: said.transferTo });
+  return actions;
+}
+
+/** A text turn for `expect.native`: `text`, `tokens`, `plays[0]`, `digits`, `tool_calls[0].name`, `end.handoffData`, `transfer_to`, `stale_tokens`. */
+export function textNative(said: TurnText): NativeDocument {
+  return jsonDocument(textJson(said));
+}
+
+/** The LLM turn as the reports and `expect.native` spell it. */
+export const textJson = (said: TurnText) => ({
+  text: said.text,
+  tokens: said.tokens,
+  plays: said.plays,
+  digits: said.digits,
+  tool_calls: said.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments, result: call.result ?? null })),
+  end: said.end ? { handoffData: said.end.handoffData ?? null } : null,
+  transfer_to: said.transferTo ?? null,
+  stale_tokens: said.staleTokens,
+  not_interruptible: said.notInterruptible,
+});
 
 /** The figures of one turn on a media stream. */
 export interface TurnMedia {
@@ -29,6 +90,8 @@ export interface TurnMedia {
   stoppedOnInterrupt: boolean | undefined;
   /** Marks the agent sent in this turn, and marks vwh acknowledged in it (an interruption's clear acknowledges the previous turn's). */
   marks: { sent: number; acknowledged: number };
+  /** Text protocols: what the agent said and did in the turn. */
+  text?: TurnText;
 }
 
 export interface StreamScript {

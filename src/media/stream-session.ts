@@ -87,6 +87,14 @@ export abstract class StreamSession<Turn extends SessionTurn> {
   protected abstract figures(): TurnMedia;
   /** The agent's turn ends because the caller is about to talk over it. */
   protected onInterruptPoint(): void {}
+  /** Why a key press cannot be sent on this stream. */
+  protected noDtmf(): string {
+    return `the ${this.protocolId} stream has no DTMF messages: the key press cannot be sent`;
+  }
+  /** The caller stays silent for `ms` (a platform that reminds the agent meanwhile, as Retell does, overrides it). */
+  protected async silence(ms: number): Promise<void> {
+    await this.idleFor(ms);
+  }
 
   async run(): Promise<StreamEnd> {
     for (const frame of this.opening()) this.send(frame);
@@ -131,7 +139,7 @@ export abstract class StreamSession<Turn extends SessionTurn> {
           }
           const message = this.dtmf(digit);
           if (message === undefined) {
-            turn.findings.push({ kind: "script", path: "press", message: `the ${this.protocolId} stream has no DTMF messages: the key press cannot be sent` });
+            turn.findings.push({ kind: "script", path: "press", message: this.noDtmf() });
             return "skip";
           }
           this.send(message);
@@ -143,7 +151,7 @@ export abstract class StreamSession<Turn extends SessionTurn> {
       case "silence":
         // A silence step's reply (a reprompt) counts from the start of the silence.
         turn.reference = this.clock.now();
-        await this.idleFor(input.ms);
+        await this.silence(input.ms);
         return "listen";
       default:
         turn.findings.push({ kind: "script", message: `a ${input.kind} step cannot be played on a media stream: skipped` });

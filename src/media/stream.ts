@@ -7,7 +7,7 @@
 import WebSocket from "ws";
 import type { Finding } from "../core/findings.js";
 import type { MediaStreamRequest, StreamEnd } from "../platforms/types.js";
-import type { MediaProtocolLoader } from "./protocol.js";
+import type { MediaProtocolLoader, SessionProtocol } from "./protocol.js";
 import type { StreamClock, StreamScript } from "./script.js";
 
 export interface StreamOptions {
@@ -38,7 +38,7 @@ export function socketUrl(addressed: URL, options: Pick<StreamOptions, "target" 
   const { target } = options;
   const publicUrl = options.publicUrl ?? target;
   if (addressed.host === publicUrl.host || addressed.host === target.host) {
-    return new URL(`${target.protocol === "https:" ? "wss" : "ws"}://${target.host}${addressed.pathname}${addressed.search}`);
+    return new URL(`${target.protocol === "https:" || target.protocol === "wss:" ? "wss" : "ws"}://${target.host}${addressed.pathname}${addressed.search}`);
   }
   return loopbackHosts.has(addressed.hostname) ? addressed : undefined;
 }
@@ -76,6 +76,13 @@ export async function playStreamWith(load: MediaProtocolLoader, request: MediaSt
     script.record(undefined, [finding]);
     return { kind: "failed", message: finding.message };
   };
+  const created = (await load()).createProtocol({ request, callId: options.callId, newId: options.newId });
+  if (created.kind === "session") {
+    // An HTTP protocol: the public URL's origin maps onto --url's, as for webhooks.
+    const publicUrl = options.publicUrl ?? options.target;
+    const addressed = request.url.origin === publicUrl.origin ? new URL(`${request.url.pathname}${request.url.search}`, options.target) : request.url;
+    return (created as SessionProtocol<StreamScript, StreamEnd>).run(script, { url: addressed, clock: options.clock });
+  }
   const url = socketUrl(request.url, options);
   if (!url) {
     const handler = (options.publicUrl ?? options.target).host;
@@ -83,7 +90,7 @@ export async function playStreamWith(load: MediaProtocolLoader, request: MediaSt
     const reason = protocol === "ws:" || protocol === "wss:" ? `${host} is not the handler's host (${handler}) nor loopback` : `is ${protocol}, not ws: or wss:`;
     return fail({ kind: "rule", path: request.path, message: `not followed: the stream URL ${reason}` });
   }
-  const protocol = (await load()).createProtocol({ request, callId: options.callId, newId: options.newId });
+  const protocol = created;
   const headers = { ...request.headers, ...(request.signUpgrade && options.signUpgrade?.(request.url)) };
   const opened = await connect(url, headers, options.connectTimeoutMs);
   if ("message" in opened) return fail({ kind: "network", path: request.path, message: `could not open the media stream ${url.href}: ${opened.message}` });

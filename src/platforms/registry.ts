@@ -12,6 +12,7 @@ const loaders = {
   plivo: async () => (await import("./plivo/index.js")).plivoPlatform,
   telnyx: async () => (await import("./telnyx/index.js")).telnyxPlatform,
   vapi: async () => (await import("./vapi/index.js")).vapiPlatform,
+  "vapi-llm": async () => (await import("./vapi-llm/index.js")).vapiLlmPlatform,
   retell: async () => (await import("./retell/index.js")).retellPlatform,
   teler: async () => (await import("./teler/index.js")).telerPlatform,
 } satisfies Record<string, () => Promise<Platform>>;

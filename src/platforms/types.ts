@@ -11,6 +11,12 @@ import type { MediaProtocolLoader, MediaStreamRequest } from "../media/protocol.
 export type { MediaStreamRequest };
 
 /** The normalised actions of SPEC §6/§7: one expectation vocabulary over every platform's reply. */
+/**
+ * vwh's own retry counter. Only requests whose platform sends it carry it (the vwh envelope's); vwh never
+ * adds a header a platform does not send (issue 24): a Twilio request has no vwh-attempt.
+ */
+export const attemptHeader = "vwh-attempt";
+
 export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
 export type ActionType = (typeof actionTypes)[number];
 
@@ -156,7 +162,11 @@ export type DriverMove =
   | { kind: "ended"; reason: EndReason };
 
 /** How a media stream ended, as the driver needs it to go on (Twilio: the `<Connect action>` request). */
-export type StreamEnd = { kind: "caller_hangup" } | { kind: "closed_by_agent" } | { kind: "failed"; message: string };
+export type StreamEnd =
+  | { kind: "caller_hangup" }
+  /** The agent closed the stream; `handoffData` is what it handed back (ConversationRelay's end), `ends` says it ended the call (Retell's end_call), `transferTo` where it sent it. */
+  | { kind: "closed_by_agent"; handoffData?: string; ends?: boolean; transferTo?: string }
+  | { kind: "failed"; message: string };
 
 /** How a webhook's delivery ended: a reply, or no usable reply after retries. */
 export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply } | { ok: false; message: string };
@@ -305,4 +315,6 @@ export interface Platform {
    * closed it.
    */
   media?: Readonly<Record<string, MediaProtocolLoader>>;
+  /** What a ws:// or wss:// --url means on this platform (Retell: its custom-LLM socket); platforms without one take http(s) URLs only. */
+  socket?: string;
 }

@@ -2,8 +2,9 @@
 import type { Finding } from "../core/findings.js";
 import { type FlowResult, type SimulationResult } from "../engine/results.js";
 import { formatProblem } from "../lib/validation.js";
+import { formatTurnMedia, quoteSays } from "./simulate-report.js";
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   // Drop characters XML 1.0 cannot carry at all, then escape markup.
   return text
     .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "")
@@ -21,12 +22,21 @@ interface TestCase {
   passed: boolean;
   failures: Finding[];
   warnings: Finding[];
+  /** Lines for system-out besides the warnings (a turn's text and media figures). */
+  output?: string[];
 }
 
 /** A flow's test cases: one per webhook, and for caller scripts one per turn (its expectations). */
 function testCases(flow: FlowResult): TestCase[] {
   const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings }));
-  const turns = (flow.turns ?? []).map((turn) => ({ name: `step ${turn.step + 1}: ${turn.label}`, timeMs: undefined, passed: turn.passed, failures: turn.failures, warnings: [] }));
+  const turns = (flow.turns ?? []).map((turn) => ({
+    name: `step ${turn.step + 1}: ${turn.label}`,
+    timeMs: undefined,
+    passed: turn.passed,
+    failures: turn.failures,
+    warnings: [],
+    output: [...(turn.says ? [`says ${quoteSays(turn.says)}`] : []), ...(turn.media ? [formatTurnMedia(turn.media)] : [])],
+  }));
   return [...events, ...turns];
 }
 
@@ -49,7 +59,8 @@ export function toJUnitXml(result: SimulationResult): string {
     lines.push(`    <properties><property name="seed" value="${result.seed}"/><property name="platform" value="${escapeXml(flow.platform)}"/>${interrupted}</properties>`);
     for (const testCase of cases) {
       const open = `    <testcase classname="${escapeXml(flow.name)}" name="${escapeXml(testCase.name)}" time="${seconds(testCase.timeMs)}"`;
-      if (testCase.passed && testCase.warnings.length === 0) {
+      const output = [...(testCase.output ?? []), ...testCase.warnings.map((w) => `warning: ${w.message}`)];
+      if (testCase.passed && output.length === 0) {
         lines.push(`${open}/>`);
         continue;
       }
@@ -58,9 +69,7 @@ export function toJUnitXml(result: SimulationResult): string {
         const reasons = testCase.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message }));
         lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml(reasons.join("\n"))}</failure>`);
       }
-      if (testCase.warnings.length) {
-        lines.push(`      <system-out>${escapeXml(testCase.warnings.map((w) => `warning: ${w.message}`).join("\n"))}</system-out>`);
-      }
+      if (output.length) lines.push(`      <system-out>${escapeXml(output.join("\n"))}</system-out>`);
       lines.push("    </testcase>");
     }
     lines.push("  </testsuite>");

@@ -2,7 +2,7 @@
 import type { ChalkInstance } from "chalk";
 import type { Finding } from "../checks/reply.js";
 import { type LoadedFlow } from "../files/call-flow.js";
-import type { TurnMedia } from "../media/script.js";
+import { textJson, type TurnMedia } from "../media/script.js";
 import { summarize, type EventResult, type NotExecuted, type SimulationResult, type TurnResult } from "../engine/results.js";
 import { type SimulationListener } from "../engine/options.js";
 import { formatProblem } from "../lib/validation.js";
@@ -48,18 +48,21 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   return lines.join("\n");
 }
 
+/** The run's first line, as single runs and load runs both print it: where, how signed, the retry policy, the seed; then the platforms' notes. */
+export function formatRunHeader(run: RunDescription): string {
+  const policy = [`${run.scheme} signatures`, `budget ${run.budgetMs} ms`, `timeout ${run.timeoutMs} ms`];
+  if (run.profile) policy.push(`${run.profile} profile`);
+  if (run.retries) policy.push(`${run.retries} retr${run.retries === 1 ? "y" : "ies"}`);
+  policy.push(`seed ${run.seed}`);
+  return `vwh simulate → ${run.target}  (${policy.join(", ")})${(run.notes ?? []).map((note) => `\n${note}`).join("")}`;
+}
+
 /** Live lines as events finish, so a slow handler shows progress instead of silence. */
 export function createPrettyListener(write: (text: string) => void, colors: ChalkInstance, run: RunDescription): SimulationListener {
   let first = true;
   return {
     flowStarted(flow: LoadedFlow, callId: string) {
-      if (first) {
-        const policy = [`${run.scheme} signatures`, `budget ${run.budgetMs} ms`, `timeout ${run.timeoutMs} ms`];
-        if (run.profile) policy.push(`${run.profile} profile`);
-        if (run.retries) policy.push(`${run.retries} retr${run.retries === 1 ? "y" : "ies"}`);
-        policy.push(`seed ${run.seed}`);
-        write(colors.dim(`vwh simulate → ${run.target}  (${policy.join(", ")})${(run.notes ?? []).map((note) => `\n${note}`).join("")}\n`));
-      }
+      if (first) write(colors.dim(`${formatRunHeader(run)}\n`));
       else write("");
       first = false;
       write(`${colors.bold(terminalSafe(flow.flow.name))}  ${colors.dim(terminalSafe(`${flow.file} · call ${callId}`))}`);
@@ -74,6 +77,7 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
       const mark = turn.passed ? colors.green("✓") : colors.red("✗");
       const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
       write(`    ${mark} ${colors.dim(turn.actions.length ? listShort(turn.actions) : "no actions")}${ended}`);
+      if (turn.says) write(colors.dim(`      says ${quoteSays(turn.says)}`));
       for (const note of turn.notes ?? []) write(colors.dim(`      note: ${note}`));
       if (turn.notExecuted) write(colors.dim(`      replied, not executed in this turn: ${formatNotExecuted(turn.notExecuted)}`));
       if (turn.media) write(colors.dim(`      ${formatTurnMedia(turn.media)}`));
@@ -88,12 +92,29 @@ export function formatNotExecuted(items: readonly NotExecuted[]): string {
   return items.length > 10 ? `${shown.join(", ")}, … (${items.length} in all)` : shown.join(", ");
 }
 
+/** What a turn said, quoted on one line and cut at 200 characters (the JSON report has all of it). */
+export function quoteSays(says: string): string {
+  const line = says.replace(/\s+/g, " ").trim();
+  return JSON.stringify(line.length > 200 ? `${line.slice(0, 197)}...` : line);
+}
+
 /** A turn's media figures: `stream vwh · first audio 200 ms · agent audio 1.20 s · stopped on interrupt · marks 1 sent, 1 acknowledged`. */
 export function formatTurnMedia(media: TurnMedia): string {
   const first = media.measures === "token" ? "first token" : "first audio";
   const parts = [`stream ${media.protocol}`, `${first} ${media.firstAudioMs === undefined ? "none" : formatLatency(media.firstAudioMs)}`, `agent audio ${formatLatency(media.agentAudioMs)}`];
   if (media.stoppedOnInterrupt !== undefined) parts.push(media.stoppedOnInterrupt ? "stopped on interrupt" : "kept talking when interrupted");
   if (media.marks.sent || media.marks.acknowledged) parts.push(`marks ${media.marks.sent} sent, ${media.marks.acknowledged} acknowledged`);
+  const said = media.text;
+  if (said) {
+    if (said.tokens) parts.push(`${said.tokens} token${said.tokens === 1 ? "" : "s"}`);
+    if (said.plays.length) parts.push(`play ${said.plays.join(", ")}`);
+    if (said.digits) parts.push(`sent digits ${said.digits}`);
+    for (const call of said.toolCalls) parts.push(`tool ${call.name}(${call.arguments.length > 60 ? `${call.arguments.slice(0, 57)}...` : call.arguments})${call.result === undefined ? "" : " → result"}`);
+    if (said.transferTo !== undefined) parts.push(`transfer to ${said.transferTo}`);
+    if (said.end) parts.push(`end${said.end.handoffData === undefined ? "" : ` (handoffData ${said.end.handoffData.length > 80 ? `${said.end.handoffData.slice(0, 77)}...` : said.end.handoffData})`}`);
+    if (said.staleTokens) parts.push(`${said.staleTokens} stale message${said.staleTokens === 1 ? "" : "s"} dropped`);
+    if (said.notInterruptible) parts.push("not interruptible: the caller talked over it");
+  }
   return parts.join(" · ");
 }
 
@@ -145,6 +166,7 @@ const mediaJson = (media: TurnMedia) => ({
   agent_audio_ms: media.agentAudioMs,
   stops_on_interrupt: media.stoppedOnInterrupt ?? null,
   marks: media.marks,
+  ...(media.text && { llm: textJson(media.text) }),
 });
 
 export function toJsonReport(result: SimulationResult, run: RunDescription, exitCode: number) {
@@ -176,6 +198,7 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
           actions: turn.actions,
           not_executed: turn.notExecuted ?? [],
           notes: turn.notes ?? [],
+          says: turn.says,
           ended: turn.ended ?? null,
           passed: turn.passed,
           media: turn.media ? mediaJson(turn.media) : null,

@@ -5,7 +5,7 @@ import { profileNames } from "../../engine/retry-policy.js";
 import { defaultPlatformId, platformIds } from "../../platforms/registry.js";
 import { defaultHmacSettings, templatePlaceholders } from "../../signing/hmac.js";
 import { schemeNames } from "../../signing/scheme-names.js";
-import { httpUrlFlag, integerFlag, } from "../flag-values.js";
+import { httpUrlFlag, integerFlag, targetUrlFlag } from "../flag-values.js";
 import { envVarPattern, hmacConfig, headerName, milliseconds, schemeList, setting, signing, } from "./row.js";
 
 export const sharedSettings = {
@@ -16,9 +16,10 @@ export const sharedSettings = {
   url: setting({
     key: "url",
     flag: "--url <url>",
-    schema: httpUrlFlag.optional(),
+    // ws(s): Retell's custom-LLM socket (simulate checks the platform takes one; export artillery refuses it).
+    schema: targetUrlFlag.optional(),
     env: "VWH_URL",
-    config: { key: "url", schema: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional().describe("the handler's webhook URL") },
+    config: { key: "url", schema: z.url({ protocol: /^(https?|wss?)$/, error: "expected an http(s) or ws(s) URL" }).optional().describe("the handler's webhook URL (ws(s): a custom-LLM socket)") },
     commands: ["simulate", "export artillery", "config"],
     help: {
       default: "the handler's webhook URL (or VWH_URL, or url in vwh.config.json)",

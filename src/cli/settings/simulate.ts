@@ -23,18 +23,29 @@ export const simulateSettings = {
   vapiToolShape: setting({
     key: "vapiToolShape",
     flag: "--vapi-tool-shape <shape>",
-    schema: z.enum(["sdk", "sdk-object", "custom-tools", "events"]).optional(),
+    schema: z.enum(["sdk", "sdk-object", "custom-tools", "events", "function-call"]).optional(),
     commands: ["simulate"],
     platform: "vapi",
-    help: "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events",
+    help: "vapi: the tool-call payload shape: sdk (default) | sdk-object | custom-tools | events | function-call (the legacy message)",
+  }),
+  metadataSendMode: setting({
+    key: "metadataSendMode",
+    flag: "--metadata-send-mode <mode>",
+    schema: z.enum(["variable", "off", "destructured"]).optional(),
+    commands: ["simulate"],
+    platform: "vapi-llm",
+    help: "vapi-llm: what each chat/completions request carries besides the conversation: variable (default: call, phoneNumber, customer, metadata) | off | destructured",
   }),
   telnyxApiPort: setting({
     key: "telnyxApiPort",
     flag: "--telnyx-api-port <port>",
     schema: port.optional(),
-    commands: ["simulate"],
+    commands: ["simulate", "verify-signature"],
     platform: "telnyx",
-    help: "telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)",
+    help: {
+      default: "telnyx: port of vwh's local Call Control API on 127.0.0.1, printed as TELNYX_BASE_URL (default: a free port)",
+      "verify-signature": "probe, telnyx: port of the Call Control API vwh serves while probing, printed as TELNYX_BASE_URL (default: a free port)",
+    },
   }),
   keepSignatures: setting({
     key: "keepSignatures",

@@ -21,12 +21,20 @@ export interface LoadOptions {
   onCallFinished?: (stats: LoadStats) => void;
   /** Stops starting calls (another worker thread found the handler unreachable, or --bail). */
   shouldStop?: () => boolean;
+  /**
+   * Ctrl-C: the run ends at once with what finished so far (calls in flight are dropped, their
+   * events after this moment not counted). Not passed on to each request: a listener per request
+   * would cost every event of a run for the one moment it is used.
+   */
+  stop?: AbortSignal;
 }
 
 export interface LoadResult {
   stats: LoadStats;
   unreachable: string | undefined;
   bailed: boolean;
+  /** Set when Ctrl-C ended the run: the aggregates are partial. */
+  interrupted: boolean;
   seed: number;
   durationMs: number;
 }
@@ -38,17 +46,28 @@ export async function runLoad(flows: readonly LoadedFlow[], options: SimulationO
 async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
   const context = createContext(options);
   const planRandom = createRandom(options.faults.seed);
-  const stats = new LoadStats();
   const started = context.now();
+  const stats = new LoadStats(started);
+  // Events are counted into seconds of the run by a timer on the wall clock (no clock read per event);
+  // on an injected clock, where timers mean nothing, each event reads it.
+  const fakeClock = options.now !== undefined;
+  const ticker = fakeClock ? undefined : setInterval(() => stats.advanceTo(context.now()), 100);
+  ticker?.unref();
   let next = 0;
   let unreachable: string | undefined;
   let bailed = false;
-  const stopping = () => unreachable !== undefined || bailed || load.shouldStop?.() === true;
+  let interrupted = false;
+  const stopping = () => interrupted || unreachable !== undefined || bailed || load.shouldStop?.() === true;
 
   const worker = async () => {
     // One set of handlers per worker, which runs one call at a time (not two closures per call).
     let callId = "";
-    const handlers = { onEvent: (result: EventResult) => stats.recordEvent(callId, result), onTurn: (turn: TurnResult) => stats.recordTurn(turn) };
+    const handlers = {
+      onEvent: fakeClock
+        ? (result: EventResult) => interrupted || (stats.advanceTo(context.now()), stats.recordEvent(callId, result))
+        : (result: EventResult) => interrupted || stats.recordEvent(callId, result),
+      onTurn: (turn: TurnResult) => interrupted || stats.recordTurn(callId, turn),
+    };
     const overrides = { callId, freshIds: true };
     for (;;) {
       const index = next++;
@@ -58,20 +77,36 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
         const wait = due - context.now();
         if (wait > 0) await context.wait(wait);
         else if (wait < -50) stats.lateStarts++;
+        if (stopping()) return;
       }
       // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
       callId = randomId("call");
       overrides.callId = callId;
       stats.callsStarted++;
       const outcome = await runFlowCall(flows[index % flows.length]!, context, planRandom, overrides, handlers, stopping);
+      if (interrupted) return;
       stats.recordCall(outcome.passed);
       if (outcome.stopped?.reason === "unreachable") unreachable ??= outcome.stopped.message;
       if (outcome.stopped?.reason === "bail") bailed = true;
       load.onCallFinished?.(stats);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(load.concurrency, load.calls) }, worker));
-  return { stats, unreachable, bailed, seed: options.faults.seed, durationMs: context.now() - started };
+  const workers = Promise.all(Array.from({ length: Math.min(load.concurrency, load.calls) }, worker));
+  const { stop } = load;
+  if (stop === undefined) await workers.finally(() => clearInterval(ticker));
+  else {
+    let onStop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      onStop = () => resolve();
+      if (stop.aborted) resolve();
+      else stop.addEventListener("abort", onStop, { once: true });
+    });
+    await Promise.race([workers, stopped]).finally(() => clearInterval(ticker));
+    stop.removeEventListener("abort", onStop);
+    // From here on nothing is counted: the report is of what finished before Ctrl-C.
+    if (stop.aborted) interrupted = true;
+  }
+  return { stats, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started };
 }
 
 export interface FastLoadOptions extends LoadOptions {

@@ -13,6 +13,10 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 const stopped = new Int32Array(share.stop);
 const dispatcher = createDispatcher(1);
 let lastProgress = 0;
+// Ctrl-C reaches the main thread only: it asks each thread to end its run with what finished.
+const interrupt = new AbortController();
+const onMessage = (message: { type: string }) => message.type === "interrupt" && interrupt.abort();
+port.on("message", onMessage);
 
 try {
   const flows = await Promise.all(
@@ -45,6 +49,7 @@ try {
     },
     {
       ...share.load,
+      stop: interrupt.signal,
       shouldStop: () => Atomics.load(stopped, 0) !== 0,
       onCallFinished: (stats) => {
         const done = stats.callsPassed + stats.callsFailed;
@@ -57,7 +62,8 @@ try {
     },
   );
   if (result.unreachable !== undefined || result.bailed) Atomics.store(stopped, 0, 1);
-  post({ type: "done", stats: result.stats.toData(), unreachable: result.unreachable, bailed: result.bailed });
+  post({ type: "done", stats: result.stats.toData(), unreachable: result.unreachable, bailed: result.bailed, interrupted: result.interrupted });
 } finally {
+  port.off("message", onMessage);
   await dispatcher.close();
 }

@@ -33,12 +33,14 @@ export interface WorkerShare {
 export type WorkerMessage =
   | { type: "progress"; done: number }
   | { type: "dead-letter"; entry: DeadLetter }
-  | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean };
+  | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean; interrupted: boolean };
 
 export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publicUrl" | "simulation" | "load" | "stop" | "deadLetters"> {
   flows: readonly LoadedFlow[];
   simulation: SimulationOptions;
-  load: Omit<FastLoadOptions, "onCallFinished" | "shouldStop">;
+  load: Omit<FastLoadOptions, "onCallFinished" | "shouldStop" | "stop">;
+  /** Ctrl-C: every thread ends its run with what finished, and the report is of that. */
+  stop?: AbortSignal;
   /** Calls finished so far across the threads (for the progress bar). */
   onProgress?: (done: number) => void;
   workers: number;
@@ -56,13 +58,20 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const threads = Math.max(1, Math.min(run.workers, load.calls, load.concurrency));
   const stop = new SharedArrayBuffer(4);
   const stopped = new Int32Array(stop);
-  const stats = new LoadStats();
   const done = new Array<number>(threads).fill(0);
   let unreachable: string | undefined;
   let bailed = false;
+  let interrupted = false;
+  const threadsRunning: Worker[] = [];
+  const onStop = () => {
+    Atomics.store(stopped, 0, 1);
+    for (const worker of threadsRunning) worker.postMessage({ type: "interrupt" });
+  };
+  run.stop?.addEventListener("abort", onStop, { once: true });
   let writes = Promise.resolve();
   let writeError: unknown;
   const started = now();
+  const stats = new LoadStats(started);
 
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
@@ -91,6 +100,8 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
         stop,
       };
       const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: share, env: run.env });
+      threadsRunning.push(worker);
+      if (run.stop?.aborted) worker.postMessage({ type: "interrupt" });
       worker.on("message", (message: WorkerMessage) => {
         if (message.type === "progress") {
           done[index] = message.done;
@@ -105,6 +116,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           stats.merge(message.stats);
           unreachable ??= message.unreachable;
           bailed ||= message.bailed;
+          interrupted ||= message.interrupted;
         }
       });
       worker.once("error", (error) => {
@@ -114,8 +126,12 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
       worker.once("exit", () => resolve());
     });
 
-  await Promise.all(Array.from({ length: threads }, (_, index) => runThread(index)));
+  try {
+    await Promise.all(Array.from({ length: threads }, (_, index) => runThread(index)));
+  } finally {
+    run.stop?.removeEventListener("abort", onStop);
+  }
   await writes;
   if (writeError) throw writeError;
-  return { stats, unreachable, bailed, seed: run.simulation.faults.seed, durationMs: now() - started };
+  return { stats, unreachable, bailed, interrupted: interrupted || run.stop?.aborted === true, seed: run.simulation.faults.seed, durationMs: now() - started };
 }

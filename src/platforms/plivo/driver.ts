@@ -16,6 +16,7 @@ import { actionMs, parseSettings, ScriptedCall, type CallerAct } from "../shared
 import { speechMs } from "../shared/timing.js";
 import type { Action, CallSetup, CallWebhook, DeliveryOutcome, EndReason } from "../types.js";
 import { formValues, plivoRequest, plivoTime } from "./events.js";
+import { uuidCallId } from "../../core/ids.js";
 
 const method = z.enum(["GET", "POST"], { error: "expected GET or POST" });
 export const plivoSettingsSchema = z.looseObject({
@@ -124,13 +125,13 @@ export class PlivoCallDriver extends ScriptedCall {
 
   #base(status: string): Record<string, string> {
     return {
-      CallUUID: this.setup.call.callId,
+      CallUUID: uuidCallId(this.setup.call.callId),
       From: this.#from(),
       To: (this.setup.call.to ?? "+15550100002").replace(/^\+/, ""),
       CallStatus: status,
       Direction: this.setup.call.direction ?? "inbound",
       RequestUUID: this.#requestUuid,
-      ALegUUID: this.setup.call.callId,
+      ALegUUID: uuidCallId(this.setup.call.callId),
       ALegRequestUUID: this.#requestUuid,
     };
   }

@@ -1,9 +1,10 @@
 /** Plivo Voice (PROVIDERS §6): form webhooks, Plivo XML replies (plivo-node's grammar), V3 signatures. */
 import type { Platform } from "../types.js";
-import { PlivoCallDriver } from "./driver.js";
+import { PlivoCallDriver, plivoSettingsSchema } from "./driver.js";
 import { formValues, plivoEvents, plivoEventType, plivoEventTypeOf, plivoRequest, plivoTime } from "./events.js";
 import { parsePlivoReply } from "./reply.js";
 import { plivoStarters } from "./starters.js";
+import { uuidCallId } from "../../core/ids.js";
 
 const markers: Record<string, Record<string, string>> = {
   answer: { Event: "StartApp" },
@@ -29,7 +30,7 @@ export const plivoPlatform = {
   encode(event) {
     const { call } = event;
     const params: Record<string, string> = {
-      CallUUID: call.callId,
+      CallUUID: uuidCallId(call.callId),
       From: (call.from ?? "+15550100001").replace(/^\+/, ""),
       To: (call.to ?? "+15550100002").replace(/^\+/, ""),
       CallStatus: event.eventType === "answer" ? "ringing" : event.eventType === "hangup" ? "completed" : "in-progress",
@@ -42,7 +43,10 @@ export const plivoPlatform = {
     return plivoRequest("POST", event.url, params);
   },
 
+  // Its call ids are UUIDs: vwh's call id maps onto one (the same every time).
+  nativeCallId: uuidCallId,
   parseReply: parsePlivoReply,
+  settings: plivoSettingsSchema,
 
   async startCall(setup) {
     return new PlivoCallDriver(setup);

@@ -15,7 +15,9 @@ const xmlContentType = /^(text\/xml|application\/xml|text\/html)\b/i;
 const inputTypes = new Set(["dtmf", "speech", "dtmf speech", "speech dtmf"]);
 const terminal = new Set(["Hangup", "Redirect"]);
 // Attributes that hold a whole number of seconds or digits (Plivo refuses anything else).
-const integerAttributes = new Set(["timeout", "digitTimeout", "numDigits", "retries", "executionTimeout", "digitEndTimeout", "maxLength", "length", "loop", "timeLimit", "confirmTimeout", "streamTimeout"]);
+const integerAttributes = new Set(["timeout", "digitTimeout", "numDigits", "retries", "executionTimeout", "maxLength", "length", "loop", "timeLimit", "confirmTimeout", "streamTimeout"]);
+// GetInput's end timeouts: "2 to 10, or auto" (default auto), https://www.plivo.com/docs/voice/xml/getinput
+const endTimeoutAttributes = new Set(["digitEndTimeout", "speechEndTimeout"]);
 
 const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== ""));
 const integer = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined);
@@ -45,12 +47,15 @@ function isUrl(value: string, protocols: readonly string[], base: URL): boolean 
 }
 
 /** Rules over attribute values and bodies. Assumes the grammar passed. */
-function checkRules(element: XmlElement, base: URL, failures: Finding[]): void {
+function checkRules(element: XmlElement, base: URL, failures: Finding[], warnings: Finding[]): void {
   const rule = (path: string, message: string) => failures.push({ kind: "rule", path, message });
   for (const [name, value] of Object.entries(element.attributes)) {
     const at = `${element.path}@${name}`;
     if ((name === "method" || name.endsWith("Method")) && value !== "GET" && value !== "POST") rule(at, `expected GET or POST, got ${showValue(value)}`);
     if (integerAttributes.has(name) && !/^\d+$/.test(value)) rule(at, `expected a whole number, got ${showValue(value)}`);
+    if (element.name === "GetInput" && endTimeoutAttributes.has(name) && value !== "auto" && !(/^\d+$/.test(value) && Number(value) >= 2 && Number(value) <= 10)) {
+      rule(at, `expected a whole number from 2 to 10 or auto, got ${showValue(value)}`);
+    }
     if ((name === "action" || name.endsWith("Url")) && !isUrl(value, ["http:", "https:"], base)) rule(at, `expected an http(s) URL, got ${showValue(value)}`);
   }
   if (element.name === "GetInput" && element.attributes["inputType"] !== undefined && !inputTypes.has(element.attributes["inputType"])) {
@@ -61,9 +66,14 @@ function checkRules(element: XmlElement, base: URL, failures: Finding[]): void {
   if (element.name === "Stream" && !isUrl(element.allText, ["ws:", "wss:"], base)) rule(element.path, `expected a ws(s) URL as the text, got ${showValue(element.allText)}`);
   if (element.name === "Speak" && element.allText === "") rule(element.path, "expected text to speak");
   if (element.name === "Dial" && !element.children.some((child) => child.name === "Number" || child.name === "User")) rule(element.path, "expected a <Number> or <User> to dial");
-  const stop = element.children.findIndex((child) => terminal.has(child.name));
-  if (stop !== -1 && stop < element.children.length - 1) rule(element.children[stop + 1]!.path, `unreachable: nothing runs after <${element.children[stop]!.name}> (${element.children[stop]!.path})`);
-  for (const child of element.children) checkRules(child, base, failures);
+  // <Hangup schedule="N"> hangs up later and "should be followed by an element such as Speak"
+  // (https://www.plivo.com/docs/voice/xml/hangup): only an immediate Hangup ends the document.
+  const stop = element.children.findIndex((child) => terminal.has(child.name) && !(child.name === "Hangup" && child.attributes["schedule"] !== undefined));
+  // Never reached, but Plivo runs the document (no source says it refuses it): a warning (issue 24).
+  if (stop !== -1 && stop < element.children.length - 1) {
+    warnings.push({ kind: "rule", path: element.children[stop + 1]!.path, message: `unreachable: nothing runs after <${element.children[stop]!.name}> (${element.children[stop]!.path})` });
+  }
+  for (const child of element.children) checkRules(child, base, failures, warnings);
 }
 
 function prompts(element: XmlElement): Action[] {
@@ -147,7 +157,7 @@ export function parsePlivoReply(reply: HttpReply, context: ReplyContext): Parsed
   if (Object.keys(root.attributes).length > 0) result.failures.push({ kind: "schema", path: `${root.path}@${Object.keys(root.attributes)[0]}`, message: `<${root.name}> takes no attributes` });
   for (const child of root.children) checkGrammar(child, root.name, result.failures);
   if (result.failures.length > 0) return result;
-  checkRules(root, context.request.url, result.failures);
+  checkRules(root, context.request.url, result.failures, result.warnings);
   result.actions = plivoActions(root);
   if (root.children.length === 0 && context.waits) result.failures.push({ kind: "schema", path: root.path, message: `expected at least one element: the platform waits after ${context.eventType}` });
   return result;

@@ -3,12 +3,15 @@
  * webhook; its overrides apply), call_started, custom-function calls where the script calls a tool
  * (with the live transcript), and at the end call_ended then call_analyzed with the disconnection reason.
  * A failed call_inbound does not drop the call: Retell falls back to the number's agent.
+ *
+ * With a ws:// or wss:// URL the handler is a custom LLM instead (llm.ts): the call connects to
+ * `<url>/<call_id>` and the whole script plays on that socket; no webhooks go out (the URL takes none).
  */
 import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { speechMs } from "../shared/timing.js";
 import { disconnectionReason } from "./grammar.js";
-import { callWebhookBody, functionBody, functionEventType, identifyRetell, inboundBody, inboundEventType, newRetellCall, type CallProgress, type RetellCall, type Utterance } from "./messages.js";
+import { callObject, callWebhookBody, functionBody, functionEventType, identifyRetell, inboundBody, inboundEventType, newRetellCall, type CallProgress, type RetellCall, type Utterance } from "./messages.js";
 import { retellSettings } from "./settings.js";
 
 interface Pending {
@@ -23,6 +26,8 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
   readonly #inboundWebhook: boolean;
   readonly #greeting: string;
   #progress: CallProgress = { status: "registered", startMs: undefined, transcript: [] };
+  /** The URL is the custom-LLM socket: the call is played there. */
+  readonly #llm: boolean;
   /** Retell's disconnection_reason, set with `ended`. */
   #disconnection: string | undefined;
 
@@ -33,6 +38,7 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
     this.#inboundWebhook = settings.inboundWebhook && (setup.call.direction ?? "inbound") === "inbound";
     this.#greeting = settings.greeting;
     this.#call = newRetellCall(setup.call.callId, setup.call.from, setup.call.to, setup.call.direction);
+    this.#llm = setup.url.protocol === "ws:" || setup.url.protocol === "wss:";
   }
 
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void {
@@ -46,6 +52,7 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
   protected callerStep(input: CallerInput): void {
     switch (input.kind) {
       case "connect":
+        if (this.#llm) return this.#connectLlm();
         if (this.#inboundWebhook) this.#send(inboundEventType, inboundBody(this.#call), true);
         else this.#start();
         return;
@@ -72,7 +79,24 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
     }
   }
 
-  override streamEnded(_end: StreamEnd): void {}
+  override streamEnded(end: StreamEnd): void {
+    if (!this.#llm) return;
+    if (end.kind === "caller_hangup") this.#endCall("caller_hangup", "user_hangup");
+    else if (end.kind === "closed_by_agent" && end.transferTo !== undefined) this.#endCall("transferred", "call_transfer");
+    else if (end.kind === "closed_by_agent" && end.ends) this.#endCall("handler_hangup", "agent_hangup");
+    else this.#endCall("failed", "error_llm_websocket_lost_connection");
+  }
+
+  /** Retell opens the socket to `<url>/<call_id>` as the call starts. */
+  #connectLlm(): void {
+    this.clock += 1500; // the call rings, then connects
+    this.#progress = { ...this.#progress, status: "ongoing", startMs: this.clock };
+    const url = new URL(this.setup.url);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/${encodeURIComponent(this.#call.callId)}`;
+    const { reminderTriggerMs, reminderMaxCount } = retellSettings(this.setup.settings);
+    const parameters = { call: JSON.stringify(callObject(this.#call, this.#progress)), reminderTriggerMs: String(reminderTriggerMs), reminderMaxCount: String(reminderMaxCount) };
+    this.stream = { url, protocol: "retell-llm", headers: {}, parameters, path: "llm-websocket" };
+  }
 
   #applyOverrides(body: Buffer): void {
     try {
@@ -105,6 +129,7 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
   }
 
   protected closingWebhooks(): void {
+    if (this.#llm) return; // the socket URL takes no webhooks
     this.clock += 200;
     this.#progress = { ...this.#progress, status: "ended", endMs: this.clock, disconnectionReason: this.#disconnection! };
     this.#send("call_ended", callWebhookBody("call_ended", this.#call, this.#progress), false);

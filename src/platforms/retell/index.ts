@@ -1,4 +1,4 @@
-/** Retell AI (PROVIDERS §5, SPEC §7): call webhooks, the inbound-call webhook and custom functions. */
+/** Retell AI (PROVIDERS §5, SPEC §7): call webhooks, the inbound-call webhook and custom functions; with a ws(s) URL, the custom-LLM WebSocket. */
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { RetellCallDriver } from "./driver.js";
@@ -32,7 +32,7 @@ export const retellPlatform = {
   profile: "retell",
   events,
   eventType: z.string().refine((type) => Object.hasOwn(events, type), { error: `expected a Retell event (${Object.keys(events).join(", ")})` }),
-  actions: ["assistant", "tool_result"],
+  actions: ["assistant", "tool_result", "speak", "transfer"],
   callerInputs: ["connect", "say", "interrupt", "silence", "hangup", "tool", "event"],
   settings: retellSettingsSchema,
 
@@ -52,6 +52,8 @@ export const retellPlatform = {
   },
 
   parseReply: parseRetellReply,
+  socket: "the custom-LLM WebSocket (Retell connects to <url>/<call_id>)",
+  media: { "retell-llm": () => import("./llm.js") },
 
   async startCall(setup) {
     return new RetellCallDriver(setup);

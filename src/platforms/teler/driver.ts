@@ -6,6 +6,7 @@
  */
 import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
+import { speechMs } from "../shared/timing.js";
 import { flowBody, flowEventType, identifyTeler, newTelerCall, statusBody, type TelerCall } from "./messages.js";
 
 interface Pending {
@@ -69,8 +70,16 @@ export class TelerCallDriver extends CallDriverBase<Pending> {
       case "event":
         this.outbox.push({ eventType: input.type, body: statusBody(this.#call, input.type, new Date(this.clock), input.payload), url: this.#statusUrl ?? this.setup.url, waits: false }, this.clock);
         return;
+      case "say":
+      case "interrupt":
+        // Outside a stream nobody listens: Teler only hears the caller through the agent's socket.
+        this.clock += speechMs(input.text);
+        return;
+      case "silence":
+        this.clock += input.ms;
+        return;
       default:
-        throw new Error(`Teler scripts take no ${input.kind} step outside a media stream (the script validation refuses it)`);
+        throw new Error(`Teler scripts take no ${input.kind} step (the script validation refuses it)`);
     }
   }
 

@@ -24,7 +24,8 @@ export const telerPlatform = {
   events,
   eventType: z.string().refine((type) => Object.hasOwn(events, type), { error: `expected a Teler event (${Object.keys(events).join(", ")})` }),
   actions: ["stream", "play", "hangup"],
-  callerInputs: ["connect", "hangup", "event"],
+  // say/interrupt/silence are the caller's audio on the stream (the media session plays them, issue 24).
+  callerInputs: ["connect", "say", "interrupt", "silence", "hangup", "event"],
   settings: z.looseObject({ teler_status_callback: z.string().min(1).optional().describe("the status_callback_url, absolute or relative to the flow URL") }),
 
   encode(event) {

@@ -1,7 +1,8 @@
 /**
  * Checking the reply to Teler's flow_url request: `{"action":"stream","ws_url","sample_rate","chunk_size",
  * "record"}`, `{"action":"play","file_url"}` or `{"action":"hangup"}` — the actions and fields of
- * @frejun/teler's CallFlow helpers (grammar.json); sample rates and chunk sizes as PROVIDERS §7.1 gives them.
+ * @frejun/teler's CallFlow helpers (grammar.json, with overrides.json); sample rates and chunk sizes as
+ * https://frejun.ai/docs/call-flows gives them.
  */
 import { showValue, type Finding } from "../../core/findings.js";
 import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
@@ -10,7 +11,8 @@ import { grammar, sdkLabel } from "./grammar.js";
 import { flowEventType } from "./messages.js";
 
 const sampleRates = ["8k", "16k"];
-const chunkSizes = { min: 400, max: 800 };
+// "a value between 20 and 2000, and a multiple of 20" (https://frejun.ai/docs/call-flows, Stream).
+const chunkSizes = { min: 20, max: 2000, step: 20 };
 
 function check(value: Record<string, unknown>, failures: Finding[], warnings: Finding[]): Action | undefined {
   const fail = (path: string, message: string, kind: Finding["kind"] = "schema") => void failures.push({ kind, path, message });
@@ -42,15 +44,19 @@ function check(value: Record<string, unknown>, failures: Finding[], warnings: Fi
       const rate = value["sample_rate"] ?? spec.defaults["sample_rate"];
       if (!sampleRates.includes(String(rate)) || typeof rate !== "string") fail("sample_rate", `expected "8k" or "16k", got ${showValue(rate)}`);
       const chunk = value["chunk_size"] ?? spec.defaults["chunk_size"];
-      if (typeof chunk !== "number" || !Number.isInteger(chunk) || chunk < chunkSizes.min || chunk > chunkSizes.max) fail("chunk_size", `expected a whole number from ${chunkSizes.min} to ${chunkSizes.max}, got ${showValue(chunk)}`);
+      if (typeof chunk !== "number" || !Number.isInteger(chunk) || chunk < chunkSizes.min || chunk > chunkSizes.max || chunk % chunkSizes.step !== 0) {
+        fail("chunk_size", `expected a multiple of ${chunkSizes.step} from ${chunkSizes.min} to ${chunkSizes.max}, got ${showValue(chunk)}`);
+      }
       const record = value["record"];
       if (record !== undefined && typeof record !== "boolean") fail("record", `expected true or false, got ${showValue(record)}`);
       return { type: "stream", path: "action", url: parsed.href, sample_rate: String(rate), chunk_size: chunk, record: record ?? spec.defaults["record"] ?? false };
     }
     case "play": {
-      const url = value["file_url"];
+      // The docs name it media_url, CallFlow.play sends file_url (overrides.json): one of the two.
+      const field = value["file_url"] === undefined && value["media_url"] !== undefined ? "media_url" : "file_url";
+      const url = value[field];
       if (typeof url !== "string" || !/^https?:\/\//.test(url)) {
-        fail("file_url", `expected an http(s) URL of the audio, got ${showValue(url)}`);
+        fail(field, `expected an http(s) URL of the audio${url === undefined ? " (media_url, or file_url as CallFlow.play sends it)" : ""}, got ${showValue(url)}`);
         return undefined;
       }
       return { type: "play", path: "action", url };

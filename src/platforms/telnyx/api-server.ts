@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { UsageError } from "../../core/errors.js";
-import { errorReply, errors, type CommandReply } from "./commands.js";
+import { checkCommand, errorReply, errors, okReply, type CommandReply } from "./commands.js";
 
 const maxBodyBytes = 1024 * 1024;
 const actionPath = /^\/v2\/calls\/([^/]+)\/actions\/([^/?]+)\/?(?:\?.*)?$/;
@@ -28,6 +28,8 @@ export interface CommandSink {
 export class CallControlApi {
   readonly #server: Server;
   readonly #calls = new Map<string, CommandSink>();
+  /** Takes commands for calls no driver plays (vwh verify-signature's probe requests). */
+  #anyCall: CommandSink | undefined;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -60,6 +62,14 @@ export class CallControlApi {
     this.#calls.delete(callControlId);
   }
 
+  /**
+   * Answers commands for any call: `vwh verify-signature --platform telnyx --url` sends call.initiated
+   * webhooks of calls no driver plays, and a handler that answers them must not fail the valid case.
+   */
+  acceptAnyCall(): void {
+    this.#anyCall = probeSink;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.#server.closeAllConnections();
@@ -90,12 +100,21 @@ export class CallControlApi {
     const body = await readJson(request);
     if (!match) return errorReply(404, [errors.notFound(`vwh serves Call Control commands only (POST /v2/calls/{call_control_id}/actions/{command}), not ${request.method} ${request.url}.`)]);
     const callControlId = decodeURIComponent(match[1]!);
-    const sink = this.#calls.get(callControlId);
+    const sink = this.#calls.get(callControlId) ?? this.#anyCall;
     if (!sink) return errorReply(404, [errors.notFound(`No call with call_control_id '${callControlId}' is in progress.`)]);
     const authorization = request.headers.authorization ?? "";
     return sink.receive({ command: decodeURIComponent(match[2]!), method: request.method ?? "", body, authorized: /^Bearer \S+/.test(authorization) });
   }
 }
+
+/** A probe call: each command checked as the API checks it, answered, and otherwise nothing happens. */
+const probeSink: CommandSink = {
+  receive(request) {
+    if (!request.authorized) return errorReply(401, [errors.authentication()]);
+    if (!request.body.ok) return errorReply(400, [errors.badRequest(`The request body is ${request.body.message}.`)]);
+    return checkCommand(request.command, request.method, request.body.value).refusal ?? okReply;
+  },
+};
 
 async function readJson(request: IncomingMessage): Promise<CommandRequest["body"]> {
   const chunks: Buffer[] = [];

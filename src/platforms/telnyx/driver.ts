@@ -13,7 +13,7 @@ import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndR
 import { CallDriverBase, type ObservedMove } from "../shared/call-driver-base.js";
 import type { CallControlApi, CommandRequest, CommandSink } from "./api-server.js";
 import { checkCommand, errorReply, errors, okReply, type CommandReply } from "./commands.js";
-import { callFields, webhookRequest } from "./envelope.js";
+import { callControlId, callFields, webhookRequest } from "./envelope.js";
 
 /** Real-time wait for the handler's next command when nothing else is going on (settings.command_timeout_ms). */
 export const defaultCommandTimeoutMs = 3000;
@@ -78,7 +78,7 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     this.#api = api;
     const timeout = setup.settings["command_timeout_ms"];
     this.#commandTimeoutMs = typeof timeout === "number" && timeout > 0 ? timeout : defaultCommandTimeoutMs;
-    api.register(setup.call.callId, this);
+    api.register(callControlId(setup.call.callId), this);
     // Every webhook is stamped with the platform time its event happened (occurred_at): call.speak.started
     // when the speech starts, call.speak.ended after its duration, whenever they go out.
     this.outbox.push({ eventType: "call.initiated", payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" } }, this.clock);
@@ -247,7 +247,7 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
 
   override async close(): Promise<void> {
     this.#over = true;
-    this.#api.unregister(this.setup.call.callId);
+    this.#api.unregister(callControlId(this.setup.call.callId));
   }
 
   /** Waits (the run's wait, in short slices) for a command or a refusal, up to the command timeout. */

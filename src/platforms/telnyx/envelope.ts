@@ -3,18 +3,25 @@
  * "occurred_at","payload"},"meta":{"attempt","delivered_to"}}`; every payload carries the call's ids and
  * its client_state (base64, or null).
  */
+import { createHash } from "node:crypto";
+import { derivedUuid } from "../../core/ids.js";
 import type { CallInfo, WebhookRequest } from "../types.js";
 
 export const defaultFrom = "+15550100001";
 export const defaultTo = "+15550100002";
 export const connectionId = "vwh-call-control-app";
 
+/** Telnyx's call_control_id for vwh's call id: `v3:` and an opaque token, as Telnyx's look (the same every time). */
+export function callControlId(callId: string): string {
+  return callId.startsWith("v3:") ? callId : `v3:${createHash("sha256").update(`call-control:${callId}`).digest("base64url")}`;
+}
+
 /** The fields every call-control payload starts with. */
 export function callFields(call: CallInfo, clientState: string | null): Record<string, unknown> {
   return {
-    call_control_id: call.callId,
-    call_leg_id: `leg-${call.callId}`,
-    call_session_id: `session-${call.callId}`,
+    call_control_id: callControlId(call.callId),
+    call_leg_id: derivedUuid("leg", call.callId),
+    call_session_id: derivedUuid("session", call.callId),
     connection_id: connectionId,
     client_state: clientState,
     from: call.from ?? defaultFrom,

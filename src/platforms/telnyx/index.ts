@@ -8,7 +8,7 @@ import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { CallControlApi } from "./api-server.js";
 import { TelnyxCallDriver } from "./driver.js";
-import { callFields, envelopeIdentity, webhookRequest } from "./envelope.js";
+import { callControlId, callFields, envelopeIdentity, webhookRequest } from "./envelope.js";
 import { grammarSource, voiceEventTypes } from "./grammar.js";
 import { openSigningKey } from "./keys.js";
 import { scenarios } from "./starters.js";
@@ -39,12 +39,22 @@ export const telnyxPlatform = {
     return webhookRequest(event.eventType, event.eventId, event.timestamp, payload, event.url);
   },
 
+  nativeCallId: callControlId,
+  explainStatus(status) {
+    if (status !== 401 && status !== 403) return undefined;
+    return "the handler refused vwh's Ed25519 signature: start it with TELNYX_PUBLIC_KEY set to the key vwh printed for this run (the telnyx SDK's client.webhooks.unwrap reads it; 1.x/2.x take it as constructEvent's publicKey), or give vwh the matching private key with VWH_SECRET";
+  },
+  settings: z.strictObject({
+    command_timeout_ms: z.number().int().min(1).max(600_000).optional().describe("real-time wait for the handler's next command when nothing else is going on (default 3000)"),
+  }),
   parseReply: parseTelnyxReply,
 
   async openRun(setup) {
     const port = typeof setup.settings["telnyxApiPort"] === "number" ? setup.settings["telnyxApiPort"] : 0;
     const key = openSigningKey(setup.secrets);
     const api = await CallControlApi.open(port);
+    // The signature probe's calls are played by no driver: the API answers their commands all the same.
+    if (setup.settings["probe"] === true) api.acceptAnyCall();
     return {
       settings: { telnyxApi: api },
       notices: [

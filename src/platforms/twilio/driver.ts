@@ -12,8 +12,9 @@ import { speechMs } from "../shared/timing.js";
 import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, RedirectRule, StreamEnd } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders, type Params } from "./params.js";
+import { twilioSettings, type DialOutcome, type TwilioSettings } from "./settings.js";
 
-export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status";
+export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status" | "transcription" | "recording_status";
 
 interface Pending {
   eventType: TwilioEventType;
@@ -23,9 +24,11 @@ interface Pending {
   /** Kept when the same request goes out again (a followed redirect). */
   eventId?: string;
   redirects?: number;
-  /** Sent after the caller hung up (Record's action): Twilio ignores the reply. */
+  /** Sent after the caller hung up (Record's action), or a callback: Twilio ignores the reply. */
   ignoresReply?: boolean;
   /** A redirect turned into a GET: the Location as it is, without the call's parameters (as a browser). */
+  asBrowserGet?: boolean;
+  /** A recording status callback: only AccountSid and CallSid of the call's parameters go with it. */
   bare?: boolean;
 }
 
@@ -49,6 +52,8 @@ const maxRedirects = 10;
 const speechEndMs = 1000;
 /** Platform time of a dialled call that an action URL hears about. */
 const dialedCallSeconds = 30;
+/** Platform time before a <Dial> that does not connect gives up: busy and failed come back at once, no-answer after Dial@timeout. */
+const unansweredDialMs = (outcome: DialOutcome, timeoutSeconds: number) => (outcome === "no-answer" ? timeoutSeconds * 1000 : outcome === "canceled" ? 0 : 2000);
 
 const has = (list: unknown, item: string) => Array.isArray(list) && list.includes(item);
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
@@ -65,6 +70,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
   readonly reportsExecution = true;
   readonly #callSid: string;
   readonly #accountSid: string;
+  readonly #settings: TwilioSettings;
   readonly #statusCallback: URL | undefined;
   readonly #start: number;
   /** The URL of the document being executed (relative URLs in it resolve against it). */
@@ -86,14 +92,16 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
   constructor(setup: CallSetup) {
     super(setup);
     this.#callSid = callSidFor(setup.call.callId);
-    this.#accountSid = text(setup.settings["accountSid"]) ?? sid("AC", "vwh simulated account");
-    const callback = text(setup.settings["statusCallback"]);
+    this.#settings = twilioSettings(setup.settings);
+    this.#accountSid = this.#settings.accountSid ?? sid("AC", "vwh simulated account");
+    const callback = this.#settings.statusCallback;
     this.#statusCallback = callback === undefined || !URL.canParse(callback, setup.url.href) ? undefined : new URL(callback, setup.url);
     this.#start = setup.start.getTime();
     this.#documentUrl = setup.url;
     this.#status("initiated");
     this.#status("ringing");
-    this.outbox.push({ eventType: "voice", url: setup.url, method: "POST", params: {} });
+    // The number's voice URL is fetched with the method set for it in Twilio (settings.voice_method).
+    this.outbox.push({ eventType: "voice", url: setup.url, method: this.#settings.voiceMethod, params: {} });
   }
 
   protected closingWebhooks(reason: EndReason): void {
@@ -112,8 +120,8 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       }
       // 307: the same request again at the new address; 301/302/303: a GET of it (re-signed there by the engine).
       const method = twilioRedirects.method(outcome.reply.status, pending.method);
-      const bare = pending.bare === true || (method === "GET" && pending.method === "POST");
-      this.outbox.pushFront({ ...pending, url: new URL(location, webhook.request.url), method, bare, eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
+      const asBrowserGet = pending.asBrowserGet === true || (method === "GET" && pending.method === "POST");
+      this.outbox.pushFront({ ...pending, url: new URL(location, webhook.request.url), method, asBrowserGet, eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
       return;
     }
     if (!outcome.ok || outcome.parsed.failures.length > 0) {
@@ -154,7 +162,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         } else if (listening?.kind === "record" && input.kind === "say") {
           const timeout = seconds(listening.action["timeout_s"], 5);
           this.clock += timeout * 1000;
-          this.#recorded(listening.action, Math.ceil(speechMs(input.text) / 1000), undefined, true);
+          this.#recorded(listening.action, Math.ceil(speechMs(input.text) / 1000), undefined, true, input.text);
         } else if (listening?.kind === "gather" && input.kind === "interrupt") {
           // Words over a prompt nobody listens to are lost: the Gather is still waiting.
           this.#listening = listening;
@@ -239,7 +247,8 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     if (action !== undefined) {
       // <Connect action>: Twilio fetches the next document when the stream closes.
       this.#queue = [];
-      this.outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: {} });
+      const handoff = end.kind === "closed_by_agent" && end.handoffData !== undefined ? { HandoffData: end.handoffData } : {};
+      this.outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: handoff });
     } else if (end.kind === "failed") this.ended = "failed";
   }
 
@@ -278,19 +287,24 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         this.#listening = { kind: "record", action };
         return;
       case "transfer": {
+        // How this <Dial> ends: settings.dial_outcomes, in order (default completed).
+        const outcome = this.#settings.dialOutcomes[this.#dials] ?? "completed";
+        this.#dials++;
+        const connected = outcome === "completed" || outcome === "answered";
         const dialAction = text(action["action"]);
         if (dialAction === undefined) {
-          this.ended = "transferred";
+          // Without action, Twilio goes on with the next verb when nobody answered (a hunt: <Dial>a</Dial><Dial>b</Dial>).
+          if (connected) this.ended = "transferred";
+          else this.clock += unansweredDialMs(outcome, seconds(action["timeout_s"], 30));
           return;
         }
-        // The dialled party answers and talks; when that call ends Twilio fetches Dial@action.
-        this.clock += dialedCallSeconds * 1000;
-        this.#dials++;
+        // The dialled party answers and talks (or never answers); when that leg ends Twilio fetches Dial@action.
+        this.clock += connected ? dialedCallSeconds * 1000 : unansweredDialMs(outcome, seconds(action["timeout_s"], 30));
         this.#leaveFor("dial", dialAction, action["method"], {
-          DialCallStatus: "completed",
+          DialCallStatus: outcome,
           DialCallSid: sid("CA", `${this.#callSid}:dial:${this.#dials}`),
-          DialCallDuration: String(dialedCallSeconds),
-          DialBridged: "true",
+          ...(connected && { DialCallDuration: String(dialedCallSeconds) }),
+          DialBridged: connected ? "true" : "false",
         });
         return;
       }
@@ -302,8 +316,15 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         }
         const parameters = (action["parameters"] ?? {}) as Record<string, string>;
         // The start (or setup) message carries the call's sids; Twilio signs the upgrade (X-Twilio-Signature over the wss URL).
-        const callFields = { accountSid: this.#accountSid, callSid: this.#callSid };
-        this.stream = { url: new URL(url), protocol: String(action["protocol"] ?? "twilio-media"), headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, path: action.path, signUpgrade: true };
+        const protocol = String(action["protocol"] ?? "twilio-media");
+        const callFields: Record<string, string> = { accountSid: this.#accountSid, callSid: this.#callSid };
+        if (protocol === "twilio-relay") {
+          // ConversationRelay's setup carries the call's parties too.
+          const base = baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus: "in-progress", callToken: this.#settings.callToken, from: this.#settings.from, to: this.#settings.to });
+          Object.assign(callFields, { from: base["From"] ?? "", to: base["To"] ?? "", direction: base["Direction"] ?? "inbound" });
+        }
+        const settings = (action["settings"] ?? undefined) as Record<string, string> | undefined;
+        this.stream = { url: new URL(url), protocol, headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, ...(settings && { settings }), path: action.path, signUpgrade: true };
         this.#afterStream = action;
         return;
       }
@@ -332,7 +353,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     this.#leaveFor("gather", text(gather["action"]) ?? this.#documentUrl.href, gather["method"], { msg: "Gather End", ...params });
   }
 
-  #recorded(record: Action, durationSeconds: number, digits: string | undefined, waits: boolean): void {
+  #recorded(record: Action, durationSeconds: number, digits: string | undefined, waits: boolean, said?: string): void {
     this.#recordings++;
     const recordingSid = sid("RE", `${this.#callSid}:${this.#recordings}`);
     const params: Params = {
@@ -343,6 +364,51 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     };
     if (waits) this.#leaveFor("record", text(record["action"]) ?? this.#documentUrl.href, record["method"], params);
     else this.outbox.push({ eventType: "record", url: new URL(text(record["action"]) ?? this.#documentUrl.href, this.#documentUrl), method: record["method"] === "GET" ? "GET" : "POST", params, ignoresReply: true });
+    this.#recordingCallbacks(record, { recordingSid, recordingUrl: params["RecordingUrl"]!, durationSeconds, said });
+  }
+
+  /** After the recording: its status callback (recordingStatusCallback) and its transcription (transcribeCallback), with Twilio's parameters. */
+  #recordingCallbacks(record: Action, recording: { recordingSid: string; recordingUrl: string; durationSeconds: number; said: string | undefined }): void {
+    const statusUrl = text(record["recording_status_callback"]);
+    const events = String(record["recording_status_callback_event"] ?? "completed").split(/[\s,]+/);
+    if (statusUrl !== undefined && events.includes("completed")) {
+      this.outbox.push({
+        eventType: "recording_status",
+        url: new URL(statusUrl, this.#documentUrl),
+        method: record["recording_status_callback_method"] === "GET" ? "GET" : "POST",
+        bare: true,
+        ignoresReply: true,
+        params: {
+          RecordingSource: "RecordVerb",
+          RecordingSid: recording.recordingSid,
+          RecordingUrl: recording.recordingUrl,
+          RecordingStatus: "completed",
+          RecordingChannels: "1",
+          RecordingDuration: String(recording.durationSeconds),
+          RecordingStartTime: rfc2822(new Date(this.clock - recording.durationSeconds * 1000)),
+          ErrorCode: "0",
+        },
+      });
+    }
+    const transcribeUrl = text(record["transcribe_callback"]);
+    if (record["transcribe"] === true && transcribeUrl !== undefined) {
+      const transcriptionSid = sid("TR", recording.recordingSid);
+      // Twilio transcribes what was said; a recording without speech fails to transcribe.
+      this.outbox.push({
+        eventType: "transcription",
+        url: new URL(transcribeUrl, this.#documentUrl),
+        method: "POST",
+        ignoresReply: true,
+        params: {
+          TranscriptionSid: transcriptionSid,
+          TranscriptionText: recording.said ?? "",
+          TranscriptionStatus: recording.said ? "completed" : "failed",
+          TranscriptionUrl: `https://api.twilio.com/2010-04-01/Accounts/${this.#accountSid}/Recordings/${recording.recordingSid}/Transcriptions/${transcriptionSid}`,
+          RecordingSid: recording.recordingSid,
+          RecordingUrl: recording.recordingUrl,
+        },
+      });
+    }
   }
 
   /** No input: Gather falls through to the next verb (or posts an empty result when asked to); so does Record. */
@@ -389,14 +455,15 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
   protected webhook(pending: Pending, _at: number, afterMs: number): CallWebhook {
     const eventId = pending.eventId ?? randomUUID();
     const callStatus = pending.eventType === "voice" ? "ringing" : "in-progress";
-    const params = { ...baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus, settings: this.setup.settings }), ...pending.params };
+    const base = baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus, callToken: this.#settings.callToken, from: this.#settings.from, to: this.#settings.to });
+    const params = pending.bare ? { AccountSid: base["AccountSid"]!, CallSid: base["CallSid"]!, ...pending.params } : { ...base, ...pending.params };
     const cookies = this.#cookies.size ? [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ") : undefined;
     const webhook: CallWebhook = {
       eventType: pending.eventType,
       eventId,
       waits: pending.eventType !== "status" && pending.ignoresReply !== true,
       afterMs,
-      request: pending.bare ? { method: "GET", url: pending.url, body: Buffer.alloc(0), contentType: undefined, headers: twilioHeaders(eventId, cookies) } : formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
+      request: pending.asBrowserGet ? { method: "GET", url: pending.url, body: Buffer.alloc(0), contentType: undefined, headers: twilioHeaders(eventId, cookies) } : formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
     };
     this.#pendingOf.set(webhook, pending);
     return webhook;

@@ -4,6 +4,7 @@ import type { EventSpec, Platform } from "../types.js";
 import { TwilioCallDriver, twilioRedirects, type TwilioEventType } from "./driver.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders } from "./params.js";
 import { explainTwilioStatus, parseTwilioReply } from "./reply.js";
+import { twilioSettingsSchema } from "./settings.js";
 import { scenarios } from "./starters.js";
 
 // Twilio sends every parameter as a string; a flow may write numbers and booleans, sent as their text.
@@ -23,10 +24,23 @@ const events: Record<TwilioEventType, EventSpec> = {
   redirect: { payload: params({}), waits: true, description: "<Redirect>: the next document is fetched" },
   connect: { payload: params({}), waits: true, description: "<Connect action>: the stream or session ended" },
   status: {
-    payload: params({ CallStatus: z.enum(["initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]).optional(), SequenceNumber: z.union([z.string(), z.number()]).optional() }),
+    payload: params({
+      CallStatus: z.enum(["initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]).optional(),
+      SequenceNumber: z.union([z.string(), z.number()]).optional(),
+    }),
     waits: false,
     description: "statusCallback: call progress (initiated, ringing, answered, completed); the body is ignored",
-    replyIgnored: { setting: "settings.statusCallback (--status-callback)" },
+    replyIgnored: { setting: "settings.status_callback (--status-callback)" },
+  },
+  transcription: {
+    payload: params({ TranscriptionSid: z.string().optional(), TranscriptionText: z.string().optional(), TranscriptionStatus: z.enum(["completed", "failed"]).optional(), TranscriptionUrl: z.string().optional(), RecordingSid: z.string().optional(), RecordingUrl: z.string().optional() }),
+    waits: false,
+    description: "<Record transcribeCallback>: the recording's transcription; the body is ignored",
+  },
+  recording_status: {
+    payload: params({ RecordingSid: z.string().optional(), RecordingUrl: z.string().optional(), RecordingStatus: z.enum(["in-progress", "completed", "absent", "failed"]).optional(), RecordingDuration: z.union([z.string(), z.number()]).optional() }),
+    waits: false,
+    description: "<Record recordingStatusCallback>: the recording is ready; the body is ignored",
   },
 };
 const eventTypes = Object.keys(events) as [TwilioEventType, ...TwilioEventType[]];
@@ -40,6 +54,8 @@ function requestParams(path: string, body: Buffer): URLSearchParams {
 
 function eventTypeOf(found: URLSearchParams): TwilioEventType | undefined {
   if (!found.has("CallSid")) return undefined;
+  if (found.has("TranscriptionSid") || found.has("TranscriptionStatus")) return "transcription";
+  if (found.has("RecordingStatus")) return "recording_status";
   if (found.has("CallbackSource") || found.has("SequenceNumber")) return "status";
   if (found.has("DialCallStatus")) return "dial";
   if (found.has("RecordingUrl")) return "record";
@@ -61,11 +77,16 @@ export const twilioPlatform = {
   encode(event) {
     const type = event.eventType as TwilioEventType;
     const callStatus = type === "voice" ? "ringing" : type === "status" ? "completed" : "in-progress";
-    const extra: Record<string, string> =
-      type === "gather" ? { msg: "Gather End" } : type === "status" ? { CallbackSource: "call-progress-events", SequenceNumber: String(event.sequence - 1), Timestamp: rfc2822(event.timestamp) } : {};
+    const extras: Partial<Record<TwilioEventType, Record<string, string>>> = {
+      gather: { msg: "Gather End" },
+      status: { CallbackSource: "call-progress-events", SequenceNumber: String(event.sequence - 1), Timestamp: rfc2822(event.timestamp) },
+      transcription: { TranscriptionSid: sid("TR", event.eventId), TranscriptionStatus: "completed" },
+      recording_status: { RecordingSid: sid("RE", event.eventId), RecordingStatus: "completed", RecordingSource: "RecordVerb" },
+    };
+    const extra = extras[type] ?? {};
     const payload = Object.fromEntries(Object.entries(event.payload).map(([name, value]) => [name, String(value)]));
     const body = {
-      ...baseParams({ call: event.call, accountSid: sid("AC", "vwh simulated account"), callSid: callSidFor(event.call.callId), callStatus, settings: {} }),
+      ...baseParams({ call: event.call, accountSid: sid("AC", "vwh simulated account"), callSid: callSidFor(event.call.callId), callStatus }),
       ...extra,
       ...payload,
     };
@@ -73,6 +94,7 @@ export const twilioPlatform = {
   },
 
   parseReply: parseTwilioReply,
+  settings: twilioSettingsSchema,
   redirects: twilioRedirects,
   explainStatus: explainTwilioStatus,
 

@@ -11,7 +11,7 @@ export const apiVersion = "2010-04-01";
 export type Params = Record<string, string>;
 
 /** A Twilio SID: two letters and 32 hex digits, derived from a seed so a call id always maps to the same SID. */
-export function sid(prefix: "AC" | "CA" | "RE" | "MZ" | "CF", seed: string): string {
+export function sid(prefix: "AC" | "CA" | "RE" | "MZ" | "CF" | "TR", seed: string): string {
   return `${prefix}${createHash("sha256").update(`${prefix}:${seed}`).digest("hex").slice(0, 32)}`;
 }
 
@@ -22,9 +22,21 @@ export function callSidFor(callId: string): string {
   return sidPattern.test(callId) ? callId : sid("CA", callId);
 }
 
-/** Geo lookups Twilio fills for PSTN numbers; absent data is sent as "" (handlers index these keys). */
-function geo(prefix: "From" | "To" | "Caller" | "Called", number: string, country: string | undefined): Params {
-  return { [`${prefix}City`]: "", [`${prefix}State`]: "", [`${prefix}Zip`]: "", [`${prefix}Country`]: country ?? (number.startsWith("+1") ? "US" : "") };
+/** Where a number is, as Twilio's geo lookup fills it (settings from_city …); absent data is sent as "" (handlers index these keys). */
+export interface Place {
+  city?: string | undefined;
+  state?: string | undefined;
+  zip?: string | undefined;
+  country?: string | undefined;
+}
+
+function geo(prefix: "From" | "To" | "Caller" | "Called", number: string, place: Place): Params {
+  return {
+    [`${prefix}City`]: place.city ?? "",
+    [`${prefix}State`]: place.state ?? "",
+    [`${prefix}Zip`]: place.zip ?? "",
+    [`${prefix}Country`]: place.country ?? (number.startsWith("+1") ? "US" : ""),
+  };
 }
 
 export interface CallParamsInput {
@@ -32,33 +44,33 @@ export interface CallParamsInput {
   accountSid: string;
   callSid: string;
   callStatus: string;
-  /** Settings a script may give: fromCountry, toCountry, callToken … */
-  settings: Readonly<Record<string, unknown>>;
+  /** From the script's settings (twilio/settings.ts). */
+  callToken?: string | undefined;
+  from?: Place | undefined;
+  to?: Place | undefined;
 }
 
-const setting = (settings: Readonly<Record<string, unknown>>, name: string): string | undefined => (typeof settings[name] === "string" ? (settings[name] as string) : undefined);
-
-/** The parameters of every voice request of a call (PROVIDERS §1.2), in Twilio's order of appearance. */
+/** The parameters of every voice request of a call (PROVIDERS §1.2), in Twilio's order of appearance; Caller* is From*, Called* is To*. */
 export function baseParams(input: CallParamsInput): Params {
   const from = input.call.from ?? "+15550100001";
   const to = input.call.to ?? "+15550100002";
-  const fromCountry = setting(input.settings, "fromCountry");
-  const toCountry = setting(input.settings, "toCountry");
+  const fromPlace = input.from ?? {};
+  const toPlace = input.to ?? {};
   return {
     AccountSid: input.accountSid,
     ApiVersion: apiVersion,
     CallSid: input.callSid,
     CallStatus: input.callStatus,
-    CallToken: setting(input.settings, "callToken") ?? "",
+    CallToken: input.callToken ?? "",
     Called: to,
-    ...geo("Called", to, toCountry),
+    ...geo("Called", to, toPlace),
     Caller: from,
-    ...geo("Caller", from, fromCountry),
+    ...geo("Caller", from, fromPlace),
     Direction: input.call.direction === "outbound" ? "outbound-api" : "inbound",
     From: from,
-    ...geo("From", from, fromCountry),
+    ...geo("From", from, fromPlace),
     To: to,
-    ...geo("To", to, toCountry),
+    ...geo("To", to, toPlace),
   };
 }
 

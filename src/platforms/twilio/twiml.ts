@@ -95,7 +95,7 @@ function checkElement(element: TwimlElement, className: string, failures: Findin
   if (!spec) return;
   checkAttributes(element, spec, failures, warnings);
   if (spec.text === "required" && !element.text && element.children.length === 0) {
-    failures.push({ kind: "schema", path: element.path, message: `<${element.name}> needs content (${element.name === "Redirect" || element.name === "Play" ? "a URL" : "text"}): Twilio rejects it empty` });
+    failures.push({ kind: "schema", path: element.path, message: `<${element.name}> needs content (${element.name === "Play" ? "a URL" : "text"}): ${grammar.source.package} ${grammar.source.version} requires it` });
   } else if (spec.text === "none" && element.text) {
     warnings.push({ kind: "schema", path: element.path, message: `<${element.name}> takes no text: Twilio ignores ${showValue(element.text)}` });
   }
@@ -103,7 +103,8 @@ function checkElement(element: TwimlElement, className: string, failures: Findin
   let leftAt: string | undefined;
   for (const child of element.children) {
     if (leftAt) {
-      failures.push({ kind: "rule", path: child.path, message: `unreachable: Twilio leaves the document at ${leftAt}` });
+      // Twilio's docs say such verbs are never reached, not that the document is refused: a warning (issue 24).
+      warnings.push({ kind: "rule", path: child.path, message: `unreachable: Twilio leaves the document at ${leftAt}` });
       continue;
     }
     const childClass = own(spec.children, child.name);
@@ -174,8 +175,9 @@ function streamAction(connect: TwimlElement, child: TwimlElement): Action | unde
   const common = { path: child.path, url: child.attributes["url"], connect_action: connect.attributes["action"], connect_method: connect.attributes["method"] };
   if (child.name === "Stream") return { type: "stream", ...defined({ ...common, protocol: "twilio-media", track: child.attributes["track"], parameters }) } as Action;
   if (child.name === "ConversationRelay") {
+    // The attributes configure the session; only the <Parameter>s reach the agent as setup.customParameters.
     const { url: _url, ...settings } = child.attributes;
-    return { type: "stream", ...defined({ ...common, protocol: "twilio-relay", parameters: { ...settings, ...parameters } }) } as Action;
+    return { type: "stream", ...defined({ ...common, protocol: "twilio-relay", parameters, settings }) } as Action;
   }
   return undefined;
 }
@@ -222,7 +224,20 @@ export function twimlActions(root: TwimlElement): Action[] {
         actions.push({
           type: "record",
           path,
-          ...defined({ action: a["action"], method: a["method"], max_duration_s: numberAttribute(verb, "maxLength"), timeout_s: numberAttribute(verb, "timeout"), finish_on_key: a["finishOnKey"], play_beep: a["playBeep"] !== "false" }),
+          ...defined({
+            action: a["action"],
+            method: a["method"],
+            max_duration_s: numberAttribute(verb, "maxLength"),
+            timeout_s: numberAttribute(verb, "timeout"),
+            finish_on_key: a["finishOnKey"],
+            play_beep: a["playBeep"] !== "false",
+            // A transcribeCallback implies transcribe="true" (Twilio's <Record> reference).
+            transcribe: a["transcribe"] === "true" || a["transcribeCallback"] !== undefined ? true : undefined,
+            transcribe_callback: a["transcribeCallback"],
+            recording_status_callback: a["recordingStatusCallback"],
+            recording_status_callback_method: a["recordingStatusCallbackMethod"],
+            recording_status_callback_event: a["recordingStatusCallbackEvent"],
+          }),
         });
         break;
       case "Connect":

@@ -7,6 +7,7 @@
 import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { speechMs } from "../shared/timing.js";
+import { subscribedMessages } from "./assistant.js";
 import { messageSpec } from "./grammar.js";
 import { endedReason, messageBody, newVapiCall, openAiFormat, toolCallFields, type CallState, type ConversationMessage, type ToolShape, type VapiCall } from "./messages.js";
 import { vapiEventId } from "./identity.js";
@@ -15,12 +16,17 @@ import { vapiSettings } from "./settings.js";
 interface Pending {
   type: string;
   fields: Record<string, unknown>;
+  /** The assistant as it stood (message.assistant). */
+  assistant: Record<string, unknown>;
   /** The conversation as it stood when the message was decided (the outbox keeps the platform time of then). */
   messages: ConversationMessage[];
   state: CallState;
 }
 
 const defaultGreeting = "Hello! Thanks for calling. How can I help you today?";
+
+/** Messages the call itself needs answered: sent whatever the assistant's serverMessages say. */
+const alwaysSent = new Set(["assistant-request", "tool-calls", "function-call", "transfer-destination-request"]);
 
 export class VapiCallDriver extends CallDriverBase<Pending> {
   readonly #call: VapiCall;
@@ -33,6 +39,10 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
   #endedReason: string | undefined;
   /** The tool calls of the last tool-calls message, for the conversation-update that follows. */
   #toolCalls: { id: string; name: string; arguments: Record<string, unknown> }[] = [];
+  /** The messages the assistant subscribes to (serverMessages; the SDK's default unless set). */
+  #subscribed: ReadonlySet<string>;
+  /** message.assistant: what vwh knows of the assistant running the call. */
+  #assistant: Record<string, unknown>;
 
   constructor(setup: CallSetup) {
     super(setup);
@@ -42,6 +52,8 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
     const { callId, from, to, direction } = setup.call;
     this.#call = newVapiCall(callId, from, to, direction, setup.start, settings.assistantRequest ? undefined : setup.newId("asst"));
     this.#assistantRequest = settings.assistantRequest;
+    this.#subscribed = subscribedMessages(settings.serverMessages);
+    this.#assistant = { name: "vwh simulated assistant", firstMessage: defaultGreeting, ...(settings.serverMessages && { serverMessages: [...settings.serverMessages] }) };
   }
 
   readonly #assistantRequest: boolean;
@@ -69,10 +81,16 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
         }
         const assistant = actions.find((action) => action.type === "assistant");
         if (typeof assistant?.["assistantId"] === "string") this.#call.assistantId = assistant["assistantId"];
+        if (assistant?.path === "assistant") {
+          // A transient assistant runs the call: its serverMessages (or the default) decide what comes next.
+          this.#subscribed = subscribedMessages(assistant["serverMessages"]);
+          this.#assistant = { ...(typeof assistant["name"] === "string" && { name: assistant["name"] }), ...(typeof assistant["text"] === "string" && { firstMessage: assistant["text"] }), ...(Array.isArray(assistant["serverMessages"]) && { serverMessages: assistant["serverMessages"] }) };
+        }
         this.#answer(typeof assistant?.["text"] === "string" ? assistant["text"] : defaultGreeting);
         return;
       }
-      case "tool-calls": {
+      case "tool-calls":
+      case "function-call": {
         if (!usable) return;
         const results = actions.filter((action) => action.type === "tool_result");
         this.#messages.push({ role: "tool_calls", time: this.clock, secondsFromStart: this.#seconds(), toolCalls: this.#toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } })) });
@@ -116,7 +134,7 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
       case "tool":
         return this.#tool(input.name, input.arguments);
       case "event":
-        this.#send({ type: input.type, fields: input.payload });
+        this.#send({ type: input.type, fields: input.payload }, true);
         return;
       case "press":
         throw new Error("Vapi calls take no DTMF from scripts (the script validation refuses press)");
@@ -165,11 +183,15 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
     }
     this.clock += 600;
     this.#toolCalls = [{ id: this.setup.newId("call"), name, arguments: args }];
-    this.#send({ type: "tool-calls", fields: toolCallFields(this.#shape, this.#toolCalls, this.setup.url.href) });
+    // The legacy model.functions: one function-call message, answered with {result}.
+    if (this.#shape === "function-call") this.#send({ type: "function-call", fields: { functionCall: { name, parameters: args } } });
+    else this.#send({ type: "tool-calls", fields: toolCallFields(this.#shape, this.#toolCalls, this.setup.url.href) });
   }
 
-  #send(message: Omit<Pending, "messages" | "state">): void {
-    this.outbox.push({ ...message, messages: [...this.#messages], state: { ...this.#state } }, this.clock);
+  /** Queues a message the assistant subscribes to (or one the call needs answered, or a script's own `event`). */
+  #send(message: Omit<Pending, "messages" | "state" | "assistant">, always = false): void {
+    if (!always && !alwaysSent.has(message.type) && !this.#subscribed.has(message.type)) return;
+    this.outbox.push({ ...message, assistant: this.#assistant, messages: [...this.#messages], state: { ...this.#state } }, this.clock);
   }
 
   #say(role: "bot" | "user", message: string): void {
@@ -211,7 +233,7 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
   }
 
   protected webhook(pending: Pending, at: number, afterMs: number): CallWebhook {
-    const body = messageBody(this.#call, pending.state, pending.type, pending.fields, new Date(at), pending.messages);
+    const body = messageBody(this.#call, pending.state, pending.type, pending.fields, new Date(at), pending.messages, pending.assistant);
     const spec = messageSpec(pending.type);
     return {
       eventType: pending.type,

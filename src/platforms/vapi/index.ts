@@ -7,6 +7,7 @@ import { identifyVapi } from "./identity.js";
 import { messageBody, newVapiCall } from "./messages.js";
 import { parseVapiReply } from "./reply.js";
 import { describeVapiSettings, vapiSettingsSchema } from "./settings.js";
+import { uuidCallId } from "../../core/ids.js";
 import { vapiStarters } from "./starters.js";
 
 /** Vapi gives the server 7.5 s to answer an assistant-request, end to end, and it is not configurable. */
@@ -61,6 +62,7 @@ export const vapiPlatform = {
   actions: ["assistant", "tool_result", "transfer", "speak", "reject"],
   callerInputs: ["connect", "say", "interrupt", "silence", "hangup", "tool", "event"],
   settings: vapiSettingsSchema,
+  nativeCallId: uuidCallId,
   describeSettings: describeVapiSettings,
 
   encode(event) {

@@ -2,7 +2,7 @@
  * Building Vapi server messages (PROVIDERS §4.1): `{"message":{type, timestamp, …, artifact, call,
  * phoneNumber, customer}}` with a realistic call around each, and the tool-call payload shapes (§4.3).
  */
-import { createHash } from "node:crypto";
+import { derivedUuid, uuidCallId } from "../../core/ids.js";
 import { grammar } from "./grammar.js";
 
 /** The identities of one simulated Vapi call. */
@@ -17,17 +17,13 @@ export interface VapiCall {
   createdAt: Date;
 }
 
-/** A UUID derived from the call id, so every message of a call names the same org and number. */
-function derivedUuid(label: string, callId: string): string {
-  const hex = createHash("sha256").update(`${label}:${callId}`).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 export function newVapiCall(callId: string, from: string | undefined, to: string | undefined, direction: "inbound" | "outbound" | undefined, start: Date, assistantId: string | undefined): VapiCall {
   const outbound = direction === "outbound";
   const customer = (outbound ? to : from) ?? "+15550100001";
   const number = (outbound ? from : to) ?? "+15550100002";
-  return { id: callId, orgId: derivedUuid("org", callId), phoneNumberId: derivedUuid("phone-number", callId), assistantId, direction: outbound ? "outbound" : "inbound", customer, number, createdAt: start };
+  // Vapi's ids are UUIDs (call.id too); derived from vwh's call id, so every message of a call names the same org and number.
+  return { id: uuidCallId(callId), orgId: derivedUuid("org", callId), phoneNumberId: derivedUuid("phone-number", callId), assistantId, direction: outbound ? "outbound" : "inbound", customer, number, createdAt: start };
 }
 
 export type CallStatus = "ringing" | "in-progress" | "forwarding" | "ended";
@@ -103,12 +99,14 @@ export function artifactObject(messages: readonly ConversationMessage[]): Record
   return { messages, messagesOpenAIFormatted: openAiFormat(messages), transcript: transcriptText(messages) };
 }
 
-/** The whole request body of one message. */
-export function messageBody(call: VapiCall, state: CallState, type: string, fields: Record<string, unknown>, now: Date, messages: readonly ConversationMessage[]): Buffer {
+/** The whole request body of one message; `assistant` (CreateAssistantDto) rides along where the SDK's message has the field. */
+export function messageBody(call: VapiCall, state: CallState, type: string, fields: Record<string, unknown>, now: Date, messages: readonly ConversationMessage[], assistant?: Record<string, unknown>): Buffer {
+  const carriesAssistant = assistant !== undefined && grammar.messages[type]?.fields["assistant"] !== undefined;
   const message = {
     timestamp: now.getTime(),
     type,
     ...fields,
+    ...(carriesAssistant && { assistant }),
     artifact: artifactObject(messages),
     call: callObject(call, state, now),
     phoneNumber: phoneNumberObject(call),
@@ -126,6 +124,7 @@ export const toolShapes = {
   "sdk-object": "ToolCall with function.arguments as an object (observed in the wild)",
   "custom-tools": "{id, name, arguments: {…}} (docs: custom-tools)",
   events: "{id, name, parameters: {…}} (docs: server events)",
+  "function-call": "the legacy model.functions message: function-call {functionCall: {name, parameters}}, answered with {result}",
 } as const;
 export type ToolShape = keyof typeof toolShapes;
 export const toolShapeNames = Object.keys(toolShapes) as [ToolShape, ...ToolShape[]];
@@ -145,6 +144,7 @@ export function toolCallItem(shape: ToolShape, id: string, name: string, args: R
     case "custom-tools":
       return { id, name, arguments: args };
     case "events":
+    case "function-call":
       return { id, name, parameters: args };
   }
 }

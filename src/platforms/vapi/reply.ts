@@ -6,6 +6,7 @@
 import { showValue, type Finding } from "../../core/findings.js";
 import { jsonDocument, parseJsonBody } from "../shared/json-document.js";
 import type { Action, HttpReply, ParsedReply, ReplyContext } from "../types.js";
+import { checkAssistant } from "./assistant.js";
 import { grammar, messageSpec, sdkLabel, type Fields } from "./grammar.js";
 import { sentToolCalls } from "./messages.js";
 
@@ -119,7 +120,18 @@ function assistantRequest(body: Json, check: ReplyChecker, fields: Fields): void
       continue;
     }
     const firstMessage = typeof value["firstMessage"] === "string" ? value["firstMessage"] : undefined;
-    check.actions.push({ type: "assistant", path: key, ...(typeof value["name"] === "string" && { name: value["name"] }), ...(firstMessage !== undefined && { text: firstMessage }) });
+    check.actions.push({
+      type: "assistant",
+      path: key,
+      ...(typeof value["name"] === "string" && { name: value["name"] }),
+      ...(firstMessage !== undefined && { text: firstMessage }),
+      ...(key === "assistant" && Array.isArray(value["serverMessages"]) && { serverMessages: value["serverMessages"] }),
+    });
+    if (key === "assistant") {
+      const found = checkAssistant(value, key);
+      check.failures.push(...found.failures);
+      check.warnings.push(...found.warnings);
+    }
   }
   if (body["assistantOverrides"] !== undefined && isObject(body["assistantOverrides"]) && chosen.length === 1) {
     check.actions.push({ type: "assistant", path: "assistantOverrides" });
@@ -170,7 +182,7 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
     }
     check.unknownFields(item, grammar.toolCallResult, path, "ToolCallResult");
     const id = check.string(item, "toolCallId", path, true);
-    if (item["name"] === undefined) check.warn(`${path}.name`, `the SDK's ToolCallResult requires name (${sdkLabel})`);
+    if (item["name"] === undefined && grammar.toolCallResult["name"]?.required) check.warn(`${path}.name`, `the SDK's ToolCallResult requires name (${sdkLabel})`);
     if (item["result"] === undefined && item["error"] === undefined) check.fail(path, "expected result or error");
     if (item["result"] !== undefined && typeof item["result"] !== "string") {
       check.warn(`${path}.result`, `the SDK types result as a string (${sdkLabel}); send JSON.stringify(value) to be sure Vapi passes it on unchanged`);
@@ -212,6 +224,22 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
   for (const [id, name] of missing.slice(unmatched.length)) {
     check.fail("results", `no result for toolCallId ${JSON.stringify(id)}${name ? ` (${name})` : ""}: the assistant waits for it until the tool times out`, "rule");
   }
+}
+
+/** The legacy function-call reply (overrides.json): {result}, which the assistant reads as the function's output. */
+function functionCall(body: Json, check: ReplyChecker, fields: Fields, context: ReplyContext): void {
+  check.unknownFields(body, fields, "", "the function-call reply {result}");
+  let name = "";
+  try {
+    const sent = (JSON.parse(context.request.body.toString("utf8")) as { message?: { functionCall?: { name?: unknown } } }).message?.functionCall?.name;
+    if (typeof sent === "string") name = sent;
+  } catch {
+    name = "";
+  }
+  const value = body["result"];
+  if (value === undefined) check.warn("result", `no result: the assistant gets nothing back from ${name || "the function"}`);
+  else if (typeof value !== "string") check.warn("result", `Vapi's examples send result as a string; send JSON.stringify(value) to be sure the assistant reads it unchanged`);
+  check.actions.push({ type: "tool_result", path: "result", ...(name && { name }), ...(value !== undefined && { result: resultValue(value) }) });
 }
 
 function transferDestination(body: Json, check: ReplyChecker, fields: Fields): void {
@@ -289,6 +317,9 @@ export function parseVapiReply(reply: HttpReply, context: ReplyContext): ParsedR
       break;
     case "ServerMessageResponseToolCalls":
       toolCalls(body, check, fields, context);
+      break;
+    case "ServerMessageResponseFunctionCall":
+      functionCall(body, check, fields, context);
       break;
     case "ServerMessageResponseTransferDestinationRequest":
       transferDestination(body, check, fields);

@@ -17,6 +17,7 @@ import { actionMs, parseSettings, ScriptedCall, type CallerAct } from "../shared
 import { speechMs } from "../shared/timing.js";
 import type { Action, CallSetup, CallWebhook, DeliveryOutcome, EndReason } from "../types.js";
 import { msisdn, vonageRequest } from "./events.js";
+import { uuidCallId } from "../../core/ids.js";
 
 const method = z.enum(["GET", "POST"], { error: "expected GET or POST" });
 export const vonageSettingsSchema = z.looseObject({
@@ -190,7 +191,7 @@ export class VonageCallDriver extends ScriptedCall {
     return {
       from: msisdn(this.setup.call.from ?? "+15550100001"),
       to: msisdn(this.setup.call.to ?? "+15550100002"),
-      uuid: this.setup.call.callId,
+      uuid: uuidCallId(this.setup.call.callId),
       conversation_uuid: this.#conversationUuid,
     };
   }
@@ -272,7 +273,7 @@ export class VonageCallDriver extends ScriptedCall {
         this.clock += actionMs(action, 0);
         return;
       case "redirect":
-        this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>), uuid: this.setup.call.callId, conversation_uuid: this.#conversationUuid, timestamp: "" }, true);
+        this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>), uuid: uuidCallId(this.setup.call.callId), conversation_uuid: this.#conversationUuid, timestamp: "" }, true);
         return;
       case "stream":
         this.stream = { url: new URL(String(action["url"])), protocol: "vonage", headers: {}, parameters: action["content_type"] ? { "content-type": String(action["content_type"]) } : {}, path: action.path };

@@ -1,9 +1,10 @@
 /** Vonage Voice API (PROVIDERS §2): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
 import type { Platform } from "../types.js";
-import { VonageCallDriver, vonageEventUrl } from "./driver.js";
+import { VonageCallDriver, vonageEventUrl, vonageSettingsSchema } from "./driver.js";
 import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
 import { parseNccoReply } from "./reply.js";
 import { vonageStarters } from "./starters.js";
+import { derivedUuid, uuidCallId } from "../../core/ids.js";
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
 
@@ -23,14 +24,16 @@ export const vonagePlatform = {
     const base: Record<string, unknown> = {
       from: msisdn(call.from ?? "+15550100001"),
       to: msisdn(call.to ?? "+15550100002"),
-      uuid: call.callId,
-      conversation_uuid: `CON-${call.callId}`,
+      uuid: uuidCallId(call.callId),
+      conversation_uuid: `CON-${derivedUuid("conversation", call.callId)}`,
     };
     if (event.eventType === "answer") return vonageRequest("GET", event.url, { ...base, region_url: "https://api-us-3.vonage.com", endpoint_type: "phone", ...event.payload });
     if (event.eventType === "input" || event.eventType === "notify") return vonageRequest("POST", event.url, { ...base, ...event.payload, timestamp: event.timestamp.toISOString() });
     return vonageRequest("POST", event.url, { ...base, status: event.eventType, direction: call.direction ?? "inbound", ...event.payload, timestamp: event.timestamp.toISOString() });
   },
 
+  // Its call ids are UUIDs: vwh's call id maps onto one (the same every time).
+  nativeCallId: uuidCallId,
   parseReply: parseNccoReply,
 
   describeSettings(settings, url) {
@@ -56,5 +59,6 @@ export const vonagePlatform = {
   starters: vonageStarters,
   examplePath: "/webhooks/answer",
   secretName: "your Vonage signature secret",
+  settings: vonageSettingsSchema,
   media: { vonage: () => import("./media.js") },
 } satisfies Platform;

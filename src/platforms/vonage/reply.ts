@@ -19,6 +19,9 @@ type NccoAction = Record<string, unknown> & { action: string };
 const checkNcco = fastSafeParse(nccoSchema, { anyKeyOrder: true });
 
 const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : undefined);
+// Fields Vonage reads as strings too (overrides.json): the normalised action carries the value it means.
+const flag = (value: unknown): boolean | undefined => (value === "true" ? true : value === "false" ? false : typeof value === "boolean" ? value : undefined);
+const amount = (value: unknown): number | undefined => (typeof value === "number" ? value : typeof value === "string" && value !== "" && Number.isFinite(Number(value)) ? Number(value) : undefined);
 const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 
 /** The normalised action of one NCCO action (SPEC §6). */
@@ -36,7 +39,7 @@ export function normaliseNcco(item: NccoAction, index: number): Action {
     }
     case "connect": {
       const endpoint = (first(item["endpoint"]) ?? {}) as Record<string, unknown>;
-      if (endpoint["type"] === "websocket") return { type: "stream", path, ...defined({ url: endpoint["uri"], content_type: endpoint["contentType"] }) };
+      if (endpoint["type"] === "websocket") return { type: "stream", path, ...defined({ url: endpoint["uri"], content_type: endpoint["contentType"] ?? endpoint["content-type"] }) };
       const to = endpoint["type"] === "phone" ? endpoint["number"] : endpoint["type"] === "sip" ? endpoint["uri"] : endpoint["type"] === "app" ? `app:${String(endpoint["user"])}` : `vbc:${String(endpoint["extension"])}`;
       return { type: "transfer", path, ...defined({ to, caller_id: item["from"], timeout_s: item["timeout"] }) };
     }
@@ -44,7 +47,7 @@ export function normaliseNcco(item: NccoAction, index: number): Action {
       // The caller joins a named conversation: the call leaves the script's hands, as with a transfer.
       return { type: "transfer", path, to: `conversation:${String(item["name"])}` };
     case "record":
-      return { type: "record", path, ...defined({ max_duration_s: item["timeOut"], end_on_silence_s: item["endOnSilence"], end_on_key: item["endOnKey"], beep: item["beepStart"], url: first(item["eventUrl"]) }) };
+      return { type: "record", path, ...defined({ max_duration_s: amount(item["timeOut"]), end_on_silence_s: item["endOnSilence"], end_on_key: item["endOnKey"], beep: flag(item["beepStart"]), url: first(item["eventUrl"]) }) };
     case "wait":
       return { type: "pause", path, duration_ms: 1000 * (typeof item["timeout"] === "number" ? item["timeout"] : 10) };
     case "notify":
@@ -97,6 +100,21 @@ export function checkNccoRules(ncco: readonly NccoAction[]): Finding[] {
   return findings;
 }
 
+/**
+ * Values the SDK's types ask for where the NCCO reference documents another type (overrides.json): accepted,
+ * with a warning that names the documented type.
+ */
+export function nccoWarnings(ncco: readonly NccoAction[]): Finding[] {
+  const warnings: Finding[] = [];
+  ncco.forEach((item, index) => {
+    const speech = item.action === "input" ? (item["speech"] as Record<string, unknown> | undefined) : undefined;
+    if (typeof speech?.["endOnSilence"] === "boolean") {
+      warnings.push({ kind: "schema", path: `[${index}].speech.endOnSilence`, message: `the NCCO reference documents seconds of silence (a number from 0.4 to 10), got ${String(speech["endOnSilence"])} (@vonage/voice types it boolean)` });
+    }
+  });
+  return warnings;
+}
+
 /** An event's reply is ignored by Vonage: read what it tried to say, without judging its form. */
 function ackActions(reply: HttpReply): Action[] {
   const parsed = parseJsonBody(reply.body);
@@ -116,15 +134,17 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
     return result;
   }
   const contentType = reply.headers["content-type"] ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    result.failures.push({ kind: "reply", path: "content-type", message: `expected application/json (an NCCO), got ${contentType ? showValue(contentType) : "none"}` });
-    return result;
-  }
+  const jsonType = /^application\/([\w.+-]+\+)?json\b/i.test(contentType);
   const parsed = parseJsonBody(reply.body);
   if ("error" in parsed) {
-    result.failures.push({ kind: "reply", path: "body", message: parsed.error });
+    if (jsonType) result.failures.push({ kind: "reply", path: "body", message: parsed.error });
+    else result.failures.push({ kind: "reply", path: "content-type", message: `expected application/json (an NCCO), got ${contentType ? showValue(contentType) : "none"} and a body that is ${parsed.error}` });
     return result;
   }
+  // Vonage's docs name no reply content type, and every official .NET snippet serves its NCCO as text/plain
+  // (ASP.NET Core's Ok(string); github:Vonage/vonage-dotnet-code-snippets DotNetWebhookCodeSnippets/Controllers):
+  // a JSON body is read whatever its type, with a warning.
+  if (!jsonType) result.warnings.push({ kind: "reply", path: "content-type", message: `expected application/json, got ${contentType ? showValue(contentType) : "none"}: Vonage reads the NCCO anyway` });
   const value = parsed.value;
   result.native = jsonDocument(value);
   if (!Array.isArray(value)) {
@@ -140,5 +160,6 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
   result.actions = ncco.map(normaliseNcco);
   if (ncco.length === 0 && context.eventType === "answer") result.failures.push({ kind: "schema", path: "body", message: "expected at least one action: an empty NCCO hangs up at once" });
   result.failures.push(...checkNccoRules(ncco));
+  result.warnings.push(...nccoWarnings(ncco));
   return result;
 }

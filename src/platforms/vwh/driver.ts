@@ -4,7 +4,7 @@
  * the caller, hangup/transfer end the call with call.ended — and sends the event that leads to.
  */
 import type { Envelope } from "./envelope.js";
-import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason } from "../types.js";
+import { attemptHeader, type Action, type CallerInput, type CallSetup, type CallWebhook, type DeliveryOutcome, type EndReason } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { speechMs } from "../shared/timing.js";
 import { waitsForInstructions } from "./envelope.js";
@@ -172,7 +172,7 @@ export class VwhCallDriver extends CallDriverBase<Pending> {
       eventId: envelope.event_id,
       waits: waitsForInstructions(pending.eventType),
       afterMs,
-      request: { method: "POST", url: pending.url ?? this.#url, body: Buffer.from(JSON.stringify(envelope)), contentType: "application/json", headers: {} },
+      request: { method: "POST", url: pending.url ?? this.#url, body: Buffer.from(JSON.stringify(envelope)), contentType: "application/json", headers: { [attemptHeader]: "1" } },
     };
   }
 }

@@ -1,5 +1,5 @@
 /** vwh's own platform (SPEC §1–§2): the JSON envelope, `{"instructions": [...]}` replies, Standard Webhooks. */
-import type { CallInfo, Platform } from "../types.js";
+import { attemptHeader, type CallInfo, type Platform } from "../types.js";
 import { VwhCallDriver } from "./driver.js";
 import { eventPayloadSchemas, eventTypeSchema, waitsForInstructions } from "./envelope.js";
 import { instructionTypes } from "./grammar.js";
@@ -96,7 +96,7 @@ export const vwhPlatform = {
     const body =
       `{"event_type":${JSON.stringify(event.eventType)},"event_id":${JSON.stringify(event.eventId)},"call_id":${JSON.stringify(event.call.callId)},` +
       `"sequence":${JSON.stringify(event.sequence)},"timestamp":"${isoTime(event.timestamp)}","payload":${payloadJson(event.eventType, event.call, event.payload)}}`;
-    return { method: "POST", url: event.url, body: Buffer.from(body), contentType: "application/json", headers: {} };
+    return { method: "POST", url: event.url, body: Buffer.from(body), contentType: "application/json", headers: { [attemptHeader]: "1" } };
   },
 
   parseReply: parseVwhReply,
