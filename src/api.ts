@@ -65,6 +65,8 @@ export interface SimulateOptions extends Partial<SigningSettings> {
   timeScale?: number;
   budgetMs?: number;
   strictLatency?: boolean;
+  /** A failed delivery of a webhook whose reply the platform ignores (a status callback) fails instead of warning. */
+  strictEvents?: boolean;
   realtime?: boolean;
   duplicates?: number;
   reorder?: number;
@@ -118,6 +120,7 @@ export function createSimulationOptions(options: SimulateOptions, flows: readonl
     faults: { duplicates: options.duplicates ?? 0, reorderWindow: options.reorder ?? 0, seed: options.seed ?? newSeed(), bail: options.bail ?? false },
     budgetMs: options.budgetMs ?? defaultOf("budget"),
     strictLatency: options.strictLatency ?? false,
+    strictEvents: options.strictEvents ?? false,
     realtime: options.realtime ?? false,
     dispatcher: options.dispatcher ?? createKeepAliveDispatcher(),
     ...(options.publicUrl !== undefined && { publicUrl: new URL(options.publicUrl) }),

@@ -66,11 +66,12 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
   const { expect, platform } = input;
 
   // A redirect the platform follows is not the handler's answer: the request is sent again (by the driver).
-  const followed = platform.redirectStatuses?.includes(input.status) === true && input.headers["location"] !== undefined;
+  const followed = platform.redirects?.statuses.includes(input.status) === true && input.headers["location"] !== undefined;
   if (followed) return { failures, warnings, parsed: { native: undefined, actions: [], failures: [], warnings: [] } };
   if (!statusMatches(input.status, expect?.status)) {
-    // Why a 401/403 happened is said once per run (engine/auth-hint.ts), not under every event.
-    failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}` });
+    // Why a 401/403 happened is said once per run (engine/auth-hint.ts), not under every event; other statuses a platform explains here.
+    const hint = input.status === 401 || input.status === 403 ? undefined : platform.explainStatus?.(input.status);
+    failures.push({ kind: "status", message: `expected status ${describeStatus(expect?.status)}, got ${input.status}${hint ? ` — ${hint}` : ""}` });
   }
   const success = input.status >= 200 && input.status < 300;
   const expected = expect?.instructions ?? expect?.actions;

@@ -130,7 +130,8 @@ async function simulateWithRuns(
   const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
   const seed = options.seed ?? newSeed();
   // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
-  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }) ?? []))];
+  const configuredUrl = options.publicUrl ?? options.url;
+  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }, configuredUrl) ?? []))];
   const run: RunDescription = {
     target: shownUrl(options.url),
     scheme: label,
@@ -158,6 +159,7 @@ async function simulateWithRuns(
     faults: { duplicates: options.duplicates, reorderWindow: options.reorder, seed, bail: options.bail },
     budgetMs: options.budget,
     strictLatency: options.strictLatency,
+    strictEvents: options.strictEvents,
     realtime: options.realtime,
     dispatcher: createDispatcher(options.calls ? Math.max(options.concurrency, 1) : 64),
     ...(options.dlq && { deadLetter: deadLetterWriter(options.dlq) }),

@@ -193,9 +193,26 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
   }
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted && delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
+  const ignored = loaded.platform.events[planned.eventType]?.replyIgnored;
+  if (ignored && result.failures.length > 0 && !options.strictEvents && planned.expect?.status === undefined) demoteIgnored(result, planned, loaded.platform.id, ignored.setting);
   result.passed = result.failures.length === 0;
   if ((!result.passed || options.verbose) && options.evidence !== false) result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
   return { result, parsed, outcome };
+}
+
+/** What a failed delivery of a webhook whose reply the platform ignores is not: a reason to fail the call. */
+const demotedKinds: ReadonlySet<Finding["kind"]> = new Set(["status", "timeout", "network", "delivery", "reply", "schema", "rule"]);
+
+function demoteIgnored(result: EventResult, planned: PlannedEvent, platformId: string, setting: string): void {
+  const url = planned.origin.kind === "built" ? planned.origin.request.url : undefined;
+  const where = url ? ` at ${url.origin}${url.pathname}` : "";
+  const note = `${platformId} ignores the reply to ${planned.eventType}${where}, so the call goes on (set ${setting} to the handler's URL for it; --strict-events, or an expected status, fails on it)`;
+  const kept: Finding[] = [];
+  for (const finding of result.failures) {
+    if (demotedKinds.has(finding.kind)) result.warnings.push({ ...finding, message: `${finding.message} — ${note}` });
+    else kept.push(finding);
+  }
+  result.failures = kept;
 }
 
 /** What waits on more I/O after the check: the dead letter of an exhausted event, the duplicate delivery. */

@@ -62,6 +62,8 @@ export interface SimulationOptions {
   faults: FaultOptions;
   budgetMs: number;
   strictLatency: boolean;
+  /** Failed deliveries of webhooks whose reply the platform ignores (status callbacks) fail instead of warning. */
+  strictEvents?: boolean;
   /** Wait each event's after_ms before sending it, as the platform would. */
   realtime: boolean;
   dispatcher: Dispatcher;

@@ -47,12 +47,24 @@ export interface Exchange {
   reply: { status: number; contentType: string | undefined; bytes: number; body: string } | undefined;
 }
 
+export interface NotExecuted {
+  type: string;
+  /** Where it stands in the native reply. */
+  path: string;
+  text?: string;
+}
+
 export interface TurnResult {
   /** Index of the script step. */
   step: number;
   /** `connect`, `say "…"`, `press 1`, `hangup (script ran out)`. */
   label: string;
+  /** What the platform executed in the turn (the replies' actions as run, and what it did by itself). */
   actions: string[];
+  /** Actions replied in this turn that the platform did not execute in it (replaced, unreachable, or left for a later turn). */
+  notExecuted?: NotExecuted[];
+  /** What the platform said about the turn that is not a failure (an after_ms past the end of the audio). */
+  notes?: string[];
   /** Everything the agent said in the turn (spoken text of its replies, a text stream's tokens): what `says` matches. */
   says: string;
   /** How the call ended in this turn, if it did. */

@@ -16,28 +16,36 @@ import { type LoadedFlow } from "../files/call-flow.js";
 import type { Action, CallDriver, CallWebhook, DeliveryOutcome, EndReason, NativeDocument } from "../platforms/types.js";
 import { checkMedia, textActions, textNative, type StreamScript, type StreamStep, type TurnMedia } from "../media/script.js";
 import type { Random } from "../core/random.js";
-import { deliverAndCheck } from "./deliver-event.js";
+import { accepted, deliverAndCheck } from "./deliver-event.js";
 import { deliveryOrder, type CallOverrides } from "./plan.js";
 import { deliveryUrl } from "./address.js";
 import { type CallHandlers, type FlowCallOutcome, type RunContext, stopReason } from "./context.js";
-import { type EventResult, type TurnResult } from "./results.js";
+import { type EventResult, type NotExecuted, type TurnResult } from "./results.js";
 
+
+/** What the platform read of a reply it does not parse: nothing. */
+const unreadReply = () => ({ native: undefined, actions: [], failures: [], warnings: [] });
 
 interface Turn {
   step: number;
   label: string;
   expect: TurnExpectation | undefined;
+  /** What the platform executed: a turn's says and actions. */
   actions: Action[];
+  /** What the handler replied in the turn (what the platform waits on). */
+  replied: Action[];
   natives: (NativeDocument | undefined)[];
   failures: Finding[];
   ended: EndReason | undefined;
   /** The figures of the turn's media stream, when it ran on one. */
   media: TurnMedia | undefined;
+  /** What the platform said about the turn that is not a failure. */
+  notes: string[];
 }
 
 function newTurn(steps: readonly ScriptStep[], index: number, label?: string): Turn {
   const step = steps[index];
-  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], natives: [], failures: [], ended: undefined, media: undefined };
+  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [] };
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
@@ -92,6 +100,12 @@ export function checkTurn(turn: Turn): Finding[] {
   if (expect.native) findings.push(...checkNative(expect.native, turn.natives));
   findings.push(...checkMedia(expect, turn.media));
   return findings;
+}
+
+/** Replied in the turn but not executed in it (the same action objects travel from the reply to the driver's moves). */
+function unexecuted(turn: Turn): NotExecuted[] {
+  const executed = new Set(turn.actions);
+  return turn.replied.filter((action) => !executed.has(action)).map((action) => ({ type: action.type, path: action.path, ...(textOf(action) !== undefined && { text: textOf(action)! }) }));
 }
 
 /** Signs a media stream's WebSocket upgrade as a GET of its URL with the platform's scheme (empty body, a fresh id). */
@@ -156,13 +170,33 @@ export async function runScriptCall(
   let stepIndex = firstIsConnect ? 0 : -1;
   let turn = firstIsConnect ? newTurn(steps, 0) : { ...newTurn(steps, -1, "connect"), expect: undefined };
   handlers.onTurnStart?.(turn.step, turn.label);
+  // A step that acts during playback (after_ms from the start of the turn's audio) is announced to the
+  // driver when the turn before it starts, so the platform can cut into its prompts.
+  const announceNext = () => {
+    const next = steps[stepIndex + 1];
+    const kind = next && callerInput(next).kind;
+    if (next?.after_ms !== undefined && platform.actsDuringPlayback?.some((acting) => acting === kind)) driver.actDuringPlayback?.(next.after_ms);
+  };
   driver.caller({ kind: "connect" }, firstIsConnect ? steps[0]!.after_ms : undefined);
+  announceNext();
   // Webhooks the platform does not wait on, held back so --reorder can shuffle them.
   let held: CallWebhook[] = [];
 
   const finishTurn = () => {
     const failures = [...turn.failures, ...checkTurn(turn)];
-    const result: TurnResult = { step: turn.step, label: turn.label, actions: turn.actions.map((action) => action.type), says: spokenIn(turn.actions), ended: turn.ended, failures, passed: failures.length === 0, ...(turn.media && { media: turn.media }) };
+    const notExecuted = driver.reportsExecution ? unexecuted(turn) : [];
+    const result: TurnResult = {
+      step: turn.step,
+      label: turn.label,
+      actions: turn.actions.map((action) => action.type),
+      says: spokenIn(turn.actions),
+      ...(notExecuted.length > 0 && { notExecuted }),
+      ...(turn.notes.length > 0 && { notes: turn.notes }),
+      ended: turn.ended,
+      failures,
+      passed: failures.length === 0,
+      ...(turn.media && { media: turn.media }),
+    };
     passed &&= result.passed;
     turns.push(result);
     handlers.onTurn?.(result);
@@ -187,10 +221,16 @@ export async function runScriptCall(
       const { result, parsed, outcome } = await deliverAndCheck(planned, loaded, planRandom.chance(options.faults.duplicates), context, turn.step);
       delivered = {
         result,
-        outcome: outcome.ok && parsed ? { ok: true, reply: { status: outcome.status, headers: outcome.headers, body: outcome.body }, parsed } : { ok: false, message: outcome.ok ? `status ${outcome.status}` : outcome.message },
+        // A 2xx the platform does not read (a Telnyx webhook, a status callback) is still an accepted reply.
+        outcome:
+          outcome.ok && (parsed || accepted(outcome))
+            ? { ok: true, reply: { status: outcome.status, headers: outcome.headers, body: outcome.body }, parsed: parsed ?? unreadReply() }
+            : { ok: false, message: outcome.ok ? `status ${outcome.status}` : outcome.message },
       };
       if (parsed && webhook.waits) {
-        turn.actions.push(...parsed.actions);
+        turn.replied.push(...parsed.actions);
+        // A driver that reports what it executes credits the turn itself; otherwise the reply is what runs.
+        if (!driver.reportsExecution) turn.actions.push(...parsed.actions);
         turn.natives.push(parsed.native);
       }
     }
@@ -275,6 +315,14 @@ export async function runScriptCall(
         driver.streamEnded(end);
         continue;
       }
+      if (move.kind === "note") {
+        turn.notes.push(move.message);
+        continue;
+      }
+      if (move.kind === "executed") {
+        turn.actions.push(...move.actions);
+        continue;
+      }
       if (move.kind === "observed") {
         turn.actions.push(...move.actions);
         turn.failures.push(...move.failures);
@@ -292,6 +340,7 @@ export async function runScriptCall(
       // await-caller: this turn is over; the caller takes the next step, or hangs up when the script ran out.
       const step = nextTurn();
       driver.caller(step ? callerInput(step) : { kind: "hangup" }, step?.after_ms);
+      announceNext();
     }
   } finally {
     await driver.close();

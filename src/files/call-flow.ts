@@ -195,6 +195,11 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
       }
     }
     checkActions(step.expect?.actions, ["script", index, "expect", "actions"]);
+    const kind = callerActionFields.find((field) => step[field] !== undefined);
+    const acts = platform.actsDuringPlayback;
+    if (acts && step.after_ms !== undefined && (kind === "hangup" || kind === "press" || kind === "say" || kind === "interrupt") && !acts.includes(kind)) {
+      add(["script", index, "after_ms"], `the ${platform.id} platform cannot interrupt its playback with ${kind === "interrupt" ? "speech" : kind} (after_ms on ${acts.join(", ")} only): step ${index + 1} (${kind}) acts when the line is quiet — drop after_ms`);
+    }
   });
   return problems;
 }

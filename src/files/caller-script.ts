@@ -58,7 +58,11 @@ export const scriptStepSchema = z
       .strictObject({ type: z.string().min(1), payload: z.record(z.string(), z.unknown()).default({}) })
       .optional()
       .describe("escape hatch: one native event, sent as the platform would"),
-    after_ms: platformMs.optional().describe("platform time before the step"),
+    after_ms: platformMs
+      .optional()
+      .describe(
+        "hangup, press, say, interrupt on twilio, vonage, plivo (telnyx: hangup, press): the caller acts this long after the start of the turn's audio, during playback — barge-in where the prompt allows it, else the act is lost and the prompt plays on; past the end of the audio it acts when the line goes quiet (the report says so). Other steps and platforms: platform time before the step",
+      ),
     description: z.string().optional(),
     expect: turnExpectationSchema.optional(),
   })

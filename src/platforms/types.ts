@@ -145,6 +145,14 @@ export type DriverMove =
   /** Actions the platform took that did not come in a reply (Telnyx commands over its REST API). */
   | { kind: "observed"; label: string; actions: Action[]; failures: Finding[] }
   /**
+   * Actions of the handler's replies as the platform carries them out (drivers with `reportsExecution`):
+   * a turn's `says` and `actions` are these, not everything replied (a replaced NCCO's rest, a prompt after
+   * a listen that heard the caller).
+   */
+  | { kind: "executed"; actions: Action[] }
+  /** Something the report should say about the turn that is not a failure (an after_ms past the end of the audio). */
+  | { kind: "note"; message: string }
+  /**
    * The call moved onto a media WebSocket (`<Connect><Stream>`, a `stream` instruction…). The engine
    * connects as the platform would, plays the caller's side of the script there, then reports back
    * through `streamEnded`. (Until media support lands the engine skips the stream and calls it at once.)
@@ -165,6 +173,8 @@ export type DeliveryOutcome = { ok: true; reply: HttpReply; parsed: ParsedReply 
 
 /** One simulated call on a platform: a state machine the engine drives (README: Platforms and caller scripts, caller scripts). */
 export interface CallDriver {
+  /** The driver reports what it executes (`executed` moves); otherwise every replied action counts as executed. */
+  readonly reportsExecution?: boolean;
   next(): Promise<DriverMove>;
   /** The outcome of the last `send` move. */
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void;
@@ -172,6 +182,8 @@ export interface CallDriver {
   streamEnded(end: StreamEnd): void;
   /** The caller's next step, after an `await-caller` move; `afterMs` is the script's own timing, if given. */
   caller(input: CallerInput, afterMs: number | undefined): void;
+  /** The caller's next step acts `afterMs` after the start of this turn's audio (platforms with `actsDuringPlayback`). */
+  actDuringPlayback?(afterMs: number): void;
   /** Releases whatever the call holds (servers, timers). */
   close(): Promise<void>;
 }
@@ -215,6 +227,12 @@ export interface EventSpec {
   description: string;
   /** The platform gives up on a reply slower than this (Vapi's assistant-request: 7.5 s, fixed). */
   deadlineMs?: number;
+  /**
+   * The platform does not act on the reply (status and event callbacks): whatever comes back, the call goes
+   * on. A failed delivery is then a warning naming the URL and `setting` (where that URL is configured),
+   * unless --strict-events, or an expected `status`, asks for it to fail.
+   */
+  replyIgnored?: { setting: string };
 }
 
 /** What a platform's run-level resources are opened with (once per run, before the first call). */
@@ -236,6 +254,13 @@ export interface PlatformRun {
   close(): Promise<void>;
 }
 
+/** Redirects a platform follows to their Location (Twilio: 301, 302, 303 and 307). */
+export interface RedirectRule {
+  statuses: readonly number[];
+  /** The method of the request to the Location; a POST turned into a GET goes without its body. */
+  method(status: number, sent: "GET" | "POST"): "GET" | "POST";
+}
+
 export interface Platform {
   id: string;
   summary: string;
@@ -251,12 +276,21 @@ export interface Platform {
   actions: readonly ActionType[];
   /** The caller steps a script may use on this platform (`tool` is for AI platforms). */
   callerInputs: readonly CallerInput["kind"][];
+  /**
+   * The caller steps that may act during playback: their `after_ms` counts from the start of the turn's
+   * audio, and the platform's rules say what the act does to the prompt (barge-in, DTMF ending a listen,
+   * a hangup mid-speech). An `after_ms` on another of hangup/press/say/interrupt is refused at load. Absent:
+   * the caller acts when the line is quiet and `after_ms` is platform time before the step.
+   */
+  actsDuringPlayback?: readonly ("hangup" | "press" | "say" | "interrupt")[];
   /** Builds the request for one event of a scripted flow. */
   encode(event: EventToEncode): WebhookRequest;
   /** Parses and checks a reply against the platform's grammar and rules. */
   parseReply(reply: HttpReply, context: ReplyContext): ParsedReply;
-  /** Redirect statuses the platform follows to their Location, as a browser does (Twilio: 301, 307). */
-  redirectStatuses?: readonly number[];
+  /** How the platform follows a redirect reply, as it documents it; absent: it does not (a 3xx is a refusal). */
+  redirects?: RedirectRule;
+  /** What a status other than 401/403 means on this platform (Twilio: a 3xx it does not follow is error 11216); refusals are explained once per run (engine/auth-hint.ts). */
+  explainStatus?(status: number): string | undefined;
   /** Opens what the platform needs for the whole run (load mode runs many calls on it); optional. */
   openRun?(setup: RunSetup): Promise<PlatformRun>;
   /** Starts a reactive call (a file with `script`). */
@@ -281,8 +315,8 @@ export interface Platform {
   examplePath?: string;
   /** The platform's own `settings` of a file (snake_case keys), checked when the file is read. */
   settings?: z.ZodType;
-  /** One line for the report saying which platform choices a run made (Vapi's tool-call shape). */
-  describeSettings?(settings: Readonly<Record<string, unknown>>): string | undefined;
+  /** One line for the report saying which platform choices a run made (Vapi's tool-call shape, Vonage's event URL); `url` is the URL the platform is configured with. */
+  describeSettings?(settings: Readonly<Record<string, unknown>>, url: URL): string | undefined;
   /**
    * The media message sets this platform's `stream` moves name (MediaStreamRequest.protocol), each loaded
    * when a call streams. A stream whose protocol is not here is handed straight back, as if the agent

@@ -3,7 +3,7 @@ import type { ChalkInstance } from "chalk";
 import type { Finding } from "../checks/reply.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import { textJson, type TurnMedia } from "../media/script.js";
-import { summarize, type Exchange, type EventResult, type SimulationResult, type TurnResult } from "../engine/results.js";
+import { summarize, type Exchange, type EventResult, type NotExecuted, type SimulationResult, type TurnResult } from "../engine/results.js";
 import { type SimulationListener } from "../engine/options.js";
 import { formatProblem } from "../lib/validation.js";
 import { listShort } from "../core/findings.js";
@@ -107,10 +107,18 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
       const ended = turn.ended ? colors.dim(` · call ended (${turn.ended})`) : "";
       write(`    ${mark} ${colors.dim(turn.actions.length ? listShort(turn.actions) : "no actions")}${ended}`);
       if (turn.says) write(colors.dim(`      says ${quoteSays(turn.says)}`));
+      for (const note of turn.notes ?? []) write(colors.dim(`      note: ${note}`));
+      if (turn.notExecuted) write(colors.dim(`      replied, not executed in this turn: ${formatNotExecuted(turn.notExecuted)}`));
       if (turn.media) write(colors.dim(`      ${formatTurnMedia(turn.media)}`));
       for (const failure of turn.failures) write(colors.red(formatFinding(failure).replace(/^/gm, "      ")));
     },
   };
+}
+
+/** Replied actions the platform did not run in the turn: `speak Response/Speak[2] "Sorry, I didn't catch that", redirect Response/Redirect[3]`. */
+export function formatNotExecuted(items: readonly NotExecuted[]): string {
+  const shown = items.slice(0, 10).map((item) => `${item.type} ${item.path}${item.text === undefined ? "" : ` ${JSON.stringify(item.text.length > 40 ? `${item.text.slice(0, 37)}...` : item.text)}`}`);
+  return items.length > 10 ? `${shown.join(", ")}, … (${items.length} in all)` : shown.join(", ");
 }
 
 /** What a turn said, quoted on one line and cut at 200 characters (the JSON report has all of it). */
@@ -232,6 +240,8 @@ export function toJsonReport(result: SimulationResult, run: RunDescription, exit
           step: turn.step + 1,
           label: turn.label,
           actions: turn.actions,
+          not_executed: turn.notExecuted ?? [],
+          notes: turn.notes ?? [],
           says: turn.says,
           ended: turn.ended ?? null,
           passed: turn.passed,

@@ -144,7 +144,7 @@ describe("vwh init, then its next steps as printed (offline)", () => {
 });
 
 describe("listens_for, the turn expectation of the Twilio and Plivo starters", () => {
-  const turn = (actions: Partial<Action>[]) => ({ step: 0, label: "connect", expect: { listens_for: "dtmf" as const }, actions: actions as Action[], natives: [], failures: [], ended: undefined, media: undefined });
+  const turn = (actions: Partial<Action>[]) => ({ step: 0, label: "connect", expect: { listens_for: "dtmf" as const }, actions: actions as Action[], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [] });
 
   it("passes a <Gather> without input (dtmf, Twilio's default) and a listen without input; fails a speech-only listen and no listen", () => {
     assert.deepEqual(checkTurn(turn([{ type: "speak", path: "Response/Gather[1]/Say[1]" }, { type: "listen", path: "Response/Gather[1]", input: ["dtmf"] }])), []);

@@ -144,7 +144,7 @@ async function movesUntilCaller(driver: CallDriver, reply: (webhook: CallWebhook
   for (;;) {
     const move = await driver.next();
     if (move.kind !== "send") {
-      if (move.kind === "observed") continue;
+      if (move.kind === "observed" || move.kind === "executed") continue;
       return { sent, last: move };
     }
     sent.push(move.webhook);

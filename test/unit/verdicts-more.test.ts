@@ -19,7 +19,7 @@ type Expect = NonNullable<TurnInput["expect"]>;
 
 const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
 const verdict = (expect: Expect, over: Partial<TurnInput> = {}) =>
-  shown(checkTurn({ step: 0, label: "step", expect, actions: [], natives: [], failures: [], ended: undefined, media: undefined, ...over }));
+  shown(checkTurn({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over }));
 const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
 
 function reply(over: Partial<ReplyCheckInput> & { json?: unknown }) {

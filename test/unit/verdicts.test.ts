@@ -22,7 +22,7 @@ type TurnInput = Parameters<typeof checkTurn>[0];
 type Expect = NonNullable<TurnInput["expect"]>;
 
 const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
-const turn = (expect: Expect | undefined, over: Partial<TurnInput> = {}): TurnInput => ({ step: 0, label: "step", expect, actions: [], natives: [], failures: [], ended: undefined, media: undefined, ...over });
+const turn = (expect: Expect | undefined, over: Partial<TurnInput> = {}): TurnInput => ({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over });
 const verdict = (expect: Expect, over: Partial<TurnInput> = {}) => shown(checkTurn(turn(expect, over)));
 
 const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });

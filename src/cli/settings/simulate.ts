@@ -68,6 +68,13 @@ export const simulateSettings = {
     commands: ["simulate", "export artillery"],
     help: "over-budget replies fail instead of warning",
   }),
+  strictEvents: setting({
+    key: "strictEvents",
+    flag: "--strict-events",
+    schema: z.boolean().default(false),
+    commands: ["simulate"],
+    help: "a failed status/event callback (a webhook whose reply the platform ignores) fails instead of warning",
+  }),
   realtime: setting({
     key: "realtime",
     flag: "--realtime",

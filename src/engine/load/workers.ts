@@ -23,7 +23,7 @@ export interface WorkerShare {
   publicUrl: string | undefined;
   /** The signing settings (scheme undefined: each flow's platform's own), resolved again in the thread. */
   signing: SigningOptions;
-  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "realtime" | "maxHops" | "platformSettings">;
+  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "strictEvents" | "realtime" | "maxHops" | "platformSettings">;
   deadLetters: boolean;
   load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
   /** Int32Array over it: non-zero once any thread has stopped the run. */
@@ -76,7 +76,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
       const calls = shareOf(load.calls, threads, index);
-      const { signatureHeaders, policy, faults, budgetMs, strictLatency, realtime, maxHops, platformSettings } = run.simulation;
+      const { signatureHeaders, policy, faults, budgetMs, strictLatency, strictEvents, realtime, maxHops, platformSettings } = run.simulation;
       const share: WorkerShare = {
         flows: run.flows.map((loaded) => ({ file: loaded.file, flow: loaded.flow, platform: loaded.platform.id })),
         target: run.simulation.target.href,
@@ -89,6 +89,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           policy,
           budgetMs,
           strictLatency,
+          ...(strictEvents !== undefined && { strictEvents }),
           realtime,
           ...(maxHops !== undefined && { maxHops }),
           ...(platformSettings && { platformSettings }),

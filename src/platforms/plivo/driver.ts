@@ -101,6 +101,20 @@ export class PlivoCallDriver extends ScriptedCall {
     }
   }
 
+  protected listenNow(listen: Action): void {
+    this.#queue.splice(0, this.#queue.indexOf(listen) + 1);
+    this.executed.push(listen);
+    this.#listening = listen;
+  }
+
+  protected upcoming(): readonly Action[] {
+    return this.#queue;
+  }
+
+  protected listening(): boolean {
+    return this.#listening !== undefined;
+  }
+
   #send(eventType: string, url: URL, method: "GET" | "POST", params: Record<string, string>, waits: boolean): void {
     this.outbox.push({ eventType, waits, build: () => plivoRequest(method, url, params) });
   }
@@ -162,7 +176,13 @@ export class PlivoCallDriver extends ScriptedCall {
       this.ended = "handler_hangup";
       return;
     }
+    // In document order, prompts nested in a GetInput first: a Speak after the GetInput runs only when it heard nothing.
+    this.executed.push(action);
     // Speak, Play and Wait (1 s by default) take platform time.
+    if (action.type === "speak" || action.type === "play") {
+      this.playAudio(action, actionMs(action, 1000));
+      return;
+    }
     this.clock += actionMs(action, 1000);
     switch (action.type) {
       case "listen":

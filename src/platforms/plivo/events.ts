@@ -15,7 +15,7 @@ const base = {
   Event: z.string().optional(),
 };
 const digits = z.string().regex(/^[0-9*#]*$/, "expected DTMF digits (0-9, *, #)");
-const spec = (waits: boolean, description: string, fields: Record<string, z.ZodType> = {}): EventSpec => ({ payload: z.looseObject({ ...base, ...fields }), waits, description });
+const spec = (waits: boolean, description: string, fields: Record<string, z.ZodType> = {}, replyIgnored?: EventSpec["replyIgnored"]): EventSpec => ({ payload: z.looseObject({ ...base, ...fields }), waits, description, ...(replyIgnored && { replyIgnored }) });
 
 export const plivoEvents: Readonly<Record<string, EventSpec>> = {
   answer: spec(true, "answer_url: a call came in; the reply is Plivo XML", { CallerName: z.string().optional(), RequestUUID: z.string().optional(), BillRate: z.string().optional() }),
@@ -34,7 +34,7 @@ export const plivoEvents: Readonly<Record<string, EventSpec>> = {
     Duration: z.string().optional(),
     BillDuration: z.string().optional(),
     TotalCost: z.string().optional(),
-  }),
+  }, { setting: "settings.hangup_url" }),
 };
 
 export const plivoEventType = z.enum(Object.keys(plivoEvents) as [string, ...string[]], {

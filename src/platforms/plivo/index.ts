@@ -25,6 +25,7 @@ export const plivoPlatform = {
   eventType: plivoEventType,
   actions: ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup"],
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+  actsDuringPlayback: ["hangup", "press", "say", "interrupt"],
 
   encode(event) {
     const { call } = event;

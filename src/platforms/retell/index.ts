@@ -8,7 +8,8 @@ import { parseRetellReply } from "./reply.js";
 import { retellSettingsSchema } from "./settings.js";
 import { retellStarters } from "./starters.js";
 
-const callEvent = (description: string): EventSpec => ({ payload: z.looseObject({}), waits: false, description });
+// Retell retries a refused call webhook but goes on with the call whatever the reply.
+const callEvent = (description: string): EventSpec => ({ payload: z.looseObject({}), waits: false, description, replyIgnored: { setting: "the agent's webhook_url (vwh: --url)" } });
 
 const events: Record<string, EventSpec> = {
   [inboundEventType]: {

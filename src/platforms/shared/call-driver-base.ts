@@ -7,7 +7,7 @@
  * nothing is pending (`execute`).
  */
 import { Outbox } from "./outbox.js";
-import type { CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
 
 export type ObservedMove = Extract<DriverMove, { kind: "observed" }>;
 
@@ -21,6 +21,18 @@ export abstract class CallDriverBase<Pending> implements CallDriver {
   /** A media stream the call moves onto next. */
   protected stream: MediaStreamRequest | undefined;
   protected awaitingCaller = false;
+  /** Actions of the replies carried out since the last move, reported as an `executed` move. */
+  protected executed: Action[] = [];
+  /**
+   * The prompt the caller's step cut into (an `after_ms` inside the turn's audio), how much of it had
+   * played and how much was left; set from the cut until the step has been taken.
+   */
+  protected cutInto: { action: Action; playedMs: number; remainingMs: number } | undefined;
+  /** The caller's next step acts this long after the start of the turn's audio, until it has. */
+  #actAfterMs: number | undefined;
+  /** Platform time the turn's first audio started. */
+  #audioStart: number | undefined;
+  #notes: string[] = [];
   #endSent = false;
 
   constructor(setup: CallSetup) {
@@ -49,6 +61,13 @@ export abstract class CallDriverBase<Pending> implements CallDriver {
 
   async next(): Promise<DriverMove> {
     for (;;) {
+      const note = this.#notes.shift();
+      if (note !== undefined) return { kind: "note", message: note };
+      if (this.executed.length > 0) {
+        const actions = this.executed;
+        this.executed = [];
+        return { kind: "executed", actions };
+      }
       const sent = this.outbox.shift(this.clock);
       if (sent) return { kind: "send", webhook: this.webhook(sent.item, sent.at, sent.afterMs) };
       const observed = this.observe();
@@ -75,8 +94,46 @@ export abstract class CallDriverBase<Pending> implements CallDriver {
 
   caller(input: CallerInput, afterMs: number | undefined): void {
     this.awaitingCaller = false;
-    if (afterMs !== undefined) this.clock += afterMs;
+    if (this.cutInto === undefined && this.#actAfterMs !== undefined) {
+      const audio = this.#audioStart === undefined ? "the turn played no audio" : `its audio ended ${this.clock - this.#audioStart} ms after it began`;
+      this.note(`after_ms ${this.#actAfterMs} is past the end of the turn's audio (${audio}): the caller acted when the line went quiet`);
+    } else if (this.cutInto === undefined && afterMs !== undefined) this.clock += afterMs;
+    this.#actAfterMs = undefined;
+    this.#audioStart = undefined;
     this.callerStep(input);
+    this.cutInto = undefined;
+  }
+
+  actDuringPlayback(afterMs: number): void {
+    this.#actAfterMs = afterMs;
+  }
+
+  /** The caller's step cuts into `prompt` (still in the prompt's turn): a platform whose listen is already on during it starts it here. */
+  protected promptCut(_prompt: Action): void {}
+
+  /** A line for the turn's report that is not a failure. */
+  protected note(message: string): void {
+    this.#notes.push(message);
+  }
+
+  /**
+   * Plays a prompt for `ms` of platform time; false when the caller's next step acts inside it (its
+   * `after_ms` from the start of the turn's audio): the clock stops there, `cutInto` says where, and the
+   * caller acts now. The platform's `callerStep` decides what the act does to the prompt.
+   */
+  protected playAudio(action: Action, ms: number): boolean {
+    const start = (this.#audioStart ??= this.clock);
+    if (this.#actAfterMs !== undefined && start + this.#actAfterMs < this.clock + ms) {
+      const at = Math.max(start + this.#actAfterMs, this.clock);
+      this.cutInto = { action, playedMs: at - this.clock, remainingMs: this.clock + ms - at };
+      this.clock = at;
+      this.#actAfterMs = undefined;
+      this.awaitingCaller = true;
+      this.promptCut(action);
+      return false;
+    }
+    this.clock += ms;
+    return true;
   }
 
   streamEnded(end: StreamEnd): void {

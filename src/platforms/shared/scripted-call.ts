@@ -36,6 +36,7 @@ export interface PendingWebhook {
 
 /** A platform that runs the handler's documents (Vonage NCCOs, Plivo XML): webhooks built as they go out, the end of a document observed. */
 export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
+  readonly reportsExecution = true;
   /** Actions the platform took that came in no reply (reported once, as an `observed` move). */
   protected observed: Action[] = [];
 
@@ -50,8 +51,36 @@ export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
     if (input.kind === "connect") return;
     if (input.kind === "hangup") this.ended = "caller_hangup";
     else if (input.kind === "tool") throw new Error("this platform has no tool calls (the script validation refuses them)");
+    else if (this.cutInto && input.kind !== "event" && !this.actOverPrompt(input)) return;
     else this.callerActs(input);
   }
+
+  /** The platform's listen starts now, cut short of its prompts (a barge-in); it takes the caller's act next. */
+  protected abstract listenNow(listen: Action): void;
+
+  /**
+   * The caller's keys or words during a prompt (after_ms): over a prompt that lets the caller in (barge_in:
+   * nested in a GetInput, a bargeIn talk) they stop it and the listen that follows takes them; over any
+   * other they are lost and it plays on. False: the step is used up.
+   */
+  protected override promptCut(prompt: Action): void {
+    const listen = this.upcoming().find((next) => next.type === "listen");
+    // The listen of a prompt that lets the caller in is on while it plays: it is part of this turn.
+    if (prompt["barge_in"] === true && listen) this.listenNow(listen);
+  }
+
+  protected actOverPrompt(input: CallerAct): boolean {
+    const { action, remainingMs } = this.cutInto!;
+    if (action["barge_in"] === true && this.listening()) return true;
+    this.clock += remainingMs;
+    this.note(`${input.kind} during ${action.type} ${action.path}, which does not let the caller in (no barge-in into a listen): it is lost, and the prompt played on`);
+    return false;
+  }
+
+  /** The actions still to run, in order. */
+  protected abstract upcoming(): readonly Action[];
+  /** Whether a listen waits for the caller. */
+  protected abstract listening(): boolean;
 
   protected webhook(pending: PendingWebhook, at: number, afterMs: number): CallWebhook {
     return { eventType: pending.eventType, eventId: this.setup.newId("evt"), waits: pending.waits, afterMs, request: pending.build(at) };

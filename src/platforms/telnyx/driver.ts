@@ -79,7 +79,9 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     const timeout = setup.settings["command_timeout_ms"];
     this.#commandTimeoutMs = typeof timeout === "number" && timeout > 0 ? timeout : defaultCommandTimeoutMs;
     api.register(callControlId(setup.call.callId), this);
-    this.outbox.push({ eventType: "call.initiated", payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" } });
+    // Every webhook is stamped with the platform time its event happened (occurred_at): call.speak.started
+    // when the speech starts, call.speak.ended after its duration, whenever they go out.
+    this.outbox.push({ eventType: "call.initiated", payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" } }, this.clock);
   }
 
   /** A command from the handler (api-server.ts): checked now, performed in order by next(). */
@@ -131,7 +133,8 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
   protected override observe(): ObservedMove | undefined {
     const refused = this.#refused.shift();
     if (refused) return { kind: "observed", label: refused.label, actions: [], failures: refused.failures };
-    const performed = this.#performed.shift();
+    // The caller acts inside a prompt first: commands the handler already sent wait for that.
+    const performed = this.cutInto ? undefined : this.#performed.shift();
     if (performed) {
       const actions = this.#perform(performed);
       return { kind: "observed", label: performed.command, actions, failures: [] };
@@ -161,8 +164,7 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
   async #awaitCommand(): Promise<void> {
     if (await this.#commandArrived()) return;
     if (!this.#answered) {
-      const why = this.#lastRefused ? "it did not accept the webhook (no 2xx)" : `no answer command within ${this.#commandTimeoutMs} ms of call.initiated`;
-      this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${why}` }] });
+      this.#refused.push({ label: "call.initiated", failures: [{ kind: "rule", message: `the handler never answered the call: ${this.#whyUnanswered()}` }] });
       this.ended = "timeout";
       return;
     }
@@ -170,24 +172,48 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     this.awaitingCaller = true;
   }
 
+  /** Which it was: no 2xx for the webhook, or a 2xx and then no command in time; and where commands go when none came at all. */
+  #whyUnanswered(): string {
+    const why = this.#lastRefused
+      ? `it did not accept the webhook (no 2xx; vwh waited ${Math.min(refusedGraceMs, this.#commandTimeoutMs)} ms for a command anyway)`
+      : `it accepted the webhook (2xx) but sent no answer command within ${this.#commandTimeoutMs} ms (settings.command_timeout_ms)`;
+    if (this.#commandsReceived > 0) return why;
+    return `${why}; no command reached vwh's Call Control API at all — the handler's telnyx client must send them to ${this.#api.baseUrl} (TELNYX_BASE_URL=${this.#api.baseUrl})`;
+  }
+
   replied(_webhook: CallWebhook, outcome: DeliveryOutcome): void {
-    // Telnyx ignores the reply's body (retries aside): the handler acts through commands. A handler that
+    // Telnyx ignores the reply's body (retries aside): the handler acts through commands, often after it
+    // has answered 200 (acknowledge, then act), so any 2xx gets the full command timeout. A handler that
     // refused the webhook (no 2xx) will not command anything for it, so vwh does not wait long for it.
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#lastRefused = !outcome.ok || outcome.reply.status < 200 || outcome.reply.status >= 300;
   }
 
   protected callerStep(input: CallerInput): void {
+    const cut = this.cutInto;
+    this.cutInto = undefined;
+    if (cut?.action.path === "speak") {
+      // Inside a plain speak: a hangup ends it (call.speak.ended call_hangup); keys are reported and it plays on.
+      if (input.kind === "hangup") this.outbox.push({ eventType: "call.speak.ended", payload: { status: "call_hangup" } }, this.clock);
+      else {
+        this.callerStep(input);
+        this.clock += cut.remainingMs;
+        this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } }, this.clock);
+        return;
+      }
+    }
     switch (input.kind) {
       case "connect":
         return;
       case "hangup":
         this.ended ??= "caller_hangup";
+        // The call is over for the API at once: the handler's next command gets 422 90018.
+        this.#over = true;
         return;
       case "press":
         for (const digit of input.digits) {
           this.clock += 300;
-          this.outbox.push({ eventType: "call.dtmf.received", payload: { digit } });
+          this.outbox.push({ eventType: "call.dtmf.received", payload: { digit } }, this.clock);
         }
         if (this.#gather) this.#endGather(input.digits);
         return;
@@ -195,7 +221,7 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
       case "interrupt":
         this.clock += speechMs(input.text);
         if (this.#transcribing) {
-          this.outbox.push({ eventType: "call.transcription", payload: { transcription_data: { transcript: input.text, confidence: input.confidence, is_final: true, transcription_track: "inbound" } } });
+          this.outbox.push({ eventType: "call.transcription", payload: { transcription_data: { transcript: input.text, confidence: input.confidence, is_final: true, transcription_track: "inbound" } } }, this.clock);
         }
         // A DTMF gather does not hear speech: it times out.
         if (this.#gather) this.#endGather(undefined);
@@ -205,7 +231,7 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
         if (this.#gather) this.#endGather(undefined);
         return;
       case "event":
-        this.outbox.push({ eventType: input.type, payload: input.payload });
+        this.outbox.push({ eventType: input.type, payload: input.payload }, this.clock);
         return;
       case "tool":
         throw new Error("the telnyx platform has no tool calls (the script validation refuses them)");
@@ -214,8 +240,8 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
 
   override streamEnded(end: StreamEnd): void {
     this.#streaming = false;
-    if (end.kind === "failed") this.outbox.push({ eventType: "streaming.failed", payload: { failure_reason: end.message } });
-    else this.outbox.push({ eventType: "streaming.stopped", payload: {} });
+    if (end.kind === "failed") this.outbox.push({ eventType: "streaming.failed", payload: { failure_reason: end.message } }, this.clock);
+    else this.outbox.push({ eventType: "streaming.stopped", payload: {} }, this.clock);
     if (end.kind === "caller_hangup") this.ended ??= "caller_hangup";
   }
 
@@ -242,14 +268,14 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     this.#gather = undefined;
     if (digits === undefined) {
       this.clock += gather.timeoutMs;
-      this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "timeout" } });
+      this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "timeout" } }, this.clock);
       return;
     }
     let collected = digits;
     if (gather.terminatingDigit && collected.includes(gather.terminatingDigit)) collected = collected.slice(0, collected.indexOf(gather.terminatingDigit));
     if (gather.maximumDigits !== undefined) collected = collected.slice(0, gather.maximumDigits);
     const valid = [...collected].every((digit) => gather.validDigits === undefined || gather.validDigits.includes(digit));
-    this.outbox.push({ eventType: "call.gather.ended", payload: { digits: collected, status: valid ? "valid" : "invalid" } });
+    this.outbox.push({ eventType: "call.gather.ended", payload: { digits: collected, status: valid ? "valid" : "invalid" } }, this.clock);
   }
 
   #listen(path: string, body: Record<string, unknown>): Action {
@@ -271,27 +297,31 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     const path = command;
     switch (command) {
       case "answer": {
-        this.outbox.push({ eventType: "call.answered", payload: { state: "answered", start_time: new Date(this.clock).toISOString() } });
+        this.outbox.push({ eventType: "call.answered", payload: { state: "answered", start_time: new Date(this.clock).toISOString() } }, this.clock);
         const streamUrl = text(body["stream_url"]);
         return streamUrl ? [this.#startStream(streamUrl, body, "answer.stream_url")] : [];
       }
       case "speak": {
         const payload = text(body["payload"]) ?? "";
-        this.outbox.push({ eventType: "call.speak.started", payload: {} });
-        this.clock += speechMs(payload);
-        this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } });
-        return [{ type: "speak", path, text: payload, voice: body["voice"] }];
+        const speak: Action = { type: "speak", path, text: payload, voice: body["voice"] };
+        this.outbox.push({ eventType: "call.speak.started", payload: {} }, this.clock);
+        // A caller's step inside the speech (after_ms) leaves call.speak.ended to it (callerStep).
+        if (this.playAudio(speak, speechMs(payload))) this.outbox.push({ eventType: "call.speak.ended", payload: { status: "completed" } }, this.clock);
+        return [speak];
       }
       case "gather_using_speak": {
         const payload = text(body["payload"]) ?? "";
-        this.clock += speechMs(payload);
-        return [{ type: "speak", path: `${path}.payload`, text: payload, voice: body["voice"], barge_in: true }, this.#listen(path, body)];
+        const speak: Action = { type: "speak", path: `${path}.payload`, text: payload, voice: body["voice"], barge_in: true };
+        // The gather listens while its prompt plays: keys pressed during it end the prompt and count.
+        const listen = this.#listen(path, body);
+        this.playAudio(speak, speechMs(payload));
+        return [speak, listen];
       }
       case "gather_using_audio": {
         const url = text(body["audio_url"]) ?? text(body["media_name"]) ?? "";
-        this.outbox.push({ eventType: "call.playback.started", payload: { media_url: url } });
+        this.outbox.push({ eventType: "call.playback.started", payload: { media_url: url } }, this.clock);
         this.clock += 3000;
-        this.outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, status: "completed" } });
+        this.outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, status: "completed" } }, this.clock);
         return [{ type: "play", path: `${path}.audio_url`, url, barge_in: true }, this.#listen(path, body)];
       }
       case "gather":
@@ -299,21 +329,21 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
       case "gather_stop":
         if (this.#gather) {
           this.#gather = undefined;
-          this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "cancelled" } });
+          this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "cancelled" } }, this.clock);
         }
         return [];
       case "playback_start": {
         const url = text(body["audio_url"]) ?? text(body["media_name"]) ?? "";
         const loops = count(body["loop"]) ?? 1;
-        this.outbox.push({ eventType: "call.playback.started", payload: { media_url: url, overlay: body["overlay"] === true } });
+        this.outbox.push({ eventType: "call.playback.started", payload: { media_url: url, overlay: body["overlay"] === true } }, this.clock);
         this.clock += 3000 * loops;
-        this.outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, overlay: body["overlay"] === true, status: "completed" } });
+        this.outbox.push({ eventType: "call.playback.ended", payload: { media_url: url, overlay: body["overlay"] === true, status: "completed" } }, this.clock);
         return [{ type: "play", path, url, loop: loops }];
       }
       case "transfer": {
         const to = text(body["to"]) ?? "";
         this.clock += 2000;
-        this.outbox.push({ eventType: "call.bridged", payload: { to, state: "bridged" } });
+        this.outbox.push({ eventType: "call.bridged", payload: { to, state: "bridged" } }, this.clock);
         this.ended = "transferred";
         return [{ type: "transfer", path, to }];
       }
@@ -347,11 +377,11 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     for (const field of ["stream_track", "stream_codec", "stream_bidirectional_mode"]) if (body[field] !== undefined) parameters[field] = String(body[field]);
     if (URL.canParse(url) && /^wss?:$/.test(new URL(url).protocol)) {
       this.#streaming = true;
-      this.outbox.push({ eventType: "streaming.started", payload: { stream_url: url } });
+      this.outbox.push({ eventType: "streaming.started", payload: { stream_url: url } }, this.clock);
       this.stream = { url: new URL(url), protocol: "telnyx", headers: {}, parameters, path };
     } else {
       this.#refused.push({ label: path, failures: [{ kind: "schema", path, message: `expected a ws:// or wss:// URL, got ${JSON.stringify(url)}` }] });
-      this.outbox.push({ eventType: "streaming.failed", payload: { failure_reason: "invalid stream_url", stream_params: { stream_url: url } } });
+      this.outbox.push({ eventType: "streaming.failed", payload: { failure_reason: "invalid stream_url", stream_params: { stream_url: url } } }, this.clock);
     }
     return { type: "stream", path, url, ...parameters };
   }
@@ -360,12 +390,12 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     this.#over = true;
     if (this.#gather && reason === "caller_hangup") {
       this.#gather = undefined;
-      this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "call_hangup" } });
+      this.outbox.push({ eventType: "call.gather.ended", payload: { digits: "", status: "call_hangup" } }, this.clock);
     }
     const cause = reason === "rejected" ? "call_rejected" : reason === "timeout" ? "timeout" : "normal_clearing";
     const source = reason === "caller_hangup" || reason === "timeout" ? "caller" : "callee";
     this.clock += 500;
-    this.outbox.push({ eventType: "call.hangup", payload: { hangup_cause: cause, hangup_source: source, sip_hangup_cause: reason === "rejected" ? "603" : "200", start_time: this.setup.start.toISOString() } });
+    this.outbox.push({ eventType: "call.hangup", payload: { hangup_cause: cause, hangup_source: source, sip_hangup_cause: reason === "rejected" ? "603" : "200", start_time: this.setup.start.toISOString() } }, this.clock);
   }
 
   protected webhook(pending: Pending, at: number, afterMs: number): CallWebhook {

@@ -30,6 +30,8 @@ export const telnyxPlatform = {
   eventType: eventTypeSchema,
   actions: ["speak", "play", "listen", "stream", "transfer", "record", "hangup", "reject"],
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+  // Keys reach a gather while its prompt plays; speech interrupts no Telnyx prompt (gathers take DTMF).
+  actsDuringPlayback: ["hangup", "press"],
 
   encode(event) {
     const state = event.eventType === "call.initiated" ? { state: "parked", start_time: event.timestamp.toISOString() } : {};

@@ -3,16 +3,16 @@
  * reply executed verb by verb in platform time. <Gather> waits for the caller and posts to its action
  * (default: the current document's URL); <Record> records the caller's next step; <Redirect>, <Dial action>
  * and <Connect action> fetch the next document; <Hangup>, <Reject> and the end of the document end the
- * call. Like Twilio's HTTP client it keeps cookies per call and follows 301/307 redirects; with
+ * call. Like Twilio's HTTP client it keeps cookies per call and follows 301/302/303/307 redirects; with
  * `statusCallback` set it also sends the call-progress callbacks.
  */
 import { randomUUID } from "node:crypto";
-import { getSetCookies, Headers } from "undici";
 import { speechMs } from "../shared/timing.js";
 import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, StreamEnd } from "../types.js";
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders, type Params } from "./params.js";
-import { twilioSettings, type DialOutcome, type TwilioSettings } from "./settings.js";
+import { twilioSettings, type TwilioSettings } from "./settings.js";
+import { dialedCallSeconds, has, maxRedirects, seconds, setCookies, speechEndMs, text, twilioRedirects, unansweredDialMs, type Listening } from "./call-rules.js";
 
 export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status" | "transcription" | "recording_status";
 
@@ -26,33 +26,14 @@ interface Pending {
   redirects?: number;
   /** Sent after the caller hung up (Record's action), or a callback: Twilio ignores the reply. */
   ignoresReply?: boolean;
+  /** A redirect turned into a GET: the Location as it is, without the call's parameters (as a browser). */
+  asBrowserGet?: boolean;
   /** A recording status callback: only AccountSid and CallSid of the call's parameters go with it. */
   bare?: boolean;
 }
 
-/** What the call waits on the caller for. */
-type Listening = { kind: "gather"; action: Action; heardOverPrompt: boolean } | { kind: "record"; action: Action };
-
-const maxRedirects = 10;
-/** How long Twilio waits after speech ends before it posts a speech result (speechTimeout auto). */
-const speechEndMs = 1000;
-/** Platform time of a dialled call that an action URL hears about. */
-const dialedCallSeconds = 30;
-/** Platform time before a <Dial> that does not connect gives up: busy and failed come back at once, no-answer after Dial@timeout. */
-const unansweredDialMs = (outcome: DialOutcome, timeoutSeconds: number) => (outcome === "no-answer" ? timeoutSeconds * 1000 : outcome === "canceled" ? 0 : 2000);
-
-const has = (list: unknown, item: string) => Array.isArray(list) && list.includes(item);
-const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
-const seconds = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
-
-/** Set-Cookie headers arrive joined by ", " (a cookie's Expires has a comma too: split only before a name=). */
-function setCookies(joined: string) {
-  const headers = new Headers();
-  for (const part of joined.split(/,\s*(?=[^;=,\s]+=)/)) headers.append("set-cookie", part);
-  return getSetCookies(headers);
-}
-
 export class TwilioCallDriver extends CallDriverBase<Pending> {
+  readonly reportsExecution = true;
   readonly #callSid: string;
   readonly #accountSid: string;
   readonly #settings: TwilioSettings;
@@ -97,13 +78,16 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     if (outcome.ok) this.#keepCookies(outcome.reply.headers["set-cookie"]);
     const pending = this.#pendingOf.get(webhook);
     if (!webhook.waits || this.ended || !pending) return;
-    if (outcome.ok && (outcome.reply.status === 301 || outcome.reply.status === 307) && outcome.reply.headers["location"]) {
-      if ((pending.redirects ?? 0) >= maxRedirects || !URL.canParse(outcome.reply.headers["location"], webhook.request.url.href)) {
+    const location = outcome.ok ? outcome.reply.headers["location"] : undefined;
+    if (outcome.ok && location && twilioRedirects.statuses.includes(outcome.reply.status)) {
+      if ((pending.redirects ?? 0) >= maxRedirects || !URL.canParse(location, webhook.request.url.href)) {
         this.ended = "failed";
         return;
       }
-      // The same request again, at the new address (re-signed there by the engine).
-      this.outbox.pushFront({ ...pending, url: new URL(outcome.reply.headers["location"], webhook.request.url), eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
+      // 307: the same request again at the new address; 301/302/303: a GET of it (re-signed there by the engine).
+      const method = twilioRedirects.method(outcome.reply.status, pending.method);
+      const asBrowserGet = pending.asBrowserGet === true || (method === "GET" && pending.method === "POST");
+      this.outbox.pushFront({ ...pending, url: new URL(location, webhook.request.url), method, asBrowserGet, eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
       return;
     }
     if (!outcome.ok || outcome.parsed.failures.length > 0) {
@@ -124,6 +108,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
   }
 
   protected callerStep(input: CallerInput): void {
+    if (this.cutInto && !this.#actOverPrompt(input)) return;
     const listening = this.#listening;
     this.#listening = undefined;
     switch (input.kind) {
@@ -191,6 +176,32 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     }
   }
 
+  /**
+   * The caller acts during a prompt (after_ms): a hangup ends the call mid-prompt; keys or words over a
+   * prompt nested in a <Gather bargeIn> stop it and start the Gather, which takes them; over any other
+   * prompt they are lost and it plays on (Twilio hears keys and speech only in a Gather). False: the step
+   * is used up.
+   */
+  #actOverPrompt(input: CallerInput): boolean {
+    const { action, remainingMs } = this.cutInto!;
+    if (input.kind === "hangup" || input.kind === "connect" || input.kind === "event") return true;
+    if (action["barge_in"] === true && this.#listening) return true;
+    this.clock += remainingMs;
+    const where = "barge_in" in action ? "a <Gather bargeIn=\"false\">'s prompt" : "a prompt outside a <Gather>";
+    this.note(`${input.kind} during ${where} (${action.path}): Twilio does not take it there, and the prompt played on`);
+    return false;
+  }
+
+  /** A Gather listens while its nested prompts play (bargeIn): cut into, the rest of its prompts are skipped and it takes the caller's act. */
+  protected override promptCut(prompt: Action): void {
+    if (prompt["barge_in"] !== true) return;
+    while (this.#queue.length > 0 && this.#queue[0]!.type !== "listen") this.#queue.shift();
+    const gather = this.#queue.shift();
+    if (!gather) return;
+    this.executed.push(gather);
+    this.#listening = { kind: "gather", action: gather, heardOverPrompt: true };
+  }
+
   override streamEnded(end: StreamEnd): void {
     const connect = this.#afterStream;
     this.#afterStream = undefined;
@@ -220,15 +231,17 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       this.ended = "handler_hangup";
       return;
     }
+    // Verbs run in document order; what control leaves before is never executed (TwiML's execution rules).
+    this.executed.push(action);
     const loop = Math.min(Math.max(seconds(action["loop"], 1), 1), 10);
     switch (action.type) {
       case "speak":
-        this.clock += speechMs(String(action["text"] ?? "")) * loop;
         this.#promptBargeIn = action["barge_in"] === true;
+        this.playAudio(action, speechMs(String(action["text"] ?? "")) * loop);
         return;
       case "play":
-        this.clock += 3000 * loop;
         this.#promptBargeIn = action["barge_in"] === true;
+        this.playAudio(action, 3000 * loop);
         return;
       case "pause":
         this.clock += seconds(action["duration_ms"], 1000);
@@ -416,7 +429,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       eventId,
       waits: pending.eventType !== "status" && pending.ignoresReply !== true,
       afterMs,
-      request: formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
+      request: pending.asBrowserGet ? { method: "GET", url: pending.url, body: Buffer.alloc(0), contentType: undefined, headers: twilioHeaders(eventId, cookies) } : formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
     };
     this.#pendingOf.set(webhook, pending);
     return webhook;

@@ -2,8 +2,9 @@
 import * as z from "zod";
 import type { EventSpec, Platform } from "../types.js";
 import { TwilioCallDriver, type TwilioEventType } from "./driver.js";
+import { twilioRedirects } from "./call-rules.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders } from "./params.js";
-import { parseTwilioReply } from "./reply.js";
+import { explainTwilioStatus, parseTwilioReply } from "./reply.js";
 import { twilioSettingsSchema } from "./settings.js";
 import { scenarios } from "./starters.js";
 
@@ -30,6 +31,7 @@ const events: Record<TwilioEventType, EventSpec> = {
     }),
     waits: false,
     description: "statusCallback: call progress (initiated, ringing, answered, completed); the body is ignored",
+    replyIgnored: { setting: "settings.status_callback (--status-callback)" },
   },
   transcription: {
     payload: params({ TranscriptionSid: z.string().optional(), TranscriptionText: z.string().optional(), TranscriptionStatus: z.enum(["completed", "failed"]).optional(), TranscriptionUrl: z.string().optional(), RecordingSid: z.string().optional(), RecordingUrl: z.string().optional() }),
@@ -71,6 +73,7 @@ export const twilioPlatform = {
   eventType: z.enum(eventTypes, { error: `expected a Twilio request type: ${eventTypes.join(", ")}` }),
   actions: ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject"],
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+  actsDuringPlayback: ["hangup", "press", "say", "interrupt"],
 
   encode(event) {
     const type = event.eventType as TwilioEventType;
@@ -93,7 +96,8 @@ export const twilioPlatform = {
 
   parseReply: parseTwilioReply,
   settings: twilioSettingsSchema,
-  redirectStatuses: [301, 307],
+  redirects: twilioRedirects,
+  explainStatus: explainTwilioStatus,
 
   nativeCallId: callSidFor,
 

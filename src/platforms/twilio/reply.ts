@@ -91,3 +91,7 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
   return result;
 }
 
+/** A 3xx Twilio does not follow (error 11216), said under the failure. */
+export function explainTwilioStatus(status: number): string | undefined {
+  return status >= 300 && status < 400 ? "Twilio error 11216: it follows only 301, 302, 303 and 307 with a Location header (twilio.com/docs/api/errors/11216)" : undefined;
+}

@@ -44,6 +44,8 @@ const events: Record<string, EventSpec> = Object.fromEntries(
       waits: waitsForReply(type, spec.reply !== undefined),
       description: descriptions[type] ?? `${spec.interface} (${grammar.sdk.name} ${grammar.sdk.version})`,
       ...(type === "assistant-request" && { deadlineMs: assistantRequestDeadlineMs }),
+      // Informational messages: Vapi takes any 2xx and goes on whatever the reply.
+      ...(!waitsForReply(type, spec.reply !== undefined) && { replyIgnored: { setting: "the assistant's server.url (vwh: --url)" } }),
     },
   ]),
 );

@@ -26,6 +26,31 @@ export const vonageSettingsSchema = z.looseObject({
   event_method: method.default("POST"),
 });
 
+/** Where status events go: settings.event_url, else `event` next to the answer URL (…/webhooks/answer → …/webhooks/event). */
+export function vonageEventUrl(settings: Readonly<Record<string, unknown>>, answerUrl: URL): URL {
+  const configured = settings["event_url"];
+  return new URL(typeof configured === "string" && URL.canParse(configured) ? configured : "event", answerUrl);
+}
+
+interface Recording {
+  url: URL;
+  method: "GET" | "POST";
+  startedAt: number;
+}
+
+interface BlockingRecord extends Recording {
+  endOnKey: string | undefined;
+  endOnSilenceMs: number | undefined;
+  /** Platform time the recording stops at by its timeOut. */
+  deadline: number | undefined;
+}
+
+/** Vonage's samples send these as strings ("3"); the reference, as numbers. */
+const seconds = (value: unknown): number | undefined => {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  return typeof number === "number" && Number.isFinite(number) && number > 0 ? number : undefined;
+};
+
 export class VonageCallDriver extends ScriptedCall {
   protected readonly observedLabel = "end of NCCO";
   readonly #eventUrl: URL;
@@ -38,13 +63,15 @@ export class VonageCallDriver extends ScriptedCall {
   /** The input action waiting for the caller. */
   #listening: Action | undefined;
   #prompt: { bargeIn: boolean } | undefined;
-  /** Recordings started by `record` actions: each is reported to its eventUrl when the call ends. */
-  #recordings: { url: URL; method: "GET" | "POST"; startedAt: number }[] = [];
+  /** Recordings started by `record` actions: each is reported to its eventUrl when it ends (at the latest with the call). */
+  #recordings: Recording[] = [];
+  /** A record with an end condition (endOnKey, endOnSilence, timeOut): the NCCO waits until it is met. */
+  #blockingRecord: BlockingRecord | undefined;
 
   constructor(setup: CallSetup) {
     super(setup);
     const settings = parseSettings(vonageSettingsSchema, setup.settings);
-    this.#eventUrl = new URL(settings.event_url ?? "event", setup.url);
+    this.#eventUrl = vonageEventUrl(settings, setup.url);
     this.#eventMethod = settings.event_method;
     this.#status("started");
     this.#status("ringing");
@@ -70,6 +97,10 @@ export class VonageCallDriver extends ScriptedCall {
   }
 
   protected callerActs(input: CallerAct): void {
+    if (this.#blockingRecord && input.kind !== "event") {
+      this.#recordCaller(input, this.#blockingRecord);
+      return;
+    }
     const listening = this.#listening;
     switch (input.kind) {
       case "event":
@@ -98,6 +129,52 @@ export class VonageCallDriver extends ScriptedCall {
         this.#inputResult(listening, undefined, undefined, types);
         return;
     }
+  }
+
+  /**
+   * The caller's step during a blocking record: it ends on its key, after endOnSilence of quiet, or at its
+   * timeOut, whichever comes first; then the record event goes to its eventUrl and the NCCO goes on.
+   */
+  #recordCaller(input: Exclude<CallerAct, { kind: "event" }>, record: BlockingRecord): void {
+    const start = this.clock;
+    let endsAt: number | undefined;
+    let stepEnd: number;
+    if (input.kind === "press") {
+      const index = record.endOnKey === undefined ? -1 : input.digits.indexOf(record.endOnKey);
+      if (index !== -1) endsAt = start + 300 * (index + 1);
+      stepEnd = start + 300 * input.digits.length;
+    } else {
+      // Speech, then quiet; or quiet alone: endOnSilence counts from the end of the speech.
+      const speaking = input.kind === "silence" ? 0 : speechMs(input.text);
+      const quietMs = input.kind === "silence" ? input.ms : Number.POSITIVE_INFINITY;
+      if (record.endOnSilenceMs !== undefined && record.endOnSilenceMs <= quietMs) endsAt = start + speaking + record.endOnSilenceMs;
+      stepEnd = start + speaking + (Number.isFinite(quietMs) ? quietMs : 0);
+    }
+    // timeOut cuts whatever comes first.
+    if (record.deadline !== undefined && record.deadline <= (endsAt ?? stepEnd)) endsAt = Math.max(start, record.deadline);
+    if (endsAt === undefined) {
+      // No condition met yet: the recording goes on through the caller's next step.
+      this.clock = stepEnd;
+      this.awaitingCaller = true;
+      return;
+    }
+    this.clock = endsAt;
+    this.#blockingRecord = undefined;
+    this.#recordEvent(record);
+  }
+
+  protected listenNow(listen: Action): void {
+    this.#queue.splice(0, this.#queue.indexOf(listen) + 1);
+    this.executed.push(listen);
+    this.#listening = listen;
+  }
+
+  protected upcoming(): readonly Action[] {
+    return this.#queue;
+  }
+
+  protected listening(): boolean {
+    return this.#listening !== undefined;
   }
 
   /** Closed by the application: the websocket leg is gone and the NCCO goes on. */
@@ -138,19 +215,24 @@ export class VonageCallDriver extends ScriptedCall {
       network: "US-FIXED",
       disconnected_by: reason === "caller_hangup" ? "user" : "platform",
     });
-    for (const recording of this.#recordings) {
-      const id = randomUUID();
-      const seconds = Math.max(1, Math.round((this.clock - recording.startedAt) / 1000));
-      this.#send("record", recording.url, recording.method, {
-        start_time: new Date(recording.startedAt).toISOString(),
-        recording_url: `https://api.nexmo.com/v1/files/${id}`,
-        size: 8000 * seconds,
-        recording_uuid: id,
-        end_time: new Date(this.clock).toISOString(),
-        conversation_uuid: this.#conversationUuid,
-        timestamp: "",
-      }, false);
-    }
+    if (this.#blockingRecord) this.#recordings.push(this.#blockingRecord);
+    this.#blockingRecord = undefined;
+    for (const recording of this.#recordings) this.#recordEvent(recording);
+  }
+
+  /** A recording ended now: its event to the record action's eventUrl. */
+  #recordEvent(recording: Recording): void {
+    const id = randomUUID();
+    const recorded = Math.max(1, Math.round((this.clock - recording.startedAt) / 1000));
+    this.#send("record", recording.url, recording.method, {
+      start_time: new Date(recording.startedAt).toISOString(),
+      recording_url: `https://api.nexmo.com/v1/files/${id}`,
+      size: 8000 * recorded,
+      recording_uuid: id,
+      end_time: new Date(this.clock).toISOString(),
+      conversation_uuid: this.#conversationUuid,
+      timestamp: "",
+    }, false);
   }
 
   /** The input's result, to its eventUrl (default: the event URL), as Vonage reports it. */
@@ -175,15 +257,20 @@ export class VonageCallDriver extends ScriptedCall {
       this.ended = "handler_hangup";
       return;
     }
-    this.clock += actionMs(action, 0);
+    // Run in order until an input, notify or synchronous connect's reply replaces the rest of the NCCO.
+    this.executed.push(action);
     switch (action.type) {
       case "speak":
       case "play":
         this.#prompt = { bargeIn: action["barge_in"] === true };
+        this.playAudio(action, actionMs(action, 0));
         return;
       case "listen":
         this.#listening = action;
         this.awaitingCaller = true;
+        return;
+      case "pause":
+        this.clock += actionMs(action, 0);
         return;
       case "redirect":
         this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>), uuid: uuidCallId(this.setup.call.callId), conversation_uuid: this.#conversationUuid, timestamp: "" }, true);
@@ -194,10 +281,21 @@ export class VonageCallDriver extends ScriptedCall {
       case "transfer":
         this.ended = "transferred";
         return;
-      case "record":
-        // Vonage records in the background and goes on with the NCCO.
-        this.#recordings.push({ url: typeof action["url"] === "string" ? new URL(action["url"]) : this.#eventUrl, method: "POST", startedAt: this.clock });
+      case "record": {
+        const recording: Recording = { url: typeof action["url"] === "string" ? new URL(action["url"]) : this.#eventUrl, method: "POST", startedAt: this.clock };
+        const endOnKey = typeof action["end_on_key"] === "string" && action["end_on_key"] !== "" ? action["end_on_key"] : undefined;
+        const endOnSilence = seconds(action["end_on_silence_s"]);
+        const timeOut = seconds(action["max_duration_s"]);
+        if (endOnKey === undefined && endOnSilence === undefined && timeOut === undefined) {
+          // No end condition: Vonage records in the background and goes on with the NCCO.
+          this.#recordings.push(recording);
+          return;
+        }
+        // "It terminates when the synchronous condition is met (endOnSilence, timeOut or endOnKey)": the NCCO waits for it.
+        this.#blockingRecord = { ...recording, endOnKey, endOnSilenceMs: endOnSilence === undefined ? undefined : endOnSilence * 1000, deadline: timeOut === undefined ? undefined : this.clock + timeOut * 1000 };
+        this.awaitingCaller = true;
         return;
+      }
       default:
         return;
     }

@@ -18,10 +18,12 @@ const common = {
   timestamp: z.string().optional(),
 };
 
-const statusSpec = (description: string): EventSpec => ({
+// Vonage ignores the event webhook's reply (only input, notify and a synchronous connect's replies count).
+const statusSpec = (description: string, setting = "settings.event_url"): EventSpec => ({
   payload: z.looseObject({ ...common, status: z.string().optional(), direction: z.enum(["inbound", "outbound"]).optional() }),
   waits: false,
   description,
+  replyIgnored: { setting },
 });
 
 export const vonageEvents: Readonly<Record<string, EventSpec>> = {
@@ -64,7 +66,7 @@ export const vonageEvents: Readonly<Record<string, EventSpec>> = {
   timeout: statusSpec("the destination did not answer in time"),
   unanswered: statusSpec("the destination did not answer"),
   disconnected: statusSpec("a websocket leg was closed by the application"),
-  record: statusSpec("a recording is ready"),
+  record: statusSpec("a recording is ready", "the record action's eventUrl"),
   transfer: statusSpec("the leg moved to another conversation"),
   error: statusSpec("an error in the call (e.g. an NCCO the platform could not use)"),
 };

@@ -1,6 +1,6 @@
 /** Vonage Voice API (docs/platforms/vonage.md): answer and event webhooks, NCCO replies, JWT-signed callbacks. */
 import type { Platform } from "../types.js";
-import { VonageCallDriver, vonageSettingsSchema } from "./driver.js";
+import { VonageCallDriver, vonageEventUrl, vonageSettingsSchema } from "./driver.js";
 import { msisdn, receivedFields, vonageEvents, vonageEventType, vonageEventTypeOf, vonageRequest } from "./events.js";
 import { parseNccoReply } from "./reply.js";
 import { vonageStarters } from "./starters.js";
@@ -17,6 +17,7 @@ export const vonagePlatform = {
   eventType: vonageEventType,
   actions: ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup"],
   callerInputs: ["connect", "say", "press", "silence", "hangup", "interrupt", "event"],
+  actsDuringPlayback: ["hangup", "press", "say", "interrupt"],
 
   encode(event) {
     const { call } = event;
@@ -34,6 +35,11 @@ export const vonagePlatform = {
   // Its call ids are UUIDs: vwh's call id maps onto one (the same every time).
   nativeCallId: uuidCallId,
   parseReply: parseNccoReply,
+
+  describeSettings(settings, url) {
+    const configured = typeof settings["event_url"] === "string";
+    return `vonage event_url ${vonageEventUrl(settings, url).href} (${configured ? "settings.event_url" : "a guess next to the answer URL: set settings.event_url to your application's"}); Vonage ignores its replies, so a failure there is a warning (--strict-events fails on it)`;
+  },
 
   async startCall(setup) {
     return new VonageCallDriver(setup);

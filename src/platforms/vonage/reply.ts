@@ -47,7 +47,7 @@ export function normaliseNcco(item: NccoAction, index: number): Action {
       // The caller joins a named conversation: the call leaves the script's hands, as with a transfer.
       return { type: "transfer", path, to: `conversation:${String(item["name"])}` };
     case "record":
-      return { type: "record", path, ...defined({ max_duration_s: amount(item["timeOut"]), beep: flag(item["beepStart"]), url: first(item["eventUrl"]) }) };
+      return { type: "record", path, ...defined({ max_duration_s: amount(item["timeOut"]), end_on_silence_s: item["endOnSilence"], end_on_key: item["endOnKey"], beep: flag(item["beepStart"]), url: first(item["eventUrl"]) }) };
     case "wait":
       return { type: "pause", path, duration_ms: 1000 * (typeof item["timeout"] === "number" ? item["timeout"] : 10) };
     case "notify":

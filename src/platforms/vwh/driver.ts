@@ -16,6 +16,7 @@ interface Pending {
 }
 
 export class VwhCallDriver extends CallDriverBase<Pending> {
+  readonly reportsExecution = true;
   #sequence = 0;
   #url: URL;
   /** Instructions of the last reply still to execute. */
@@ -58,9 +59,10 @@ export class VwhCallDriver extends CallDriverBase<Pending> {
         this.ended = "caller_hangup";
         return;
       case "say":
+        // Detected as the caller starts speaking, transcribed once they are done.
+        this.outbox.push({ eventType: "speech.detected", payload: {} }, this.clock);
         this.clock += speechMs(input.text);
-        this.outbox.push({ eventType: "speech.detected", payload: {} });
-        this.outbox.push(this.#transcribed(input.text, input.confidence));
+        this.outbox.push(this.#transcribed(input.text, input.confidence), this.clock);
         return;
       case "interrupt":
         if (this.#prompt?.bargeIn) {
@@ -106,6 +108,7 @@ export class VwhCallDriver extends CallDriverBase<Pending> {
       this.outbox.push({ eventType: "playback.finished", payload: { instruction_index: this.#prompt?.index ?? 0, interrupted: false } });
       return;
     }
+    this.executed.push(action);
     const index = Number(/\[(\d+)\]$/.exec(action.path)?.[1] ?? 0);
     switch (action.type) {
       case "speak":
