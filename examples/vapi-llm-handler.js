@@ -53,6 +53,8 @@ function readJson(request) {
 
 export function createVapiLlmHandler({ log = () => {} } = {}) {
   return async (request, response) => {
+    // Only origin-form targets (`/v1/…`): an absolute or malformed one (`http://[`) is a bad request.
+    if (!request.url?.startsWith("/")) return response.writeHead(400).end();
     if (request.method !== "POST" || request.url !== `${BASE_PATH}/chat/completions`) return response.writeHead(404).end();
     const body = await readJson(request);
     if (!body || !Array.isArray(body.messages)) return response.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "expected a chat completion request" } }));
@@ -84,6 +86,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error("vapi-llm-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
     process.exit(2);
   }
-  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs }, createVapiLlmHandler({ log: console.log }));
+  // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
+  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) }, createVapiLlmHandler({ log: console.log }));
   server.listen(port, host, () => console.log(`Vapi custom LLM on http://${host}:${server.address().port}${BASE_PATH}/chat/completions`));
 }
