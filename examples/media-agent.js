@@ -22,7 +22,8 @@ const SPEECH_LEVEL = 500;
 /** `ms` of a two-tone pattern, in whole 20 ms μ-law frames. */
 function tone(ms) {
   const samples = new Int16Array(Math.ceil(ms / 20) * FRAME_SAMPLES);
-  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(4000 * Math.sin((2 * Math.PI * 220 * i) / 8000) + 2000 * Math.sin((2 * Math.PI * 880 * i) / 8000));
+  for (let i = 0; i < samples.length; i++)
+    samples[i] = Math.round(4000 * Math.sin((2 * Math.PI * 220 * i) / 8000) + 2000 * Math.sin((2 * Math.PI * 880 * i) / 8000));
   return Buffer.from(alawmulaw.mulaw.encode(samples));
 }
 

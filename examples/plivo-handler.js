@@ -63,7 +63,16 @@ export function verifyRequest(authTokens, method, url, headers, form) {
 /** Listen for keys and speech, with the prompt inside so the caller can cut it short. */
 function menuXml(base) {
   const response = new plivo.Response();
-  const input = response.addGetInput({ action: `${base}${INPUT_PATH}`, method: "POST", inputType: "dtmf speech", numDigits: "1", executionTimeout: "10", language: "en-US", hints: "appointment,billing,operator", redirect: "true" });
+  const input = response.addGetInput({
+    action: `${base}${INPUT_PATH}`,
+    method: "POST",
+    inputType: "dtmf speech",
+    numDigits: "1",
+    executionTimeout: "10",
+    language: "en-US",
+    hints: "appointment,billing,operator",
+    redirect: "true",
+  });
   input.addSpeak("Thanks for calling Bright Smile Dental. Press 1 for appointments, 2 for billing, or 0 for an operator. You can also tell me what you need.");
   // Nothing heard: GetInput falls through to here.
   response.addSpeak("Sorry, I didn't catch that.");
@@ -158,7 +167,8 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {}, now 
     if (url.pathname !== ANSWER_PATH && url.pathname !== INPUT_PATH) return send(response, 404, "not found", "text/plain");
     if (method !== "GET" && method !== "POST") return send(response, 405, "use GET or POST", "text/plain");
     // V3 signs form parameters, not bytes: any other body would be unauthenticated.
-    if (method === "POST" && !/^application\/x-www-form-urlencoded\b/i.test(request.headers["content-type"] ?? "")) return send(response, 415, "expected a form", "text/plain");
+    if (method === "POST" && !/^application\/x-www-form-urlencoded\b/i.test(request.headers["content-type"] ?? ""))
+      return send(response, 415, "expected a form", "text/plain");
     const form = method === "POST" ? new URLSearchParams(body.toString("utf8")) : url.searchParams;
     const rejected = verifyRequest(authTokens, method, url.href, request.headers, form);
     if (rejected) {
@@ -172,7 +182,8 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {}, now 
       return send(response, stored.status, stored.body);
     }
     let reply;
-    if (form.get("Event") === "Hangup" || form.has("HangupCause")) reply = { status: 200, body: undefined }; // the call ended: nothing to say
+    if (form.get("Event") === "Hangup" || form.has("HangupCause"))
+      reply = { status: 200, body: undefined }; // the call ended: nothing to say
     else if (url.pathname === INPUT_PATH) reply = { status: 200, body: xmlForInput(base, form) };
     else reply = { status: 200, body: menuXml(base) };
     forgetOld(nowMs);
@@ -212,7 +223,10 @@ export function createPlivoHandler({ authTokens, publicUrl, log = () => {}, now 
 export function createPlivoServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
   const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
   // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
-  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createPlivoHandler(options));
+  return createServer(
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createPlivoHandler(options),
+  );
 }
 
 // Run directly: node examples/plivo-handler.js
@@ -229,7 +243,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error("plivo-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
     process.exit(2);
   }
-  const server = createPlivoServer({ authTokens, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
+  const server = createPlivoServer({
+    authTokens,
+    publicUrl: process.env.PUBLIC_URL,
+    log: (line) => console.log(line),
+    requestTimeoutMs,
+    headersTimeoutMs: requestTimeoutMs,
+  });
   server.listen(port, host, () => console.log(`plivo-handler: answer URL http://${host}:${server.address().port}${ANSWER_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -107,7 +107,9 @@ export function createRelayAgent({ authToken, publicUrl, log = () => {} }) {
     if (!twilio.validateRequest(authToken, String(request.headers["x-twilio-signature"] ?? ""), signed.href, params)) return response.writeHead(403).end();
     const twiml = new twilio.twiml.VoiceResponse();
     if (path === RELAY_VOICE_PATH) {
-      const relay = twiml.connect({ action: RELAY_AFTER_PATH }).conversationRelay({ url: socketUrl.href, welcomeGreeting: "Ada's bistro, hello!", dtmfDetection: true });
+      const relay = twiml
+        .connect({ action: RELAY_AFTER_PATH })
+        .conversationRelay({ url: socketUrl.href, welcomeGreeting: "Ada's bistro, hello!", dtmfDetection: true });
       relay.parameter({ name: "restaurant", value: "ada" });
     } else {
       // The session ended: HandoffData says why (our own end message), else the caller is done.
@@ -125,7 +127,8 @@ export function createRelayAgent({ authToken, publicUrl, log = () => {} }) {
     const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
     server.on("upgrade", (request, socket, head) => {
       const signature = String(request.headers["x-twilio-signature"] ?? "");
-      if (new URL(request.url ?? "/", "http://x").pathname !== RELAY_SOCKET_PATH || !twilio.validateRequest(authToken, signature, socketUrl.href, {})) return socket.destroy();
+      if (new URL(request.url ?? "/", "http://x").pathname !== RELAY_SOCKET_PATH || !twilio.validateRequest(authToken, signature, socketUrl.href, {}))
+        return socket.destroy();
       sockets.handleUpgrade(request, socket, head, (ws) => handleSession(ws, log));
     });
     return sockets;

@@ -26,10 +26,15 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 /** What the agent says to the transcript so far: chunks of text, and what to do at the end. */
 function answer(request) {
   if (request.interaction_type === "reminder_required") return { chunks: ["Still there?"] };
-  const said = (request.transcript ?? []).filter((utterance) => utterance.role === "user").at(-1)?.content.toLowerCase() ?? "";
+  const said =
+    (request.transcript ?? [])
+      .filter((utterance) => utterance.role === "user")
+      .at(-1)
+      ?.content.toLowerCase() ?? "";
   if (/\b(person|operator|human)\b/.test(said)) return { chunks: ["Transferring you."], transfer: "+15550100999" };
   if (/\b(bye|goodbye|that's all)\b/.test(said)) return { chunks: ["Thanks for calling. Goodbye!"], endCall: true };
-  if (/\bbook|table|reserv/.test(said)) return { chunks: ["Booked: ", "table seven ", "at eight."], tool: { name: "book_table", arguments: { party: 2, time: "20:00" } } };
+  if (/\bbook|table|reserv/.test(said))
+    return { chunks: ["Booked: ", "table seven ", "at eight."], tool: { name: "book_table", arguments: { party: 2, time: "20:00" } } };
   return { chunks: ["Sorry, ", "I only do bookings. ", "What would you like?"] };
 }
 

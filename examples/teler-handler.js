@@ -41,7 +41,10 @@ export function verifySignature(secrets, headers, body, nowSeconds = Math.floor(
   const timestamp = headers["x-timestamp"];
   if (typeof signature !== "string" || typeof timestamp !== "string") return "missing x-signature or x-timestamp";
   if (!/^\d+$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) return "timestamp outside the tolerance";
-  const given = signature.split(",").map((entry) => entry.trim()).filter((entry) => /^[0-9a-f]{64}$/i.test(entry));
+  const given = signature
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => /^[0-9a-f]{64}$/i.test(entry));
   if (given.length === 0) return "malformed x-signature";
   let matched = false;
   for (const secret of secrets) {
@@ -151,7 +154,8 @@ const END_OF_SPEECH_MS = 300;
 function tone(ms, rate) {
   const samples = Math.round((ms * rate) / 1000);
   const pcm = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) pcm.writeInt16LE(Math.round(4000 * Math.sin((2 * Math.PI * 220 * i) / rate) + 2000 * Math.sin((2 * Math.PI * 880 * i) / rate)), i * 2);
+  for (let i = 0; i < samples; i++)
+    pcm.writeInt16LE(Math.round(4000 * Math.sin((2 * Math.PI * 220 * i) / rate) + 2000 * Math.sin((2 * Math.PI * 880 * i) / rate)), i * 2);
   return pcm;
 }
 
@@ -239,7 +243,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error("teler-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
     process.exit(2);
   }
-  const server = createTelerServer({ secrets, publicHost: process.env.PUBLIC_HOST, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
+  const server = createTelerServer({
+    secrets,
+    publicHost: process.env.PUBLIC_HOST,
+    log: (line) => console.log(line),
+    requestTimeoutMs,
+    headersTimeoutMs: requestTimeoutMs,
+  });
   server.listen(port, host, () => console.log(`teler-handler listening on http://${host}:${server.address().port}${FLOW_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

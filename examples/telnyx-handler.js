@@ -43,7 +43,10 @@ function decodeState(value) {
 /** What to command after each event: [command, body] pairs (the menu as a pure function, easy to test). */
 export function commandsFor(eventType, payload) {
   const state = decodeState(payload.client_state);
-  const menu = (text, step) => ["gather_using_speak", { payload: text, voice: VOICE, valid_digits: "0123456789", maximum_digits: 1, timeout_millis: 8000, client_state: encodeState({ step }) }];
+  const menu = (text, step) => [
+    "gather_using_speak",
+    { payload: text, voice: VOICE, valid_digits: "0123456789", maximum_digits: 1, timeout_millis: 8000, client_state: encodeState({ step }) },
+  ];
   const say = (text, next) => ["speak", { payload: text, voice: VOICE, client_state: encodeState({ next }) }];
   switch (eventType) {
     case "call.initiated":
@@ -153,7 +156,10 @@ function reply(response, status, body) {
 export function createTelnyxServer({ requestTimeoutMs = 10_000, headersTimeoutMs = 5_000, ...options } = {}) {
   const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
   // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
-  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createTelnyxHandler(options));
+  return createServer(
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createTelnyxHandler(options),
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -34,7 +34,14 @@ const HEADERS_TIMEOUT_MS = 5_000;
 // ---- the IVR: one function per URL, each returning TwiML ----
 
 function menu(twiml) {
-  const gather = twiml.gather({ input: ["dtmf", "speech"], numDigits: 1, action: "/twilio/menu", timeout: 5, speechTimeout: "auto", hints: "appointments, billing, operator" });
+  const gather = twiml.gather({
+    input: ["dtmf", "speech"],
+    numDigits: 1,
+    action: "/twilio/menu",
+    timeout: 5,
+    speechTimeout: "auto",
+    hints: "appointments, billing, operator",
+  });
   gather.say("Thanks for calling Bright Smile Dental. Press 1 for appointments, 2 for billing, or 0 for an operator. You can also say what you need.");
 }
 
@@ -224,8 +231,15 @@ export function createTwilioHandler({ authToken, publicUrl, log = () => {} }) {
       log(`replay ${token}: the stored reply again`);
       return send(response, 200, stored.body, stored.headers);
     }
-    const { twiml, state } = route(Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value])), stateFrom(request.headers.cookie), effects);
-    const reply = { body: twiml.toString(), headers: { "content-type": "text/xml; charset=utf-8", "set-cookie": `ivr_misses=${state.misses}; Path=/twilio; HttpOnly; SameSite=Lax` } };
+    const { twiml, state } = route(
+      Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value])),
+      stateFrom(request.headers.cookie),
+      effects,
+    );
+    const reply = {
+      body: twiml.toString(),
+      headers: { "content-type": "text/xml; charset=utf-8", "set-cookie": `ivr_misses=${state.misses}; Path=/twilio; HttpOnly; SameSite=Lax` },
+    };
     if (typeof token === "string") {
       if (replies.size >= REPLAY_ENTRIES) replies.delete(replies.keys().next().value);
       replies.set(token, reply);
@@ -251,7 +265,10 @@ export function createTwilioHandler({ authToken, publicUrl, log = () => {} }) {
  */
 export function createTwilioServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
   const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
-  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createTwilioHandler(options));
+  return createServer(
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createTwilioHandler(options),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
@@ -268,5 +285,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     process.exit(2);
   }
   const server = createTwilioServer({ authToken, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line), requestTimeoutMs });
-  server.listen(port, host, () => console.log(`Twilio IVR on http://${host}:${port}${VOICE_PATH}${process.env.PUBLIC_URL ? ` (validating against ${new URL(process.env.PUBLIC_URL).origin})` : ""}`));
+  server.listen(port, host, () =>
+    console.log(
+      `Twilio IVR on http://${host}:${port}${VOICE_PATH}${process.env.PUBLIC_URL ? ` (validating against ${new URL(process.env.PUBLIC_URL).origin})` : ""}`,
+    ),
+  );
 }

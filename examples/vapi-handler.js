@@ -64,7 +64,10 @@ export function authenticate(auth, secrets, headers, body, nowSeconds = Math.flo
   if (!/^\d+$/.test(timestamp)) return "invalid x-timestamp";
   if (Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) return "timestamp outside the tolerance";
   // One signature, or several comma-separated while a key is being rotated.
-  const given = signature.split(",").map((entry) => entry.trim()).filter((entry) => /^[0-9a-f]{64}$/i.test(entry));
+  const given = signature
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => /^[0-9a-f]{64}$/i.test(entry));
   if (given.length === 0) return "malformed x-signature";
   let matched = false;
   for (const secret of secrets) {
@@ -152,7 +155,6 @@ function pathOf(request) {
     return undefined; // a request target such as `http://[` is no URL at all
   }
 }
-
 
 function send(response, status, body) {
   const bytes = Buffer.from(JSON.stringify(body ?? {}));
@@ -257,7 +259,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error("vapi-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
     process.exit(2);
   }
-  const server = createVapiServer({ secrets, auth: process.env.VAPI_AUTH ?? "secret", log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
+  const server = createVapiServer({
+    secrets,
+    auth: process.env.VAPI_AUTH ?? "secret",
+    log: (line) => console.log(line),
+    requestTimeoutMs,
+    headersTimeoutMs: requestTimeoutMs,
+  });
   server.listen(port, host, () => console.log(`vapi-handler listening on http://${host}:${server.address().port}${WEBHOOK_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

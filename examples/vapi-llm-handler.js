@@ -27,7 +27,8 @@ function answer(messages) {
   // Hostile input is possible (anyone can POST here): only a string content is read.
   const last = [...messages].reverse().find((message) => message && typeof message === "object" && message.role === "user");
   const said = typeof last?.content === "string" ? last.content.toLowerCase() : "";
-  if (/\b(person|operator|human)\b/.test(said)) return { chunks: ["One moment. <flush />", "I'm transferring you now."], tool: { name: "transferCall", arguments: { destination: "+15550100999" } } };
+  if (/\b(person|operator|human)\b/.test(said))
+    return { chunks: ["One moment. <flush />", "I'm transferring you now."], tool: { name: "transferCall", arguments: { destination: "+15550100999" } } };
   if (/\b(bye|goodbye|that's all)\b/.test(said)) return { chunks: ["Thanks for calling. Goodbye!"], tool: { name: "endCall", arguments: {} } };
   if (/\bbook|table|reserv/.test(said)) return { chunks: ["Sure. <flush />", "Table seven is free at eight, ", "and I have booked it for you."] };
   return { chunks: ["Sorry, ", "I can help with bookings. ", "What would you like?"] };
@@ -57,7 +58,8 @@ export function createVapiLlmHandler({ log = () => {} } = {}) {
     if (!request.url?.startsWith("/")) return response.writeHead(400).end();
     if (request.method !== "POST" || request.url !== `${BASE_PATH}/chat/completions`) return response.writeHead(404).end();
     const body = await readJson(request);
-    if (!body || !Array.isArray(body.messages)) return response.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "expected a chat completion request" } }));
+    if (!body || !Array.isArray(body.messages))
+      return response.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "expected a chat completion request" } }));
     // What a real server would pass to its model: Vapi's call, phoneNumber, customer and metadata stay here.
     const { model, messages, temperature, max_tokens } = body;
     if (body.call?.id) log(`call ${body.call.id}: ${messages.length} messages (${model}, temperature ${temperature}, max_tokens ${max_tokens})`);
@@ -65,13 +67,21 @@ export function createVapiLlmHandler({ log = () => {} } = {}) {
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     const id = `chatcmpl-${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
-    const send = (delta, finish = null) => response.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+    const send = (delta, finish = null) =>
+      response.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     send({ role: "assistant", content: "" });
     for (const chunk of reply.chunks) {
       await new Promise((resolve) => setImmediate(resolve)); // a model streams its chunks over time
       send({ content: chunk });
     }
-    if (reply.tool) send({ tool_calls: [{ index: 0, id: `call_${created}`, type: "function", function: { name: reply.tool.name, arguments: JSON.stringify(reply.tool.arguments) } }] });
+    if (reply.tool)
+      send({
+        tool_calls: [
+          { index: 0, id: `call_${created}`, type: "function", function: { name: reply.tool.name, arguments: JSON.stringify(reply.tool.arguments) } },
+        ],
+      });
     send({}, reply.tool ? "tool_calls" : "stop");
     response.end("data: [DONE]\n\n");
   };
@@ -87,6 +97,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
-  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) }, createVapiLlmHandler({ log: console.log }));
+  const server = createServer(
+    { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
+    createVapiLlmHandler({ log: console.log }),
+  );
   server.listen(port, host, () => console.log(`Vapi custom LLM on http://${host}:${server.address().port}${BASE_PATH}/chat/completions`));
 }

@@ -72,10 +72,20 @@ const ncco = (...actions) => {
 
 /** Listen for keys and speech; the result goes to the input webhook. */
 const listen = (base, { dtmf = true, speech = true } = {}) =>
-  new Input(dtmf ? { maxDigits: 1, timeOut: 5 } : undefined, speech ? { language: "en-US", endOnSilence: 1, context: ["appointment", "billing", "operator"] } : undefined, `${base}${INPUT_PATH}`);
+  new Input(
+    dtmf ? { maxDigits: 1, timeOut: 5 } : undefined,
+    speech ? { language: "en-US", endOnSilence: 1, context: ["appointment", "billing", "operator"] } : undefined,
+    `${base}${INPUT_PATH}`,
+  );
 
 export function menu(base) {
-  return ncco(new Talk("Thanks for calling Bright Smile Dental. Press 1 for appointments, 2 for billing, or 0 for an operator. You can also tell me what you need.", true), listen(base));
+  return ncco(
+    new Talk(
+      "Thanks for calling Bright Smile Dental. Press 1 for appointments, 2 for billing, or 0 for an operator. You can also tell me what you need.",
+      true,
+    ),
+    listen(base),
+  );
 }
 
 function transfer(text) {
@@ -215,7 +225,10 @@ export function createVonageHandler({ signatureSecrets, publicUrl, log = () => {
 export function createVonageServer({ requestTimeoutMs = REQUEST_TIMEOUT_MS, headersTimeoutMs = HEADERS_TIMEOUT_MS, ...options }) {
   const headersTimeout = Math.min(headersTimeoutMs, requestTimeoutMs);
   // Node checks the timeouts every connectionsCheckingInterval ms (default 30 s): check often enough.
-  return createServer({ requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, createVonageHandler(options));
+  return createServer(
+    { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    createVonageHandler(options),
+  );
 }
 
 // Run directly: node examples/vonage-handler.js
@@ -232,7 +245,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error("vonage-handler: REQUEST_TIMEOUT_MS must be a whole number of milliseconds");
     process.exit(2);
   }
-  const server = createVonageServer({ signatureSecrets, publicUrl: process.env.PUBLIC_URL, log: (line) => console.log(line), requestTimeoutMs, headersTimeoutMs: requestTimeoutMs });
+  const server = createVonageServer({
+    signatureSecrets,
+    publicUrl: process.env.PUBLIC_URL,
+    log: (line) => console.log(line),
+    requestTimeoutMs,
+    headersTimeoutMs: requestTimeoutMs,
+  });
   server.listen(port, host, () => console.log(`vonage-handler: answer URL http://${host}:${server.address().port}${ANSWER_PATH}, event URL …${EVENT_PATH}`));
   process.on("SIGINT", () => server.close(() => process.exit(0)));
   process.on("SIGTERM", () => server.close(() => process.exit(0)));

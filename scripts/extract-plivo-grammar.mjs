@@ -24,11 +24,17 @@ export function extractPlivoGrammar() {
   const probe = Object.create(Response.prototype);
   probe.add = (element) => element;
   const elements = {};
-  for (const method of Object.keys(Response.prototype).filter((name) => /^add[A-Z]/.test(name)).sort()) {
+  for (const method of Object.keys(Response.prototype)
+    .filter((name) => /^add[A-Z]/.test(name))
+    .sort()) {
     // Builders that check their arguments first (Stream wants a wss URL, MultiPartyCall a role) still
     // construct the element once those are plausible; addText writes text and constructs none.
     let element;
-    for (const args of [["", {}], ["wss://stream.invalid/", {}], ["", { role: "Agent" }]]) {
+    for (const args of [
+      ["", {}],
+      ["wss://stream.invalid/", {}],
+      ["", { role: "Agent" }],
+    ]) {
       try {
         element = probe[method](...args);
         break;
@@ -40,8 +46,17 @@ export function extractPlivoGrammar() {
     elements[element.element] = { attributes: [...element.valid_attributes].sort(), children: [...element.nestables] };
   }
   const response = new Response();
-  const sorted = Object.fromEntries(Object.keys(elements).sort().map((name) => [name, elements[name]]));
-  return { sdk: { name: "plivo", version }, source: "dist/utils/plivoxml.js (valid_attributes, nestables of each Response.prototype.addX element)", root: { name: response.element, children: [...response.nestables] }, elements: sorted };
+  const sorted = Object.fromEntries(
+    Object.keys(elements)
+      .sort()
+      .map((name) => [name, elements[name]]),
+  );
+  return {
+    sdk: { name: "plivo", version },
+    source: "dist/utils/plivoxml.js (valid_attributes, nestables of each Response.prototype.addX element)",
+    root: { name: response.element, children: [...response.nestables] },
+    elements: sorted,
+  };
 }
 
 export const serialise = (grammar) => `${JSON.stringify(grammar, null, 1)}\n`;

@@ -57,7 +57,10 @@ export function extractRetellGrammar() {
   }
   const overrideParts = {};
   for (const part of Object.keys(fields(override, 4))) {
-    const typeName = part.split("_").map((word) => word[0].toUpperCase() + word.slice(1)).join("");
+    const typeName = part
+      .split("_")
+      .map((word) => word[0].toUpperCase() + word.slice(1))
+      .join("");
     overrideParts[part] = Object.keys(fields(block(call.slice(call.indexOf("interface AgentOverride {")), typeName, 8), 8)).sort();
   }
   return {

@@ -160,7 +160,9 @@ function extract(actionsFile, otherFiles, webhooksFile) {
   for (const member of actionsClass.members) {
     if (member.kind !== SyntaxKind.MethodDeclaration) continue;
     const route = /_client\.(\w+)\(path`\/calls\/\$\{\w+\}\/actions\/([a-z_]+)`/.exec(member.getText(actionsFile));
-    const paramsType = member.parameters.map((parameter) => parameter.type).find((type) => type?.kind === SyntaxKind.TypeReference && /Params$/.test(entityName(type.typeName)));
+    const paramsType = member.parameters
+      .map((parameter) => parameter.type)
+      .find((type) => type?.kind === SyntaxKind.TypeReference && /Params$/.test(entityName(type.typeName)));
     if (!route || !paramsType) continue;
     const paramsName = entityName(paramsType.typeName);
     const declaration = table.get(paramsName);
@@ -174,11 +176,21 @@ function extract(actionsFile, otherFiles, webhooksFile) {
       fields[renamed[2]] = fields[renamed[1]];
       delete fields[renamed[1]];
     }
-    commands[route[2]] = { method: route[1].toUpperCase(), sdk_method: nameOf(member), params: paramsName, fields: Object.fromEntries(Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))) };
+    commands[route[2]] = {
+      method: route[1].toUpperCase(),
+      sdk_method: nameOf(member),
+      params: paramsName,
+      fields: Object.fromEntries(Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))),
+    };
   }
   const events = new Set();
   const visit = (node) => {
-    if (node.kind === SyntaxKind.PropertySignature && nameOf(node) === "event_type" && node.type?.kind === SyntaxKind.LiteralType && node.type.literal.kind === SyntaxKind.StringLiteral) {
+    if (
+      node.kind === SyntaxKind.PropertySignature &&
+      nameOf(node) === "event_type" &&
+      node.type?.kind === SyntaxKind.LiteralType &&
+      node.type.literal.kind === SyntaxKind.StringLiteral
+    ) {
       events.add(node.type.literal.text);
     }
     node.forEachChild(visit);

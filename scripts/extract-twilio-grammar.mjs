@@ -147,7 +147,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes("--check")) {
     const committed = JSON.parse(readFileSync(grammarFile, "utf8"));
     if (!isDeepStrictEqual(committed, grammar)) {
-      console.error(`${grammarFile} is stale: run node scripts/extract-twilio-grammar.mjs (twilio ${grammar.source.version} installed, file from ${committed.source?.version})`);
+      console.error(
+        `${grammarFile} is stale: run node scripts/extract-twilio-grammar.mjs (twilio ${grammar.source.version} installed, file from ${committed.source?.version})`,
+      );
       process.exit(1);
     }
     console.log(`${grammarFile} matches twilio ${grammar.source.version}`);

@@ -33,7 +33,10 @@ export async function extractVonageGrammar() {
   const { SymbolFlags } = await enums("symbolFlags");
   const { TypeFlags } = await enums("typeFlags");
   const work = mkdtempSync(join(tmpdir(), "vwh-vonage-grammar-"));
-  writeFileSync(join(work, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, noEmit: true, skipLibCheck: true }, files: [ncco] }));
+  writeFileSync(
+    join(work, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, noEmit: true, skipLibCheck: true }, files: [ncco] }),
+  );
   const api = new API({ cwd: work });
   try {
     const project = api.updateSnapshot({ openProjects: [join(work, "tsconfig.json")] }).getProjects()[0];
@@ -56,11 +59,16 @@ export async function extractVonageGrammar() {
       if (flags & TypeFlags.Number) return { type: "number" };
       if (flags & TypeFlags.Union) {
         // Optional fields are `T | undefined`: absence is the field's `required: false`.
-        const members = type.getTypes().filter((member) => !(member.flags & TypeFlags.Undefined)).map((member) => describe(member, depth + 1));
+        const members = type
+          .getTypes()
+          .filter((member) => !(member.flags & TypeFlags.Undefined))
+          .map((member) => describe(member, depth + 1));
         if (members.length === 1) return members[0];
         // `TTSLanguages | string` is any string; `'a' | 'b'` is an enum; true | false is boolean.
         if (members.every((member) => member.type === "string")) {
-          return members.some((member) => !member.enum) ? { type: "string" } : { type: "string", enum: [...new Set(members.flatMap((member) => member.enum))].sort() };
+          return members.some((member) => !member.enum)
+            ? { type: "string" }
+            : { type: "string", enum: [...new Set(members.flatMap((member) => member.enum))].sort() };
         }
         if (members.every((member) => member.type === "boolean")) return { type: "boolean" };
         return { type: "oneOf", options: members };
@@ -77,7 +85,8 @@ export async function extractVonageGrammar() {
         if (checker.isArrayLikeType(type)) return { type: "array", items: describe(checker.getTypeArguments(type)[0], depth + 1) };
         const properties = checker.getPropertiesOfType(type);
         const indexes = checker.getIndexInfosOfType(type);
-        if (properties.length === 0 && indexes.length > 0) return { type: "record", values: describe(indexes[0].valueType ?? checker.getUnknownType(), depth + 1) };
+        if (properties.length === 0 && indexes.length > 0)
+          return { type: "record", values: describe(indexes[0].valueType ?? checker.getUnknownType(), depth + 1) };
         const fields = {};
         for (const property of [...properties].sort((a, b) => a.name.localeCompare(b.name))) {
           fields[property.name] = { ...describe(checker.getTypeOfSymbol(property), depth + 1), required: !isOptional(property) };
@@ -97,8 +106,16 @@ export async function extractVonageGrammar() {
       const { action: _action, ...fields } = described.fields;
       actions[name] = { fields, extra: described.extra };
     }
-    const sorted = Object.fromEntries(Object.keys(actions).sort().map((name) => [name, actions[name]]));
-    return { sdk: { name: "@vonage/voice", version }, source: "dist/esm/types/NCCO/NCCOActions.d.mts (NCCOAction), read with the TypeScript checker", actions: sorted };
+    const sorted = Object.fromEntries(
+      Object.keys(actions)
+        .sort()
+        .map((name) => [name, actions[name]]),
+    );
+    return {
+      sdk: { name: "@vonage/voice", version },
+      source: "dist/esm/types/NCCO/NCCOActions.d.mts (NCCOAction), read with the TypeScript checker",
+      actions: sorted,
+    };
   } finally {
     api.close();
     rmSync(work, { recursive: true, force: true });

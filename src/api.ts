@@ -222,7 +222,13 @@ export async function simulateCall(flow: LoadedFlow, options: SimulateOptions): 
       const context = createContext(withRuns);
       const started = context.now();
       const events: EventResult[] = [];
-      const outcome = await runFlowCall(flow, context, createRandom(withRuns.faults.seed), { callId: randomId("call"), freshIds: true }, { onEvent: (result) => events.push(result) });
+      const outcome = await runFlowCall(
+        flow,
+        context,
+        createRandom(withRuns.faults.seed),
+        { callId: randomId("call"), freshIds: true },
+        { onEvent: (result) => events.push(result) },
+      );
       return { context, started, events, outcome };
     });
     return {

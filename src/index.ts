@@ -18,7 +18,11 @@ function flagValues(name: string): string[] {
 }
 // A --secret-env value that is no variable name is most likely the secret itself, pasted by mistake.
 const secretEnvValues = flagValues("--secret-env");
-rememberConfiguredSecrets(process.env, [...flagValues("--secret"), ...secretEnvValues.filter((value) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))], secretEnvValues);
+rememberConfiguredSecrets(
+  process.env,
+  [...flagValues("--secret"), ...secretEnvValues.filter((value) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))],
+  secretEnvValues,
+);
 
 // A reader that went away (`vwh … | head`) ends the run quietly, as other command-line tools do, not with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -39,7 +43,8 @@ try {
   exitCode = report.exitCode;
 }
 /** Resolves once everything written to the stream before has been flushed (a write's callback runs in order). */
-const drained = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write("", () => resolve())));
+const drained = (stream: NodeJS.WriteStream) =>
+  new Promise<void>((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write("", () => resolve())));
 process.exitCode = exitCode;
 await Promise.all([drained(process.stdout), drained(process.stderr)]);
 process.exit(exitCode);

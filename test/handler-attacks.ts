@@ -78,7 +78,10 @@ function accepts(port: number): Promise<boolean> {
 export async function startHandler(handler: Pick<HandlerUnderTest, "file" | "env" | "path" | "startTimeoutMs">): Promise<RunningHandler> {
   const port = await unusedPort();
   const file = isAbsolute(handler.file) ? handler.file : join(repoRoot, handler.file);
-  const child: ChildProcess = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? "", ...handler.env(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [file], {
+    env: { PATH: process.env.PATH ?? "", ...handler.env(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
@@ -134,7 +137,12 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
  * Writes raw bytes on a fresh connection; resolves with what came back once the server closes the
  * connection, or `{ closed: false }` when it is still open after `limitMs`.
  */
-function rawExchange(port: number, chunks: readonly (string | Buffer)[], limitMs: number, options: { resetAfterWrite?: boolean } = {}): Promise<{ closed: boolean; received: string }> {
+function rawExchange(
+  port: number,
+  chunks: readonly (string | Buffer)[],
+  limitMs: number,
+  options: { resetAfterWrite?: boolean } = {},
+): Promise<{ closed: boolean; received: string }> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
     let received = "";
@@ -159,7 +167,16 @@ function rawExchange(port: number, chunks: readonly (string | Buffer)[], limitMs
 
 /** Authentic envelopes whose fields have the wrong type or shape: what killed the reference handler. */
 export function hostileEnvelopes(): Buffer[] {
-  const envelope = (fields: Record<string, unknown>) => Buffer.from(JSON.stringify({ event_id: `evt_hostile_${Math.random().toString(36).slice(2)}`, call_id: "call_h", sequence: 1, timestamp: new Date().toISOString(), ...fields }));
+  const envelope = (fields: Record<string, unknown>) =>
+    Buffer.from(
+      JSON.stringify({
+        event_id: `evt_hostile_${Math.random().toString(36).slice(2)}`,
+        call_id: "call_h",
+        sequence: 1,
+        timestamp: new Date().toISOString(),
+        ...fields,
+      }),
+    );
   const noPrimitive = { toString: 1, valueOf: 2 };
   return [
     envelope({ event_type: "dtmf.received", payload: { digits: noPrimitive } }),
@@ -201,7 +218,9 @@ export async function attackHandler(handler: HandlerUnderTest): Promise<AttackOu
   const stillUp = async (attack: string) => {
     assert.equal(running.exit(), undefined, `${handler.file} died after the attack "${attack}":\n${running.output()}`);
     const body = handler.validBody();
-    const reply = await send(running.url, { headers: signed(body), body }).catch((error: Error) => assert.fail(`${handler.file} stopped answering after "${attack}": ${error.message}`));
+    const reply = await send(running.url, { headers: signed(body), body }).catch((error: Error) =>
+      assert.fail(`${handler.file} stopped answering after "${attack}": ${error.message}`),
+    );
     assert.ok(reply.status >= 200 && reply.status < 300, `${handler.file} refused a valid request after "${attack}": ${reply.status} ${reply.body}`);
   };
   const attack = async (name: string, run: () => Promise<string>) => {
@@ -220,34 +239,63 @@ export async function attackHandler(handler: HandlerUnderTest): Promise<AttackOu
     ]);
 
     for (const target of ["http://[", "http://[::1", "//", "*", "/%", `${handler.path}?%zz=%`, "http://evil.example/../../etc/passwd"]) {
-      await attack(`request target ${target}`, async () => (await rawExchange(port, [`POST ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`], limitMs)).received.split("\r\n")[0] ?? "");
+      await attack(
+        `request target ${target}`,
+        async () =>
+          (await rawExchange(port, [`POST ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`], limitMs)).received.split(
+            "\r\n",
+          )[0] ?? "",
+      );
     }
     await attack("garbage request line", async () => (await rawExchange(port, ["\u0000\u0001 GARBAGE\r\n\r\n"], limitMs)).received.split("\r\n")[0] ?? "");
-    await attack("header overflow", async () => (await rawExchange(port, [`POST ${handler.path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`], limitMs)).received.split("\r\n")[0] ?? "");
+    await attack(
+      "header overflow",
+      async () =>
+        (
+          await rawExchange(port, [`POST ${handler.path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`], limitMs)
+        ).received.split("\r\n")[0] ?? "",
+    );
     for (const method of ["GET", "PUT", "DELETE", "OPTIONS", "HEAD"]) {
       await attack(`${method} on the webhook path`, async () => String((await send(running.url, { method })).status));
     }
-    if (!handler.notAWebhook) await attack("unsigned request", async () => {
-      const body = handler.validBody();
-      const reply = await send(running.url, { headers: { "content-type": contentType }, body });
-      assert.ok(reply.status >= 400 && reply.status < 500, `an unsigned request got ${reply.status}: it must be refused`);
-      return String(reply.status);
-    });
-    if (!handler.notAWebhook) await attack("forged signature", async () => {
-      const body = handler.validBody();
-      const forged = Object.fromEntries(Object.entries(signed(body)).map(([name, value]) => [name, name === "content-type" ? value : value.replace(/[A-Za-z0-9]/g, (c) => (c === "A" ? "B" : "A"))]));
-      const reply = await send(running.url, { headers: forged, body });
-      assert.ok(reply.status >= 400 && reply.status < 500, `a forged request got ${reply.status}: it must be refused`);
-      return String(reply.status);
-    });
+    if (!handler.notAWebhook)
+      await attack("unsigned request", async () => {
+        const body = handler.validBody();
+        const reply = await send(running.url, { headers: { "content-type": contentType }, body });
+        assert.ok(reply.status >= 400 && reply.status < 500, `an unsigned request got ${reply.status}: it must be refused`);
+        return String(reply.status);
+      });
+    if (!handler.notAWebhook)
+      await attack("forged signature", async () => {
+        const body = handler.validBody();
+        const forged = Object.fromEntries(
+          Object.entries(signed(body)).map(([name, value]) => [
+            name,
+            name === "content-type" ? value : value.replace(/[A-Za-z0-9]/g, (c) => (c === "A" ? "B" : "A")),
+          ]),
+        );
+        const reply = await send(running.url, { headers: forged, body });
+        assert.ok(reply.status >= 400 && reply.status < 500, `a forged request got ${reply.status}: it must be refused`);
+        return String(reply.status);
+      });
     await attack("body over the limit (unsigned, 12 MB)", async () => {
-      const reply = await send(running.url, { headers: { "content-type": contentType }, body: Buffer.alloc(12 * 1024 * 1024, 0x61) }).catch((error: Error) => ({ status: 0, body: error.message }));
+      const reply = await send(running.url, { headers: { "content-type": contentType }, body: Buffer.alloc(12 * 1024 * 1024, 0x61) }).catch((error: Error) => ({
+        status: 0,
+        body: error.message,
+      }));
       return String(reply.status);
     });
     await attack("reset mid-body", async () => {
       const body = handler.validBody();
-      const headers = Object.entries(signed(body)).map(([name, value]) => `${name}: ${value}\r\n`).join("");
-      await rawExchange(port, [`POST ${handler.path} HTTP/1.1\r\nHost: ${host}\r\n${headers}Content-Length: ${body.length}\r\n\r\n`, body.subarray(0, body.length >> 1)], 200, { resetAfterWrite: true });
+      const headers = Object.entries(signed(body))
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join("");
+      await rawExchange(
+        port,
+        [`POST ${handler.path} HTTP/1.1\r\nHost: ${host}\r\n${headers}Content-Length: ${body.length}\r\n\r\n`, body.subarray(0, body.length >> 1)],
+        200,
+        { resetAfterWrite: true },
+      );
       return "reset";
     });
     for (const [index, body] of (handler.hostileBodies ?? hostileEnvelopes()).entries()) {
@@ -257,20 +305,24 @@ export async function attackHandler(handler: HandlerUnderTest): Promise<AttackOu
         return String(reply.status);
       });
     }
-    if (!handler.notAWebhook) await attack("replayed request", async () => {
-      const body = handler.validBody();
-      const headers = signed(body);
-      const first = await send(running.url, { headers, body });
-      const replay = await send(running.url, { headers, body });
-      assert.equal(replay.status, first.status, "a replay must get the same answer as the original");
-      assert.equal(replay.body, first.body, "a replay must get the same answer as the original");
-      return `${first.status}, replay ${replay.status}`;
-    });
+    if (!handler.notAWebhook)
+      await attack("replayed request", async () => {
+        const body = handler.validBody();
+        const headers = signed(body);
+        const first = await send(running.url, { headers, body });
+        const replay = await send(running.url, { headers, body });
+        assert.equal(replay.status, first.status, "a replay must get the same answer as the original");
+        assert.equal(replay.body, first.body, "a replay must get the same answer as the original");
+        return `${first.status}, replay ${replay.status}`;
+      });
 
     const [slowBody, slowHeaders] = await slow;
     assert.ok(slowBody.closed, `${handler.file} kept a trickling body open longer than ${limitMs + 2000} ms (no request timeout)`);
     assert.ok(slowHeaders.closed, `${handler.file} kept unfinished headers open longer than ${limitMs + 2000} ms (no headers timeout)`);
-    outcomes.push({ attack: "slow body", detail: slowBody.received.split("\r\n")[0] || "closed" }, { attack: "slow headers", detail: slowHeaders.received.split("\r\n")[0] || "closed" });
+    outcomes.push(
+      { attack: "slow body", detail: slowBody.received.split("\r\n")[0] || "closed" },
+      { attack: "slow headers", detail: slowHeaders.received.split("\r\n")[0] || "closed" },
+    );
     await stillUp("slow requests");
     return outcomes;
   } finally {

@@ -208,7 +208,15 @@ export interface RunningVwh {
 
 /** Starts a long-running command (vwh tunnel) and lets the test read its output line by line. */
 export function spawnVwh(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): RunningVwh {
-  const env: Record<string, string | undefined> = { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: undefined, VWH_SECRET: undefined, NGROK_AUTHTOKEN: undefined, ...options.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    CI: "true",
+    NO_COLOR: "1",
+    FORCE_COLOR: undefined,
+    VWH_SECRET: undefined,
+    NGROK_AUTHTOKEN: undefined,
+    ...options.env,
+  };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const child = spawn(process.execPath, [binPath, ...args], { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -276,20 +284,33 @@ export function fakeClock(start = Date.now()): FakeClock {
 export async function runInProcess(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
   const { createProgram, settingsInput } = await import("../src/cli/program.js");
   const { reportError } = await import("../src/ui/report-error.js");
-  const env = Object.fromEntries(Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const env = Object.fromEntries(
+    Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   let stdout = "";
   let stderr = "";
-  const streams = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, stdin: Readable.from([Buffer.from(options.input ?? "")]) };
+  const streams = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from([Buffer.from(options.input ?? "")]),
+  };
   const output = { writeOut: (text: string) => void (stdout += text), writeErr: (text: string) => void (stderr += text) };
   // Each command's action as src/cli.ts has it, with this environment and these streams instead of the process's.
   const actions: Record<string, (...args: any[]) => Promise<void>> = {
-    simulate: async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command, "simulate"), env, streams),
-    sign: async (file: string | undefined, _options: unknown, command: Command) => (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
-    "verify-signature": async (_options: unknown, command: Command) => (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command, "verify-signature"), env, streams),
-    config: async (_options: unknown, command: Command) => (await import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
-    schema: async (format: string, _options: unknown, command: Command) => (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
-    platforms: async (_options: unknown, command: Command) => (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
-    "export artillery": async (files: string[], _options: unknown, command: Command) => (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command, "export artillery"), env, streams),
+    simulate: async (files: string[], _options: unknown, command: Command) =>
+      (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command, "simulate"), env, streams),
+    sign: async (file: string | undefined, _options: unknown, command: Command) =>
+      (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
+    "verify-signature": async (_options: unknown, command: Command) =>
+      (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command, "verify-signature"), env, streams),
+    config: async (_options: unknown, command: Command) =>
+      (await import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
+    schema: async (format: string, _options: unknown, command: Command) =>
+      (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
+    platforms: async (_options: unknown, command: Command) =>
+      (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+    "export artillery": async (files: string[], _options: unknown, command: Command) =>
+      (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command, "export artillery"), env, streams),
   };
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {
@@ -312,7 +333,9 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
 }
 
 /** Parses argv with the real program and returns what the command's action would receive, without running it. */
-export async function parseArgv(args: readonly string[]): Promise<{ command: string; args: unknown[]; options: Record<string, unknown>; sources: Record<string, string | undefined> }> {
+export async function parseArgv(
+  args: readonly string[],
+): Promise<{ command: string; args: unknown[]; options: Record<string, unknown>; sources: Record<string, string | undefined> }> {
   const { createProgram, settingsInput } = await import("../src/cli/program.js");
   const program = createProgram();
   const silent = { writeOut: () => {}, writeErr: () => {} };

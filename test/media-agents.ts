@@ -86,7 +86,12 @@ export async function runScript(dir: string, target: string, flow: Record<string
 }
 
 /** Runs a flow file against `target` in-process on a fake clock, signing with `secret`. */
-export async function runFlowFile(file: string, target: string, secret: string, options: Partial<SimulationOptions> = {}): Promise<{ result: SimulationResult; report: ReturnType<typeof toJsonReport> }> {
+export async function runFlowFile(
+  file: string,
+  target: string,
+  secret: string,
+  options: Partial<SimulationOptions> = {},
+): Promise<{ result: SimulationResult; report: ReturnType<typeof toJsonReport> }> {
   const loaded = await loadFlow(file);
   const simulation = simulationOptions(target, secret);
   try {

@@ -11,7 +11,10 @@ import { dirname, join } from "node:path";
 export function printedSteps(stdout: string): string[] {
   const block = stdout.split("\nNext:\n")[1];
   assert.ok(block, `no next steps in:\n${stdout}`);
-  return block.split("\n").map((line) => line.trim()).filter(Boolean);
+  return block
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 /** Runs one printed line in a shell, in `cwd`, with npm offline: only its cache, never the network. */
@@ -19,7 +22,17 @@ export function runPrinted(line: string, cwd: string, env: Record<string, string
   return new Promise((resolve) => {
     const child = spawn("sh", ["-c", line], {
       cwd,
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`, NO_COLOR: "1", CI: "true", npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...env },
+      env: {
+        ...process.env,
+        PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`,
+        NO_COLOR: "1",
+        CI: "true",
+        npm_config_offline: "true",
+        npm_config_audit: "false",
+        npm_config_fund: "false",
+        npm_config_update_notifier: "false",
+        ...env,
+      },
     });
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
@@ -42,4 +55,3 @@ export async function installOffline(line: string, cwd: string, installsIn = cwd
   await rm(join(installsIn, "package-lock.json"), { force: true });
   return runPrinted(line, cwd);
 }
-

@@ -31,7 +31,12 @@ export function loadFixtureScript(name: string, platformId: PlatformId): Promise
 }
 
 /** Runs flows against `url`, signed with the platform's own scheme. */
-export async function runScripts(flows: readonly LoadedFlow[], url: string, secret: string, overrides: Partial<SimulationOptions> = {}): Promise<SimulationResult> {
+export async function runScripts(
+  flows: readonly LoadedFlow[],
+  url: string,
+  secret: string,
+  overrides: Partial<SimulationOptions> = {},
+): Promise<SimulationResult> {
   const scheme = getScheme(flows[0]!.platform.scheme);
   // Like engine-helpers' engineOptions, signed with the platform's scheme instead of Standard Webhooks.
   const options: SimulationOptions = {
@@ -67,8 +72,20 @@ export async function probeHandler(url: string, platformId: PlatformId, secret: 
   const scheme = getScheme(platform.scheme);
   const dispatcher = createDispatcher(2);
   try {
-    const report = await runProbe({ target: new URL(url), platform, scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 5000, dispatcher });
-    return { wrong: report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"), asExpected: report.cases.filter((result) => result.outcome === "as-expected").length };
+    const report = await runProbe({
+      target: new URL(url),
+      platform,
+      scheme,
+      settings: { purpose: "sign" },
+      signer: scheme.create([{ value: secret, source: "(test)" }], { purpose: "sign" }),
+      toleranceSeconds: 300,
+      timeoutMs: 5000,
+      dispatcher,
+    });
+    return {
+      wrong: report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped"),
+      asExpected: report.cases.filter((result) => result.outcome === "as-expected").length,
+    };
   } finally {
     await dispatcher.close();
   }

@@ -24,7 +24,10 @@ function parseJson(body: Buffer): { value: unknown } | undefined {
 }
 
 function excerpt(body: Buffer, at: number): string {
-  const text = body.subarray(Math.max(0, at - 10), at + 30).toString("utf8").replace(/\s+/g, " ");
+  const text = body
+    .subarray(Math.max(0, at - 10), at + 30)
+    .toString("utf8")
+    .replace(/\s+/g, " ");
   return JSON.stringify(text);
 }
 
@@ -46,6 +49,9 @@ export function compareReplies(recorded: RecordedResponse, actual: ActualReply):
   }
   let at = 0;
   while (at < recordedBody.length && at < actual.body.length && recordedBody[at] === actual.body[at]) at++;
-  changed("body", `body ${recordedBody.length} → ${actual.body.length} bytes, first difference at byte ${at}: ${excerpt(recordedBody, at)} → ${excerpt(actual.body, at)}`);
+  changed(
+    "body",
+    `body ${recordedBody.length} → ${actual.body.length} bytes, first difference at byte ${at}: ${excerpt(recordedBody, at)} → ${excerpt(actual.body, at)}`,
+  );
   return findings;
 }

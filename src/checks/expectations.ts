@@ -52,7 +52,9 @@ function parsedJson(value: unknown): unknown {
  */
 export function partialMismatches(expected: unknown, actual: unknown, path: string): Finding[] {
   if (isPlainObject(expected) && Object.keys(expected).length === 1 && "equals" in expected) {
-    return isDeepStrictEqual(expected["equals"], actual) ? [] : [{ kind: "expect", path, message: `expected exactly ${showValue(expected["equals"])}, got ${showValue(actual)}` }];
+    return isDeepStrictEqual(expected["equals"], actual)
+      ? []
+      : [{ kind: "expect", path, message: `expected exactly ${showValue(expected["equals"])}, got ${showValue(actual)}` }];
   }
   if (isMatcher(expected)) {
     const mismatch = matchText(expected, typeof actual === "string" || actual === undefined ? actual : JSON.stringify(actual));
@@ -62,7 +64,9 @@ export function partialMismatches(expected: unknown, actual: unknown, path: stri
     const value = parsedJson(actual);
     if (!isPlainObject(value)) return [{ kind: "expect", path, message: `expected an object, got ${showValue(value)}` }];
     return Object.entries(expected).flatMap(([field, want]) =>
-      field in value ? partialMismatches(want, value[field], `${path}.${field}`) : [{ kind: "expect", path: `${path}.${field}`, message: `expected ${showValue(want)}, got nothing` }],
+      field in value
+        ? partialMismatches(want, value[field], `${path}.${field}`)
+        : [{ kind: "expect", path: `${path}.${field}`, message: `expected ${showValue(want)}, got nothing` }],
     );
   }
   // Text expected of a structured value compares with its JSON.
@@ -87,7 +91,11 @@ function sameTypes(expected: readonly (string | { type: string })[], actual: rea
 }
 
 /** Compares actions with the expected ones: the same types in order, then each given field. */
-export function compareActions(expected: readonly (string | { type: string; [field: string]: unknown })[], actual: readonly Action[], label: string): Finding[] {
+export function compareActions(
+  expected: readonly (string | { type: string; [field: string]: unknown })[],
+  actual: readonly Action[],
+  label: string,
+): Finding[] {
   if (!sameTypes(expected, actual)) {
     const expectedTypes = expected.map((item) => (typeof item === "string" ? item : item.type));
     return [{ kind: "expect", path: label, message: `expected [${listShort(expectedTypes)}], got [${listShort(actual.map((action) => action.type))}]` }];
@@ -129,11 +137,20 @@ export function checkNative(expectations: readonly NativeExpectation[], document
   const findings: Finding[] = [];
   for (const expectation of expectations) {
     const values = documents.flatMap((document) => document?.select(expectation.path) ?? []);
-    const want = "equals" in expectation ? expectation.equals : "contains" in expectation ? { contains: expectation.contains } : { matches: expectation.matches };
+    const want =
+      "equals" in expectation ? expectation.equals : "contains" in expectation ? { contains: expectation.contains } : { matches: expectation.matches };
     if (values.some((value) => valueMismatch(want, value) === undefined || sameByValue(want, value))) continue;
     const got = values.length === 0 ? "nothing there" : values.map((value) => showValue(value)).join(", ");
-    const what = "equals" in expectation ? showValue(expectation.equals) : "contains" in expectation ? `to contain ${showValue(expectation.contains)}` : `to match /${expectation.matches}/`;
-    const byValue = (typeof want === "number" || typeof want === "boolean") && values.some((value) => typeof value === "string") ? ` (attribute text compared with ${typeof want === "number" ? "a number" : "a boolean"} by value)` : "";
+    const what =
+      "equals" in expectation
+        ? showValue(expectation.equals)
+        : "contains" in expectation
+          ? `to contain ${showValue(expectation.contains)}`
+          : `to match /${expectation.matches}/`;
+    const byValue =
+      (typeof want === "number" || typeof want === "boolean") && values.some((value) => typeof value === "string")
+        ? ` (attribute text compared with ${typeof want === "number" ? "a number" : "a boolean"} by value)`
+        : "";
     findings.push({ kind: "expect", path: expectation.path, message: `expected ${what}, got ${got}${byValue}` });
   }
   return findings;

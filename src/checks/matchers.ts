@@ -39,10 +39,10 @@ export function patternProblem(source: string): string | undefined {
 /** Undefined when `actual` satisfies the matcher, else what was expected and what came. */
 export function matchText(matcher: TextMatcher, actual: unknown): string | undefined {
   if (typeof actual !== "string") return `expected text, got ${showValue(actual)}`;
-  if ("contains" in matcher) return actual.includes(matcher.contains) ? undefined : `expected to contain ${showValue(matcher.contains)}, got ${showValue(actual)}`;
+  if ("contains" in matcher)
+    return actual.includes(matcher.contains) ? undefined : `expected to contain ${showValue(matcher.contains)}, got ${showValue(actual)}`;
   const result = compilePattern(matcher.matches);
   // Flows are validated on load, so this is a matcher built in code with a bad pattern: name it.
   if ("error" in result) return `the regular expression /${matcher.matches}/ is not usable: ${result.error}`;
   return result.pattern.matcher(actual).find() ? undefined : `expected to match /${matcher.matches}/, got ${showValue(actual)}`;
 }
-

@@ -42,7 +42,12 @@ export function describeStatus(expected: StatusExpectation): string {
   return Array.isArray(expected) ? expected.join(" or ") : String(expected);
 }
 
-export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefined, budgetMs: number, strictLatency: boolean): { failures: readonly Finding[]; warnings: readonly Finding[] } {
+export function latencyFindings(
+  latencyMs: number,
+  maxLatencyMs: number | undefined,
+  budgetMs: number,
+  strictLatency: boolean,
+): { failures: readonly Finding[]; warnings: readonly Finding[] } {
   const latency = Math.round(latencyMs);
   if (maxLatencyMs !== undefined && latencyMs > maxLatencyMs) {
     return { failures: [{ kind: "latency", message: `latency ${latency} ms over max_latency_ms ${maxLatencyMs} ms` }], warnings: [] };
@@ -55,9 +60,18 @@ export function latencyFindings(latencyMs: number, maxLatencyMs: number | undefi
 }
 
 // Shared by every reply on time (load mode checks millions): callers only read it.
-const noLatencyFindings: { failures: readonly Finding[]; warnings: readonly Finding[] } = Object.freeze({ failures: Object.freeze([]), warnings: Object.freeze([]) });
+const noLatencyFindings: { failures: readonly Finding[]; warnings: readonly Finding[] } = Object.freeze({
+  failures: Object.freeze([]),
+  warnings: Object.freeze([]),
+});
 
-const placeholderRequest = (): WebhookRequest => ({ method: "POST", url: new URL("http://recorded.invalid/"), body: Buffer.alloc(0), contentType: undefined, headers: {} });
+const placeholderRequest = (): WebhookRequest => ({
+  method: "POST",
+  url: new URL("http://recorded.invalid/"),
+  body: Buffer.alloc(0),
+  contentType: undefined,
+  headers: {},
+});
 
 export function checkReply(input: ReplyCheckInput): ReplyCheck {
   const failures: Finding[] = [];
@@ -86,19 +100,24 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
     );
     if (expect?.ack_only && !waits && !expectsActions) {
       // An ack's body is ignored by the platform; ack_only asserts the handler did not try to instruct.
-      if (parsed.actions.length > 0) failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${parsed.actions.length}` });
+      if (parsed.actions.length > 0)
+        failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${parsed.actions.length}` });
     } else {
       failures.push(...parsed.failures);
       warnings.push(...parsed.warnings);
       const schemaFailed = parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply");
-      if (expected && !schemaFailed) failures.push(...compareActions(expected as readonly (string | { type: string })[], parsed.actions, expect?.instructions ? "instructions" : "actions"));
+      if (expected && !schemaFailed)
+        failures.push(...compareActions(expected as readonly (string | { type: string })[], parsed.actions, expect?.instructions ? "instructions" : "actions"));
       if (expect?.native) failures.push(...checkNative(expect.native, [parsed.native]));
     }
   }
 
   const deadlineMs = platform.events[input.eventType]?.deadlineMs;
   if (deadlineMs !== undefined && input.latencyMs > deadlineMs) {
-    const late: Finding = { kind: "latency", message: `latency ${Math.round(input.latencyMs)} ms over the platform's fixed ${deadlineMs} ms for ${input.eventType}: it gave up on the reply` };
+    const late: Finding = {
+      kind: "latency",
+      message: `latency ${Math.round(input.latencyMs)} ms over the platform's fixed ${deadlineMs} ms for ${input.eventType}: it gave up on the reply`,
+    };
     failures.push(late);
     // The platform acts on what it read: a late reply is no reply.
     parsed?.failures.push(late);

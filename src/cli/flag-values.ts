@@ -3,15 +3,14 @@ import * as z from "zod";
 
 /** A whole number given as a flag string, within bounds. */
 export function integerFlag(what: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) {
-  return z
-    .string()
-    .regex(/^\d+$/, `expected a whole number of ${what}`)
-    .transform(Number)
-    .pipe(z.number().min(min).max(max));
+  return z.string().regex(/^\d+$/, `expected a whole number of ${what}`).transform(Number).pipe(z.number().min(min).max(max));
 }
 
 /** A decimal number given as a flag string, within bounds. */
-export function numberFlag(what: string, { min = 0, max = Number.MAX_VALUE, exclusiveMin = false }: { min?: number; max?: number; exclusiveMin?: boolean } = {}) {
+export function numberFlag(
+  what: string,
+  { min = 0, max = Number.MAX_VALUE, exclusiveMin = false }: { min?: number; max?: number; exclusiveMin?: boolean } = {},
+) {
   const bounded = exclusiveMin ? z.number().gt(min) : z.number().min(min);
   return z
     .string()

@@ -63,7 +63,10 @@ export function createProgram(): Command {
     .description("replay call flows to a webhook handler with signed deliveries and check every reply")
     .argument("[flow...]", "call-flow files, recordings or dead-letter files (default: flows in vwh.config.json)");
   addSettings(simulate, "simulate")
-    .addHelpText("after", `${environmentHelp("simulate")}\n\nExample:\n  VWH_SECRET=whsec_... vwh simulate fixtures/reschedule.json --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`)
+    .addHelpText(
+      "after",
+      `${environmentHelp("simulate")}\n\nExample:\n  VWH_SECRET=whsec_... vwh simulate fixtures/reschedule.json --url http://localhost:3000/webhooks/voice\n${exitCodesHelp}`,
+    )
     .action(async (files: string[], _options, command: Command) => {
       const { simulateCommand } = await import("../commands/simulate.js");
       await simulateCommand(files, settingsInput(command, "simulate"));
@@ -80,7 +83,9 @@ export function createProgram(): Command {
       await signCommand(file, settingsInput(command, "sign"));
     });
 
-  const verify = program.command("verify-signature").description("check a signature offline, every delivery of a recording, or probe a live endpoint with forgeries");
+  const verify = program
+    .command("verify-signature")
+    .description("check a signature offline, every delivery of a recording, or probe a live endpoint with forgeries");
   addSettings(verify, "verify-signature")
     .addHelpText(
       "after",

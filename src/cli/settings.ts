@@ -21,7 +21,11 @@ export type SettingId = keyof Settings;
 
 /** The options schema's shape of one command: its rows and the program's, by option name. */
 export type ShapeOf<C extends CommandName> = {
-  [Id in SettingId as C extends Settings[Id]["commands"][number] ? Settings[Id]["key"] : "vwh" extends Settings[Id]["commands"][number] ? Settings[Id]["key"] : never]: Settings[Id]["schema"];
+  [Id in SettingId as C extends Settings[Id]["commands"][number]
+    ? Settings[Id]["key"]
+    : "vwh" extends Settings[Id]["commands"][number]
+      ? Settings[Id]["key"]
+      : never]: Settings[Id]["schema"];
 };
 
 const rows = Object.values(settings) as readonly Setting[];
@@ -39,7 +43,10 @@ export function helpOf(row: Setting, command: CommandName): string {
 export function optionsSchema<C extends CommandName>(command: C): z.ZodObject<ShapeOf<C>> {
   // The default goes through the schema as a flag would (prefault), so callers that skip commander (tests, the API) get it too.
   const shape = Object.fromEntries(
-    [...settingsOf("vwh"), ...(command === "vwh" ? [] : settingsOf(command))].map((row) => [row.key, row.default === undefined ? row.schema : row.schema.prefault(row.default)]),
+    [...settingsOf("vwh"), ...(command === "vwh" ? [] : settingsOf(command))].map((row) => [
+      row.key,
+      row.default === undefined ? row.schema : row.schema.prefault(row.default),
+    ]),
   );
   return z.object(shape) as unknown as z.ZodObject<ShapeOf<C>>;
 }

@@ -47,7 +47,9 @@ export async function configCommand(input: SettingsInput, env: NodeJS.ProcessEnv
     });
   const secrets = resolveSecrets(options.secret, env, options.secretEnv);
   // Only where the secret comes from and how many there are: never any part of it.
-  const secretSource = redactSecrets(secrets.length ? (secrets[0]!.source.includes("--secret") ? "flag" : `env ${/\((\w+)\)/.exec(secrets[0]!.source)?.[1] ?? ""}`) : "-");
+  const secretSource = redactSecrets(
+    secrets.length ? (secrets[0]!.source.includes("--secret") ? "flag" : `env ${/\((\w+)\)/.exec(secrets[0]!.source)?.[1] ?? ""}`) : "-",
+  );
   const flows = configFlows(loaded);
   if (output.json) {
     const report = {

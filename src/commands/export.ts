@@ -7,7 +7,17 @@ import { copyFile, mkdir, stat } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import * as z from "zod";
 import { writeFileAtomic } from "../lib/atomic-write.js";
-import { artilleryPhase, artilleryScript, exportPackageJson, processorSource, scriptYaml, stepName, type ArtilleryPhase, type ExportedFlow, type ProcessorSettings } from "../export/artillery.js";
+import {
+  artilleryPhase,
+  artilleryScript,
+  exportPackageJson,
+  processorSource,
+  scriptYaml,
+  stepName,
+  type ArtilleryPhase,
+  type ExportedFlow,
+  type ProcessorSettings,
+} from "../export/artillery.js";
 import { configFlows, resolveSettings, type SettingsInput } from "../cli/config.js";
 import { InputError, UsageError } from "../core/errors.js";
 import { exists } from "../lib/file-exists.js";
@@ -50,17 +60,31 @@ function describePhase(phase: ArtilleryPhase): string {
   return phase.maxVusers === undefined ? arrivals : `${arrivals}, at most ${phase.maxVusers} in flight`;
 }
 
-export async function exportArtilleryCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, cwd = process.cwd()): Promise<void> {
+export async function exportArtilleryCommand(
+  files: string[],
+  input: SettingsInput,
+  env: NodeJS.ProcessEnv = process.env,
+  streams?: Streams,
+  cwd = process.cwd(),
+): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env, cwd);
   const options = parseOptions(exportArtilleryOptionsSchema, settings, provenance);
   const output = createOutput(options, env, streams);
   if (options.secret?.length) {
-    throw new UsageError("--secret: an export never holds a secret; the processor reads it where Artillery runs", `set ${options.secretEnv ?? "VWH_SECRET"} there (or name another variable with --secret-env)`);
+    throw new UsageError(
+      "--secret: an export never holds a secret; the processor reads it where Artillery runs",
+      `set ${options.secretEnv ?? "VWH_SECRET"} there (or name another variable with --secret-env)`,
+    );
   }
   const flowFiles = files.length ? files : configFlows(loaded);
   if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json");
-  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url https://staging.example.com/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
-  if (options.url.protocol === "ws:" || options.url.protocol === "wss:") throw new UsageError(`--url ${options.url.href}: Artillery scripts send webhooks, to an http:// or https:// URL`);
+  if (!options.url)
+    throw new UsageError(
+      "missing --url: the handler's webhook URL",
+      "e.g. --url https://staging.example.com/webhooks/voice, or set VWH_URL, or url in vwh.config.json",
+    );
+  if (options.url.protocol === "ws:" || options.url.protocol === "wss:")
+    throw new UsageError(`--url ${options.url.href}: Artillery scripts send webhooks, to an http:// or https:// URL`);
   const phase = artilleryPhase(options);
 
   const flows = await loadFlows(flowFiles, options.platform);
@@ -70,7 +94,10 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
   // cannot be played by Artillery's workers, which the handler does not reach.
   const needsRun = flows.find((flow) => flow.platform.openRun !== undefined && flow.flow.script !== undefined);
   if (needsRun) {
-    throw new UsageError(`${needsRun.file}: ${needsRun.platform.id} caller scripts need a local ${needsRun.platform.id} API that the handler calls back; Artillery's workers cannot serve one`, "run it with vwh simulate --calls instead");
+    throw new UsageError(
+      `${needsRun.file}: ${needsRun.platform.id} caller scripts need a local ${needsRun.platform.id} API that the handler calls back; Artillery's workers cannot serve one`,
+      "run it with vwh simulate --calls instead",
+    );
   }
   // As in `vwh simulate`: a flow's platform brings its scheme and profile; flags, VWH_* and the config win.
   const exported: ExportedFlow[] = flows.map((flow, index) => ({
@@ -114,7 +141,10 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
     const source = resolve(cwd, tarball);
     const info = await stat(source).catch(() => undefined);
     if (!info?.isFile()) {
-      throw new InputError(`--vwh-spec: ${tarball}: expected a tarball written by npm pack (${info ? "not a file" : "no such file"})`, "npm pack in a clone of vwh writes vwh-<version>.tgz");
+      throw new InputError(
+        `--vwh-spec: ${tarball}: expected a tarball written by npm pack (${info ? "not a file" : "no such file"})`,
+        "npm pack in a clone of vwh writes vwh-<version>.tgz",
+      );
     }
     dependency = `file:${basename(source)}`;
     planned.push({ path: join(outDir, basename(source)), role: "vwh tarball", content: { copyOf: source } });
@@ -173,7 +203,9 @@ export async function exportArtilleryCommand(files: string[], input: SettingsInp
     return;
   }
   const { colors } = output;
-  output.out(`${colors.green("✓")} wrote ${planned.length} files for Artillery: ${exported.length} scenario${exported.length === 1 ? "" : "s"}, ${describePhase(phase)}`);
+  output.out(
+    `${colors.green("✓")} wrote ${planned.length} files for Artillery: ${exported.length} scenario${exported.length === 1 ? "" : "s"}, ${describePhase(phase)}`,
+  );
   const width = Math.max(...planned.map((file) => shown(file.path).length));
   for (const file of planned) output.out(`  ${shown(file.path).padEnd(width)}  ${colors.dim(file.role)}`);
   output.out(

@@ -46,7 +46,13 @@ type InitPlatform = Pick<Platform, "id" | "summary" | "scheme" | "schemes" | "st
 export function platformDefaults(platform: Pick<Platform, "id" | "scheme" | "starters" | "examplePath">): InitAnswers {
   // The example handler's path, so `vwh simulate` works at once against examples/<id>-handler.js.
   const url = platform.examplePath ? new URL(platform.examplePath, defaultAnswers.url).href : defaultAnswers.url;
-  return { ...defaultAnswers, platform: platform.id as InitAnswers["platform"], url, scheme: platform.scheme, scenarios: platform.starters.map((starter) => starter.id) };
+  return {
+    ...defaultAnswers,
+    platform: platform.id as InitAnswers["platform"],
+    url,
+    scheme: platform.scheme,
+    scenarios: platform.starters.map((starter) => starter.id),
+  };
 }
 
 /**
@@ -76,7 +82,11 @@ export async function askAnswers(prompt: Prompter, chosen?: InitPlatform): Promi
           default: defaults.scheme,
         })
       : defaults.scheme;
-  const secretEnv = await prompt.input({ message: "Environment variable that holds the signing secret (for vwh)", default: defaultAnswers.secretEnv, validate: validEnvName });
+  const secretEnv = await prompt.input({
+    message: "Environment variable that holds the signing secret (for vwh)",
+    default: defaultAnswers.secretEnv,
+    validate: validEnvName,
+  });
   const scenarios = await prompt.checkbox({
     message: "Scenarios to generate",
     choices: platform.starters.map((scenario) => ({ name: scenario.title, value: scenario.id, checked: true })),
@@ -84,7 +94,9 @@ export async function askAnswers(prompt: Prompter, chosen?: InitPlatform): Promi
   });
   const folder = await prompt.input({ message: "Folder for the call flows", default: defaultAnswers.folder, validate: validFolder });
   const ci = await prompt.confirm({ message: "Add a GitHub Actions workflow (.github/workflows/voice-webhooks.yml)?", default: true });
-  const startCommand = ci ? await prompt.input({ message: "Command that starts your handler in CI", default: defaultAnswers.startCommand }) : defaultAnswers.startCommand;
+  const startCommand = ci
+    ? await prompt.input({ message: "Command that starts your handler in CI", default: defaultAnswers.startCommand })
+    : defaultAnswers.startCommand;
   return { platform: defaults.platform, url, scheme, secretEnv, scenarios, folder: folder.trim(), ci, startCommand };
 }
 
@@ -112,11 +124,13 @@ async function checkTargets(files: readonly { path: string; kind: "create" | "up
       const folder = parts.slice(0, end).join(sep);
       if (checked.has(folder)) continue;
       checked.add(folder);
-      if ((await kindAt(join(cwd, folder))) === "file") throw new UsageError(`${folder} is a file, but vwh init needs a folder there: nothing written`, "move or rename it, then run vwh init again");
+      if ((await kindAt(join(cwd, folder))) === "file")
+        throw new UsageError(`${folder} is a file, but vwh init needs a folder there: nothing written`, "move or rename it, then run vwh init again");
     }
     const kind = await kindAt(file.path);
     const name = relative(cwd, file.path);
-    if (kind === "folder") throw new UsageError(`${name} is a folder, but vwh init writes a file there: nothing written`, "move or rename it, then run vwh init again");
+    if (kind === "folder")
+      throw new UsageError(`${name} is a folder, but vwh init writes a file there: nothing written`, "move or rename it, then run vwh init again");
     if (kind === "file" && file.kind === "create" && !force) throw new UsageError(`${name} already exists: nothing written (--force overwrites)`);
   }
 }
@@ -178,11 +192,20 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   const { colors } = output;
   output.out(`${colors.green("✓")} wrote ${written.length} files:`);
   for (const path of written) output.out(`  ${path}`);
-  output.out(`\nNext:\n${nextSteps(answers, platform, vendored !== undefined, colors.dim).map((line) => `  ${line}`).join("\n")}`);
+  output.out(
+    `\nNext:\n${nextSteps(answers, platform, vendored !== undefined, colors.dim)
+      .map((line) => `  ${line}`)
+      .join("\n")}`,
+  );
 }
 
 /** What to run after init, as printed: vwh is a devDependency, so it runs as `npx vwh`. */
-export function nextSteps(answers: InitAnswers, platform: Pick<Platform, "secretName" | "handlerSecret">, installed: boolean, dim: (text: string) => string = (text) => text): string[] {
+export function nextSteps(
+  answers: InitAnswers,
+  platform: Pick<Platform, "secretName" | "handlerSecret">,
+  installed: boolean,
+  dim: (text: string) => string = (text) => text,
+): string[] {
   const handler = platform.handlerSecret;
   const lines = [
     `npm install                       ${dim(installed ? `# installs vwh from ${vendoredTarball()}, locked in package-lock.json` : "# installs vwh as package.json and the lockfile say")}`,
@@ -199,6 +222,9 @@ export function nextSteps(answers: InitAnswers, platform: Pick<Platform, "secret
     `npx vwh simulate                  ${dim(`# the flows in vwh.config.json, against ${answers.url}`)}`,
     `npx vwh verify-signature --url ${answers.url}`,
   );
-  if (answers.ci) lines.push(`commit package.json, package-lock.json${installed ? ` and ${vendoredTarball()}` : ""}; add ${workflowSecrets(answers, platform.handlerSecret).join(" and ")} to the repository's Actions secrets`);
+  if (answers.ci)
+    lines.push(
+      `commit package.json, package-lock.json${installed ? ` and ${vendoredTarball()}` : ""}; add ${workflowSecrets(answers, platform.handlerSecret).join(" and ")} to the repository's Actions secrets`,
+    );
   return lines;
 }

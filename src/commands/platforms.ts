@@ -44,7 +44,11 @@ export async function platformsCommand(rawOptions: unknown, streams?: Streams): 
   const { colors } = output;
   for (const platform of described) {
     output.out(`${colors.bold(platform.id.padEnd(8))} ${platform.summary}`);
-    output.out(colors.dim(`         scheme ${platform.scheme} · profile ${platform.profile ?? "none"} · ${platform.events.length} event types (${platform.events.filter((event) => event.waits).length} wait for a reply)`));
+    output.out(
+      colors.dim(
+        `         scheme ${platform.scheme} · profile ${platform.profile ?? "none"} · ${platform.events.length} event types (${platform.events.filter((event) => event.waits).length} wait for a reply)`,
+      ),
+    );
     output.out(colors.dim(`         actions: ${platform.actions.join(", ")}`));
     output.out(colors.dim(`         caller steps: ${platform.caller_steps.join(", ")} · starters: ${platform.starters.join(", ")}`));
     output.out(colors.dim(`         details and sources: ${join(packageRoot, platform.docs)}`));

@@ -1,7 +1,7 @@
 /** `vwh sign`: the headers a platform would send with a body, or a ready curl command (never the secret). */
 import { resolveSettings, type SettingsInput } from "../cli/config.js";
 import { randomId } from "../core/ids.js";
-import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform } from "../platforms/registry.js";
 import type { Platform } from "../platforms/types.js";
 import { readBodyInput } from "../files/body-input.js";
 import { parseOptions } from "../cli/parse-options.js";
@@ -17,7 +17,10 @@ function platformContentType(platform: Platform): string {
   const [eventType] = Object.keys(platform.events);
   if (eventType === undefined) return "application/json";
   const call = { callId: "call_sign", from: undefined, to: undefined, direction: undefined };
-  return platform.encode({ eventType, eventId: "evt_sign", sequence: 1, timestamp: new Date(0), payload: {}, call, url: new URL("https://example.invalid/") }).contentType ?? "application/json";
+  return (
+    platform.encode({ eventType, eventId: "evt_sign", sequence: 1, timestamp: new Date(0), payload: {}, call, url: new URL("https://example.invalid/") })
+      .contentType ?? "application/json"
+  );
 }
 
 /** POSIX single-quoting: safe for any header value or URL. */
@@ -65,6 +68,10 @@ export async function signCommand(file: string | undefined, input: SettingsInput
   else {
     // Schemes that sign the URL (Twilio) are checked against exactly this URL: show it with the headers.
     if (url) output.out(`# signed URL: ${signed.url}`);
-    output.out(Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n"));
+    output.out(
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join("\n"),
+    );
   }
 }

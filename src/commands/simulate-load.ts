@@ -28,7 +28,14 @@ export interface LoadModeSettings {
 }
 
 /** Checks what load mode cannot do with these flows, then runs it; `stop` is Ctrl-C. */
-export async function simulateLoad(flows: LoadedFlow[], simulation: SimulationOptions, run: RunDescription, settings: LoadModeSettings, output: Output, stop: AbortSignal): Promise<void> {
+export async function simulateLoad(
+  flows: LoadedFlow[],
+  simulation: SimulationOptions,
+  run: RunDescription,
+  settings: LoadModeSettings,
+  output: Output,
+  stop: AbortSignal,
+): Promise<void> {
   if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
     throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
   }
@@ -37,11 +44,25 @@ export async function simulateLoad(flows: LoadedFlow[], simulation: SimulationOp
     // Its run-level resources (a local API, a key made for the run) live in this thread.
     throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
   }
-  const load: LoadDescription = { ...run, calls: settings.calls, concurrency: settings.concurrency, rate: settings.rate, pipelining: settings.pipelining, workers: settings.workers };
+  const load: LoadDescription = {
+    ...run,
+    calls: settings.calls,
+    concurrency: settings.concurrency,
+    rate: settings.rate,
+    pipelining: settings.pipelining,
+    workers: settings.workers,
+  };
   return runLoadMode(flows, simulation, load, settings, output, stop);
 }
 
-async function runLoadMode(flows: LoadedFlow[], simulation: SimulationOptions, run: LoadDescription, settings: LoadModeSettings, output: Output, stop: AbortSignal): Promise<void> {
+async function runLoadMode(
+  flows: LoadedFlow[],
+  simulation: SimulationOptions,
+  run: LoadDescription,
+  settings: LoadModeSettings,
+  output: Output,
+  stop: AbortSignal,
+): Promise<void> {
   const progress = await progressReporter(output, run.calls);
   const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
   const running: Promise<LoadResult> =

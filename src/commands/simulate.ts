@@ -8,7 +8,7 @@ import { loadFlows } from "../files/read-inputs.js";
 import { appendDeadLetter } from "../files/dead-letters.js";
 import { parseOptions } from "../cli/parse-options.js";
 import { newSeed } from "../core/random.js";
-import { buildRetryPolicy, } from "../engine/retry-policy.js";
+import { buildRetryPolicy } from "../engine/retry-policy.js";
 import { resolveSecrets } from "../signing/index.js";
 import { pickSigningOptions, resolveSigning, schemeSettings, secretFlagWarning, secretSource } from "../signing/options.js";
 import { getScheme } from "../signing/index.js";
@@ -28,7 +28,6 @@ import { shownUrl } from "../core/secrets.js";
 
 export const simulateOptionsSchema = optionsSchema("simulate");
 export type SimulateOptions = z.output<typeof simulateOptionsSchema>;
-
 
 function deadLetterWriter(file: string) {
   return async (entry: Parameters<typeof appendDeadLetter>[1]) => {
@@ -52,7 +51,13 @@ function interruptOnSigint(stop: AbortSignal | undefined): { stop: AbortSignal; 
   return { stop: controller.signal, release: () => process.off("SIGINT", onSigint) };
 }
 
-export async function simulateCommand(files: string[], input: SettingsInput, env: NodeJS.ProcessEnv = process.env, streams?: Streams, stop?: AbortSignal): Promise<void> {
+export async function simulateCommand(
+  files: string[],
+  input: SettingsInput,
+  env: NodeJS.ProcessEnv = process.env,
+  streams?: Streams,
+  stop?: AbortSignal,
+): Promise<void> {
   const { options: settings, provenance, loaded } = await resolveSettings(input, env);
   const options = parseOptions(simulateOptionsSchema, settings, provenance);
   const output = createOutput(options, env, streams);
@@ -61,7 +66,8 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
 
   // Everything the user gave is checked before the first byte is sent.
   const flowFiles = files.length ? files : configFlows(loaded);
-  if (flowFiles.length === 0) throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
+  if (flowFiles.length === 0)
+    throw new UsageError("no call flows: give flow files, or list them under flows in vwh.config.json", "vwh init writes a starter set");
   const flows = await loadFlows(flowFiles, options.platform ?? defaultPlatformId);
   if (options.url) await checkUrlScheme(options.url, flows);
   const allRecorded = flows.every((loaded) => loaded.flow.events?.every((event) => event.raw !== undefined) ?? false);
@@ -74,7 +80,11 @@ export async function simulateCommand(files: string[], input: SettingsInput, env
   // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
-    ...Object.fromEntries(platformSettingRows().flatMap((row) => (options[row.key as keyof SimulateOptions] === undefined ? [] : [[row.key, options[row.key as keyof SimulateOptions]]]))),
+    ...Object.fromEntries(
+      platformSettingRows().flatMap((row) =>
+        options[row.key as keyof SimulateOptions] === undefined ? [] : [[row.key, options[row.key as keyof SimulateOptions]]],
+      ),
+    ),
   };
   const opened = await openPlatformRuns(flows, { settings: platformSettings, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
   try {
@@ -119,19 +129,32 @@ async function simulateWithRuns(
       settings: schemeSettings(options, "sign"),
       keepSignatures: options.keepSignatures,
       // A socket URL (Retell's custom LLM), or platforms that send no webhooks at all (vapi-llm): nothing to sign.
-      unsigned: options.url?.protocol === "ws:" || options.url?.protocol === "wss:" || flows.every((loaded) => Object.keys(loaded.platform.events).length === 0),
+      unsigned:
+        options.url?.protocol === "ws:" || options.url?.protocol === "wss:" || flows.every((loaded) => Object.keys(loaded.platform.events).length === 0),
       createSigner: (scheme, platformId) => resolveSigning({ ...options, scheme }, env, "sign", opened.runs[platformId]?.secrets).signer,
     },
   );
   const platformProfiles = new Set(flows.map((flow) => flow.platform.profile));
   const profileName = options.profile ?? (platformProfiles.size === 1 ? flows[0]!.platform.profile : undefined);
-  if (!options.url) throw new UsageError("missing --url: the handler's webhook URL", "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json");
+  if (!options.url)
+    throw new UsageError(
+      "missing --url: the handler's webhook URL",
+      "e.g. --url http://localhost:3000/webhooks/voice, or set VWH_URL, or url in vwh.config.json",
+    );
 
-  const policy = buildRetryPolicy({ timeoutMs: options.timeout, retries: options.retries, backoffMs: options.backoff, profile: profileName, timeScale: options.timeScale });
+  const policy = buildRetryPolicy({
+    timeoutMs: options.timeout,
+    retries: options.retries,
+    backoffMs: options.backoff,
+    profile: profileName,
+    timeScale: options.timeScale,
+  });
   const seed = options.seed ?? newSeed();
   // Choices a platform made that change what the handler receives (Vapi's tool-call shape), said once.
   const configuredUrl = options.publicUrl ?? options.url;
-  const notes = [...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }, configuredUrl) ?? []))];
+  const notes = [
+    ...new Set(flows.flatMap((loaded) => loaded.platform.describeSettings?.({ ...loaded.flow.settings, ...platformSettings }, configuredUrl) ?? [])),
+  ];
   const run: RunDescription = {
     target: shownUrl(options.url),
     scheme: label,
@@ -168,7 +191,14 @@ async function simulateWithRuns(
     const { calls, concurrency, rate, pipelining, workers, junit } = options;
     const interrupt = interruptOnSigint(stop);
     try {
-      return await simulateLoad(flows, simulation, run, { calls, concurrency, rate, pipelining, workers, junit, signing: pickSigningOptions(options), env }, output, interrupt.stop);
+      return await simulateLoad(
+        flows,
+        simulation,
+        run,
+        { calls, concurrency, rate, pipelining, workers, junit, signing: pickSigningOptions(options), env },
+        output,
+        interrupt.stop,
+      );
     } finally {
       interrupt.release();
     }
@@ -200,9 +230,23 @@ async function simulateWithRuns(
         secretSource: secretSource(options),
         probeUrl: async (platformId) => {
           const loaded = flows.find((candidate) => candidate.platform.id === platformId)!.platform;
-          const { scheme, settings: probeSettings, signer: probeSigner } = resolveSigning({ ...options, scheme: options.scheme ?? loaded.scheme }, env, "sign", opened.runs[platformId]?.secrets);
+          const {
+            scheme,
+            settings: probeSettings,
+            signer: probeSigner,
+          } = resolveSigning({ ...options, scheme: options.scheme ?? loaded.scheme }, env, "sign", opened.runs[platformId]?.secrets);
           const dispatcher = createDispatcher(1);
-          const probe = { target: options.url!, ...(options.publicUrl && { publicUrl: options.publicUrl }), platform: loaded, scheme, settings: probeSettings, signer: probeSigner, toleranceSeconds: 300, timeoutMs: policy.timeoutMs, dispatcher };
+          const probe = {
+            target: options.url!,
+            ...(options.publicUrl && { publicUrl: options.publicUrl }),
+            platform: loaded,
+            scheme,
+            settings: probeSettings,
+            signer: probeSigner,
+            toleranceSeconds: 300,
+            timeoutMs: policy.timeoutMs,
+            dispatcher,
+          };
           return (await runProbe(probe, urlCases).finally(() => dispatcher.close())).cases;
         },
       });

@@ -134,7 +134,8 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   }
   if (portArgument === undefined) throw new UsageError("missing <port>: the local port your handler listens on", "e.g. vwh tunnel 3000");
   const port = Number(portArgument);
-  if (!/^\d+$/.test(portArgument) || port < 1 || port > 65535) throw new UsageError(`<port>: expected a port number from 1 to 65535, got ${JSON.stringify(portArgument)}`);
+  if (!/^\d+$/.test(portArgument) || port < 1 || port > 65535)
+    throw new UsageError(`<port>: expected a port number from 1 to 65535, got ${JSON.stringify(portArgument)}`);
   const warning = secretFlagWarning(options);
   if (warning) output.warn(warning);
   const secrets = resolveSecrets(options.secret, env, options.secretEnv).map((secret) => secret.value);
@@ -143,13 +144,21 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const needles = secretNeedles(secrets);
   const signatureHeaders = getScheme(options.scheme).headers(schemeSettings(options, "verify"));
 
-  const recorder = options.record ? await Recorder.open(options.record, { redactPii: options.redactPii, secretNeedles: needles, identify, fields, ...(platform && { platform: platform.id as PlatformId }) }) : undefined;
+  const recorder = options.record
+    ? await Recorder.open(options.record, {
+        redactPii: options.redactPii,
+        secretNeedles: needles,
+        identify,
+        fields,
+        ...(platform && { platform: platform.id as PlatformId }),
+      })
+    : undefined;
   const upstream = new URL(`http://localhost:${port}`);
   let publicUrl: URL | undefined;
   let proxyUrl: URL | undefined;
   // Concatenated, never resolved: a target like //host/x must not name another host here either.
   const addressed = (path: string, headers: Readonly<Record<string, string>>) => {
-    const origin = publicUrl?.origin ?? (headers.host ? `http://${headers.host}` : proxyUrl?.origin ?? "http://localhost");
+    const origin = publicUrl?.origin ?? (headers.host ? `http://${headers.host}` : (proxyUrl?.origin ?? "http://localhost"));
     return `${origin}${path.startsWith("/") ? path : "/"}`;
   };
   const log = (observation: RequestObservation) => output.out(output.json ? toJsonLine(observation) : formatRequestLine(observation, output.colors));
@@ -213,7 +222,13 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     if (options.inspect) {
       // Imported only here: `vwh --help` and --no-inspect never load the inspector.
       const { startInspector } = await import("../tunnel/inspector.js");
-      const inspector = await startInspector({ session, port: options.inspectPort, secretNeedles: needles, signatureHeaders, onNotice: (text) => output.warn(text) });
+      const inspector = await startInspector({
+        session,
+        port: options.inspectPort,
+        secretNeedles: needles,
+        signatureHeaders,
+        onNotice: (text) => output.warn(text),
+      });
       cleanups.push(() => inspector.close());
       inspectorUrl = inspector.url;
     }
@@ -233,7 +248,16 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   if (!answers) output.warn(`nothing answers on localhost:${port} yet: requests will get 502 until your handler starts`);
   if (output.json) {
     output.out(
-      JSON.stringify({ event: "listening", public_url: publicUrl?.href.replace(/\/$/, "") ?? null, proxy_url: proxy.url, webhook_url: webhookUrl, inspector_url: inspectorUrl ?? null, target: upstream.href, target_answers: answers, recording: options.record ?? null }),
+      JSON.stringify({
+        event: "listening",
+        public_url: publicUrl?.href.replace(/\/$/, "") ?? null,
+        proxy_url: proxy.url,
+        webhook_url: webhookUrl,
+        inspector_url: inspectorUrl ?? null,
+        target: upstream.href,
+        target_answers: answers,
+        recording: options.record ?? null,
+      }),
     );
   } else {
     const { colors } = output;
@@ -261,7 +285,10 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
         written = await recorder.finish(`Recorded calls ${new Date().toISOString()}`);
       } catch (error) {
         const reason = error instanceof VwhError ? error.message : (error as Error).message;
-        throw new VwhError(`cannot write the recording (the journal ${recorder.journalFile} keeps every request; vwh tunnel --recover ${recorder.journalFile}): ${reason}`, { exitCode: ExitCode.badInput });
+        throw new VwhError(
+          `cannot write the recording (the journal ${recorder.journalFile} keeps every request; vwh tunnel --recover ${recorder.journalFile}): ${reason}`,
+          { exitCode: ExitCode.badInput },
+        );
       }
       reportRecording(output, written, options.record);
     }

@@ -12,7 +12,7 @@ import { recordingSchema } from "../files/call-flow.js";
 import { readBodyInput, type StdinStream } from "../files/body-input.js";
 import { readJsonFile } from "../files/json-file.js";
 import { parseOptions } from "../cli/parse-options.js";
-import { defaultPlatformId, loadPlatform, } from "../platforms/registry.js";
+import { defaultPlatformId, loadPlatform } from "../platforms/registry.js";
 import { runProbe, type ProbeCaseResult } from "../engine/probe.js";
 import { probeSignatureHint } from "../engine/auth-hint.js";
 import { resolveSigning, secretFlagWarning, secretSource } from "../signing/options.js";
@@ -48,7 +48,7 @@ async function offlineRequest(options: VerifyOptions, stdin: StdinStream | undef
     const [name, value] = parseHeaderFlag(header);
     headers[name] = value;
   }
-  if (Object.keys(headers).length === 0) throw new UsageError("no headers to verify: give them with -H \"name: value\" or --headers-file");
+  if (Object.keys(headers).length === 0) throw new UsageError('no headers to verify: give them with -H "name: value" or --headers-file');
   const body = await readBodyInput(options.body, "body", stdin);
   return { headers, body, method: options.method, url: options.requestUrl?.href ?? "" };
 }
@@ -82,7 +82,10 @@ async function verifyRecording(file: string, options: VerifyOptions, signer: Sig
     const { raw } = event;
     const url = recordedUrl(raw, options.publicUrl);
     if (url === undefined && signsUrl) {
-      throw new UsageError(`${file}: events[${index}] does not say which URL it was sent to, which ${options.scheme} signatures cover`, "give --public-url <the URL the platform is configured with>");
+      throw new UsageError(
+        `${file}: events[${index}] does not say which URL it was sent to, which ${options.scheme} signatures cover`,
+        "give --public-url <the URL the platform is configured with>",
+      );
     }
     const request: ReceivedRequest = { headers: raw.headers, body: rawBody(raw), method: raw.method, url: url ?? "" };
     // Each request is checked at the moment it arrived, unless --at says otherwise.
@@ -94,7 +97,14 @@ async function verifyRecording(file: string, options: VerifyOptions, signer: Sig
     } catch {
       // a body that is not JSON keeps the header's id
     }
-    return { index, event_id: eventId ?? `events[${index}]`, event_type: event.event_type ?? null, received_at: raw.received_at, valid: verdict.valid, reason: verdict.valid ? null : verdict.reason };
+    return {
+      index,
+      event_id: eventId ?? `events[${index}]`,
+      event_type: event.event_type ?? null,
+      received_at: raw.received_at,
+      valid: verdict.valid,
+      reason: verdict.valid ? null : verdict.reason,
+    };
   });
   const invalidOnes = results.filter((result) => !result.valid);
   if (output.json) {
@@ -104,9 +114,13 @@ async function verifyRecording(file: string, options: VerifyOptions, signer: Sig
     for (const result of results) {
       const mark = result.valid ? colors.green("✓") : colors.red("✗");
       // The id and type come from the recorded request: printed escaped (a forged one could hold control sequences).
-      output.out(`  ${mark} ${terminalSafe(String(result.event_id))}${result.event_type ? colors.dim(`  ${terminalSafe(result.event_type)}`) : ""}${result.reason ? `  ${colors.red(terminalSafe(result.reason))}` : ""}`);
+      output.out(
+        `  ${mark} ${terminalSafe(String(result.event_id))}${result.event_type ? colors.dim(`  ${terminalSafe(result.event_type)}`) : ""}${result.reason ? `  ${colors.red(terminalSafe(result.reason))}` : ""}`,
+      );
     }
-    output.out(`\n${results.length} recorded request${results.length === 1 ? "" : "s"}: ${colors.green(`${results.length - invalidOnes.length} valid`)}, ${invalidOnes.length ? colors.red(`${invalidOnes.length} invalid`) : "0 invalid"}`);
+    output.out(
+      `\n${results.length} recorded request${results.length === 1 ? "" : "s"}: ${colors.green(`${results.length - invalidOnes.length} valid`)}, ${invalidOnes.length ? colors.red(`${invalidOnes.length} invalid`) : "0 invalid"}`,
+    );
   }
   if (invalidOnes.length) throw new ExitError(ExitCode.checkFailed);
 }
@@ -147,7 +161,10 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
   // The probe speaks the platform's wire format, signed with the settled scheme. A platform that serves
   // something to the handler (Telnyx's Call Control API) serves it to the probe's calls too, so a handler
   // that answers the call it is sent passes the valid case (issue 24).
-  const run = await platform.openRun?.({ settings: { probe: true, ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }) }, secrets: resolveSecrets(options.secret, env, options.secretEnv) });
+  const run = await platform.openRun?.({
+    settings: { probe: true, ...(options.telnyxApiPort !== undefined && { telnyxApiPort: options.telnyxApiPort }) },
+    secrets: resolveSecrets(options.secret, env, options.secretEnv),
+  });
   let report: Awaited<ReturnType<typeof runProbe>>;
   let scheme: ReturnType<typeof resolveSigning>["scheme"];
   let settings: ReturnType<typeof resolveSigning>["settings"];
@@ -158,21 +175,53 @@ async function probeEndpoint(target: URL, options: VerifyOptions, platform: Plat
     scheme = resolved.scheme;
     settings = resolved.settings;
     const dispatcher = createDispatcher(4);
-    report = await runProbe({ target, ...(publicUrl && { publicUrl }), platform, scheme, settings, signer: resolved.signer, toleranceSeconds: options.tolerance, timeoutMs: options.timeout, dispatcher }).finally(() =>
-      dispatcher.close(),
-    );
+    report = await runProbe({
+      target,
+      ...(publicUrl && { publicUrl }),
+      platform,
+      scheme,
+      settings,
+      signer: resolved.signer,
+      toleranceSeconds: options.tolerance,
+      timeoutMs: options.timeout,
+      dispatcher,
+    }).finally(() => dispatcher.close());
   } finally {
     await run?.close();
   }
   const wrong = report.cases.filter((result) => result.outcome !== "as-expected" && result.outcome !== "skipped");
   const exitCode = report.unreachable ? ExitCode.unreachable : wrong.length ? ExitCode.checkFailed : ExitCode.ok;
-  const hint = probeSignatureHint(report.cases, platform.id, { scheme: { name: scheme.name, signsUrl: scheme.signsUrl?.(settings) ?? false }, target, publicUrl, secretSource: secretSource(options) });
+  const hint = probeSignatureHint(report.cases, platform.id, {
+    scheme: { name: scheme.name, signsUrl: scheme.signsUrl?.(settings) ?? false },
+    target,
+    publicUrl,
+    secretSource: secretSource(options),
+  });
   if (output.json) {
-    output.out(JSON.stringify({ target: shownUrl(target), platform: platform.id, scheme: scheme.name, passed: exitCode === ExitCode.ok, exit_code: exitCode, unreachable: report.unreachable ?? null, hint: hint ?? null, cases: report.cases }, null, 2));
+    output.out(
+      JSON.stringify(
+        {
+          target: shownUrl(target),
+          platform: platform.id,
+          scheme: scheme.name,
+          passed: exitCode === ExitCode.ok,
+          exit_code: exitCode,
+          unreachable: report.unreachable ?? null,
+          hint: hint ?? null,
+          cases: report.cases,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     const { colors } = output;
     const signedFor = publicUrl ? `, signed for ${publicUrl.href}` : "";
-    output.out(colors.dim(`vwh verify-signature → ${shownUrl(target)}  (${platform.id} requests, ${scheme.name} signatures${signedFor}, tolerance ${options.tolerance} s)\n`));
+    output.out(
+      colors.dim(
+        `vwh verify-signature → ${shownUrl(target)}  (${platform.id} requests, ${scheme.name} signatures${signedFor}, tolerance ${options.tolerance} s)\n`,
+      ),
+    );
     output.out(colors.dim(`  ${"case".padEnd(48)} ${"expect".padEnd(7)} got`));
     for (const result of report.cases) output.out(probeLine(result, colors));
     if (report.unreachable) output.out(colors.red(`\ncould not reach the endpoint: ${report.unreachable}`));
@@ -190,7 +239,9 @@ export async function verifySignatureCommand(input: SettingsInput, env: NodeJS.P
   const platform = await loadPlatform(parsed.platform ?? defaultPlatformId);
   const options: VerifyOptions = { ...parsed, scheme: parsed.scheme ?? platform.scheme };
   const output = createOutput(options, env, streams);
-  const modes = [options.body !== undefined && "--body", options.recording !== undefined && "--recording", options.url !== undefined && "--url"].filter(Boolean);
+  const modes = [options.body !== undefined && "--body", options.recording !== undefined && "--recording", options.url !== undefined && "--url"].filter(
+    Boolean,
+  );
   if (modes.length !== 1) {
     throw new UsageError(
       modes.length === 0 ? "nothing to verify: give --body (with -H), --recording or --url" : `choose one of ${modes.join(", ")}: they are different checks`,

@@ -34,12 +34,7 @@ export function rememberConfiguredSecrets(env: NodeJS.ProcessEnv, flagValues: re
   const fromVariables = variableNames
     .filter((name): name is string => typeof name === "string" && name !== "")
     .flatMap((name) => (env[name] === undefined ? (conventionalName.test(name) ? [] : [name]) : [env[name], ...pieces(env[name])]));
-  rememberSecrets([
-    ...flagValues.filter((value): value is string => typeof value === "string"),
-    env.VWH_SECRET,
-    ...pieces(env.VWH_SECRET),
-    ...fromVariables,
-  ]);
+  rememberSecrets([...flagValues.filter((value): value is string => typeof value === "string"), env.VWH_SECRET, ...pieces(env.VWH_SECRET), ...fromVariables]);
 }
 
 /** Whether a token shares a run of `sharedRun` characters (or all of itself) with a known secret. */

@@ -27,7 +27,11 @@ function npmCommand(env: NodeJS.ProcessEnv): { command: string; args: string[]; 
   return { command: "npm", args: [], shell: process.platform === "win32" };
 }
 
-function run(command: string, args: string[], options: { shell: boolean; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stderr: string; error?: Error }> {
+function run(
+  command: string,
+  args: string[],
+  options: { shell: boolean; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stderr: string; error?: Error }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { shell: options.shell, env: options.env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
@@ -44,11 +48,28 @@ async function pack(env: NodeJS.ProcessEnv): Promise<Buffer> {
   try {
     const npm = npmCommand(env);
     // Offline and quiet: packing a folder needs no registry, and npm's notices are not ours to print.
-    const args = [...npm.args, "pack", packageRoot, "--pack-destination", dir, "--ignore-scripts", "--offline", "--silent", "--no-update-notifier", "--no-fund", "--no-audit"];
+    const args = [
+      ...npm.args,
+      "pack",
+      packageRoot,
+      "--pack-destination",
+      dir,
+      "--ignore-scripts",
+      "--offline",
+      "--silent",
+      "--no-update-notifier",
+      "--no-fund",
+      "--no-audit",
+    ];
     const result = await run(npm.command, args, { shell: npm.shell, env: { ...env, npm_config_loglevel: "error" } });
     if (result.error || result.code !== 0) {
-      const reason = result.error ? (result.error as NodeJS.ErrnoException).code ?? result.error.message : result.stderr.trim().split("\n").at(-1) || `npm exited ${result.code}`;
-      throw new InputError(`cannot pack the running vwh (${packageRoot}) with npm pack: ${reason}`, "install npm, or pass --vwh-spec with a version, a git URL or a tarball");
+      const reason = result.error
+        ? ((result.error as NodeJS.ErrnoException).code ?? result.error.message)
+        : result.stderr.trim().split("\n").at(-1) || `npm exited ${result.code}`;
+      throw new InputError(
+        `cannot pack the running vwh (${packageRoot}) with npm pack: ${reason}`,
+        "install npm, or pass --vwh-spec with a version, a git URL or a tarball",
+      );
     }
     return await readFile(join(dir, tarballName()));
   } finally {

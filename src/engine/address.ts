@@ -6,7 +6,19 @@ import { attemptHeader } from "../platforms/types.js";
 import { vwhVersion } from "../core/version.js";
 import { type SimulationOptions } from "./options.js";
 
-export const hopByHop = new Set(["host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "expect"]);
+export const hopByHop = new Set([
+  "host",
+  "content-length",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-connection",
+  "expect",
+]);
 
 export interface OutgoingRequest {
   url: URL;

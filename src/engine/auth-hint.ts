@@ -36,10 +36,13 @@ export async function signatureHint(result: SimulationResult, signing: RunSignin
     if (accepted > 0) {
       const urls = [...new Set(refused.map((event) => event.exchange?.request.signedUrl).filter(Boolean))];
       return `${head}, ${accepted} signed with the same secret accepted: not the secret — ${
-        scheme.signsUrl && urls.length ? `the refused ones were signed for ${urls.join(", ")}: the handler validates another URL there` : "the handler refuses these events for another reason (their replies are shown above)"
+        scheme.signsUrl && urls.length
+          ? `the refused ones were signed for ${urls.join(", ")}: the handler validates another URL there`
+          : "the handler refuses these events for another reason (their replies are shown above)"
       }`;
     }
-    if (!scheme.signsUrl) return `${head}: wrong secret — ${scheme.name} signatures do not cover the URL, so only the secret can differ: the handler's is not the one in ${signing.secretSource}`;
+    if (!scheme.signsUrl)
+      return `${head}: wrong secret — ${scheme.name} signatures do not cover the URL, so only the secret can differ: the handler's is not the one in ${signing.secretSource}`;
     const { target, publicUrl } = signing;
     if (publicUrl && publicUrl.href !== target.href) {
       // Sent to the handler: one request signed for the public URL, one for the URL it receives. Which it accepts tells.
@@ -54,15 +57,22 @@ export async function signatureHint(result: SimulationResult, signing: RunSignin
 }
 
 /** The probe's verdict on a refused valid request: the URL or the secret, from which forgeries were accepted. */
-export function probeSignatureHint(cases: readonly ProbeCaseResult[], platformId: string, signing: Omit<RunSigning, "scheme"> & { scheme: { name: string; signsUrl: boolean } }): string | undefined {
+export function probeSignatureHint(
+  cases: readonly ProbeCaseResult[],
+  platformId: string,
+  signing: Omit<RunSigning, "scheme"> & { scheme: { name: string; signsUrl: boolean } },
+): string | undefined {
   const valid = cases[0];
   if (valid === undefined || valid.outcome !== "wrongly-refused" || !refusal(valid.status)) return undefined;
-  if (platformId === "telnyx") return "the handler refused a valid Telnyx signature: its TELNYX_PUBLIC_KEY is not the public key of the private key vwh signs with";
+  if (platformId === "telnyx")
+    return "the handler refused a valid Telnyx signature: its TELNYX_PUBLIC_KEY is not the public key of the private key vwh signs with";
   const local = cases.find((result) => result.name.startsWith("signed for the local --url"));
   if (local?.outcome === "wrongly-accepted") {
     return `wrong URL, not the secret: the handler accepts a signature over the URL it receives (${signing.target.href}) and refuses one over the public URL (${signing.publicUrl?.href}) — validate against the public URL the platform is configured with`;
   }
-  if (!signing.scheme.signsUrl) return `wrong secret: ${signing.scheme.name} signatures do not cover the URL, so only the secret can differ — the handler's is not the one in ${signing.secretSource}`;
-  if (local?.outcome === "as-expected") return `wrong secret: the handler refused signatures over both the public and the local URL — its token is not the one in ${signing.secretSource}`;
+  if (!signing.scheme.signsUrl)
+    return `wrong secret: ${signing.scheme.name} signatures do not cover the URL, so only the secret can differ — the handler's is not the one in ${signing.secretSource}`;
+  if (local?.outcome === "as-expected")
+    return `wrong secret: the handler refused signatures over both the public and the local URL — its token is not the one in ${signing.secretSource}`;
   return `most likely the secret: vwh signed the URL it sent to (${signing.target.href}); the handler's token is not the one in ${signing.secretSource}, unless it validates a fixed public URL (then give --public-url <that URL>)`;
 }

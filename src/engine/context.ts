@@ -38,7 +38,9 @@ export function stoppableWait(wait: (ms: number) => Promise<unknown>, stop: Abor
       if (stop.aborted) return resolve(undefined);
       const onStop = () => resolve(undefined);
       stop.addEventListener("abort", onStop, { once: true });
-      wait(ms).then(resolve, reject).finally(() => stop.removeEventListener("abort", onStop));
+      wait(ms)
+        .then(resolve, reject)
+        .finally(() => stop.removeEventListener("abort", onStop));
     });
 }
 

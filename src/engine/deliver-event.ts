@@ -5,12 +5,12 @@ import { checkReply } from "../checks/reply.js";
 import { compareReplies } from "../checks/compare-replies.js";
 import type { Finding } from "../core/findings.js";
 import type { DeadLetter } from "../files/dead-letters.js";
-import { deliver, type DeliveryResult, } from "../transport/undici.js";
+import { deliver, type DeliveryResult } from "../transport/undici.js";
 import { type LoadedFlow } from "../files/call-flow.js";
 import { builtRequest, type PlannedEvent } from "./expand-flow.js";
 import type { ParsedReply, WebhookRequest } from "../platforms/types.js";
 import { diffJson } from "../lib/json-diff.js";
-import { classifyAttempt, retryDelayMs, } from "./retry-policy.js";
+import { classifyAttempt, retryDelayMs } from "./retry-policy.js";
 import { type EventResult } from "./results.js";
 import { exchangeOf } from "./exchange.js";
 import { type SimulationOptions } from "./options.js";
@@ -72,7 +72,13 @@ export function describeFailure(outcome: DeliveryResult): string {
 
 /** A duplicate must be accepted and, where the platform waits, answered with the same instructions. */
 /** A duplicate must be accepted and, where the platform acts on the reply, answered with the same actions. */
-export async function checkDuplicate(planned: PlannedEvent, loaded: LoadedFlow, context: RunContext, number: number, first: { parsed: ParsedReply; request: WebhookRequest } | undefined): Promise<{ result: EventResult["duplicate"]; failures: Finding[] }> {
+export async function checkDuplicate(
+  planned: PlannedEvent,
+  loaded: LoadedFlow,
+  context: RunContext,
+  number: number,
+  first: { parsed: ParsedReply; request: WebhookRequest } | undefined,
+): Promise<{ result: EventResult["duplicate"]; failures: Finding[] }> {
   const outcome = await attempt(planned, loaded, context, number);
   throwIfStopped(context.options.stop);
   const failures: Finding[] = [];
@@ -131,7 +137,13 @@ export interface DeliveredEvent {
 }
 
 /** Delivers one webhook (retries, dead letters, a duplicate) and checks its reply. */
-export async function deliverAndCheck(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext, step?: number): Promise<DeliveredEvent> {
+export async function deliverAndCheck(
+  planned: PlannedEvent,
+  loaded: LoadedFlow,
+  duplicate: boolean,
+  context: RunContext,
+  step?: number,
+): Promise<DeliveredEvent> {
   // Kept small on purpose: an async function's frame holds all its locals, and load mode runs this
   // for every webhook. The first attempt settles nearly every delivery; only a retry enters the loop.
   const outcome = await attempt(planned, loaded, context, 1);
@@ -194,9 +206,11 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted && delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
   const ignored = loaded.platform.events[planned.eventType]?.replyIgnored;
-  if (ignored && result.failures.length > 0 && !options.strictEvents && planned.expect?.status === undefined) demoteIgnored(result, planned, loaded.platform.id, ignored.setting);
+  if (ignored && result.failures.length > 0 && !options.strictEvents && planned.expect?.status === undefined)
+    demoteIgnored(result, planned, loaded.platform.id, ignored.setting);
   result.passed = result.failures.length === 0;
-  if ((!result.passed || options.verbose) && options.evidence !== false) result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
+  if ((!result.passed || options.verbose) && options.evidence !== false)
+    result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
   return { result, parsed, outcome };
 }
 
@@ -216,7 +230,14 @@ function demoteIgnored(result: EventResult, planned: PlannedEvent, platformId: s
 }
 
 /** What waits on more I/O after the check: the dead letter of an exhausted event, the duplicate delivery. */
-export async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow, duplicate: boolean, context: RunContext, delivered: Delivered, checked: DeliveredEvent): Promise<DeliveredEvent> {
+export async function finishDelivered(
+  planned: PlannedEvent,
+  loaded: LoadedFlow,
+  duplicate: boolean,
+  context: RunContext,
+  delivered: Delivered,
+  checked: DeliveredEvent,
+): Promise<DeliveredEvent> {
   const { options } = context;
   const { result, parsed, outcome } = checked;
   if (delivered.exhausted && options.deadLetter) {
@@ -225,7 +246,13 @@ export async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow,
   }
   if (duplicate && accepted(outcome)) {
     const readable = parsed && !parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply") ? parsed : undefined;
-    const second = await checkDuplicate(planned, loaded, context, delivered.attempts + 1, readable && { parsed: readable, request: builtRequest(planned) ?? placeholderRequest(planned) });
+    const second = await checkDuplicate(
+      planned,
+      loaded,
+      context,
+      delivered.attempts + 1,
+      readable && { parsed: readable, request: builtRequest(planned) ?? placeholderRequest(planned) },
+    );
     result.duplicate = second.result;
     result.failures.push(...second.failures);
   }
@@ -235,7 +262,13 @@ export async function finishDelivered(planned: PlannedEvent, loaded: LoadedFlow,
 }
 
 export function placeholderRequest(planned: PlannedEvent): WebhookRequest {
-  return { method: planned.method === "GET" ? "GET" : "POST", url: new URL("http://recorded.invalid/"), body: planned.body, contentType: planned.contentType, headers: {} };
+  return {
+    method: planned.method === "GET" ? "GET" : "POST",
+    url: new URL("http://recorded.invalid/"),
+    body: planned.body,
+    contentType: planned.contentType,
+    headers: {},
+  };
 }
 
 /** How a platform's webhooks are signed and addressed in this run: its own scheme, else the run's. */

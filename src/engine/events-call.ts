@@ -11,7 +11,14 @@ import { type CallOverrides, planCall } from "./plan.js";
  * A call of scripted events: planned, then delivered in order, each result handed on as it finishes.
  * One async function for the whole call (load mode runs millions; each async layer allocates per event).
  */
-export async function runEventsCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean): Promise<FlowCallOutcome> {
+export async function runEventsCall(
+  loaded: LoadedFlow,
+  context: RunContext,
+  planRandom: Random,
+  overrides: CallOverrides,
+  handlers: CallHandlers,
+  shouldStop: () => boolean,
+): Promise<FlowCallOutcome> {
   try {
     const call = planCall(loaded, planRandom, context.options, new Date(context.now()), overrides);
     handlers.onStart?.(call.callId);
@@ -33,4 +40,3 @@ export async function runEventsCall(loaded: LoadedFlow, context: RunContext, pla
     return interruptedCall(error);
   }
 }
-

@@ -23,6 +23,13 @@ export function exchangeOf(planned: PlannedEvent, target: DeliveryTarget, outcom
       body: showBody(planned.body, contentType),
       form: form && Object.fromEntries(Object.entries(form).map(([name, value]) => [name, redactSecrets(value)])),
     },
-    reply: outcome.ok ? { status: outcome.status, contentType: outcome.headers["content-type"], bytes: outcome.body.length, body: showBody(outcome.body, outcome.headers["content-type"]) } : undefined,
+    reply: outcome.ok
+      ? {
+          status: outcome.status,
+          contentType: outcome.headers["content-type"],
+          bytes: outcome.body.length,
+          body: showBody(outcome.body, outcome.headers["content-type"]),
+        }
+      : undefined,
   };
 }

@@ -23,7 +23,8 @@ export type EventOrigin =
     };
 
 /** The request as the platform built it, or undefined for a recorded one. */
-export const builtRequest = (planned: Pick<PlannedEvent, "origin">): WebhookRequest | undefined => (planned.origin.kind === "built" ? planned.origin.request : undefined);
+export const builtRequest = (planned: Pick<PlannedEvent, "origin">): WebhookRequest | undefined =>
+  planned.origin.kind === "built" ? planned.origin.request : undefined;
 
 export interface PlannedEvent {
   index: number;
@@ -54,7 +55,13 @@ export interface ExpansionOptions {
   freshIds?: boolean;
 }
 
-export function planRaw(event: FlowEvent & { raw: RawRequest }, index: number, previousAt: number | undefined, platform: Platform, newId: (prefix: string) => string): PlannedEvent {
+export function planRaw(
+  event: FlowEvent & { raw: RawRequest },
+  index: number,
+  previousAt: number | undefined,
+  platform: Platform,
+  newId: (prefix: string) => string,
+): PlannedEvent {
   const { raw } = event;
   const body = rawBody(raw);
   const identity = platform.identify({ method: raw.method, path: raw.path, headers: raw.headers, body });

@@ -6,7 +6,7 @@ import type { Dispatcher } from "undici";
 import type { DeadLetter } from "../files/dead-letters.js";
 import { type Transport } from "../transport/undici.js";
 import { type LoadedFlow } from "../files/call-flow.js";
-import type { PlatformRun, } from "../platforms/types.js";
+import type { PlatformRun } from "../platforms/types.js";
 import { type RetryPolicy } from "./retry-policy.js";
 import type { Signer } from "../signing/types.js";
 import { type EventResult, type TurnResult } from "./results.js";

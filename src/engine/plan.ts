@@ -26,7 +26,13 @@ export interface PlannedCall {
 export const noDuplicates: ReadonlySet<number> = new Set();
 
 /** Decides everything random about a call before any delivery, so it does not depend on retries. */
-export function planCall(loaded: LoadedFlow, planRandom: Random, options: Pick<SimulationOptions, "faults" | "target" | "publicUrl">, start: Date, overrides: CallOverrides = {}): PlannedCall {
+export function planCall(
+  loaded: LoadedFlow,
+  planRandom: Random,
+  options: Pick<SimulationOptions, "faults" | "target" | "publicUrl">,
+  start: Date,
+  overrides: CallOverrides = {},
+): PlannedCall {
   const { faults } = options;
   const url = options.publicUrl ?? options.target;
   const planned = expandFlow(loaded, { start, url, callId: overrides.callId || undefined, freshIds: overrides.freshIds === true });

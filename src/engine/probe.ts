@@ -93,7 +93,9 @@ function changeCallId(text: string, callId: string): string {
  * webhook) the query string, which is what such a request signs.
  */
 function tamper(request: WebhookRequest, platform: Platform): { body: Buffer; search: string | undefined } {
-  const callId = platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body }).callId ?? "";
+  const callId =
+    platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body }).callId ??
+    "";
   if (request.method === "GET" && request.url.search) return { body: request.body, search: changeCallId(request.url.search, encodeURIComponent(callId)) };
   return { body: Buffer.from(changeCallId(request.body.toString("utf8"), callId)), search: undefined };
 }
@@ -113,7 +115,14 @@ export function buildProbeCases(options: ProbeOptions): ProbeCase[] {
   };
   /** Signed over the URL the platform addresses; sent where vwh sends (--url), as `simulate` does. */
   const signWith = (with_: Signer, request: WebhookRequest, eventId: string, timestamp = nowSeconds): ProbeRequest => {
-    const signature = with_.sign({ id: eventId, timestamp, body: request.body, method: request.method, url: request.url.href, contentType: request.contentType ?? "application/octet-stream" });
+    const signature = with_.sign({
+      id: eventId,
+      timestamp,
+      body: request.body,
+      method: request.method,
+      url: request.url.href,
+      contentType: request.contentType ?? "application/octet-stream",
+    });
     const url = deliveryUrl(request.url, options) ?? new URL(options.target.href);
     if (signature.url !== request.url.href) url.search = new URL(signature.url).search;
     const headers = { ...request.headers, ...(request.contentType && { "content-type": request.contentType }), ...signature.headers };

@@ -46,9 +46,7 @@ export const profiles: Readonly<Record<string, Profile>> = {
 };
 export const profileNames = Object.keys(profiles);
 
-export type AttemptOutcome =
-  | { kind: "response"; status: number; headers: Readonly<Record<string, string>> }
-  | { kind: "timeout" | "unreachable" | "network" };
+export type AttemptOutcome = { kind: "response"; status: number; headers: Readonly<Record<string, string>> } | { kind: "timeout" | "unreachable" | "network" };
 
 export type RetryDecision = { retry: false; reason?: string } | { retry: true; retryAfterMs?: number };
 

@@ -4,7 +4,7 @@
  */
 import type { ScriptStep } from "../files/caller-script.js";
 import { flowBody, type LoadedFlow } from "../files/call-flow.js";
-import type { PlatformRun, RunSetup, } from "../platforms/types.js";
+import type { PlatformRun, RunSetup } from "../platforms/types.js";
 import { createRandom, type Random } from "../core/random.js";
 import { flowPassed, type FlowResult, type SimulationResult } from "./results.js";
 import { type SimulationOptions } from "./options.js";
@@ -13,12 +13,29 @@ import { type CallOverrides } from "./plan.js";
 import { runEventsCall } from "./events-call.js";
 
 /** Runs one call of a flow: its scripted events in order, or its caller script against the platform. */
-export function runFlowCall(loaded: LoadedFlow, context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean = () => false): Promise<FlowCallOutcome> {
+export function runFlowCall(
+  loaded: LoadedFlow,
+  context: RunContext,
+  planRandom: Random,
+  overrides: CallOverrides,
+  handlers: CallHandlers,
+  shouldStop: () => boolean = () => false,
+): Promise<FlowCallOutcome> {
   const body = flowBody(loaded.flow);
-  return body.kind === "script" ? runScriptFlowCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop) : runEventsCall(loaded, context, planRandom, overrides, handlers, shouldStop);
+  return body.kind === "script"
+    ? runScriptFlowCall(loaded, body.steps, context, planRandom, overrides, handlers, shouldStop)
+    : runEventsCall(loaded, context, planRandom, overrides, handlers, shouldStop);
 }
 
-export async function runScriptFlowCall(loaded: LoadedFlow, steps: ScriptStep[], context: RunContext, planRandom: Random, overrides: CallOverrides, handlers: CallHandlers, shouldStop: () => boolean): Promise<FlowCallOutcome> {
+export async function runScriptFlowCall(
+  loaded: LoadedFlow,
+  steps: ScriptStep[],
+  context: RunContext,
+  planRandom: Random,
+  overrides: CallOverrides,
+  handlers: CallHandlers,
+  shouldStop: () => boolean,
+): Promise<FlowCallOutcome> {
   try {
     const { runScriptCall } = await import("./script-call.js");
     return await runScriptCall(loaded, steps, context, planRandom, overrides, handlers, shouldStop);
@@ -48,7 +65,11 @@ export async function openPlatformRuns(flows: readonly LoadedFlow[], setup: RunS
 }
 
 /** Runs `work` with the platforms' run-level resources: the caller's, or opened (and closed) here. */
-export async function withPlatformRuns<T>(flows: readonly LoadedFlow[], options: SimulationOptions, work: (options: SimulationOptions) => Promise<T>): Promise<T> {
+export async function withPlatformRuns<T>(
+  flows: readonly LoadedFlow[],
+  options: SimulationOptions,
+  work: (options: SimulationOptions) => Promise<T>,
+): Promise<T> {
   if (options.platformRuns) return work(options);
   const opened = await openPlatformRuns(flows, { settings: options.platformSettings ?? {}, secrets: [] });
   try {
@@ -78,23 +99,37 @@ export async function simulateFlows(flows: readonly LoadedFlow[], options: Simul
       interrupted = true;
       break;
     }
-    const flowResult: FlowResult = { file: loaded.file, name: loaded.flow.name, platform: loaded.platform.id, callId: "", events: [], turns: undefined, passed: true };
+    const flowResult: FlowResult = {
+      file: loaded.file,
+      name: loaded.flow.name,
+      platform: loaded.platform.id,
+      callId: "",
+      events: [],
+      turns: undefined,
+      passed: true,
+    };
     results.push(flowResult);
-    const outcome = await runFlowCall(loaded, context, planRandom, {}, {
-      onStart: (callId) => {
-        flowResult.callId = callId;
-        options.listener?.flowStarted?.(loaded, callId);
+    const outcome = await runFlowCall(
+      loaded,
+      context,
+      planRandom,
+      {},
+      {
+        onStart: (callId) => {
+          flowResult.callId = callId;
+          options.listener?.flowStarted?.(loaded, callId);
+        },
+        onEvent: (result) => {
+          flowResult.events.push(result);
+          options.listener?.eventFinished?.(loaded, result);
+        },
+        onTurnStart: (step, label) => options.listener?.turnStarted?.(loaded, step, label),
+        onTurn: (turn) => {
+          (flowResult.turns ??= []).push(turn);
+          options.listener?.turnFinished?.(loaded, turn);
+        },
       },
-      onEvent: (result) => {
-        flowResult.events.push(result);
-        options.listener?.eventFinished?.(loaded, result);
-      },
-      onTurnStart: (step, label) => options.listener?.turnStarted?.(loaded, step, label),
-      onTurn: (turn) => {
-        (flowResult.turns ??= []).push(turn);
-        options.listener?.turnFinished?.(loaded, turn);
-      },
-    });
+    );
     // The verdict is the sum of what ran: its events and turns (an interrupted call keeps the verdict of what finished).
     flowResult.passed = flowPassed(flowResult) && (outcome.passed || outcome.stopped?.reason === "interrupted");
     if (outcome.stopped?.reason === "unreachable") unreachable = outcome.stopped.message;

@@ -22,7 +22,6 @@ import { deliveryUrl } from "./address.js";
 import { type CallHandlers, type FlowCallOutcome, type RunContext, stopReason } from "./context.js";
 import { type EventResult, type NotExecuted, type TurnResult } from "./results.js";
 
-
 /** What the platform read of a reply it does not parse: nothing. */
 const unreadReply = () => ({ native: undefined, actions: [], failures: [], warnings: [] });
 
@@ -45,15 +44,31 @@ interface Turn {
 
 function newTurn(steps: readonly ScriptStep[], index: number, label?: string): Turn {
   const step = steps[index];
-  return { step: index, label: label ?? (step ? describeStep(step) : "hangup"), expect: step?.expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [] };
+  return {
+    step: index,
+    label: label ?? (step ? describeStep(step) : "hangup"),
+    expect: step?.expect,
+    actions: [],
+    replied: [],
+    natives: [],
+    failures: [],
+    ended: undefined,
+    media: undefined,
+    notes: [],
+  };
 }
 
 const textOf = (action: Action): string | undefined => (typeof action["text"] === "string" ? action["text"] : undefined);
 /** Everything spoken (or played as text) in a turn, as `says` matches it and the reports show it. */
-const spokenIn = (actions: readonly Action[]): string => actions.map(textOf).filter((text) => text !== undefined).join(" ");
+const spokenIn = (actions: readonly Action[]): string =>
+  actions
+    .map(textOf)
+    .filter((text) => text !== undefined)
+    .join(" ");
 
 /** The inputs of a listen action as its platform normalised them (a string or a list). */
-const inputsOf = (action: Action): string[] => (Array.isArray(action["input"]) ? action["input"].map(String) : typeof action["input"] === "string" ? [action["input"]] : []);
+const inputsOf = (action: Action): string[] =>
+  Array.isArray(action["input"]) ? action["input"].map(String) : typeof action["input"] === "string" ? [action["input"]] : [];
 
 /** `listens_for`: some listen action of the turn takes the input; one without any stated input takes what its platform takes (vwh: both). */
 function checkListensFor(input: string, actions: readonly Action[]): Finding[] {
@@ -77,7 +92,12 @@ export function checkTurn(turn: Turn): Finding[] {
     const wanted = expect.ends;
     if (wanted === false && turn.ended) findings.push({ kind: "expect", path: "ends", message: `expected the call to go on, but it ended (${turn.ended})` });
     if (wanted === true && !turn.ended) findings.push({ kind: "expect", path: "ends", message: "expected the call to end in this turn, but it went on" });
-    if (typeof wanted === "string" && turn.ended !== wanted) findings.push({ kind: "expect", path: "ends", message: `expected the call to end (${wanted}), ${turn.ended ? `but it ended (${turn.ended})` : "but it went on"}` });
+    if (typeof wanted === "string" && turn.ended !== wanted)
+      findings.push({
+        kind: "expect",
+        path: "ends",
+        message: `expected the call to end (${wanted}), ${turn.ended ? `but it ended (${turn.ended})` : "but it went on"}`,
+      });
   }
   if (expect.transfers_to !== undefined) {
     const target = turn.actions.find((action) => action.type === "transfer")?.["to"];
@@ -105,14 +125,24 @@ export function checkTurn(turn: Turn): Finding[] {
 /** Replied in the turn but not executed in it (the same action objects travel from the reply to the driver's moves). */
 function unexecuted(turn: Turn): NotExecuted[] {
   const executed = new Set(turn.actions);
-  return turn.replied.filter((action) => !executed.has(action)).map((action) => ({ type: action.type, path: action.path, ...(textOf(action) !== undefined && { text: textOf(action)! }) }));
+  return turn.replied
+    .filter((action) => !executed.has(action))
+    .map((action) => ({ type: action.type, path: action.path, ...(textOf(action) !== undefined && { text: textOf(action)! }) }));
 }
 
 /** Signs a media stream's WebSocket upgrade as a GET of its URL with the platform's scheme (empty body, a fresh id). */
 function upgradeSigner(context: RunContext, platformId: string): ((addressed: URL) => Record<string, string>) | undefined {
   const signer = context.options.platformSigning?.[platformId]?.signer ?? context.options.signer;
   if (!signer) return undefined;
-  return (addressed) => signer.sign({ id: randomId("upg"), timestamp: Math.floor(context.now() / 1000), body: Buffer.alloc(0), method: "GET", url: addressed.href, contentType: "" }).headers;
+  return (addressed) =>
+    signer.sign({
+      id: randomId("upg"),
+      timestamp: Math.floor(context.now() / 1000),
+      body: Buffer.alloc(0),
+      method: "GET",
+      url: addressed.href,
+      contentType: "",
+    }).headers;
 }
 
 /** A webhook of a reactive call as the delivery machinery sees it. */
@@ -213,8 +243,20 @@ export async function runScriptCall(
       // file:, javascript: and data: URLs have the opaque origin "null": name their scheme instead.
       const message = `not followed: ${origin === "null" ? `a ${protocol} URL` : origin} is not the handler's origin (${(options.publicUrl ?? options.target).origin})`;
       const result: EventResult = {
-        index: planned.index, sequence: planned.sequence, eventType: planned.eventType, eventId: planned.eventId, status: undefined, latencyMs: undefined,
-        attempts: 0, passed: false, failures: [{ kind: "rule", path: webhook.request.url.href, message }], warnings: [], instructionTypes: [], deadLettered: false, step: turn.step, duplicate: undefined,
+        index: planned.index,
+        sequence: planned.sequence,
+        eventType: planned.eventType,
+        eventId: planned.eventId,
+        status: undefined,
+        latencyMs: undefined,
+        attempts: 0,
+        passed: false,
+        failures: [{ kind: "rule", path: webhook.request.url.href, message }],
+        warnings: [],
+        instructionTypes: [],
+        deadLettered: false,
+        step: turn.step,
+        duplicate: undefined,
       };
       delivered = { result, outcome: { ok: false, message } };
     } else {
@@ -286,7 +328,10 @@ export async function runScriptCall(
       const move = await driver.next();
       if (move.kind === "send") {
         if (++hops > maxHops) {
-          turn.failures.push({ kind: "loop", message: `more than --max-hops ${maxHops} webhooks in one call: the handler loops (last: ${move.webhook.eventType} to ${move.webhook.request.url.pathname})` });
+          turn.failures.push({
+            kind: "loop",
+            message: `more than --max-hops ${maxHops} webhooks in one call: the handler loops (last: ${move.webhook.eventType} to ${move.webhook.request.url.pathname})`,
+          });
           finishTurn();
           passed = false;
           break;
@@ -332,7 +377,10 @@ export async function runScriptCall(
         turn.ended = move.reason;
         const next = stepIndex + 1;
         if (next < steps.length) {
-          turn.failures.push({ kind: "script", message: `the call ended (${move.reason}) before step ${next + 1} (${describeStep(steps[next]!)}) could happen` });
+          turn.failures.push({
+            kind: "script",
+            message: `the call ended (${move.reason}) before step ${next + 1} (${describeStep(steps[next]!)}) could happen`,
+          });
         }
         finishTurn();
         break;

@@ -49,6 +49,10 @@ export function resolveRunSigning(platforms: readonly SigningPlatform[], fallbac
   const unique = [...new Map(platforms.map((platform) => [platform.id, platform])).values()];
   const platformSigning = Object.fromEntries(unique.map((platform) => [platform.id, signingFor(platform.scheme, platform.id)]));
   const own = platformSigning[fallback.id] ?? (unique[0] && platformSigning[unique[0].id]) ?? signingFor(fallback.scheme, fallback.id);
-  const label = plan.keepSignatures ? "recorded" : plan.unsigned ? "none" : [...new Set((unique.length ? unique : [fallback]).map((platform) => platform.scheme))].join(" + ");
+  const label = plan.keepSignatures
+    ? "recorded"
+    : plan.unsigned
+      ? "none"
+      : [...new Set((unique.length ? unique : [fallback]).map((platform) => platform.scheme))].join(" + ");
   return { ...own, platformSigning, label };
 }

@@ -37,7 +37,10 @@ export function artilleryPhase(shape: LoadShape): ArtilleryPhase {
   if (calls !== undefined) {
     if (rate !== undefined) return { name: "vwh calls", duration: Math.max(1, Math.ceil(calls / rate)), arrivalCount: calls, ...cap };
     if (duration !== undefined) return { name: "vwh calls", duration, arrivalCount: calls, ...cap };
-    throw new UsageError("--calls needs --rate or --duration: Artillery starts calls on a schedule, not as fast as --concurrency allows", "e.g. --calls 1000 --rate 20");
+    throw new UsageError(
+      "--calls needs --rate or --duration: Artillery starts calls on a schedule, not as fast as --concurrency allows",
+      "e.g. --calls 1000 --rate 20",
+    );
   }
   return { name: "vwh calls", duration: duration ?? defaultDurationSeconds, arrivalRate: rate ?? defaultRate, ...cap };
 }

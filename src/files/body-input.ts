@@ -16,7 +16,8 @@ export async function readBodyInput(file: string | undefined, what: string, stdi
     return await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: cannot read ${what}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (error as Error).message}`);
+    throw new InputError(
+      `${file}: cannot read ${what}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (error as Error).message}`,
+    );
   }
 }
-

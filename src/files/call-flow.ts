@@ -8,7 +8,7 @@ import { callerActionFields, scriptSchema, type ScriptStep } from "./caller-scri
 import { InputError } from "../core/errors.js";
 import { describeProblems, readJsonFile } from "./json-file.js";
 import { isPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
-import type { CallerInput, Platform, } from "../platforms/types.js";
+import type { CallerInput, Platform } from "../platforms/types.js";
 // The `instructions` expectation predates the platform seam: partial vwh instructions (README: Call-flow files).
 import { e164 } from "../platforms/vwh/envelope.js";
 import { didYouMean } from "../lib/did-you-mean.js";
@@ -71,11 +71,14 @@ export const callFlowSchema = z
       .optional(),
     settings: z.record(z.string(), z.unknown()).optional().describe("platform-specific settings (e.g. vapi_tool_shape); flags override them"),
     events: z.array(flowEventSchema).min(1).optional().describe("scripted flow: the platform's events in order (README: Call-flow files)"),
-    script: scriptSchema.optional().describe("caller script: what the caller does; vwh plays the platform (README: Platforms and caller scripts; docs/platforms/<platform>.md)"),
+    script: scriptSchema
+      .optional()
+      .describe("caller script: what the caller does; vwh plays the platform (README: Platforms and caller scripts; docs/platforms/<platform>.md)"),
   })
   .superRefine((flow, ctx) => {
     if (flow.events && flow.script) ctx.addIssue({ code: "custom", message: "a file has either events or script, not both", path: ["script"] });
-    if (!flow.events && !flow.script) ctx.addIssue({ code: "custom", message: "required: events (a scripted flow) or script (a caller script)", path: ["events"] });
+    if (!flow.events && !flow.script)
+      ctx.addIssue({ code: "custom", message: "required: events (a scripted flow) or script (a caller script)", path: ["events"] });
     let previousSequence = 0;
     const seenIds = new Map<string, number>();
     flow.events?.forEach((event, index) => {
@@ -100,7 +103,11 @@ export const callFlowSchema = z
       }
     });
   })
-  .meta({ title: "vwh call flow", description: "A simulated call: events replayed to a webhook handler, or a caller script the simulated platform reacts to (README: Call-flow files, Platforms and caller scripts; each platform's wire format: docs/platforms/<platform>.md)." });
+  .meta({
+    title: "vwh call flow",
+    description:
+      "A simulated call: events replayed to a webhook handler, or a caller script the simulated platform reacts to (README: Call-flow files, Platforms and caller scripts; each platform's wire format: docs/platforms/<platform>.md).",
+  });
 export type CallFlow = z.infer<typeof callFlowSchema>;
 
 /** What `vwh tunnel --record` writes: a call flow whose events are recorded requests (README: Call-flow files). */
@@ -149,13 +156,17 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
   const checkActions = (expected: readonly unknown[] | undefined, at: PropertyKey[]) =>
     expected?.forEach((item, index) => {
       const type = typeof item === "string" ? item : (item as { type: string }).type;
-      if (!platform.actions.includes(type as never)) add([...at, index], `${platform.id} replies cannot produce ${JSON.stringify(type)} (it has ${platform.actions.join(", ")})`);
+      if (!platform.actions.includes(type as never))
+        add([...at, index], `${platform.id} replies cannot produce ${JSON.stringify(type)} (it has ${platform.actions.join(", ")})`);
     });
   flow.events?.forEach((event, index) => {
     if (event.raw || event.event_type === undefined) return;
     const typeCheck = platform.eventType.safeParse(event.event_type, { reportInput: true });
     if (!typeCheck.success) {
-      add(["events", index, "event_type"], `${typeCheck.error.issues[0] ? describeIssue(typeCheck.error.issues[0]) : "unknown event type"}${platform.id === "vwh" ? "" : ` for platform ${platform.id}`}`);
+      add(
+        ["events", index, "event_type"],
+        `${typeCheck.error.issues[0] ? describeIssue(typeCheck.error.issues[0]) : "unknown event type"}${platform.id === "vwh" ? "" : ` for platform ${platform.id}`}`,
+      );
       return;
     }
     const spec = platform.events[event.event_type];
@@ -164,7 +175,8 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
         add(["events", index, "payload", ...issue.path], describeIssue(issue));
       }
     }
-    if (event.expect?.ack_only && spec?.waits) add(["events", index, "expect", "ack_only"], `${event.event_type} waits for instructions, so its reply cannot be ack_only`);
+    if (event.expect?.ack_only && spec?.waits)
+      add(["events", index, "expect", "ack_only"], `${event.event_type} waits for instructions, so its reply cannot be ack_only`);
     checkActions(event.expect?.actions, ["events", index, "expect", "actions"]);
   });
   if (flow.settings) {
@@ -173,7 +185,10 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
     for (const key of Object.keys(flow.settings)) {
       if (known.includes(key)) continue;
       const guess = didYouMean(key, known);
-      add(["settings", key], `unknown setting for ${platform.id}${known.length ? ` (known: ${known.join(", ")})` : " (it takes none)"}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`);
+      add(
+        ["settings", key],
+        `unknown setting for ${platform.id}${known.length ? ` (known: ${known.join(", ")})` : " (it takes none)"}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`,
+      );
     }
     for (const issue of platform.settings?.safeParse(flow.settings, { reportInput: true }).error?.issues ?? []) {
       if (issue.code !== "unrecognized_keys") add(["settings", ...issue.path], describeIssue(issue));
@@ -182,14 +197,21 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
   flow.script?.forEach((step, index) => {
     for (const field of callerActionFields) {
       if (step[field] !== undefined && !platform.callerInputs.includes(stepInputKind[field])) {
-        add(["script", index, field], `the ${platform.id} platform has no ${field} step (it takes ${callerActionFields.filter((f) => platform.callerInputs.includes(stepInputKind[f])).join(", ")})`);
+        add(
+          ["script", index, field],
+          `the ${platform.id} platform has no ${field} step (it takes ${callerActionFields.filter((f) => platform.callerInputs.includes(stepInputKind[f])).join(", ")})`,
+        );
       }
     }
     if (step.event && platform.callerInputs.includes("event")) {
       // A native event is sent as the platform would: its type and payload are the platform's (a call status it does not have is refused here).
       const typeCheck = platform.eventType.safeParse(step.event.type, { reportInput: true });
       const spec = typeCheck.success ? platform.events[step.event.type] : undefined;
-      if (!typeCheck.success) add(["script", index, "event", "type"], `${typeCheck.error.issues[0] ? describeIssue(typeCheck.error.issues[0]) : "unknown event type"} for platform ${platform.id}`);
+      if (!typeCheck.success)
+        add(
+          ["script", index, "event", "type"],
+          `${typeCheck.error.issues[0] ? describeIssue(typeCheck.error.issues[0]) : "unknown event type"} for platform ${platform.id}`,
+        );
       for (const issue of (spec && step.event.payload ? spec.payload.safeParse(step.event.payload, { reportInput: true }).error?.issues : undefined) ?? []) {
         add(["script", index, "event", "payload", ...issue.path], describeIssue(issue));
       }
@@ -198,7 +220,10 @@ export function platformProblems(flow: CallFlow, platform: Platform): Problem[] 
     const kind = callerActionFields.find((field) => step[field] !== undefined);
     const acts = platform.actsDuringPlayback;
     if (acts && step.after_ms !== undefined && (kind === "hangup" || kind === "press" || kind === "say" || kind === "interrupt") && !acts.includes(kind)) {
-      add(["script", index, "after_ms"], `the ${platform.id} platform cannot interrupt its playback with ${kind === "interrupt" ? "speech" : kind} (after_ms on ${acts.join(", ")} only): step ${index + 1} (${kind}) acts when the line is quiet — drop after_ms`);
+      add(
+        ["script", index, "after_ms"],
+        `the ${platform.id} platform cannot interrupt its playback with ${kind === "interrupt" ? "speech" : kind} (after_ms on ${acts.join(", ")} only): step ${index + 1} (${kind}) acts when the line is quiet — drop after_ms`,
+      );
     }
   });
   return problems;

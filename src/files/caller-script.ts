@@ -16,27 +16,49 @@ export const endReasons = ["caller_hangup", "handler_hangup", "transferred", "re
 export const turnExpectationSchema = z.strictObject({
   actions: z.array(actionExpectationSchema).optional().describe("the normalised actions of the turn, in order: type names or partial actions with matchers"),
   says: textMatcher.optional().describe("matcher over everything spoken (or played as text) in the turn"),
-  ends: z.union([z.boolean(), z.enum(endReasons)]).optional().describe("true: the call ends in this turn; false: it does not; or how it ends"),
+  ends: z
+    .union([z.boolean(), z.enum(endReasons)])
+    .optional()
+    .describe("true: the call ends in this turn; false: it does not; or how it ends"),
   transfers_to: textMatcher.optional().describe("matcher over the transfer target"),
   listens_for: z
     .enum(["dtmf", "speech"])
     .optional()
-    .describe("the turn ends with the platform listening for this input (a listen action taking it, the platform's default input counted: a Twilio <Gather> without input takes dtmf)"),
+    .describe(
+      "the turn ends with the platform listening for this input (a listen action taking it, the platform's default input counted: a Twilio <Gather> without input takes dtmf)",
+    ),
   result: z
     .union([textMatcher, z.strictObject({ equals: z.unknown().describe("the whole tool result, exactly") }), z.record(z.string(), z.unknown())])
     .optional()
-    .describe('AI platforms: the tool result — text or a matcher; an object matches partially, like actions (each field it names, matchers allowed); { "equals": … } for the exact value'),
+    .describe(
+      'AI platforms: the tool result — text or a matcher; an object matches partially, like actions (each field it names, matchers allowed); { "equals": … } for the exact value',
+    ),
   native: z.array(nativeExpectationSchema).min(1).optional().describe("platform-specific checks over the native replies of the turn"),
-  status: z.union([httpStatus, z.array(httpStatus).min(1)], { error: "expected an HTTP status or a list of them" }).optional().describe("for every webhook of the turn (default: any 2xx)"),
+  status: z
+    .union([httpStatus, z.array(httpStatus).min(1)], { error: "expected an HTTP status or a list of them" })
+    .optional()
+    .describe("for every webhook of the turn (default: any 2xx)"),
   max_latency_ms: z.number().int().positive().max(86_400_000).optional().describe("a hard latency limit for every webhook of the turn"),
-  first_audio_ms: z.number().int().positive().max(600_000).optional().describe("media streams: the most time from the caller's last input to the agent's first audio (ConversationRelay: first token)"),
-  stops_on_interrupt: z.boolean().optional().describe("media streams, on an interrupt step: whether the agent stops its audio (clear) when the caller talks over it"),
+  first_audio_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(600_000)
+    .optional()
+    .describe("media streams: the most time from the caller's last input to the agent's first audio (ConversationRelay: first token)"),
+  stops_on_interrupt: z
+    .boolean()
+    .optional()
+    .describe("media streams, on an interrupt step: whether the agent stops its audio (clear) when the caller talks over it"),
 });
 export type TurnExpectation = z.infer<typeof turnExpectationSchema>;
 
 // Bounded: each key is a webhook or 20 ms frames of a stream, each w half a second (a megabyte of w was days of frames).
 export const maxPressKeys = 100;
-const dtmf = z.string().regex(/^[0-9*#A-Dw]+$/, "expected DTMF digits (0-9, *, #, A-D, w for a pause)").max(maxPressKeys, `expected at most ${maxPressKeys} keys`);
+const dtmf = z
+  .string()
+  .regex(/^[0-9*#A-Dw]+$/, "expected DTMF digits (0-9, *, #, A-D, w for a pause)")
+  .max(maxPressKeys, `expected at most ${maxPressKeys} keys`);
 
 /** The caller actions of a step; a step has one, except the first, which may be the call connecting. */
 export const callerActionFields = ["say", "press", "silence_ms", "hangup", "interrupt", "tool", "event"] as const;
@@ -45,7 +67,11 @@ export const scriptStepSchema = z
   .strictObject({
     say: z.string().min(1).max(3000).optional().describe("the caller says this when the platform listens"),
     confidence: z.number().min(0).max(1).optional().describe("speech recognition confidence of say/interrupt (default 0.92)"),
-    audio: z.string().min(1).optional().describe("media streams: a WAV recording (PCM) of the say/interrupt, relative to the script file; default: a synthesised tone pattern"),
+    audio: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("media streams: a WAV recording (PCM) of the say/interrupt, relative to the script file; default: a synthesised tone pattern"),
     press: dtmf.optional().describe("the caller presses these keys when the platform listens"),
     silence_ms: platformMs.optional().describe("the caller says nothing for this long: the listen times out"),
     hangup: z.literal(true).optional().describe("the caller hangs up here"),
@@ -80,13 +106,20 @@ export const scriptStepSchema = z
   });
 export type ScriptStep = z.output<typeof scriptStepSchema>;
 
-export const scriptSchema = z.array(scriptStepSchema).min(1).superRefine((steps, ctx) => {
-  steps.forEach((step, index) => {
-    if (index > 0 && !callerActionFields.some((field) => step[field] !== undefined)) {
-      ctx.addIssue({ code: "custom", message: `expected a caller action (${callerActionFields.join(", ")}); only the first step may have none`, path: [index] });
-    }
+export const scriptSchema = z
+  .array(scriptStepSchema)
+  .min(1)
+  .superRefine((steps, ctx) => {
+    steps.forEach((step, index) => {
+      if (index > 0 && !callerActionFields.some((field) => step[field] !== undefined)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a caller action (${callerActionFields.join(", ")}); only the first step may have none`,
+          path: [index],
+        });
+      }
+    });
   });
-});
 
 export function callerInput(step: ScriptStep): CallerInput {
   const confidence = step.confidence ?? 0.92;

@@ -50,7 +50,8 @@ export async function loadDeadLetters(file: string, platformId: PlatformId): Pro
   for (const [index, line] of lines.entries()) {
     if (line.trim() === "") continue;
     const deepAt = tooDeepAt(line);
-    if (deepAt !== undefined) throw new InputError(`${file}:${index + 1}:${deepAt + 1}: nested deeper than ${maxJsonDepth} levels (vwh's limit for JSON input)`);
+    if (deepAt !== undefined)
+      throw new InputError(`${file}:${index + 1}:${deepAt + 1}: nested deeper than ${maxJsonDepth} levels (vwh's limit for JSON input)`);
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -59,7 +60,12 @@ export async function loadDeadLetters(file: string, platformId: PlatformId): Pro
       throw new InputError(`${file}:${index + 1}: invalid JSON line (expected one dead-letter entry per line)`);
     }
     const result = deadLetterSchema.safeParse(value, { reportInput: true });
-    if (!result.success) throw new InputError(issuesToProblems(result.error).map((problem) => `${file}:${index + 1}: ${formatProblem(problem)}`).join("\n"));
+    if (!result.success)
+      throw new InputError(
+        issuesToProblems(result.error)
+          .map((problem) => `${file}:${index + 1}: ${formatProblem(problem)}`)
+          .join("\n"),
+      );
     const entry = result.data;
     events.push({ event_type: entry.event_type, raw: entry.raw, after_ms: 0, ...(entry.expect && { expect: entry.expect }) });
   }

@@ -5,8 +5,6 @@ import * as z from "zod";
 import { actionExpectationSchema, nativeExpectationSchema, valueMatcherSchema } from "../checks/expectations.js";
 import { instructionSchemas, instructionTypeSchema, type InstructionType } from "../platforms/vwh/grammar.js";
 
-
-
 export function unwrapOptional(schema: z.ZodType): z.ZodType {
   return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
 }
@@ -24,10 +22,7 @@ export const instructionExpectationSchema = z.union([
   instructionTypeSchema,
   z.discriminatedUnion(
     "type",
-    instructionTypeSchema.options.map(partialExpectation) as unknown as [
-      ReturnType<typeof partialExpectation>,
-      ...ReturnType<typeof partialExpectation>[],
-    ],
+    instructionTypeSchema.options.map(partialExpectation) as unknown as [ReturnType<typeof partialExpectation>, ...ReturnType<typeof partialExpectation>[]],
   ),
 ]);
 

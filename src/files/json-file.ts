@@ -147,11 +147,7 @@ export function describeProblems(file: string, text: string | undefined, problem
 }
 
 /** Reads, parses and validates a JSON file; returns the typed value and the source text. */
-export async function readJsonFile<S extends z.ZodType>(
-  file: string,
-  schema: S,
-  what = "file",
-): Promise<{ value: z.output<S>; text: string }> {
+export async function readJsonFile<S extends z.ZodType>(file: string, schema: S, what = "file"): Promise<{ value: z.output<S>; text: string }> {
   const text = await readTextFile(file, what);
   const data = parseJsonText(text, file);
   const result = schema.safeParse(data, { reportInput: true });

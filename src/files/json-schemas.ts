@@ -60,7 +60,10 @@ function vwhEventRules(): JsonSchema[] {
     return { if: eventTypeIs([type]), then: { type: "object", properties: { payload } } };
   });
   const waiting = types.filter(waitsForInstructions);
-  return [...payloadRules, { if: { ...eventTypeIs(waiting), properties: { ...eventTypeIs(waiting).properties, expect: ackOnly }, required: ["event_type", "expect"] }, then: false }];
+  return [
+    ...payloadRules,
+    { if: { ...eventTypeIs(waiting), properties: { ...eventTypeIs(waiting).properties, expect: ackOnly }, required: ["event_type", "expect"] }, then: false },
+  ];
 }
 
 export function jsonSchemaFor(format: SchemaFormat): JsonSchema {

@@ -3,8 +3,6 @@
  */
 import * as z from "zod";
 
-
-
 /** The handler's reply to a recorded request (issue 11): a golden snapshot for `simulate --compare-replies`. */
 export const recordedResponseSchema = z.strictObject({
   status: z.number().int().min(100).max(599),
@@ -12,7 +10,10 @@ export const recordedResponseSchema = z.strictObject({
   body: z.string(),
   body_encoding: z.enum(["utf8", "base64"]).default("utf8").describe("base64 when the body was not valid UTF-8"),
   latency_ms: z.number().nonnegative().optional(),
-  truncated: z.strictObject({ bytes: z.number().int().nonnegative() }).optional().describe("set when body holds only the first bytes of a longer reply (its full size)"),
+  truncated: z
+    .strictObject({ bytes: z.number().int().nonnegative() })
+    .optional()
+    .describe("set when body holds only the first bytes of a longer reply (its full size)"),
 });
 export type RecordedResponse = z.output<typeof recordedResponseSchema>;
 

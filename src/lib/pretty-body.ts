@@ -10,7 +10,16 @@ export const shownBodyBytes = 2048;
 /** Bodies above this are shown as they are, never parsed for pretty-printing. */
 const prettyLimitBytes = 256 * 1024;
 
-const xmlOptions = { preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "@_", parseTagValue: false, parseAttributeValue: false, trimValues: true, commentPropName: "#comment", cdataPropName: "#cdata" } as const;
+const xmlOptions = {
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  commentPropName: "#comment",
+  cdataPropName: "#cdata",
+} as const;
 
 function prettyJson(text: string): string | undefined {
   try {

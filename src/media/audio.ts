@@ -93,11 +93,14 @@ const bitDepths: Record<number, readonly number[]> = { 1: [8, 16, 24, 32], 3: [3
 function headerProblem(wav: Wav, code: number): string | undefined {
   const fmt = wav.fmt as { numChannels: number; sampleRate: number; byteRate: number; blockAlign: number; bitsPerSample: number };
   const { numChannels: channels, bitsPerSample: bits, blockAlign, byteRate, sampleRate } = fmt;
-  if (!(Number.isInteger(channels) && channels >= 1 && channels <= maxChannels)) return `expected 1 to ${maxChannels} channels in the WAV file, got ${channels}`;
+  if (!(Number.isInteger(channels) && channels >= 1 && channels <= maxChannels))
+    return `expected 1 to ${maxChannels} channels in the WAV file, got ${channels}`;
   const depths = bitDepths[code] ?? [];
   if (!depths.includes(bits)) return `expected ${depths.join(", ")}-bit samples for format code ${code} in the WAV file, got ${bits}-bit`;
-  if (blockAlign !== (channels * bits) / 8) return `the WAV header's block size (${blockAlign}) does not match ${channels} channel(s) of ${bits}-bit samples (${(channels * bits) / 8})`;
-  if (byteRate !== sampleRate * blockAlign) return `the WAV header's byte rate (${byteRate}) does not match ${sampleRate} Hz × ${blockAlign} bytes (${sampleRate * blockAlign})`;
+  if (blockAlign !== (channels * bits) / 8)
+    return `the WAV header's block size (${blockAlign}) does not match ${channels} channel(s) of ${bits}-bit samples (${(channels * bits) / 8})`;
+  if (byteRate !== sampleRate * blockAlign)
+    return `the WAV header's byte rate (${byteRate}) does not match ${sampleRate} Hz × ${blockAlign} bytes (${sampleRate * blockAlign})`;
   const data = wav.data as { chunkSize: number; samples: Uint8Array };
   if (data.samples.length % blockAlign !== 0) return `the WAV data (${data.samples.length} bytes) is not a whole number of ${blockAlign}-byte frames`;
   const seconds = data.samples.length / byteRate;
@@ -122,7 +125,8 @@ async function readWav(file: string): Promise<{ wav: Wav; code: number } | { pro
   }
   const { audioFormat: code, sampleRate } = wav.fmt as { audioFormat: number; sampleRate: number };
   // Resampling multiplies the samples by the ratio: a header claiming 1 Hz would turn a small file into gigabytes.
-  if (!(sampleRate >= minSampleRate && sampleRate <= maxSampleRate)) return { problem: `expected a sample rate from ${minSampleRate} to ${maxSampleRate} Hz in the WAV file, got ${sampleRate}` };
+  if (!(sampleRate >= minSampleRate && sampleRate <= maxSampleRate))
+    return { problem: `expected a sample rate from ${minSampleRate} to ${maxSampleRate} Hz in the WAV file, got ${sampleRate}` };
   // 1 = integer PCM, 3 = float PCM, 0xFFFE = extensible (PCM inside), 6/7 = G.711 A-law/μ-law.
   if (![1, 3, 6, 7, 0xfffe].includes(code)) return { problem: `expected PCM (or G.711) audio in the WAV file, got format code ${code}` };
   const problem = headerProblem(wav, code);
@@ -150,7 +154,8 @@ export async function loadWav(file: string, sampleRate: number): Promise<Int16Ar
   if (!Array.isArray(channels)) return channels;
   // Several channels: their average.
   const mono = new Int16Array(channels[0]?.length ?? 0);
-  for (let index = 0; index < mono.length; index++) mono[index] = Math.round(channels.reduce((sum, channel) => sum + (channel[index] ?? 0), 0) / channels.length);
+  for (let index = 0; index < mono.length; index++)
+    mono[index] = Math.round(channels.reduce((sum, channel) => sum + (channel[index] ?? 0), 0) / channels.length);
   return mono;
 }
 

@@ -170,7 +170,8 @@ const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 
 /** Strict base64 (node's decoder skips bad characters silently, the platforms do not). */
 export function decodeBase64(value: unknown, path: string): { bytes: Buffer } | { finding: Finding } {
-  if (typeof value !== "string") return { finding: { kind: "media", path, message: `expected a base64 string, got ${value === undefined ? "nothing" : typeof value}` } };
+  if (typeof value !== "string")
+    return { finding: { kind: "media", path, message: `expected a base64 string, got ${value === undefined ? "nothing" : typeof value}` } };
   if (value.length === 0) return { finding: { kind: "media", path, message: "expected audio, got an empty payload" } };
   if (!base64Pattern.test(value)) return { finding: { kind: "media", path, message: "malformed base64" } };
   return { bytes: Buffer.from(value, "base64") };
@@ -179,7 +180,9 @@ export function decodeBase64(value: unknown, path: string): { bytes: Buffer } | 
 /** A non-empty string field, or a finding naming it. */
 export function requireString(message: Record<string, unknown>, field: string, path: string): Finding | undefined {
   const value = message[field];
-  return typeof value === "string" && value.length > 0 ? undefined : { kind: "media", path: `${path}.${field}`, message: `expected a non-empty string, got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
+  return typeof value === "string" && value.length > 0
+    ? undefined
+    : { kind: "media", path: `${path}.${field}`, message: `expected a non-empty string, got ${value === undefined ? "nothing" : JSON.stringify(value)}` };
 }
 
 export const unknownMessage = (path: string, field: string, value: unknown, known: readonly string[]): Finding => ({
@@ -202,11 +205,21 @@ export function parseMediaEvent(data: Buffer, binary: boolean, at: string, strea
   const event = value["event"];
   if (!mediaEvents.includes(event as never)) return { message: undefined, findings: [unknownMessage(at, "event", event, mediaEvents)] };
   if (value[stream.field] !== stream.id) {
-    return { message: undefined, findings: [{ kind: "media", path: `${at}.${stream.field}`, message: `expected ${JSON.stringify(stream.id)} (${stream.what}), got ${JSON.stringify(value[stream.field] ?? null)}` }] };
+    return {
+      message: undefined,
+      findings: [
+        {
+          kind: "media",
+          path: `${at}.${stream.field}`,
+          message: `expected ${JSON.stringify(stream.id)} (${stream.what}), got ${JSON.stringify(value[stream.field] ?? null)}`,
+        },
+      ],
+    };
   }
   if (event === "clear") return { message: { kind: "clear" }, findings: [] };
   const body = value[event as string];
-  if (typeof body !== "object" || body === null) return { message: undefined, findings: [{ kind: "media", path: `${at}.${String(event)}`, message: "expected an object" }] };
+  if (typeof body !== "object" || body === null)
+    return { message: undefined, findings: [{ kind: "media", path: `${at}.${String(event)}`, message: "expected an object" }] };
   const fields = body as Record<string, unknown>;
   if (event === "mark") {
     const missing = requireString(fields, "name", `${at}.mark`);
@@ -215,4 +228,3 @@ export function parseMediaEvent(data: Buffer, binary: boolean, at: string, strea
   const decoded = decodeBase64(fields["payload"], `${at}.media.payload`);
   return "finding" in decoded ? { message: undefined, findings: [decoded.finding] } : { message: { kind: "audio", bytes: decoded.bytes }, findings: [] };
 }
-

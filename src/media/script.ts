@@ -42,7 +42,17 @@ export interface TurnText {
   notInterruptible: boolean;
 }
 
-export const emptyTurnText = (): TurnText => ({ text: "", tokens: 0, plays: [], digits: "", toolCalls: [], end: undefined, transferTo: undefined, staleTokens: 0, notInterruptible: false });
+export const emptyTurnText = (): TurnText => ({
+  text: "",
+  tokens: 0,
+  plays: [],
+  digits: "",
+  toolCalls: [],
+  end: undefined,
+  transferTo: undefined,
+  staleTokens: 0,
+  notInterruptible: false,
+});
 
 /**
  * A text turn as normalised actions, so `says`, `actions` and `transfers_to` read it as they read a
@@ -133,14 +143,27 @@ export function checkMedia(expect: TurnExpectation, media: TurnMedia | undefined
   if (expect.first_audio_ms !== undefined) {
     const limit = expect.first_audio_ms;
     if (!media) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected agent audio within ${limit} ms, but the turn had no media stream` });
-    else if (media.firstAudioMs === undefined) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got none` });
-    else if (media.firstAudioMs > limit) findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got ${media.firstAudioMs} ms` });
+    else if (media.firstAudioMs === undefined)
+      findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got none` });
+    else if (media.firstAudioMs > limit)
+      findings.push({ kind: "expect", path: "first_audio_ms", message: `expected the agent's ${what} within ${limit} ms, got ${media.firstAudioMs} ms` });
   }
   if (expect.stops_on_interrupt !== undefined) {
     const stopped = media?.stoppedOnInterrupt;
-    if (stopped === undefined) findings.push({ kind: "expect", path: "stops_on_interrupt", message: "expected an interruption on the media stream, but the caller did not talk over the agent in this turn" });
+    if (stopped === undefined)
+      findings.push({
+        kind: "expect",
+        path: "stops_on_interrupt",
+        message: "expected an interruption on the media stream, but the caller did not talk over the agent in this turn",
+      });
     else if (stopped !== expect.stops_on_interrupt) {
-      findings.push({ kind: "expect", path: "stops_on_interrupt", message: stopped ? "expected the agent to keep talking, but it stopped when interrupted" : "expected the agent to stop (clear) when the caller interrupted, but it kept talking" });
+      findings.push({
+        kind: "expect",
+        path: "stops_on_interrupt",
+        message: stopped
+          ? "expected the agent to keep talking, but it stopped when interrupted"
+          : "expected the agent to stop (clear) when the caller interrupted, but it kept talking",
+      });
     }
   }
   return findings;

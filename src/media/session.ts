@@ -49,7 +49,18 @@ export class AudioSession extends StreamSession<AudioTurn> {
   }
 
   protected newTurn(reference: number | undefined, firstAudioLimitMs: number | undefined): AudioTurn {
-    return { reference, firstAudioLimitMs, findings: [], firstAudioAt: undefined, lastAudioAt: undefined, audioBytes: 0, interrupt: undefined, clearAt: undefined, marksSent: 0, marksAcknowledged: 0 };
+    return {
+      reference,
+      firstAudioLimitMs,
+      findings: [],
+      firstAudioAt: undefined,
+      lastAudioAt: undefined,
+      audioBytes: 0,
+      interrupt: undefined,
+      clearAt: undefined,
+      marksSent: 0,
+      marksAcknowledged: 0,
+    };
   }
 
   protected opening(): Outgoing[] {
@@ -69,7 +80,12 @@ export class AudioSession extends StreamSession<AudioTurn> {
     // An interrupt: the previous turn ended while the agent was talking (agentPhase saw this step coming).
     const samples = await this.#speech(step, input.text);
     if (this.#playingSince !== undefined) this.turn.interrupt = { at: this.clock.now(), speechMs: (samples.length / this.#protocol.format.sampleRate) * 1000 };
-    else this.turn.findings.push({ kind: "script", path: "interrupt", message: "the agent was not talking when the caller interrupted (no agent audio was playing)" });
+    else
+      this.turn.findings.push({
+        kind: "script",
+        path: "interrupt",
+        message: "the agent was not talking when the caller interrupted (no agent audio was playing)",
+      });
     await this.#speak(samples);
   }
 
@@ -111,7 +127,8 @@ export class AudioSession extends StreamSession<AudioTurn> {
     const format = this.#protocol.format;
     if (this.#protocol.tracks.includes("inbound")) this.#stream("inbound", encode(callerFrame ?? this.#silence, format));
     const played = this.#playOut(bytesPerFrame(format));
-    if (this.#protocol.tracks.includes("outbound")) this.#stream("outbound", Buffer.concat([played, encode(this.#silence, format)]).subarray(0, bytesPerFrame(format)));
+    if (this.#protocol.tracks.includes("outbound"))
+      this.#stream("outbound", Buffer.concat([played, encode(this.#silence, format)]).subarray(0, bytesPerFrame(format)));
     this.#mediaMs += 20;
     await this.elapse();
   }
@@ -180,7 +197,11 @@ export class AudioSession extends StreamSession<AudioTurn> {
         turn.marksSent++;
         if (this.#playback.length === 0) this.#acknowledge(message.name);
         else if (this.#queuedMarks >= maxQueuedMarks || this.#queuedMarkChars + message.name.length > maxQueuedMarkChars) {
-          turn.findings.push({ kind: "media", path: at, message: `the agent queued more than ${maxQueuedMarks} marks (or 1 MiB of mark names) behind its audio: dropped` });
+          turn.findings.push({
+            kind: "media",
+            path: at,
+            message: `the agent queued more than ${maxQueuedMarks} marks (or 1 MiB of mark names) behind its audio: dropped`,
+          });
         } else {
           this.#playback.push({ kind: "mark", name: message.name });
           this.#queuedMarks++;
@@ -207,7 +228,12 @@ export class AudioSession extends StreamSession<AudioTurn> {
 
   protected figures(): TurnMedia {
     const turn = this.turn;
-    const stopped = turn.interrupt === undefined ? undefined : turn.clearAt !== undefined && turn.clearAt >= turn.interrupt.at && turn.clearAt - turn.interrupt.at <= turn.interrupt.speechMs + streamTiming.clearGraceMs;
+    const stopped =
+      turn.interrupt === undefined
+        ? undefined
+        : turn.clearAt !== undefined &&
+          turn.clearAt >= turn.interrupt.at &&
+          turn.clearAt - turn.interrupt.at <= turn.interrupt.speechMs + streamTiming.clearGraceMs;
     return {
       protocol: this.protocolId,
       measures: "audio",

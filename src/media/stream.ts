@@ -65,7 +65,11 @@ function connect(url: URL, headers: Record<string, string>, timeoutMs: number): 
  * the move's protocol (`Platform.media`). One the platform does not play on calls (yet): the call goes
  * on as if the agent closed the stream at once, as before media support.
  */
-export async function playStream(request: MediaStreamRequest, script: StreamScript, options: StreamOptions & { protocols: Readonly<Record<string, MediaProtocolLoader>> }): Promise<StreamEnd> {
+export async function playStream(
+  request: MediaStreamRequest,
+  script: StreamScript,
+  options: StreamOptions & { protocols: Readonly<Record<string, MediaProtocolLoader>> },
+): Promise<StreamEnd> {
   const load = options.protocols[request.protocol];
   return load ? playStreamWith(load, request, script, options) : { kind: "closed_by_agent" };
 }
@@ -87,7 +91,8 @@ export async function playStreamWith(load: MediaProtocolLoader, request: MediaSt
   if (!url) {
     const handler = (options.publicUrl ?? options.target).host;
     const { protocol, host } = request.url;
-    const reason = protocol === "ws:" || protocol === "wss:" ? `${host} is not the handler's host (${handler}) nor loopback` : `is ${protocol}, not ws: or wss:`;
+    const reason =
+      protocol === "ws:" || protocol === "wss:" ? `${host} is not the handler's host (${handler}) nor loopback` : `is ${protocol}, not ws: or wss:`;
     return fail({ kind: "rule", path: request.path, message: `not followed: the stream URL ${reason}` });
   }
   const protocol = created;

@@ -61,7 +61,16 @@ export class TextSession extends StreamSession<TextTurn> {
   }
 
   protected newTurn(reference: number | undefined, firstAudioLimitMs: number | undefined): TextTurn {
-    return { reference, firstAudioLimitMs, findings: [], firstTokenAt: undefined, lastTokenAt: undefined, complete: false, interruptedAt: undefined, said: emptyTurnText() };
+    return {
+      reference,
+      firstAudioLimitMs,
+      findings: [],
+      firstTokenAt: undefined,
+      lastTokenAt: undefined,
+      complete: false,
+      interruptedAt: undefined,
+      said: emptyTurnText(),
+    };
   }
 
   protected opening(): Outgoing[] {
@@ -69,7 +78,14 @@ export class TextSession extends StreamSession<TextTurn> {
     if (greeting) {
       // The platform speaks the greeting as the session opens, before the agent says anything.
       const now = this.clock.now();
-      this.#speaking = { since: now, until: now + speechMs(greeting.text), text: greeting.text, interruptible: greeting.interruptible, preemptible: true, cycleDone: true };
+      this.#speaking = {
+        since: now,
+        until: now + speechMs(greeting.text),
+        text: greeting.text,
+        interruptible: greeting.interruptible,
+        preemptible: true,
+        cycleDone: true,
+      };
       this.turn.said.text = greeting.text;
       this.turn.complete = true;
     }
@@ -105,7 +121,12 @@ export class TextSession extends StreamSession<TextTurn> {
       this.send(this.interruptMessage(words.slice(0, Math.floor(words.length * share)).join(" "), now - speaking.since));
       this.#speaking = undefined;
       this.turn.interruptedAt = now;
-    } else this.turn.findings.push({ kind: "script", path: "interrupt", message: "the agent was not talking when the caller interrupted (no reply was being spoken)" });
+    } else
+      this.turn.findings.push({
+        kind: "script",
+        path: "interrupt",
+        message: "the agent was not talking when the caller interrupted (no reply was being spoken)",
+      });
     await this.idleFor(speechMs(input.text));
     this.#interrupting = false;
     this.#prompt(input.text, input.confidence);
@@ -222,7 +243,8 @@ export class TextSession extends StreamSession<TextTurn> {
         const current = this.#speaking && now < this.#speaking.until ? this.#speaking : undefined;
         // A new talk cycle cuts the one being spoken only if that one is preemptible; otherwise it queues behind it.
         const continues = current !== undefined && !(current.cycleDone && current.preemptible);
-        const interruptible = message.interruptible ?? (continues && current.cycleDone === false ? current.interruptible : this.protocol.defaults.interruptible);
+        const interruptible =
+          message.interruptible ?? (continues && current.cycleDone === false ? current.interruptible : this.protocol.defaults.interruptible);
         const preemptible = message.preemptible ?? (continues && current.cycleDone === false ? current.preemptible : this.protocol.defaults.preemptible);
         this.#speaking = continues
           ? { since: current.since, until: current.until + duration, text: bounded(current.text, text), interruptible, preemptible, cycleDone: false }
@@ -245,7 +267,11 @@ export class TextSession extends StreamSession<TextTurn> {
         // In flight when the new request went out is normal; still streaming a second later is not.
         const since = this.#promptAt === undefined ? 0 : now - this.#promptAt;
         if (since > streamTiming.clearGraceMs && !turn.findings.some((finding) => finding.path === "stale")) {
-          turn.findings.push({ kind: "media", path: "stale", message: `${at}: ${message.what} kept streaming ${Math.round(since)} ms after a newer request superseded it (the platform drops it)` });
+          turn.findings.push({
+            kind: "media",
+            path: "stale",
+            message: `${at}: ${message.what} kept streaming ${Math.round(since)} ms after a newer request superseded it (the platform drops it)`,
+          });
         }
         return;
       }
@@ -255,7 +281,12 @@ export class TextSession extends StreamSession<TextTurn> {
       case "tool-result": {
         const call = said.toolCalls.find((item) => item.id === message.id);
         if (call) call.result = message.content;
-        else turn.findings.push({ kind: "media", path: at, message: `a tool call result for ${JSON.stringify(message.id)}, which no tool call invocation in this turn named` });
+        else
+          turn.findings.push({
+            kind: "media",
+            path: at,
+            message: `a tool call result for ${JSON.stringify(message.id)}, which no tool call invocation in this turn named`,
+          });
         return;
       }
       case "digits":

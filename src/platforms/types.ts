@@ -17,7 +17,20 @@ export type { MediaStreamRequest };
 export const attemptHeader = "vwh-attempt";
 
 /** The normalised actions of README: Platforms and caller scripts: one expectation vocabulary over every platform's reply. */
-export const actionTypes = ["speak", "play", "listen", "stream", "transfer", "record", "pause", "redirect", "hangup", "reject", "tool_result", "assistant"] as const;
+export const actionTypes = [
+  "speak",
+  "play",
+  "listen",
+  "stream",
+  "transfer",
+  "record",
+  "pause",
+  "redirect",
+  "hangup",
+  "reject",
+  "tool_result",
+  "assistant",
+] as const;
 export type ActionType = (typeof actionTypes)[number];
 
 /**

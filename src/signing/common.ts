@@ -48,4 +48,3 @@ export function requireNonEmpty(secret: SecretInput, what: string): string {
 
 export const invalid = (reason: string): Verdict => ({ valid: false, reason });
 export const valid: Verdict = { valid: true };
-

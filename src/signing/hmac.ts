@@ -5,7 +5,17 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { anyTextMatches, checkTimestamp, invalid, requireHeader, requireNonEmpty, valid } from "./common.js";
-import type { HmacSettings, ReceivedRequest, SchemeSettings, SignableRequest, SignatureScheme, SignedRequest, Signer, Verdict, VerifyOptions } from "./types.js";
+import type {
+  HmacSettings,
+  ReceivedRequest,
+  SchemeSettings,
+  SignableRequest,
+  SignatureScheme,
+  SignedRequest,
+  Signer,
+  Verdict,
+  VerifyOptions,
+} from "./types.js";
 
 export const defaultHmacSettings: HmacSettings = {
   header: "x-signature",
@@ -86,7 +96,10 @@ class HmacSigner implements Signer {
       id = value;
     }
     const shape = settings.encoding === "hex" ? /^[0-9a-f]+$/i : /^[A-Za-z0-9+/]+={0,2}$/;
-    const given = signatureHeader.split(",").map((entry) => entry.trim()).filter(Boolean);
+    const given = signatureHeader
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     const candidates = given.filter((entry) => entry.startsWith(settings.prefix) && shape.test(entry.slice(settings.prefix.length)));
     if (candidates.length === 0) return invalid(`malformed ${settings.header} (expected ${settings.prefix}<${settings.encoding}>)`);
     const values = { timestamp, body: request.body, method: request.method, url: request.url, id };
@@ -106,7 +119,11 @@ export const hmacScheme: SignatureScheme = {
     const hmac = settingsOf(settings);
     return [hmac.header, hmac.timestampHeader, hmac.idHeader];
   },
-  create: (secrets, settings) => new HmacSigner(secrets.map((secret) => requireNonEmpty(secret, "a shared secret")), settingsOf(settings)),
+  create: (secrets, settings) =>
+    new HmacSigner(
+      secrets.map((secret) => requireNonEmpty(secret, "a shared secret")),
+      settingsOf(settings),
+    ),
   randomSecret: () => randomBytes(24).toString("hex"),
   probes: (settings) => ({
     timestamped: settingsOf(settings).template.includes("{timestamp}"),

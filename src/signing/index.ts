@@ -45,7 +45,12 @@ export function resolveSecrets(flagValues: readonly string[] | undefined, env: N
   // The project's own variable (--secret-env or secret_env in vwh.config.json), else VWH_SECRET.
   const variable = secretEnv && env[secretEnv] ? secretEnv : "VWH_SECRET";
   const raw = env[variable] ?? "";
-  const fromEnv = raw.includes("-----BEGIN") ? raw.split(/\n\s*\n/).map((key) => key.trim()).filter(Boolean) : raw.split(/\s+/).filter(Boolean);
+  const fromEnv = raw.includes("-----BEGIN")
+    ? raw
+        .split(/\n\s*\n/)
+        .map((key) => key.trim())
+        .filter(Boolean)
+    : raw.split(/\s+/).filter(Boolean);
   return fromEnv.map((value, index) => ({ value, source: fromEnv.length > 1 ? `#${index + 1} (${variable})` : `(${variable})` }));
 }
 

@@ -22,7 +22,18 @@ export interface SigningOptions {
   hmacPrefix: string;
 }
 
-export const signingKeys = ["secret", "secretEnv", "scheme", "hmacHeader", "hmacAlgorithm", "hmacTemplate", "hmacTimestampHeader", "hmacIdHeader", "hmacEncoding", "hmacPrefix"] as const satisfies readonly (keyof SigningOptions)[];
+export const signingKeys = [
+  "secret",
+  "secretEnv",
+  "scheme",
+  "hmacHeader",
+  "hmacAlgorithm",
+  "hmacTemplate",
+  "hmacTimestampHeader",
+  "hmacIdHeader",
+  "hmacEncoding",
+  "hmacPrefix",
+] as const satisfies readonly (keyof SigningOptions)[];
 
 /** The signing settings out of a command's options (for worker threads, which make their own signer). */
 export function pickSigningOptions(options: SigningOptions): SigningOptions {
@@ -54,7 +65,12 @@ export interface ResolvedSigning {
  * Scheme + secrets (flags or VWH_SECRET, else `fallback`: a key a platform generated for the run) → a
  * signer; every problem is a one-line usage error.
  */
-export function resolveSigning(options: SigningOptions & { scheme: string }, env: NodeJS.ProcessEnv, purpose: SchemeSettings["purpose"], fallback: readonly SecretInput[] = []): ResolvedSigning {
+export function resolveSigning(
+  options: SigningOptions & { scheme: string },
+  env: NodeJS.ProcessEnv,
+  purpose: SchemeSettings["purpose"],
+  fallback: readonly SecretInput[] = [],
+): ResolvedSigning {
   const scheme = getScheme(options.scheme);
   const given = resolveSecrets(options.secret, env, options.secretEnv);
   const secrets = given.length > 0 ? given : [...fallback];

@@ -39,7 +39,9 @@ export function plivoSignedBase(method: string, url: string, form: URLSearchPara
 }
 
 export function plivoSignature(authToken: string, method: string, url: string, form: URLSearchParams | undefined, nonce: string): string {
-  return createHmac("sha256", authToken).update(`${plivoSignedBase(method, url, form)}.${nonce}`).digest("base64");
+  return createHmac("sha256", authToken)
+    .update(`${plivoSignedBase(method, url, form)}.${nonce}`)
+    .digest("base64");
 }
 
 class PlivoSigner implements Signer {
@@ -59,11 +61,17 @@ class PlivoSigner implements Signer {
     if (typeof nonce !== "string") return nonce;
     if (!request.url || !URL.canParse(request.url)) return invalid("the request URL is needed to check a Plivo signature (--request-url)");
     const signatures = given.split(",").map((signature) => signature.trim());
-    if (!signatures.every((signature) => /^[A-Za-z0-9+/]{43}=$/.test(signature))) return invalid(`malformed ${signatureHeader} (expected base64 HMAC-SHA256 signatures, comma-separated)`);
+    if (!signatures.every((signature) => /^[A-Za-z0-9+/]{43}=$/.test(signature)))
+      return invalid(`malformed ${signatureHeader} (expected base64 HMAC-SHA256 signatures, comma-separated)`);
     const method = request.method.toUpperCase();
     const form = method === "POST" && isForm(request.headers["content-type"]) ? new URLSearchParams(request.body.toString("utf8")) : undefined;
     const expected = this.tokens.map((token) => Buffer.from(plivoSignature(token, method, request.url, form, nonce), "base64"));
-    return anyMatches(expected, signatures.map((signature) => Buffer.from(signature, "base64"))) ? valid : invalid("no matching signature");
+    return anyMatches(
+      expected,
+      signatures.map((signature) => Buffer.from(signature, "base64")),
+    )
+      ? valid
+      : invalid("no matching signature");
   }
 }
 

@@ -22,9 +22,15 @@ class SharedSecretSigner implements Signer {
   verify(request: ReceivedRequest): Verdict {
     const value = requireHeader(request, this.header);
     if (typeof value !== "string") return value;
-    if (this.prefix && !value.toLowerCase().startsWith(this.prefix.toLowerCase())) return invalid(`malformed ${this.header} (expected ${this.prefix.trim()} <token>)`);
+    if (this.prefix && !value.toLowerCase().startsWith(this.prefix.toLowerCase()))
+      return invalid(`malformed ${this.header} (expected ${this.prefix.trim()} <token>)`);
     const given = Buffer.from(value.slice(this.prefix.length));
-    return anyMatches(this.secrets.map((secret) => Buffer.from(secret)), [given]) ? valid : invalid(`wrong ${this.header}`);
+    return anyMatches(
+      this.secrets.map((secret) => Buffer.from(secret)),
+      [given],
+    )
+      ? valid
+      : invalid(`wrong ${this.header}`);
   }
 }
 
@@ -33,7 +39,12 @@ function sharedSecretScheme(name: string, summary: string, header: string, prefi
     name,
     summary,
     headers: () => [header],
-    create: (secrets) => new SharedSecretSigner(secrets.map((secret) => requireNonEmpty(secret, "a shared secret")), header, prefix),
+    create: (secrets) =>
+      new SharedSecretSigner(
+        secrets.map((secret) => requireNonEmpty(secret, "a shared secret")),
+        header,
+        prefix,
+      ),
     randomSecret: () => randomBytes(24).toString("hex"),
     probes: () => ({
       timestamped: false,
@@ -43,5 +54,15 @@ function sharedSecretScheme(name: string, summary: string, header: string, prefi
   };
 }
 
-export const vapiSecretScheme = sharedSecretScheme("vapi", "Vapi: X-Vapi-Secret: <secret> (a shared secret in a header; the body is not signed)", "x-vapi-secret", "");
-export const bearerScheme = sharedSecretScheme("bearer", "bearer token: Authorization: Bearer <token> (Vapi bearer credentials; the body is not signed)", "authorization", "Bearer ");
+export const vapiSecretScheme = sharedSecretScheme(
+  "vapi",
+  "Vapi: X-Vapi-Secret: <secret> (a shared secret in a header; the body is not signed)",
+  "x-vapi-secret",
+  "",
+);
+export const bearerScheme = sharedSecretScheme(
+  "bearer",
+  "bearer token: Authorization: Bearer <token> (Vapi bearer credentials; the body is not signed)",
+  "authorization",
+  "Bearer ",
+);

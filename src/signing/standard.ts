@@ -57,9 +57,14 @@ class StandardSigner implements Signer {
 
     // As standardwebhooks does: each space-separated entry is `version,signature`, compared as text.
     const entries = signatureHeader.split(" ").filter(Boolean);
-    const v1 = entries.map((entry) => entry.split(",")).filter(([version]) => version === "v1").map(([, signature]) => signature ?? "");
+    const v1 = entries
+      .map((entry) => entry.split(","))
+      .filter(([version]) => version === "v1")
+      .map(([, signature]) => signature ?? "");
     if (v1.length === 0) {
-      return invalid(entries.some((entry) => /^v\w+,/.test(entry)) ? "no v1 signature (only unknown versions)" : "malformed webhook-signature (expected v1,<base64>)");
+      return invalid(
+        entries.some((entry) => /^v\w+,/.test(entry)) ? "no v1 signature (only unknown versions)" : "malformed webhook-signature (expected v1,<base64>)",
+      );
     }
     const expected = this.keys.map((key) => standardSignature(key, id, timestamp, request.body));
     return anyTextMatches(expected, v1) ? valid : invalid("no matching signature");

@@ -29,7 +29,9 @@ class StripeSigner implements Signer {
     if (timestamp === undefined || !/^\d+$/.test(timestamp)) return invalid(`malformed ${header} (expected t=<unix>,v1=<hex>)`);
     const v1 = items.filter(([key]) => key === "v1").map(([, signature]) => signature ?? "");
     if (v1.length === 0) {
-      return invalid(items.some(([key]) => /^v\d+$/.test(key!)) ? "no v1 signature (only unknown versions)" : `malformed ${header} (expected t=<unix>,v1=<hex>)`);
+      return invalid(
+        items.some(([key]) => /^v\d+$/.test(key!)) ? "no v1 signature (only unknown versions)" : `malformed ${header} (expected t=<unix>,v1=<hex>)`,
+      );
     }
     const stale = checkTimestamp(Number(timestamp), options.now, options.toleranceSeconds);
     if (stale) return invalid(stale);

@@ -95,7 +95,10 @@ export const telnyxScheme: SignatureScheme = {
   create: (secrets, settings) => {
     if (settings.purpose === "verify") return new TelnyxSigner([], secrets.map(parseTelnyxPublicKey));
     const privateKeys = secrets.map(parseTelnyxPrivateKey);
-    return new TelnyxSigner(privateKeys, privateKeys.map((key) => createPublicKey(key)));
+    return new TelnyxSigner(
+      privateKeys,
+      privateKeys.map((key) => createPublicKey(key)),
+    );
   },
   randomSecret: () => {
     const { privateKey } = generateKeyPairSync("ed25519");

@@ -21,7 +21,9 @@ export function twilioSignedData(url: string, params: URLSearchParams | undefine
 }
 
 export function twilioSignature(authToken: string, url: string, params: URLSearchParams | undefined): string {
-  return createHmac("sha1", authToken).update(Buffer.from(twilioSignedData(url, params), "utf8")).digest("base64");
+  return createHmac("sha1", authToken)
+    .update(Buffer.from(twilioSignedData(url, params), "utf8"))
+    .digest("base64");
 }
 
 function withBodyHash(url: string, body: Buffer): string {

@@ -62,7 +62,8 @@ class VonageSigner implements Signer {
     const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
     const jose = decodeJson(headerPart);
     const claims = decodeJson(payloadPart);
-    if (!jose || !claims || !/^[A-Za-z0-9_-]*$/.test(signaturePart)) return invalid("malformed JWT (expected three base64url parts, header and claims JSON objects)");
+    if (!jose || !claims || !/^[A-Za-z0-9_-]*$/.test(signaturePart))
+      return invalid("malformed JWT (expected three base64url parts, header and claims JSON objects)");
     if (jose["alg"] !== "HS256") return invalid(`unsupported JWT alg ${JSON.stringify(jose["alg"])} (Vonage signs callbacks with HS256)`);
     const signingInput = `${headerPart}.${payloadPart}`;
     const expected = this.secrets.map((secret) => hs256(secret, signingInput));
@@ -76,7 +77,8 @@ class VonageSigner implements Signer {
     const hash = claims["payload_hash"];
     if (typeof hash !== "string") return invalid(`missing payload_hash claim (${sdkNote})`);
     const actual = vonagePayloadHash(request.method, request.url, request.body);
-    if (!constantTimeEqual(Buffer.from(hash.toLowerCase()), Buffer.from(actual))) return invalid(`payload_hash does not match the ${request.method.toUpperCase() === "GET" ? "query" : "body"} (${sdkNote})`);
+    if (!constantTimeEqual(Buffer.from(hash.toLowerCase()), Buffer.from(actual)))
+      return invalid(`payload_hash does not match the ${request.method.toUpperCase() === "GET" ? "query" : "body"} (${sdkNote})`);
     return valid;
   }
 }

@@ -107,7 +107,8 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
     call_id: identity.callId ?? null,
     event_id: identity.eventId ?? null,
     sequence: identity.sequence ?? null,
-    signature: exchange.signature === undefined ? null : exchange.signature.valid ? { valid: true, reason: null } : { valid: false, reason: exchange.signature.reason },
+    signature:
+      exchange.signature === undefined ? null : exchange.signature.valid ? { valid: true, reason: null } : { valid: false, reason: exchange.signature.reason },
     status: exchange.status,
     latency_ms: exchange.latencyMs,
     proxy_error: exchange.proxyError ?? null,
@@ -130,7 +131,8 @@ const securityHeaders = {
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
 function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {
@@ -199,7 +201,8 @@ function openStream(
         close();
         onBehind();
         // The notice goes if the socket can take it; a reader that is stuck loses its connection.
-        if (response.writableLength < 64 * 1024) writeEvent("dropped", { reason: `more than ${maxQueued} events behind: reconnect to start again from the ${session.keep} latest` });
+        if (response.writableLength < 64 * 1024)
+          writeEvent("dropped", { reason: `more than ${maxQueued} events behind: reconnect to start again from the ${session.keep} latest` });
         response.end();
         setTimeout(() => response.destroy(), 2000).unref();
         return;
@@ -222,12 +225,14 @@ export async function startInspector(options: InspectorOptions): Promise<Running
 
   const handle = async (message: IncomingMessage, response: ServerResponse) => {
     // DNS rebinding: a hostile page that points its own name at 127.0.0.1 still sends that name.
-    if (!ownHosts().has((message.headers.host ?? "").toLowerCase())) return send(response, 403, "text/plain", "vwh inspector: wrong Host (open it at the URL vwh tunnel printed)\n");
+    if (!ownHosts().has((message.headers.host ?? "").toLowerCase()))
+      return send(response, 403, "text/plain", "vwh inspector: wrong Host (open it at the URL vwh tunnel printed)\n");
     const origin = message.headers.origin;
     if (origin !== undefined && !ownOrigins().has(origin)) return send(response, 403, "text/plain", "vwh inspector: requests from other origins are refused\n");
     const url = new URL(message.url ?? "/", `http://127.0.0.1:${port}`);
 
-    if (crossSiteLoad(message, url.pathname === "/")) return send(response, 403, "text/plain", "vwh inspector: loads by other sites are refused (Sec-Fetch-Site / Sec-Fetch-Dest)\n");
+    if (crossSiteLoad(message, url.pathname === "/"))
+      return send(response, 403, "text/plain", "vwh inspector: loads by other sites are refused (Sec-Fetch-Site / Sec-Fetch-Dest)\n");
 
     if (message.method === "GET" && assets[url.pathname]) {
       const asset = assets[url.pathname]!;
@@ -237,8 +242,12 @@ export async function startInspector(options: InspectorOptions): Promise<Running
       if (streams.size >= maxStreams) return send(response, 503, "text/plain", `vwh inspector: ${maxStreams} live views are open already: close one\n`);
       response.writeHead(200, { ...securityHeaders, "content-type": "text/event-stream", connection: "keep-alive" });
       const canResign = session.canResign;
-      response.write(`event: hello\ndata: ${JSON.stringify({ keep: session.keep, resign: canResign === true ? { available: true, reason: null } : { available: false, reason: canResign } })}\n\n`);
-      const stream = openStream(response, session, view, maxQueued, () => options.onNotice?.(`inspector: a live view fell more than ${maxQueued} events behind and was disconnected`));
+      response.write(
+        `event: hello\ndata: ${JSON.stringify({ keep: session.keep, resign: canResign === true ? { available: true, reason: null } : { available: false, reason: canResign } })}\n\n`,
+      );
+      const stream = openStream(response, session, view, maxQueued, () =>
+        options.onNotice?.(`inspector: a live view fell more than ${maxQueued} events behind and was disconnected`),
+      );
       for (const exchange of session.list()) stream.push(exchange.id);
       const unsubscribe = session.subscribe((exchange) => stream.push(exchange.id));
       streams.add(response);

@@ -90,9 +90,14 @@ export async function openTunnel(options: OpenTunnelOptions): Promise<{ url: str
     return { url, listener };
   } catch (error) {
     // ngrok's messages carry its error code (ERR_NGROK_105 …); the token itself must never show.
-    const message = String((error as Error).message ?? error).split(token).join("[token]");
+    const message = String((error as Error).message ?? error)
+      .split(token)
+      .join("[token]");
     const code = /ERR_NGROK_\d+/.exec(message)?.[0];
-    throw new NetworkError(`could not open the ngrok tunnel${code && !message.includes(code) ? ` (${code})` : ""}: ${message}`, code ? `see https://ngrok.com/docs/errors/${code.toLowerCase().replace(/_/g, "-")}` : "check the network and the token");
+    throw new NetworkError(
+      `could not open the ngrok tunnel${code && !message.includes(code) ? ` (${code})` : ""}: ${message}`,
+      code ? `see https://ngrok.com/docs/errors/${code.toLowerCase().replace(/_/g, "-")}` : "check the network and the token",
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -18,7 +18,18 @@ import { NetworkError } from "../core/errors.js";
 import { maxReplyBytes } from "../transport/undici.js";
 
 // `expect` too: the proxy answers 100-continue itself, and undici refuses to send it (defect 2).
-const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect"]);
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
+]);
 
 export interface ForwardRequest {
   method: string;
@@ -42,7 +53,13 @@ export interface HandlerReply {
 export const keptReplyBytes = maxReplyBytes;
 
 export type ForwardOutcome =
-  | { ok: true; reply: HandlerReply; rawHeaders: Record<string, string | string[]>; latencyMs: number; /** The client went away before the whole reply. */ cut?: boolean }
+  | {
+      ok: true;
+      reply: HandlerReply;
+      rawHeaders: Record<string, string | string[]>;
+      latencyMs: number /** The client went away before the whole reply. */;
+      cut?: boolean;
+    }
   | { ok: false; status: 502 | 504; error: string; message: string; latencyMs: number };
 
 export interface ProxiedExchange {
@@ -181,13 +198,14 @@ async function relayBody(
       body.destroy();
       return { kept: Buffer.concat(kept, keptSize), bytes, cut: true };
     }
-    if (!sink.write(chunk)) await new Promise<void>((resolve) => {
-      const go = () => {
-        sink.off("drain", go).off("close", go);
-        resolve();
-      };
-      sink.on("drain", go).on("close", go);
-    });
+    if (!sink.write(chunk))
+      await new Promise<void>((resolve) => {
+        const go = () => {
+          sink.off("drain", go).off("close", go);
+          resolve();
+        };
+        sink.on("drain", go).on("close", go);
+      });
   }
   if (sink && held) {
     const whole = Buffer.concat(held, bytes);
@@ -202,7 +220,11 @@ const elapsedSince = (started: number) => Math.round((performance.now() - starte
  * Forwarding to the handler's origin. The path goes to undici's dispatcher as the request target, so
  * no target can change the host: `//evil.example/x` is a path on the handler, not another server.
  */
-export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Dispatcher): (request: ForwardRequest, sink?: ServerResponse) => Promise<ForwardOutcome> {
+export function createForwarder(
+  upstream: URL,
+  timeoutMs: number,
+  dispatcher: Dispatcher,
+): (request: ForwardRequest, sink?: ServerResponse) => Promise<ForwardOutcome> {
   const origin = upstream.origin;
   const upstreamName = upstream.host;
   return async (request, sink) => {
@@ -239,11 +261,22 @@ export function createForwarder(upstream: URL, timeoutMs: number, dispatcher: Di
         throw error;
       }
       sink?.end();
-      const reply: HandlerReply = { status: response.statusCode, headers: flat, body: relayed.kept, ...(relayed.bytes > relayed.kept.length && { truncated: { bytes: relayed.bytes } }) };
+      const reply: HandlerReply = {
+        status: response.statusCode,
+        headers: flat,
+        body: relayed.kept,
+        ...(relayed.bytes > relayed.kept.length && { truncated: { bytes: relayed.bytes } }),
+      };
       return { ok: true, reply, rawHeaders, latencyMs: elapsedSince(started), ...(relayed.cut && { cut: true }) };
     } catch (error) {
       if (abort.signal.aborted) {
-        return { ok: false, status: 504, error: "upstream_timeout", message: `${upstreamName} did not answer within ${timeoutMs} ms`, latencyMs: elapsedSince(started) };
+        return {
+          ok: false,
+          status: 504,
+          error: "upstream_timeout",
+          message: `${upstreamName} did not answer within ${timeoutMs} ms`,
+          latencyMs: elapsedSince(started),
+        };
       }
       const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
       const message = code === "ECONNREFUSED" ? `nothing is listening on ${upstreamName}` : `${upstreamName} failed: ${(error as Error).message}`;
@@ -263,7 +296,8 @@ export async function listenLoopback(server: Server, port: number, what: string)
       resolve();
     });
   }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "EADDRINUSE") throw new NetworkError(`${what}: port ${port} on 127.0.0.1 is already in use`, "choose another port, or 0 for any free one");
+    if (error.code === "EADDRINUSE")
+      throw new NetworkError(`${what}: port ${port} on 127.0.0.1 is already in use`, "choose another port, or 0 for any free one");
     if (error.code === "EACCES") throw new NetworkError(`${what}: not allowed to listen on port ${port}`, "ports below 1024 need privileges; choose another");
     throw new NetworkError(`${what}: cannot listen on 127.0.0.1:${port}: ${error.message}`);
   });
@@ -282,11 +316,25 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
     let receivedAt = new Date();
     let body: Buffer = Buffer.alloc(0);
     const finish = (status: number, extra: { proxyError?: string; reply?: HandlerReply; forwarded?: boolean }) =>
-      options.onExchange?.({ ...base, receivedAt, body, status, latencyMs: elapsedSince(started), proxyError: extra.proxyError, reply: extra.reply, forwarded: extra.forwarded ?? false });
+      options.onExchange?.({
+        ...base,
+        receivedAt,
+        body,
+        status,
+        latencyMs: elapsedSince(started),
+        proxyError: extra.proxyError,
+        reply: extra.reply,
+        forwarded: extra.forwarded ?? false,
+      });
 
     if (!isOriginForm(base.path)) {
       message.resume();
-      sendJson(response, 400, "bad_request_target", "only origin-form targets (/path?query) are forwarded: this proxy forwards to the local handler and nowhere else");
+      sendJson(
+        response,
+        400,
+        "bad_request_target",
+        "only origin-form targets (/path?query) are forwarded: this proxy forwards to the local handler and nowhere else",
+      );
       return finish(400, { proxyError: `refused request target ${JSON.stringify(base.path.slice(0, 200))}` });
     }
     const declared = Number(message.headers["content-length"] ?? 0);
@@ -312,9 +360,16 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
     if (!outcome.ok) {
       if (response.headersSent) response.destroy();
       else sendJson(response, outcome.status, outcome.error, outcome.message);
-      return finish(outcome.status, { proxyError: outcome.status === 504 ? `no reply within ${options.upstreamTimeoutMs} ms` : outcome.message, forwarded: true });
+      return finish(outcome.status, {
+        proxyError: outcome.status === 504 ? `no reply within ${options.upstreamTimeoutMs} ms` : outcome.message,
+        forwarded: true,
+      });
     }
-    return finish(outcome.reply.status, { reply: outcome.reply, forwarded: true, ...(outcome.cut && { proxyError: "the client closed the connection before the whole reply" }) });
+    return finish(outcome.reply.status, {
+      reply: outcome.reply,
+      forwarded: true,
+      ...(outcome.cut && { proxyError: "the client closed the connection before the whole reply" }),
+    });
   };
 
   const listener = (message: IncomingMessage, response: ServerResponse) => {
@@ -327,7 +382,10 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
   server.on("checkContinue", listener);
   // CONNECT host:port (authority-form) would make this a tunnel to anywhere: refuse it.
   server.on("connect", (message: IncomingMessage, socket: Duplex) => {
-    const body = JSON.stringify({ error: "bad_request_target", message: "CONNECT is not supported: this proxy forwards to the local handler and nowhere else" });
+    const body = JSON.stringify({
+      error: "bad_request_target",
+      message: "CONNECT is not supported: this proxy forwards to the local handler and nowhere else",
+    });
     socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     void options.onExchange?.({
       requestId: ++requests,

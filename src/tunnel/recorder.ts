@@ -26,7 +26,19 @@ import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
 import { defaultRedactionFields, maskSecretHeaders, maskSecretsInTarget, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
 
-const droppedHeaders = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect"]);
+const droppedHeaders = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+]);
 
 export interface RecordedRequest {
   receivedAt: Date;
@@ -121,7 +133,8 @@ async function lockJournal(journalFile: string, file: string, doing: string, hel
 
 function fileProblem(file: string, error: unknown, doing: string): VwhError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return new InputError(`${file}: cannot ${doing}: the folder ${dirname(file)} does not exist`, "create it first, or record somewhere else");
+  if (code === "ENOENT")
+    return new InputError(`${file}: cannot ${doing}: the folder ${dirname(file)} does not exist`, "create it first, or record somewhere else");
   if (code === "EACCES" || code === "EPERM") return new InputError(`${file}: cannot ${doing}: permission denied`);
   if (code === "EISDIR") return new InputError(`${file}: cannot ${doing}: it is a folder`);
   if (code === "ENOTDIR") return new InputError(`${file}: cannot ${doing}: a part of the path is not a folder`);
@@ -187,7 +200,12 @@ export class Recorder {
   static async open(file: string, policy: RecordingPolicy): Promise<Recorder> {
     if (await exists(file)) throw new UsageError(`${file} already exists: record to a new file (vwh never overwrites a recording)`);
     const journalFile = `${file}.journal`;
-    const lock = await lockJournal(journalFile, file, "record", (pid) => new UsageError(`${file}: another vwh tunnel${pid} is recording to it`, "give each tunnel its own --record file"));
+    const lock = await lockJournal(
+      journalFile,
+      file,
+      "record",
+      (pid) => new UsageError(`${file}: another vwh tunnel${pid} is recording to it`, "give each tunnel its own --record file"),
+    );
     let journal: FileHandle;
     try {
       journal = await open(journalFile, "wx", 0o600);
@@ -195,10 +213,19 @@ export class Recorder {
       await lock.release();
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fileProblem(file, error, "record");
       // Nobody holds the lock: whoever wrote this journal is gone.
-      throw new UsageError(`${journalFile} is left from a tunnel that stopped without writing its recording`, `turn it into a recording with: vwh tunnel --recover ${journalFile}`);
+      throw new UsageError(
+        `${journalFile} is left from a tunnel that stopped without writing its recording`,
+        `turn it into a recording with: vwh tunnel --recover ${journalFile}`,
+      );
     }
     try {
-      const header: JournalHeader = { vwh_journal: 1, pid: process.pid, started_at: new Date().toISOString(), recording: resolve(file), ...(policy.platform && { platform: policy.platform }) };
+      const header: JournalHeader = {
+        vwh_journal: 1,
+        pid: process.pid,
+        started_at: new Date().toISOString(),
+        recording: resolve(file),
+        ...(policy.platform && { platform: policy.platform }),
+      };
       await journal.write(`${JSON.stringify(header)}\n`);
       await journal.datasync();
     } catch (error) {
@@ -299,7 +326,12 @@ export async function readJournal(file: string): Promise<{ header: JournalHeader
 export async function recoverJournal(journalFile: string, name = `Recovered calls ${new Date().toISOString()}`): Promise<WrittenRecording> {
   if (!journalFile.endsWith(".journal")) throw new UsageError(`--recover: expected a journal file (<recording>.journal), got ${JSON.stringify(journalFile)}`);
   if (!(await exists(journalFile))) throw new InputError(`${journalFile}: no such journal`);
-  const lock = await lockJournal(journalFile, journalFile, "recover", (pid) => new UsageError(`${journalFile}: a vwh tunnel${pid} is still recording to it`, "stop that tunnel with Ctrl-C: it writes the recording itself"));
+  const lock = await lockJournal(
+    journalFile,
+    journalFile,
+    "recover",
+    (pid) => new UsageError(`${journalFile}: a vwh tunnel${pid} is still recording to it`, "stop that tunnel with Ctrl-C: it writes the recording itself"),
+  );
   try {
     const { header, events } = await readJournal(journalFile).catch((error: unknown) => {
       throw fileProblem(journalFile, error, "read the journal");

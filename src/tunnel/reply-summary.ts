@@ -25,7 +25,9 @@ export function summarizeReply(reply: HandlerReply): ReplySummary {
   try {
     const value = JSON.parse(text) as { instructions?: unknown };
     if (Array.isArray(value?.instructions)) {
-      actions = value.instructions.map((item: unknown) => (item && typeof item === "object" && typeof (item as { type?: unknown }).type === "string" ? (item as { type: string }).type : "?"));
+      actions = value.instructions.map((item: unknown) =>
+        item && typeof item === "object" && typeof (item as { type?: unknown }).type === "string" ? (item as { type: string }).type : "?",
+      );
     }
   } catch {
     // not JSON: an excerpt instead

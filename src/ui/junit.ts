@@ -30,7 +30,14 @@ interface TestCase {
 
 /** A flow's test cases: one per webhook, and for caller scripts one per turn (its expectations). */
 function testCases(flow: FlowResult): TestCase[] {
-  const events = flow.events.map((event) => ({ name: `${event.sequence} ${event.eventType}`, timeMs: event.latencyMs, passed: event.passed, failures: event.failures, warnings: event.warnings, exchange: event.exchange }));
+  const events = flow.events.map((event) => ({
+    name: `${event.sequence} ${event.eventType}`,
+    timeMs: event.latencyMs,
+    passed: event.passed,
+    failures: event.failures,
+    warnings: event.warnings,
+    exchange: event.exchange,
+  }));
   const turns = (flow.turns ?? []).map((turn) => ({
     name: `step ${turn.step + 1}: ${turn.label}`,
     timeMs: undefined,
@@ -58,7 +65,9 @@ export function toJUnitXml(result: SimulationResult): string {
       `  <testsuite name="${escapeXml(flow.name)}" file="${escapeXml(flow.file)}" tests="${cases.length}" failures="${flowFailures}" errors="0" time="${seconds(flowTime)}">`,
     );
     const interrupted = result.interrupted ? `<property name="interrupted" value="true"/>` : "";
-    lines.push(`    <properties><property name="seed" value="${result.seed}"/><property name="platform" value="${escapeXml(flow.platform)}"/>${interrupted}</properties>`);
+    lines.push(
+      `    <properties><property name="seed" value="${result.seed}"/><property name="platform" value="${escapeXml(flow.platform)}"/>${interrupted}</properties>`,
+    );
     for (const testCase of cases) {
       const open = `    <testcase classname="${escapeXml(flow.name)}" name="${escapeXml(testCase.name)}" time="${seconds(testCase.timeMs)}"`;
       const output = [...(testCase.output ?? []), ...testCase.warnings.map((w) => `warning: ${w.message}`)];
@@ -70,7 +79,9 @@ export function toJUnitXml(result: SimulationResult): string {
       if (!testCase.passed) {
         const reasons = testCase.failures.map((finding) => formatProblem({ path: finding.path ?? "", message: finding.message }));
         const evidence = testCase.exchange ? [formatExchange(testCase.exchange)] : [];
-        lines.push(`      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml([...reasons, ...evidence].join("\n"))}</failure>`);
+        lines.push(
+          `      <failure message="${escapeXml(reasons[0] ?? "failed")}" type="${escapeXml(testCase.failures[0]?.kind ?? "check")}">${escapeXml([...reasons, ...evidence].join("\n"))}</failure>`,
+        );
       }
       if (output.length) lines.push(`      <system-out>${escapeXml(output.join("\n"))}</system-out>`);
       lines.push("    </testcase>");

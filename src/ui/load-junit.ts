@@ -31,7 +31,13 @@ export function toLoadJUnitXml(result: LoadResult, run: LoadDescription): string
   // Kinds are counted over all events, not per type: they go with the first failing type's case.
   const firstFailing = cases.find((testCase) => testCase.failed > 0);
   if (firstFailing) firstFailing.kinds = stats.failuresByKind;
-  const turnCase = (name: string, counts: TurnCounts, source: FailureSample["source"]): LoadCase => ({ name, total: counts.total, failed: counts.failed, kinds: counts.failuresByKind, samples: samples.filter((sample) => sample.source === source) });
+  const turnCase = (name: string, counts: TurnCounts, source: FailureSample["source"]): LoadCase => ({
+    name,
+    total: counts.total,
+    failed: counts.failed,
+    kinds: counts.failuresByKind,
+    samples: samples.filter((sample) => sample.source === source),
+  });
   if (stats.turns.total) cases.push(turnCase("turns", stats.turns, "turn"));
   if (stats.streams.total) cases.push(turnCase("streams", stats.streams, "stream"));
   const failures = cases.filter((testCase) => testCase.failed > 0).length;
@@ -50,8 +56,16 @@ export function toLoadJUnitXml(result: LoadResult, run: LoadDescription): string
       continue;
     }
     const summary = `${testCase.failed} of ${testCase.total} failed`;
-    const body = [summary, ...(testCase.kinds.size ? [`by kind: ${[...testCase.kinds].map(([kind, count]) => `${kind} ${count}`).join(", ")}`] : []), ...testCase.samples.map((sample) => `${sampleWhere(sample)}: ${sample.message}`)];
-    lines.push(`${open}>`, `      <failure message="${escapeXml(summary)}" type="${escapeXml(testCase.samples[0]?.kind ?? "check")}">${escapeXml(body.join("\n"))}</failure>`, "    </testcase>");
+    const body = [
+      summary,
+      ...(testCase.kinds.size ? [`by kind: ${[...testCase.kinds].map(([kind, count]) => `${kind} ${count}`).join(", ")}`] : []),
+      ...testCase.samples.map((sample) => `${sampleWhere(sample)}: ${sample.message}`),
+    ];
+    lines.push(
+      `${open}>`,
+      `      <failure message="${escapeXml(summary)}" type="${escapeXml(testCase.samples[0]?.kind ?? "check")}">${escapeXml(body.join("\n"))}</failure>`,
+      "    </testcase>",
+    );
   }
   if (result.unreachable) lines.push(`    <system-err>${escapeXml(`could not reach the handler: ${result.unreachable}`)}</system-err>`);
   lines.push("  </testsuite>", "</testsuites>", "");

@@ -61,7 +61,10 @@ export interface Progress {
 export async function progressReporter(output: Output, total: number, now: () => number = Date.now): Promise<Progress> {
   if (output.json || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
   const { SingleBar, Presets } = await import("cli-progress");
-  const bar = new SingleBar({ format: "  {bar} {value}/{total} calls · {left} left", stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: "  {bar} {value}/{total} calls · {left} left", stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
   const started = now();
   const eta = new EtaEstimator(total, started);
   let shown = false;

@@ -66,7 +66,9 @@ function statusLine(stats: LoadStats): string | undefined {
     const group = `${Math.floor(status / 100)}xx`;
     groups.set(group, [...(groups.get(group) ?? []), [status, count]]);
   }
-  const parts = [...groups].map(([group, codes]) => `${group} ${codes.reduce((sum, [, count]) => sum + count, 0)} (${codes.map(([status, count]) => `${status} ${count}`).join(" · ")})`);
+  const parts = [...groups].map(
+    ([group, codes]) => `${group} ${codes.reduce((sum, [, count]) => sum + count, 0)} (${codes.map(([status, count]) => `${status} ${count}`).join(" · ")})`,
+  );
   if (stats.errors.size) parts.push(`errors ${[...stats.errors.values()].reduce((sum, count) => sum + count, 0)} (${kinds(stats.errors)})`);
   return parts.length ? parts.join(" · ") : undefined;
 }
@@ -103,12 +105,17 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   if (stats.streams.total) lines.push(turnLine("streams", stats.streams, colors));
   const status = statusLine(stats);
   if (status) lines.push(`status    ${status}`);
-  if (latency.count) lines.push(`latency   min ${ms(latency.minMs)}  mean ${ms(latency.meanMs)}  stdev ${ms(latency.stdevMs)}  ${percentiles(latency, colors, run.budgetMs)}`);
+  if (latency.count)
+    lines.push(`latency   min ${ms(latency.minMs)}  mean ${ms(latency.meanMs)}  stdev ${ms(latency.stdevMs)}  ${percentiles(latency, colors, run.budgetMs)}`);
   const rate = ratePerSecond(result);
   if (rate.length > 1) lines.push(`rate      ${sparkline(rate)}  ${colors.dim(`events/s per second, peak ${Math.max(...rate)}, low ${Math.min(...rate)}`)}`);
   const firstAudio = stats.firstAudio();
   if (firstAudio.count) lines.push(`1st audio ${percentiles(firstAudio, colors, run.budgetMs)}  ${colors.dim(`(${firstAudio.count} media turns)`)}`);
-  const extras = [stats.retried && `${stats.retried} retried`, stats.duplicated && `${stats.duplicated} duplicated`, stats.deadLettered && colors.red(`${stats.deadLettered} dead-lettered`)].filter(Boolean);
+  const extras = [
+    stats.retried && `${stats.retried} retried`,
+    stats.duplicated && `${stats.duplicated} duplicated`,
+    stats.deadLettered && colors.red(`${stats.deadLettered} dead-lettered`),
+  ].filter(Boolean);
   if (extras.length) lines.push(`faults    ${extras.join(" · ")}`);
   const failures = [
     stats.failuresByKind.size && `events: ${kinds(stats.failuresByKind)}`,
@@ -120,7 +127,9 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   if (perType.length > 1) {
     lines.push("", colors.dim(`  ${"event type".padEnd(24)} ${"events".padStart(8)} ${"failed".padStart(7)}  latency`));
     for (const entry of perType) {
-      lines.push(`  ${entry.eventType.padEnd(24)} ${String(entry.events).padStart(8)} ${String(entry.failed).padStart(7)}  ${percentiles(entry.latency, colors, run.budgetMs)}`);
+      lines.push(
+        `  ${entry.eventType.padEnd(24)} ${String(entry.events).padStart(8)} ${String(entry.failed).padStart(7)}  ${percentiles(entry.latency, colors, run.budgetMs)}`,
+      );
     }
   }
   if (stats.samples.length) {
@@ -152,7 +161,8 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
   const { stats } = result;
   // Every failed check by kind: events', turns' and streams' together (each also under its own).
   const allKinds = new Map<string, number>();
-  for (const counts of [stats.failuresByKind, stats.turns.failuresByKind, stats.streams.failuresByKind]) for (const [kind, count] of counts) allKinds.set(kind, (allKinds.get(kind) ?? 0) + count);
+  for (const counts of [stats.failuresByKind, stats.turns.failuresByKind, stats.streams.failuresByKind])
+    for (const [kind, count] of counts) allKinds.set(kind, (allKinds.get(kind) ?? 0) + count);
   return {
     mode: "load",
     ...runJson(run, result, exitCode),
@@ -161,7 +171,14 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     pipelining: run.pipelining ?? 1,
     workers: run.workers ?? 1,
     duration_ms: Math.round(result.durationMs),
-    calls: { requested: run.calls, started: stats.callsStarted, passed: stats.callsPassed, failed: stats.callsFailed, late_starts: stats.lateStarts, unfinished: unfinished(result) },
+    calls: {
+      requested: run.calls,
+      started: stats.callsStarted,
+      passed: stats.callsPassed,
+      failed: stats.callsFailed,
+      late_starts: stats.lateStarts,
+      unfinished: unfinished(result),
+    },
     events: {
       total: stats.events,
       failed: stats.eventsFailed,
@@ -182,7 +199,13 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     events_per_second_over_time: ratePerSecond(result),
     first_audio: stats.firstAudio().count ? latencyJson(stats.firstAudio()) : null,
     failures_by_kind: Object.fromEntries(allKinds),
-    per_event_type: stats.perType().map((entry) => ({ event_type: entry.eventType, events: entry.events, failed: entry.failed, over_budget: entry.overBudget, latency: latencyJson(entry.latency) })),
+    per_event_type: stats.perType().map((entry) => ({
+      event_type: entry.eventType,
+      events: entry.events,
+      failed: entry.failed,
+      over_budget: entry.overBudget,
+      latency: latencyJson(entry.latency),
+    })),
     failure_samples: stats.samples.map((sample) => ({
       call_id: sample.callId,
       source: sample.source,

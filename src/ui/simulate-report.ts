@@ -42,7 +42,9 @@ export function formatEventLine(event: EventResult, colors: ChalkInstance, budge
   const duplicate = event.duplicate ? (event.duplicate.passed ? colors.dim(" +dup") : colors.red(" +dup")) : "";
   const deadLetter = event.deadLettered ? colors.red(" → dlq") : "";
   const instructions = event.instructionTypes.length ? colors.dim(`  ${listShort(event.instructionTypes)}`) : "";
-  const lines = [`  ${mark} ${String(event.sequence).padStart(3)}  ${terminalSafe(event.eventType).padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`];
+  const lines = [
+    `  ${mark} ${String(event.sequence).padStart(3)}  ${terminalSafe(event.eventType).padEnd(24)} ${status} ${latency}${attempts}${duplicate}${deadLetter}${instructions}`,
+  ];
   for (const failure of event.failures) lines.push(colors.red(formatFinding(failure).replace(/^/gm, "         ")));
   for (const warning of event.warnings) lines.push(`         ${colors.yellow(`warning: ${formatFinding(warning)}`)}`);
   if (event.exchange) lines.push(colors.dim(formatExchange(event.exchange).replace(/^/gm, "         ")));
@@ -61,7 +63,11 @@ export function formatExchange(exchange: Exchange): string {
   const body = (text: string) => (text === "" ? [] : text.split("\n").map((line) => `       ${terminalSafe(line)}`));
   const lines = [`sent   ${request.method} ${request.url}${signed}${request.contentType ? `  ${request.contentType}` : ""}`, ...body(request.body)];
   if (reply === undefined) lines.push("reply  none");
-  else lines.push(`reply  ${reply.status}${reply.contentType ? ` ${reply.contentType}` : ""} (${reply.bytes} byte${reply.bytes === 1 ? "" : "s"})`, ...body(reply.body));
+  else
+    lines.push(
+      `reply  ${reply.status}${reply.contentType ? ` ${reply.contentType}` : ""} (${reply.bytes} byte${reply.bytes === 1 ? "" : "s"})`,
+      ...body(reply.body),
+    );
   return lines.join("\n");
 }
 
@@ -74,7 +80,9 @@ const exchangeJson = (exchange: Exchange) => ({
     body: exchange.request.body,
     ...(exchange.request.form && { form: exchange.request.form }),
   },
-  reply: exchange.reply ? { status: exchange.reply.status, content_type: exchange.reply.contentType ?? null, bytes: exchange.reply.bytes, body: exchange.reply.body } : null,
+  reply: exchange.reply
+    ? { status: exchange.reply.status, content_type: exchange.reply.contentType ?? null, bytes: exchange.reply.bytes, body: exchange.reply.body }
+    : null,
 });
 
 /** The run's first line, as single runs and load runs both print it: where, how signed, the retry policy, the seed; then the platforms' notes. */
@@ -117,7 +125,12 @@ export function createPrettyListener(write: (text: string) => void, colors: Chal
 
 /** Replied actions the platform did not run in the turn: `speak Response/Speak[2] "Sorry, I didn't catch that", redirect Response/Redirect[3]`. */
 export function formatNotExecuted(items: readonly NotExecuted[]): string {
-  const shown = items.slice(0, 10).map((item) => `${item.type} ${item.path}${item.text === undefined ? "" : ` ${JSON.stringify(item.text.length > 40 ? `${item.text.slice(0, 37)}...` : item.text)}`}`);
+  const shown = items
+    .slice(0, 10)
+    .map(
+      (item) =>
+        `${item.type} ${item.path}${item.text === undefined ? "" : ` ${JSON.stringify(item.text.length > 40 ? `${item.text.slice(0, 37)}...` : item.text)}`}`,
+    );
   return items.length > 10 ? `${shown.join(", ")}, … (${items.length} in all)` : shown.join(", ");
 }
 
@@ -130,7 +143,11 @@ export function quoteSays(says: string): string {
 /** A turn's media figures: `stream vwh · first audio 200 ms · agent audio 1.20 s · stopped on interrupt · marks 1 sent, 1 acknowledged`. */
 export function formatTurnMedia(media: TurnMedia): string {
   const first = media.measures === "token" ? "first token" : "first audio";
-  const parts = [`stream ${media.protocol}`, `${first} ${media.firstAudioMs === undefined ? "none" : formatLatency(media.firstAudioMs)}`, `agent audio ${formatLatency(media.agentAudioMs)}`];
+  const parts = [
+    `stream ${media.protocol}`,
+    `${first} ${media.firstAudioMs === undefined ? "none" : formatLatency(media.firstAudioMs)}`,
+    `agent audio ${formatLatency(media.agentAudioMs)}`,
+  ];
   if (media.stoppedOnInterrupt !== undefined) parts.push(media.stoppedOnInterrupt ? "stopped on interrupt" : "kept talking when interrupted");
   if (media.marks.sent || media.marks.acknowledged) parts.push(`marks ${media.marks.sent} sent, ${media.marks.acknowledged} acknowledged`);
   const said = media.text;
@@ -138,9 +155,15 @@ export function formatTurnMedia(media: TurnMedia): string {
     if (said.tokens) parts.push(`${said.tokens} token${said.tokens === 1 ? "" : "s"}`);
     if (said.plays.length) parts.push(`play ${said.plays.join(", ")}`);
     if (said.digits) parts.push(`sent digits ${said.digits}`);
-    for (const call of said.toolCalls) parts.push(`tool ${call.name}(${call.arguments.length > 60 ? `${call.arguments.slice(0, 57)}...` : call.arguments})${call.result === undefined ? "" : " → result"}`);
+    for (const call of said.toolCalls)
+      parts.push(
+        `tool ${call.name}(${call.arguments.length > 60 ? `${call.arguments.slice(0, 57)}...` : call.arguments})${call.result === undefined ? "" : " → result"}`,
+      );
     if (said.transferTo !== undefined) parts.push(`transfer to ${said.transferTo}`);
-    if (said.end) parts.push(`end${said.end.handoffData === undefined ? "" : ` (handoffData ${said.end.handoffData.length > 80 ? `${said.end.handoffData.slice(0, 77)}...` : said.end.handoffData})`}`);
+    if (said.end)
+      parts.push(
+        `end${said.end.handoffData === undefined ? "" : ` (handoffData ${said.end.handoffData.length > 80 ? `${said.end.handoffData.slice(0, 77)}...` : said.end.handoffData})`}`,
+      );
     if (said.staleTokens) parts.push(`${said.staleTokens} stale message${said.staleTokens === 1 ? "" : "s"} dropped`);
     if (said.notInterruptible) parts.push("not interruptible: the caller talked over it");
   }
@@ -179,7 +202,11 @@ export function formatSummary(result: SimulationResult, colors: ChalkInstance): 
 }
 
 /** The fields every --json report of simulate starts with, flow mode and load mode alike. */
-export function runJson(run: RunDescription, result: { seed: number; bailed: boolean; interrupted?: boolean; unreachable: string | undefined }, exitCode: number) {
+export function runJson(
+  run: RunDescription,
+  result: { seed: number; bailed: boolean; interrupted?: boolean; unreachable: string | undefined },
+  exitCode: number,
+) {
   return {
     target: run.target,
     scheme: run.scheme,

@@ -35,10 +35,19 @@ const pad2 = (n: number) => String(n).padStart(2, "0");
 export function formatRequestLine(observation: RequestObservation, colors: ChalkInstance): string {
   const time = observation.time;
   const clock = `${pad2(time.getHours())}:${pad2(time.getMinutes())}:${pad2(time.getSeconds())}`;
-  const status = observation.status >= 500 ? colors.red(String(observation.status)) : observation.status >= 400 ? colors.yellow(String(observation.status)) : colors.green(String(observation.status));
+  const status =
+    observation.status >= 500
+      ? colors.red(String(observation.status))
+      : observation.status >= 400
+        ? colors.yellow(String(observation.status))
+        : colors.green(String(observation.status));
   const call = observation.callId ? `${terminalSafe(observation.callId)}${observation.sequence !== undefined ? ` #${observation.sequence}` : ""}` : "";
   const signature =
-    observation.signature === undefined ? "" : observation.signature.valid ? colors.green("  ✓ signature") : colors.red(`  ✗ signature: ${terminalSafe(observation.signature.reason)}`);
+    observation.signature === undefined
+      ? ""
+      : observation.signature.valid
+        ? colors.green("  ✓ signature")
+        : colors.red(`  ✗ signature: ${terminalSafe(observation.signature.reason)}`);
   const proxyError = observation.proxyError ? colors.red(`  (${terminalSafe(observation.proxyError)})`) : "";
   const reply = observation.reply ? colors.dim(`  → ${describeReply(observation.reply)}`) : "";
   const replay = observation.replayOf !== undefined ? colors.cyan(`  (replay of #${observation.replayOf})`) : "";
@@ -57,10 +66,22 @@ export function toJsonLine(observation: RequestObservation): string {
     status: observation.status,
     latency_ms: observation.latencyMs,
     bytes: observation.bytes,
-    signature: observation.signature === undefined ? null : observation.signature.valid ? { valid: true, reason: null } : { valid: false, reason: observation.signature.reason },
+    signature:
+      observation.signature === undefined
+        ? null
+        : observation.signature.valid
+          ? { valid: true, reason: null }
+          : { valid: false, reason: observation.signature.reason },
     proxy_error: observation.proxyError ?? null,
     reply: observation.reply
-      ? { status: observation.reply.status, content_type: observation.reply.contentType ?? null, bytes: observation.reply.bytes, ...(observation.reply.truncated && { truncated: true }), actions: observation.reply.actions ?? null, excerpt: observation.reply.excerpt ?? null }
+      ? {
+          status: observation.reply.status,
+          content_type: observation.reply.contentType ?? null,
+          bytes: observation.reply.bytes,
+          ...(observation.reply.truncated && { truncated: true }),
+          actions: observation.reply.actions ?? null,
+          excerpt: observation.reply.excerpt ?? null,
+        }
       : null,
     ...(observation.replayOf !== undefined && { replay_of: observation.replayOf }),
   });

@@ -63,13 +63,23 @@ function pretty(body, contentType) {
 
 function bodyBlock(key, body, contentType) {
   const raw = state.rawShown.has(key);
-  const toggle = el("button", { type: "button", "data-testid": "raw-toggle", onclick: () => (raw ? state.rawShown.delete(key) : state.rawShown.add(key), renderDetail()) }, raw ? "pretty" : "raw bytes");
-  const note = body.truncated ? el("span", { class: "note" }, ` (first ${body.data.length} of ${body.bytes} bytes)`) : el("span", { class: "note" }, ` ${body.bytes} bytes`);
+  const toggle = el(
+    "button",
+    { type: "button", "data-testid": "raw-toggle", onclick: () => (raw ? state.rawShown.delete(key) : state.rawShown.add(key), renderDetail()) },
+    raw ? "pretty" : "raw bytes",
+  );
+  const note = body.truncated
+    ? el("span", { class: "note" }, ` (first ${body.data.length} of ${body.bytes} bytes)`)
+    : el("span", { class: "note" }, ` ${body.bytes} bytes`);
   return [el("div", { class: "actions" }, toggle, note), el("pre", { "data-testid": "body" }, raw ? hexDump(bytesOf(body)) : pretty(body, contentType))];
 }
 
 function headersTable(headers) {
-  return el("table", { class: "headers" }, Object.entries(headers).map(([name, value]) => el("tr", {}, el("td", {}, name), el("td", {}, value))));
+  return el(
+    "table",
+    { class: "headers" },
+    Object.entries(headers).map(([name, value]) => el("tr", {}, el("td", {}, name), el("td", {}, value))),
+  );
 }
 
 function replyColumn(title, exchange, testid) {
@@ -80,7 +90,13 @@ function replyColumn(title, exchange, testid) {
     return column;
   }
   column.append(
-    el("p", {}, el("strong", { class: `status-${String(reply.status)[0]}`, "data-testid": "reply-status" }, String(reply.status)), ` · ${exchange.latency_ms} ms`, reply.actions ? ` · [${reply.actions.join(", ")}]` : ""),
+    el(
+      "p",
+      {},
+      el("strong", { class: `status-${String(reply.status)[0]}`, "data-testid": "reply-status" }, String(reply.status)),
+      ` · ${exchange.latency_ms} ms`,
+      reply.actions ? ` · [${reply.actions.join(", ")}]` : "",
+    ),
     headersTable(reply.headers),
     ...bodyBlock(`reply-${exchange.id}`, reply.body, reply.headers["content-type"]),
   );
@@ -101,7 +117,11 @@ async function replay(id, mode, button) {
   button.disabled = true;
   setReplayStatus("replaying…");
   try {
-    const response = await fetch(`/api/exchanges/${id}/replay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode }) });
+    const response = await fetch(`/api/exchanges/${id}/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ mode }),
+    });
     const result = await response.json();
     if (!response.ok) throw new Error(result.error ?? `HTTP ${response.status}`);
     add(result);
@@ -125,7 +145,11 @@ function renderDetail() {
   const replays = [...state.exchanges.values()].filter((other) => other.replay_of === exchange.id);
   const canReplay = exchange.path.startsWith("/");
   const resignTitle = state.resign.available ? "send again with a fresh signature and timestamp" : state.resign.reason;
-  const status = el("span", { id: "replay-status", class: state.replayStatus?.isError ? "error" : "note", "data-testid": "replay-status" }, state.replayStatus?.text ?? "");
+  const status = el(
+    "span",
+    { id: "replay-status", class: state.replayStatus?.isError ? "error" : "note", "data-testid": "replay-status" },
+    state.replayStatus?.text ?? "",
+  );
   detail.replaceChildren(
     el("h2", {}, `#${exchange.id} ${exchange.method} ${exchange.path}`),
     el(
@@ -133,20 +157,47 @@ function renderDetail() {
       {},
       `${clock(exchange.time)} · ${exchange.event_type ?? "-"} · call ${callOf(exchange)} · `,
       el("span", { class: `verdict-${verdictOf(exchange)}`, "data-testid": "detail-verdict" }, `signature ${verdictText(exchange)}`),
-      exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` · replay of #${exchange.replay_of} (${exchange.replay_mode === "resign" ? "re-signed" : "original headers"})`) : "",
+      exchange.replay_of !== null
+        ? el("span", { class: "replay-tag" }, ` · replay of #${exchange.replay_of} (${exchange.replay_mode === "resign" ? "re-signed" : "original headers"})`)
+        : "",
     ),
     el(
       "div",
       { class: "actions" },
-      el("button", { type: "button", "data-testid": "replay-resign", disabled: !canReplay || !state.resign.available, title: resignTitle, onclick: (event) => replay(exchange.id, "resign", event.currentTarget) }, "Replay (re-signed)"),
-      el("button", { type: "button", "data-testid": "replay-original", disabled: !canReplay, title: "send again with the headers it came with", onclick: (event) => replay(exchange.id, "original", event.currentTarget) }, "Replay (original headers)"),
+      el(
+        "button",
+        {
+          type: "button",
+          "data-testid": "replay-resign",
+          disabled: !canReplay || !state.resign.available,
+          title: resignTitle,
+          onclick: (event) => replay(exchange.id, "resign", event.currentTarget),
+        },
+        "Replay (re-signed)",
+      ),
+      el(
+        "button",
+        {
+          type: "button",
+          "data-testid": "replay-original",
+          disabled: !canReplay,
+          title: "send again with the headers it came with",
+          onclick: (event) => replay(exchange.id, "original", event.currentTarget),
+        },
+        "Replay (original headers)",
+      ),
       status,
     ),
     el("h3", {}, "Request headers"),
     headersTable(exchange.request.headers),
     el("h3", {}, "Request body"),
     ...bodyBlock(`request-${exchange.id}`, exchange.request.body, exchange.request.headers["content-type"]),
-    el("div", { class: "columns" }, replyColumn("Reply", exchange, "reply-original"), replays.map((other) => replyColumn(`Replay #${other.id} (${other.replay_mode === "resign" ? "re-signed" : "original headers"})`, other, "reply-replay"))),
+    el(
+      "div",
+      { class: "columns" },
+      replyColumn("Reply", exchange, "reply-original"),
+      replays.map((other) => replyColumn(`Replay #${other.id} (${other.replay_mode === "resign" ? "re-signed" : "original headers"})`, other, "reply-replay")),
+    ),
   );
 }
 
@@ -176,12 +227,24 @@ function select(id) {
 function rowOf(exchange) {
   return el(
     "tr",
-    { class: "exchange", "data-testid": "exchange", "data-id": exchange.id, "data-verdict": verdictOf(exchange), "aria-selected": exchange.id === state.selected ? "true" : "false", onclick: () => select(exchange.id) },
+    {
+      class: "exchange",
+      "data-testid": "exchange",
+      "data-id": exchange.id,
+      "data-verdict": verdictOf(exchange),
+      "aria-selected": exchange.id === state.selected ? "true" : "false",
+      onclick: () => select(exchange.id),
+    },
     el("td", {}, `#${exchange.id}`),
     el("td", {}, clock(exchange.time)),
     el("td", {}, exchange.method),
     el("td", { class: "path", title: exchange.path }, exchange.path),
-    el("td", { "data-testid": "event-type" }, exchange.event_type ?? "-", exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` ↻#${exchange.replay_of}`) : ""),
+    el(
+      "td",
+      { "data-testid": "event-type" },
+      exchange.event_type ?? "-",
+      exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` ↻#${exchange.replay_of}`) : "",
+    ),
     el("td", { class: `verdict-${verdictOf(exchange)}`, "data-testid": "verdict" }, verdictText(exchange)),
     el("td", { class: `status-${String(exchange.status)[0]}`, "data-testid": "status" }, String(exchange.status)),
     el("td", {}, `${Math.round(exchange.latency_ms)} ms`),
@@ -253,7 +316,8 @@ function add(exchange) {
   offerFilterValue($("filter-event"), exchange.event_type);
   $("empty").hidden = state.exchanges.size > 0;
   if (state.exchanges.has(exchange.id) && passes(exchange, filters())) showRow(exchange);
-  if (state.selected !== null && (exchange.id === state.selected || exchange.replay_of === state.selected || !state.exchanges.has(state.selected))) renderDetail();
+  if (state.selected !== null && (exchange.id === state.selected || exchange.replay_of === state.selected || !state.exchanges.has(state.selected)))
+    renderDetail();
 }
 
 /** The whole list drawn again: on connecting and when a filter changes. */

@@ -35,10 +35,14 @@ interface VwhLoadReport {
 
 function runVwhLoad(flow: string, url: string, calls: number, concurrency: number, extra: string[] = []): Promise<VwhLoadReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, "simulate", flow, "--url", url, "--calls", String(calls), "--concurrency", String(concurrency), "--json", ...extra], {
-      env: { ...process.env, VWH_SECRET: secret, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [binPath, "simulate", flow, "--url", url, "--calls", String(calls), "--concurrency", String(concurrency), "--json", ...extra],
+      {
+        env: { ...process.env, VWH_SECRET: secret, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
     child.on("close", (code) => {
@@ -61,7 +65,10 @@ function timeCommand(args: string[], runs: number): number {
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const load = () => loadavg().map((value) => value.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ");
 
 interface Variant {
   label: string;
@@ -78,7 +85,14 @@ const variants: Variant[] = [
 await withTempDir(async (dir) => {
   const flow = join(dir, "flow.json");
   await writeFile(flow, JSON.stringify({ version: 1, name: "bench", events: [{ event_type: "call.started", expect: { instructions: ["speak", "listen"] } }] }));
-  const envelope = JSON.stringify({ event_type: "call.started", event_id: "evt_bench", call_id: "call_bench", sequence: 1, timestamp: new Date().toISOString(), payload: {} });
+  const envelope = JSON.stringify({
+    event_type: "call.started",
+    event_id: "evt_bench",
+    call_id: "call_bench",
+    sequence: 1,
+    timestamp: new Date().toISOString(),
+    payload: {},
+  });
 
   console.log(`vwh bench — ${cpus()[0]?.model ?? "unknown cpu"} × ${cpus().length}, ${mib(totalmem())} RAM, node ${process.version}`);
   console.log(`load average at start: ${load()}\n`);
@@ -104,8 +118,11 @@ await withTempDir(async (dir) => {
         figures.autocannonP99.push((before.p99Ms + after.p99Ms) / 2);
         figures.vwhP99.push(vwh.latency.p99_ms);
       }
-      const vwhConcurrency = variant.pipelining > 1 ? `concurrency ${variant.concurrency} --pipelining ${variant.pipelining}` : `concurrency ${variant.concurrency}`;
-      console.log(`throughput, ${variant.label} (trivial handler; autocannon ${connections} connections × pipelining ${variant.pipelining}; vwh ${vwhConcurrency}) — min / median / max of ${rounds} rounds`);
+      const vwhConcurrency =
+        variant.pipelining > 1 ? `concurrency ${variant.concurrency} --pipelining ${variant.pipelining}` : `concurrency ${variant.concurrency}`;
+      console.log(
+        `throughput, ${variant.label} (trivial handler; autocannon ${connections} connections × pipelining ${variant.pipelining}; vwh ${vwhConcurrency}) — min / median / max of ${rounds} rounds`,
+      );
       console.log(`  autocannon raw requests        ${spread(figures.autocannon, 0)} req/s   (p99 ${spread(figures.autocannonP99, 1)} ms)`);
       console.log(`  vwh signed + checked events    ${spread(figures.vwh, 0)} events/s (p99 ${spread(figures.vwhP99, 1)} ms)`);
       console.log(`  ratio vwh / autocannon         ${spread(ratios, 2)}   (target ≥ 0.80; same round)\n`);
@@ -123,7 +140,9 @@ await withTempDir(async (dir) => {
       pacedFigures.vwhP50.push(vwhPaced.latency.p50_ms);
       pacedFigures.vwhP99.push(vwhPaced.latency.p99_ms);
     }
-    console.log(`latency at a fixed rate (both paced at ${paced} req/s, ${connections} connections; autocannon reports whole ms) — min / median / max of ${rounds} rounds`);
+    console.log(
+      `latency at a fixed rate (both paced at ${paced} req/s, ${connections} connections; autocannon reports whole ms) — min / median / max of ${rounds} rounds`,
+    );
     console.log(`  autocannon                     p50 ${spread(pacedFigures.autocannonP50, 1)} ms   p99 ${spread(pacedFigures.autocannonP99, 1)} ms`);
     console.log(`  vwh signed + checked           p50 ${spread(pacedFigures.vwhP50, 1)} ms   p99 ${spread(pacedFigures.vwhP99, 1)} ms\n`);
 
@@ -148,7 +167,16 @@ await withTempDir(async (dir) => {
     // 4. Where the time goes: each part's CPU per event, in this process (JIT warmed by a first pass).
     const parts = await partCosts(flow, handler.url);
     console.log(`where vwh's time goes: CPU µs per event in process (1-event flow, concurrency ${connections}; min / median / max of ${rounds} rounds)`);
-    for (const [label, figures] of parts) console.log(`  ${label.padEnd(46)} ${spread(figures.map((figure) => figure.cpuUs), 1)} µs   (${spread(figures.map((figure) => figure.perSecond), 0)} /s)`);
+    for (const [label, figures] of parts)
+      console.log(
+        `  ${label.padEnd(46)} ${spread(
+          figures.map((figure) => figure.cpuUs),
+          1,
+        )} µs   (${spread(
+          figures.map((figure) => figure.perSecond),
+          0,
+        )} /s)`,
+      );
   } finally {
     handler.stop();
   }
@@ -172,10 +200,23 @@ async function partCosts(flowFile: string, url: string): Promise<[string, PartFi
   const flows = await loadFlows([flowFile]);
   const events = 40_000;
   const canned = Buffer.from(reply);
-  const cannedTransport: Transport = async (): Promise<DeliveryResult> => ({ ok: true, status: 200, headers: { "content-type": "application/json" }, body: canned, latencyMs: 1 });
+  const cannedTransport: Transport = async (): Promise<DeliveryResult> => ({
+    ok: true,
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: canned,
+    latencyMs: 1,
+  });
   const client = createFastClient({ connections });
   const options = engineOptions(url, secret);
-  const request = { url: new URL(url), method: "POST", headers: { "content-type": "application/json", "webhook-id": "evt_bench", "webhook-timestamp": "1700000000", "webhook-signature": `v1,${"A".repeat(43)}=` }, body: Buffer.from("{}"), timeoutMs: 5000, dispatcher: options.dispatcher };
+  const request = {
+    url: new URL(url),
+    method: "POST",
+    headers: { "content-type": "application/json", "webhook-id": "evt_bench", "webhook-timestamp": "1700000000", "webhook-signature": `v1,${"A".repeat(43)}=` },
+    body: Buffer.from("{}"),
+    timeoutMs: 5000,
+    dispatcher: options.dispatcher,
+  };
   const clientAlone = async () => {
     let sent = 0;
     const loop = async () => {

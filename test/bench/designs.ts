@@ -110,9 +110,35 @@ function leanDesign(loaded: LoadedFlow, url: string): Design {
         onComplete: () => {
           const latencyMs = performance.now() - startedAt;
           const event = planned!;
-          const check = checkReply({ platform: loaded.platform, eventType: event.eventType, request: builtRequest(event), expect: event.expect, status, headers, body: Buffer.concat(chunks), latencyMs, budgetMs: options.budgetMs, strictLatency: false });
+          const check = checkReply({
+            platform: loaded.platform,
+            eventType: event.eventType,
+            request: builtRequest(event),
+            expect: event.expect,
+            status,
+            headers,
+            body: Buffer.concat(chunks),
+            latencyMs,
+            budgetMs: options.budgetMs,
+            strictLatency: false,
+          });
           const failures = check.failures;
-          stats.recordEvent("call", { index: 0, sequence: event.sequence, eventType: event.eventType, eventId: event.eventId, status, latencyMs, attempts: 1, passed: failures.length === 0, failures, warnings: check.warnings, instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined });
+          stats.recordEvent("call", {
+            index: 0,
+            sequence: event.sequence,
+            eventType: event.eventType,
+            eventId: event.eventId,
+            status,
+            latencyMs,
+            attempts: 1,
+            passed: failures.length === 0,
+            failures,
+            warnings: check.warnings,
+            instructionTypes: [],
+            deadLettered: false,
+            step: undefined,
+            duplicate: undefined,
+          });
           send();
         },
       });
@@ -145,9 +171,24 @@ function compiledDesign(loaded: LoadedFlow, url: string): Design {
         const eventId = randomId("evt");
         const now = performance.timeOrigin + performance.now();
         const request = platform.encode({ eventType, eventId, sequence: 1, timestamp: new Date(now), payload: {}, call: { callId, ...call }, url: target });
-        const signed = signer.sign({ id: eventId, timestamp: Math.floor(now / 1000), body: request.body, method: "POST", url: target.href, contentType: request.contentType! });
+        const signed = signer.sign({
+          id: eventId,
+          timestamp: Math.floor(now / 1000),
+          body: request.body,
+          method: "POST",
+          url: target.href,
+          contentType: request.contentType!,
+        });
         const headers = Object.assign({ "content-type": request.contentType!, "user-agent": "vwh", "vwh-attempt": "1" }, signed.headers);
-        const outcome = await client.deliver({ url: target, method: "POST", headers, body: request.body, timeoutMs: 5000, dispatcher: options.dispatcher, now: () => performance.timeOrigin + performance.now() });
+        const outcome = await client.deliver({
+          url: target,
+          method: "POST",
+          headers,
+          body: request.body,
+          timeoutMs: 5000,
+          dispatcher: options.dispatcher,
+          now: () => performance.timeOrigin + performance.now(),
+        });
         const failures: Finding[] = [];
         if (!outcome.ok) failures.push({ kind: outcome.kind, message: outcome.message });
         else {
@@ -156,7 +197,22 @@ function compiledDesign(loaded: LoadedFlow, url: string): Design {
         }
         const status = outcome.ok ? outcome.status : undefined;
         const latencyMs = outcome.ok ? outcome.latencyMs : undefined;
-        stats.recordEvent(callId, { index: 0, sequence: 1, eventType, eventId, status, latencyMs, attempts: 1, passed: failures.length === 0, failures, warnings: [], instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined });
+        stats.recordEvent(callId, {
+          index: 0,
+          sequence: 1,
+          eventType,
+          eventId,
+          status,
+          latencyMs,
+          attempts: 1,
+          passed: failures.length === 0,
+          failures,
+          warnings: [],
+          instructionTypes: [],
+          deadLettered: false,
+          step: undefined,
+          duplicate: undefined,
+        });
       }
     };
     try {
@@ -184,10 +240,20 @@ function minimalDesign(url: string): Design {
         if (!next()) return;
         const id = randomId("evt");
         const timestamp = Math.floor(Date.now() / 1000);
-        const body = JSON.stringify({ event_type: "call.started", event_id: id, call_id: randomId("call"), sequence: 1, timestamp: new Date().toISOString(), payload: {} });
+        const body = JSON.stringify({
+          event_type: "call.started",
+          event_id: id,
+          call_id: randomId("call"),
+          sequence: 1,
+          timestamp: new Date().toISOString(),
+          payload: {},
+        });
         const signature = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
         startedAt = performance.now();
-        socket.write(`${prefix}webhook-id: ${id}\r\nwebhook-timestamp: ${timestamp}\r\nwebhook-signature: v1,${signature}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, "latin1");
+        socket.write(
+          `${prefix}webhook-id: ${id}\r\nwebhook-timestamp: ${timestamp}\r\nwebhook-signature: v1,${signature}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          "latin1",
+        );
       };
       socket.on("data", (data: Buffer) => {
         received += data.toString("latin1");
@@ -225,9 +291,19 @@ function shippedDesign(flows: LoadedFlow[], url: string): Design {
 
 await withTempDir(async (dir) => {
   const flowFile = join(dir, "flow.json");
-  await writeFile(flowFile, JSON.stringify({ version: 1, name: "bench", events: [{ event_type: "call.started", expect: { instructions: ["speak", "listen"] } }] }));
+  await writeFile(
+    flowFile,
+    JSON.stringify({ version: 1, name: "bench", events: [{ event_type: "call.started", expect: { instructions: ["speak", "listen"] } }] }),
+  );
   const flows = await loadFlows([flowFile]);
-  const envelope = JSON.stringify({ event_type: "call.started", event_id: "evt_bench", call_id: "call_bench", sequence: 1, timestamp: new Date().toISOString(), payload: {} });
+  const envelope = JSON.stringify({
+    event_type: "call.started",
+    event_id: "evt_bench",
+    call_id: "call_bench",
+    sequence: 1,
+    timestamp: new Date().toISOString(),
+    payload: {},
+  });
   const handler = await startHandler();
   const designs: [string, Design][] = [
     ["shipped: vwh engine + fast client", shippedDesign(flows, handler.url)],
@@ -235,7 +311,11 @@ await withTempDir(async (dir) => {
     ["compiled: the seam per event on the fast client, no engine layers", compiledDesign(flows[0]!, handler.url)],
     ["minimal: the issue's per-event work only", minimalDesign(handler.url)],
   ];
-  console.log(`vwh sender designs — load average at start: ${loadavg().map((value) => value.toFixed(2)).join(" ")}`);
+  console.log(
+    `vwh sender designs — load average at start: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(" ")}`,
+  );
   console.log(`1-event flow against a trivial handler, ${connections} connections, ${rounds} rounds of ${seconds} s; min / median / max\n`);
   try {
     const results = new Map<string, { figures: Figure[]; ratios: number[]; autocannonP99: number[] }>();
@@ -255,9 +335,24 @@ await withTempDir(async (dir) => {
     for (const [label, { figures, ratios, autocannonP99 }] of results) {
       console.log(label);
       console.log(`  ratio to autocannon (same round)   ${spread(ratios, 2)}`);
-      console.log(`  events/s                           ${spread(figures.map((figure) => figure.perSecond), 0)}`);
-      console.log(`  CPU µs per event                   ${spread(figures.map((figure) => figure.cpuUs), 1)}`);
-      console.log(`  p99 ms (autocannon's)              ${spread(figures.map((figure) => figure.p99Ms), 1)}   (${spread(autocannonP99, 1)})\n`);
+      console.log(
+        `  events/s                           ${spread(
+          figures.map((figure) => figure.perSecond),
+          0,
+        )}`,
+      );
+      console.log(
+        `  CPU µs per event                   ${spread(
+          figures.map((figure) => figure.cpuUs),
+          1,
+        )}`,
+      );
+      console.log(
+        `  p99 ms (autocannon's)              ${spread(
+          figures.map((figure) => figure.p99Ms),
+          1,
+        )}   (${spread(autocannonP99, 1)})\n`,
+      );
     }
   } finally {
     handler.stop();

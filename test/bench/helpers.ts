@@ -31,7 +31,16 @@ export interface Rate {
 
 /** Closed loop at full speed, or paced at `overallRate` requests per second. */
 export async function runAutocannon(url: string, body: string, pipelined: number, overallRate?: number): Promise<Rate> {
-  const result = await autocannon({ url, connections, pipelining: pipelined, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, body, ...(overallRate && { overallRate }) });
+  const result = await autocannon({
+    url,
+    connections,
+    pipelining: pipelined,
+    duration: seconds,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    ...(overallRate && { overallRate }),
+  });
   return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 

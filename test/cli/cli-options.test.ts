@@ -47,7 +47,9 @@ describe("argv → options", () => {
     const second = await parseSimulate(["a.json", "--budget", "0"]);
     assert.throws(() => parseOptions(simulateOptionsSchema, second.options), { message: "--budget: expected value >= 1, got 0" });
     const third = await parseSimulate(["a.json", "--url", "localhost:3000"]);
-    assert.throws(() => parseOptions(simulateOptionsSchema, third.options), { message: '--url: expected an http://, https://, ws:// or wss:// URL, got "localhost:3000"' });
+    assert.throws(() => parseOptions(simulateOptionsSchema, third.options), {
+      message: '--url: expected an http://, https://, ws:// or wss:// URL, got "localhost:3000"',
+    });
   });
 
   it("rejects unknown options through commander (exit 2 in the CLI)", async () => {

@@ -15,7 +15,19 @@ import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
 import { artilleryPhase } from "../../src/export/artillery.js";
 import { vwhVersion } from "../../src/core/version.js";
-import { fixture, json, loadExampleHandler, newSecret, repoRoot, runInProcess, runVwh, startListener, startServer, withTempDir, type TestServer } from "../helpers.js";
+import {
+  fixture,
+  json,
+  loadExampleHandler,
+  newSecret,
+  repoRoot,
+  runInProcess,
+  runVwh,
+  startListener,
+  startServer,
+  withTempDir,
+  type TestServer,
+} from "../helpers.js";
 import { installOffline, printedSteps, runPrinted } from "../printed-steps.js";
 
 const secret = newSecret();
@@ -86,12 +98,26 @@ describe("vwh export artillery", () => {
       const flows = await bundledFlows();
       const out = join(dir, "load");
       const url = "http://127.0.0.1:3000/webhooks/voice";
-      const result = await runVwh(["export", "artillery", ...flows, "--url", url, "--rate", "3", "--duration", "2", "--concurrency", "4", "--out", out, "--json"], { env: { VWH_SECRET: secret } });
+      const result = await runVwh(
+        ["export", "artillery", ...flows, "--url", url, "--rate", "3", "--duration", "2", "--concurrency", "4", "--out", out, "--json"],
+        { env: { VWH_SECRET: secret } },
+      );
       assert.equal(result.code, 0, result.stderr);
-      const report = JSON.parse(result.stdout) as { written: { path: string; role: string }[]; scenarios: { name: string; function: string }[]; secret_env: string; vwh_dependency: string };
-      assert.deepEqual(report.written.map((file) => file.role), ["vwh tarball", "script", "processor", "package.json"]);
+      const report = JSON.parse(result.stdout) as {
+        written: { path: string; role: string }[];
+        scenarios: { name: string; function: string }[];
+        secret_env: string;
+        vwh_dependency: string;
+      };
+      assert.deepEqual(
+        report.written.map((file) => file.role),
+        ["vwh tarball", "script", "processor", "package.json"],
+      );
       assert.equal(report.secret_env, "VWH_SECRET");
-      const script = parse(await readFile(join(out, "vwh-load.yml"), "utf8")) as { config: Record<string, any>; scenarios: { name: string; flow: { function: string }[] }[] };
+      const script = parse(await readFile(join(out, "vwh-load.yml"), "utf8")) as {
+        config: Record<string, any>;
+        scenarios: { name: string; flow: { function: string }[] }[];
+      };
       assert.equal(script.config["target"], url);
       assert.equal(script.config["processor"], "./vwh-processor.mjs");
       assert.deepEqual(script.config["phases"], [{ name: "vwh calls", duration: 2, arrivalRate: 3, maxVusers: 4 }]);
@@ -104,7 +130,11 @@ describe("vwh export artillery", () => {
       assert.deepEqual(JSON.parse(await readFile(join(out, "package.json"), "utf8")).dependencies, { vwh: `file:vwh-${vwhVersion()}.tgz` });
       assert.deepEqual(script.config["includeFiles"], [`vwh-${vwhVersion()}.tgz`]);
       assert.equal(report.vwh_dependency, `file:vwh-${vwhVersion()}.tgz`);
-      for (const file of report.written.filter((written) => written.role !== "vwh tarball")) assert.ok(!(await readFile(file.path.startsWith("/") ? file.path : join(repoRoot, file.path), "utf8")).includes(secret), `${file.path} holds the secret`);
+      for (const file of report.written.filter((written) => written.role !== "vwh tarball"))
+        assert.ok(
+          !(await readFile(file.path.startsWith("/") ? file.path : join(repoRoot, file.path), "utf8")).includes(secret),
+          `${file.path} holds the secret`,
+        );
     });
   });
 
@@ -131,7 +161,14 @@ describe("vwh export artillery", () => {
       assert.equal(telnyx.code, 2);
       assert.match(telnyx.stderr, /telnyx-menu\.json: telnyx caller scripts need a local telnyx API that the handler calls back/);
       const recording = join(dir, "recording.json");
-      await writeFile(recording, JSON.stringify({ version: 1, name: "rec", events: [{ raw: { method: "POST", path: "/", headers: {}, body: "{}", received_at: "2026-01-01T00:00:00Z" } }] }));
+      await writeFile(
+        recording,
+        JSON.stringify({
+          version: 1,
+          name: "rec",
+          events: [{ raw: { method: "POST", path: "/", headers: {}, body: "{}", received_at: "2026-01-01T00:00:00Z" } }],
+        }),
+      );
       const recorded = await runInProcess(["export", "artillery", recording, ...url, "--out", join(dir, "out")]);
       assert.equal(recorded.code, 2);
       assert.match(recorded.stderr, /recordings and dead letters carry fixed ids/);
@@ -154,8 +191,28 @@ describe("vwh export artillery", () => {
       await writeFile(tarball, "not really a tarball: only copied");
       const out = join(dir, "out");
       const result = await runInProcess([
-        "export", "artillery", fixture("dtmf-menu.json"), "--url", "http://127.0.0.1:3000/hook", "--calls", "50", "--duration", "10",
-        "--format", "json", "--secret-env", "AGENT_SECRET", "--scheme", "hmac", "--hmac-header", "x-agent-signature", "--vwh-spec", tarball, "--out", out, "--json",
+        "export",
+        "artillery",
+        fixture("dtmf-menu.json"),
+        "--url",
+        "http://127.0.0.1:3000/hook",
+        "--calls",
+        "50",
+        "--duration",
+        "10",
+        "--format",
+        "json",
+        "--secret-env",
+        "AGENT_SECRET",
+        "--scheme",
+        "hmac",
+        "--hmac-header",
+        "x-agent-signature",
+        "--vwh-spec",
+        tarball,
+        "--out",
+        out,
+        "--json",
       ]);
       assert.equal(result.code, 0, result.stderr);
       const script = JSON.parse(await readFile(join(out, "vwh-load.json"), "utf8")) as { config: Record<string, unknown> };
@@ -175,14 +232,46 @@ describe("vwh export artillery: the call settings", () => {
   it("--timeout, --retries, --backoff, --profile, --time-scale, --budget, --strict-latency, --realtime, --max-hops and --public-url reach every call", async () => {
     await withTempDir(async (dir) => {
       const result = await runInProcess([
-        "export", "artillery", fixture("reschedule.json"), "--url", "http://127.0.0.1:3000/hook", "--out", dir,
-        "--timeout", "1234", "--retries", "2", "--backoff", "10", "--profile", "twilio", "--time-scale", "0.5", "--budget", "300",
-        "--strict-latency", "--realtime", "--max-hops", "7", "--public-url", "https://public.example/hook",
+        "export",
+        "artillery",
+        fixture("reschedule.json"),
+        "--url",
+        "http://127.0.0.1:3000/hook",
+        "--out",
+        dir,
+        "--timeout",
+        "1234",
+        "--retries",
+        "2",
+        "--backoff",
+        "10",
+        "--profile",
+        "twilio",
+        "--time-scale",
+        "0.5",
+        "--budget",
+        "300",
+        "--strict-latency",
+        "--realtime",
+        "--max-hops",
+        "7",
+        "--public-url",
+        "https://public.example/hook",
       ]);
       assert.equal(result.code, 0, result.stderr);
       const processor = await readFile(join(dir, "vwh-processor.mjs"), "utf8");
       const settings = JSON.parse(/^const settings = (\{[\s\S]*?\n\});$/m.exec(processor)![1]!) as { call: Record<string, unknown> };
-      assert.deepEqual(settings.call, { publicUrl: "https://public.example/hook", maxHops: 7, timeoutMs: 1234, retries: 2, backoffMs: 10, timeScale: 0.5, budgetMs: 300, strictLatency: true, realtime: true });
+      assert.deepEqual(settings.call, {
+        publicUrl: "https://public.example/hook",
+        maxHops: 7,
+        timeoutMs: 1234,
+        retries: 2,
+        backoffMs: 10,
+        timeScale: 0.5,
+        budgetMs: 300,
+        strictLatency: true,
+        realtime: true,
+      });
       assert.match(processor, /"profile": "twilio"/);
     });
   });
@@ -202,15 +291,22 @@ describe("vwh export artillery: the call settings", () => {
 });
 
 type Metric = [type: string, name: string, value: number];
-type ArtilleryStep = (context: { vars: Record<string, unknown> }, events: { emit(type: string, name: string, value: number): void }, done: (error?: Error) => void) => void;
+type ArtilleryStep = (
+  context: { vars: Record<string, unknown> },
+  events: { emit(type: string, name: string, value: number): void },
+  done: (error?: Error) => void,
+) => void;
 
 /** Calls a processor function as Artillery's HTTP engine does, collecting what it emits. */
 function runStep(step: ArtilleryStep, vars: Record<string, unknown>): Promise<{ metrics: Metric[]; error: Error | undefined }> {
   const metrics: Metric[] = [];
-  return new Promise((resolve) => step({ vars }, { emit: (type, name, value) => void metrics.push([type, name, value]) }, (error) => resolve({ metrics, error })));
+  return new Promise((resolve) =>
+    step({ vars }, { emit: (type, name, value) => void metrics.push([type, name, value]) }, (error) => resolve({ metrics, error })),
+  );
 }
 
-const total = (metrics: readonly Metric[], name: string) => metrics.filter(([type, metric]) => type === "counter" && metric === name).reduce((sum, [, , value]) => sum + value, 0);
+const total = (metrics: readonly Metric[], name: string) =>
+  metrics.filter(([type, metric]) => type === "counter" && metric === name).reduce((sum, [, , value]) => sum + value, 0);
 
 describe("the exported processor, called as Artillery calls it", () => {
   it("runs each bundled flow and caller script once per virtual user, signed, checked and counted", async () => {
@@ -232,7 +328,10 @@ describe("the exported processor, called as Artillery calls it", () => {
         assert.equal(total(metrics, "vwh.calls.passed"), flows.length * 2);
         assert.equal(total(metrics, "vwh.calls.failed"), 0);
         assert.equal(total(metrics, "vwh.events.failed"), 0);
-        assert.deepEqual(metrics.filter(([, name]) => name.startsWith("vwh.failures.")), []);
+        assert.deepEqual(
+          metrics.filter(([, name]) => name.startsWith("vwh.failures.")),
+          [],
+        );
         const webhooks = total(metrics, "vwh.webhooks");
         assert.equal(webhooks, handler.received());
         assert.equal(total(metrics, "vwh.codes.200") + total(metrics, "vwh.codes.204"), webhooks);
@@ -247,16 +346,23 @@ describe("the exported processor, called as Artillery calls it", () => {
 
   it("runs the bundled Twilio caller scripts against the Twilio example handler (official twilio package)", async () => {
     await withTempDir(async (dir) => {
-      const { createTwilioHandler } = (await import(pathToFileURL(join(repoRoot, "examples", "twilio-handler.js")).href)) as { createTwilioHandler(options: { authToken: string; publicUrl: string }): RequestListener };
+      const { createTwilioHandler } = (await import(pathToFileURL(join(repoRoot, "examples", "twilio-handler.js")).href)) as {
+        createTwilioHandler(options: { authToken: string; publicUrl: string }): RequestListener;
+      };
       const authToken = randomBytes(16).toString("hex");
       const publicUrl = "https://voice.example.com/twilio/voice";
       const handler = await countingServer(createTwilioHandler({ authToken, publicUrl }));
       try {
-        const scripts = (await readdir(join(repoRoot, "fixtures", "scripts"))).filter((name) => name.startsWith("twilio-")).map((name) => join(repoRoot, "fixtures", "scripts", name));
+        const scripts = (await readdir(join(repoRoot, "fixtures", "scripts")))
+          .filter((name) => name.startsWith("twilio-"))
+          .map((name) => join(repoRoot, "fixtures", "scripts", name));
         assert.ok(scripts.length > 0);
         const target = new URL("/twilio/voice", handler.url).href;
         const { scenarios } = await exportInto(dir, [...scripts, "--url", target, "--public-url", publicUrl]);
-        assert.ok(scenarios.every((scenario) => scenario.scheme === "twilio"), "the platform's own scheme");
+        assert.ok(
+          scenarios.every((scenario) => scenario.scheme === "twilio"),
+          "the platform's own scheme",
+        );
         const processor = (await import(pathToFileURL(join(dir, "vwh-processor.mjs")).href)) as Record<string, ArtilleryStep>;
         const metrics: Metric[] = [];
         for (const scenario of scenarios) {
@@ -264,7 +370,10 @@ describe("the exported processor, called as Artillery calls it", () => {
           assert.equal(run.error, undefined);
           metrics.push(...run.metrics);
         }
-        assert.deepEqual(metrics.filter(([, name]) => name.startsWith("vwh.failures.")), []);
+        assert.deepEqual(
+          metrics.filter(([, name]) => name.startsWith("vwh.failures.")),
+          [],
+        );
         assert.equal(total(metrics, "vwh.calls.passed"), scripts.length);
         assert.equal(total(metrics, "vwh.webhooks"), handler.received());
       } finally {
@@ -310,8 +419,22 @@ interface ArtilleryReport {
 }
 
 /** Runs `artillery run`; Artillery's telemetry goes to a local sink (it sends it even when disabled, and offline it would wait ~12 s). */
-async function artilleryRun(dir: string, script: string, report: string, target: string, sinkUrl: string): Promise<{ code: number | null; output: string; report: ArtilleryReport }> {
-  const env = { ...process.env, VWH_SECRET: secret, ARTILLERY_DISABLE_TELEMETRY: "1", HTTPS_PROXY: sinkUrl, https_proxy: sinkUrl, NO_PROXY: "127.0.0.1,localhost", NO_COLOR: "1" };
+async function artilleryRun(
+  dir: string,
+  script: string,
+  report: string,
+  target: string,
+  sinkUrl: string,
+): Promise<{ code: number | null; output: string; report: ArtilleryReport }> {
+  const env = {
+    ...process.env,
+    VWH_SECRET: secret,
+    ARTILLERY_DISABLE_TELEMETRY: "1",
+    HTTPS_PROXY: sinkUrl,
+    https_proxy: sinkUrl,
+    NO_PROXY: "127.0.0.1,localhost",
+    NO_COLOR: "1",
+  };
   const child = spawn(process.execPath, [artilleryBin, "run", script, "--target", target, "--output", report], { cwd: dir, env });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
@@ -320,7 +443,9 @@ async function artilleryRun(dir: string, script: string, report: string, target:
   return { code, output, report: JSON.parse(await readFile(join(dir, report), "utf8")) as ArtilleryReport };
 }
 
-describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { skip: artilleryInstalled ? false : "Artillery is not installed in test/artillery: npm run test:artillery installs it and runs this test" }, () => {
+describe("artillery run of the export (about 15 s: two runs of 1 s at once)", {
+  skip: artilleryInstalled ? false : "Artillery is not installed in test/artillery: npm run test:artillery installs it and runs this test",
+}, () => {
   it("every request accepted and the vwh check counters zero against the reference handler; non-zero against a wrong one", async () => {
     await withTempDir(async (dir) => {
       const good = await referenceHandler();
@@ -341,8 +466,13 @@ describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { 
         assert.equal(counters["vwh.calls.passed"], counters["vusers.created"]);
         assert.equal(counters["vwh.calls.failed"], 0);
         assert.equal(counters["vwh.events.failed"], 0);
-        assert.deepEqual(Object.keys(counters).filter((name) => name.startsWith("vwh.failures.") || name.startsWith("errors.")), []);
-        const accepted = Object.entries(counters).filter(([name]) => /^vwh\.codes\.2\d\d$/.test(name)).reduce((sum, [, value]) => sum + value, 0);
+        assert.deepEqual(
+          Object.keys(counters).filter((name) => name.startsWith("vwh.failures.") || name.startsWith("errors.")),
+          [],
+        );
+        const accepted = Object.entries(counters)
+          .filter(([name]) => /^vwh\.codes\.2\d\d$/.test(name))
+          .reduce((sum, [, value]) => sum + value, 0);
         assert.equal(accepted, counters["vwh.webhooks"]);
         assert.equal(good.received(), counters["vwh.webhooks"], "the handler saw every webhook, each signature verified");
         assert.equal(passing.report.aggregate.summaries["vwh.latency"]!.count, counters["vwh.webhooks"]);
@@ -365,7 +495,10 @@ describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { 
       const good = await referenceHandler();
       const sink = await startServer((_request, response) => json(response, 200, {}), "/");
       try {
-        const result = await runVwh(["export", "artillery", fixture("reschedule.json"), fixture("dtmf-menu.json"), "--url", good.url, "--rate", "3", "--duration", "1", "--out", "load"], { cwd: dir });
+        const result = await runVwh(
+          ["export", "artillery", fixture("reschedule.json"), fixture("dtmf-menu.json"), "--url", good.url, "--rate", "3", "--duration", "1", "--out", "load"],
+          { cwd: dir },
+        );
         assert.equal(result.code, 0, result.stderr);
         const steps = printedSteps(result.stdout);
         const load = join(dir, "load");
@@ -398,7 +531,17 @@ describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { 
       const tarball = join(dir, "vwh-0.1.0.tgz");
       await writeFile(tarball, "a tarball");
       const out = join(dir, "load");
-      const result = await runInProcess(["export", "artillery", fixture("reschedule.json"), "--url", "https://staging.example/hook", "--vwh-spec", tarball, "--out", out]);
+      const result = await runInProcess([
+        "export",
+        "artillery",
+        fixture("reschedule.json"),
+        "--url",
+        "https://staging.example/hook",
+        "--vwh-spec",
+        tarball,
+        "--out",
+        out,
+      ]);
       assert.equal(result.code, 0, result.stderr);
       // Artillery's own bill of materials: what run-fargate uploads, and the modules each worker installs.
       const lib = join(dirname(dirname(artilleryBin)), "lib");
@@ -413,7 +556,10 @@ describe("artillery run of the export (about 15 s: two runs of 1 s at once)", { 
       let stdout = "";
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
       await new Promise((resolve) => child.on("close", resolve));
-      assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)!), { files: ["package.json", "vwh-0.1.0.tgz", "vwh-load.yml", "vwh-processor.mjs"], modules: ["vwh"] });
+      assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)!), {
+        files: ["package.json", "vwh-0.1.0.tgz", "vwh-load.yml", "vwh-processor.mjs"],
+        modules: ["vwh"],
+      });
     });
   });
 });

@@ -25,7 +25,10 @@ describe("flag coverage", () => {
         assert.equal(result.code, 0, result.stderr);
         const expected = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "verify" });
         const [received] = server.requests;
-        const verdict = expected.verify({ headers: received!.headers as Record<string, string>, body: received!.body, method: "POST", url: "" }, { now: Math.floor(Date.now() / 1000), toleranceSeconds: 300 });
+        const verdict = expected.verify(
+          { headers: received!.headers as Record<string, string>, body: received!.body, method: "POST", url: "" },
+          { now: Math.floor(Date.now() / 1000), toleranceSeconds: 300 },
+        );
         assert.deepEqual(verdict, { valid: true });
         const missing = await runInProcess(["simulate", file, "--url", server.url, "--secret-env", "AGENT_SECRET"]);
         assert.match(missing.stderr, /set AGENT_SECRET or VWH_SECRET/);
@@ -52,9 +55,21 @@ describe("flag coverage", () => {
   it("tunnel --tolerance sets the accepted signature age", async () => {
     const upstream = await startServer((_request, response) => json(response, 200, {}));
     const body = '{"event_type":"call.ended"}';
-    const headers = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" }).sign({ id: "e", timestamp: Math.floor(Date.now() / 1000) - 1000, body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers;
+    const headers = getScheme("standard")
+      .create([{ value: secret, source: "" }], { purpose: "sign" })
+      .sign({
+        id: "e",
+        timestamp: Math.floor(Date.now() / 1000) - 1000,
+        body: Buffer.from(body),
+        method: "POST",
+        url: "",
+        contentType: "application/json",
+      }).headers;
     try {
-      for (const [tolerance, expected] of [["300", { valid: false, reason: /timestamp too old \(\d+ s > 300 s tolerance\)/ }], ["3600", { valid: true }]] as const) {
+      for (const [tolerance, expected] of [
+        ["300", { valid: false, reason: /timestamp too old \(\d+ s > 300 s tolerance\)/ }],
+        ["3600", { valid: true }],
+      ] as const) {
         const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--json", "--tolerance", tolerance], { env: { VWH_SECRET: secret } });
         try {
           const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string };

@@ -75,7 +75,10 @@ describe("1. deeply nested JSON", () => {
 
       const recording = join(dir, "deep-recording.json");
       await writeFile(recording, JSON.stringify({ version: 1, name: "r", events: "__DEEP__" }).replace('"__DEEP__"', nested(10_000)));
-      assert.match((await rejection(readJsonFile(recording, recordingSchema, "recording"))).message, /deep-recording\.json:1:\d+: nested deeper than 64 levels/);
+      assert.match(
+        (await rejection(readJsonFile(recording, recordingSchema, "recording"))).message,
+        /deep-recording\.json:1:\d+: nested deeper than 64 levels/,
+      );
 
       const deadLetters = join(dir, "deep.jsonl");
       await writeFile(deadLetters, `${JSON.stringify({ a: "__DEEP__" }).replace('"__DEEP__"', nested(10_000))}\n`);
@@ -122,7 +125,13 @@ describe("2. time-like numbers are bounded so that what validates also runs", ()
       assert.match((await rejection(loadFlow(file))).message, /late\.json:\d+:\d+: events\[0\]\.after_ms: expected value <= 86400000/);
 
       const day = 86_400_000;
-      await writeFile(file, flowWith([{ event_type: "call.started", after_ms: day }, { event_type: "call.ended", after_ms: day, expect: { max_latency_ms: day } }]));
+      await writeFile(
+        file,
+        flowWith([
+          { event_type: "call.started", after_ms: day },
+          { event_type: "call.ended", after_ms: day, expect: { max_latency_ms: day } },
+        ]),
+      );
       const url = new URL("http://127.0.0.1/hook");
       const planned = expandFlow(await loadFlow(file), { start: new Date("9999-12-30T00:00:00Z"), url });
       assert.equal(planned.length, 2);
@@ -136,11 +145,28 @@ describe("2. time-like numbers are bounded so that what validates also runs", ()
   });
 
   it("bounds the time flags and caps a hostile Retry-After at what a timer can wait", () => {
-    assert.throws(() => parseOptions(simulateOptionsSchema, { timeout: "8640000000000000", budget: "200", timeScale: "1", duplicates: "0", reorder: "0", concurrency: "1", maxHops: "50" }), {
-      message: "--timeout: expected value <= 2147483647",
+    assert.throws(
+      () =>
+        parseOptions(simulateOptionsSchema, {
+          timeout: "8640000000000000",
+          budget: "200",
+          timeScale: "1",
+          duplicates: "0",
+          reorder: "0",
+          concurrency: "1",
+          maxHops: "50",
+        }),
+      {
+        message: "--timeout: expected value <= 2147483647",
+      },
+    );
+    assert.throws(
+      () => parseOptions(simulateOptionsSchema, { budget: "200", timeScale: "1e308", duplicates: "0", reorder: "0", concurrency: "1", maxHops: "50" }),
+      UsageError,
+    );
+    assert.throws(() => parseOptions(verifyOptionsSchema, { tolerance: "300", timeout: "1", at: "8640000000000000" }), {
+      message: "--at: expected value <= 253402300799",
     });
-    assert.throws(() => parseOptions(simulateOptionsSchema, { budget: "200", timeScale: "1e308", duplicates: "0", reorder: "0", concurrency: "1", maxHops: "50" }), UsageError);
-    assert.throws(() => parseOptions(verifyOptionsSchema, { tolerance: "300", timeout: "1", at: "8640000000000000" }), { message: "--at: expected value <= 253402300799" });
     const policy = { timeoutMs: 1000, retries: 1, backoffMs: 100, timeScale: 1000 };
     assert.equal(retryDelayMs(policy, 1, createRandom(1), 1e15), maxTimerMs);
   });
@@ -169,8 +195,14 @@ describe("3. regular expressions run in linear time (RE2)", () => {
   it("a pattern RE2 cannot run is a load error naming its JSON path", async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "lookbehind.json");
-      await writeFile(file, flowWith([{ event_type: "call.started", expect: { instructions: [{ type: "speak", text: { matches: "(?<=Hi) there" } }, "listen"] } }]));
-      assert.match((await rejection(loadFlow(file))).message, /lookbehind\.json:\d+:\d+: events\[0\]\.expect\.instructions\[0\]\.text\.matches: expected a regular expression RE2 can run in linear time/);
+      await writeFile(
+        file,
+        flowWith([{ event_type: "call.started", expect: { instructions: [{ type: "speak", text: { matches: "(?<=Hi) there" } }, "listen"] } }]),
+      );
+      assert.match(
+        (await rejection(loadFlow(file))).message,
+        /lookbehind\.json:\d+:\d+: events\[0\]\.expect\.instructions\[0\]\.text\.matches: expected a regular expression RE2 can run in linear time/,
+      );
     });
   });
 });
@@ -180,11 +212,18 @@ describe("4. internal errors exit 70", () => {
     const plain = reportError(new TypeError("x is not a function"), { json: false, debug: false });
     assert.equal(plain.exitCode, 70);
     assert.equal(ExitCode.internal, 70);
-    assert.equal(plain.stderr, "vwh: internal error: x is not a function\n  hint: this is a bug in vwh: run again with --debug for the stack trace, and please report it\n");
+    assert.equal(
+      plain.stderr,
+      "vwh: internal error: x is not a function\n  hint: this is a bug in vwh: run again with --debug for the stack trace, and please report it\n",
+    );
     const debug = reportError(new TypeError("x is not a function"), { json: true, debug: true });
     assert.match(debug.stderr, stackFrame);
     assert.deepEqual(JSON.parse(debug.stdout), {
-      error: { message: "internal error: x is not a function", hint: "this is a bug in vwh: run again with --debug for the stack trace, and please report it", exit_code: 70 },
+      error: {
+        message: "internal error: x is not a function",
+        hint: "this is a bug in vwh: run again with --debug for the stack trace, and please report it",
+        exit_code: 70,
+      },
     });
     assert.equal(reportError(new InputError("f.json: bad"), { json: false, debug: false }).exitCode, 2);
   });
@@ -216,7 +255,9 @@ describe("5. no path prints the secret", () => {
       const env = { VWH_SECRET: secret, VWH_CONFIG: config };
       const runs = await Promise.all([
         // Spawned without VWH_SECRET: only the entry point, reading argv, can know this is the secret.
-        runVwh(["simulate", fixture("reschedule.json"), "--url", "http://127.0.0.1:9/", "--scheme", "hmac", "--secret-env", secret], { env: { VWH_CONFIG: config } }),
+        runVwh(["simulate", fixture("reschedule.json"), "--url", "http://127.0.0.1:9/", "--scheme", "hmac", "--secret-env", secret], {
+          env: { VWH_CONFIG: config },
+        }),
         runInProcess(["config", "--secret-env", secret, "--json"], { env }),
         runInProcess(["config"], { env: { ...env, VWH_SECRET: "SecretLooking_Name_0123456789" } }),
       ]);
@@ -266,12 +307,18 @@ describe("7. Ctrl-C during simulate", () => {
       const result = await runSimulation([flow, flow], options);
       assert.equal(result.interrupted, true);
       assert.equal(result.flows.length, 1);
-      assert.deepEqual(result.flows[0]!.events.map((event) => event.eventType), ["call.started"]);
+      assert.deepEqual(
+        result.flows[0]!.events.map((event) => event.eventType),
+        ["call.started"],
+      );
       const run = { target: handler.url, scheme: "standard", budgetMs: 200, timeoutMs: 5000, retries: 0, profile: undefined, seed: 1 };
       const report = toJsonReport(result, run, ExitCode.interrupted);
       assert.equal(report.interrupted, true);
       assert.equal(report.exit_code, 130);
-      assert.match(toJUnitXml(result), /<!-- interrupted \(Ctrl-C\): partial results -->[\s\S]*<property name="interrupted" value="true"\/>[\s\S]*name="1 call.started"/);
+      assert.match(
+        toJUnitXml(result),
+        /<!-- interrupted \(Ctrl-C\): partial results -->[\s\S]*<property name="interrupted" value="true"\/>[\s\S]*name="1 call.started"/,
+      );
     } finally {
       await options.dispatcher.close();
       await handler.close();
@@ -288,7 +335,9 @@ describe("7. Ctrl-C during simulate", () => {
       });
       const junit = join(dir, "report.xml");
       try {
-        const running = spawnVwh(["simulate", fixture("reschedule.json"), "--url", handler.url, "--json", "--junit", junit], { env: { VWH_SECRET: newSecret() } });
+        const running = spawnVwh(["simulate", fixture("reschedule.json"), "--url", handler.url, "--json", "--junit", junit], {
+          env: { VWH_SECRET: newSecret() },
+        });
         await arrived;
         const result = await running.stop("SIGINT");
         assert.equal(result.code, 130, result.stderr);
@@ -312,7 +361,9 @@ describe("8. --json gets JSON for every error, and vwh config real types", () =>
       // Spawned: commander's own refusal, through the real entry point.
       runVwh(["--json", "simulate", "--no-such-flag"]),
     ]);
-    assert.deepEqual(JSON.parse(usage.stdout), { error: { message: '--url: expected an http://, https://, ws:// or wss:// URL, got "ftp://x"', hint: null, exit_code: 2 } });
+    assert.deepEqual(JSON.parse(usage.stdout), {
+      error: { message: '--url: expected an http://, https://, ws:// or wss:// URL, got "ftp://x"', hint: null, exit_code: 2 },
+    });
     assert.deepEqual(JSON.parse(input.stdout), { error: { message: "missing.json: cannot read call flow: no such file", hint: null, exit_code: 2 } });
     assert.deepEqual(JSON.parse(commander.stdout), { error: { message: "unknown option '--no-such-flag'", hint: "add --help for usage", exit_code: 2 } });
     for (const run of [usage, input, commander]) assert.equal(run.code, 2);
@@ -324,10 +375,16 @@ describe("8. --json gets JSON for every error, and vwh config real types", () =>
       await writeFile(empty, "{}");
       const result = await runInProcess(["config", "--json", "--budget", "90"], { env: { VWH_CONFIG: empty } });
       const report = JSON.parse(result.stdout) as { settings: Record<string, { value: unknown }> };
-      assert.deepEqual(
-        Object.fromEntries(Object.entries(report.settings).map(([name, setting]) => [name, setting.value])),
-        { url: null, platform: "vwh", scheme: "standard", secretEnv: "VWH_SECRET", budget: 90, timeout: 10_000, retries: 0, profile: null },
-      );
+      assert.deepEqual(Object.fromEntries(Object.entries(report.settings).map(([name, setting]) => [name, setting.value])), {
+        url: null,
+        platform: "vwh",
+        scheme: "standard",
+        secretEnv: "VWH_SECRET",
+        budget: 90,
+        timeout: 10_000,
+        retries: 0,
+        profile: null,
+      });
     });
   });
 });
@@ -348,7 +405,9 @@ describe("9. the published JSON Schemas pass a strict validator", () => {
 
   it("accepts every bundled fixture and rejects what vwh rejects", async () => {
     const validate = validator("call-flow");
-    const files = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema") && !name.startsWith("conformance"));
+    const files = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter(
+      (name) => name.endsWith(".json") && !name.startsWith("schema") && !name.startsWith("conformance"),
+    );
     assert.ok(files.length >= 5);
     for (const name of files) {
       const flow: unknown = JSON.parse(await readFile(fixture(name), "utf8"));
@@ -381,16 +440,25 @@ describe("10. verifiers are exactly as strict as the official libraries", () => 
   const body = '{"event_type":"call.started","event_id":"evt_1"}';
   const now = () => Math.floor(Date.now() / 1000);
   const ours = (scheme: string, secret: string, headers: Record<string, string>, url = "") =>
-    getScheme(scheme).create([{ value: secret, source: "(test)" }], verifySettings).verify({ headers, body: Buffer.from(body), method: "POST", url }, { now: now(), toleranceSeconds: 300 }).valid;
+    getScheme(scheme)
+      .create([{ value: secret, source: "(test)" }], verifySettings)
+      .verify({ headers, body: Buffer.from(body), method: "POST", url }, { now: now(), toleranceSeconds: 300 }).valid;
   const sign = (scheme: string, secret: string, url = "https://example.com/hook", contentType = "application/json") =>
-    getScheme(scheme).create([{ value: secret, source: "(test)" }], { purpose: "sign", hmac: defaultHmacSettings }).sign({ id: "evt_1", timestamp: now(), body: Buffer.from(body), method: "POST", url, contentType });
+    getScheme(scheme)
+      .create([{ value: secret, source: "(test)" }], { purpose: "sign", hmac: defaultHmacSettings })
+      .sign({ id: "evt_1", timestamp: now(), body: Buffer.from(body), method: "POST", url, contentType });
   /** The same bytes spelled differently: the last base64 digit before the padding with its unused bits set. */
   const nonCanonical = (base64: string) => {
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const at = base64.replace(/=+$/, "").length - 1;
     return `${base64.slice(0, at)}${alphabet[alphabet.indexOf(base64[at]!) ^ 1]}${base64.slice(at + 1)}`;
   };
-  const agree = async (name: string, variants: Record<string, string>, official: (value: string) => boolean | Promise<boolean>, mine: (value: string) => boolean) => {
+  const agree = async (
+    name: string,
+    variants: Record<string, string>,
+    official: (value: string) => boolean | Promise<boolean>,
+    mine: (value: string) => boolean,
+  ) => {
     for (const [variant, value] of Object.entries(variants)) {
       assert.equal(mine(value), await official(value), `${name}, ${variant}: ${value}`);
     }
@@ -461,7 +529,12 @@ describe("10. verifiers are exactly as strict as the official libraries", () => 
       getScheme("twilio")
         .create([{ value: token, source: "(test)" }], verifySettings)
         .verify({ headers: { "x-twilio-signature": value }, body: Buffer.from(form), method: "POST", url }, { now: now(), toleranceSeconds: 300 }).valid;
-    await agree("twilio", { valid: signature, "non-canonical base64": nonCanonical(signature), "junk after": `${signature}A` }, (value) => twilio.validateRequest(token, value, url, params), mine);
+    await agree(
+      "twilio",
+      { valid: signature, "non-canonical base64": nonCanonical(signature), "junk after": `${signature}A` },
+      (value) => twilio.validateRequest(token, value, url, params),
+      mine,
+    );
   });
 
   it("retell: as retell-sdk, which matches the header case-insensitively", async () => {
@@ -489,8 +562,17 @@ describe("10. verifiers are exactly as strict as the official libraries", () => 
     const signature = headers["telnyx-signature-ed25519"]!;
     await agree(
       "telnyx",
-      { valid: signature, "without padding": signature.replace(/=+$/, ""), "junk after the padding": `${signature}AAAA`, "one character short": signature.slice(1) },
-      (value) => new TelnyxWebhook(publicKey).verify(body, { ...headers, "telnyx-signature-ed25519": value }).then(() => true, () => false),
+      {
+        valid: signature,
+        "without padding": signature.replace(/=+$/, ""),
+        "junk after the padding": `${signature}AAAA`,
+        "one character short": signature.slice(1),
+      },
+      (value) =>
+        new TelnyxWebhook(publicKey).verify(body, { ...headers, "telnyx-signature-ed25519": value }).then(
+          () => true,
+          () => false,
+        ),
       (value) => ours("telnyx", publicKey, { ...headers, "telnyx-signature-ed25519": value }),
     );
   });
@@ -503,11 +585,16 @@ describe("10. verifiers are exactly as strict as the official libraries", () => 
     assert.equal(ours("hmac", secret, { ...headers, "x-signature": signature.toUpperCase() }), false);
     const base64Settings: SchemeSettings = { purpose: "sign", hmac: { ...defaultHmacSettings, encoding: "base64" } };
     const base64Scheme = getScheme("hmac");
-    const signed = base64Scheme.create([{ value: secret, source: "(test)" }], base64Settings).sign({ id: "e", timestamp: now(), body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" });
+    const signed = base64Scheme
+      .create([{ value: secret, source: "(test)" }], base64Settings)
+      .sign({ id: "e", timestamp: now(), body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" });
     const verify = (value: string) =>
       base64Scheme
         .create([{ value: secret, source: "(test)" }], { ...base64Settings, purpose: "verify" })
-        .verify({ headers: { ...signed.headers, "x-signature": value }, body: Buffer.from(body), method: "POST", url: "" }, { now: now(), toleranceSeconds: 300 }).valid;
+        .verify(
+          { headers: { ...signed.headers, "x-signature": value }, body: Buffer.from(body), method: "POST", url: "" },
+          { now: now(), toleranceSeconds: 300 },
+        ).valid;
     assert.equal(verify(signed.headers["x-signature"]!), true);
     assert.equal(verify(nonCanonical(signed.headers["x-signature"]!)), false);
   });

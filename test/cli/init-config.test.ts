@@ -20,7 +20,11 @@ const version = vwhVersion();
 function captured() {
   let stdout = "";
   let stderr = "";
-  return { streams: { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } }, stdout: () => stdout, stderr: () => stderr };
+  return {
+    streams: { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
 }
 
 const hasScript = existsSync("/usr/bin/script");
@@ -121,14 +125,31 @@ describe("vwh init", () => {
       confirm: async (config) => (asked.push(config.message), true),
     };
     const answers = await askAnswers(prompt);
-    assert.deepEqual(answers, { platform: "vwh", url: "https://agent.example.com/voice", scheme: "stripe", secretEnv: "AGENT_SECRET", scenarios: ["dtmf-menu", "transfer"], folder: "calls", ci: true, startCommand: "node server.js" });
+    assert.deepEqual(answers, {
+      platform: "vwh",
+      url: "https://agent.example.com/voice",
+      scheme: "stripe",
+      secretEnv: "AGENT_SECRET",
+      scenarios: ["dtmf-menu", "transfer"],
+      folder: "calls",
+      ci: true,
+      startCommand: "node server.js",
+    });
     assert.equal(asked.length, 8);
     assert.match(asked[0]!, /^Platform/, "the platform is asked first");
     await withTempDir(async (dir) => {
       const output = captured();
       await initCommand({ json: true }, { prompt, cwd: dir, env: {}, streams: output.streams });
       const report = JSON.parse(output.stdout()) as { written: string[] };
-      assert.deepEqual(report.written.sort(), [".github/workflows/voice-webhooks.yml", "calls/dtmf-menu.json", "calls/schema/call-flow.schema.json", "calls/transfer.json", "package.json", `vendor/vwh-${version}.tgz`, "vwh.config.json"]);
+      assert.deepEqual(report.written.sort(), [
+        ".github/workflows/voice-webhooks.yml",
+        "calls/dtmf-menu.json",
+        "calls/schema/call-flow.schema.json",
+        "calls/transfer.json",
+        "package.json",
+        `vendor/vwh-${version}.tgz`,
+        "vwh.config.json",
+      ]);
       const workflow = await readFile(join(dir, ".github", "workflows", "voice-webhooks.yml"), "utf8");
       assert.match(workflow, /AGENT_SECRET: \$\{\{ secrets\.AGENT_SECRET \}\}/);
       assert.match(workflow, /nohup node server\.js > handler\.log 2>&1 &/);
@@ -176,7 +197,10 @@ describe("vwh init", () => {
       assert.match(await readFile(join(dir, "vwh.config.json"), "utf8"), /keep-me/, "nothing was overwritten");
       await initCommand({ yes: true, force: true }, { cwd: dir, env: {}, streams: captured().streams });
       assert.doesNotMatch(await readFile(join(dir, "vwh.config.json"), "utf8"), /keep-me/);
-      await assert.rejects(initCommand({}, { cwd: dir, env: {}, interactive: false, streams: captured().streams }), { exitCode: 2, message: /run it in a terminal, or pass --yes/ });
+      await assert.rejects(initCommand({}, { cwd: dir, env: {}, interactive: false, streams: captured().streams }), {
+        exitCode: 2,
+        message: /run it in a terminal, or pass --yes/,
+      });
     });
   });
 });
@@ -197,7 +221,17 @@ describe("the workflow vwh init writes", () => {
   it("installs vwh from the lockfile, waits for the handler, simulates, probes and uploads the report, on every Node LTS", () => {
     const parsed = parse(text) as {
       on: Record<string, unknown>;
-      jobs: Record<string, { needs?: string; if?: string; outputs?: Record<string, string>; strategy?: { matrix: { "node-version": number[] } }; env?: Record<string, string>; steps: { uses?: string; run?: string; if?: string; with?: Record<string, string>; env?: Record<string, string> }[] }>;
+      jobs: Record<
+        string,
+        {
+          needs?: string;
+          if?: string;
+          outputs?: Record<string, string>;
+          strategy?: { matrix: { "node-version": number[] } };
+          env?: Record<string, string>;
+          steps: { uses?: string; run?: string; if?: string; with?: Record<string, string>; env?: Record<string, string> }[];
+        }
+      >;
     };
     assert.deepEqual(Object.keys(parsed.on), ["push", "pull_request"]);
     const job = parsed.jobs["voice-webhooks"]!;
@@ -206,8 +240,17 @@ describe("the workflow vwh init writes", () => {
     const runs = job.steps.map((step) => step.run ?? step.uses ?? "");
     const index = (pattern: RegExp) => runs.findIndex((run) => pattern.test(run));
     assert.ok(!text.includes("npx"), "vwh comes from the project's lockfile, never from npx");
-    const order = [/^npm ci$/, /nohup node server\.js --port 3000 > handler\.log/, /^vwh simulate --junit vwh-report\.xml$/, /^vwh verify-signature --url "\$HANDLER_URL"$/, /^actions\/upload-artifact@/].map(index);
-    assert.ok(order.every((position, at) => position >= 0 && (at === 0 || position > order[at - 1]!)), `steps out of order: ${order.join()}`);
+    const order = [
+      /^npm ci$/,
+      /nohup node server\.js --port 3000 > handler\.log/,
+      /^vwh simulate --junit vwh-report\.xml$/,
+      /^vwh verify-signature --url "\$HANDLER_URL"$/,
+      /^actions\/upload-artifact@/,
+    ].map(index);
+    assert.ok(
+      order.every((position, at) => position >= 0 && (at === 0 || position > order[at - 1]!)),
+      `steps out of order: ${order.join()}`,
+    );
     // Waiting until the handler answers (any HTTP status), with a deadline.
     assert.match(runs[order[1]!]!, /for attempt in \$\(seq 1 60\); do\n\s+if curl --silent --output \/dev\/null --max-time 2 "\$HANDLER_URL"; then exit 0; fi/);
     const upload = job.steps[order[4]!]!;
@@ -218,7 +261,9 @@ describe("the workflow vwh init writes", () => {
   });
 
   it("skips cleanly, without failing, where the secret is absent (pull requests from forks)", async () => {
-    const parsed = parse(text) as { jobs: Record<string, { needs?: string; if?: string; outputs?: Record<string, string>; steps: { run?: string; env?: Record<string, string> }[] }> };
+    const parsed = parse(text) as {
+      jobs: Record<string, { needs?: string; if?: string; outputs?: Record<string, string>; steps: { run?: string; env?: Record<string, string> }[] }>;
+    };
     const gate = parsed.jobs.secret!;
     const job = parsed.jobs["voice-webhooks"]!;
     assert.equal(job.needs, "secret");
@@ -227,9 +272,15 @@ describe("the workflow vwh init writes", () => {
     const script = gate.steps[0]!.run!;
     // Run the gate's script as the runner would: it exits 0 either way, and says what it decided.
     await withTempDir(async (dir) => {
-      for (const [secretValue, available] of [["whsec_x", "true"], ["", "false"]] as const) {
+      for (const [secretValue, available] of [
+        ["whsec_x", "true"],
+        ["", "false"],
+      ] as const) {
         const outputs = join(dir, `outputs-${available}`);
-        const out = spawnSync("bash", ["-e", "-c", script], { env: { PATH: process.env.PATH, VOICE_SECRET: secretValue, GITHUB_OUTPUT: outputs }, encoding: "utf8" });
+        const out = spawnSync("bash", ["-e", "-c", script], {
+          env: { PATH: process.env.PATH, VOICE_SECRET: secretValue, GITHUB_OUTPUT: outputs },
+          encoding: "utf8",
+        });
         assert.equal(out.status, 0, out.stderr);
         assert.equal(await readFile(outputs, "utf8"), `available=${available}\n`);
         if (available === "false") assert.match(out.stdout, /^::notice title=voice webhooks skipped::the secret VOICE_SECRET is not available/);
@@ -254,7 +305,10 @@ describe("vwh init and package.json", () => {
     assert.equal(plan.kind, "update");
     assert.equal(plan.content, existing.replace('"typescript": "^5.0.0"', '"typescript": "^5.0.0",\n\t\t"vwh": "0.1.0"'));
     const twoSpaces = JSON.stringify({ name: "agent", version: "1.0.0" }, null, 2);
-    assert.equal(packageJsonPlan(path, twoSpaces, "0.1.0", "unused")!.content, JSON.stringify({ name: "agent", version: "1.0.0", devDependencies: { vwh: "0.1.0" } }, null, 2));
+    assert.equal(
+      packageJsonPlan(path, twoSpaces, "0.1.0", "unused")!.content,
+      JSON.stringify({ name: "agent", version: "1.0.0", devDependencies: { vwh: "0.1.0" } }, null, 2),
+    );
   });
 
   it("keeps the project's own vwh entry (a tarball or git URL before vwh is published)", () => {
@@ -264,7 +318,9 @@ describe("vwh init and package.json", () => {
   });
 
   it("refuses a package.json that is not a JSON object, with its line and column", () => {
-    assert.throws(() => packageJsonPlan(path, '{\n  "name": "x",,\n}', "0.1.0", "x"), { message: "/p/package.json:2:15: invalid JSON: expected a double-quoted property name" });
+    assert.throws(() => packageJsonPlan(path, '{\n  "name": "x",,\n}', "0.1.0", "x"), {
+      message: "/p/package.json:2:15: invalid JSON: expected a double-quoted property name",
+    });
     assert.throws(() => packageJsonPlan(path, "[]", "0.1.0", "x"), { message: "/p/package.json: expected a JSON object" });
   });
 });
@@ -273,9 +329,22 @@ describe("project config", () => {
   it("applies flags > environment > vwh.config.json > defaults", () => {
     const loaded = { file: "/p/vwh.config.json", config: { url: "http://file/hook", budget_ms: 150, timeout_ms: 900, retries: 2 } };
     const sources = { url: undefined, budget: "default", timeout: "default", retries: "cli", scheme: "default", profile: undefined };
-    const { options, provenance } = applySettings("simulate", { budget: "200", timeout: "10000", retries: "5", scheme: "standard" }, sources, { VWH_TIMEOUT_MS: "700", VWH_URL: "" }, loaded);
+    const { options, provenance } = applySettings(
+      "simulate",
+      { budget: "200", timeout: "10000", retries: "5", scheme: "standard" },
+      sources,
+      { VWH_TIMEOUT_MS: "700", VWH_URL: "" },
+      loaded,
+    );
     assert.deepEqual(options, { url: "http://file/hook", budget: "150", timeout: "700", retries: "5", scheme: "standard" });
-    assert.deepEqual(provenance, { url: "config url", budget: "config budget_ms", timeout: "env VWH_TIMEOUT_MS", retries: "flag", scheme: "default", profile: "default" });
+    assert.deepEqual(provenance, {
+      url: "config url",
+      budget: "config budget_ms",
+      timeout: "env VWH_TIMEOUT_MS",
+      retries: "flag",
+      scheme: "default",
+      profile: "default",
+    });
   });
 
   it("is found by walking up, drives simulate, and vwh config shows each source with the secret masked", async () => {
@@ -284,7 +353,10 @@ describe("project config", () => {
     const handler = await startListener(example.createVoiceHandler({ secrets: [secret] }));
     try {
       await withTempDir(async (dir) => {
-        await writeFile(join(dir, "vwh.config.json"), JSON.stringify({ url: handler.url, secret_env: "PROJECT_SECRET", budget_ms: 150, flows: ["flows/menu.json"] }));
+        await writeFile(
+          join(dir, "vwh.config.json"),
+          JSON.stringify({ url: handler.url, secret_env: "PROJECT_SECRET", budget_ms: 150, flows: ["flows/menu.json"] }),
+        );
         await mkdir(join(dir, "flows"));
         await writeFile(join(dir, "flows", "menu.json"), await readFile(join(binPath, "..", "..", "fixtures", "dtmf-menu.json"), "utf8"));
         const nested = join(dir, "src", "deep");
@@ -301,7 +373,12 @@ describe("project config", () => {
         const shown = await runVwh(["config", "--budget", "90", "--json"], { cwd: nested, env: { PROJECT_SECRET: secret, VWH_TIMEOUT_MS: "2500" } });
         assert.equal(shown.code, 0, shown.stderr);
         assert.ok(!shown.stdout.includes(secret));
-        const report = JSON.parse(shown.stdout) as { config_file: string; settings: Record<string, { value: string; source: string }>; secret: { set: boolean; source: string }; flows: string[] };
+        const report = JSON.parse(shown.stdout) as {
+          config_file: string;
+          settings: Record<string, { value: string; source: string }>;
+          secret: { set: boolean; source: string };
+          flows: string[];
+        };
         assert.equal(report.config_file, join(dir, "vwh.config.json"));
         assert.deepEqual(report.settings.url, { value: handler.url, source: "config url" });
         assert.deepEqual(report.settings.budget, { value: 90, source: "flag" });

@@ -14,14 +14,20 @@ const run = promisify(execFile);
 
 describe("the package", () => {
   it("ships the built CLI, the API and the LICENSE, and no install-time script", async () => {
-    const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as { license: string; scripts: Record<string, string>; exports: Record<string, string> };
-    for (const script of ["preinstall", "install", "postinstall", "prepare"]) assert.equal(manifest.scripts[script], undefined, `${script} runs on the user's machine`);
+    const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
+      license: string;
+      scripts: Record<string, string>;
+      exports: Record<string, string>;
+    };
+    for (const script of ["preinstall", "install", "postinstall", "prepare"])
+      assert.equal(manifest.scripts[script], undefined, `${script} runs on the user's machine`);
     assert.equal(manifest.exports["."], "./dist/src/api.js");
     assert.match(await readFile(join(repoRoot, "LICENSE"), "utf8"), new RegExp(`^${manifest.license} License`));
     // --ignore-scripts: the suite has built dist already (pretest); prepack would only rebuild it.
     const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot });
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path));
-    for (const path of ["LICENSE", "README.md", "bin/vwh.js", "dist/src/index.js", "dist/src/api.js", "examples/voice-handler.js", "fixtures/reschedule.json"]) assert.ok(files.has(path), `${path} is not packed`);
+    for (const path of ["LICENSE", "README.md", "bin/vwh.js", "dist/src/index.js", "dist/src/api.js", "examples/voice-handler.js", "fixtures/reschedule.json"])
+      assert.ok(files.has(path), `${path} is not packed`);
     assert.ok(![...files].some((path) => path.startsWith("dist/test/") || path.startsWith("src/")), "tests and sources stay out");
     // The platform pages `vwh platforms` and the schemas point at ship with the package.
     for (const id of platformIds) assert.ok(files.has(`docs/platforms/${id}.md`), `docs/platforms/${id}.md is not packed`);
@@ -57,7 +63,8 @@ console.log(JSON.stringify({ names, exited: false }));`;
       const { stdout, stderr } = await run(process.execPath, ["--input-type=module", "-e", script, "--", "simulate", "--no-such-flag"], { cwd: dir });
       assert.equal(stderr, "");
       const { names } = JSON.parse(stdout) as { names: string[] };
-      for (const name of ["simulate", "sign", "verify", "callFlowSchema", "recordingSchema", "instructionReplySchema", "envelopeSchema", "configSchema"]) assert.ok(names.includes(name), `${name} is not exported`);
+      for (const name of ["simulate", "sign", "verify", "callFlowSchema", "recordingSchema", "instructionReplySchema", "envelopeSchema", "configSchema"])
+        assert.ok(names.includes(name), `${name} is not exported`);
     });
   });
 
@@ -82,7 +89,14 @@ const shape = (text: string) =>
     .split("\n")
     // Latency is the machine's, not the demo's: over-budget warnings come and go with the load.
     .filter((line) => !/warning: latency \d+ ms over budget/.test(line))
-    .map((line) => line.replace(/ · \d+ over budget/, "").replace(/\d+(\.\d+)? (ms|s)\b/g, "N ms").replace(/\d+(\.\d+)?/g, "N").replace(/ +/g, " ").trimEnd());
+    .map((line) =>
+      line
+        .replace(/ · \d+ over budget/, "")
+        .replace(/\d+(\.\d+)? (ms|s)\b/g, "N ms")
+        .replace(/\d+(\.\d+)?/g, "N")
+        .replace(/ +/g, " ")
+        .trimEnd(),
+    );
 
 /** The demo's output up to its second platform's `demo:` line. */
 const firstPlatform = (text: string) => {
@@ -127,10 +141,17 @@ describe("the programmatic API: sign and verify", () => {
 
   it("verify accepts the official library's signature and says why it refuses a tampered one", () => {
     const timestamp = new Date();
-    const headers = { "Webhook-Id": "evt_api", "Webhook-Timestamp": String(Math.floor(timestamp.getTime() / 1000)), "Webhook-Signature": new Webhook(secret).sign("evt_api", timestamp, body) };
+    const headers = {
+      "Webhook-Id": "evt_api",
+      "Webhook-Timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+      "Webhook-Signature": new Webhook(secret).sign("evt_api", timestamp, body),
+    };
     assert.deepEqual(verify({ headers, body }, { secrets: [newSecret(), secret] }), { valid: true });
     assert.deepEqual(verify({ headers, body: body.replace("ended", "started") }, { secrets: [secret] }), { valid: false, reason: "no matching signature" });
-    assert.deepEqual(verify({ headers, body }, { secrets: [secret], now: Math.floor(timestamp.getTime() / 1000) + 400 }), { valid: false, reason: "timestamp too old (400 s > 300 s tolerance)" });
+    assert.deepEqual(verify({ headers, body }, { secrets: [secret], now: Math.floor(timestamp.getTime() / 1000) + 400 }), {
+      valid: false,
+      reason: "timestamp too old (400 s > 300 s tolerance)",
+    });
   });
 
   it("takes other schemes and partial hmac settings", () => {
@@ -141,4 +162,3 @@ describe("the programmatic API: sign and verify", () => {
     assert.throws(() => sign(body, { id: "evt_api", secrets: [] }), /no signing secret/);
   });
 });
-

@@ -93,7 +93,10 @@ describe("piped output: every command's largest output reaches a slow reader who
   });
 
   it("vwh platforms --json and vwh config --json: complete JSON", async () => {
-    for (const args of [["platforms", "--json"], ["config", "--json"]]) {
+    for (const args of [
+      ["platforms", "--json"],
+      ["config", "--json"],
+    ]) {
       const result = await runSlowlyRead(args);
       assert.equal(result.code, 0, result.stderr.toString());
       assert.doesNotThrow(() => JSON.parse(result.stdout.toString()), `vwh ${args.join(" ")}`);
@@ -111,7 +114,10 @@ describe("piped output: every command's largest output reaches a slow reader who
     await withFlowFile(flowWith(events), async (file) => {
       const childEnv: Record<string, string | undefined> = { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: undefined, VWH_SECRET: secret };
       for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key];
-      const child = spawn(process.execPath, [binPath, "simulate", file, "--url", server.url], { env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [binPath, "simulate", file, "--url", server.url], {
+        env: childEnv as NodeJS.ProcessEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
       child.stdout.once("data", () => child.stdout.destroy());

@@ -30,7 +30,10 @@ describe("one precedence for every mode", () => {
       const file = join(dir, "body.json");
       await writeFile(file, body);
       const { headers } = sign(body, { id: "evt_1", secrets: [secret], timestamp: 1_700_000_000 });
-      const result = await runInProcess(["verify-signature", "--body", file, ...Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]), "--at", "1700000000"], { env: { ...configEnv, VWH_SECRET: secret } });
+      const result = await runInProcess(
+        ["verify-signature", "--body", file, ...Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]), "--at", "1700000000"],
+        { env: { ...configEnv, VWH_SECRET: secret } },
+      );
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.trim(), "valid");
     });
@@ -58,7 +61,10 @@ describe("one precedence for every mode", () => {
   });
 
   it("offline verify of a scheme that signs the URL, without --request-url: exit 2", async () => {
-    const result = await runInProcess(["verify-signature", "--platform", "twilio", "--body", "-", "-H", "x-twilio-signature: abc="], { env: { VWH_SECRET: token }, input: "CallSid=CA1" });
+    const result = await runInProcess(["verify-signature", "--platform", "twilio", "--body", "-", "-H", "x-twilio-signature: abc="], {
+      env: { VWH_SECRET: token },
+      input: "CallSid=CA1",
+    });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /twilio signatures cover the request URL: give --request-url/);
   });
@@ -67,8 +73,29 @@ describe("one precedence for every mode", () => {
     const publicUrl = "http://ivr.example.test/twilio/voice";
     const body = "CallSid=CA1&Digits=1";
     const signer = getScheme("twilio").create([{ value: token, source: "(test)" }], { purpose: "sign" });
-    const signed = signer.sign({ id: "CA1", timestamp: 1_700_000_000, body: Buffer.from(body), method: "POST", url: publicUrl, contentType: "application/x-www-form-urlencoded" });
-    const recording = { version: 1, name: "recorded", events: [{ raw: { method: "POST", path: "/twilio/voice", headers: { host: "127.0.0.1:3000", "content-type": "application/x-www-form-urlencoded", ...signed.headers }, body, received_at: "2026-01-01T00:00:00Z" } }] };
+    const signed = signer.sign({
+      id: "CA1",
+      timestamp: 1_700_000_000,
+      body: Buffer.from(body),
+      method: "POST",
+      url: publicUrl,
+      contentType: "application/x-www-form-urlencoded",
+    });
+    const recording = {
+      version: 1,
+      name: "recorded",
+      events: [
+        {
+          raw: {
+            method: "POST",
+            path: "/twilio/voice",
+            headers: { host: "127.0.0.1:3000", "content-type": "application/x-www-form-urlencoded", ...signed.headers },
+            body,
+            received_at: "2026-01-01T00:00:00Z",
+          },
+        },
+      ],
+    };
     await withTempDir(async (dir) => {
       const file = join(dir, "recording.json");
       await writeFile(file, JSON.stringify(recording));
@@ -76,7 +103,9 @@ describe("one precedence for every mode", () => {
       const unknownUrl = await runInProcess(["verify-signature", "--platform", "twilio", "--recording", file], { env });
       assert.equal(unknownUrl.code, 2, unknownUrl.stdout);
       assert.match(unknownUrl.stderr, /events\[0\] does not say which URL it was sent to[\s\S]*--public-url/);
-      const checked = await runInProcess(["verify-signature", "--platform", "twilio", "--recording", file, "--public-url", "http://ivr.example.test/"], { env });
+      const checked = await runInProcess(["verify-signature", "--platform", "twilio", "--recording", file, "--public-url", "http://ivr.example.test/"], {
+        env,
+      });
       assert.equal(checked.code, 0, checked.stdout + checked.stderr);
       assert.match(checked.stdout, /1 recorded request: 1 valid, 0 invalid/);
     });

@@ -9,7 +9,12 @@ import { simulate, type CallFlow } from "../../src/api.js";
 import { getScheme } from "../../src/signing/index.js";
 import { newSecret, startServer } from "../helpers.js";
 
-const twilioFlow = { version: 1, platform: "twilio", name: "status", events: [{ event_type: "status", payload: { CallStatus: "completed" } }] } as unknown as CallFlow;
+const twilioFlow = {
+  version: 1,
+  platform: "twilio",
+  name: "status",
+  events: [{ event_type: "status", payload: { CallStatus: "completed" } }],
+} as unknown as CallFlow;
 
 describe("the API's signing", () => {
   it("signs a Twilio flow with X-Twilio-Signature over the URL, as twilio.validateRequest checks it", async () => {
@@ -35,7 +40,10 @@ describe("the API's signing", () => {
       const [request] = server.requests;
       assert.equal(request!.headers["x-twilio-signature"], undefined);
       const verifier = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "verify" });
-      const verdict = verifier.verify({ headers: request!.headers as Record<string, string>, body: request!.body, method: "POST", url: "" }, { now: Math.floor(Date.now() / 1000), toleranceSeconds: 300 });
+      const verdict = verifier.verify(
+        { headers: request!.headers as Record<string, string>, body: request!.body, method: "POST", url: "" },
+        { now: Math.floor(Date.now() / 1000), toleranceSeconds: 300 },
+      );
       assert.deepEqual(verdict, { valid: true });
     } finally {
       await server.close();

@@ -27,7 +27,8 @@ describe("evidence: the request sent and the reply received", () => {
   before(async () => {
     // call.started crashes the handler; every other event is answered with a JSON reply.
     server = await startServer((request, response) => {
-      if (request.body.toString("utf8").includes('"call.started"')) return void response.writeHead(500, { "content-type": "text/plain" }).end(`${crash}\n    at handler (/app/voice.js:12:7)`);
+      if (request.body.toString("utf8").includes('"call.started"'))
+        return void response.writeHead(500, { "content-type": "text/plain" }).end(`${crash}\n    at handler (/app/voice.js:12:7)`);
       response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ instructions: [{ type: "hangup" }] }));
     });
   });
@@ -47,12 +48,19 @@ describe("evidence: the request sent and the reply received", () => {
       assert.ok(failed.includes(crash), failed);
       assert.ok(!result.stdout.includes(secret));
       const passedLine = result.stdout.slice(result.stdout.indexOf("✓"));
-      assert.doesNotMatch(passedLine.split("\n")[0]! + (passedLine.split("\n")[1] ?? ""), /sent {3}POST/, "a passing event shows no exchange without --verbose");
+      assert.doesNotMatch(
+        passedLine.split("\n")[0]! + (passedLine.split("\n")[1] ?? ""),
+        /sent {3}POST/,
+        "a passing event shows no exchange without --verbose",
+      );
       // JUnit's failure text carries the same evidence, for CI pages.
       const junit = join(dirname(file), "junit.xml");
       await runInProcess(["simulate", file, "--url", server.url, "--junit", junit], { env });
       const xml = await readFile(junit, "utf8");
-      assert.match(xml, /<failure [^>]*>[^<]*reply {2}500 text\/plain[^<]*TypeError: Cannot read properties of undefined \(reading &#39;call_id&#39;\)|<failure [^>]*>[^<]*reply {2}500 text\/plain[^<]*TypeError: Cannot read properties of undefined \(reading 'call_id'\)/);
+      assert.match(
+        xml,
+        /<failure [^>]*>[^<]*reply {2}500 text\/plain[^<]*TypeError: Cannot read properties of undefined \(reading &#39;call_id&#39;\)|<failure [^>]*>[^<]*reply {2}500 text\/plain[^<]*TypeError: Cannot read properties of undefined \(reading 'call_id'\)/,
+      );
     });
   });
 
@@ -71,7 +79,9 @@ describe("evidence: the request sent and the reply received", () => {
       assert.ok(failed!.exchange?.reply?.body.startsWith(crash));
       assert.equal(passed!.exchange, null);
 
-      const verbose = JSON.parse((await runInProcess(["simulate", file, "--url", server.url, "--json", "--verbose"], { env })).stdout) as { flows: { events: JsonEvent[] }[] };
+      const verbose = JSON.parse((await runInProcess(["simulate", file, "--url", server.url, "--json", "--verbose"], { env })).stdout) as {
+        flows: { events: JsonEvent[] }[];
+      };
       const reply = verbose.flows[0]!.events[1]!.exchange?.reply;
       assert.equal(reply?.status, 200);
       assert.equal(reply?.body, JSON.stringify({ instructions: [{ type: "hangup" }] }, null, 2), "JSON replies pretty-printed");
@@ -113,8 +123,14 @@ describe("hints for refused signatures: once per run, computed from what vwh kno
         const text = await runInProcess(["simulate", file, "--url", verifying.url], { env: { VWH_SECRET: newSecret() } });
         assert.equal(text.code, 1);
         assert.equal(text.stdout.match(/hint:/g)?.length, 1, text.stdout);
-        assert.match(text.stdout, /hint: 3 of 3 webhooks refused with 401: wrong secret — standard signatures do not cover the URL, so only the secret can differ: the handler's is not the one in VWH_SECRET/);
-        const json = JSON.parse((await runInProcess(["simulate", file, "--url", verifying.url, "--json", "--secret-env", "AGENT_SECRET"], { env: { AGENT_SECRET: newSecret() } })).stdout) as { hint: string | null };
+        assert.match(
+          text.stdout,
+          /hint: 3 of 3 webhooks refused with 401: wrong secret — standard signatures do not cover the URL, so only the secret can differ: the handler's is not the one in VWH_SECRET/,
+        );
+        const json = JSON.parse(
+          (await runInProcess(["simulate", file, "--url", verifying.url, "--json", "--secret-env", "AGENT_SECRET"], { env: { AGENT_SECRET: newSecret() } }))
+            .stdout,
+        ) as { hint: string | null };
         assert.match(json.hint ?? "", /the handler's is not the one in \$AGENT_SECRET$/);
         const passing = JSON.parse((await runInProcess(["simulate", file, "--url", verifying.url, "--json"], { env })).stdout) as { hint: string | null };
         assert.equal(passing.hint, null);
@@ -126,13 +142,41 @@ describe("hints for refused signatures: once per run, computed from what vwh kno
 
   it("some webhooks accepted with the same secret: not the secret; a Telnyx 401 names TELNYX_PUBLIC_KEY", async () => {
     const event = (status: number, signedUrl: string) => ({
-      index: 0, sequence: 1, eventType: "status", eventId: "e", status, latencyMs: 1, attempts: 1, passed: status < 300, failures: [], warnings: [], instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined,
+      index: 0,
+      sequence: 1,
+      eventType: "status",
+      eventId: "e",
+      status,
+      latencyMs: 1,
+      attempts: 1,
+      passed: status < 300,
+      failures: [],
+      warnings: [],
+      instructionTypes: [],
+      deadLettered: false,
+      step: undefined,
+      duplicate: undefined,
       exchange: { request: { method: "POST", url: signedUrl, signedUrl, contentType: undefined, body: "", form: undefined }, reply: undefined },
     });
-    const run = (platform: string, events: ReturnType<typeof event>[]) => ({ flows: [{ file: "f", name: "f", platform, callId: "c", events, turns: undefined, passed: false }], unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 1 });
-    const signing = { scheme: () => ({ name: "twilio", signsUrl: true }), target: new URL("http://127.0.0.1:3000/voice"), publicUrl: undefined, secretSource: "VWH_SECRET" };
+    const run = (platform: string, events: ReturnType<typeof event>[]) => ({
+      flows: [{ file: "f", name: "f", platform, callId: "c", events, turns: undefined, passed: false }],
+      unreachable: undefined,
+      bailed: false,
+      interrupted: false,
+      seed: 1,
+      durationMs: 1,
+    });
+    const signing = {
+      scheme: () => ({ name: "twilio", signsUrl: true }),
+      target: new URL("http://127.0.0.1:3000/voice"),
+      publicUrl: undefined,
+      secretSource: "VWH_SECRET",
+    };
     const mixed = await signatureHint(run("twilio", [event(200, "http://127.0.0.1:3000/voice"), event(403, "http://127.0.0.1:3000/status")]), signing);
-    assert.equal(mixed, "1 of 2 webhooks refused with 403, 1 signed with the same secret accepted: not the secret — the refused ones were signed for http://127.0.0.1:3000/status: the handler validates another URL there");
+    assert.equal(
+      mixed,
+      "1 of 2 webhooks refused with 403, 1 signed with the same secret accepted: not the secret — the refused ones were signed for http://127.0.0.1:3000/status: the handler validates another URL there",
+    );
     const telnyx = await signatureHint(run("telnyx", [event(401, "http://127.0.0.1:3000/voice"), event(401, "http://127.0.0.1:3000/voice")]), signing);
     assert.match(telnyx ?? "", /^2 Telnyx webhooks refused: the handler verifies Ed25519 signatures with TELNYX_PUBLIC_KEY/);
   });

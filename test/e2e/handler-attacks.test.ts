@@ -23,15 +23,34 @@ const plivoToken = randomBytes(20).toString("base64url");
 
 /** The headers a platform's own scheme puts on a POST of `body` to `url`. */
 function schemeHeaders(scheme: string, secret: string, body: Buffer, url: string, contentType: string): Record<string, string> {
-  return getScheme(scheme).create([{ value: secret, source: "(test)" }], { purpose: "sign" }).sign({ id: "evt_attack", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType }).headers;
+  return getScheme(scheme)
+    .create([{ value: secret, source: "(test)" }], { purpose: "sign" })
+    .sign({ id: "evt_attack", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url, contentType }).headers;
 }
 
 function standardHeaders(secret: string, body: Buffer, nowMs = Date.now()): Record<string, string> {
-  return standardSigner(secret).sign({ id: `msg_${randomBytes(6).toString("hex")}`, timestamp: Math.floor(nowMs / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers;
+  return standardSigner(secret).sign({
+    id: `msg_${randomBytes(6).toString("hex")}`,
+    timestamp: Math.floor(nowMs / 1000),
+    body,
+    method: "POST",
+    url: "",
+    contentType: "application/json",
+  }).headers;
 }
 
 let eventCounter = 0;
-const callStarted = () => Buffer.from(JSON.stringify({ event_type: "call.started", event_id: `evt_attack_${eventCounter++}`, call_id: "call_a", sequence: 1, timestamp: new Date().toISOString(), payload: {} }));
+const callStarted = () =>
+  Buffer.from(
+    JSON.stringify({
+      event_type: "call.started",
+      event_id: `evt_attack_${eventCounter++}`,
+      call_id: "call_a",
+      sequence: 1,
+      timestamp: new Date().toISOString(),
+      payload: {},
+    }),
+  );
 
 // The Telnyx handler sends Call Control commands: a stub API that accepts them (unref'd: it ends with the file).
 const telnyxKey = { value: getScheme("telnyx").randomSecret(), source: "attacks" };
@@ -40,7 +59,18 @@ const telnyxApi = createServer((_request, response) => void response.writeHead(2
 await new Promise<void>((resolve) => telnyxApi.listen(0, "127.0.0.1", resolve));
 telnyxApi.unref();
 const callInitiated = () =>
-  Buffer.from(JSON.stringify({ data: { record_type: "event", event_type: "call.initiated", id: `evt_attack_${eventCounter++}`, occurred_at: new Date().toISOString(), payload: { call_control_id: "call_a", direction: "incoming" } }, meta: { attempt: 1 } }));
+  Buffer.from(
+    JSON.stringify({
+      data: {
+        record_type: "event",
+        event_type: "call.initiated",
+        id: `evt_attack_${eventCounter++}`,
+        occurred_at: new Date().toISOString(),
+        payload: { call_control_id: "call_a", direction: "incoming" },
+      },
+      meta: { attempt: 1 },
+    }),
+  );
 
 const aiSecret = randomBytes(16).toString("hex");
 const noPrimitive = { toString: 1, valueOf: 2 };
@@ -81,7 +111,12 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
       "i-twilio-idempotency-token": randomBytes(8).toString("hex"),
     }),
     validBody: () => Buffer.from(`CallSid=CA${String(twilioCalls++).padStart(32, "0")}&From=%2B15550100001&To=%2B15550100300`),
-    hostileBodies: [Buffer.from("Digits[]=1&SpeechResult[x]=2"), Buffer.from("CallSid=&CallSid=CA1&Digits=%00%ff"), Buffer.from(`SpeechResult=${"a".repeat(60_000)}`), Buffer.from('{"CallSid":"CA1"}')],
+    hostileBodies: [
+      Buffer.from("Digits[]=1&SpeechResult[x]=2"),
+      Buffer.from("CallSid=&CallSid=CA1&Digits=%00%ff"),
+      Buffer.from(`SpeechResult=${"a".repeat(60_000)}`),
+      Buffer.from('{"CallSid":"CA1"}'),
+    ],
     contentType: "application/x-www-form-urlencoded",
   },
   "voice-handler.js": {
@@ -101,7 +136,8 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
       REQUEST_TIMEOUT_MS: "1000",
     }),
     path: "/webhooks/telnyx",
-    sign: (body) => telnyxSigner.sign({ id: "", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers,
+    sign: (body) =>
+      telnyxSigner.sign({ id: "", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "", contentType: "application/json" }).headers,
     validBody: callInitiated,
     hostileBodies: [
       Buffer.from('{"data":{"event_type":5,"id":[],"payload":"x"}}'),
@@ -116,7 +152,15 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     env: (port) => ({ PORT: String(port), VONAGE_SIGNATURE_SECRET: vonageSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/webhooks/input",
     sign: (body, url) => schemeHeaders("vonage", vonageSecret, body, url, "application/json"),
-    validBody: () => Buffer.from(JSON.stringify({ dtmf: { digits: "1", timed_out: false }, uuid: "leg_attack", conversation_uuid: "CON-attack", timestamp: `${new Date().toISOString()}#${eventCounter++}` })),
+    validBody: () =>
+      Buffer.from(
+        JSON.stringify({
+          dtmf: { digits: "1", timed_out: false },
+          uuid: "leg_attack",
+          conversation_uuid: "CON-attack",
+          timestamp: `${new Date().toISOString()}#${eventCounter++}`,
+        }),
+      ),
     hostileBodies: [
       Buffer.from("[]"),
       Buffer.from("null"),
@@ -132,7 +176,11 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     contentType: "application/x-www-form-urlencoded",
     sign: (body, url) => schemeHeaders("plivo", plivoToken, body, url, "application/x-www-form-urlencoded"),
     validBody: () => Buffer.from(`CallUUID=call_attack_${eventCounter++}&From=15550100001&To=15550100002&Event=StartApp`),
-    hostileBodies: [Buffer.from("Digits[]=1&Speech[x]=2"), Buffer.from("%%%&&&==&Digits=%E0%A4%A"), Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000))],
+    hostileBodies: [
+      Buffer.from("Digits[]=1&Speech[x]=2"),
+      Buffer.from("%%%&&&==&Digits=%E0%A4%A"),
+      Buffer.from("Event=Hangup&HangupCause=" + "x".repeat(30_000)),
+    ],
   },
   "vapi-llm-handler.js": {
     file: "examples/vapi-llm-handler.js",
@@ -154,7 +202,16 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     env: (port) => ({ PORT: String(port), VAPI_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/vapi/server",
     sign: (body, url) => schemeHeaders("vapi", aiSecret, body, url, "application/json"),
-    validBody: () => Buffer.from(JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: `call_attack_${aiCounter++}`, type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] } })),
+    validBody: () =>
+      Buffer.from(
+        JSON.stringify({
+          message: {
+            type: "tool-calls",
+            toolCallList: [{ id: `call_attack_${aiCounter++}`, type: "function", function: { name: "check_availability", arguments: "{}" } }],
+            toolWithToolCallList: [],
+          },
+        }),
+      ),
     hostileBodies: aiHostileBodies(),
   },
   "retell-handler.js": {
@@ -162,7 +219,13 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     env: (port) => ({ PORT: String(port), RETELL_API_KEY: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/retell/webhook",
     sign: (body, url) => schemeHeaders("retell", aiSecret, body, url, "application/json"),
-    validBody: () => Buffer.from(JSON.stringify({ event: "call_inbound", call_inbound: { call_id: `call_attack_${aiCounter++}`, from_number: "+15550100001", to_number: "+15550100200" } })),
+    validBody: () =>
+      Buffer.from(
+        JSON.stringify({
+          event: "call_inbound",
+          call_inbound: { call_id: `call_attack_${aiCounter++}`, from_number: "+15550100001", to_number: "+15550100200" },
+        }),
+      ),
     hostileBodies: aiHostileBodies(),
   },
   "teler-handler.js": {
@@ -170,7 +233,16 @@ const exampleHandlers: Record<string, HandlerUnderTest> = {
     env: (port) => ({ PORT: String(port), TELER_SECRET: aiSecret, REQUEST_TIMEOUT_MS: "1000" }),
     path: "/teler/flow",
     sign: (body, url) => schemeHeaders("hmac", aiSecret, body, url, "application/json"),
-    validBody: () => Buffer.from(JSON.stringify({ call_id: `call_attack_${aiCounter++}`, account_id: "acc", from_number: "+15550100002", to_number: "+15550100001", direction: "outbound" })),
+    validBody: () =>
+      Buffer.from(
+        JSON.stringify({
+          call_id: `call_attack_${aiCounter++}`,
+          account_id: "acc",
+          from_number: "+15550100002",
+          to_number: "+15550100001",
+          direction: "outbound",
+        }),
+      ),
     hostileBodies: aiHostileBodies(),
   },
 };
@@ -235,7 +307,8 @@ describe("the reference handler (examples/voice-handler.js)", () => {
       log: (line) => lines.push(line),
       now: () => nowMs,
     });
-    const event = (id: string) => Buffer.from(JSON.stringify({ event_type: "call.ended", event_id: id, call_id: "c", sequence: 1, timestamp: "2026-06-01T12:00:00Z", payload: {} }));
+    const event = (id: string) =>
+      Buffer.from(JSON.stringify({ event_type: "call.ended", event_id: id, call_id: "c", sequence: 1, timestamp: "2026-06-01T12:00:00Z", payload: {} }));
     const captured = event("evt_captured");
     const capturedHeaders = { ...standardHeaders(voiceSecret, captured, nowMs), "content-type": "application/json" };
     assert.equal((await callListener(listener, capturedHeaders, captured)).status, 204);

@@ -12,9 +12,20 @@ import { getScheme } from "../../src/signing/index.js";
 import { newSecret, spawnVwh, startServer, withTempDir } from "../helpers.js";
 
 const chromiumPath = "/usr/bin/chromium";
-const skip = existsSync(chromiumPath) ? false : `${chromiumPath} is not installed: apt-get install chromium (see README, Development) to run the inspector's browser test`;
+const skip = existsSync(chromiumPath)
+  ? false
+  : `${chromiumPath} is not installed: apt-get install chromium (see README, Development) to run the inspector's browser test`;
 
-const chromiumArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 describe("the inspector in chromium", () => {
   it("shows signed and forged requests live with their verdicts, filters them, and replays one", { skip, timeout: 60_000 }, async () => {
@@ -24,7 +35,9 @@ describe("the inspector in chromium", () => {
     let replies = 0;
     const handler = await startServer((_request, response) => {
       replies += 1;
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ instructions: [{ type: "speak", text: `reply number ${replies}` }] }));
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ instructions: [{ type: "speak", text: `reply number ${replies}` }] }));
     });
     const vwh = spawnVwh(["tunnel", String(handler.port), "--local", "--json"], { env: { VWH_SECRET: secret } });
     try {
@@ -37,9 +50,18 @@ describe("the inspector in chromium", () => {
           await page.locator("#connection[data-state=open]").waitFor();
 
           const send = async (body: string, tamper: boolean) => {
-            const headers = signer.sign({ id: "evt_b1", timestamp: Math.floor(Date.now() / 1000), body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers;
+            const headers = signer.sign({
+              id: "evt_b1",
+              timestamp: Math.floor(Date.now() / 1000),
+              body: Buffer.from(body),
+              method: "POST",
+              url: "",
+              contentType: "application/json",
+            }).headers;
             const sent = tamper ? body.replace("call_b", "call_x") : body;
-            await (await request(`${ready.proxy_url}/webhooks/voice`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: sent })).body.dump();
+            await (
+              await request(`${ready.proxy_url}/webhooks/voice`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: sent })
+            ).body.dump();
           };
           await send('{"event_type":"call.started","event_id":"evt_b1","call_id":"call_b","sequence":1}', false);
           await send('{"event_type":"speech.transcribed","event_id":"evt_b2","call_id":"call_b","sequence":2}', true);
@@ -48,7 +70,11 @@ describe("the inspector in chromium", () => {
           await rows.nth(1).waitFor();
           assert.deepEqual(await rows.evaluateAll((elements) => elements.map((row) => row.getAttribute("data-verdict"))), ["valid", "invalid"]);
           assert.match((await rows.nth(1).locator("[data-testid=verdict]").textContent()) ?? "", /✗ no matching signature/);
-          assert.deepEqual(await page.locator("[data-testid=call]").evaluateAll((elements) => elements.map((group) => group.getAttribute("data-call"))), ["call_b", "call_x"], "grouped by call");
+          assert.deepEqual(
+            await page.locator("[data-testid=call]").evaluateAll((elements) => elements.map((group) => group.getAttribute("data-call"))),
+            ["call_b", "call_x"],
+            "grouped by call",
+          );
 
           await page.selectOption("#filter-verdict", "invalid");
           assert.equal(await rows.count(), 1);

@@ -32,7 +32,13 @@ interface VwhMessage {
 }
 
 /** A vwh-protocol agent: greets, then answers each utterance after `endOfSpeechFrames` of silence. */
-function vwhAgent(options: { endOfSpeechFrames: number; reply: (heard: Int16Array[]) => Int16Array; clears: boolean; greeting?: string; onDigit?: (socket: WebSocket, digit: string) => void }): Agent {
+function vwhAgent(options: {
+  endOfSpeechFrames: number;
+  reply: (heard: Int16Array[]) => Int16Array;
+  clears: boolean;
+  greeting?: string;
+  onDigit?: (socket: WebSocket, digit: string) => void;
+}): Agent {
   return (socket) => {
     let streamId = "";
     let replies = 0;
@@ -62,7 +68,9 @@ const echo = (heard: Int16Array[]) => Int16Array.from(heard.flatMap((frame) => [
 describe("media streams: vwh protocol", () => {
   let echoAgent: AgentServer;
   before(async () => {
-    echoAgent = await startAgentServer(vwhAgent({ endOfSpeechFrames: 10, reply: echo, clears: true, greeting: "Hi", onDigit: (socket) => socket.close(1000, "transferred") }));
+    echoAgent = await startAgentServer(
+      vwhAgent({ endOfSpeechFrames: 10, reply: echo, clears: true, greeting: "Hi", onDigit: (socket) => socket.close(1000, "transferred") }),
+    );
   });
   after(() => echoAgent.close());
 
@@ -78,16 +86,22 @@ describe("media streams: vwh protocol", () => {
         ],
       });
       const turns = report.flows[0]!.turns!;
-      assert.deepEqual(turns.map((turn) => [turn.label, turn.passed]), [
-        ["connect", true],
-        ['say "change my appointment"', true],
-        ['interrupt "wait a moment"', true],
-        ['say "thanks"', true],
-        ["hangup (script ran out)", true],
-      ]);
+      assert.deepEqual(
+        turns.map((turn) => [turn.label, turn.passed]),
+        [
+          ["connect", true],
+          ['say "change my appointment"', true],
+          ['interrupt "wait a moment"', true],
+          ['say "thanks"', true],
+          ["hangup (script ran out)", true],
+        ],
+      );
       // The greeting arrives in answer to start: one 20 ms step later. Each reply comes after the agent's
       // 10 silent frames (200 ms) of end-of-speech detection.
-      assert.deepEqual(turns.map((turn) => turn.media?.first_audio_ms ?? null), [20, 200, 200, 200, null]);
+      assert.deepEqual(
+        turns.map((turn) => turn.media?.first_audio_ms ?? null),
+        [20, 200, 200, 200, null],
+      );
       // Echoes are as long as the speech: 400 ms a word (speechMs), like the one-word greeting.
       assert.equal(turns[0]!.media!.agent_audio_ms, 400);
       assert.equal(turns[1]!.media!.agent_audio_ms, 1200);
@@ -99,7 +113,10 @@ describe("media streams: vwh protocol", () => {
       assert.equal(received[0]!.event, "start");
       const media = received.filter((message) => message.event === "media");
       assert.ok(media.every((message) => Buffer.from(message.media!.payload, "base64").length === 160));
-      assert.deepEqual(media.slice(0, 3).map((message) => message.media!.timestamp_ms), [0, 20, 40]);
+      assert.deepEqual(
+        media.slice(0, 3).map((message) => message.media!.timestamp_ms),
+        [0, 20, 40],
+      );
       assert.equal(received.at(-1)!.event, "stop");
       assert.ok(received.every((message) => message.stream_id === received[0]!.stream_id));
     }));
@@ -123,7 +140,10 @@ describe("media streams: vwh protocol", () => {
     withTempDir(async (dir) => {
       await writeFile(join(dir, "notes.wav"), "not audio");
       const file = join(dir, "bad-audio.json");
-      await writeFile(file, JSON.stringify({ version: 1, name: "bad audio", script: [{}, { say: "hi", audio: "missing.wav" }, { say: "hi", audio: "notes.wav" }] }, null, 2));
+      await writeFile(
+        file,
+        JSON.stringify({ version: 1, name: "bad audio", script: [{}, { say: "hi", audio: "missing.wav" }, { say: "hi", audio: "notes.wav" }] }, null, 2),
+      );
       await assert.rejects(loadFlow(file), (error: Error) => {
         assert.match(error.message, /script\[1\]\.audio: missing\.wav: cannot read the audio file: ENOENT/);
         assert.match(error.message, /bad-audio\.json:12:16: script\[2\]\.audio: notes\.wav: not a WAV file/);
@@ -136,10 +156,20 @@ describe("media streams: vwh protocol", () => {
     withTempDir(async (dir) => {
       const { report } = await runScript(dir, echoAgent.webhookUrl, { name: "dtmf", script: [{}, { press: "0" }] });
       const flow = report.flows[0]!;
-      assert.deepEqual(flow.turns!.map((turn) => [turn.label, turn.passed]), [["connect", true], ["press 0", true], ["hangup (script ran out)", true]]);
+      assert.deepEqual(
+        flow.turns!.map((turn) => [turn.label, turn.passed]),
+        [
+          ["connect", true],
+          ["press 0", true],
+          ["hangup (script ran out)", true],
+        ],
+      );
       // The socket closed under the press turn: no reply audio, and the call went on with webhooks.
       assert.equal(flow.turns![1]!.media!.first_audio_ms, null);
-      assert.deepEqual(flow.events.map((event) => event.event_type), ["call.started", "media.stream.connected", "call.ended"]);
+      assert.deepEqual(
+        flow.events.map((event) => event.event_type),
+        ["call.started", "media.stream.connected", "call.ended"],
+      );
       assert.ok((echoAgent.received as VwhMessage[]).some((message) => message.event === "dtmf" && message.dtmf!.digit === "0"));
     }));
 });
@@ -158,12 +188,23 @@ describe("media streams: the stream instruction's fields", () => {
         const media = received.filter((message) => message.event === "media");
         assert.ok(media.every((message) => Buffer.from(message.media!.payload, "base64").length === 320));
         // The greeting as played comes back on the outbound track, not silence.
-        const outbound = media.filter((message) => message.media!.track === "outbound").map((message) => decode(Buffer.from(message.media!.payload, "base64"), mulaw));
+        const outbound = media
+          .filter((message) => message.media!.track === "outbound")
+          .map((message) => decode(Buffer.from(message.media!.payload, "base64"), mulaw));
         assert.ok(outbound.some((samples) => samples.some((sample) => Math.abs(sample) > 500)));
-        assert.deepEqual(media.slice(0, 2).map((message) => [message.media!.track, message.media!.timestamp_ms]), [["inbound", 0], ["outbound", 0]]);
+        assert.deepEqual(
+          media.slice(0, 2).map((message) => [message.media!.track, message.media!.timestamp_ms]),
+          [
+            ["inbound", 0],
+            ["outbound", 0],
+          ],
+        );
 
         const refused = (await runScript(dir, oneWay.webhookUrl, { name: "one way", script: [{}] })).report.flows[0]!.turns![0]!;
-        assert.deepEqual(refused.failures.map((failure) => `${failure.path}: ${failure.message}`), ["ws[0]: the stream is not bidirectional (bidirectional: false): agent audio is not played"]);
+        assert.deepEqual(
+          refused.failures.map((failure) => `${failure.path}: ${failure.message}`),
+          ["ws[0]: the stream is not bidirectional (bidirectional: false): agent audio is not played"],
+        );
         assert.equal(refused.media!.first_audio_ms, null);
       });
     } finally {
@@ -183,8 +224,14 @@ describe("media streams: load mode", () => {
         const result = await runLoad([await loadFlow(file)], options, { calls: 2, concurrency: 1, rate: undefined }).finally(() => options.dispatcher.close());
         // Two calls, two media turns each: the greeting at 20 ms, the reply at 200 ms (HDR histogram: within 0.1%).
         const report = toJsonLoadReport(result, { ...runDescription(agent.webhookUrl), calls: 2, concurrency: 1, rate: undefined }, 0);
-        assert.deepEqual(report.first_audio && { count: report.first_audio.count, p50: report.first_audio.p50_ms, max: Math.round(report.first_audio.max_ms) }, { count: 4, p50: 20, max: 200 });
-        assert.match(formatLoadSummary(result, { ...runDescription(agent.webhookUrl), calls: 2, concurrency: 1, rate: undefined }, new Chalk({ level: 0 })), /1st audio p50 20 ms .* max 200(\.\d)? ms  \(4 media turns\)/);
+        assert.deepEqual(
+          report.first_audio && { count: report.first_audio.count, p50: report.first_audio.p50_ms, max: Math.round(report.first_audio.max_ms) },
+          { count: 4, p50: 20, max: 200 },
+        );
+        assert.match(
+          formatLoadSummary(result, { ...runDescription(agent.webhookUrl), calls: 2, concurrency: 1, rate: undefined }, new Chalk({ level: 0 })),
+          /1st audio p50 20 ms .* max 200(\.\d)? ms  \(4 media turns\)/,
+        );
       });
     } finally {
       await agent.close();
@@ -240,7 +287,9 @@ describe("media streams: agents that get it wrong", () => {
   });
 
   it("catches an agent that keeps talking when the caller interrupts (no clear)", async () => {
-    const deaf = await start(vwhAgent({ endOfSpeechFrames: 10, reply: () => synthesizeSpeech("one two three four five six", 8000), clears: false, greeting: "Hi" }));
+    const deaf = await start(
+      vwhAgent({ endOfSpeechFrames: 10, reply: () => synthesizeSpeech("one two three four five six", 8000), clears: false, greeting: "Hi" }),
+    );
     await withTempDir(async (dir) => {
       const { report } = await runScript(dir, deaf.webhookUrl, {
         name: "deaf",
@@ -248,7 +297,9 @@ describe("media streams: agents that get it wrong", () => {
       });
       const turn = report.flows[0]!.turns![2]!;
       assert.equal(turn.media!.stops_on_interrupt, false);
-      assert.deepEqual(turn.failures, [{ kind: "expect", path: "stops_on_interrupt", message: "expected the agent to stop (clear) when the caller interrupted, but it kept talking" }]);
+      assert.deepEqual(turn.failures, [
+        { kind: "expect", path: "stops_on_interrupt", message: "expected the agent to stop (clear) when the caller interrupted, but it kept talking" },
+      ]);
     });
   });
 
@@ -304,7 +355,9 @@ describe("media streams: the bundled agent scenario", () => {
   it("fixtures/scripts/vwh-media-agent.json passes against examples/media-agent.js, speaking the bundled clips", async () => {
     const secret = newSecret();
     const { createVoiceHandler } = await loadExampleHandler();
-    const { attachMediaAgent } = (await import(pathToFileURL(join(repoRoot, "examples", "media-agent.js")).href)) as { attachMediaAgent(server: Server): { close(): void } };
+    const { attachMediaAgent } = (await import(pathToFileURL(join(repoRoot, "examples", "media-agent.js")).href)) as {
+      attachMediaAgent(server: Server): { close(): void };
+    };
     const server = createServer(createVoiceHandler({ secrets: [secret] }));
     const sockets = attachMediaAgent(server);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -314,9 +367,15 @@ describe("media streams: the bundled agent scenario", () => {
       const turns = report.flows[0]!.turns!;
       assert.ok(report.flows[0]!.passed, JSON.stringify(turns));
       // The agent answers 300 ms (15 silent frames) after the caller stops; its greeting at once.
-      assert.deepEqual(turns.map((turn) => turn.media?.first_audio_ms ?? null), [20, 300, 300, null]);
+      assert.deepEqual(
+        turns.map((turn) => turn.media?.first_audio_ms ?? null),
+        [20, 300, 300, null],
+      );
       assert.equal(turns[2]!.media!.stops_on_interrupt, true);
-      assert.deepEqual(turns.map((turn) => turn.media?.agent_audio_ms ?? null), [400, 800, 800, null]);
+      assert.deepEqual(
+        turns.map((turn) => turn.media?.agent_audio_ms ?? null),
+        [400, 800, 800, null],
+      );
     } finally {
       sockets.close();
       server.closeAllConnections();

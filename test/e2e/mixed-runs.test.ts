@@ -37,7 +37,9 @@ interface Suite {
   testcase: { "@_name": string; failure?: { "@_type": string; "#text"?: string } }[];
 }
 async function readJUnit(file: string): Promise<{ "@_tests": string; "@_failures": string; testsuite: Suite[] }> {
-  const parsed = new XMLParser({ ignoreAttributes: false, isArray: (name) => name === "testsuite" || name === "testcase" }).parse(await readFile(file, "utf8")) as { testsuites: { "@_tests": string; "@_failures": string; testsuite: Suite[] } };
+  const parsed = new XMLParser({ ignoreAttributes: false, isArray: (name) => name === "testsuite" || name === "testcase" }).parse(
+    await readFile(file, "utf8"),
+  ) as { testsuites: { "@_tests": string; "@_failures": string; testsuite: Suite[] } };
   return parsed.testsuites;
 }
 
@@ -62,8 +64,17 @@ describe("a passing flow and a failing one: exit 1, passed false, the failure in
         assert.equal(report.exit_code, 1);
         assert.equal(report.unreachable, null);
         assert.deepEqual([report.summary.flows, report.summary.events, report.summary.passed, report.summary.failed], [2, 2, 1, 1]);
-        assert.deepEqual(report.flows.map((item) => [item.name, item.passed]), [["strict", false], ["good", true]]);
-        assert.deepEqual(report.flows[0]!.events[0]!.failures.map((finding) => [finding.kind, finding.message]), [["status", "expected status 204, got 200"]]);
+        assert.deepEqual(
+          report.flows.map((item) => [item.name, item.passed]),
+          [
+            ["strict", false],
+            ["good", true],
+          ],
+        );
+        assert.deepEqual(
+          report.flows[0]!.events[0]!.failures.map((finding) => [finding.kind, finding.message]),
+          [["status", "expected status 204, got 200"]],
+        );
         for (const file of [text.junit, json.junit]) {
           const suites = await readJUnit(file);
           assert.deepEqual([suites["@_tests"], suites["@_failures"]], ["2", "1"], file);
@@ -104,7 +115,13 @@ describe("a passing flow, then the handler goes away: exit 3, passed false, the 
         assert.equal(report.passed, false);
         assert.equal(report.exit_code, 3);
         assert.match(report.unreachable ?? "", /ECONNREFUSED/);
-        assert.deepEqual(report.flows.map((item) => [item.name, item.passed]), [["first", true], ["second", false]]);
+        assert.deepEqual(
+          report.flows.map((item) => [item.name, item.passed]),
+          [
+            ["first", true],
+            ["second", false],
+          ],
+        );
         assert.deepEqual([report.summary.flows, report.summary.passed, report.summary.failed], [2, 1, 1]);
         const suites = await readJUnit(junit);
         assert.deepEqual([suites["@_tests"], suites["@_failures"]], ["2", "1"]);

@@ -13,15 +13,30 @@ import { acquireLock, lockPath, LockHeld } from "../../src/lib/socket-lock.js";
 import { Recorder, recoverJournal, toRecordedEvent, type RecordedRequest } from "../../src/tunnel/recorder.js";
 import { spawnVwh, startServer, withTempDir } from "../helpers.js";
 
-const request: RecordedRequest = { receivedAt: new Date("2026-01-01T00:00:00Z"), method: "POST", path: "/hook", url: undefined, headers: { "content-type": "application/json" }, body: Buffer.from('{"event_type":"call.started","call_id":"c1"}') };
+const request: RecordedRequest = {
+  receivedAt: new Date("2026-01-01T00:00:00Z"),
+  method: "POST",
+  path: "/hook",
+  url: undefined,
+  headers: { "content-type": "application/json" },
+  body: Buffer.from('{"event_type":"call.started","call_id":"c1"}'),
+};
 
 /** Leaves a socket file at `path` with no process behind it, as a killed tunnel (or a reboot) does. */
 function leaveStaleSocket(path: string): Promise<void> {
-  const child = spawn(process.execPath, ["-e", `require("node:net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`], { stdio: "ignore" });
+  const child = spawn(
+    process.execPath,
+    ["-e", `require("node:net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`],
+    { stdio: "ignore" },
+  );
   return new Promise((resolve) => child.on("close", () => resolve()));
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 describe("an OS lock guards a recording's journal (issue 26, defect 6)", { skip: process.platform === "win32" && "no socket files on Windows" }, () => {
   it("takes over a stale lock even when the journal's pid now belongs to another live process", async () => {
@@ -29,7 +44,10 @@ describe("an OS lock guards a recording's journal (issue 26, defect 6)", { skip:
       const file = join(dir, "calls.json");
       const journal = `${file}.journal`;
       // After a reboot: the journal names a pid that is alive (our parent), its socket has no listener.
-      await writeFile(journal, `${JSON.stringify({ vwh_journal: 1, pid: process.ppid, started_at: "2026-01-01T00:00:00Z", recording: file })}\n${JSON.stringify({ n: 1, event: toRecordedEvent(request, { redactPii: false }) })}\n`);
+      await writeFile(
+        journal,
+        `${JSON.stringify({ vwh_journal: 1, pid: process.ppid, started_at: "2026-01-01T00:00:00Z", recording: file })}\n${JSON.stringify({ n: 1, event: toRecordedEvent(request, { redactPii: false }) })}\n`,
+      );
       await leaveStaleSocket(`${journal}.lock`);
       assert.ok(await exists(`${journal}.lock`), "the killed process left its socket file");
       const refused = await Recorder.open(file, { redactPii: false }).catch((error: unknown) => error);

@@ -58,9 +58,19 @@ const setups: Record<PlatformId, (port: number) => Promise<ExampleSetup>> = {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     const api = await unusedPort();
     const { WEBHOOK_PATH, createTelnyxHandler } = await example<{ WEBHOOK_PATH: string; createTelnyxHandler: Factory }>("telnyx");
-    const listener = createTelnyxHandler({ apiKey: "KEY_test", baseURL: `http://127.0.0.1:${api}/v2`, publicKey: publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64"), log: () => {} });
+    const listener = createTelnyxHandler({
+      apiKey: "KEY_test",
+      baseURL: `http://127.0.0.1:${api}/v2`,
+      publicKey: publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64"),
+      log: () => {},
+    });
     // The handler calls vwh's Call Control API back: started first, it needs that API's port fixed.
-    return { path: WEBHOOK_PATH, listener, secret: privateKey.export({ format: "der", type: "pkcs8" }).subarray(16).toString("base64"), args: ["--telnyx-api-port", String(api)] };
+    return {
+      path: WEBHOOK_PATH,
+      listener,
+      secret: privateKey.export({ format: "der", type: "pkcs8" }).subarray(16).toString("base64"),
+      args: ["--telnyx-api-port", String(api)],
+    };
   },
   vapi: async () => {
     const secret = randomBytes(24).toString("hex");
@@ -78,7 +88,11 @@ const setups: Record<PlatformId, (port: number) => Promise<ExampleSetup>> = {
   },
   teler: async () => {
     const secret = randomBytes(24).toString("hex");
-    const { FLOW_PATH, createTelerHandler, attachTelerMediaAgent } = await example<{ FLOW_PATH: string; createTelerHandler: Factory; attachTelerMediaAgent: (server: Server) => void }>("teler");
+    const { FLOW_PATH, createTelerHandler, attachTelerMediaAgent } = await example<{
+      FLOW_PATH: string;
+      createTelerHandler: Factory;
+      attachTelerMediaAgent: (server: Server) => void;
+    }>("teler");
     return { path: FLOW_PATH, listener: createTelerHandler({ secrets: [secret] }), secret, attach: attachTelerMediaAgent };
   },
 };
@@ -106,14 +120,23 @@ describe("vwh init, then its next steps as printed (offline)", () => {
       assert.match(first.stdout, new RegExp(`vendor/vwh-${vwhVersion().replaceAll(".", "\\.")}\\.tgz`));
       assert.deepEqual(JSON.parse(await readFile(join(project, "package.json"), "utf8")).devDependencies, { vwh: `file:vendor/vwh-${vwhVersion()}.tgz` });
       // The variable twilio.webhook() reads is named, and set from vwh's.
-      assert.ok(steps.includes('export TWILIO_AUTH_TOKEN="$VWH_SECRET"   # your handler\'s side: twilio.webhook() of the twilio package (when no token is passed) and examples/twilio-handler.js read it'), steps.join("\n"));
+      assert.ok(
+        steps.includes(
+          'export TWILIO_AUTH_TOKEN="$VWH_SECRET"   # your handler\'s side: twilio.webhook() of the twilio package (when no token is passed) and examples/twilio-handler.js read it',
+        ),
+        steps.join("\n"),
+      );
       const workflow = await readFile(join(project, ".github", "workflows", "voice-webhooks.yml"), "utf8");
       assert.match(workflow, /VWH_SECRET: \$\{\{ secrets\.VWH_SECRET \}\}\n\s+TWILIO_AUTH_TOKEN: \$\{\{ secrets\.VWH_SECRET \}\}/);
 
       const install = await installOffline(line(steps, "npm install"), project);
       assert.equal(install.code, 0, install.output);
       assert.ok(existsSync(join(project, "node_modules", "vwh", "dist", "src", "index.js")), "vwh installed from the vendored tarball");
-      assert.match(await readFile(join(project, "package-lock.json"), "utf8"), /"resolved": "file:vendor\/vwh-/, "the lockfile points inside the project: npm ci on a fresh runner finds it");
+      assert.match(
+        await readFile(join(project, "package-lock.json"), "utf8"),
+        /"resolved": "file:vendor\/vwh-/,
+        "the lockfile points inside the project: npm ci on a fresh runner finds it",
+      );
 
       for (const id of ["twilio", ...platformIds.filter((other) => other !== "twilio")] as PlatformId[]) {
         // The installed vwh writes each platform's project in turn (the first one is init'd already).
@@ -131,7 +154,10 @@ describe("vwh init, then its next steps as printed (offline)", () => {
         try {
           const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${setup.path}`;
           // The printed line as is, its comment too; a platform's own flags go before that comment.
-          const run = await runPrinted(simulate.replace("npx vwh simulate", ["npx vwh simulate", ...(setup.args ?? [])].join(" ")), project, { VWH_URL: url, ...(setup.secret !== undefined && { VWH_SECRET: setup.secret }) });
+          const run = await runPrinted(simulate.replace("npx vwh simulate", ["npx vwh simulate", ...(setup.args ?? [])].join(" ")), project, {
+            VWH_URL: url,
+            ...(setup.secret !== undefined && { VWH_SECRET: setup.secret }),
+          });
           assert.equal(run.code, 0, `${id} (${config.scheme}, ${config.flows.join(", ")}):\n${run.output}`);
           assert.match(run.output, new RegExp(`${config.flows.length} flows? · \\d+ events?( · \\d+ turns?)? · \\d+ passed · 0 failed`), run.output);
         } finally {
@@ -144,12 +170,35 @@ describe("vwh init, then its next steps as printed (offline)", () => {
 });
 
 describe("listens_for, the turn expectation of the Twilio and Plivo starters", () => {
-  const turn = (actions: Partial<Action>[]) => ({ step: 0, label: "connect", expect: { listens_for: "dtmf" as const }, actions: actions as Action[], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [] });
+  const turn = (actions: Partial<Action>[]) => ({
+    step: 0,
+    label: "connect",
+    expect: { listens_for: "dtmf" as const },
+    actions: actions as Action[],
+    replied: [],
+    natives: [],
+    failures: [],
+    ended: undefined,
+    media: undefined,
+    notes: [],
+  });
 
   it("passes a <Gather> without input (dtmf, Twilio's default) and a listen without input; fails a speech-only listen and no listen", () => {
-    assert.deepEqual(checkTurn(turn([{ type: "speak", path: "Response/Gather[1]/Say[1]" }, { type: "listen", path: "Response/Gather[1]", input: ["dtmf"] }])), []);
+    assert.deepEqual(
+      checkTurn(
+        turn([
+          { type: "speak", path: "Response/Gather[1]/Say[1]" },
+          { type: "listen", path: "Response/Gather[1]", input: ["dtmf"] },
+        ]),
+      ),
+      [],
+    );
     assert.deepEqual(checkTurn(turn([{ type: "listen", path: "instructions[0]" }])), []);
-    assert.deepEqual(checkTurn(turn([{ type: "listen", path: "Response/Gather[1]", input: ["speech"] }])), [{ kind: "expect", path: "listens_for", message: "expected the platform to listen for dtmf, got a listen for speech" }]);
-    assert.deepEqual(checkTurn(turn([{ type: "speak", path: "Response/Say[1]" }])), [{ kind: "expect", path: "listens_for", message: "expected the platform to listen for dtmf, got no listen" }]);
+    assert.deepEqual(checkTurn(turn([{ type: "listen", path: "Response/Gather[1]", input: ["speech"] }])), [
+      { kind: "expect", path: "listens_for", message: "expected the platform to listen for dtmf, got a listen for speech" },
+    ]);
+    assert.deepEqual(checkTurn(turn([{ type: "speak", path: "Response/Say[1]" }])), [
+      { kind: "expect", path: "listens_for", message: "expected the platform to listen for dtmf, got no listen" },
+    ]);
   });
 });

@@ -10,7 +10,19 @@ import Stripe from "stripe";
 import { Webhook } from "standardwebhooks";
 import { getScheme, type SchemeSettings } from "../../src/signing/index.js";
 import { defaultHmacSettings } from "../../src/signing/hmac.js";
-import { fixture, json, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, startServer, withTempDir, refusingServer, type TestServer } from "../helpers.js";
+import {
+  fixture,
+  json,
+  loadExampleHandler,
+  newSecret,
+  runInProcess,
+  runVwh,
+  startListener,
+  startServer,
+  withTempDir,
+  refusingServer,
+  type TestServer,
+} from "../helpers.js";
 
 const secret = newSecret();
 const env = { VWH_SECRET: secret };
@@ -40,7 +52,12 @@ describe("vwh sign", () => {
     await withBody(async (file) => {
       const result = await runVwh(["sign", file, "--timestamp", "1700000000"], { env });
       assert.equal(result.code, 0, result.stderr);
-      const headers = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(": ") as [string, string]));
+      const headers = Object.fromEntries(
+        result.stdout
+          .trim()
+          .split("\n")
+          .map((line) => line.split(": ") as [string, string]),
+      );
       assert.equal(headers["webhook-id"], "evt_sign_1", "the body's event_id is the default id");
       assert.equal(headers["webhook-timestamp"], "1700000000");
       const again = await runInProcess(["sign", file, "--timestamp", "1700000000", "--id", "evt_sign_1"], { env });
@@ -124,7 +141,9 @@ describe("vwh verify-signature offline", () => {
       const stale = await runVwh(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now + 412)], { env });
       assert.equal(stale.code, 1);
       assert.equal(stale.stdout, "invalid: timestamp too old (412 s > 300 s tolerance)\n");
-      const tolerant = await runInProcess(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now + 412), "--tolerance", "600"], { env });
+      const tolerant = await runInProcess(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now + 412), "--tolerance", "600"], {
+        env,
+      });
       assert.equal(tolerant.code, 0);
       const tamperedFile = join(dir, "tampered.json");
       await writeFile(tamperedFile, body.replace("call_1", "call_2"));
@@ -139,7 +158,10 @@ describe("vwh verify-signature offline", () => {
   it("reads headers from --headers-file and the body from standard input", async () => {
     await withTempDir(async (dir) => {
       const headersFile = join(dir, "headers.json");
-      await writeFile(headersFile, JSON.stringify({ "Webhook-Id": signed["webhook-id"], "Webhook-Timestamp": now, "Webhook-Signature": signed["webhook-signature"] }));
+      await writeFile(
+        headersFile,
+        JSON.stringify({ "Webhook-Id": signed["webhook-id"], "Webhook-Timestamp": now, "Webhook-Signature": signed["webhook-signature"] }),
+      );
       const result = await runInProcess(["verify-signature", "--body", "-", "--headers-file", headersFile, "--at", String(now)], { env, input: body });
       assert.equal(result.code, 0, result.stdout + result.stderr);
     });
@@ -147,7 +169,9 @@ describe("vwh verify-signature offline", () => {
 
   it("accepts the valid one of several secrets (rotation)", async () => {
     await withBody(async (file) => {
-      const result = await runInProcess(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now)], { env: { VWH_SECRET: `${newSecret()} ${secret}` } });
+      const result = await runInProcess(["verify-signature", "--body", file, ...headerArgs(signed), "--at", String(now)], {
+        env: { VWH_SECRET: `${newSecret()} ${secret}` },
+      });
       assert.equal(result.code, 0, result.stdout);
     });
   });
@@ -156,7 +180,20 @@ describe("vwh verify-signature offline", () => {
     const settings = { ...defaultHmacSettings, header: "x-hub-signature-256", template: "{body}", prefix: "sha256=" };
     const hmacHeaders = signBody("hmac", "shh", now, { hmac: settings });
     await withBody(async (file) => {
-      const args = ["verify-signature", "--body", file, ...headerArgs(hmacHeaders), "--scheme", "hmac", "--hmac-header", "X-Hub-Signature-256", "--hmac-template", "{body}", "--hmac-prefix", "sha256="];
+      const args = [
+        "verify-signature",
+        "--body",
+        file,
+        ...headerArgs(hmacHeaders),
+        "--scheme",
+        "hmac",
+        "--hmac-header",
+        "X-Hub-Signature-256",
+        "--hmac-template",
+        "{body}",
+        "--hmac-prefix",
+        "sha256=",
+      ];
       const result = await runInProcess(args, { env: { VWH_SECRET: "shh" } });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const wrongTemplate = await runInProcess([...args.slice(0, -4), "--hmac-template", "{nonsense}.{body}"], { env: { VWH_SECRET: "shh" } });
@@ -186,10 +223,30 @@ describe("vwh verify-signature --recording", () => {
     const scheme = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" });
     const raw = (eventId: string, receivedAt: string, tamper = false) => {
       const eventBody = JSON.stringify({ event_type: "call.started", event_id: eventId, call_id: "call_r", sequence: 1, timestamp: receivedAt, payload: {} });
-      const headers = scheme.sign({ id: eventId, timestamp: Math.floor(Date.parse(receivedAt) / 1000), body: Buffer.from(eventBody), method: "POST", url: "", contentType: "application/json" }).headers;
-      return { event_type: "call.started", raw: { method: "POST", path: "/webhooks/voice", headers: { "content-type": "application/json", ...headers }, body: tamper ? eventBody.replace("call_r", "call_x") : eventBody, received_at: receivedAt } };
+      const headers = scheme.sign({
+        id: eventId,
+        timestamp: Math.floor(Date.parse(receivedAt) / 1000),
+        body: Buffer.from(eventBody),
+        method: "POST",
+        url: "",
+        contentType: "application/json",
+      }).headers;
+      return {
+        event_type: "call.started",
+        raw: {
+          method: "POST",
+          path: "/webhooks/voice",
+          headers: { "content-type": "application/json", ...headers },
+          body: tamper ? eventBody.replace("call_r", "call_x") : eventBody,
+          received_at: receivedAt,
+        },
+      };
     };
-    const recording = { version: 1, name: "recorded", events: [raw("evt_a", "2025-01-01T10:00:00Z"), raw("evt_b", "2025-01-01T10:00:05Z", true), raw("evt_c", "2025-01-01T10:00:09Z")] };
+    const recording = {
+      version: 1,
+      name: "recorded",
+      events: [raw("evt_a", "2025-01-01T10:00:00Z"), raw("evt_b", "2025-01-01T10:00:05Z", true), raw("evt_c", "2025-01-01T10:00:09Z")],
+    };
     await withTempDir(async (dir) => {
       const file = join(dir, "recording.json");
       await writeFile(file, JSON.stringify(recording));
@@ -201,7 +258,10 @@ describe("vwh verify-signature --recording", () => {
       const asJson = await runInProcess(["verify-signature", "--recording", file, "--json"], { env });
       const report = JSON.parse(asJson.stdout) as { invalid: number; results: { event_id: string; valid: boolean }[] };
       assert.equal(report.invalid, 1);
-      assert.deepEqual(report.results.filter((entry) => !entry.valid).map((entry) => entry.event_id), ["evt_b"]);
+      assert.deepEqual(
+        report.results.filter((entry) => !entry.valid).map((entry) => entry.event_id),
+        ["evt_b"],
+      );
       // Checked now instead of at the recorded time, every one is stale.
       const late = await runInProcess(["verify-signature", "--recording", file, "--at", String(Math.floor(Date.now() / 1000))], { env });
       assert.match(late.stdout, /3 recorded requests: 0 valid, 3 invalid/);
@@ -234,7 +294,17 @@ describe("vwh verify-signature --url (probe)", () => {
     const result = await runVwh(["verify-signature", "--url", verifying.url], { env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /13 cases: 13 as expected, 0 wrong/);
-    for (const name of ["no signature headers", "wrong secret", "body changed by one byte", "timestamp older than the tolerance", "timestamp in the future", "only an unknown signature version", "valid signature last in a rotated list", "malformed signature header", "valid request replayed after the tolerance"]) {
+    for (const name of [
+      "no signature headers",
+      "wrong secret",
+      "body changed by one byte",
+      "timestamp older than the tolerance",
+      "timestamp in the future",
+      "only an unknown signature version",
+      "valid signature last in a rotated list",
+      "malformed signature header",
+      "valid request replayed after the tolerance",
+    ]) {
       assert.match(result.stdout, new RegExp(`✓ ${name}`));
     }
   });
@@ -307,7 +377,11 @@ describe("vwh simulate with other schemes and recordings", () => {
   it("replays a recording byte for byte: re-signed by default, as recorded with --keep-signatures", async () => {
     const seen: { body: string; signature: string; custom: string | undefined }[] = [];
     const server = await startServer((request, response) => {
-      seen.push({ body: request.body.toString("utf8"), signature: String(request.headers["webhook-signature"]), custom: request.headers["x-provider-trace"] as string | undefined });
+      seen.push({
+        body: request.body.toString("utf8"),
+        signature: String(request.headers["webhook-signature"]),
+        custom: request.headers["x-provider-trace"] as string | undefined,
+      });
       response.writeHead(204).end();
     });
     const recordedBody = '{ "event_type": "call.ended",  "event_id": "evt_rec", "note": "spacing and ünïcode kept" }';
@@ -319,7 +393,14 @@ describe("vwh simulate with other schemes and recordings", () => {
           raw: {
             method: "POST",
             path: "/webhooks/voice",
-            headers: { "content-type": "application/json", "webhook-id": "evt_rec", "webhook-timestamp": "1600000000", "webhook-signature": "v1,recorded", "x-provider-trace": "abc", host: "old.example" },
+            headers: {
+              "content-type": "application/json",
+              "webhook-id": "evt_rec",
+              "webhook-timestamp": "1600000000",
+              "webhook-signature": "v1,recorded",
+              "x-provider-trace": "abc",
+              host: "old.example",
+            },
             body: recordedBody,
             received_at: "2026-11-23T10:00:00Z",
           },
@@ -366,14 +447,37 @@ describe("scheme settings from flags", () => {
         const file = join(dir, "flow.json");
         await writeFile(file, JSON.stringify({ version: 1, name: "acks", events: [{ event_type: "call.ended", event_id: "evt_h1" }] }));
         const result = await runInProcess(
-          ["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "sha512", "--hmac-encoding", "base64", "--hmac-template", "{id}:{timestamp}:{body}", "--hmac-header", "x-sig", "--hmac-timestamp-header", "x-ts", "--hmac-id-header", "x-id", "--hmac-prefix", "v="],
+          [
+            "simulate",
+            file,
+            "--url",
+            server.url,
+            "--scheme",
+            "hmac",
+            "--hmac-algorithm",
+            "sha512",
+            "--hmac-encoding",
+            "base64",
+            "--hmac-template",
+            "{id}:{timestamp}:{body}",
+            "--hmac-header",
+            "x-sig",
+            "--hmac-timestamp-header",
+            "x-ts",
+            "--hmac-id-header",
+            "x-id",
+            "--hmac-prefix",
+            "v=",
+          ],
           { env: { VWH_SECRET: shared } },
         );
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.equal(server.requests.length, 1);
         assert.equal(server.requests[0]!.headers["x-id"], "evt_h1");
         assert.deepEqual(failures, []);
-        const badAlgorithm = await runInProcess(["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "md5"], { env: { VWH_SECRET: shared } });
+        const badAlgorithm = await runInProcess(["simulate", file, "--url", server.url, "--scheme", "hmac", "--hmac-algorithm", "md5"], {
+          env: { VWH_SECRET: shared },
+        });
         assert.equal(badAlgorithm.code, 2);
         assert.match(badAlgorithm.stderr, /--hmac-algorithm: expected one of "sha256", "sha512", "sha1", got "md5"/);
       });
@@ -386,7 +490,10 @@ describe("scheme settings from flags", () => {
     const token = "12345";
     const form = "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212";
     const requestUrl = "https://mycompany.com/myapp.php?foo=1&bar=2";
-    const signed = await runInProcess(["sign", "-", "--scheme", "twilio", "--request-url", requestUrl, "--content-type", "application/x-www-form-urlencoded"], { env: { VWH_SECRET: token }, input: form });
+    const signed = await runInProcess(["sign", "-", "--scheme", "twilio", "--request-url", requestUrl, "--content-type", "application/x-www-form-urlencoded"], {
+      env: { VWH_SECRET: token },
+      input: form,
+    });
     assert.equal(signed.code, 0, signed.stderr);
     assert.match(signed.stdout, /^x-twilio-signature: 0\/KCTR6DLpKmkAf8muzZqo1nDgQ=$/m);
     assert.match(signed.stdout, /^content-type: application\/x-www-form-urlencoded$/m);
@@ -409,7 +516,10 @@ describe("scheme settings from flags", () => {
     const { headers } = JSON.parse(signed.stdout) as { headers: Record<string, string> };
     const asPost = await runInProcess(["verify-signature", "--body", "-", ...headerArgs(headers), ...args], { env: { VWH_SECRET: "k" }, input: "{}" });
     assert.equal(asPost.stdout, "valid\n");
-    const asPut = await runInProcess(["verify-signature", "--body", "-", ...headerArgs(headers), ...args, "--method", "PUT"], { env: { VWH_SECRET: "k" }, input: "{}" });
+    const asPut = await runInProcess(["verify-signature", "--body", "-", ...headerArgs(headers), ...args, "--method", "PUT"], {
+      env: { VWH_SECRET: "k" },
+      input: "{}",
+    });
     assert.equal(asPut.stdout, "invalid: no matching signature\n");
   });
 });

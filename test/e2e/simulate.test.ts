@@ -150,7 +150,10 @@ describe("vwh simulate in process", () => {
     const envelopes = requests.map((request) => JSON.parse(request.body.toString("utf8")) as Record<string, unknown>);
     assert.deepEqual(Object.keys(envelopes[0]!).sort(), ["call_id", "event_id", "event_type", "payload", "sequence", "timestamp"]);
     for (const envelope of envelopes) envelopeSchema.parse(envelope);
-    assert.deepEqual(envelopes.map((envelope) => envelope.sequence), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      envelopes.map((envelope) => envelope.sequence),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
     assert.ok(envelopes.every((envelope) => envelope.call_id === "call_reschedule_001"));
     assert.equal(new Set(envelopes.map((envelope) => envelope.event_id)).size, 8);
     assert.deepEqual(envelopes[0]!.payload, { from: "+15550100001", to: "+15550100002", direction: "inbound" });
@@ -264,15 +267,39 @@ describe("vwh simulate refuses bad input before sending anything (exit 2)", () =
   after(() => server.close());
 
   const cases: { name: string; content?: string; args?: (file: string) => string[]; env?: Record<string, string | undefined>; error: RegExp }[] = [
-    { name: "an unreadable file", args: () => ["simulate", "/nonexistent/flow.json", "--url", server.url], error: /^vwh: \/nonexistent\/flow\.json: cannot read call flow: no such file$/m },
+    {
+      name: "an unreadable file",
+      args: () => ["simulate", "/nonexistent/flow.json", "--url", server.url],
+      error: /^vwh: \/nonexistent\/flow\.json: cannot read call flow: no such file$/m,
+    },
     { name: "invalid JSON", content: '{"version": 1,\n "name": "x",, }', error: /flow\.json:2:14: invalid JSON: expected a double-quoted property name$/m },
-    { name: "a schema violation", content: flowWith([{ event_type: "call.started", payload: { direction: "sideways" } }]), error: /flow\.json:\d+:\d+: events\[0\]\.payload\.direction: expected one of "inbound", "outbound", got "sideways"/ },
-    { name: "an unknown instruction type in expect", content: flowWith([{ event_type: "call.started", expect: { instructions: ["say"] } }]), error: /events\[0\]\.expect\.instructions\[0\]: expected one of "speak", .*got "say"/ },
+    {
+      name: "a schema violation",
+      content: flowWith([{ event_type: "call.started", payload: { direction: "sideways" } }]),
+      error: /flow\.json:\d+:\d+: events\[0\]\.payload\.direction: expected one of "inbound", "outbound", got "sideways"/,
+    },
+    {
+      name: "an unknown instruction type in expect",
+      content: flowWith([{ event_type: "call.started", expect: { instructions: ["say"] } }]),
+      error: /events\[0\]\.expect\.instructions\[0\]: expected one of "speak", .*got "say"/,
+    },
     { name: "no --url", args: (file) => ["simulate", file], error: /^vwh: missing --url: the handler's webhook URL$/m },
     { name: "no secret", env: { VWH_SECRET: undefined }, error: /^vwh: no signing secret: pass --secret or set VWH_SECRET$/m },
-    { name: "a secret that is not whsec_ base64", env: { VWH_SECRET: "my-password-123" }, error: /^vwh: secret \(VWH_SECRET\) is not a Standard Webhooks secret: expected whsec_ followed by base64$/m },
-    { name: "an unknown scheme", args: (file) => ["simulate", file, "--url", server.url, "--scheme", "nope"], error: /^vwh: --scheme: expected one of "standard", "stripe", "hmac", "twilio", "telnyx", "retell", "vonage", "plivo", "vapi", "bearer", got "nope"$/m },
-    { name: "a bad flag value", args: (file) => ["simulate", file, "--url", server.url, "--timeout", "1s"], error: /^vwh: --timeout: expected a whole number of milliseconds, got "1s"$/m },
+    {
+      name: "a secret that is not whsec_ base64",
+      env: { VWH_SECRET: "my-password-123" },
+      error: /^vwh: secret \(VWH_SECRET\) is not a Standard Webhooks secret: expected whsec_ followed by base64$/m,
+    },
+    {
+      name: "an unknown scheme",
+      args: (file) => ["simulate", file, "--url", server.url, "--scheme", "nope"],
+      error: /^vwh: --scheme: expected one of "standard", "stripe", "hmac", "twilio", "telnyx", "retell", "vonage", "plivo", "vapi", "bearer", got "nope"$/m,
+    },
+    {
+      name: "a bad flag value",
+      args: (file) => ["simulate", file, "--url", server.url, "--timeout", "1s"],
+      error: /^vwh: --timeout: expected a whole number of milliseconds, got "1s"$/m,
+    },
     { name: "an unknown flag", args: (file) => ["simulate", file, "--retry-forever"], error: /error: unknown option '--retry-forever'/ },
   ];
   for (const testCase of cases) {

@@ -39,7 +39,14 @@ import { retellPlatform } from "../../src/platforms/retell/index.js";
 const form = "application/x-www-form-urlencoded";
 
 function recorded(body: string, contentType: string, fields: RedactionFields, path = "/hook"): { body: string; path: string } {
-  const request: RecordedRequest = { receivedAt: new Date("2026-01-02T03:04:05Z"), method: "POST", path, url: undefined, headers: { "content-type": contentType }, body: Buffer.from(body) };
+  const request: RecordedRequest = {
+    receivedAt: new Date("2026-01-02T03:04:05Z"),
+    method: "POST",
+    path,
+    url: undefined,
+    headers: { "content-type": contentType },
+    body: Buffer.from(body),
+  };
   const event = toRecordedEvent(request, { redactPii: true, fields });
   return { body: event.raw.body ?? "", path: event.raw.path ?? "" };
 }
@@ -76,7 +83,14 @@ describe("--redact-pii matches a platform's field names whatever their case (iss
   });
 
   it("plivo: Speech, Digits, CallerName, and From/To numbers written without '+'", () => {
-    const body = new URLSearchParams({ CallUUID: "0e7b5b06-1a7b-4c6e-9d0e-2f4f1b7c5d3a", From: "14155550123", To: "442071838750", CallerName: "+14155550123", Speech: "my account is 5551234", Digits: "2468" }).toString();
+    const body = new URLSearchParams({
+      CallUUID: "0e7b5b06-1a7b-4c6e-9d0e-2f4f1b7c5d3a",
+      From: "14155550123",
+      To: "442071838750",
+      CallerName: "+14155550123",
+      Speech: "my account is 5551234",
+      Digits: "2468",
+    }).toString();
     const { body: stored } = recorded(body, form, plivoPlatform.redaction);
     const params = new URLSearchParams(stored);
     assert.equal(params.get("Speech"), "[redacted]");
@@ -89,9 +103,22 @@ describe("--redact-pii matches a platform's field names whatever their case (iss
 
   it("vapi: originalTranscript, transcript and the customer's number in a JSON body at any depth", () => {
     const body = JSON.stringify({
-      message: { type: "transcript", role: "user", transcriptType: "final", transcript: "my card is 4111", originalTranscript: "my card is four one one one", call: { id: "c-1", customer: { number: "14155550123" }, phoneNumber: { twilioPhoneNumber: "+14155550199" } } },
+      message: {
+        type: "transcript",
+        role: "user",
+        transcriptType: "final",
+        transcript: "my card is 4111",
+        originalTranscript: "my card is four one one one",
+        call: { id: "c-1", customer: { number: "14155550123" }, phoneNumber: { twilioPhoneNumber: "+14155550199" } },
+      },
     });
-    const stored = JSON.parse(recorded(body, "application/json", vapiPlatform.redaction).body) as { message: { transcript: string; originalTranscript: string; call: { id: string; customer: { number: string }; phoneNumber: { twilioPhoneNumber: string } } } };
+    const stored = JSON.parse(recorded(body, "application/json", vapiPlatform.redaction).body) as {
+      message: {
+        transcript: string;
+        originalTranscript: string;
+        call: { id: string; customer: { number: string }; phoneNumber: { twilioPhoneNumber: string } };
+      };
+    };
     assert.equal(stored.message.originalTranscript, "[redacted]");
     assert.equal(stored.message.transcript, "[redacted]");
     assert.equal(stored.message.call.customer.number, "10000000023");
@@ -104,7 +131,9 @@ describe("--redact-pii matches a platform's field names whatever their case (iss
       const fields: RedactionFields = platform.redaction;
       for (const name of fields.text.filter((pattern): pattern is string => typeof pattern === "string")) {
         for (const spelled of [name, name.toLowerCase(), name.toUpperCase()]) {
-          const out = JSON.parse(redactBody(Buffer.from(JSON.stringify({ [spelled]: "secret words 42" })), "application/json", platform.redaction).toString()) as Record<string, string>;
+          const out = JSON.parse(
+            redactBody(Buffer.from(JSON.stringify({ [spelled]: "secret words 42" })), "application/json", platform.redaction).toString(),
+          ) as Record<string, string>;
           assert.equal(out[spelled], "[redacted]", `${platform.id}: ${spelled}`);
         }
       }
@@ -152,7 +181,21 @@ describe("request data reaches the terminal escaped (issue 26, defect 2)", () =>
   });
 
   it("simulate prints a recorded event type escaped", () => {
-    const line = formatEventLine({ sequence: 1, eventType: forged, passed: true, status: 200, latencyMs: 3, attempts: 1, failures: [], warnings: [], instructionTypes: [] } as unknown as Parameters<typeof formatEventLine>[0], plain, 1000);
+    const line = formatEventLine(
+      {
+        sequence: 1,
+        eventType: forged,
+        passed: true,
+        status: 200,
+        latencyMs: 3,
+        attempts: 1,
+        failures: [],
+        warnings: [],
+        instructionTypes: [],
+      } as unknown as Parameters<typeof formatEventLine>[0],
+      plain,
+      1000,
+    );
     assert.doesNotMatch(line, controls, JSON.stringify(line));
   });
 
@@ -160,8 +203,30 @@ describe("request data reaches the terminal escaped (issue 26, defect 2)", () =>
     const handler = await startServer((_request, response) => void response.writeHead(200, { "content-type": "application/json" }).end("{}"));
     try {
       await withTempDir(async (dir) => {
-        const body = JSON.stringify({ event_type: forged, event_id: "evt\u001b[2K\r\u001b[32m✓ evt_ok", call_id: "call\u001b[8m", sequence: 1, timestamp: "2025-01-01T10:00:00Z", payload: {} });
-        const recording = { version: 1, name: "forged\u001b[2J", events: [{ event_type: forged, raw: { method: "POST", path: "/webhooks/voice", headers: { "content-type": "application/json", "webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA" }, body, received_at: "2025-01-01T10:00:00Z" } }] };
+        const body = JSON.stringify({
+          event_type: forged,
+          event_id: "evt\u001b[2K\r\u001b[32m✓ evt_ok",
+          call_id: "call\u001b[8m",
+          sequence: 1,
+          timestamp: "2025-01-01T10:00:00Z",
+          payload: {},
+        });
+        const recording = {
+          version: 1,
+          name: "forged\u001b[2J",
+          events: [
+            {
+              event_type: forged,
+              raw: {
+                method: "POST",
+                path: "/webhooks/voice",
+                headers: { "content-type": "application/json", "webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA" },
+                body,
+                received_at: "2025-01-01T10:00:00Z",
+              },
+            },
+          ],
+        };
         const file = join(dir, "recording.json");
         await writeFile(file, JSON.stringify(recording));
         const env = { VWH_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" };
@@ -194,7 +259,17 @@ function bareSession(keep?: number): TunnelSession {
 function observeBig(session: TunnelSession, count: number, bytes: number): void {
   const body = Buffer.alloc(bytes, "a");
   for (let i = 0; i < count; i++) {
-    session.observe({ receivedAt: new Date(), method: "POST", path: "/hook", headers: { "content-type": "text/plain" }, body, status: 200, latencyMs: 1, proxyError: undefined, reply: { status: 200, headers: {}, body } });
+    session.observe({
+      receivedAt: new Date(),
+      method: "POST",
+      path: "/hook",
+      headers: { "content-type": "text/plain" },
+      body,
+      status: 200,
+      latencyMs: 1,
+      proxyError: undefined,
+      reply: { status: 200, headers: {}, body },
+    });
   }
 }
 
@@ -211,7 +286,11 @@ function stalledSubscriber(port: number): Promise<Socket> {
 }
 
 /** Reads /events until `count` exchange events (or a dropped notice) have arrived. */
-function readStream(port: number, count: number, headers: Record<string, string> = {}): Promise<{ status: number; ids: number[]; hello: { keep?: number } | undefined }> {
+function readStream(
+  port: number,
+  count: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; ids: number[]; hello: { keep?: number } | undefined }> {
   return new Promise((resolve, reject) => {
     const ids: number[] = [];
     let hello: { keep?: number } | undefined;
@@ -284,7 +363,14 @@ describe("the inspector's memory stays bounded (issue 26, defect 3)", () => {
   it("disconnects a subscriber that stops reading, with a notice, while one that reads gets every event", { timeout: 60_000 }, async () => {
     const session = bareSession();
     const notices: string[] = [];
-    const inspector = await startInspector({ session, port: 0, secretNeedles: [], signatureHeaders: [], maxQueued: 8, onNotice: (text) => void notices.push(text) });
+    const inspector = await startInspector({
+      session,
+      port: 0,
+      secretNeedles: [],
+      signatureHeaders: [],
+      maxQueued: 8,
+      onNotice: (text) => void notices.push(text),
+    });
     try {
       const stalled = await stalledSubscriber(inspector.port);
       const closed = new Promise<void>((resolve) => stalled.once("close", () => resolve()));
@@ -318,14 +404,41 @@ describe("the inspector's memory stays bounded (issue 26, defect 3)", () => {
       observeBig(session, 1, 10);
       const host = `127.0.0.1:${inspector.port}`;
       for (const site of ["cross-site", "same-site"]) {
-        assert.equal((await readStream(inspector.port, 1, { host, "sec-fetch-site": site, "sec-fetch-dest": "script", "sec-fetch-mode": "no-cors" })).status, 403, `/events from a ${site} <script>`);
-        assert.equal((await readStream(inspector.port, 1, { host, "sec-fetch-site": site, "sec-fetch-dest": "image", "sec-fetch-mode": "no-cors" })).status, 403, `/events from a ${site} <img>`);
-        const script = await new Promise<number>((resolve, reject) => get({ host: "127.0.0.1", port: inspector.port, path: "/inspector.js", headers: { host, "sec-fetch-site": site, "sec-fetch-dest": "script" } }, (response) => (response.resume(), resolve(response.statusCode ?? 0))).on("error", reject));
+        assert.equal(
+          (await readStream(inspector.port, 1, { host, "sec-fetch-site": site, "sec-fetch-dest": "script", "sec-fetch-mode": "no-cors" })).status,
+          403,
+          `/events from a ${site} <script>`,
+        );
+        assert.equal(
+          (await readStream(inspector.port, 1, { host, "sec-fetch-site": site, "sec-fetch-dest": "image", "sec-fetch-mode": "no-cors" })).status,
+          403,
+          `/events from a ${site} <img>`,
+        );
+        const script = await new Promise<number>((resolve, reject) =>
+          get(
+            { host: "127.0.0.1", port: inspector.port, path: "/inspector.js", headers: { host, "sec-fetch-site": site, "sec-fetch-dest": "script" } },
+            (response) => (response.resume(), resolve(response.statusCode ?? 0)),
+          ).on("error", reject),
+        );
         assert.equal(script, 403);
       }
-      const page = await new Promise<number>((resolve, reject) => get({ host: "127.0.0.1", port: inspector.port, path: "/", headers: { host, "sec-fetch-site": "cross-site", "sec-fetch-dest": "document", "sec-fetch-mode": "navigate" } }, (response) => (response.resume(), resolve(response.statusCode ?? 0))).on("error", reject));
+      const page = await new Promise<number>((resolve, reject) =>
+        get(
+          {
+            host: "127.0.0.1",
+            port: inspector.port,
+            path: "/",
+            headers: { host, "sec-fetch-site": "cross-site", "sec-fetch-dest": "document", "sec-fetch-mode": "navigate" },
+          },
+          (response) => (response.resume(), resolve(response.statusCode ?? 0)),
+        ).on("error", reject),
+      );
       assert.equal(page, 200, "following a link to the page is fine");
-      assert.deepEqual((await readStream(inspector.port, 1, { host, "sec-fetch-site": "same-origin", "sec-fetch-dest": "empty", "sec-fetch-mode": "cors" })).ids, [1], "the page's own EventSource");
+      assert.deepEqual(
+        (await readStream(inspector.port, 1, { host, "sec-fetch-site": "same-origin", "sec-fetch-dest": "empty", "sec-fetch-mode": "cors" })).ids,
+        [1],
+        "the page's own EventSource",
+      );
       assert.deepEqual((await readStream(inspector.port, 1, { host })).ids, [1], "a client without Fetch-Metadata (curl)");
 
       const first = await stalledSubscriber(inspector.port);
@@ -357,7 +470,12 @@ describe("any reply streamed, an oversized request refused without reading it (i
       response.end();
     });
     const exchanges: ProxiedExchange[] = [];
-    const proxy = await startProxy({ upstream: new URL(`http://localhost:${handler.port}`), maxBodyBytes: 1 << 20, upstreamTimeoutMs: 10_000, onExchange: (exchange) => void exchanges.push(exchange) });
+    const proxy = await startProxy({
+      upstream: new URL(`http://localhost:${handler.port}`),
+      maxBodyBytes: 1 << 20,
+      upstreamTimeoutMs: 10_000,
+      onExchange: (exchange) => void exchanges.push(exchange),
+    });
     try {
       const answer = await request(`${proxy.url}/audio.wav`);
       assert.equal(answer.statusCode, 200);
@@ -383,7 +501,12 @@ describe("any reply streamed, an oversized request refused without reading it (i
   it("answers an endless chunked body over --max-body with 413 and closes without reading on", { timeout: 60_000 }, async () => {
     const handler = await startServer((_request, response) => void response.writeHead(200).end("ok"));
     const exchanges: ProxiedExchange[] = [];
-    const proxy = await startProxy({ upstream: new URL(`http://localhost:${handler.port}`), maxBodyBytes: 1 << 20, upstreamTimeoutMs: 5000, onExchange: (exchange) => void exchanges.push(exchange) });
+    const proxy = await startProxy({
+      upstream: new URL(`http://localhost:${handler.port}`),
+      maxBodyBytes: 1 << 20,
+      upstreamTimeoutMs: 5000,
+      onExchange: (exchange) => void exchanges.push(exchange),
+    });
     try {
       const cap = 512 * 1024 * 1024;
       const chunk = Buffer.concat([Buffer.from(`${(64 * 1024).toString(16)}\r\n`), Buffer.alloc(64 * 1024, "x"), Buffer.from("\r\n")]);
@@ -436,7 +559,9 @@ describe("secrets masked however encoded; files that hold traffic are 0600 (issu
     `/hook?token=${secret.replace("_", "%5F")}&a=1`,
     `/hook/${encodeURIComponent(secret)}/x`,
   ];
-  const leaks = (text: string) => [secret, secret.slice(6), encodeURIComponent(secret), spelled(secret)].some((form) => text.toLowerCase().includes(form.toLowerCase())) || decodeURIComponent(text).includes(secret.slice(6));
+  const leaks = (text: string) =>
+    [secret, secret.slice(6), encodeURIComponent(secret), spelled(secret)].some((form) => text.toLowerCase().includes(form.toLowerCase())) ||
+    decodeURIComponent(text).includes(secret.slice(6));
 
   it("masks a percent-encoded secret in a query string or path, leaving the rest as it was", () => {
     for (const target of targets) {
@@ -449,11 +574,28 @@ describe("secrets masked however encoded; files that hold traffic are 0600 (issu
 
   it("in the recording, the inspector and a form body", () => {
     for (const target of targets) {
-      const request = { receivedAt: new Date(), method: "POST", path: target, url: `https://x.ngrok.app${target}`, headers: { "content-type": form }, body: Buffer.from(`token=${encodeURIComponent(secret)}`) };
+      const request = {
+        receivedAt: new Date(),
+        method: "POST",
+        path: target,
+        url: `https://x.ngrok.app${target}`,
+        headers: { "content-type": form },
+        body: Buffer.from(`token=${encodeURIComponent(secret)}`),
+      };
       const event = toRecordedEvent(request, { redactPii: false, secretNeedles: needles });
       assert.ok(!leaks(event.raw.path ?? "") && !leaks(event.raw.url ?? ""), JSON.stringify(event.raw));
       const session = bareSession();
-      const stored = session.observe({ receivedAt: new Date(), method: "POST", path: target, headers: request.headers, body: request.body, status: 200, latencyMs: 1, proxyError: undefined, reply: undefined });
+      const stored = session.observe({
+        receivedAt: new Date(),
+        method: "POST",
+        path: target,
+        headers: request.headers,
+        body: request.body,
+        status: 200,
+        latencyMs: 1,
+        proxyError: undefined,
+        reply: undefined,
+      });
       const view = toExchangeView(stored, { secretNeedles: needles, signatureHeaders: [] });
       assert.ok(!leaks(view.path), view.path);
       assert.ok(!leaks(view.request.body.data), view.request.body.data);
@@ -464,13 +606,28 @@ describe("secrets masked however encoded; files that hold traffic are 0600 (issu
     await withTempDir(async (dir) => {
       const file = join(dir, "calls.json");
       const recorder = await Recorder.open(file, { redactPii: false });
-      await recorder.append({ receivedAt: new Date(), method: "POST", path: "/hook", url: undefined, headers: { "content-type": "application/json" }, body: Buffer.from("{}") });
+      await recorder.append({
+        receivedAt: new Date(),
+        method: "POST",
+        path: "/hook",
+        url: undefined,
+        headers: { "content-type": "application/json" },
+        body: Buffer.from("{}"),
+      });
       const written = await recorder.finish("calls");
       assert.equal(written.file, file);
       assert.equal((await stat(file)).mode & 0o777, 0o600);
       assert.match(await readFile(file, "utf8"), /"\/hook"/);
       const dlq = join(dir, "dead.jsonl");
-      await appendDeadLetter(dlq, { flow: "f", event_index: 0, event_type: "call.started", attempts: 1, last_error: "x", dead_at: new Date().toISOString(), raw: { method: "POST", path: "/h", headers: {}, body: "{}", received_at: new Date().toISOString() } } as unknown as Parameters<typeof appendDeadLetter>[1]);
+      await appendDeadLetter(dlq, {
+        flow: "f",
+        event_index: 0,
+        event_type: "call.started",
+        attempts: 1,
+        last_error: "x",
+        dead_at: new Date().toISOString(),
+        raw: { method: "POST", path: "/h", headers: {}, body: "{}", received_at: new Date().toISOString() },
+      } as unknown as Parameters<typeof appendDeadLetter>[1]);
       assert.equal((await stat(dlq)).mode & 0o777, 0o600);
     });
   });

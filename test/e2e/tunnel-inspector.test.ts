@@ -15,7 +15,10 @@ const scheme = getScheme("standard");
 const signer = scheme.create([{ value: secret, source: "" }], { purpose: "sign" });
 
 function signedHeaders(body: string, id = "evt_i1") {
-  return { ...signer.sign({ id, timestamp: Math.floor(Date.now() / 1000), body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers, "content-type": "application/json" };
+  return {
+    ...signer.sign({ id, timestamp: Math.floor(Date.now() / 1000), body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers,
+    "content-type": "application/json",
+  };
 }
 
 /** Reads server-sent events until `count` exchanges have arrived. */
@@ -51,10 +54,17 @@ function readEvents(url: string, count: number, headers: Record<string, string> 
 async function startAll() {
   const handler = await startServer((received, response) => {
     const seen = received.headers["webhook-timestamp"];
-    response.writeHead(200, { "content-type": "application/json", "set-cookie": "sid=1" }).end(JSON.stringify({ instructions: [{ type: "speak", text: `seen ${seen}` }] }));
+    response
+      .writeHead(200, { "content-type": "application/json", "set-cookie": "sid=1" })
+      .end(JSON.stringify({ instructions: [{ type: "speak", text: `seen ${seen}` }] }));
   });
   let session: TunnelSession | undefined;
-  const proxy = await startProxy({ upstream: new URL(`http://localhost:${handler.port}`), maxBodyBytes: 1 << 20, upstreamTimeoutMs: 5000, onExchange: (exchange) => void session?.observe(exchange) });
+  const proxy = await startProxy({
+    upstream: new URL(`http://localhost:${handler.port}`),
+    maxBodyBytes: 1 << 20,
+    upstreamTimeoutMs: 5000,
+    onExchange: (exchange) => void session?.observe(exchange),
+  });
   session = new TunnelSession({
     verifier: scheme.create([{ value: secret, source: "" }], { purpose: "verify" }),
     resigner: signer,
@@ -81,12 +91,20 @@ describe("the web inspector", () => {
     const { handler, proxy, inspector, close } = await startAll();
     try {
       const body = '{"event_type":"call.started","event_id":"evt_i1","call_id":"call_i","sequence":1}';
-      await (await request(`${proxy.url}/hook`, { method: "POST", headers: { ...signedHeaders(body), authorization: "Bearer tok", "x-vapi-secret": secret }, body })).body.dump();
+      await (
+        await request(`${proxy.url}/hook`, { method: "POST", headers: { ...signedHeaders(body), authorization: "Bearer tok", "x-vapi-secret": secret }, body })
+      ).body.dump();
       await (await request(`${proxy.url}/hook`, { method: "POST", headers: signedHeaders(body), body: body.replace("1}", "2}") })).body.dump();
       const { hello, exchanges } = await readEvents(`${inspector.url}events`, 2);
       assert.deepEqual(hello, { keep: 500, resign: { available: true, reason: null } });
       const [valid, forged] = exchanges;
-      assert.deepEqual([valid!.signature, forged!.signature], [{ valid: true, reason: null }, { valid: false, reason: "no matching signature" }]);
+      assert.deepEqual(
+        [valid!.signature, forged!.signature],
+        [
+          { valid: true, reason: null },
+          { valid: false, reason: "no matching signature" },
+        ],
+      );
       assert.deepEqual([valid!.event_type, valid!.call_id, valid!.reply!.actions], ["call.started", "call_i", ["speak"]]);
       assert.equal(valid!.request.body.data, body);
       for (const name of ["authorization", "x-vapi-secret", "webhook-signature"]) assert.equal(valid!.request.headers[name], "[redacted]", name);
@@ -98,7 +116,11 @@ describe("the web inspector", () => {
       const resigned = await post(forged!.id, "resign");
       assert.equal(resigned.statusCode, 200);
       const replay = (await resigned.body.json()) as ExchangeView;
-      assert.deepEqual([replay.replay_of, replay.replay_mode, replay.signature], [forged!.id, "resign", { valid: true, reason: null }], "a forged request re-signed verifies");
+      assert.deepEqual(
+        [replay.replay_of, replay.replay_mode, replay.signature],
+        [forged!.id, "resign", { valid: true, reason: null }],
+        "a forged request re-signed verifies",
+      );
       assert.equal(handler.requests.at(-1)!.body.toString(), body.replace("1}", "2}"), "the same bytes");
       const original = (await (await post(valid!.id, "original")).body.json()) as ExchangeView;
       assert.equal(handler.requests.at(-1)!.headers["webhook-signature"], handler.requests[0]!.headers["webhook-signature"], "sent with its original headers");
@@ -108,7 +130,11 @@ describe("the web inspector", () => {
       assert.equal((await post(valid!.id, "sideways")).statusCode, 400);
       assert.equal((await post(valid!.id, "resign", { "content-type": "application/json" })).statusCode, 403, "no Origin: not the page");
       assert.equal((await post(valid!.id, "resign", { origin: "http://evil.example", "content-type": "application/json" })).statusCode, 403);
-      assert.equal((await post(valid!.id, "resign", { origin: inspector.url.slice(0, -1), "content-type": "text/plain" })).statusCode, 415, "a simple cross-site form post is refused");
+      assert.equal(
+        (await post(valid!.id, "resign", { origin: inspector.url.slice(0, -1), "content-type": "text/plain" })).statusCode,
+        415,
+        "a simple cross-site form post is refused",
+      );
       assert.equal(handler.requests.length, 4, "refused replays sent nothing");
     } finally {
       await close();
@@ -146,12 +172,38 @@ describe("the web inspector", () => {
     const handler = await startServer((_request, response) => void response.writeHead(204).end());
     const proxy = await startProxy({ upstream: new URL(`http://localhost:${handler.port}`), maxBodyBytes: 1 << 20, upstreamTimeoutMs: 5000 });
     try {
-      const session = new TunnelSession({ verifier: undefined, resigner: "no secret", signatureHeaders: [], toleranceSeconds: 300, requestUrl: (path) => path, forward: proxy.forward, keep: 3, keepBytes: 2015 });
-      const exchange = (size: number) => ({ receivedAt: new Date(), method: "POST", path: "/", headers: {}, body: Buffer.alloc(size), status: 204, latencyMs: 1, proxyError: undefined, reply: undefined });
+      const session = new TunnelSession({
+        verifier: undefined,
+        resigner: "no secret",
+        signatureHeaders: [],
+        toleranceSeconds: 300,
+        requestUrl: (path) => path,
+        forward: proxy.forward,
+        keep: 3,
+        keepBytes: 2015,
+      });
+      const exchange = (size: number) => ({
+        receivedAt: new Date(),
+        method: "POST",
+        path: "/",
+        headers: {},
+        body: Buffer.alloc(size),
+        status: 204,
+        latencyMs: 1,
+        proxyError: undefined,
+        reply: undefined,
+      });
       for (const size of [10, 10, 10, 10]) session.observe(exchange(size));
-      assert.deepEqual(session.list().map((held) => held.id), [2, 3, 4]);
+      assert.deepEqual(
+        session.list().map((held) => held.id),
+        [2, 3, 4],
+      );
       session.observe(exchange(2000));
-      assert.deepEqual(session.list().map((held) => held.id), [4, 5], "over the byte budget, the oldest go first");
+      assert.deepEqual(
+        session.list().map((held) => held.id),
+        [4, 5],
+        "over the byte budget, the oldest go first",
+      );
       await assert.rejects(session.replay(1, "original"), /no exchange #1/);
       await assert.rejects(session.replay(4, "resign"), /cannot re-sign: no secret/);
       assert.equal((await session.replay(4, "original")).replay?.of, 4);

@@ -37,9 +37,18 @@ function rawHttp(port: number, text: string): Promise<string> {
   });
 }
 
-async function withProxy<T>(upstream: TestServer, work: (proxy: Awaited<ReturnType<typeof startProxy>>, exchanges: ProxiedExchange[]) => Promise<T>, maxBodyBytes = 10 * 1024 * 1024): Promise<T> {
+async function withProxy<T>(
+  upstream: TestServer,
+  work: (proxy: Awaited<ReturnType<typeof startProxy>>, exchanges: ProxiedExchange[]) => Promise<T>,
+  maxBodyBytes = 10 * 1024 * 1024,
+): Promise<T> {
   const exchanges: ProxiedExchange[] = [];
-  const proxy = await startProxy({ upstream: new URL(`http://localhost:${upstream.port}`), maxBodyBytes, upstreamTimeoutMs: 5000, onExchange: (exchange) => void exchanges.push(exchange) });
+  const proxy = await startProxy({
+    upstream: new URL(`http://localhost:${upstream.port}`),
+    maxBodyBytes,
+    upstreamTimeoutMs: 5000,
+    onExchange: (exchange) => void exchanges.push(exchange),
+  });
   try {
     return await work(proxy, exchanges);
   } finally {
@@ -47,7 +56,14 @@ async function withProxy<T>(upstream: TestServer, work: (proxy: Awaited<ReturnTy
   }
 }
 
-const request1: RecordedRequest = { receivedAt: new Date("2026-01-02T03:04:05Z"), method: "POST", path: "/hook", url: undefined, headers: { "content-type": "application/json" }, body: Buffer.from("{}") };
+const request1: RecordedRequest = {
+  receivedAt: new Date("2026-01-02T03:04:05Z"),
+  method: "POST",
+  path: "/hook",
+  url: undefined,
+  headers: { "content-type": "application/json" },
+  body: Buffer.from("{}"),
+};
 
 describe("the proxy forwards to the handler and nowhere else (defect 1)", () => {
   it("refuses absolute-form and CONNECT targets with 400, and sends //host paths to the handler", async () => {
@@ -55,18 +71,32 @@ describe("the proxy forwards to the handler and nowhere else (defect 1)", () => 
     const elsewhere = await startServer((_request, response) => void response.writeHead(200).end("ANOTHER SERVICE"));
     try {
       await withProxy(handler, async (proxy, exchanges) => {
-        const absolute = await rawHttp(proxy.port, `GET http://127.0.0.1:${elsewhere.port}/admin HTTP/1.1\r\nHost: 127.0.0.1:${elsewhere.port}\r\nConnection: close\r\n\r\n`);
+        const absolute = await rawHttp(
+          proxy.port,
+          `GET http://127.0.0.1:${elsewhere.port}/admin HTTP/1.1\r\nHost: 127.0.0.1:${elsewhere.port}\r\nConnection: close\r\n\r\n`,
+        );
         assert.match(absolute, /^HTTP\/1\.1 400 /);
         assert.match(absolute, /bad_request_target/);
         const connectForm = await rawHttp(proxy.port, `CONNECT 127.0.0.1:${elsewhere.port} HTTP/1.1\r\nHost: 127.0.0.1:${elsewhere.port}\r\n\r\n`);
         assert.match(connectForm, /^HTTP\/1\.1 400 /);
         const asterisk = await rawHttp(proxy.port, `OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
         assert.match(asterisk, /^HTTP\/1\.1 400 /);
-        const doubleSlash = await rawHttp(proxy.port, `GET //127.0.0.1:${elsewhere.port}/admin?x=1 HTTP/1.1\r\nHost: example.ngrok.app\r\nConnection: close\r\n\r\n`);
+        const doubleSlash = await rawHttp(
+          proxy.port,
+          `GET //127.0.0.1:${elsewhere.port}/admin?x=1 HTTP/1.1\r\nHost: example.ngrok.app\r\nConnection: close\r\n\r\n`,
+        );
         assert.match(doubleSlash, /^HTTP\/1\.1 200 [^]*handler$/);
         assert.equal(handler.requests.at(-1)!.url, `//127.0.0.1:${elsewhere.port}/admin?x=1`);
         assert.equal(elsewhere.requests.length, 0, "nothing reached the other service");
-        assert.deepEqual(exchanges.map((exchange) => [exchange.status, exchange.forwarded]), [[400, false], [400, false], [400, false], [200, true]]);
+        assert.deepEqual(
+          exchanges.map((exchange) => [exchange.status, exchange.forwarded]),
+          [
+            [400, false],
+            [400, false],
+            [400, false],
+            [200, true],
+          ],
+        );
         assert.match(exchanges[0]!.proxyError!, /refused request target/);
       });
     } finally {
@@ -85,7 +115,13 @@ describe("bodies and Expect: 100-continue (defect 2)", () => {
         const send = (bytes: Buffer) =>
           new Promise<{ status: number; body: Buffer; continued: boolean }>((resolve, reject) => {
             let continued = false;
-            const outgoing = httpRequest({ host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", headers: { expect: "100-continue", "content-length": bytes.length, "content-type": "application/octet-stream" } });
+            const outgoing = httpRequest({
+              host: "127.0.0.1",
+              port: proxy.port,
+              method: "POST",
+              path: "/upload",
+              headers: { expect: "100-continue", "content-length": bytes.length, "content-type": "application/octet-stream" },
+            });
             outgoing.on("continue", () => {
               continued = true;
               outgoing.end(bytes);
@@ -110,7 +146,13 @@ describe("bodies and Expect: 100-continue (defect 2)", () => {
         handler,
         async (proxy) => {
           const status = await new Promise<number>((resolve, reject) => {
-            const outgoing = httpRequest({ host: "127.0.0.1", port: proxy.port, method: "POST", path: "/upload", headers: { expect: "100-continue", "content-length": 4096 } });
+            const outgoing = httpRequest({
+              host: "127.0.0.1",
+              port: proxy.port,
+              method: "POST",
+              path: "/upload",
+              headers: { expect: "100-continue", "content-length": 4096 },
+            });
             outgoing.on("continue", () => reject(new Error("the proxy asked for a body it must refuse")));
             outgoing.on("response", (response) => resolve(response.statusCode ?? 0));
             outgoing.on("error", reject);
@@ -129,7 +171,8 @@ describe("bodies and Expect: 100-continue (defect 2)", () => {
 describe("replies", () => {
   it("hands each reply on with the request, and summarises it as actions or an excerpt", async () => {
     const handler = await startServer((received, response) => {
-      if (received.url === "/json") return void response.writeHead(200, { "content-type": "application/json" }).end('{"instructions":[{"type":"speak","text":"hi"},{"type":"listen"}]}');
+      if (received.url === "/json")
+        return void response.writeHead(200, { "content-type": "application/json" }).end('{"instructions":[{"type":"speak","text":"hi"},{"type":"listen"}]}');
       response.writeHead(200, { "content-type": "text/xml" }).end("<Response>\n  <Say>Hello there</Say>\n</Response>");
     });
     try {
@@ -150,7 +193,11 @@ describe("what the recorder writes always loads (defect 3)", () => {
   it("an absolute-form target, odd headers and binary bodies all pass vwh's own schemas (property)", () => {
     const requests = fc.record({
       method: fc.constantFrom("GET", "POST", "PUT", "OPTIONS", "PATCH"),
-      path: fc.oneof(fc.webPath().map((path) => `/${path}`), fc.webUrl(), fc.string({ minLength: 1 })),
+      path: fc.oneof(
+        fc.webPath().map((path) => `/${path}`),
+        fc.webUrl(),
+        fc.string({ minLength: 1 }),
+      ),
       headers: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), fc.string()),
       body: fc.uint8Array({ maxLength: 64 }),
       redactPii: fc.boolean(),
@@ -159,7 +206,10 @@ describe("what the recorder writes always loads (defect 3)", () => {
     fc.assert(
       fc.property(requests, ({ method, path, headers, body, redactPii, envelope }) => {
         const bytes = envelope ? Buffer.from(JSON.stringify({ event_type: "call.started", call_id: "c", from: "447700900123" })) : Buffer.from(body);
-        const event = toRecordedEvent({ receivedAt: new Date(), method, path, url: undefined, headers, body: bytes }, { redactPii, secretNeedles: ["whsec_abcdef"] });
+        const event = toRecordedEvent(
+          { receivedAt: new Date(), method, path, url: undefined, headers, body: bytes },
+          { redactPii, secretNeedles: ["whsec_abcdef"] },
+        );
         const recording = { version: 1, name: "r", events: [event] };
         assert.ok(recordingSchema.safeParse(recording).success);
         assert.ok(callFlowSchema.safeParse(recording).success);
@@ -179,7 +229,13 @@ describe("what the recorder writes always loads (defect 3)", () => {
       assert.equal((await recorder.finish("odd")).file, file);
       const loaded = await loadFlow(file);
       assert.equal(loaded.flow.events![0]!.raw!.path, "http://evil.example/x?y=1");
-      assert.deepEqual(loaded.flow.events![0]!.raw!.response, { status: 400, headers: { "content-type": "application/json" }, body: "{}", body_encoding: "utf8", latency_ms: 1.5 });
+      assert.deepEqual(loaded.flow.events![0]!.raw!.response, {
+        status: 400,
+        headers: { "content-type": "application/json" },
+        body: "{}",
+        body_encoding: "utf8",
+        latency_ms: 1.5,
+      });
     });
   });
 });
@@ -192,7 +248,25 @@ describe("replaying a recording keeps its path and query (defect 4)", () => {
     assert.equal(replayUrl(new URL("http://127.0.0.1:3000"), "//evil.example/x").host, "127.0.0.1:3000", "a recording never picks the host");
     assert.equal(replayUrl(new URL("http://127.0.0.1:3000"), "http://evil.example/x").href, "http://127.0.0.1:3000/");
     const [planned] = expandFlow(
-      { platform: vwhPlatform, flow: { version: 1, name: "r", events: [{ raw: { method: "GET", path: "/answer?to=447700900123&uuid=u1", headers: {}, body: "", body_encoding: "utf8", received_at: "2026-01-01T00:00:00Z" } }] } },
+      {
+        platform: vwhPlatform,
+        flow: {
+          version: 1,
+          name: "r",
+          events: [
+            {
+              raw: {
+                method: "GET",
+                path: "/answer?to=447700900123&uuid=u1",
+                headers: {},
+                body: "",
+                body_encoding: "utf8",
+                received_at: "2026-01-01T00:00:00Z",
+              },
+            },
+          ],
+        },
+      },
       { start: new Date(), url: new URL("http://127.0.0.1:3000") },
     );
     const secret = newSecret();
@@ -208,11 +282,25 @@ describe("--redact-pii over query, form and JSON fields (defect 5)", () => {
     assert.equal(maskNumber("+44 7700 900123"), "+10 0000 000023");
     assert.equal(redactPath("/answer?to=447700900123&from=%2B15550100001&uuid=abc-123"), "/answer?to=100000000023&from=%2B10000000001&uuid=abc-123");
     assert.equal(redactPath("/answer?uuid=abc"), "/answer?uuid=abc", "untouched when there is nothing to mask");
-    assert.equal(redactBody(Buffer.from("Caller=447700900123&SpeechResult=my+pin+is+1234&CallSid=CA1"), "application/x-www-form-urlencoded").toString(), "Caller=100000000023&SpeechResult=%5Bredacted%5D&CallSid=CA1");
+    assert.equal(
+      redactBody(Buffer.from("Caller=447700900123&SpeechResult=my+pin+is+1234&CallSid=CA1"), "application/x-www-form-urlencoded").toString(),
+      "Caller=100000000023&SpeechResult=%5Bredacted%5D&CallSid=CA1",
+    );
     const json = JSON.parse(
-      redactBody(Buffer.from('{"message":{"call":{"customer":{"number":"447700900123"}},"from_number":"15550100001","transcript":"secret words","digits":"4111","note":"call +15550100009"}}'), "application/json").toString(),
+      redactBody(
+        Buffer.from(
+          '{"message":{"call":{"customer":{"number":"447700900123"}},"from_number":"15550100001","transcript":"secret words","digits":"4111","note":"call +15550100009"}}',
+        ),
+        "application/json",
+      ).toString(),
     ) as { message: Record<string, unknown> };
-    assert.deepEqual(json.message, { call: { customer: { number: "100000000023" } }, from_number: "10000000001", transcript: "[redacted]", digits: "[redacted]", note: "call +10000000009" });
+    assert.deepEqual(json.message, {
+      call: { customer: { number: "100000000023" } },
+      from_number: "10000000001",
+      transcript: "[redacted]",
+      digits: "[redacted]",
+      note: "call +10000000009",
+    });
     const custom = redactBody(Buffer.from('{"msisdn_x":"447700900123","from":"447700900123"}'), "application/json", { phone: [/^msisdn_/i], text: [] });
     assert.equal(custom.toString(), '{"msisdn_x":"100000000023","from":"447700900123"}', "each platform passes its own fields");
     const recorded = toRecordedEvent({ ...request1, method: "GET", path: "/answer?to=447700900123", body: Buffer.alloc(0) }, { redactPii: true });
@@ -245,7 +333,10 @@ describe("one tunnel per recording, nothing overwritten (defect 6)", () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "calls.json");
       // A journal a killed tunnel left (nobody holds its lock), its last line torn.
-      await writeFile(`${file}.journal`, `${JSON.stringify({ vwh_journal: 1, pid: 2 ** 22 + 17, started_at: "2026-01-01T00:00:00Z", recording: file })}\n${JSON.stringify({ n: 1, event: toRecordedEvent(request1, { redactPii: false }) })}\n{"n":2,"ev`);
+      await writeFile(
+        `${file}.journal`,
+        `${JSON.stringify({ vwh_journal: 1, pid: 2 ** 22 + 17, started_at: "2026-01-01T00:00:00Z", recording: file })}\n${JSON.stringify({ n: 1, event: toRecordedEvent(request1, { redactPii: false }) })}\n{"n":2,"ev`,
+      );
       const refused = await Recorder.open(file, { redactPii: false }).catch((error: unknown) => error);
       assert.ok(refused instanceof UsageError);
       assert.match(refused.message, /left from a tunnel that stopped/);
@@ -262,10 +353,26 @@ describe("secrets never reach a recording (defect 8)", () => {
   it("masks any header carrying a configured secret, and drops credentials", () => {
     const secret = newSecret();
     const event = toRecordedEvent(
-      { ...request1, path: `/hook?token=${secret}`, headers: { "x-vapi-secret": "another-value", "x-custom-auth": secret, "x-key-only": secret.slice(6), authorization: "Bearer abc", cookie: "s=1", "webhook-signature": "v1,abc" } },
+      {
+        ...request1,
+        path: `/hook?token=${secret}`,
+        headers: {
+          "x-vapi-secret": "another-value",
+          "x-custom-auth": secret,
+          "x-key-only": secret.slice(6),
+          authorization: "Bearer abc",
+          cookie: "s=1",
+          "webhook-signature": "v1,abc",
+        },
+      },
       { redactPii: false, secretNeedles: secretNeedles([secret]) },
     );
-    assert.deepEqual(event.raw.headers, { "x-vapi-secret": "[redacted]", "x-custom-auth": "[redacted]", "x-key-only": "[redacted]", "webhook-signature": "v1,abc" });
+    assert.deepEqual(event.raw.headers, {
+      "x-vapi-secret": "[redacted]",
+      "x-custom-auth": "[redacted]",
+      "x-key-only": "[redacted]",
+      "webhook-signature": "v1,abc",
+    });
     assert.equal(event.raw.path, "/hook?token=[redacted]");
     assert.ok(!JSON.stringify(event).includes(secret.slice(6)));
   });
@@ -273,12 +380,34 @@ describe("secrets never reach a recording (defect 8)", () => {
 
 describe("--compare-replies", () => {
   it("reports status, content type and body differences, JSON path by path", () => {
-    const recorded = { status: 200, headers: { "content-type": "application/json" }, body: '{"instructions":[{"type":"speak","text":"Hi"}]}', body_encoding: "utf8" as const };
-    assert.deepEqual(compareReplies(recorded, { status: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: Buffer.from('{ "instructions": [{"type":"speak","text":"Hi"}] }') }), []);
+    const recorded = {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"instructions":[{"type":"speak","text":"Hi"}]}',
+      body_encoding: "utf8" as const,
+    };
+    assert.deepEqual(
+      compareReplies(recorded, {
+        status: 200,
+        headers: { "content-type": "application/json; charset=utf-8" },
+        body: Buffer.from('{ "instructions": [{"type":"speak","text":"Hi"}] }'),
+      }),
+      [],
+    );
     const changed = compareReplies(recorded, { status: 500, headers: { "content-type": "text/plain" }, body: Buffer.from("boom") });
-    assert.deepEqual(changed.map((finding) => finding.path), ["status", "content-type", "body"]);
+    assert.deepEqual(
+      changed.map((finding) => finding.path),
+      ["status", "content-type", "body"],
+    );
     assert.match(changed[0]!.message, /status 200 → 500/);
-    const text = compareReplies(recorded, { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from('{"instructions":[{"type":"speak","text":"Hello"}]}') });
-    assert.deepEqual(text.map((finding) => finding.message), ['reply differs from the recording: instructions[0].text: "Hi" → "Hello"']);
+    const text = compareReplies(recorded, {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: Buffer.from('{"instructions":[{"type":"speak","text":"Hello"}]}'),
+    });
+    assert.deepEqual(
+      text.map((finding) => finding.message),
+      ['reply differs from the recording: instructions[0].text: "Hi" → "Hello"'],
+    );
   });
 });

@@ -29,14 +29,16 @@ async function startTunnel(port: number, extra: string[] = [], env: Record<strin
 }
 
 function signed(body: string) {
-  return getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" }).sign({
-    id: "evt_t1",
-    timestamp: Math.floor(Date.now() / 1000),
-    body: Buffer.from(body),
-    method: "POST",
-    url: "",
-    contentType: "application/json",
-  }).headers;
+  return getScheme("standard")
+    .create([{ value: secret, source: "" }], { purpose: "sign" })
+    .sign({
+      id: "evt_t1",
+      timestamp: Math.floor(Date.now() / 1000),
+      body: Buffer.from(body),
+      method: "POST",
+      url: "",
+      contentType: "application/json",
+    }).headers;
 }
 
 describe("vwh tunnel --local (the inspecting proxy)", () => {
@@ -69,7 +71,16 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         assert.equal(line.event, "request");
         assert.equal(line.status, 201);
         assert.equal(line.path, "/webhooks/voice?x=1&y=%20");
-        assert.deepEqual(line.reply, { status: 201, content_type: type, bytes: bytes.length, actions: null, excerpt: index === 2 ? `<${bytes.length} bytes of binary>` : bytes.toString().replace(/\s+/g, " ").trim().slice(0, 79) + (bytes.toString().length > 80 ? "…" : "") });
+        assert.deepEqual(line.reply, {
+          status: 201,
+          content_type: type,
+          bytes: bytes.length,
+          actions: null,
+          excerpt:
+            index === 2
+              ? `<${bytes.length} bytes of binary>`
+              : bytes.toString().replace(/\s+/g, " ").trim().slice(0, 79) + (bytes.toString().length > 80 ? "…" : ""),
+        });
         if (index === 0) {
           assert.deepEqual([line.event_type, line.call_id, line.sequence], ["call.started", "call_ü", 1]);
           assert.deepEqual(line.signature, { valid: true, reason: null });
@@ -110,7 +121,10 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       assert.equal(timedOut.statusCode, 504);
       assert.match(((await timedOut.body.json()) as { message: string }).message, /did not answer within 150 ms/);
       const lines = [JSON.parse(await vwh.nextLine()), JSON.parse(await vwh.nextLine())] as { status: number; proxy_error: string }[];
-      assert.deepEqual(lines.map((line) => line.status), [413, 504]);
+      assert.deepEqual(
+        lines.map((line) => line.status),
+        [413, 504],
+      );
       assert.match(lines[1]!.proxy_error, /no reply within 150 ms/);
     } finally {
       await vwh.stop();
@@ -148,7 +162,13 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         for (const body of bodies) {
           const response = await request(`${ready.webhook_url}?call=r1`, {
             method: "POST",
-            headers: { ...signed(body), "content-type": "application/json", authorization: "Bearer top-secret-token", cookie: "session=abc", "x-vapi-secret": secret },
+            headers: {
+              ...signed(body),
+              "content-type": "application/json",
+              authorization: "Bearer top-secret-token",
+              cookie: "session=abc",
+              "x-vapi-secret": secret,
+            },
             body,
           });
           await response.body.dump();
@@ -165,20 +185,38 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       await assert.rejects(stat(`${recording}.journal`), "the journal is removed once the recording is written");
       const text = await readFile(recording, "utf8");
       for (const forbidden of [secret, "top-secret-token", "session=abc"]) assert.ok(!text.includes(forbidden), `${forbidden} leaked into the recording`);
-      const parsed = JSON.parse(text) as { events: { event_type: string; raw: { headers: Record<string, string>; body: string; response: { status: number } } }[] };
-      assert.deepEqual(parsed.events.map((event) => event.raw.body), bodies);
+      const parsed = JSON.parse(text) as {
+        events: { event_type: string; raw: { headers: Record<string, string>; body: string; response: { status: number } } }[];
+      };
+      assert.deepEqual(
+        parsed.events.map((event) => event.raw.body),
+        bodies,
+      );
       assert.equal(parsed.events[0]!.raw.headers["x-vapi-secret"], "[redacted]", "a header carrying the secret is masked");
-      assert.deepEqual(parsed.events.map((event) => event.raw.response.status), [204, 204], "each reply is stored beside its request");
+      assert.deepEqual(
+        parsed.events.map((event) => event.raw.response.status),
+        [204, 204],
+        "each reply is stored beside its request",
+      );
       assert.ok(parsed.events[0]!.raw.headers["webhook-signature"], "signature headers stay");
-      assert.deepEqual(parsed.events.map((event) => event.event_type), ["call.started", "call.ended"]);
+      assert.deepEqual(
+        parsed.events.map((event) => event.event_type),
+        ["call.started", "call.ended"],
+      );
 
       const verify = await runVwh(["verify-signature", "--recording", recording], { env: { VWH_SECRET: secret } });
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       // --url with only an origin keeps each recorded path and query.
       const replay = await runVwh(["simulate", recording, "--url", `http://127.0.0.1:${replayTarget.port}`], { env: { VWH_SECRET: secret } });
       assert.equal(replay.code, 0, replay.stdout + replay.stderr);
-      assert.deepEqual(replayTarget.requests.map((received) => received.body.toString("utf8")), bodies);
-      assert.deepEqual(replayTarget.requests.map((received) => received.url), ["/webhooks/voice?call=r1", "/webhooks/voice?call=r1"]);
+      assert.deepEqual(
+        replayTarget.requests.map((received) => received.body.toString("utf8")),
+        bodies,
+      );
+      assert.deepEqual(
+        replayTarget.requests.map((received) => received.url),
+        ["/webhooks/voice?call=r1", "/webhooks/voice?call=r1"],
+      );
       // The recording is a golden snapshot: today's handler answers 200 with instructions, not 204.
       const compared = await runVwh(["simulate", recording, "--url", replayTarget.url, "--compare-replies", "--json"], { env: { VWH_SECRET: secret } });
       assert.equal(compared.code, 1, compared.stderr);
@@ -215,17 +253,26 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
   it("prints a readable banner and one line per request, on the --proxy-port asked for", async () => {
     const upstream = await startServer((_request, response) => void response.writeHead(204).end());
     const proxyPort = await unusedPort();
-    const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(proxyPort), "--path", "/webhooks/voice"], { env: { VWH_SECRET: secret } });
+    const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(proxyPort), "--path", "/webhooks/voice"], {
+      env: { VWH_SECRET: secret },
+    });
     try {
       const banner = [await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine(), await vwh.nextLine()];
       assert.equal(banner[0], `vwh tunnel  local proxy (--local): http://127.0.0.1:${proxyPort}`);
-      assert.match(banner[1]!, new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${proxyPort}/webhooks/voice  ← for local tests only: a voice platform cannot reach 127\\.0\\.0\\.1$`));
+      assert.match(
+        banner[1]!,
+        new RegExp(`webhook URL   http://127\\.0\\.0\\.1:${proxyPort}/webhooks/voice  ← for local tests only: a voice platform cannot reach 127\\.0\\.0\\.1$`),
+      );
       assert.doesNotMatch(banner[1]!, /paste into/, "a 127.0.0.1 URL is not for the platform's dashboard");
       assert.match(banner[4]!, /^ {2}inspector {5}http:\/\/127\.0\.0\.1:\d+\/$/);
       assert.match(banner[2]!, new RegExp(`forwarding to http://localhost:${upstream.port}/`));
       assert.match(banner[3]!, /signatures {4}checked with the standard scheme/);
       const body = '{"event_type":"call.started","call_id":"call_9","sequence":1}';
-      const response = await request(`http://127.0.0.1:${proxyPort}/webhooks/voice`, { method: "POST", headers: { ...signed(body), "content-type": "application/json" }, body });
+      const response = await request(`http://127.0.0.1:${proxyPort}/webhooks/voice`, {
+        method: "POST",
+        headers: { ...signed(body), "content-type": "application/json" },
+        body,
+      });
       await response.body.dump();
       let line = await vwh.nextLine();
       while (!line.includes("POST")) line = await vwh.nextLine();
@@ -249,7 +296,9 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         assert.equal(second.code, 2, second.stderr);
         assert.match(second.stderr, /^vwh: .*first\.json: another vwh tunnel \(pid \d+\) is recording to it$/m);
         // One request still in flight while Ctrl-C is pressed twice.
-        const inFlight = request(`${tunnel.ready.proxy_url}/slow`, { method: "POST", body: '{"event_type":"call.ended","call_id":"c1"}' }).then((response) => response.body.dump());
+        const inFlight = request(`${tunnel.ready.proxy_url}/slow`, { method: "POST", body: '{"event_type":"call.ended","call_id":"c1"}' }).then((response) =>
+          response.body.dump(),
+        );
         while (slow.requests.length === 0) await sleep(10);
         const stopped = tunnel.vwh.stop("SIGINT");
         await sleep(50);
@@ -331,11 +380,19 @@ describe("vwh tunnel through ngrok", () => {
     const originalWrite = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
     try {
-      const running = tunnelCommand(String(upstream.port), { command: "tunnel", options: { json: true, path: "/webhooks/voice", domain: "vwh-test.ngrok.app", timeout: "30000", proxyPort: "0", tolerance: "300" }, sources: {} }, {
-        env: { NGROK_AUTHTOKEN: "tok_from_env", NO_COLOR: "1" },
-        forward,
-        stop: stop.signal,
-      });
+      const running = tunnelCommand(
+        String(upstream.port),
+        {
+          command: "tunnel",
+          options: { json: true, path: "/webhooks/voice", domain: "vwh-test.ngrok.app", timeout: "30000", proxyPort: "0", tolerance: "300" },
+          sources: {},
+        },
+        {
+          env: { NGROK_AUTHTOKEN: "tok_from_env", NO_COLOR: "1" },
+          forward,
+          stop: stop.signal,
+        },
+      );
       let failed: unknown;
       running.catch((error: unknown) => (failed = error));
       while (!written.some((line) => line.includes('"listening"'))) {
@@ -386,7 +443,9 @@ describe("vwh tunnel through ngrok", () => {
   });
 
   const liveToken = process.env.NGROK_AUTHTOKEN;
-  it("live: opens a real public URL", { skip: liveToken ? false : "NGROK_AUTHTOKEN is not set: the live ngrok test needs a real token and network access" }, async () => {
+  it("live: opens a real public URL", {
+    skip: liveToken ? false : "NGROK_AUTHTOKEN is not set: the live ngrok test needs a real token and network access",
+  }, async () => {
     const upstream = await startServer((_request, response) => void response.writeHead(204).end());
     const vwh = spawnVwh(["tunnel", String(upstream.port), "--json"], { env: { NGROK_AUTHTOKEN: liveToken } });
     try {

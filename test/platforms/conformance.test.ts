@@ -67,7 +67,10 @@ const caseSchema = z
     /** The reply body inline: a string is sent as is, anything else as JSON. */
     reply: z.unknown().optional(),
     /** The reply body in a file next to cases.json (XML documents). */
-    file: z.string().regex(/^[\w.-]+$/).optional(),
+    file: z
+      .string()
+      .regex(/^[\w.-]+$/)
+      .optional(),
     request: z.unknown().optional(),
     expect: z.enum(["valid", "invalid"]),
     note: z.string().optional(),
@@ -78,7 +81,9 @@ const manifestSchema = z.strictObject({ platform: z.string().min(1), cases: z.ar
 
 const encode = (value: unknown): Buffer => Buffer.from(typeof value === "string" ? value : JSON.stringify(value));
 
-const platforms = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+const platforms = readdirSync(root, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
 describe("conformance corpus", () => {
   it("covers every platform with a manifest", () => {
@@ -128,12 +133,29 @@ describe("grammar overrides (src/platforms/<id>/overrides.json)", () => {
     const twilio = await import("../../src/platforms/twilio/grammar.js");
     const teler = await import("../../src/platforms/teler/grammar.js");
     const vapi = await import("../../src/platforms/vapi/grammar.js");
-    const sets: [string, readonly { field: string; source: string; also?: string[] | undefined; basis: string; note: string }[], (index: number) => boolean][] = [
-      ["vonage", vonage.nccoOverrides, (i) => JSON.stringify(vonage.withOverrides(vonage.nccoGrammar, vonage.nccoOverrides.slice(i, i + 1))) !== JSON.stringify(vonage.nccoGrammar)],
-      ["twilio", twilio.twimlOverrides, (i) => JSON.stringify(twilio.withOverrides(twilio.sdkGrammar, twilio.twimlOverrides.slice(i, i + 1))) !== JSON.stringify(twilio.sdkGrammar)],
-      ["teler", teler.telerOverrides, (i) => JSON.stringify(teler.withOverrides(teler.sdkGrammar, teler.telerOverrides.slice(i, i + 1))) !== JSON.stringify(teler.sdkGrammar)],
-      ["vapi", vapi.vapiOverrides, (i) => JSON.stringify(vapi.withOverrides(vapi.sdkGrammar, vapi.vapiOverrides.slice(i, i + 1))) !== JSON.stringify(vapi.sdkGrammar)],
-    ];
+    const sets: [string, readonly { field: string; source: string; also?: string[] | undefined; basis: string; note: string }[], (index: number) => boolean][] =
+      [
+        [
+          "vonage",
+          vonage.nccoOverrides,
+          (i) => JSON.stringify(vonage.withOverrides(vonage.nccoGrammar, vonage.nccoOverrides.slice(i, i + 1))) !== JSON.stringify(vonage.nccoGrammar),
+        ],
+        [
+          "twilio",
+          twilio.twimlOverrides,
+          (i) => JSON.stringify(twilio.withOverrides(twilio.sdkGrammar, twilio.twimlOverrides.slice(i, i + 1))) !== JSON.stringify(twilio.sdkGrammar),
+        ],
+        [
+          "teler",
+          teler.telerOverrides,
+          (i) => JSON.stringify(teler.withOverrides(teler.sdkGrammar, teler.telerOverrides.slice(i, i + 1))) !== JSON.stringify(teler.sdkGrammar),
+        ],
+        [
+          "vapi",
+          vapi.vapiOverrides,
+          (i) => JSON.stringify(vapi.withOverrides(vapi.sdkGrammar, vapi.vapiOverrides.slice(i, i + 1))) !== JSON.stringify(vapi.sdkGrammar),
+        ],
+      ];
     let count = 0;
     for (const [platform, overrides, changes] of sets) {
       assert.ok(overrides.length > 0, platform);
@@ -152,7 +174,13 @@ describe("grammar overrides (src/platforms/<id>/overrides.json)", () => {
 
   it("refuses an override that names no field of the grammar", async () => {
     const vonage = await import("../../src/platforms/vonage/grammar.js");
-    const bad = { field: "talk.nothing.here", accept: { type: "string" as const }, source: "https://example.test/", basis: "api-reference" as const, note: "a test of a bad path" };
+    const bad = {
+      field: "talk.nothing.here",
+      accept: { type: "string" as const },
+      source: "https://example.test/",
+      basis: "api-reference" as const,
+      note: "a test of a bad path",
+    };
     assert.throws(() => vonage.withOverrides(vonage.nccoGrammar, [bad]), /talk\.nothing\.here names no field/);
   });
 
@@ -162,7 +190,10 @@ describe("grammar overrides (src/platforms/<id>/overrides.json)", () => {
     const { tmpdir } = await import("node:os");
     const { pathToFileURL } = await import("node:url");
     const file = join(mkdtempSync(join(tmpdir(), "vwh-overrides-")), "overrides.json");
-    writeFileSync(file, JSON.stringify({ overrides: [{ field: "a.b", accept: "string", source: "trust me", basis: "official-sample", note: "no source given here" }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ overrides: [{ field: "a.b", accept: "string", source: "trust me", basis: "official-sample", note: "no source given here" }] }),
+    );
     assert.throws(() => readOverrides(pathToFileURL(file), z.string()), /overrides\[0\]\.source|source/);
   });
 

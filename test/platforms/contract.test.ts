@@ -29,7 +29,9 @@ describe("every registered platform", () => {
 
       // vapi-llm-*.json belong to vapi-llm, not vapi.
       const longer = platformIds.filter((other) => other !== id && other.startsWith(`${id}-`));
-      const bundled = (await readdir(join(repoRoot, "fixtures", "scripts"))).filter((name) => name.startsWith(`${id}-`) && name.endsWith(".json") && !longer.some((other) => name.startsWith(`${other}-`)));
+      const bundled = (await readdir(join(repoRoot, "fixtures", "scripts"))).filter(
+        (name) => name.startsWith(`${id}-`) && name.endsWith(".json") && !longer.some((other) => name.startsWith(`${other}-`)),
+      );
       assert.ok(bundled.length > 0, `${id}: no bundled caller script fixtures/scripts/${id}-*.json`);
       for (const name of bundled) assert.equal((await loadFlow(join(repoRoot, "fixtures", "scripts", name))).platform.id, id, name);
 
@@ -37,9 +39,22 @@ describe("every registered platform", () => {
       for (const [eventType, spec] of Object.entries(platform.events)) {
         assert.ok(platform.eventType.safeParse(eventType).success, `${id}: ${eventType} is in the catalogue but not a valid event type`);
         assert.equal(typeof spec.waits, "boolean");
-        const request = platform.encode({ eventType, eventId: "evt_contract_1", sequence: 1, timestamp: new Date("2026-11-30T12:00:00Z"), payload: {}, call, url: new URL("https://voice.example.test/hooks/voice") });
+        const request = platform.encode({
+          eventType,
+          eventId: "evt_contract_1",
+          sequence: 1,
+          timestamp: new Date("2026-11-30T12:00:00Z"),
+          payload: {},
+          call,
+          url: new URL("https://voice.example.test/hooks/voice"),
+        });
         const path = `${request.url.pathname}${request.url.search}`;
-        const identity = platform.identify({ method: request.method, path, headers: { ...request.headers, ...(request.contentType && { "content-type": request.contentType }) }, body: request.body });
+        const identity = platform.identify({
+          method: request.method,
+          path,
+          headers: { ...request.headers, ...(request.contentType && { "content-type": request.contentType }) },
+          body: request.body,
+        });
         assert.equal(identity.callId, platform.nativeCallId?.(call.callId) ?? call.callId, `${id}: ${eventType} does not identify its call`);
         assert.ok(identity.eventType, `${id}: ${eventType} does not identify its event type`);
       }
@@ -52,8 +67,13 @@ describe("every registered platform", () => {
     for (const id of platformIds) assert.match(listed.stdout, new RegExp(`^${id}\\b`, "m"));
     const spawned = await runVwh(["platforms", "--json"]);
     assert.equal(spawned.code, 0, spawned.stderr);
-    const report = JSON.parse(spawned.stdout) as { platforms: { id: string; scheme: string; events: { type: string; waits: boolean }[]; caller_steps: string[] }[] };
-    assert.deepEqual(report.platforms.map((platform) => platform.id), platformIds);
+    const report = JSON.parse(spawned.stdout) as {
+      platforms: { id: string; scheme: string; events: { type: string; waits: boolean }[]; caller_steps: string[] }[];
+    };
+    assert.deepEqual(
+      report.platforms.map((platform) => platform.id),
+      platformIds,
+    );
     const vwh = report.platforms.find((platform) => platform.id === "vwh")!;
     assert.equal(vwh.scheme, "standard");
     assert.ok(vwh.events.some((event) => event.type === "call.started" && event.waits));
@@ -69,8 +89,21 @@ describe("every registered platform", () => {
       const [eventType] = Object.keys(platform.events);
       if (eventType === undefined) continue; // a socket or stream protocol (vapi-llm): no webhooks
       const call = { callId: "call_contract_shape", from: "+15550100001", to: "+15550100002", direction: "inbound" as const };
-      const request = platform.encode({ eventType: eventType!, eventId: "evt_shape_1", sequence: 1, timestamp: new Date("2026-11-30T12:00:00Z"), payload: {}, call, url: new URL("https://voice.example.test/hooks/voice") });
-      const identity = platform.identify({ method: request.method, path: `${request.url.pathname}${request.url.search}`, headers: request.headers, body: request.body });
+      const request = platform.encode({
+        eventType: eventType!,
+        eventId: "evt_shape_1",
+        sequence: 1,
+        timestamp: new Date("2026-11-30T12:00:00Z"),
+        payload: {},
+        call,
+        url: new URL("https://voice.example.test/hooks/voice"),
+      });
+      const identity = platform.identify({
+        method: request.method,
+        path: `${request.url.pathname}${request.url.search}`,
+        headers: request.headers,
+        body: request.body,
+      });
       const shape = shapes[id];
       if (shape) assert.match(identity.callId ?? "", shape, `${id}: call id ${identity.callId}`);
       assert.equal(Object.hasOwn(request.headers, attemptHeader), id === "vwh", `${id}: ${attemptHeader} only on vwh's own envelope`);

@@ -34,9 +34,13 @@ describe("instruction schema (SPEC §2)", () => {
     assert.deepEqual(problems({ instructions: [{ type: "speak", text: "" }] }), ['instructions[0].text: expected length >= 1, got ""']);
     assert.deepEqual(problems({ instructions: [{ type: "speak", text: "x".repeat(3001) }] }), ["instructions[0].text: expected length <= 3000"]);
     assert.deepEqual(problems({ instructions: [{ type: "speak", text: "hi", bargein: true }] }), ['instructions[0]: unknown field "bargein"']);
-    assert.deepEqual(problems({ instructions: [{ type: "play", url: "ftp://x/y.mp3" }] }), ['instructions[0].url: expected an http(s) URL, got "ftp://x/y.mp3"']);
+    assert.deepEqual(problems({ instructions: [{ type: "play", url: "ftp://x/y.mp3" }] }), [
+      'instructions[0].url: expected an http(s) URL, got "ftp://x/y.mp3"',
+    ]);
     assert.deepEqual(problems({ instructions: [{ type: "stream", url: "https://x" }] }), ['instructions[0].url: expected a ws(s) URL, got "https://x"']);
-    assert.deepEqual(problems({ instructions: [{ type: "stream", url: "wss://x", chunk_ms: 30 }] }), ["instructions[0].chunk_ms: expected a multiple of 20, got 30"]);
+    assert.deepEqual(problems({ instructions: [{ type: "stream", url: "wss://x", chunk_ms: 30 }] }), [
+      "instructions[0].chunk_ms: expected a multiple of 20, got 30",
+    ]);
     assert.deepEqual(problems({ instructions: [{ type: "transfer", to: "555-1234" }] }), [
       "instructions[0].to: expected an E.164 number like +15550100001 or a sip: URI",
     ]);
@@ -53,11 +57,19 @@ describe("instruction rules", () => {
   const rules = (list: Instruction[]) => checkInstructionRules(list).map(formatProblem);
 
   it("flags anything after hangup, transfer or redirect as unreachable", () => {
-    assert.deepEqual(rules([{ type: "hangup" }, { type: "speak", text: "bye" }]), ["instructions[1]: unreachable: nothing may follow hangup (instructions[0])"]);
+    assert.deepEqual(rules([{ type: "hangup" }, { type: "speak", text: "bye" }]), [
+      "instructions[1]: unreachable: nothing may follow hangup (instructions[0])",
+    ]);
     assert.deepEqual(rules([{ type: "speak", text: "hi" }, { type: "transfer", to: "+15550100999" }, { type: "listen" }]), [
       "instructions[2]: unreachable: nothing may follow transfer (instructions[1])",
     ]);
-    assert.deepEqual(rules([{ type: "speak", text: "hi" }, { type: "redirect", url: "https://x.example" }]), []);
+    assert.deepEqual(
+      rules([
+        { type: "speak", text: "hi" },
+        { type: "redirect", url: "https://x.example" },
+      ]),
+      [],
+    );
   });
 
   it("requires a listen after a barge-in speak or play", () => {

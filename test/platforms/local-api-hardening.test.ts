@@ -6,12 +6,21 @@ import { CallControlApi, type CommandRequest } from "../../src/platforms/telnyx/
 
 function post(port: number, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/v2/calls/v3%3Aabc/actions/speak", headers: { "content-type": "application/json", authorization: "Bearer KEY", ...headers } }, (response) => {
-      let body = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-    });
+    const outgoing = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/v2/calls/v3%3Aabc/actions/speak",
+        headers: { "content-type": "application/json", authorization: "Bearer KEY", ...headers },
+      },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
     outgoing.on("error", reject);
     outgoing.end(JSON.stringify({ payload: "hello" }));
   });

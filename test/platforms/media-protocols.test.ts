@@ -41,7 +41,12 @@ const messageSets: Record<string, MediaProtocolLoader> = {
   vonage: () => import("../../src/platforms/vonage/media.js"),
 };
 
-async function play(server: AgentServer, protocol: string, steps: ScriptStep[], extra: { headers?: Record<string, string>; parameters?: Record<string, string>; settings?: Record<string, string> } = {}): Promise<Played> {
+async function play(
+  server: AgentServer,
+  protocol: string,
+  steps: ScriptStep[],
+  extra: { headers?: Record<string, string>; parameters?: Record<string, string>; settings?: Record<string, string> } = {},
+): Promise<Played> {
   const turns: Played["turns"] = [{ media: undefined, findings: [] }];
   let index = 0;
   const stepAt = (at: number): StreamStep | undefined => {
@@ -63,56 +68,88 @@ async function play(server: AgentServer, protocol: string, steps: ScriptStep[], 
   const clock = fakeClock();
   const end = await playStreamWith(
     messageSets[protocol]!,
-    { url: new URL(server.streamUrl), protocol, headers: extra.headers ?? {}, parameters: extra.parameters ?? {}, ...(extra.settings && { settings: extra.settings }), path: "Response/Connect[1]/Stream[1]" },
+    {
+      url: new URL(server.streamUrl),
+      protocol,
+      headers: extra.headers ?? {},
+      parameters: extra.parameters ?? {},
+      ...(extra.settings && { settings: extra.settings }),
+      path: "Response/Connect[1]/Stream[1]",
+    },
     script,
-    { callId: "CA0123", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
+    {
+      callId: "CA0123",
+      newId: (prefix) => `${prefix}_1`,
+      clock: { ...clock, lockstep: true },
+      target: new URL(server.webhookUrl),
+      publicUrl: undefined,
+      firstAudioLimitMs: undefined,
+      connectTimeoutMs: 5000,
+      signUpgrade: undefined,
+    },
   );
   return { end, turns };
 }
 
-  interface TwilioMessage {
-    event: string;
-    streamSid?: string;
-    sequenceNumber?: string;
-    start?: { streamSid: string; callSid: string; accountSid: string; customParameters: Record<string, string>; mediaFormat: unknown; tracks: string[] };
-    media?: { payload: string; chunk: string; timestamp: string; track: string };
-    mark?: { name: string };
-    stop?: { callSid: string };
-  }
-  /** A Twilio Media Streams agent: greets, answers 200 ms after the caller stops, clears on barge-in, answers a key. */
+interface TwilioMessage {
+  event: string;
+  streamSid?: string;
+  sequenceNumber?: string;
+  start?: { streamSid: string; callSid: string; accountSid: string; customParameters: Record<string, string>; mediaFormat: unknown; tracks: string[] };
+  media?: { payload: string; chunk: string; timestamp: string; track: string };
+  mark?: { name: string };
+  stop?: { callSid: string };
+}
+/** A Twilio Media Streams agent: greets, answers 200 ms after the caller stops, clears on barge-in, answers a key. */
 const twilioAgent: Agent = (socket: WebSocket) => {
-    let streamSid = "";
-    const say = (samples: Int16Array, mark: string) => {
-      // Twilio takes any length of μ-law: the reply goes out as one message.
-      socket.send(JSON.stringify({ event: "media", streamSid, media: { payload: encode(samples, mulaw).toString("base64") } }));
-      socket.send(JSON.stringify({ event: "mark", streamSid, mark: { name: mark } }));
-    };
-    const listen = turnTaker(10, () => say(synthesizeSpeech("one two three", 8000), "reply"), () => socket.send(JSON.stringify({ event: "clear", streamSid })));
-    socket.on("message", (data: Buffer) => {
-      const message = JSON.parse(data.toString("utf8")) as TwilioMessage;
-      if (message.event === "start") {
-        streamSid = message.streamSid!;
-        say(synthesizeSpeech("Hi", 8000), "greeting");
-      }
-      if (message.event === "media") listen(decode(Buffer.from(message.media!.payload, "base64"), mulaw));
-      if (message.event === "dtmf") say(synthesizeSpeech("Connecting", 8000), "menu");
-    });
+  let streamSid = "";
+  const say = (samples: Int16Array, mark: string) => {
+    // Twilio takes any length of μ-law: the reply goes out as one message.
+    socket.send(JSON.stringify({ event: "media", streamSid, media: { payload: encode(samples, mulaw).toString("base64") } }));
+    socket.send(JSON.stringify({ event: "mark", streamSid, mark: { name: mark } }));
   };
+  const listen = turnTaker(
+    10,
+    () => say(synthesizeSpeech("one two three", 8000), "reply"),
+    () => socket.send(JSON.stringify({ event: "clear", streamSid })),
+  );
+  socket.on("message", (data: Buffer) => {
+    const message = JSON.parse(data.toString("utf8")) as TwilioMessage;
+    if (message.event === "start") {
+      streamSid = message.streamSid!;
+      say(synthesizeSpeech("Hi", 8000), "greeting");
+    }
+    if (message.event === "media") listen(decode(Buffer.from(message.media!.payload, "base64"), mulaw));
+    if (message.event === "dtmf") say(synthesizeSpeech("Connecting", 8000), "menu");
+  });
+};
 
 const firstAudio = (played: Played) => played.turns.map((turn) => turn.media?.firstAudioMs ?? null);
 const mulaw: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
 
 describe("the media expectations", () => {
-  const media: TurnMedia = { protocol: "twilio-relay", measures: "token", firstAudioMs: 900, agentAudioMs: 1200, stoppedOnInterrupt: undefined, marks: { sent: 0, acknowledged: 0 } };
+  const media: TurnMedia = {
+    protocol: "twilio-relay",
+    measures: "token",
+    firstAudioMs: 900,
+    agentAudioMs: 1200,
+    stoppedOnInterrupt: undefined,
+    marks: { sent: 0, acknowledged: 0 },
+  };
   it("say what was missing: no stream, no reply, no interruption, a slow first token", () => {
-    const messages = (expect: Parameters<typeof checkMedia>[0], figures: TurnMedia | undefined) => checkMedia(expect, figures).map((finding) => `${finding.path}: ${finding.message}`);
+    const messages = (expect: Parameters<typeof checkMedia>[0], figures: TurnMedia | undefined) =>
+      checkMedia(expect, figures).map((finding) => `${finding.path}: ${finding.message}`);
     assert.deepEqual(messages({ first_audio_ms: 500, stops_on_interrupt: true }, undefined), [
       "first_audio_ms: expected agent audio within 500 ms, but the turn had no media stream",
       "stops_on_interrupt: expected an interruption on the media stream, but the caller did not talk over the agent in this turn",
     ]);
     assert.deepEqual(messages({ first_audio_ms: 500 }, media), ["first_audio_ms: expected the agent's first token within 500 ms, got 900 ms"]);
-    assert.deepEqual(messages({ first_audio_ms: 500 }, { ...media, firstAudioMs: undefined }), ["first_audio_ms: expected the agent's first token within 500 ms, got none"]);
-    assert.deepEqual(messages({ stops_on_interrupt: false }, { ...media, stoppedOnInterrupt: true }), ["stops_on_interrupt: expected the agent to keep talking, but it stopped when interrupted"]);
+    assert.deepEqual(messages({ first_audio_ms: 500 }, { ...media, firstAudioMs: undefined }), [
+      "first_audio_ms: expected the agent's first token within 500 ms, got none",
+    ]);
+    assert.deepEqual(messages({ stops_on_interrupt: false }, { ...media, stoppedOnInterrupt: true }), [
+      "stops_on_interrupt: expected the agent to keep talking, but it stopped when interrupted",
+    ]);
     assert.deepEqual(messages({ first_audio_ms: 900, stops_on_interrupt: true }, { ...media, stoppedOnInterrupt: true }), []);
   });
 });
@@ -123,7 +160,10 @@ describe("where vwh connects for a stream URL", () => {
     assert.equal(socketUrl(new URL("wss://abc.ngrok.app/media?x=1"), options)?.href, "ws://127.0.0.1:3000/media?x=1");
     assert.equal(socketUrl(new URL("ws://localhost:8080/agent"), options)?.href, "ws://localhost:8080/agent");
     assert.equal(socketUrl(new URL("wss://agent.example.com/media"), options), undefined);
-    assert.equal(socketUrl(new URL("wss://h.example/media"), { target: new URL("https://h.example/hook"), publicUrl: undefined })?.href, "wss://h.example/media");
+    assert.equal(
+      socketUrl(new URL("wss://h.example/media"), { target: new URL("https://h.example/hook"), publicUrl: undefined })?.href,
+      "wss://h.example/media",
+    );
   });
 });
 
@@ -150,26 +190,46 @@ describe("media message sets", () => {
     assert.deepEqual(played.turns[0]!.media!.marks, { sent: 1, acknowledged: 1 });
     // The interrupted reply's mark comes back with the clear; the next reply's once played.
     assert.deepEqual(played.turns[2]!.media!.marks, { sent: 1, acknowledged: 2 });
-    assert.ok(played.turns.every((turn) => turn.findings.length === 0), JSON.stringify(played.turns));
+    assert.ok(
+      played.turns.every((turn) => turn.findings.length === 0),
+      JSON.stringify(played.turns),
+    );
     const received = server.received as TwilioMessage[];
     assert.deepEqual(received[0], { event: "connected", protocol: "Call", version: "1.0.0" });
     const startMessage = received[1]!;
     assert.equal(startMessage.event, "start");
     assert.match(startMessage.streamSid!, /^MZ[0-9a-f]{32}$/);
-    assert.deepEqual({ ...startMessage.start!, streamSid: undefined }, {
-      accountSid: "AC0000",
-      streamSid: undefined,
-      callSid: "CA0123",
-      tracks: ["inbound"],
-      customParameters: { customer: "42" },
-      mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
-    });
+    assert.deepEqual(
+      { ...startMessage.start!, streamSid: undefined },
+      {
+        accountSid: "AC0000",
+        streamSid: undefined,
+        callSid: "CA0123",
+        tracks: ["inbound"],
+        customParameters: { customer: "42" },
+        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
+      },
+    );
     const media = received.filter((message) => message.event === "media");
-    assert.deepEqual(media.slice(0, 2).map((message) => [message.media!.chunk, message.media!.timestamp, message.media!.track]), [["1", "0", "inbound"], ["2", "20", "inbound"]]);
+    assert.deepEqual(
+      media.slice(0, 2).map((message) => [message.media!.chunk, message.media!.timestamp, message.media!.track]),
+      [
+        ["1", "0", "inbound"],
+        ["2", "20", "inbound"],
+      ],
+    );
     assert.ok(media.every((message) => Buffer.from(message.media!.payload, "base64").length === 160));
-    assert.deepEqual(received.filter((message) => message.event === "mark").map((message) => message.mark!.name), ["greeting", "reply", "reply", "menu"]);
+    assert.deepEqual(
+      received.filter((message) => message.event === "mark").map((message) => message.mark!.name),
+      ["greeting", "reply", "reply", "menu"],
+    );
     assert.ok(received.some((message) => message.event === "dtmf"));
-    assert.deepEqual(received.at(-1), { event: "stop", sequenceNumber: received.at(-1)!.sequenceNumber, streamSid: startMessage.streamSid, stop: { accountSid: "AC0000", callSid: "CA0123" } });
+    assert.deepEqual(received.at(-1), {
+      event: "stop",
+      sequenceNumber: received.at(-1)!.sequenceNumber,
+      streamSid: startMessage.streamSid,
+      stop: { accountSid: "AC0000", callSid: "CA0123" },
+    });
     assert.deepEqual(received.map((message) => Number(message.sequenceNumber ?? 0)).slice(1, 4), [1, 2, 3]);
   });
 
@@ -185,7 +245,10 @@ describe("media message sets", () => {
       }),
     );
     const played = await play(server, "twilio-media", []);
-    assert.deepEqual(played.turns[0]!.findings.map((finding) => finding.path), ["ws[0].streamSid", "ws[1].media.payload", "ws[2].event"]);
+    assert.deepEqual(
+      played.turns[0]!.findings.map((finding) => finding.path),
+      ["ws[0].streamSid", "ws[1].media.payload", "ws[2].event"],
+    );
   });
 
   it("teler: start, L16 audio messages; audio_b64 and chunk_id checked; no DTMF", async () => {
@@ -208,10 +271,16 @@ describe("media message sets", () => {
     assert.deepEqual(startMessage.data, { encoding: "audio/l16", sample_rate: 8000, channels: 1 });
     const audio = server.received[1] as { data: { audio_b64: string } };
     assert.equal(Buffer.from(audio.data.audio_b64, "base64").length, 320);
-    assert.deepEqual(played.turns[0]!.findings.map((finding) => `${finding.path}: ${finding.message}`), ["ws[0].audio_b64: expected 16-bit samples (an even number of bytes), got 1 bytes"]);
+    assert.deepEqual(
+      played.turns[0]!.findings.map((finding) => `${finding.path}: ${finding.message}`),
+      ["ws[0].audio_b64: expected 16-bit samples (an even number of bytes), got 1 bytes"],
+    );
     assert.equal(played.turns[1]!.media!.firstAudioMs, 200);
     assert.equal(played.turns[1]!.media!.agentAudioMs, 400);
-    assert.deepEqual(played.turns[2]!.findings.map((finding) => finding.message), ["the teler stream has no DTMF messages: the key press cannot be sent"]);
+    assert.deepEqual(
+      played.turns[2]!.findings.map((finding) => finding.message),
+      ["the teler stream has no DTMF messages: the key press cannot be sent"],
+    );
   });
 
   it("vonage: websocket:connected, 640-byte binary frames at 16 kHz, notify and clear answered, wrong sizes caught", async () => {
@@ -228,17 +297,22 @@ describe("media message sets", () => {
         socket.send(JSON.stringify({ action: "dance" }));
       });
     });
-    const played = await play(server, "vonage", [{ say: "hello" }, { interrupt: "wait" }], { parameters: { "content-type": "audio/l16;rate=16000", "x-caller": "+15550100001" } });
+    const played = await play(server, "vonage", [{ say: "hello" }, { interrupt: "wait" }], {
+      parameters: { "content-type": "audio/l16;rate=16000", "x-caller": "+15550100001" },
+    });
     assert.deepEqual(server.received[0], { event: "websocket:connected", "content-type": "audio/l16;rate=16000", "x-caller": "+15550100001" });
     assert.ok(server.received.slice(1, 5).every((frame) => Buffer.isBuffer(frame) && frame.length === 640));
-    assert.deepEqual(played.turns[0]!.findings.map((finding) => `${finding.path}: ${finding.message}`), [
-      "ws[0]: expected a 20 ms frame of 16 kHz L16 (640 bytes), got 100 bytes",
-      'ws[1].action: unknown action "dance" (expected clear, notify)',
-    ]);
+    assert.deepEqual(
+      played.turns[0]!.findings.map((finding) => `${finding.path}: ${finding.message}`),
+      ["ws[0]: expected a 20 ms frame of 16 kHz L16 (640 bytes), got 100 bytes", 'ws[1].action: unknown action "dance" (expected clear, notify)'],
+    );
     assert.equal(played.turns[1]!.media!.firstAudioMs, 200);
     assert.equal(played.turns[2]!.media!.stoppedOnInterrupt, true);
     const texts = server.received.filter((frame): frame is { event: string } => !Buffer.isBuffer(frame) && typeof frame === "object");
-    assert.deepEqual(texts.map((frame) => frame.event), ["websocket:connected", "websocket:cleared", "websocket:cleared", "websocket:notify"]);
+    assert.deepEqual(
+      texts.map((frame) => frame.event),
+      ["websocket:connected", "websocket:cleared", "websocket:cleared", "websocket:notify"],
+    );
   });
 
   it("twilio-relay: setup, prompts and interrupt; time to first token; invalid messages answered with error", async () => {
@@ -251,10 +325,13 @@ describe("media message sets", () => {
           socket.send(JSON.stringify({ type: "text", token: "", last: true }));
           socket.send(JSON.stringify({ type: "txt", token: "oops" }));
         }
-        if (message.type === "dtmf") socket.send(JSON.stringify({ type: "end", handoffData: "{\"reason\":\"agent\"}" }));
+        if (message.type === "dtmf") socket.send(JSON.stringify({ type: "end", handoffData: '{"reason":"agent"}' }));
       }),
     );
-    const played = await play(server, "twilio-relay", [{ say: "book a table for two" }, { interrupt: "actually three" }, { press: "0" }], { parameters: { from: "+15550100001", to: "+15550100002", table: "7" }, settings: { dtmfDetection: "true" } });
+    const played = await play(server, "twilio-relay", [{ say: "book a table for two" }, { interrupt: "actually three" }, { press: "0" }], {
+      parameters: { from: "+15550100001", to: "+15550100002", table: "7" },
+      settings: { dtmfDetection: "true" },
+    });
     assert.deepEqual(played.end, { kind: "closed_by_agent", handoffData: '{"reason":"agent"}' });
     const setup = server.received[0] as Record<string, unknown>;
     assert.equal(setup["type"], "setup");
@@ -264,12 +341,21 @@ describe("media message sets", () => {
     assert.equal(played.turns[0]!.media!.measures, "token");
     assert.equal(played.turns[2]!.media!.stoppedOnInterrupt, true);
     const sent = server.received as { type: string; voicePrompt?: string; utteranceUntilInterrupt?: string; description?: string }[];
-    assert.deepEqual(sent.filter((message) => message.type === "prompt").map((message) => message.voicePrompt), ["book a table for two", "actually three"]);
+    assert.deepEqual(
+      sent.filter((message) => message.type === "prompt").map((message) => message.voicePrompt),
+      ["book a table for two", "actually three"],
+    );
     const interrupt = sent.find((message) => message.type === "interrupt")!;
     // 500 ms into a reply of 2.8 s ("You " 400, "said " 400, the prompt 2000): the first word.
     assert.equal(interrupt.utteranceUntilInterrupt, "You");
-    assert.equal(sent.find((message) => message.type === "error")!.description, 'Invalid message received: ws[5].type: unknown type "txt" (expected text, play, sendDigits, language, end)');
-    assert.deepEqual(played.turns[1]!.findings.map((finding) => finding.path), ["ws[5].type"]);
+    assert.equal(
+      sent.find((message) => message.type === "error")!.description,
+      'Invalid message received: ws[5].type: unknown type "txt" (expected text, play, sendDigits, language, end)',
+    );
+    assert.deepEqual(
+      played.turns[1]!.findings.map((finding) => finding.path),
+      ["ws[5].type"],
+    );
   });
 });
 
@@ -282,7 +368,9 @@ describe("the Twilio platform end to end: <Connect><Stream>", () => {
     const server = createServer((request, response) => {
       request.resume();
       request.on("end", () => {
-        response.writeHead(200, { "content-type": "text/xml" }).end(`<Response><Connect><Stream url="${streamUrl}"><Parameter name="customer" value="42"/></Stream></Connect></Response>`);
+        response
+          .writeHead(200, { "content-type": "text/xml" })
+          .end(`<Response><Connect><Stream url="${streamUrl}"><Parameter name="customer" value="42"/></Stream></Connect></Response>`);
       });
     });
     const sockets = new WebSocketServer({ server, path: "/media" });
@@ -297,14 +385,33 @@ describe("the Twilio platform end to end: <Connect><Stream>", () => {
     streamUrl = `ws://127.0.0.1:${port}/media`;
     const url = `http://127.0.0.1:${port}/twilio/voice`;
     const clock = fakeClock();
-    const options = engineOptions(url, newSecret(), { signer: getScheme("twilio").create([{ value: token, source: "(test)" }], { purpose: "sign" }), signatureHeaders: ["x-twilio-signature"], now: clock.now, wait: clock.wait, mediaLockstep: true });
+    const options = engineOptions(url, newSecret(), {
+      signer: getScheme("twilio").create([{ value: token, source: "(test)" }], { purpose: "sign" }),
+      signatureHeaders: ["x-twilio-signature"],
+      now: clock.now,
+      wait: clock.wait,
+      mediaLockstep: true,
+    });
     try {
-      const flow = { file: "inline.json", platform: twilioPlatform, flow: callFlowSchema.parse({ version: 1, platform: "twilio", name: "stream", call: { from: "+15550100001", to: "+15550100400" }, script: [{ expect: { actions: ["stream"], first_audio_ms: 100 } }, { say: "hello", expect: { first_audio_ms: 250 } }] }) };
+      const flow = {
+        file: "inline.json",
+        platform: twilioPlatform,
+        flow: callFlowSchema.parse({
+          version: 1,
+          platform: "twilio",
+          name: "stream",
+          call: { from: "+15550100001", to: "+15550100400" },
+          script: [{ expect: { actions: ["stream"], first_audio_ms: 100 } }, { say: "hello", expect: { first_audio_ms: 250 } }],
+        }),
+      };
       const result = await runSimulation([flow], options);
       const turns = result.flows[0]!.turns!;
       assert.ok(result.flows[0]!.passed, JSON.stringify(turns));
       assert.equal(signatureValid, true, "the official twilio library verifies the upgrade's signature");
-      assert.deepEqual(turns.map((turn) => turn.media?.firstAudioMs ?? null), [20, 200, null]);
+      assert.deepEqual(
+        turns.map((turn) => turn.media?.firstAudioMs ?? null),
+        [20, 200, null],
+      );
       assert.equal(turns[0]!.media!.protocol, "twilio-media");
     } finally {
       await options.dispatcher.close();
@@ -315,4 +422,3 @@ describe("the Twilio platform end to end: <Connect><Stream>", () => {
     }
   });
 });
-

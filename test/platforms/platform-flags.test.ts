@@ -42,12 +42,17 @@ describe("platform flags on the command line", () => {
         const statusUrl = new URL("/status", server.url).href;
         const result = await runInProcess(["simulate", file, "--url", server.url, "--status-callback", statusUrl], { env: { VWH_SECRET: token } });
         assert.equal(result.code, 0, result.stdout + result.stderr);
-        const statuses = server.requests.filter((request) => request.url === "/status").map((request) => new URLSearchParams(request.body.toString("utf8")).get("CallStatus"));
+        const statuses = server.requests
+          .filter((request) => request.url === "/status")
+          .map((request) => new URLSearchParams(request.body.toString("utf8")).get("CallStatus"));
         assert.ok(statuses.length >= 2, `status callbacks: ${statuses.join(", ")}`);
         assert.equal(statuses.at(-1), "completed");
         const without = server.requests.length;
         await runInProcess(["simulate", file, "--url", server.url], { env: { VWH_SECRET: token } });
-        assert.ok(server.requests.slice(without).every((request) => request.url !== "/status"), "no --status-callback, no status callbacks");
+        assert.ok(
+          server.requests.slice(without).every((request) => request.url !== "/status"),
+          "no --status-callback, no status callbacks",
+        );
       });
     } finally {
       await server.close();
@@ -55,7 +60,14 @@ describe("platform flags on the command line", () => {
   });
 
   it("sign --platform picks the platform's scheme and webhook id; config shows the platform and where it came from", async () => {
-    const envelope = JSON.stringify({ event_type: "call.started", event_id: "evt_from_body", call_id: "c", sequence: 1, timestamp: "2026-11-30T12:00:00Z", payload: {} });
+    const envelope = JSON.stringify({
+      event_type: "call.started",
+      event_id: "evt_from_body",
+      call_id: "c",
+      sequence: 1,
+      timestamp: "2026-11-30T12:00:00Z",
+      payload: {},
+    });
     const vwh = await runInProcess(["sign", "-", "--json", "--timestamp", "1700000000"], { env: { VWH_SECRET: vwhSecret }, input: envelope });
     assert.equal(vwh.code, 0, vwh.stderr);
     assert.equal((JSON.parse(vwh.stdout) as { headers: Record<string, string> }).headers["webhook-id"], "evt_from_body");
@@ -67,7 +79,10 @@ describe("platform flags on the command line", () => {
     assert.ok((JSON.parse(twilio.stdout) as { headers: Record<string, string> }).headers["x-twilio-signature"], twilio.stdout);
     const config = await runInProcess(["config", "--json"], { env: { VWH_PLATFORM: "vapi" } });
     assert.equal(config.code, 0, config.stderr);
-    assert.deepEqual((JSON.parse(config.stdout) as { settings: Record<string, { value: unknown; source: string }> }).settings["platform"], { value: "vapi", source: "env VWH_PLATFORM" });
+    assert.deepEqual((JSON.parse(config.stdout) as { settings: Record<string, { value: unknown; source: string }> }).settings["platform"], {
+      value: "vapi",
+      source: "env VWH_PLATFORM",
+    });
     const unknown = await runInProcess(["sign", "-", "--platform", "skype"], { env: { VWH_SECRET: vwhSecret }, input: "{}" });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--platform: expected one of/);
@@ -76,7 +91,10 @@ describe("platform flags on the command line", () => {
   it("init --platform writes that platform's starters and names it in vwh.config.json", async () => {
     await withTempDir(async (dir) => {
       let printed = "";
-      await initCommand({ yes: true, platform: "vonage", color: false }, { cwd: dir, env: {}, streams: { stdout: { write: (text: string) => ((printed += text), true) }, stderr: { write: () => true } } as never });
+      await initCommand(
+        { yes: true, platform: "vonage", color: false },
+        { cwd: dir, env: {}, streams: { stdout: { write: (text: string) => ((printed += text), true) }, stderr: { write: () => true } } as never },
+      );
       assert.match(printed, /export VWH_SECRET=<your Vonage signature secret>/, "the next steps say what the secret is on this platform");
       const config = JSON.parse(await readFile(join(dir, "vwh.config.json"), "utf8")) as { platform: string; scheme: string; flows: string[] };
       assert.equal(config.platform, "vonage");

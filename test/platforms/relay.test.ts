@@ -24,7 +24,13 @@ type Message = Record<string, unknown> & { type: string };
 type RelayAgent = (socket: WebSocket, send: (message: Record<string, unknown>) => void, message: Message) => void;
 
 /** Serves `<Connect action="/after"><ConversationRelay …>` and the relay socket; runs `script` against it. */
-async function runRelay(attributes: string, parameters: string, agent: RelayAgent, script: unknown[], call: Record<string, unknown> = { from: "+15550100001", to: "+15550100400" }) {
+async function runRelay(
+  attributes: string,
+  parameters: string,
+  agent: RelayAgent,
+  script: unknown[],
+  call: Record<string, unknown> = { from: "+15550100001", to: "+15550100400" },
+) {
   const received: Message[] = [];
   const connectActions: URLSearchParams[] = [];
   let wsUrl = "";
@@ -37,7 +43,9 @@ async function runRelay(attributes: string, parameters: string, agent: RelayAgen
         response.writeHead(200, { "content-type": "text/xml" }).end("<Response><Hangup/></Response>");
         return;
       }
-      response.writeHead(200, { "content-type": "text/xml" }).end(`<Response><Connect action="/after"><ConversationRelay url="${wsUrl}" ${attributes}>${parameters}</ConversationRelay></Connect></Response>`);
+      response
+        .writeHead(200, { "content-type": "text/xml" })
+        .end(`<Response><Connect action="/after"><ConversationRelay url="${wsUrl}" ${attributes}>${parameters}</ConversationRelay></Connect></Response>`);
     });
   });
   const sockets = new WebSocketServer({ server, path: "/relay" });
@@ -68,15 +76,21 @@ async function runRelay(attributes: string, parameters: string, agent: RelayAgen
   }
 }
 
-const messages = (turn: { failures: { path?: string | undefined; message: string }[] }) => turn.failures.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
+const messages = (turn: { failures: { path?: string | undefined; message: string }[] }) =>
+  turn.failures.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
 
 describe("ConversationRelay: the agent's text", () => {
   it("is what `says` matches and every report shows: a token sent twice shows twice", async () => {
-    const { turns, report, result } = await runRelay("", "", (_socket, send, message) => {
-      if (message.type !== "prompt") return;
-      for (const token of ["We ", "We ", "are ", "are ", "open."]) send({ type: "text", token, last: false });
-      send({ type: "text", token: "", last: true });
-    }, [{ say: "are you open", expect: { says: { contains: "We are open" } } }]);
+    const { turns, report, result } = await runRelay(
+      "",
+      "",
+      (_socket, send, message) => {
+        if (message.type !== "prompt") return;
+        for (const token of ["We ", "We ", "are ", "are ", "open."]) send({ type: "text", token, last: false });
+        send({ type: "text", token: "", last: true });
+      },
+      [{ say: "are you open", expect: { says: { contains: "We are open" } } }],
+    );
     assert.equal(turns[1]!.says, "We We are are open.");
     assert.deepEqual(messages(turns[1]!), ['says: expected to contain "We are open", got "We We are are open."']);
     const jsonTurn = report.flows[0]!.turns![1]!;
@@ -86,12 +100,23 @@ describe("ConversationRelay: the agent's text", () => {
   });
 
   it("is spoken in full without `last: true`: the turn ends when the stream goes quiet, no stall and no cut-off finding", async () => {
-    const { turns, received } = await runRelay("", "", (_socket, send, message) => {
-      // The LLM's finish_reason comes in a chunk without text: such an app never sends last: true.
-      if (message.type === "prompt") for (const token of ["Sure, ", "a table ", "for two."]) send({ type: "text", token });
-    }, [{ say: "a table for two", expect: { says: "Sure, a table for two.", first_audio_ms: 100 } }, { say: "thanks", expect: { says: { contains: "Sure" } } }]);
+    const { turns, received } = await runRelay(
+      "",
+      "",
+      (_socket, send, message) => {
+        // The LLM's finish_reason comes in a chunk without text: such an app never sends last: true.
+        if (message.type === "prompt") for (const token of ["Sure, ", "a table ", "for two."]) send({ type: "text", token });
+      },
+      [
+        { say: "a table for two", expect: { says: "Sure, a table for two.", first_audio_ms: 100 } },
+        { say: "thanks", expect: { says: { contains: "Sure" } } },
+      ],
+    );
     assert.deepEqual(turns.map(messages), [[], [], [], []]);
-    assert.deepEqual(received.filter((message) => message.type === "prompt").map((message) => message.voicePrompt), ["a table for two", "thanks"]);
+    assert.deepEqual(
+      received.filter((message) => message.type === "prompt").map((message) => message.voicePrompt),
+      ["a table for two", "thanks"],
+    );
   });
 });
 
@@ -103,15 +128,26 @@ describe("ConversationRelay: the element and the setup message", () => {
     assert.deepEqual(setup["customParameters"], { customer: "42" });
     assert.equal(off.received.filter((message) => message.type === "dtmf").length, 0);
     assert.match(messages(off.turns[1]!).join(), /dtmfDetection="true"/);
-    const on = await runRelay('dtmfDetection="true"', "", (_socket, send, message) => {
-      if (message.type === "dtmf") send({ type: "text", token: `You pressed ${String(message["digit"])}.`, last: true });
-    }, [{ press: "1", expect: { says: "You pressed 1." } }]);
-    assert.deepEqual(on.received.filter((message) => message.type === "dtmf").map((message) => message["digit"]), ["1"]);
+    const on = await runRelay(
+      'dtmfDetection="true"',
+      "",
+      (_socket, send, message) => {
+        if (message.type === "dtmf") send({ type: "text", token: `You pressed ${String(message["digit"])}.`, last: true });
+      },
+      [{ press: "1", expect: { says: "You pressed 1." } }],
+    );
+    assert.deepEqual(
+      on.received.filter((message) => message.type === "dtmf").map((message) => message["digit"]),
+      ["1"],
+    );
     assert.deepEqual(on.turns.map(messages), [[], [], []]);
   });
 
   it("plays the welcomeGreeting on the connect turn (its speaking time, in `says`), without waiting out the reply window", async () => {
-    const { turns, result } = await runRelay('welcomeGreeting="Welcome to Ada\'s bistro."', "", () => {}, [{ expect: { says: "Welcome to Ada's bistro." } }, { hangup: true }]);
+    const { turns, result } = await runRelay('welcomeGreeting="Welcome to Ada\'s bistro."', "", () => {}, [
+      { expect: { says: "Welcome to Ada's bistro." } },
+      { hangup: true },
+    ]);
     assert.deepEqual(turns.map(messages), [[], []]);
     assert.equal(turns[0]!.media!.agentAudioMs, speechMs("Welcome to Ada's bistro."));
     // Platform time: the greeting (1.6 s) and the close, not the 5 s reply window.
@@ -119,40 +155,72 @@ describe("ConversationRelay: the element and the setup message", () => {
   });
 
   it("a language message changes the next prompt's lang", async () => {
-    const { received } = await runRelay('language="en-US"', "", (_socket, send, message) => {
-      if (message.type === "prompt" && message.voicePrompt === "hola") send({ type: "language", ttsLanguage: "es-ES", transcriptionLanguage: "es-MX" });
-      if (message.type === "prompt") send({ type: "text", token: "Vale.", last: true });
-    }, [{ say: "hola" }, { say: "una mesa" }]);
-    assert.deepEqual(received.filter((message) => message.type === "prompt").map((message) => message["lang"]), ["en-US", "es-MX"]);
+    const { received } = await runRelay(
+      'language="en-US"',
+      "",
+      (_socket, send, message) => {
+        if (message.type === "prompt" && message.voicePrompt === "hola") send({ type: "language", ttsLanguage: "es-ES", transcriptionLanguage: "es-MX" });
+        if (message.type === "prompt") send({ type: "text", token: "Vale.", last: true });
+      },
+      [{ say: "hola" }, { say: "una mesa" }],
+    );
+    assert.deepEqual(
+      received.filter((message) => message.type === "prompt").map((message) => message["lang"]),
+      ["en-US", "es-MX"],
+    );
   });
 });
 
 describe("ConversationRelay: interruptions", () => {
   const longReply = "Our menu today has soup, bread, fish, rice and a lemon tart for dessert.";
   it("interruptible: false is honoured: no interrupt message, the caller's words over it are not reported", async () => {
-    const { received, turns } = await runRelay("", "", (_socket, send, message) => {
-      if (message.type === "prompt" && message.voicePrompt === "menu") send({ type: "text", token: longReply, last: true, interruptible: false });
-    }, [{ say: "menu" }, { interrupt: "stop" }]);
+    const { received, turns } = await runRelay(
+      "",
+      "",
+      (_socket, send, message) => {
+        if (message.type === "prompt" && message.voicePrompt === "menu") send({ type: "text", token: longReply, last: true, interruptible: false });
+      },
+      [{ say: "menu" }, { interrupt: "stop" }],
+    );
     assert.equal(received.filter((message) => message.type === "interrupt").length, 0);
-    assert.deepEqual(received.filter((message) => message.type === "prompt").map((message) => message.voicePrompt), ["menu"]);
+    assert.deepEqual(
+      received.filter((message) => message.type === "prompt").map((message) => message.voicePrompt),
+      ["menu"],
+    );
     assert.equal(turns[2]!.media!.text!.notInterruptible, true);
   });
 
   it("interrupts an interruptible reply with a whole number of milliseconds", async () => {
-    const { received } = await runRelay("", "", (_socket, send, message) => {
-      if (message.type === "prompt" && message.voicePrompt === "menu") send({ type: "text", token: longReply, last: true });
-    }, [{ say: "menu" }, { interrupt: "stop", after_ms: 700 }]);
+    const { received } = await runRelay(
+      "",
+      "",
+      (_socket, send, message) => {
+        if (message.type === "prompt" && message.voicePrompt === "menu") send({ type: "text", token: longReply, last: true });
+      },
+      [{ say: "menu" }, { interrupt: "stop", after_ms: 700 }],
+    );
     const interrupt = received.find((message) => message.type === "interrupt")!;
     assert.ok(Number.isInteger(interrupt["durationUntilInterruptMs"]));
-    assert.equal(JSON.parse(createProtocol({ request: { url: new URL("ws://x"), protocol: "twilio-relay", headers: {}, parameters: {}, path: "p" }, callId: "CA1", newId: (p) => p }).interrupt("Our", 460.4) as string).durationUntilInterruptMs, 460);
+    assert.equal(
+      JSON.parse(
+        createProtocol({
+          request: { url: new URL("ws://x"), protocol: "twilio-relay", headers: {}, parameters: {}, path: "p" },
+          callId: "CA1",
+          newId: (p) => p,
+        }).interrupt("Our", 460.4) as string,
+      ).durationUntilInterruptMs,
+      460,
+    );
   });
 
   it("preemptible: a reply's next talk cycle cuts it only when it is preemptible", async () => {
-    const cycles = (preemptible: boolean): RelayAgent => (_socket, send, message) => {
-      if (message.type !== "prompt") return;
-      send({ type: "text", token: longReply, last: true, preemptible });
-      send({ type: "text", token: "Anything else?", last: true });
-    };
+    const cycles =
+      (preemptible: boolean): RelayAgent =>
+      (_socket, send, message) => {
+        if (message.type !== "prompt") return;
+        send({ type: "text", token: longReply, last: true, preemptible });
+        send({ type: "text", token: "Anything else?", last: true });
+      };
     const kept = await runRelay("", "", cycles(false), [{ say: "menu" }]);
     const cut = await runRelay("", "", cycles(true), [{ say: "menu" }]);
     // Queued behind the first cycle: both are spoken; preempted: the first is cut where the second began.
@@ -164,12 +232,26 @@ describe("ConversationRelay: interruptions", () => {
 
 describe("ConversationRelay: sendDigits, play and end", () => {
   it("are expectable (actions, native) and shown in the reports; end's handoffData reaches <Connect action>", async () => {
-    const { turns, connectActions, report } = await runRelay("", "", (_socket, send, message) => {
-      if (message.type !== "prompt") return;
-      send({ type: "play", source: "https://example.com/hold.mp3" });
-      send({ type: "sendDigits", digits: "1234#" });
-      send({ type: "end", handoffData: '{"reason":"operator"}' });
-    }, [{ say: "an operator please", expect: { actions: [{ type: "play", url: "https://example.com/hold.mp3" }, { type: "play", digits: "1234#" }, "hangup"], native: [{ path: "end.handoffData", contains: "operator" }], ends: "handler_hangup" } }]);
+    const { turns, connectActions, report } = await runRelay(
+      "",
+      "",
+      (_socket, send, message) => {
+        if (message.type !== "prompt") return;
+        send({ type: "play", source: "https://example.com/hold.mp3" });
+        send({ type: "sendDigits", digits: "1234#" });
+        send({ type: "end", handoffData: '{"reason":"operator"}' });
+      },
+      [
+        {
+          say: "an operator please",
+          expect: {
+            actions: [{ type: "play", url: "https://example.com/hold.mp3" }, { type: "play", digits: "1234#" }, "hangup"],
+            native: [{ path: "end.handoffData", contains: "operator" }],
+            ends: "handler_hangup",
+          },
+        },
+      ],
+    );
     assert.deepEqual(turns.map(messages), [[], []]);
     assert.equal(connectActions[0]!.get("HandoffData"), '{"reason":"operator"}');
     const llm = (report.flows[0]!.turns![1]!.media as { llm: { plays: string[]; digits: string; end: unknown } }).llm;

@@ -68,7 +68,18 @@ async function run(url: string, script: unknown[], settings: Record<string, unkn
   const clock = fakeClock();
   const options = engineOptions(url, newSecret(), { now: clock.now, wait: clock.wait, mediaLockstep: true });
   try {
-    const flow = { file: "inline.json", platform: retellPlatform, flow: callFlowSchema.parse({ version: 1, platform: "retell", name: "llm", call: { call_id: "call_llm1", from: "+15550100001", to: "+15550100200" }, settings, script }) };
+    const flow = {
+      file: "inline.json",
+      platform: retellPlatform,
+      flow: callFlowSchema.parse({
+        version: 1,
+        platform: "retell",
+        name: "llm",
+        call: { call_id: "call_llm1", from: "+15550100001", to: "+15550100200" },
+        settings,
+        script,
+      }),
+    };
     const result = await runSimulation([flow], options);
     return { result, turns: result.flows[0]!.turns!, elapsed: clock.now() - options.now!() };
   } finally {
@@ -76,7 +87,8 @@ async function run(url: string, script: unknown[], settings: Record<string, unkn
   }
 }
 
-const messages = (turn: { failures: { path?: string | undefined; message: string }[] }) => turn.failures.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
+const messages = (turn: { failures: { path?: string | undefined; message: string }[] }) =>
+  turn.failures.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
 const begin = { response_type: "response", response_id: 0, content: "", content_complete: true };
 
 describe("Retell custom LLM against the reference server", () => {
@@ -86,20 +98,42 @@ describe("Retell custom LLM against the reference server", () => {
   it("plays the call on <url>/<call_id>: begin message, response_required with increasing ids, tool calls, a reminder, a barge-in, a transfer", async () => {
     const server = await listen("reference");
     servers.push(server);
-    const { turns, result } = await run(server.url, [
-      { expect: { says: { contains: "Ada's bistro" } } },
-      { say: "I'd like to book a table for two", expect: { says: "Booked: table seven at eight.", result: { contains: '"booked":true' }, first_audio_ms: 100 } },
-      { silence_ms: 3000, expect: { says: "Still there?" } },
-      { say: "What is on the menu tonight?" },
-      { interrupt: "Actually, can I talk to a person?", expect: { transfers_to: "+15550100999", ends: "transferred" } },
-    ], { retell_reminder_trigger_ms: 2000 });
+    const { turns, result } = await run(
+      server.url,
+      [
+        { expect: { says: { contains: "Ada's bistro" } } },
+        {
+          say: "I'd like to book a table for two",
+          expect: { says: "Booked: table seven at eight.", result: { contains: '"booked":true' }, first_audio_ms: 100 },
+        },
+        { silence_ms: 3000, expect: { says: "Still there?" } },
+        { say: "What is on the menu tonight?" },
+        { interrupt: "Actually, can I talk to a person?", expect: { transfers_to: "+15550100999", ends: "transferred" } },
+      ],
+      { retell_reminder_trigger_ms: 2000 },
+    );
     assert.deepEqual(turns.map(messages), [[], [], [], [], []]);
     assert.ok(result.flows[0]!.passed);
     assert.deepEqual(server.paths, ["/llm-websocket/call_llm1"]);
     const requests = server.received.filter((request) => request.interaction_type.endsWith("_required"));
-    assert.deepEqual(requests.map((request) => [request.interaction_type, request.response_id]), [["response_required", 1], ["reminder_required", 2], ["response_required", 3], ["response_required", 4]]);
-    assert.ok(server.received.some((request) => request.interaction_type === "call_details" && (request["call"] as { from_number?: string }).from_number === "+15550100001"));
-    assert.ok(server.received.some((request) => request.interaction_type === "ping_pong"), "auto_reconnect: Retell pings");
+    assert.deepEqual(
+      requests.map((request) => [request.interaction_type, request.response_id]),
+      [
+        ["response_required", 1],
+        ["reminder_required", 2],
+        ["response_required", 3],
+        ["response_required", 4],
+      ],
+    );
+    assert.ok(
+      server.received.some(
+        (request) => request.interaction_type === "call_details" && (request["call"] as { from_number?: string }).from_number === "+15550100001",
+      ),
+    );
+    assert.ok(
+      server.received.some((request) => request.interaction_type === "ping_pong"),
+      "auto_reconnect: Retell pings",
+    );
     assert.ok(server.received.some((request) => request.interaction_type === "update_only"));
     const transcript = requests.at(-1)!["transcript"] as { role: string; content: string }[];
     assert.deepEqual(transcript.at(-1), { role: "user", content: "Actually, can I talk to a person?" });
@@ -112,13 +146,17 @@ describe("Retell custom LLM: reminders", () => {
   it("come after the agent's reminder_trigger_ms of silence (default 10 s), at most reminder_max_count times (default 1) until the caller speaks", async () => {
     const server = await listen((_socket, send, request) => {
       if (!request) return send(begin);
-      if (request.interaction_type.endsWith("_required")) send({ response_type: "response", response_id: request.response_id, content: "Hello?", content_complete: true });
+      if (request.interaction_type.endsWith("_required"))
+        send({ response_type: "response", response_id: request.response_id, content: "Hello?", content_complete: true });
     });
     await run(server.url, [{}, { silence_ms: 3000 }, { silence_ms: 25_000 }, { say: "sorry" }, { silence_ms: 25_000 }], {});
     const reminders = () => server.received.filter((request) => request.interaction_type === "reminder_required").length;
     assert.equal(reminders(), 2, "none in 3 s; one in the next 25 s; one again after the caller spoke");
     server.received.length = 0;
-    const { turns } = await run(server.url, [{}, { silence_ms: 3500, expect: { says: "Hello?Hello?Hello?", first_audio_ms: 100 } }], { retell_reminder_trigger_ms: 1000, retell_reminder_max_count: 3 });
+    const { turns } = await run(server.url, [{}, { silence_ms: 3500, expect: { says: "Hello?Hello?Hello?", first_audio_ms: 100 } }], {
+      retell_reminder_trigger_ms: 1000,
+      retell_reminder_max_count: 3,
+    });
     assert.equal(reminders(), 3);
     assert.deepEqual(turns.map(messages), [[], [], []]);
     await server.close();
@@ -156,11 +194,23 @@ describe("Retell custom LLM: servers that get it wrong", () => {
           setTimeout(stream, 2);
         };
         stream();
-      } else send({ response_type: "response", response_id: request.response_id, content: "OK, I will stop. What else can I do for you today?", content_complete: true });
+      } else
+        send({
+          response_type: "response",
+          response_id: request.response_id,
+          content: "OK, I will stop. What else can I do for you today?",
+          content_complete: true,
+        });
     });
     const { turns } = await run(server.url, [{}, { say: "tell me everything" }, { interrupt: "stop" }]);
-    assert.ok(messages(turns[1]!).some((message) => /response_id: response_id 7 answers no request \(the latest is 1\)/.test(message)), messages(turns[1]!).join("\n"));
-    assert.ok(messages(turns[2]!).some((message) => /response 1 kept streaming \d+ ms after a newer request superseded it/.test(message)), messages(turns[2]!).join("\n"));
+    assert.ok(
+      messages(turns[1]!).some((message) => /response_id: response_id 7 answers no request \(the latest is 1\)/.test(message)),
+      messages(turns[1]!).join("\n"),
+    );
+    assert.ok(
+      messages(turns[2]!).some((message) => /response 1 kept streaming \d+ ms after a newer request superseded it/.test(message)),
+      messages(turns[2]!).join("\n"),
+    );
     assert.ok(turns[2]!.media!.text!.staleTokens > 0);
     assert.equal(turns[2]!.media!.stoppedOnInterrupt, false);
   });
@@ -210,9 +260,14 @@ describe("Retell custom LLM: servers that get it wrong", () => {
 
 describe("vwh simulate --url ws://…", () => {
   it("is a usage error on a platform without a socket protocol, naming the platforms that take one", async () => {
-    const result = await runInProcess(["simulate", "fixtures/scripts/twilio-operator.json", "--url", "ws://127.0.0.1:9/relay", "--json"], { env: { VWH_SECRET: newSecret() } });
+    const result = await runInProcess(["simulate", "fixtures/scripts/twilio-operator.json", "--url", "ws://127.0.0.1:9/relay", "--json"], {
+      env: { VWH_SECRET: newSecret() },
+    });
     assert.equal(result.code, 2);
     const error = (JSON.parse(result.stdout) as { error: { message: string } }).error.message;
-    assert.match(error, /twilio \(fixtures\/scripts\/twilio-operator.json\) takes an http:\/\/ or https:\/\/ webhook URL; a ws:\/\/ URL is for retell \(the custom-LLM WebSocket/);
+    assert.match(
+      error,
+      /twilio \(fixtures\/scripts\/twilio-operator.json\) takes an http:\/\/ or https:\/\/ webhook URL; a ws:\/\/ URL is for retell \(the custom-LLM WebSocket/,
+    );
   });
 });

@@ -9,7 +9,17 @@ import { loadPlatform } from "../../src/platforms/registry.js";
 import { runProbe } from "../../src/engine/probe.js";
 import { getScheme } from "../../src/signing/index.js";
 import { json, startListener, type TestServer } from "../helpers.js";
-import { answerOrPass, type CannedReply, failureLines, fixtureFlow, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst, startRecording } from "../platform-helpers.js";
+import {
+  answerOrPass,
+  type CannedReply,
+  failureLines,
+  fixtureFlow,
+  grammarNowAndCommitted,
+  inlineFlow,
+  loadRepoModule,
+  simulateAgainst,
+  startRecording,
+} from "../platform-helpers.js";
 
 interface RetellHandlerModule {
   createRetellHandler(options: { apiKeys: string[]; log?: (line: string) => void }): RequestListener;
@@ -21,7 +31,8 @@ const load = loadRepoModule;
 const parse = (body: Buffer) => JSON.parse(body.toString("utf8")) as Record<string, any>;
 
 /** Lets `answer` reply to a Retell request, or passes it to the real handler when it returns undefined. */
-const answering = (answer: (request: Record<string, any>) => CannedReply | undefined, fallback: RequestListener): RequestListener => answerOrPass(fallback, (body) => answer(parse(body)));
+const answering = (answer: (request: Record<string, any>) => CannedReply | undefined, fallback: RequestListener): RequestListener =>
+  answerOrPass(fallback, (body) => answer(parse(body)));
 
 describe("retell platform", () => {
   let handlers: RetellHandlerModule;
@@ -44,7 +55,10 @@ describe("retell platform", () => {
     const result = await simulateAgainst(server, [flow], { scheme: "retell", secret: apiKey });
     assert.deepEqual(failureLines(result), []);
     const bodies = server.bodies.map(parse);
-    assert.deepEqual(bodies.map((body) => body["event"] ?? `function ${body["name"]}`), ["call_inbound", "call_started", "function lookup_order", "call_ended", "call_analyzed"]);
+    assert.deepEqual(
+      bodies.map((body) => body["event"] ?? `function ${body["name"]}`),
+      ["call_inbound", "call_started", "function lookup_order", "call_ended", "call_analyzed"],
+    );
     for (const body of bodies.filter((item) => item["call"])) {
       for (const [field, spec] of Object.entries(grammar.phoneCall)) {
         if (spec.required) assert.ok(body["call"][field] !== undefined, `call.${field} is required by the SDK`);
@@ -62,7 +76,13 @@ describe("retell platform", () => {
 
   it("names an unknown field in a call_inbound reply, and the call goes on with the number's agent", async () => {
     const bad = await startListener(
-      answering((request) => (request["event"] === "call_inbound" ? { status: 200, body: { call_inbound: { override_agent: "agent_x", dynamic_variables: { visits: 3 } }, extra: true } } : undefined), handlers.createRetellHandler({ apiKeys: [apiKey] })),
+      answering(
+        (request) =>
+          request["event"] === "call_inbound"
+            ? { status: 200, body: { call_inbound: { override_agent: "agent_x", dynamic_variables: { visits: 3 } }, extra: true } }
+            : undefined,
+        handlers.createRetellHandler({ apiKeys: [apiKey] }),
+      ),
       handlers.WEBHOOK_PATH,
     );
     try {
@@ -73,7 +93,10 @@ describe("retell platform", () => {
         `call_inbound call_inbound.override_agent: unknown field (expected agent_override, metadata, override_agent_id, override_agent_version, dynamic_variables; retell-sdk ${grammar.sdk.version})`,
         "call_inbound call_inbound.dynamic_variables.visits: expected a string (Retell's dynamic variables are strings), got 3",
       ]);
-      assert.deepEqual(result.flows[0]!.events.map((event) => event.eventType), ["call_inbound", "call_started", "call_ended", "call_analyzed"]);
+      assert.deepEqual(
+        result.flows[0]!.events.map((event) => event.eventType),
+        ["call_inbound", "call_started", "call_ended", "call_analyzed"],
+      );
     } finally {
       await bad.close();
     }
@@ -82,12 +105,19 @@ describe("retell platform", () => {
   it("retries a failing call_inbound 3 times (the retell profile), then carries on", async () => {
     let attempts = 0;
     const failing = await startListener(
-      answering((request) => (request["event"] === "call_inbound" ? (attempts++, { status: 503, body: {} }) : undefined), handlers.createRetellHandler({ apiKeys: [apiKey] })),
+      answering(
+        (request) => (request["event"] === "call_inbound" ? (attempts++, { status: 503, body: {} }) : undefined),
+        handlers.createRetellHandler({ apiKeys: [apiKey] }),
+      ),
       handlers.WEBHOOK_PATH,
     );
     try {
       const flow = await inlineFlow({ version: 1, platform: "retell", name: "retried", script: [{}, { hangup: true }] });
-      const result = await simulateAgainst(failing, [flow], { scheme: "retell", secret: apiKey, options: { policy: { timeoutMs: 10_000, retries: 3, backoffMs: 0, timeScale: 0 } } });
+      const result = await simulateAgainst(failing, [flow], {
+        scheme: "retell",
+        secret: apiKey,
+        options: { policy: { timeoutMs: 10_000, retries: 3, backoffMs: 0, timeScale: 0 } },
+      });
       assert.equal(attempts, 4);
       assert.equal(result.flows[0]!.events[0]!.attempts, 4);
       assert.equal(result.flows[0]!.turns!.at(-1)!.ended, "caller_hangup");
@@ -98,9 +128,17 @@ describe("retell platform", () => {
 
   it("a custom function's reply is its result, cut at 15 000 characters as Retell does", async () => {
     const long = `{"note":"${"x".repeat(20_000)}"}`;
-    const big = await startListener(answering((request) => (request["name"] === "dump" ? { status: 200, body: long } : undefined), handlers.createRetellHandler({ apiKeys: [apiKey] })), handlers.WEBHOOK_PATH);
+    const big = await startListener(
+      answering((request) => (request["name"] === "dump" ? { status: 200, body: long } : undefined), handlers.createRetellHandler({ apiKeys: [apiKey] })),
+      handlers.WEBHOOK_PATH,
+    );
     try {
-      const flow = await inlineFlow({ version: 1, platform: "retell", name: "long", script: [{}, { tool: { name: "dump", arguments: {} }, expect: { result: { matches: "^\\{\"note\":\"x+$" } } }] });
+      const flow = await inlineFlow({
+        version: 1,
+        platform: "retell",
+        name: "long",
+        script: [{}, { tool: { name: "dump", arguments: {} }, expect: { result: { matches: '^\\{"note":"x+$' } } }],
+      });
       const result = await simulateAgainst(big, [flow], { scheme: "retell", secret: apiKey });
       assert.deepEqual(failureLines(result), []);
       const event = result.flows[0]!.events.find((item) => item.eventType === "custom_function")!;
@@ -117,7 +155,9 @@ describe("retell platform", () => {
     const { headers } = signer.sign({ id: "e1", timestamp: now, body, method: "POST", url: "https://example.com/retell", contentType: "application/json" });
     assert.equal(await retellVerify(body.toString("utf8"), apiKey, headers["x-retell-signature"]!), true);
     const theirs = await retellSign(body.toString("utf8"), apiKey);
-    assert.deepEqual(signer.verify({ headers: { "x-retell-signature": theirs }, body, method: "POST", url: "" }, { now, toleranceSeconds: 300 }), { valid: true });
+    assert.deepEqual(signer.verify({ headers: { "x-retell-signature": theirs }, body, method: "POST", url: "" }, { now, toleranceSeconds: 300 }), {
+      valid: true,
+    });
   });
 
   it("verify-signature --url catches Retell.verify(JSON.stringify(req.body)) and a verify that is not awaited", async () => {
@@ -126,20 +166,33 @@ describe("retell platform", () => {
       const target = await startListener(listener, handlers.WEBHOOK_PATH);
       const dispatcher = createDispatcher(2);
       try {
-        const report = await runProbe({ platform: await loadPlatform("retell"), target: new URL(target.url), scheme, settings: { purpose: "sign" }, signer: scheme.create([{ value: apiKey, source: "(test)" }], { purpose: "sign" }), toleranceSeconds: 300, timeoutMs: 2000, dispatcher });
+        const report = await runProbe({
+          platform: await loadPlatform("retell"),
+          target: new URL(target.url),
+          scheme,
+          settings: { purpose: "sign" },
+          signer: scheme.create([{ value: apiKey, source: "(test)" }], { purpose: "sign" }),
+          toleranceSeconds: 300,
+          timeoutMs: 2000,
+          dispatcher,
+        });
         return Object.fromEntries(report.cases.map((entry) => [entry.name, entry.outcome]));
       } finally {
         await dispatcher.close();
         await target.close();
       }
     };
-    const withBody = (check: (parsed: unknown, signature: string) => Promise<boolean> | boolean): RequestListener => (request, response) => {
-      const chunks: Buffer[] = [];
-      request.on("data", (chunk: Buffer) => chunks.push(chunk));
-      request.on("end", () => {
-        void Promise.resolve(check(JSON.parse(Buffer.concat(chunks).toString("utf8")), String(request.headers["x-retell-signature"] ?? ""))).then((ok) => json(response, ok ? 200 : 401, {}));
-      });
-    };
+    const withBody =
+      (check: (parsed: unknown, signature: string) => Promise<boolean> | boolean): RequestListener =>
+      (request, response) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          void Promise.resolve(check(JSON.parse(Buffer.concat(chunks).toString("utf8")), String(request.headers["x-retell-signature"] ?? ""))).then((ok) =>
+            json(response, ok ? 200 : 401, {}),
+          );
+        });
+      };
     // As in RetellAI/retell-custom-llm-node-demo, but awaited: the bytes are wrong.
     const reserialised = await probe(withBody((parsed, signature) => retellVerify(JSON.stringify(parsed), apiKey, signature)));
     assert.equal(reserialised["valid signature, JSON re-indented"], "wrongly-refused");
@@ -148,12 +201,21 @@ describe("retell platform", () => {
     const notAwaited = await probe(withBody((parsed, signature) => Boolean(retellVerify(JSON.stringify(parsed), apiKey, signature))));
     assert.equal(notAwaited["wrong secret"], "wrongly-accepted");
     const good = await probe(handlers.createRetellHandler({ apiKeys: [apiKey] }));
-    assert.ok(Object.values(good).every((outcome) => outcome === "as-expected" || outcome === "skipped"), JSON.stringify(good));
+    assert.ok(
+      Object.values(good).every((outcome) => outcome === "as-expected" || outcome === "skipped"),
+      JSON.stringify(good),
+    );
   });
 
   it("silence past end_call_after_silence_ms ends the call as inactivity", async () => {
     server.bodies.length = 0;
-    const flow = await inlineFlow({ version: 1, platform: "retell", name: "silent", settings: { retell_end_call_after_silence_ms: 30000 }, script: [{}, { silence_ms: 30000, expect: { ends: "timeout" } }] });
+    const flow = await inlineFlow({
+      version: 1,
+      platform: "retell",
+      name: "silent",
+      settings: { retell_end_call_after_silence_ms: 30000 },
+      script: [{}, { silence_ms: 30000, expect: { ends: "timeout" } }],
+    });
     const result = await simulateAgainst(server, [flow], { scheme: "retell", secret: apiKey });
     assert.deepEqual(failureLines(result), []);
     assert.equal(parse(server.bodies.at(-2)!)["call"].disconnection_reason, "inactivity");

@@ -48,17 +48,45 @@ describe("teler platform", () => {
     const flow = await fixtureFlow("teler-stream.json");
     const result = await simulateAgainst(server, [flow], hmac);
     assert.deepEqual(failureLines(result), []);
-    assert.deepEqual(result.flows[0]!.events.map((event) => event.eventType), ["call.initiated", "call.ringing", "call.answered", "flow", "call.completed"]);
+    assert.deepEqual(
+      result.flows[0]!.events.map((event) => event.eventType),
+      ["call.initiated", "call.ringing", "call.answered", "flow", "call.completed"],
+    );
     // The driver hands the engine the media stream the reply asked for.
     const platform = await loadPlatform("teler");
-    const driver = await platform.startCall({ call: { callId: "c1", from: undefined, to: undefined, direction: undefined }, url: new URL("https://h.example/flow"), start: new Date(0), newId: (prefix) => `${prefix}_1`, settings: {}, now: () => 0, wait: async () => {} });
+    const driver = await platform.startCall({
+      call: { callId: "c1", from: undefined, to: undefined, direction: undefined },
+      url: new URL("https://h.example/flow"),
+      start: new Date(0),
+      newId: (prefix) => `${prefix}_1`,
+      settings: {},
+      now: () => 0,
+      wait: async () => {},
+    });
     driver.caller({ kind: "connect" }, undefined);
     const move = await driver.next();
     assert.equal(move.kind === "send" && move.webhook.eventType, "flow");
-    const reply: HttpReply = { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from('{"action":"stream","ws_url":"wss://h.example/media","sample_rate":"16k","chunk_size":640,"record":true}') };
+    const reply: HttpReply = {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: Buffer.from('{"action":"stream","ws_url":"wss://h.example/media","sample_rate":"16k","chunk_size":640,"record":true}'),
+    };
     const webhook = (move as { webhook: Parameters<typeof driver.replied>[0] }).webhook;
-    driver.replied(webhook, { ok: true, reply, parsed: platform.parseReply(reply, { eventType: "flow", waits: true, expectsActions: false, request: webhook.request }) });
-    assert.deepEqual(await driver.next(), { kind: "stream", stream: { url: new URL("wss://h.example/media"), protocol: "teler", headers: {}, parameters: { sample_rate: "16k", chunk_size: "640", record: "true" }, path: "action" } });
+    driver.replied(webhook, {
+      ok: true,
+      reply,
+      parsed: platform.parseReply(reply, { eventType: "flow", waits: true, expectsActions: false, request: webhook.request }),
+    });
+    assert.deepEqual(await driver.next(), {
+      kind: "stream",
+      stream: {
+        url: new URL("wss://h.example/media"),
+        protocol: "teler",
+        headers: {},
+        parameters: { sample_rate: "16k", chunk_size: "640", record: "true" },
+        path: "action",
+      },
+    });
     driver.streamEnded({ kind: "caller_hangup" });
     assert.deepEqual(await driver.next(), { kind: "ended", reason: "caller_hangup" });
   });
@@ -66,13 +94,22 @@ describe("teler platform", () => {
   it("names what is wrong in a flow reply", () => {
     const request = { method: "POST" as const, url: new URL("http://h/"), body: Buffer.from("{}"), contentType: "application/json", headers: {} };
     const failures = (body: unknown) =>
-      parseTelerReply({ status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) }, { eventType: "flow", waits: true, expectsActions: false, request }).failures.map((finding) => `${finding.path}: ${finding.message}`);
+      parseTelerReply(
+        { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) },
+        { eventType: "flow", waits: true, expectsActions: false, request },
+      ).failures.map((finding) => `${finding.path}: ${finding.message}`);
     assert.deepEqual(failures({ action: "stream", ws_url: "wss://a.example/m", sample_rate: "8k", chunk_size: 400, record: false }), []);
     assert.deepEqual(failures({ action: "play", file_url: "https://a.example/hello.mp3" }), []);
     assert.deepEqual(failures({ action: "hangup" }), []);
-    assert.deepEqual(failures({ action: "Stream", ws_url: "wss://a.example/m" }), [`action: expected "stream", "play", "hangup" (@frejun/teler 1.0.8), got "Stream"`]);
-    assert.deepEqual(failures({ action: "stream", url: "wss://a.example/m" }), ["url: expected ws_url: CallFlow.stream sends ws_url (a README variant shows url; unverified)"]);
-    assert.deepEqual(failures({ action: "stream", ws_url: "https://a.example/m", sample_rate: "32k", chunk_size: 100 }), ['ws_url: expected a wss:// URL, got "https://a.example/m"']);
+    assert.deepEqual(failures({ action: "Stream", ws_url: "wss://a.example/m" }), [
+      `action: expected "stream", "play", "hangup" (@frejun/teler 1.0.8), got "Stream"`,
+    ]);
+    assert.deepEqual(failures({ action: "stream", url: "wss://a.example/m" }), [
+      "url: expected ws_url: CallFlow.stream sends ws_url (a README variant shows url; unverified)",
+    ]);
+    assert.deepEqual(failures({ action: "stream", ws_url: "https://a.example/m", sample_rate: "32k", chunk_size: 100 }), [
+      'ws_url: expected a wss:// URL, got "https://a.example/m"',
+    ]);
     assert.deepEqual(failures({ action: "stream", ws_url: "wss://a.example/m", sample_rate: "32k", chunk_size: 2100, record: "yes" }), [
       'sample_rate: expected "8k" or "16k", got "32k"',
       "chunk_size: expected a multiple of 20 from 20 to 2000, got 2100",
@@ -87,7 +124,10 @@ describe("teler platform", () => {
     const result = await simulateAgainst(server, [flow], { ...hmac, options: { now: clock.now, wait: clock.wait, mediaLockstep: true } });
     assert.deepEqual(failureLines(result), []);
     const turns = result.flows[0]!.turns!.slice(0, 4);
-    assert.deepEqual(turns.map((turn) => turn.media?.protocol), ["teler", "teler", "teler", "teler"]);
+    assert.deepEqual(
+      turns.map((turn) => turn.media?.protocol),
+      ["teler", "teler", "teler", "teler"],
+    );
     const [greeting, , answer, interrupted] = turns.map((turn) => turn.media!);
     assert.ok(greeting!.firstAudioMs !== undefined && answer!.firstAudioMs !== undefined, "the greeting and the answer were measured");
     assert.ok(answer!.agentAudioMs > 0, "the agent answered the caller with audio");
@@ -101,7 +141,14 @@ describe("teler platform", () => {
     const settings = { purpose: "sign" as const, hmac: { ...defaultHmacSettings, header: "x-teler-signature", timestampHeader: "x-teler-timestamp" } };
     const signer = getScheme("hmac").create([{ value: secret, source: "(test)" }], settings);
     const body = Buffer.from('{"event":"call.answered","call_id":"c1"}');
-    const { headers } = signer.sign({ id: "evt_1", timestamp: 1_790_000_000, body, method: "POST", url: "https://h.example/teler/status", contentType: "application/json" });
+    const { headers } = signer.sign({
+      id: "evt_1",
+      timestamp: 1_790_000_000,
+      body,
+      method: "POST",
+      url: "https://h.example/teler/status",
+      contentType: "application/json",
+    });
     assert.equal(headers["x-teler-timestamp"], "1790000000");
     assert.equal(headers["x-teler-signature"], createHmac("sha256", secret).update(`1790000000.${body.toString()}`).digest("hex"));
   });

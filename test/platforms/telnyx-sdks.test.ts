@@ -40,7 +40,12 @@ function v2Handler(baseUrl: string, publicKey: string, seen: string[]): RequestL
       const raw = Buffer.concat(chunks).toString("utf8");
       let event: { data: { event_type: string; payload: { call_control_id: string } } };
       try {
-        event = telnyx.webhooks.constructEvent(raw, Buffer.from(String(request.headers["telnyx-signature-ed25519"]), "base64"), String(request.headers["telnyx-timestamp"]), Buffer.from(publicKey, "base64")) as typeof event;
+        event = telnyx.webhooks.constructEvent(
+          raw,
+          Buffer.from(String(request.headers["telnyx-signature-ed25519"]), "base64"),
+          String(request.headers["telnyx-timestamp"]),
+          Buffer.from(publicKey, "base64"),
+        ) as typeof event;
       } catch {
         response.writeHead(401).end();
         return;
@@ -62,7 +67,11 @@ function v2Handler(baseUrl: string, publicKey: string, seen: string[]): RequestL
 
 describe("telnyx SDK majors and the signature probe (issue 24)", () => {
   it("telnyx 2.x: TELNYX_API_BASE is a host on https 443, so the recipe's setHost points it at vwh; a call runs", async () => {
-    assert.deepEqual([telnyxV2("KEY_test").getApiField("protocol"), telnyxV2("KEY_test").getApiField("port")], ["https", "443"], "2.x has no base-URL variable: only a host, https, 443");
+    assert.deepEqual(
+      [telnyxV2("KEY_test").getApiField("protocol"), telnyxV2("KEY_test").getApiField("port")],
+      ["https", "443"],
+      "2.x has no base-URL variable: only a host, https, 443",
+    );
     const run = await telnyxPlatform.openRun!({ settings: {}, secrets: [] });
     const api = run.settings["telnyxApi"] as CallControlApi;
     const seen: string[] = [];
@@ -87,21 +96,31 @@ describe("telnyx SDK majors and the signature probe (issue 24)", () => {
   });
 
   it("verify-signature --platform telnyx --url serves the Call Control API: a handler that answers the probe's calls passes", async () => {
-    const example = (await import(pathToFileURL(join(repoRoot, "examples", "telnyx-handler.js")).href)) as { createTelnyxHandler(options: { apiKey: string; baseURL: string; publicKey: string; log: (line: string) => void }): RequestListener; WEBHOOK_PATH: string };
+    const example = (await import(pathToFileURL(join(repoRoot, "examples", "telnyx-handler.js")).href)) as {
+      createTelnyxHandler(options: { apiKey: string; baseURL: string; publicKey: string; log: (line: string) => void }): RequestListener;
+      WEBHOOK_PATH: string;
+    };
     const secret = getScheme("telnyx").randomSecret();
     const publicKey = rawPublicKeyBase64(parseTelnyxPrivateKey({ value: secret, source: "test" }));
     const port = await unusedPort();
     const logs: string[] = [];
-    const server = await startListener(example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: `http://127.0.0.1:${port}/v2`, publicKey, log: (line) => logs.push(line) }), example.WEBHOOK_PATH);
+    const server = await startListener(
+      example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: `http://127.0.0.1:${port}/v2`, publicKey, log: (line) => logs.push(line) }),
+      example.WEBHOOK_PATH,
+    );
     try {
-      const probe = await runInProcess(["verify-signature", "--platform", "telnyx", "--url", server.url, "--telnyx-api-port", String(port), "--json"], { env: { VWH_SECRET: secret } });
+      const probe = await runInProcess(["verify-signature", "--platform", "telnyx", "--url", server.url, "--telnyx-api-port", String(port), "--json"], {
+        env: { VWH_SECRET: secret },
+      });
       const report = JSON.parse(probe.stdout) as { passed: boolean; cases: { name: string; outcome: string; status: number }[] };
       assert.equal(probe.code, 0, `${probe.stdout}\n${probe.stderr}\n${logs.join("\n")}`);
       assert.equal(report.cases.find((item) => item.name === "valid signature")?.status, 200);
       assert.match(probe.stderr, new RegExp(`TELNYX_BASE_URL=http://127\\.0\\.0\\.1:${port}/v2`));
       // Signed with another key: the handler answers 401, and the finding says where the key goes.
       const other = getScheme("telnyx").randomSecret();
-      const wrong = await runInProcess(["verify-signature", "--platform", "telnyx", "--url", server.url, "--telnyx-api-port", String(port), "--json"], { env: { VWH_SECRET: other } });
+      const wrong = await runInProcess(["verify-signature", "--platform", "telnyx", "--url", server.url, "--telnyx-api-port", String(port), "--json"], {
+        env: { VWH_SECRET: other },
+      });
       const wrongReport = JSON.parse(wrong.stdout) as { hint: string | null; cases: { name: string; outcome: string; status: number }[] };
       const refused = wrongReport.cases.find((item) => item.name === "valid signature")!;
       assert.deepEqual([wrong.code, refused.outcome, refused.status], [1, "wrongly-refused", 401]);

@@ -64,7 +64,8 @@ function scriptFlow(script: unknown[], settings: Record<string, unknown> = { com
 }
 
 const failuresOf = (result: SimulationResult) => result.flows.flatMap((flow) => (flow.turns ?? []).flatMap((turn) => turn.failures));
-const bodyOf = (request: ReceivedRequest) => JSON.parse(request.body.toString("utf8")) as { data: { event_type: string; id: string; payload: Record<string, unknown> } };
+const bodyOf = (request: ReceivedRequest) =>
+  JSON.parse(request.body.toString("utf8")) as { data: { event_type: string; id: string; payload: Record<string, unknown> } };
 
 /** A handler written for the test: `onEvent` sends commands with the SDK and records what the API answered. */
 async function sdkHandler(harness: Harness, onEvent: (client: Telnyx, type: string, payload: Record<string, unknown>) => Promise<void>): Promise<TestServer> {
@@ -90,14 +91,41 @@ describe("telnyx platform against the example handler (official telnyx SDK)", ()
   it("passes the bundled caller scripts, also with --reorder and --duplicates", async () => {
     const harness = await openHarness();
     const logs: string[] = [];
-    const server = await startListener(example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: (line) => logs.push(line) }), example.WEBHOOK_PATH);
+    const server = await startListener(
+      example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: (line) => logs.push(line) }),
+      example.WEBHOOK_PATH,
+    );
     try {
       const flows = await Promise.all(["telnyx-menu.json", "telnyx-goodbye.json"].map((name) => loadFlow(fixture(`scripts/${name}`))));
       const result = await runSimulation(flows, options(harness, server.url));
       assert.deepEqual(failuresOf(result), []);
-      assert.ok(result.flows.every((flow) => flow.passed), JSON.stringify(result.flows, null, 1));
-      assert.deepEqual(result.flows[0]!.turns!.map((turn) => turn.actions), [["speak", "listen"], ["speak", "listen"], ["speak", "transfer"]]);
-      assert.deepEqual(result.flows[0]!.events.map((event) => event.eventType), ["call.initiated", "call.answered", "call.dtmf.received", "call.gather.ended", "call.dtmf.received", "call.gather.ended", "call.speak.started", "call.speak.ended", "call.bridged", "call.hangup"]);
+      assert.ok(
+        result.flows.every((flow) => flow.passed),
+        JSON.stringify(result.flows, null, 1),
+      );
+      assert.deepEqual(
+        result.flows[0]!.turns!.map((turn) => turn.actions),
+        [
+          ["speak", "listen"],
+          ["speak", "listen"],
+          ["speak", "transfer"],
+        ],
+      );
+      assert.deepEqual(
+        result.flows[0]!.events.map((event) => event.eventType),
+        [
+          "call.initiated",
+          "call.answered",
+          "call.dtmf.received",
+          "call.gather.ended",
+          "call.dtmf.received",
+          "call.gather.ended",
+          "call.speak.started",
+          "call.speak.ended",
+          "call.bridged",
+          "call.hangup",
+        ],
+      );
       // Telnyx's documented out-of-order and duplicate deliveries: an idempotent handler still passes.
       const faulty = await runSimulation(flows, options(harness, server.url, { faults: { duplicates: 1, reorderWindow: 3, seed: 11, bail: false } }));
       assert.deepEqual(failuresOf(faulty), []);
@@ -111,9 +139,16 @@ describe("telnyx platform against the example handler (official telnyx SDK)", ()
 
   it("runs many calls on one Call Control API in load mode", async () => {
     const harness = await openHarness();
-    const server = await startListener(example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: () => {} }), example.WEBHOOK_PATH);
+    const server = await startListener(
+      example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: () => {} }),
+      example.WEBHOOK_PATH,
+    );
     try {
-      const result = await runLoad([await loadFlow(fixture("scripts/telnyx-menu.json"))], options(harness, server.url), { calls: 6, concurrency: 3, rate: undefined });
+      const result = await runLoad([await loadFlow(fixture("scripts/telnyx-menu.json"))], options(harness, server.url), {
+        calls: 6,
+        concurrency: 3,
+        rate: undefined,
+      });
       assert.equal(result.stats.callsPassed, 6);
       assert.equal(result.stats.callsFailed, 0);
     } finally {
@@ -124,7 +159,10 @@ describe("telnyx platform against the example handler (official telnyx SDK)", ()
 
   it("signs webhooks the SDK verifies, and the handler refuses a forged one", async () => {
     const harness = await openHarness();
-    const server = await startListener(example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: () => {} }), example.WEBHOOK_PATH);
+    const server = await startListener(
+      example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: () => {} }),
+      example.WEBHOOK_PATH,
+    );
     const recorder = await startServer((_request, response) => void response.writeHead(200).end(), "/webhooks/telnyx");
     try {
       await runSimulation([scriptFlow([{}])], options(harness, recorder.url));
@@ -164,12 +202,17 @@ describe("telnyx Call Control API checks", () => {
     try {
       const result = await runSimulation([scriptFlow([{ expect: { ends: "handler_hangup" } }])], options(harness, server.url));
       const failures = failuresOf(result).map((finding) => `${finding.path}: ${finding.message}`);
-      assert.deepEqual(failures.map((line) => line.split(":")[0]), ["speak.voice", "gather_using_speak.payload", "reject.cause", "actions/dance", "speak.client_state"]);
+      assert.deepEqual(
+        failures.map((line) => line.split(":")[0]),
+        ["speak.voice", "gather_using_speak.payload", "reject.cause", "actions/dance", "speak.client_state"],
+      );
       assert.match(failures[0]!, /required by ActionSpeakParams \(telnyx \d+\.\d+\.\d+\)/);
       assert.match(failures[1]!, /expected string, got 42/);
       assert.match(failures[2]!, /expected one of "CALL_REJECTED", "USER_BUSY", got "NO_THANKS"/);
       assert.equal(answers["missing"]!.status, 422);
-      assert.deepEqual(answers["missing"]!.errors, [{ code: "10004", title: "Missing required parameter", detail: "The 'voice' parameter is required.", source: { pointer: "/voice" } }]);
+      assert.deepEqual(answers["missing"]!.errors, [
+        { code: "10004", title: "Missing required parameter", detail: "The 'voice' parameter is required.", source: { pointer: "/voice" } },
+      ]);
       assert.equal(answers["unknown"]!.status, 422);
       assert.equal(answers["enum"]!.errors[0]!.source?.pointer, "/cause");
       assert.equal(answers["state"]!.status, 422);
@@ -184,17 +227,26 @@ describe("telnyx Call Control API checks", () => {
     const harness = await openHarness();
     let answer: Awaited<ReturnType<typeof refusal>> | undefined;
     const server = await sdkHandler(harness, async (client, type, payload) => {
-      if (type === "call.initiated") answer = await refusal(client.calls.actions.speak(String(payload["call_control_id"]), { payload: "Hello", voice: "female" }));
+      if (type === "call.initiated")
+        answer = await refusal(client.calls.actions.speak(String(payload["call_control_id"]), { payload: "Hello", voice: "female" }));
     });
     try {
       const result = await runSimulation([scriptFlow([{ expect: { actions: ["speak"] } }, { press: "1" }])], options(harness, server.url));
       assert.equal(answer!.status, 422);
-      assert.deepEqual(answer!.errors, [{ code: "90034", title: "Call not answered yet", detail: "This call can't receive speak command because it has not been answered yet." }]);
+      assert.deepEqual(answer!.errors, [
+        { code: "90034", title: "Call not answered yet", detail: "This call can't receive speak command because it has not been answered yet." },
+      ]);
       const failures = failuresOf(result).map((finding) => `${finding.path ?? ""}: ${finding.message}`);
       assert.match(failures[0]!, /^speak: speak before answer: Telnyx refuses it with 422 90034/);
-      assert.ok(failures.some((line) => /never answered the call/.test(line)), failures.join("\n"));
+      assert.ok(
+        failures.some((line) => /never answered the call/.test(line)),
+        failures.join("\n"),
+      );
       assert.equal(result.flows[0]!.turns![0]!.ended, "timeout");
-      assert.deepEqual(result.flows[0]!.events.map((event) => event.eventType), ["call.initiated", "call.hangup"]);
+      assert.deepEqual(
+        result.flows[0]!.events.map((event) => event.eventType),
+        ["call.initiated", "call.hangup"],
+      );
     } finally {
       await server.close();
       await harness.close();
@@ -216,7 +268,10 @@ describe("telnyx Call Control API checks", () => {
       const result = await runSimulation([scriptFlow([{ expect: { actions: ["speak", "hangup"], says: "Welcome" } }])], options(harness, server.url));
       assert.deepEqual(failuresOf(result), []);
       const received = server.requests.map(bodyOf);
-      assert.deepEqual(received.map(({ data }) => data.event_type), ["call.initiated", "call.answered", "call.speak.started", "call.speak.ended", "call.hangup"]);
+      assert.deepEqual(
+        received.map(({ data }) => data.event_type),
+        ["call.initiated", "call.answered", "call.speak.started", "call.speak.ended", "call.hangup"],
+      );
       assert.equal(received[0]!.data.payload["client_state"], null);
       assert.ok(received.slice(1).every(({ data }) => data.payload["client_state"] === state));
     } finally {
@@ -233,9 +288,15 @@ describe("telnyx Call Control API checks", () => {
       if (type === "call.answered") await client.calls.actions.hangup(id, {});
     });
     try {
-      const result = await runSimulation([scriptFlow([{}])], options(harness, server.url, { faults: { duplicates: 1, reorderWindow: 0, seed: 3, bail: false } }));
+      const result = await runSimulation(
+        [scriptFlow([{}])],
+        options(harness, server.url, { faults: { duplicates: 1, reorderWindow: 0, seed: 3, bail: false } }),
+      );
       const failures = failuresOf(result);
-      assert.deepEqual(failures.map((finding) => [finding.kind, finding.path]), [["idempotency", "answer"]]);
+      assert.deepEqual(
+        failures.map((finding) => [finding.kind, finding.path]),
+        [["idempotency", "answer"]],
+      );
       assert.match(failures[0]!.message, /duplicate call\.initiated was acted on twice/);
     } finally {
       await server.close();
@@ -256,17 +317,24 @@ describe("telnyx Call Control API checks", () => {
         wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       };
       const driver = new TelnyxCallDriver(setup, api);
-      const command = (name: string, body: Record<string, unknown>) => driver.receive({ command: name, method: "POST", body: { ok: true, value: body }, authorized: true });
+      const command = (name: string, body: Record<string, unknown>) =>
+        driver.receive({ command: name, method: "POST", body: { ok: true, value: body }, authorized: true });
       const sent: string[] = [];
       const step = async () => {
         const move = await driver.next();
         if (move.kind === "send") {
-          sent.push(`${move.webhook.eventType}${move.webhook.eventType === "call.gather.ended" ? ` ${JSON.stringify(JSON.parse(move.webhook.request.body.toString()).data.payload.status)}` : ""}`);
+          sent.push(
+            `${move.webhook.eventType}${move.webhook.eventType === "call.gather.ended" ? ` ${JSON.stringify(JSON.parse(move.webhook.request.body.toString()).data.payload.status)}` : ""}`,
+          );
           driver.replied(move.webhook, { ok: false, message: "not delivered" });
         }
         return move;
       };
-      assert.deepEqual(driver.receive({ command: "answer", method: "POST", body: { ok: true, value: {} }, authorized: false }).body, { errors: [{ code: "10009", title: "Authentication failed", detail: "The required authentication headers were either invalid or not included in the request." }] });
+      assert.deepEqual(driver.receive({ command: "answer", method: "POST", body: { ok: true, value: {} }, authorized: false }).body, {
+        errors: [
+          { code: "10009", title: "Authentication failed", detail: "The required authentication headers were either invalid or not included in the request." },
+        ],
+      });
       assert.equal(driver.receive({ command: "answer", method: "POST", body: { ok: true, value: [] }, authorized: true }).status, 422);
       driver.caller({ kind: "connect" }, undefined);
       assert.equal((await step()).kind, "send");
@@ -276,18 +344,34 @@ describe("telnyx Call Control API checks", () => {
       for (let move = await step(); move.kind !== "await-caller"; move = await step()) {
         if (move.kind === "observed") observed.push(...move.actions.map((action) => [action.type, action.path]));
       }
-      assert.deepEqual(observed, [["speak", "gather_using_speak.payload"], ["listen", "gather_using_speak"]]);
+      assert.deepEqual(observed, [
+        ["speak", "gather_using_speak.payload"],
+        ["listen", "gather_using_speak"],
+      ]);
       driver.caller({ kind: "press", digits: "9" }, undefined);
       while ((await step()).kind !== "await-caller");
       assert.equal(command("streaming_start", { stream_url: "wss://agent.example/media", stream_track: "both_tracks" }).status, 200);
       let move = await step();
       while (move.kind !== "stream") move = await step();
-      assert.deepEqual([move.stream.protocol, move.stream.url.href, move.stream.parameters], ["telnyx", "wss://agent.example/media", { stream_track: "both_tracks" }]);
+      assert.deepEqual(
+        [move.stream.protocol, move.stream.url.href, move.stream.parameters],
+        ["telnyx", "wss://agent.example/media", { stream_track: "both_tracks" }],
+      );
       driver.streamEnded({ kind: "caller_hangup" });
       while (move.kind !== "ended") move = await step();
       assert.equal(move.reason, "caller_hangup");
-      assert.deepEqual(sent, ["call.initiated", "call.answered", "call.dtmf.received", 'call.gather.ended "invalid"', "streaming.started", "streaming.stopped", "call.hangup"]);
-      assert.deepEqual(command("speak", { payload: "late", voice: "female" }).body, { errors: [{ code: "90018", title: "Call has already ended", detail: "This call is no longer active and can't receive commands." }] });
+      assert.deepEqual(sent, [
+        "call.initiated",
+        "call.answered",
+        "call.dtmf.received",
+        'call.gather.ended "invalid"',
+        "streaming.started",
+        "streaming.stopped",
+        "call.hangup",
+      ]);
+      assert.deepEqual(command("speak", { payload: "late", voice: "female" }).body, {
+        errors: [{ code: "90018", title: "Call has already ended", detail: "This call is no longer active and can't receive commands." }],
+      });
       await driver.close();
     } finally {
       await api.close();
@@ -295,18 +379,39 @@ describe("telnyx Call Control API checks", () => {
   });
 
   it("checks events-mode flows against the SDK's event types", () => {
-    const flow = callFlowSchema.parse({ version: 1, platform: "telnyx", name: "events", events: [{ event_type: "call.initiated" }, { event_type: "call.answred" }] });
+    const flow = callFlowSchema.parse({
+      version: 1,
+      platform: "telnyx",
+      name: "events",
+      events: [{ event_type: "call.initiated" }, { event_type: "call.answred" }],
+    });
     const problems = platformProblems(flow, telnyxPlatform);
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.path, "events[1].event_type");
     assert.match(problems[0]!.message, /unknown Telnyx event type "call.answred"/);
-    const request = telnyxPlatform.encode({ eventType: "call.initiated", eventId: "e1", sequence: 1, timestamp: new Date(0), payload: {}, call: { callId: "c1", from: undefined, to: undefined, direction: undefined }, url: new URL("https://example.com/hook") });
-    assert.deepEqual(telnyxPlatform.identify({ method: "POST", path: "/hook", headers: {}, body: request.body }), { eventType: "call.initiated", callId: telnyxPlatform.nativeCallId!("c1"), eventId: "e1" });
+    const request = telnyxPlatform.encode({
+      eventType: "call.initiated",
+      eventId: "e1",
+      sequence: 1,
+      timestamp: new Date(0),
+      payload: {},
+      call: { callId: "c1", from: undefined, to: undefined, direction: undefined },
+      url: new URL("https://example.com/hook"),
+    });
+    assert.deepEqual(telnyxPlatform.identify({ method: "POST", path: "/hook", headers: {}, body: request.body }), {
+      eventType: "call.initiated",
+      callId: telnyxPlatform.nativeCallId!("c1"),
+      eventId: "e1",
+    });
   });
 
   it("keeps grammar.json in step with the installed telnyx SDK (scripts/extract-telnyx-grammar.mjs)", () => {
     const fresh = execFileSync(process.execPath, [join(repoRoot, "scripts", "extract-telnyx-grammar.mjs"), "--stdout"], { encoding: "utf8" });
-    assert.equal(fresh, readFileSync(join(repoRoot, "src", "platforms", "telnyx", "grammar.json"), "utf8"), "grammar.json is stale: run node scripts/extract-telnyx-grammar.mjs");
+    assert.equal(
+      fresh,
+      readFileSync(join(repoRoot, "src", "platforms", "telnyx", "grammar.json"), "utf8"),
+      "grammar.json is stale: run node scripts/extract-telnyx-grammar.mjs",
+    );
     const { source } = JSON.parse(fresh) as { source: { package: string; version: string } };
     const installed = JSON.parse(readFileSync(join(repoRoot, "node_modules", "telnyx", "package.json"), "utf8")) as { version: string };
     assert.deepEqual(source.version, installed.version);
@@ -318,14 +423,22 @@ describe("vwh simulate --platform telnyx (CLI)", () => {
     const secret = getScheme("telnyx").randomSecret();
     const publicKey = rawPublicKeyBase64(parseTelnyxPrivateKey({ value: secret, source: "test" }));
     const port = await unusedPort();
-    const server = await startListener(example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: `http://127.0.0.1:${port}/v2`, publicKey, log: () => {} }), example.WEBHOOK_PATH);
+    const server = await startListener(
+      example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: `http://127.0.0.1:${port}/v2`, publicKey, log: () => {} }),
+      example.WEBHOOK_PATH,
+    );
     try {
-      const result = await runVwh(["simulate", fixture("scripts/telnyx-menu.json"), "--url", server.url, "--telnyx-api-port", String(port), "--json"], { env: { VWH_SECRET: secret } });
+      const result = await runVwh(["simulate", fixture("scripts/telnyx-menu.json"), "--url", server.url, "--telnyx-api-port", String(port), "--json"], {
+        env: { VWH_SECRET: secret },
+      });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stderr, new RegExp(`TELNYX_BASE_URL=http://127\\.0\\.0\\.1:${port}/v2`));
       const report = JSON.parse(result.stdout) as { scheme: string; notices: string[] };
       assert.equal(report.scheme, "telnyx");
-      assert.ok(report.notices.some((line) => line.startsWith(`TELNYX_PUBLIC_KEY=${publicKey} `)), report.notices.join("\n"));
+      assert.ok(
+        report.notices.some((line) => line.startsWith(`TELNYX_PUBLIC_KEY=${publicKey} `)),
+        report.notices.join("\n"),
+      );
     } finally {
       await server.close();
     }

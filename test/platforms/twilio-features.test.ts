@@ -29,7 +29,15 @@ interface Sent {
 
 /** Drives a call without HTTP: each send is answered with the TwiML `answer` builds. */
 async function drive(answer: (sent: Sent) => string, caller: CallerInput[], settings: Record<string, unknown> = {}) {
-  const driver: CallDriver = await twilioPlatform.startCall({ call: { callId: "call_features", from: "+14155550100", to: "+14155550199", direction: undefined }, url: new URL(publicVoiceUrl), start: new Date(0), newId: (prefix) => `${prefix}_1`, settings, now: () => 0, wait: async () => {} });
+  const driver: CallDriver = await twilioPlatform.startCall({
+    call: { callId: "call_features", from: "+14155550100", to: "+14155550199", direction: undefined },
+    url: new URL(publicVoiceUrl),
+    start: new Date(0),
+    newId: (prefix) => `${prefix}_1`,
+    settings,
+    now: () => 0,
+    wait: async () => {},
+  });
   const sent: Sent[] = [];
   const steps = [...caller];
   driver.caller({ kind: "connect" }, undefined);
@@ -41,7 +49,11 @@ async function drive(answer: (sent: Sent) => string, caller: CallerInput[], sett
       sent.push(item);
       const body = Buffer.from(answer(item));
       const reply = { status: 200, headers: { "content-type": "text/xml" }, body };
-      driver.replied(move.webhook, { ok: true, reply, parsed: parseTwilioReply(reply, { eventType: move.webhook.eventType, waits: move.webhook.waits, expectsActions: false, request }) });
+      driver.replied(move.webhook, {
+        ok: true,
+        reply,
+        parsed: parseTwilioReply(reply, { eventType: move.webhook.eventType, waits: move.webhook.waits, expectsActions: false, request }),
+      });
     } else if (move.kind === "stream") driver.streamEnded({ kind: "closed_by_agent" });
     else if (move.kind === "await-caller") driver.caller(steps.shift() ?? { kind: "hangup" }, undefined);
     else if (move.kind === "ended") return { sent, ended: move.reason };
@@ -76,7 +88,13 @@ describe("twilio features (issue 24)", () => {
     }, "/twilio/voice");
     const dispatcher = createDispatcher(2);
     try {
-      const flow = await inlineFlow({ version: 1, platform: "twilio", name: "get", settings: { voice_method: "GET" }, script: [{ expect: { says: { contains: "GET route" } } }] });
+      const flow = await inlineFlow({
+        version: 1,
+        platform: "twilio",
+        name: "get",
+        settings: { voice_method: "GET" },
+        script: [{ expect: { says: { contains: "GET route" } } }],
+      });
       const scheme = getScheme("twilio");
       const result = await runSimulation([flow], {
         target: new URL(server.url),
@@ -104,12 +122,21 @@ describe("twilio features (issue 24)", () => {
         sent.url.pathname === "/twilio/voice"
           ? twiml((r) => {
               r.say("Leave a message");
-              r.record({ action: "/twilio/recorded", transcribeCallback: "/twilio/transcribed", recordingStatusCallback: "/twilio/recording-status", recordingStatusCallbackMethod: "POST", maxLength: 30 });
+              r.record({
+                action: "/twilio/recorded",
+                transcribeCallback: "/twilio/transcribed",
+                recordingStatusCallback: "/twilio/recording-status",
+                recordingStatusCallbackMethod: "POST",
+                maxLength: 30,
+              });
             })
           : twiml((r) => r.hangup()),
       [{ kind: "say", text: "please call me back tomorrow", confidence: 0.9 }],
     );
-    assert.deepEqual(run.sent.map((sent) => `${sent.type} ${sent.url.pathname}`), ["voice /twilio/voice", "record /twilio/recorded", "recording_status /twilio/recording-status", "transcription /twilio/transcribed"]);
+    assert.deepEqual(
+      run.sent.map((sent) => `${sent.type} ${sent.url.pathname}`),
+      ["voice /twilio/voice", "record /twilio/recorded", "recording_status /twilio/recording-status", "transcription /twilio/transcribed"],
+    );
     const [, recorded, status, transcription] = run.sent;
     const recordingSid = recorded!.params.get("RecordingSid")!;
     assert.match(recordingSid, /^RE[0-9a-f]{32}$/);
@@ -128,7 +155,10 @@ describe("twilio features (issue 24)", () => {
     assert.equal(transcription!.params.get("TranscriptionText"), "please call me back tomorrow");
     assert.equal(transcription!.params.get("TranscriptionStatus"), "completed");
     assert.match(transcription!.params.get("TranscriptionSid")!, /^TR[0-9a-f]{32}$/);
-    assert.equal(transcription!.params.get("TranscriptionUrl"), `https://api.twilio.com/2010-04-01/Accounts/${recorded!.params.get("AccountSid")}/Recordings/${recordingSid}/Transcriptions/${transcription!.params.get("TranscriptionSid")}`);
+    assert.equal(
+      transcription!.params.get("TranscriptionUrl"),
+      `https://api.twilio.com/2010-04-01/Accounts/${recorded!.params.get("AccountSid")}/Recordings/${recordingSid}/Transcriptions/${transcription!.params.get("TranscriptionSid")}`,
+    );
     assert.equal(transcription!.params.get("RecordingSid"), recordingSid);
     assert.equal(transcription!.params.get("From"), "+14155550100", "the call's parameters come with the transcription");
     // Twilio identifies both again (tunnel, recordings).
@@ -137,7 +167,10 @@ describe("twilio features (issue 24)", () => {
       assert.equal(identity.eventType, sent.type);
     }
     // Nothing said: the transcription fails, as Twilio's does on a silent recording.
-    const silent = await drive((sent) => (sent.url.pathname === "/twilio/voice" ? twiml((r) => r.record({ transcribe: true, transcribeCallback: "/t" })) : twiml((r) => r.hangup())), [{ kind: "press", digits: "#" }]);
+    const silent = await drive(
+      (sent) => (sent.url.pathname === "/twilio/voice" ? twiml((r) => r.record({ transcribe: true, transcribeCallback: "/t" })) : twiml((r) => r.hangup())),
+      [{ kind: "press", digits: "#" }],
+    );
     assert.equal(silent.sent.find((sent) => sent.type === "transcription")?.params.get("TranscriptionStatus"), "failed");
   });
 
@@ -154,41 +187,88 @@ describe("twilio features (issue 24)", () => {
       { dial_outcomes: ["busy", "no-answer", "completed"] },
     );
     const dials = run.sent.filter((sent) => sent.type === "dial");
-    assert.deepEqual(dials.map((sent) => sent.params.get("DialCallStatus")), ["busy", "no-answer", "completed"]);
-    assert.deepEqual(dials.map((sent) => sent.params.get("DialBridged")), ["false", "false", "true"]);
+    assert.deepEqual(
+      dials.map((sent) => sent.params.get("DialCallStatus")),
+      ["busy", "no-answer", "completed"],
+    );
+    assert.deepEqual(
+      dials.map((sent) => sent.params.get("DialBridged")),
+      ["false", "false", "true"],
+    );
     assert.equal(dials[0]!.params.get("DialCallDuration"), null, "an unanswered leg has no duration");
     assert.equal(dials[2]!.params.get("DialCallDuration"), "30");
     assert.ok(dials[2]!.afterMs - dials[1]!.afterMs >= 0);
     assert.equal(run.ended, "handler_hangup");
     // Without action, Twilio goes on with the next verb when nobody answers: <Dial>a</Dial><Dial>b</Dial>.
-    const plain = await drive(() => twiml((r) => { r.dial(numbers[0]!); r.dial(numbers[1]!); r.say("nobody is free"); }), [], { dial_outcomes: ["no-answer", "busy"] });
+    const plain = await drive(
+      () =>
+        twiml((r) => {
+          r.dial(numbers[0]!);
+          r.dial(numbers[1]!);
+          r.say("nobody is free");
+        }),
+      [],
+      { dial_outcomes: ["no-answer", "busy"] },
+    );
     assert.equal(plain.ended, "handler_hangup", "both unanswered: the Say runs, then the end of the document");
-    const answered = await drive(() => twiml((r) => { r.dial(numbers[0]!); r.dial(numbers[1]!); }), [], { dial_outcomes: ["failed"] });
+    const answered = await drive(
+      () =>
+        twiml((r) => {
+          r.dial(numbers[0]!);
+          r.dial(numbers[1]!);
+        }),
+      [],
+      { dial_outcomes: ["failed"] },
+    );
     assert.equal(answered.ended, "transferred", "the second number answers (the default outcome)");
   });
 
   it("caller location (FromState, FromCity, FromZip and their Caller*/Called* twins) reaches the handler", async () => {
-    const run = await drive(() => twiml((r) => r.hangup()), [], { from_city: "SAN FRANCISCO", from_state: "CA", from_zip: "94105", to_state: "NY", to_city: "NEW YORK" });
+    const run = await drive(() => twiml((r) => r.hangup()), [], {
+      from_city: "SAN FRANCISCO",
+      from_state: "CA",
+      from_zip: "94105",
+      to_state: "NY",
+      to_city: "NEW YORK",
+    });
     const params = run.sent[0]!.params;
     assert.deepEqual(
-      ["FromCity", "FromState", "FromZip", "FromCountry", "CallerCity", "CallerState", "CallerZip", "ToState", "CalledState", "CalledCity", "ToZip"].map((name) => params.get(name)),
+      ["FromCity", "FromState", "FromZip", "FromCountry", "CallerCity", "CallerState", "CallerZip", "ToState", "CalledState", "CalledCity", "ToZip"].map(
+        (name) => params.get(name),
+      ),
       ["SAN FRANCISCO", "CA", "94105", "US", "SAN FRANCISCO", "CA", "94105", "NY", "NY", "NEW YORK", ""],
     );
   });
 
   it("refuses at load an unknown setting (naming the known ones, with a did-you-mean), a Dial outcome or a call status Twilio does not have", async () => {
-    await assert.rejects(
-      inlineFlow({ version: 1, platform: "twilio", name: "typo", settings: { from_sate: "CA" }, script: [{}] }),
-      (error: Error) => /settings\.from_sate: unknown setting for twilio \(known: voice_method, status_callback, .*from_state.*\); did you mean "from_state"\?/.test(error.message),
+    await assert.rejects(inlineFlow({ version: 1, platform: "twilio", name: "typo", settings: { from_sate: "CA" }, script: [{}] }), (error: Error) =>
+      /settings\.from_sate: unknown setting for twilio \(known: voice_method, status_callback, .*from_state.*\); did you mean "from_state"\?/.test(
+        error.message,
+      ),
     );
-    await assert.rejects(inlineFlow({ version: 1, platform: "twilio", name: "dial", settings: { dial_outcomes: ["busy", "rejected"] }, script: [{}] }), /settings\.dial_outcomes\[1\]: expected one of "completed", "answered", "busy", "no-answer", "failed", "canceled", got "rejected"/);
+    await assert.rejects(
+      inlineFlow({ version: 1, platform: "twilio", name: "dial", settings: { dial_outcomes: ["busy", "rejected"] }, script: [{}] }),
+      /settings\.dial_outcomes\[1\]: expected one of "completed", "answered", "busy", "no-answer", "failed", "canceled", got "rejected"/,
+    );
     await assert.rejects(
       inlineFlow({ version: 1, platform: "twilio", name: "status", script: [{}, { event: { type: "status", payload: { CallStatus: "hungup" } } }] }),
       /script\[1\]\.event\.payload\.CallStatus: expected one of "initiated", .*"canceled", got "hungup"/,
     );
-    await assert.rejects(inlineFlow({ version: 1, platform: "twilio", name: "method", settings: { voice_method: "PUT" }, script: [{}] }), /settings\.voice_method: expected one of "GET", "POST", got "PUT"/);
-    await assert.rejects(inlineFlow({ version: 1, platform: "vonage", name: "other", settings: { voice_method: "GET" }, script: [{}] }), /settings\.voice_method: unknown setting for vonage \(known: answer_method, event_url, event_method\)/);
-    const ok = await inlineFlow({ version: 1, platform: "twilio", name: "ok", settings: { voice_method: "GET", dial_outcomes: ["no-answer"], from_state: "CA" }, script: [{}] });
+    await assert.rejects(
+      inlineFlow({ version: 1, platform: "twilio", name: "method", settings: { voice_method: "PUT" }, script: [{}] }),
+      /settings\.voice_method: expected one of "GET", "POST", got "PUT"/,
+    );
+    await assert.rejects(
+      inlineFlow({ version: 1, platform: "vonage", name: "other", settings: { voice_method: "GET" }, script: [{}] }),
+      /settings\.voice_method: unknown setting for vonage \(known: answer_method, event_url, event_method\)/,
+    );
+    const ok = await inlineFlow({
+      version: 1,
+      platform: "twilio",
+      name: "ok",
+      settings: { voice_method: "GET", dial_outcomes: ["no-answer"], from_state: "CA" },
+      script: [{}],
+    });
     assert.equal(ok.platform.id, "twilio");
   });
 });

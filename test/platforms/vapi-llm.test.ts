@@ -27,7 +27,10 @@ const servers: Listening[] = [];
 after(() => Promise.all(servers.map((server) => server.close())));
 
 /** `handler` behind a recorder of request bodies, on 127.0.0.1. */
-async function listen(handler: (request: IncomingMessage, response: ServerResponse, body: Record<string, unknown>) => void, reference = false): Promise<Listening> {
+async function listen(
+  handler: (request: IncomingMessage, response: ServerResponse, body: Record<string, unknown>) => void,
+  reference = false,
+): Promise<Listening> {
   const bodies: Record<string, unknown>[] = [];
   const referenceHandler = reference ? (createVapiLlmHandler() as RequestListener) : undefined;
   const server = createServer((request, response) => {
@@ -63,7 +66,18 @@ async function run(base: string, script: unknown[], settings: Record<string, unk
   const clock = fakeClock();
   const options = engineOptions(base, newSecret(), { now: clock.now, wait: clock.wait, mediaLockstep: true, platformSettings });
   try {
-    const flow = { file: "inline.json", platform: vapiLlmPlatform, flow: callFlowSchema.parse({ version: 1, platform: "vapi-llm", name: "llm", call: { call_id: "call_vapi_llm1", from: "+15550100001", to: "+15550100300" }, settings, script }) };
+    const flow = {
+      file: "inline.json",
+      platform: vapiLlmPlatform,
+      flow: callFlowSchema.parse({
+        version: 1,
+        platform: "vapi-llm",
+        name: "llm",
+        call: { call_id: "call_vapi_llm1", from: "+15550100001", to: "+15550100300" },
+        settings,
+        script,
+      }),
+    };
     const result = await runSimulation([flow], options);
     return { result, turns: result.flows[0]!.turns! };
   } finally {
@@ -71,28 +85,40 @@ async function run(base: string, script: unknown[], settings: Record<string, unk
   }
 }
 
-const messages = (turn: { failures: { path?: string | undefined; message: string }[] }) => turn.failures.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) => `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const messages = (turn: { failures: { path?: string | undefined; message: string }[] }) =>
+  turn.failures.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 const sse = (response: ServerResponse) => response.writeHead(200, { "content-type": "text/event-stream" });
 
 describe("Vapi custom LLM against the reference server", () => {
   it("POSTs <url>/chat/completions with the conversation so far and stream: true, speaks the stream, transfers on transferCall", async () => {
     const server = await listen(() => {}, true);
     const settings = { system_prompt: "You take bookings.", first_message: "Hi, this is Ada's.", metadata: { restaurant: "ada" }, temperature: 0.2 };
-    const { turns, result } = await run(server.base, [
-      { expect: { says: "Hi, this is Ada's." } },
-      { say: "I'd like to book a table", expect: { says: "Sure. Table seven is free at eight, and I have booked it for you.", first_audio_ms: 60_000 } },
-      { say: "Can I talk to a person?", expect: { transfers_to: "+15550100999", ends: "transferred" } },
-    ], settings);
+    const { turns, result } = await run(
+      server.base,
+      [
+        { expect: { says: "Hi, this is Ada's." } },
+        { say: "I'd like to book a table", expect: { says: "Sure. Table seven is free at eight, and I have booked it for you.", first_audio_ms: 60_000 } },
+        { say: "Can I talk to a person?", expect: { transfers_to: "+15550100999", ends: "transferred" } },
+      ],
+      settings,
+    );
     assert.deepEqual(turns.map(messages), [[], [], []]);
     assert.ok(result.flows[0]!.passed);
     const [first, second] = server.bodies as { messages: { role: string; content: string }[]; [key: string]: unknown }[];
     assert.deepEqual(Object.keys(first!).sort(), ["call", "customer", "max_tokens", "messages", "metadata", "model", "phoneNumber", "stream", "temperature"]);
     assert.deepEqual([first!["stream"], first!["temperature"], first!["max_tokens"], first!["metadata"]], [true, 0.2, 250, { restaurant: "ada" }]);
     assert.deepEqual((first!["customer"] as { number: string }).number, "+15550100001");
-    assert.deepEqual(first!.messages.map((message) => message.role), ["system", "assistant", "user"]);
+    assert.deepEqual(
+      first!.messages.map((message) => message.role),
+      ["system", "assistant", "user"],
+    );
     // The second request carries the first answer (without <flush />) and the new utterance.
-    assert.deepEqual(second!.messages.slice(-2), [{ role: "assistant", content: "Sure. Table seven is free at eight, and I have booked it for you." }, { role: "user", content: "Can I talk to a person?" }]);
+    assert.deepEqual(second!.messages.slice(-2), [
+      { role: "assistant", content: "Sure. Table seven is free at eight, and I have booked it for you." },
+      { role: "user", content: "Can I talk to a person?" },
+    ]);
     assert.equal(turns[2]!.media!.text!.toolCalls[0]!.name, "transferCall");
   });
 
@@ -110,13 +136,20 @@ describe("Vapi custom LLM against the reference server", () => {
 
 describe("Vapi custom LLM: servers that answer wrong", () => {
   it("JSON for stream: true, an error status (with the extra-fields hint), and the wrong content type are clear findings that fail the call", async () => {
-    const json = await listen((_request, response) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ choices: [{ message: { role: "assistant", content: "Hello" } }] })));
+    const json = await listen((_request, response) =>
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ choices: [{ message: { role: "assistant", content: "Hello" } }] })),
+    );
     const jsonRun = await run(json.base, [{}, { say: "hi" }, { say: "again" }]);
     assert.match(messages(jsonRun.turns[1]!)[0]!, /answered stream: true with JSON \(application\/json\): Vapi reads server-sent events/);
     assert.equal(jsonRun.turns[1]!.ended, "failed");
-    const failing = await listen((_request, response) => response.writeHead(400, { "content-type": "application/json" }).end('{"error":{"message":"Unrecognized request argument supplied: call"}}'));
+    const failing = await listen((_request, response) =>
+      response.writeHead(400, { "content-type": "application/json" }).end('{"error":{"message":"Unrecognized request argument supplied: call"}}'),
+    );
     const failed = await run(failing.base, [{}, { say: "hi" }]);
-    assert.match(messages(failed.turns[1]!)[0]!, /expected 200 with an event stream, got 400: .*Unrecognized request argument supplied: call.* fails on the extra fields \(call, phoneNumber, customer, metadata\)/);
+    assert.match(
+      messages(failed.turns[1]!)[0]!,
+      /expected 200 with an event stream, got 400: .*Unrecognized request argument supplied: call.* fails on the extra fields \(call, phoneNumber, customer, metadata\)/,
+    );
     const plain = await listen((_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("Hello"));
     assert.match(messages((await run(plain.base, [{}, { say: "hi" }])).turns[1]!)[0]!, /expected content-type text\/event-stream, got "text\/plain"/);
   });
@@ -127,7 +160,7 @@ describe("Vapi custom LLM: servers that answer wrong", () => {
       response.write(chunk({ content: "Hello" }));
       response.write("data: {not json}\n\n");
       response.write(`data: ${JSON.stringify({ object: "chat.completion", choices: [] })}\n\n`);
-      response.write(chunk({ tool_calls: [{ index: 0, type: "function", function: { name: "lookup", arguments: "{\"id\":" } }] }));
+      response.write(chunk({ tool_calls: [{ index: 0, type: "function", function: { name: "lookup", arguments: '{"id":' } }] }));
       response.end();
     });
     const { turns } = await run(server.base, [{}, { say: "hi" }]);

@@ -49,9 +49,16 @@ describe("vapi platform", () => {
   });
 
   it("the bundled scripts pass against the example handler in every tool-call shape, and every message fits the SDK's types", async () => {
-    const bundled = await Promise.all(["vapi-booking.json", "vapi-assistant-transfer.json"].map((name) => inlineFlow(fileJson(fixture(join("scripts", name))), name)));
+    const bundled = await Promise.all(
+      ["vapi-booking.json", "vapi-assistant-transfer.json"].map((name) => inlineFlow(fileJson(fixture(join("scripts", name))), name)),
+    );
     // The other shapes on a short call: connect, one tool call, hang up.
-    const short = await inlineFlow({ version: 1, platform: "vapi", name: "short", script: [{}, { tool: { name: "check_availability", arguments: { day: "tuesday", period: "afternoon" } }, expect: { result: { contains: "15:30" } } }] });
+    const short = await inlineFlow({
+      version: 1,
+      platform: "vapi",
+      name: "short",
+      script: [{}, { tool: { name: "check_availability", arguments: { day: "tuesday", period: "afternoon" } }, expect: { result: { contains: "15:30" } } }],
+    });
     for (const shape of ["sdk", "sdk-object", "custom-tools", "events"]) {
       const flows = shape === "sdk" ? bundled : [short];
       server.bodies.length = 0;
@@ -68,7 +75,8 @@ describe("vapi platform", () => {
         assert.ok(spec, `unknown type ${String(message["type"])}`);
         for (const [field, fieldSpec] of Object.entries(spec.fields)) {
           if (fieldSpec.required) assert.ok(message[field] !== undefined, `${String(message["type"])}.${field} is required by the SDK`);
-          if (fieldSpec.values && message[field] !== undefined) assert.ok(fieldSpec.values.includes(String(message[field])), `${String(message["type"])}.${field}=${String(message[field])}`);
+          if (fieldSpec.values && message[field] !== undefined)
+            assert.ok(fieldSpec.values.includes(String(message[field])), `${String(message["type"])}.${field}=${String(message[field])}`);
         }
       }
       const report = messages.at(-1)!;
@@ -79,7 +87,11 @@ describe("vapi platform", () => {
   it("the end-of-call-report carries the transcript and the endedReason of how the call ended", async () => {
     const script = (steps: unknown[]) => inlineFlow({ version: 1, platform: "vapi", name: "ending", script: steps });
     const cases: [unknown[], string, string][] = [
-      [[{}, { say: "I need to move my cleaning" }, { hangup: true, expect: { ends: "caller_hangup" } }], "customer-ended-call", "User: I need to move my cleaning"],
+      [
+        [{}, { say: "I need to move my cleaning" }, { hangup: true, expect: { ends: "caller_hangup" } }],
+        "customer-ended-call",
+        "User: I need to move my cleaning",
+      ],
       [[{}, { silence_ms: 31000, expect: { ends: "timeout" } }], "silence-timed-out", "AI: Hello!"],
       [[{}, { tool: { name: "endCall", arguments: {} }, expect: { ends: "handler_hangup" } }], "assistant-ended-call", "AI: Hello!"],
     ];
@@ -96,10 +108,21 @@ describe("vapi platform", () => {
   });
 
   it("a tool result without name, as Vapi's docs and example server send it, passes without a warning (issue 24)", () => {
-    const request = Buffer.from(JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: {} } }] } }));
+    const request = Buffer.from(
+      JSON.stringify({ message: { type: "tool-calls", toolCallList: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: {} } }] } }),
+    );
     const parsed = parseVapiReply(
-      { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ results: [{ toolCallId: "call_1", result: "ok" }] })) },
-      { eventType: "tool-calls", waits: true, expectsActions: false, request: { method: "POST", url: new URL("http://127.0.0.1/"), body: request, contentType: "application/json", headers: {} } },
+      {
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: Buffer.from(JSON.stringify({ results: [{ toolCallId: "call_1", result: "ok" }] })),
+      },
+      {
+        eventType: "tool-calls",
+        waits: true,
+        expectsActions: false,
+        request: { method: "POST", url: new URL("http://127.0.0.1/"), body: request, contentType: "application/json", headers: {} },
+      },
     );
     assert.deepEqual([...parsed.failures, ...parsed.warnings], []);
   });
@@ -115,7 +138,12 @@ describe("vapi platform", () => {
       handlers.WEBHOOK_PATH,
     );
     const run = async (result: unknown) => {
-      const flow = await inlineFlow({ version: 1, platform: "vapi", name: "tool", script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } }, expect: { result } }] });
+      const flow = await inlineFlow({
+        version: 1,
+        platform: "vapi",
+        name: "tool",
+        script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } }, expect: { result } }],
+      });
       return failureLines(await simulateAgainst(tool, [flow], { scheme: "vapi", secret })).filter((line) => line.includes("result"));
     };
     try {
@@ -134,11 +162,21 @@ describe("vapi platform", () => {
   });
 
   it("names a tool result with the wrong toolCallId, a missing one and an extra one", async () => {
-    const flow = await inlineFlow({ version: 1, platform: "vapi", name: "tool", script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } } }] });
+    const flow = await inlineFlow({
+      version: 1,
+      platform: "vapi",
+      name: "tool",
+      script: [{}, { tool: { name: "check_availability", arguments: { day: "monday" } } }],
+    });
     const replies: ((id: string) => unknown)[] = [
       () => ({ results: [{ toolCallId: "call_wrong", name: "check_availability", result: "ok" }] }),
       () => ({ results: [] }),
-      (id) => ({ results: [{ toolCallId: id, name: "check_availability", result: "ok" }, { toolCallId: "call_extra", name: "check_availability", result: "ok" }] }),
+      (id) => ({
+        results: [
+          { toolCallId: id, name: "check_availability", result: "ok" },
+          { toolCallId: "call_extra", name: "check_availability", result: "ok" },
+        ],
+      }),
     ];
     const expected = [
       /tool-calls results\[0\]\.toolCallId: expected "call_[^"]+" \(the id Vapi sent for check_availability\), got "call_wrong"/,
@@ -156,7 +194,10 @@ describe("vapi platform", () => {
       try {
         const result = await simulateAgainst(bad, [flow], { scheme: "vapi", secret });
         assert.equal(result.flows[0]!.passed, false);
-        assert.ok(failureLines(result).some((line) => expected[index]!.test(line)), failureLines(result).join("\n"));
+        assert.ok(
+          failureLines(result).some((line) => expected[index]!.test(line)),
+          failureLines(result).join("\n"),
+        );
       } finally {
         await bad.close();
       }
@@ -174,10 +215,19 @@ describe("vapi platform", () => {
       handlers.WEBHOOK_PATH,
     );
     try {
-      const flow = await inlineFlow({ version: 1, platform: "vapi", name: "late", settings: { vapi_assistant_request: true }, script: [{}, { say: "hello?" }] });
+      const flow = await inlineFlow({
+        version: 1,
+        platform: "vapi",
+        name: "late",
+        settings: { vapi_assistant_request: true },
+        script: [{}, { say: "hello?" }],
+      });
       const result = await simulateAgainst(slow, [flow], { scheme: "vapi", secret, options: { now: () => clock, wait: async () => {} } });
       const lines = failureLines(result);
-      assert.ok(lines.includes("assistant-request : latency 7600 ms over the platform's fixed 7500 ms for assistant-request: it gave up on the reply"), lines.join("\n"));
+      assert.ok(
+        lines.includes("assistant-request : latency 7600 ms over the platform's fixed 7500 ms for assistant-request: it gave up on the reply"),
+        lines.join("\n"),
+      );
       const report = JSON.parse(slow.bodies.at(-1)!.toString("utf8")) as { message: { type: string; endedReason: string } };
       assert.deepEqual([report.message.type, report.message.endedReason], ["end-of-call-report", "assistant-request-failed"]);
       // Just under the deadline passes.
@@ -201,10 +251,12 @@ describe("vapi platform", () => {
   });
 
   it("checks assistant-request and transfer-destination-request replies field by field", async () => {
-
     const request = { method: "POST" as const, url: new URL("http://h/"), body: Buffer.from("{}"), contentType: "application/json", headers: {} };
     const parse = (eventType: string, body: unknown) =>
-      parseVapiReply({ status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) }, { eventType, waits: true, expectsActions: false, request });
+      parseVapiReply(
+        { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(body)) },
+        { eventType, waits: true, expectsActions: false, request },
+      );
     const messages = (eventType: string, body: unknown) => parse(eventType, body).failures.map((finding) => `${finding.path}: ${finding.message}`);
     assert.deepEqual(messages("assistant-request", { assistantId: "a", assistantOverrides: { variableValues: {} } }), []);
     assert.deepEqual(messages("assistant-request", { assistantId: "a", squadId: "s" }), [
@@ -214,14 +266,31 @@ describe("vapi platform", () => {
     assert.deepEqual(messages("assistant-request", { destination: { type: "number", number: "555-0100" } }), [
       'destination.number: expected an E.164 number like +15550100999 (Vapi checks it unless numberE164CheckEnabled is false), got "555-0100"',
     ]);
-    assert.deepEqual(messages("transfer-destination-request", { destination: { type: "fax", number: "+15550100999" } }), ['destination.type: expected "assistant", "number", "sip", got "fax"']);
-    assert.deepEqual(messages("transfer-destination-request", {}), ["destination: required: a destination {type: number | sip | assistant, …} (or error): without one the transfer fails"]);
-    assert.deepEqual(parse("transfer-destination-request", { destination: { type: "sip", sipUri: "sip:desk@example.com" } }).actions, [{ type: "transfer", path: "destination", to: "sip:desk@example.com", kind: "sip" }]);
-    assert.deepEqual(parse("assistant-request", { assistantId: "a", colour: "red" }).warnings.map((finding) => finding.path), ["colour"]);
-    assert.deepEqual(parse("assistant-request", { assistant: { name: "Ava", firstMessage: "Hi, Ava here." } }).actions, [{ type: "assistant", path: "assistant", name: "Ava", text: "Hi, Ava here." }]);
-    assert.deepEqual(parse("assistant-request", { error: "Sorry, we are closed." }).actions, [{ type: "reject", path: "error", text: "Sorry, we are closed.", reason: "Sorry, we are closed." }]);
+    assert.deepEqual(messages("transfer-destination-request", { destination: { type: "fax", number: "+15550100999" } }), [
+      'destination.type: expected "assistant", "number", "sip", got "fax"',
+    ]);
+    assert.deepEqual(messages("transfer-destination-request", {}), [
+      "destination: required: a destination {type: number | sip | assistant, …} (or error): without one the transfer fails",
+    ]);
+    assert.deepEqual(parse("transfer-destination-request", { destination: { type: "sip", sipUri: "sip:desk@example.com" } }).actions, [
+      { type: "transfer", path: "destination", to: "sip:desk@example.com", kind: "sip" },
+    ]);
+    assert.deepEqual(
+      parse("assistant-request", { assistantId: "a", colour: "red" }).warnings.map((finding) => finding.path),
+      ["colour"],
+    );
+    assert.deepEqual(parse("assistant-request", { assistant: { name: "Ava", firstMessage: "Hi, Ava here." } }).actions, [
+      { type: "assistant", path: "assistant", name: "Ava", text: "Hi, Ava here." },
+    ]);
+    assert.deepEqual(parse("assistant-request", { error: "Sorry, we are closed." }).actions, [
+      { type: "reject", path: "error", text: "Sorry, we are closed.", reason: "Sorry, we are closed." },
+    ]);
     // Informational messages: any 2xx, the body is not read.
-    assert.deepEqual(parseVapiReply({ status: 204, headers: {}, body: Buffer.alloc(0) }, { eventType: "status-update", waits: false, expectsActions: false, request }).failures, []);
+    assert.deepEqual(
+      parseVapiReply({ status: 204, headers: {}, body: Buffer.alloc(0) }, { eventType: "status-update", waits: false, expectsActions: false, request })
+        .failures,
+      [],
+    );
   });
 
   it("verify-signature --url: a verifier that hashes JSON.stringify(req.body) and a handler without dedup are caught", async () => {
@@ -231,7 +300,16 @@ describe("vapi platform", () => {
       const target = await startListener(listener, handlers.WEBHOOK_PATH);
       const dispatcher = createDispatcher(2);
       try {
-        const report = await runProbe({ platform: await loadPlatform("vapi"), target: new URL(target.url), scheme: hmac, settings, signer: hmac.create([{ value: secret, source: "(test)" }], settings), toleranceSeconds: 300, timeoutMs: 2000, dispatcher });
+        const report = await runProbe({
+          platform: await loadPlatform("vapi"),
+          target: new URL(target.url),
+          scheme: hmac,
+          settings,
+          signer: hmac.create([{ value: secret, source: "(test)" }], settings),
+          toleranceSeconds: 300,
+          timeoutMs: 2000,
+          dispatcher,
+        });
         return Object.fromEntries(report.cases.map((entry) => [entry.name, entry.outcome]));
       } finally {
         await dispatcher.close();
@@ -239,7 +317,10 @@ describe("vapi platform", () => {
       }
     };
     const good = await probe(handlers.createVapiHandler({ secrets: [secret], auth: "hmac" }));
-    assert.ok(Object.values(good).every((outcome) => outcome === "as-expected" || outcome === "skipped"), JSON.stringify(good));
+    assert.ok(
+      Object.values(good).every((outcome) => outcome === "as-expected" || outcome === "skipped"),
+      JSON.stringify(good),
+    );
     assert.equal(good["valid signature, JSON re-indented"], "as-expected");
 
     // The commonest bug in Vapi's and Retell's own samples: verify JSON.stringify(req.body), not the raw bytes.
@@ -250,7 +331,9 @@ describe("vapi platform", () => {
       request.on("end", () => {
         const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         const timestamp = String(request.headers["x-timestamp"]);
-        const expected = createHmac("sha256", secret).update(`${timestamp}.${JSON.stringify(parsed)}`).digest("hex");
+        const expected = createHmac("sha256", secret)
+          .update(`${timestamp}.${JSON.stringify(parsed)}`)
+          .digest("hex");
         json(response, expected === request.headers["x-signature"] ? 200 : 401, {});
       });
     };
@@ -267,41 +350,74 @@ describe("vapi platform", () => {
   });
 
   it("X-Vapi-Secret and bearer tokens: what vwh sends, the example handler accepts; a wrong one it refuses", async () => {
-    const { authenticate } = await load<{ authenticate(auth: string, secrets: string[], headers: Record<string, string>, body: Buffer): string | undefined }>("examples/vapi-handler.js");
-    for (const [scheme, auth] of [["vapi", "secret"], ["bearer", "bearer"], ["hmac", "hmac"]] as const) {
+    const { authenticate } = await load<{ authenticate(auth: string, secrets: string[], headers: Record<string, string>, body: Buffer): string | undefined }>(
+      "examples/vapi-handler.js",
+    );
+    for (const [scheme, auth] of [
+      ["vapi", "secret"],
+      ["bearer", "bearer"],
+      ["hmac", "hmac"],
+    ] as const) {
       const settings = { purpose: "sign" as const, hmac: defaultHmacSettings };
       const signer = getScheme(scheme).create([{ value: secret, source: "(test)" }], settings);
       const body = Buffer.from('{"message":{"type":"hang"}}');
-      const { headers } = signer.sign({ id: "m1", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "https://example.com/vapi", contentType: "application/json" });
+      const { headers } = signer.sign({
+        id: "m1",
+        timestamp: Math.floor(Date.now() / 1000),
+        body,
+        method: "POST",
+        url: "https://example.com/vapi",
+        contentType: "application/json",
+      });
       assert.equal(authenticate(auth, [secret], headers, body), undefined, scheme);
-      assert.deepEqual(signer.verify({ headers, body, method: "POST", url: "https://example.com/vapi" }, { now: Math.floor(Date.now() / 1000), toleranceSeconds: 300 }), { valid: true });
-      const wrong = getScheme(scheme).create([{ value: "another-secret", source: "(test)" }], settings).sign({ id: "m1", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "https://example.com/vapi", contentType: "application/json" });
+      assert.deepEqual(
+        signer.verify({ headers, body, method: "POST", url: "https://example.com/vapi" }, { now: Math.floor(Date.now() / 1000), toleranceSeconds: 300 }),
+        { valid: true },
+      );
+      const wrong = getScheme(scheme)
+        .create([{ value: "another-secret", source: "(test)" }], settings)
+        .sign({ id: "m1", timestamp: Math.floor(Date.now() / 1000), body, method: "POST", url: "https://example.com/vapi", contentType: "application/json" });
       assert.notEqual(authenticate(auth, [secret], wrong.headers, body), undefined, scheme);
     }
   });
 
   it("vwh simulate --platform vapi --vapi-tool-shape reports the shape and sends it (the CLI contract)", async () => {
     server.bodies.length = 0;
-    const result = await runVwh(["simulate", fixture("scripts/vapi-booking.json"), "--platform", "vapi", "--url", server.url, "--vapi-tool-shape", "custom-tools", "--json"], { env: { VWH_SECRET: secret } });
+    const result = await runVwh(
+      ["simulate", fixture("scripts/vapi-booking.json"), "--platform", "vapi", "--url", server.url, "--vapi-tool-shape", "custom-tools", "--json"],
+      { env: { VWH_SECRET: secret } },
+    );
     assert.equal(result.code, 0, result.stderr + result.stdout);
     const report = JSON.parse(result.stdout) as { notes: string[]; scheme: string; profile: string };
     assert.deepEqual([report.scheme, report.profile], ["vapi", "vapi"]);
     assert.match(report.notes[0]!, /^vapi tool calls: custom-tools/);
-    const toolCall = server.bodies.map((body) => JSON.parse(body.toString("utf8")) as { message: { type: string; toolCallList?: Record<string, unknown>[] } }).find((body) => body.message.type === "tool-calls")!;
+    const toolCall = server.bodies
+      .map((body) => JSON.parse(body.toString("utf8")) as { message: { type: string; toolCallList?: Record<string, unknown>[] } })
+      .find((body) => body.message.type === "tool-calls")!;
     assert.deepEqual(Object.keys(toolCall.message.toolCallList![0]!), ["id", "name", "arguments"]);
   });
 
   it("scripted flows (events): payload enums from the SDK are checked when the file is read, and replies as in scripts", async () => {
-    await assert.rejects(inlineFlow({ version: 1, platform: "vapi", name: "bad", events: [{ event_type: "status-update", payload: { status: "answered" } }] }), /events\[0\]\.payload\.status/);
+    await assert.rejects(
+      inlineFlow({ version: 1, platform: "vapi", name: "bad", events: [{ event_type: "status-update", payload: { status: "answered" } }] }),
+      /events\[0\]\.payload\.status/,
+    );
     await assert.rejects(inlineFlow({ version: 1, platform: "vapi", name: "bad", events: [{ event_type: "call.started" }] }), /expected a Vapi message type/);
-    await assert.rejects(inlineFlow({ version: 1, platform: "vapi", name: "bad", settings: { vapi_tool_shape: "xml" }, script: [{}] }), /settings\.vapi_tool_shape/);
+    await assert.rejects(
+      inlineFlow({ version: 1, platform: "vapi", name: "bad", settings: { vapi_tool_shape: "xml" }, script: [{}] }),
+      /settings\.vapi_tool_shape/,
+    );
     const flow = await inlineFlow({
       version: 1,
       platform: "vapi",
       name: "events",
       events: [
         { event_type: "status-update", payload: { status: "in-progress" } },
-        { event_type: "tool-calls", payload: { toolCallList: [{ id: "call_A", type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] }, expect: { actions: [{ type: "tool_result", toolCallId: "call_A" }] } },
+        {
+          event_type: "tool-calls",
+          payload: { toolCallList: [{ id: "call_A", type: "function", function: { name: "check_availability", arguments: "{}" } }], toolWithToolCallList: [] },
+          expect: { actions: [{ type: "tool_result", toolCallId: "call_A" }] },
+        },
         { event_type: "end-of-call-report", payload: { endedReason: "customer-ended-call", analysis: {} } },
       ],
     });

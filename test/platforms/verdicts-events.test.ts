@@ -34,7 +34,12 @@ describe("webhooks whose reply the platform ignores (issue 23, item 5)", () => {
       assert.equal(result.flows[0]!.passed, true);
       const warnings = findingsOf(result, "warnings");
       assert.deepEqual([...new Set(warnings.map((line) => line.split(":")[0]))], ["started", "ringing", "answered", "completed"]);
-      assert.ok(warnings[0]!.includes(`expected status 2xx, got 404 — vonage ignores the reply to started at ${new URL("/webhooks/event", server.url).href}, so the call goes on (set settings.event_url`), warnings[0]);
+      assert.ok(
+        warnings[0]!.includes(
+          `expected status 2xx, got 404 — vonage ignores the reply to started at ${new URL("/webhooks/event", server.url).href}, so the call goes on (set settings.event_url`,
+        ),
+        warnings[0],
+      );
     } finally {
       await server.close();
     }
@@ -45,7 +50,10 @@ describe("webhooks whose reply the platform ignores (issue 23, item 5)", () => {
     try {
       const strict = await runOn([await scriptOn("vonage", script)], server.url, { strictEvents: true });
       assert.equal(strict.flows[0]!.passed, false);
-      assert.ok(findingsOf(strict).some((line) => line.startsWith("started: expected status 2xx, got 404")), findingsOf(strict).join("\n"));
+      assert.ok(
+        findingsOf(strict).some((line) => line.startsWith("started: expected status 2xx, got 404")),
+        findingsOf(strict).join("\n"),
+      );
       const expected = await runOn([await scriptOn("vonage", [{ expect: { status: 200 } }, ...script.slice(1)])], server.url);
       assert.deepEqual([...new Set(findingsOf(expected).map((line) => line.split(":")[0]))], ["started", "ringing", "answered"]);
     } finally {
@@ -59,11 +67,17 @@ describe("webhooks whose reply the platform ignores (issue 23, item 5)", () => {
       sendXml(response, "<Say>Goodbye.</Say>");
     });
     try {
-      const result = await runOn([await scriptOn("twilio", [{ expect: { says: "Goodbye.", ends: "handler_hangup" } }], { status_callback: "/twilio/status" })], server.url);
+      const result = await runOn(
+        [await scriptOn("twilio", [{ expect: { says: "Goodbye.", ends: "handler_hangup" } }], { status_callback: "/twilio/status" })],
+        server.url,
+      );
       assert.deepEqual(findingsOf(result), []);
       const warnings = findingsOf(result, "warnings");
       assert.equal(warnings.length, 4);
-      assert.match(warnings[0]!, /^status: expected status 2xx, got 500 — twilio ignores the reply to status at http:\/\/127\.0\.0\.1:\d+\/twilio\/status, so the call goes on \(set settings\.status_callback \(--status-callback\)/);
+      assert.match(
+        warnings[0]!,
+        /^status: expected status 2xx, got 500 — twilio ignores the reply to status at http:\/\/127\.0\.0\.1:\d+\/twilio\/status, so the call goes on \(set settings\.status_callback \(--status-callback\)/,
+      );
     } finally {
       await server.close();
     }
@@ -82,7 +96,10 @@ describe("webhooks whose reply the platform ignores (issue 23, item 5)", () => {
         const json = await runInProcess(["simulate", file, "--url", server.url, "--json"], { env });
         assert.equal(json.code, 0, json.stdout + json.stderr);
         const report = JSON.parse(json.stdout) as { notes: string[] };
-        assert.ok(report.notes.some((line) => line.startsWith(`vonage event_url ${eventUrl} (settings.event_url)`)), report.notes.join("\n"));
+        assert.ok(
+          report.notes.some((line) => line.startsWith(`vonage event_url ${eventUrl} (settings.event_url)`)),
+          report.notes.join("\n"),
+        );
         const text = await runInProcess(["simulate", file, "--url", server.url], { env });
         assert.ok(`${text.stdout}${text.stderr}`.includes(`vonage event_url ${eventUrl} (settings.event_url)`), text.stdout + text.stderr);
       });

@@ -27,7 +27,10 @@ describe("says and actions are what the platform executed (issue 23, item 1)", (
     try {
       const falsePass = await runOn([await scriptOn("vonage", [{ expect: { says: { contains: "You will never hear me" } } }])], server.url);
       assert.deepEqual(findingsOf(falsePass), ['turn 0 says: expected to contain "You will never hear me", got "Welcome. Goodbye."']);
-      const result = await runOn([await scriptOn("vonage", [{ expect: { says: "Welcome. Goodbye.", actions: ["speak", "redirect", "speak", "hangup"], ends: "handler_hangup" } }])], server.url);
+      const result = await runOn(
+        [await scriptOn("vonage", [{ expect: { says: "Welcome. Goodbye.", actions: ["speak", "redirect", "speak", "hangup"], ends: "handler_hangup" } }])],
+        server.url,
+      );
       assert.deepEqual(findingsOf(result), []);
       assert.deepEqual(result.flows[0]!.turns![0]!.notExecuted, [{ type: "speak", path: "[2]", text: "You will never hear me" }]);
     } finally {
@@ -38,13 +41,19 @@ describe("says and actions are what the platform executed (issue 23, item 1)", (
   it("plivo: the <Speak> after a <GetInput> is spoken in the silence turn, and the natural silence script passes", async () => {
     const server = await stubHandler("/plivo/answer", (request, response) => {
       if (request.url === "/plivo/answer") {
-        return sendXml(response, '<GetInput action="/plivo/input" inputType="dtmf" numDigits="1"><Speak>Press 1 for opening hours.</Speak></GetInput><Speak>Sorry, I didn\'t catch that. Goodbye.</Speak>');
+        return sendXml(
+          response,
+          '<GetInput action="/plivo/input" inputType="dtmf" numDigits="1"><Speak>Press 1 for opening hours.</Speak></GetInput><Speak>Sorry, I didn\'t catch that. Goodbye.</Speak>',
+        );
       }
       if (request.url === "/plivo/input") return sendXml(response, "<Speak>We open at nine.</Speak>");
       response.writeHead(200).end();
     });
     try {
-      const script = [{ expect: { says: "Press 1 for opening hours.", actions: ["speak", "listen"] } }, { silence_ms: 5000, expect: { says: { contains: "didn't catch that" }, ends: "handler_hangup" } }];
+      const script = [
+        { expect: { says: "Press 1 for opening hours.", actions: ["speak", "listen"] } },
+        { silence_ms: 5000, expect: { says: { contains: "didn't catch that" }, ends: "handler_hangup" } },
+      ];
       const result = await runOn([await scriptOn("plivo", script)], server.url);
       assert.deepEqual(findingsOf(result), []);
       const [first, second] = result.flows[0]!.turns!;
@@ -58,7 +67,11 @@ describe("says and actions are what the platform executed (issue 23, item 1)", (
 
   it("twilio: document order — a key pressed during the Gather leaves the verbs after it unexecuted; --json and text show them", async () => {
     const server = await stubHandler("/twilio/voice", (request, response) => {
-      if (request.url === "/twilio/voice") return sendXml(response, '<Gather action="/twilio/menu" numDigits="1"><Say>Press 1.</Say></Gather><Say>We did not get that.</Say><Redirect>/twilio/voice</Redirect>');
+      if (request.url === "/twilio/voice")
+        return sendXml(
+          response,
+          '<Gather action="/twilio/menu" numDigits="1"><Say>Press 1.</Say></Gather><Say>We did not get that.</Say><Redirect>/twilio/voice</Redirect>',
+        );
       sendXml(response, "<Say>Thanks.</Say><Hangup/>");
     });
     try {
@@ -72,9 +85,15 @@ describe("says and actions are what the platform executed (issue 23, item 1)", (
         const json = await runInProcess(["simulate", file, "--url", server.url, "--json"], { env });
         assert.equal(json.code, 0, json.stdout + json.stderr);
         const report = JSON.parse(json.stdout) as { flows: { turns: { not_executed: unknown[] }[] }[] };
-        assert.deepEqual(report.flows[0]!.turns[0]!.not_executed, [{ type: "speak", path: "Response/Say[1]", text: "We did not get that." }, { type: "redirect", path: "Response/Redirect[1]" }]);
+        assert.deepEqual(report.flows[0]!.turns[0]!.not_executed, [
+          { type: "speak", path: "Response/Say[1]", text: "We did not get that." },
+          { type: "redirect", path: "Response/Redirect[1]" },
+        ]);
         const text = await runInProcess(["simulate", file, "--url", server.url], { env });
-        assert.ok(text.stdout.includes('replied, not executed in this turn: speak Response/Say[1] "We did not get that.", redirect Response/Redirect[1]'), text.stdout);
+        assert.ok(
+          text.stdout.includes('replied, not executed in this turn: speak Response/Say[1] "We did not get that.", redirect Response/Redirect[1]'),
+          text.stdout,
+        );
       });
     } finally {
       await server.close();

@@ -10,12 +10,20 @@ import { type SimulationResult } from "../../src/engine/results.js";
 import { fakeClock, startServer, type ReceivedRequest, type TestServer } from "../helpers.js";
 
 const standardSecret = `whsec_${Buffer.from("verdicts-test-secret-0123456").toString("base64")}`;
-export const secretFor = (platformId: PlatformId) => (platformId === "twilio" ? "f3a1c0ffee5eed0123456789abcdef01" : platformId === "vwh" ? standardSecret : "test-signing-secret-0123456789");
+export const secretFor = (platformId: PlatformId) =>
+  platformId === "twilio" ? "f3a1c0ffee5eed0123456789abcdef01" : platformId === "vwh" ? standardSecret : "test-signing-secret-0123456789";
 
 /** A caller script on `platformId`, validated as `vwh simulate` would. */
 export async function scriptOn(platformId: PlatformId, script: unknown[], settings?: Record<string, unknown>): Promise<LoadedFlow> {
   const platform = await loadPlatform(platformId);
-  const flow = callFlowSchema.parse({ version: 1, platform: platformId, name: "verdicts", call: { from: "+15550100001", to: "+15550100300" }, ...(settings && { settings }), script });
+  const flow = callFlowSchema.parse({
+    version: 1,
+    platform: platformId,
+    name: "verdicts",
+    call: { from: "+15550100001", to: "+15550100300" },
+    ...(settings && { settings }),
+    script,
+  });
   return { file: "verdicts.json", flow, platform };
 }
 
@@ -50,13 +58,17 @@ export function stubHandler(path: string, reply: (request: ReceivedRequest, resp
   return startServer((request, response, raw) => reply(request, response, raw), path);
 }
 
-export const sendXml = (response: ServerResponse, body: string) => void response.writeHead(200, { "content-type": "text/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`);
-export const sendJson = (response: ServerResponse, value: unknown, status = 200) => void response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+export const sendXml = (response: ServerResponse, body: string) =>
+  void response.writeHead(200, { "content-type": "text/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`);
+export const sendJson = (response: ServerResponse, value: unknown, status = 200) =>
+  void response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
 
 /** Every failure and warning of a run, as `where: message` lines. */
 export function findingsOf(result: SimulationResult, kind: "failures" | "warnings" = "failures"): string[] {
   return result.flows.flatMap((flow) => [
     ...flow.events.flatMap((event) => event[kind].map((finding) => `${event.eventType}: ${finding.message}`)),
-    ...(kind === "failures" ? (flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => `turn ${turn.step} ${finding.path ?? ""}: ${finding.message}`)) : []),
+    ...(kind === "failures"
+      ? (flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => `turn ${turn.step} ${finding.path ?? ""}: ${finding.message}`))
+      : []),
   ]);
 }

@@ -19,11 +19,20 @@ const longPrompt = "Thanks for calling. For appointments press 1, for billing pr
 describe("the caller acts during playback (issue 23, item 2)", () => {
   it("twilio: keys pressed 800 ms into a <Gather>'s <Say> end the Gather with those digits", async () => {
     const server = await stubHandler("/twilio/voice", (request, response) => {
-      if (request.url === "/twilio/voice") return sendXml(response, `<Gather action="/twilio/menu" numDigits="1"><Say>${longPrompt}</Say></Gather><Say>We did not get that.</Say>`);
+      if (request.url === "/twilio/voice")
+        return sendXml(response, `<Gather action="/twilio/menu" numDigits="1"><Say>${longPrompt}</Say></Gather><Say>We did not get that.</Say>`);
       sendXml(response, `<Say>You pressed ${params(request.body).get("Digits")}.</Say><Hangup/>`);
     });
     try {
-      const result = await runOn([await scriptOn("twilio", [{ expect: { actions: ["speak", "listen"] } }, { press: "2", after_ms: 800, expect: { says: "You pressed 2.", ends: "handler_hangup" } }])], server.url);
+      const result = await runOn(
+        [
+          await scriptOn("twilio", [
+            { expect: { actions: ["speak", "listen"] } },
+            { press: "2", after_ms: 800, expect: { says: "You pressed 2.", ends: "handler_hangup" } },
+          ]),
+        ],
+        server.url,
+      );
       assert.deepEqual(findingsOf(result), []);
       const gather = server.requests.find((request) => request.url === "/twilio/menu")!;
       assert.deepEqual([params(gather.body).get("Digits"), params(gather.body).get("FinishedOnKey")], ["2", ""]);
@@ -41,7 +50,9 @@ describe("the caller acts during playback (issue 23, item 2)", () => {
     try {
       const result = await runOn([await scriptOn("twilio", [{}, { press: "1", after_ms: 5000, expect: { says: "Thanks." } }])], server.url);
       assert.deepEqual(findingsOf(result), []);
-      assert.deepEqual(result.flows[0]!.turns![1]!.notes, ["after_ms 5000 is past the end of the turn's audio (its audio ended 800 ms after it began): the caller acted when the line went quiet"]);
+      assert.deepEqual(result.flows[0]!.turns![1]!.notes, [
+        "after_ms 5000 is past the end of the turn's audio (its audio ended 800 ms after it began): the caller acted when the line went quiet",
+      ]);
     } finally {
       await server.close();
     }
@@ -52,7 +63,10 @@ describe("the caller acts during playback (issue 23, item 2)", () => {
       const origin = `http://${request.headers.host}`;
       if (request.url.startsWith("/webhooks/answer")) {
         const bargeIn = new URL(request.url, origin).searchParams.get("from") === "15550100001";
-        return sendJson(response, [{ action: "talk", text: longPrompt, bargeIn }, { action: "input", type: ["dtmf"], dtmf: { maxDigits: 1 }, eventUrl: [`${origin}/webhooks/input`] }]);
+        return sendJson(response, [
+          { action: "talk", text: longPrompt, bargeIn },
+          { action: "input", type: ["dtmf"], dtmf: { maxDigits: 1 }, eventUrl: [`${origin}/webhooks/input`] },
+        ]);
       }
       if (request.url.startsWith("/webhooks/input")) {
         const { dtmf } = JSON.parse(request.body.toString("utf8")) as { dtmf: { digits: string | null } };
@@ -68,7 +82,9 @@ describe("the caller acts during playback (issue 23, item 2)", () => {
       plain.flow.call = { ...plain.flow.call, from: "+15550100002" };
       const lost = await runOn([plain], server.url);
       assert.deepEqual(findingsOf(lost), []);
-      assert.deepEqual(lost.flows[0]!.turns![1]!.notes, ["press during speak [0], which does not let the caller in (no barge-in into a listen): it is lost, and the prompt played on"]);
+      assert.deepEqual(lost.flows[0]!.turns![1]!.notes, [
+        "press during speak [0], which does not let the caller in (no barge-in into a listen): it is lost, and the prompt played on",
+      ]);
     } finally {
       await server.close();
     }
@@ -90,10 +106,16 @@ describe("the caller acts during playback (issue 23, item 2)", () => {
       }
     });
     try {
-      const result = await runSimulation([telnyxScript([{ expect: { says: longPrompt } }, { hangup: true, after_ms: 1000, expect: { ends: "caller_hangup" } }], { command_timeout_ms: 5000 })], telnyxOptions(harness, server.url));
+      const result = await runSimulation(
+        [telnyxScript([{ expect: { says: longPrompt } }, { hangup: true, after_ms: 1000, expect: { ends: "caller_hangup" } }], { command_timeout_ms: 5000 })],
+        telnyxOptions(harness, server.url),
+      );
       assert.deepEqual(turnFailures(result), []);
       const events = server.requests.map(telnyxEvent);
-      assert.deepEqual(events.map(({ data }) => data.event_type), ["call.initiated", "call.answered", "call.speak.started", "call.speak.ended", "call.hangup"]);
+      assert.deepEqual(
+        events.map(({ data }) => data.event_type),
+        ["call.initiated", "call.answered", "call.speak.started", "call.speak.ended", "call.hangup"],
+      );
       assert.equal(events[3]!.data.payload["status"], "call_hangup");
       for (let turn = 0; turn < 200 && refusals.length === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(refusals, [{ status: 422, code: "90018" }]);
@@ -106,6 +128,14 @@ describe("the caller acts during playback (issue 23, item 2)", () => {
   it("refuses at load an after_ms the platform cannot honour, naming the step", () => {
     const flow = callFlowSchema.parse({ version: 1, platform: "telnyx", name: "t", script: [{}, { interrupt: "stop", after_ms: 500 }] });
     const problems = platformProblems(flow, telnyxPlatform);
-    assert.deepEqual(problems.map((problem) => [problem.path, problem.message]), [["script[1].after_ms", "the telnyx platform cannot interrupt its playback with speech (after_ms on hangup, press only): step 2 (interrupt) acts when the line is quiet — drop after_ms"]]);
+    assert.deepEqual(
+      problems.map((problem) => [problem.path, problem.message]),
+      [
+        [
+          "script[1].after_ms",
+          "the telnyx platform cannot interrupt its playback with speech (after_ms on hangup, press only): step 2 (interrupt) acts when the line is quiet — drop after_ms",
+        ],
+      ],
+    );
   });
 });

@@ -30,13 +30,19 @@ describe("vonage: a record with an end condition blocks the NCCO (issue 23, item
   it("endOnSilence: the caller's message is recorded, the recording ends 3 s after it, then the NCCO goes on", async () => {
     const server = await voicemail({ endOnSilence: 3, endOnKey: "#", timeOut: 60 });
     try {
-      const script = [{ expect: { says: "Leave a message after the beep.", actions: ["speak", "record"], ends: false } }, { say: "Hi, it is Sam, please call me back", expect: { says: "Thanks, goodbye.", ends: "handler_hangup" } }];
+      const script = [
+        { expect: { says: "Leave a message after the beep.", actions: ["speak", "record"], ends: false } },
+        { say: "Hi, it is Sam, please call me back", expect: { says: "Thanks, goodbye.", ends: "handler_hangup" } },
+      ];
       const result = await runOn([await scriptOn("vonage", script)], server.url);
       assert.deepEqual(findingsOf(result), []);
       const event = recordEvent(server)!;
       // Eight words at 400 ms each, then endOnSilence's 3 s.
       assert.equal(Date.parse(event.end_time) - Date.parse(event.start_time), 8 * 400 + 3000);
-      assert.deepEqual(result.flows[0]!.events.map((item) => item.eventType), ["started", "ringing", "answer", "answered", "record", "completed"]);
+      assert.deepEqual(
+        result.flows[0]!.events.map((item) => item.eventType),
+        ["started", "ringing", "answer", "answered", "record", "completed"],
+      );
     } finally {
       await server.close();
     }
@@ -55,7 +61,10 @@ describe("vonage: a record with an end condition blocks the NCCO (issue 23, item
       assert.deepEqual(findingsOf(timed), []);
       const timeEvent = recordEvent(byTime)!;
       assert.equal(Date.parse(timeEvent.end_time) - Date.parse(timeEvent.start_time), 5000);
-      const untimed = await runOn([await scriptOn("vonage", [{ expect: { says: "Leave a message after the beep. Thanks, goodbye.", ends: "handler_hangup" } }])], background.url);
+      const untimed = await runOn(
+        [await scriptOn("vonage", [{ expect: { says: "Leave a message after the beep. Thanks, goodbye.", ends: "handler_hangup" } }])],
+        background.url,
+      );
       assert.deepEqual(findingsOf(untimed), []);
     } finally {
       await Promise.all([byKey.close(), byTime.close(), background.close()]);

@@ -11,7 +11,15 @@ import { findingsOf, runOn, scriptOn, sendJson, sendXml, stubHandler } from "./v
 /** What Express 4/5's `res.redirect(url)` writes for a request without an Accept header. */
 function expressRedirect(response: ServerResponse, url: string, status = 302): void {
   const body = `Found. Redirecting to ${url}`;
-  response.writeHead(status, { "x-powered-by": "Express", location: url, vary: "Accept", "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
+  response
+    .writeHead(status, {
+      "x-powered-by": "Express",
+      location: url,
+      vary: "Accept",
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+    })
+    .end(body);
 }
 
 describe("redirects (issue 23, item 4)", () => {
@@ -47,10 +55,16 @@ describe("redirects (issue 23, item 4)", () => {
     try {
       const result = await runOn([await scriptOn("twilio", [{ expect: { says: "Made it." } }])], server.url);
       assert.deepEqual(findingsOf(result), []);
-      assert.deepEqual(server.requests.map((request) => request.method), ["POST", "GET", "GET"]);
+      assert.deepEqual(
+        server.requests.map((request) => request.method),
+        ["POST", "GET", "GET"],
+      );
       assert.deepEqual(statuses, [0]);
       const refused = await runOn([await scriptOn("twilio", [{}])], refusing.url);
-      assert.ok(findingsOf(refused).some((line) => line.includes("expected status 2xx, got 308 — Twilio error 11216: it follows only 301, 302, 303 and 307")), findingsOf(refused).join("\n"));
+      assert.ok(
+        findingsOf(refused).some((line) => line.includes("expected status 2xx, got 308 — Twilio error 11216: it follows only 301, 302, 303 and 307")),
+        findingsOf(refused).join("\n"),
+      );
     } finally {
       await Promise.all([server.close(), refusing.close()]);
     }
@@ -64,7 +78,10 @@ describe("redirects (issue 23, item 4)", () => {
     });
     try {
       const result = await runOn([await scriptOn("vonage", [{}])], server.url);
-      assert.ok(findingsOf(result).some((line) => line.startsWith("answer: expected status 2xx, got 302")), findingsOf(result).join("\n"));
+      assert.ok(
+        findingsOf(result).some((line) => line.startsWith("answer: expected status 2xx, got 302")),
+        findingsOf(result).join("\n"),
+      );
       assert.ok(!server.requests.some((request) => request.url.startsWith("/webhooks/ncco")));
     } finally {
       await server.close();

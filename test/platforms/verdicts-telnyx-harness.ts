@@ -23,7 +23,13 @@ export interface TelnyxHarness {
 export async function openTelnyx(): Promise<TelnyxHarness> {
   const run = await telnyxPlatform.openRun({ settings: {}, secrets: [] });
   const api = run.settings["telnyxApi"] as CallControlApi;
-  return { run, baseURL: api.baseUrl, publicKey: rawPublicKeyBase64(parseTelnyxPrivateKey(run.secrets[0]!)), clock: fakeClock(Date.UTC(2026, 0, 5, 9)), close: () => run.close() };
+  return {
+    run,
+    baseURL: api.baseUrl,
+    publicKey: rawPublicKeyBase64(parseTelnyxPrivateKey(run.secrets[0]!)),
+    clock: fakeClock(Date.UTC(2026, 0, 5, 9)),
+    close: () => run.close(),
+  };
 }
 
 export function telnyxOptions(harness: TelnyxHarness, target: string, extra: Partial<SimulationOptions> = {}): SimulationOptions {
@@ -43,7 +49,8 @@ export function telnyxScript(script: unknown[], settings: Record<string, unknown
   return { file: "test.json", flow, platform: telnyxPlatform };
 }
 
-export const telnyxEvent = (request: ReceivedRequest) => JSON.parse(request.body.toString("utf8")) as { data: { event_type: string; occurred_at: string; payload: Record<string, unknown> } };
+export const telnyxEvent = (request: ReceivedRequest) =>
+  JSON.parse(request.body.toString("utf8")) as { data: { event_type: string; occurred_at: string; payload: Record<string, unknown> } };
 
 /** Yields to the event loop until vwh's clock has moved `ms` (vwh moves it while it waits for commands), or gives up. */
 export async function platformTimePasses(clock: FakeClock, ms: number): Promise<boolean> {
@@ -56,7 +63,10 @@ export async function platformTimePasses(clock: FakeClock, ms: number): Promise<
 }
 
 /** A handler that answers every webhook 200 at once, then acts: `act` runs after the reply is sent. */
-export async function ackThenAct(harness: TelnyxHarness, act: (client: Telnyx, type: string, id: string) => Promise<void>): Promise<TestServer & { errors: unknown[] }> {
+export async function ackThenAct(
+  harness: TelnyxHarness,
+  act: (client: Telnyx, type: string, id: string) => Promise<void>,
+): Promise<TestServer & { errors: unknown[] }> {
   const client = new Telnyx({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, maxRetries: 0 });
   const errors: unknown[] = [];
   const server = await startServer((request, response) => {
@@ -67,4 +77,5 @@ export async function ackThenAct(harness: TelnyxHarness, act: (client: Telnyx, t
   return Object.assign(server, { errors });
 }
 
-export const turnFailures = (result: SimulationResult) => result.flows.flatMap((flow) => (flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => finding.message)));
+export const turnFailures = (result: SimulationResult) =>
+  result.flows.flatMap((flow) => (flow.turns ?? []).flatMap((turn) => turn.failures.map((finding) => finding.message)));

@@ -28,7 +28,10 @@ describe("telnyx: acknowledge, then act (issue 23, item 3)", () => {
       assert.deepEqual(turnFailures(result), []);
       assert.equal(result.flows[0]!.passed, true);
       assert.deepEqual(server.errors, []);
-      assert.deepEqual(server.requests.map((request) => telnyxEvent(request).data.event_type), ["call.initiated", "call.answered", "call.speak.started", "call.speak.ended", "call.hangup"]);
+      assert.deepEqual(
+        server.requests.map((request) => telnyxEvent(request).data.event_type),
+        ["call.initiated", "call.answered", "call.speak.started", "call.speak.ended", "call.hangup"],
+      );
     } finally {
       await server.close();
       await harness.close();
@@ -42,7 +45,10 @@ describe("telnyx: acknowledge, then act (issue 23, item 3)", () => {
       const result = await runSimulation([telnyxScript([{}], { command_timeout_ms: 1500 })], telnyxOptions(harness, server.url));
       assert.equal(result.flows[0]!.passed, false);
       const [message] = turnFailures(result);
-      assert.match(message!, /never answered the call: it accepted the webhook \(2xx\) but sent no answer command within 1500 ms \(settings\.command_timeout_ms\)/);
+      assert.match(
+        message!,
+        /never answered the call: it accepted the webhook \(2xx\) but sent no answer command within 1500 ms \(settings\.command_timeout_ms\)/,
+      );
       assert.ok(message!.includes(`no command reached vwh's Call Control API at all`) && message!.includes(`TELNYX_BASE_URL=${harness.baseURL}`), message);
       assert.equal(result.flows[0]!.turns![0]!.ended, "timeout");
     } finally {
@@ -56,7 +62,10 @@ describe("telnyx: acknowledge, then act (issue 23, item 3)", () => {
     const server = await startServer((_request, response) => json(response, 503, { busy: true }), "/webhooks/telnyx");
     try {
       const result = await runSimulation([telnyxScript([{}])], telnyxOptions(harness, server.url));
-      assert.ok(turnFailures(result).some((message) => /never answered the call: it did not accept the webhook \(no 2xx/.test(message)), turnFailures(result).join("\n"));
+      assert.ok(
+        turnFailures(result).some((message) => /never answered the call: it did not accept the webhook \(no 2xx/.test(message)),
+        turnFailures(result).join("\n"),
+      );
     } finally {
       await server.close();
       await harness.close();

@@ -20,7 +20,10 @@ describe("webhook timestamps on the simulated clock (issue 23, item 7)", () => {
       if (type === "call.speak.ended") await client.calls.actions.hangup(id, {});
     });
     try {
-      const result = await runSimulation([telnyxScript([{ expect: { says: "Hello and welcome to the clinic" } }], { command_timeout_ms: 5000 })], telnyxOptions(harness, server.url));
+      const result = await runSimulation(
+        [telnyxScript([{ expect: { says: "Hello and welcome to the clinic" } }], { command_timeout_ms: 5000 })],
+        telnyxOptions(harness, server.url),
+      );
       assert.deepEqual(turnFailures(result), []);
       const events = server.requests.map(telnyxEvent);
       assert.equal(occurred(events, "call.speak.started"), occurred(events, "call.answered"));
@@ -38,7 +41,10 @@ describe("webhook timestamps on the simulated clock (issue 23, item 7)", () => {
       if (type === "call.answered") await client.calls.actions.speak(id, { payload: "Hello and welcome to the clinic", voice: "female" });
     });
     try {
-      const result = await runSimulation([telnyxScript([{}, { hangup: true, after_ms: 1000 }], { command_timeout_ms: 5000 })], telnyxOptions(harness, server.url));
+      const result = await runSimulation(
+        [telnyxScript([{}, { hangup: true, after_ms: 1000 }], { command_timeout_ms: 5000 })],
+        telnyxOptions(harness, server.url),
+      );
       assert.deepEqual(turnFailures(result), []);
       const events = server.requests.map(telnyxEvent);
       assert.equal(occurred(events, "call.speak.ended") - occurred(events, "call.speak.started"), 1000);
@@ -58,7 +64,11 @@ describe("webhook timestamps on the simulated clock (issue 23, item 7)", () => {
     try {
       const result = await runOn([await scriptOn("vwh", [{}, { say: "I want to book a visit", expect: { says: "Goodbye." } }])], server.url);
       assert.deepEqual(findingsOf(result), []);
-      const stamps = Object.fromEntries(server.requests.map((request) => JSON.parse(request.body.toString("utf8")) as { event_type: string; timestamp: string }).map((event) => [event.event_type, Date.parse(event.timestamp)]));
+      const stamps = Object.fromEntries(
+        server.requests
+          .map((request) => JSON.parse(request.body.toString("utf8")) as { event_type: string; timestamp: string })
+          .map((event) => [event.event_type, Date.parse(event.timestamp)]),
+      );
       assert.equal(stamps["speech.transcribed"]! - stamps["speech.detected"]!, 6 * 400);
     } finally {
       await server.close();

@@ -24,17 +24,31 @@ async function withFloodingAgent(flood: (socket: import("ws").WebSocket, first: 
 /** Plays a script with no caller steps (the agent's first turn, then the caller hangs up) on a stream to `server`, on a fake clock in lockstep. */
 async function playAgainst(server: AgentServer, protocol: string, record: StreamScript["record"]): Promise<StreamEnd> {
   const clock = fakeClock();
-  const loaders: Record<string, MediaProtocolLoader> = { vwh: () => import("../../src/platforms/vwh/media.js"), "twilio-relay": () => import("../../src/platforms/twilio/relay.js") };
+  const loaders: Record<string, MediaProtocolLoader> = {
+    vwh: () => import("../../src/platforms/vwh/media.js"),
+    "twilio-relay": () => import("../../src/platforms/twilio/relay.js"),
+  };
   return playStreamWith(
     loaders[protocol]!,
     { url: new URL(server.streamUrl), protocol, headers: {}, parameters: {}, path: "stream" },
     { upcoming: () => undefined, record, advance: () => undefined },
-    { callId: "call_flood", newId: (prefix) => `${prefix}_1`, clock: { ...clock, lockstep: true }, target: new URL(server.webhookUrl), publicUrl: undefined, firstAudioLimitMs: undefined, connectTimeoutMs: 5000, signUpgrade: undefined },
+    {
+      callId: "call_flood",
+      newId: (prefix) => `${prefix}_1`,
+      clock: { ...clock, lockstep: true },
+      target: new URL(server.webhookUrl),
+      publicUrl: undefined,
+      firstAudioLimitMs: undefined,
+      connectTimeoutMs: 5000,
+      signUpgrade: undefined,
+    },
   );
 }
 
 const hostileBodies: Record<string, Buffer> = {
-  "an internal DTD whose entities expand past the parser's limit": Buffer.from(`<!DOCTYPE r [<!ENTITY a "${"x".repeat(10_000)}">]><Response><Speak>${"&a;".repeat(20)}</Speak></Response>`),
+  "an internal DTD whose entities expand past the parser's limit": Buffer.from(
+    `<!DOCTYPE r [<!ENTITY a "${"x".repeat(10_000)}">]><Response><Speak>${"&a;".repeat(20)}</Speak></Response>`,
+  ),
   "an external entity": Buffer.from(`<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Response><Speak>&xxe;</Speak></Response>`),
   "XML nested 2 000 deep": Buffer.from(`<Response>${"<Speak>".repeat(2_000)}${"</Speak>".repeat(2_000)}</Response>`),
   "an element named __proto__": Buffer.from(`<Response><__proto__ a="1"/></Response>`),
@@ -49,7 +63,12 @@ describe("hostile replies to every platform's reply parser", () => {
     for (const id of platformIds) {
       const platform = await loadPlatform(id);
       for (const eventType of Object.keys(platform.events)) {
-        const context: ReplyContext = { eventType, waits: true, expectsActions: true, request: { method: "POST", url: new URL("https://agent.test/hook"), body: Buffer.from("{}"), contentType: "application/json", headers: {} } };
+        const context: ReplyContext = {
+          eventType,
+          waits: true,
+          expectsActions: true,
+          request: { method: "POST", url: new URL("https://agent.test/hook"), body: Buffer.from("{}"), contentType: "application/json", headers: {} },
+        };
         for (const [name, body] of Object.entries(hostileBodies)) {
           for (const contentType of ["application/xml", "application/json"]) {
             try {
@@ -80,7 +99,10 @@ describe("a handler that streams its reply forever", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as import("node:net").AddressInfo).port;
-    return { url: new URL(`http://127.0.0.1:${port}/hook`), close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+    return {
+      url: new URL(`http://127.0.0.1:${port}/hook`),
+      close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    };
   };
 
   it("is cut off at maxReplyBytes by undici delivery and the fast client", async () => {
@@ -110,7 +132,13 @@ describe("stream URLs from a reply", () => {
     const { socketUrl } = await import("../../src/media/stream.js");
     const options = { target: new URL("http://127.0.0.1:3000/hook"), publicUrl: new URL("https://agent.example/hook") };
     // ws+unix://localhost/… is a unix socket to `ws` (the Docker API's, say); ftp: makes its constructor throw.
-    for (const hostile of ["ws+unix://localhost/var/run/docker.sock:/containers/json", "ftp://127.0.0.1/x", "http+unix://localhost/x", "ws://169.254.169.254/latest/meta-data", "wss://agent.example.evil.test/media"]) {
+    for (const hostile of [
+      "ws+unix://localhost/var/run/docker.sock:/containers/json",
+      "ftp://127.0.0.1/x",
+      "http+unix://localhost/x",
+      "ws://169.254.169.254/latest/meta-data",
+      "wss://agent.example.evil.test/media",
+    ]) {
       assert.equal(socketUrl(new URL(hostile), options), undefined, hostile);
     }
     assert.equal(socketUrl(new URL("wss://agent.example/media?x=1"), options)?.href, "ws://127.0.0.1:3000/media?x=1");
@@ -125,12 +153,21 @@ describe("a Telnyx handler that floods the local Call Control API", () => {
     const api = await CallControlApi.open(0);
     try {
       const driver = new TelnyxCallDriver(
-        { call: { callId: "call_flood", from: undefined, to: undefined, direction: undefined }, url: new URL("http://127.0.0.1:1/hook"), start: new Date(0), newId: (prefix) => `${prefix}_1`, settings: {}, now: () => 0, wait: async () => {} },
+        {
+          call: { callId: "call_flood", from: undefined, to: undefined, direction: undefined },
+          url: new URL("http://127.0.0.1:1/hook"),
+          start: new Date(0),
+          newId: (prefix) => `${prefix}_1`,
+          settings: {},
+          now: () => 0,
+          wait: async () => {},
+        },
         api,
       );
       // Refused commands (no Authorization) keep nothing in flight: each used to become one more finding, without end.
       const statuses = new Set<number>();
-      for (let i = 0; i < maxCommandsPerCall + 50; i++) statuses.add(driver.receive({ command: "speak", method: "POST", body: { ok: true, value: {} }, authorized: false }).status);
+      for (let i = 0; i < maxCommandsPerCall + 50; i++)
+        statuses.add(driver.receive({ command: "speak", method: "POST", body: { ok: true, value: {} }, authorized: false }).status);
       assert.deepEqual([...statuses], [401, 429]);
       const failures: string[] = [];
       let ended: string | undefined;
@@ -177,7 +214,10 @@ describe("a media agent that floods the stream", () => {
         const recorded: number[] = [];
         const end = await playAgainst(server, "vwh", (_media, findings) => void recorded.push(findings.length));
         assert.equal(end.kind, "caller_hangup");
-        assert.ok(recorded.every((count) => count <= maxStreamFindingsPerTurn + 1), `findings per turn: ${recorded.join(", ")}`);
+        assert.ok(
+          recorded.every((count) => count <= maxStreamFindingsPerTurn + 1),
+          `findings per turn: ${recorded.join(", ")}`,
+        );
         assert.ok(recorded.includes(maxStreamFindingsPerTurn + 1), `the flood is counted: ${recorded.join(", ")}`);
       },
     );
@@ -196,7 +236,10 @@ describe("a ConversationRelay agent that streams text without end", () => {
       async (server) => {
         const figures: number[] = [];
         await playAgainst(server, "twilio-relay", (media) => void (media && figures.push(media.agentAudioMs ?? 0)));
-        assert.ok(figures.length > 0 && figures.every((ms) => ms > 0 && ms <= speechMs("w ".repeat(maxTurnTextChars / 2))), `agent audio ms: ${figures.join(", ")}`);
+        assert.ok(
+          figures.length > 0 && figures.every((ms) => ms > 0 && ms <= speechMs("w ".repeat(maxTurnTextChars / 2))),
+          `agent audio ms: ${figures.join(", ")}`,
+        );
       },
     );
   });
@@ -216,14 +259,19 @@ describe("a media agent that floods marks behind its audio", () => {
         const findings: string[] = [];
         await playAgainst(server, "vwh", (_media, found) => void findings.push(...found.map((finding) => finding.message)));
         assert.equal(server.received.filter((message) => (message as { event?: string }).event === "mark").length, maxQueuedMarks);
-        assert.ok(findings.some((message) => message.includes(`more than ${maxQueuedMarks} marks`)), findings.slice(0, 3).join("; "));
+        assert.ok(
+          findings.some((message) => message.includes(`more than ${maxQueuedMarks} marks`)),
+          findings.slice(0, 3).join("; "),
+        );
       },
     );
   });
 });
 
 describe("input files that never end", () => {
-  it("are refused past maxInputFileBytes (a flow or an audio step naming /dev/zero), and a WAV's sample rate is bounded", { skip: process.platform === "win32" && "no /dev/zero" }, async () => {
+  it("are refused past maxInputFileBytes (a flow or an audio step naming /dev/zero), and a WAV's sample rate is bounded", {
+    skip: process.platform === "win32" && "no /dev/zero",
+  }, async () => {
     const { readTextFile, maxInputFileBytes } = await import("../../src/files/json-file.js");
     const { wavProblem } = await import("../../src/media/audio.js");
     await assert.rejects(readTextFile("/dev/zero", "call flow"), new RegExp(`/dev/zero: cannot read call flow: over ${maxInputFileBytes / 1024 / 1024} MiB`));
@@ -245,8 +293,17 @@ describe("native paths from a flow file", () => {
   it("with a bad escape in a quoted key select nothing (a finding), never throw (was exit 70)", async () => {
     const { checkNative } = await import("../../src/checks/expectations.js");
     const { jsonDocument } = await import("../../src/platforms/shared/json-document.js");
-    const findings = checkNative([{ path: 'instructions["\\u12"]', equals: 1 }, { path: 'a["\\x"].b', contains: "x" }], [jsonDocument({ instructions: [] })]);
-    assert.deepEqual(findings.map((finding) => finding.message), ["expected 1, got nothing there", 'expected to contain "x", got nothing there']);
+    const findings = checkNative(
+      [
+        { path: 'instructions["\\u12"]', equals: 1 },
+        { path: 'a["\\x"].b', contains: "x" },
+      ],
+      [jsonDocument({ instructions: [] })],
+    );
+    assert.deepEqual(
+      findings.map((finding) => finding.message),
+      ["expected 1, got nothing there", 'expected to contain "x", got nothing there'],
+    );
   });
 });
 
@@ -279,11 +336,15 @@ describe("a --url with a password in it", () => {
   it("is printed with the password masked (simulate's and verify-signature's headers and --json target)", async () => {
     const { runInProcess, withFlowFile, flowWith } = await import("../helpers.js");
     await withFlowFile(flowWith([{ event_type: "call.started" }]), async (file) => {
-      const simulated = await runInProcess(["simulate", file, "--url", "http://admin:hunter2pass@127.0.0.1:1/hook", "--json"], { env: { VWH_SECRET: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" } });
+      const simulated = await runInProcess(["simulate", file, "--url", "http://admin:hunter2pass@127.0.0.1:1/hook", "--json"], {
+        env: { VWH_SECRET: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" },
+      });
       assert.equal((JSON.parse(simulated.stdout) as { target: string }).target, "http://admin:***@127.0.0.1:1/hook");
       assert.doesNotMatch(simulated.stdout + simulated.stderr, /hunter2pass/);
     });
-    const probed = await runInProcess(["verify-signature", "--url", "http://admin:hunter2pass@127.0.0.1:1/hook"], { env: { VWH_SECRET: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" } });
+    const probed = await runInProcess(["verify-signature", "--url", "http://admin:hunter2pass@127.0.0.1:1/hook"], {
+      env: { VWH_SECRET: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" },
+    });
     assert.doesNotMatch(probed.stdout + probed.stderr, /hunter2pass/);
   });
 });
@@ -299,10 +360,13 @@ describe("a reply of thousands of verbs", () => {
 });
 
 describe("a reply pointing at a file: or javascript: URL", () => {
-  it("is not followed, and the finding names the scheme rather than the origin \"null\"", async () => {
+  it('is not followed, and the finding names the scheme rather than the origin "null"', async () => {
     const { startServer } = await import("../helpers.js");
     const { inlineFlow, simulateAgainst } = await import("../platform-helpers.js");
-    const server = await startServer((_request, response) => void response.writeHead(200, { "content-type": "text/xml" }).end("<Response><Redirect>file:///etc/passwd</Redirect></Response>"), "/twilio/voice");
+    const server = await startServer(
+      (_request, response) => void response.writeHead(200, { "content-type": "text/xml" }).end("<Response><Redirect>file:///etc/passwd</Redirect></Response>"),
+      "/twilio/voice",
+    );
     try {
       const flow = await inlineFlow({ version: 1, platform: "twilio", name: "file redirect", call: { call_id: "c1" }, script: [{}] });
       const result = await simulateAgainst(server, [flow], { scheme: "twilio", secret: "twilio-token" });

@@ -33,14 +33,21 @@ describe("checkReply", () => {
   it("passes a valid reply to an event that waits for instructions", () => {
     const result = check({ reply: speakListen });
     assert.deepEqual(result.failures, []);
-    assert.deepEqual(result.instructions?.map((action) => action.type), ["speak", "listen"]);
+    assert.deepEqual(
+      result.instructions?.map((action) => action.type),
+      ["speak", "listen"],
+    );
   });
 
   it("fails a waiting event without instructions, or with a body that is not JSON", () => {
-    assert.deepEqual(check({ reply: { instructions: [] } }).failures, ["instructions: expected at least one instruction: the platform waits after call.started"]);
+    assert.deepEqual(check({ reply: { instructions: [] } }).failures, [
+      "instructions: expected at least one instruction: the platform waits after call.started",
+    ]);
     assert.deepEqual(check({ status: 204 }).failures, ['body: expected {"instructions": [...]}, got an empty reply (204)']);
     assert.deepEqual(check({ headers: {}, reply: speakListen }).failures, ["content-type: expected application/json, got none"]);
-    assert.deepEqual(check({ headers: { "content-type": "text/html" }, reply: speakListen }).failures, ['content-type: expected application/json, got "text/html"']);
+    assert.deepEqual(check({ headers: { "content-type": "text/html" }, reply: speakListen }).failures, [
+      'content-type: expected application/json, got "text/html"',
+    ]);
     assert.match(check({ body: Buffer.from("{nope") }).failures[0]!, /^body: not valid JSON/);
   });
 
@@ -61,7 +68,9 @@ describe("checkReply", () => {
 
   it("checks the status against the expectation (default any 2xx)", () => {
     assert.deepEqual(check({ eventType: "call.ended", status: 500, headers: {} }).failures, ["expected status 2xx, got 500"]);
-    assert.deepEqual(check({ eventType: "call.ended", status: 202, headers: {}, expect: { status: [200, 204] } }).failures, ["expected status 200 or 204, got 202"]);
+    assert.deepEqual(check({ eventType: "call.ended", status: 202, headers: {}, expect: { status: [200, 204] } }).failures, [
+      "expected status 200 or 204, got 202",
+    ]);
     assert.deepEqual(check({ eventType: "call.ended", status: 401, headers: {}, expect: { status: 401 } }).failures, []);
   });
 
@@ -69,13 +78,29 @@ describe("checkReply", () => {
     assert.deepEqual(check({ reply: { instructions: [{ type: "speak", text: "hi" }] }, expect: { instructions: ["speak", "listen"] } }).failures, [
       "instructions: expected [speak, listen], got [speak]",
     ]);
-    const expect = { instructions: [{ type: "speak" as const, text: { contains: "reschedule" } }, { type: "listen" as const, input: ["speech"] }] };
-    assert.deepEqual(check({ reply: { instructions: [{ type: "speak", text: "Sure" }, { type: "listen", input: ["dtmf"] }] }, expect }).failures, [
-      'instructions[0].text: expected to contain "reschedule", got "Sure"',
-      'instructions[1].input: expected ["speech"], got ["dtmf"]',
-    ]);
+    const expect = {
+      instructions: [
+        { type: "speak" as const, text: { contains: "reschedule" } },
+        { type: "listen" as const, input: ["speech"] },
+      ],
+    };
     assert.deepEqual(
-      check({ reply: { instructions: [{ type: "speak", text: "Tuesday at 3 PM" }] }, expect: { instructions: [{ type: "speak", text: { matches: "^Monday" } }] } }).failures,
+      check({
+        reply: {
+          instructions: [
+            { type: "speak", text: "Sure" },
+            { type: "listen", input: ["dtmf"] },
+          ],
+        },
+        expect,
+      }).failures,
+      ['instructions[0].text: expected to contain "reschedule", got "Sure"', 'instructions[1].input: expected ["speech"], got ["dtmf"]'],
+    );
+    assert.deepEqual(
+      check({
+        reply: { instructions: [{ type: "speak", text: "Tuesday at 3 PM" }] },
+        expect: { instructions: [{ type: "speak", text: { matches: "^Monday" } }] },
+      }).failures,
       ['instructions[0].text: expected to match /^Monday/, got "Tuesday at 3 PM"'],
     );
     assert.deepEqual(check({ eventType: "custom.event", reply: { instructions: [] }, expect: { instructions: [] } }).failures, []);
@@ -92,7 +117,16 @@ describe("checkReply", () => {
 describe("native expectations over XML attributes", () => {
   it("compare attribute text with a number or a boolean by value, and say so when they differ", () => {
     const document = { select: (path: string) => (path === "Response/Gather@numDigits" ? ["5"] : path === "Response/Gather@speechModel" ? ["true"] : []) };
-    assert.deepEqual(checkNative([{ path: "Response/Gather@numDigits", equals: 5 }, { path: "Response/Gather@speechModel", equals: true }], [document]), []);
+    assert.deepEqual(
+      checkNative(
+        [
+          { path: "Response/Gather@numDigits", equals: 5 },
+          { path: "Response/Gather@speechModel", equals: true },
+        ],
+        [document],
+      ),
+      [],
+    );
     assert.deepEqual(checkNative([{ path: "Response/Gather@numDigits", equals: 6 }], [document]), [
       { kind: "expect", path: "Response/Gather@numDigits", message: 'expected 6, got "5" (attribute text compared with a number by value)' },
     ]);
@@ -108,6 +142,10 @@ describe("partial expectations", () => {
       { kind: "expect", path: "result.reservation.guest.party", message: "expected 3, got 2" },
       { kind: "expect", path: "result.missing", message: "expected 1, got nothing" },
     ]);
-    assert.deepEqual(partialMismatches({ reservation: { guest: { name: { contains: "An" } } } }, JSON.stringify(actual), "result"), [], "JSON text is read as its value");
+    assert.deepEqual(
+      partialMismatches({ reservation: { guest: { name: { contains: "An" } } } }, JSON.stringify(actual), "result"),
+      [],
+      "JSON text is read as its value",
+    );
   });
 });

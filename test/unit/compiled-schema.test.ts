@@ -7,7 +7,20 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { Connect, ConnectEventType, Conversation, Input, MachineDetection, NCCOBuilder, Notify, Record as RecordAction, RecordingFormat, Stream, Talk, Wait } from "@vonage/voice";
+import {
+  Connect,
+  ConnectEventType,
+  Conversation,
+  Input,
+  MachineDetection,
+  NCCOBuilder,
+  Notify,
+  Record as RecordAction,
+  RecordingFormat,
+  Stream,
+  Talk,
+  Wait,
+} from "@vonage/voice";
 import * as z from "zod";
 import { compileAcceptor, fastSafeParse, type CompileOptions } from "../../src/lib/compiled-schema.js";
 import { createRandom, type Random } from "../../src/core/random.js";
@@ -30,21 +43,95 @@ const emoji = "\u{1F600}"; // two UTF-16 units, one code point: zod measures str
 
 /** Values that sit on the edges of what the vwh and NCCO schemas take. */
 const hostileLeaves: Json[] = [
-  0, -0, -1, 1, 1.5, 19, 20, 40, 2000, 2001, 2020, 1000, 1001, 86_400, 86_401, 86_400_000, 86_400_001, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 1e21,
-  Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY,
-  "", "a", " ", "speak", "listen", "talk", "input", "dtmf", "speech", "both", "en", "en-US", "english", "e", "en-", "zh-Hant-TW",
-  long(3000), long(3001), long(1500, emoji), long(1501, emoji), long(2999) + emoji, emoji,
-  "+15550100001", "+05550100001", "+1555010000123456", "15550100001", "sip:alice@example.test", "sips:a@b", "sip:@b", "sip:a b@c",
-  "https://example.test/a.mp3", "http://example.test", "HTTPS://EXAMPLE.TEST/x", " https://example.test/a ", "https://example.test/a\n", "https://exa mple.test",
-  "javascript:alert(1)", "ws://example.test/media", "wss://example.test/media", "wss://", "file:///etc/passwd", "mailto:a@b.test", "//example.test", "example.test",
-  true, false, null, undefined, [], [1], ["speech"], ["dtmf", "speech"], ["speech", "speech"], ["video"], {}, { a: 1 }, Object.create(null) as object,
+  0,
+  -0,
+  -1,
+  1,
+  1.5,
+  19,
+  20,
+  40,
+  2000,
+  2001,
+  2020,
+  1000,
+  1001,
+  86_400,
+  86_401,
+  86_400_000,
+  86_400_001,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 1,
+  1e21,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  "",
+  "a",
+  " ",
+  "speak",
+  "listen",
+  "talk",
+  "input",
+  "dtmf",
+  "speech",
+  "both",
+  "en",
+  "en-US",
+  "english",
+  "e",
+  "en-",
+  "zh-Hant-TW",
+  long(3000),
+  long(3001),
+  long(1500, emoji),
+  long(1501, emoji),
+  long(2999) + emoji,
+  emoji,
+  "+15550100001",
+  "+05550100001",
+  "+1555010000123456",
+  "15550100001",
+  "sip:alice@example.test",
+  "sips:a@b",
+  "sip:@b",
+  "sip:a b@c",
+  "https://example.test/a.mp3",
+  "http://example.test",
+  "HTTPS://EXAMPLE.TEST/x",
+  " https://example.test/a ",
+  "https://example.test/a\n",
+  "https://exa mple.test",
+  "javascript:alert(1)",
+  "ws://example.test/media",
+  "wss://example.test/media",
+  "wss://",
+  "file:///etc/passwd",
+  "mailto:a@b.test",
+  "//example.test",
+  "example.test",
+  true,
+  false,
+  null,
+  undefined,
+  [],
+  [1],
+  ["speech"],
+  ["dtmf", "speech"],
+  ["speech", "speech"],
+  ["video"],
+  {},
+  { a: 1 },
+  Object.create(null) as object,
 ];
 
 /** Every path to an object or array in a value, with the container itself. */
 function containers(value: Json, path: (string | number)[] = []): { path: (string | number)[]; node: object }[] {
   if (typeof value !== "object" || value === null) return [];
   const here = [{ path, node: value }];
-  const children = Array.isArray(value) ? Array.from(value as ArrayLike<Json>, (item, index) => containers(item, [...path, index])) : Object.entries(value).map(([key, item]) => containers(item, [...path, key]));
+  const children = Array.isArray(value)
+    ? Array.from(value as ArrayLike<Json>, (item, index) => containers(item, [...path, index]))
+    : Object.entries(value).map(([key, item]) => containers(item, [...path, key]));
   return here.concat(...children);
 }
 
@@ -65,10 +152,18 @@ function mutations(valid: Json): Json[] {
   for (const { path, node } of containers(valid)) {
     if (Array.isArray(node)) {
       const items = Array.from(node as ArrayLike<Json>); // a mutation may have left it without Array.prototype
-      out.push(replaceAt(valid, path, () => []), replaceAt(valid, path, () => ({ ...items })), replaceAt(valid, path, () => null), replaceAt(valid, path, () => [...items].reverse()));
-      out.push(replaceAt(valid, path, () => [...items, ...items]), replaceAt(valid, path, () => items.slice(1)));
+      out.push(
+        replaceAt(valid, path, () => []),
+        replaceAt(valid, path, () => ({ ...items })),
+        replaceAt(valid, path, () => null),
+        replaceAt(valid, path, () => [...items].reverse()),
+      );
+      out.push(
+        replaceAt(valid, path, () => [...items, ...items]),
+        replaceAt(valid, path, () => items.slice(1)),
+      );
       out.push(replaceAt(valid, path, () => Object.setPrototypeOf([...items], null) as Json));
-      out.push(replaceAt(valid, path, () => [...items, , ])); // a hole
+      out.push(replaceAt(valid, path, () => [...items, ,])); // a hole
       items.forEach((_, index) => {
         for (const leaf of hostileLeaves) out.push(replaceAt(valid, [...path, index], () => leaf));
       });
@@ -76,9 +171,19 @@ function mutations(valid: Json): Json[] {
     }
     const object = node as Record<string, Json>;
     const keys = Object.keys(object);
-    out.push(replaceAt(valid, path, () => [object]), replaceAt(valid, path, () => Object.assign(Object.create(null) as object, object)));
+    out.push(
+      replaceAt(valid, path, () => [object]),
+      replaceAt(valid, path, () => Object.assign(Object.create(null) as object, object)),
+    );
     out.push(replaceAt(valid, path, () => Object.fromEntries(Object.entries(object).reverse())));
-    for (const [key, value] of [["extra", 1], ["__proto__", {}], ["__proto__", null], ["constructor", "x"], ["toString", 1], ["0", 1]] as const) {
+    for (const [key, value] of [
+      ["extra", 1],
+      ["__proto__", {}],
+      ["__proto__", null],
+      ["constructor", "x"],
+      ["toString", 1],
+      ["0", 1],
+    ] as const) {
       out.push(replaceAt(valid, path, () => withOwnKey(object, key, value)));
       out.push(replaceAt(valid, path, () => ({ ...withOwnKey({}, key, value), ...object })));
     }
@@ -144,7 +249,9 @@ async function validVwhReplies(): Promise<Json[]> {
     { event_type: "dtmf.received", payload: { digits: "0" } },
     { event_type: "playback.finished" },
   ];
-  const fromExample = events.map((event) => instructionsFor(event, { streamUrl: "wss://agent.test/media" })).filter((instructions) => instructions !== undefined);
+  const fromExample = events
+    .map((event) => instructionsFor(event, { streamUrl: "wss://agent.test/media" }))
+    .filter((instructions) => instructions !== undefined);
   fromExample.push(instructionsFor({ event_type: "call.started", payload: { to: "+15550100400" } }, { streamUrl: "wss://agent.test/media" })!);
   // every instruction type with every field it has, in the order the schema declares them
   const everyField = [
@@ -159,8 +266,18 @@ async function validVwhReplies(): Promise<Json[]> {
   return [
     ...fromExample.map((instructions) => ({ instructions })),
     { instructions: everyField },
-    { instructions: [{ type: "speak", text: long(3000) }, { type: "redirect", url: "http://example.test/next" }] },
-    { instructions: [{ type: "speak", text: long(1500, emoji) }, { type: "hangup", reason: "done" }] },
+    {
+      instructions: [
+        { type: "speak", text: long(3000) },
+        { type: "redirect", url: "http://example.test/next" },
+      ],
+    },
+    {
+      instructions: [
+        { type: "speak", text: long(1500, emoji) },
+        { type: "hangup", reason: "done" },
+      ],
+    },
     { instructions: [{ type: "transfer", to: "sip:alice@example.test" }] },
     { instructions: [{ type: "stream", url: "ws://127.0.0.1:8080/media", chunk_ms: 2000 }] },
     { instructions: [{ type: "hangup" }] },
@@ -195,7 +312,18 @@ async function validNccos(): Promise<Json[]> {
     build(new Conversation("room", undefined, true)),
     build(new Connect({ type: "sip", uri: "sip:alice@example.test" })),
     build(new Connect({ type: "app", user: "bob" }), new Connect({ type: "vbc", extension: "123" })),
-    build(new Connect({ type: "phone", number: "15550100001" } as never, "15550100002", undefined, ConnectEventType.SYNCHRONOUS, 30, 600, MachineDetection.CONTINUE, "https://agent.test/event")),
+    build(
+      new Connect(
+        { type: "phone", number: "15550100001" } as never,
+        "15550100002",
+        undefined,
+        ConnectEventType.SYNCHRONOUS,
+        30,
+        600,
+        MachineDetection.CONTINUE,
+        "https://agent.test/event",
+      ),
+    ),
     [],
   ];
   return [...fromExample, ...fromSdk].map(clone);
@@ -260,15 +388,53 @@ describe("compiled reply acceptor", () => {
       ["object catchall", z.object({ a: z.string() }).catchall(z.number()), [{ a: "x", b: 1 }]],
       ["union first match", z.union([z.object({ a: z.string() }), z.strictObject({ a: z.string(), b: z.number() })]), [{ a: "x" }]],
       ["union of strings", z.union([z.string().regex(/^\+\d+$/), z.string().regex(/^sip:/)]), ["+1", "sip:x"]],
-      ["discriminated union", z.discriminatedUnion("t", [z.strictObject({ t: z.literal("a"), n: z.number() }), z.strictObject({ t: z.enum(["b", "c"]) })]), [{ t: "a", n: 1 }, { t: "c" }]],
+      [
+        "discriminated union",
+        z.discriminatedUnion("t", [z.strictObject({ t: z.literal("a"), n: z.number() }), z.strictObject({ t: z.enum(["b", "c"]) })]),
+        [{ t: "a", n: 1 }, { t: "c" }],
+      ],
       ["url (delegated)", z.url({ protocol: /^https?$/ }), ["https://example.test/a", "http://x.test"]],
       ["email (delegated)", z.email(), ["a@example.test"]],
       ["refine (delegated)", z.string().refine((value) => value.startsWith("a")), ["abc"]],
       ["unknown", z.unknown(), [undefined, null, { a: 1 }, Object.create(null) as object]],
     ];
-    const pool = [...hostileLeaves, "ab", "abcd", "abcde", emoji + emoji, "aa", "a@example.test", "a@b", "abc", "+1", "sip:x", 0.3, 0.30000000000000004, 1.4, 4294967296,
-      { a: "x" }, { a: "x", b: 1 }, { a: "x", b: "y" }, { a: 1 }, { a: undefined }, { t: "a", n: 1 }, { t: "a" }, { t: "b", n: 1 }, { t: "c" }, { t: "d" }, { a: "x", b: { c: 1 } },
-      [1], [1, 2], [1, 2, 3], [1, "2"], { 1: 1, a: 2 }, { a: { b: [null] } }, withOwnKey({ a: "x" }, "__proto__", 1), withOwnKey({}, "__proto__", 1), { constructor: 1 }];
+    const pool = [
+      ...hostileLeaves,
+      "ab",
+      "abcd",
+      "abcde",
+      emoji + emoji,
+      "aa",
+      "a@example.test",
+      "a@b",
+      "abc",
+      "+1",
+      "sip:x",
+      0.3,
+      0.30000000000000004,
+      1.4,
+      4294967296,
+      { a: "x" },
+      { a: "x", b: 1 },
+      { a: "x", b: "y" },
+      { a: 1 },
+      { a: undefined },
+      { t: "a", n: 1 },
+      { t: "a" },
+      { t: "b", n: 1 },
+      { t: "c" },
+      { t: "d" },
+      { a: "x", b: { c: 1 } },
+      [1],
+      [1, 2],
+      [1, 2, 3],
+      [1, "2"],
+      { 1: 1, a: 2 },
+      { a: { b: [null] } },
+      withOwnKey({ a: "x" }, "__proto__", 1),
+      withOwnKey({}, "__proto__", 1),
+      { constructor: 1 },
+    ];
     for (const [label, schema, accepted] of schemas) {
       const accept = compileAcceptor(schema);
       for (const value of accepted) assert.equal(accept(value), true, `${label}: refused ${String(JSON.stringify(value))}`);

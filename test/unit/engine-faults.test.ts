@@ -13,7 +13,21 @@ import { appendDeadLetter } from "../../src/files/dead-letters.js";
 import { buildRetryPolicy } from "../../src/engine/retry-policy.js";
 import { createColors } from "../../src/ui/color.js";
 import { formatEventLine, formatSummary } from "../../src/ui/simulate-report.js";
-import { fakeClock, fixture, json, loadExampleHandler, newSecret, parseArgv, startListener, startServer, withTempDir, withServer, refusingServer, type ReceivedRequest, type TestServer } from "../helpers.js";
+import {
+  fakeClock,
+  fixture,
+  json,
+  loadExampleHandler,
+  newSecret,
+  parseArgv,
+  startListener,
+  startServer,
+  withTempDir,
+  withServer,
+  refusingServer,
+  type ReceivedRequest,
+  type TestServer,
+} from "../helpers.js";
 
 const secret = newSecret();
 const flow = (events: CallFlow["events"]): CallFlow => ({ version: 1, name: "test flow", call: { call_id: "call_test" }, events });
@@ -50,12 +64,21 @@ describe("retries", () => {
         seen.clear();
         const before = server.requests.length;
         const withRetries = await simulateAgainst(server, [twoAcks], { retries: 2, backoffMs: 10 });
-        assert.deepEqual(withRetries.result.flows[0]!.events.map((event) => [event.attempts, event.status]), [[2, 204], [2, 204]]);
+        assert.deepEqual(
+          withRetries.result.flows[0]!.events.map((event) => [event.attempts, event.status]),
+          [
+            [2, 204],
+            [2, 204],
+          ],
+        );
         assert.equal(withRetries.result.summary.retried, 2);
         assert.match(withRetries.text, /204 +\d+ ms ×2/);
         // Backoff with equal jitter: between half and all of 10 ms before retry 1.
         assert.equal(withRetries.waits.length, 2);
-        assert.ok(withRetries.waits.every((wait) => wait >= 5 && wait <= 10), `waits ${withRetries.waits.join()}`);
+        assert.ok(
+          withRetries.waits.every((wait) => wait >= 5 && wait <= 10),
+          `waits ${withRetries.waits.join()}`,
+        );
         // Every attempt: identical bytes and id, its own attempt number, a valid (fresh) signature.
         const [first, second] = server.requests.slice(before);
         assert.deepEqual(first!.body, second!.body);
@@ -66,14 +89,17 @@ describe("retries", () => {
   });
 
   it("--backoff doubles per retry, with jitter between half and all of it", async () => {
-    await withServer((_request, response) => void response.writeHead(503).end(), async (server) => {
-      const { waits } = await simulateAgainst(server, [oneAck], { retries: 3, backoffMs: 400 });
-      assert.equal(waits.length, 3);
-      for (const [index, wait] of waits.entries()) {
-        const full = 400 * 2 ** index;
-        assert.ok(wait >= full / 2 && wait <= full, `retry ${index + 1} waited ${wait} ms, expected ${full / 2}..${full}`);
-      }
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(503).end(),
+      async (server) => {
+        const { waits } = await simulateAgainst(server, [oneAck], { retries: 3, backoffMs: 400 });
+        assert.equal(waits.length, 3);
+        for (const [index, wait] of waits.entries()) {
+          const full = 400 * 2 ** index;
+          assert.ok(wait >= full / 2 && wait <= full, `retry ${index + 1} waited ${wait} ms, expected ${full / 2}..${full}`);
+        }
+      },
+    );
   });
 
   it("a handler that always answers 503 exhausts the retries: dead letters written, replayable", async () => {
@@ -87,14 +113,29 @@ describe("retries", () => {
         assert.match(text, /gave up after 3 attempts/);
         assert.match(text, /2 dead-lettered/);
         assert.equal(down.requests.length, 6);
-        const lines = (await readFile(dlq, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { event_id: string; attempts: number; last_error: string; raw: { body: string } });
-        assert.deepEqual(lines.map((line) => [line.attempts, line.last_error]), [[3, "status 503"], [3, "status 503"]]);
+        const lines = (await readFile(dlq, "utf8"))
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { event_id: string; attempts: number; last_error: string; raw: { body: string } });
+        assert.deepEqual(
+          lines.map((line) => [line.attempts, line.last_error]),
+          [
+            [3, "status 503"],
+            [3, "status 503"],
+          ],
+        );
         assert.equal(lines[0]!.raw.body, down.requests[0]!.body.toString("utf8"));
 
         const replay = await simulateAgainst(up, [dlq]);
         assert.equal(replay.result.summary.passed, 2);
-        assert.deepEqual(up.requests.map((request) => request.body.toString("utf8")), lines.map((line) => line.raw.body));
-        assert.deepEqual(up.requests.map((request) => request.headers["webhook-id"]), lines.map((line) => line.event_id));
+        assert.deepEqual(
+          up.requests.map((request) => request.body.toString("utf8")),
+          lines.map((line) => line.raw.body),
+        );
+        assert.deepEqual(
+          up.requests.map((request) => request.headers["webhook-id"]),
+          lines.map((line) => line.event_id),
+        );
       });
     } finally {
       await down.close();
@@ -118,46 +159,69 @@ describe("retries", () => {
       [410, /410 Gone: the platform stops retrying/],
       [400, /expected status 2xx, got 400/],
     ] as const) {
-      await withServer((_request, response) => void response.writeHead(status).end(), async (server) => {
-        const { text, waits } = await simulateAgainst(server, [oneAck], { retries: 3, backoffMs: 1 });
-        assert.match(text, message);
-        assert.equal(server.requests.length, 1, `${status} was retried`);
-        assert.deepEqual(waits, []);
-      });
+      await withServer(
+        (_request, response) => void response.writeHead(status).end(),
+        async (server) => {
+          const { text, waits } = await simulateAgainst(server, [oneAck], { retries: 3, backoffMs: 1 });
+          assert.match(text, message);
+          assert.equal(server.requests.length, 1, `${status} was retried`);
+          assert.deepEqual(waits, []);
+        },
+      );
     }
   });
 
   it("reports a reply slower than the timeout as a timeout, and retries it", async () => {
     // Never answers: the timeout is the only way out (long enough that a loaded machine still delivers each attempt).
-    await withServer(() => {}, async (server) => {
-      const { result } = await simulateAgainst(server, [oneAck], { timeoutMs: 250, retries: 1, backoffMs: 1 });
-      const event = result.flows[0]!.events[0]!;
-      assert.equal(event.attempts, 2);
-      assert.deepEqual(event.failures[0], { kind: "timeout", message: "no reply within 250 ms" });
-      assert.equal(server.requests.length, 2);
-    });
+    await withServer(
+      () => {},
+      async (server) => {
+        const { result } = await simulateAgainst(server, [oneAck], { timeoutMs: 250, retries: 1, backoffMs: 1 });
+        const event = result.flows[0]!.events[0]!;
+        assert.equal(event.attempts, 2);
+        assert.deepEqual(event.failures[0], { kind: "timeout", message: "no reply within 250 ms" });
+        assert.equal(server.requests.length, 2);
+      },
+    );
   });
 
   it("applies a platform profile; explicit settings win; the standard schedule runs on the clock", async () => {
-    await withServer((_request, response) => void response.writeHead(503).end(), async (server) => {
-      const twilio = await simulateAgainst(server, [oneAck], { profile: "twilio" });
-      assert.equal(twilio.result.flows[0]!.events[0]!.attempts, 2);
-      const standard = await simulateAgainst(server, [oneAck], { profile: "standard" });
-      assert.equal(standard.result.flows[0]!.events[0]!.attempts, 10);
-      // The Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h — waited on the fake clock.
-      const minute = 60_000;
-      assert.deepEqual(standard.waits, [5_000, 5 * minute, 30 * minute, 120 * minute, 300 * minute, 600 * minute, 840 * minute, 1200 * minute, 1440 * minute]);
-      const scaled = await simulateAgainst(server, [oneAck], { profile: "standard", timeScale: 0.001 });
-      assert.deepEqual(scaled.waits.slice(0, 2), [5, 300]);
-      const overridden = await simulateAgainst(server, [oneAck], { profile: "vonage", retries: 0 });
-      assert.equal(overridden.result.flows[0]!.events[0]!.attempts, 1);
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(503).end(),
+      async (server) => {
+        const twilio = await simulateAgainst(server, [oneAck], { profile: "twilio" });
+        assert.equal(twilio.result.flows[0]!.events[0]!.attempts, 2);
+        const standard = await simulateAgainst(server, [oneAck], { profile: "standard" });
+        assert.equal(standard.result.flows[0]!.events[0]!.attempts, 10);
+        // The Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h — waited on the fake clock.
+        const minute = 60_000;
+        assert.deepEqual(standard.waits, [
+          5_000,
+          5 * minute,
+          30 * minute,
+          120 * minute,
+          300 * minute,
+          600 * minute,
+          840 * minute,
+          1200 * minute,
+          1440 * minute,
+        ]);
+        const scaled = await simulateAgainst(server, [oneAck], { profile: "standard", timeScale: 0.001 });
+        assert.deepEqual(scaled.waits.slice(0, 2), [5, 300]);
+        const overridden = await simulateAgainst(server, [oneAck], { profile: "vonage", retries: 0 });
+        assert.equal(overridden.result.flows[0]!.events[0]!.attempts, 1);
+      },
+    );
   });
 
   it("retries a closed port, then stops the run as unreachable and dead-letters the event", async () => {
     const closed = await refusingServer();
     const dead: string[] = [];
-    const { result, text } = await simulateAgainst(closed, [twoAcks], { retries: 1, backoffMs: 1, deadLetter: async (entry) => void dead.push(entry.event_id) });
+    const { result, text } = await simulateAgainst(closed, [twoAcks], {
+      retries: 1,
+      backoffMs: 1,
+      deadLetter: async (entry) => void dead.push(entry.event_id),
+    });
     assert.match(result.unreachable ?? "", /connection refused/);
     assert.match(text, /could not reach the handler: connection refused/);
     assert.equal(result.flows[0]!.events[0]!.attempts, 2);
@@ -177,17 +241,23 @@ describe("duplicates, reordering, seeds, bail", () => {
         assert.equal(result.summary.failed, 1);
         assert.match(text, /duplicate delivery \(attempt 2\) got different instructions — not idempotent on event_id:/);
         assert.match(text, /instructions\[0\]\.text: "Your appointment is booked\." → "Your appointment is booked twice\."/);
-        assert.deepEqual(server.requests.map((request) => request.headers["vwh-attempt"]), ["1", "2"]);
+        assert.deepEqual(
+          server.requests.map((request) => request.headers["vwh-attempt"]),
+          ["1", "2"],
+        );
         assert.equal(eventId(server.requests[0]!), eventId(server.requests[1]!));
       },
     );
   });
 
   it("fails a duplicate that is refused", async () => {
-    await withServer((request, response) => void response.writeHead(request.headers["vwh-attempt"] === "1" ? 204 : 409).end(), async (server) => {
-      const { text } = await simulateAgainst(server, [oneAck], { duplicates: 1 });
-      assert.match(text, /duplicate delivery \(attempt 2\): expected 2xx, got 409/);
-    });
+    await withServer(
+      (request, response) => void response.writeHead(request.headers["vwh-attempt"] === "1" ? 204 : 409).end(),
+      async (server) => {
+        const { text } = await simulateAgainst(server, [oneAck], { duplicates: 1 });
+        assert.match(text, /duplicate delivery \(attempt 2\): expected 2xx, got 409/);
+      },
+    );
   });
 
   it("passes the idempotent reference handler under duplicates and reordering", async () => {
@@ -222,42 +292,63 @@ describe("duplicates, reordering, seeds, bail", () => {
     assert.deepEqual(seen[0], seen[1], "the same seed duplicates and shuffles the same events");
     assert.notDeepEqual(seen[0], seen[2], "another seed makes other choices");
     const sequences = seen[0]!.filter((entry) => entry.attempt === "1").map((entry) => entry.sequence);
-    assert.deepEqual([...sequences].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8], "every event delivered once, sequences kept");
+    assert.deepEqual(
+      [...sequences].sort((a, b) => a - b),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      "every event delivered once, sequences kept",
+    );
     assert.notDeepEqual(sequences, [1, 2, 3, 4, 5, 6, 7, 8], "reordered within windows");
-    assert.deepEqual(sequences.slice(0, 4).sort((a, b) => a - b), [1, 2, 3, 4]);
+    assert.deepEqual(
+      sequences.slice(0, 4).sort((a, b) => a - b),
+      [1, 2, 3, 4],
+    );
   });
 
   it("bail stops at the first failed event; without it the call carries on", async () => {
-    await withServer((_request, response) => void response.writeHead(500).end(), async (server) => {
-      const three = flow([{ event_type: "speech.detected" }, { event_type: "speech.ended" }, { event_type: "call.ended" }]);
-      const bailed = await simulateAgainst(server, [three], { bail: true });
-      assert.equal(server.requests.length, 1);
-      assert.match(bailed.text, /stopped at the first failure \(--bail\)/);
-      await simulateAgainst(server, [three]);
-      assert.equal(server.requests.length, 4, "without bail the call carries on");
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(500).end(),
+      async (server) => {
+        const three = flow([{ event_type: "speech.detected" }, { event_type: "speech.ended" }, { event_type: "call.ended" }]);
+        const bailed = await simulateAgainst(server, [three], { bail: true });
+        assert.equal(server.requests.length, 1);
+        assert.match(bailed.text, /stopped at the first failure \(--bail\)/);
+        await simulateAgainst(server, [three]);
+        assert.equal(server.requests.length, 4, "without bail the call carries on");
+      },
+    );
   });
 });
 
 describe("timing, on the injected clock", () => {
   it("--realtime waits each event's after_ms before sending it; without it nothing waits", async () => {
-    await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
-      const paced = flow([{ event_type: "speech.detected" }, { event_type: "speech.ended", after_ms: 300 }, { event_type: "call.ended", after_ms: 1200 }]);
-      assert.deepEqual((await simulateAgainst(server, [paced], { realtime: true })).waits, [300, 1200]);
-      assert.deepEqual((await simulateAgainst(server, [paced])).waits, []);
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(204).end(),
+      async (server) => {
+        const paced = flow([{ event_type: "speech.detected" }, { event_type: "speech.ended", after_ms: 300 }, { event_type: "call.ended", after_ms: 1200 }]);
+        assert.deepEqual((await simulateAgainst(server, [paced], { realtime: true })).waits, [300, 1200]);
+        assert.deepEqual((await simulateAgainst(server, [paced])).waits, []);
+      },
+    );
   });
 
   it("signs each attempt at the clock's time, and stamps events with platform time", async () => {
-    await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
-      const clock = fakeClock(Date.now() - 30_000);
-      await simulate([flow([{ event_type: "speech.detected" }, { event_type: "call.ended", after_ms: 150 }])], { url: server.url, secrets: [secret], now: clock.now, wait: clock.wait });
-      const [first, second] = server.requests;
-      assert.equal(first!.headers["webhook-timestamp"], String(Math.floor(clock.now() / 1000)));
-      new Webhook(secret).verify(first!.body, first!.headers as Record<string, string>);
-      const stamps = [first!, second!].map((request) => Date.parse((JSON.parse(request.body.toString("utf8")) as { timestamp: string }).timestamp));
-      assert.deepEqual(stamps, [clock.now(), clock.now() + 150]);
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(204).end(),
+      async (server) => {
+        const clock = fakeClock(Date.now() - 30_000);
+        await simulate([flow([{ event_type: "speech.detected" }, { event_type: "call.ended", after_ms: 150 }])], {
+          url: server.url,
+          secrets: [secret],
+          now: clock.now,
+          wait: clock.wait,
+        });
+        const [first, second] = server.requests;
+        assert.equal(first!.headers["webhook-timestamp"], String(Math.floor(clock.now() / 1000)));
+        new Webhook(secret).verify(first!.body, first!.headers as Record<string, string>);
+        const stamps = [first!, second!].map((request) => Date.parse((JSON.parse(request.body.toString("utf8")) as { timestamp: string }).timestamp));
+        assert.deepEqual(stamps, [clock.now(), clock.now() + 150]);
+      },
+    );
   });
 
   it("warns over the latency budget, and fails with strict latency (handler time on the fake clock)", async () => {
@@ -288,17 +379,41 @@ describe("fault flags on the command line", () => {
   it("explicit settings win over the profile, which wins over the defaults", () => {
     assert.deepEqual(buildRetryPolicy({}), { timeoutMs: 10_000, retries: 0, backoffMs: 500, timeScale: 1 });
     assert.deepEqual(buildRetryPolicy({ profile: "twilio" }), { timeoutMs: 15_000, retries: 1, backoffMs: 0, timeScale: 1 });
-    assert.deepEqual(buildRetryPolicy({ profile: "vonage", retries: 0, timeoutMs: 500, backoffMs: 250, timeScale: 0.5 }), { timeoutMs: 500, retries: 0, backoffMs: 250, timeScale: 0.5 });
+    assert.deepEqual(buildRetryPolicy({ profile: "vonage", retries: 0, timeoutMs: 500, backoffMs: 250, timeScale: 0.5 }), {
+      timeoutMs: 500,
+      retries: 0,
+      backoffMs: 250,
+      timeScale: 0.5,
+    });
     // An explicit backoff replaces a profile's fixed schedule.
     assert.ok(buildRetryPolicy({ profile: "standard" }).scheduleMs);
     assert.equal(buildRetryPolicy({ profile: "standard", backoffMs: 100 }).scheduleMs, undefined);
   });
 
-
   it("map to the engine's settings", async () => {
     const { parseOptions } = await import("../../src/cli/parse-options.js");
     const { simulateOptionsSchema } = await import("../../src/commands/simulate.js");
-    const parsed = await parseArgv(["simulate", "f.json", "--retries", "3", "--backoff", "250", "--profile", "telnyx", "--time-scale", "0.5", "--duplicates", "0.25", "--reorder", "4", "--seed", "9", "--bail", "--dlq", "d.jsonl"]);
+    const parsed = await parseArgv([
+      "simulate",
+      "f.json",
+      "--retries",
+      "3",
+      "--backoff",
+      "250",
+      "--profile",
+      "telnyx",
+      "--time-scale",
+      "0.5",
+      "--duplicates",
+      "0.25",
+      "--reorder",
+      "4",
+      "--seed",
+      "9",
+      "--bail",
+      "--dlq",
+      "d.jsonl",
+    ]);
     const options = parseOptions(simulateOptionsSchema, parsed.options);
     assert.deepEqual(
       [options.retries, options.backoff, options.profile, options.timeScale, options.duplicates, options.reorder, options.seed, options.bail, options.dlq],

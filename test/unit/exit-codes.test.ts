@@ -44,15 +44,25 @@ describe("each error's exit code and report", () => {
 
   it("a vwh error: one line and its hint on stderr, the same as JSON on stdout under --json, no stack", () => {
     const error = new NetworkError("could not reach http://127.0.0.1:9/", "is the handler running?");
-    assert.deepEqual(reportError(error, plain), { exitCode: 3, stderr: "vwh: could not reach http://127.0.0.1:9/\n  hint: is the handler running?\n", stdout: "" });
+    assert.deepEqual(reportError(error, plain), {
+      exitCode: 3,
+      stderr: "vwh: could not reach http://127.0.0.1:9/\n  hint: is the handler running?\n",
+      stdout: "",
+    });
     const json = reportError(error, { json: true, debug: false });
     assert.equal(json.stderr, "vwh: could not reach http://127.0.0.1:9/\n  hint: is the handler running?\n");
-    assert.equal(json.stdout, `${JSON.stringify({ error: { message: "could not reach http://127.0.0.1:9/", hint: "is the handler running?", exit_code: 3 } })}\n`);
+    assert.equal(
+      json.stdout,
+      `${JSON.stringify({ error: { message: "could not reach http://127.0.0.1:9/", hint: "is the handler running?", exit_code: 3 } })}\n`,
+    );
     const noHint = reportError(new InputError("f.json: events[0]: expected an object"), { json: true, debug: false });
     assert.equal(noHint.stderr, "vwh: f.json: events[0]: expected an object\n");
     assert.deepEqual(JSON.parse(noHint.stdout), { error: { message: "f.json: events[0]: expected an object", hint: null, exit_code: 2 } });
     const debug = reportError(error, { json: false, debug: true });
-    assert.match(debug.stderr, /^vwh: could not reach http:\/\/127\.0\.0\.1:9\/\n {2}hint: is the handler running\?\nNetworkError: could not reach[^]*\n {4}at /);
+    assert.match(
+      debug.stderr,
+      /^vwh: could not reach http:\/\/127\.0\.0\.1:9\/\n {2}hint: is the handler running\?\nNetworkError: could not reach[^]*\n {4}at /,
+    );
   });
 
   it("an error already reported exits with its code and prints nothing (its stack only under --debug)", () => {
@@ -68,16 +78,23 @@ describe("each error's exit code and report", () => {
     }
     const unknown = new CommanderError(1, "commander.unknownOption", "error: unknown option '--nope'");
     assert.deepEqual(reportError(unknown, plain), { exitCode: 2, stderr: "", stdout: "" });
-    assert.deepEqual(JSON.parse(reportError(unknown, { json: true, debug: false }).stdout), { error: { message: "unknown option '--nope'", hint: "add --help for usage", exit_code: 2 } });
+    assert.deepEqual(JSON.parse(reportError(unknown, { json: true, debug: false }).stdout), {
+      error: { message: "unknown option '--nope'", hint: "add --help for usage", exit_code: 2 },
+    });
     // Only commander's own prefix goes: the same words later in the message stay.
     const quoted = new CommanderError(1, "commander.invalidArgument", "option '--url <url>' argument 'error: x' is invalid.");
-    assert.equal((JSON.parse(reportError(quoted, { json: true, debug: false }).stdout) as { error: { message: string } }).error.message, "option '--url <url>' argument 'error: x' is invalid.");
+    assert.equal(
+      (JSON.parse(reportError(quoted, { json: true, debug: false }).stdout) as { error: { message: string } }).error.message,
+      "option '--url <url>' argument 'error: x' is invalid.",
+    );
   });
 
   it("anything else is a bug in vwh: exit 70, its first line, the hint to report it; the stack instead under --debug", () => {
     const bug = new TypeError("x is not a function\nsecond line");
     assert.deepEqual(reportError(bug, plain), { exitCode: 70, stderr: `vwh: internal error: x is not a function\n  hint: ${bugHint}\n`, stdout: "" });
-    assert.deepEqual(JSON.parse(reportError(bug, { json: true, debug: false }).stdout), { error: { message: "internal error: x is not a function", hint: bugHint, exit_code: 70 } });
+    assert.deepEqual(JSON.parse(reportError(bug, { json: true, debug: false }).stdout), {
+      error: { message: "internal error: x is not a function", hint: bugHint, exit_code: 70 },
+    });
     const debug = reportError(bug, { json: false, debug: true });
     assert.match(debug.stderr, /^vwh: internal error: x is not a function\nTypeError: x is not a function\nsecond line\n {4}at /);
     assert.doesNotMatch(debug.stderr, /hint:/);
@@ -101,7 +118,10 @@ describe("no error report carries a secret (issue 30)", () => {
         assert.ok(!printed.includes("whsec_AAAA"), printed);
         assert.match(report.stderr, /^vwh: --secret \[secret\] is too short\n {2}hint: did you mean "\[secret\]"\? or \[secret\]\n/);
       }
-      const commander = reportError(new CommanderError(1, "commander.invalidArgument", `error: option '--timeout <ms>' argument '${secret}' is invalid.`), { json: true, debug: false });
+      const commander = reportError(new CommanderError(1, "commander.invalidArgument", `error: option '--timeout <ms>' argument '${secret}' is invalid.`), {
+        json: true,
+        debug: false,
+      });
       assert.ok(!commander.stdout.includes(secret.slice(0, 10)), commander.stdout);
       const bug = reportError(new Error(`boom ${secret}`), { json: true, debug: true });
       assert.ok(!(bug.stdout + bug.stderr).includes(secret.slice(0, 10)), bug.stderr);
@@ -131,7 +151,11 @@ describe("no error report carries a secret (issue 30)", () => {
   it("a conventional variable name that is not set is named; one that is set is never the secret", () => {
     forgetSecrets();
     try {
-      rememberConfiguredSecrets({ AGENT_SECRET: "value-of-the-agent-secret" }, [], ["AGENT_SECRET", "MISSING_SECRET", "sk_live_abcdef123456", "webhook_key_2024"]);
+      rememberConfiguredSecrets(
+        { AGENT_SECRET: "value-of-the-agent-secret" },
+        [],
+        ["AGENT_SECRET", "MISSING_SECRET", "sk_live_abcdef123456", "webhook_key_2024"],
+      );
       assert.equal(redactSecrets("set AGENT_SECRET or MISSING_SECRET"), "set AGENT_SECRET or MISSING_SECRET");
       assert.equal(redactSecrets("got value-of-the-agent-secret"), "got [secret]");
       assert.equal(redactSecrets("set sk_live_abcdef123456"), "set [secret]");

@@ -20,7 +20,15 @@ after(() => dispatcher.close());
 const body = Buffer.from('{"event_type":"call.started"}');
 
 function request(url: string, overrides: Partial<DeliveryRequest> = {}): DeliveryRequest {
-  return { url: new URL(url), method: "POST", headers: { "content-type": "application/json", "webhook-id": "evt_1" }, body, timeoutMs: 5000, dispatcher, ...overrides };
+  return {
+    url: new URL(url),
+    method: "POST",
+    headers: { "content-type": "application/json", "webhook-id": "evt_1" },
+    body,
+    timeoutMs: 5000,
+    dispatcher,
+    ...overrides,
+  };
 }
 
 async function withClient<T>(options: Parameters<typeof createFastClient>[0], work: (client: FastClient) => Promise<T>): Promise<T> {
@@ -188,7 +196,10 @@ describe("fast client: header lines reused from the last request", () => {
         assert.match(injected.message, /invalid value of header x-repeat/);
         assert.ok((await client.deliver(request(server.url, { headers: { "x-repeat": "one" } }))).ok);
       });
-      assert.deepEqual(server.requests.map((received) => received.headers["x-repeat"]), ["one", "one", "two", "one", "one"]);
+      assert.deepEqual(
+        server.requests.map((received) => received.headers["x-repeat"]),
+        ["one", "one", "two", "one", "one"],
+      );
       assert.ok(server.requests.every((received) => received.headers["x-injected"] === undefined));
     } finally {
       await server.close();
@@ -320,8 +331,14 @@ describe("fast client: timeouts and scheduling", () => {
         let clock = 0;
         // The engine's work on a reply (signing and checking the next event …) takes time: 100 ms here.
         const work = (result: DeliveryResult) => ((clock += 100), result);
-        const replies = await Promise.all([client.deliver(request(server.url, { now: () => clock })).then(work), client.deliver(request(server.url, { now: () => clock })).then(work)]);
-        assert.deepEqual(replies.map((reply) => expectReply(reply).latencyMs), [0, 0]);
+        const replies = await Promise.all([
+          client.deliver(request(server.url, { now: () => clock })).then(work),
+          client.deliver(request(server.url, { now: () => clock })).then(work),
+        ]);
+        assert.deepEqual(
+          replies.map((reply) => expectReply(reply).latencyMs),
+          [0, 0],
+        );
       });
     } finally {
       await server.close();
@@ -338,7 +355,10 @@ describe("fast client: timeouts and scheduling", () => {
     try {
       await withClient({ connections: 1, pipelining: 4 }, async (client) => {
         const replies = await Promise.all(["/1", "/2", "/3", "/4", "/5"].map((path) => client.deliver(request(`http://127.0.0.1:${server.port}${path}`))));
-        assert.deepEqual(replies.map((reply) => expectReply(reply).body.toString()), ["/1", "/2", "/3", "/4", "/5"]);
+        assert.deepEqual(
+          replies.map((reply) => expectReply(reply).body.toString()),
+          ["/1", "/2", "/3", "/4", "/5"],
+        );
       });
       assert.equal(sockets.size, 1);
     } finally {
@@ -352,7 +372,15 @@ describe("fast client: TLS", () => {
     const pems = await generate([{ name: "commonName", value: "localhost" }], {
       keyType: "ec",
       algorithm: "sha256",
-      extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] }],
+      extensions: [
+        {
+          name: "subjectAltName",
+          altNames: [
+            { type: 2, value: "localhost" },
+            { type: 7, ip: "127.0.0.1" },
+          ],
+        },
+      ],
     });
     const server = createHttpsServer({ key: pems.private, cert: pems.cert }, (raw, response) => {
       raw.resume();
@@ -382,5 +410,3 @@ describe("fast client: TLS", () => {
     }
   });
 });
-
-

@@ -59,17 +59,20 @@ describe("retry policy", () => {
     }
     assert.equal(retryDelayMs({ ...policy, timeScale: 0.5 }, 1, random, 4000), 2000);
     const standard: RetryPolicy = { ...profiles.standard!, timeScale: 0.001 };
-    assert.deepEqual([1, 2, 3, 9].map((retry) => retryDelayMs(standard, retry, random)), [5, 300, 1800, 86400]);
+    assert.deepEqual(
+      [1, 2, 3, 9].map((retry) => retryDelayMs(standard, retry, random)),
+      [5, 300, 1800, 86400],
+    );
   });
 });
 
 describe("diffJson", () => {
   it("lists each differing path with both values", () => {
     assert.deepEqual(diffJson({ a: 1 }, { a: 1 }), []);
-    assert.deepEqual(
-      diffJson([{ type: "speak", text: "Hi" }, { type: "listen" }], [{ type: "speak", text: "Hello" }], "instructions"),
-      ['instructions[0].text: "Hi" → "Hello"', 'instructions[1].type: "listen" → (absent)'],
-    );
+    assert.deepEqual(diffJson([{ type: "speak", text: "Hi" }, { type: "listen" }], [{ type: "speak", text: "Hello" }], "instructions"), [
+      'instructions[0].text: "Hi" → "Hello"',
+      'instructions[1].type: "listen" → (absent)',
+    ]);
   });
 });
 
@@ -83,7 +86,13 @@ describe("dead-letter files", () => {
     attempts: 3,
     last_error: "status 503",
     dead_at: "2026-11-23T10:00:00.000Z",
-    raw: { method: "POST", path: "/hook", headers: { "content-type": "application/json" }, body: `{"event_id":"${id}"}`, received_at: "2026-11-23T10:00:00.000Z" },
+    raw: {
+      method: "POST",
+      path: "/hook",
+      headers: { "content-type": "application/json" },
+      body: `{"event_id":"${id}"}`,
+      received_at: "2026-11-23T10:00:00.000Z",
+    },
   });
 
   it("appends whole lines and loads them back as a replayable flow", async () => {
@@ -95,7 +104,10 @@ describe("dead-letter files", () => {
       assert.equal(text.split("\n").length, 3);
       assert.ok(text.endsWith("\n"));
       const loaded = await loadDeadLetters(file, "vwh");
-      assert.deepEqual(loaded.flow.events!.map((event) => event.raw?.body), ['{"event_id":"evt_1"}', '{"event_id":"evt_2"}']);
+      assert.deepEqual(
+        loaded.flow.events!.map((event) => event.raw?.body),
+        ['{"event_id":"evt_1"}', '{"event_id":"evt_2"}'],
+      );
     });
   });
 

@@ -57,13 +57,26 @@ describe("call-flow files", () => {
       /events\[0\]\.payload\.confidence: expected value <= 1$/,
     );
     assert.match(await loadError(flowWith([{ event_type: "call.started", after_ms: -5 }])), /events\[0\]\.after_ms: expected value >= 0, got -5$/);
-    assert.match(await loadError(flowWith([{ event_type: "Call Started" }])), /events\[0\]\.event_type: expected a dotted event type like call.started, got "Call Started"$/);
     assert.match(
-      await loadError(flowWith([{ event_type: "call.started", sequence: 3 }, { event_type: "call.ended", sequence: 2 }])),
+      await loadError(flowWith([{ event_type: "Call Started" }])),
+      /events\[0\]\.event_type: expected a dotted event type like call.started, got "Call Started"$/,
+    );
+    assert.match(
+      await loadError(
+        flowWith([
+          { event_type: "call.started", sequence: 3 },
+          { event_type: "call.ended", sequence: 2 },
+        ]),
+      ),
       /events\[1\]\.sequence: expected a sequence greater than 3/,
     );
     assert.match(
-      await loadError(flowWith([{ event_type: "call.started", event_id: "e1" }, { event_type: "call.ended", event_id: "e1" }])),
+      await loadError(
+        flowWith([
+          { event_type: "call.started", event_id: "e1" },
+          { event_type: "call.ended", event_id: "e1" },
+        ]),
+      ),
       /events\[1\]\.event_id: duplicate event_id "e1"/,
     );
     assert.match(
@@ -74,7 +87,10 @@ describe("call-flow files", () => {
       await loadError(flowWith([{ event_type: "call.started", expect: { instructions: [{ type: "speak", text: { matches: "(" } }] } }])),
       /events\[0\]\.expect\.instructions\[0\]\.text\.matches: expected a regular expression RE2 can run in linear time/,
     );
-    assert.match(await loadError(flowWith([{ event_type: "call.started", expect: { status: "ok" } }])), /events\[0\]\.expect\.status: expected an HTTP status or a list of them/);
+    assert.match(
+      await loadError(flowWith([{ event_type: "call.started", expect: { status: "ok" } }])),
+      /events\[0\]\.expect\.status: expected an HTTP status or a list of them/,
+    );
     assert.match(await loadError("[]"), /flow.json: expected an object, got a list/);
   });
 
@@ -129,7 +145,15 @@ describe("expandFlow", () => {
 
   it("encodes the envelope byte for byte as JSON.stringify does, call after call with the same payload objects", () => {
     // The reference: the Envelope as an object, the parties first on call.started (payload wins in place).
-    const reference = (eventType: string, eventId: string, callId: string, sequence: number, at: Date, payload: Record<string, unknown>, call: { from?: string; to?: string; direction?: string }) => {
+    const reference = (
+      eventType: string,
+      eventId: string,
+      callId: string,
+      sequence: number,
+      at: Date,
+      payload: Record<string, unknown>,
+      call: { from?: string; to?: string; direction?: string },
+    ) => {
       const merged: Record<string, unknown> = {};
       if (eventType === "call.started") for (const key of ["from", "to", "direction"] as const) if (call[key]) merged[key] = call[key];
       for (const key of Object.keys(payload)) Object.defineProperty(merged, key, { value: payload[key], enumerable: true, writable: true, configurable: true });
@@ -150,8 +174,20 @@ describe("expandFlow", () => {
         for (const call of [...parties, ...parties]) {
           const callId = `call_${++calls}"\u2028`;
           const at = new Date(Date.UTC(2026, 10, 30, 12, 0, 0, calls));
-          const request = vwhPlatform.encode({ eventType, eventId: `evt_${calls}`, sequence: calls, timestamp: at, payload, call: { callId, from: call.from, to: call.to, direction: call.direction }, url });
-          assert.equal(request.body.toString(), reference(eventType, `evt_${calls}`, callId, calls, at, payload, call), `${eventType} ${JSON.stringify(payload)} ${JSON.stringify(call)}`);
+          const request = vwhPlatform.encode({
+            eventType,
+            eventId: `evt_${calls}`,
+            sequence: calls,
+            timestamp: at,
+            payload,
+            call: { callId, from: call.from, to: call.to, direction: call.direction },
+            url,
+          });
+          assert.equal(
+            request.body.toString(),
+            reference(eventType, `evt_${calls}`, callId, calls, at, payload, call),
+            `${eventType} ${JSON.stringify(payload)} ${JSON.stringify(call)}`,
+          );
         }
       }
     }

@@ -94,7 +94,8 @@ function mutate(source: Json, random: Random): { bytes: Buffer; mutation: string
     case "regex": {
       const events = (document as { events?: Json[] }).events;
       const event = Array.isArray(events) && events.length ? pick(random, events) : undefined;
-      if (event && typeof event === "object" && !Array.isArray(event)) event.expect = { instructions: [{ type: "speak", text: { matches: pick(random, ["^(.+)+!$", "(a|aa)*$", "(?<=x)y", "(", "\\1"]) } }, "listen"] };
+      if (event && typeof event === "object" && !Array.isArray(event))
+        event.expect = { instructions: [{ type: "speak", text: { matches: pick(random, ["^(.+)+!$", "(a|aa)*$", "(?<=x)y", "(", "\\1"]) } }, "listen"] };
       return { bytes: Buffer.from(JSON.stringify(document)), mutation: `a hostile regex in ${where.split(".").slice(0, 2).join(".")}` };
     }
   }
@@ -109,11 +110,31 @@ async function recordingOf(secret: string): Promise<Json> {
     version: 1,
     name: "recorded reschedule",
     events: flow.events.map((event, index) => {
-      const body = JSON.stringify({ event_type: event.event_type, event_id: `evt_rec_${index}`, call_id: "call_rec", sequence: index + 1, timestamp: new Date(now * 1000).toISOString(), payload: event.payload ?? {} });
-      const headers = signer.sign({ id: `evt_rec_${index}`, timestamp: now, body: Buffer.from(body), method: "POST", url: "", contentType: "application/json" }).headers;
+      const body = JSON.stringify({
+        event_type: event.event_type,
+        event_id: `evt_rec_${index}`,
+        call_id: "call_rec",
+        sequence: index + 1,
+        timestamp: new Date(now * 1000).toISOString(),
+        payload: event.payload ?? {},
+      });
+      const headers = signer.sign({
+        id: `evt_rec_${index}`,
+        timestamp: now,
+        body: Buffer.from(body),
+        method: "POST",
+        url: "",
+        contentType: "application/json",
+      }).headers;
       return {
         event_type: event.event_type,
-        raw: { method: "POST", path: "/webhooks/voice", headers: { ...headers, "content-type": "application/json" }, body, received_at: new Date(now * 1000).toISOString() },
+        raw: {
+          method: "POST",
+          path: "/webhooks/voice",
+          headers: { ...headers, "content-type": "application/json" },
+          body,
+          received_at: new Date(now * 1000).toISOString(),
+        },
       };
     }),
   };
@@ -121,7 +142,9 @@ async function recordingOf(secret: string): Promise<Json> {
 
 function withinLimit<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`hang: ${what} did not finish within ${hangLimitMs} ms`)), hangLimitMs)));
+  const hang = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`hang: ${what} did not finish within ${hangLimitMs} ms`)), hangLimitMs)),
+  );
   return Promise.race([work, hang]).finally(() => clearTimeout(timer));
 }
 
@@ -136,7 +159,9 @@ describe("fuzzing the input files", async () => {
   const secret = newSecret();
   const { createVoiceHandler } = await loadExampleHandler();
   // Scripted flows and caller scripts alike (fixtures/scripts/), not the generated schema nor the reply corpus (fixtures/conformance/).
-  const fixtures = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter((name) => name.endsWith(".json") && !name.startsWith("schema") && !name.startsWith("conformance"));
+  const fixtures = (await readdir(join(repoRoot, "fixtures"), { recursive: true })).filter(
+    (name) => name.endsWith(".json") && !name.startsWith("schema") && !name.startsWith("conformance"),
+  );
   const corpus: { name: string; document: Json }[] = [
     ...(await Promise.all(fixtures.map(async (name) => ({ name, document: JSON.parse(await readFile(join(repoRoot, "fixtures", name), "utf8")) as Json })))),
     { name: "recording.json", document: await recordingOf(secret) },
@@ -167,7 +192,9 @@ describe("fuzzing the input files", async () => {
           if (flows) {
             const result = await withinLimit(runSimulation(flows, options), `simulating ${context}`);
             const exitCode = result.unreachable ? 3 : result.flows.some((flow) => !flow.passed) ? 1 : 0;
-            JSON.stringify(toJsonReport(result, { target: handler.url, scheme: "standard", budgetMs: 200, timeoutMs: 2000, retries: 0, profile: undefined, seed }, exitCode));
+            JSON.stringify(
+              toJsonReport(result, { target: handler.url, scheme: "standard", budgetMs: 200, timeoutMs: 2000, retries: 0, profile: undefined, seed }, exitCode),
+            );
             toJUnitXml(result);
             formatSummary(result, createColors(false));
             outcomes.ran++;
@@ -176,7 +203,10 @@ describe("fuzzing the input files", async () => {
             try {
               const { value } = await readJsonFile(file, recordingSchema, "recording");
               for (const event of value.events) {
-                verifier.verify({ headers: event.raw.headers, body: rawBody(event.raw), method: event.raw.method, url: "" }, { now: Date.parse(event.raw.received_at) / 1000, toleranceSeconds: 300 });
+                verifier.verify(
+                  { headers: event.raw.headers, body: rawBody(event.raw), method: event.raw.method, url: "" },
+                  { now: Date.parse(event.raw.received_at) / 1000, toleranceSeconds: 300 },
+                );
               }
             } catch (error) {
               assertRefusal(error, file, `verify-signature --recording, ${context}`);
@@ -206,7 +236,11 @@ describe("fuzzing the input files", async () => {
             const file = join(dir, `${index}-${source.name.replace(/\//g, "-")}`);
             await writeFile(file, bytes);
             const args = verify ? ["verify-signature", "--recording", file, "--json"] : ["simulate", file, "--url", handler.url, "--json"];
-            return { context: `spawned case ${index} (seed ${seed}) ${source.name}: ${mutation}`, file, result: await runVwh(args, { env: { VWH_SECRET: secret } }) };
+            return {
+              context: `spawned case ${index} (seed ${seed}) ${source.name}: ${mutation}`,
+              file,
+              result: await runVwh(args, { env: { VWH_SECRET: secret } }),
+            };
           }),
         );
         for (const { context, file, result } of runs) {

@@ -54,7 +54,10 @@ describe("the fast client's llhttp response parser", () => {
   it("skips the body when told (HEAD, 204), completes a reply delimited by the end of the connection, and says why bytes are not HTTP", () => {
     const head = parserRecording(() => true);
     assert.equal(head.parser.execute(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")), undefined);
-    assert.deepEqual(head.seen.map(([kind, status]) => (kind === "headers" ? status : kind)), [200, "complete", 204, "complete"]);
+    assert.deepEqual(
+      head.seen.map(([kind, status]) => (kind === "headers" ? status : kind)),
+      [200, "complete", 204, "complete"],
+    );
 
     const untilClose = parserRecording();
     assert.equal(untilClose.parser.execute(Buffer.from("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")), undefined);

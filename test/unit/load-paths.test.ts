@@ -26,7 +26,12 @@ const flow: LoadedFlow = await flowFromValue(
   {
     version: 1,
     name: "paths",
-    events: [{ event_type: "call.started" }, { event_type: "speech.transcribed", payload: { text: "hi", is_final: true } }, { event_type: "dtmf.received", payload: { digits: "1" } }, { event_type: "call.ended" }],
+    events: [
+      { event_type: "call.started" },
+      { event_type: "speech.transcribed", payload: { text: "hi", is_final: true } },
+      { event_type: "dtmf.received", payload: { digits: "1" } },
+      { event_type: "call.ended" },
+    ],
   },
   "paths.json",
 );
@@ -107,12 +112,30 @@ describe("load mode: undici and the fast client", () => {
 
 describe("load mode: worker threads", () => {
   it("splits calls evenly and merges histograms and counts exactly", () => {
-    assert.deepEqual([0, 1, 2].map((index) => shareOf(10, 3, index)), [4, 3, 3]);
+    assert.deepEqual(
+      [0, 1, 2].map((index) => shareOf(10, 3, index)),
+      [4, 3, 3],
+    );
     const one = new LoadStats();
     const two = new LoadStats();
     const whole = createHistogram();
     for (let ms = 1; ms <= 100; ms++) {
-      const result = { index: 0, sequence: 1, eventType: ms % 2 ? "a" : "b", eventId: "e", status: 200, latencyMs: ms, attempts: 1, passed: true, failures: [], warnings: [], instructionTypes: [], deadLettered: false, step: undefined, duplicate: undefined };
+      const result = {
+        index: 0,
+        sequence: 1,
+        eventType: ms % 2 ? "a" : "b",
+        eventId: "e",
+        status: 200,
+        latencyMs: ms,
+        attempts: 1,
+        passed: true,
+        failures: [],
+        warnings: [],
+        instructionTypes: [],
+        deadLettered: false,
+        step: undefined,
+        duplicate: undefined,
+      };
       (ms <= 30 ? one : two).recordEvent("call", result);
       whole.record(ms * 1000);
     }
@@ -122,7 +145,13 @@ describe("load mode: worker threads", () => {
     assert.equal(merged.events, 100);
     assert.equal(merged.latency().p50Ms, Math.round(whole.percentile(50) / 100) / 10);
     assert.equal(merged.latency().p99Ms, Math.round(whole.percentile(99) / 100) / 10);
-    assert.deepEqual(merged.perType().map((entry) => [entry.eventType, entry.events]), [["a", 50], ["b", 50]]);
+    assert.deepEqual(
+      merged.perType().map((entry) => [entry.eventType, entry.events]),
+      [
+        ["a", 50],
+        ["b", 50],
+      ],
+    );
   });
 
   it("runs the calls on threads and reports the whole run", async () => {

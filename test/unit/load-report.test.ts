@@ -17,7 +17,19 @@ import { createColors } from "../../src/ui/color.js";
 import { toLoadJUnitXml } from "../../src/ui/load-junit.js";
 import { EtaEstimator, formatEta } from "../../src/ui/load-progress.js";
 import { formatLoadSummary, ratePerSecond, sparkline, toJsonLoadReport, type LoadDescription } from "../../src/ui/load-report.js";
-import { fakeClock, json, loadExampleHandler, newSecret, spawnVwh, startListener, startServer, withFlowFile, withTempDir, type FakeClock, type TestServer } from "../helpers.js";
+import {
+  fakeClock,
+  json,
+  loadExampleHandler,
+  newSecret,
+  spawnVwh,
+  startListener,
+  startServer,
+  withFlowFile,
+  withTempDir,
+  type FakeClock,
+  type TestServer,
+} from "../helpers.js";
 
 const secret = newSecret();
 let reference: TestServer;
@@ -35,14 +47,37 @@ interface Run {
 }
 
 /** runLoad (undici) or runFastLoad in process; the reports as the CLI prints them, with exit code `exitCode`. */
-async function load(url: string, flows: unknown[], calls: number, options: Partial<SimulateOptions> & { clock?: FakeClock; concurrency?: number; rate?: number; fast?: boolean; stop?: AbortSignal } = {}): Promise<Run> {
+async function load(
+  url: string,
+  flows: unknown[],
+  calls: number,
+  options: Partial<SimulateOptions> & { clock?: FakeClock; concurrency?: number; rate?: number; fast?: boolean; stop?: AbortSignal } = {},
+): Promise<Run> {
   const { clock = fakeClock(), concurrency = 2, rate, fast = false, stop, ...rest } = options;
   const simulation = createSimulationOptions({ url, secrets: [secret], seed: 1, now: clock.now, wait: clock.wait, ...rest });
   const loaded = await Promise.all(flows.map((flow, index) => flowFromValue(flow, `flow${index}.json`)));
   const shape = { calls, concurrency, rate, ...(stop && { stop }) };
-  const result = await (fast ? runFastLoad(loaded, simulation, { ...shape, pipelining: undefined }) : runLoad(loaded, simulation, shape)).finally(() => simulation.dispatcher.close());
-  const run: LoadDescription = { target: url, scheme: "standard", budgetMs: simulation.budgetMs, timeoutMs: simulation.policy.timeoutMs, retries: simulation.policy.retries, profile: "twilio", seed: 1, calls, concurrency, rate };
-  return { result, text: formatLoadSummary(result, run, createColors(false)), report: toJsonLoadReport(result, run, result.interrupted ? 130 : 1), junit: toLoadJUnitXml(result, run) };
+  const result = await (fast ? runFastLoad(loaded, simulation, { ...shape, pipelining: undefined }) : runLoad(loaded, simulation, shape)).finally(() =>
+    simulation.dispatcher.close(),
+  );
+  const run: LoadDescription = {
+    target: url,
+    scheme: "standard",
+    budgetMs: simulation.budgetMs,
+    timeoutMs: simulation.policy.timeoutMs,
+    retries: simulation.policy.retries,
+    profile: "twilio",
+    seed: 1,
+    calls,
+    concurrency,
+    rate,
+  };
+  return {
+    result,
+    text: formatLoadSummary(result, run, createColors(false)),
+    report: toJsonLoadReport(result, run, result.interrupted ? 130 : 1),
+    junit: toLoadJUnitXml(result, run),
+  };
 }
 
 const flow = (events: CallFlow["events"]): CallFlow => ({ version: 1, name: "load flow", events });
@@ -68,7 +103,10 @@ describe("load report: caller scripts", () => {
     const [sample] = report.failure_samples;
     assert.deepEqual([sample!.source, sample!.step, sample!.step_label, sample!.kind, sample!.expectation], ["turn", 2, "press 2", "expect", "says"]);
     assert.match(sample!.call_id, /^call_/);
-    assert.match(junit, /<testcase [^>]*name="turns" time="0.000">\s*<failure message="6 of 18 failed" type="expect">6 of 18 failed\nby kind: expect 6\ncall_\S+ step 2 \(press 2\): says:/);
+    assert.match(
+      junit,
+      /<testcase [^>]*name="turns" time="0.000">\s*<failure message="6 of 18 failed" type="expect">6 of 18 failed\nby kind: expect 6\ncall_\S+ step 2 \(press 2\): says:/,
+    );
     assert.match(junit, /name="events: call.started" time="0.000"\/>/);
   });
 });
@@ -89,7 +127,12 @@ describe("load report: status codes, latency spread, rate over the run, header",
       response.writeHead(204).end();
     });
     try {
-      const events = [{ event_type: "call.started" }, { event_type: "speech.detected" }, { event_type: "dtmf.received", payload: { digits: "1" } }, { event_type: "call.ended" }];
+      const events = [
+        { event_type: "call.started" },
+        { event_type: "speech.detected" },
+        { event_type: "dtmf.received", payload: { digits: "1" } },
+        { event_type: "call.ended" },
+      ];
       const { result, text, report } = await load(server.url, [flow(events)], 10, { clock, concurrency: 1, retries: 0, fast: true });
       assert.deepEqual(report.status_codes, { "200": 10, "204": 10, "503": 10 });
       assert.deepEqual(report.status_classes, { "1xx": 0, "2xx": 20, "3xx": 0, "4xx": 0, "5xx": 10, errors: 10 });
@@ -100,7 +143,10 @@ describe("load report: status codes, latency spread, rate over the run, header",
       assert.deepEqual([latency.minMs, latency.meanMs, latency.stdevMs, latency.maxMs], [10, 20, 10, 30]);
       assert.deepEqual(Object.keys(report.latency), ["count", "min_ms", "mean_ms", "stdev_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"]);
       assert.match(text, /^latency {3}min 0 ms {2}mean 6\.7 ms {2}stdev 11\.1 ms {2}p50 0 ms/m);
-      assert.match(text, /^vwh simulate → \S+ {2}\(standard signatures, budget 200 ms, timeout 10000 ms, twilio profile, seed 1\)\nload: 10 calls, concurrency 1$/m);
+      assert.match(
+        text,
+        /^vwh simulate → \S+ {2}\(standard signatures, budget 200 ms, timeout 10000 ms, twilio profile, seed 1\)\nload: 10 calls, concurrency 1$/m,
+      );
     } finally {
       await server.close();
     }
@@ -118,7 +164,13 @@ describe("load report: status codes, latency spread, rate over the run, header",
       assert.match(text, /^rate {6}▆▆█ {2}events\/s per second, peak 13, low 10$/m);
     });
     assert.equal(sparkline([0, 4, 8]), "▁▅█");
-    assert.equal(sparkline(Array.from({ length: 120 }, (_, second) => (second < 60 ? 1 : 2)), 60), "▅".repeat(30) + "█".repeat(30));
+    assert.equal(
+      sparkline(
+        Array.from({ length: 120 }, (_, second) => (second < 60 ? 1 : 2)),
+        60,
+      ),
+      "▅".repeat(30) + "█".repeat(30),
+    );
   });
 });
 
@@ -149,7 +201,10 @@ describe("load progress: the time left", () => {
     // Nothing finishes for 3 s: the estimate grows with the stall, gradually, and never reads 0 while calls are left.
     const before = eta.update(60_000, 6000)!;
     const stalled = [61_000, 62_000, 63_000].map((at) => eta.update(at, 6000)!);
-    assert.ok(stalled.every((seconds, i) => seconds > 0 && Math.abs(seconds - (i ? stalled[i - 1]! : before)) < 0.25 * before), `${before} → ${stalled.join(", ")}`);
+    assert.ok(
+      stalled.every((seconds, i) => seconds > 0 && Math.abs(seconds - (i ? stalled[i - 1]! : before)) < 0.25 * before),
+      `${before} → ${stalled.join(", ")}`,
+    );
     assert.equal(eta.update(64_000, 12_000), 0);
     assert.deepEqual([formatEta(undefined), formatEta(42.4), formatEta(185), formatEta(3725)], ["…", "42s", "3m 05s", "1h 02m"]);
   });
@@ -166,7 +221,11 @@ describe("load mode: Ctrl-C", () => {
       response.writeHead(204).end();
     });
     try {
-      const { result, text, report, junit } = await load(server.url, [flow([{ event_type: "speech.detected" }, { event_type: "call.ended" }])], 1_000_000, { concurrency: 4, fast: true, stop: stop.signal });
+      const { result, text, report, junit } = await load(server.url, [flow([{ event_type: "speech.detected" }, { event_type: "call.ended" }])], 1_000_000, {
+        concurrency: 4,
+        fast: true,
+        stop: stop.signal,
+      });
       assert.equal(result.interrupted, true);
       // Replies sent before the 40th request may still be unread when Ctrl-C comes: those are dropped too.
       assert.ok(result.stats.events >= 36 && result.stats.events <= 39, String(result.stats.events));
@@ -206,7 +265,10 @@ describe("load mode: Ctrl-C", () => {
       assert.equal(result.interrupted, true);
       assert.ok(result.stats.events > 0 && result.stats.events <= answered, String(result.stats.events));
       // On the wall clock a timer moves events into seconds: every event counted in one of them.
-      assert.equal(result.stats.perSecond.reduce((sum, count) => sum + count, 0), result.stats.events);
+      assert.equal(
+        result.stats.perSecond.reduce((sum, count) => sum + count, 0),
+        result.stats.events,
+      );
     } finally {
       await server.close();
     }
@@ -224,11 +286,19 @@ describe("load mode: Ctrl-C", () => {
       const junit = join(dir, "load.xml");
       try {
         await withFlowFile(JSON.stringify(flow([{ event_type: "call.ended" }])), async (file) => {
-          const running = spawnVwh(["simulate", file, "--url", server.url, "--calls", "100000000", "--concurrency", "4", "--json", "--junit", junit], { env: { VWH_SECRET: secret } });
+          const running = spawnVwh(["simulate", file, "--url", server.url, "--calls", "100000000", "--concurrency", "4", "--json", "--junit", junit], {
+            env: { VWH_SECRET: secret },
+          });
           await busy;
           const { code, stdout, stderr } = await running.stop("SIGINT");
           assert.equal(code, 130, stderr);
-          const report = JSON.parse(stdout) as { mode: string; interrupted: boolean; exit_code: number; events: { total: number }; calls: { requested: number } };
+          const report = JSON.parse(stdout) as {
+            mode: string;
+            interrupted: boolean;
+            exit_code: number;
+            events: { total: number };
+            calls: { requested: number };
+          };
           assert.deepEqual([report.mode, report.interrupted, report.exit_code, report.calls.requested], ["load", true, 130, 100_000_000]);
           assert.ok(report.events.total > 0 && report.events.total <= answered, String(report.events.total));
           assert.match(await readFile(junit, "utf8"), /<property name="interrupted" value="true"\/>/);

@@ -10,7 +10,21 @@ import { runLoad } from "../../src/engine/load/run.js";
 import { type EventResult } from "../../src/engine/results.js";
 import { createColors } from "../../src/ui/color.js";
 import { formatLoadSummary, toJsonLoadReport } from "../../src/ui/load-report.js";
-import { binPath, fakeClock, fixture, flowWith, json, newSecret, runInProcess, runVwh, startServer, withFlowFile, withServer, refusingServer, type TestServer } from "../helpers.js";
+import {
+  binPath,
+  fakeClock,
+  fixture,
+  flowWith,
+  json,
+  newSecret,
+  runInProcess,
+  runVwh,
+  startServer,
+  withFlowFile,
+  withServer,
+  refusingServer,
+  type TestServer,
+} from "../helpers.js";
 
 const secret = newSecret();
 const env = { VWH_SECRET: secret };
@@ -52,13 +66,23 @@ describe("LoadStats", () => {
 
   it("splits by event type and counts failures by kind, keeping a few samples", () => {
     const stats = new LoadStats();
-    for (let i = 0; i < 10; i++) stats.recordEvent(`call_${i}`, eventResult(5, { eventType: "call.started", passed: false, failures: [{ kind: "schema", path: "instructions[0].text", message: "required" }] }));
+    for (let i = 0; i < 10; i++)
+      stats.recordEvent(
+        `call_${i}`,
+        eventResult(5, { eventType: "call.started", passed: false, failures: [{ kind: "schema", path: "instructions[0].text", message: "required" }] }),
+      );
     stats.recordEvent("call_x", eventResult(300, { warnings: [{ kind: "budget", message: "latency 300 ms over budget 200 ms" }] }));
     assert.deepEqual(Object.fromEntries(stats.failuresByKind), { schema: 10 });
     assert.equal(stats.samples.length, 5);
     assert.equal(stats.samples[0]!.message, "instructions[0].text: required");
     assert.equal(stats.overBudget, 1);
-    assert.deepEqual(stats.perType().map((entry) => [entry.eventType, entry.events, entry.failed]), [["call.ended", 1, 0], ["call.started", 10, 10]]);
+    assert.deepEqual(
+      stats.perType().map((entry) => [entry.eventType, entry.events, entry.failed]),
+      [
+        ["call.ended", 1, 0],
+        ["call.started", 10, 10],
+      ],
+    );
   });
 });
 
@@ -71,30 +95,60 @@ interface LoadReport {
 }
 
 /** runLoad in process on a fake clock; `text` and `json` are the reports as the CLI prints them. */
-async function load(server: TestServer, flows: CallFlow[], load: { calls: number; concurrency: number; rate?: number }, options: Partial<SimulateOptions> = {}, clock = fakeClock()) {
+async function load(
+  server: TestServer,
+  flows: CallFlow[],
+  load: { calls: number; concurrency: number; rate?: number },
+  options: Partial<SimulateOptions> = {},
+  clock = fakeClock(),
+) {
   const simulation = createSimulationOptions({ url: server.url, secrets: [secret], seed: 1, now: clock.now, wait: clock.wait, ...options });
   const loaded = await Promise.all(flows.map((flow, index) => flowFromValue(flow, `flow${index}.json`)));
-  const result = await runLoad(loaded, simulation, { calls: load.calls, concurrency: load.concurrency, rate: load.rate }).finally(() => simulation.dispatcher.close());
-  const run = { target: server.url, scheme: "standard", budgetMs: simulation.budgetMs, timeoutMs: simulation.policy.timeoutMs, retries: simulation.policy.retries, profile: undefined, seed: 1, calls: load.calls, concurrency: load.concurrency, rate: load.rate };
+  const result = await runLoad(loaded, simulation, { calls: load.calls, concurrency: load.concurrency, rate: load.rate }).finally(() =>
+    simulation.dispatcher.close(),
+  );
+  const run = {
+    target: server.url,
+    scheme: "standard",
+    budgetMs: simulation.budgetMs,
+    timeoutMs: simulation.policy.timeoutMs,
+    retries: simulation.policy.retries,
+    profile: undefined,
+    seed: 1,
+    calls: load.calls,
+    concurrency: load.concurrency,
+    rate: load.rate,
+  };
   return { result, clock, text: formatLoadSummary(result, run, createColors(false)), json: toJsonLoadReport(result, run, 0) };
 }
 
-const flow = (events: CallFlow["events"], extra: Partial<CallFlow> = {}): CallFlow => ({ version: 1, name: "load flow", call: { call_id: "call_test" }, events, ...extra });
+const flow = (events: CallFlow["events"], extra: Partial<CallFlow> = {}): CallFlow => ({
+  version: 1,
+  name: "load flow",
+  call: { call_id: "call_test" },
+  events,
+  ...extra,
+});
 const waiting = ["call.started", "speech.transcribed", "dtmf.received", "playback.finished"];
 
 describe("vwh simulate --calls (load mode)", () => {
   it("the CLI runs a load and reports it as JSON (spawned: the load-mode contract)", async () => {
-    await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
-      await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
-        const result = await runVwh(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--json"], { env: { VWH_SECRET: secret } });
-        assert.equal(result.code, 0, result.stdout + result.stderr);
-        const report = JSON.parse(result.stdout) as LoadReport;
-        assert.deepEqual([report.exit_code, report.concurrency, report.calls.started, report.calls.passed, report.events.total], [0, 4, 20, 20, 40]);
-        assert.ok(report.peak_rss_bytes > 0);
-        assert.equal(result.stderr, "", "no progress bar without a TTY");
-        assert.equal(server.requests.length, 40);
-      });
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(204).end(),
+      async (server) => {
+        await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
+          const result = await runVwh(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--json"], {
+            env: { VWH_SECRET: secret },
+          });
+          assert.equal(result.code, 0, result.stdout + result.stderr);
+          const report = JSON.parse(result.stdout) as LoadReport;
+          assert.deepEqual([report.exit_code, report.concurrency, report.calls.started, report.calls.passed, report.events.total], [0, 4, 20, 20, 40]);
+          assert.ok(report.peak_rss_bytes > 0);
+          assert.equal(result.stderr, "", "no progress bar without a TTY");
+          assert.equal(server.requests.length, 40);
+        });
+      },
+    );
   });
 
   it("runs every call's events in order, with fresh call and event ids", async () => {
@@ -110,8 +164,17 @@ describe("vwh simulate --calls (load mode)", () => {
       },
       async (server) => {
         // A flow that names its own event ids: load mode must still give each call its own.
-        const first = flow([{ event_type: "call.started", event_id: "fixed_1" }, { event_type: "speech.detected" }, { event_type: "call.ended", event_id: "fixed_2" }]);
-        const second = flow([{ event_type: "call.started" }, { event_type: "dtmf.received", payload: { digits: "1" } }, { event_type: "speech.ended" }, { event_type: "call.ended" }]);
+        const first = flow([
+          { event_type: "call.started", event_id: "fixed_1" },
+          { event_type: "speech.detected" },
+          { event_type: "call.ended", event_id: "fixed_2" },
+        ]);
+        const second = flow([
+          { event_type: "call.started" },
+          { event_type: "dtmf.received", payload: { digits: "1" } },
+          { event_type: "speech.ended" },
+          { event_type: "call.ended" },
+        ]);
         const { result, json: report } = await load(server, [first, second], { calls: 40, concurrency: 8 });
         assert.deepEqual([result.stats.callsStarted, result.stats.callsPassed, result.stats.events], [40, 40, 140]);
         assert.equal(report.exit_code, 0);
@@ -147,34 +210,49 @@ describe("vwh simulate --calls (load mode)", () => {
         assert.equal(report.events.per_second, 25);
         assert.match(text, /calls {5}10 started · 10 passed · 0 failed/);
         assert.match(text, /events {4}100 · 25 events\/s · 0 failed · 10 over budget/);
-        assert.match(text, /latency {3}min 0 ms {2}mean 40 ms {2}stdev 120 ms {2}p50 0 ms {2}p90 0 ms {2}p95 400(\.\d+)? ms {2}p99 400(\.\d+)? ms {2}max 400(\.\d+)? ms/);
+        assert.match(
+          text,
+          /latency {3}min 0 ms {2}mean 40 ms {2}stdev 120 ms {2}p50 0 ms {2}p90 0 ms {2}p95 400(\.\d+)? ms {2}p99 400(\.\d+)? ms {2}max 400(\.\d+)? ms/,
+        );
         assert.match(text, /speech\.ended +10 +0 {2}p50 400(\.\d+)? ms/);
       },
     );
   });
 
   it("--pipelining and --workers send every call, signed, and say so in the report", async () => {
-    await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
-      await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
-        const result = await runVwh(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--json"], { env });
-        assert.equal(result.code, 0, result.stdout + result.stderr);
-        const report = JSON.parse(result.stdout) as LoadReport & { pipelining: number; workers: number };
-        assert.deepEqual([report.calls.passed, report.events.total, report.pipelining, report.workers], [20, 40, 2, 2]);
-        assert.equal(server.requests.length, 40);
-        assert.ok(server.requests.every((request) => String(request.headers["webhook-signature"]).startsWith("v1,")));
-      });
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(204).end(),
+      async (server) => {
+        await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
+          const result = await runVwh(
+            ["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--json"],
+            { env },
+          );
+          assert.equal(result.code, 0, result.stdout + result.stderr);
+          const report = JSON.parse(result.stdout) as LoadReport & { pipelining: number; workers: number };
+          assert.deepEqual([report.calls.passed, report.events.total, report.pipelining, report.workers], [20, 40, 2, 2]);
+          assert.equal(server.requests.length, 40);
+          assert.ok(server.requests.every((request) => String(request.headers["webhook-signature"]).startsWith("v1,")));
+        });
+      },
+    );
   });
 
   it("--rate spaces call starts on the clock (open loop)", async () => {
-    await withServer((_request, response) => void response.writeHead(204).end(), async (server) => {
-      const { result, clock } = await load(server, [flow([{ event_type: "call.ended" }])], { calls: 6, concurrency: 10, rate: 10 });
-      // Call n is due n × 100 ms after the start: each waits exactly that.
-      assert.deepEqual([...clock.waits].sort((a, b) => a - b), [100, 200, 300, 400, 500]);
-      assert.equal(result.durationMs, 500);
-      assert.equal(result.stats.lateStarts, 0);
-      assert.equal(server.requests.length, 6);
-    });
+    await withServer(
+      (_request, response) => void response.writeHead(204).end(),
+      async (server) => {
+        const { result, clock } = await load(server, [flow([{ event_type: "call.ended" }])], { calls: 6, concurrency: 10, rate: 10 });
+        // Call n is due n × 100 ms after the start: each waits exactly that.
+        assert.deepEqual(
+          [...clock.waits].sort((a, b) => a - b),
+          [100, 200, 300, 400, 500],
+        );
+        assert.equal(result.durationMs, 500);
+        assert.equal(result.stats.lateStarts, 0);
+        assert.equal(server.requests.length, 6);
+      },
+    );
   });
 
   it("--concurrency caps the calls in flight", async () => {
@@ -203,7 +281,11 @@ describe("vwh simulate --calls (load mode)", () => {
     await withServer(
       (_request, response) => json(response, 200, { instructions: [{ type: "speak" }] }),
       async (server) => {
-        const { result, text, json: report } = await load(server, [flow([{ event_type: "call.started" }, { event_type: "call.ended" }])], { calls: 5, concurrency: 2 }, { duplicates: 1 });
+        const {
+          result,
+          text,
+          json: report,
+        } = await load(server, [flow([{ event_type: "call.started" }, { event_type: "call.ended" }])], { calls: 5, concurrency: 2 }, { duplicates: 1 });
         assert.equal(result.stats.callsFailed, 5);
         assert.equal(report.exit_code, 0, "the exit code is the command's to decide");
         assert.match(text, /failures {2}events: schema \d+/);
@@ -231,7 +313,9 @@ describe("vwh simulate --calls (load mode)", () => {
       assert.match(result.stderr, message);
     }
     // A platform that serves the run from this thread (Telnyx's Call Control API, its run key) cannot be split.
-    const telnyx = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", "http://127.0.0.1:9/", "--calls", "5", "--workers", "2"], { env: {} });
+    const telnyx = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", "http://127.0.0.1:9/", "--calls", "5", "--workers", "2"], {
+      env: {},
+    });
     assert.equal(telnyx.code, 2, telnyx.stderr);
     assert.match(telnyx.stderr, /--workers does not go with telnyx flows \(.*telnyx-menu\.json\): the platform serves the run from the main thread/);
   });
@@ -239,7 +323,9 @@ describe("vwh simulate --calls (load mode)", () => {
 
 describe("progress bar", () => {
   const hasScript = existsSync("/usr/bin/script");
-  it("shows on a terminal for runs longer than a second, and never under --json", { skip: hasScript ? false : "util-linux script(1) is not installed: no pseudo-terminal to test with" }, async () => {
+  it("shows on a terminal for runs longer than a second, and never under --json", {
+    skip: hasScript ? false : "util-linux script(1) is not installed: no pseudo-terminal to test with",
+  }, async () => {
     // Slow enough that 100 calls one at a time last over the bar's one-second threshold.
     const server = await startServer((_request, response) => void setTimeout(() => response.writeHead(204).end(), 15));
     try {
@@ -248,7 +334,10 @@ describe("progress bar", () => {
         // Asynchronous: the handler runs in this process and must keep answering.
         const inTerminal = (extra: string) =>
           new Promise<{ status: number | null; stdout: string }>((resolve) => {
-            const child = spawn("/usr/bin/script", ["-qec", command(extra), "/dev/null"], { env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "inherit"] });
+            const child = spawn("/usr/bin/script", ["-qec", command(extra), "/dev/null"], {
+              env: { ...process.env, ...env, NO_COLOR: "1" },
+              stdio: ["ignore", "pipe", "inherit"],
+            });
             let stdout = "";
             child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
             child.on("close", (status) => resolve({ status, stdout }));

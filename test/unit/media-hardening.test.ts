@@ -35,7 +35,11 @@ describe("WAV files are checked before they are played (issue 26, defect 7)", ()
         ["fine.wav", wav({}, 1600), undefined],
         ["stereo.wav", wav({ channels: 2 }, 3200), undefined],
         ["channels.wav", wav({ channels: 65535, blockAlign: 2 }, 1600), /expected 1 to 8 channels in the WAV file, got 65535/],
-        ["three-bit.wav", wav({ bits: 3, blockAlign: 1, byteRate: 8000 }, 1600), /expected 8, 16, 24, 32-bit samples for format code 1 in the WAV file, got 3-bit/],
+        [
+          "three-bit.wav",
+          wav({ bits: 3, blockAlign: 1, byteRate: 8000 }, 1600),
+          /expected 8, 16, 24, 32-bit samples for format code 1 in the WAV file, got 3-bit/,
+        ],
         ["align.wav", wav({ blockAlign: 7 }, 1400), /block size \(7\) does not match 1 channel\(s\) of 16-bit samples \(2\)/],
         ["rate.wav", wav({ byteRate: 1 }, 1600), /byte rate \(1\) does not match 8000 Hz × 2 bytes \(16000\)/],
         ["ragged.wav", wav({}, 1601), /not a whole number of 2-byte frames/],

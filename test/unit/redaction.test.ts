@@ -11,7 +11,20 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadPlatform, platformIds } from "../../src/platforms/registry.js";
 import type { FieldPattern, RedactionFields } from "../../src/platforms/types.js";
-import { credentialHeaders, defaultRedactionFields, maskNumber, maskPhoneNumbers, maskSecretHeaders, maskSecrets, mergeRedactionFields, redactBody, redactedMark, redactHeaders, redactPath, secretNeedles } from "../../src/tunnel/redact.js";
+import {
+  credentialHeaders,
+  defaultRedactionFields,
+  maskNumber,
+  maskPhoneNumbers,
+  maskSecretHeaders,
+  maskSecrets,
+  mergeRedactionFields,
+  redactBody,
+  redactedMark,
+  redactHeaders,
+  redactPath,
+  secretNeedles,
+} from "../../src/tunnel/redact.js";
 
 interface Piece {
   value: unknown;
@@ -23,7 +36,9 @@ interface Piece {
  * Country code and subscriber digits whose mask differs from the number: the first digit it zeroes is never 0 (a
  * filter through maskNumber would hang the generator on a mutant of it that masks nothing).
  */
-const digits = fc.tuple(fc.constantFrom("1", "44", "49", "33", "91", "61", "353"), fc.stringMatching(/^[1-9][0-9]{7,9}$/)).map(([country, rest]) => `${country}${rest}`);
+const digits = fc
+  .tuple(fc.constantFrom("1", "44", "49", "33", "91", "61", "353"), fc.stringMatching(/^[1-9][0-9]{7,9}$/))
+  .map(([country, rest]) => `${country}${rest}`);
 const e164 = digits.map((number) => `+${number}`);
 
 /** A number in a phone field: +E.164 or bare digits, a JSON number, or lists of them nested. */
@@ -33,7 +48,9 @@ const phoneValue: fc.Arbitrary<Piece> = fc.letrec<{ value: Piece }>((tie) => ({
     e164.map((number) => ({ value: number, secrets: [number.slice(1)] })),
     digits.map((number) => ({ value: number, secrets: [number] })),
     digits.filter((number) => number.length <= 15).map((number) => ({ value: Number(number), secrets: [number] })),
-    fc.array(tie("value"), { minLength: 1, maxLength: 3 }).map((items) => ({ value: items.map((item) => item.value), secrets: items.flatMap((item) => item.secrets) })),
+    fc
+      .array(tie("value"), { minLength: 1, maxLength: 3 })
+      .map((items) => ({ value: items.map((item) => item.value), secrets: items.flatMap((item) => item.secrets) })),
   ),
 })).value;
 
@@ -47,9 +64,10 @@ const textValue: fc.Arbitrary<Piece> = fc.oneof(
 
 /** Free text in any other field with one to four +E.164 numbers in it: each is masked where it stands. */
 const separators = fc.constantFrom(" or ", ", ", "; ", " / ", " (", ") ", "\n", " - ", ":");
-const freeText: fc.Arbitrary<Piece> = fc
-  .array(fc.tuple(e164, separators), { minLength: 1, maxLength: 4 })
-  .map((parts) => ({ value: `call ${parts.map(([number, separator]) => `${number}${separator}`).join("")}end`, secrets: parts.map(([number]) => number.slice(1)) }));
+const freeText: fc.Arbitrary<Piece> = fc.array(fc.tuple(e164, separators), { minLength: 1, maxLength: 4 }).map((parts) => ({
+  value: `call ${parts.map(([number, separator]) => `${number}${separator}`).join("")}end`,
+  secrets: parts.map(([number]) => number.slice(1)),
+}));
 
 /** Keys no platform lists (in any case). */
 const neutralKeys = ["id", "note", "meta", "items", "info", "extra", "payload_data"];
@@ -57,9 +75,13 @@ const neutralKeys = ["id", "note", "meta", "items", "info", "extra", "payload_da
 /** A key as the platform spells it, or in upper or lower case: a header-like key must match in any case. */
 function keysFor(patterns: readonly FieldPattern[]): fc.Arbitrary<string> {
   const named = patterns.flatMap((pattern) =>
-    typeof pattern === "string" ? [pattern] : ["from_number", "to_number", "caller_number", "forwarded_number", "called_number"].filter((name) => pattern.test(name)),
+    typeof pattern === "string"
+      ? [pattern]
+      : ["from_number", "to_number", "caller_number", "forwarded_number", "called_number"].filter((name) => pattern.test(name)),
   );
-  return fc.tuple(fc.constantFrom(...named), fc.constantFrom("as spelled", "upper", "lower")).map(([name, spelling]) => (spelling === "upper" ? name.toUpperCase() : spelling === "lower" ? name.toLowerCase() : name));
+  return fc
+    .tuple(fc.constantFrom(...named), fc.constantFrom("as spelled", "upper", "lower"))
+    .map(([name, spelling]) => (spelling === "upper" ? name.toUpperCase() : spelling === "lower" ? name.toLowerCase() : name));
 }
 
 /** A JSON object mixing phone fields, transcript fields, free text and nested objects and arrays of objects. */
@@ -69,7 +91,12 @@ function objects(fields: RedactionFields): fc.Arbitrary<Piece> {
   const freeEntry = fc.tuple(fc.constantFrom(...neutralKeys), freeText);
   return fc.letrec<{ object: Piece }>((tie) => {
     const nested = fc.tuple(fc.constantFrom(...neutralKeys), tie("object"));
-    const nestedList = fc.tuple(fc.constantFrom(...neutralKeys), fc.array(tie("object"), { minLength: 1, maxLength: 3 }).map((items) => ({ value: items.map((item) => item.value), secrets: items.flatMap((item) => item.secrets) })));
+    const nestedList = fc.tuple(
+      fc.constantFrom(...neutralKeys),
+      fc
+        .array(tie("object"), { minLength: 1, maxLength: 3 })
+        .map((items) => ({ value: items.map((item) => item.value), secrets: items.flatMap((item) => item.secrets) })),
+    );
     const entry = fc.oneof({ maxDepth: 3, withCrossShrink: true }, phoneEntry, textEntry, freeEntry, nested, nestedList);
     return {
       object: fc.uniqueArray(entry, { minLength: 1, maxLength: 5, selector: ([key]) => key.toLowerCase() }).map((entries) => ({
@@ -82,9 +109,24 @@ function objects(fields: RedactionFields): fc.Arbitrary<Piece> {
 
 /** Flat `key=value` pairs, for form bodies and query strings. */
 function pairs(fields: RedactionFields): fc.Arbitrary<{ params: URLSearchParams; secrets: string[] }> {
-  const phone = fc.tuple(keysFor(fields.phone), fc.oneof(e164.map((n) => ({ value: n, secret: n.slice(1) })), digits.map((n) => ({ value: n, secret: n }))));
-  const text = fields.text.length > 0 ? fc.tuple(keysFor(fields.text), utterance.map((t) => ({ value: t, secret: t }))) : phone;
-  const free = fc.tuple(fc.constantFrom(...neutralKeys), e164.map((n) => ({ value: `call ${n} now`, secret: n.slice(1) })));
+  const phone = fc.tuple(
+    keysFor(fields.phone),
+    fc.oneof(
+      e164.map((n) => ({ value: n, secret: n.slice(1) })),
+      digits.map((n) => ({ value: n, secret: n })),
+    ),
+  );
+  const text =
+    fields.text.length > 0
+      ? fc.tuple(
+          keysFor(fields.text),
+          utterance.map((t) => ({ value: t, secret: t })),
+        )
+      : phone;
+  const free = fc.tuple(
+    fc.constantFrom(...neutralKeys),
+    e164.map((n) => ({ value: `call ${n} now`, secret: n.slice(1) })),
+  );
   return fc.uniqueArray(fc.oneof(phone, text, free), { minLength: 1, maxLength: 6, selector: ([key]) => key.toLowerCase() }).map((entries) => ({
     params: new URLSearchParams(entries.map(([key, item]): [string, string] => [key, item.value])),
     secrets: entries.map(([, item]) => item.secret),
@@ -111,7 +153,8 @@ function properties(fields: RedactionFields): { json(): void; form(): void; quer
           const output = redactBody(Buffer.from(input), "application/json", fields).toString();
           assertNoLeak(output, secrets, input);
           // Still the same JSON shape: the same keys in the same places.
-          const keys = (json: string) => JSON.stringify(JSON.parse(json), (_key, item: unknown) => (typeof item === "string" || typeof item === "number" ? 0 : item));
+          const keys = (json: string) =>
+            JSON.stringify(JSON.parse(json), (_key, item: unknown) => (typeof item === "string" || typeof item === "number" ? 0 : item));
           assert.equal(keys(output), keys(input));
         }),
         runs,
@@ -192,7 +235,10 @@ describe("--redact-pii, the cases the properties generate, spelled out", () => {
     assert.deepEqual(redactBody(binary, "application/octet-stream"), binary);
     assert.equal(redactBody(Buffer.from("caller +15550100001 said hi"), "text/plain").toString(), "caller +10000000001 said hi");
     assert.equal(redactBody(Buffer.from("{not json +15550100001"), "application/json").toString(), "{not json +10000000001");
-    assert.equal(redactBody(Buffer.from("From=%2B15550100001&to=15550100002&Text=hello"), "application/x-www-form-urlencoded").toString(), "From=%2B10000000001&to=10000000002&Text=%5Bredacted%5D");
+    assert.equal(
+      redactBody(Buffer.from("From=%2B15550100001&to=15550100002&Text=hello"), "application/x-www-form-urlencoded").toString(),
+      "From=%2B10000000001&to=10000000002&Text=%5Bredacted%5D",
+    );
     assert.equal(redactBody(Buffer.from("id=abc&note=fine"), "application/x-www-form-urlencoded").toString(), "id=abc&note=fine");
   });
 
@@ -203,7 +249,10 @@ describe("--redact-pii, the cases the properties generate, spelled out", () => {
   });
 
   it("merging field lists keeps every entry of each", () => {
-    const merged = mergeRedactionFields([{ phone: ["a"], text: ["b"] }, { phone: [/c$/], text: [] }]);
+    const merged = mergeRedactionFields([
+      { phone: ["a"], text: ["b"] },
+      { phone: [/c$/], text: [] },
+    ]);
     assert.equal(merged.phone.length, 2);
     assert.deepEqual(merged.text, ["b"]);
   });
@@ -225,7 +274,17 @@ describe("secrets in stored and shown traffic", () => {
   });
 
   it("credential headers are masked whatever they hold, others where they hold a secret, and named extra headers", () => {
-    const headers = { authorization: "Bearer x", cookie: "a=b", "x-vapi-secret": "v", "x-api-key": "k", "proxy-authorization": "p", "set-cookie": "s", "x-signature": "sig key-12345 end", "x-plain": "plain", "x-custom": "c" };
+    const headers = {
+      authorization: "Bearer x",
+      cookie: "a=b",
+      "x-vapi-secret": "v",
+      "x-api-key": "k",
+      "proxy-authorization": "p",
+      "set-cookie": "s",
+      "x-signature": "sig key-12345 end",
+      "x-plain": "plain",
+      "x-custom": "c",
+    };
     assert.deepEqual(maskSecretHeaders(headers, ["key-12345"], ["x-custom"]), {
       authorization: redactedMark,
       cookie: redactedMark,

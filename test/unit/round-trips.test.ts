@@ -112,8 +112,19 @@ describe("recordings keep binary bodies byte for byte, both ways", () => {
         const recorder = await Recorder.open(file, { redactPii: false });
         const entries = Object.entries(bodies);
         for (const [index, [name, body]] of entries.entries()) {
-          const n = await recorder.append({ receivedAt: new Date("2026-11-23T10:00:00Z"), method: "POST", path: `/webhooks/voice?n=${index}`, url: undefined, headers: { "content-type": "application/octet-stream", "x-name": name }, body });
-          await recorder.appendResponse(n, { status: 200, headers: { "content-type": "application/octet-stream" }, body: Buffer.concat([body, Buffer.from([0xff])]) }, 1);
+          const n = await recorder.append({
+            receivedAt: new Date("2026-11-23T10:00:00Z"),
+            method: "POST",
+            path: `/webhooks/voice?n=${index}`,
+            url: undefined,
+            headers: { "content-type": "application/octet-stream", "x-name": name },
+            body,
+          });
+          await recorder.appendResponse(
+            n,
+            { status: 200, headers: { "content-type": "application/octet-stream" }, body: Buffer.concat([body, Buffer.from([0xff])]) },
+            1,
+          );
         }
         assert.equal((await recorder.finish("binary")).file, file);
 

@@ -53,8 +53,14 @@ describe("standard (Standard Webhooks v1)", () => {
     const verify = (h: Record<string, string>, body = vector.body, options = at) => signer("standard", [vector.secret]).verify(received(h, body), options);
     assert.deepEqual(verify(headers), { valid: true });
     assert.deepEqual(verify(headers, '{"test": 2432232315}'), { valid: false, reason: "no matching signature" });
-    assert.deepEqual(verify(headers, vector.body, { now: vector.timestamp + 412, toleranceSeconds: 300 }), { valid: false, reason: "timestamp too old (412 s > 300 s tolerance)" });
-    assert.deepEqual(verify(headers, vector.body, { now: vector.timestamp - 301, toleranceSeconds: 300 }), { valid: false, reason: "timestamp too far in the future (301 s > 300 s tolerance)" });
+    assert.deepEqual(verify(headers, vector.body, { now: vector.timestamp + 412, toleranceSeconds: 300 }), {
+      valid: false,
+      reason: "timestamp too old (412 s > 300 s tolerance)",
+    });
+    assert.deepEqual(verify(headers, vector.body, { now: vector.timestamp - 301, toleranceSeconds: 300 }), {
+      valid: false,
+      reason: "timestamp too far in the future (301 s > 300 s tolerance)",
+    });
     const { "webhook-id": _id, ...withoutId } = headers;
     assert.deepEqual(verify(withoutId), { valid: false, reason: "missing header webhook-id" });
     assert.deepEqual(verify({ ...headers, "webhook-signature": "v2,abc" }), { valid: false, reason: "no v1 signature (only unknown versions)" });
@@ -102,7 +108,9 @@ describe("stripe", () => {
     assert.match(ours.headers["stripe-signature"]!, /^t=\d+,v1=[0-9a-f]{64}$/);
     assert.doesNotThrow(() => Stripe.webhooks.constructEvent(body, ours.headers["stripe-signature"]!, secret, 300));
     const theirs = Stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: now });
-    assert.deepEqual(signer("stripe", [secret], verifySettings).verify(received({ "stripe-signature": theirs }, body), { now, toleranceSeconds: 300 }), { valid: true });
+    assert.deepEqual(signer("stripe", [secret], verifySettings).verify(received({ "stripe-signature": theirs }, body), { now, toleranceSeconds: 300 }), {
+      valid: true,
+    });
   });
 
   it("explains stale, unknown-version and malformed headers", () => {
@@ -126,7 +134,10 @@ describe("twilio", () => {
     assert.equal(signed.headers["x-twilio-signature"], "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
     assert.equal(twilio.validateRequest(token, signed.headers["x-twilio-signature"]!, vectorUrl, params), true);
     const theirs = twilio.getExpectedTwilioSignature(token, vectorUrl, params);
-    assert.deepEqual(signer("twilio", [token], verifySettings).verify(received({ "x-twilio-signature": theirs }, form, vectorUrl), { now: 0, toleranceSeconds: 300 }), { valid: true });
+    assert.deepEqual(
+      signer("twilio", [token], verifySettings).verify(received({ "x-twilio-signature": theirs }, form, vectorUrl), { now: 0, toleranceSeconds: 300 }),
+      { valid: true },
+    );
   });
 
   it("signs JSON bodies with bodySHA256 in the URL, as twilio's validateRequestWithBody expects", () => {
@@ -168,7 +179,9 @@ describe("telnyx", () => {
 
   it("rejects keys that are not Ed25519, naming only the source", () => {
     assert.throws(() => signer("telnyx", ["not a key"]), { message: "secret (test) is not an Ed25519 private key: expected base64 of 32 bytes, or PEM" });
-    assert.throws(() => signer("telnyx", ["c2hvcnQ="], verifySettings), { message: "secret (test) is not an Ed25519 public key: expected base64 of 32 bytes, or PEM" });
+    assert.throws(() => signer("telnyx", ["c2hvcnQ="], verifySettings), {
+      message: "secret (test) is not an Ed25519 public key: expected base64 of 32 bytes, or PEM",
+    });
   });
 });
 
@@ -181,26 +194,37 @@ describe("retell", () => {
     assert.equal(await retell.verify(body, apiKey, ours.headers["x-retell-signature"]!), true);
     const theirs = await retell.sign(body, apiKey);
     const now = Math.floor(Date.now() / 1000);
-    assert.deepEqual(signer("retell", [apiKey], verifySettings).verify(received({ "x-retell-signature": theirs }, body), { now, toleranceSeconds: 300 }), { valid: true });
+    assert.deepEqual(signer("retell", [apiKey], verifySettings).verify(received({ "x-retell-signature": theirs }, body), { now, toleranceSeconds: 300 }), {
+      valid: true,
+    });
   });
 });
 
 describe("hmac (generic)", () => {
   it("produces GitHub-style signatures when configured so", () => {
-    const settings: SchemeSettings = { purpose: "sign", hmac: { ...defaultHmacSettings, header: "x-hub-signature-256", template: "{body}", prefix: "sha256=" } };
+    const settings: SchemeSettings = {
+      purpose: "sign",
+      hmac: { ...defaultHmacSettings, header: "x-hub-signature-256", template: "{body}", prefix: "sha256=" },
+    };
     const body = '{"zen":"Keep it logically awesome."}';
     const signed = signer("hmac", ["It's a Secret to Everybody"], settings).sign(toSign(body));
     assert.deepEqual(signed.headers, { "x-hub-signature-256": `sha256=${createHmac("sha256", "It's a Secret to Everybody").update(body).digest("hex")}` });
   });
 
   it("signs METHOD+URL+body for FreJun-style templates, and checks the timestamp when the template has one", () => {
-    const settings: SchemeSettings = { purpose: "sign", hmac: { ...defaultHmacSettings, template: "{method}{url}{body}", encoding: "base64", algorithm: "sha512" } };
+    const settings: SchemeSettings = {
+      purpose: "sign",
+      hmac: { ...defaultHmacSettings, template: "{method}{url}{body}", encoding: "base64", algorithm: "sha512" },
+    };
     const signed = signer("hmac", ["s3cret"], settings).sign(toSign("{}"));
     assert.equal(signed.headers["x-signature"], createHmac("sha512", "s3cret").update(`POST${url}{}`).digest("base64"));
     assert.equal(signed.headers["x-timestamp"], undefined);
     const timestamped = signer("hmac", ["s3cret"]);
     const stale = timestamped.sign(toSign("{}", { timestamp: 1000 }));
-    assert.deepEqual(timestamped.verify(received(stale.headers, "{}"), { now: 2000, toleranceSeconds: 300 }), { valid: false, reason: "timestamp too old (1000 s > 300 s tolerance)" });
+    assert.deepEqual(timestamped.verify(received(stale.headers, "{}"), { now: 2000, toleranceSeconds: 300 }), {
+      valid: false,
+      reason: "timestamp too old (1000 s > 300 s tolerance)",
+    });
     assert.deepEqual(timestamped.verify(received({ ...stale.headers, "x-signature": "zz" }, "{}"), { now: 1000, toleranceSeconds: 300 }), {
       valid: false,
       reason: "malformed x-signature (expected <hex>)",
@@ -248,7 +272,14 @@ describe("properties (fast-check)", () => {
             const verifyingSecret = name === "telnyx" ? rawPublicKeyBase64(parseTelnyxPrivateKey(asSecret(secret))) : secret;
             const verifying = scheme.create([asSecret(verifyingSecret)], verifySettings);
             const form = formSigned.has(name);
-            const signed = signing.sign({ id, timestamp, body, method: "POST", url, contentType: form ? "application/x-www-form-urlencoded" : "application/octet-stream" });
+            const signed = signing.sign({
+              id,
+              timestamp,
+              body,
+              method: "POST",
+              url,
+              contentType: form ? "application/x-www-form-urlencoded" : "application/octet-stream",
+            });
             const headers = form ? { ...signed.headers, "content-type": "application/x-www-form-urlencoded" } : signed.headers;
             const at = { now: timestamp, toleranceSeconds: 300 };
             assert.deepEqual(verifying.verify(received(headers, body, signed.url), at), { valid: true });
@@ -279,7 +310,10 @@ describe("properties (fast-check)", () => {
 
 describe("resolveSecrets", () => {
   it("prefers --secret (repeatable) and otherwise splits VWH_SECRET on whitespace", () => {
-    assert.deepEqual(resolveSecrets(["a", "b"], { VWH_SECRET: "c" }).map((s) => s.value), ["a", "b"]);
+    assert.deepEqual(
+      resolveSecrets(["a", "b"], { VWH_SECRET: "c" }).map((s) => s.value),
+      ["a", "b"],
+    );
     assert.deepEqual(resolveSecrets(undefined, { VWH_SECRET: " c  d " }), [
       { value: "c", source: "#1 (VWH_SECRET)" },
       { value: "d", source: "#2 (VWH_SECRET)" },

@@ -19,7 +19,9 @@ type Expect = NonNullable<TurnInput["expect"]>;
 
 const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
 const verdict = (expect: Expect, over: Partial<TurnInput> = {}) =>
-  shown(checkTurn({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over }));
+  shown(
+    checkTurn({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over }),
+  );
 const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
 
 function reply(over: Partial<ReplyCheckInput> & { json?: unknown }) {
@@ -59,8 +61,20 @@ describe("what loads as an expectation", () => {
   });
 
   it("a native check has a non-empty path and exactly one of equals, contains, matches", () => {
-    for (const good of [{ path: "a", equals: null }, { path: "a.b[0]", contains: "x" }, { path: "a", matches: "x+" }]) assert.ok(nativeExpectationSchema.safeParse(good).success, JSON.stringify(good));
-    for (const bad of [{ path: "", equals: 1 }, { path: "ab", contains: 1 }, { path: "a", matches: "(?=x)" }, { path: "a", equals: 1, contains: "x" }, { path: "a" }, { equals: 1 }]) {
+    for (const good of [
+      { path: "a", equals: null },
+      { path: "a.b[0]", contains: "x" },
+      { path: "a", matches: "x+" },
+    ])
+      assert.ok(nativeExpectationSchema.safeParse(good).success, JSON.stringify(good));
+    for (const bad of [
+      { path: "", equals: 1 },
+      { path: "ab", contains: 1 },
+      { path: "a", matches: "(?=x)" },
+      { path: "a", equals: 1, contains: "x" },
+      { path: "a" },
+      { equals: 1 },
+    ]) {
       assert.equal(nativeExpectationSchema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });
@@ -93,15 +107,33 @@ describe("more of a webhook's reply", () => {
   it("a recorded request (none built by vwh) still has its reply read", () => {
     const eventType = Object.entries(twilioPlatform.events).find(([, spec]) => spec.waits)![0];
     const twiml = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi</Say><Redirect>/next</Redirect></Response>');
-    const result = reply({ platform: twilioPlatform, eventType, headers: { "content-type": "text/xml" }, body: twiml, expect: { actions: ["speak", "redirect"] } });
+    const result = reply({
+      platform: twilioPlatform,
+      eventType,
+      headers: { "content-type": "text/xml" },
+      body: twiml,
+      expect: { actions: ["speak", "redirect"] },
+    });
     assert.deepEqual(shown(result.failures), []);
-    assert.deepEqual(result.parsed?.actions.map((action) => action.type), ["speak", "redirect"]);
+    assert.deepEqual(
+      result.parsed?.actions.map((action) => action.type),
+      ["speak", "redirect"],
+    );
   });
 });
 
 describe("--compare-replies: today's reply against the recorded one", () => {
-  const recorded = { status: 200, headers: { "content-type": "application/json" }, body: '{"instructions":[{"type":"speak","text":"Hi"}]}', body_encoding: "utf8" as const };
-  const today = (status: number, contentType: string | undefined, body: string | Buffer) => ({ status, headers: contentType === undefined ? {} : { "content-type": contentType }, body: Buffer.isBuffer(body) ? body : Buffer.from(body) });
+  const recorded = {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: '{"instructions":[{"type":"speak","text":"Hi"}]}',
+    body_encoding: "utf8" as const,
+  };
+  const today = (status: number, contentType: string | undefined, body: string | Buffer) => ({
+    status,
+    headers: contentType === undefined ? {} : { "content-type": contentType },
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+  });
 
   it("the same reply passes: equal bytes, or equal JSON spelled otherwise, the media type in any case and with parameters", () => {
     assert.deepEqual(compareReplies(recorded, today(200, "application/json", recorded.body)), []);
@@ -110,23 +142,43 @@ describe("--compare-replies: today's reply against the recorded one", () => {
   });
 
   it("a changed status, media type or JSON value fails, each at its path", () => {
-    assert.deepEqual(shown(compareReplies(recorded, today(201, "application/json", recorded.body))), ["status: reply differs from the recording: status 200 → 201"]);
-    assert.deepEqual(shown(compareReplies(recorded, today(200, "text/json", recorded.body))), ["content-type: reply differs from the recording: content type application/json → text/json"]);
-    assert.deepEqual(shown(compareReplies(recorded, today(200, undefined, recorded.body))), ["content-type: reply differs from the recording: content type application/json → (none)"]);
-    assert.deepEqual(shown(compareReplies({ ...recorded, headers: {} }, today(200, "application/json", recorded.body))), ["content-type: reply differs from the recording: content type (none) → application/json"]);
-    assert.deepEqual(shown(compareReplies(recorded, today(200, "application/json", '{"instructions":[{"type":"speak","text":"Hi"},{"type":"listen"}]}'))).length, 1);
+    assert.deepEqual(shown(compareReplies(recorded, today(201, "application/json", recorded.body))), [
+      "status: reply differs from the recording: status 200 → 201",
+    ]);
+    assert.deepEqual(shown(compareReplies(recorded, today(200, "text/json", recorded.body))), [
+      "content-type: reply differs from the recording: content type application/json → text/json",
+    ]);
+    assert.deepEqual(shown(compareReplies(recorded, today(200, undefined, recorded.body))), [
+      "content-type: reply differs from the recording: content type application/json → (none)",
+    ]);
+    assert.deepEqual(shown(compareReplies({ ...recorded, headers: {} }, today(200, "application/json", recorded.body))), [
+      "content-type: reply differs from the recording: content type (none) → application/json",
+    ]);
+    assert.deepEqual(
+      shown(compareReplies(recorded, today(200, "application/json", '{"instructions":[{"type":"speak","text":"Hi"},{"type":"listen"}]}'))).length,
+      1,
+    );
     const emptied = compareReplies(recorded, today(200, "application/json", '{"instructions":[]}'));
     assert.ok(emptied.length > 0 && emptied.every((finding) => finding.kind === "snapshot" && finding.path === "body"), shown(emptied).join("\n"));
   });
 
   it("a body that is not JSON is compared byte for byte, naming the first difference with the text around it", () => {
-    const xml = { status: 200, headers: { "content-type": "text/xml" }, body: "<Response><Say>Hello there, caller</Say></Response>", body_encoding: "utf8" as const };
+    const xml = {
+      status: 200,
+      headers: { "content-type": "text/xml" },
+      body: "<Response><Say>Hello there, caller</Say></Response>",
+      body_encoding: "utf8" as const,
+    };
     assert.deepEqual(compareReplies(xml, today(200, "text/xml", xml.body)), []);
     assert.deepEqual(shown(compareReplies(xml, today(200, "text/xml", "<Response><Say>Hello  here, caller</Say></Response>"))), [
       'body: reply differs from the recording: body 51 → 51 bytes, first difference at byte 21: "Say>Hello there, caller</Say></Response>" → "Say>Hello here, caller</Say></Response>"',
     ]);
-    assert.deepEqual(shown(compareReplies(xml, today(200, "text/xml", ""))), ['body: reply differs from the recording: body 51 → 0 bytes, first difference at byte 0: "<Response><Say>Hello there, ca" → ""']);
-    assert.deepEqual(shown(compareReplies({ ...recorded, body: "{}" }, today(200, "application/json", "{"))), ['body: reply differs from the recording: body 2 → 1 bytes, first difference at byte 1: "{}" → "{"']);
+    assert.deepEqual(shown(compareReplies(xml, today(200, "text/xml", ""))), [
+      'body: reply differs from the recording: body 51 → 0 bytes, first difference at byte 0: "<Response><Say>Hello there, ca" → ""',
+    ]);
+    assert.deepEqual(shown(compareReplies({ ...recorded, body: "{}" }, today(200, "application/json", "{"))), [
+      'body: reply differs from the recording: body 2 → 1 bytes, first difference at byte 1: "{}" → "{"',
+    ]);
   });
 
   it("a recorded body in base64 is compared as its bytes", () => {

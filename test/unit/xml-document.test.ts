@@ -12,7 +12,10 @@ describe("the platforms' XML reader", () => {
     const deep = `<Response>${"<Speak>".repeat(100)}x${"</Speak>".repeat(100)}</Response>`;
     const read = readXml(deep);
     assert.equal(read.ok, false);
-    const parsed = parsePlivoReply({ status: 200, headers: { "content-type": "text/xml" }, body: Buffer.from(deep) }, { eventType: "answer", waits: true, expectsActions: false, request });
+    const parsed = parsePlivoReply(
+      { status: 200, headers: { "content-type": "text/xml" }, body: Buffer.from(deep) },
+      { eventType: "answer", waits: true, expectsActions: false, request },
+    );
     assert.equal(parsed.failures.length, 1);
     assert.match(parsed.failures[0]!.message, /nested deeper than 64 levels/);
   });

@@ -1,7 +1,7 @@
 /** The settings of the other commands: export artillery, sign, verify-signature, tunnel, init. */
 import * as z from "zod";
 import { maxToleranceSeconds, maxUnixSeconds } from "../../core/limits.js";
-import { httpUrlFlag, integerFlag, } from "../flag-values.js";
+import { httpUrlFlag, integerFlag } from "../flag-values.js";
 import { milliseconds, port, setting, sizeFlag } from "./row.js";
 
 export const commandsSettings = {
@@ -35,7 +35,13 @@ export const commandsSettings = {
     commands: ["export artillery"],
     help: "seconds to start calls for (default 60, or --calls / --rate)",
   }),
-  force: setting({ key: "force", flag: "--force", schema: z.boolean().default(false), commands: ["export artillery", "init"], help: "overwrite files that already exist" }),
+  force: setting({
+    key: "force",
+    flag: "--force",
+    schema: z.boolean().default(false),
+    commands: ["export artillery", "init"],
+    help: "overwrite files that already exist",
+  }),
 
   id: setting({
     key: "id",
@@ -76,7 +82,13 @@ export const commandsSettings = {
     help: "the body's content type (default: what the platform sends — application/json for vwh, a form for twilio)",
   }),
 
-  body: setting({ key: "body", flag: "--body <file>", schema: z.string().min(1).optional(), commands: ["verify-signature"], help: "offline: the raw body (- for standard input)" }),
+  body: setting({
+    key: "body",
+    flag: "--body <file>",
+    schema: z.string().min(1).optional(),
+    commands: ["verify-signature"],
+    help: "offline: the raw body (- for standard input)",
+  }),
   header: setting({
     key: "header",
     flag: "-H, --header <header>",

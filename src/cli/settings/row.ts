@@ -2,9 +2,9 @@
  * A row of the settings table (src/cli/settings.ts) and the value schemas rows share.
  */
 import * as z from "zod";
-import { maxTimerMs, } from "../../core/limits.js";
+import { maxTimerMs } from "../../core/limits.js";
 import { schemeNames } from "../../signing/scheme-names.js";
-import { integerFlag, } from "../flag-values.js";
+import { integerFlag } from "../flag-values.js";
 
 export const commandNames = ["vwh", "simulate", "sign", "verify-signature", "tunnel", "export artillery", "init", "config", "platforms", "schema"] as const;
 /** `vwh` is the program itself: its settings (--json, --no-color, --debug) apply to every command. */

@@ -1,12 +1,12 @@
 /** The settings of the program and of running calls: handler URL, platform, signing, timing (rows of the settings table). */
 import * as z from "zod";
-import { maxTimerMs, } from "../../core/limits.js";
+import { maxTimerMs } from "../../core/limits.js";
 import { profileNames } from "../../engine/retry-policy.js";
 import { defaultPlatformId, platformIds } from "../../platforms/registry.js";
 import { defaultHmacSettings, templatePlaceholders } from "../../signing/hmac.js";
 import { schemeNames } from "../../signing/scheme-names.js";
 import { httpUrlFlag, integerFlag, targetUrlFlag } from "../flag-values.js";
-import { envVarPattern, hmacConfig, headerName, milliseconds, schemeList, setting, signing, } from "./row.js";
+import { envVarPattern, hmacConfig, headerName, milliseconds, schemeList, setting, signing } from "./row.js";
 
 export const sharedSettings = {
   json: setting({ key: "json", flag: "--json", schema: z.boolean().default(false), commands: ["vwh"], help: "machine-readable output only, on stdout" }),
@@ -19,7 +19,13 @@ export const sharedSettings = {
     // ws(s): Retell's custom-LLM socket (simulate checks the platform takes one; export artillery refuses it).
     schema: targetUrlFlag.optional(),
     env: "VWH_URL",
-    config: { key: "url", schema: z.url({ protocol: /^(https?|wss?)$/, error: "expected an http(s) or ws(s) URL" }).optional().describe("the handler's webhook URL (ws(s): a custom-LLM socket)") },
+    config: {
+      key: "url",
+      schema: z
+        .url({ protocol: /^(https?|wss?)$/, error: "expected an http(s) or ws(s) URL" })
+        .optional()
+        .describe("the handler's webhook URL (ws(s): a custom-LLM socket)"),
+    },
     commands: ["simulate", "export artillery", "config"],
     help: {
       default: "the handler's webhook URL (or VWH_URL, or url in vwh.config.json)",
@@ -57,7 +63,11 @@ export const sharedSettings = {
     schema: z.string().regex(envVarPattern, "expected an environment variable name").optional(),
     config: {
       key: "secret_env",
-      schema: z.string().regex(envVarPattern, "expected an environment variable name like VOICE_WEBHOOK_SECRET").optional().describe("the environment variable that holds the signing secret"),
+      schema: z
+        .string()
+        .regex(envVarPattern, "expected an environment variable name like VOICE_WEBHOOK_SECRET")
+        .optional()
+        .describe("the environment variable that holds the signing secret"),
     },
     commands: [...signing, "config"],
     help: "read the secret from this environment variable instead of VWH_SECRET",
@@ -184,7 +194,8 @@ export const sharedSettings = {
     commands: ["simulate", "verify-signature", "export artillery"],
     help: {
       default: "the URL the platform is configured with, which it signs (a tunnel's public URL); requests still go to --url",
-      "verify-signature": "the URL the platform is configured with, which it signs (a tunnel's public URL): the probe's requests still go to --url; --recording checks each recorded path on it",
+      "verify-signature":
+        "the URL the platform is configured with, which it signs (a tunnel's public URL): the probe's requests still go to --url; --recording checks each recorded path on it",
       "export artillery": "the URL the platform is configured with, which it signs; requests still go to the target",
     },
   }),

@@ -1,8 +1,8 @@
 /** The settings of `vwh simulate` (and those `vwh export artillery` shares with it): caller scripts, faults, load mode. */
 import * as z from "zod";
-import { defaultMaxHops, maxTimerMs, } from "../../core/limits.js";
+import { defaultMaxHops, maxTimerMs } from "../../core/limits.js";
 import { httpUrlFlag, integerFlag, numberFlag } from "../flag-values.js";
-import { port, setting, } from "./row.js";
+import { port, setting } from "./row.js";
 
 export const simulateSettings = {
   maxHops: setting({
@@ -80,7 +80,10 @@ export const simulateSettings = {
     flag: "--realtime",
     schema: z.boolean().default(false),
     commands: ["simulate", "export artillery"],
-    help: { default: "wait each event's after_ms before sending it", "export artillery": "wait each event's after_ms before sending it, so calls last as long as real ones" },
+    help: {
+      default: "wait each event's after_ms before sending it",
+      "export artillery": "wait each event's after_ms before sending it, so calls last as long as real ones",
+    },
   }),
   backoff: setting({
     key: "backoff",
@@ -168,7 +171,10 @@ export const simulateSettings = {
       .refine((rate) => 1000 / rate <= maxTimerMs, { error: `expected at least ${1000 / maxTimerMs} calls per second` })
       .optional(),
     commands: ["simulate", "export artillery"],
-    help: { default: "load mode: start calls at this rate (open loop), at most --concurrency in flight", "export artillery": "start calls at this rate (default 1)" },
+    help: {
+      default: "load mode: start calls at this rate (open loop), at most --concurrency in flight",
+      "export artillery": "start calls at this rate (default 1)",
+    },
   }),
   pipelining: setting({
     key: "pipelining",

@@ -167,7 +167,15 @@ export class LoadStats {
     if (result.duplicate) this.duplicated++;
     if (result.deadLettered) this.deadLettered++;
     if (result.failures.length) countKinds(this.failuresByKind, result.failures);
-    if (!result.passed) this.sample(result.failures, { callId, source: "event", sequence: result.sequence, eventType: result.eventType, step: result.step, stepLabel: undefined });
+    if (!result.passed)
+      this.sample(result.failures, {
+        callId,
+        source: "event",
+        sequence: result.sequence,
+        eventType: result.eventType,
+        step: result.step,
+        stepLabel: undefined,
+      });
   }
 
   /** A caller-script turn: counted under streams when it ran on a media stream; its time to first audio. */
@@ -177,7 +185,14 @@ export class LoadStats {
     if (!turn.passed) {
       counts.failed++;
       countKinds(counts.failuresByKind, turn.failures);
-      this.sample(turn.failures, { callId, source: turn.media ? "stream" : "turn", sequence: undefined, eventType: undefined, step: turn.step, stepLabel: turn.label });
+      this.sample(turn.failures, {
+        callId,
+        source: turn.media ? "stream" : "turn",
+        sequence: undefined,
+        eventType: undefined,
+        step: turn.step,
+        stepLabel: turn.label,
+      });
     }
     const first = turn.media?.firstAudioMs;
     if (first !== undefined) this.firstAudioHistogram.record(Math.max(1, Math.round(first * 1000)));
@@ -186,7 +201,12 @@ export class LoadStats {
   private sample(findings: readonly Finding[], where: Omit<FailureSample, "kind" | "expectation" | "message">): void {
     if (this.samples.length >= sampleLimit) return;
     const first = findings[0];
-    this.samples.push({ ...where, kind: first?.kind ?? "expect", expectation: first?.path, message: findings.length ? findings.map(describeFinding).join("; ") : "failed" });
+    this.samples.push({
+      ...where,
+      kind: first?.kind ?? "expect",
+      expectation: first?.path,
+      message: findings.length ? findings.map(describeFinding).join("; ") : "failed",
+    });
   }
 
   firstAudio(): LatencySummary {
@@ -209,7 +229,12 @@ export class LoadStats {
   }
 
   toData(): LoadStatsData {
-    const plain = (stats: TypeStats): TypeStatsData => ({ histogram: stats.histogram, events: stats.events, failed: stats.failed, overBudget: stats.overBudget });
+    const plain = (stats: TypeStats): TypeStatsData => ({
+      histogram: stats.histogram,
+      events: stats.events,
+      failed: stats.failed,
+      overBudget: stats.overBudget,
+    });
     return {
       counters: Object.fromEntries(counterNames.map((name) => [name, this[name]])) as LoadStatsData["counters"],
       all: plain(this.all),
@@ -235,7 +260,10 @@ export class LoadStats {
       stats.merge(data);
     }
     addCounts(this.failuresByKind, other.failuresByKind);
-    for (const [counts, [total, failed, kinds]] of [[this.turns, other.turns], [this.streams, other.streams]] as const) {
+    for (const [counts, [total, failed, kinds]] of [
+      [this.turns, other.turns],
+      [this.streams, other.streams],
+    ] as const) {
       counts.total += total;
       counts.failed += failed;
       addCounts(counts.failuresByKind, kinds);
@@ -271,7 +299,13 @@ export class LoadStats {
 
   perType(): { eventType: string; events: number; failed: number; overBudget: number; latency: LatencySummary }[] {
     return [...this.byType.entries()]
-      .map(([eventType, stats]) => ({ eventType, events: stats.events, failed: stats.failed, overBudget: stats.overBudget, latency: summarizeHistogram(stats.histogram) }))
+      .map(([eventType, stats]) => ({
+        eventType,
+        events: stats.events,
+        failed: stats.failed,
+        overBudget: stats.overBudget,
+        latency: summarizeHistogram(stats.histogram),
+      }))
       .sort((a, b) => a.eventType.localeCompare(b.eventType));
   }
 }

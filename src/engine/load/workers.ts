@@ -23,7 +23,10 @@ export interface WorkerShare {
   publicUrl: string | undefined;
   /** The signing settings (scheme undefined: each flow's platform's own), resolved again in the thread. */
   signing: SigningOptions;
-  simulation: Pick<SimulationOptions, "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "strictEvents" | "realtime" | "maxHops" | "platformSettings">;
+  simulation: Pick<
+    SimulationOptions,
+    "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "strictEvents" | "realtime" | "maxHops" | "platformSettings"
+  >;
   deadLetters: boolean;
   load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
   /** Int32Array over it: non-zero once any thread has stopped the run. */
@@ -96,7 +99,12 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           faults: { ...faults, seed: (faults.seed ^ Math.imul(index, 0x9e3779b9)) >>> 0 },
         },
         deadLetters: run.deadLetter !== undefined,
-        load: { calls, concurrency: shareOf(load.concurrency, threads, index), rate: load.rate === undefined ? undefined : (load.rate * calls) / load.calls, pipelining: load.pipelining },
+        load: {
+          calls,
+          concurrency: shareOf(load.concurrency, threads, index),
+          rate: load.rate === undefined ? undefined : (load.rate * calls) / load.calls,
+          pipelining: load.pipelining,
+        },
         stop,
       };
       const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: share, env: run.env });
@@ -108,10 +116,12 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           run.onProgress?.(done.reduce((sum, value) => sum + value, 0));
         } else if (message.type === "dead-letter") {
           const write = run.deadLetter!;
-          writes = writes.then(() => write(message.entry)).catch((error: unknown) => {
-            writeError ??= error;
-            Atomics.store(stopped, 0, 1);
-          });
+          writes = writes
+            .then(() => write(message.entry))
+            .catch((error: unknown) => {
+              writeError ??= error;
+              Atomics.store(stopped, 0, 1);
+            });
         } else {
           stats.merge(message.stats);
           unreachable ??= message.unreachable;

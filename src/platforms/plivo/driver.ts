@@ -54,7 +54,13 @@ export class PlivoCallDriver extends ScriptedCall {
     this.#hangupUrl = settings.hangup_url ? new URL(settings.hangup_url) : setup.url;
     this.#hangupMethod = settings.hangup_method;
     this.#documentUrl = setup.url;
-    this.#send("answer", setup.url, settings.answer_method, { ...this.#base("ringing"), Event: "StartApp", CallerName: this.#from(), BillRate: "0.0085" }, true);
+    this.#send(
+      "answer",
+      setup.url,
+      settings.answer_method,
+      { ...this.#base("ringing"), Event: "StartApp", CallerName: this.#from(), BillRate: "0.0085" },
+      true,
+    );
   }
 
   replied(webhook: CallWebhook, outcome: DeliveryOutcome): void {
@@ -84,14 +90,24 @@ export class PlivoCallDriver extends ScriptedCall {
       case "say":
       case "interrupt":
         this.clock += input.kind === "interrupt" ? 0 : speechMs(input.text);
-        if (accepts.includes("speech")) this.#result(listen, { InputType: "speech", Digits: "", Speech: input.text, SpeechConfidenceScore: input.confidence.toFixed(2), BilledAmount: "0.00500" });
+        if (accepts.includes("speech"))
+          this.#result(listen, {
+            InputType: "speech",
+            Digits: "",
+            Speech: input.text,
+            SpeechConfidenceScore: input.confidence.toFixed(2),
+            BilledAmount: "0.00500",
+          });
         return;
       case "press": {
         this.clock += 300 * input.digits.length;
         if (!accepts.includes("dtmf")) return;
         const max = typeof listen["max_digits"] === "number" ? listen["max_digits"] : undefined;
         const digits = input.digits.slice(0, max);
-        this.#result(listen, isGetInput ? { InputType: "dtmf", Digits: digits, Speech: "", SpeechConfidenceScore: "", BilledAmount: "0.00000" } : { Digits: digits });
+        this.#result(
+          listen,
+          isGetInput ? { InputType: "dtmf", Digits: digits, Speech: "", SpeechConfidenceScore: "", BilledAmount: "0.00000" } : { Digits: digits },
+        );
         return;
       }
       case "silence":
@@ -193,7 +209,19 @@ export class PlivoCallDriver extends ScriptedCall {
         this.clock += 1000 * (typeof action["max_duration_s"] === "number" ? Math.min(action["max_duration_s"], 10) : 5);
         if (typeof action["url"] === "string") {
           const id = randomUUID();
-          this.#send("record", new URL(action["url"], this.#documentUrl), "POST", { ...this.#base("in-progress"), RecordUrl: `https://media.plivo.com/v1/Account/MA000/Recording/${id}.mp3`, RecordingID: id, RecordingDuration: "5", RecordingDurationMs: "5000" }, true);
+          this.#send(
+            "record",
+            new URL(action["url"], this.#documentUrl),
+            "POST",
+            {
+              ...this.#base("in-progress"),
+              RecordUrl: `https://media.plivo.com/v1/Account/MA000/Recording/${id}.mp3`,
+              RecordingID: id,
+              RecordingDuration: "5",
+              RecordingDurationMs: "5000",
+            },
+            true,
+          );
           this.#queue = [];
         }
         return;
@@ -202,7 +230,15 @@ export class PlivoCallDriver extends ScriptedCall {
         this.#queue = [];
         return;
       case "stream":
-        this.stream = { url: new URL(String(action["url"])), protocol: "plivo", headers: {}, parameters: Object.fromEntries(["bidirectional", "audio_track", "content_type"].filter((field) => action[field] !== undefined).map((field) => [field, String(action[field])])), path: action.path };
+        this.stream = {
+          url: new URL(String(action["url"])),
+          protocol: "plivo",
+          headers: {},
+          parameters: Object.fromEntries(
+            ["bidirectional", "audio_track", "content_type"].filter((field) => action[field] !== undefined).map((field) => [field, String(action[field])]),
+          ),
+          path: action.path,
+        };
         return;
       case "transfer":
         this.ended = "transferred";

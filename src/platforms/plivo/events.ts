@@ -15,26 +15,51 @@ const base = {
   Event: z.string().optional(),
 };
 const digits = z.string().regex(/^[0-9*#]*$/, "expected DTMF digits (0-9, *, #)");
-const spec = (waits: boolean, description: string, fields: Record<string, z.ZodType> = {}, replyIgnored?: EventSpec["replyIgnored"]): EventSpec => ({ payload: z.looseObject({ ...base, ...fields }), waits, description, ...(replyIgnored && { replyIgnored }) });
+const spec = (waits: boolean, description: string, fields: Record<string, z.ZodType> = {}, replyIgnored?: EventSpec["replyIgnored"]): EventSpec => ({
+  payload: z.looseObject({ ...base, ...fields }),
+  waits,
+  description,
+  ...(replyIgnored && { replyIgnored }),
+});
 
 export const plivoEvents: Readonly<Record<string, EventSpec>> = {
-  answer: spec(true, "answer_url: a call came in; the reply is Plivo XML", { CallerName: z.string().optional(), RequestUUID: z.string().optional(), BillRate: z.string().optional() }),
+  answer: spec(true, "answer_url: a call came in; the reply is Plivo XML", {
+    CallerName: z.string().optional(),
+    RequestUUID: z.string().optional(),
+    BillRate: z.string().optional(),
+  }),
   get_input: spec(true, "GetInput@action: what the caller said or pressed", {
     InputType: z.enum(["dtmf", "speech"]).optional(),
     Digits: digits.optional(),
     Speech: z.string().optional(),
-    SpeechConfidenceScore: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, "expected a confidence between 0 and 1, as a string").optional(),
+    SpeechConfidenceScore: z
+      .string()
+      .regex(/^(0(\.\d+)?|1(\.0+)?)$/, "expected a confidence between 0 and 1, as a string")
+      .optional(),
   }),
   get_digits: spec(true, "GetDigits@action: the keys the caller pressed", { Digits: digits.optional() }),
   redirect: spec(true, "a <Redirect>'s URL: the next XML"),
-  record: spec(true, "Record@action: the recording made", { RecordUrl: z.string().optional(), RecordingDuration: z.string().optional(), RecordingID: z.string().optional() }),
-  dial: spec(true, "Dial@action: how the dialled leg ended", { DialStatus: z.string().optional(), DialALegUUID: z.string().optional(), DialBLegUUID: z.string().optional() }),
-  hangup: spec(false, "hangup_url: the call ended (duration, cost, cause)", {
-    HangupCause: z.string().optional(),
-    Duration: z.string().optional(),
-    BillDuration: z.string().optional(),
-    TotalCost: z.string().optional(),
-  }, { setting: "settings.hangup_url" }),
+  record: spec(true, "Record@action: the recording made", {
+    RecordUrl: z.string().optional(),
+    RecordingDuration: z.string().optional(),
+    RecordingID: z.string().optional(),
+  }),
+  dial: spec(true, "Dial@action: how the dialled leg ended", {
+    DialStatus: z.string().optional(),
+    DialALegUUID: z.string().optional(),
+    DialBLegUUID: z.string().optional(),
+  }),
+  hangup: spec(
+    false,
+    "hangup_url: the call ended (duration, cost, cause)",
+    {
+      HangupCause: z.string().optional(),
+      Duration: z.string().optional(),
+      BillDuration: z.string().optional(),
+      TotalCost: z.string().optional(),
+    },
+    { setting: "settings.hangup_url" },
+  ),
 };
 
 export const plivoEventType = z.enum(Object.keys(plivoEvents) as [string, ...string[]], {
@@ -54,7 +79,11 @@ export function plivoRequest(method: "GET" | "POST", url: URL, params: Record<st
 
 /** Every value a string, as a form carries it. */
 export function formValues(fields: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== null).map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)]));
+  return Object.fromEntries(
+    Object.entries(fields)
+      .filter(([, value]) => value !== undefined && value !== null)
+      .map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
 }
 
 /** Which request a received one is, from its parameters alone (tunnel, recordings, `vwh sign`). */

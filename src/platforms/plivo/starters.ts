@@ -11,11 +11,7 @@ export const plivoStarters: readonly StarterScenario[] = [
       name: "Plivo: keypad menu",
       description: "The answer XML offers a GetInput menu; the caller presses a key; the action URL's XML takes over.",
       call,
-      script: [
-        { expect: { ends: false, listens_for: "dtmf" } },
-        { press: "1", expect: { ends: false } },
-        { hangup: true },
-      ],
+      script: [{ expect: { ends: false, listens_for: "dtmf" } }, { press: "1", expect: { ends: false } }, { hangup: true }],
     }),
   },
   {
@@ -27,11 +23,7 @@ export const plivoStarters: readonly StarterScenario[] = [
       name: "Plivo: speech input",
       description: "The caller speaks to GetInput; silence moves on to the element after it.",
       call,
-      script: [
-        { expect: { ends: false, listens_for: "speech" } },
-        { say: "I would like to book an appointment", expect: { ends: false } },
-        { hangup: true },
-      ],
+      script: [{ expect: { ends: false, listens_for: "speech" } }, { say: "I would like to book an appointment", expect: { ends: false } }, { hangup: true }],
     }),
   },
 ];

@@ -11,7 +11,19 @@ import type { CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndReason, S
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { speechMs } from "../shared/timing.js";
 import { disconnectionReason } from "./grammar.js";
-import { callObject, callWebhookBody, functionBody, functionEventType, identifyRetell, inboundBody, inboundEventType, newRetellCall, type CallProgress, type RetellCall, type Utterance } from "./messages.js";
+import {
+  callObject,
+  callWebhookBody,
+  functionBody,
+  functionEventType,
+  identifyRetell,
+  inboundBody,
+  inboundEventType,
+  newRetellCall,
+  type CallProgress,
+  type RetellCall,
+  type Utterance,
+} from "./messages.js";
 import { retellSettings } from "./settings.js";
 
 interface Pending {
@@ -94,7 +106,11 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
     const url = new URL(this.setup.url);
     url.pathname = `${url.pathname.replace(/\/+$/, "")}/${encodeURIComponent(this.#call.callId)}`;
     const { reminderTriggerMs, reminderMaxCount } = retellSettings(this.setup.settings);
-    const parameters = { call: JSON.stringify(callObject(this.#call, this.#progress)), reminderTriggerMs: String(reminderTriggerMs), reminderMaxCount: String(reminderMaxCount) };
+    const parameters = {
+      call: JSON.stringify(callObject(this.#call, this.#progress)),
+      reminderTriggerMs: String(reminderTriggerMs),
+      reminderMaxCount: String(reminderMaxCount),
+    };
     this.stream = { url, protocol: "retell-llm", headers: {}, parameters, path: "llm-websocket" };
   }
 
@@ -104,7 +120,8 @@ export class RetellCallDriver extends CallDriverBase<Pending> {
       if (typeof inbound?.["override_agent_id"] === "string") this.#call.agentId = inbound["override_agent_id"];
       if (typeof inbound?.["override_agent_version"] === "number") this.#call.agentVersion = inbound["override_agent_version"];
       if (inbound?.["metadata"] !== undefined) this.#call.metadata = inbound["metadata"];
-      if (inbound?.["dynamic_variables"] && typeof inbound["dynamic_variables"] === "object") this.#call.dynamicVariables = inbound["dynamic_variables"] as Record<string, string>;
+      if (inbound?.["dynamic_variables"] && typeof inbound["dynamic_variables"] === "object")
+        this.#call.dynamicVariables = inbound["dynamic_variables"] as Record<string, string>;
     } catch {
       // an empty or non-JSON 2xx reply: no overrides
     }

@@ -9,13 +9,19 @@ import { retellSettingsSchema } from "./settings.js";
 import { retellStarters } from "./starters.js";
 
 // Retell retries a refused call webhook but goes on with the call whatever the reply.
-const callEvent = (description: string): EventSpec => ({ payload: z.looseObject({}), waits: false, description, replyIgnored: { setting: "the agent's webhook_url (vwh: --url)" } });
+const callEvent = (description: string): EventSpec => ({
+  payload: z.looseObject({}),
+  waits: false,
+  description,
+  replyIgnored: { setting: "the agent's webhook_url (vwh: --url)" },
+});
 
 const events: Record<string, EventSpec> = {
   [inboundEventType]: {
     payload: z.looseObject({ agent_id: z.string().optional(), from_number: z.string().optional(), to_number: z.string().optional() }),
     waits: true,
-    description: "an inbound call to a number with an inbound webhook: reply {call_inbound:{override_agent_id?, dynamic_variables?, metadata?, agent_override?}} within 10 s",
+    description:
+      "an inbound call to a number with an inbound webhook: reply {call_inbound:{override_agent_id?, dynamic_variables?, metadata?, agent_override?}} within 10 s",
   },
   [functionEventType]: {
     payload: z.looseObject({ name: z.string().min(1), args: z.record(z.string(), z.unknown()).optional() }),
@@ -43,10 +49,26 @@ export const retellPlatform = {
     let body: Buffer;
     if (event.eventType === inboundEventType) body = inboundBody(call, event.payload);
     else if (event.eventType === functionEventType) {
-      body = functionBody(String(event.payload["name"]), call, { status: "ongoing", startMs: at, transcript: [] }, (event.payload["args"] as Record<string, unknown> | undefined) ?? {});
+      body = functionBody(
+        String(event.payload["name"]),
+        call,
+        { status: "ongoing", startMs: at, transcript: [] },
+        (event.payload["args"] as Record<string, unknown> | undefined) ?? {},
+      );
     } else {
       const ended = event.eventType === "call_ended" || event.eventType === "call_analyzed";
-      body = callWebhookBody(event.eventType, call, { status: ended ? "ended" : "ongoing", startMs: at, ...(ended && { endMs: at, disconnectionReason: "user_hangup" }), transcript: [], analysed: event.eventType === "call_analyzed" }, event.payload);
+      body = callWebhookBody(
+        event.eventType,
+        call,
+        {
+          status: ended ? "ended" : "ongoing",
+          startMs: at,
+          ...(ended && { endMs: at, disconnectionReason: "user_hangup" }),
+          transcript: [],
+          analysed: event.eventType === "call_analyzed",
+        },
+        event.payload,
+      );
     }
     return { method: "POST", url: event.url, body, contentType: "application/json", headers: {} };
   },

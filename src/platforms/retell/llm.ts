@@ -28,7 +28,10 @@ const maxUtterances = 200;
 
 const responseId = z.number().int().nonnegative();
 const serverMessage = z.discriminatedUnion("response_type", [
-  z.looseObject({ response_type: z.literal("config"), config: z.looseObject({ auto_reconnect: z.boolean().optional(), call_details: z.boolean().optional(), transcript_with_tool_calls: z.boolean().optional() }) }),
+  z.looseObject({
+    response_type: z.literal("config"),
+    config: z.looseObject({ auto_reconnect: z.boolean().optional(), call_details: z.boolean().optional(), transcript_with_tool_calls: z.boolean().optional() }),
+  }),
   z.looseObject({ response_type: z.literal("ping_pong"), timestamp: z.number() }),
   z.looseObject({
     response_type: z.literal("response"),
@@ -40,7 +43,14 @@ const serverMessage = z.discriminatedUnion("response_type", [
     transfer_number: z.string().min(1).optional(),
     digit_to_press: z.string().optional(),
   }),
-  z.looseObject({ response_type: z.literal("agent_interrupt"), interrupt_id: responseId, content: z.string(), content_complete: z.boolean(), no_interruption_allowed: z.boolean().optional(), end_call: z.boolean().optional() }),
+  z.looseObject({
+    response_type: z.literal("agent_interrupt"),
+    interrupt_id: responseId,
+    content: z.string(),
+    content_complete: z.boolean(),
+    no_interruption_allowed: z.boolean().optional(),
+    end_call: z.boolean().optional(),
+  }),
   z.looseObject({ response_type: z.literal("tool_call_invocation"), tool_call_id: z.string().min(1), name: z.string().min(1), arguments: z.string() }),
   z.looseObject({ response_type: z.literal("tool_call_result"), tool_call_id: z.string().min(1), content: z.string() }),
   z.looseObject({ response_type: z.literal("update_agent"), agent_config: z.looseObject({}) }),
@@ -79,7 +89,8 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
     if (transcript.length > maxUtterances) transcript.splice(0, transcript.length - maxUtterances);
     if (role === "agent") answering = responseOf ?? answering;
   };
-  const request = (interactionType: "response_required" | "reminder_required") => JSON.stringify({ interaction_type: interactionType, response_id: ++current, transcript });
+  const request = (interactionType: "response_required" | "reminder_required") =>
+    JSON.stringify({ interaction_type: interactionType, response_id: ++current, transcript });
 
   return {
     kind: "text",
@@ -126,11 +137,20 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
       const findings: Finding[] = [];
       let fatal = false;
       if (first && !began) {
-        findings.push({ kind: "media", path: "begin", message: "the server sent no begin message (a response with response_id 0, content_complete; empty content to wait for the caller): Retell's agent never speaks" });
+        findings.push({
+          kind: "media",
+          path: "begin",
+          message:
+            "the server sent no begin message (a response with response_id 0, content_complete; empty content to wait for the caller): Retell's agent never speaks",
+        });
         fatal = true;
       }
       if (pongMissed) {
-        findings.push({ kind: "media", path: "ping_pong", message: `config.auto_reconnect is on but the server did not echo ping_pong within ${pingGiveUpMs / 1000} s: Retell closes the socket and reconnects` });
+        findings.push({
+          kind: "media",
+          path: "ping_pong",
+          message: `config.auto_reconnect is on but the server did not echo ping_pong within ${pingGiveUpMs / 1000} s: Retell closes the socket and reconnects`,
+        });
         pongMissed = false;
       }
       return { findings, fatal };
@@ -142,9 +162,23 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
       if (!checked.success) {
         const type = json.value["response_type"];
         if (!responseTypes.includes(type as string)) {
-          return { message: undefined, findings: [{ kind: "media", path: `${at}.response_type`, message: `unknown response_type ${JSON.stringify(type ?? null)} (expected ${responseTypes.join(", ")})` }] };
+          return {
+            message: undefined,
+            findings: [
+              {
+                kind: "media",
+                path: `${at}.response_type`,
+                message: `unknown response_type ${JSON.stringify(type ?? null)} (expected ${responseTypes.join(", ")})`,
+              },
+            ],
+          };
         }
-        return { message: undefined, findings: checked.error.issues.slice(0, 5).map((issue) => ({ kind: "media", path: [at, ...issue.path.map(String)].join("."), message: issue.message })) };
+        return {
+          message: undefined,
+          findings: checked.error.issues
+            .slice(0, 5)
+            .map((issue) => ({ kind: "media", path: [at, ...issue.path.map(String)].join("."), message: issue.message })),
+        };
       }
       const value = checked.data;
       let message: AgentText = { kind: "none" };
@@ -158,7 +192,11 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
           break;
         case "response": {
           const id = value.response_id;
-          if (id > current) return { message: undefined, findings: [{ kind: "media", path: `${at}.response_id`, message: `response_id ${id} answers no request (the latest is ${current})` }] };
+          if (id > current)
+            return {
+              message: undefined,
+              findings: [{ kind: "media", path: `${at}.response_id`, message: `response_id ${id} answers no request (the latest is ${current})` }],
+            };
           if (id === 0 && current === 0) began = true;
           if (id < current) return { message: { kind: "stale", what: `response ${id}` }, findings: [] };
           utter("agent", value.content, id);
@@ -174,7 +212,13 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
         }
         case "agent_interrupt":
           utter("agent", value.content, -1 - value.interrupt_id);
-          message = { kind: "token", text: value.content, last: value.content_complete, ...(value.no_interruption_allowed === true && { interruptible: false }), ...(value.end_call === true && { endCall: true }) };
+          message = {
+            kind: "token",
+            text: value.content,
+            last: value.content_complete,
+            ...(value.no_interruption_allowed === true && { interruptible: false }),
+            ...(value.end_call === true && { endCall: true }),
+          };
           break;
         case "tool_call_invocation":
           message = { kind: "tool-call", id: value.tool_call_id, name: value.name, arguments: value.arguments };

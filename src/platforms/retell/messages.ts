@@ -25,7 +25,16 @@ export interface RetellCall {
 
 export function newRetellCall(callId: string, from: string | undefined, to: string | undefined, direction: "inbound" | "outbound" | undefined): RetellCall {
   const agent = createHash("sha256").update(`agent:${callId}`).digest("hex").slice(0, 24);
-  return { callId, agentId: `agent_${agent}`, agentVersion: 1, direction: direction ?? "inbound", from: from ?? "+15550100001", to: to ?? "+15550100002", metadata: {}, dynamicVariables: {} };
+  return {
+    callId,
+    agentId: `agent_${agent}`,
+    agentVersion: 1,
+    direction: direction ?? "inbound",
+    from: from ?? "+15550100001",
+    to: to ?? "+15550100002",
+    metadata: {},
+    dynamicVariables: {},
+  };
 }
 
 export interface Utterance {
@@ -67,7 +76,13 @@ export function callObject(call: RetellCall, progress: CallProgress): Record<str
       disconnection_reason: progress.disconnectionReason,
     }),
     ...(progress.analysed && {
-      call_analysis: { call_summary: `The caller spoke ${progress.transcript.filter((utterance) => utterance.role === "user").length} time(s); the call ended (${progress.disconnectionReason}).`, in_voicemail: false, user_sentiment: "Neutral", call_successful: true, custom_analysis_data: {} },
+      call_analysis: {
+        call_summary: `The caller spoke ${progress.transcript.filter((utterance) => utterance.role === "user").length} time(s); the call ended (${progress.disconnectionReason}).`,
+        in_voicemail: false,
+        user_sentiment: "Neutral",
+        call_successful: true,
+        custom_analysis_data: {},
+      },
     }),
   };
 }
@@ -77,7 +92,12 @@ export function callWebhookBody(event: string, call: RetellCall, progress: CallP
 }
 
 export function inboundBody(call: RetellCall, extra: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(JSON.stringify({ event: inboundEventType, call_inbound: { agent_id: call.agentId, agent_version: call.agentVersion, from_number: call.from, to_number: call.to, call_id: call.callId, ...extra } }));
+  return Buffer.from(
+    JSON.stringify({
+      event: inboundEventType,
+      call_inbound: { agent_id: call.agentId, agent_version: call.agentVersion, from_number: call.from, to_number: call.to, call_id: call.callId, ...extra },
+    }),
+  );
 }
 
 export function functionBody(name: string, call: RetellCall, progress: CallProgress, args: Record<string, unknown>): Buffer {
@@ -98,5 +118,9 @@ export function identifyRetell(body: Buffer): { eventType: string | undefined; c
   const eventType = text(value["event"]) ?? (text(value["name"]) && value["args"] !== undefined ? functionEventType : undefined);
   const callId = text(value["call"]?.call_id) ?? text(value["call_inbound"]?.call_id);
   const digest = createHash("sha256").update(body).digest("hex").slice(0, 16);
-  return { eventType, callId, eventId: eventType && callId ? `${callId}:${eventType === functionEventType ? `${text(value["name"])}:${digest}` : eventType}` : undefined };
+  return {
+    eventType,
+    callId,
+    eventId: eventType && callId ? `${callId}:${eventType === functionEventType ? `${text(value["name"])}:${digest}` : eventType}` : undefined,
+  };
 }

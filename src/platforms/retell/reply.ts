@@ -15,7 +15,9 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
 function inboundReply(value: unknown, failures: Finding[], actions: Action[]): void {
   const fail = (path: string, message: string): void => void failures.push({ kind: "schema", path, message });
   if (!isObject(value)) return fail("", `expected {"call_inbound": {…}}, got ${showValue(value)}`);
-  for (const key of Object.keys(value)) if (key !== "call_inbound") fail(key, `unknown field: the reply has one field, call_inbound (${key === "chat_inbound" ? "chat_inbound is for SMS" : "Retell ignores the rest"})`);
+  for (const key of Object.keys(value))
+    if (key !== "call_inbound")
+      fail(key, `unknown field: the reply has one field, call_inbound (${key === "chat_inbound" ? "chat_inbound is for SMS" : "Retell ignores the rest"})`);
   const inbound = value["call_inbound"];
   if (inbound === undefined) return;
   if (!isObject(inbound)) return fail("call_inbound", `expected an object, got ${showValue(inbound)}`);
@@ -29,11 +31,15 @@ function inboundReply(value: unknown, failures: Finding[], actions: Action[]): v
     else actions.push({ type: "assistant", path: "call_inbound.override_agent_id", agentId });
   }
   const version = inbound["override_agent_version"];
-  if (version !== undefined && typeof version !== "number" && typeof version !== "string") fail("call_inbound.override_agent_version", `expected a number, got ${showValue(version)}`);
+  if (version !== undefined && typeof version !== "number" && typeof version !== "string")
+    fail("call_inbound.override_agent_version", `expected a number, got ${showValue(version)}`);
   const variables = inbound["dynamic_variables"];
   if (variables !== undefined) {
     if (!isObject(variables)) fail("call_inbound.dynamic_variables", `expected an object of strings, got ${showValue(variables)}`);
-    else for (const [key, item] of Object.entries(variables)) if (typeof item !== "string") fail(`call_inbound.dynamic_variables.${key}`, `expected a string (Retell's dynamic variables are strings), got ${showValue(item)}`);
+    else
+      for (const [key, item] of Object.entries(variables))
+        if (typeof item !== "string")
+          fail(`call_inbound.dynamic_variables.${key}`, `expected a string (Retell's dynamic variables are strings), got ${showValue(item)}`);
   }
   const override = inbound["agent_override"];
   if (override !== undefined) {
@@ -48,7 +54,8 @@ function inboundReply(value: unknown, failures: Finding[], actions: Action[]): v
         fail(`call_inbound.agent_override.${part}`, `expected an object, got ${showValue(body)}`);
         continue;
       }
-      for (const key of Object.keys(body)) if (!fields.includes(key)) fail(`call_inbound.agent_override.${part}.${key}`, `unknown field of ${part} (${sdkLabel})`);
+      for (const key of Object.keys(body))
+        if (!fields.includes(key)) fail(`call_inbound.agent_override.${part}.${key}`, `unknown field of ${part} (${sdkLabel})`);
     }
     actions.push({ type: "assistant", path: "call_inbound.agent_override" });
   }
@@ -62,7 +69,11 @@ export function parseRetellReply(reply: HttpReply, context: ReplyContext): Parse
     // Any 2xx body is the result: JSON or plain text, as the agent will read it.
     const seen = text.length > functionResultLimit ? text.slice(0, functionResultLimit) : text;
     if (text.length > functionResultLimit) {
-      result.warnings.push({ kind: "rule", path: "body", message: `${text.length} characters: Retell cuts a function result at ${functionResultLimit}, so the agent sees only the start` });
+      result.warnings.push({
+        kind: "rule",
+        path: "body",
+        message: `${text.length} characters: Retell cuts a function result at ${functionResultLimit}, so the agent sees only the start`,
+      });
     }
     // Plain text (or JSON cut short, or nested too deep to check): the agent reads the text.
     const parsed = parseJsonBody(Buffer.from(seen));

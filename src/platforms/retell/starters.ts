@@ -1,7 +1,14 @@
 /** Caller scripts `vwh init --platform retell` writes. */
 import type { StarterScenario } from "../types.js";
 
-const script = (name: string, description: string, steps: unknown[]) => (call: { from: string; to: string }) => ({ version: 1, platform: "retell", name, description, call, script: steps });
+const script = (name: string, description: string, steps: unknown[]) => (call: { from: string; to: string }) => ({
+  version: 1,
+  platform: "retell",
+  name,
+  description,
+  call,
+  script: steps,
+});
 
 export const retellStarters: readonly StarterScenario[] = [
   {

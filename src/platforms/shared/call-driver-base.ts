@@ -7,7 +7,18 @@
  * nothing is pending (`execute`).
  */
 import { Outbox } from "./outbox.js";
-import type { Action, CallDriver, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, DriverMove, EndReason, MediaStreamRequest, StreamEnd } from "../types.js";
+import type {
+  Action,
+  CallDriver,
+  CallerInput,
+  CallSetup,
+  CallWebhook,
+  DeliveryOutcome,
+  DriverMove,
+  EndReason,
+  MediaStreamRequest,
+  StreamEnd,
+} from "../types.js";
 
 export type ObservedMove = Extract<DriverMove, { kind: "observed" }>;
 

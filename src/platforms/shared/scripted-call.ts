@@ -73,7 +73,9 @@ export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
     const { action, remainingMs } = this.cutInto!;
     if (action["barge_in"] === true && this.listening()) return true;
     this.clock += remainingMs;
-    this.note(`${input.kind} during ${action.type} ${action.path}, which does not let the caller in (no barge-in into a listen): it is lost, and the prompt played on`);
+    this.note(
+      `${input.kind} during ${action.type} ${action.path}, which does not let the caller in (no barge-in into a listen): it is lost, and the prompt played on`,
+    );
     return false;
   }
 

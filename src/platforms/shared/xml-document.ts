@@ -18,7 +18,9 @@ export interface XmlElement {
   children: XmlElement[];
 }
 
-export type XmlReading = { ok: true; roots: XmlElement[]; strayText: boolean } | { ok: false; line: number | undefined; column: number | undefined; message: string };
+export type XmlReading =
+  | { ok: true; roots: XmlElement[]; strayText: boolean }
+  | { ok: false; line: number | undefined; column: number | undefined; message: string };
 
 type OrderedNode = Record<string, unknown> & { ":@"?: Record<string, string> };
 
@@ -101,7 +103,9 @@ export function xmlDocument(root: XmlElement): NativeDocument {
           return index === undefined ? named : named.slice(Number(index) - 1, Number(index));
         });
       }
-      return current.flatMap((element) => (attribute === undefined ? [element.allText] : Object.hasOwn(element.attributes, attribute) ? [element.attributes[attribute]!] : []));
+      return current.flatMap((element) =>
+        attribute === undefined ? [element.allText] : Object.hasOwn(element.attributes, attribute) ? [element.attributes[attribute]!] : [],
+      );
     },
   };
 }

@@ -68,7 +68,15 @@ export class TelerCallDriver extends CallDriverBase<Pending> {
         this.ended ??= "caller_hangup";
         return;
       case "event":
-        this.outbox.push({ eventType: input.type, body: statusBody(this.#call, input.type, new Date(this.clock), input.payload), url: this.#statusUrl ?? this.setup.url, waits: false }, this.clock);
+        this.outbox.push(
+          {
+            eventType: input.type,
+            body: statusBody(this.#call, input.type, new Date(this.clock), input.payload),
+            url: this.#statusUrl ?? this.setup.url,
+            waits: false,
+          },
+          this.clock,
+        );
         return;
       case "say":
       case "interrupt":
@@ -88,7 +96,8 @@ export class TelerCallDriver extends CallDriverBase<Pending> {
   }
 
   #status(event: string, data: Record<string, unknown>): void {
-    if (this.#statusUrl) this.outbox.push({ eventType: event, body: statusBody(this.#call, event, new Date(this.clock), data), url: this.#statusUrl, waits: false }, this.clock);
+    if (this.#statusUrl)
+      this.outbox.push({ eventType: event, body: statusBody(this.#call, event, new Date(this.clock), data), url: this.#statusUrl, waits: false }, this.clock);
   }
 
   protected webhook(pending: Pending, _at: number, afterMs: number): CallWebhook {

@@ -24,7 +24,8 @@ export function withOverrides(base: TelerGrammar, overrides: readonly Override<s
   for (const override of overrides) {
     const [action, field, ...rest] = override.field.split(".");
     const spec = action === undefined ? undefined : copy.actions[action];
-    if (!spec || field === undefined || rest.length > 0) throw new Error(`src/platforms/teler/overrides.json: ${override.field} names no field of a Teler action`);
+    if (!spec || field === undefined || rest.length > 0)
+      throw new Error(`src/platforms/teler/overrides.json: ${override.field} names no field of a Teler action`);
     spec.fields[field] = override.accept;
   }
   return copy;

@@ -13,7 +13,17 @@ const events: Record<string, EventSpec> = {
     waits: true,
     description: 'the call connected: Teler asks flow_url what to do, {"action": "stream" | "play" | "hangup", …}',
   },
-  ...Object.fromEntries(statusEvents.map((event) => [event, { payload: z.looseObject({}), waits: false, description: `status callback: ${event.slice(5)}`, replyIgnored: { setting: "status_callback_url (vwh: --status-callback)" } } satisfies EventSpec])),
+  ...Object.fromEntries(
+    statusEvents.map((event) => [
+      event,
+      {
+        payload: z.looseObject({}),
+        waits: false,
+        description: `status callback: ${event.slice(5)}`,
+        replyIgnored: { setting: "status_callback_url (vwh: --status-callback)" },
+      } satisfies EventSpec,
+    ]),
+  ),
 };
 
 export const telerPlatform = {

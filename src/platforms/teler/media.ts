@@ -50,9 +50,18 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
       const decoded = decodeBase64(value["audio_b64"], `${at}.audio_b64`);
       if ("finding" in decoded) return { message: undefined, findings: [decoded.finding] };
       if (decoded.bytes.length % bytesPerSample(format) !== 0) {
-        return { message: undefined, findings: [{ kind: "media", path: `${at}.audio_b64`, message: `expected 16-bit samples (an even number of bytes), got ${decoded.bytes.length} bytes` }] };
+        return {
+          message: undefined,
+          findings: [
+            { kind: "media", path: `${at}.audio_b64`, message: `expected 16-bit samples (an even number of bytes), got ${decoded.bytes.length} bytes` },
+          ],
+        };
       }
-      if (!Number.isInteger(value["chunk_id"])) return { message: undefined, findings: [{ kind: "media", path: `${at}.chunk_id`, message: `expected an integer chunk_id, got ${JSON.stringify(value["chunk_id"] ?? null)}` }] };
+      if (!Number.isInteger(value["chunk_id"]))
+        return {
+          message: undefined,
+          findings: [{ kind: "media", path: `${at}.chunk_id`, message: `expected an integer chunk_id, got ${JSON.stringify(value["chunk_id"] ?? null)}` }],
+        };
       return { message: { kind: "audio", bytes: decoded.bytes }, findings: [] };
     },
   };

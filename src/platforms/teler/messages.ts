@@ -23,16 +23,31 @@ export interface TelerCall {
 }
 
 export function newTelerCall(callId: string, from: string | undefined, to: string | undefined, direction: "inbound" | "outbound" | undefined): TelerCall {
-  return { callId, accountId: uuid("account", callId), callAppId: uuid("call-app", callId), from: from ?? "+15550100001", to: to ?? "+15550100002", direction: direction ?? "outbound" };
+  return {
+    callId,
+    accountId: uuid("account", callId),
+    callAppId: uuid("call-app", callId),
+    from: from ?? "+15550100001",
+    to: to ?? "+15550100002",
+    direction: direction ?? "outbound",
+  };
 }
 
 export function flowBody(call: TelerCall, extra: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(JSON.stringify({ call_id: call.callId, account_id: call.accountId, from_number: call.from, to_number: call.to, direction: call.direction, ...extra }));
+  return Buffer.from(
+    JSON.stringify({ call_id: call.callId, account_id: call.accountId, from_number: call.from, to_number: call.to, direction: call.direction, ...extra }),
+  );
 }
 
 export function statusBody(call: TelerCall, event: string, at: Date, data: Record<string, unknown> = {}): Buffer {
   return Buffer.from(
-    JSON.stringify({ event, account_id: call.accountId, call_app_id: call.callAppId, call_id: call.callId, data: { from_number: call.from, to_number: call.to, timestamp: at.toISOString(), ...data } }),
+    JSON.stringify({
+      event,
+      account_id: call.accountId,
+      call_app_id: call.callAppId,
+      call_id: call.callId,
+      data: { from_number: call.from, to_number: call.to, timestamp: at.toISOString(), ...data },
+    }),
   );
 }
 

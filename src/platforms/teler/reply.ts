@@ -19,7 +19,12 @@ function check(value: Record<string, unknown>, failures: Finding[], warnings: Fi
   const action = value["action"];
   const spec = typeof action === "string" ? grammar.actions[action] : undefined;
   if (!spec) {
-    fail("action", `expected ${Object.keys(grammar.actions).map((name) => JSON.stringify(name)).join(", ")} (${sdkLabel}), got ${showValue(action)}`);
+    fail(
+      "action",
+      `expected ${Object.keys(grammar.actions)
+        .map((name) => JSON.stringify(name))
+        .join(", ")} (${sdkLabel}), got ${showValue(action)}`,
+    );
     return undefined;
   }
   for (const key of Object.keys(value)) {
@@ -49,14 +54,24 @@ function check(value: Record<string, unknown>, failures: Finding[], warnings: Fi
       }
       const record = value["record"];
       if (record !== undefined && typeof record !== "boolean") fail("record", `expected true or false, got ${showValue(record)}`);
-      return { type: "stream", path: "action", url: parsed.href, sample_rate: String(rate), chunk_size: chunk, record: record ?? spec.defaults["record"] ?? false };
+      return {
+        type: "stream",
+        path: "action",
+        url: parsed.href,
+        sample_rate: String(rate),
+        chunk_size: chunk,
+        record: record ?? spec.defaults["record"] ?? false,
+      };
     }
     case "play": {
       // The docs name it media_url, CallFlow.play sends file_url (overrides.json): one of the two.
       const field = value["file_url"] === undefined && value["media_url"] !== undefined ? "media_url" : "file_url";
       const url = value[field];
       if (typeof url !== "string" || !/^https?:\/\//.test(url)) {
-        fail(field, `expected an http(s) URL of the audio${url === undefined ? " (media_url, or file_url as CallFlow.play sends it)" : ""}, got ${showValue(url)}`);
+        fail(
+          field,
+          `expected an http(s) URL of the audio${url === undefined ? " (media_url, or file_url as CallFlow.play sends it)" : ""}, got ${showValue(url)}`,
+        );
         return undefined;
       }
       return { type: "play", path: "action", url };
@@ -70,7 +85,11 @@ export function parseTelerReply(reply: HttpReply, context: ReplyContext): Parsed
   const result: ParsedReply = { native: undefined, actions: [], failures: [], warnings: [] };
   if (context.eventType !== flowEventType || (!context.waits && !context.expectsActions)) return result;
   if (reply.body.length === 0) {
-    result.failures.push({ kind: "reply", path: "body", message: `expected {"action": "stream" | "play" | "hangup", …}, got an empty reply (${reply.status})` });
+    result.failures.push({
+      kind: "reply",
+      path: "body",
+      message: `expected {"action": "stream" | "play" | "hangup", …}, got an empty reply (${reply.status})`,
+    });
     return result;
   }
   const parsed = parseJsonBody(reply.body);

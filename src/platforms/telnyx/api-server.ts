@@ -42,7 +42,11 @@ export class CallControlApi {
     api = new CallControlApi(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) =>
-        reject(error.code === "EADDRINUSE" ? new UsageError(`--telnyx-api-port ${port}: the port is in use`, "pick another port, or leave the flag out for a free one") : error),
+        reject(
+          error.code === "EADDRINUSE"
+            ? new UsageError(`--telnyx-api-port ${port}: the port is in use`, "pick another port, or leave the flag out for a free one")
+            : error,
+        ),
       );
       server.listen(port, "127.0.0.1", resolve);
     });
@@ -90,7 +94,9 @@ export class CallControlApi {
     const host = (request.headers.host ?? "").toLowerCase();
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
       request.resume();
-      return errorReply(403, [{ code: "10010", title: "Forbidden", detail: `vwh's Call Control API answers only at 127.0.0.1:${port}, not Host '${host.slice(0, 100)}'.` }]);
+      return errorReply(403, [
+        { code: "10010", title: "Forbidden", detail: `vwh's Call Control API answers only at 127.0.0.1:${port}, not Host '${host.slice(0, 100)}'.` },
+      ]);
     }
     if (request.headers.origin !== undefined) {
       request.resume();
@@ -98,7 +104,10 @@ export class CallControlApi {
     }
     const match = actionPath.exec(request.url ?? "");
     const body = await readJson(request);
-    if (!match) return errorReply(404, [errors.notFound(`vwh serves Call Control commands only (POST /v2/calls/{call_control_id}/actions/{command}), not ${request.method} ${request.url}.`)]);
+    if (!match)
+      return errorReply(404, [
+        errors.notFound(`vwh serves Call Control commands only (POST /v2/calls/{call_control_id}/actions/{command}), not ${request.method} ${request.url}.`),
+      ]);
     const callControlId = decodeURIComponent(match[1]!);
     const sink = this.#calls.get(callControlId) ?? this.#anyCall;
     if (!sink) return errorReply(404, [errors.notFound(`No call with call_control_id '${callControlId}' is in progress.`)]);

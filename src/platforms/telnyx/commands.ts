@@ -27,13 +27,31 @@ export function errorReply(status: number, errors: TelnyxError[]): CommandReply 
 // 10004 and 10009 as documented; 90034 as the API answered a speak on an unanswered call
 // (team-telnyx/telnyx-python#38); 90018 for an ended call [MEM].
 export const errors = {
-  notAnswered: (command: string): TelnyxError => ({ code: "90034", title: "Call not answered yet", detail: `This call can't receive ${command} command because it has not been answered yet.` }),
+  notAnswered: (command: string): TelnyxError => ({
+    code: "90034",
+    title: "Call not answered yet",
+    detail: `This call can't receive ${command} command because it has not been answered yet.`,
+  }),
   ended: (): TelnyxError => ({ code: "90018", title: "Call has already ended", detail: "This call is no longer active and can't receive commands." }),
-  authentication: (): TelnyxError => ({ code: "10009", title: "Authentication failed", detail: "The required authentication headers were either invalid or not included in the request." }),
+  authentication: (): TelnyxError => ({
+    code: "10009",
+    title: "Authentication failed",
+    detail: "The required authentication headers were either invalid or not included in the request.",
+  }),
   notFound: (detail: string): TelnyxError => ({ code: "10005", title: "Resource not found", detail }),
-  badRequest: (detail: string, pointer?: string): TelnyxError => ({ code: "10015", title: "Bad Request", detail, ...(pointer !== undefined && { source: { pointer } }) }),
+  badRequest: (detail: string, pointer?: string): TelnyxError => ({
+    code: "10015",
+    title: "Bad Request",
+    detail,
+    ...(pointer !== undefined && { source: { pointer } }),
+  }),
   tooMany: (): TelnyxError => ({ code: "10011", title: "Too many requests", detail: "vwh takes at most 1000 commands per simulated call." }),
-  missing: (field: string): TelnyxError => ({ code: "10004", title: "Missing required parameter", detail: `The '${field}' parameter is required.`, source: { pointer: `/${field}` } }),
+  missing: (field: string): TelnyxError => ({
+    code: "10004",
+    title: "Missing required parameter",
+    detail: `The '${field}' parameter is required.`,
+    source: { pointer: `/${field}` },
+  }),
 };
 
 function jsonType(value: unknown): string {
@@ -46,11 +64,14 @@ const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 function fieldProblem(field: string, spec: FieldSpec, value: unknown): string | undefined {
   if (spec.enum) {
-    return typeof value === "string" && spec.enum.includes(value) ? undefined : `expected one of ${spec.enum.map((item) => JSON.stringify(item)).join(", ")}, got ${showValue(value)}`;
+    return typeof value === "string" && spec.enum.includes(value)
+      ? undefined
+      : `expected one of ${spec.enum.map((item) => JSON.stringify(item)).join(", ")}, got ${showValue(value)}`;
   }
   const types = spec.types ?? ["any"];
   if (types.includes("any") || types.includes(jsonType(value))) {
-    if (field === "client_state" && typeof value === "string" && !base64.test(value)) return `expected base64 (Telnyx echoes it on the webhooks it causes), got ${showValue(value)}`;
+    if (field === "client_state" && typeof value === "string" && !base64.test(value))
+      return `expected base64 (Telnyx echoes it on the webhooks it causes), got ${showValue(value)}`;
     return undefined;
   }
   return `expected ${types.join(" or ")}, got ${showValue(value)}`;
@@ -67,14 +88,23 @@ export function checkCommand(command: string, method: string, body: unknown): Ch
   const spec = commandSpecs[command];
   if (!spec) {
     const message = `unknown Call Control command ${JSON.stringify(command)} (${grammarSource.package} ${grammarSource.version} has ${Object.keys(commandSpecs).length} commands, e.g. answer, speak, gather_using_speak, transfer, hangup)`;
-    return { findings: [{ kind: "schema", path: `actions/${command}`, message }], refusal: errorReply(422, [errors.badRequest(`Unknown command '${command}'.`)]) };
+    return {
+      findings: [{ kind: "schema", path: `actions/${command}`, message }],
+      refusal: errorReply(422, [errors.badRequest(`Unknown command '${command}'.`)]),
+    };
   }
   if (method !== spec.method) {
     const message = `expected ${spec.method}, got ${method}`;
-    return { findings: [{ kind: "schema", path: `actions/${command}`, message }], refusal: errorReply(422, [errors.badRequest(`${command} takes ${spec.method}.`)]) };
+    return {
+      findings: [{ kind: "schema", path: `actions/${command}`, message }],
+      refusal: errorReply(422, [errors.badRequest(`${command} takes ${spec.method}.`)]),
+    };
   }
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    return { findings: [{ kind: "schema", path: command, message: `expected a JSON object body, got ${showValue(body)}` }], refusal: errorReply(422, [errors.badRequest("The request body must be a JSON object.")]) };
+    return {
+      findings: [{ kind: "schema", path: command, message: `expected a JSON object body, got ${showValue(body)}` }],
+      refusal: errorReply(422, [errors.badRequest("The request body must be a JSON object.")]),
+    };
   }
   const findings: Finding[] = [];
   const refused: ReturnType<typeof errors.missing>[] = [];
@@ -83,7 +113,11 @@ export function checkCommand(command: string, method: string, body: unknown): Ch
     const value = fields[field];
     if (value === undefined) {
       if (fieldSpec.required) {
-        findings.push({ kind: "schema", path: `${command}.${field}`, message: `required by ${spec.params} (${grammarSource.package} ${grammarSource.version})` });
+        findings.push({
+          kind: "schema",
+          path: `${command}.${field}`,
+          message: `required by ${spec.params} (${grammarSource.package} ${grammarSource.version})`,
+        });
         refused.push(errors.missing(field));
       }
       continue;

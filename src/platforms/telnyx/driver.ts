@@ -14,40 +14,21 @@ import { CallDriverBase, type ObservedMove } from "../shared/call-driver-base.js
 import type { CallControlApi, CommandRequest, CommandSink } from "./api-server.js";
 import { checkCommand, errorReply, errors, okReply, type CommandReply } from "./commands.js";
 import { callControlId, callFields, webhookRequest } from "./envelope.js";
+import {
+  beforeAnswer,
+  commandIdWindowMs,
+  count,
+  defaultCommandTimeoutMs,
+  maxCommandsPerCall,
+  pollMs,
+  refusedGraceMs,
+  text,
+  type Gather,
+  type Pending,
+  type Performed,
+} from "./call-rules.js";
 
-/** Real-time wait for the handler's next command when nothing else is going on (settings.command_timeout_ms). */
-export const defaultCommandTimeoutMs = 3000;
-/** Telnyx ignores a repeated command_id on the same call (docs/platforms/telnyx.md: within 60 s). */
-const commandIdWindowMs = 60_000;
-/** Commands one call takes, refused ones included; more is a handler in a loop (the API answers 429, the call fails). */
-export const maxCommandsPerCall = 1000;
-/** How often a quiet call looks for commands: bounds how long a finished run lingers. */
-const pollMs = 20;
-/** After a webhook the handler refused, a command can still come (a slow 500 after the work), but briefly. */
-const refusedGraceMs = 200;
-/** Commands a parked (unanswered) call takes; any other is refused with 90034. */
-const beforeAnswer: ReadonlySet<string> = new Set(["answer", "reject", "hangup", "transfer", "client_state_update", "bridge", "enqueue"]);
-
-interface Pending {
-  eventType: string;
-  payload: Record<string, unknown>;
-}
-
-interface Performed {
-  command: string;
-  body: Record<string, unknown>;
-}
-
-interface Gather {
-  path: string;
-  validDigits: string | undefined;
-  maximumDigits: number | undefined;
-  terminatingDigit: string | undefined;
-  timeoutMs: number;
-}
-
-const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
-const count = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+export { defaultCommandTimeoutMs, maxCommandsPerCall } from "./call-rules.js";
 
 export class TelnyxCallDriver extends CallDriverBase<Pending> implements CommandSink {
   readonly #api: CallControlApi;
@@ -81,7 +62,13 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     api.register(callControlId(setup.call.callId), this);
     // Every webhook is stamped with the platform time its event happened (occurred_at): call.speak.started
     // when the speech starts, call.speak.ended after its duration, whenever they go out.
-    this.outbox.push({ eventType: "call.initiated", payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" } }, this.clock);
+    this.outbox.push(
+      {
+        eventType: "call.initiated",
+        payload: { state: "parked", start_time: setup.start.toISOString(), calling_party_type: "pstn", caller_id_name: setup.call.from ?? "" },
+      },
+      this.clock,
+    );
   }
 
   /** A command from the handler (api-server.ts): checked now, performed in order by next(). */
@@ -98,12 +85,29 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
       if (this.#commandsReceived === maxCommandsPerCall + 1) {
         this.#over = true;
         this.ended ??= "failed";
-        return refuse([{ kind: "loop", path: `actions/${command}`, message: `more than ${maxCommandsPerCall} Call Control commands in one call: the handler loops (vwh answers 429 from here on)` }], errorReply(429, [errors.tooMany()]));
+        return refuse(
+          [
+            {
+              kind: "loop",
+              path: `actions/${command}`,
+              message: `more than ${maxCommandsPerCall} Call Control commands in one call: the handler loops (vwh answers 429 from here on)`,
+            },
+          ],
+          errorReply(429, [errors.tooMany()]),
+        );
       }
       return errorReply(429, [errors.tooMany()]);
     }
-    if (!request.authorized) return refuse([{ kind: "rule", path: `actions/${command}`, message: "no Authorization: Bearer header: Telnyx answers 401 (give the telnyx client an apiKey)" }], errorReply(401, [errors.authentication()]));
-    if (!request.body.ok) return refuse([{ kind: "schema", path: command, message: `body is ${request.body.message}` }], errorReply(400, [errors.badRequest(`The request body is ${request.body.message}.`)]));
+    if (!request.authorized)
+      return refuse(
+        [{ kind: "rule", path: `actions/${command}`, message: "no Authorization: Bearer header: Telnyx answers 401 (give the telnyx client an apiKey)" }],
+        errorReply(401, [errors.authentication()]),
+      );
+    if (!request.body.ok)
+      return refuse(
+        [{ kind: "schema", path: command, message: `body is ${request.body.message}` }],
+        errorReply(400, [errors.badRequest(`The request body is ${request.body.message}.`)]),
+      );
     const checked = checkCommand(command, request.method, request.body.value);
     if (checked.refusal) return refuse(checked.findings, checked.refusal);
     const body = request.body.value as Record<string, unknown>;
@@ -120,7 +124,17 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
       return refuse([{ kind: "rule", path: command, message }], errorReply(422, [errors.notAnswered(command)]));
     }
     if (command === "answer") {
-      if (this.#answered) return refuse([{ kind: "idempotency", path: "answer", message: "answer again on an answered call: a duplicate call.initiated was acted on twice (dedup on data.id, or send a command_id)" }], okReply);
+      if (this.#answered)
+        return refuse(
+          [
+            {
+              kind: "idempotency",
+              path: "answer",
+              message: "answer again on an answered call: a duplicate call.initiated was acted on twice (dedup on data.id, or send a command_id)",
+            },
+          ],
+          okReply,
+        );
       this.#answered = true;
     }
     if (command === "hangup" || command === "reject" || command === "transfer") this.#over = true;
@@ -221,7 +235,13 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
       case "interrupt":
         this.clock += speechMs(input.text);
         if (this.#transcribing) {
-          this.outbox.push({ eventType: "call.transcription", payload: { transcription_data: { transcript: input.text, confidence: input.confidence, is_final: true, transcription_track: "inbound" } } }, this.clock);
+          this.outbox.push(
+            {
+              eventType: "call.transcription",
+              payload: { transcription_data: { transcript: input.text, confidence: input.confidence, is_final: true, transcription_track: "inbound" } },
+            },
+            this.clock,
+          );
         }
         // A DTMF gather does not hear speech: it times out.
         if (this.#gather) this.#endGather(undefined);
@@ -395,13 +415,30 @@ export class TelnyxCallDriver extends CallDriverBase<Pending> implements Command
     const cause = reason === "rejected" ? "call_rejected" : reason === "timeout" ? "timeout" : "normal_clearing";
     const source = reason === "caller_hangup" || reason === "timeout" ? "caller" : "callee";
     this.clock += 500;
-    this.outbox.push({ eventType: "call.hangup", payload: { hangup_cause: cause, hangup_source: source, sip_hangup_cause: reason === "rejected" ? "603" : "200", start_time: this.setup.start.toISOString() } }, this.clock);
+    this.outbox.push(
+      {
+        eventType: "call.hangup",
+        payload: {
+          hangup_cause: cause,
+          hangup_source: source,
+          sip_hangup_cause: reason === "rejected" ? "603" : "200",
+          start_time: this.setup.start.toISOString(),
+        },
+      },
+      this.clock,
+    );
   }
 
   protected webhook(pending: Pending, at: number, afterMs: number): CallWebhook {
     this.#inFlight++;
     const eventId = randomUUID();
     const payload = { ...callFields(this.setup.call, this.#clientState), ...pending.payload };
-    return { eventType: pending.eventType, eventId, waits: false, afterMs, request: webhookRequest(pending.eventType, eventId, new Date(at), payload, this.setup.url) };
+    return {
+      eventType: pending.eventType,
+      eventId,
+      waits: false,
+      afterMs,
+      request: webhookRequest(pending.eventType, eventId, new Date(at), payload, this.setup.url),
+    };
   }
 }

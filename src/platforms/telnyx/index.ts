@@ -14,11 +14,15 @@ import { openSigningKey } from "./keys.js";
 import { scenarios } from "./starters.js";
 
 const eventTypeSchema = z.string().refine((type) => voiceEventTypes.includes(type), {
-  error: (issue) => `unknown Telnyx event type ${JSON.stringify(issue.input)} (${grammarSource.package} ${grammarSource.version} knows ${voiceEventTypes.length}, e.g. call.initiated, call.answered, call.gather.ended, call.hangup)`,
+  error: (issue) =>
+    `unknown Telnyx event type ${JSON.stringify(issue.input)} (${grammarSource.package} ${grammarSource.version} knows ${voiceEventTypes.length}, e.g. call.initiated, call.answered, call.gather.ended, call.hangup)`,
 });
 
 const events: Record<string, EventSpec> = Object.fromEntries(
-  voiceEventTypes.map((type) => [type, { payload: z.looseObject({ client_state: z.string().nullable().optional() }), waits: false, description: `Telnyx ${type} (the reply is ignored)` }]),
+  voiceEventTypes.map((type) => [
+    type,
+    { payload: z.looseObject({ client_state: z.string().nullable().optional() }), waits: false, description: `Telnyx ${type} (the reply is ignored)` },
+  ]),
 );
 
 export const telnyxPlatform = {
@@ -41,7 +45,13 @@ export const telnyxPlatform = {
 
   nativeCallId: callControlId,
   settings: z.strictObject({
-    command_timeout_ms: z.number().int().min(1).max(600_000).optional().describe("real-time wait for the handler's next command when nothing else is going on (default 3000)"),
+    command_timeout_ms: z
+      .number()
+      .int()
+      .min(1)
+      .max(600_000)
+      .optional()
+      .describe("real-time wait for the handler's next command when nothing else is going on (default 3000)"),
   }),
   parseReply: parseTelnyxReply,
 
@@ -55,7 +65,9 @@ export const telnyxPlatform = {
       settings: { telnyxApi: api },
       notices: [
         `TELNYX_BASE_URL=${api.baseUrl}  (vwh's Call Control API: the handler's telnyx client sends its commands here)`,
-        key.publicKey === undefined ? `TELNYX_PUBLIC_KEY: not shown (${key.reason})` : `TELNYX_PUBLIC_KEY=${key.publicKey}  (verifies the webhooks vwh signs in this run)`,
+        key.publicKey === undefined
+          ? `TELNYX_PUBLIC_KEY: not shown (${key.reason})`
+          : `TELNYX_PUBLIC_KEY=${key.publicKey}  (verifies the webhooks vwh signs in this run)`,
       ],
       secrets: key.secrets,
       close: () => api.close(),

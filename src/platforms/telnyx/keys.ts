@@ -5,9 +5,7 @@
 import { parseTelnyxPrivateKey, rawPublicKeyBase64, telnyxScheme } from "../../signing/telnyx.js";
 import type { RunSetup } from "../types.js";
 
-export type SigningKey =
-  | { publicKey: string; secrets: RunSetup["secrets"] }
-  | { publicKey: undefined; reason: string; secrets: RunSetup["secrets"] };
+export type SigningKey = { publicKey: string; secrets: RunSetup["secrets"] } | { publicKey: undefined; reason: string; secrets: RunSetup["secrets"] };
 
 export function openSigningKey(given: RunSetup["secrets"]): SigningKey {
   const first = given[0];

@@ -12,25 +12,23 @@ import type { Action, CallerInput, CallSetup, CallWebhook, DeliveryOutcome, EndR
 import { CallDriverBase } from "../shared/call-driver-base.js";
 import { baseParams, callSidFor, formRequest, rfc2822, sid, twilioHeaders, type Params } from "./params.js";
 import { twilioSettings, type TwilioSettings } from "./settings.js";
-import { dialedCallSeconds, has, maxRedirects, seconds, setCookies, speechEndMs, text, twilioRedirects, unansweredDialMs, type Listening } from "./call-rules.js";
+import {
+  dialedCallSeconds,
+  has,
+  maxRedirects,
+  seconds,
+  setCookies,
+  speechEndMs,
+  text,
+  twilioRedirects,
+  unansweredDialMs,
+  recordingCallbacks,
+  type Listening,
+  type Pending,
+  type TwilioEventType,
+} from "./call-rules.js";
 
-export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status" | "transcription" | "recording_status";
-
-interface Pending {
-  eventType: TwilioEventType;
-  url: URL;
-  method: "GET" | "POST";
-  params: Params;
-  /** Kept when the same request goes out again (a followed redirect). */
-  eventId?: string;
-  redirects?: number;
-  /** Sent after the caller hung up (Record's action), or a callback: Twilio ignores the reply. */
-  ignoresReply?: boolean;
-  /** A redirect turned into a GET: the Location as it is, without the call's parameters (as a browser). */
-  asBrowserGet?: boolean;
-  /** A recording status callback: only AccountSid and CallSid of the call's parameters go with it. */
-  bare?: boolean;
-}
+export type { TwilioEventType } from "./call-rules.js";
 
 export class TwilioCallDriver extends CallDriverBase<Pending> {
   readonly reportsExecution = true;
@@ -87,7 +85,14 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       // 307: the same request again at the new address; 301/302/303: a GET of it (re-signed there by the engine).
       const method = twilioRedirects.method(outcome.reply.status, pending.method);
       const asBrowserGet = pending.asBrowserGet === true || (method === "GET" && pending.method === "POST");
-      this.outbox.pushFront({ ...pending, url: new URL(location, webhook.request.url), method, asBrowserGet, eventId: webhook.eventId, redirects: (pending.redirects ?? 0) + 1 });
+      this.outbox.pushFront({
+        ...pending,
+        url: new URL(location, webhook.request.url),
+        method,
+        asBrowserGet,
+        eventId: webhook.eventId,
+        redirects: (pending.redirects ?? 0) + 1,
+      });
       return;
     }
     if (!outcome.ok || outcome.parsed.failures.length > 0) {
@@ -165,7 +170,9 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         return;
       case "event": {
         const eventType = input.type as TwilioEventType;
-        const params = Object.fromEntries(Object.entries(input.payload).map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)]));
+        const params = Object.fromEntries(
+          Object.entries(input.payload).map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)]),
+        );
         if (eventType === "status") this.#status(params["CallStatus"] ?? "in-progress", params);
         else this.outbox.push({ eventType, url: this.#documentUrl, method: "POST", params });
         if (listening) this.#listening = listening;
@@ -187,7 +194,7 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
     if (input.kind === "hangup" || input.kind === "connect" || input.kind === "event") return true;
     if (action["barge_in"] === true && this.#listening) return true;
     this.clock += remainingMs;
-    const where = "barge_in" in action ? "a <Gather bargeIn=\"false\">'s prompt" : "a prompt outside a <Gather>";
+    const where = "barge_in" in action ? 'a <Gather bargeIn="false">\'s prompt' : "a prompt outside a <Gather>";
     this.note(`${input.kind} during ${where} (${action.path}): Twilio does not take it there, and the prompt played on`);
     return false;
   }
@@ -214,7 +221,12 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       // <Connect action>: Twilio fetches the next document when the stream closes.
       this.#queue = [];
       const handoff = end.kind === "closed_by_agent" && end.handoffData !== undefined ? { HandoffData: end.handoffData } : {};
-      this.outbox.push({ eventType: "connect", url: new URL(action, this.#documentUrl), method: connect?.["connect_method"] === "GET" ? "GET" : "POST", params: handoff });
+      this.outbox.push({
+        eventType: "connect",
+        url: new URL(action, this.#documentUrl),
+        method: connect?.["connect_method"] === "GET" ? "GET" : "POST",
+        params: handoff,
+      });
     } else if (end.kind === "failed") this.ended = "failed";
   }
 
@@ -286,11 +298,27 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         const callFields: Record<string, string> = { accountSid: this.#accountSid, callSid: this.#callSid };
         if (protocol === "twilio-relay") {
           // ConversationRelay's setup carries the call's parties too.
-          const base = baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus: "in-progress", callToken: this.#settings.callToken, from: this.#settings.from, to: this.#settings.to });
+          const base = baseParams({
+            call: this.setup.call,
+            accountSid: this.#accountSid,
+            callSid: this.#callSid,
+            callStatus: "in-progress",
+            callToken: this.#settings.callToken,
+            from: this.#settings.from,
+            to: this.#settings.to,
+          });
           Object.assign(callFields, { from: base["From"] ?? "", to: base["To"] ?? "", direction: base["Direction"] ?? "inbound" });
         }
         const settings = (action["settings"] ?? undefined) as Record<string, string> | undefined;
-        this.stream = { url: new URL(url), protocol, headers: {}, parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) }, ...(settings && { settings }), path: action.path, signUpgrade: true };
+        this.stream = {
+          url: new URL(url),
+          protocol,
+          headers: {},
+          parameters: { ...parameters, ...callFields, ...(typeof action["track"] === "string" && { track: action["track"] }) },
+          ...(settings && { settings }),
+          path: action.path,
+          signUpgrade: true,
+        };
         this.#afterStream = action;
         return;
       }
@@ -329,52 +357,21 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       ...(digits !== undefined && { Digits: digits }),
     };
     if (waits) this.#leaveFor("record", text(record["action"]) ?? this.#documentUrl.href, record["method"], params);
-    else this.outbox.push({ eventType: "record", url: new URL(text(record["action"]) ?? this.#documentUrl.href, this.#documentUrl), method: record["method"] === "GET" ? "GET" : "POST", params, ignoresReply: true });
+    else
+      this.outbox.push({
+        eventType: "record",
+        url: new URL(text(record["action"]) ?? this.#documentUrl.href, this.#documentUrl),
+        method: record["method"] === "GET" ? "GET" : "POST",
+        params,
+        ignoresReply: true,
+      });
     this.#recordingCallbacks(record, { recordingSid, recordingUrl: params["RecordingUrl"]!, durationSeconds, said });
   }
 
   /** After the recording: its status callback (recordingStatusCallback) and its transcription (transcribeCallback), with Twilio's parameters. */
-  #recordingCallbacks(record: Action, recording: { recordingSid: string; recordingUrl: string; durationSeconds: number; said: string | undefined }): void {
-    const statusUrl = text(record["recording_status_callback"]);
-    const events = String(record["recording_status_callback_event"] ?? "completed").split(/[\s,]+/);
-    if (statusUrl !== undefined && events.includes("completed")) {
-      this.outbox.push({
-        eventType: "recording_status",
-        url: new URL(statusUrl, this.#documentUrl),
-        method: record["recording_status_callback_method"] === "GET" ? "GET" : "POST",
-        bare: true,
-        ignoresReply: true,
-        params: {
-          RecordingSource: "RecordVerb",
-          RecordingSid: recording.recordingSid,
-          RecordingUrl: recording.recordingUrl,
-          RecordingStatus: "completed",
-          RecordingChannels: "1",
-          RecordingDuration: String(recording.durationSeconds),
-          RecordingStartTime: rfc2822(new Date(this.clock - recording.durationSeconds * 1000)),
-          ErrorCode: "0",
-        },
-      });
-    }
-    const transcribeUrl = text(record["transcribe_callback"]);
-    if (record["transcribe"] === true && transcribeUrl !== undefined) {
-      const transcriptionSid = sid("TR", recording.recordingSid);
-      // Twilio transcribes what was said; a recording without speech fails to transcribe.
-      this.outbox.push({
-        eventType: "transcription",
-        url: new URL(transcribeUrl, this.#documentUrl),
-        method: "POST",
-        ignoresReply: true,
-        params: {
-          TranscriptionSid: transcriptionSid,
-          TranscriptionText: recording.said ?? "",
-          TranscriptionStatus: recording.said ? "completed" : "failed",
-          TranscriptionUrl: `https://api.twilio.com/2010-04-01/Accounts/${this.#accountSid}/Recordings/${recording.recordingSid}/Transcriptions/${transcriptionSid}`,
-          RecordingSid: recording.recordingSid,
-          RecordingUrl: recording.recordingUrl,
-        },
-      });
-    }
+  #recordingCallbacks(record: Action, recording: Parameters<typeof recordingCallbacks>[1]): void {
+    for (const request of recordingCallbacks(record, recording, { documentUrl: this.#documentUrl, clock: this.clock, accountSid: this.#accountSid }))
+      this.outbox.push(request);
   }
 
   /** No input: Gather falls through to the next verb (or posts an empty result when asked to); so does Record. */
@@ -403,7 +400,11 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
         CallbackSource: "call-progress-events",
         SequenceNumber: String(this.#statusSequence++),
         Timestamp: rfc2822(new Date(this.clock)),
-        ...(terminal && { CallDuration: String(durationSeconds), Duration: String(Math.max(1, Math.ceil(durationSeconds / 60))), SipResponseCode: callStatus === "busy" ? "486" : "200" }),
+        ...(terminal && {
+          CallDuration: String(durationSeconds),
+          Duration: String(Math.max(1, Math.ceil(durationSeconds / 60))),
+          SipResponseCode: callStatus === "busy" ? "486" : "200",
+        }),
         ...extra,
       },
     });
@@ -421,7 +422,15 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
   protected webhook(pending: Pending, _at: number, afterMs: number): CallWebhook {
     const eventId = pending.eventId ?? randomUUID();
     const callStatus = pending.eventType === "voice" ? "ringing" : "in-progress";
-    const base = baseParams({ call: this.setup.call, accountSid: this.#accountSid, callSid: this.#callSid, callStatus, callToken: this.#settings.callToken, from: this.#settings.from, to: this.#settings.to });
+    const base = baseParams({
+      call: this.setup.call,
+      accountSid: this.#accountSid,
+      callSid: this.#callSid,
+      callStatus,
+      callToken: this.#settings.callToken,
+      from: this.#settings.from,
+      to: this.#settings.to,
+    });
     const params = pending.bare ? { AccountSid: base["AccountSid"]!, CallSid: base["CallSid"]!, ...pending.params } : { ...base, ...pending.params };
     const cookies = this.#cookies.size ? [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ") : undefined;
     const webhook: CallWebhook = {
@@ -429,7 +438,9 @@ export class TwilioCallDriver extends CallDriverBase<Pending> {
       eventId,
       waits: pending.eventType !== "status" && pending.ignoresReply !== true,
       afterMs,
-      request: pending.asBrowserGet ? { method: "GET", url: pending.url, body: Buffer.alloc(0), contentType: undefined, headers: twilioHeaders(eventId, cookies) } : formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
+      request: pending.asBrowserGet
+        ? { method: "GET", url: pending.url, body: Buffer.alloc(0), contentType: undefined, headers: twilioHeaders(eventId, cookies) }
+        : formRequest(pending.method, pending.url, params, twilioHeaders(eventId, cookies)),
     };
     this.#pendingOf.set(webhook, pending);
     return webhook;

@@ -10,18 +10,45 @@ import { scenarios } from "./starters.js";
 
 // Twilio sends every parameter as a string; a flow may write numbers and booleans, sent as their text.
 const param = z.union([z.string(), z.number(), z.boolean()]);
-const params = (shape: Record<string, z.ZodType>) => z.looseObject(shape).pipe(z.record(z.string(), param, { error: "expected string parameters (Twilio sends form fields)" }));
+const params = (shape: Record<string, z.ZodType>) =>
+  z.looseObject(shape).pipe(z.record(z.string(), param, { error: "expected string parameters (Twilio sends form fields)" }));
 const digits = z.string().regex(/^[0-9*#A-D]*$|^hangup$/, "expected DTMF digits (0-9, *, #, A-D)");
 
 const events: Record<TwilioEventType, EventSpec> = {
-  voice: { payload: params({ CallStatus: z.string().optional() }), waits: true, description: "the incoming call: the voice URL is fetched for its first TwiML" },
+  voice: {
+    payload: params({ CallStatus: z.string().optional() }),
+    waits: true,
+    description: "the incoming call: the voice URL is fetched for its first TwiML",
+  },
   gather: {
-    payload: params({ Digits: digits.optional(), FinishedOnKey: z.string().optional(), SpeechResult: z.string().optional(), Confidence: z.union([z.string(), z.number()]).optional() }),
+    payload: params({
+      Digits: digits.optional(),
+      FinishedOnKey: z.string().optional(),
+      SpeechResult: z.string().optional(),
+      Confidence: z.union([z.string(), z.number()]).optional(),
+    }),
     waits: true,
     description: "<Gather action>: what the caller said or pressed",
   },
-  record: { payload: params({ RecordingUrl: z.string().optional(), RecordingSid: z.string().optional(), RecordingDuration: z.union([z.string(), z.number()]).optional(), Digits: digits.optional() }), waits: true, description: "<Record action>: the recording" },
-  dial: { payload: params({ DialCallStatus: z.enum(["completed", "answered", "busy", "no-answer", "failed", "canceled"]).optional(), DialCallSid: z.string().optional(), DialCallDuration: z.union([z.string(), z.number()]).optional() }), waits: true, description: "<Dial action>: how the dialled call ended" },
+  record: {
+    payload: params({
+      RecordingUrl: z.string().optional(),
+      RecordingSid: z.string().optional(),
+      RecordingDuration: z.union([z.string(), z.number()]).optional(),
+      Digits: digits.optional(),
+    }),
+    waits: true,
+    description: "<Record action>: the recording",
+  },
+  dial: {
+    payload: params({
+      DialCallStatus: z.enum(["completed", "answered", "busy", "no-answer", "failed", "canceled"]).optional(),
+      DialCallSid: z.string().optional(),
+      DialCallDuration: z.union([z.string(), z.number()]).optional(),
+    }),
+    waits: true,
+    description: "<Dial action>: how the dialled call ended",
+  },
   redirect: { payload: params({}), waits: true, description: "<Redirect>: the next document is fetched" },
   connect: { payload: params({}), waits: true, description: "<Connect action>: the stream or session ended" },
   status: {
@@ -34,12 +61,24 @@ const events: Record<TwilioEventType, EventSpec> = {
     replyIgnored: { setting: "settings.status_callback (--status-callback)" },
   },
   transcription: {
-    payload: params({ TranscriptionSid: z.string().optional(), TranscriptionText: z.string().optional(), TranscriptionStatus: z.enum(["completed", "failed"]).optional(), TranscriptionUrl: z.string().optional(), RecordingSid: z.string().optional(), RecordingUrl: z.string().optional() }),
+    payload: params({
+      TranscriptionSid: z.string().optional(),
+      TranscriptionText: z.string().optional(),
+      TranscriptionStatus: z.enum(["completed", "failed"]).optional(),
+      TranscriptionUrl: z.string().optional(),
+      RecordingSid: z.string().optional(),
+      RecordingUrl: z.string().optional(),
+    }),
     waits: false,
     description: "<Record transcribeCallback>: the recording's transcription; the body is ignored",
   },
   recording_status: {
-    payload: params({ RecordingSid: z.string().optional(), RecordingUrl: z.string().optional(), RecordingStatus: z.enum(["in-progress", "completed", "absent", "failed"]).optional(), RecordingDuration: z.union([z.string(), z.number()]).optional() }),
+    payload: params({
+      RecordingSid: z.string().optional(),
+      RecordingUrl: z.string().optional(),
+      RecordingStatus: z.enum(["in-progress", "completed", "absent", "failed"]).optional(),
+      RecordingDuration: z.union([z.string(), z.number()]).optional(),
+    }),
     waits: false,
     description: "<Record recordingStatusCallback>: the recording is ready; the body is ignored",
   },

@@ -16,7 +16,8 @@ const format: AudioFormat = { encoding: "mulaw", sampleRate: 8000 };
 const startFields = new Set(["accountSid", "callSid", "track", "bidirectional"]);
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
 
-const tracksFor = (track: string | undefined): Track[] => (track === "outbound_track" ? ["outbound"] : track === "both_tracks" ? ["inbound", "outbound"] : ["inbound"]);
+const tracksFor = (track: string | undefined): Track[] =>
+  track === "outbound_track" ? ["outbound"] : track === "both_tracks" ? ["inbound", "outbound"] : ["inbound"];
 
 export function createProtocol(setup: ProtocolSetup): AudioProtocol {
   const { parameters } = setup.request;
@@ -37,9 +38,12 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
     tracks,
     opening: () => [
       JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }),
-      message("start", { start: { accountSid, streamSid, callSid, tracks, customParameters, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } }),
+      message("start", {
+        start: { accountSid, streamSid, callSid, tracks, customParameters, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } },
+      }),
     ],
-    media: (audio, track, timestampMs) => message("media", { media: { track, chunk: String(++chunks[track]), timestamp: String(timestampMs), payload: audio.toString("base64") } }),
+    media: (audio, track, timestampMs) =>
+      message("media", { media: { track, chunk: String(++chunks[track]), timestamp: String(timestampMs), payload: audio.toString("base64") } }),
     dtmf: (digit) => message("dtmf", { dtmf: { track: "inbound_track", digit } }),
     markPlayed: (name) => message("mark", { mark: { name } }),
     marksOnClear: true,
@@ -47,7 +51,11 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
     stop: () => message("stop", { stop: { accountSid, callSid } }),
     parse(data, binary, at): ParsedMessage {
       const parsed = parseMediaEvent(data, binary, at, { field: "streamSid", id: streamSid, what: "the start message's streamSid" });
-      if (parsed.message?.kind === "audio" && !bidirectional) return { message: undefined, findings: [{ kind: "media", path: at, message: "a <Start><Stream> is one-way: Twilio does not play audio sent back on it" }] };
+      if (parsed.message?.kind === "audio" && !bidirectional)
+        return {
+          message: undefined,
+          findings: [{ kind: "media", path: at, message: "a <Start><Stream> is one-way: Twilio does not play audio sent back on it" }],
+        };
       return parsed;
     },
   };

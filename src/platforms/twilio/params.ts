@@ -50,7 +50,6 @@ export interface CallParamsInput {
   to?: Place | undefined;
 }
 
-
 /** The parameters of every voice request of a call (docs/platforms/twilio.md), in Twilio's order of appearance; Caller* is From*, Called* is To*. */
 export function baseParams(input: CallParamsInput): Params {
   const from = input.call.from ?? "+15550100001";

@@ -15,16 +15,28 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Finding } from "../../core/findings.js";
-import { parseJsonFrame, requireString, unknownMessage, type AgentText, type ProtocolSetup, type SpeechControl, type TextProtocol } from "../../media/protocol.js";
+import {
+  parseJsonFrame,
+  requireString,
+  unknownMessage,
+  type AgentText,
+  type ProtocolSetup,
+  type SpeechControl,
+  type TextProtocol,
+} from "../../media/protocol.js";
 
 const agentTypes = ["text", "play", "sendDigits", "language", "end"] as const;
 const setupFields = ["accountSid", "callSid", "from", "to", "direction", "callerName", "forwardedFrom", "parentCallSid", "callType", "callStatus"] as const;
 const reserved = new Set<string>(setupFields);
 
 const optionalBoolean = (value: Record<string, unknown>, field: string, at: string): Finding[] =>
-  value[field] === undefined || typeof value[field] === "boolean" ? [] : [{ kind: "media", path: `${at}.${field}`, message: `expected true or false, got ${JSON.stringify(value[field])}` }];
+  value[field] === undefined || typeof value[field] === "boolean"
+    ? []
+    : [{ kind: "media", path: `${at}.${field}`, message: `expected true or false, got ${JSON.stringify(value[field])}` }];
 const optionalString = (value: Record<string, unknown>, field: string, at: string): Finding[] =>
-  value[field] === undefined || (typeof value[field] === "string" && value[field] !== "") ? [] : [{ kind: "media", path: `${at}.${field}`, message: `expected a language code, got ${JSON.stringify(value[field])}` }];
+  value[field] === undefined || (typeof value[field] === "string" && value[field] !== "")
+    ? []
+    : [{ kind: "media", path: `${at}.${field}`, message: `expected a language code, got ${JSON.stringify(value[field])}` }];
 
 /** A message's own interruptible / preemptible, where it sets them. */
 const control = (value: Record<string, unknown>): SpeechControl => ({
@@ -62,7 +74,8 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
     ],
     prompt: (text) => JSON.stringify({ type: "prompt", voicePrompt: text, lang, last: true }),
     // Twilio's reference shows a whole number of milliseconds.
-    interrupt: (spokenSoFar, durationMs) => JSON.stringify({ type: "interrupt", utteranceUntilInterrupt: spokenSoFar, durationUntilInterruptMs: Math.round(durationMs) }),
+    interrupt: (spokenSoFar, durationMs) =>
+      JSON.stringify({ type: "interrupt", utteranceUntilInterrupt: spokenSoFar, durationUntilInterruptMs: Math.round(durationMs) }),
     dtmf: (digit) => (dtmfOn ? JSON.stringify({ type: "dtmf", digit }) : undefined),
     noDtmf: 'ConversationRelay sends dtmf messages only with dtmfDetection="true" on the element: the key press reached nobody',
     invalid: (description) => JSON.stringify({ type: "error", description: `Invalid message received: ${description}` }),
@@ -76,8 +89,14 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
       let message: AgentText | undefined;
       switch (type) {
         case "text":
-          if (typeof value["token"] !== "string") findings.push({ kind: "media", path: `${at}.token`, message: `expected a string, got ${JSON.stringify(value["token"] ?? null)}` });
-          findings.push(...optionalBoolean(value, "last", at), ...optionalBoolean(value, "interruptible", at), ...optionalBoolean(value, "preemptible", at), ...optionalString(value, "lang", at));
+          if (typeof value["token"] !== "string")
+            findings.push({ kind: "media", path: `${at}.token`, message: `expected a string, got ${JSON.stringify(value["token"] ?? null)}` });
+          findings.push(
+            ...optionalBoolean(value, "last", at),
+            ...optionalBoolean(value, "interruptible", at),
+            ...optionalBoolean(value, "preemptible", at),
+            ...optionalString(value, "lang", at),
+          );
           message = { kind: "token", text: String(value["token"] ?? ""), last: value["last"] === true, ...control(value) };
           break;
         case "play": {
@@ -85,7 +104,8 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
           if (typeof source !== "string" || !URL.canParse(source) || !/^https?:$/.test(new URL(source).protocol)) {
             findings.push({ kind: "media", path: `${at}.source`, message: `expected an http(s) URL, got ${JSON.stringify(source ?? null)}` });
           }
-          if (value["loop"] !== undefined && !(Number.isInteger(value["loop"]) && (value["loop"] as number) >= 0)) findings.push({ kind: "media", path: `${at}.loop`, message: `expected a whole number, got ${JSON.stringify(value["loop"])}` });
+          if (value["loop"] !== undefined && !(Number.isInteger(value["loop"]) && (value["loop"] as number) >= 0))
+            findings.push({ kind: "media", path: `${at}.loop`, message: `expected a whole number, got ${JSON.stringify(value["loop"])}` });
           findings.push(...optionalBoolean(value, "interruptible", at), ...optionalBoolean(value, "preemptible", at));
           message = { kind: "play", source: String(source), ...control(value) };
           break;
@@ -93,19 +113,22 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
         case "sendDigits": {
           const missing = requireString(value, "digits", at);
           if (missing) findings.push(missing);
-          else if (!/^[0-9*#wW]+$/.test(value["digits"] as string)) findings.push({ kind: "media", path: `${at}.digits`, message: "expected DTMF digits (0-9, *, #, w)" });
+          else if (!/^[0-9*#wW]+$/.test(value["digits"] as string))
+            findings.push({ kind: "media", path: `${at}.digits`, message: "expected DTMF digits (0-9, *, #, w)" });
           message = { kind: "digits", digits: String(value["digits"] ?? "") };
           break;
         }
         case "language":
           findings.push(...optionalString(value, "ttsLanguage", at), ...optionalString(value, "transcriptionLanguage", at));
-          if (value["ttsLanguage"] === undefined && value["transcriptionLanguage"] === undefined) findings.push({ kind: "media", path: at, message: "expected ttsLanguage or transcriptionLanguage" });
+          if (value["ttsLanguage"] === undefined && value["transcriptionLanguage"] === undefined)
+            findings.push({ kind: "media", path: at, message: "expected ttsLanguage or transcriptionLanguage" });
           // The caller's next prompts are transcribed (and labelled) in the new language.
           else if (findings.length === 0 && typeof value["transcriptionLanguage"] === "string") lang = value["transcriptionLanguage"];
           message = { kind: "none" };
           break;
         case "end":
-          if (value["handoffData"] !== undefined && typeof value["handoffData"] !== "string") findings.push({ kind: "media", path: `${at}.handoffData`, message: "expected a string (JSON as text)" });
+          if (value["handoffData"] !== undefined && typeof value["handoffData"] !== "string")
+            findings.push({ kind: "media", path: `${at}.handoffData`, message: "expected a string (JSON as text)" });
           message = { kind: "end", handoffData: typeof value["handoffData"] === "string" ? value["handoffData"] : undefined };
           break;
       }

@@ -8,7 +8,7 @@ import { showValue } from "../../core/findings.js";
 import type { HttpReply, ParsedReply, ReplyContext } from "../types.js";
 import { checkTwiml, parseTwimlXml, simulationWarnings, twimlActions, twimlDocument } from "./twiml.js";
 
-const applicationError = "Twilio plays \"an application error has occurred\" and hangs up";
+const applicationError = 'Twilio plays "an application error has occurred" and hangs up';
 
 /** Twilio asks for gzip; a handler (or its framework) may compress the reply. */
 function decodedBody(reply: HttpReply): Buffer | string {
@@ -36,17 +36,31 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
   const text = body.toString("utf8");
   if (contentType === "text/plain") {
     if (/^\s*(<\?xml|<Response\b)/.test(text)) {
-      result.failures.push({ kind: "reply", path: "content-type", message: `text/plain: Twilio would read this XML aloud and hang up; send TwiML as text/xml` });
+      result.failures.push({
+        kind: "reply",
+        path: "content-type",
+        message: `text/plain: Twilio would read this XML aloud and hang up; send TwiML as text/xml`,
+      });
       return result;
     }
     // Twilio reads plain text aloud, then hangs up.
-    result.warnings.push({ kind: "reply", path: "content-type", message: "text/plain: Twilio reads the body aloud and hangs up (send TwiML as text/xml to do more)" });
-    result.actions = [{ type: "speak", path: "body", text: text.trim() }, { type: "hangup", path: "body" }];
+    result.warnings.push({
+      kind: "reply",
+      path: "content-type",
+      message: "text/plain: Twilio reads the body aloud and hangs up (send TwiML as text/xml to do more)",
+    });
+    result.actions = [
+      { type: "speak", path: "body", text: text.trim() },
+      { type: "hangup", path: "body" },
+    ];
     return result;
   }
   if (contentType.startsWith("audio/")) {
     result.warnings.push({ kind: "reply", path: "content-type", message: `${contentType}: Twilio plays the audio and hangs up` });
-    result.actions = [{ type: "play", path: "body", url: context.request.url.href }, { type: "hangup", path: "body" }];
+    result.actions = [
+      { type: "play", path: "body", url: context.request.url.href },
+      { type: "hangup", path: "body" },
+    ];
     return result;
   }
   if (contentType !== "text/xml" && contentType !== "application/xml" && contentType !== "text/html") {
@@ -58,12 +72,20 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
     return result;
   }
   if (text.trim() === "") {
-    result.failures.push({ kind: "reply", path: "body", message: `expected a TwiML <Response>, got an empty body (${reply.status}): Twilio reports error 12100 (document parse failure) and ${applicationError.replace("Twilio ", "")}` });
+    result.failures.push({
+      kind: "reply",
+      path: "body",
+      message: `expected a TwiML <Response>, got an empty body (${reply.status}): Twilio reports error 12100 (document parse failure) and ${applicationError.replace("Twilio ", "")}`,
+    });
     return result;
   }
   const parsed = parseTwimlXml(text);
   if (!parsed.ok) {
-    result.failures.push({ kind: "reply", path: "body", message: `${parsed.message}: Twilio reports error 12100 (document parse failure) and ${applicationError.replace("Twilio ", "")}` });
+    result.failures.push({
+      kind: "reply",
+      path: "body",
+      message: `${parsed.message}: Twilio reports error 12100 (document parse failure) and ${applicationError.replace("Twilio ", "")}`,
+    });
     return result;
   }
   result.native = twimlDocument(parsed.root);
@@ -85,7 +107,11 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
     const url = action.type === "stream" ? action["url"] : undefined;
     // Twilio opens media streams over WebSockets only (wss:// in production).
     if (action.type === "stream" && (typeof url !== "string" || !URL.canParse(url) || !/^wss?:$/.test(new URL(url).protocol))) {
-      result.failures.push({ kind: "schema", path: `${action.path}@url`, message: `expected a wss:// URL, got ${showValue(url ?? "nothing")}: Twilio cannot open the stream` });
+      result.failures.push({
+        kind: "schema",
+        path: `${action.path}@url`,
+        message: `expected a wss:// URL, got ${showValue(url ?? "nothing")}: Twilio cannot open the stream`,
+      });
     }
   }
   return result;
@@ -93,5 +119,7 @@ export function parseTwilioReply(reply: HttpReply, context: ReplyContext): Parse
 
 /** A 3xx Twilio does not follow (error 11216), said under the failure. */
 export function explainTwilioStatus(status: number): string | undefined {
-  return status >= 300 && status < 400 ? "Twilio error 11216: it follows only 301, 302, 303 and 307 with a Location header (twilio.com/docs/api/errors/11216)" : undefined;
+  return status >= 300 && status < 400
+    ? "Twilio error 11216: it follows only 301, 302, 303 and 307 with a Location header (twilio.com/docs/api/errors/11216)"
+    : undefined;
 }

@@ -14,13 +14,19 @@ const place = z.string().max(64);
 export const twilioSettingsSchema = z.strictObject({
   voice_method: method.optional().describe("the method of the number's voice URL (Twilio's console setting): POST (default) or GET"),
   status_callback: z.string().min(1).optional().describe("the statusCallback URL (absolute, or relative to the voice URL); --status-callback wins"),
-  account_sid: z.string().regex(/^AC[0-9a-f]{32}$/, "expected AC and 32 hex digits").optional().describe("the AccountSid sent (default: one derived from a fixed seed)"),
+  account_sid: z
+    .string()
+    .regex(/^AC[0-9a-f]{32}$/, "expected AC and 32 hex digits")
+    .optional()
+    .describe("the AccountSid sent (default: one derived from a fixed seed)"),
   call_token: z.string().optional().describe("CallToken"),
   dial_outcomes: z
     .array(z.enum(dialOutcomes))
     .min(1)
     .optional()
-    .describe("how each <Dial> of the call ends, in order (default completed): busy, no-answer, failed and canceled go on with the next verb, or post DialCallStatus to Dial@action"),
+    .describe(
+      "how each <Dial> of the call ends, in order (default completed): busy, no-answer, failed and canceled go on with the next verb, or post DialCallStatus to Dial@action",
+    ),
   from_city: place.optional().describe("FromCity and CallerCity"),
   from_state: place.optional().describe("FromState and CallerState"),
   from_zip: place.optional().describe("FromZip and CallerZip"),

@@ -13,19 +13,25 @@ function starter(id: string, title: string, name: string, description: string, s
 }
 
 export const scenarios: readonly StarterScenario[] = [
-  starter("twilio-menu", "Keypad menu (Gather dtmf)", "Keypad menu", "The caller presses a key at the menu: the handler's Gather action answers with more TwiML.", [
-    listensFor("dtmf"),
-    { press: "1", expect: { ends: false } },
-    { hangup: true },
-  ]),
-  starter("twilio-speech", "Speech input (Gather speech)", "Speech input", "The caller says what they want: SpeechResult and Confidence go to the Gather action.", [
-    listensFor("speech"),
-    { say: "I would like to book an appointment", expect: { ends: false } },
-    { hangup: true },
-  ]),
-  starter("twilio-no-input", "No input (Gather timeout)", "No input", "The caller says nothing: the Gather times out and the handler must not leave them in silence or hang up at once.", [
-    { expect: { ends: false } },
-    { silence_ms: 6000, expect: { ends: false, says: { matches: "\\w" } } },
-    { hangup: true },
-  ]),
+  starter(
+    "twilio-menu",
+    "Keypad menu (Gather dtmf)",
+    "Keypad menu",
+    "The caller presses a key at the menu: the handler's Gather action answers with more TwiML.",
+    [listensFor("dtmf"), { press: "1", expect: { ends: false } }, { hangup: true }],
+  ),
+  starter(
+    "twilio-speech",
+    "Speech input (Gather speech)",
+    "Speech input",
+    "The caller says what they want: SpeechResult and Confidence go to the Gather action.",
+    [listensFor("speech"), { say: "I would like to book an appointment", expect: { ends: false } }, { hangup: true }],
+  ),
+  starter(
+    "twilio-no-input",
+    "No input (Gather timeout)",
+    "No input",
+    "The caller says nothing: the Gather times out and the handler must not leave them in silence or hang up at once.",
+    [{ expect: { ends: false } }, { silence_ms: 6000, expect: { ends: false, says: { matches: "\\w" } } }, { hangup: true }],
+  ),
 ];

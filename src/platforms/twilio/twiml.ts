@@ -16,7 +16,8 @@ export type ParsedXml = { ok: true; root: TwimlElement } | { ok: false; message:
 /** Well-formedness first (with line:column), then the tree: one root element. */
 export function parseTwimlXml(text: string): ParsedXml {
   const read = readXml(text);
-  if (!read.ok) return { ok: false, message: read.line === undefined ? read.message : `not well-formed XML at line ${read.line}:${read.column}: ${read.message}` };
+  if (!read.ok)
+    return { ok: false, message: read.line === undefined ? read.message : `not well-formed XML at line ${read.line}:${read.column}: ${read.message}` };
   const [root, ...others] = read.roots;
   if (!root || others.length > 0) return { ok: false, message: `expected one root element, got ${read.roots.length}` };
   return { ok: true, root };
@@ -37,7 +38,12 @@ function describeAllowed(type: AttributeType): string {
   if (type.type === "boolean") return "true or false";
   if (type.type === "number") return type.list ? "space-separated numbers" : "a number";
   const values = grammar.enums[type.enum ?? ""] ?? [];
-  const shown = values.length > 12 ? `${values.slice(0, 8).join(", ")}, … (${values.length} values)` : values.length > 1 ? `${values.slice(0, -1).join(", ")} or ${values.at(-1)}` : (values[0] ?? "");
+  const shown =
+    values.length > 12
+      ? `${values.slice(0, 8).join(", ")}, … (${values.length} values)`
+      : values.length > 1
+        ? `${values.slice(0, -1).join(", ")} or ${values.at(-1)}`
+        : (values[0] ?? "");
   if (!type.list) return shown;
   if (values.length === 2) return `${values[0]}, ${values[1]} or ${JSON.stringify(values.join(" "))}`;
   return `one or more of ${shown}, space-separated`;
@@ -72,7 +78,12 @@ function checkAttributes(element: TwimlElement, spec: ElementGrammar, failures: 
       if (spec.anyAttributes) continue;
       const caseMiss = Object.keys(spec.attributes).find((known) => known.toLowerCase() === name.toLowerCase());
       if (caseMiss) failures.push({ kind: "schema", path, message: `unknown attribute: TwiML is case-sensitive, did you mean ${caseMiss}?` });
-      else warnings.push({ kind: "schema", path, message: `not an attribute of <${element.name}> in ${grammar.source.package} ${grammar.source.version}'s VoiceResponse: Twilio ignores it (warning 12200)` });
+      else
+        warnings.push({
+          kind: "schema",
+          path,
+          message: `not an attribute of <${element.name}> in ${grammar.source.package} ${grammar.source.version}'s VoiceResponse: Twilio ignores it (warning 12200)`,
+        });
       continue;
     }
     if (type.type === "string" && isMethodAttribute(name)) {
@@ -82,7 +93,8 @@ function checkAttributes(element: TwimlElement, spec: ElementGrammar, failures: 
     if (!valueProblem(value, type)) continue;
     const finding: Finding = { kind: "schema", path, message: `expected ${describeAllowed(type)}, got ${showValue(value)}` };
     const catalogue = type.type === "enum" && (grammar.enums[type.enum ?? ""]?.length ?? 0) > catalogueSize;
-    if (catalogue) warnings.push({ ...finding, message: `${finding.message} (not in ${grammar.source.package} ${grammar.source.version}'s list; newer values may exist)` });
+    if (catalogue)
+      warnings.push({ ...finding, message: `${finding.message} (not in ${grammar.source.package} ${grammar.source.version}'s list; newer values may exist)` });
     else failures.push(finding);
   }
 }
@@ -95,7 +107,11 @@ function checkElement(element: TwimlElement, className: string, failures: Findin
   if (!spec) return;
   checkAttributes(element, spec, failures, warnings);
   if (spec.text === "required" && !element.text && element.children.length === 0) {
-    failures.push({ kind: "schema", path: element.path, message: `<${element.name}> needs content (${element.name === "Play" ? "a URL" : "text"}): ${grammar.source.package} ${grammar.source.version} requires it` });
+    failures.push({
+      kind: "schema",
+      path: element.path,
+      message: `<${element.name}> needs content (${element.name === "Play" ? "a URL" : "text"}): ${grammar.source.package} ${grammar.source.version} requires it`,
+    });
   } else if (spec.text === "none" && element.text) {
     warnings.push({ kind: "schema", path: element.path, message: `<${element.name}> takes no text: Twilio ignores ${showValue(element.text)}` });
   }
@@ -128,7 +144,11 @@ export function checkTwiml(root: TwimlElement): { failures: Finding[]; warnings:
   const failures: Finding[] = [];
   const warnings: Finding[] = [];
   if (root.name !== grammar.root.element) {
-    failures.push({ kind: "schema", path: root.name, message: `expected a <${grammar.root.element}> root element, got <${root.name}>: Twilio answers with an application error (12100)` });
+    failures.push({
+      kind: "schema",
+      path: root.name,
+      message: `expected a <${grammar.root.element}> root element, got <${root.name}>: Twilio answers with an application error (12100)`,
+    });
     return { failures, warnings };
   }
   checkElement(root, grammar.root.class, failures, warnings);
@@ -150,9 +170,15 @@ function promptAction(element: TwimlElement, bargeIn: boolean | undefined): Acti
   const extra = bargeIn === undefined ? {} : { barge_in: bargeIn };
   const loop = numberAttribute(element, "loop");
   if (element.name === "Say") {
-    return { type: "speak", path: element.path, ...defined({ text: spokenText(element), voice: element.attributes["voice"], language: element.attributes["language"], loop }), ...extra };
+    return {
+      type: "speak",
+      path: element.path,
+      ...defined({ text: spokenText(element), voice: element.attributes["voice"], language: element.attributes["language"], loop }),
+      ...extra,
+    };
   }
-  if (element.name === "Play") return { type: "play", path: element.path, ...defined({ url: element.text || undefined, digits: element.attributes["digits"], loop }), ...extra };
+  if (element.name === "Play")
+    return { type: "play", path: element.path, ...defined({ url: element.text || undefined, digits: element.attributes["digits"], loop }), ...extra };
   if (element.name === "Pause") return { type: "pause", path: element.path, duration_ms: (numberAttribute(element, "length") ?? 1) * 1000 };
   return undefined;
 }
@@ -173,7 +199,8 @@ function streamAction(connect: TwimlElement, child: TwimlElement): Action | unde
     if (name !== undefined) parameters[name] = parameter.attributes["value"] ?? "";
   }
   const common = { path: child.path, url: child.attributes["url"], connect_action: connect.attributes["action"], connect_method: connect.attributes["method"] };
-  if (child.name === "Stream") return { type: "stream", ...defined({ ...common, protocol: "twilio-media", track: child.attributes["track"], parameters }) } as Action;
+  if (child.name === "Stream")
+    return { type: "stream", ...defined({ ...common, protocol: "twilio-media", track: child.attributes["track"], parameters }) } as Action;
   if (child.name === "ConversationRelay") {
     // The attributes configure the session; only the <Parameter>s reach the agent as setup.customParameters.
     const { url: _url, ...settings } = child.attributes;
@@ -218,7 +245,11 @@ export function twimlActions(root: TwimlElement): Action[] {
         break;
       }
       case "Dial":
-        actions.push({ type: "transfer", path, ...defined({ to: dialTarget(verb), action: a["action"], method: a["method"], caller_id: a["callerId"], timeout_s: numberAttribute(verb, "timeout") }) });
+        actions.push({
+          type: "transfer",
+          path,
+          ...defined({ to: dialTarget(verb), action: a["action"], method: a["method"], caller_id: a["callerId"], timeout_s: numberAttribute(verb, "timeout") }),
+        });
         break;
       case "Record":
         actions.push({
@@ -269,10 +300,16 @@ const notSimulated = new Set(["Enqueue", "Pay", "Echo", "Leave", "Refer", "Queue
 export function simulationWarnings(root: TwimlElement): Finding[] {
   const warnings: Finding[] = [];
   for (const verb of root.children) {
-    if (notSimulated.has(verb.name)) warnings.push({ kind: "rule", path: verb.path, message: `vwh does not simulate <${verb.name}>: the simulated call goes on with the next verb` });
+    if (notSimulated.has(verb.name))
+      warnings.push({ kind: "rule", path: verb.path, message: `vwh does not simulate <${verb.name}>: the simulated call goes on with the next verb` });
     if (verb.name === "Connect") {
       for (const child of verb.children) {
-        if (child.name !== "Stream" && child.name !== "ConversationRelay") warnings.push({ kind: "rule", path: child.path, message: `vwh does not simulate <Connect><${child.name}>: the simulated call goes on as if it ended at once` });
+        if (child.name !== "Stream" && child.name !== "ConversationRelay")
+          warnings.push({
+            kind: "rule",
+            path: child.path,
+            message: `vwh does not simulate <Connect><${child.name}>: the simulated call goes on as if it ended at once`,
+          });
       }
     }
   }

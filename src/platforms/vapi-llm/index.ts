@@ -10,7 +10,6 @@ import { parseVapiLlmReply } from "./reply.js";
 import { vapiLlmStarters } from "./starters.js";
 import { vapiLlmSettings, vapiLlmSettingsSchema } from "./settings.js";
 
-
 export const vapiLlmPlatform = {
   id: "vapi-llm",
   summary: "Vapi's custom LLM: POST <url>/chat/completions (OpenAI format, stream: true) answered with server-sent events",

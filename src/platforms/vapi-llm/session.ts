@@ -50,7 +50,8 @@ export function createProtocol(setup: ProtocolSetup): SessionProtocol<StreamScri
   const objects = (name: string) => JSON.parse(parameters[name] ?? "{}") as Record<string, unknown>;
   return {
     kind: "session",
-    run: (script, context) => runSession(script, context, settings, { call: objects("call"), phoneNumber: objects("phoneNumber"), customer: objects("customer") }),
+    run: (script, context) =>
+      runSession(script, context, settings, { call: objects("call"), phoneNumber: objects("phoneNumber"), customer: objects("customer") }),
   };
 }
 
@@ -83,20 +84,37 @@ async function runSession(script: StreamScript, context: SessionContext, setting
       script.record(undefined, []);
       continue;
     }
-    script.record(undefined, [{ kind: "script", message: `a ${input.kind} step cannot be played on Vapi's custom LLM (it hears what the caller says): skipped` }]);
+    script.record(undefined, [
+      { kind: "script", message: `a ${input.kind} step cannot be played on Vapi's custom LLM (it hears what the caller says): skipped` },
+    ]);
   }
 }
 
 /** The request body as Vapi's OpenAI client sends it, per metadataSendMode. */
 export function body(settings: VapiLlmSettings, messages: readonly Message[], objects: Record<string, unknown>): Record<string, unknown> {
-  const base = { model: settings.model, messages, temperature: settings.temperature, max_tokens: settings.maxTokens, stream: true, ...(settings.tools && { tools: settings.tools }) };
+  const base = {
+    model: settings.model,
+    messages,
+    temperature: settings.temperature,
+    max_tokens: settings.maxTokens,
+    stream: true,
+    ...(settings.tools && { tools: settings.tools }),
+  };
   if (settings.metadataSendMode === "off") return base;
   if (settings.metadataSendMode === "destructured") return { ...base, ...objects, ...settings.metadata };
   return { ...base, ...objects, metadata: settings.metadata };
 }
 
 function figures(said: TurnText, firstTokenMs: number | undefined): TurnMedia {
-  return { protocol: "vapi-llm", measures: "token", firstAudioMs: firstTokenMs, agentAudioMs: said.text.trim() ? speechMs(said.text) : 0, stoppedOnInterrupt: undefined, marks: { sent: 0, acknowledged: 0 }, text: said };
+  return {
+    protocol: "vapi-llm",
+    measures: "token",
+    firstAudioMs: firstTokenMs,
+    agentAudioMs: said.text.trim() ? speechMs(said.text) : 0,
+    stoppedOnInterrupt: undefined,
+    marks: { sent: 0, acknowledged: 0 },
+    text: said,
+  };
 }
 
 const excerpt = (text: string) => JSON.stringify(text.length > 200 ? `${text.slice(0, 197)}...` : text);
@@ -125,19 +143,31 @@ async function complete(url: URL, payload: Record<string, unknown>, settings: Va
   try {
     let response: Awaited<ReturnType<typeof request>>;
     try {
-      response = await request(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(payload), signal: controller.signal, headersTimeout: settings.timeoutMs, bodyTimeout: 0 });
+      response = await request(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify(payload),
+        signal: controller.signal,
+        headersTimeout: settings.timeoutMs,
+        bodyTimeout: 0,
+      });
     } catch (error) {
       return fail(controller.signal.aborted ? stage : `could not reach the custom LLM: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     const contentType = String(response.headers["content-type"] ?? "");
     if (response.statusCode !== 200) {
       const text = (await response.body.text().catch(() => "")).slice(0, 2000);
-      const hint = settings.metadataSendMode === "off" ? "" : " — a server that hands Vapi's body to its LLM as it is fails on the extra fields (call, phoneNumber, customer, metadata): pass on only model, messages and the sampling fields";
+      const hint =
+        settings.metadataSendMode === "off"
+          ? ""
+          : " — a server that hands Vapi's body to its LLM as it is fails on the extra fields (call, phoneNumber, customer, metadata): pass on only model, messages and the sampling fields";
       return fail(`expected 200 with an event stream, got ${response.statusCode}: ${excerpt(text)}${hint}`);
     }
     if (/^application\/json/i.test(contentType)) {
       await response.body.dump();
-      return fail("answered stream: true with JSON (application/json): Vapi reads server-sent events (text/event-stream, chat.completion.chunk) and speaks nothing of it");
+      return fail(
+        "answered stream: true with JSON (application/json): Vapi reads server-sent events (text/event-stream, chat.completion.chunk) and speaks nothing of it",
+      );
     }
     if (!/^text\/event-stream/i.test(contentType)) {
       await response.body.dump();
@@ -201,19 +231,30 @@ async function complete(url: URL, payload: Record<string, unknown>, settings: Va
         parser.feed(decoder.decode(piece, { stream: true }));
         if (done) break;
         if (bytes > maxStreamBytes || said.text.length >= maxTurnTextChars) {
-          findings.push({ kind: "media", path: "chat/completions", message: `the stream did not end after ${bytes > maxStreamBytes ? `${maxStreamBytes / 1024 / 1024} MiB` : `${maxTurnTextChars / 1024} KiB of content`}: cut off` });
+          findings.push({
+            kind: "media",
+            path: "chat/completions",
+            message: `the stream did not end after ${bytes > maxStreamBytes ? `${maxStreamBytes / 1024 / 1024} MiB` : `${maxTurnTextChars / 1024} KiB of content`}: cut off`,
+          });
           break;
         }
       }
     } catch (error) {
       if (controller.signal.aborted) findings.push({ kind: "media", path: "chat/completions", message: stage });
-      else findings.push({ kind: "media", path: "chat/completions", message: `the stream broke off: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      else
+        findings.push({
+          kind: "media",
+          path: "chat/completions",
+          message: `the stream broke off: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        });
       return { media: figures(said, firstTokenMs), findings, reply: undefined, end: { kind: "failed", message: findings.at(-1)!.message } };
     } finally {
       response.body.destroy();
     }
-    if (badChunks > maxChunkFindings) findings.push({ kind: "media", path: "chat/completions", message: `${badChunks - maxChunkFindings} more bad chunks left out` });
-    if (!done && finishReason === undefined && said.text.length < maxTurnTextChars && bytes <= maxStreamBytes) findings.push({ kind: "media", path: "chat/completions", message: "the stream ended with neither a finish_reason nor data: [DONE]" });
+    if (badChunks > maxChunkFindings)
+      findings.push({ kind: "media", path: "chat/completions", message: `${badChunks - maxChunkFindings} more bad chunks left out` });
+    if (!done && finishReason === undefined && said.text.length < maxTurnTextChars && bytes <= maxStreamBytes)
+      findings.push({ kind: "media", path: "chat/completions", message: "the stream ended with neither a finish_reason nor data: [DONE]" });
 
     const complete: ToolCall[] = [];
     for (const [index, call] of calls.entries()) {
@@ -235,8 +276,15 @@ async function complete(url: URL, payload: Record<string, unknown>, settings: Va
         if (call.name === "transferCall") said.transferTo = destinationOf(args) ?? "";
       }
     }
-    const reply: Message = { role: "assistant", content: said.text || null, ...(complete.length > 0 && { tool_calls: complete.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })) }) };
-    const end: StreamEnd | undefined = said.transferTo !== undefined ? { kind: "closed_by_agent", transferTo: said.transferTo } : said.end ? { kind: "closed_by_agent", ends: true } : undefined;
+    const reply: Message = {
+      role: "assistant",
+      content: said.text || null,
+      ...(complete.length > 0 && {
+        tool_calls: complete.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })),
+      }),
+    };
+    const end: StreamEnd | undefined =
+      said.transferTo !== undefined ? { kind: "closed_by_agent", transferTo: said.transferTo } : said.end ? { kind: "closed_by_agent", ends: true } : undefined;
     return { media: figures(said, firstTokenMs), findings, reply, end };
   } finally {
     clearTimeout(timer);

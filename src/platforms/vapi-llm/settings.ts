@@ -13,11 +13,17 @@ export const vapiLlmSettingsSchema = z.looseObject({
   temperature: z.number().min(0).max(2).optional().describe("default 0.5"),
   max_tokens: z.number().int().min(1).max(10_000).optional().describe("default 250"),
   timeout_seconds: z.number().min(1).max(600).optional().describe("how long Vapi waits for the first token (default 20; Vapi takes 20–600)"),
-  metadata_send_mode: z.enum(metadataSendModes).optional().describe("variable (default): call, phoneNumber, customer and metadata in the body; off: none; destructured: metadata's fields at the top"),
+  metadata_send_mode: z
+    .enum(metadataSendModes)
+    .optional()
+    .describe("variable (default): call, phoneNumber, customer and metadata in the body; off: none; destructured: metadata's fields at the top"),
   metadata: z.record(z.string(), z.unknown()).optional().describe("the assistant's metadata"),
   system_prompt: z.string().min(1).optional().describe("the model's starting messages: one system message"),
   first_message: z.string().optional().describe("what Vapi says when the call connects (the assistant's firstMessage; empty: nothing)"),
-  tools: z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string().min(1) }).optional() })).optional().describe("the model's tools, as OpenAI takes them"),
+  tools: z
+    .array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string().min(1) }).optional() }))
+    .optional()
+    .describe("the model's tools, as OpenAI takes them"),
 });
 
 export interface VapiLlmSettings {

@@ -16,10 +16,12 @@ export function checkAssistant(assistant: Json, path: string): { failures: Findi
   const warnings: Finding[] = [];
   const unknown = (value: Json, fields: Fields, at: string, typeName: string, skip: readonly string[] = []) => {
     for (const key of Object.keys(value)) {
-      if (!Object.hasOwn(fields, key) && !skip.includes(key)) warnings.push({ kind: "schema", path: `${at}.${key}`, message: `not a field of ${typeName} (${sdkLabel}): Vapi ignores it, or refuses the assistant` });
+      if (!Object.hasOwn(fields, key) && !skip.includes(key))
+        warnings.push({ kind: "schema", path: `${at}.${key}`, message: `not a field of ${typeName} (${sdkLabel}): Vapi ignores it, or refuses the assistant` });
     }
     for (const [key, spec] of Object.entries(fields)) {
-      if (spec.required && value[key] === undefined && !skip.includes(key)) failures.push({ kind: "schema", path: `${at}.${key}`, message: `required by ${typeName} (${sdkLabel})` });
+      if (spec.required && value[key] === undefined && !skip.includes(key))
+        failures.push({ kind: "schema", path: `${at}.${key}`, message: `required by ${typeName} (${sdkLabel})` });
     }
   };
   unknown(assistant, grammar.assistant.fields, path, "CreateAssistantDto");
@@ -35,18 +37,27 @@ export function checkAssistant(assistant: Json, path: string): { failures: Findi
     const provider = value["provider"];
     const spec = typeof provider === "string" ? providers[provider] : undefined;
     if (!spec) {
-      failures.push({ kind: "schema", path: `${at}.provider`, message: `expected one of ${Object.keys(providers).join(", ")} (${sdkLabel}), got ${showValue(provider)}` });
+      failures.push({
+        kind: "schema",
+        path: `${at}.provider`,
+        message: `expected one of ${Object.keys(providers).join(", ")} (${sdkLabel}), got ${showValue(provider)}`,
+      });
       continue;
     }
     unknown(value, spec.fields, at, spec.interface, ["provider"]);
   }
   const messages = assistant["serverMessages"];
   if (messages !== undefined) {
-    if (!Array.isArray(messages)) failures.push({ kind: "schema", path: `${path}.serverMessages`, message: `expected a list of message types, got ${showValue(messages)}` });
+    if (!Array.isArray(messages))
+      failures.push({ kind: "schema", path: `${path}.serverMessages`, message: `expected a list of message types, got ${showValue(messages)}` });
     else {
       messages.forEach((type: unknown, index) => {
         if (typeof type !== "string" || !grammar.serverMessages.values.includes(type)) {
-          failures.push({ kind: "schema", path: `${path}.serverMessages[${index}]`, message: `not a server message Vapi sends (${sdkLabel}): ${showValue(type)}` });
+          failures.push({
+            kind: "schema",
+            path: `${path}.serverMessages[${index}]`,
+            message: `not a server message Vapi sends (${sdkLabel}): ${showValue(type)}`,
+          });
         }
       });
     }
@@ -56,7 +67,8 @@ export function checkAssistant(assistant: Json, path: string): { failures: Findi
 
 /** The messages an assistant subscribes to: its serverMessages, else the SDK's documented default. */
 export function subscribedMessages(serverMessages: unknown): ReadonlySet<string> {
-  const list = Array.isArray(serverMessages) && serverMessages.every((type) => typeof type === "string") ? (serverMessages as string[]) : grammar.serverMessages.default;
+  const list =
+    Array.isArray(serverMessages) && serverMessages.every((type) => typeof type === "string") ? (serverMessages as string[]) : grammar.serverMessages.default;
   // `transcript[transcriptType="final"]` subscribes to final transcripts, the only ones vwh sends.
   return new Set(list.map((type) => (type.startsWith("transcript[") ? "transcript" : type)));
 }

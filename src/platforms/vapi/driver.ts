@@ -9,7 +9,17 @@ import { CallDriverBase } from "../shared/call-driver-base.js";
 import { speechMs } from "../shared/timing.js";
 import { subscribedMessages } from "./assistant.js";
 import { messageSpec } from "./grammar.js";
-import { endedReason, messageBody, newVapiCall, openAiFormat, toolCallFields, type CallState, type ConversationMessage, type ToolShape, type VapiCall } from "./messages.js";
+import {
+  endedReason,
+  messageBody,
+  newVapiCall,
+  openAiFormat,
+  toolCallFields,
+  type CallState,
+  type ConversationMessage,
+  type ToolShape,
+  type VapiCall,
+} from "./messages.js";
 import { vapiEventId } from "./identity.js";
 import { vapiSettings } from "./settings.js";
 
@@ -53,7 +63,11 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
     this.#call = newVapiCall(callId, from, to, direction, setup.start, settings.assistantRequest ? undefined : setup.newId("asst"));
     this.#assistantRequest = settings.assistantRequest;
     this.#subscribed = subscribedMessages(settings.serverMessages);
-    this.#assistant = { name: "vwh simulated assistant", firstMessage: defaultGreeting, ...(settings.serverMessages && { serverMessages: [...settings.serverMessages] }) };
+    this.#assistant = {
+      name: "vwh simulated assistant",
+      firstMessage: defaultGreeting,
+      ...(settings.serverMessages && { serverMessages: [...settings.serverMessages] }),
+    };
   }
 
   readonly #assistantRequest: boolean;
@@ -66,7 +80,13 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
       case "assistant-request": {
         if (!usable) {
           const failures = outcome.ok ? outcome.parsed.failures : [];
-          const reason = !outcome.ok ? "assistant-request-failed" : failures.some((finding) => finding.message.includes("got none")) ? "assistant-request-returned-no-assistant" : failures.some((finding) => finding.kind === "latency") ? "assistant-request-failed" : "assistant-request-returned-invalid-assistant";
+          const reason = !outcome.ok
+            ? "assistant-request-failed"
+            : failures.some((finding) => finding.message.includes("got none"))
+              ? "assistant-request-returned-no-assistant"
+              : failures.some((finding) => finding.kind === "latency")
+                ? "assistant-request-failed"
+                : "assistant-request-returned-invalid-assistant";
           return this.#endCall("failed", reason);
         }
         const rejected = actions.find((action) => action.type === "reject");
@@ -84,7 +104,11 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
         if (assistant?.path === "assistant") {
           // A transient assistant runs the call: its serverMessages (or the default) decide what comes next.
           this.#subscribed = subscribedMessages(assistant["serverMessages"]);
-          this.#assistant = { ...(typeof assistant["name"] === "string" && { name: assistant["name"] }), ...(typeof assistant["text"] === "string" && { firstMessage: assistant["text"] }), ...(Array.isArray(assistant["serverMessages"]) && { serverMessages: assistant["serverMessages"] }) };
+          this.#assistant = {
+            ...(typeof assistant["name"] === "string" && { name: assistant["name"] }),
+            ...(typeof assistant["text"] === "string" && { firstMessage: assistant["text"] }),
+            ...(Array.isArray(assistant["serverMessages"]) && { serverMessages: assistant["serverMessages"] }),
+          };
         }
         this.#answer(typeof assistant?.["text"] === "string" ? assistant["text"] : defaultGreeting);
         return;
@@ -93,10 +117,26 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
       case "function-call": {
         if (!usable) return;
         const results = actions.filter((action) => action.type === "tool_result");
-        this.#messages.push({ role: "tool_calls", time: this.clock, secondsFromStart: this.#seconds(), toolCalls: this.#toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } })) });
+        this.#messages.push({
+          role: "tool_calls",
+          time: this.clock,
+          secondsFromStart: this.#seconds(),
+          toolCalls: this.#toolCalls.map((call) => ({
+            id: call.id,
+            type: "function",
+            function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+          })),
+        });
         for (const result of results) {
           const value = result["result"] ?? result["error"];
-          this.#messages.push({ role: "tool_call_result", time: this.clock, secondsFromStart: this.#seconds(), name: String(result["name"] ?? ""), toolCallId: String(result["toolCallId"]), result: typeof value === "string" ? value : JSON.stringify(value) });
+          this.#messages.push({
+            role: "tool_call_result",
+            time: this.clock,
+            secondsFromStart: this.#seconds(),
+            name: String(result["name"] ?? ""),
+            toolCallId: String(result["toolCallId"]),
+            result: typeof value === "string" ? value : JSON.stringify(value),
+          });
         }
         this.#conversationUpdate();
         return;
@@ -106,7 +146,13 @@ export class VapiCallDriver extends CallDriverBase<Pending> {
         if (!usable || !transfer) return; // the transfer fails; the assistant carries on
         const spoken = actions.find((action) => action.type === "speak");
         if (spoken) this.#say("bot", String(spoken["text"]));
-        this.#send({ type: "status-update", fields: { status: "forwarding", destination: { type: transfer["kind"], ...(transfer["kind"] === "sip" ? { sipUri: transfer["to"] } : { number: transfer["to"] }) } } });
+        this.#send({
+          type: "status-update",
+          fields: {
+            status: "forwarding",
+            destination: { type: transfer["kind"], ...(transfer["kind"] === "sip" ? { sipUri: transfer["to"] } : { number: transfer["to"] }) },
+          },
+        });
         return this.#endCall("transferred", "assistant-forwarded-call");
       }
       default:

@@ -35,7 +35,12 @@ export interface VapiGrammar {
   call: Fields;
   artifact: Fields;
   /** CreateAssistantDto, and its model/voice/transcriber by provider. */
-  assistant: { fields: Fields; model: Record<string, { interface: string; fields: Fields }>; voice: Record<string, { interface: string; fields: Fields }>; transcriber: Record<string, { interface: string; fields: Fields }> };
+  assistant: {
+    fields: Fields;
+    model: Record<string, { interface: string; fields: Fields }>;
+    voice: Record<string, { interface: string; fields: Fields }>;
+    transcriber: Record<string, { interface: string; fields: Fields }>;
+  };
   /** CreateAssistantDto.serverMessages: the values, and the default when an assistant does not set it. */
   serverMessages: { values: string[]; default: string[] };
 }
@@ -45,10 +50,17 @@ export const sdkGrammar = JSON.parse(readFileSync(new URL("./grammar.json", impo
 
 const fieldSpecSchema = z.strictObject({ required: z.boolean(), type: z.string().min(1), values: z.array(z.string()).optional() });
 const fieldsSchema = z.record(z.string(), fieldSpecSchema);
-const messageSpecSchema = z.strictObject({ interface: z.string().min(1), fields: fieldsSchema, reply: z.strictObject({ interface: z.string().min(1), fields: fieldsSchema }).optional() });
+const messageSpecSchema = z.strictObject({
+  interface: z.string().min(1),
+  fields: fieldsSchema,
+  reply: z.strictObject({ interface: z.string().min(1), fields: fieldsSchema }).optional(),
+});
 type OverrideType = FieldSpec | MessageSpec;
 
-export const vapiOverrides: readonly Override<OverrideType>[] = readOverrides(new URL("./overrides.json", import.meta.url), z.union([fieldSpecSchema, messageSpecSchema])) as Override<OverrideType>[];
+export const vapiOverrides: readonly Override<OverrideType>[] = readOverrides(
+  new URL("./overrides.json", import.meta.url),
+  z.union([fieldSpecSchema, messageSpecSchema]),
+) as Override<OverrideType>[];
 
 const fieldTables = ["toolCall", "toolCallFunction", "toolCallResult", "call", "artifact"] as const;
 
@@ -62,9 +74,12 @@ export function withOverrides(base: VapiGrammar, overrides: readonly Override<Ov
       continue;
     }
     if ("interface" in override.accept) throw new Error(`src/platforms/vapi/overrides.json: ${override.field}: a message spec goes on messages.<type>`);
-    const table = (fieldTables as readonly string[]).includes(parts[0] ?? "") && parts.length === 2
-      ? copy[parts[0] as (typeof fieldTables)[number]]
-      : parts[0] === "messages" && parts[2] === "reply" && parts.length === 4 ? copy.messages[parts[1] ?? ""]?.reply?.fields : undefined;
+    const table =
+      (fieldTables as readonly string[]).includes(parts[0] ?? "") && parts.length === 2
+        ? copy[parts[0] as (typeof fieldTables)[number]]
+        : parts[0] === "messages" && parts[2] === "reply" && parts.length === 4
+          ? copy.messages[parts[1] ?? ""]?.reply?.fields
+          : undefined;
     const name = parts.at(-1);
     if (!table || name === undefined) throw new Error(`src/platforms/vapi/overrides.json: ${override.field} names no field table of the Vapi grammar`);
     table[name] = override.accept;

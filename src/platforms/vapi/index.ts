@@ -68,7 +68,10 @@ export const vapiPlatform = {
   encode(event) {
     const { callId, from, to, direction } = event.call;
     const call = newVapiCall(callId, from, to, direction, event.timestamp, undefined);
-    const state = event.eventType === "end-of-call-report" ? { status: "ended" as const, startedAt: event.timestamp } : { status: "in-progress" as const, startedAt: event.timestamp };
+    const state =
+      event.eventType === "end-of-call-report"
+        ? { status: "ended" as const, startedAt: event.timestamp }
+        : { status: "in-progress" as const, startedAt: event.timestamp };
     const body = messageBody(call, state, event.eventType, event.payload, event.timestamp, []);
     return { method: "POST", url: event.url, body, contentType: "application/json", headers: {} };
   },

@@ -17,13 +17,28 @@ export interface VapiCall {
   createdAt: Date;
 }
 
-
-export function newVapiCall(callId: string, from: string | undefined, to: string | undefined, direction: "inbound" | "outbound" | undefined, start: Date, assistantId: string | undefined): VapiCall {
+export function newVapiCall(
+  callId: string,
+  from: string | undefined,
+  to: string | undefined,
+  direction: "inbound" | "outbound" | undefined,
+  start: Date,
+  assistantId: string | undefined,
+): VapiCall {
   const outbound = direction === "outbound";
   const customer = (outbound ? to : from) ?? "+15550100001";
   const number = (outbound ? from : to) ?? "+15550100002";
   // Vapi's ids are UUIDs (call.id too); derived from vwh's call id, so every message of a call names the same org and number.
-  return { id: uuidCallId(callId), orgId: derivedUuid("org", callId), phoneNumberId: derivedUuid("phone-number", callId), assistantId, direction: outbound ? "outbound" : "inbound", customer, number, createdAt: start };
+  return {
+    id: uuidCallId(callId),
+    orgId: derivedUuid("org", callId),
+    phoneNumberId: derivedUuid("phone-number", callId),
+    assistantId,
+    direction: outbound ? "outbound" : "inbound",
+    customer,
+    number,
+    createdAt: start,
+  };
 }
 
 export type CallStatus = "ringing" | "in-progress" | "forwarding" | "ended";
@@ -100,7 +115,15 @@ export function artifactObject(messages: readonly ConversationMessage[]): Record
 }
 
 /** The whole request body of one message; `assistant` (CreateAssistantDto) rides along where the SDK's message has the field. */
-export function messageBody(call: VapiCall, state: CallState, type: string, fields: Record<string, unknown>, now: Date, messages: readonly ConversationMessage[], assistant?: Record<string, unknown>): Buffer {
+export function messageBody(
+  call: VapiCall,
+  state: CallState,
+  type: string,
+  fields: Record<string, unknown>,
+  now: Date,
+  messages: readonly ConversationMessage[],
+  assistant?: Record<string, unknown>,
+): Buffer {
   const carriesAssistant = assistant !== undefined && grammar.messages[type]?.fields["assistant"] !== undefined;
   const message = {
     timestamp: now.getTime(),
@@ -120,7 +143,7 @@ export function messageBody(call: VapiCall, state: CallState, type: string, fiel
  * describe; the others are what Vapi's docs and servers have been seen to send.
  */
 export const toolShapes = {
-  sdk: "ToolCall {id, type: \"function\", function: {name, arguments: <JSON string>}} as the SDK types it",
+  sdk: 'ToolCall {id, type: "function", function: {name, arguments: <JSON string>}} as the SDK types it',
   "sdk-object": "ToolCall with function.arguments as an object (observed in the wild)",
   "custom-tools": "{id, name, arguments: {…}} (docs: custom-tools)",
   events: "{id, name, parameters: {…}} (docs: server events)",
@@ -150,11 +173,23 @@ export function toolCallItem(shape: ToolShape, id: string, name: string, args: R
 }
 
 /** The `tool-calls` fields: `toolCallList` plus `toolWithToolCallList` (both required by the SDK). */
-export function toolCallFields(shape: ToolShape, calls: readonly { id: string; name: string; arguments: Record<string, unknown> }[], serverUrl: string): Record<string, unknown> {
+export function toolCallFields(
+  shape: ToolShape,
+  calls: readonly { id: string; name: string; arguments: Record<string, unknown> }[],
+  serverUrl: string,
+): Record<string, unknown> {
   const toolCallList = calls.map((call) => toolCallItem(shape, call.id, call.name, call.arguments));
   const toolWithToolCallList = calls.map((call, index) => ({
     type: "function",
-    function: { name: call.name, parameters: { type: "object", properties: Object.fromEntries(Object.keys(call.arguments).map((key) => [key, { type: typeof call.arguments[key] === "number" ? "number" : "string" }])) } },
+    function: {
+      name: call.name,
+      parameters: {
+        type: "object",
+        properties: Object.fromEntries(
+          Object.keys(call.arguments).map((key) => [key, { type: typeof call.arguments[key] === "number" ? "number" : "string" }]),
+        ),
+      },
+    },
     server: { url: serverUrl },
     toolCall: toolCallList[index],
   }));

@@ -66,7 +66,12 @@ class ReplyChecker {
     const type = value["type"];
     const spec = typeof type === "string" ? allowed[type] : undefined;
     if (!spec) {
-      this.fail(`${path}.type`, `expected ${Object.keys(allowed).map((kind) => JSON.stringify(kind)).join(", ")}, got ${showValue(type)}`);
+      this.fail(
+        `${path}.type`,
+        `expected ${Object.keys(allowed)
+          .map((kind) => JSON.stringify(kind))
+          .join(", ")}, got ${showValue(type)}`,
+      );
       return undefined;
     }
     this.unknownFields(value, { ...spec.fields, type: { required: true, type: "string" } }, path, spec.interface);
@@ -74,7 +79,11 @@ class ReplyChecker {
     if (type === "number") {
       to = this.string(value, "number", path, true);
       if (to !== undefined && value["numberE164CheckEnabled"] !== false && !e164.test(to)) {
-        this.fail(`${path}.number`, `expected an E.164 number like +15550100999 (Vapi checks it unless numberE164CheckEnabled is false), got ${showValue(to)}`, "rule");
+        this.fail(
+          `${path}.number`,
+          `expected an E.164 number like +15550100999 (Vapi checks it unless numberE164CheckEnabled is false), got ${showValue(to)}`,
+          "rule",
+        );
       }
     } else if (type === "sip") {
       to = this.string(value, "sipUri", path, true);
@@ -92,7 +101,7 @@ class ReplyChecker {
 function assistantRequest(body: Json, check: ReplyChecker, fields: Fields): void {
   const chosen = assistantChoices.filter((key) => body[key] !== undefined);
   // assistantOverrides is the choice only when alone; next to assistantId/assistant it overrides them.
-  const choices = chosen.length > 1 ? chosen.filter((key) => !(companions[key]?.some((with_) => body[with_] !== undefined))) : chosen;
+  const choices = chosen.length > 1 ? chosen.filter((key) => !companions[key]?.some((with_) => body[with_] !== undefined)) : chosen;
   if (choices.length !== 1) {
     check.fail(
       choices.length === 0 ? "" : choices[1]!,
@@ -164,7 +173,10 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
       check.fail("error", `the tool call failed: ${showValue(body["error"])}`, "rule");
       return;
     }
-    check.fail("results", `required: {"results": [{"toolCallId", "result"}]} with one result per tool call (sent ${sent.map((call) => JSON.stringify(call.id)).join(", ") || "none"})`);
+    check.fail(
+      "results",
+      `required: {"results": [{"toolCallId", "result"}]} with one result per tool call (sent ${sent.map((call) => JSON.stringify(call.id)).join(", ") || "none"})`,
+    );
     return;
   }
   if (!Array.isArray(results)) {
@@ -182,7 +194,8 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
     }
     check.unknownFields(item, grammar.toolCallResult, path, "ToolCallResult");
     const id = check.string(item, "toolCallId", path, true);
-    if (item["name"] === undefined && grammar.toolCallResult["name"]?.required) check.warn(`${path}.name`, `the SDK's ToolCallResult requires name (${sdkLabel})`);
+    if (item["name"] === undefined && grammar.toolCallResult["name"]?.required)
+      check.warn(`${path}.name`, `the SDK's ToolCallResult requires name (${sdkLabel})`);
     if (item["result"] === undefined && item["error"] === undefined) check.fail(path, "expected result or error");
     if (item["result"] !== undefined && typeof item["result"] !== "string") {
       check.warn(`${path}.result`, `the SDK types result as a string (${sdkLabel}); send JSON.stringify(value) to be sure Vapi passes it on unchanged`);
@@ -197,7 +210,8 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
     if (!pending.has(id)) unmatched.push(index);
     else {
       const name = pending.get(id);
-      if (typeof item["name"] === "string" && name && item["name"] !== name) check.warn(`${path}.name`, `the call ${JSON.stringify(id)} was to ${JSON.stringify(name)}, not ${JSON.stringify(item["name"])}`);
+      if (typeof item["name"] === "string" && name && item["name"] !== name)
+        check.warn(`${path}.name`, `the call ${JSON.stringify(id)} was to ${JSON.stringify(name)}, not ${JSON.stringify(item["name"])}`);
       pending.delete(id);
     }
     check.actions.push({
@@ -222,7 +236,11 @@ function toolCalls(body: Json, check: ReplyChecker, fields: Fields, context: Rep
     );
   });
   for (const [id, name] of missing.slice(unmatched.length)) {
-    check.fail("results", `no result for toolCallId ${JSON.stringify(id)}${name ? ` (${name})` : ""}: the assistant waits for it until the tool times out`, "rule");
+    check.fail(
+      "results",
+      `no result for toolCallId ${JSON.stringify(id)}${name ? ` (${name})` : ""}: the assistant waits for it until the tool times out`,
+      "rule",
+    );
   }
 }
 
@@ -238,7 +256,8 @@ function functionCall(body: Json, check: ReplyChecker, fields: Fields, context: 
   }
   const value = body["result"];
   if (value === undefined) check.warn("result", `no result: the assistant gets nothing back from ${name || "the function"}`);
-  else if (typeof value !== "string") check.warn("result", `Vapi's examples send result as a string; send JSON.stringify(value) to be sure the assistant reads it unchanged`);
+  else if (typeof value !== "string")
+    check.warn("result", `Vapi's examples send result as a string; send JSON.stringify(value) to be sure the assistant reads it unchanged`);
   check.actions.push({ type: "tool_result", path: "result", ...(name && { name }), ...(value !== undefined && { result: resultValue(value) }) });
 }
 
@@ -246,7 +265,8 @@ function transferDestination(body: Json, check: ReplyChecker, fields: Fields): v
   check.unknownFields(body, fields, "", "ServerMessageResponseTransferDestinationRequest");
   const message = body["message"];
   if (message !== undefined) {
-    if (!isObject(message) || typeof message["message"] !== "string") check.fail("message", `expected {type: "request-start", message: "…"}, got ${showValue(message)}`);
+    if (!isObject(message) || typeof message["message"] !== "string")
+      check.fail("message", `expected {type: "request-start", message: "…"}, got ${showValue(message)}`);
     else check.actions.push({ type: "speak", path: "message", text: message["message"] });
   }
   if (body["destination"] === undefined) {
@@ -280,7 +300,8 @@ function generic(body: Json, check: ReplyChecker, fields: Fields, typeName: stri
   check.unknownFields(body, fields, "", typeName);
   for (const [field, spec] of Object.entries(fields)) if (spec.required && body[field] === undefined) check.fail(field, `required (${spec.type})`);
   const timeout = body["timeoutSeconds"];
-  if (timeout !== undefined && (typeof timeout !== "number" || timeout < 0 || timeout > 15)) check.fail("timeoutSeconds", `expected seconds from 0 to 15, got ${showValue(timeout)}`);
+  if (timeout !== undefined && (typeof timeout !== "number" || timeout < 0 || timeout > 15))
+    check.fail("timeoutSeconds", `expected seconds from 0 to 15, got ${showValue(timeout)}`);
 }
 
 export function parseVapiReply(reply: HttpReply, context: ReplyContext): ParsedReply {
@@ -300,7 +321,8 @@ export function parseVapiReply(reply: HttpReply, context: ReplyContext): ParsedR
   }
   const value = parsed.value;
   const contentType = reply.headers["content-type"] ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) check.warn("content-type", `expected application/json, got ${contentType ? showValue(contentType) : "none"}`);
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType))
+    check.warn("content-type", `expected application/json, got ${contentType ? showValue(contentType) : "none"}`);
   if (!isObject(value)) {
     check.fail("body", `expected a JSON object (${spec.reply.interface}), got ${showValue(value)}`, "reply");
     return result(jsonDocument(value));

@@ -184,7 +184,11 @@ export class VonageCallDriver extends ScriptedCall {
 
   /** A webhook in Vonage's form; `timestamp`, when the fields have one, is the platform time of sending. */
   #send(eventType: string, url: URL, method: "GET" | "POST", fields: Record<string, unknown>, waits: boolean): void {
-    this.outbox.push({ eventType, waits, build: (clock) => vonageRequest(method, url, "timestamp" in fields ? { ...fields, timestamp: new Date(clock).toISOString() } : fields) });
+    this.outbox.push({
+      eventType,
+      waits,
+      build: (clock) => vonageRequest(method, url, "timestamp" in fields ? { ...fields, timestamp: new Date(clock).toISOString() } : fields),
+    });
   }
 
   #common(): Record<string, unknown> {
@@ -197,7 +201,13 @@ export class VonageCallDriver extends ScriptedCall {
   }
 
   #status(status: string, extra: Record<string, unknown> = {}): void {
-    this.#send(status, this.#eventUrl, this.#eventMethod, { ...this.#common(), status, direction: this.setup.call.direction ?? "inbound", ...extra, timestamp: "" }, false);
+    this.#send(
+      status,
+      this.#eventUrl,
+      this.#eventMethod,
+      { ...this.#common(), status, direction: this.setup.call.direction ?? "inbound", ...extra, timestamp: "" },
+      false,
+    );
   }
 
   protected closingWebhooks(reason: EndReason): void {
@@ -224,15 +234,21 @@ export class VonageCallDriver extends ScriptedCall {
   #recordEvent(recording: Recording): void {
     const id = randomUUID();
     const recorded = Math.max(1, Math.round((this.clock - recording.startedAt) / 1000));
-    this.#send("record", recording.url, recording.method, {
-      start_time: new Date(recording.startedAt).toISOString(),
-      recording_url: `https://api.nexmo.com/v1/files/${id}`,
-      size: 8000 * recorded,
-      recording_uuid: id,
-      end_time: new Date(this.clock).toISOString(),
-      conversation_uuid: this.#conversationUuid,
-      timestamp: "",
-    }, false);
+    this.#send(
+      "record",
+      recording.url,
+      recording.method,
+      {
+        start_time: new Date(recording.startedAt).toISOString(),
+        recording_url: `https://api.nexmo.com/v1/files/${id}`,
+        size: 8000 * recorded,
+        recording_uuid: id,
+        end_time: new Date(this.clock).toISOString(),
+        conversation_uuid: this.#conversationUuid,
+        timestamp: "",
+      },
+      false,
+    );
   }
 
   /** The input's result, to its eventUrl (default: the event URL), as Vonage reports it. */
@@ -273,16 +289,37 @@ export class VonageCallDriver extends ScriptedCall {
         this.clock += actionMs(action, 0);
         return;
       case "redirect":
-        this.#send("notify", new URL(String(action["url"])), action["method"] === "GET" ? "GET" : "POST", { ...((action["payload"] ?? {}) as Record<string, unknown>), uuid: uuidCallId(this.setup.call.callId), conversation_uuid: this.#conversationUuid, timestamp: "" }, true);
+        this.#send(
+          "notify",
+          new URL(String(action["url"])),
+          action["method"] === "GET" ? "GET" : "POST",
+          {
+            ...((action["payload"] ?? {}) as Record<string, unknown>),
+            uuid: uuidCallId(this.setup.call.callId),
+            conversation_uuid: this.#conversationUuid,
+            timestamp: "",
+          },
+          true,
+        );
         return;
       case "stream":
-        this.stream = { url: new URL(String(action["url"])), protocol: "vonage", headers: {}, parameters: action["content_type"] ? { "content-type": String(action["content_type"]) } : {}, path: action.path };
+        this.stream = {
+          url: new URL(String(action["url"])),
+          protocol: "vonage",
+          headers: {},
+          parameters: action["content_type"] ? { "content-type": String(action["content_type"]) } : {},
+          path: action.path,
+        };
         return;
       case "transfer":
         this.ended = "transferred";
         return;
       case "record": {
-        const recording: Recording = { url: typeof action["url"] === "string" ? new URL(action["url"]) : this.#eventUrl, method: "POST", startedAt: this.clock };
+        const recording: Recording = {
+          url: typeof action["url"] === "string" ? new URL(action["url"]) : this.#eventUrl,
+          method: "POST",
+          startedAt: this.clock,
+        };
         const endOnKey = typeof action["end_on_key"] === "string" && action["end_on_key"] !== "" ? action["end_on_key"] : undefined;
         const endOnSilence = seconds(action["end_on_silence_s"]);
         const timeOut = seconds(action["max_duration_s"]);
@@ -292,7 +329,12 @@ export class VonageCallDriver extends ScriptedCall {
           return;
         }
         // "It terminates when the synchronous condition is met (endOnSilence, timeOut or endOnKey)": the NCCO waits for it.
-        this.#blockingRecord = { ...recording, endOnKey, endOnSilenceMs: endOnSilence === undefined ? undefined : endOnSilence * 1000, deadline: timeOut === undefined ? undefined : this.clock + timeOut * 1000 };
+        this.#blockingRecord = {
+          ...recording,
+          endOnKey,
+          endOnSilenceMs: endOnSilence === undefined ? undefined : endOnSilence * 1000,
+          deadline: timeOut === undefined ? undefined : this.clock + timeOut * 1000,
+        };
         this.awaitingCaller = true;
         return;
       }

@@ -8,7 +8,24 @@ import * as z from "zod";
 import type { EventSpec, WebhookRequest } from "../types.js";
 
 /** Call states the event URL receives (the SDK's CallStatus plus the legs' other notices). */
-export const callStatuses = ["started", "ringing", "answered", "machine", "human", "completed", "busy", "cancelled", "failed", "rejected", "timeout", "unanswered", "disconnected", "record", "transfer", "error"] as const;
+export const callStatuses = [
+  "started",
+  "ringing",
+  "answered",
+  "machine",
+  "human",
+  "completed",
+  "busy",
+  "cancelled",
+  "failed",
+  "rejected",
+  "timeout",
+  "unanswered",
+  "disconnected",
+  "record",
+  "transfer",
+  "error",
+] as const;
 
 const common = {
   from: z.string().optional(),
@@ -28,7 +45,12 @@ const statusSpec = (description: string, setting = "settings.event_url"): EventS
 
 export const vonageEvents: Readonly<Record<string, EventSpec>> = {
   answer: {
-    payload: z.looseObject({ ...common, endpoint_type: z.enum(["phone", "sip", "app", "websocket", "vbc"]).optional(), region_url: z.string().optional(), custom_data: z.unknown().optional() }),
+    payload: z.looseObject({
+      ...common,
+      endpoint_type: z.enum(["phone", "sip", "app", "websocket", "vbc"]).optional(),
+      region_url: z.string().optional(),
+      custom_data: z.unknown().optional(),
+    }),
     waits: true,
     description: "answer_url: a call came in; the reply is the NCCO",
   },
@@ -38,7 +60,9 @@ export const vonageEvents: Readonly<Record<string, EventSpec>> = {
       speech: z
         .looseObject({
           timeout_reason: z.enum(["end_on_silence_timeout", "max_duration", "start_timeout"]).optional(),
-          results: z.array(z.looseObject({ confidence: z.string({ error: "expected a string (Vonage sends confidences as strings)" }), text: z.string() })).optional(),
+          results: z
+            .array(z.looseObject({ confidence: z.string({ error: "expected a string (Vonage sends confidences as strings)" }), text: z.string() }))
+            .optional(),
           error: z.string().optional(),
           recording_url: z.string().optional(),
         })

@@ -41,7 +41,9 @@ function unionSchema(options: FieldType[]): z.ZodType {
   const objects = options.filter((option) => option.type === "object");
   const tags = objects.map((option) => option.fields["type"]);
   if (objects.length === options.length && tags.every((tag) => tag?.type === "string" && tag.enum?.length === 1)) {
-    const schemas = objects.map((option) => objectSchema(option.fields, option.extra, { type: z.literal(String((option.fields["type"] as { enum: string[] }).enum[0])) }));
+    const schemas = objects.map((option) =>
+      objectSchema(option.fields, option.extra, { type: z.literal(String((option.fields["type"] as { enum: string[] }).enum[0])) }),
+    );
     return z.discriminatedUnion("type", schemas as unknown as [z.ZodObject, ...z.ZodObject[]]);
   }
   return z.union(options.map(toZod) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
@@ -73,7 +75,8 @@ function overrideTarget(grammar: NccoGrammar, path: string): { fields: Record<st
     const [, key, tag] = /^([^[]+)(?:\[type=([^\]]+)\])?$/.exec(segment) ?? [];
     let field: FieldType | undefined = key === undefined ? undefined : holder?.fields[key];
     if (field?.type === "array") field = field.items;
-    if (field?.type === "oneOf" && tag !== undefined) field = field.options.find((option) => option.type === "object" && option.fields["type"]?.type === "string" && option.fields["type"].enum?.[0] === tag);
+    if (field?.type === "oneOf" && tag !== undefined)
+      field = field.options.find((option) => option.type === "object" && option.fields["type"]?.type === "string" && option.fields["type"].enum?.[0] === tag);
     holder = field?.type === "object" ? field : undefined;
   }
   if (!holder || name === undefined) throw new Error(`src/platforms/vonage/overrides.json: ${path} names no field of the NCCO grammar`);
@@ -120,7 +123,10 @@ export const nccoActionNames = Object.keys(acceptedGrammar.actions);
 /** One NCCO action: `action` picks the schema, every other field as the SDK declares it. */
 export const nccoActionSchema = z.discriminatedUnion(
   "action",
-  Object.entries(acceptedGrammar.actions).map(([name, action]) => objectSchema(action.fields, action.extra, { action: z.literal(name) })) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  Object.entries(acceptedGrammar.actions).map(([name, action]) => objectSchema(action.fields, action.extra, { action: z.literal(name) })) as unknown as [
+    z.ZodObject,
+    ...z.ZodObject[],
+  ],
 );
 
 export const nccoSchema = z.array(nccoActionSchema);

@@ -27,9 +27,17 @@ export const vonagePlatform = {
       uuid: uuidCallId(call.callId),
       conversation_uuid: `CON-${derivedUuid("conversation", call.callId)}`,
     };
-    if (event.eventType === "answer") return vonageRequest("GET", event.url, { ...base, region_url: "https://api-us-3.vonage.com", endpoint_type: "phone", ...event.payload });
-    if (event.eventType === "input" || event.eventType === "notify") return vonageRequest("POST", event.url, { ...base, ...event.payload, timestamp: event.timestamp.toISOString() });
-    return vonageRequest("POST", event.url, { ...base, status: event.eventType, direction: call.direction ?? "inbound", ...event.payload, timestamp: event.timestamp.toISOString() });
+    if (event.eventType === "answer")
+      return vonageRequest("GET", event.url, { ...base, region_url: "https://api-us-3.vonage.com", endpoint_type: "phone", ...event.payload });
+    if (event.eventType === "input" || event.eventType === "notify")
+      return vonageRequest("POST", event.url, { ...base, ...event.payload, timestamp: event.timestamp.toISOString() });
+    return vonageRequest("POST", event.url, {
+      ...base,
+      status: event.eventType,
+      direction: call.direction ?? "inbound",
+      ...event.payload,
+      timestamp: event.timestamp.toISOString(),
+    });
   },
 
   // Its call ids are UUIDs: vwh's call id maps onto one (the same every time).

@@ -38,7 +38,16 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
     parse(data, binary, at): ParsedMessage {
       if (binary) {
         if (data.length !== frameSize) {
-          return { message: undefined, findings: [{ kind: "media", path: at, message: `expected a 20 ms frame of ${format.sampleRate / 1000} kHz L16 (${frameSize} bytes), got ${data.length} bytes` }] };
+          return {
+            message: undefined,
+            findings: [
+              {
+                kind: "media",
+                path: at,
+                message: `expected a 20 ms frame of ${format.sampleRate / 1000} kHz L16 (${frameSize} bytes), got ${data.length} bytes`,
+              },
+            ],
+          };
         }
         return { message: { kind: "audio", bytes: data }, findings: [] };
       }

@@ -21,7 +21,8 @@ const checkNcco = fastSafeParse(nccoSchema, { anyKeyOrder: true });
 const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : undefined);
 // Fields Vonage reads as strings too (overrides.json): the normalised action carries the value it means.
 const flag = (value: unknown): boolean | undefined => (value === "true" ? true : value === "false" ? false : typeof value === "boolean" ? value : undefined);
-const amount = (value: unknown): number | undefined => (typeof value === "number" ? value : typeof value === "string" && value !== "" && Number.isFinite(Number(value)) ? Number(value) : undefined);
+const amount = (value: unknown): number | undefined =>
+  typeof value === "number" ? value : typeof value === "string" && value !== "" && Number.isFinite(Number(value)) ? Number(value) : undefined;
 const defined = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 
 /** The normalised action of one NCCO action (README: Platforms and caller scripts). */
@@ -35,19 +36,48 @@ export function normaliseNcco(item: NccoAction, index: number): Action {
     case "input": {
       const dtmf = (item["dtmf"] ?? {}) as Record<string, unknown>;
       const speech = (item["speech"] ?? {}) as Record<string, unknown>;
-      return { type: "listen", path, ...defined({ input: item["type"], url: first(item["eventUrl"]), method: item["eventMethod"], max_digits: dtmf["maxDigits"], language: speech["language"], hints: speech["context"] }) };
+      return {
+        type: "listen",
+        path,
+        ...defined({
+          input: item["type"],
+          url: first(item["eventUrl"]),
+          method: item["eventMethod"],
+          max_digits: dtmf["maxDigits"],
+          language: speech["language"],
+          hints: speech["context"],
+        }),
+      };
     }
     case "connect": {
       const endpoint = (first(item["endpoint"]) ?? {}) as Record<string, unknown>;
-      if (endpoint["type"] === "websocket") return { type: "stream", path, ...defined({ url: endpoint["uri"], content_type: endpoint["contentType"] ?? endpoint["content-type"] }) };
-      const to = endpoint["type"] === "phone" ? endpoint["number"] : endpoint["type"] === "sip" ? endpoint["uri"] : endpoint["type"] === "app" ? `app:${String(endpoint["user"])}` : `vbc:${String(endpoint["extension"])}`;
+      if (endpoint["type"] === "websocket")
+        return { type: "stream", path, ...defined({ url: endpoint["uri"], content_type: endpoint["contentType"] ?? endpoint["content-type"] }) };
+      const to =
+        endpoint["type"] === "phone"
+          ? endpoint["number"]
+          : endpoint["type"] === "sip"
+            ? endpoint["uri"]
+            : endpoint["type"] === "app"
+              ? `app:${String(endpoint["user"])}`
+              : `vbc:${String(endpoint["extension"])}`;
       return { type: "transfer", path, ...defined({ to, caller_id: item["from"], timeout_s: item["timeout"] }) };
     }
     case "conversation":
       // The caller joins a named conversation: the call leaves the script's hands, as with a transfer.
       return { type: "transfer", path, to: `conversation:${String(item["name"])}` };
     case "record":
-      return { type: "record", path, ...defined({ max_duration_s: amount(item["timeOut"]), end_on_silence_s: item["endOnSilence"], end_on_key: item["endOnKey"], beep: flag(item["beepStart"]), url: first(item["eventUrl"]) }) };
+      return {
+        type: "record",
+        path,
+        ...defined({
+          max_duration_s: amount(item["timeOut"]),
+          end_on_silence_s: item["endOnSilence"],
+          end_on_key: item["endOnKey"],
+          beep: flag(item["beepStart"]),
+          url: first(item["eventUrl"]),
+        }),
+      };
     case "wait":
       return { type: "pause", path, duration_ms: 1000 * (typeof item["timeout"] === "number" ? item["timeout"] : 10) };
     case "notify":
@@ -70,7 +100,8 @@ export function checkNccoRules(ncco: readonly NccoAction[]): Finding[] {
     const urls = ncco[index]![field];
     if (!Array.isArray(urls)) return;
     urls.forEach((url: unknown, position) => {
-      if (!absoluteUrl(url, protocols)) rule(`[${index}].${field}[${position}]`, `expected an absolute ${protocols.map((p) => p.slice(0, -1)).join("/")} URL, got ${showValue(url)}`);
+      if (!absoluteUrl(url, protocols))
+        rule(`[${index}].${field}[${position}]`, `expected an absolute ${protocols.map((p) => p.slice(0, -1)).join("/")} URL, got ${showValue(url)}`);
     });
   };
   ncco.forEach((item, index) => {
@@ -92,7 +123,8 @@ export function checkNccoRules(ncco: readonly NccoAction[]): Finding[] {
       const endpoints = item["endpoint"] as Record<string, unknown>[];
       if (endpoints.length !== 1) rule(`[${index}].endpoint`, `expected exactly one endpoint, got ${endpoints.length}`);
       endpoints.forEach((endpoint, position) => {
-        if (endpoint["type"] === "websocket" && !absoluteUrl(endpoint["uri"], ["ws:", "wss:"])) rule(`[${index}].endpoint[${position}].uri`, `expected a ws(s) URL, got ${showValue(endpoint["uri"])}`);
+        if (endpoint["type"] === "websocket" && !absoluteUrl(endpoint["uri"], ["ws:", "wss:"]))
+          rule(`[${index}].endpoint[${position}].uri`, `expected a ws(s) URL, got ${showValue(endpoint["uri"])}`);
       });
     }
     if (item.action === "notify" && (item["eventUrl"] as unknown[]).length === 0) rule(`[${index}].eventUrl`, "expected a URL to notify");
@@ -109,7 +141,11 @@ export function nccoWarnings(ncco: readonly NccoAction[]): Finding[] {
   ncco.forEach((item, index) => {
     const speech = item.action === "input" ? (item["speech"] as Record<string, unknown> | undefined) : undefined;
     if (typeof speech?.["endOnSilence"] === "boolean") {
-      warnings.push({ kind: "schema", path: `[${index}].speech.endOnSilence`, message: `the NCCO reference documents seconds of silence (a number from 0.4 to 10), got ${String(speech["endOnSilence"])} (@vonage/voice types it boolean)` });
+      warnings.push({
+        kind: "schema",
+        path: `[${index}].speech.endOnSilence`,
+        message: `the NCCO reference documents seconds of silence (a number from 0.4 to 10), got ${String(speech["endOnSilence"])} (@vonage/voice types it boolean)`,
+      });
     }
   });
   return warnings;
@@ -130,7 +166,8 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
   }
   if (reply.body.length === 0) {
     // The answer webhook must return an NCCO; an input or notify result without one lets the current NCCO go on.
-    if (context.eventType === "answer") result.failures.push({ kind: "reply", path: "body", message: `expected an NCCO (a JSON array of actions), got an empty reply (${reply.status})` });
+    if (context.eventType === "answer")
+      result.failures.push({ kind: "reply", path: "body", message: `expected an NCCO (a JSON array of actions), got an empty reply (${reply.status})` });
     return result;
   }
   const contentType = reply.headers["content-type"] ?? "";
@@ -138,17 +175,31 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
   const parsed = parseJsonBody(reply.body);
   if ("error" in parsed) {
     if (jsonType) result.failures.push({ kind: "reply", path: "body", message: parsed.error });
-    else result.failures.push({ kind: "reply", path: "content-type", message: `expected application/json (an NCCO), got ${contentType ? showValue(contentType) : "none"} and a body that is ${parsed.error}` });
+    else
+      result.failures.push({
+        kind: "reply",
+        path: "content-type",
+        message: `expected application/json (an NCCO), got ${contentType ? showValue(contentType) : "none"} and a body that is ${parsed.error}`,
+      });
     return result;
   }
   // Vonage's docs name no reply content type, and every official .NET snippet serves its NCCO as text/plain
   // (ASP.NET Core's Ok(string); github:Vonage/vonage-dotnet-code-snippets DotNetWebhookCodeSnippets/Controllers):
   // a JSON body is read whatever its type, with a warning.
-  if (!jsonType) result.warnings.push({ kind: "reply", path: "content-type", message: `expected application/json, got ${contentType ? showValue(contentType) : "none"}: Vonage reads the NCCO anyway` });
+  if (!jsonType)
+    result.warnings.push({
+      kind: "reply",
+      path: "content-type",
+      message: `expected application/json, got ${contentType ? showValue(contentType) : "none"}: Vonage reads the NCCO anyway`,
+    });
   const value = parsed.value;
   result.native = jsonDocument(value);
   if (!Array.isArray(value)) {
-    result.failures.push({ kind: "schema", path: "body", message: `expected an NCCO (a JSON array of actions), got ${value === null ? "null" : typeof value === "object" ? "an object" : showValue(value)}` });
+    result.failures.push({
+      kind: "schema",
+      path: "body",
+      message: `expected an NCCO (a JSON array of actions), got ${value === null ? "null" : typeof value === "object" ? "an object" : showValue(value)}`,
+    });
     return result;
   }
   const checked = checkNcco(value, { reportInput: true });
@@ -158,7 +209,8 @@ export function parseNccoReply(reply: HttpReply, context: ReplyContext): ParsedR
   }
   const ncco = checked.data as NccoAction[];
   result.actions = ncco.map(normaliseNcco);
-  if (ncco.length === 0 && context.eventType === "answer") result.failures.push({ kind: "schema", path: "body", message: "expected at least one action: an empty NCCO hangs up at once" });
+  if (ncco.length === 0 && context.eventType === "answer")
+    result.failures.push({ kind: "schema", path: "body", message: "expected at least one action: an empty NCCO hangs up at once" });
   result.failures.push(...checkNccoRules(ncco));
   result.warnings.push(...nccoWarnings(ncco));
   return result;

@@ -11,11 +11,7 @@ export const vonageStarters: readonly StarterScenario[] = [
       name: "Vonage: keypad menu",
       description: "The answer NCCO offers a menu; the caller presses a key and is connected onward.",
       call,
-      script: [
-        { expect: { actions: ["speak", "listen"], ends: false } },
-        { press: "1", expect: { actions: [{ type: "speak" }, "listen"] } },
-        { hangup: true },
-      ],
+      script: [{ expect: { actions: ["speak", "listen"], ends: false } }, { press: "1", expect: { actions: [{ type: "speak" }, "listen"] } }, { hangup: true }],
     }),
   },
   {

@@ -172,7 +172,13 @@ export class VwhCallDriver extends CallDriverBase<Pending> {
       eventId: envelope.event_id,
       waits: waitsForInstructions(pending.eventType),
       afterMs,
-      request: { method: "POST", url: pending.url ?? this.#url, body: Buffer.from(JSON.stringify(envelope)), contentType: "application/json", headers: { [attemptHeader]: "1" } },
+      request: {
+        method: "POST",
+        url: pending.url ?? this.#url,
+        body: Buffer.from(JSON.stringify(envelope)),
+        contentType: "application/json",
+        headers: { [attemptHeader]: "1" },
+      },
     };
   }
 }

@@ -31,7 +31,12 @@ export const eventPayloadSchemas = {
     confidence: z.number().min(0).max(1).optional(),
     slots: z.record(z.string(), z.unknown()).optional(),
   }),
-  "dtmf.received": z.looseObject({ digits: z.string().regex(/^[0-9*#A-Da-dw]+$/, "expected DTMF digits (0-9, *, #, A-D)").optional() }),
+  "dtmf.received": z.looseObject({
+    digits: z
+      .string()
+      .regex(/^[0-9*#A-Da-dw]+$/, "expected DTMF digits (0-9, *, #, A-D)")
+      .optional(),
+  }),
   "playback.finished": z.looseObject({
     instruction_index: z.number().int().nonnegative().optional(),
     interrupted: z.boolean().optional(),
@@ -63,9 +68,7 @@ export function waitsForInstructions(eventType: string): boolean {
   return waitingEventTypes.has(eventType);
 }
 
-export const eventTypeSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, "expected a dotted event type like call.started");
+export const eventTypeSchema = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, "expected a dotted event type like call.started");
 
 export const envelopeSchema = z.object({
   event_type: eventTypeSchema,

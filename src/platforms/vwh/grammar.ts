@@ -30,7 +30,10 @@ export const instructionSchemas = {
   }),
   listen: z.strictObject({
     type: z.literal("listen"),
-    input: z.array(z.enum(["speech", "dtmf"])).min(1).optional(),
+    input: z
+      .array(z.enum(["speech", "dtmf"]))
+      .min(1)
+      .optional(),
     timeout_ms: platformMs.optional(),
     end_of_speech_ms: platformMs.optional(),
     max_digits: positiveInt.optional(),
@@ -69,10 +72,7 @@ export const instructionTypeSchema = z.enum(instructionTypes as [InstructionType
 
 export const instructionSchema = z.discriminatedUnion(
   "type",
-  Object.values(instructionSchemas) as unknown as [
-    (typeof instructionSchemas)[InstructionType],
-    ...(typeof instructionSchemas)[InstructionType][],
-  ],
+  Object.values(instructionSchemas) as unknown as [(typeof instructionSchemas)[InstructionType], ...(typeof instructionSchemas)[InstructionType][]],
 );
 export type Instruction = z.infer<typeof instructionSchema>;
 

@@ -63,11 +63,22 @@ const emptyPayloadJson = "{}";
 function payloadJson(eventType: string, call: CallInfo, payload: Readonly<Record<string, unknown>>): string {
   const started = eventType === "call.started";
   const known = payloadTexts.get(payload);
-  if (known !== undefined && known.started === started && (!started || (known.from === call.from && known.to === call.to && known.direction === call.direction))) return known.json;
+  if (
+    known !== undefined &&
+    known.started === started &&
+    (!started || (known.from === call.from && known.to === call.to && known.direction === call.direction))
+  )
+    return known.json;
   const value = started ? startedPayload(call, payload) : payload;
   // An empty payload is `{}` whatever object it came in (each call may bring its own).
   const json = Object.keys(value).length === 0 ? emptyPayloadJson : JSON.stringify(value);
-  payloadTexts.set(payload, { started, from: started ? call.from : undefined, to: started ? call.to : undefined, direction: started ? call.direction : undefined, json });
+  payloadTexts.set(payload, {
+    started,
+    from: started ? call.from : undefined,
+    to: started ? call.to : undefined,
+    direction: started ? call.direction : undefined,
+    json,
+  });
   return json;
 }
 

@@ -46,9 +46,14 @@ export function createProtocol(setup: ProtocolSetup): AudioProtocol {
       const findings: Finding[] = [];
       const size = bytesPerFrame(format);
       if (parsed.message.bytes.length % size !== 0) {
-        findings.push({ kind: "media", path: `${at}.media.payload`, message: `expected whole 20 ms frames (a multiple of ${size} bytes of μ-law), got ${parsed.message.bytes.length} bytes` });
+        findings.push({
+          kind: "media",
+          path: `${at}.media.payload`,
+          message: `expected whole 20 ms frames (a multiple of ${size} bytes of μ-law), got ${parsed.message.bytes.length} bytes`,
+        });
       }
-      if (!bidirectional) findings.push({ kind: "media", path: at, message: "the stream is not bidirectional (bidirectional: false): agent audio is not played" });
+      if (!bidirectional)
+        findings.push({ kind: "media", path: at, message: "the stream is not bidirectional (bidirectional: false): agent audio is not played" });
       return findings.length ? { message: undefined, findings } : parsed;
     },
   };

@@ -55,7 +55,12 @@ export const scenarios: readonly StarterScenario[] = [
       events: [
         greeting,
         { event_type: "speech.detected", after_ms: 800 },
-        { event_type: "playback.finished", after_ms: 40, payload: { instruction_index: 0, interrupted: true }, expect: { instructions: ["listen"], max_latency_ms: 500 } },
+        {
+          event_type: "playback.finished",
+          after_ms: 40,
+          payload: { instruction_index: 0, interrupted: true },
+          expect: { instructions: ["listen"], max_latency_ms: 500 },
+        },
         { event_type: "call.ended", after_ms: 3000, payload: { reason: "caller_hangup", duration_s: 4 } },
       ],
     }),

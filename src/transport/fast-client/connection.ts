@@ -150,7 +150,12 @@ export class Connection {
     this.socket =
       origin.protocol === "https:"
         ? connectTls({ host: hostname, port, ALPNProtocols: ["http/1.1"], ...(isIP(hostname) ? {} : { servername: hostname }), ...origin.tls })
-        : connectTcp({ host: hostname, port, noDelay: true, onread: { buffer: readBuffer, callback: (length: number, buffer: Buffer) => this.onRead(buffer, length) } });
+        : connectTcp({
+            host: hostname,
+            port,
+            noDelay: true,
+            onread: { buffer: readBuffer, callback: (length: number, buffer: Buffer) => this.onRead(buffer, length) },
+          });
     this.socket.setNoDelay(true);
     this.socket.on("data", (data: Buffer) => this.onData(data));
     this.socket.on("end", () => this.onEnd());
@@ -242,7 +247,8 @@ export class Connection {
   private onEnd(): void {
     // A reply delimited by the end of the connection is complete now; any other is cut short.
     if (this.reply) {
-      if (this.parser.finish() !== undefined) this.lastError ??= Object.assign(new Error("the handler closed the connection before the reply ended"), { code: "ECONNRESET" });
+      if (this.parser.finish() !== undefined)
+        this.lastError ??= Object.assign(new Error("the handler closed the connection before the reply ended"), { code: "ECONNRESET" });
     }
     this.closing = true;
   }
