@@ -25,7 +25,7 @@ export const turnExpectationSchema = z.strictObject({
     .enum(["dtmf", "speech"])
     .optional()
     .describe(
-      "the turn ends with the platform listening for this input (a listen action taking it, the platform's default input counted: a Twilio <Gather> without input takes dtmf)",
+      "the turn ends with the platform listening for this input (a listen action taking it; a listen that names no input takes the platform's default, e.g. dtmf for Twilio's Gather)",
     ),
   result: z
     .union([textMatcher, z.strictObject({ equals: z.unknown().describe("the whole tool result, exactly") }), z.record(z.string(), z.unknown())])
