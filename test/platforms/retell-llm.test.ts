@@ -80,8 +80,10 @@ async function run(url: string, script: unknown[], settings: Record<string, unkn
         script,
       }),
     };
+    const started = clock.now();
     const result = await runSimulation([flow], options);
-    return { result, turns: result.flows[0]!.turns!, elapsed: clock.now() - options.now!() };
+    // Platform time on the injected clock, from the start of the run to its end.
+    return { result, turns: result.flows[0]!.turns!, elapsed: clock.now() - started };
   } finally {
     await options.dispatcher.close();
   }
