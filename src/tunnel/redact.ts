@@ -12,6 +12,7 @@
  * Secrets: headers that carry credentials, and any header (or path) holding a configured secret, are
  * masked wherever traffic is stored or shown (issue 11, defect 8).
  */
+import { unescape as unescapeLeniently } from "node:querystring";
 import type { FieldPattern, RedactionFields } from "../platforms/types.js";
 
 export type { FieldPattern, RedactionFields } from "../platforms/types.js";
@@ -142,22 +143,20 @@ export function maskSecrets(text: string, needles: readonly string[]): string {
   return masked;
 }
 
-function percentDecoded(text: string, plusIsSpace: boolean): string | undefined {
-  try {
-    return decodeURIComponent(plusIsSpace ? text.replace(/\+/g, " ") : text);
-  } catch {
-    return undefined;
-  }
+/** Percent-decoded leniently (node's querystring.unescape): a malformed `%` escape stays as it is, the valid ones around it are decoded. */
+function percentDecoded(text: string, plusIsSpace: boolean): string {
+  return unescapeLeniently(plusIsSpace ? text.replace(/\+/g, " ") : text);
 }
 
 /**
  * Masks secrets in a request target however they are percent-encoded (`%2B`, `%2F`, even `%61`): each
- * path segment and each query name and value is decoded and searched; one holding a secret is written
- * back masked and encoded, the rest of the target is left byte for byte (issue 26, defect 5).
+ * path segment and each query name and value is decoded and searched — a malformed escape next to an encoded
+ * secret (`%zz-%73ecret`) hides nothing — and one holding a secret is written back masked and encoded; the
+ * rest of the target is left byte for byte (issue 26, defect 5).
  */
 export function maskSecretsInTarget(target: string, needles: readonly string[]): string {
   if (needles.length === 0) return target;
-  const holds = (decoded: string | undefined) => decoded !== undefined && needles.some((needle) => decoded.includes(needle));
+  const holds = (decoded: string) => needles.some((needle) => decoded.includes(needle));
   // The mark itself stays readable ("[redacted]", as in every other masked place); the rest is encoded.
   const encodeMasked = (decoded: string) => maskSecrets(decoded, needles).split(redactedMark).map(encodeURIComponent).join(redactedMark);
   const at = target.indexOf("?");
@@ -165,7 +164,7 @@ export function maskSecretsInTarget(target: string, needles: readonly string[]):
     .split("/")
     .map((segment) => {
       const decoded = percentDecoded(segment, false);
-      return holds(decoded) ? encodeMasked(decoded!) : maskSecrets(segment, needles);
+      return holds(decoded) ? encodeMasked(decoded) : maskSecrets(segment, needles);
     })
     .join("/");
   if (at === -1) return path;
@@ -177,7 +176,7 @@ export function maskSecretsInTarget(target: string, needles: readonly string[]):
         .split("=")
         .map((part) => {
           const decoded = percentDecoded(part, true);
-          return holds(decoded) ? encodeMasked(decoded!) : maskSecrets(part, needles);
+          return holds(decoded) ? encodeMasked(decoded) : maskSecrets(part, needles);
         })
         .join("="),
     )

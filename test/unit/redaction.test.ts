@@ -18,6 +18,7 @@ import {
   maskPhoneNumbers,
   maskSecretHeaders,
   maskSecrets,
+  maskSecretsInTarget,
   mergeRedactionFields,
   redactBody,
   redactedMark,
@@ -298,5 +299,163 @@ describe("secrets in stored and shown traffic", () => {
     });
     assert.deepEqual(maskSecretHeaders({ "x-plain": "plain" }, []), { "x-plain": "plain" });
     assert.deepEqual([...credentialHeaders].sort(), ["authorization", "cookie", "proxy-authorization", "set-cookie", "x-api-key", "x-vapi-secret"]);
+  });
+});
+
+describe("--redact-pii without a --platform: vwh's default fields, one by one", () => {
+  // Spelled out rather than read from defaultRedactionFields: a name dropped from the list must fail here.
+  const phoneFields = ["from", "to", "caller", "called", "callerid", "caller_id", "forwardedfrom", "phone", "phone_number", "msisdn", "number"];
+  const textFields = ["text", "transcript", "utterance", "speechresult", "unstablespeechresult", "transcriptiontext", "digits"];
+
+  for (const name of phoneFields) {
+    it(`phone field "${name}": masked in JSON (string and number), in a form body and in a query string, in any case`, () => {
+      const json = JSON.parse(
+        redactBody(Buffer.from(JSON.stringify({ [name]: "447700900123", [name.toUpperCase()]: 447700900124 })), "application/json").toString(),
+      );
+      assert.deepEqual(json, { [name]: "100000000023", [name.toUpperCase()]: 100000000024 });
+      assert.equal(redactBody(Buffer.from(`${name}=447700900123`), "application/x-www-form-urlencoded").toString(), `${name}=100000000023`);
+      assert.equal(redactPath(`/a?${name}=447700900123`), `/a?${name}=100000000023`);
+    });
+  }
+  for (const name of textFields) {
+    it(`transcript field "${name}": "[redacted]" in JSON, in a form body and in a query string, in any case`, () => {
+      const json = JSON.parse(
+        redactBody(Buffer.from(JSON.stringify({ [name]: "my pin is 4321", [name.toUpperCase()]: ["yes"] })), "application/json").toString(),
+      );
+      assert.deepEqual(json, { [name]: redactedMark, [name.toUpperCase()]: [redactedMark] });
+      assert.equal(redactBody(Buffer.from(`${name}=hello`), "application/x-www-form-urlencoded").toString(), `${name}=%5Bredacted%5D`);
+    });
+  }
+
+  it("any field ending in _number, in any case, and no field that merely contains it", () => {
+    const body = { from_number: "15550100001", CALLER_NUMBER: "15550100002", phone_number_type: "mobile", numbers: "fine", number_of_calls: 7 };
+    assert.deepEqual(JSON.parse(redactBody(Buffer.from(JSON.stringify(body)), "application/json").toString()), {
+      from_number: "10000000001",
+      CALLER_NUMBER: "10000000002",
+      phone_number_type: "mobile",
+      numbers: "fine",
+      number_of_calls: 7,
+    });
+  });
+
+  it("neutral fields keep their words and digits without a +", () => {
+    const body = { id: "447700900123", note: "said hello", count: 447700900123 };
+    assert.deepEqual(JSON.parse(redactBody(Buffer.from(JSON.stringify(body)), "application/json").toString()), body);
+  });
+});
+
+describe("--redact-pii, the edges of a phone field's value", () => {
+  const phone = (value: unknown) =>
+    (JSON.parse(redactBody(Buffer.from(JSON.stringify({ from: value })), "application/json").toString()) as { from: unknown }).from;
+
+  it("empty and blank values stay as they are; a value with fewer than three digits is a name and becomes [redacted]", () => {
+    assert.equal(phone(""), "");
+    assert.equal(phone(" "), " ");
+    assert.equal(phone("Jane Doe"), redactedMark);
+    assert.equal(phone("12"), redactedMark);
+    assert.equal(phone("Anonymous 7"), redactedMark);
+  });
+
+  it("three digits or more are masked as a number: the first becomes 1, the last two stay", () => {
+    assert.equal(phone("456"), "156");
+    assert.equal(phone("4567"), "1067");
+    assert.equal(phone(456), 156);
+    assert.equal(maskNumber("45"), "45");
+    assert.equal(maskNumber("456"), "156");
+    assert.equal(maskNumber(""), "");
+  });
+
+  it("null, booleans and numbers outside phone fields pass through, at any depth", () => {
+    const body = { from: null, transcript: null, note: null, items: [null, true, 3, { to: null, ok: false }], nested: { a: null } };
+    assert.deepEqual(JSON.parse(redactBody(Buffer.from(JSON.stringify(body)), "application/json").toString()), body);
+    assert.equal(redactBody(Buffer.from("null"), "application/json").toString(), "null");
+  });
+});
+
+describe("--redact-pii, which bodies are read as JSON and which as a form", () => {
+  it("a body that starts with { or [ is JSON whatever its content type (even none), leading blanks allowed", () => {
+    assert.equal(redactBody(Buffer.from('{"transcript":"hi"}'), "text/plain").toString(), '{"transcript":"[redacted]"}');
+    assert.equal(redactBody(Buffer.from('[{"from":"447700900123"}]'), undefined).toString(), '[{"from":"100000000023"}]');
+    assert.equal(redactBody(Buffer.from(' \n [ {"text" : "hi"} ]'), undefined).toString(), '[{"text":"[redacted]"}]');
+  });
+
+  it("a body that only contains a { further on is text, and a JSON content type is recognised in any case", () => {
+    assert.equal(redactBody(Buffer.from('x {"transcript":"hi"}'), "text/plain").toString(), 'x {"transcript":"hi"}');
+    // A top-level JSON value that is not an object: read as JSON (re-serialised, blanks gone) only for a JSON type.
+    assert.equal(redactBody(Buffer.from('  "+15550100001"'), "Application/JSON").toString(), '"+10000000001"');
+    assert.equal(redactBody(Buffer.from('  "+15550100001"'), "text/plain").toString(), '  "+10000000001"');
+    assert.equal(redactBody(Buffer.from("  447700900123"), "application/vnd.api+json").toString(), "447700900123");
+  });
+
+  it("a top-level array of strings is masked as JSON (no field names there)", () => {
+    assert.equal(redactBody(Buffer.from('[ "+15550100001", "hello" ]'), "application/json").toString(), '["+10000000001","hello"]');
+    assert.equal(redactBody(Buffer.from('[ 447700900123, [ "+15550100002" ] ]'), "application/json").toString(), '[447700900123,["+10000000002"]]');
+  });
+
+  it("a form content type in any case, with parameters", () => {
+    assert.equal(redactBody(Buffer.from("From=447700900123"), "Application/X-WWW-Form-Urlencoded; charset=utf-8").toString(), "From=100000000023");
+  });
+
+  it("a form body or query with nothing to mask keeps its bytes, however it is encoded", () => {
+    const form = "note=a%20b&id=x~y*z&empty=&flag&q=%7E";
+    assert.equal(redactBody(Buffer.from(form), "application/x-www-form-urlencoded").toString(), form);
+    assert.equal(redactPath(`/hook?${form}`), `/hook?${form}`);
+    // Once something is masked the pairs are written again, each one kept.
+    assert.equal(redactPath("/hook?note=a%20b&to=447700900123"), "/hook?note=a+b&to=100000000023");
+  });
+
+  it("a request target: +E.164 numbers masked in the path before the query too", () => {
+    assert.equal(redactPath("/calls/+15550100001/status?id=7"), "/calls/+10000000001/status?id=7");
+    assert.equal(redactPath("/calls/+15550100001?"), "/calls/+10000000001?");
+  });
+});
+
+describe("secrets in request targets, however they are percent-encoded", () => {
+  const needles = secretNeedles(["secret-1234"]);
+
+  it("the needles of a secret include its form and URI encodings, in both hex cases", () => {
+    assert.deepEqual(new Set(secretNeedles(["ab+c/d e"])), new Set(["ab+c/d e", "ab%2Bc%2Fd%20e", "ab%2bc%2fd%20e", "ab%2Bc%2Fd+e", "ab%2bc%2fd+e"]));
+  });
+
+  it("a whsec_ key's key part only when the secret starts with whsec_", () => {
+    assert.deepEqual(secretNeedles(["my-whsec_abcdefgh"]), ["my-whsec_abcdefgh"]);
+  });
+
+  it("no needles: the target as it is", () => {
+    assert.equal(maskSecretsInTarget("/a/%zz?x=%E0%A4%A&y", []), "/a/%zz?x=%E0%A4%A&y");
+  });
+
+  it("a path segment holding a secret, percent-encoded or not: masked, the mark readable and the rest encoded", () => {
+    assert.equal(maskSecretsInTarget("/hooks/secret-1234/voice", needles), "/hooks/[redacted]/voice");
+    assert.equal(maskSecretsInTarget("/hooks/pre%20%73ecret-1234/voice", needles), "/hooks/pre%20[redacted]/voice");
+    assert.equal(maskSecretsInTarget("/hooks/%73%65cret-1234%2Fx", needles), "/hooks/[redacted]%2Fx");
+  });
+
+  it("the rest of the target is left byte for byte: + in a path, encodings, a query without a secret", () => {
+    const target = "/a+b/c%2Fd/%7Ee@f?q=hello+world%20x&k&e=&t=a=b";
+    assert.equal(maskSecretsInTarget(target, needles), target);
+    assert.equal(maskSecretsInTarget("/plain/path", needles), "/plain/path");
+  });
+
+  it("query names and values, with + for a space in the query only", () => {
+    assert.equal(maskSecretsInTarget("/v?a=1&tok%65n=%73ecret-1234&b=2", needles), "/v?a=1&tok%65n=[redacted]&b=2");
+    assert.equal(maskSecretsInTarget("/v?%73ecret-1234=1", needles), "/v?[redacted]=1");
+    assert.equal(maskSecretsInTarget("/v?a=b=%73ecret-1234", needles), "/v?a=b=[redacted]");
+    const spaced = secretNeedles(["open sesame 42"]);
+    assert.equal(maskSecretsInTarget("/v?k=open+sesame+%34%32&j=x", spaced), "/v?k=[redacted]&j=x");
+    assert.equal(maskSecretsInTarget("/v?k=say+open+sesame%2042+now", spaced), "/v?k=say%20[redacted]%20now");
+    // In a path + is a plus: "open+sesame 42" is not the secret.
+    assert.equal(maskSecretsInTarget("/open+sesame%2042/x", spaced), "/open+sesame%2042/x");
+  });
+
+  it("malformed escapes hide nothing: the valid escapes around them are decoded (a part holding a secret is written again)", () => {
+    assert.equal(maskSecretsInTarget("/%zz-%73ecret-1234/x", needles), "/%25zz-[redacted]/x");
+    assert.equal(maskSecretsInTarget("/x?v=%E0%A4%A-%73ecret-1234", needles), "/x?v=%EF%BF%BD%25A-[redacted]");
+    assert.equal(maskSecretsInTarget("/%zz/x?v=%E0%A4%A&w=%", needles), "/%zz/x?v=%E0%A4%A&w=%");
+  });
+
+  it("one of several secrets is enough", () => {
+    const two = secretNeedles(["secret-1234", "other-5678"]);
+    assert.equal(maskSecretsInTarget("/h/%73ecret-1234?x=%6Fther-5678", two), "/h/[redacted]?x=[redacted]");
   });
 });
