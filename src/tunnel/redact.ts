@@ -17,9 +17,9 @@ import type { FieldPattern, RedactionFields } from "../platforms/types.js";
 
 export type { FieldPattern, RedactionFields } from "../platforms/types.js";
 
-/** Without a --platform: vwh's own envelope fields plus the common form fields of the platforms. */
+/** Without a --platform: vwh's own envelope fields plus the common form fields of the platforms (`_number$` covers phone_number). */
 export const defaultRedactionFields: RedactionFields = {
-  phone: ["from", "to", "caller", "called", "callerid", "caller_id", "forwardedfrom", "phone", "phone_number", "msisdn", "number", /_number$/i],
+  phone: ["from", "to", "caller", "called", "callerid", "caller_id", "forwardedfrom", "phone", "msisdn", "number", /_number$/i],
   text: ["text", "transcript", "utterance", "speechresult", "unstablespeechresult", "transcriptiontext", "digits"],
 };
 
@@ -99,7 +99,7 @@ export function redactBody(body: Buffer, contentType: string | undefined, fields
     }
   }
   if (/x-www-form-urlencoded/i.test(contentType ?? "")) return Buffer.from(redactParams(text, fields));
-  if (!Buffer.from(text, "utf8").equals(body)) return body;
+  if (!Buffer.from(text).equals(body)) return body;
   return Buffer.from(maskPhoneNumbers(text));
 }
 
