@@ -91,14 +91,15 @@ function redactParams(text: string, fields: RedactionFields): string {
 /** Redacts a JSON or form body; anything else gets its `+E.164` numbers masked as text. */
 export function redactBody(body: Buffer, contentType: string | undefined, fields: RedactionFields = defaultRedactionFields): Buffer {
   const text = body.toString("utf8");
-  if (/json/i.test(contentType ?? "") || /^\s*[{[]/.test(text)) {
+  const type = contentType ?? "";
+  if (/json/i.test(type) || /^\s*[{[]/.test(text)) {
     try {
       return Buffer.from(JSON.stringify(redactValue(undefined, JSON.parse(text), fields)));
     } catch {
       // not JSON after all: fall through
     }
   }
-  if (/x-www-form-urlencoded/i.test(contentType ?? "")) return Buffer.from(redactParams(text, fields));
+  if (/x-www-form-urlencoded/i.test(type)) return Buffer.from(redactParams(text, fields));
   if (!Buffer.from(text).equals(body)) return body;
   return Buffer.from(maskPhoneNumbers(text));
 }
@@ -130,8 +131,8 @@ export function secretNeedles(secrets: readonly string[]): string[] {
       needles.add(encoded);
       needles.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
     }
-    const keyPart = /^whsec_(.+)$/.exec(trimmed)?.[1];
-    if (keyPart && keyPart.length >= 4) needles.add(keyPart);
+    const keyPart = trimmed.startsWith("whsec_") ? trimmed.slice("whsec_".length) : "";
+    if (keyPart.length >= 4) needles.add(keyPart);
   }
   // Longest first, so a secret is never half-replaced by a shorter one inside it.
   return [...needles].sort((a, b) => b.length - a.length);

@@ -72,7 +72,7 @@ describe("--redact-pii, the cases the properties generate, spelled out", () => {
       { phone: ["a"], text: ["b"] },
       { phone: [/c$/], text: [] },
     ]);
-    assert.equal(merged.phone.length, 2);
+    assert.deepEqual(merged.phone.map(String), ["a", "/c$/"]);
     assert.deepEqual(merged.text, ["b"]);
   });
 });
@@ -199,6 +199,8 @@ describe("--redact-pii, which bodies are read as JSON and which as a form", () =
 
   it("a body that only contains a { further on is text, and a JSON content type is recognised in any case", () => {
     assert.equal(redactBody(Buffer.from('x {"transcript":"hi"}'), "text/plain").toString(), 'x {"transcript":"hi"}');
+    // Valid JSON that does not start with { or [ (a string with a bracket in it) stays text: its blanks are kept.
+    assert.equal(redactBody(Buffer.from(' "see [1]"'), "text/plain").toString(), ' "see [1]"');
     // A top-level JSON value that is not an object: read as JSON (re-serialised, blanks gone) only for a JSON type.
     assert.equal(redactBody(Buffer.from('  "+15550100001"'), "Application/JSON").toString(), '"+10000000001"');
     assert.equal(redactBody(Buffer.from('  "+15550100001"'), "text/plain").toString(), '  "+10000000001"');
@@ -237,6 +239,7 @@ describe("secrets in request targets, however they are percent-encoded", () => {
 
   it("a whsec_ key's key part only when the secret starts with whsec_", () => {
     assert.deepEqual(secretNeedles(["my-whsec_abcdefgh"]), ["my-whsec_abcdefgh"]);
+    assert.deepEqual(secretNeedles(["whsec_abcd\nefgh"]), ["whsec_abcd%0Aefgh", "whsec_abcd%0aefgh", "whsec_abcd\nefgh", "abcd\nefgh"]);
   });
 
   it("no needles: the target as it is", () => {
