@@ -106,7 +106,7 @@ export async function checkDuplicate(
 
 export function deadLetterEntry(planned: PlannedEvent, loaded: LoadedFlow, delivered: Delivered, options: SimulationOptions, nowMs: number): DeadLetter {
   const utf8 = planned.body.toString("utf8");
-  const isUtf8 = Buffer.from(utf8, "utf8").equals(planned.body);
+  const isUtf8 = Buffer.from(utf8).equals(planned.body);
   const deadAt = new Date(nowMs).toISOString();
   return {
     flow: loaded.file,

@@ -19,7 +19,6 @@ export interface RetryPolicy {
 }
 
 export interface Profile {
-  summary: string;
   timeoutMs: number;
   retries: number;
   backoffMs: number;
@@ -31,13 +30,16 @@ const hour = 60 * minute;
 
 /** Field-observed policies (README: Platforms and caller scripts). */
 export const profiles: Readonly<Record<string, Profile>> = {
-  twilio: { summary: "15 s read timeout, 1 retry", timeoutMs: 15_000, retries: 1, backoffMs: 0 },
-  vonage: { summary: "5 s for the answer, 2 retries", timeoutMs: 5_000, retries: 2, backoffMs: 1_000 },
-  telnyx: { summary: "30 s, up to 3 attempts (no ordering guarantee: add --reorder)", timeoutMs: 30_000, retries: 2, backoffMs: 1_000 },
-  retell: { summary: "10 s, 3 retries", timeoutMs: 10_000, retries: 3, backoffMs: 1_000 },
-  vapi: { summary: "20 s, no retries", timeoutMs: 20_000, retries: 0, backoffMs: 0 },
+  // A 15 s read timeout, 1 retry.
+  twilio: { timeoutMs: 15_000, retries: 1, backoffMs: 0 },
+  // 5 s for the answer, 2 retries.
+  vonage: { timeoutMs: 5_000, retries: 2, backoffMs: 1_000 },
+  // 30 s, up to 3 attempts (no ordering guarantee: add --reorder).
+  telnyx: { timeoutMs: 30_000, retries: 2, backoffMs: 1_000 },
+  retell: { timeoutMs: 10_000, retries: 3, backoffMs: 1_000 },
+  vapi: { timeoutMs: 20_000, retries: 0, backoffMs: 0 },
+  // The Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
   standard: {
-    summary: "Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h",
     timeoutMs: 15_000,
     retries: 9,
     backoffMs: 5_000,

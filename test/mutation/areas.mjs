@@ -12,7 +12,7 @@ export const areas = {
     mutate: ["src/checks/**/*.ts", "src/engine/script-call.ts:46-79", "src/media/script.ts:67-84"],
     tests: ["unit/verdicts", "unit/verdicts-more"],
   },
-  delivery: { mutate: ["src/engine/deliver-event.ts", "src/engine/retry-policy.ts"], tests: ["unit/faults", "unit/round-trips", "unit/engine-faults"] },
+  delivery: { mutate: ["src/engine/deliver-event.ts", "src/engine/retry-policy.ts"], tests: ["unit/delivery", "unit/faults", "unit/round-trips", "unit/engine-faults"] },
   redaction: { mutate: ["src/tunnel/redact.ts"], tests: ["unit/redaction-cases", "unit/redaction"] },
   "exit-codes": { mutate: ["src/ui/report-error.ts", "src/core/errors.ts"], tests: ["unit/exit-codes"] },
 };

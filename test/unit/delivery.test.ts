@@ -222,6 +222,20 @@ describe("how long each wait is", () => {
       backoffMs: 2,
       timeScale: 0.5,
     });
+    const minute = 60_000;
+    assert.deepEqual(Object.fromEntries(Object.entries(profiles).map(([name, profile]) => [name, { ...profile }])), {
+      twilio: { timeoutMs: 15_000, retries: 1, backoffMs: 0 },
+      vonage: { timeoutMs: 5_000, retries: 2, backoffMs: 1_000 },
+      telnyx: { timeoutMs: 30_000, retries: 2, backoffMs: 1_000 },
+      retell: { timeoutMs: 10_000, retries: 3, backoffMs: 1_000 },
+      vapi: { timeoutMs: 20_000, retries: 0, backoffMs: 0 },
+      standard: {
+        timeoutMs: 15_000,
+        retries: 9,
+        backoffMs: 5_000,
+        scheduleMs: [5_000, 5 * minute, 30 * minute, 120 * minute, 300 * minute, 600 * minute, 840 * minute, 1200 * minute, 1440 * minute],
+      },
+    });
     assert.deepEqual(buildRetryPolicy({ profile: "standard" }).scheduleMs, profiles.standard!.scheduleMs);
     assert.equal("scheduleMs" in buildRetryPolicy({ profile: "standard", backoffMs: 10 }), false);
     assert.equal("scheduleMs" in buildRetryPolicy({ profile: "vonage" }), false);
@@ -319,6 +333,13 @@ describe("duplicates", () => {
       unreadable.events[0]!.failures.some((finding) => finding.kind === "idempotency"),
       false,
     );
+    // A reply whose instructions fail the schema is not compared either.
+    const invalid = await run(started, [instructions({ type: "speak" }), speak("Hi")], { duplicates: 1 });
+    assert.deepEqual(
+      invalid.events[0]!.failures.map((finding) => finding.kind),
+      ["schema"],
+    );
+    assert.deepEqual(invalid.events[0]!.duplicate, { attempt: 2, status: 200, passed: true });
   });
 });
 
@@ -345,6 +366,37 @@ describe("what an event's result keeps", () => {
     assert.equal(events[0]!.passed, true);
   });
 
+  it("--compare-replies on a recording: the recorded reply is compared, a recording without one warns", async () => {
+    type Recorded = { status: number; headers: Record<string, string>; body: string; body_encoding: "utf8" };
+    const raw = (response?: Recorded) => ({
+      method: "POST",
+      path: "/hooks/voice",
+      headers: { "content-type": "application/json" },
+      body: '{"event_type":"call.ended","event_id":"evt_r","call_id":"call_r","sequence":1,"timestamp":"2026-11-23T10:00:00Z","data":{}}',
+      body_encoding: "utf8" as const,
+      received_at: "2026-11-23T10:00:00Z",
+      ...(response && { response }),
+    });
+    const recorded = (response?: Recorded): CallFlow => ({
+      version: 1,
+      name: "recorded",
+      call: { call_id: "call_r" },
+      events: [{ event_type: "call.ended", raw: raw(response) }],
+    });
+    const same = await run(recorded({ status: 204, headers: {}, body: "", body_encoding: "utf8" }), [reply(204)], {}, { compareReplies: true });
+    assert.deepEqual([same.events[0]!.failures, same.events[0]!.warnings], [[], []]);
+    const changed = await run(recorded({ status: 200, headers: {}, body: "", body_encoding: "utf8" }), [reply(204)], {}, { compareReplies: true });
+    assert.equal(changed.events[0]!.passed, false);
+    assert.deepEqual(
+      changed.events[0]!.failures.map((finding) => finding.kind),
+      ["snapshot"],
+    );
+    const none = await run(recorded(), [reply(204)], {}, { compareReplies: true });
+    assert.deepEqual(none.events[0]!.warnings, [{ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" }]);
+    const off = await run(recorded({ status: 200, headers: {}, body: "", body_encoding: "utf8" }), [reply(204)]);
+    assert.deepEqual([off.events[0]!.failures, off.events[0]!.warnings], [[], []]);
+  });
+
   it("a failed delivery of a webhook whose reply the platform ignores warns, unless --strict-events or an expected status", async () => {
     const status: CallFlow = { version: 1, name: "status", platform: "twilio", call: { call_id: "CA1" }, events: [{ event_type: "status" }] };
     const note = "twilio ignores the reply to status at http://127.0.0.1:9/hooks/voice, so the call goes on";
@@ -361,5 +413,11 @@ describe("what an event's result keeps", () => {
     assert.equal(expected.events[0]!.passed, false);
     const ok = await run(status, [reply(204)]);
     assert.deepEqual(ok.events[0]!.warnings, []);
+    // Each kind of delivery failure is demoted: a timeout, a network error, the retries running out.
+    const kinds = async (replies: Reply[], retries: number) => (await run(status, replies, { retries, backoffMs: 0 })).events[0]!;
+    const timedOut = await kinds([failure("timeout", "no reply within 10 ms")], 0);
+    assert.deepEqual([timedOut.passed, timedOut.warnings.map((finding) => finding.kind)], [true, ["timeout"]]);
+    const reset = await kinds([failure("network", "socket hang up")], 1);
+    assert.deepEqual([reset.passed, reset.warnings.map((finding) => finding.kind)], [true, ["network", "delivery"]]);
   });
 });
