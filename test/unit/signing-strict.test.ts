@@ -8,14 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash, createHmac, generateKeyPairSync, sign as edSign } from "node:crypto";
 import { createRequire, syncBuiltinESMExports } from "node:module";
-import { describe, it, mock } from "node:test";
-import { verifySignature as vonageVerify } from "@vonage/jwt";
-import plivo from "plivo";
-import * as retell from "retell-sdk";
-import { Webhook } from "standardwebhooks";
-import Stripe from "stripe";
-import { TelnyxWebhook } from "telnyx/lib/webhooks";
-import twilio from "twilio";
+import { before, describe, it, mock } from "node:test";
 import { UsageError } from "../../src/core/errors.js";
 import { anyMatches, checkTimestamp, constantTimeEqual, requireHeader, requireNonEmpty } from "../../src/signing/common.js";
 import { defaultHmacSettings, hmacScheme, renderTemplate } from "../../src/signing/hmac.js";
@@ -28,7 +21,18 @@ import { twilioSignedData } from "../../src/signing/twilio.js";
 import type { HmacSettings, ReceivedRequest, SchemeSettings, SignableRequest, Verdict } from "../../src/signing/types.js";
 import { signVonageJwt, vonagePayloadHash } from "../../src/signing/vonage.js";
 
-const jwt = createRequire(import.meta.url)("jsonwebtoken") as { sign(payload: object, secret: string, options: object): string };
+// Each SDK loads in a `before` of the scheme's describe: a run that fails earlier (a mutant killed by the
+// common cases) never pays for loading them all.
+let Stripe: typeof import("stripe").default;
+let Webhook: typeof import("standardwebhooks").Webhook;
+let retell: typeof import("retell-sdk");
+const loadTwilio = async () => (await import("twilio")).default;
+const loadPlivo = async () => (await import("plivo")).default;
+let twilio: Awaited<ReturnType<typeof loadTwilio>>;
+let plivo: Awaited<ReturnType<typeof loadPlivo>>;
+let TelnyxWebhook: typeof import("telnyx/lib/webhooks").TelnyxWebhook;
+let vonageVerify: typeof import("@vonage/jwt").verifySignature;
+let jwt: { sign(payload: object, secret: string, options: object): string };
 const asSecret = (value: string) => ({ value, source: "(test)" });
 const url = "https://agent.example.com/webhooks/voice";
 const T = 1_700_000_000;
@@ -122,7 +126,86 @@ describe("common pieces", () => {
   });
 });
 
+describe("what each scheme tells the probes, the recorder and vwh init", () => {
+  const sign: SchemeSettings = { purpose: "sign" };
+
+  it("its signature headers, whether it signs the URL, and a summary", () => {
+    const expected: Record<string, [string[], boolean]> = {
+      standard: [["webhook-id", "webhook-timestamp", "webhook-signature"], false],
+      stripe: [["stripe-signature"], false],
+      hmac: [["x-signature", "x-timestamp", "x-webhook-id"], false],
+      twilio: [["x-twilio-signature"], true],
+      telnyx: [["telnyx-signature-ed25519", "telnyx-timestamp"], false],
+      retell: [["x-retell-signature"], false],
+      vonage: [["authorization"], false],
+      plivo: [["x-plivo-signature-v3", "x-plivo-signature-v3-nonce", "x-plivo-signature-ma-v3"], true],
+      vapi: [["x-vapi-secret"], false],
+      bearer: [["authorization"], false],
+    };
+    assert.deepEqual([...schemeNames].sort(), Object.keys(expected).sort());
+    for (const name of schemeNames) {
+      const scheme = getScheme(name);
+      assert.deepEqual([scheme.headers(sign), scheme.signsUrl?.(sign) ?? false], expected[name], name);
+      assert.match(scheme.summary, /^\S.{20,}$/, name);
+    }
+  });
+
+  it("a random secret of the scheme's own form, fresh each time, that signs and verifies", () => {
+    const forms: Record<string, RegExp> = {
+      standard: /^whsec_[A-Za-z0-9+/]{32}$/,
+      stripe: /^whsec_[0-9a-f]{48}$/,
+      hmac: /^[0-9a-f]{48}$/,
+      twilio: /^[0-9a-f]{32}$/,
+      telnyx: /^[A-Za-z0-9+/]{43}=$/,
+      retell: /^key_[0-9a-f]{32}$/,
+      vonage: /^[A-Za-z0-9_-]{32}$/,
+      plivo: /^[A-Za-z0-9_-]{27}$/,
+      vapi: /^[0-9a-f]{48}$/,
+      bearer: /^[0-9a-f]{48}$/,
+    };
+    for (const name of schemeNames) {
+      const scheme = getScheme(name);
+      const secret = scheme.randomSecret();
+      assert.match(secret, forms[name]!, name);
+      assert.notEqual(scheme.randomSecret(), secret, name);
+      const signed = signerOf(name, [secret]).sign(toSign("{}"));
+      assert.deepEqual(signerOf(name, [secret]).verify(received(signed.headers, "{}", { url: signed.url }), at(T)), ok, name);
+    }
+  });
+
+  it("the probes' variants: a version no verifier knows, a rotated list, a malformed header — each refused as it should be", () => {
+    const probe = (name: string) => getScheme(name).probes(sign);
+    assert.deepEqual(
+      schemeNames.map((name) => [name, probe(name).timestamped]),
+      schemeNames.map((name) => [name, ["standard", "stripe", "hmac", "telnyx", "retell", "vonage"].includes(name)]),
+    );
+    const standard = probe("standard");
+    const h = { "webhook-id": "a", "webhook-signature": "v1,abc" };
+    assert.deepEqual(standard.unknownVersion?.(h), { "webhook-id": "a", "webhook-signature": "v2,abc" });
+    assert.deepEqual(standard.rotatedList?.(h, { "webhook-signature": "v1,bad" }), { "webhook-id": "a", "webhook-signature": "v1,bad v1,abc" });
+    assert.deepEqual(standard.malformed(h), { "webhook-id": "a", "webhook-signature": "abc" });
+    const stripe = probe("stripe");
+    assert.deepEqual(stripe.unknownVersion?.({ "stripe-signature": "t=1,v1=a,v1=b" }), { "stripe-signature": "t=1,v0=a,v0=b" });
+    assert.deepEqual(stripe.rotatedList?.({ "stripe-signature": "t=1,v1=good" }, { "stripe-signature": "t=2,v1=bad,v1=worse" }), {
+      "stripe-signature": "t=1,v1=bad,v1=worse,v1=good",
+    });
+    assert.deepEqual(stripe.malformed({ "stripe-signature": "t=12,v1=a" }), { "stripe-signature": "v1=a" });
+    assert.deepEqual(probe("twilio").malformed({ x: "1" }), { "x-twilio-signature": "sha1=not-base64" });
+    assert.deepEqual(probe("retell").malformed({ x: "1" }), { "x-retell-signature": "d=not-hex" });
+    assert.deepEqual(probe("vonage").malformed({ x: "1" }), { authorization: "Bearer not-a-jwt" });
+    assert.deepEqual(probe("telnyx").malformed({ "telnyx-timestamp": "1" }), { "telnyx-timestamp": "1", "telnyx-signature-ed25519": "not-a-signature" });
+    // Every scheme refuses its own malformed variant of a valid request.
+    for (const name of schemeNames) {
+      const secret = name === "standard" ? "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" : name === "telnyx" ? getScheme("telnyx").randomSecret() : "s3cret-token";
+      const signed = signerOf(name, [secret]).sign(toSign("{}"));
+      const verdict = signerOf(name, [secret]).verify(received(probe(name).malformed(signed.headers), "{}", { url: signed.url }), at(T));
+      assert.equal(verdict.valid, false, name);
+    }
+  });
+});
+
 describe("stripe", () => {
+  before(async () => void (Stripe = (await import("stripe")).default));
   const secret = "whsec_test_secret_for_vwh";
   const body = '{"event_type":"call.started"}';
   const sig = (t: number | string, secretValue = secret, payload = body) => createHmac("sha256", secretValue).update(`${t}.${payload}`).digest("hex");
@@ -180,6 +263,7 @@ describe("stripe", () => {
 });
 
 describe("standard (Standard Webhooks v1)", () => {
+  before(async () => void ({ Webhook } = await import("standardwebhooks")));
   const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   const id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
   const body = '{"test": 2432232314}';
@@ -333,6 +417,7 @@ describe("hmac (generic)", () => {
 });
 
 describe("retell", () => {
+  before(async () => void (retell = await import("retell-sdk")));
   const apiKey = "key_test_0123456789abcdef";
   const body = '{"event":"call_started"}';
   const ms = T * 1000;
@@ -425,6 +510,7 @@ describe("shared secrets (vapi, bearer)", () => {
 });
 
 describe("twilio", () => {
+  before(async () => void (twilio = await loadTwilio()));
   const token = "12345";
   const formType = "application/x-www-form-urlencoded";
   const verifier = signerOf("twilio", ["secondary", token], "verify");
@@ -478,6 +564,8 @@ describe("twilio", () => {
       ["https://example.com/hook", "https://example.com/hook", "secondary"],
       ["https://example.com/hook", "https://example.com/hook", "67890"],
       ["https://example.com/hook", "https://example.com/hooK", token],
+      ["HTTPS://example.com:443/hook", "HTTPS://example.com/hook", token],
+      ["HTTP://example.com:80/hook", "HTTP://example.com/hook", token],
     ];
     for (const [signedUrl, requestUrl, signingToken] of cases) {
       const signature = twilio.getExpectedTwilioSignature(signingToken, signedUrl, params);
@@ -497,6 +585,8 @@ describe("twilio", () => {
     assert.deepEqual(verify(`x${good}`, "", url), malformed);
     assert.deepEqual(verify(`${good.slice(0, 26)}==`, "", url), malformed);
     assert.deepEqual(verify(good, "", ""), bad("the request URL is needed to check a Twilio signature (--request-url)"));
+    // A URL that is not absolute is checked as it is, without port variants.
+    assert.deepEqual(verify(twilio.getExpectedTwilioSignature(token, "/hook", {}), "", "/hook"), ok);
     assert.deepEqual(verifier.verify(received({}), at(0)), bad("missing header x-twilio-signature"));
     const hash = createHash("sha256").update("{}").digest("hex");
     const hashed = `${url}?bodySHA256=${hash.toUpperCase()}`;
@@ -505,6 +595,7 @@ describe("twilio", () => {
 });
 
 describe("plivo", () => {
+  before(async () => void (plivo = await loadPlivo()));
   const token = "MAXXXXXXXXXXXXXXXXXX";
   const formType = "application/x-www-form-urlencoded";
   const verifier = signerOf("plivo", ["other-token", token], "verify");
@@ -578,6 +669,10 @@ describe("plivo", () => {
 });
 
 describe("vonage", () => {
+  before(async () => {
+    vonageVerify = (await import("@vonage/jwt")).verifySignature;
+    jwt = createRequire(import.meta.url)("jsonwebtoken") as typeof jwt;
+  });
   const secret = "vonage-signature-secret-0123456789";
   const body = '{"status":"answered"}';
   const hash = createHash("sha256").update(body).digest("hex");
@@ -629,6 +724,7 @@ describe("vonage", () => {
     const malformedJwt = bad("malformed JWT (expected three base64url parts, header and claims JSON objects)");
     assert.deepEqual(verify(`bearer ${good}`), ok);
     assert.deepEqual(verify(`Bearer\t${good}`), ok);
+    assert.deepEqual(verify(`Bearer  ${good}`), ok);
     assert.deepEqual(verify(good), malformedHeader);
     assert.deepEqual(verify(`Basic ${good}`), malformedHeader);
     assert.deepEqual(verify(`Bearer ${good} x`), malformedHeader);
@@ -639,6 +735,8 @@ describe("vonage", () => {
     assert.deepEqual(verify(`Bearer ${h}=.${p}.${s}`), malformedJwt);
     assert.deepEqual(verify(`Bearer ${h}.${Buffer.from("[1]").toString("base64url")}.${s}`), malformedJwt);
     assert.deepEqual(verify(`Bearer ${h}.${Buffer.from("null").toString("base64url")}.${s}`), malformedJwt);
+    assert.deepEqual(verify(`Bearer ${h}.${Buffer.from('"claims"').toString("base64url")}.${s}`), malformedJwt);
+    assert.deepEqual(verify(`Bearer ${h}.${Buffer.from("7").toString("base64url")}.${s}`), malformedJwt);
     assert.deepEqual(verify(`Bearer ${h}.${Buffer.from("{nope").toString("base64url")}.${s}`), malformedJwt);
     assert.deepEqual(verify(`Bearer .${p}.${s}`), malformedJwt);
     assert.deepEqual(verifier.verify(received({}), at(T)), bad("missing header authorization"));
@@ -679,6 +777,7 @@ describe("vonage", () => {
 });
 
 describe("telnyx", () => {
+  before(async () => void ({ TelnyxWebhook } = await import("telnyx/lib/webhooks")));
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const privatePem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   const publicPem = publicKey.export({ format: "pem", type: "spki" }).toString();
@@ -782,6 +881,7 @@ describe("secrets and options", () => {
       ["a", "b", "c"],
     );
     assert.deepEqual(resolveSecrets([], { VWH_SECRET: "  " }), []);
+    assert.deepEqual(resolveSecrets([], { VWH_SECRET: "z" }), [{ value: "z", source: "(VWH_SECRET)" }]);
   });
 
   it("no secret: a usage error naming the variables to set; an unknown scheme names the known ones", () => {
