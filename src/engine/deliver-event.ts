@@ -152,7 +152,8 @@ export async function deliverAndCheck(
   const delivered = typeof first === "number" ? await retry(planned, loaded, context, first) : first;
   const checked = checkDelivered(planned, loaded, context, delivered, step);
   const deadLetter = delivered.exhausted && context.options.deadLetter !== undefined;
-  return deadLetter || (duplicate && accepted(delivered.outcome)) ? finishDelivered(planned, loaded, duplicate, context, delivered, checked) : checked;
+  const sendDuplicate = duplicate && accepted(delivered.outcome);
+  return deadLetter || sendDuplicate ? finishDelivered(planned, loaded, { deadLetter, sendDuplicate }, context, delivered, checked) : checked;
 }
 
 export const accepted = (outcome: DeliveryResult) => outcome.ok && outcome.status >= 200 && outcome.status < 300;
@@ -206,8 +207,7 @@ export function checkDelivered(planned: PlannedEvent, loaded: LoadedFlow, contex
   if (delivered.stopReason) result.failures.push({ kind: "delivery", message: delivered.stopReason });
   if (delivered.exhausted && delivered.attempts > 1) result.failures.push({ kind: "delivery", message: `gave up after ${delivered.attempts} attempts` });
   const ignored = loaded.platform.events[planned.eventType]?.replyIgnored;
-  if (ignored && result.failures.length > 0 && !options.strictEvents && planned.expect?.status === undefined)
-    demoteIgnored(result, planned, loaded.platform.id, ignored.setting);
+  if (ignored && !options.strictEvents && planned.expect?.status === undefined) demoteIgnored(result, planned, loaded.platform.id, ignored.setting);
   result.passed = result.failures.length === 0;
   if ((!result.passed || options.verbose) && options.evidence !== false)
     result.exchange = exchangeOf(planned, deliveryTarget(context, loaded.platform.id), outcome);
@@ -229,29 +229,29 @@ function demoteIgnored(result: EventResult, planned: PlannedEvent, platformId: s
   result.failures = kept;
 }
 
-/** What waits on more I/O after the check: the dead letter of an exhausted event, the duplicate delivery. */
-export async function finishDelivered(
+/** What waits on more I/O after the check (deliverAndCheck decides which): the dead letter of an exhausted event, the duplicate delivery. */
+async function finishDelivered(
   planned: PlannedEvent,
   loaded: LoadedFlow,
-  duplicate: boolean,
+  then: { deadLetter: boolean; sendDuplicate: boolean },
   context: RunContext,
   delivered: Delivered,
   checked: DeliveredEvent,
 ): Promise<DeliveredEvent> {
   const { options } = context;
   const { result, parsed, outcome } = checked;
-  if (delivered.exhausted && options.deadLetter) {
-    await options.deadLetter(deadLetterEntry(planned, loaded, delivered, options, context.now()));
+  if (then.deadLetter) {
+    await options.deadLetter!(deadLetterEntry(planned, loaded, delivered, options, context.now()));
     result.deadLettered = true;
   }
-  if (duplicate && accepted(outcome)) {
+  if (then.sendDuplicate) {
     const readable = parsed && !parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply") ? parsed : undefined;
     const second = await checkDuplicate(
       planned,
       loaded,
       context,
       delivered.attempts + 1,
-      readable && { parsed: readable, request: builtRequest(planned) ?? placeholderRequest(planned) },
+      readable && { parsed: readable, request: builtRequest(planned) ?? placeholderRequest() },
     );
     result.duplicate = second.result;
     result.failures.push(...second.failures);
@@ -261,14 +261,9 @@ export async function finishDelivered(
   return checked;
 }
 
-export function placeholderRequest(planned: PlannedEvent): WebhookRequest {
-  return {
-    method: planned.method === "GET" ? "GET" : "POST",
-    url: new URL("http://recorded.invalid/"),
-    body: planned.body,
-    contentType: planned.contentType,
-    headers: {},
-  };
+/** What the reply to a recorded request is read against, as checkReply read the first one: only its URL is ever used (relative URLs in a document). */
+export function placeholderRequest(): WebhookRequest {
+  return { method: "POST", url: new URL("http://recorded.invalid/"), body: Buffer.alloc(0), contentType: undefined, headers: {} };
 }
 
 /** How a platform's webhooks are signed and addressed in this run: its own scheme, else the run's. */

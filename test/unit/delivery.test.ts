@@ -194,6 +194,8 @@ describe("how long each wait is", () => {
     assert.equal(parseRetryAfter("", 0), undefined);
     assert.equal(parseRetryAfter("  ", 0), undefined);
     assert.equal(parseRetryAfter("3s", 0), undefined);
+    assert.equal(parseRetryAfter("x3", 0), undefined);
+    assert.equal(parseRetryAfter("3 x", 0), undefined);
     assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
     assert.equal(parseRetryAfter(new Date(1_000).toUTCString(), 4_000), 0);
   });
@@ -305,6 +307,12 @@ describe("duplicates", () => {
     ]);
     assert.equal(differ.events[0]!.passed, false);
     assert.notEqual(differ.events[0]!.exchange, undefined);
+    const pair = (first: string, second: string) => instructions({ type: "speak", text: first }, { type: "speak", text: second }, { type: "listen" });
+    const two = await run(started, [pair("Hi", "Bye"), pair("Hello", "Ciao")], { duplicates: 1 });
+    assert.equal(
+      two.events[0]!.failures[0]!.message,
+      'duplicate delivery (attempt 2) got different instructions — not idempotent on event_id:\n  instructions[0].text: "Hi" → "Hello"\n  instructions[1].text: "Bye" → "Ciao"',
+    );
     assert.deepEqual(
       differ.requests.map((request) => request.headers["vwh-attempt"]),
       ["1", "2", "3"],
@@ -323,8 +331,11 @@ describe("duplicates", () => {
   });
 
   it("no duplicate after a reply that was not accepted; no comparison with a first reply that could not be read", async () => {
+    for (const status of [199, 300, 400, 500]) {
+      const rejected = await run(ack, [reply(status)], { duplicates: 1 });
+      assert.equal(rejected.requests.length, 1, String(status));
+    }
     const rejected = await run(ack, [reply(400)], { duplicates: 1 });
-    assert.equal(rejected.requests.length, 1);
     assert.equal(rejected.events[0]!.duplicate, undefined);
     const unreadable = await run(started, [reply(200, "not json", { "content-type": "application/json" }), speak("Hi")], { duplicates: 1 });
     assert.deepEqual(unreadable.events[0]!.duplicate, { attempt: 2, status: 200, passed: true });
@@ -395,6 +406,46 @@ describe("what an event's result keeps", () => {
     assert.deepEqual(none.events[0]!.warnings, [{ kind: "snapshot", message: "no recorded reply to compare with (recorded before vwh kept replies)" }]);
     const off = await run(recorded({ status: 200, headers: {}, body: "", body_encoding: "utf8" }), [reply(204)]);
     assert.deepEqual([off.events[0]!.failures, off.events[0]!.warnings], [[], []]);
+  });
+
+  it("recorded requests: the dead letter drops the recorded signature; a duplicate's reply is read against the same placeholder URL", async () => {
+    const raw = (body: string, headers: Record<string, string>) => ({
+      method: "POST",
+      path: "/hooks/voice",
+      headers,
+      body,
+      body_encoding: "utf8" as const,
+      received_at: "2026-11-23T10:00:00Z",
+    });
+    const envelope = '{"event_type":"call.ended","event_id":"evt_r","call_id":"call_r","sequence":1,"timestamp":"2026-11-23T10:00:00Z","data":{}}';
+    const signedRaw = raw(envelope, { "content-type": "application/json", "webhook-signature": "v1,old", "webhook-id": "evt_r", "x-trace": "t1" });
+    const { dead } = await run(
+      { version: 1, name: "recorded", call: { call_id: "call_r" }, events: [{ event_type: "call.ended", raw: signedRaw }] },
+      [reply(503)],
+      {
+        retries: 0,
+      },
+    );
+    // webhook-id, -timestamp and -signature are the scheme's: the replay signs again.
+    assert.deepEqual(dead[0]!.raw.headers, { "x-trace": "t1", "content-type": "application/json" });
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const voice: CallFlow = {
+      version: 1,
+      name: "recorded twilio",
+      platform: "twilio",
+      call: { call_id: "CA1" },
+      events: [{ event_type: "voice", raw: raw("CallSid=CA1&From=%2B15550100001&To=%2B15550100002", form) }],
+    };
+    const twiml = reply(200, "<Response><Play>/hello.mp3</Play></Response>", { "content-type": "text/xml" });
+    const replayed = await run(voice, [twiml, twiml], { duplicates: 1 });
+    assert.deepEqual(replayed.events[0]!.duplicate, { attempt: 2, status: 200, passed: true });
+    assert.deepEqual(replayed.events[0]!.failures, []);
+    const status: CallFlow = { ...voice, events: [{ event_type: "status", raw: raw("CallSid=CA1&CallStatus=completed", form) }] };
+    const ignored = await run(status, [reply(500)]);
+    assert.deepEqual(
+      ignored.events[0]!.warnings.map((finding) => finding.message.split(" (set ")[0]),
+      ["expected status 2xx, got 500 — twilio ignores the reply to status, so the call goes on"],
+    );
   });
 
   it("a failed delivery of a webhook whose reply the platform ignores warns, unless --strict-events or an expected status", async () => {
