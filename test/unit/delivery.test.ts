@@ -440,7 +440,10 @@ describe("what an event's result keeps", () => {
     const replayed = await run(voice, [twiml, twiml], { duplicates: 1 });
     assert.deepEqual(replayed.events[0]!.duplicate, { attempt: 2, status: 200, passed: true });
     assert.deepEqual(replayed.events[0]!.failures, []);
-    const status: CallFlow = { ...voice, events: [{ event_type: "status", raw: raw("CallSid=CA1&CallStatus=completed", form) }] };
+    const status: CallFlow = {
+      ...voice,
+      events: [{ event_type: "status", raw: raw("CallSid=CA1&CallStatus=completed&CallbackSource=call-progress-events&SequenceNumber=0", form) }],
+    };
     const ignored = await run(status, [reply(500)]);
     assert.deepEqual(
       ignored.events[0]!.warnings.map((finding) => finding.message.split(" (set ")[0]),
