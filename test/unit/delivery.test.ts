@@ -319,6 +319,15 @@ describe("duplicates", () => {
     );
   });
 
+  it("a first reply that fails an expectation is still compared with its duplicate; a run with one --scheme for every flow", async () => {
+    const expecting = flow({ event_type: "call.started", expect: { actions: ["hangup"] } });
+    const { events } = await run(expecting, [speak("Hi"), speak("Hello")], { duplicates: 1, scheme: "standard" });
+    assert.deepEqual(
+      events[0]!.failures.map((finding) => finding.kind),
+      ["expect", "idempotency"],
+    );
+  });
+
   it("a duplicate must be accepted with a 2xx: 299 is, 300 and a refused connection are not", async () => {
     assert.deepEqual((await run(ack, [reply(204), reply(299)], { duplicates: 1 })).events[0]!.duplicate, { attempt: 2, status: 299, passed: true });
     const redirected = await run(ack, [reply(204), reply(300)], { duplicates: 1 });
@@ -467,6 +476,15 @@ describe("what an event's result keeps", () => {
     assert.equal(expected.events[0]!.passed, false);
     const ok = await run(status, [reply(204)]);
     assert.deepEqual(ok.events[0]!.warnings, []);
+    // An expectation on the reply is not a delivery failure: it stays one, while the reply's own problems are demoted.
+    const expectingSpeech: CallFlow = { ...status, events: [{ event_type: "status", expect: { actions: ["speak"] } }] };
+    const kindsOf = async (body: string) => {
+      const event = (await run(expectingSpeech, [reply(200, body, { "content-type": "text/xml" })])).events[0]!;
+      return { passed: event.passed, failures: event.failures.map((finding) => finding.kind), warnings: event.warnings.map((finding) => finding.kind) };
+    };
+    assert.deepEqual(await kindsOf("<Response><Bogus/></Response>"), { passed: true, failures: [], warnings: ["schema"] });
+    assert.deepEqual(await kindsOf("not xml"), { passed: true, failures: [], warnings: ["reply"] });
+    assert.deepEqual(await kindsOf("<Response><Hangup/></Response>"), { passed: false, failures: ["expect"], warnings: [] });
     // Each kind of delivery failure is demoted: a timeout, a network error, the retries running out.
     const kinds = async (replies: Reply[], retries: number) => (await run(status, replies, { retries, backoffMs: 0 })).events[0]!;
     const timedOut = await kinds([failure("timeout", "no reply within 10 ms")], 0);
