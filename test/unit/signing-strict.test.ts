@@ -937,3 +937,91 @@ describe("secrets and options", () => {
     assert.equal(secretFlagWarning(options), undefined);
   });
 });
+
+describe("the cases the first mutation run of this file left (issue 30)", () => {
+  it("a blank secret names what each scheme expected; a missing secret and a bad Standard Webhooks secret say how to fix it", () => {
+    const expected: Record<string, string> = {
+      stripe: "a signing secret such as whsec_…",
+      hmac: "a shared secret",
+      twilio: "a Twilio auth token",
+      retell: "a Retell API key",
+      vonage: "a Vonage signature secret",
+      plivo: "a Plivo auth token",
+      vapi: "a shared secret",
+      bearer: "a shared secret",
+    };
+    for (const [name, what] of Object.entries(expected))
+      assert.throws(() => signerOf(name, [" "]), { message: `secret (test) is empty: expected ${what}` }, name);
+    assert.throws(() => requireSecrets([]), { hint: "an environment variable keeps it out of the process list and shell history" });
+    assert.throws(() => parseStandardSecret(asSecret("nope")), {
+      hint: "generate one with: node -e \"console.log('whsec_' + require('crypto').randomBytes(24).toString('base64'))\"",
+    });
+  });
+
+  it("PEM keys in VWH_SECRET split on an empty line too", () => {
+    const pem = "-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----";
+    assert.deepEqual(
+      resolveSecrets(undefined, { VWH_SECRET: `${pem}\n\n${pem}` }).map((secret) => secret.value),
+      [pem, pem],
+    );
+  });
+
+  it("hmac: a list with spaces after the commas, and no prefix: a signature of the wrong shape is malformed", () => {
+    const good = createHmac("sha256", "k3y").update("{}").digest("hex");
+    const verifier = signerOf("hmac", ["k3y"], "verify", { ...defaultHmacSettings, template: "{body}" });
+    const verify = (signature: string) => verifier.verify(received({ "x-signature": signature }), at(T));
+    assert.deepEqual(verify(`${"0".repeat(64)}, ${good}`), ok);
+    assert.deepEqual(verify(`zz${good}`), bad("malformed x-signature (expected <hex>)"));
+  });
+
+  it("stripe and standard: a timestamp that only ends in digits, versions past 9, unknown versions beside garbage", () => {
+    const stripe = (value: string) => signerOf("stripe", ["whsec_x"], "verify").verify(received({ "stripe-signature": value }), at(T));
+    assert.deepEqual(stripe(`t=a${T},v1=abc`), bad("malformed stripe-signature (expected t=<unix>,v1=<hex>)"));
+    assert.deepEqual(stripe(`t=${T},v10=abc`), bad("no v1 signature (only unknown versions)"));
+    const standard = signerOf("standard", ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], "verify");
+    const headers = { "webhook-id": "a", "webhook-timestamp": String(T), "webhook-signature": "v2,abc garbage" };
+    assert.deepEqual(standard.verify(received(headers), at(T)), bad("no v1 signature (only unknown versions)"));
+  });
+
+  it("plivo: a form content type only at the start; a signature with anything before it", () => {
+    const form = "a=1";
+    const signed = signerOf("plivo", ["tok"]).sign(toSign(form, { url: "https://a.example/x", contentType: "application/x-www-form-urlencoded" })).headers;
+    const verifier = signerOf("plivo", ["tok"], "verify");
+    const verify = (headers: Record<string, string>) => verifier.verify(received(headers, form, { url: "https://a.example/x" }), at(0));
+    assert.deepEqual(verify({ ...signed, "content-type": "application/x-www-form-urlencoded" }), ok);
+    assert.deepEqual(verify({ ...signed, "content-type": "text/plain; application/x-www-form-urlencoded" }), bad("no matching signature"));
+    assert.deepEqual(
+      verify({ ...signed, "x-plivo-signature-v3": `x${signed["x-plivo-signature-v3"]}` }),
+      bad("malformed x-plivo-signature-v3 (expected base64 HMAC-SHA256 signatures, comma-separated)"),
+    );
+  });
+
+  it("retell: a missing header and a wrong digest, by their messages", () => {
+    const verifier = signerOf("retell", ["key_a"], "verify");
+    assert.deepEqual(verifier.verify(received({}), at(T)), bad("missing header x-retell-signature"));
+    assert.deepEqual(verifier.verify(received({ "x-retell-signature": `v=${T * 1000},d=${"0".repeat(64)}` }), at(T)), bad("no matching signature"));
+  });
+
+  it("telnyx: a key with a character base64 does not have is no key, wherever it is", () => {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(16).toString("base64");
+    const rawPublic = rawPublicKeyBase64(privateKey);
+    for (const bad of [`!${seed}`, `${seed.slice(0, 10)}!${seed.slice(10)}`, `${seed}!`])
+      assert.throws(() => parseTelnyxPrivateKey(asSecret(bad)), UsageError, bad);
+    for (const bad of [`!${rawPublic}`, `${rawPublic}!`]) assert.throws(() => parseTelnyxPublicKey(asSecret(bad)), UsageError, bad);
+  });
+
+  it("vonage: the JWT header vwh signs, and Bearer only at the start of the header", () => {
+    const value = signerOf("vonage", ["sec"]).sign(toSign("{}")).headers["authorization"]!;
+    const [header] = value.slice("Bearer ".length).split(".");
+    assert.deepEqual(JSON.parse(Buffer.from(header!, "base64url").toString()), { alg: "HS256", typ: "JWT" });
+    const verifier = signerOf("vonage", ["sec"], "verify");
+    const malformed = bad('malformed authorization (expected "Bearer <JWT>")');
+    assert.deepEqual(verifier.verify(received({ authorization: `Basic ${value}` }, "{}"), at(T)), malformed);
+    const [h, p, sig] = value.slice("Bearer ".length).split(".");
+    assert.deepEqual(
+      verifier.verify(received({ authorization: `Bearer =${h}.${p}.${sig}` }, "{}"), at(T)),
+      bad("malformed JWT (expected three base64url parts, header and claims JSON objects)"),
+    );
+  });
+});
