@@ -445,7 +445,8 @@ describe("what an event's result keeps", () => {
       call: { call_id: "CA1" },
       events: [{ event_type: "voice", raw: raw("CallSid=CA1&From=%2B15550100001&To=%2B15550100002", form) }],
     };
-    const twiml = reply(200, "<Response><Play>/hello.mp3</Play></Response>", { "content-type": "text/xml" });
+    // A relative action URL: the reply is read against a request URL, the recorded request's placeholder.
+    const twiml = reply(200, '<Response><Gather action="/next" input="speech"><Say>Hi</Say></Gather></Response>', { "content-type": "text/xml" });
     const replayed = await run(voice, [twiml, twiml], { duplicates: 1 });
     assert.deepEqual(replayed.events[0]!.duplicate, { attempt: 2, status: 200, passed: true });
     assert.deepEqual(replayed.events[0]!.failures, []);
@@ -485,6 +486,24 @@ describe("what an event's result keeps", () => {
     assert.deepEqual(await kindsOf("<Response><Bogus/></Response>"), { passed: true, failures: [], warnings: ["schema"] });
     assert.deepEqual(await kindsOf("not xml"), { passed: true, failures: [], warnings: ["reply"] });
     assert.deepEqual(await kindsOf("<Response><Hangup/></Response>"), { passed: false, failures: ["expect"], warnings: [] });
+    // A rule the reply breaks (Vonage: a barge-in talk with no input after it) is demoted as well.
+    const vonageStatus: CallFlow = {
+      version: 1,
+      name: "vonage event",
+      platform: "vonage",
+      call: { call_id: "c1" },
+      events: [{ event_type: "answered", expect: { actions: ["speak"] } }],
+    };
+    const ncco = JSON.stringify([{ action: "talk", text: "Hi", bargeIn: true }]);
+    const barge = (await run(vonageStatus, [reply(200, ncco, { "content-type": "application/json" })])).events[0]!;
+    assert.deepEqual(
+      { passed: barge.passed, failures: barge.failures.map((finding) => finding.kind), warnings: barge.warnings.map((finding) => finding.kind) },
+      {
+        passed: true,
+        failures: [],
+        warnings: ["rule"],
+      },
+    );
     // Each kind of delivery failure is demoted: a timeout, a network error, the retries running out.
     const kinds = async (replies: Reply[], retries: number) => (await run(status, replies, { retries, backoffMs: 0 })).events[0]!;
     const timedOut = await kinds([failure("timeout", "no reply within 10 ms")], 0);
