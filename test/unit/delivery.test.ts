@@ -319,6 +319,16 @@ describe("duplicates", () => {
     );
   });
 
+  it("a first reply that breaks a platform rule is still read, and compared with its duplicate", async () => {
+    const answer: CallFlow = { version: 1, name: "vonage answer", platform: "vonage", call: { call_id: "c1" }, events: [{ event_type: "answer" }] };
+    const ncco = (text: string) => reply(200, JSON.stringify([{ action: "talk", text, bargeIn: true }]), { "content-type": "application/json" });
+    const { events } = await run(answer, [ncco("Hi"), ncco("Bye")], { duplicates: 1 });
+    assert.deepEqual(
+      events[0]!.failures.map((finding) => finding.kind),
+      ["rule", "idempotency"],
+    );
+  });
+
   it("a first reply that fails an expectation is still compared with its duplicate; a run with one --scheme for every flow", async () => {
     const expecting = flow({ event_type: "call.started", expect: { actions: ["hangup"] } });
     const { events } = await run(expecting, [speak("Hi"), speak("Hello")], { duplicates: 1, scheme: "standard" });
