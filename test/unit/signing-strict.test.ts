@@ -1020,7 +1020,7 @@ describe("the cases the first mutation run of this file left (issue 30)", () => 
     assert.deepEqual(verifier.verify(received({ authorization: `Basic ${value}` }, "{}"), at(T)), malformed);
     const [h, p, sig] = value.slice("Bearer ".length).split(".");
     assert.deepEqual(
-      verifier.verify(received({ authorization: `Bearer =${h}.${p}.${sig}` }, "{}"), at(T)),
+      verifier.verify(received({ authorization: `Bearer !${h}.${p}.${sig}` }, "{}"), at(T)),
       bad("malformed JWT (expected three base64url parts, header and claims JSON objects)"),
     );
   });
