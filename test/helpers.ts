@@ -280,10 +280,18 @@ export function fakeClock(start = Date.now()): FakeClock {
   };
 }
 
-/** Runs a vwh command in this process through the real parser and command modules, with `env` as its environment. */
-export async function runInProcess(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
-  const { createProgram, settingsInput } = await import("../src/cli/program.js");
-  const { reportError } = await import("../src/ui/report-error.js");
+/**
+ * Runs a vwh command in this process through the real parser and command modules, with `env` as its environment.
+ * `root`: a vwh package folder (an installed copy, node_modules/vwh) whose built modules run instead of this checkout's.
+ */
+export async function runInProcess(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string; root?: string } = {},
+): Promise<RunResult> {
+  const base = options.root ? pathToFileURL(join(options.root, "dist", "src", "/")).href : new URL("../src/", import.meta.url).href;
+  const load = (path: string): Promise<any> => import(new URL(path, base).href);
+  const { createProgram, settingsInput } = (await load("cli/program.js")) as typeof import("../src/cli/program.js");
+  const { reportError } = (await load("ui/report-error.js")) as typeof import("../src/ui/report-error.js");
   const env = Object.fromEntries(
     Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
@@ -298,19 +306,33 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
   // Each command's action as src/cli.ts has it, with this environment and these streams instead of the process's.
   const actions: Record<string, (...args: any[]) => Promise<void>> = {
     simulate: async (files: string[], _options: unknown, command: Command) =>
-      (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command, "simulate"), env, streams),
+      ((await load("commands/simulate.js")) as typeof import("../src/commands/simulate.js")).simulateCommand(
+        files,
+        settingsInput(command, "simulate"),
+        env,
+        streams,
+      ),
     sign: async (file: string | undefined, _options: unknown, command: Command) =>
-      (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
+      ((await load("commands/sign.js")) as typeof import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
     "verify-signature": async (_options: unknown, command: Command) =>
-      (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command, "verify-signature"), env, streams),
+      ((await load("commands/verify-signature.js")) as typeof import("../src/commands/verify-signature.js")).verifySignatureCommand(
+        settingsInput(command, "verify-signature"),
+        env,
+        streams,
+      ),
     config: async (_options: unknown, command: Command) =>
-      (await import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
+      ((await load("commands/config.js")) as typeof import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
     schema: async (format: string, _options: unknown, command: Command) =>
-      (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
+      ((await load("commands/schema.js")) as typeof import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
     platforms: async (_options: unknown, command: Command) =>
-      (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+      ((await load("commands/platforms.js")) as typeof import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
     "export artillery": async (files: string[], _options: unknown, command: Command) =>
-      (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command, "export artillery"), env, streams),
+      ((await load("commands/export.js")) as typeof import("../src/commands/export.js")).exportArtilleryCommand(
+        files,
+        settingsInput(command, "export artillery"),
+        env,
+        streams,
+      ),
   };
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Webhook } from "standardwebhooks";
@@ -29,6 +29,16 @@ describe("the package", () => {
     for (const path of ["LICENSE", "README.md", "bin/vwh.js", "dist/src/index.js", "dist/src/api.js", "examples/voice-handler.js", "fixtures/reschedule.json"])
       assert.ok(files.has(path), `${path} is not packed`);
     assert.ok(![...files].some((path) => path.startsWith("dist/test/") || path.startsWith("src/")), "tests and sources stay out");
+    // Every built module and data file: an installed vwh runs what this checkout runs (runs-as-printed.test.ts relies on it).
+    const built = (await readdir(join(repoRoot, "dist", "src"), { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(repoRoot, join(entry.parentPath, entry.name)).split(sep).join("/"));
+    assert.ok(built.length > 100, `only ${built.length} built files: the walk is broken`);
+    assert.deepEqual(
+      built.filter((path) => !files.has(path)),
+      [],
+      "built files missing from the package",
+    );
     // The platform pages `vwh platforms` and the schemas point at ship with the package.
     for (const id of platformIds) assert.ok(files.has(`docs/platforms/${id}.md`), `docs/platforms/${id}.md is not packed`);
     assert.ok(files.has("docs/README.md"));
