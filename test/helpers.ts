@@ -326,6 +326,16 @@ export async function runInProcess(
       ((await load("commands/schema.js")) as typeof import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
     platforms: async (_options: unknown, command: Command) =>
       ((await load("commands/platforms.js")) as typeof import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+    // A tunnel that gets as far as listening stops at its first line (a running tunnel is spawned: spawnVwh).
+    tunnel: async (port: string | undefined, _options: unknown, command: Command) => {
+      const stop = new AbortController();
+      const stdout = { write: (text: string) => (stop.abort(), streams.stdout.write(text)) };
+      await ((await load("commands/tunnel.js")) as typeof import("../src/commands/tunnel.js")).tunnelCommand(port, settingsInput(command, "tunnel"), {
+        env,
+        streams: { ...streams, stdout },
+        stop: stop.signal,
+      });
+    },
     "export artillery": async (files: string[], _options: unknown, command: Command) =>
       ((await load("commands/export.js")) as typeof import("../src/commands/export.js")).exportArtilleryCommand(
         files,

@@ -66,6 +66,9 @@ describe("vwh init", () => {
     const handler = await startListener(example.createVoiceHandler({ secrets: [secret] }));
     try {
       await withTempDir(async (dir) => {
+        // A project that lists vwh already (as after a first init): nothing to vendor, so no npm pack here (the
+        // vendoring is the next test's and runs-as-printed.test.ts's).
+        await writeFile(join(dir, "package.json"), `${JSON.stringify({ name: "agent", devDependencies: { vwh: `file:vendor/vwh-${version}.tgz` } })}\n`);
         const result = await initInTerminal(dir, [
           { waitFor: /Platform your handler serves/, keys: "\r" },
           { waitFor: /webhook URL/, keys: `${handler.url}\r` },
@@ -85,8 +88,9 @@ describe("vwh init", () => {
         assert.equal(flow.$schema, "./schema/call-flow.schema.json");
         assert.ok(existsSync(join(dir, "flows", "schema", "call-flow.schema.json")));
 
+        assert.equal(existsSync(join(dir, "vendor")), false, "vwh is in package.json: nothing vendored");
         // The generated project runs as is: url, flows and the secret's variable all from the config.
-        const simulated = await runVwh(["simulate"], { cwd: dir, env: { VOICE_SECRET: secret } });
+        const simulated = await runInProcess(["simulate"], { env: { VWH_CONFIG: join(dir, "vwh.config.json"), VOICE_SECRET: secret } });
         assert.equal(simulated.code, 0, simulated.stdout + simulated.stderr);
         assert.match(simulated.stdout, /6 flows · 20 events · 20 passed · 0 failed/);
       });
@@ -186,9 +190,10 @@ describe("vwh init", () => {
 
   it("--yes writes the defaults; an existing file is refused (exit 2, nothing written) unless --force", async () => {
     await withTempDir(async (dir) => {
-      const first = await runVwh(["init", "--yes"], { cwd: dir });
-      assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /wrote 11 files/);
+      // In process (the tarball is packed once per process); the exit 0 of a spawned init is runs-as-printed.test.ts's.
+      const first = captured();
+      await initCommand({ yes: true }, { cwd: dir, env: {}, streams: first.streams });
+      assert.match(first.stdout(), /wrote 11 files/);
       await writeFile(join(dir, "vwh.config.json"), '{"url": "http://127.0.0.1:1/keep-me"}\n');
       await mkdir(join(dir, "other"));
       const refused = await runVwh(["init", "--yes"], { cwd: dir });
@@ -370,7 +375,7 @@ describe("project config", () => {
         assert.equal(missingSecret.code, 2);
         assert.match(missingSecret.stderr, /no signing secret: pass --secret or set PROJECT_SECRET or VWH_SECRET/);
 
-        const shown = await runVwh(["config", "--budget", "90", "--json"], { cwd: nested, env: { PROJECT_SECRET: secret, VWH_TIMEOUT_MS: "2500" } });
+        const shown = await runInProcess(["config", "--budget", "90", "--json"], { env: { ...configEnv, PROJECT_SECRET: secret, VWH_TIMEOUT_MS: "2500" } });
         assert.equal(shown.code, 0, shown.stderr);
         assert.ok(!shown.stdout.includes(secret));
         const report = JSON.parse(shown.stdout) as {
