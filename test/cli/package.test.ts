@@ -1,6 +1,7 @@
 /** The package as another project gets it: what `npm pack` ships, and what `import "vwh"` gives. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, it } from "node:test";
@@ -135,6 +136,14 @@ describe("the README", () => {
     assert.match(readme, /^npm ci && npm run build +#/m);
     assert.match(readme, /^npm test +#/m);
     assert.equal(manifest.scripts.pretest, "npm run build", "npm test builds first: .ci/run needs nothing else");
+    // Every folder of tests runs: its files each in a process (dist/test/<folder>/*.test.js) or all in one (dist/test/all-<folder>.js).
+    const folders = (await readdir(join(repoRoot, "test"), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory() && readdirSync(join(repoRoot, "test", entry.name)).some((name) => name.endsWith(".test.ts")))
+      .map((entry) => entry.name);
+    assert.deepEqual(folders.sort(), ["cli", "e2e", "platforms", "unit"]);
+    const runs = manifest.scripts.test!.split(" ");
+    for (const folder of folders)
+      assert.ok(runs.includes(`dist/test/${folder}/*.test.js`) !== runs.includes(`dist/test/all-${folder}.js`), `npm test runs test/${folder} exactly once`);
     const ci = (await readFile(join(repoRoot, ".ci", "run"), "utf8")).split("\n").filter((line) => line.startsWith("npm "));
     assert.deepEqual(ci, ["npm ci --no-audit --no-fund --engine-strict", "npm test"], "--engine-strict: an EBADENGINE fails CI (issue 27)");
   });

@@ -1,0 +1,4 @@
+/** Every test/unit file in one process (see together.ts). */
+import { runFolder } from "./together.js";
+
+runFolder("unit");
