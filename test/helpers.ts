@@ -364,6 +364,68 @@ export async function runInProcess(
   }
 }
 
+/**
+ * Starts `vwh tunnel …` in this process through the real parser and command, with `env` as its environment:
+ * its output read line by line as spawnVwh's is, and `stop()` ends it as Ctrl-C does. For tunnel behaviour
+ * that is not the process's own (signals, exit codes, a killed tunnel): those spawn.
+ */
+export async function tunnelInProcess(args: readonly string[], options: { env?: Record<string, string | undefined> } = {}): Promise<RunningVwh> {
+  const { createProgram, settingsInput } = await import("../src/cli/program.js");
+  const { tunnelCommand } = await import("../src/commands/tunnel.js");
+  const { reportError } = await import("../src/ui/report-error.js");
+  const env = Object.fromEntries(
+    Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  let stdout = "";
+  let stderr = "";
+  let consumed = 0;
+  let closed = false;
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((resume) => resume());
+  const streams = {
+    stdout: { write: (text: string) => ((stdout += text), wake()) },
+    stderr: { write: (text: string) => (stderr += text) },
+  };
+  const stop = new AbortController();
+  const silent = { writeOut: (text: string) => void (stdout += text), writeErr: (text: string) => void (stderr += text) };
+  const program = createProgram().configureOutput(silent);
+  const tunnel = program.commands.find((command) => command.name() === "tunnel")!;
+  tunnel.configureOutput(silent);
+  tunnel.action((port: string | undefined, _options: unknown, command: Command) =>
+    tunnelCommand(port, settingsInput(command, "tunnel"), { env, streams, stop: stop.signal }),
+  );
+  const exited = program.parseAsync(["node", "vwh", "tunnel", ...args]).then(
+    () => 0,
+    (error: unknown) => {
+      const report = reportError(error, { json: args.includes("--json"), debug: false });
+      stdout += report.stdout;
+      stderr += report.stderr;
+      return report.exitCode;
+    },
+  );
+  void exited.then(() => ((closed = true), wake()));
+  return {
+    async nextLine() {
+      for (;;) {
+        const end = stdout.indexOf("\n", consumed);
+        if (end !== -1) {
+          const line = stdout.slice(consumed, end);
+          consumed = end + 1;
+          return line;
+        }
+        if (closed) throw new Error(`vwh tunnel ended before printing a line; stderr: ${stderr}`);
+        await new Promise<void>((resume) => waiters.push(resume));
+      }
+    },
+    async stop() {
+      stop.abort();
+      return { code: await exited, stdout, stderr };
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
 /** Parses argv with the real program and returns what the command's action would receive, without running it. */
 export async function parseArgv(
   args: readonly string[],

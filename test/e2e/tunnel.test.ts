@@ -10,7 +10,19 @@ import { loadFlow } from "../../src/files/call-flow.js";
 import { getScheme } from "../../src/signing/index.js";
 import { tokenFromNgrokConfig, type ForwardConfig } from "../../src/tunnel/ngrok.js";
 import { readJournal, Recorder } from "../../src/tunnel/recorder.js";
-import { json, newSecret, runInProcess, runVwh, spawnVwh, startServer, unusedPort, withTempDir, refusingServer, type RunningVwh } from "../helpers.js";
+import {
+  json,
+  newSecret,
+  runInProcess,
+  runVwh,
+  spawnVwh,
+  tunnelInProcess,
+  startServer,
+  unusedPort,
+  withTempDir,
+  refusingServer,
+  type RunningVwh,
+} from "../helpers.js";
 
 const secret = newSecret();
 
@@ -22,8 +34,11 @@ interface Listening {
   inspector_url: string | null;
 }
 
-async function startTunnel(port: number, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
-  const vwh = spawnVwh(["tunnel", String(port), "--local", "--json", ...extra], { env: { VWH_SECRET: secret, ...env } });
+/** A spawned `vwh tunnel --local --json`; `inProcess`: the same command in this process, where no signal or exit code is tested. */
+async function startTunnel(port: number, extra: string[] = [], options: { inProcess?: boolean } = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
+  const args = [String(port), "--local", "--json", ...extra];
+  const env = { VWH_SECRET: secret };
+  const vwh = options.inProcess ? await tunnelInProcess(args, { env }) : spawnVwh(["tunnel", ...args], { env });
   const ready = JSON.parse(await vwh.nextLine()) as Listening;
   return { vwh, ready };
 }
@@ -112,7 +127,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       await sleep(800);
       if (!response.destroyed) response.writeHead(200).end("late");
     });
-    const { vwh, ready } = await startTunnel(slow.port, ["--max-body", "1k", "--timeout", "150"]);
+    const { vwh, ready } = await startTunnel(slow.port, ["--max-body", "1k", "--timeout", "150"], { inProcess: true });
     try {
       const big = await request(`${ready.proxy_url}/hook`, { method: "POST", body: Buffer.alloc(2048, 97) });
       assert.equal(big.statusCode, 413);
@@ -236,7 +251,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     await withTempDir(async (dir) => {
       const recording = join(dir, "calls.json");
       const upstream = await startServer((_request, response) => void response.writeHead(204).end());
-      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--redact-pii", "--no-inspect"]);
+      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--redact-pii", "--no-inspect"], { inProcess: true });
       const body = '{"event_type":"speech.transcribed","call_id":"c","sequence":3,"payload":{"from":"+15550100001","text":"my account number is 1234"}}';
       const response = await request(`${ready.proxy_url}/hook?to=447700900123`, { method: "POST", headers: { "content-type": "application/json" }, body });
       await response.body.dump();
