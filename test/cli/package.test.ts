@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { sign, verify } from "../../src/api.js";
 import { platformIds } from "../../src/platforms/registry.js";
-import { newSecret, repoRoot, runVwh, withTempDir } from "../helpers.js";
+import { newSecret, repoRoot, runInProcess, withTempDir } from "../helpers.js";
 
 const run = promisify(execFile);
 
@@ -58,7 +58,7 @@ describe("the package", () => {
     };
     for (const top of ["src", "examples", "fixtures", "docs", "README.md"]) await walk(join(repoRoot, top));
     assert.deepEqual(offenders, []);
-    const described = await runVwh(["platforms", "--json"]);
+    const described = await runInProcess(["platforms", "--json"]);
     for (const platform of (JSON.parse(described.stdout) as { platforms: { id: string; docs: string }[] }).platforms) await stat(join(repoRoot, platform.docs));
   });
 
