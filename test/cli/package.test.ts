@@ -1,7 +1,7 @@
 /** The package as another project gets it: what `npm pack` ships, and what `import "vwh"` gives. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, it } from "node:test";
@@ -10,6 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { sign, verify } from "../../src/api.js";
 import { platformIds } from "../../src/platforms/registry.js";
 import { newSecret, repoRoot, runInProcess, withTempDir } from "../helpers.js";
+import { testEntries, togetherFiles } from "../together.js";
 
 const run = promisify(execFile);
 
@@ -136,14 +137,23 @@ describe("the README", () => {
     assert.match(readme, /^npm ci && npm run build +#/m);
     assert.match(readme, /^npm test +#/m);
     assert.equal(manifest.scripts.pretest, "npm run build", "npm test builds first: .ci/run needs nothing else");
-    // Every folder of tests runs: its files each in a process (dist/test/<folder>/*.test.js) or all in one (dist/test/all-<folder>.js).
-    const folders = (await readdir(join(repoRoot, "test"), { withFileTypes: true }))
-      .filter((entry) => entry.isDirectory() && readdirSync(join(repoRoot, "test", entry.name)).some((name) => name.endsWith(".test.ts")))
-      .map((entry) => entry.name);
-    assert.deepEqual(folders.sort(), ["cli", "e2e", "platforms", "unit"]);
-    const runs = manifest.scripts.test!.split(" ");
-    for (const folder of folders)
-      assert.ok(runs.includes(`dist/test/${folder}/*.test.js`) !== runs.includes(`dist/test/all-${folder}.js`), `npm test runs test/${folder} exactly once`);
+    // Every test file runs, exactly once: in a process of its own, or in its folder's shared one (together.ts).
+    assert.equal(manifest.scripts.test, "biome format . && node dist/test/run.js");
+    const entries = testEntries();
+    const ran = entries.flatMap((entry) => {
+      const shared = /^dist\/test\/together-(\w+)\.js$/.exec(entry);
+      return shared ? togetherFiles(shared[1]!).map((name) => `${shared[1]}/${name}`) : [entry.replace(/^dist\/test\//, "")];
+    });
+    const files = (await readdir(join(repoRoot, "test"), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .flatMap((entry) =>
+        readdirSync(join(repoRoot, "test", entry.name))
+          .filter((name) => name.endsWith(".test.ts"))
+          .map((name) => `${entry.name}/${name.replace(/\.ts$/, ".js")}`),
+      );
+    assert.ok(files.length > 50, `only ${files.length} test files found`);
+    assert.deepEqual([...ran].sort(), [...files].sort());
+    for (const entry of entries) assert.ok(existsSync(join(repoRoot, entry)), `${entry} is not built`);
     const ci = (await readFile(join(repoRoot, ".ci", "run"), "utf8")).split("\n").filter((line) => line.startsWith("npm "));
     assert.deepEqual(ci, ["npm ci --no-audit --no-fund --engine-strict", "npm test"], "--engine-strict: an EBADENGINE fails CI (issue 27)");
   });

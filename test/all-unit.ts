@@ -1,4 +1,0 @@
-/** Every test/unit file in one process (see together.ts). */
-import { runFolder } from "./together.js";
-
-runFolder("unit");
