@@ -44,12 +44,7 @@ describe("why a signature was refused (issue 26)", () => {
     assert.equal(explained.expectedUrl, "https://abc.ngrok.app/voice?x=1");
     assert.deepEqual(
       explained.candidates.map((candidate) => candidate.url),
-      [
-        "https://abc.ngrok.app/voice?x=1",
-        "https://abc.ngrok.app:443/voice?x=1",
-        "http://abc.ngrok.app/voice?x=1",
-        "http://abc.ngrok.app:80/voice?x=1",
-      ],
+      ["https://abc.ngrok.app/voice?x=1", "https://abc.ngrok.app:443/voice?x=1", "http://abc.ngrok.app/voice?x=1", "http://abc.ngrok.app:80/voice?x=1"],
     );
     assert.deepEqual(
       explained.candidates.filter((candidate) => candidate.matches).map((candidate) => candidate.url),
@@ -77,7 +72,14 @@ describe("why a signature was refused (issue 26)", () => {
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const body = Buffer.from('{"event_type":"call.started"}');
     const signer = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" });
-    const stale = signer.sign({ id: "evt_1", timestamp: Math.floor(at.getTime() / 1000) - 3600, body, method: "POST", url: "", contentType: "application/json" });
+    const stale = signer.sign({
+      id: "evt_1",
+      timestamp: Math.floor(at.getTime() / 1000) - 3600,
+      body,
+      method: "POST",
+      url: "",
+      contentType: "application/json",
+    });
     const explain = explainer("standard", [secret]);
     const right = explain({ method: "POST", headers: stale.headers, body }, "http://127.0.0.1/hook", at);
     assert.equal(right.expectedUrl, undefined, "the standard scheme does not sign the URL");
@@ -180,7 +182,12 @@ describe("Copy as curl (issue 26)", () => {
   it("single-quotes every value: a hostile body and header reach curl as they are, and nothing runs", async () => {
     const body = `Digits=1'; touch /tmp/pwned-vwh; echo '$(id)\`id\`\n2`;
     const command = curlCommand(
-      { method: "POST", path: "/voice?a=1&b='2'", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "ab'cd", "content-length": "9" }, body: Buffer.from(body) },
+      {
+        method: "POST",
+        path: "/voice?a=1&b='2'",
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "ab'cd", "content-length": "9" },
+        body: Buffer.from(body),
+      },
       "http://localhost:3000",
     );
     // `curl` replaced by a function that prints its arguments, NUL-separated.
