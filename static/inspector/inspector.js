@@ -20,7 +20,7 @@ const state = {
 /** The rows on screen by exchange id, and the call groups (table bodies) they are in. */
 const rows = new Map();
 const groups = new Map();
-const columns = 10;
+const columns = 9;
 
 const $ = (id) => document.getElementById(id);
 
@@ -167,18 +167,31 @@ function explanationBlock(explanation) {
     el("h3", {}, `Why the ${explanation.scheme} signature was refused`),
   );
   if (explanation.expectedUrl) {
-    block.append(el("p", {}, "URL vwh expected: ", el("code", { "data-testid": "expected-url" }, explanation.expectedUrl)));
+    const matched = explanation.candidates.filter((candidate) => candidate.matches);
     block.append(
+      el("p", {}, "URL vwh expected: ", el("code", { "data-testid": "expected-url" }, explanation.expectedUrl)),
       el(
-        "table",
-        { class: "candidates" },
-        el("tr", {}, el("th", {}, "URL the platform may have signed"), el("th", {}, "signature")),
-        explanation.candidates.map((candidate) =>
-          el(
-            "tr",
-            { "data-testid": "candidate", "data-matches": candidate.matches ? "true" : "false" },
-            el("td", {}, el("code", {}, candidate.url)),
-            el("td", { class: candidate.matches ? "verdict-valid" : "verdict-unchecked" }, candidate.matches ? "✓ matches" : "no match"),
+        "p",
+        {},
+        "URL the signature was computed over: ",
+        matched.length > 0
+          ? matched.map((candidate) => el("code", { class: "verdict-valid", "data-testid": "signed-url" }, candidate.url))
+          : el("span", { class: "verdict-invalid" }, `none of the ${explanation.candidates.length} URLs tried`),
+      ),
+      el(
+        "details",
+        {},
+        el("summary", {}, `URLs tried (${explanation.candidates.length}: http and https, with and without the port)`),
+        el(
+          "table",
+          { class: "candidates" },
+          explanation.candidates.map((candidate) =>
+            el(
+              "tr",
+              { "data-testid": "candidate", "data-matches": candidate.matches ? "true" : "false" },
+              el("td", {}, el("code", {}, candidate.url)),
+              el("td", { class: candidate.matches ? "verdict-valid" : "verdict-unchecked" }, candidate.matches ? "✓ matches" : "no match"),
+            ),
           ),
         ),
       ),
@@ -187,24 +200,16 @@ function explanationBlock(explanation) {
   if (explanation.header) {
     block.append(
       el(
-        "table",
-        { class: "signatures" },
-        el(
-          "tr",
-          {},
-          el("td", {}, `expected ${explanation.header}`),
-          el("td", {}, el("code", { "data-testid": "expected-signature" }, explanation.expected ?? "(cannot be computed here)")),
-        ),
-        el(
-          "tr",
-          {},
-          el("td", {}, `received ${explanation.header}`),
-          el("td", {}, el("code", { "data-testid": "received-signature" }, explanation.received ?? "(none)")),
-        ),
+        "p",
+        {},
+        `${explanation.header}: expected `,
+        el("code", { "data-testid": "expected-signature" }, explanation.expected ?? "(cannot be computed here)"),
+        ", received ",
+        el("code", { "data-testid": "received-signature" }, explanation.received ?? "(none)"),
       ),
     );
   }
-  block.append(el("p", { "data-testid": "signature-hint" }, explanation.hint));
+  block.append(el("p", { class: "hint", "data-testid": "signature-hint" }, explanation.hint));
   return block;
 }
 
@@ -287,7 +292,7 @@ function editPanel(exchange) {
       {},
       "Body",
       binary ? el("span", { class: "note" }, " (binary or cut: cannot be edited here)") : "",
-      el("textarea", { id: "edit-body", "data-testid": "edit-body", rows: 8, spellcheck: "false", disabled: binary }),
+      el("textarea", { id: "edit-body", "data-testid": "edit-body", rows: 4, spellcheck: "false", disabled: binary }),
     ),
     el(
       "div",
@@ -427,8 +432,7 @@ function rowOf(exchange) {
     el("td", {}, box),
     el("td", {}, `#${exchange.id}`),
     el("td", {}, clock(exchange.time)),
-    el("td", {}, exchange.method),
-    el("td", { class: "path", title: exchange.path }, exchange.path),
+    el("td", { class: "path", title: `${exchange.method} ${exchange.path}` }, exchange.method === "POST" ? exchange.path : `${exchange.method} ${exchange.path}`),
     el(
       "td",
       { "data-testid": "event-type" },
