@@ -84,6 +84,13 @@ export interface BuiltReplay {
 
 export type ExchangeListener = (exchange: SessionExchange) => void;
 
+/**
+ * Explaining a refusal signs the body again for each URL tried (a dozen HMACs): a forged request from the
+ * internet gets that only while it is webhook-sized, so big forged bodies cannot make the tunnel hash for them.
+ */
+const maxExplainedBytes = 256 * 1024;
+const explainable = (request: ForwardRequest) => request.path.startsWith("/") && request.body.length <= maxExplainedBytes;
+
 const sizeOf = (exchange: SessionExchange) => exchange.request.body.length + (exchange.reply?.body.length ?? 0);
 
 export class ReplayError extends Error {
@@ -163,7 +170,7 @@ export class TunnelSession {
       reply: exchange.reply,
       replySummary: exchange.reply && summarizeReply(exchange.reply, reading),
       reading,
-      explanation: signature && !signature.valid && request.path.startsWith("/") ? this.options.explain?.(request, url, exchange.receivedAt) : undefined,
+      explanation: signature && !signature.valid && explainable(request) ? this.options.explain?.(request, url, exchange.receivedAt) : undefined,
       replay: replay && { ...replay, forgery: replay.forgery && exchange.status >= 200 && exchange.status < 300 },
     };
     this.exchanges.set(stored.id, stored);

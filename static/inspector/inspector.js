@@ -432,7 +432,11 @@ function rowOf(exchange) {
     el("td", {}, box),
     el("td", {}, `#${exchange.id}`),
     el("td", {}, clock(exchange.time)),
-    el("td", { class: "path", title: `${exchange.method} ${exchange.path}` }, exchange.method === "POST" ? exchange.path : `${exchange.method} ${exchange.path}`),
+    el(
+      "td",
+      { class: "path", title: `${exchange.method} ${exchange.path}` },
+      exchange.method === "POST" ? exchange.path : `${exchange.method} ${exchange.path}`,
+    ),
     el(
       "td",
       { "data-testid": "event-type" },

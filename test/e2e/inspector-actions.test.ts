@@ -80,6 +80,11 @@ describe("the inspector's tools (issue 26)", () => {
       const [refused] = tunnel.session.list();
       const replay = (await tunnel.act(`/api/exchanges/${refused!.id}/replay`, { mode: "resign" })).json() as unknown as ExchangeView;
       assert.deepEqual([replay.status, replay.replay_forgery], [403, false]);
+      assert.ok(refused!.explanation, "a webhook-sized refusal is explained");
+      // A forged body far over webhook size is not signed again a dozen times to explain it.
+      await tunnel.send(`${form}&Pad=${"x".repeat(300 * 1024)}`, "http://abc.ngrok.app/voice");
+      const big = tunnel.session.list().at(-1)!;
+      assert.deepEqual([big.signature?.valid, big.explanation], [false, undefined]);
     } finally {
       await tunnel.close();
     }
