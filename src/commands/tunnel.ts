@@ -226,7 +226,13 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     requestUrl: addressed,
     forward: proxy.forward,
   });
-  session.subscribe((exchange) => log(toObservation(exchange, needles)));
+  session.subscribe((exchange) => {
+    log(toObservation(exchange, needles));
+    if (exchange.replay?.forgery)
+      output.warn(
+        `replay #${exchange.id}: #${exchange.replay.of}'s signature was refused, yet re-signed with your secret the handler accepted it — vwh made a possible forgery valid`,
+      );
+  });
 
   let listener: TunnelListener | undefined;
   let inspectorUrl: string | undefined;

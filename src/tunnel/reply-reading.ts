@@ -85,6 +85,16 @@ export function readReply(
   latencyMs: number,
 ): ReplyReading | undefined {
   if (!platform || eventType === undefined || reply.truncated || reply.body.length > maxReadBytes) return undefined;
+  try {
+    return read(platform, eventType, request, reply, latencyMs);
+  } catch (error) {
+    // A reader that throws is vwh's bug, not the handler's: said on the reply, and the exchange is still logged.
+    const failure: Finding = { kind: "reply", message: `vwh could not read this reply: ${(error as Error).message}` };
+    return { platform: platform.id, eventType, failures: [failure], warnings: [], actions: undefined, note: undefined };
+  }
+}
+
+function read(platform: Platform, eventType: string, request: ReadableRequest, reply: HandlerReply, latencyMs: number): ReplyReading {
   const webhook = webhookRequest(request);
   const check = checkReply({
     platform,
@@ -102,13 +112,7 @@ export function readReply(
   const waits = platform.events[eventType]?.waits ?? false;
   // An event the platform does not act on: its reply is still read, for the names of what it holds.
   let parsed = check.parsed;
-  if (!parsed && success && reply.body.length > 0) {
-    try {
-      parsed = platform.parseReply(reply, { eventType, waits: false, expectsActions: true, request: webhook });
-    } catch {
-      parsed = undefined;
-    }
-  }
+  if (!parsed && success && reply.body.length > 0) parsed = platform.parseReply(reply, { eventType, waits: false, expectsActions: true, request: webhook });
   const actions = parsed && (parsed.actions.length > 0 || check.parsed) ? actionNames(parsed) : undefined;
   return {
     platform: platform.id,
