@@ -95,10 +95,17 @@ describe("the inspector in chromium", () => {
           await rows.nth(2).waitFor();
           assert.equal(await rows.count(), 3, "the replay is listed too");
           assert.ok(!(await page.content()).includes(secret.slice(6)), "the secret never reaches the page");
+          assert.match((await replayed.locator("[data-testid=forgery-warning]").textContent()) ?? "", /#2's signature was refused/);
         } finally {
           await context.close();
         }
       });
+      const { stderr } = await vwh.stop();
+      assert.match(
+        stderr,
+        /warning: replay #3: #2's signature was refused, yet re-signed with your secret the handler accepted it/,
+        "the terminal says so too",
+      );
     } finally {
       await vwh.stop();
       await handler.close();
