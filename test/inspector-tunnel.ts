@@ -74,6 +74,7 @@ export async function startTwilioTunnel(accept: (digits: string | null) => numbe
   };
   return {
     inspector,
+    proxyUrl: proxy.url,
     handler,
     session,
     send,

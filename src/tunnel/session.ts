@@ -91,6 +91,17 @@ export type ExchangeListener = (exchange: SessionExchange) => void;
 const maxExplainedBytes = 256 * 1024;
 const explainable = (request: ForwardRequest) => request.path.startsWith("/") && request.body.length <= maxExplainedBytes;
 
+/** The path without its `bodySHA256` query parameters (Twilio's hash of a JSON body), the rest as written. */
+export function withoutBodyHash(path: string): string {
+  const at = path.indexOf("?");
+  if (at === -1) return path;
+  const kept = path
+    .slice(at + 1)
+    .split("&")
+    .filter((pair) => !/^bodySHA256(=|$)/.test(pair));
+  return kept.length > 0 ? `${path.slice(0, at)}?${kept.join("&")}` : path.slice(0, at);
+}
+
 const sizeOf = (exchange: SessionExchange) => exchange.request.body.length + (exchange.reply?.body.length ?? 0);
 
 export class ReplayError extends Error {
@@ -211,12 +222,18 @@ export class TunnelSession {
       if (!this.options.signatureHeaders.includes(name) && name !== "content-length") headers[name] = value;
     }
     const contentType = headers["content-type"] ?? "application/octet-stream";
-    const url = this.options.requestUrl(requestPath, original.request.headers);
-    const signed = resigner.sign({ id: original.identity.eventId ?? randomId("evt"), timestamp: Math.floor(nowMs / 1000), body, method, url, contentType });
-    // Schemes that put signature material in the URL (Twilio's bodySHA256) change the path too.
-    const signedUrl = new URL(signed.url);
-    const path = signed.url === url ? requestPath : `${signedUrl.pathname}${signedUrl.search}`;
-    return { method, path, headers: { ...headers, ...signed.headers }, body };
+    const signAt = (at: string) => {
+      const url = this.options.requestUrl(at, original.request.headers);
+      const signed = resigner.sign({ id: original.identity.eventId ?? randomId("evt"), timestamp: Math.floor(nowMs / 1000), body, method, url, contentType });
+      // Schemes that put signature material in the URL (Twilio's bodySHA256) change the path too.
+      const signedUrl = new URL(signed.url);
+      return { changed: signed.url !== url, path: signed.url === url ? at : `${signedUrl.pathname}${signedUrl.search}`, headers: signed.headers };
+    };
+    // A recorded bodySHA256 is the old body's: a scheme that adds its own gets the URL without it.
+    const stripped = withoutBodyHash(requestPath);
+    const again = stripped !== requestPath ? signAt(stripped) : undefined;
+    const signed = again?.changed ? again : signAt(requestPath);
+    return { method, path: signed.path, headers: { ...headers, ...signed.headers }, body };
   }
 
   /** Sends a held request (edited, when asked) to the handler again; the replay is observed like any other exchange. */

@@ -5,11 +5,13 @@
  * refusing what is not the page's own request.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { request } from "undici";
 import { simulate } from "../../src/api.js";
+import { getScheme } from "../../src/signing/index.js";
 import { twilioSignature } from "../../src/signing/twilio.js";
 import type { ExchangeView } from "../../src/tunnel/inspector.js";
 import { withTempDir } from "../helpers.js";
@@ -68,6 +70,35 @@ describe("the inspector's tools (issue 26)", () => {
       // Clear lets go of everything.
       assert.equal((await tunnel.act("/api/clear", {})).status, 200);
       assert.equal(tunnel.session.list().length, 0);
+    } finally {
+      await tunnel.close();
+    }
+  });
+
+  it("re-signs an edited Twilio JSON request with the new body's bodySHA256 in place of the old", async () => {
+    const tunnel = await startTwilioTunnel();
+    try {
+      const body = '{"CallSid":"CA9","Digits":"1234"}';
+      const signer = getScheme("twilio").create([{ value: token, source: "" }], { purpose: "sign" });
+      const signed = signer.sign({
+        id: "x",
+        timestamp: 0,
+        body: Buffer.from(body),
+        method: "POST",
+        url: "https://abc.ngrok.app/voice?a=1",
+        contentType: "application/json",
+      });
+      const path = signed.url.slice("https://abc.ngrok.app".length);
+      await (
+        await request(`${tunnel.proxyUrl}${path}`, { method: "POST", headers: { ...signed.headers, "content-type": "application/json" }, body })
+      ).body.dump();
+      const [held] = tunnel.session.list();
+      assert.equal(held!.signature?.valid, true);
+      const edited = body.replace("1234", "9999");
+      const replay = (await tunnel.act(`/api/exchanges/${held!.id}/replay`, { mode: "resign", body: edited })).json() as unknown as ExchangeView;
+      const sent = tunnel.handler.requests.at(-1)!;
+      assert.equal(sent.url, `/voice?a=1&bodySHA256=${createHash("sha256").update(edited).digest("hex")}`, "one bodySHA256, the new body's");
+      assert.equal(replay.signature?.valid, true);
     } finally {
       await tunnel.close();
     }
