@@ -40,7 +40,8 @@ describe("the inspector's tools in chromium (issue 26)", () => {
     try {
       await tunnel.send(twilioForm);
       await tunnel.send(twilioForm, "http://abc.ngrok.app/voice"); // Twilio signed http://, vwh expects https://
-      await tunnel.send(twilioForm.replace("CA1", "CA2"));
+      // Hostile text: shown as text, never as markup.
+      await tunnel.send(twilioForm.replace("CA1", encodeURIComponent('CA2<img src=x onerror="document.title=1">')));
       await withTempDir(async (userDataDir) => {
         const context = await chromium.launchPersistentContext(userDataDir, {
           executablePath: chromiumPath,
@@ -101,6 +102,8 @@ describe("the inspector's tools in chromium (issue 26)", () => {
           assert.deepEqual([recording.platform, recording.events.length], ["twilio", 1]);
 
           assert.ok(!(await page.content()).includes(token), "the secret never reaches the page");
+          assert.equal(await page.locator("img").count(), 0, "request data is never markup");
+          assert.match((await page.locator("[data-testid=call]").nth(1).textContent()) ?? "", /CA2<img src=x/);
           await page.locator("[data-testid=clear]").click();
           await page.locator("#empty:not([hidden])").waitFor();
           assert.equal(await rows.count(), 0);

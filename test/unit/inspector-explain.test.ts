@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { Chalk } from "chalk";
 import { loadPlatform } from "../../src/platforms/registry.js";
 import { getScheme } from "../../src/signing/index.js";
+import { plivoSignature } from "../../src/signing/plivo.js";
 import { twilioSignature } from "../../src/signing/twilio.js";
 import { curlCommand } from "../../src/tunnel/curl.js";
 import { readReply } from "../../src/tunnel/reply-reading.js";
@@ -58,6 +59,22 @@ describe("why a signature was refused (issue 26)", () => {
     assert.match(explained.hint, /the platform signed http:\/\/abc\.ngrok\.app\/voice\?x=1, vwh checked https:/);
     const text = JSON.stringify(explained);
     for (const whole of [token, expected, received]) assert.ok(!text.includes(whole), "no secret and no whole signature");
+  });
+
+  it("Plivo: the URL it signed is found by the verifier itself, and the expected V3 signature is made with the request's nonce", () => {
+    const body = "CallUUID=u1&Digits=12";
+    const nonce = "12345678901234567890";
+    const received = plivoSignature(token, "POST", "http://abc.ngrok.app/answer", new URLSearchParams(body), nonce);
+    const headers = { "content-type": "application/x-www-form-urlencoded", "x-plivo-signature-v3": received, "x-plivo-signature-v3-nonce": nonce };
+    const explained = explainer("plivo", [token])({ method: "POST", headers, body: Buffer.from(body) }, "https://abc.ngrok.app/answer", at);
+    assert.deepEqual(
+      explained.candidates.filter((candidate) => candidate.matches).map((candidate) => candidate.url),
+      ["http://abc.ngrok.app/answer", "http://abc.ngrok.app:80/answer"],
+      "Plivo signs the URL without a default port: both spellings are the one it signed",
+    );
+    const expected = plivoSignature(token, "POST", "https://abc.ngrok.app/answer", new URLSearchParams(body), nonce);
+    assert.equal(explained.expected, maskSignature(expected));
+    assert.equal(explained.received, maskSignature(received));
   });
 
   it("Twilio with another auth token: no URL matches, and the hint says so", () => {
