@@ -241,7 +241,8 @@ function editOf(exchange) {
   const payload = {};
   const body = $("edit-body");
   const path = $("edit-path");
-  if (body && !body.disabled && body.value !== exchange.request.body.data) payload.body = body.value;
+  // A textarea turns CRLF into LF: an untouched body is sent as it came, byte for byte.
+  if (body && !body.disabled && body.value !== exchange.request.body.data.replace(/\r\n?/g, "\n")) payload.body = body.value;
   if (path && path.value !== exchange.path) payload.path = path.value;
   return payload;
 }
