@@ -50,6 +50,7 @@ export async function startTwilioTunnel(accept: (digits: string | null) => numbe
     secretNeedles: secretNeedles([token]),
     signatureHeaders: scheme.headers({ purpose: "verify" }),
     upstream: `http://localhost:${handler.port}`,
+    signsUrl: true,
     exportPolicy: { redactPii: false, secretNeedles: secretNeedles([token]), platform: "twilio", url: publicUrl },
   });
   const origin = inspector.url.slice(0, -1);

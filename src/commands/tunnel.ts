@@ -247,6 +247,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
         signatureHeaders,
         onNotice: (text) => output.warn(text),
         upstream: upstream.origin,
+        signsUrl: getScheme(options.scheme).signsUrl?.(schemeSettings(options, "verify")) === true,
         maxBodyBytes: options.maxBody,
         // Export writes what --record would: the same redaction, masking and platform.
         exportPolicy: {

@@ -73,6 +73,8 @@ export interface ExchangeView {
   signature: { valid: boolean; reason: string | null } | null;
   /** For a refused signature: the URLs tried and the expected vs received signature, masked. */
   signature_explanation: SignatureExplanation | null;
+  /** A signature vwh found valid that the handler refused (401/403): what the handler most likely checks differently. */
+  handler_refusal: string | null;
   /** The platform that recognised the request. */
   platform: string | null;
   status: number;
@@ -113,6 +115,8 @@ export interface InspectorOptions {
   upstream?: string;
   /** How Export records the chosen exchanges (the tunnel's recording policy); absent: no Export. */
   exportPolicy?: ExportPolicy;
+  /** Whether the scheme signs the URL (Twilio, Plivo, an hmac template with {url}): said when a handler refuses a valid signature. */
+  signsUrl?: boolean;
   /** The largest edited body a replay may send (default 1 MiB; the tunnel's --max-body). */
   maxBodyBytes?: number;
   now?: () => number;
@@ -167,7 +171,24 @@ function explanationView(explanation: SignatureExplanation, needles: readonly st
   };
 }
 
-export function toExchangeView(exchange: SessionExchange, options: Pick<InspectorOptions, "secretNeedles" | "signatureHeaders">): ExchangeView {
+/** A valid signature the handler refused: the usual causes, with the URL vwh checked and what the handler was sent. */
+function handlerRefusal(exchange: SessionExchange, options: Pick<InspectorOptions, "signsUrl" | "upstream">): string | null {
+  if (exchange.signature?.valid !== true || (exchange.status !== 401 && exchange.status !== 403) || !exchange.reply) return null;
+  const said = `vwh checked this signature and it is valid, yet the handler answered ${exchange.status}`;
+  if (!options.signsUrl)
+    return `${said}: it holds another secret, or checks other bytes than were sent (a body parsed and serialised again is not the body that was signed)`;
+  const forwarded = exchange.request.headers["x-forwarded-proto"];
+  return (
+    `${said}. The signature covers ${exchange.url}; the handler is reached at ${options.upstream ?? "its local address"}${exchange.request.path} ` +
+    `(Host: ${exchange.request.headers.host ?? "none"}, X-Forwarded-Proto: ${forwarded ?? "none"}). A handler that rebuilds the URL from its own address ` +
+    "checks another URL than the platform signed: give it the public URL (or rebuild it from Host and X-Forwarded-Proto) — or it holds another secret"
+  );
+}
+
+export function toExchangeView(
+  exchange: SessionExchange,
+  options: Pick<InspectorOptions, "secretNeedles" | "signatureHeaders" | "signsUrl" | "upstream">,
+): ExchangeView {
   const needles = options.secretNeedles;
   const { identity, reply, reading } = exchange;
   return {
@@ -182,6 +203,7 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
     signature:
       exchange.signature === undefined ? null : exchange.signature.valid ? { valid: true, reason: null } : { valid: false, reason: exchange.signature.reason },
     signature_explanation: exchange.explanation ? explanationView(exchange.explanation, needles) : null,
+    handler_refusal: maskSecrets(handlerRefusal(exchange, options) ?? "", needles) || null,
     platform: identity.platform?.id ?? null,
     status: exchange.status,
     latency_ms: exchange.latencyMs,

@@ -36,6 +36,8 @@ export interface SessionExchange {
   id: number;
   receivedAt: Date;
   request: ForwardRequest;
+  /** The URL the sender addressed (the public URL + path + query), as signatures are checked against it. */
+  url: string;
   identity: RequestIdentity;
   /** undefined when no secret was given. */
   signature: Verdict | undefined;
@@ -173,6 +175,7 @@ export class TunnelSession {
       id: this.nextId++,
       receivedAt: exchange.receivedAt,
       request,
+      url,
       identity,
       signature,
       status: exchange.status,

@@ -336,6 +336,7 @@ function renderDetail() {
       exchange.replay_of !== null ? el("span", { class: "replay-tag" }, ` · replay of #${exchange.replay_of} (${replayLabel(exchange)})`) : "",
     ),
     exchange.signature_explanation ? explanationBlock(exchange.signature_explanation) : "",
+    exchange.handler_refusal ? el("p", { class: "explanation", "data-testid": "handler-refusal" }, exchange.handler_refusal) : "",
     el(
       "div",
       { class: "actions" },

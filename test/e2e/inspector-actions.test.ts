@@ -107,6 +107,14 @@ describe("the inspector's tools (issue 26)", () => {
   it("no forgery warning when the handler refuses the re-signed request", async () => {
     const tunnel = await startTwilioTunnel(() => 403);
     try {
+      // A valid signature refused by the handler: the page says what it most likely checks differently.
+      await tunnel.send(form);
+      const valid = (await tunnel.act(`/api/exchanges/${tunnel.session.list()[0]!.id}/replay`, { mode: "resign" })).json() as unknown as ExchangeView;
+      assert.match(
+        valid.handler_refusal ?? "",
+        /valid, yet the handler answered 403\. The signature covers https:\/\/abc\.ngrok\.app\/voice; the handler is reached at http:\/\/localhost:\d+\/voice/,
+      );
+      tunnel.session.clear();
       await tunnel.send(form, "http://abc.ngrok.app/voice");
       const [refused] = tunnel.session.list();
       const replay = (await tunnel.act(`/api/exchanges/${refused!.id}/replay`, { mode: "resign" })).json() as unknown as ExchangeView;
