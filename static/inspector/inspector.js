@@ -429,7 +429,9 @@ function rowOf(exchange) {
       "data-id": exchange.id,
       "data-verdict": verdictOf(exchange),
       "aria-selected": exchange.id === state.selected ? "true" : "false",
+      tabindex: 0,
       onclick: () => select(exchange.id),
+      onkeydown: (event) => event.key === "Enter" && event.target === event.currentTarget && select(exchange.id),
     },
     el("td", {}, box),
     el("td", {}, `#${exchange.id}`),
@@ -600,6 +602,15 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["filter-call", "filter-event", "filter-verdict"]) $(id).addEventListener("change", render);
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   $("clear").addEventListener("click", clearAll);
+  // Ticks (or unticks) every row shown, for Export.
+  $("pick-all").addEventListener("change", (event) => {
+    for (const [id, row] of rows) {
+      if (event.currentTarget.checked) state.checked.add(id);
+      else state.checked.delete(id);
+      row.querySelector("[data-testid=pick]").checked = event.currentTarget.checked;
+    }
+    updateExportButton();
+  });
   $("export").addEventListener("click", exportChecked);
   connect();
 });

@@ -100,6 +100,8 @@ describe("the inspector's tools in chromium (issue 26)", () => {
           const [download] = await Promise.all([page.waitForEvent("download"), page.locator("[data-testid=export]").click()]);
           const recording = JSON.parse(await readFile((await download.path())!, "utf8")) as { platform: string; events: unknown[] };
           assert.deepEqual([recording.platform, recording.events.length], ["twilio", 1]);
+          await page.locator("[data-testid=pick-all]").check();
+          assert.equal(await page.locator("[data-testid=export]").textContent(), `Export selected (${await rows.count()})`);
 
           assert.ok(!(await page.content()).includes(token), "the secret never reaches the page");
           assert.equal(await page.locator("img").count(), 0, "request data is never markup");
