@@ -5,37 +5,20 @@
  * Skips, saying why, where /usr/bin/chromium is not installed (README: apt-get install chromium).
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
+import { browserSkip, launchChromium } from "../browser.js";
 import { withTempDir } from "../helpers.js";
 import { startTwilioTunnel, token, twilioForm } from "../inspector-tunnel.js";
-
-const chromiumPath = "/usr/bin/chromium";
-const skip = existsSync(chromiumPath)
-  ? false
-  : `${chromiumPath} is not installed: apt-get install chromium (see README, Development) to run the inspector's browser test`;
-
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 // A grammar failure vwh reports: Twilio has no input="keypad".
 const badTwiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello</Say><Gather input="keypad"><Say>Press 1</Say></Gather></Response>';
 
 describe("the inspector's tools in chromium (issue 26)", () => {
   it("explains a refused signature, shows the reply pretty with findings, edits and replays, copies as curl, exports, clears", {
-    skip,
+    skip: browserSkip,
     timeout: 60_000,
   }, async () => {
-    const { chromium } = await import("playwright-core");
     const tunnel = await startTwilioTunnel(() => 200, badTwiml);
     try {
       await tunnel.send(twilioForm);
@@ -43,10 +26,7 @@ describe("the inspector's tools in chromium (issue 26)", () => {
       // Hostile text: shown as text, never as markup.
       await tunnel.send(twilioForm.replace("CA1", encodeURIComponent('CA2<img src=x onerror="document.title=1">')));
       await withTempDir(async (userDataDir) => {
-        const context = await chromium.launchPersistentContext(userDataDir, {
-          executablePath: chromiumPath,
-          headless: true,
-          args: chromiumArgs,
+        const context = await launchChromium(userDataDir, {
           acceptDownloads: true,
           viewport: { width: 1400, height: 900 },
         });
