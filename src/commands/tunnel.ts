@@ -278,6 +278,9 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const webhookUrl = new URL(options.path, base).href;
   const answers = await portAnswers(port);
   if (!answers) output.warn(`nothing answers on localhost:${port} yet: requests will get 502 until your handler starts`);
+  // Ctrl-C is ours before the banner says we listen: a reader that stops us as soon as it sees the banner
+  // (a script, a test) must not find the default handler, which kills the process without the recording.
+  const stop = waitForStop(dependencies.stop, () => output.err(options.record ? "still writing the recording — one moment" : "stopping — one moment"));
   if (output.json) {
     output.out(
       JSON.stringify({
@@ -303,7 +306,6 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     output.out(colors.dim("  Ctrl-C to stop\n"));
   }
 
-  const stop = waitForStop(dependencies.stop, () => output.err(options.record ? "still writing the recording — one moment" : "stopping — one moment"));
   try {
     await stop.stopped;
     await listener?.close().catch(() => undefined);
