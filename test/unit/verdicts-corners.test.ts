@@ -8,9 +8,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compareReplies } from "../../src/checks/compare-replies.js";
-import { checkNative, partialMismatches } from "../../src/checks/expectations.js";
+import { checkNative, nativeExpectationSchema, partialMismatches, valueMatcherSchema } from "../../src/checks/expectations.js";
 import { checkReply, type ReplyCheckInput } from "../../src/checks/reply.js";
 import type { Finding } from "../../src/core/findings.js";
+import { jsonSchemaFor } from "../../src/files/json-schemas.js";
+import { issuesToProblems } from "../../src/lib/validation.js";
 import { checkTurn } from "../../src/engine/script-call.js";
 import type { Action, NativeDocument, Platform } from "../../src/platforms/types.js";
 import { twilioPlatform } from "../../src/platforms/twilio/index.js";
@@ -21,8 +23,13 @@ type TurnInput = Parameters<typeof checkTurn>[0];
 type Expect = NonNullable<TurnInput["expect"]>;
 
 const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
+/** The findings of expectations, each of kind "expect" (the kind --json reports and load mode counts by). */
+const expectFindings = (findings: readonly Finding[]) => {
+  for (const finding of findings) assert.equal(finding.kind, "expect", finding.message);
+  return shown(findings);
+};
 const verdict = (expect: Expect, over: Partial<TurnInput> = {}) =>
-  shown(
+  expectFindings(
     checkTurn({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over }),
   );
 const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
@@ -104,47 +111,54 @@ describe("result: tool errors, several results, partial objects", () => {
   });
 
   it("{ equals } alone is the whole value; beside other fields it is a field like any other", () => {
-    assert.deepEqual(shown(partialMismatches({ equals: { slot: "10:00" } }, { slot: "10:00", room: 2 }, "result")), [
+    assert.deepEqual(expectFindings(partialMismatches({ equals: { slot: "10:00" } }, { slot: "10:00", room: 2 }, "result")), [
       'result: expected exactly {"slot":"10:00"}, got {"slot":"10:00","room":2}',
     ]);
-    assert.deepEqual(shown(partialMismatches({ equals: { slot: "10:00" } }, { slot: "10:00" }, "result")), []);
-    assert.deepEqual(shown(partialMismatches({ equals: 1, note: "x" }, { equals: 1, note: "x", more: true }, "result")), []);
-    assert.deepEqual(shown(partialMismatches({ equals: 1, note: "x" }, { equals: 2, note: "x" }, "result")), ["result.equals: expected 1, got 2"]);
+    assert.deepEqual(expectFindings(partialMismatches({ equals: { slot: "10:00" } }, { slot: "10:00" }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ equals: 1, note: "x" }, { equals: 1, note: "x", more: true }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ equals: 1, note: "x" }, { equals: 2, note: "x" }, "result")), ["result.equals: expected 1, got 2"]);
   });
 
   it("a missing field fails for a literal, a matcher and an object alike; a value that is no object fails an object", () => {
-    assert.deepEqual(shown(partialMismatches({ name: { contains: "Ann" }, guest: { party: 2 }, room: 4 }, {}, "result")), [
+    assert.deepEqual(expectFindings(partialMismatches({ name: { contains: "Ann" }, guest: { party: 2 }, room: 4 }, {}, "result")), [
       'result.name: expected {"contains":"Ann"}, got nothing',
       'result.guest: expected {"party":2}, got nothing',
       "result.room: expected 4, got nothing",
     ]);
-    assert.deepEqual(shown(partialMismatches({ slot: "10:00" }, "booked", "result")), ['result: expected an object, got "booked"']);
-    assert.deepEqual(shown(partialMismatches({ slot: "10:00" }, [{ slot: "10:00" }], "result")), ['result: expected an object, got [{"slot":"10:00"}]']);
-    assert.deepEqual(shown(partialMismatches({ slot: "10:00" }, null, "result")), ["result: expected an object, got null"]);
+    assert.deepEqual(expectFindings(partialMismatches({ slot: "10:00" }, "booked", "result")), ['result: expected an object, got "booked"']);
+    assert.deepEqual(expectFindings(partialMismatches({ slot: "10:00" }, [{ slot: "10:00" }], "result")), [
+      'result: expected an object, got [{"slot":"10:00"}]',
+    ]);
+    assert.deepEqual(expectFindings(partialMismatches({ slot: "10:00" }, null, "result")), ["result: expected an object, got null"]);
+  });
+
+  it("a list is not read as JSON text, even one holding the JSON of the object expected", () => {
+    assert.deepEqual(expectFindings(partialMismatches({ ok: true }, ['{"ok":true}'], "result")), ['result: expected an object, got ["{\\"ok\\":true}"]']);
+    assert.deepEqual(expectFindings(partialMismatches({ ok: true }, '{"ok":true}', "result")), []);
   });
 
   it("lists and null are values compared whole, not partial objects", () => {
-    assert.deepEqual(shown(partialMismatches({ slots: ["10:00"] }, { slots: ["10:00", "11:00"] }, "result")), [
+    assert.deepEqual(expectFindings(partialMismatches({ slots: ["10:00"] }, { slots: ["10:00", "11:00"] }, "result")), [
       'result.slots: expected ["10:00"], got ["10:00","11:00"]',
     ]);
-    assert.deepEqual(shown(partialMismatches(["10:00"], ["10:00"], "result")), []);
-    assert.deepEqual(shown(partialMismatches({ slot: null }, { slot: null }, "result")), []);
-    assert.deepEqual(shown(partialMismatches({ slot: null }, { slot: "10:00" }, "result")), ['result.slot: expected null, got "10:00"']);
+    assert.deepEqual(expectFindings(partialMismatches(["10:00"], ["10:00"], "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ slot: null }, { slot: null }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ slot: null }, { slot: "10:00" }, "result")), ['result.slot: expected null, got "10:00"']);
   });
 
   it("text compares with a structured value's JSON, a matcher too; text is not quoted again", () => {
-    assert.deepEqual(shown(partialMismatches({ count: "5" }, { count: 5 }, "result")), []);
-    assert.deepEqual(shown(partialMismatches({ count: "5" }, { count: "5" }, "result")), []);
-    assert.deepEqual(shown(partialMismatches({ count: { matches: "^5$" } }, { count: 5 }, "result")), []);
-    assert.deepEqual(shown(partialMismatches({ count: { matches: "^5$" } }, { count: "5" }, "result")), []);
-    assert.deepEqual(shown(partialMismatches("5", undefined, "result")), ['result: expected "5", got nothing']);
+    assert.deepEqual(expectFindings(partialMismatches({ count: "5" }, { count: 5 }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ count: "5" }, { count: "5" }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ count: { matches: "^5$" } }, { count: 5 }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches({ count: { matches: "^5$" } }, { count: "5" }, "result")), []);
+    assert.deepEqual(expectFindings(partialMismatches("5", undefined, "result")), ['result: expected "5", got nothing']);
   });
 });
 
 describe("native values read from XML attribute text", () => {
   const attributes = (values: Record<string, unknown[]>): NativeDocument => ({ select: (path) => values[path] ?? [] });
   const check = (want: unknown, values: unknown[]) =>
-    shown(checkNative([{ path: "Response/Gather@numDigits", equals: want }], [attributes({ "Response/Gather@numDigits": values })]));
+    expectFindings(checkNative([{ path: "Response/Gather@numDigits", equals: want }], [attributes({ "Response/Gather@numDigits": values })]));
 
   it("a number matches the attribute text of that number, however written; other text fails and says it was compared by value", () => {
     assert.deepEqual(check(5, ["5"]), []);
@@ -272,5 +286,60 @@ describe("--compare-replies: media types", () => {
     assert.deepEqual(shown(compareReplies(recorded, { status: 200, headers: { "content-type": "application/json+x" }, body: Buffer.from("{}") })), [
       "content-type: reply differs from the recording: content type application/json → application/json+x",
     ]);
+  });
+});
+
+describe("the kind of each finding of a reply (what --json reports and load mode counts by)", () => {
+  it("status, expectation and platform rule findings keep their kinds; a wrong list of actions is named by its key", () => {
+    const kinds = (findings: readonly Finding[]) => findings.map((finding) => `${finding.kind} ${finding.path ?? ""}: ${finding.message}`);
+    assert.deepEqual(kinds(reply({ status: 404, eventType: "call.ended" }).failures), ["status : expected status 2xx, got 404"]);
+    assert.deepEqual(kinds(reply({ eventType: "call.ended", json: { instructions: [{ type: "hangup" }] }, expect: { ack_only: true } }).failures), [
+      "expect instructions: expected an ack without instructions, got 1",
+    ]);
+    assert.deepEqual(kinds(reply({ json: speakListen, expect: { actions: ["speak", "hangup"] } }).failures), [
+      "expect actions: expected [speak, hangup], got [speak, listen]",
+    ]);
+  });
+});
+
+describe("what loads as an expectation, as the user reads it", () => {
+  it("a pattern RE2 cannot run is a load problem at its path, with RE2's reason", () => {
+    const parsed = valueMatcherSchema.safeParse({ matches: "(a)\\1" });
+    assert.equal(parsed.success, false);
+    const problems = issuesToProblems(parsed.error!).map((problem) => `${problem.path}: ${problem.message}`);
+    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.equal(problems[0], "matches: expected a regular expression RE2 can run in linear time (error parsing regexp: invalid escape sequence: `\\1`)");
+  });
+
+  it("a native check's path may be any non-empty path, for equals as for contains and matches", () => {
+    for (const check of [
+      { path: "Response/Gather@numDigits", equals: 5 },
+      { path: "Response/Say", contains: "Hi" },
+      { path: "Response/Say", matches: "^Hi" },
+    ])
+      assert.ok(nativeExpectationSchema.safeParse(check).success, JSON.stringify(check));
+  });
+
+  it("the published call-flow schema tells editors that contains is case-sensitive and matches takes a regular expression", () => {
+    const described = new Map<string, Set<string>>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(walk);
+      if (typeof node !== "object" || node === null) return;
+      const properties = (node as { properties?: Record<string, { description?: string }> }).properties;
+      for (const key of ["contains", "matches"]) {
+        const description = properties?.[key]?.description;
+        if (description) described.set(key, (described.get(key) ?? new Set()).add(description));
+      }
+      Object.values(node).forEach(walk);
+    };
+    walk(jsonSchemaFor("call-flow"));
+    assert.ok(
+      [...(described.get("contains") ?? [])].some((text) => /case-sensitive/.test(text)),
+      JSON.stringify([...(described.get("contains") ?? [])]),
+    );
+    assert.ok(
+      [...(described.get("matches") ?? [])].some((text) => /regular expression/.test(text)),
+      JSON.stringify([...(described.get("matches") ?? [])]),
+    );
   });
 });
