@@ -82,6 +82,12 @@ describe("listens_for", () => {
     ]);
   });
 
+  it("an input vwh cannot read (neither text nor a list) is no input named", () => {
+    assert.deepEqual(verdict({ listens_for: "dtmf" }, { actions: [listen(5, 0)] }), [
+      "listens_for: expected the platform to listen for dtmf, got a listen for nothing",
+    ]);
+  });
+
   it("a listen taking that input passes (as a list, as one input, or stating none: the platform's default), in any listen of the turn", () => {
     assert.deepEqual(verdict({ listens_for: "speech" }, { actions: [speak("Say something"), listen(["dtmf", "speech"])] }), []);
     assert.deepEqual(verdict({ listens_for: "speech" }, { actions: [listen("speech", 0)] }), []);
@@ -101,6 +107,8 @@ describe("result: tool errors, several results, partial objects", () => {
       'result: expected a tool result, got the tool\'s error {"code":503}',
     ]);
     assert.deepEqual(verdict({ result: "booked" }, { actions: [tool({})] }), ['result: expected "booked", got nothing']);
+    assert.deepEqual(verdict({ result: "booked" }, { actions: [tool({ result: "booked", error: "slow" })] }), [], "a result beside an error is the answer");
+    assert.deepEqual(verdict({ result: "booked" }, { actions: [tool({ result: "full", error: "slow" })] }), ['result: expected "booked", got "full"']);
   });
 
   it("when no result of the turn matches, the first one's differences are reported; one matching is enough", () => {
@@ -236,6 +244,20 @@ describe("what vwh reads of a reply the platform does not act on", () => {
       'instructions: expected [], got [{"type":"hangup"}]',
     ]);
     assert.deepEqual(shown(reply({ eventType: "call.ended", json: { instructions: [] }, expect: { ack_only: true, native } }).failures), []);
+  });
+
+  it("ack_only with an empty list of expected actions: instructions fail as actions not expected", () => {
+    assert.deepEqual(
+      shown(reply({ eventType: "call.ended", json: { instructions: [{ type: "hangup" }] }, expect: { ack_only: true, actions: [] } }).failures),
+      ["actions: expected [], got [hangup]"],
+    );
+  });
+
+  it("a reply that breaks a platform rule (not its schema) is still compared with the expected actions", () => {
+    assert.deepEqual(
+      shown(reply({ json: { instructions: [{ type: "hangup" }, { type: "speak", text: "Bye" }] }, expect: { actions: ["speak", "hangup"] } }).failures),
+      ["instructions[1]: unreachable: nothing may follow hangup (instructions[0])", "actions: expected [speak, hangup], got [hangup, speak]"],
+    );
   });
 
   it("ack_only on an event that waits does not lift the platform's rules", () => {
