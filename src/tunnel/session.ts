@@ -50,6 +50,27 @@ export interface SessionOptions {
 
 export type ExchangeListener = (exchange: SessionExchange) => void;
 
+/** How much of a reply its summary reads: an excerpt and an instruction list never need more. */
+const summaryBytes = 64 * 1024;
+
+/**
+ * The reply's summary from its first 64 KiB (cut at a character boundary), so a long reply is not
+ * decoded whole, several times over, for an 80-character excerpt: 16 MiB of binary took ~100 MiB.
+ */
+export function summarizeLongReply(reply: HandlerReply): ReplySummary {
+  if (reply.body.length <= summaryBytes) return summarizeReply(reply);
+  let end = summaryBytes;
+  while (end > summaryBytes - 4 && (reply.body[end]! & 0xc0) === 0x80) end--;
+  const summary = summarizeReply({ status: reply.status, headers: reply.headers, body: reply.body.subarray(0, end) });
+  const bytes = reply.truncated?.bytes ?? reply.body.length;
+  return {
+    ...summary,
+    bytes,
+    truncated: reply.truncated !== undefined,
+    excerpt: summary.excerpt && /^<\d+ bytes of binary>$/.test(summary.excerpt) ? `<${bytes} bytes of binary>` : summary.excerpt,
+  };
+}
+
 const sizeOf = (exchange: SessionExchange) => exchange.request.body.length + (exchange.reply?.body.length ?? 0);
 
 export class ReplayError extends Error {
@@ -110,7 +131,7 @@ export class TunnelSession {
       latencyMs: exchange.latencyMs,
       proxyError: exchange.proxyError,
       reply: exchange.reply,
-      replySummary: exchange.reply && summarizeReply(exchange.reply),
+      replySummary: exchange.reply && summarizeLongReply(exchange.reply),
       replay,
     };
     this.exchanges.set(stored.id, stored);
