@@ -25,7 +25,16 @@ import { type Recording } from "../files/call-flow.js";
 import { isPlatformId, type PlatformId } from "../platforms/registry.js";
 import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
-import { defaultRedactionFields, maskSecretHeaders, maskSecretsInTarget, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
+import {
+  defaultRedactionFields,
+  maskSecretHeaders,
+  maskSecretsInBody,
+  maskSecretsInTarget,
+  redactBody,
+  redactHeaders,
+  redactPath,
+  type RedactionFields,
+} from "./redact.js";
 
 const droppedHeaders = new Set([
   "authorization",
@@ -78,8 +87,10 @@ function storedHeaders(headers: Record<string, string>, policy: RecordingPolicy)
   return policy.redactPii ? redactHeaders(masked) : masked;
 }
 
+/** The body as recorded: personal data redacted on request, a configured secret always masked (a form field, a JSON value). */
 function storedBody(body: Buffer, contentType: string | undefined, policy: RecordingPolicy): Buffer {
-  return policy.redactPii ? redactBody(body, contentType, policy.fields ?? defaultRedactionFields) : body;
+  const redacted = policy.redactPii ? redactBody(body, contentType, policy.fields ?? defaultRedactionFields) : body;
+  return maskSecretsInBody(redacted, policy.secretNeedles ?? []);
 }
 
 export function toRecordedEvent(request: RecordedRequest, policy: RecordingPolicy): RecordedEvent {
