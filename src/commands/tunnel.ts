@@ -19,6 +19,7 @@ import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
 import { defaultRedactionFields, maskSecrets, maskSecretsInTarget, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
+import { createSignatureExplainer } from "../tunnel/signature-explain.js";
 import { requestIdentifier } from "../tunnel/identify.js";
 import { defaultPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
 import { createOutput, type Output, type Streams } from "../ui/output.js";
@@ -207,16 +208,33 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   }
   proxyUrl = new URL(proxy.url);
   cleanups.push(() => proxy.close());
+  const resigner = replaySigner(options, env, hasSecret);
   session = new TunnelSession({
     identify,
     verifier,
-    resigner: replaySigner(options, env, hasSecret),
+    resigner,
+    ...(verifier && {
+      explain: createSignatureExplainer({
+        scheme: getScheme(options.scheme),
+        settings: schemeSettings(options, "verify"),
+        secrets,
+        verifier,
+        signer: typeof resigner === "string" ? undefined : resigner,
+        toleranceSeconds: options.tolerance,
+      }),
+    }),
     signatureHeaders,
     toleranceSeconds: options.tolerance,
     requestUrl: addressed,
     forward: proxy.forward,
   });
-  session.subscribe((exchange) => log(toObservation(exchange, needles)));
+  session.subscribe((exchange) => {
+    log(toObservation(exchange, needles));
+    if (exchange.replay?.forgery)
+      output.warn(
+        `replay #${exchange.id}: #${exchange.replay.of}'s signature was refused, yet re-signed with your secret the handler accepted it — vwh made a possible forgery valid`,
+      );
+  });
 
   let listener: TunnelListener | undefined;
   let inspectorUrl: string | undefined;
@@ -230,6 +248,18 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
         secretNeedles: needles,
         signatureHeaders,
         onNotice: (text) => output.warn(text),
+        upstream: upstream.origin,
+        signsUrl: getScheme(options.scheme).signsUrl?.(schemeSettings(options, "verify")) === true,
+        maxBodyBytes: options.maxBody,
+        // Export writes what --record would: the same redaction, masking and platform.
+        exportPolicy: {
+          redactPii: options.redactPii,
+          secretNeedles: needles,
+          identify,
+          fields,
+          ...(platform && { platform: platform.id as PlatformId }),
+          url: (path, headers) => (publicUrl ? addressed(path, headers) : undefined),
+        },
       });
       cleanups.push(() => inspector.close());
       inspectorUrl = inspector.url;

@@ -22,7 +22,8 @@ export interface MediaStreamRequest {
   path: string;
   /**
    * The platform signs the WebSocket upgrade as a GET of the stream URL with its webhook scheme (Twilio:
-   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret.
+   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret. On an HTTP
+   * session (Vapi's custom LLM) every request carries it (a bearer credential).
    */
   signUpgrade?: boolean;
 }
@@ -135,6 +136,8 @@ export interface TextProtocol {
 /** Where a session protocol sends its requests (the stream URL mapped onto --url), and the run's clock. */
 export interface SessionContext {
   url: URL;
+  /** Headers every request of the session carries: the request's own and, where it asks (signUpgrade), the platform's credential. */
+  headers: Record<string, string>;
   clock: { now(): number; wait(ms: number): Promise<unknown> };
 }
 

@@ -12,6 +12,8 @@ import { applySettings } from "../../src/cli/config.js";
 import { defaultAnswers, nodeLtsMatrix, packageJsonPlan, projectNameFrom, workflow, workflowPath } from "../../src/init/project-files.js";
 import { vwhVersion } from "../../src/core/version.js";
 import { UsageError } from "../../src/core/errors.js";
+import { telnyxPlatform } from "../../src/platforms/telnyx/index.js";
+import { CallControlApi } from "../../src/platforms/telnyx/api-server.js";
 import { binPath, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, withTempDir } from "../helpers.js";
 
 const version = vwhVersion();
@@ -286,6 +288,28 @@ describe("the workflow vwh init writes", () => {
         if (available === "false") assert.match(out.stdout, /^::notice title=voice webhooks skipped::the secret VOICE_SECRET is not available/);
       }
     });
+  });
+});
+
+describe("the workflow vwh init writes for Telnyx", () => {
+  it("fixes the Call Control API's port in advance: the handler gets TELNYX_BASE_URL, simulate and the probe take the same port (actionlint clean)", async () => {
+    const answers = { ...defaultAnswers, platform: "telnyx" as const, secretEnv: "VOICE_SECRET", startCommand: "node server.js" };
+    const text = workflow(answers, telnyxPlatform.handlerSecret, telnyxPlatform.ciSetup);
+    assert.deepEqual((await createLinter())(text, workflowPath), []);
+    const job = (parse(text) as { jobs: Record<string, { env: Record<string, string>; steps: { run?: string }[] }> }).jobs["voice-webhooks"]!;
+    const port = /:(\d+)\//.exec(job.env.TELNYX_BASE_URL!)![1]!;
+    assert.equal(job.env.TELNYX_BASE_URL, `http://127.0.0.1:${port}/v2`);
+    assert.equal(job.env.TELNYX_PUBLIC_KEY, "${{ secrets.TELNYX_PUBLIC_KEY }}");
+    const runs = job.steps.map((step) => step.run ?? "");
+    assert.ok(runs.includes(`vwh simulate --junit vwh-report.xml --telnyx-api-port ${port}`), runs.join("\n"));
+    assert.ok(runs.includes(`vwh verify-signature --url "$HANDLER_URL" --telnyx-api-port ${port}`), runs.join("\n"));
+    // The port is the one vwh's API serves TELNYX_BASE_URL on when given that flag.
+    const api = await CallControlApi.open(Number(port));
+    try {
+      assert.equal(api.baseUrl, job.env.TELNYX_BASE_URL);
+    } finally {
+      await api.close();
+    }
   });
 });
 
