@@ -22,7 +22,7 @@ import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
 import { createSignatureExplainer } from "../tunnel/signature-explain.js";
 import { requestIdentifier } from "../tunnel/identify.js";
 import { defaultPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
-import { createOutput, type Output } from "../ui/output.js";
+import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 
 export const tunnelOptionsSchema = optionsSchema("tunnel");
@@ -33,6 +33,8 @@ export interface TunnelDependencies {
   forward?: ForwardFunction;
   /** Stops the tunnel when aborted (tests); otherwise SIGINT/SIGTERM do. */
   stop?: AbortSignal;
+  /** Where the log goes (tests); the process's streams otherwise. */
+  streams?: Streams;
 }
 
 /** Whether something accepts connections on localhost:port (a warning, not a failure, if not). */
@@ -126,7 +128,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const identify = requestIdentifier(platforms);
   // Without --platform, --redact-pii masks every platform's personal fields (and the common ones).
   const fields = platform ? platform.redaction : mergeRedactionFields([defaultRedactionFields, ...platforms.map((each) => each.redaction)]);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, dependencies.streams);
   if (options.recover) {
     if (portArgument !== undefined) throw new UsageError("--recover takes a journal, not a <port>: vwh tunnel --recover calls.json.journal");
     const written = await recoverJournal(options.recover);
