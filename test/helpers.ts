@@ -198,6 +198,8 @@ export function flowWith(events: unknown[], extra: Record<string, unknown> = {})
 export const ansiPattern = /\u001b\[[0-9;]*m/;
 
 export interface RunningVwh {
+  /** The process's id (to read its memory from /proc). */
+  pid: number | undefined;
   /** Resolves with the next complete stdout line. */
   nextLine(): Promise<string>;
   /** Sends a signal and resolves when the process exits. */
@@ -233,6 +235,7 @@ export function spawnVwh(args: readonly string[], options: { env?: Record<string
   let closed = false;
   void exited.then(() => (closed = true));
   return {
+    pid: child.pid,
     async nextLine() {
       for (;;) {
         const end = stdout.indexOf("\n", consumed);
@@ -405,6 +408,8 @@ export async function tunnelInProcess(args: readonly string[], options: { env?: 
   );
   void exited.then(() => ((closed = true), wake()));
   return {
+    // In this process: no child whose memory to read.
+    pid: undefined,
     async nextLine() {
       for (;;) {
         const end = stdout.indexOf("\n", consumed);

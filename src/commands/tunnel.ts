@@ -33,7 +33,7 @@ export interface TunnelDependencies {
   forward?: ForwardFunction;
   /** Stops the tunnel when aborted (tests); otherwise SIGINT/SIGTERM do. */
   stop?: AbortSignal;
-  /** Where the banner, the log and errors go (default: the process's). */
+  /** Where the log goes (tests); the process's streams otherwise. */
   streams?: Streams;
 }
 

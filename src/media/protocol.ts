@@ -85,8 +85,12 @@ export interface SpeechControl {
 
 /** What a text-protocol agent (ConversationRelay) sends, once it passed the message-set checks. */
 export type AgentText =
-  /** Text to speak; `endCall` / `transferTo`: once spoken, the call ends or is transferred (Retell's end_call, transfer_number). */
-  | ({ kind: "token"; text: string; last: boolean; endCall?: boolean; transferTo?: string } & SpeechControl)
+  /**
+   * Text to speak; `endCall` / `transferTo`: once spoken, the call ends or is transferred (Retell's end_call, transfer_number).
+   * `newUtterance`: it starts an utterance of its own (Retell: another response), spoken after the one before, so the turn's
+   * text joins the two with a space; the tokens of one utterance are joined as sent.
+   */
+  | ({ kind: "token"; text: string; last: boolean; endCall?: boolean; transferTo?: string; newUtterance?: boolean } & SpeechControl)
   | ({ kind: "play"; source: string } & SpeechControl)
   | { kind: "digits"; digits: string }
   | { kind: "end"; handoffData: string | undefined }

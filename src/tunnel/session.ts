@@ -86,6 +86,27 @@ export interface BuiltReplay {
 
 export type ExchangeListener = (exchange: SessionExchange) => void;
 
+/** How much of a reply its summary reads: an excerpt and an instruction list never need more. */
+const summaryBytes = 64 * 1024;
+
+/**
+ * The reply's summary from its first 64 KiB (cut at a character boundary), so a long reply is not
+ * decoded whole, several times over, for an 80-character excerpt: 16 MiB of binary took ~100 MiB.
+ */
+export function summarizeLongReply(reply: HandlerReply, reading?: ReplyReading): ReplySummary {
+  if (reply.body.length <= summaryBytes) return summarizeReply(reply, reading);
+  let end = summaryBytes;
+  while (end > summaryBytes - 4 && (reply.body[end]! & 0xc0) === 0x80) end--;
+  const summary = summarizeReply({ status: reply.status, headers: reply.headers, body: reply.body.subarray(0, end) }, reading);
+  const bytes = reply.truncated?.bytes ?? reply.body.length;
+  return {
+    ...summary,
+    bytes,
+    truncated: reply.truncated !== undefined,
+    excerpt: summary.excerpt && /^<\d+ bytes of binary>$/.test(summary.excerpt) ? `<${bytes} bytes of binary>` : summary.excerpt,
+  };
+}
+
 /**
  * Explaining a refusal signs the body again for each URL tried (a dozen HMACs): a forged request from the
  * internet gets that only while it is webhook-sized, so big forged bodies cannot make the tunnel hash for them.
@@ -182,7 +203,7 @@ export class TunnelSession {
       latencyMs: exchange.latencyMs,
       proxyError: exchange.proxyError,
       reply: exchange.reply,
-      replySummary: exchange.reply && summarizeReply(exchange.reply, reading),
+      replySummary: exchange.reply && summarizeLongReply(exchange.reply, reading),
       reading,
       explanation: signature && !signature.valid && explainable(request) ? this.options.explain?.(request, url, exchange.receivedAt) : undefined,
       replay: replay && { ...replay, forgery: replay.forgery && exchange.status >= 200 && exchange.status < 300 },
