@@ -2,8 +2,9 @@
 /**
  * `npm run demo`: for each platform below, starts its example handler on a free port, simulates the
  * platform's bundled flows and caller scripts against it with the built vwh, and exits with the first
- * failing exit code (0 when every platform passed). One row per platform: its handler, its flows, and
- * what vwh needs to play it.
+ * failing exit code (0 when every platform passed). A few platforms run at once; their output is printed
+ * one platform after the other, in this order. One row per platform: its handler, its flows, and what
+ * vwh needs to play it.
  */
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -167,28 +168,60 @@ const platforms = [
   },
 ];
 
-async function runPlatform(platform, first) {
+/**
+ * Starts one platform: its handler, then vwh against it. Its output is held until `show()` (every
+ * platform before it has finished), then written as it comes: the parts read in order, while up to
+ * `lanes` platforms run at once (most of a run is the handler's and the caller's real-time pauses).
+ */
+async function startPlatform(platform, first) {
   const { listener, attach, env, args } = await platform.setup();
   const server = createServer(listener);
   attach?.(server);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `${platform.scheme ?? "http"}://127.0.0.1:${server.address().port}${platform.path}`;
-  console.log(`${first ? "" : "\n"}demo: ${platform.title} on ${url}\n`);
+  const held = [`${first ? "" : "\n"}demo: ${platform.title} on ${url}\n\n`];
+  let shown = false;
+  const write = (chunk) => (shown ? process.stdout.write(chunk) : held.push(chunk));
+  // vwh writes to a pipe here: colours as the demo's own stdout would have them.
+  const colour = process.stdout.isTTY && env.NO_COLOR === undefined && process.env.NO_COLOR === undefined ? { FORCE_COLOR: "1" } : {};
   const vwh = spawn(process.execPath, ["bin/vwh.js", "simulate", ...platform.flows, "--url", url, ...args, ...process.argv.slice(2)], {
     cwd: root,
     // vwh's notices (TELNYX_BASE_URL …) go to stderr: the demo wires them up itself.
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "ignore"],
+    env: { ...colour, ...process.env, ...env },
+    stdio: ["ignore", "pipe", "ignore"],
   });
-  const code = await new Promise((resolve) => vwh.on("exit", (exitCode, signal) => resolve(exitCode ?? (signal ? 130 : 1))));
-  server.closeAllConnections();
-  server.close();
-  return code;
+  vwh.stdout.on("data", write);
+  const code = new Promise((resolve) =>
+    vwh.on("close", (exitCode, signal) => {
+      server.closeAllConnections();
+      server.close();
+      resolve(exitCode ?? (signal ? 130 : 1));
+    }),
+  );
+  return {
+    finished: code,
+    show() {
+      for (const chunk of held.splice(0)) process.stdout.write(chunk);
+      shown = true;
+      return code;
+    },
+  };
 }
 
+// A few at a time: the next platform starts as soon as any running one has finished.
+const lanes = 4;
+const started = [];
+const startNext = () => {
+  if (started.length === platforms.length) return;
+  const starting = startPlatform(platforms[started.length], started.length === 0);
+  started.push(starting);
+  void starting.then((run) => run.finished.then(startNext));
+};
+for (let lane = 0; lane < lanes; lane++) startNext();
+
 let exitCode = 0;
-for (const [index, platform] of platforms.entries()) {
-  const code = await runPlatform(platform, index === 0);
+for (let index = 0; index < platforms.length; index++) {
+  const code = await (await started[index]).show();
   if (code === 130) {
     exitCode = 130;
     break;

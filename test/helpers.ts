@@ -198,6 +198,8 @@ export function flowWith(events: unknown[], extra: Record<string, unknown> = {})
 export const ansiPattern = /\u001b\[[0-9;]*m/;
 
 export interface RunningVwh {
+  /** The process's id (to read its memory from /proc). */
+  pid: number | undefined;
   /** Resolves with the next complete stdout line. */
   nextLine(): Promise<string>;
   /** Sends a signal and resolves when the process exits. */
@@ -233,6 +235,7 @@ export function spawnVwh(args: readonly string[], options: { env?: Record<string
   let closed = false;
   void exited.then(() => (closed = true));
   return {
+    pid: child.pid,
     async nextLine() {
       for (;;) {
         const end = stdout.indexOf("\n", consumed);
@@ -280,10 +283,18 @@ export function fakeClock(start = Date.now()): FakeClock {
   };
 }
 
-/** Runs a vwh command in this process through the real parser and command modules, with `env` as its environment. */
-export async function runInProcess(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
-  const { createProgram, settingsInput } = await import("../src/cli/program.js");
-  const { reportError } = await import("../src/ui/report-error.js");
+/**
+ * Runs a vwh command in this process through the real parser and command modules, with `env` as its environment.
+ * `root`: a vwh package folder (an installed copy, node_modules/vwh) whose built modules run instead of this checkout's.
+ */
+export async function runInProcess(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string; root?: string } = {},
+): Promise<RunResult> {
+  const base = options.root ? pathToFileURL(join(options.root, "dist", "src", "/")).href : new URL("../src/", import.meta.url).href;
+  const load = (path: string): Promise<any> => import(new URL(path, base).href);
+  const { createProgram, settingsInput } = (await load("cli/program.js")) as typeof import("../src/cli/program.js");
+  const { reportError } = (await load("ui/report-error.js")) as typeof import("../src/ui/report-error.js");
   const env = Object.fromEntries(
     Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
@@ -298,19 +309,43 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
   // Each command's action as src/cli.ts has it, with this environment and these streams instead of the process's.
   const actions: Record<string, (...args: any[]) => Promise<void>> = {
     simulate: async (files: string[], _options: unknown, command: Command) =>
-      (await import("../src/commands/simulate.js")).simulateCommand(files, settingsInput(command, "simulate"), env, streams),
+      ((await load("commands/simulate.js")) as typeof import("../src/commands/simulate.js")).simulateCommand(
+        files,
+        settingsInput(command, "simulate"),
+        env,
+        streams,
+      ),
     sign: async (file: string | undefined, _options: unknown, command: Command) =>
-      (await import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
+      ((await load("commands/sign.js")) as typeof import("../src/commands/sign.js")).signCommand(file, settingsInput(command, "sign"), env, streams),
     "verify-signature": async (_options: unknown, command: Command) =>
-      (await import("../src/commands/verify-signature.js")).verifySignatureCommand(settingsInput(command, "verify-signature"), env, streams),
+      ((await load("commands/verify-signature.js")) as typeof import("../src/commands/verify-signature.js")).verifySignatureCommand(
+        settingsInput(command, "verify-signature"),
+        env,
+        streams,
+      ),
     config: async (_options: unknown, command: Command) =>
-      (await import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
+      ((await load("commands/config.js")) as typeof import("../src/commands/config.js")).configCommand(settingsInput(command, "config"), env, streams),
     schema: async (format: string, _options: unknown, command: Command) =>
-      (await import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
+      ((await load("commands/schema.js")) as typeof import("../src/commands/schema.js")).schemaCommand(format, command.optsWithGlobals(), streams),
     platforms: async (_options: unknown, command: Command) =>
-      (await import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+      ((await load("commands/platforms.js")) as typeof import("../src/commands/platforms.js")).platformsCommand(command.optsWithGlobals(), streams),
+    // A tunnel that gets as far as listening stops at its first line (a running tunnel is spawned: spawnVwh).
+    tunnel: async (port: string | undefined, _options: unknown, command: Command) => {
+      const stop = new AbortController();
+      const stdout = { write: (text: string) => (stop.abort(), streams.stdout.write(text)) };
+      await ((await load("commands/tunnel.js")) as typeof import("../src/commands/tunnel.js")).tunnelCommand(port, settingsInput(command, "tunnel"), {
+        env,
+        streams: { ...streams, stdout },
+        stop: stop.signal,
+      });
+    },
     "export artillery": async (files: string[], _options: unknown, command: Command) =>
-      (await import("../src/commands/export.js")).exportArtilleryCommand(files, settingsInput(command, "export artillery"), env, streams),
+      ((await load("commands/export.js")) as typeof import("../src/commands/export.js")).exportArtilleryCommand(
+        files,
+        settingsInput(command, "export artillery"),
+        env,
+        streams,
+      ),
   };
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {
@@ -330,6 +365,70 @@ export async function runInProcess(args: readonly string[], options: { env?: Rec
     const report = reportError(error, { json: args.includes("--json"), debug: args.includes("--debug") });
     return { code: report.exitCode, stdout: stdout + report.stdout, stderr: stderr + report.stderr };
   }
+}
+
+/**
+ * Starts `vwh tunnel …` in this process through the real parser and command, with `env` as its environment:
+ * its output read line by line as spawnVwh's is, and `stop()` ends it as Ctrl-C does. For tunnel behaviour
+ * that is not the process's own (signals, exit codes, a killed tunnel): those spawn.
+ */
+export async function tunnelInProcess(args: readonly string[], options: { env?: Record<string, string | undefined> } = {}): Promise<RunningVwh> {
+  const { createProgram, settingsInput } = await import("../src/cli/program.js");
+  const { tunnelCommand } = await import("../src/commands/tunnel.js");
+  const { reportError } = await import("../src/ui/report-error.js");
+  const env = Object.fromEntries(
+    Object.entries({ CI: "true", NO_COLOR: "1", ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  let stdout = "";
+  let stderr = "";
+  let consumed = 0;
+  let closed = false;
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((resume) => resume());
+  const streams = {
+    stdout: { write: (text: string) => ((stdout += text), wake()) },
+    stderr: { write: (text: string) => (stderr += text) },
+  };
+  const stop = new AbortController();
+  const silent = { writeOut: (text: string) => void (stdout += text), writeErr: (text: string) => void (stderr += text) };
+  const program = createProgram().configureOutput(silent);
+  const tunnel = program.commands.find((command) => command.name() === "tunnel")!;
+  tunnel.configureOutput(silent);
+  tunnel.action((port: string | undefined, _options: unknown, command: Command) =>
+    tunnelCommand(port, settingsInput(command, "tunnel"), { env, streams, stop: stop.signal }),
+  );
+  const exited = program.parseAsync(["node", "vwh", "tunnel", ...args]).then(
+    () => 0,
+    (error: unknown) => {
+      const report = reportError(error, { json: args.includes("--json"), debug: false });
+      stdout += report.stdout;
+      stderr += report.stderr;
+      return report.exitCode;
+    },
+  );
+  void exited.then(() => ((closed = true), wake()));
+  return {
+    // In this process: no child whose memory to read.
+    pid: undefined,
+    async nextLine() {
+      for (;;) {
+        const end = stdout.indexOf("\n", consumed);
+        if (end !== -1) {
+          const line = stdout.slice(consumed, end);
+          consumed = end + 1;
+          return line;
+        }
+        if (closed) throw new Error(`vwh tunnel ended before printing a line; stderr: ${stderr}`);
+        await new Promise<void>((resume) => waiters.push(resume));
+      }
+    },
+    async stop() {
+      stop.abort();
+      return { code: await exited, stdout, stderr };
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
 }
 
 /** Parses argv with the real program and returns what the command's action would receive, without running it. */

@@ -98,8 +98,8 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
       { status: input.status, headers: input.headers, body: input.body },
       { eventType: input.eventType, waits, expectsActions, request: input.request ?? placeholderRequest() },
     );
-    if (expect?.ack_only && !waits && !expectsActions) {
-      // An ack's body is ignored by the platform; ack_only asserts the handler did not try to instruct.
+    if (expect?.ack_only && !waits && expected === undefined) {
+      // An ack's body is ignored by the platform; ack_only asserts the handler did not try to instruct (native checks still run).
       if (parsed.actions.length > 0)
         failures.push({ kind: "expect", path: "instructions", message: `expected an ack without instructions, got ${parsed.actions.length}` });
     } else {
@@ -108,8 +108,8 @@ export function checkReply(input: ReplyCheckInput): ReplyCheck {
       const schemaFailed = parsed.failures.some((finding) => finding.kind === "schema" || finding.kind === "reply");
       if (expected && !schemaFailed)
         failures.push(...compareActions(expected as readonly (string | { type: string })[], parsed.actions, expect?.instructions ? "instructions" : "actions"));
-      if (expect?.native) failures.push(...checkNative(expect.native, [parsed.native]));
     }
+    if (expect?.native) failures.push(...checkNative(expect.native, [parsed.native]));
   }
 
   const deadlineMs = platform.events[input.eventType]?.deadlineMs;

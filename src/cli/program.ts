@@ -1,11 +1,12 @@
 /**
  * The command-line parser. Builds the commander program without running it (tests parse argv in
- * process); each command's implementation is imported only when that command runs, so `vwh --help`
- * loads nothing heavy.
+ * process); each command's implementation is imported only when that command runs, and the options come from
+ * the settings table's zod-free columns (settings/columns.ts), so `vwh --help` loads nothing heavy.
  */
 import { Argument, Command, Option } from "commander";
 import type { SettingsInput } from "./config.js";
-import { helpOf, settingsOf, type CommandName } from "./settings.js";
+import { cliColumnsFor, helpOf } from "./settings/columns.js";
+import type { CommandName } from "./settings/row.js";
 import { vwhVersion } from "../core/version.js";
 
 export const exitCodesHelp = `
@@ -33,7 +34,7 @@ export function settingsInput(command: Command, name: CommandName): SettingsInpu
 
 /** Adds a command's rows of the settings table as commander options, in table order. */
 function addSettings(command: Command, name: CommandName): Command {
-  for (const row of settingsOf(name)) {
+  for (const row of cliColumnsFor(name)) {
     const option = new Option(row.flag, helpOf(row, name));
     if (row.default !== undefined) option.default(row.default);
     if (row.choices) option.choices(row.choices);
@@ -46,7 +47,7 @@ function addSettings(command: Command, name: CommandName): Command {
 
 /** The environment variables a command reads, for its help. */
 function environmentHelp(name: CommandName): string {
-  const variables = settingsOf(name).flatMap((row) => (row.env ? [row.env] : []));
+  const variables = cliColumnsFor(name).flatMap((row) => (row.env ? [row.env] : []));
   return variables.length ? `\nEnvironment: ${[...variables, "VWH_SECRET", "VWH_CONFIG (the file)"].join(", ")}.` : "";
 }
 

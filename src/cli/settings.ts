@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import { commandsSettings } from "./settings/commands.js";
+import type { CliColumns } from "./settings/columns.js";
 import type { CommandName, Setting } from "./settings/row.js";
 import { sharedSettings } from "./settings/shared.js";
 import { simulateSettings } from "./settings/simulate.js";
@@ -35,8 +36,12 @@ export function settingsOf(command: CommandName): Setting[] {
   return rows.filter((row) => (row.commands as readonly CommandName[]).includes(command));
 }
 
-export function helpOf(row: Setting, command: CommandName): string {
-  return typeof row.help === "string" ? row.help : (row.help[command] ?? row.help.default);
+export { helpOf } from "./settings/columns.js";
+
+/** What commander and `--help` need of a row (src/cli/settings/columns.ts): everything but the schemas. */
+export function cliColumnsOf(row: Setting): CliColumns {
+  const { schema: _schema, config: _config, platform: _platform, ...columns } = row;
+  return columns;
 }
 
 /** The zod schema of a command's options (its rows and the program's), generated from the table. */

@@ -174,7 +174,7 @@ export async function initCommand(rawOptions: unknown, dependencies: InitDepende
   // Not in package.json yet: the running vwh goes into vendor/ and package.json points at it (see the README's
   // "In your own project"), so `npm install`, and `npm ci` on a fresh CI runner, install exactly this vwh.
   const vendored = listsVwh(packageJson, packageJsonPath) ? undefined : { path: vendoredTarball(), content: Buffer.alloc(0) };
-  const files = planProjectFiles(answers, cwd, { packageJson, vendored }, vwhVersion(), platform.starters, platform.handlerSecret);
+  const files = planProjectFiles(answers, cwd, { packageJson, vendored }, vwhVersion(), platform.starters, platform.handlerSecret, platform.ciSetup);
   await checkTargets(files, cwd, options.force);
   // Packed once nothing is refused (npm pack takes a few seconds).
   const tarball = vendored && files.find((file) => file.path === join(cwd, vendored.path));

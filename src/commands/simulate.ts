@@ -128,9 +128,12 @@ async function simulateWithRuns(
       chosenScheme: options.scheme,
       settings: schemeSettings(options, "sign"),
       keepSignatures: options.keepSignatures,
-      // A socket URL (Retell's custom LLM), or platforms that send no webhooks at all (vapi-llm): nothing to sign.
+      // A socket URL (Retell's custom LLM): nothing to sign. Platforms that send no webhooks (vapi-llm) carry a
+      // credential only when one is given (Vapi sends a custom-llm credential's key only when one is set).
       unsigned:
-        options.url?.protocol === "ws:" || options.url?.protocol === "wss:" || flows.every((loaded) => Object.keys(loaded.platform.events).length === 0),
+        options.url?.protocol === "ws:" ||
+        options.url?.protocol === "wss:" ||
+        (flows.every((loaded) => Object.keys(loaded.platform.events).length === 0) && resolveSecrets(options.secret, env, options.secretEnv).length === 0),
       createSigner: (scheme, platformId) => resolveSigning({ ...options, scheme }, env, "sign", opened.runs[platformId]?.secrets).signer,
     },
   );

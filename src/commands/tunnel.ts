@@ -19,9 +19,10 @@ import { openTunnel, type ForwardFunction, type TunnelListener } from "../tunnel
 import { Recorder, recoverJournal, type WrittenRecording } from "../tunnel/recorder.js";
 import { defaultRedactionFields, maskSecrets, maskSecretsInTarget, mergeRedactionFields, secretNeedles } from "../tunnel/redact.js";
 import { TunnelSession, type SessionExchange } from "../tunnel/session.js";
+import { createSignatureExplainer } from "../tunnel/signature-explain.js";
 import { requestIdentifier } from "../tunnel/identify.js";
 import { defaultPlatformId, loadPlatform, platformIds, type PlatformId } from "../platforms/registry.js";
-import { createOutput, type Output } from "../ui/output.js";
+import { createOutput, type Output, type Streams } from "../ui/output.js";
 import { formatRequestLine, toJsonLine, type RequestObservation } from "../ui/tunnel-log.js";
 
 export const tunnelOptionsSchema = optionsSchema("tunnel");
@@ -32,6 +33,8 @@ export interface TunnelDependencies {
   forward?: ForwardFunction;
   /** Stops the tunnel when aborted (tests); otherwise SIGINT/SIGTERM do. */
   stop?: AbortSignal;
+  /** Where the log goes (tests); the process's streams otherwise. */
+  streams?: Streams;
 }
 
 /** Whether something accepts connections on localhost:port (a warning, not a failure, if not). */
@@ -125,7 +128,7 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const identify = requestIdentifier(platforms);
   // Without --platform, --redact-pii masks every platform's personal fields (and the common ones).
   const fields = platform ? platform.redaction : mergeRedactionFields([defaultRedactionFields, ...platforms.map((each) => each.redaction)]);
-  const output = createOutput(options, env);
+  const output = createOutput(options, env, dependencies.streams);
   if (options.recover) {
     if (portArgument !== undefined) throw new UsageError("--recover takes a journal, not a <port>: vwh tunnel --recover calls.json.journal");
     const written = await recoverJournal(options.recover);
@@ -205,16 +208,33 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   }
   proxyUrl = new URL(proxy.url);
   cleanups.push(() => proxy.close());
+  const resigner = replaySigner(options, env, hasSecret);
   session = new TunnelSession({
     identify,
     verifier,
-    resigner: replaySigner(options, env, hasSecret),
+    resigner,
+    ...(verifier && {
+      explain: createSignatureExplainer({
+        scheme: getScheme(options.scheme),
+        settings: schemeSettings(options, "verify"),
+        secrets,
+        verifier,
+        signer: typeof resigner === "string" ? undefined : resigner,
+        toleranceSeconds: options.tolerance,
+      }),
+    }),
     signatureHeaders,
     toleranceSeconds: options.tolerance,
     requestUrl: addressed,
     forward: proxy.forward,
   });
-  session.subscribe((exchange) => log(toObservation(exchange, needles)));
+  session.subscribe((exchange) => {
+    log(toObservation(exchange, needles));
+    if (exchange.replay?.forgery)
+      output.warn(
+        `replay #${exchange.id}: #${exchange.replay.of}'s signature was refused, yet re-signed with your secret the handler accepted it — vwh made a possible forgery valid`,
+      );
+  });
 
   let listener: TunnelListener | undefined;
   let inspectorUrl: string | undefined;
@@ -228,6 +248,18 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
         secretNeedles: needles,
         signatureHeaders,
         onNotice: (text) => output.warn(text),
+        upstream: upstream.origin,
+        signsUrl: getScheme(options.scheme).signsUrl?.(schemeSettings(options, "verify")) === true,
+        maxBodyBytes: options.maxBody,
+        // Export writes what --record would: the same redaction, masking and platform.
+        exportPolicy: {
+          redactPii: options.redactPii,
+          secretNeedles: needles,
+          identify,
+          fields,
+          ...(platform && { platform: platform.id as PlatformId }),
+          url: (path, headers) => (publicUrl ? addressed(path, headers) : undefined),
+        },
       });
       cleanups.push(() => inspector.close());
       inspectorUrl = inspector.url;
@@ -246,6 +278,9 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
   const webhookUrl = new URL(options.path, base).href;
   const answers = await portAnswers(port);
   if (!answers) output.warn(`nothing answers on localhost:${port} yet: requests will get 502 until your handler starts`);
+  // Ctrl-C is ours before the banner says we listen: a reader that stops us as soon as it sees the banner
+  // (a script, a test) must not find the default handler, which kills the process without the recording.
+  const stop = waitForStop(dependencies.stop, () => output.err(options.record ? "still writing the recording — one moment" : "stopping — one moment"));
   if (output.json) {
     output.out(
       JSON.stringify({
@@ -271,7 +306,6 @@ export async function tunnelCommand(portArgument: string | undefined, input: Set
     output.out(colors.dim("  Ctrl-C to stop\n"));
   }
 
-  const stop = waitForStop(dependencies.stop, () => output.err(options.record ? "still writing the recording — one moment" : "stopping — one moment"));
   try {
     await stop.stopped;
     await listener?.close().catch(() => undefined);

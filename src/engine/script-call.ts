@@ -88,17 +88,15 @@ export function checkTurn(turn: Turn): Finding[] {
     const mismatch = valueMismatch(expect.says, spokenIn(turn.actions));
     if (mismatch) findings.push({ kind: "expect", path: "says", message: mismatch });
   }
-  if (expect.ends !== undefined) {
-    const wanted = expect.ends;
-    if (wanted === false && turn.ended) findings.push({ kind: "expect", path: "ends", message: `expected the call to go on, but it ended (${turn.ended})` });
-    if (wanted === true && !turn.ended) findings.push({ kind: "expect", path: "ends", message: "expected the call to end in this turn, but it went on" });
-    if (typeof wanted === "string" && turn.ended !== wanted)
-      findings.push({
-        kind: "expect",
-        path: "ends",
-        message: `expected the call to end (${wanted}), ${turn.ended ? `but it ended (${turn.ended})` : "but it went on"}`,
-      });
-  }
+  const wanted = expect.ends;
+  if (wanted === false && turn.ended) findings.push({ kind: "expect", path: "ends", message: `expected the call to go on, but it ended (${turn.ended})` });
+  if (wanted === true && !turn.ended) findings.push({ kind: "expect", path: "ends", message: "expected the call to end in this turn, but it went on" });
+  if (typeof wanted === "string" && turn.ended !== wanted)
+    findings.push({
+      kind: "expect",
+      path: "ends",
+      message: `expected the call to end (${wanted}), ${turn.ended ? `but it ended (${turn.ended})` : "but it went on"}`,
+    });
   if (expect.transfers_to !== undefined) {
     const target = turn.actions.find((action) => action.type === "transfer")?.["to"];
     const mismatch = target === undefined ? "expected a transfer, got none" : valueMismatch(expect.transfers_to, target);

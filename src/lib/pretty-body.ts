@@ -47,19 +47,25 @@ export function formParameters(body: Buffer, contentType: string | undefined): R
   return Object.fromEntries(new URLSearchParams(body.toString("utf8")));
 }
 
+/**
+ * A text body pretty-printed when it is JSON, XML or a form (up to 256 KiB), else undefined: JSON and XML
+ * by their libraries, form parameters one a line. `bytes` is the body's size.
+ */
+export function prettyText(text: string, bytes: number, contentType: string | undefined): string | undefined {
+  if (bytes > prettyLimitBytes) return undefined;
+  const trimmed = text.trimStart();
+  if (isForm(contentType)) return [...new URLSearchParams(text)].map(([name, value]) => `${name}=${value}`).join("\n");
+  if (/json/i.test(contentType ?? "") || trimmed.startsWith("{") || trimmed.startsWith("[")) return prettyJson(text);
+  if (/xml/i.test(contentType ?? "") || trimmed.startsWith("<")) return prettyXml(text);
+  return undefined;
+}
+
 /** The body for a report: pretty when it is JSON, XML or a form, cut to `shownBodyBytes` with a note of what was left out. */
 export function showBody(body: Buffer, contentType: string | undefined): string {
   if (body.length === 0) return "";
   const text = body.toString("utf8");
   if (!Buffer.from(text, "utf8").equals(body)) return `(${body.length} bytes of binary data)`;
-  let shown: string | undefined;
-  if (body.length <= prettyLimitBytes) {
-    const trimmed = text.trimStart();
-    if (isForm(contentType)) shown = [...new URLSearchParams(text)].map(([name, value]) => `${name}=${value}`).join("\n");
-    else if (/json/i.test(contentType ?? "") || trimmed.startsWith("{") || trimmed.startsWith("[")) shown = prettyJson(text);
-    else if (/xml/i.test(contentType ?? "") || trimmed.startsWith("<")) shown = prettyXml(text);
-  }
-  shown = (shown ?? text).trimEnd();
+  const shown = (prettyText(text, body.length, contentType) ?? text).trimEnd();
   const cut = shown.length > shownBodyBytes ? `${shown.slice(0, shownBodyBytes)}\n… (${body.length} bytes in all)` : shown;
   return redactSecrets(cut);
 }

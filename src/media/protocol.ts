@@ -22,7 +22,8 @@ export interface MediaStreamRequest {
   path: string;
   /**
    * The platform signs the WebSocket upgrade as a GET of the stream URL with its webhook scheme (Twilio:
-   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret.
+   * X-Twilio-Signature over the wss URL); the engine adds the signature, since it holds the secret. On an HTTP
+   * session (Vapi's custom LLM) every request carries it (a bearer credential).
    */
   signUpgrade?: boolean;
 }
@@ -84,8 +85,12 @@ export interface SpeechControl {
 
 /** What a text-protocol agent (ConversationRelay) sends, once it passed the message-set checks. */
 export type AgentText =
-  /** Text to speak; `endCall` / `transferTo`: once spoken, the call ends or is transferred (Retell's end_call, transfer_number). */
-  | ({ kind: "token"; text: string; last: boolean; endCall?: boolean; transferTo?: string } & SpeechControl)
+  /**
+   * Text to speak; `endCall` / `transferTo`: once spoken, the call ends or is transferred (Retell's end_call, transfer_number).
+   * `newUtterance`: it starts an utterance of its own (Retell: another response), spoken after the one before, so the turn's
+   * text joins the two with a space; the tokens of one utterance are joined as sent.
+   */
+  | ({ kind: "token"; text: string; last: boolean; endCall?: boolean; transferTo?: string; newUtterance?: boolean } & SpeechControl)
   | ({ kind: "play"; source: string } & SpeechControl)
   | { kind: "digits"; digits: string }
   | { kind: "end"; handoffData: string | undefined }
@@ -131,6 +136,8 @@ export interface TextProtocol {
 /** Where a session protocol sends its requests (the stream URL mapped onto --url), and the run's clock. */
 export interface SessionContext {
   url: URL;
+  /** Headers every request of the session carries: the request's own and, where it asks (signUpgrade), the platform's credential. */
+  headers: Record<string, string>;
   clock: { now(): number; wait(ms: number): Promise<unknown> };
 }
 

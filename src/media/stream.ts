@@ -85,7 +85,8 @@ export async function playStreamWith(load: MediaProtocolLoader, request: MediaSt
     // An HTTP protocol: the public URL's origin maps onto --url's, as for webhooks.
     const publicUrl = options.publicUrl ?? options.target;
     const addressed = request.url.origin === publicUrl.origin ? new URL(`${request.url.pathname}${request.url.search}`, options.target) : request.url;
-    return (created as SessionProtocol<StreamScript, StreamEnd>).run(script, { url: addressed, clock: options.clock });
+    const headers = { ...request.headers, ...(request.signUpgrade && options.signUpgrade?.(request.url)) };
+    return (created as SessionProtocol<StreamScript, StreamEnd>).run(script, { url: addressed, headers, clock: options.clock });
   }
   const url = socketUrl(request.url, options);
   if (!url) {

@@ -22,6 +22,8 @@ import { StreamSession, type SessionTurn, type SpokenInput } from "./stream-sess
 /** Text a turn keeps of the agent's reply (about 3 hours of speech): an agent streaming tokens without end would reach V8's string limit. */
 export const maxTurnTextChars = 65_536;
 const bounded = (kept: string, more: string): string => (kept.length >= maxTurnTextChars ? kept : (kept + more).slice(0, maxTurnTextChars));
+/** Another utterance after `kept`: a space between them unless one side already has it (or nothing came before). */
+const spaced = (kept: string, more: string): string => (kept === "" || more === "" || /\s$/.test(kept) || /^\s/.test(more) ? more : ` ${more}`);
 /** Tool calls and plays a turn keeps (an agent looping on them cannot fill memory). */
 const maxTurnItems = 100;
 
@@ -232,11 +234,13 @@ export class TextSession extends StreamSession<TextTurn> {
           return;
         }
         const text = message.kind === "token" ? message.text : "";
+        // A new utterance (Retell: another response) is spoken after the one before: a space between them.
+        const joins = (kept: string) => (message.kind === "token" && message.newUtterance ? spaced(kept, text) : text);
         if (turn.reference !== undefined && (text !== "" || message.kind === "play")) turn.firstTokenAt ??= now;
         turn.lastTokenAt = now;
         if (message.kind === "token") {
           said.tokens++;
-          said.text = bounded(said.text, text);
+          said.text = bounded(said.text, joins(said.text));
         } else if (said.plays.length < maxTurnItems) said.plays.push(message.source);
         // A play is spoken for 3 s (vwh's platform time for audio it does not fetch).
         const duration = message.kind === "play" ? 3000 : text.trim() ? speechMs(text) : 0;
@@ -247,7 +251,14 @@ export class TextSession extends StreamSession<TextTurn> {
           message.interruptible ?? (continues && current.cycleDone === false ? current.interruptible : this.protocol.defaults.interruptible);
         const preemptible = message.preemptible ?? (continues && current.cycleDone === false ? current.preemptible : this.protocol.defaults.preemptible);
         this.#speaking = continues
-          ? { since: current.since, until: current.until + duration, text: bounded(current.text, text), interruptible, preemptible, cycleDone: false }
+          ? {
+              since: current.since,
+              until: current.until + duration,
+              text: bounded(current.text, joins(current.text)),
+              interruptible,
+              preemptible,
+              cycleDone: false,
+            }
           : { since: now, until: now + duration, text, interruptible, preemptible, cycleDone: false };
         if (message.kind === "play" || message.last) {
           turn.complete = true;

@@ -322,6 +322,11 @@ export interface Platform {
    * vwh's own. `publicKey`: it holds the public half of vwh's signing key (Telnyx), another secret.
    */
   handlerSecret?: { env: string; readBy: string; publicKey?: true };
+  /**
+   * What a CI run fixes in advance, since the handler starts before vwh (`vwh init`'s workflow): environment
+   * for the handler and the flags that make vwh match it (Telnyx: its local Call Control API's port).
+   */
+  ciSetup?: { env: Readonly<Record<string, string>>; flags: readonly string[] };
   /** The schemes `vwh init` offers for this platform's flows (the first is the default); only its own scheme when absent. */
   schemes?: readonly string[];
   /** Where the platform's example handler (examples/<id>-handler.js) takes the first webhook: `vwh init --platform` proposes it. */

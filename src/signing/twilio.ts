@@ -26,9 +26,13 @@ export function twilioSignature(authToken: string, url: string, params: URLSearc
     .digest("base64");
 }
 
+/** The URL with this body's bodySHA256; one already there (a recorded request's, the old body's) is dropped first. */
 function withBodyHash(url: string, body: Buffer): string {
   const hash = createHash("sha256").update(body).digest("hex");
-  return `${url}${url.includes("?") ? "&" : "?"}bodySHA256=${hash}`;
+  const at = url.indexOf("?");
+  const base = at === -1 ? url : url.slice(0, at);
+  const kept = (at === -1 ? "" : url.slice(at + 1)).split("&").filter((pair) => pair !== "" && !/^bodySHA256(=|$)/.test(pair));
+  return `${base}?${[...kept, `bodySHA256=${hash}`].join("&")}`;
 }
 
 /** Twilio may have signed the URL with or without the port; accept either, as twilio-node does. */

@@ -20,6 +20,8 @@ export interface RequestIdentity {
   sequence: number | undefined;
   /** A platform named the event type, so a recording may carry it. */
   recordable: boolean;
+  /** The platform that recognised the request (its reply reader checks the reply). */
+  platform?: Platform | undefined;
 }
 
 export type Identify = (request: IdentifiableRequest) => RequestIdentity;
@@ -36,12 +38,12 @@ function sequenceOf(body: Buffer): number | undefined {
 }
 
 /** The first of `platforms` that recognises the request names it; an unrecognised one keeps its `webhook-id`. */
-export function requestIdentifier(platforms: readonly Pick<Platform, "identify">[]): Identify {
+export function requestIdentifier(platforms: readonly Platform[]): Identify {
   return (request) => {
     for (const platform of platforms) {
       const identity = platform.identify(request);
       if (identity.eventType !== undefined || identity.callId !== undefined) {
-        return { ...identity, sequence: sequenceOf(request.body), recordable: identity.eventType !== undefined };
+        return { ...identity, sequence: sequenceOf(request.body), recordable: identity.eventType !== undefined, platform };
       }
     }
     return { eventType: undefined, callId: undefined, eventId: request.headers["webhook-id"], sequence: undefined, recordable: false };

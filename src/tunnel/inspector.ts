@@ -18,9 +18,14 @@
  */
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Finding } from "../core/findings.js";
+import { prettyText } from "../lib/pretty-body.js";
+import { handleAction } from "./inspector-api.js";
+import type { ExportPolicy } from "./inspector-export.js";
 import { listenLoopback } from "./proxy.js";
 import { maskSecretHeaders, maskSecrets, maskSecretsInTarget } from "./redact.js";
-import { ReplayError, type ReplayMode, type SessionExchange, type TunnelSession } from "./session.js";
+import type { ReplayMode, SessionExchange, TunnelSession } from "./session.js";
+import type { SignatureExplanation } from "./signature-explain.js";
 
 const staticDir = new URL("../../../static/inspector/", import.meta.url);
 const assets: Record<string, { file: string; type: string }> = {
@@ -40,6 +45,22 @@ export interface BodyView {
   truncated: boolean;
 }
 
+export interface FindingView {
+  kind: string;
+  path: string | null;
+  message: string;
+}
+
+export interface ReadingView {
+  platform: string;
+  event_type: string;
+  failures: FindingView[];
+  warnings: FindingView[];
+  /** The reply's actions as it names them (`Say`, `Gather`); null when it was not read as instructions. */
+  actions: string[] | null;
+  note: string | null;
+}
+
 export interface ExchangeView {
   id: number;
   time: string;
@@ -50,13 +71,31 @@ export interface ExchangeView {
   event_id: string | null;
   sequence: number | null;
   signature: { valid: boolean; reason: string | null } | null;
+  /** For a refused signature: the URLs tried and the expected vs received signature, masked. */
+  signature_explanation: SignatureExplanation | null;
+  /** A signature vwh found valid that the handler refused (401/403): what the handler most likely checks differently. */
+  handler_refusal: string | null;
+  /** The platform that recognised the request. */
+  platform: string | null;
   status: number;
   latency_ms: number;
   proxy_error: string | null;
   request: { headers: Record<string, string>; body: BodyView };
-  reply: { status: number; headers: Record<string, string>; body: BodyView; actions: string[] | null } | null;
+  reply: {
+    status: number;
+    headers: Record<string, string>;
+    body: BodyView;
+    actions: string[] | null;
+    /** The body indented (TwiML, Plivo XML, NCCO, JSON), secrets masked; null when it is not one of those. */
+    pretty: string | null;
+    /** vwh's own findings on the reply, as `vwh simulate` would report them. */
+    reading: ReadingView | null;
+  } | null;
   replay_of: number | null;
   replay_mode: ReplayMode | null;
+  replay_edited: boolean;
+  /** Re-signing turned a refused (forged) request into one the handler accepted. */
+  replay_forgery: boolean;
 }
 
 export interface InspectorOptions {
@@ -72,6 +111,15 @@ export interface InspectorOptions {
   maxStreams?: number;
   /** Told when a subscriber is disconnected for falling behind (the tunnel prints it). */
   onNotice?: (text: string) => void;
+  /** The handler's origin (`http://localhost:3000`), for Copy as curl. */
+  upstream?: string;
+  /** How Export records the chosen exchanges (the tunnel's recording policy); absent: no Export. */
+  exportPolicy?: ExportPolicy;
+  /** Whether the scheme signs the URL (Twilio, Plivo, an hmac template with {url}): said when a handler refuses a valid signature. */
+  signsUrl?: boolean;
+  /** The largest edited body a replay may send (default 1 MiB; the tunnel's --max-body). */
+  maxBodyBytes?: number;
+  now?: () => number;
 }
 
 export interface RunningInspector {
@@ -95,9 +143,54 @@ function bodyView(body: Buffer, needles: readonly string[], total = body.length)
   };
 }
 
-export function toExchangeView(exchange: SessionExchange, options: Pick<InspectorOptions, "secretNeedles" | "signatureHeaders">): ExchangeView {
+/** Pretty bodies are made once per exchange, not once per subscriber. */
+const prettyCache = new WeakMap<SessionExchange, string | null>();
+
+function prettyReply(exchange: SessionExchange, needles: readonly string[]): string | null {
+  const reply = exchange.reply!;
+  let pretty = prettyCache.get(exchange);
+  if (pretty === undefined) {
+    const text = reply.body.toString("utf8");
+    const readable = !reply.truncated && reply.body.length <= maxBodyView && Buffer.from(text, "utf8").equals(reply.body);
+    pretty = readable ? (prettyText(text, reply.body.length, reply.headers["content-type"]) ?? null) : null;
+    prettyCache.set(exchange, pretty);
+  }
+  return pretty === null ? null : maskSecrets(pretty, needles);
+}
+
+const findingViews = (findings: readonly Finding[], needles: readonly string[]): FindingView[] =>
+  findings.map((finding) => ({ kind: finding.kind, path: finding.path ?? null, message: maskSecrets(finding.message, needles) }));
+
+function explanationView(explanation: SignatureExplanation, needles: readonly string[]): SignatureExplanation {
+  const url = (text: string) => maskSecretsInTarget(text, needles);
+  return {
+    ...explanation,
+    expectedUrl: explanation.expectedUrl === undefined ? undefined : url(explanation.expectedUrl),
+    candidates: explanation.candidates.map((candidate) => ({ url: url(candidate.url), matches: candidate.matches })),
+    hint: maskSecrets(explanation.hint, needles),
+  };
+}
+
+/** A valid signature the handler refused: the usual causes, with the URL vwh checked and what the handler was sent. */
+function handlerRefusal(exchange: SessionExchange, options: Pick<InspectorOptions, "signsUrl" | "upstream">): string | null {
+  if (exchange.signature?.valid !== true || (exchange.status !== 401 && exchange.status !== 403) || !exchange.reply) return null;
+  const said = `vwh checked this signature and it is valid, yet the handler answered ${exchange.status}`;
+  if (!options.signsUrl)
+    return `${said}: it holds another secret, or checks other bytes than were sent (a body parsed and serialised again is not the body that was signed)`;
+  const forwarded = exchange.request.headers["x-forwarded-proto"];
+  return (
+    `${said}. The signature covers ${exchange.url}; the handler is reached at ${options.upstream ?? "its local address"}${exchange.request.path} ` +
+    `(Host: ${exchange.request.headers.host ?? "none"}, X-Forwarded-Proto: ${forwarded ?? "none"}). A handler that rebuilds the URL from its own address ` +
+    "checks another URL than the platform signed: give it the public URL (or rebuild it from Host and X-Forwarded-Proto) — or it holds another secret"
+  );
+}
+
+export function toExchangeView(
+  exchange: SessionExchange,
+  options: Pick<InspectorOptions, "secretNeedles" | "signatureHeaders" | "signsUrl" | "upstream">,
+): ExchangeView {
   const needles = options.secretNeedles;
-  const { identity, reply } = exchange;
+  const { identity, reply, reading } = exchange;
   return {
     id: exchange.id,
     time: exchange.receivedAt.toISOString(),
@@ -109,6 +202,9 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
     sequence: identity.sequence ?? null,
     signature:
       exchange.signature === undefined ? null : exchange.signature.valid ? { valid: true, reason: null } : { valid: false, reason: exchange.signature.reason },
+    signature_explanation: exchange.explanation ? explanationView(exchange.explanation, needles) : null,
+    handler_refusal: maskSecrets(handlerRefusal(exchange, options) ?? "", needles) || null,
+    platform: identity.platform?.id ?? null,
     status: exchange.status,
     latency_ms: exchange.latencyMs,
     proxy_error: exchange.proxyError ?? null,
@@ -119,10 +215,23 @@ export function toExchangeView(exchange: SessionExchange, options: Pick<Inspecto
           headers: maskSecretHeaders(reply.headers, needles, options.signatureHeaders),
           body: bodyView(reply.body, needles, reply.truncated?.bytes),
           actions: exchange.replySummary?.actions ?? null,
+          pretty: prettyReply(exchange, needles),
+          reading: reading
+            ? {
+                platform: reading.platform,
+                event_type: reading.eventType,
+                failures: findingViews(reading.failures, needles),
+                warnings: findingViews(reading.warnings, needles),
+                actions: reading.actions ?? null,
+                note: reading.note ?? null,
+              }
+            : null,
         }
       : null,
     replay_of: exchange.replay?.of ?? null,
     replay_mode: exchange.replay?.mode ?? null,
+    replay_edited: exchange.replay?.edited ?? false,
+    replay_forgery: exchange.replay?.forgery ?? false,
   };
 }
 
@@ -141,15 +250,6 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 }
 
 const sendJson = (response: ServerResponse, status: number, value: unknown) => send(response, status, "application/json", JSON.stringify(value));
-
-async function readSmallBody(message: IncomingMessage, limit = 4096): Promise<string | undefined> {
-  let text = "";
-  for await (const chunk of message) {
-    text += String(chunk);
-    if (text.length > limit) return undefined;
-  }
-  return text;
-}
 
 /**
  * Fetch-Metadata: a browser says who asked. The page itself (`same-origin`) and the user typing the
@@ -171,7 +271,7 @@ function openStream(
   view: (exchange: SessionExchange) => ExchangeView,
   maxQueued: number,
   onBehind: () => void,
-): { push(id: number): void; close(): void } {
+): { push(id: number): void; notice(event: string, data: unknown): void; close(): void } {
   const queue: number[] = [];
   let waiting = false;
   let closed = false;
@@ -208,6 +308,12 @@ function openStream(
         return;
       }
       pump();
+    },
+    /** A small event for every subscriber (`cleared`); behind a stuck reader it waits with the rest. */
+    notice(event, data) {
+      if (closed) return;
+      queue.length = 0;
+      writeEvent(event, data);
     },
     close,
   };
@@ -250,37 +356,32 @@ export async function startInspector(options: InspectorOptions): Promise<Running
       );
       for (const exchange of session.list()) stream.push(exchange.id);
       const unsubscribe = session.subscribe((exchange) => stream.push(exchange.id));
+      const unsubscribeClear = session.onClear(() => stream.notice("cleared", {}));
       streams.add(response);
       const heartbeat = setInterval(() => response.writableLength === 0 && response.write(": keep-alive\n\n"), 15_000).unref();
       response.on("close", () => {
         clearInterval(heartbeat);
         stream.close();
         unsubscribe();
+        unsubscribeClear();
         streams.delete(response);
       });
       return;
     }
-    const replayMatch = /^\/api\/exchanges\/(\d+)\/replay$/.exec(url.pathname);
-    if (message.method === "POST" && replayMatch) {
-      // A replay changes the handler's state: only the page itself may ask (own Origin, JSON body).
-      if (origin === undefined) return sendJson(response, 403, { error: "a replay needs the page's Origin header" });
-      if (!/^application\/json\b/i.test(message.headers["content-type"] ?? "")) return sendJson(response, 415, { error: "expected application/json" });
-      const text = await readSmallBody(message);
-      let mode: unknown;
-      try {
-        mode = (JSON.parse(text ?? "") as { mode?: unknown }).mode;
-      } catch {
-        mode = undefined;
-      }
-      if (mode !== "resign" && mode !== "original") return sendJson(response, 400, { error: 'expected {"mode": "resign" | "original"}' });
-      try {
-        const replayed = await session.replay(Number(replayMatch[1]), mode);
-        return sendJson(response, 200, view(replayed));
-      } catch (error) {
-        if (error instanceof ReplayError) return sendJson(response, error.status, { error: error.message });
-        throw error;
-      }
-    }
+    if (
+      await handleAction(message, response, url.pathname, {
+        session,
+        view,
+        secretNeedles: options.secretNeedles,
+        upstream: options.upstream,
+        exportPolicy: options.exportPolicy,
+        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        sendJson,
+        send,
+        now: options.now ?? Date.now,
+      })
+    )
+      return;
     if (message.method !== "GET" && message.method !== "POST") return send(response, 405, "text/plain", "method not allowed\n");
     return send(response, 404, "text/plain", "not found\n");
   };

@@ -15,7 +15,7 @@ import type { Duplex } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { Agent, type Dispatcher } from "undici";
 import { NetworkError } from "../core/errors.js";
-import { maxReplyBytes } from "../transport/undici.js";
+import { failureMessage, relayBody, ReplyCut } from "./relay.js";
 
 // `expect` too: the proxy answers 100-continue itself, and undici refuses to send it (defect 2).
 const hopByHop = new Set([
@@ -49,8 +49,7 @@ export interface HandlerReply {
   truncated?: { bytes: number };
 }
 
-/** How much of a reply the tunnel keeps for its log, inspector and recording; the client gets it all. */
-export const keptReplyBytes = maxReplyBytes;
+export { keptReplyBytes } from "./relay.js";
 
 export type ForwardOutcome =
   | {
@@ -60,7 +59,15 @@ export type ForwardOutcome =
       latencyMs: number /** The client went away before the whole reply. */;
       cut?: boolean;
     }
-  | { ok: false; status: 502 | 504; error: string; message: string; latencyMs: number };
+  | {
+      ok: false;
+      status: 502 | 504;
+      error: string;
+      message: string;
+      latencyMs: number;
+      /** The handler's status, when it had already reached the client before the reply was cut off. */
+      sent?: number;
+    };
 
 export interface ProxiedExchange {
   /** Numbers the requests of this proxy, so a request and its reply can be matched. */
@@ -157,63 +164,6 @@ function refuseOversized(message: IncomingMessage, response: ServerResponse, lim
   sendJson(response, 413, "payload_too_large", `the body is over the ${limit}-byte limit (--max-body)`);
 }
 
-/** A reply without a length is held up to this much, so a short one still goes with a content-length. */
-const holdUnsizedBytes = 64 * 1024;
-
-/**
- * Streams an undici reply body to `sink` (when given), keeping its first `keptReplyBytes`. A reply of
- * any size reaches the client byte for byte, as through ngrok; the tunnel's copy is bounded. A reply
- * with a content-length streams from its first byte; one without is held up to 64 KiB, so a short one
- * is sent whole with its length (as before) and a long one goes on chunked.
- */
-async function relayBody(
-  body: Dispatcher.ResponseData["body"],
-  sink: ServerResponse | undefined,
-  status: number,
-  headers: Record<string, string | string[]>,
-): Promise<{ kept: Buffer; bytes: number; cut: boolean }> {
-  const kept: Buffer[] = [];
-  let keptSize = 0;
-  let bytes = 0;
-  const sized = Object.keys(headers).some((name) => name.toLowerCase() === "content-length");
-  let held: Buffer[] | undefined = sink && !sized ? [] : undefined;
-  if (sink && sized) sink.writeHead(status, headers);
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    if (keptSize < keptReplyBytes) {
-      const part = chunk.length <= keptReplyBytes - keptSize ? chunk : chunk.subarray(0, keptReplyBytes - keptSize);
-      kept.push(part);
-      keptSize += part.length;
-    }
-    if (!sink) continue;
-    if (held) {
-      held.push(chunk);
-      if (bytes <= holdUnsizedBytes) continue;
-      sink.writeHead(status, headers);
-      for (const piece of held.splice(0, held.length - 1)) sink.write(piece);
-      held = undefined;
-    }
-    if (sink.destroyed) {
-      // The client went away: stop reading the handler too.
-      body.destroy();
-      return { kept: Buffer.concat(kept, keptSize), bytes, cut: true };
-    }
-    if (!sink.write(chunk))
-      await new Promise<void>((resolve) => {
-        const go = () => {
-          sink.off("drain", go).off("close", go);
-          resolve();
-        };
-        sink.on("drain", go).on("close", go);
-      });
-  }
-  if (sink && held) {
-    const whole = Buffer.concat(held, bytes);
-    sink.writeHead(status, { ...headers, "content-length": String(whole.length) }).write(whole);
-  }
-  return { kept: Buffer.concat(kept, keptSize), bytes, cut: false };
-}
-
 const elapsedSince = (started: number) => Math.round((performance.now() - started) * 10) / 10;
 
 /**
@@ -255,10 +205,19 @@ export function createForwarder(
       try {
         relayed = await relayBody(response.body, sink, response.statusCode, rawHeaders);
       } catch (error) {
+        if (!(error instanceof ReplyCut)) throw error;
         // Cut off after the status line went out: the client's connection goes too, so it cannot
-        // take a part for the whole.
+        // take a part for the whole (ngrok can do no more either).
         sink?.destroy();
-        throw error;
+        const declared = flat["content-length"] ? ` of ${flat["content-length"]}` : "";
+        return {
+          ok: false,
+          status: 502,
+          error: "bad_gateway",
+          message: `${upstreamName} closed the connection ${error.bytes} B into its ${response.statusCode} reply${declared}: the reply was cut off`,
+          latencyMs: elapsedSince(started),
+          ...(sink && { sent: response.statusCode }),
+        };
       }
       sink?.end();
       const reply: HandlerReply = {
@@ -278,9 +237,7 @@ export function createForwarder(
           latencyMs: elapsedSince(started),
         };
       }
-      const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-      const message = code === "ECONNREFUSED" ? `nothing is listening on ${upstreamName}` : `${upstreamName} failed: ${(error as Error).message}`;
-      return { ok: false, status: 502, error: "bad_gateway", message, latencyMs: elapsedSince(started) };
+      return { ok: false, status: 502, error: "bad_gateway", message: failureMessage(upstreamName, error), latencyMs: elapsedSince(started) };
     } finally {
       clearTimeout(timer);
     }
@@ -360,7 +317,8 @@ export async function startProxy(options: ProxyOptions, listenPort = 0): Promise
     if (!outcome.ok) {
       if (response.headersSent) response.destroy();
       else sendJson(response, outcome.status, outcome.error, outcome.message);
-      return finish(outcome.status, {
+      // What the sender saw: the handler's status and a cut-off body, or the proxy's own 502/504.
+      return finish(outcome.sent ?? outcome.status, {
         proxyError: outcome.status === 504 ? `no reply within ${options.upstreamTimeoutMs} ms` : outcome.message,
         forwarded: true,
       });

@@ -13,6 +13,7 @@
  * path holding a configured secret is masked; signature headers stay so `vwh verify-signature
  * --recording` can check them.
  */
+import { isUtf8 } from "node:buffer";
 import { open, readFile, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { writeNewFileAtomic } from "../lib/atomic-write.js";
@@ -24,7 +25,16 @@ import { type Recording } from "../files/call-flow.js";
 import { isPlatformId, type PlatformId } from "../platforms/registry.js";
 import { identifyRequest, type Identify } from "./identify.js";
 import type { HandlerReply } from "./proxy.js";
-import { defaultRedactionFields, maskSecretHeaders, maskSecretsInTarget, redactBody, redactHeaders, redactPath, type RedactionFields } from "./redact.js";
+import {
+  defaultRedactionFields,
+  maskSecretHeaders,
+  maskSecretsInBody,
+  maskSecretsInTarget,
+  redactBody,
+  redactHeaders,
+  redactPath,
+  type RedactionFields,
+} from "./redact.js";
 
 const droppedHeaders = new Set([
   "authorization",
@@ -65,9 +75,9 @@ export interface RecordingPolicy {
 
 type RecordedEvent = Recording["events"][number];
 
+/** Text as text, anything else as base64 (checked without decoding: a 16 MiB binary reply once took ~100 MiB here). */
 function encodeBody(body: Buffer): { body: string; body_encoding: "utf8" | "base64" } {
-  const utf8 = body.toString("utf8");
-  return Buffer.from(utf8, "utf8").equals(body) ? { body: utf8, body_encoding: "utf8" } : { body: body.toString("base64"), body_encoding: "base64" };
+  return isUtf8(body) ? { body: body.toString("utf8"), body_encoding: "utf8" } : { body: body.toString("base64"), body_encoding: "base64" };
 }
 
 function storedHeaders(headers: Record<string, string>, policy: RecordingPolicy): Record<string, string> {
@@ -77,8 +87,10 @@ function storedHeaders(headers: Record<string, string>, policy: RecordingPolicy)
   return policy.redactPii ? redactHeaders(masked) : masked;
 }
 
+/** The body as recorded: personal data redacted on request, a configured secret always masked (a form field, a JSON value). */
 function storedBody(body: Buffer, contentType: string | undefined, policy: RecordingPolicy): Buffer {
-  return policy.redactPii ? redactBody(body, contentType, policy.fields ?? defaultRedactionFields) : body;
+  const redacted = policy.redactPii ? redactBody(body, contentType, policy.fields ?? defaultRedactionFields) : body;
+  return maskSecretsInBody(redacted, policy.secretNeedles ?? []);
 }
 
 export function toRecordedEvent(request: RecordedRequest, policy: RecordingPolicy): RecordedEvent {
@@ -103,12 +115,49 @@ export function toRecordedEvent(request: RecordedRequest, policy: RecordingPolic
   };
 }
 
-export function toRecordedResponse(reply: HandlerReply, latencyMs: number, policy: RecordingPolicy): RecordedResponse {
+/** The recorded reply, its body still bytes (redacted as the policy says). */
+function recordedReply(
+  reply: HandlerReply,
+  latencyMs: number,
+  policy: RecordingPolicy,
+): { response: Omit<RecordedResponse, "body" | "body_encoding">; body: Buffer } {
   const headers = storedHeaders(reply.headers, policy);
   const body = storedBody(reply.body, headers["content-type"], policy);
   if (headers["content-length"] !== undefined) headers["content-length"] = String(body.length);
   // A reply over 16 MiB reached the client whole; the recording keeps its first bytes and says so.
-  return { status: reply.status, headers, ...encodeBody(body), latency_ms: latencyMs, ...(reply.truncated && { truncated: { bytes: reply.truncated.bytes } }) };
+  return { response: { status: reply.status, headers, latency_ms: latencyMs, ...(reply.truncated && { truncated: { bytes: reply.truncated.bytes } }) }, body };
+}
+
+export function toRecordedResponse(reply: HandlerReply, latencyMs: number, policy: RecordingPolicy): RecordedResponse {
+  const { response, body } = recordedReply(reply, latencyMs, policy);
+  const { status, headers, ...rest } = response;
+  return { status, headers, ...encodeBody(body), ...rest };
+}
+
+/** Bytes of a binary body encoded at a time (a multiple of 3, so the base64 pieces join up). */
+const base64Piece = 3 * 256 * 1024;
+
+/**
+ * A reply's journal line in pieces: the line with a placeholder for the body, split there, and a
+ * binary body's base64 between, a slice at a time, so a 16 MiB body is never one 21 MiB string
+ * copied twice more on its way to the file.
+ */
+function* responseLine(n: number, reply: HandlerReply, latencyMs: number, policy: RecordingPolicy): Generator<string> {
+  const { response, body } = recordedReply(reply, latencyMs, policy);
+  const text = isUtf8(body);
+  // HTTP header values cannot hold a NUL, so the placeholder cannot occur before the body.
+  const placeholder = JSON.stringify("\u0000vwh-body\u0000");
+  const { status, headers, ...rest } = response;
+  const line = JSON.stringify({ n, response: { status, headers, body: "\u0000vwh-body\u0000", body_encoding: text ? "utf8" : "base64", ...rest } });
+  const at = line.indexOf(placeholder);
+  yield line.slice(0, at);
+  if (text) yield JSON.stringify(body.toString("utf8"));
+  else {
+    yield '"';
+    for (let start = 0; start < body.length; start += base64Piece) yield body.subarray(start, start + base64Piece).toString("base64");
+    yield '"';
+  }
+  yield `${line.slice(at + placeholder.length)}\n`;
 }
 
 interface JournalHeader {
@@ -237,11 +286,11 @@ export class Recorder {
     return new Recorder(file, journalFile, journal, lock, policy);
   }
 
-  private enqueue(line: JournalLine): Promise<void> {
-    const text = `${JSON.stringify(line)}\n`;
+  /** Appends one line, written in `pieces` (made as they are written), then flushed. Lines never interleave. */
+  private enqueue(pieces: () => Iterable<string>): Promise<void> {
     this.writes = this.writes.then(async () => {
       try {
-        await this.journal.write(text);
+        for (const piece of pieces()) await this.journal.write(piece);
         await this.journal.datasync();
       } catch (error) {
         this.failure ??= error;
@@ -253,13 +302,14 @@ export class Recorder {
   /** Journals one request as it arrives; returns its number, for its reply. Lines never interleave. */
   async append(request: RecordedRequest): Promise<number> {
     const n = ++this.counter;
-    await this.enqueue({ n, event: toRecordedEvent(request, this.policy) });
+    const line: JournalLine = { n, event: toRecordedEvent(request, this.policy) };
+    await this.enqueue(() => [`${JSON.stringify(line)}\n`]);
     return n;
   }
 
   /** Journals the handler's reply to request `n`. */
   appendResponse(n: number, reply: HandlerReply, latencyMs: number): Promise<void> {
-    return this.enqueue({ n, response: toRecordedResponse(reply, latencyMs, this.policy) });
+    return this.enqueue(() => responseLine(n, reply, latencyMs, this.policy));
   }
 
   /** Closes the journal and removes it: nothing was recorded (the tunnel did not start). */

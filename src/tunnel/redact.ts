@@ -144,6 +144,26 @@ export function maskSecrets(text: string, needles: readonly string[]): string {
   return masked;
 }
 
+/** `body` with every needle's bytes masked (text or binary alike); the same buffer when none occurs. */
+export function maskSecretsInBody(body: Buffer, needles: readonly string[]): Buffer {
+  let masked = body;
+  const mark = Buffer.from(redactedMark);
+  for (const needle of needles) {
+    const pattern = Buffer.from(needle);
+    let at = masked.indexOf(pattern);
+    if (at === -1) continue;
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (; at !== -1; at = masked.indexOf(pattern, from)) {
+      parts.push(masked.subarray(from, at), mark);
+      from = at + pattern.length;
+    }
+    parts.push(masked.subarray(from));
+    masked = Buffer.concat(parts);
+  }
+  return masked;
+}
+
 /** Percent-decoded leniently (node's querystring.unescape): a malformed `%` escape stays as it is, the valid ones around it are decoded. */
 function percentDecoded(text: string, plusIsSpace: boolean): string {
   return unescapeLeniently(plusIsSpace ? text.replace(/\+/g, " ") : text);

@@ -1,8 +1,10 @@
 /**
- * What the tunnel shows of the handler's reply (issue 11): status, content type, size, and the
- * normalised actions (instruction types) when it is an instruction list, else a short body excerpt.
+ * What the tunnel shows of the handler's reply (issue 11): status, content type, size, and the reply's
+ * actions as the platform's reader names them (`Say, Gather`, `talk, input`: reply-reading.ts), else a
+ * short body excerpt. Without a reading, a vwh instruction list still gives its instruction types.
  */
 import type { HandlerReply } from "./proxy.js";
+import type { ReplyReading } from "./reply-reading.js";
 
 export interface ReplySummary {
   status: number;
@@ -10,7 +12,7 @@ export interface ReplySummary {
   bytes: number;
   /** Only the first bytes were kept (a reply over 16 MiB: the client still got all of it). */
   truncated: boolean;
-  /** Instruction types in order, when the reply is `{"instructions": [...]}`. */
+  /** The reply's actions in order, as the reply names them (TwiML verbs, NCCO actions, instruction types). */
   actions: string[] | undefined;
   /** The start of the body on one line, when there are no actions to show. */
   excerpt: string | undefined;
@@ -18,20 +20,21 @@ export interface ReplySummary {
 
 const excerptLength = 80;
 
-export function summarizeReply(reply: HandlerReply): ReplySummary {
+export function summarizeReply(reply: HandlerReply, reading?: ReplyReading): ReplySummary {
   const contentType = reply.headers["content-type"];
   const text = reply.body.toString("utf8");
-  let actions: string[] | undefined;
-  try {
-    const value = JSON.parse(text) as { instructions?: unknown };
-    if (Array.isArray(value?.instructions)) {
-      actions = value.instructions.map((item: unknown) =>
-        item && typeof item === "object" && typeof (item as { type?: unknown }).type === "string" ? (item as { type: string }).type : "?",
-      );
+  let actions: string[] | undefined = reading?.actions?.length ? reading.actions : undefined;
+  if (!actions && !reading?.actions)
+    try {
+      const value = JSON.parse(text) as { instructions?: unknown };
+      if (Array.isArray(value?.instructions)) {
+        actions = value.instructions.map((item: unknown) =>
+          item && typeof item === "object" && typeof (item as { type?: unknown }).type === "string" ? (item as { type: string }).type : "?",
+        );
+      }
+    } catch {
+      // not JSON: an excerpt instead
     }
-  } catch {
-    // not JSON: an excerpt instead
-  }
   const oneLine = text.replace(/\s+/g, " ").trim();
   const printable = Buffer.from(text, "utf8").equals(reply.body) ? oneLine : `<${reply.body.length} bytes of binary>`;
   const excerpt = actions || reply.body.length === 0 ? undefined : printable.length > excerptLength ? `${printable.slice(0, excerptLength - 1)}…` : printable;

@@ -111,6 +111,8 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   if (rate.length > 1) lines.push(`rate      ${sparkline(rate)}  ${colors.dim(`events/s per second, peak ${Math.max(...rate)}, low ${Math.min(...rate)}`)}`);
   const firstAudio = stats.firstAudio();
   if (firstAudio.count) lines.push(`1st audio ${percentiles(firstAudio, colors, run.budgetMs)}  ${colors.dim(`(${firstAudio.count} media turns)`)}`);
+  const firstToken = stats.firstToken();
+  if (firstToken.count) lines.push(`1st token ${percentiles(firstToken, colors, run.budgetMs)}  ${colors.dim(`(${firstToken.count} LLM turns)`)}`);
   const extras = [
     stats.retried && `${stats.retried} retried`,
     stats.duplicated && `${stats.duplicated} duplicated`,
@@ -198,6 +200,7 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     /** Events finished in each second of the run, the last scaled to a full second. */
     events_per_second_over_time: ratePerSecond(result),
     first_audio: stats.firstAudio().count ? latencyJson(stats.firstAudio()) : null,
+    first_token: stats.firstToken().count ? latencyJson(stats.firstToken()) : null,
     failures_by_kind: Object.fromEntries(allKinds),
     per_event_type: stats.perType().map((entry) => ({
       event_type: entry.eventType,

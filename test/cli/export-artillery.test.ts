@@ -93,12 +93,31 @@ describe("artilleryPhase", () => {
 });
 
 describe("vwh export artillery", () => {
-  it("writes the script, the processor and package.json, and no secret (spawned: exit 0, --json)", async () => {
+  it("spawned: exit 0 and the --json report (--vwh-spec: no npm pack in that process)", async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, "load");
+      const result = await runVwh(
+        ["export", "artillery", fixture("reschedule.json"), "--url", "http://127.0.0.1:3000/webhooks/voice", "--vwh-spec", "0.1.0", "--out", out, "--json"],
+        { env: { VWH_SECRET: secret } },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as { written: { role: string }[]; vwh_dependency: string };
+      assert.deepEqual(
+        report.written.map((file) => file.role),
+        ["script", "processor", "package.json"],
+      );
+      assert.equal(report.vwh_dependency, "0.1.0");
+      assert.deepEqual(JSON.parse(await readFile(join(out, "package.json"), "utf8")).dependencies, { vwh: "0.1.0" });
+    });
+  });
+
+  it("writes the script, the processor and package.json with the running vwh packed beside them, and no secret", async () => {
     await withTempDir(async (dir) => {
       const flows = await bundledFlows();
       const out = join(dir, "load");
       const url = "http://127.0.0.1:3000/webhooks/voice";
-      const result = await runVwh(
+      // In process: the running vwh is packed once per process (npm pack), and the exports below reuse it.
+      const result = await runInProcess(
         ["export", "artillery", ...flows, "--url", url, "--rate", "3", "--duration", "2", "--concurrency", "4", "--out", out, "--json"],
         { env: { VWH_SECRET: secret } },
       );

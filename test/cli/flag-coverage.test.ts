@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { request } from "undici";
 import { getScheme } from "../../src/signing/index.js";
-import { flowWith, json, newSecret, repoRoot, runInProcess, runVwh, spawnVwh, startServer, withFlowFile } from "../helpers.js";
+import { flowWith, json, newSecret, repoRoot, runInProcess, runVwh, startServer, tunnelInProcess, withFlowFile } from "../helpers.js";
 
 const secret = newSecret();
 
@@ -70,7 +70,7 @@ describe("flag coverage", () => {
         ["300", { valid: false, reason: /timestamp too old \(\d+ s > 300 s tolerance\)/ }],
         ["3600", { valid: true }],
       ] as const) {
-        const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--json", "--tolerance", tolerance], { env: { VWH_SECRET: secret } });
+        const vwh = await tunnelInProcess([String(upstream.port), "--local", "--json", "--tolerance", tolerance], { env: { VWH_SECRET: secret } });
         try {
           const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string };
           const response = await request(ready.proxy_url, { method: "POST", headers, body });

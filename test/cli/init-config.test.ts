@@ -12,6 +12,8 @@ import { applySettings } from "../../src/cli/config.js";
 import { defaultAnswers, nodeLtsMatrix, packageJsonPlan, projectNameFrom, workflow, workflowPath } from "../../src/init/project-files.js";
 import { vwhVersion } from "../../src/core/version.js";
 import { UsageError } from "../../src/core/errors.js";
+import { telnyxPlatform } from "../../src/platforms/telnyx/index.js";
+import { CallControlApi } from "../../src/platforms/telnyx/api-server.js";
 import { binPath, loadExampleHandler, newSecret, runInProcess, runVwh, startListener, withTempDir } from "../helpers.js";
 
 const version = vwhVersion();
@@ -66,6 +68,9 @@ describe("vwh init", () => {
     const handler = await startListener(example.createVoiceHandler({ secrets: [secret] }));
     try {
       await withTempDir(async (dir) => {
+        // A project that lists vwh already (as after a first init): nothing to vendor, so no npm pack here (the
+        // vendoring is the next test's and runs-as-printed.test.ts's).
+        await writeFile(join(dir, "package.json"), `${JSON.stringify({ name: "agent", devDependencies: { vwh: `file:vendor/vwh-${version}.tgz` } })}\n`);
         const result = await initInTerminal(dir, [
           { waitFor: /Platform your handler serves/, keys: "\r" },
           { waitFor: /webhook URL/, keys: `${handler.url}\r` },
@@ -85,8 +90,9 @@ describe("vwh init", () => {
         assert.equal(flow.$schema, "./schema/call-flow.schema.json");
         assert.ok(existsSync(join(dir, "flows", "schema", "call-flow.schema.json")));
 
+        assert.equal(existsSync(join(dir, "vendor")), false, "vwh is in package.json: nothing vendored");
         // The generated project runs as is: url, flows and the secret's variable all from the config.
-        const simulated = await runVwh(["simulate"], { cwd: dir, env: { VOICE_SECRET: secret } });
+        const simulated = await runInProcess(["simulate"], { env: { VWH_CONFIG: join(dir, "vwh.config.json"), VOICE_SECRET: secret } });
         assert.equal(simulated.code, 0, simulated.stdout + simulated.stderr);
         assert.match(simulated.stdout, /6 flows · 20 events · 20 passed · 0 failed/);
       });
@@ -186,9 +192,10 @@ describe("vwh init", () => {
 
   it("--yes writes the defaults; an existing file is refused (exit 2, nothing written) unless --force", async () => {
     await withTempDir(async (dir) => {
-      const first = await runVwh(["init", "--yes"], { cwd: dir });
-      assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /wrote 11 files/);
+      // In process (the tarball is packed once per process); the exit 0 of a spawned init is runs-as-printed.test.ts's.
+      const first = captured();
+      await initCommand({ yes: true }, { cwd: dir, env: {}, streams: first.streams });
+      assert.match(first.stdout(), /wrote 11 files/);
       await writeFile(join(dir, "vwh.config.json"), '{"url": "http://127.0.0.1:1/keep-me"}\n');
       await mkdir(join(dir, "other"));
       const refused = await runVwh(["init", "--yes"], { cwd: dir });
@@ -289,6 +296,28 @@ describe("the workflow vwh init writes", () => {
   });
 });
 
+describe("the workflow vwh init writes for Telnyx", () => {
+  it("fixes the Call Control API's port in advance: the handler gets TELNYX_BASE_URL, simulate and the probe take the same port (actionlint clean)", async () => {
+    const answers = { ...defaultAnswers, platform: "telnyx" as const, secretEnv: "VOICE_SECRET", startCommand: "node server.js" };
+    const text = workflow(answers, telnyxPlatform.handlerSecret, telnyxPlatform.ciSetup);
+    assert.deepEqual((await createLinter())(text, workflowPath), []);
+    const job = (parse(text) as { jobs: Record<string, { env: Record<string, string>; steps: { run?: string }[] }> }).jobs["voice-webhooks"]!;
+    const port = /:(\d+)\//.exec(job.env.TELNYX_BASE_URL!)![1]!;
+    assert.equal(job.env.TELNYX_BASE_URL, `http://127.0.0.1:${port}/v2`);
+    assert.equal(job.env.TELNYX_PUBLIC_KEY, "${{ secrets.TELNYX_PUBLIC_KEY }}");
+    const runs = job.steps.map((step) => step.run ?? "");
+    assert.ok(runs.includes(`vwh simulate --junit vwh-report.xml --telnyx-api-port ${port}`), runs.join("\n"));
+    assert.ok(runs.includes(`vwh verify-signature --url "$HANDLER_URL" --telnyx-api-port ${port}`), runs.join("\n"));
+    // The port is the one vwh's API serves TELNYX_BASE_URL on when given that flag.
+    const api = await CallControlApi.open(Number(port));
+    try {
+      assert.equal(api.baseUrl, job.env.TELNYX_BASE_URL);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe("vwh init and package.json", () => {
   const path = "/p/package.json";
 
@@ -370,7 +399,7 @@ describe("project config", () => {
         assert.equal(missingSecret.code, 2);
         assert.match(missingSecret.stderr, /no signing secret: pass --secret or set PROJECT_SECRET or VWH_SECRET/);
 
-        const shown = await runVwh(["config", "--budget", "90", "--json"], { cwd: nested, env: { PROJECT_SECRET: secret, VWH_TIMEOUT_MS: "2500" } });
+        const shown = await runInProcess(["config", "--budget", "90", "--json"], { env: { ...configEnv, PROJECT_SECRET: secret, VWH_TIMEOUT_MS: "2500" } });
         assert.equal(shown.code, 0, shown.stderr);
         assert.ok(!shown.stdout.includes(secret));
         const report = JSON.parse(shown.stdout) as {

@@ -1,14 +1,16 @@
 /** The package as another project gets it: what `npm pack` ships, and what `import "vwh"` gives. */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { sign, verify } from "../../src/api.js";
 import { platformIds } from "../../src/platforms/registry.js";
-import { newSecret, repoRoot, runVwh, withTempDir } from "../helpers.js";
+import { newSecret, repoRoot, runInProcess, withTempDir } from "../helpers.js";
+import { testEntries, togetherFiles } from "../together.js";
 
 const run = promisify(execFile);
 
@@ -29,6 +31,16 @@ describe("the package", () => {
     for (const path of ["LICENSE", "README.md", "bin/vwh.js", "dist/src/index.js", "dist/src/api.js", "examples/voice-handler.js", "fixtures/reschedule.json"])
       assert.ok(files.has(path), `${path} is not packed`);
     assert.ok(![...files].some((path) => path.startsWith("dist/test/") || path.startsWith("src/")), "tests and sources stay out");
+    // Every built module and data file: an installed vwh runs what this checkout runs (runs-as-printed.test.ts relies on it).
+    const built = (await readdir(join(repoRoot, "dist", "src"), { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(repoRoot, join(entry.parentPath, entry.name)).split(sep).join("/"));
+    assert.ok(built.length > 100, `only ${built.length} built files: the walk is broken`);
+    assert.deepEqual(
+      built.filter((path) => !files.has(path)),
+      [],
+      "built files missing from the package",
+    );
     // The platform pages `vwh platforms` and the schemas point at ship with the package.
     for (const id of platformIds) assert.ok(files.has(`docs/platforms/${id}.md`), `docs/platforms/${id}.md is not packed`);
     assert.ok(files.has("docs/README.md"));
@@ -47,7 +59,7 @@ describe("the package", () => {
     };
     for (const top of ["src", "examples", "fixtures", "docs", "README.md"]) await walk(join(repoRoot, top));
     assert.deepEqual(offenders, []);
-    const described = await runVwh(["platforms", "--json"]);
+    const described = await runInProcess(["platforms", "--json"]);
     for (const platform of (JSON.parse(described.stdout) as { platforms: { id: string; docs: string }[] }).platforms) await stat(join(repoRoot, platform.docs));
   });
 
@@ -125,6 +137,23 @@ describe("the README", () => {
     assert.match(readme, /^npm ci && npm run build +#/m);
     assert.match(readme, /^npm test +#/m);
     assert.equal(manifest.scripts.pretest, "npm run build", "npm test builds first: .ci/run needs nothing else");
+    // Every test file runs, exactly once: in a process of its own, or in its folder's shared one (together.ts).
+    assert.equal(manifest.scripts.test, "biome format . && node dist/test/run.js");
+    const entries = testEntries();
+    const ran = entries.flatMap((entry) => {
+      const shared = /^dist\/test\/together-(\w+)\.js$/.exec(entry);
+      return shared ? togetherFiles(shared[1]!).map((name) => `${shared[1]}/${name}`) : [entry.replace(/^dist\/test\//, "")];
+    });
+    const files = (await readdir(join(repoRoot, "test"), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .flatMap((entry) =>
+        readdirSync(join(repoRoot, "test", entry.name))
+          .filter((name) => name.endsWith(".test.ts"))
+          .map((name) => `${entry.name}/${name.replace(/\.ts$/, ".js")}`),
+      );
+    assert.ok(files.length > 50, `only ${files.length} test files found`);
+    assert.deepEqual([...ran].sort(), [...files].sort());
+    for (const entry of entries) assert.ok(existsSync(join(repoRoot, entry)), `${entry} is not built`);
     const ci = (await readFile(join(repoRoot, ".ci", "run"), "utf8")).split("\n").filter((line) => line.startsWith("npm "));
     assert.deepEqual(ci, ["npm ci --no-audit --no-fund --engine-strict", "npm test"], "--engine-strict: an EBADENGINE fails CI (issue 27)");
   });

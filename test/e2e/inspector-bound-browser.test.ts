@@ -4,26 +4,11 @@
  * the whole list again per event. Skips, saying why, where /usr/bin/chromium is not installed.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
+import { browserSkip, launchChromium } from "../browser.js";
 import { startInspector } from "../../src/tunnel/inspector.js";
 import { TunnelSession } from "../../src/tunnel/session.js";
 import { withTempDir } from "../helpers.js";
-
-const chromiumPath = "/usr/bin/chromium";
-const skip = existsSync(chromiumPath)
-  ? false
-  : `${chromiumPath} is not installed: apt-get install chromium (see README, Development) to run the inspector's browser test`;
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 function observe(session: TunnelSession, count: number): void {
   for (let i = 0; i < count; i++) {
@@ -43,8 +28,7 @@ function observe(session: TunnelSession, count: number): void {
 }
 
 describe("the inspector page in chromium keeps what the server keeps", () => {
-  it("holds the latest `keep` exchanges and adds rows incrementally", { skip, timeout: 60_000 }, async () => {
-    const { chromium } = await import("playwright-core");
+  it("holds the latest `keep` exchanges and adds rows incrementally", { skip: browserSkip, timeout: 60_000 }, async () => {
     const session = new TunnelSession({
       verifier: undefined,
       resigner: "no secret",
@@ -58,7 +42,7 @@ describe("the inspector page in chromium keeps what the server keeps", () => {
     const inspector = await startInspector({ session, port: 0, secretNeedles: [], signatureHeaders: [] });
     try {
       await withTempDir(async (userDataDir) => {
-        const context = await chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, headless: true, args: chromiumArgs });
+        const context = await launchChromium(userDataDir);
         try {
           const page = context.pages()[0] ?? (await context.newPage());
           await page.goto(inspector.url);

@@ -5,31 +5,14 @@
  * Skips, saying why, where /usr/bin/chromium is not installed (README: apt-get install chromium).
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
+import { browserSkip, launchChromium } from "../browser.js";
 import { request } from "undici";
 import { getScheme } from "../../src/signing/index.js";
 import { newSecret, spawnVwh, startServer, withTempDir } from "../helpers.js";
 
-const chromiumPath = "/usr/bin/chromium";
-const skip = existsSync(chromiumPath)
-  ? false
-  : `${chromiumPath} is not installed: apt-get install chromium (see README, Development) to run the inspector's browser test`;
-
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 describe("the inspector in chromium", () => {
-  it("shows signed and forged requests live with their verdicts, filters them, and replays one", { skip, timeout: 60_000 }, async () => {
-    const { chromium } = await import("playwright-core");
+  it("shows signed and forged requests live with their verdicts, filters them, and replays one", { skip: browserSkip, timeout: 60_000 }, async () => {
     const secret = newSecret();
     const signer = getScheme("standard").create([{ value: secret, source: "" }], { purpose: "sign" });
     let replies = 0;
@@ -43,7 +26,7 @@ describe("the inspector in chromium", () => {
     try {
       const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string; inspector_url: string };
       await withTempDir(async (userDataDir) => {
-        const context = await chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, headless: true, args: chromiumArgs });
+        const context = await launchChromium(userDataDir);
         try {
           const page = context.pages()[0] ?? (await context.newPage());
           await page.goto(ready.inspector_url);
@@ -95,10 +78,17 @@ describe("the inspector in chromium", () => {
           await rows.nth(2).waitFor();
           assert.equal(await rows.count(), 3, "the replay is listed too");
           assert.ok(!(await page.content()).includes(secret.slice(6)), "the secret never reaches the page");
+          assert.match((await replayed.locator("[data-testid=forgery-warning]").textContent()) ?? "", /#2's signature was refused/);
         } finally {
           await context.close();
         }
       });
+      const { stderr } = await vwh.stop();
+      assert.match(
+        stderr,
+        /warning: replay #3: #2's signature was refused, yet re-signed with your secret the handler accepted it/,
+        "the terminal says so too",
+      );
     } finally {
       await vwh.stop();
       await handler.close();

@@ -1,8 +1,10 @@
 /**
  * Issue 27, "runs as printed": `vwh init`'s next steps, executed verbatim in a fresh folder with npm offline
  * (its cache only, as on a machine without network): init vendors the running vwh, `npm install` installs
- * it from the project, and `npx vwh simulate` — the installed copy — passes every platform's starters
- * against that platform's example handler. Also the turn expectation the Twilio starters rely on.
+ * it from the project, and `npx vwh simulate` — the installed copy — passes the starters against the
+ * example handler. The installed copy then writes every other platform's project and passes its starters
+ * against that platform's example handler, in this process (one shell and npx per platform cost seconds
+ * and proved nothing more). Also the turn expectation the Twilio starters rely on.
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -17,7 +19,7 @@ import { checkTurn } from "../../src/engine/script-call.js";
 import { platformIds, type PlatformId } from "../../src/platforms/registry.js";
 import type { Action } from "../../src/platforms/types.js";
 import { vwhVersion } from "../../src/core/version.js";
-import { repoRoot, runVwh, unusedPort, withTempDir } from "../helpers.js";
+import { repoRoot, runInProcess, runVwh, unusedPort, withTempDir } from "../helpers.js";
 import { installOffline, printedSteps, runPrinted } from "../printed-steps.js";
 
 interface ExampleSetup {
@@ -110,8 +112,28 @@ const line = (steps: string[], start: string) => {
   return found;
 };
 
+/** The words after `npx vwh simulate` on a printed line, up to its comment: plain words only, as a shell would pass them. */
+const simulateArgs = (printed: string) => {
+  const match = /^npx vwh simulate((?: +[^\s#'"$\\]+)*) *(?:#.*)?$/.exec(printed);
+  assert.ok(match, `not a plain "npx vwh simulate" line: ${printed}`);
+  return match[1]!.trim().split(/ +/).filter(Boolean);
+};
+
+/** Each platform's example handler on its port, for the length of `work`. */
+async function withExample<T>(id: PlatformId, work: (url: string, setup: ExampleSetup) => Promise<T>): Promise<T> {
+  const port = await unusedPort();
+  const setup = await setups[id](port);
+  const server = await listen(setup, port);
+  try {
+    return await work(`http://127.0.0.1:${(server.address() as AddressInfo).port}${setup.path}`, setup);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe("vwh init, then its next steps as printed (offline)", () => {
-  it("init vendors vwh, npm install installs it, npx vwh simulate passes each platform's starters against its example handler", async () => {
+  it("init vendors vwh, npm install installs it, npx vwh simulate passes the starters; the installed vwh passes each platform's starters against its example handler", async () => {
     await withTempDir(async (project) => {
       // vwh from this checkout, as a user runs a vwh they have not installed in the project yet.
       const first = await runVwh(["init", "--yes", "--platform", "twilio"], { cwd: project });
@@ -131,39 +153,43 @@ describe("vwh init, then its next steps as printed (offline)", () => {
 
       const install = await installOffline(line(steps, "npm install"), project);
       assert.equal(install.code, 0, install.output);
-      assert.ok(existsSync(join(project, "node_modules", "vwh", "dist", "src", "index.js")), "vwh installed from the vendored tarball");
+      const installed = join(project, "node_modules", "vwh");
+      assert.ok(existsSync(join(installed, "dist", "src", "index.js")), "vwh installed from the vendored tarball");
       assert.match(
         await readFile(join(project, "package-lock.json"), "utf8"),
         /"resolved": "file:vendor\/vwh-/,
         "the lockfile points inside the project: npm ci on a fresh runner finds it",
       );
 
-      for (const id of ["twilio", ...platformIds.filter((other) => other !== "twilio")] as PlatformId[]) {
-        // The installed vwh writes each platform's project in turn (the first one is init'd already).
-        let simulate = line(steps, "npx vwh simulate");
-        if (id !== "twilio") {
-          const again = await runPrinted(`npx vwh init --yes --platform ${id} --force`, project);
-          assert.equal(again.code, 0, again.output);
-          simulate = line(printedSteps(again.output), "npx vwh simulate");
-          assert.doesNotMatch(again.output, /vendor\//, "vwh is in package.json now: nothing vendored again");
-        }
-        const config = JSON.parse(await readFile(join(project, "vwh.config.json"), "utf8")) as { scheme: string; flows: string[] };
-        const port = await unusedPort();
-        const setup = await setups[id](port);
-        const server = await listen(setup, port);
-        try {
-          const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${setup.path}`;
-          // The printed line as is, its comment too; a platform's own flags go before that comment.
-          const run = await runPrinted(simulate.replace("npx vwh simulate", ["npx vwh simulate", ...(setup.args ?? [])].join(" ")), project, {
-            VWH_URL: url,
-            ...(setup.secret !== undefined && { VWH_SECRET: setup.secret }),
-          });
+      // The printed line as is, its comment too, in a shell: npx runs the installed vwh. A platform's own flags go before that comment.
+      const simulate = async (id: PlatformId, printed: string) =>
+        withExample(id, async (url, setup) => {
+          const config = JSON.parse(await readFile(join(project, "vwh.config.json"), "utf8")) as { scheme: string; flows: string[] };
+          const env = { VWH_URL: url, ...(setup.secret !== undefined && { VWH_SECRET: setup.secret }) };
+          const run =
+            id === "twilio"
+              ? await runPrinted(printed.replace("npx vwh simulate", ["npx vwh simulate", ...(setup.args ?? [])].join(" ")), project, env)
+              : // The other platforms run the same installed vwh in this process: the shell and npx are proven above, and
+                // the installed copy is the package's files (package.test.ts: every built module is packed).
+                await runInProcess(["simulate", ...simulateArgs(printed), ...(setup.args ?? [])], {
+                  root: installed,
+                  env: { ...env, VWH_CONFIG: join(project, "vwh.config.json") },
+                }).then((result) => ({ code: result.code, output: result.stdout + result.stderr }));
           assert.equal(run.code, 0, `${id} (${config.scheme}, ${config.flows.join(", ")}):\n${run.output}`);
           assert.match(run.output, new RegExp(`${config.flows.length} flows? · \\d+ events?( · \\d+ turns?)? · \\d+ passed · 0 failed`), run.output);
-        } finally {
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
-        }
+        });
+      await simulate("twilio", line(steps, "npx vwh simulate"));
+
+      // The installed vwh writes each other platform's project in turn (vwh init --platform <id> --force).
+      const { initCommand } = (await import(
+        pathToFileURL(join(installed, "dist", "src", "commands", "init.js")).href
+      )) as typeof import("../../src/commands/init.js");
+      for (const id of platformIds.filter((other) => other !== "twilio")) {
+        let output = "";
+        const streams = { stdout: { write: (text: string) => (output += text) }, stderr: { write: (text: string) => (output += text) } };
+        await initCommand({ yes: true, platform: id, force: true }, { cwd: project, env: { CI: "true", NO_COLOR: "1" }, streams });
+        assert.doesNotMatch(output, /vendor\//, "vwh is in package.json now: nothing vendored again");
+        await simulate(id, line(printedSteps(output), "npx vwh simulate"));
       }
     });
   });

@@ -250,7 +250,7 @@ describe("vwh verify-signature --recording", () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "recording.json");
       await writeFile(file, JSON.stringify(recording));
-      const result = await runVwh(["verify-signature", "--recording", file], { env });
+      const result = await runInProcess(["verify-signature", "--recording", file], { env });
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stdout, /✓ evt_a/);
       assert.match(result.stdout, /✗ evt_b {2}call\.started {2}no matching signature/);
@@ -291,7 +291,7 @@ describe("vwh verify-signature --url (probe)", () => {
   });
 
   it("passes a handler that verifies (exit 0)", async () => {
-    const result = await runVwh(["verify-signature", "--url", verifying.url], { env });
+    const result = await runInProcess(["verify-signature", "--url", verifying.url], { env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /13 cases: 13 as expected, 0 wrong/);
     for (const name of [
@@ -310,7 +310,7 @@ describe("vwh verify-signature --url (probe)", () => {
   });
 
   it("fails a handler that skips verification, listing every accepted forgery (exit 1)", async () => {
-    const result = await runVwh(["verify-signature", "--url", careless.url, "--json"], { env });
+    const result = await runInProcess(["verify-signature", "--url", careless.url, "--json"], { env });
     assert.equal(result.code, 1, result.stderr);
     const report = JSON.parse(result.stdout) as { passed: boolean; cases: { name: string; outcome: string; status: number }[] };
     assert.equal(report.passed, false);

@@ -73,7 +73,7 @@ describe("vwh simulate: the command contract (spawned)", () => {
   it("--json prints one JSON document on stdout, and --junit writes one testcase per event", async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, "report.xml");
-      const result = await runVwh(["simulate", ...allFixtures, "--url", server.url, "--json", "--junit", file], { env });
+      const result = await runInProcess(["simulate", ...allFixtures, "--url", server.url, "--json", "--junit", file], { env });
       assert.equal(result.code, 0, result.stderr);
       const report = JSON.parse(result.stdout) as {
         passed: boolean;
@@ -123,8 +123,8 @@ describe("vwh simulate: the command contract (spawned)", () => {
     assert.match(result.stdout, /1 events? · 0 passed · 1 failed/);
   });
 
-  it("vwh schema exit 0: the JSON Schema on stdout", async () => {
-    const result = await runVwh(["schema", "instructions"]);
+  it("vwh schema: the JSON Schema on stdout (spawned, exit 0, in piped-output.test.ts)", async () => {
+    const result = await runInProcess(["schema", "instructions"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { $schema: string }).$schema, "https://json-schema.org/draft/2020-12/schema");
   });

@@ -18,7 +18,8 @@ import { expandFlow } from "../../src/engine/expand-flow.js";
 import { prepareDelivery, replayUrl } from "../../src/engine/address.js";
 import { getScheme } from "../../src/signing/index.js";
 import { startProxy, type ProxiedExchange } from "../../src/tunnel/proxy.js";
-import { readJournal, Recorder, recoverJournal, toRecordedEvent, type RecordedRequest } from "../../src/tunnel/recorder.js";
+import { readJournal, Recorder, recoverJournal, toRecordedEvent, toRecordedResponse, type RecordedRequest } from "../../src/tunnel/recorder.js";
+import { summarizeLongReply } from "../../src/tunnel/session.js";
 import { maskNumber, redactBody, redactPath, secretNeedles } from "../../src/tunnel/redact.js";
 import { summarizeReply } from "../../src/tunnel/reply-summary.js";
 import { newSecret, startServer, withTempDir, type TestServer } from "../helpers.js";
@@ -85,7 +86,7 @@ describe("the proxy forwards to the handler and nowhere else (defect 1)", () => 
           proxy.port,
           `GET //127.0.0.1:${elsewhere.port}/admin?x=1 HTTP/1.1\r\nHost: example.ngrok.app\r\nConnection: close\r\n\r\n`,
         );
-        assert.match(doubleSlash, /^HTTP\/1\.1 200 [^]*handler$/);
+        assert.match(doubleSlash, /^HTTP\/1\.1 200 [^]*\r\nhandler\r\n/);
         assert.equal(handler.requests.at(-1)!.url, `//127.0.0.1:${elsewhere.port}/admin?x=1`);
         assert.equal(elsewhere.requests.length, 0, "nothing reached the other service");
         assert.deepEqual(
@@ -186,6 +187,55 @@ describe("replies", () => {
     } finally {
       await handler.close();
     }
+  });
+});
+
+describe("a long reply in the log and the recording", () => {
+  it("is summarised from its start: the whole size, text kept as text across the cut, binary named as such", () => {
+    const text = Buffer.from(`<Response><Say>${"é".repeat(40_000)}</Say></Response>`);
+    const textSummary = summarizeLongReply({ status: 200, headers: { "content-type": "text/xml" }, body: text });
+    assert.equal(textSummary.bytes, text.length);
+    assert.equal(textSummary.truncated, false);
+    assert.match(textSummary.excerpt!, /^<Response><Say>éé/, "not taken for binary where the 64 KiB cut falls inside a character");
+    const binary = randomBytes(200_000);
+    const cut = summarizeLongReply({ status: 200, headers: {}, body: binary.subarray(0, 100_000), truncated: { bytes: 200_000 } });
+    assert.deepEqual(
+      { bytes: cut.bytes, truncated: cut.truncated, excerpt: cut.excerpt },
+      { bytes: 200_000, truncated: true, excerpt: "<200000 bytes of binary>" },
+    );
+    const small = { status: 200, headers: { "content-type": "application/json" }, body: Buffer.from('{"instructions":[{"type":"speak"}]}') };
+    assert.deepEqual(summarizeLongReply(small), summarizeReply(small), "a short reply as before");
+  });
+
+  it("journals a reply's body in pieces that load back as the whole (base64 across piece edges, text as text)", async () => {
+    const bodies = [
+      Buffer.alloc(0),
+      randomBytes(3 * 256 * 1024 - 1),
+      randomBytes(3 * 256 * 1024),
+      randomBytes(2 * 3 * 256 * 1024 + 5),
+      Buffer.from('{"instructions":[{"type":"speak","text":"Grüße \\"quoted\\" \\u0000"}]}'),
+    ];
+    await withTempDir(async (dir) => {
+      const file = join(dir, "calls.json");
+      const recorder = await Recorder.open(file, { redactPii: false });
+      const replies = bodies.map((body, index) => ({
+        status: 200 + index,
+        headers: { "content-type": "application/octet-stream", "content-length": String(body.length), "x-n": `\u00e9${index}` },
+        body,
+        ...(index === 3 && { truncated: { bytes: 50_000_000 } }),
+      }));
+      for (const reply of replies) {
+        const n = await recorder.append(request1);
+        await recorder.appendResponse(n, reply, 1.5);
+      }
+      await recorder.finish("pieces");
+      const loaded = await loadFlow(file);
+      assert.deepEqual(
+        loaded.flow.events!.map((event) => event.raw!.response),
+        replies.map((reply) => toRecordedResponse(reply, 1.5, { redactPii: false })),
+      );
+      assert.ok(Buffer.from(loaded.flow.events![3]!.raw!.response!.body, "base64").equals(bodies[3]!));
+    });
   });
 });
 

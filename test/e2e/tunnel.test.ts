@@ -10,7 +10,19 @@ import { loadFlow } from "../../src/files/call-flow.js";
 import { getScheme } from "../../src/signing/index.js";
 import { tokenFromNgrokConfig, type ForwardConfig } from "../../src/tunnel/ngrok.js";
 import { readJournal, Recorder } from "../../src/tunnel/recorder.js";
-import { json, newSecret, runVwh, spawnVwh, startServer, unusedPort, withTempDir, refusingServer, type RunningVwh } from "../helpers.js";
+import {
+  json,
+  newSecret,
+  runInProcess,
+  runVwh,
+  spawnVwh,
+  tunnelInProcess,
+  startServer,
+  unusedPort,
+  withTempDir,
+  refusingServer,
+  type RunningVwh,
+} from "../helpers.js";
 
 const secret = newSecret();
 
@@ -22,8 +34,11 @@ interface Listening {
   inspector_url: string | null;
 }
 
-async function startTunnel(port: number, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
-  const vwh = spawnVwh(["tunnel", String(port), "--local", "--json", ...extra], { env: { VWH_SECRET: secret, ...env } });
+/** A spawned `vwh tunnel --local --json`; `inProcess`: the same command in this process, where no signal or exit code is tested. */
+async function startTunnel(port: number, extra: string[] = [], options: { inProcess?: boolean } = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
+  const args = [String(port), "--local", "--json", ...extra];
+  const env = { VWH_SECRET: secret };
+  const vwh = options.inProcess ? await tunnelInProcess(args, { env }) : spawnVwh(["tunnel", ...args], { env });
   const ready = JSON.parse(await vwh.nextLine()) as Listening;
   return { vwh, ready };
 }
@@ -112,7 +127,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       await sleep(800);
       if (!response.destroyed) response.writeHead(200).end("late");
     });
-    const { vwh, ready } = await startTunnel(slow.port, ["--max-body", "1k", "--timeout", "150"]);
+    const { vwh, ready } = await startTunnel(slow.port, ["--max-body", "1k", "--timeout", "150"], { inProcess: true });
     try {
       const big = await request(`${ready.proxy_url}/hook`, { method: "POST", body: Buffer.alloc(2048, 97) });
       assert.equal(big.statusCode, 413);
@@ -204,10 +219,11 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         ["call.started", "call.ended"],
       );
 
-      const verify = await runVwh(["verify-signature", "--recording", recording], { env: { VWH_SECRET: secret } });
+      // The other commands read the recording in process (their own exit paths are spawned in their tests).
+      const verify = await runInProcess(["verify-signature", "--recording", recording], { env: { VWH_SECRET: secret } });
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       // --url with only an origin keeps each recorded path and query.
-      const replay = await runVwh(["simulate", recording, "--url", `http://127.0.0.1:${replayTarget.port}`], { env: { VWH_SECRET: secret } });
+      const replay = await runInProcess(["simulate", recording, "--url", `http://127.0.0.1:${replayTarget.port}`], { env: { VWH_SECRET: secret } });
       assert.equal(replay.code, 0, replay.stdout + replay.stderr);
       assert.deepEqual(
         replayTarget.requests.map((received) => received.body.toString("utf8")),
@@ -218,14 +234,14 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         ["/webhooks/voice?call=r1", "/webhooks/voice?call=r1"],
       );
       // The recording is a golden snapshot: today's handler answers 200 with instructions, not 204.
-      const compared = await runVwh(["simulate", recording, "--url", replayTarget.url, "--compare-replies", "--json"], { env: { VWH_SECRET: secret } });
+      const compared = await runInProcess(["simulate", recording, "--url", replayTarget.url, "--compare-replies", "--json"], { env: { VWH_SECRET: secret } });
       assert.equal(compared.code, 1, compared.stderr);
       assert.match(compared.stdout, /reply differs from the recording: status 204 → 200/);
-      const schema = await runVwh(["schema", "recording"]);
+      const schema = await runInProcess(["schema", "recording"]);
       assert.match(schema.stdout, /"title": "vwh recording"/);
       await replayTarget.close();
 
-      const again = await runVwh(["tunnel", "3000", "--local", "--record", recording]);
+      const again = await runInProcess(["tunnel", "3000", "--local", "--record", recording]);
       assert.equal(again.code, 2);
       assert.match(again.stderr, /calls\.json already exists: record to a new file/);
     });
@@ -235,7 +251,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     await withTempDir(async (dir) => {
       const recording = join(dir, "calls.json");
       const upstream = await startServer((_request, response) => void response.writeHead(204).end());
-      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--redact-pii", "--no-inspect"]);
+      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--redact-pii", "--no-inspect"], { inProcess: true });
       const body = '{"event_type":"speech.transcribed","call_id":"c","sequence":3,"payload":{"from":"+15550100001","text":"my account number is 1234"}}';
       const response = await request(`${ready.proxy_url}/hook?to=447700900123`, { method: "POST", headers: { "content-type": "application/json" }, body });
       await response.body.dump();
@@ -292,7 +308,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       try {
         const first = join(dir, "first.json");
         const tunnel = await startTunnel(slow.port, ["--record", first, "--no-inspect"]);
-        const second = await runVwh(["tunnel", String(slow.port), "--local", "--record", first]);
+        const second = await runInProcess(["tunnel", String(slow.port), "--local", "--record", first]);
         assert.equal(second.code, 2, second.stderr);
         assert.match(second.stderr, /^vwh: .*first\.json: another vwh tunnel \(pid \d+\) is recording to it$/m);
         // One request still in flight while Ctrl-C is pressed twice.
@@ -317,7 +333,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         await victim.vwh.stop("SIGKILL");
         await assert.rejects(stat(killed));
         // (A new tunnel on the left journal is refused, naming --recover: tunnel-proxy.test.ts.)
-        const recovered = await runVwh(["tunnel", "--recover", `${killed}.journal`, "--json"]);
+        const recovered = await runInProcess(["tunnel", "--recover", `${killed}.journal`, "--json"]);
         assert.equal(recovered.code, 0, recovered.stderr);
         assert.deepEqual(JSON.parse(recovered.stdout), { event: "recorded", file: killed, requests: 1, displaced: false });
         const events = (await loadFlow(killed)).flow.events!;
@@ -330,7 +346,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
 
   it("a --record folder that does not exist is exit 2, a busy --proxy-port exit 3: one line each", async () => {
     await withTempDir(async (dir) => {
-      const missing = await runVwh(["tunnel", "3000", "--local", "--record", join(dir, "nowhere", "calls.json")]);
+      const missing = await runInProcess(["tunnel", "3000", "--local", "--record", join(dir, "nowhere", "calls.json")]);
       assert.equal(missing.code, 2, missing.stderr);
       assert.match(missing.stderr, /^vwh: .*calls\.json: cannot record: the folder .*nowhere does not exist\n {2}hint: /);
       assert.doesNotMatch(missing.stderr, /unexpected|\n {4}at /);
@@ -340,7 +356,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       const result = await runVwh(["tunnel", "3000", "--local", "--proxy-port", String(busy.port)]);
       assert.equal(result.code, 3, result.stderr);
       assert.equal(result.stderr.split("\n")[0], `vwh: --proxy-port: port ${busy.port} on 127.0.0.1 is already in use`);
-      const inspector = await runVwh(["tunnel", "3000", "--local", "--inspect-port", String(busy.port)]);
+      const inspector = await runInProcess(["tunnel", "3000", "--local", "--inspect-port", String(busy.port)]);
       assert.equal(inspector.code, 3, inspector.stderr);
       assert.match(inspector.stderr, new RegExp(`^vwh: --inspect-port: port ${busy.port} on 127\\.0\\.0\\.1 is already in use`));
     } finally {
@@ -352,16 +368,17 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     const noPort = await runVwh(["tunnel", "--local"]);
     assert.equal(noPort.code, 2);
     assert.match(noPort.stderr, /missing <port>/);
-    const recoverWithPort = await runVwh(["tunnel", "3000", "--recover", "x.json.journal"]);
+    // Spawned once above (exit 2); the other refusals in process.
+    const recoverWithPort = await runInProcess(["tunnel", "3000", "--recover", "x.json.journal"]);
     assert.equal(recoverWithPort.code, 2);
     assert.match(recoverWithPort.stderr, /--recover takes a journal, not a <port>/);
-    const badPort = await runVwh(["tunnel", "http", "--local"]);
+    const badPort = await runInProcess(["tunnel", "http", "--local"]);
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /<port>: expected a port number from 1 to 65535, got "http"/);
-    const badPath = await runVwh(["tunnel", "3000", "--local", "--path", "webhooks"]);
+    const badPath = await runInProcess(["tunnel", "3000", "--local", "--path", "webhooks"]);
     assert.equal(badPath.code, 2);
     assert.match(badPath.stderr, /--path: expected a path starting with \//);
-    const badSize = await runVwh(["tunnel", "3000", "--local", "--max-body", "lots"]);
+    const badSize = await runInProcess(["tunnel", "3000", "--local", "--max-body", "lots"]);
     assert.equal(badSize.code, 2);
     assert.match(badSize.stderr, /--max-body: expected a size in bytes/);
   });

@@ -9,8 +9,8 @@
 export const areas = {
   signing: { mutate: ["src/signing/**/*.ts"], tests: ["unit/signing-strict", "unit/signing"] },
   checks: {
-    mutate: ["src/checks/**/*.ts", "src/engine/script-call.ts:46-79", "src/media/script.ts:67-84"],
-    tests: ["unit/verdicts", "unit/verdicts-more"],
+    mutate: ["src/checks/**/*.ts", "src/engine/script-call.ts:61-121", "src/media/script.ts:140-170"],
+    tests: ["unit/verdicts", "unit/verdicts-more", "unit/verdicts-corners"],
   },
   delivery: { mutate: ["src/engine/deliver-event.ts", "src/engine/retry-policy.ts"], tests: ["unit/delivery", "unit/faults", "unit/round-trips", "unit/engine-faults"] },
   redaction: { mutate: ["src/tunnel/redact.ts"], tests: ["unit/redaction-cases", "unit/redaction"] },

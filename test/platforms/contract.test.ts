@@ -11,7 +11,7 @@ import { flowFromValue, loadFlow } from "../../src/files/call-flow.js";
 import { loadPlatform, platformIds } from "../../src/platforms/registry.js";
 import { profiles } from "../../src/engine/retry-policy.js";
 import { schemes } from "../../src/signing/index.js";
-import { repoRoot, runInProcess, runVwh } from "../helpers.js";
+import { repoRoot, runInProcess } from "../helpers.js";
 
 describe("every registered platform", () => {
   for (const id of platformIds) {
@@ -61,13 +61,13 @@ describe("every registered platform", () => {
     });
   }
 
-  it("vwh platforms lists them all, for people and as JSON (in process and as a spawned CLI)", async () => {
+  it("vwh platforms lists them all, for people and as JSON (spawned, with a slow reader: piped-output.test.ts)", async () => {
     const listed = await runInProcess(["platforms"]);
     assert.equal(listed.code, 0, listed.stderr);
     for (const id of platformIds) assert.match(listed.stdout, new RegExp(`^${id}\\b`, "m"));
-    const spawned = await runVwh(["platforms", "--json"]);
-    assert.equal(spawned.code, 0, spawned.stderr);
-    const report = JSON.parse(spawned.stdout) as {
+    const asJson = await runInProcess(["platforms", "--json"]);
+    assert.equal(asJson.code, 0, asJson.stderr);
+    const report = JSON.parse(asJson.stdout) as {
       platforms: { id: string; scheme: string; events: { type: string; waits: boolean }[]; caller_steps: string[] }[];
     };
     assert.deepEqual(

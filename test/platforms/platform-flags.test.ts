@@ -3,7 +3,7 @@
  * --platform on sign, config and init. Each fails if its flag stops working.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { initCommand } from "../../src/commands/init.js";
@@ -90,6 +90,8 @@ describe("platform flags on the command line", () => {
 
   it("init --platform writes that platform's starters and names it in vwh.config.json", async () => {
     await withTempDir(async (dir) => {
+      // A project that lists vwh already: nothing to vendor, so no npm pack (the vendoring: init-config.test.ts).
+      await writeFile(join(dir, "package.json"), JSON.stringify({ devDependencies: { vwh: "0.1.0" } }));
       let printed = "";
       await initCommand(
         { yes: true, platform: "vonage", color: false },

@@ -151,17 +151,61 @@ describe("Retell custom LLM: reminders", () => {
       if (request.interaction_type.endsWith("_required"))
         send({ response_type: "response", response_id: request.response_id, content: "Hello?", content_complete: true });
     });
-    await run(server.url, [{}, { silence_ms: 3000 }, { silence_ms: 25_000 }, { say: "sorry" }, { silence_ms: 25_000 }], {});
-    const reminders = () => server.received.filter((request) => request.interaction_type === "reminder_required").length;
-    assert.equal(reminders(), 2, "none in 3 s; one in the next 25 s; one again after the caller spoke");
-    server.received.length = 0;
-    const { turns } = await run(server.url, [{}, { silence_ms: 3500, expect: { says: "Hello?Hello?Hello?", first_audio_ms: 100 } }], {
-      retell_reminder_trigger_ms: 1000,
-      retell_reminder_max_count: 3,
+    try {
+      await run(server.url, [{}, { silence_ms: 3000 }, { silence_ms: 25_000 }, { say: "sorry" }, { silence_ms: 25_000 }], {});
+      const reminders = () => server.received.filter((request) => request.interaction_type === "reminder_required").length;
+      assert.equal(reminders(), 2, "none in 3 s; one in the next 25 s; one again after the caller spoke");
+      server.received.length = 0;
+      // Each reminder's answer is an utterance of its own: spoken one after another, so the turn's text spaces them.
+      const { turns } = await run(server.url, [{}, { silence_ms: 3500, expect: { says: "Hello? Hello? Hello?", first_audio_ms: 100 } }], {
+        retell_reminder_trigger_ms: 1000,
+        retell_reminder_max_count: 3,
+      });
+      assert.equal(reminders(), 3);
+      assert.deepEqual(turns.map(messages), [[], [], []]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("Retell custom LLM: what the agent says", () => {
+  const servers: Listening[] = [];
+  after(() => Promise.all(servers.map((server) => server.close())));
+
+  it("the chunks of one streamed response as sent; separate responses and interrupts as separate utterances, with a space", async () => {
+    const server = await listen((_socket, send, request) => {
+      if (!request) {
+        // The begin message, then an agent_interrupt: two utterances in the opening turn.
+        send({ response_type: "response", response_id: 0, content: "Hello.", content_complete: true });
+        return send({ response_type: "agent_interrupt", interrupt_id: 1, content: "How can I help?", content_complete: true });
+      }
+      if (request.interaction_type !== "response_required") return;
+      const id = request.response_id;
+      if (id === 1) {
+        // An LLM's deltas, the space carried by the delta, a word split across two; then a second complete response.
+        for (const content of ["Let", " me ch", "eck."]) send({ response_type: "response", response_id: id, content, content_complete: false });
+        send({ response_type: "response", response_id: id, content: "", content_complete: true });
+        send({ response_type: "response", response_id: id, content: "Anything else?", content_complete: true });
+      } else send({ response_type: "response", response_id: id, content: "Goodbye.", content_complete: true, end_call: true });
     });
-    assert.equal(reminders(), 3);
+    servers.push(server);
+    const { turns } = await run(server.url, [
+      { expect: { says: "Hello. How can I help?" } },
+      { say: "Is my order ready?", expect: { says: "Let me check. Anything else?" } },
+      { say: "No, thanks", expect: { says: "Goodbye.", ends: true } },
+    ]);
     assert.deepEqual(turns.map(messages), [[], [], []]);
-    await server.close();
+    assert.equal(turns[1]!.media!.text!.text, "Let me check. Anything else?");
+    // The transcript Retell sends back holds the same utterances.
+    const transcript = server.received.filter((request) => request.interaction_type === "response_required").at(-1)!["transcript"] as {
+      role: string;
+      content: string;
+    }[];
+    assert.deepEqual(
+      transcript.filter((utterance) => utterance.role === "agent").map((utterance) => utterance.content),
+      ["Hello.", "How can I help?", "Let me check.", "Anything else?"],
+    );
   });
 });
 

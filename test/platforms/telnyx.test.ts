@@ -24,7 +24,7 @@ import { runSimulation } from "../../src/engine/run.js";
 import { type SimulationOptions } from "../../src/engine/options.js";
 import { type SimulationResult } from "../../src/engine/results.js";
 import { engineOptions } from "../engine-helpers.js";
-import { fixture, newSecret, repoRoot, runVwh, startListener, startServer, json, unusedPort, type ReceivedRequest, type TestServer } from "../helpers.js";
+import { fixture, newSecret, repoRoot, runInProcess, startListener, startServer, json, unusedPort, type ReceivedRequest, type TestServer } from "../helpers.js";
 
 interface TelnyxHandlerModule {
   createTelnyxHandler(options: { apiKey?: string; baseURL?: string; publicKey?: string; log?: (line: string) => void }): RequestListener;
@@ -428,7 +428,7 @@ describe("vwh simulate --platform telnyx (CLI)", () => {
       example.WEBHOOK_PATH,
     );
     try {
-      const result = await runVwh(["simulate", fixture("scripts/telnyx-menu.json"), "--url", server.url, "--telnyx-api-port", String(port), "--json"], {
+      const result = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", server.url, "--telnyx-api-port", String(port), "--json"], {
         env: { VWH_SECRET: secret },
       });
       assert.equal(result.code, 0, result.stdout + result.stderr);

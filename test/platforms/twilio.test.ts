@@ -1,7 +1,7 @@
 /**
  * The Twilio platform (issue 10 part 3–4): caller scripts against examples/twilio-handler.js (built with
  * the official twilio package) in process, TwiML checks by element path, the driver's Twilio behaviour,
- * signatures both ways with twilio-node, the TwiML table's staleness, and the CLI contract of the probe.
+ * signatures both ways with twilio-node, the TwiML table's staleness, and the probe and sign commands through the real parser.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -22,7 +22,7 @@ import { signatureHint } from "../../src/engine/auth-hint.js";
 import { runSimulation } from "../../src/engine/run.js";
 import { type SimulationOptions } from "../../src/engine/options.js";
 import { type SimulationResult } from "../../src/engine/results.js";
-import { repoRoot, runVwh, startListener, startServer, type TestServer } from "../helpers.js";
+import { repoRoot, runInProcess, startListener, startServer, type TestServer } from "../helpers.js";
 
 const token = "f3a1c0ffee5eed0123456789abcdef01";
 const publicOrigin = "https://ivr.example.test";
@@ -690,7 +690,7 @@ describe("twilio on the command line", () => {
     const naive = await startHandler({});
     try {
       const args = ["verify-signature", "--platform", "twilio", "--public-url", publicVoiceUrl, "--json"];
-      const passed = await runVwh([...args, "--url", good.url], { env: { VWH_SECRET: token } });
+      const passed = await runInProcess([...args, "--url", good.url], { env: { VWH_SECRET: token } });
       assert.equal(passed.code, 0, passed.stdout + passed.stderr);
       const report = JSON.parse(passed.stdout) as { scheme: string; cases: { name: string; outcome: string }[] };
       assert.equal(report.scheme, "twilio");
@@ -723,7 +723,7 @@ describe("twilio on the command line", () => {
         .map((entry) => `${entry.name}: ${entry.outcome}`);
       assert.deepEqual(wrong, ["valid signature for the public URL: wrongly-refused", "signed for the local --url, not the public URL: wrongly-accepted"]);
       // --platform twilio: its scheme, and its form content type, by default.
-      const signed = await runVwh(["sign", "-", "--platform", "twilio", "--request-url", publicVoiceUrl], {
+      const signed = await runInProcess(["sign", "-", "--platform", "twilio", "--request-url", publicVoiceUrl], {
         env: { VWH_SECRET: token },
         input: "CallSid=CA1&Digits=1",
       });

@@ -11,6 +11,9 @@ import { callFlowSchema } from "../../src/files/call-flow.js";
 import { runSimulation } from "../../src/engine/run.js";
 import { maxTurnTextChars } from "../../src/media/text-session.js";
 import { vapiLlmPlatform } from "../../src/platforms/vapi-llm/index.js";
+import type { SimulationOptions } from "../../src/engine/options.js";
+import { getScheme } from "../../src/signing/index.js";
+import { defaultHmacSettings } from "../../src/signing/hmac.js";
 import { engineOptions } from "../engine-helpers.js";
 import { newSecret } from "../helpers.js";
 import { fakeClock } from "../media-agents.js";
@@ -62,9 +65,15 @@ async function listen(
   return listening;
 }
 
-async function run(base: string, script: unknown[], settings: Record<string, unknown> = {}, platformSettings: Record<string, unknown> = {}) {
+async function run(
+  base: string,
+  script: unknown[],
+  settings: Record<string, unknown> = {},
+  platformSettings: Record<string, unknown> = {},
+  overrides: Partial<SimulationOptions> = {},
+) {
   const clock = fakeClock();
-  const options = engineOptions(base, newSecret(), { now: clock.now, wait: clock.wait, mediaLockstep: true, platformSettings });
+  const options = engineOptions(base, newSecret(), { now: clock.now, wait: clock.wait, mediaLockstep: true, platformSettings, ...overrides });
   try {
     const flow = {
       file: "inline.json",
@@ -120,6 +129,26 @@ describe("Vapi custom LLM against the reference server", () => {
       { role: "user", content: "Can I talk to a person?" },
     ]);
     assert.equal(turns[2]!.media!.text!.toolCalls[0]!.name, "transferCall");
+  });
+
+  it("sends the custom-llm credential as Authorization: Bearer on every request when a secret is given, and none without", async () => {
+    const seen: (string | undefined)[] = [];
+    const server = await listen((request, response) => {
+      seen.push(request.headers.authorization);
+      if (request.headers.authorization !== undefined && request.headers.authorization !== "Bearer sk_llm_key_123") return void response.writeHead(401).end();
+      sse(response);
+      response.end(`${chunk({ role: "assistant", content: "Hello." }, "stop")}data: [DONE]\n\n`);
+    });
+    const bearer = getScheme("bearer").create([{ value: "sk_llm_key_123", source: "(test)" }], { purpose: "sign", hmac: defaultHmacSettings });
+    assert.equal(getScheme(vapiLlmPlatform.scheme).name, "bearer");
+    const script = [{}, { say: "hi", expect: { says: "Hello." } }, { say: "again", expect: { says: "Hello." } }];
+    const signed = await run(server.base, script, {}, {}, { signer: bearer, signatureHeaders: ["authorization"] });
+    assert.ok(signed.result.flows[0]!.passed, JSON.stringify(signed.turns.map(messages)));
+    assert.deepEqual(seen, ["Bearer sk_llm_key_123", "Bearer sk_llm_key_123"]);
+    seen.length = 0;
+    const unsigned = await run(server.base, script, {}, {}, { signer: undefined });
+    assert.ok(unsigned.result.flows[0]!.passed);
+    assert.deepEqual(seen, [undefined, undefined]);
   });
 
   it("sends metadata per --metadata-send-mode: off (the conversation only) and destructured (metadata's fields at the top)", async () => {

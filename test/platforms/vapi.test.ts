@@ -11,7 +11,7 @@ import { parseVapiReply } from "../../src/platforms/vapi/reply.js";
 import { runProbe } from "../../src/engine/probe.js";
 import { getScheme } from "../../src/signing/index.js";
 import { defaultHmacSettings } from "../../src/signing/hmac.js";
-import { fixture, json, repoRoot, runVwh, startListener, type TestServer } from "../helpers.js";
+import { fixture, json, repoRoot, runInProcess, startListener, type TestServer } from "../helpers.js";
 import { answerOrPass, failureLines, grammarNowAndCommitted, inlineFlow, loadRepoModule, simulateAgainst, startRecording } from "../platform-helpers.js";
 
 interface VapiHandlerModule {
@@ -381,9 +381,9 @@ describe("vapi platform", () => {
     }
   });
 
-  it("vwh simulate --platform vapi --vapi-tool-shape reports the shape and sends it (the CLI contract)", async () => {
+  it("vwh simulate --platform vapi --vapi-tool-shape reports the shape and sends it (through the real parser, in process)", async () => {
     server.bodies.length = 0;
-    const result = await runVwh(
+    const result = await runInProcess(
       ["simulate", fixture("scripts/vapi-booking.json"), "--platform", "vapi", "--url", server.url, "--vapi-tool-shape", "custom-tools", "--json"],
       { env: { VWH_SECRET: secret } },
     );

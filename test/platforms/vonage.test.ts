@@ -12,7 +12,7 @@ import type { CallDriver, CallWebhook, DriverMove, HttpReply, ReplyContext } fro
 import { nccoGrammar } from "../../src/platforms/vonage/grammar.js";
 import { parseNccoReply } from "../../src/platforms/vonage/reply.js";
 import { getScheme } from "../../src/signing/index.js";
-import { json, repoRoot, runVwh } from "../helpers.js";
+import { json, repoRoot, runInProcess } from "../helpers.js";
 import { failuresOf, loadFixtureScript, loadFlowObject, probeHandler, runScripts, serve, type LocalHandler } from "../script-harness.js";
 
 const secret = "vwh-test-signature-secret-0123456789";
@@ -374,7 +374,7 @@ describe("vwh simulate --platform vonage (CLI)", () => {
     const { createVonageHandler } = await handlerModule();
     const handler = await serve(createVonageHandler({ signatureSecrets: [secret] }));
     try {
-      const result = await runVwh(["simulate", "fixtures/scripts/vonage-menu.json", "--url", `${handler.origin}/webhooks/answer`, "--json"], {
+      const result = await runInProcess(["simulate", "fixtures/scripts/vonage-menu.json", "--url", `${handler.origin}/webhooks/answer`, "--json"], {
         env: { VWH_SECRET: secret },
       });
       assert.equal(result.code, 0, result.stderr + result.stdout);

@@ -4,13 +4,15 @@
  * settings table (src/cli/settings.ts) from which the CLI, the config schema and `vwh config` are generated.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, it } from "node:test";
-import { commandNames, defaultOf, helpOf, settings, settingsOf, type Setting } from "../../src/cli/settings.js";
+import { cliColumnsOf, commandNames, defaultOf, helpOf, settings, settingsOf, type Setting } from "../../src/cli/settings.js";
+import { cliColumns } from "../../src/cli/settings/columns.js";
 import { configSchema } from "../../src/cli/config-schema.js";
 import { platformIds } from "../../src/platforms/registry.js";
-import { repoRoot } from "../helpers.js";
+import { binPath, repoRoot } from "../helpers.js";
 
 const srcRoot = join(repoRoot, "src");
 
@@ -123,6 +125,33 @@ describe("the settings table", () => {
       assert.equal(new Set(own.map((row) => row.key)).size, own.length, `${command}: an option name declared twice`);
       for (const row of own) assert.ok(helpOf(row, command).length > 0, `${command} ${row.flag}: no help`);
     }
+  });
+
+  it("keeps columns.json, what commander and --help read without zod, equal to the table (npm run generate:cli-columns)", () => {
+    assert.deepEqual(cliColumns(), JSON.parse(JSON.stringify(Object.values(settings).map(cliColumnsOf))));
+  });
+
+  it("lets `vwh --help` load no zod and no command (each costs start-up time)", () => {
+    const loaded = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "data:text/javascript,import{register}from'node:module';register('data:text/javascript,export async function resolve(s,c,n){const r=await n(s,c);process.stderr.write(\"LOAD \"+r.url+\"\\n\");return r}')",
+        binPath,
+        "--help",
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(loaded.status, 0, loaded.stderr);
+    const urls = loaded.stderr.split("\n").filter((line) => line.startsWith("LOAD "));
+    assert.ok(
+      urls.some((url) => url.includes("commander")),
+      "the hook saw the modules loaded",
+    );
+    assert.deepEqual(
+      urls.filter((url) => /\/zod\/|\/commands\/|\/platforms\//.test(url)),
+      [],
+    );
   });
 
   it("parses every default with its own schema, and names each variable and config key once", () => {

@@ -11,6 +11,8 @@ import { createSimulationOptions, type CallFlow, type SimulateOptions } from "..
 import { flowFromValue } from "../../src/files/call-flow.js";
 import { runFastLoad, runLoad, type LoadResult } from "../../src/engine/load/run.js";
 import { runLoadInWorkers } from "../../src/engine/load/workers.js";
+import { LoadStats } from "../../src/engine/load/stats.js";
+import type { TurnResult } from "../../src/engine/results.js";
 import { optionsSchema } from "../../src/cli/settings.js";
 import { pickSigningOptions } from "../../src/signing/options.js";
 import { createColors } from "../../src/ui/color.js";
@@ -171,6 +173,47 @@ describe("load report: status codes, latency spread, rate over the run, header",
       ),
       "▅".repeat(30) + "█".repeat(30),
     );
+  });
+});
+
+describe("load report: first audio and first token", () => {
+  it("counts an LLM socket's first token apart from a media stream's first audio, in text and JSON, and across workers", () => {
+    const turn = (measures: "audio" | "token", firstAudioMs: number): TurnResult => ({
+      step: 1,
+      label: 'say "hi"',
+      actions: [],
+      says: "",
+      ended: undefined,
+      failures: [],
+      passed: true,
+      media: { protocol: "test", measures, firstAudioMs, agentAudioMs: 0, stoppedOnInterrupt: undefined, marks: { sent: 0, acknowledged: 0 } },
+    });
+    const stats = new LoadStats(0);
+    stats.recordTurn("call_1", turn("audio", 300));
+    stats.recordTurn("call_1", turn("token", 40));
+    const worker = new LoadStats(0);
+    worker.recordTurn("call_2", turn("token", 60));
+    stats.merge(worker.toData());
+    const result: LoadResult = { stats, unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 1000 };
+    const run: LoadDescription = {
+      target: "http://127.0.0.1:1/",
+      scheme: "standard",
+      budgetMs: 200,
+      timeoutMs: 1000,
+      retries: 0,
+      profile: undefined,
+      seed: 1,
+      calls: 2,
+      concurrency: 1,
+      rate: undefined,
+    };
+    const text = formatLoadSummary(result, run, createColors(false));
+    assert.match(text, /^1st audio p50 300 ms .* max 300 ms {2}\(1 media turns\)$/m);
+    assert.match(text, /^1st token p50 40 ms .* max 60 ms {2}\(2 LLM turns\)$/m);
+    const report = toJsonLoadReport(result, run, 0);
+    assert.equal(report.first_audio?.count, 1);
+    assert.equal(report.first_token?.count, 2);
+    assert.equal(report.first_token?.max_ms, 60);
   });
 });
 

@@ -224,7 +224,8 @@ describe("vwh simulate --calls (load mode)", () => {
       (_request, response) => void response.writeHead(204).end(),
       async (server) => {
         await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
-          const result = await runVwh(
+          // In process (the load-mode contract is spawned above): the worker threads are real either way.
+          const result = await runInProcess(
             ["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--json"],
             { env },
           );

@@ -153,6 +153,14 @@ describe("twilio", () => {
     });
   });
 
+  it("re-signs a recorded JSON request's URL with the new body's bodySHA256 only (the old hash is dropped, other parameters kept)", () => {
+    const body = '{"event_type":"call.ended"}';
+    const hash = createHash("sha256").update(body).digest("hex");
+    const signed = signer("twilio", [token]).sign(toSign(body, { url: `https://example.com/hook?a=1&bodySHA256=${"0".repeat(64)}&b=2` }));
+    assert.equal(signed.url, `https://example.com/hook?a=1&b=2&bodySHA256=${hash}`);
+    assert.equal(twilio.validateRequestWithBody(token, signed.headers["x-twilio-signature"]!, signed.url, body), true);
+  });
+
   it("accepts the URL with or without the port, as Twilio may sign either", () => {
     const signed = signer("twilio", [token]).sign(toSign(form, { url: "https://example.com/hook", contentType: "application/x-www-form-urlencoded" }));
     const verifier = signer("twilio", [token], verifySettings);

@@ -35,7 +35,12 @@ const turn = (expect: Expect | undefined, over: Partial<TurnInput> = {}): TurnIn
   notes: [],
   ...over,
 });
-const verdict = (expect: Expect, over: Partial<TurnInput> = {}) => shown(checkTurn(turn(expect, over)));
+/** The findings of a turn's expectations, each of kind "expect" (the kind --json reports and load mode counts by). */
+const expectFindings = (findings: readonly Finding[]) => {
+  for (const finding of findings) assert.equal(finding.kind, "expect", finding.message);
+  return shown(findings);
+};
+const verdict = (expect: Expect, over: Partial<TurnInput> = {}) => expectFindings(checkTurn(turn(expect, over)));
 
 const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
 const listen = (at = 1): Action => ({ type: "listen", path: `instructions[${at}]` });
@@ -141,7 +146,7 @@ describe("actions (flow events and caller-script turns)", () => {
   });
 
   it("compareActions names the label it was given (flows: instructions)", () => {
-    assert.deepEqual(shown(compareActions(["hangup"], [], "instructions")), ["instructions: expected [hangup], got []"]);
+    assert.deepEqual(expectFindings(compareActions(["hangup"], [], "instructions")), ["instructions: expected [hangup], got []"]);
   });
 });
 
@@ -276,10 +281,10 @@ describe("native", () => {
   });
 
   it("nothing at the path (or no document) fails for equals, contains and matches", () => {
-    assert.deepEqual(shown(checkNative([{ path: "instructions[0].voice", equals: "alice" }], [document])), [
+    assert.deepEqual(expectFindings(checkNative([{ path: "instructions[0].voice", equals: "alice" }], [document])), [
       'instructions[0].voice: expected "alice", got nothing there',
     ]);
-    assert.deepEqual(shown(checkNative([{ path: "instructions[0].text", contains: "Hello" }], [undefined])), [
+    assert.deepEqual(expectFindings(checkNative([{ path: "instructions[0].text", contains: "Hello" }], [undefined])), [
       'instructions[0].text: expected to contain "Hello", got nothing there',
     ]);
     assert.deepEqual(verdict({ native: [{ path: "instructions[5].type", matches: "." }] }, { natives: [document] }), [
@@ -289,16 +294,17 @@ describe("native", () => {
   });
 
   it("the wrong value fails, naming every value found", () => {
-    assert.deepEqual(shown(checkNative([{ path: "instructions[0].type", equals: "listen" }], [document, nativeOf({ instructions: [{ type: "hangup" }] })])), [
-      'instructions[0].type: expected "listen", got "speak", "hangup"',
-    ]);
-    assert.deepEqual(shown(checkNative([{ path: "instructions[0].text", contains: "hello" }], [document])), [
+    assert.deepEqual(
+      expectFindings(checkNative([{ path: "instructions[0].type", equals: "listen" }], [document, nativeOf({ instructions: [{ type: "hangup" }] })])),
+      ['instructions[0].type: expected "listen", got "speak", "hangup"'],
+    );
+    assert.deepEqual(expectFindings(checkNative([{ path: "instructions[0].text", contains: "hello" }], [document])), [
       'instructions[0].text: expected to contain "hello", got "Hello, how can I help?"',
     ]);
-    assert.deepEqual(shown(checkNative([{ path: "instructions[0].text", matches: "^How" }], [document])), [
+    assert.deepEqual(expectFindings(checkNative([{ path: "instructions[0].text", matches: "^How" }], [document])), [
       'instructions[0].text: expected to match /^How/, got "Hello, how can I help?"',
     ]);
-    assert.deepEqual(shown(checkNative([{ path: "instructions[1]", equals: { type: "speak" } }], [document])), [
+    assert.deepEqual(expectFindings(checkNative([{ path: "instructions[1]", equals: { type: "speak" } }], [document])), [
       'instructions[1]: expected {"type":"speak"}, got {"type":"listen"}',
     ]);
   });
@@ -473,7 +479,7 @@ describe("media streams: first_audio_ms and stops_on_interrupt", () => {
     marks: { sent: 0, acknowledged: 0 },
     ...over,
   });
-  const on = (expect: Expect, turnMedia: TurnMedia | undefined) => shown(checkMedia(expect, turnMedia));
+  const on = (expect: Expect, turnMedia: TurnMedia | undefined) => expectFindings(checkMedia(expect, turnMedia));
 
   it("not expected: nothing is checked", () => {
     assert.deepEqual(on({}, undefined), []);

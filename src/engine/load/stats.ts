@@ -84,6 +84,8 @@ export interface LoadStatsData {
   samples: FailureSample[];
   /** Media streams: time to first audio, per turn. */
   firstAudio: RecordableHistogram;
+  /** Custom-LLM sockets: time to the first token, per turn (text, not audio: counted apart). */
+  firstToken: RecordableHistogram;
 }
 
 const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered"] as const;
@@ -131,6 +133,7 @@ export class LoadStats {
   readonly samples: FailureSample[] = [];
   private readonly all = new TypeStats();
   private readonly firstAudioHistogram: RecordableHistogram = createHistogram();
+  private readonly firstTokenHistogram: RecordableHistogram = createHistogram();
   private readonly byType = new Map<string, TypeStats>();
   private readonly started: number;
   /** The second of the run events now count in: moved by `advanceTo`, so recording an event reads no clock. */
@@ -195,7 +198,8 @@ export class LoadStats {
       });
     }
     const first = turn.media?.firstAudioMs;
-    if (first !== undefined) this.firstAudioHistogram.record(Math.max(1, Math.round(first * 1000)));
+    if (first !== undefined)
+      (turn.media!.measures === "token" ? this.firstTokenHistogram : this.firstAudioHistogram).record(Math.max(1, Math.round(first * 1000)));
   }
 
   private sample(findings: readonly Finding[], where: Omit<FailureSample, "kind" | "expectation" | "message">): void {
@@ -211,6 +215,10 @@ export class LoadStats {
 
   firstAudio(): LatencySummary {
     return summarizeHistogram(this.firstAudioHistogram);
+  }
+
+  firstToken(): LatencySummary {
+    return summarizeHistogram(this.firstTokenHistogram);
   }
 
   /** Events by status code, in code order. */
@@ -247,6 +255,7 @@ export class LoadStats {
       perSecond: this.perSecond,
       samples: this.samples,
       firstAudio: this.firstAudioHistogram,
+      firstToken: this.firstTokenHistogram,
     };
   }
 
@@ -276,6 +285,7 @@ export class LoadStats {
     });
     this.samples.push(...other.samples.slice(0, Math.max(0, sampleLimit - this.samples.length)));
     this.firstAudioHistogram.add(other.firstAudio);
+    this.firstTokenHistogram.add(other.firstToken);
   }
 
   recordCall(passed: boolean): void {

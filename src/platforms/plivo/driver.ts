@@ -42,11 +42,8 @@ export class PlivoCallDriver extends ScriptedCall {
   readonly #hangupMethod: "GET" | "POST";
   readonly #requestUuid = randomUUID();
   #answeredAt: number | undefined;
-  #queue: Action[] = [];
   /** The URL whose reply is running: relative URLs in it resolve against it. */
   #documentUrl: URL;
-  /** The GetInput or GetDigits waiting for the caller. */
-  #listening: Action | undefined;
 
   constructor(setup: CallSetup) {
     super(setup);
@@ -71,19 +68,19 @@ export class PlivoCallDriver extends ScriptedCall {
     }
     this.#answeredAt ??= this.clock;
     this.#documentUrl = webhook.request.url;
-    this.#queue = [...outcome.parsed.actions];
+    this.queue = [...outcome.parsed.actions];
   }
 
   protected callerActs(input: CallerAct): void {
     switch (input.kind) {
       case "event":
         this.#send(input.type, this.#documentUrl, "POST", { ...this.#base("in-progress"), ...formValues(input.payload) }, input.type !== "hangup");
-        this.awaitingCaller = this.#listening !== undefined;
+        this.awaitingCaller = this.listening !== undefined;
         return;
     }
-    const listen = this.#listening;
+    const listen = this.listening;
     if (!listen) return;
-    this.#listening = undefined;
+    this.listening = undefined;
     const accepts = Array.isArray(listen["input"]) ? (listen["input"] as string[]) : [];
     const isGetInput = /GetInput\[\d+\]$/.test(listen.path);
     switch (input.kind) {
@@ -117,20 +114,6 @@ export class PlivoCallDriver extends ScriptedCall {
     }
   }
 
-  protected listenNow(listen: Action): void {
-    this.#queue.splice(0, this.#queue.indexOf(listen) + 1);
-    this.executed.push(listen);
-    this.#listening = listen;
-  }
-
-  protected upcoming(): readonly Action[] {
-    return this.#queue;
-  }
-
-  protected listening(): boolean {
-    return this.#listening !== undefined;
-  }
-
   #send(eventType: string, url: URL, method: "GET" | "POST", params: Record<string, string>, waits: boolean): void {
     this.outbox.push({ eventType, waits, build: () => plivoRequest(method, url, params) });
   }
@@ -158,7 +141,7 @@ export class PlivoCallDriver extends ScriptedCall {
     const eventType = /GetInput\[\d+\]$/.test(listen.path) ? "get_input" : "get_digits";
     const redirect = listen["redirect"] !== false;
     this.#send(eventType, new URL(listen["url"], this.#documentUrl), methodOf(listen), { ...this.#base("in-progress"), ...result }, redirect);
-    if (redirect) this.#queue = [];
+    if (redirect) this.queue = [];
   }
 
   protected closingWebhooks(reason: EndReason): void {
@@ -186,7 +169,7 @@ export class PlivoCallDriver extends ScriptedCall {
   }
 
   protected execute(): void {
-    const action = this.#queue.shift();
+    const action = this.queue.shift();
     if (!action) {
       this.observed.push({ type: "hangup", path: "Response", reason: "end of document" });
       this.ended = "handler_hangup";
@@ -202,7 +185,7 @@ export class PlivoCallDriver extends ScriptedCall {
     this.clock += actionMs(action, 1000);
     switch (action.type) {
       case "listen":
-        this.#listening = action;
+        this.listening = action;
         this.awaitingCaller = true;
         return;
       case "record":
@@ -222,12 +205,12 @@ export class PlivoCallDriver extends ScriptedCall {
             },
             true,
           );
-          this.#queue = [];
+          this.queue = [];
         }
         return;
       case "redirect":
         this.#send("redirect", new URL(String(action["url"]), this.#documentUrl), methodOf(action), { ...this.#base("in-progress"), Event: "Redirect" }, true);
-        this.#queue = [];
+        this.queue = [];
         return;
       case "stream":
         this.stream = {

@@ -82,12 +82,24 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
   let pongMissed = false;
   let pending: Outgoing[] = [];
 
-  const utter = (role: Utterance["role"], content: string, responseOf?: number) => {
+  /** The response being answered has said its last (content_complete): what follows is another utterance. */
+  let answered = false;
+  /**
+   * Adds to the transcript: the chunks of one streamed response make one utterance, joined as sent (an
+   * LLM's deltas carry their own spaces); another response, an agent_interrupt, or more after a complete
+   * response is an utterance of its own. True when `content` starts one.
+   */
+  const utter = (role: Utterance["role"], content: string, responseOf?: number, complete = false): boolean => {
     const last = transcript.at(-1);
-    if (role === "agent" && last?.role === "agent" && responseOf === answering) last.content = (last.content + content).slice(0, maxUtteranceChars);
+    const continues = role === "agent" && last?.role === "agent" && responseOf === answering && !answered;
+    if (continues) last.content = (last.content + content).slice(0, maxUtteranceChars);
     else transcript.push({ role, content: content.slice(0, maxUtteranceChars) });
     if (transcript.length > maxUtterances) transcript.splice(0, transcript.length - maxUtterances);
-    if (role === "agent") answering = responseOf ?? answering;
+    if (role === "agent") {
+      answering = responseOf ?? answering;
+      answered = complete;
+    }
+    return !continues;
   };
   const request = (interactionType: "response_required" | "reminder_required") =>
     JSON.stringify({ interaction_type: interactionType, response_id: ++current, transcript });
@@ -199,11 +211,12 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
             };
           if (id === 0 && current === 0) began = true;
           if (id < current) return { message: { kind: "stale", what: `response ${id}` }, findings: [] };
-          utter("agent", value.content, id);
+          const starts = utter("agent", value.content, id, value.content_complete);
           message = {
             kind: "token",
             text: value.content,
             last: value.content_complete,
+            ...(starts && { newUtterance: true }),
             ...(value.no_interruption_allowed === true && { interruptible: false }),
             ...(value.end_call === true && { endCall: true }),
             ...(value.transfer_number !== undefined && { transferTo: value.transfer_number }),
@@ -211,11 +224,12 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
           break;
         }
         case "agent_interrupt":
-          utter("agent", value.content, -1 - value.interrupt_id);
+          const starts = utter("agent", value.content, -1 - value.interrupt_id, value.content_complete);
           message = {
             kind: "token",
             text: value.content,
             last: value.content_complete,
+            ...(starts && { newUtterance: true }),
             ...(value.no_interruption_allowed === true && { interruptible: false }),
             ...(value.end_call === true && { endCall: true }),
           };

@@ -39,6 +39,10 @@ export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
   readonly reportsExecution = true;
   /** Actions the platform took that came in no reply (reported once, as an `observed` move). */
   protected observed: Action[] = [];
+  /** The running document's actions still to run, in order. */
+  protected queue: Action[] = [];
+  /** The listen waiting for the caller (Plivo's GetInput or GetDigits, Vonage's input action). */
+  protected listening: Action | undefined;
 
   /** How the platform labels what it did by itself ("end of NCCO"). */
   protected abstract readonly observedLabel: string;
@@ -56,7 +60,11 @@ export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
   }
 
   /** The platform's listen starts now, cut short of its prompts (a barge-in); it takes the caller's act next. */
-  protected abstract listenNow(listen: Action): void;
+  protected listenNow(listen: Action): void {
+    this.queue.splice(0, this.queue.indexOf(listen) + 1);
+    this.executed.push(listen);
+    this.listening = listen;
+  }
 
   /**
    * The caller's keys or words during a prompt (after_ms): over a prompt that lets the caller in (barge_in:
@@ -64,25 +72,20 @@ export abstract class ScriptedCall extends CallDriverBase<PendingWebhook> {
    * other they are lost and it plays on. False: the step is used up.
    */
   protected override promptCut(prompt: Action): void {
-    const listen = this.upcoming().find((next) => next.type === "listen");
+    const listen = this.queue.find((next) => next.type === "listen");
     // The listen of a prompt that lets the caller in is on while it plays: it is part of this turn.
     if (prompt["barge_in"] === true && listen) this.listenNow(listen);
   }
 
   protected actOverPrompt(input: CallerAct): boolean {
     const { action, remainingMs } = this.cutInto!;
-    if (action["barge_in"] === true && this.listening()) return true;
+    if (action["barge_in"] === true && this.listening !== undefined) return true;
     this.clock += remainingMs;
     this.note(
       `${input.kind} during ${action.type} ${action.path}, which does not let the caller in (no barge-in into a listen): it is lost, and the prompt played on`,
     );
     return false;
   }
-
-  /** The actions still to run, in order. */
-  protected abstract upcoming(): readonly Action[];
-  /** Whether a listen waits for the caller. */
-  protected abstract listening(): boolean;
 
   protected webhook(pending: PendingWebhook, at: number, afterMs: number): CallWebhook {
     return { eventType: pending.eventType, eventId: this.setup.newId("evt"), waits: pending.waits, afterMs, request: pending.build(at) };

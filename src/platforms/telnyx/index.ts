@@ -89,6 +89,8 @@ export const telnyxPlatform = {
     // What the caller said or typed (call.transcription, call.gather.ended, call.dtmf.received …).
     text: ["transcript", "digits", "digit", "content", "message_history"],
   },
+  // The handler's telnyx client must know vwh's Call Control API before vwh starts: a fixed port in CI.
+  ciSetup: { env: { TELNYX_BASE_URL: "http://127.0.0.1:4010/v2" }, flags: ["--telnyx-api-port", "4010"] },
   handlerSecret: { env: "TELNYX_PUBLIC_KEY", readBy: "the telnyx package's webhook verification and examples/telnyx-handler.js", publicKey: true },
   starters: scenarios,
   examplePath: "/webhooks/telnyx",

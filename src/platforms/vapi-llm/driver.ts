@@ -43,7 +43,8 @@ export class VapiLlmCallDriver extends CallDriverBase<never> {
       phoneNumber: JSON.stringify(phoneNumberObject(call)),
       customer: JSON.stringify({ number: call.customer }),
     };
-    this.stream = { url: chatCompletionsUrl(this.setup.url), protocol: "vapi-llm", headers: {}, parameters, path: "chat/completions" };
+    // signUpgrade: with a secret, each request carries the custom-llm credential (Authorization: Bearer <apiKey>).
+    this.stream = { url: chatCompletionsUrl(this.setup.url), protocol: "vapi-llm", headers: {}, parameters, path: "chat/completions", signUpgrade: true };
   }
 
   override streamEnded(end: StreamEnd): void {

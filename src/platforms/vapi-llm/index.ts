@@ -13,7 +13,8 @@ import { vapiLlmSettings, vapiLlmSettingsSchema } from "./settings.js";
 export const vapiLlmPlatform = {
   id: "vapi-llm",
   summary: "Vapi's custom LLM: POST <url>/chat/completions (OpenAI format, stream: true) answered with server-sent events",
-  scheme: "vapi",
+  // A custom-llm credential's apiKey reaches the server as Authorization: Bearer (docs.vapi.ai whats-new 2025-07-18).
+  scheme: "bearer",
   profile: undefined,
   events: {},
   eventType: z.string().refine(() => false, { error: "vapi-llm plays caller scripts (script), not scripted events" }),

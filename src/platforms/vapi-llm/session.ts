@@ -72,7 +72,7 @@ async function runSession(script: StreamScript, context: SessionContext, setting
     if (input.kind === "say" || input.kind === "interrupt") {
       await context.clock.wait(speechMs(input.text));
       messages.push({ role: "user", content: input.text });
-      const completion = await complete(context.url, body(settings, messages, objects), settings);
+      const completion = await complete(context.url, context.headers, body(settings, messages, objects), settings);
       script.record(completion.media, completion.findings);
       if (completion.reply) messages.push(completion.reply);
       if (completion.end) return completion.end;
@@ -120,7 +120,7 @@ function figures(said: TurnText, firstTokenMs: number | undefined): TurnMedia {
 const excerpt = (text: string) => JSON.stringify(text.length > 200 ? `${text.slice(0, 197)}...` : text);
 
 /** One POST and its stream: the turn's text, tool calls and findings. */
-async function complete(url: URL, payload: Record<string, unknown>, settings: VapiLlmSettings): Promise<Completion> {
+async function complete(url: URL, headers: Record<string, string>, payload: Record<string, unknown>, settings: VapiLlmSettings): Promise<Completion> {
   const findings: Finding[] = [];
   const said = emptyTurnText();
   const fail = (message: string, path = "chat/completions"): Completion => {
@@ -145,7 +145,7 @@ async function complete(url: URL, payload: Record<string, unknown>, settings: Va
     try {
       response = await request(url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
+        headers: { ...headers, "content-type": "application/json", accept: "application/json" },
         body: JSON.stringify(payload),
         signal: controller.signal,
         headersTimeout: settings.timeoutMs,

@@ -57,11 +57,8 @@ export class VonageCallDriver extends ScriptedCall {
   readonly #eventMethod: "GET" | "POST";
   readonly #conversationUuid = `CON-${randomUUID()}`;
   #answeredAt: number | undefined;
-  #queue: Action[] = [];
   /** The running NCCO's length, for the path of its end (the end of an NCCO hangs up). */
   #nccoLength = 0;
-  /** The input action waiting for the caller. */
-  #listening: Action | undefined;
   #prompt: { bargeIn: boolean } | undefined;
   /** Recordings started by `record` actions: each is reported to its eventUrl when it ends (at the latest with the call). */
   #recordings: Recording[] = [];
@@ -91,8 +88,8 @@ export class VonageCallDriver extends ScriptedCall {
     }
     // No NCCO in the reply to an input or notify: the current NCCO goes on.
     if (outcome.parsed.native === undefined && webhook.eventType !== "answer") return;
-    this.#queue = [...outcome.parsed.actions];
-    this.#nccoLength = this.#queue.length;
+    this.queue = [...outcome.parsed.actions];
+    this.#nccoLength = this.queue.length;
     this.#prompt = undefined;
   }
 
@@ -101,7 +98,7 @@ export class VonageCallDriver extends ScriptedCall {
       this.#recordCaller(input, this.#blockingRecord);
       return;
     }
-    const listening = this.#listening;
+    const listening = this.listening;
     switch (input.kind) {
       case "event":
         this.#send(input.type, this.#eventUrl, this.#eventMethod, { ...this.#common(), ...input.payload }, input.type === "input" || input.type === "notify");
@@ -109,7 +106,7 @@ export class VonageCallDriver extends ScriptedCall {
         return;
     }
     if (!listening) return;
-    this.#listening = undefined;
+    this.listening = undefined;
     const types = Array.isArray(listening["input"]) ? (listening["input"] as string[]) : [];
     switch (input.kind) {
       case "say":
@@ -161,20 +158,6 @@ export class VonageCallDriver extends ScriptedCall {
     this.clock = endsAt;
     this.#blockingRecord = undefined;
     this.#recordEvent(record);
-  }
-
-  protected listenNow(listen: Action): void {
-    this.#queue.splice(0, this.#queue.indexOf(listen) + 1);
-    this.executed.push(listen);
-    this.#listening = listen;
-  }
-
-  protected upcoming(): readonly Action[] {
-    return this.#queue;
-  }
-
-  protected listening(): boolean {
-    return this.#listening !== undefined;
   }
 
   /** Closed by the application: the websocket leg is gone and the NCCO goes on. */
@@ -262,11 +245,11 @@ export class VonageCallDriver extends ScriptedCall {
     if (types.includes("dtmf")) fields["dtmf"] = { digits: digits ?? null, timed_out: digits === undefined };
     const url = typeof action["url"] === "string" ? new URL(action["url"]) : this.#eventUrl;
     this.#send("input", url, action["method"] === "GET" ? "GET" : "POST", { ...fields, ...this.#common(), timestamp: "" }, true);
-    this.#queue = [];
+    this.queue = [];
   }
 
   protected execute(): void {
-    const action = this.#queue.shift();
+    const action = this.queue.shift();
     if (!action) {
       // The end of the NCCO hangs up (there is no hangup action).
       this.observed.push({ type: "hangup", path: `[${this.#nccoLength}]`, reason: "end of NCCO" });
@@ -282,7 +265,7 @@ export class VonageCallDriver extends ScriptedCall {
         this.playAudio(action, actionMs(action, 0));
         return;
       case "listen":
-        this.#listening = action;
+        this.listening = action;
         this.awaitingCaller = true;
         return;
       case "pause":
