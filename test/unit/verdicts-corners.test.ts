@@ -9,48 +9,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compareReplies } from "../../src/checks/compare-replies.js";
 import { checkNative, nativeExpectationSchema, partialMismatches, valueMatcherSchema } from "../../src/checks/expectations.js";
-import { checkReply, type ReplyCheckInput } from "../../src/checks/reply.js";
 import type { Finding } from "../../src/core/findings.js";
 import { jsonSchemaFor } from "../../src/files/json-schemas.js";
 import { issuesToProblems } from "../../src/lib/validation.js";
-import { checkTurn } from "../../src/engine/script-call.js";
 import type { Action, NativeDocument, Platform } from "../../src/platforms/types.js";
 import { twilioPlatform } from "../../src/platforms/twilio/index.js";
 import { vapiPlatform } from "../../src/platforms/vapi/index.js";
 import { vwhPlatform } from "../../src/platforms/vwh/index.js";
+import { expectFindings, reply, shown, speak, speakListen, verdict } from "../verdict-helpers.js";
 
-type TurnInput = Parameters<typeof checkTurn>[0];
-type Expect = NonNullable<TurnInput["expect"]>;
-
-const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
-/** The findings of expectations, each of kind "expect" (the kind --json reports and load mode counts by). */
-const expectFindings = (findings: readonly Finding[]) => {
-  for (const finding of findings) assert.equal(finding.kind, "expect", finding.message);
-  return shown(findings);
-};
-const verdict = (expect: Expect, over: Partial<TurnInput> = {}) =>
-  expectFindings(
-    checkTurn({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over }),
-  );
-const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
 const listen = (input: unknown, at = 1): Action => ({ type: "listen", path: `instructions[${at}]`, ...(input !== undefined && { input }) });
 
-function reply(over: Partial<ReplyCheckInput> & { json?: unknown }) {
-  const { json, ...rest } = over;
-  return checkReply({
-    platform: vwhPlatform,
-    eventType: "call.started",
-    expect: undefined,
-    status: 200,
-    headers: { "content-type": "application/json" },
-    body: Buffer.from(json === undefined ? "" : JSON.stringify(json)),
-    latencyMs: 10,
-    budgetMs: 200,
-    strictLatency: false,
-    ...rest,
-  });
-}
-const speakListen = { instructions: [{ type: "speak", text: "Hello, how can I help?" }, { type: "listen" }] };
 const twilioEvent = Object.entries(twilioPlatform.events).find(([, spec]) => spec.waits)![0];
 const twiml = (inner: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>`);
 

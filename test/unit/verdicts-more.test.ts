@@ -7,39 +7,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compareReplies } from "../../src/checks/compare-replies.js";
 import { actionExpectationSchema, nativeExpectationSchema, valueMatcherSchema } from "../../src/checks/expectations.js";
-import { checkReply, type ReplyCheckInput } from "../../src/checks/reply.js";
-import type { Finding } from "../../src/core/findings.js";
 import { checkTurn } from "../../src/engine/script-call.js";
-import type { Action } from "../../src/platforms/types.js";
 import { twilioPlatform } from "../../src/platforms/twilio/index.js";
-import { vwhPlatform } from "../../src/platforms/vwh/index.js";
+import { reply, shown, speak, speakListen, turn, type Expect, type TurnInput } from "../verdict-helpers.js";
 
-type TurnInput = Parameters<typeof checkTurn>[0];
-type Expect = NonNullable<TurnInput["expect"]>;
-
-const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
-const verdict = (expect: Expect, over: Partial<TurnInput> = {}) =>
-  shown(
-    checkTurn({ step: 0, label: "step", expect, actions: [], replied: [], natives: [], failures: [], ended: undefined, media: undefined, notes: [], ...over }),
-  );
-const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
-
-function reply(over: Partial<ReplyCheckInput> & { json?: unknown }) {
-  const { json, ...rest } = over;
-  return checkReply({
-    platform: vwhPlatform,
-    eventType: "call.started",
-    expect: undefined,
-    status: 200,
-    headers: { "content-type": "application/json" },
-    body: Buffer.from(json === undefined ? "" : JSON.stringify(json)),
-    latencyMs: 10,
-    budgetMs: 200,
-    strictLatency: false,
-    ...rest,
-  });
-}
-const speakListen = { instructions: [{ type: "speak", text: "Hello, how can I help?" }, { type: "listen" }] };
+const verdict = (expect: Expect, over: Partial<TurnInput> = {}) => shown(checkTurn(turn(expect, over)));
 
 describe("what loads as an expectation", () => {
   it("a matcher is { contains } or { matches } with a pattern RE2 runs, nothing more", () => {

@@ -9,61 +9,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkNative, compareActions, isMatcher, valueMismatch } from "../../src/checks/expectations.js";
 import { matchText, patternProblem } from "../../src/checks/matchers.js";
-import { checkReply, describeStatus, latencyFindings, statusMatches, type ReplyCheckInput } from "../../src/checks/reply.js";
-import type { Finding } from "../../src/core/findings.js";
+import { describeStatus, latencyFindings, statusMatches } from "../../src/checks/reply.js";
 import { checkTurn } from "../../src/engine/script-call.js";
 import { checkMedia, type TurnMedia } from "../../src/media/script.js";
 import type { Action, NativeDocument } from "../../src/platforms/types.js";
 import { twilioPlatform } from "../../src/platforms/twilio/index.js";
 import { vapiPlatform } from "../../src/platforms/vapi/index.js";
-import { vwhPlatform } from "../../src/platforms/vwh/index.js";
+import { expectFindings, reply, shown, speak, speakListen, turn, verdict, type Expect } from "../verdict-helpers.js";
 
-type TurnInput = Parameters<typeof checkTurn>[0];
-type Expect = NonNullable<TurnInput["expect"]>;
-
-const shown = (findings: readonly Finding[]) => findings.map((finding) => `${finding.path ?? ""}: ${finding.message}`);
-const turn = (expect: Expect | undefined, over: Partial<TurnInput> = {}): TurnInput => ({
-  step: 0,
-  label: "step",
-  expect,
-  actions: [],
-  replied: [],
-  natives: [],
-  failures: [],
-  ended: undefined,
-  media: undefined,
-  notes: [],
-  ...over,
-});
-/** The findings of a turn's expectations, each of kind "expect" (the kind --json reports and load mode counts by). */
-const expectFindings = (findings: readonly Finding[]) => {
-  for (const finding of findings) assert.equal(finding.kind, "expect", finding.message);
-  return shown(findings);
-};
-const verdict = (expect: Expect, over: Partial<TurnInput> = {}) => expectFindings(checkTurn(turn(expect, over)));
-
-const speak = (text: string, at = 0): Action => ({ type: "speak", path: `instructions[${at}]`, text });
 const listen = (at = 1): Action => ({ type: "listen", path: `instructions[${at}]` });
 const transfer = (to: unknown, at = 0): Action => ({ type: "transfer", path: `instructions[${at}]`, ...(to !== undefined && { to }) });
 const toolResult = (result: unknown, at = 0): Action => ({ type: "tool_result", path: `results[${at}]`, result });
 
-const jsonHeaders = { "content-type": "application/json" };
-function reply(over: Partial<ReplyCheckInput> & { json?: unknown }) {
-  const { json, ...rest } = over;
-  return checkReply({
-    platform: vwhPlatform,
-    eventType: "call.started",
-    expect: undefined,
-    status: 200,
-    headers: jsonHeaders,
-    body: Buffer.from(json === undefined ? "" : JSON.stringify(json)),
-    latencyMs: 10,
-    budgetMs: 200,
-    strictLatency: false,
-    ...rest,
-  });
-}
-const speakListen = { instructions: [{ type: "speak", text: "Hello, how can I help?" }, { type: "listen" }] };
 /** A native document as the vwh platform reads it from a real reply. */
 const nativeOf = (json: unknown): NativeDocument => reply({ json, expect: { native: [{ path: "instructions", contains: "" }] } }).parsed!.native!;
 
