@@ -8,8 +8,7 @@
  * shared-secret schemes (Vapi, bearer), whose "signature" is the secret, show neither value.
  */
 import type { SchemeSettings, SignatureScheme, Signer } from "../signing/types.js";
-import { plivoSignature } from "../signing/plivo.js";
-import { twilioSignature } from "../signing/twilio.js";
+import { expectedSignature } from "../signing/expected-signature.js";
 
 export interface UrlCandidate {
   url: string;
@@ -56,7 +55,6 @@ export function maskSignature(value: string): string {
   return value.length <= 12 ? "…" : `${value.slice(0, 4)}…${value.slice(-4)}`;
 }
 
-const isForm = (contentType: string | undefined) => /^application\/x-www-form-urlencoded\b/i.test(contentType ?? "");
 const defaultPort = (protocol: string) => (protocol === "https:" ? "443" : "80");
 
 /** The expected URL first, then http/https × no port / the default port / its own port, on each Host seen. */
@@ -77,76 +75,21 @@ export function candidateUrls(expectedUrl: string, headers: Readonly<Record<stri
   return [...new Set(urls)];
 }
 
-/** Where the timestamp and id of a received request are, for schemes whose signature can be made again from them. */
-function reproduction(
-  scheme: string,
-  settings: SchemeSettings,
-  headers: Readonly<Record<string, string>>,
-): { header: string; id: string; timestamp: number } | undefined {
-  const number = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined);
-  let found: { header: string; id?: string | undefined; timestamp: number | undefined } | undefined;
-  if (scheme === "standard") found = { header: "webhook-signature", id: headers["webhook-id"], timestamp: number(headers["webhook-timestamp"]) };
-  else if (scheme === "stripe") found = { header: "stripe-signature", timestamp: number(/(?:^|,)t=(\d+)/.exec(headers["stripe-signature"] ?? "")?.[1]) };
-  else if (scheme === "retell") {
-    const ms = number(/^v=(\d+),/i.exec(headers["x-retell-signature"] ?? "")?.[1]);
-    found = { header: "x-retell-signature", timestamp: ms !== undefined && ms % 1000 === 0 ? ms / 1000 : undefined };
-  } else if (scheme === "hmac" && settings.hmac)
-    found = { header: settings.hmac.header, id: headers[settings.hmac.idHeader], timestamp: number(headers[settings.hmac.timestampHeader]) ?? 0 };
-  if (!found || found.timestamp === undefined) return undefined;
-  return { header: found.header, id: found.id ?? "", timestamp: found.timestamp };
-}
-
-const mainHeader: Record<string, string> = {
-  twilio: "x-twilio-signature",
-  plivo: "x-plivo-signature-v3",
-  telnyx: "telnyx-signature-ed25519",
-  vonage: "authorization",
-};
-
 export function createSignatureExplainer(options: ExplainerOptions): SignatureExplainer {
   const { scheme, settings, secrets } = options;
   const signsUrl = scheme.signsUrl?.(settings) === true;
   const sharedSecret = scheme.probes(settings).signsBody === false;
   return (request, expectedUrl, receivedAt) => {
     const { headers } = request;
-    const contentType = headers["content-type"];
-    const form = isForm(contentType) ? new URLSearchParams(request.body.toString("utf8")) : undefined;
     const verifyAt = (url: string) =>
       options.verifier.verify(
         { headers, body: request.body, method: request.method, url },
         { now: Math.floor(receivedAt.getTime() / 1000), toleranceSeconds: options.toleranceSeconds },
       ).valid;
-    let header: string | undefined = mainHeader[scheme.name];
-    let expected: string | undefined;
-    let matches = verifyAt;
-    if (scheme.name === "twilio") {
-      // Exactly per URL (the verifier itself forgives the port): the body's parameters, or none for a bodySHA256 URL.
-      const params = (url: string) =>
-        URL.canParse(url) && new URL(url).searchParams.has("bodySHA256")
-          ? undefined
-          : new URLSearchParams(request.method === "GET" ? "" : request.body.toString("utf8"));
-      const received = headers[header!];
-      matches = (url) => received !== undefined && secrets.some((token) => twilioSignature(token, url, params(url)) === received);
-      if (secrets[0] !== undefined) expected = twilioSignature(secrets[0], expectedUrl, params(expectedUrl));
-    } else if (scheme.name === "plivo") {
-      const nonce = headers["x-plivo-signature-v3-nonce"];
-      if (secrets[0] !== undefined && nonce !== undefined && URL.canParse(expectedUrl))
-        expected = plivoSignature(secrets[0], request.method.toUpperCase(), expectedUrl, request.method.toUpperCase() === "POST" ? form : undefined, nonce);
-    } else if (options.signer && !sharedSecret) {
-      const again = reproduction(scheme.name, settings, headers);
-      if (again) {
-        header = again.header;
-        const signed = options.signer.sign({
-          id: again.id,
-          timestamp: again.timestamp,
-          body: request.body,
-          method: request.method,
-          url: expectedUrl,
-          contentType: contentType ?? "",
-        });
-        expected = signed.headers[again.header];
-      }
-    }
+    const reproduced = expectedSignature(scheme.name, settings, secrets, options.signer, request);
+    const { header } = reproduced;
+    const matches = reproduced.exactly ?? verifyAt;
+    const expected = sharedSecret ? undefined : reproduced.at(expectedUrl);
     const received = header !== undefined && !sharedSecret ? headers[header] : undefined;
     const candidates = signsUrl ? candidateUrls(expectedUrl, headers).map((url) => ({ url, matches: matches(url) })) : [];
     const signedElsewhere = candidates.find((candidate) => candidate.matches && candidate.url !== expectedUrl);
