@@ -151,7 +151,7 @@ describe("ConversationRelay: the element and the setup message", () => {
     assert.deepEqual(turns.map(messages), [[], []]);
     assert.equal(turns[0]!.media!.agentAudioMs, speechMs("Welcome to Ada's bistro."));
     // Platform time: the greeting (1.6 s) and the close, not the 5 s reply window.
-    assert.ok(result.durationMs < 60_000);
+    assert.ok(result.durationMs < 5_000, `${result.durationMs} ms of platform time`);
   });
 
   it("a language message changes the next prompt's lang", async () => {
