@@ -86,7 +86,7 @@ export interface ExchangeView {
     headers: Record<string, string>;
     body: BodyView;
     actions: string[] | null;
-    /** The body indented (TwiML, Plivo XML, NCCO, JSON), secrets masked; null when it is not one of those. */
+    /** The body indented (XML or JSON, as the platform replies), secrets masked; null when it is not one of those. */
     pretty: string | null;
     /** vwh's own findings on the reply, as `vwh simulate` would report them. */
     reading: ReadingView | null;

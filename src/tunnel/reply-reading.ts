@@ -1,13 +1,13 @@
 /**
  * A handler's reply as the platform that sent the request would read it (issue 26): vwh's own reply
  * check (checks/reply.ts, through the platform's reply reader) gives the findings `vwh simulate` would
- * report, and the actions are named as the reply names them — `Say, Gather` for TwiML and Plivo XML,
- * `talk, input` for an NCCO, the instruction types of vwh's own envelope — for the live log and the
- * inspector. No grammar here: everything comes from the platform's `parseReply`.
+ * report, and the actions are named as the reply names them (platforms/shared/action-names.ts) for the
+ * live log and the inspector. No grammar here: everything comes from the platform's `parseReply`.
  */
 import { checkReply } from "../checks/reply.js";
 import type { Finding } from "../core/findings.js";
-import type { Action, NativeDocument, ParsedReply, Platform, WebhookRequest } from "../platforms/types.js";
+import { actionNames } from "../platforms/shared/action-names.js";
+import type { Platform, WebhookRequest } from "../platforms/types.js";
 import type { HandlerReply } from "./proxy.js";
 
 /** Replies longer than this are not read (the log shows an excerpt; the inspector says why). */
@@ -32,35 +32,6 @@ export interface ReadableRequest {
   url: string;
   headers: Readonly<Record<string, string>>;
   body: Buffer;
-}
-
-const xmlTop = /^[^/[\]@]+\/([^/[\]@]+)\[\d+\]/;
-const jsonTop = /^((?:instructions)?\[\d+\])/;
-
-/** The name an action has in the reply itself: its top-level element, the NCCO action, the instruction type. */
-function nativeName(action: Action, native: NativeDocument | undefined): { key: string | undefined; name: string } {
-  const xml = xmlTop.exec(action.path);
-  if (xml) return { key: xml[0], name: xml[1]! };
-  const json = jsonTop.exec(action.path);
-  if (json) {
-    const field = json[1]!.startsWith("instructions") ? "type" : "action";
-    const named = native?.select(`${json[1]}.${field}`)[0];
-    return { key: json[1], name: typeof named === "string" ? named : action.type };
-  }
-  return { key: undefined, name: action.type };
-}
-
-/** `Say, Gather` for `<Response><Say/><Gather><Say/></Gather></Response>`: one name per top-level element, in order. */
-export function actionNames(parsed: Pick<ParsedReply, "actions" | "native">): string[] {
-  const names: string[] = [];
-  let lastKey: string | undefined;
-  for (const action of parsed.actions) {
-    const { key, name } = nativeName(action, parsed.native);
-    if (key !== undefined && key === lastKey) continue;
-    lastKey = key;
-    names.push(name);
-  }
-  return names;
 }
 
 function webhookRequest(request: ReadableRequest): WebhookRequest {

@@ -12,7 +12,7 @@ export interface ReplySummary {
   bytes: number;
   /** Only the first bytes were kept (a reply over 16 MiB: the client still got all of it). */
   truncated: boolean;
-  /** The reply's actions in order, as the reply names them (TwiML verbs, NCCO actions, instruction types). */
+  /** The reply's actions in order, as the reply names them (see platforms/shared/action-names.ts). */
   actions: string[] | undefined;
   /** The start of the body on one line, when there are no actions to show. */
   excerpt: string | undefined;
