@@ -51,6 +51,26 @@ describe("the fast client's llhttp response parser", () => {
     }
   });
 
+  it("keeps a header section split across reads when each read lands in the same buffer, overwritten after it (the shared read buffer)", () => {
+    const bytes = Buffer.from(replies.slice(0, replies.indexOf("HTTP/1.1 100")), "latin1");
+    for (const size of [1, 3, 16, 40]) {
+      const headers: Record<string, string>[] = [];
+      const parser = new ResponseParser({ onHeaders: (_status, seen) => (headers.push(seen), 0), onBody: () => {}, onComplete: () => {} });
+      const scratch = Buffer.alloc(size);
+      for (let offset = 0; offset < bytes.length; offset += size) {
+        const length = bytes.copy(scratch, 0, offset, offset + size);
+        assert.equal(parser.execute(scratch, length), undefined);
+        scratch.fill("#");
+      }
+      assert.deepEqual(
+        headers,
+        [{ "content-type": "application/json", "x-empty": "", "set-cookie": "a=1, b=2", "x-latin": "caf\xe9", "content-length": "2" }],
+        `reads of ${size} bytes`,
+      );
+      parser.free();
+    }
+  });
+
   it("skips the body when told (HEAD, 204), completes a reply delimited by the end of the connection, and says why bytes are not HTTP", () => {
     const head = parserRecording(() => true);
     assert.equal(head.parser.execute(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")), undefined);
