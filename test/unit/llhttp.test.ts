@@ -71,6 +71,24 @@ describe("the fast client's llhttp response parser", () => {
     }
   });
 
+  it("gives each reply its own headers object, also when the header section repeats (a repeat is served from the last one read)", () => {
+    const reply = (date: string, extra = "") =>
+      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: ${date}${extra}\r\nContent-Length: 0\r\n\r\n`, "latin1");
+    const headers: Record<string, string>[] = [];
+    const parsers = [0, 1].map(() => new ResponseParser({ onHeaders: (_status, seen) => (headers.push(seen), 1), onBody: () => {}, onComplete: () => {} }));
+    const [first, second] = parsers as [ResponseParser, ResponseParser];
+    first.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
+    headers[0]!["content-type"] = "changed by its reader";
+    headers[0]!["x-added"] = "by its reader";
+    second.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
+    first.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
+    first.execute(reply("Mon, 07 Dec 2026 10:00:01 GMT", "\r\nX-Request: 2"));
+    const expected = { "content-type": "application/json", date: "Mon, 07 Dec 2026 10:00:00 GMT", "content-length": "0" };
+    assert.deepEqual(headers.slice(1), [expected, expected, { ...expected, date: "Mon, 07 Dec 2026 10:00:01 GMT", "x-request": "2" }]);
+    assert.notEqual(headers[1], headers[2]);
+    for (const parser of parsers) parser.free();
+  });
+
   it("skips the body when told (HEAD, 204), completes a reply delimited by the end of the connection, and says why bytes are not HTTP", () => {
     const head = parserRecording(() => true);
     assert.equal(head.parser.execute(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")), undefined);

@@ -67,6 +67,10 @@ function llhttp(): LlhttpExports {
   return instance;
 }
 
+/** The last header section read whole (by any parser) and the headers it gave. */
+let lastSection = "";
+let lastHeaders: Record<string, string> = {};
+
 const fieldPiece = 0;
 const valuePiece = 1;
 
@@ -195,6 +199,10 @@ export class ResponseParser {
       last = this.ends[index]!;
     }
     const section = first === -1 ? "" : currentData.toString("latin1", first, last);
+    // A handler sends the same header section reply after reply (node's changes with its Date, once a second):
+    // the object is a function of the section's text, so a repeat gets a copy of the last one.
+    const whole = this.texts[0] === undefined;
+    if (whole && section === lastSection) return Object.assign({}, lastHeaders);
     let field = "";
     let value = "";
     let inValue = false;
@@ -214,6 +222,11 @@ export class ResponseParser {
       field += piece;
     }
     if (inValue || field) addHeader(headers, field, value);
+    if (whole) {
+      // Its own copy: the one handed on is the caller's to change.
+      lastSection = section;
+      lastHeaders = Object.assign({}, headers);
+    }
     return headers;
   }
 
