@@ -108,6 +108,33 @@ describe("fast client: replies", () => {
     }
   });
 
+  it("gives the headers object undici gives, reply after reply, whether the header section repeats or changes", async () => {
+    // Replies 1-3 repeat one header section, 4 changes a value, 5 repeats 4's; each has every kind of header.
+    let count = 0;
+    const server = await rawServer((socket) => {
+      count++;
+      const variant = count <= 3 ? "a" : "b";
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Variant: ${variant}\r\nSet-Cookie: one=1\r\nSet-Cookie: two=2\r\n` +
+          `Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n{}`,
+      );
+    });
+    try {
+      const fast: Record<string, string>[] = [];
+      await withClient({ connections: 1 }, async (client) => {
+        for (let i = 0; i < 5; i++) fast.push(expectReply(await client.deliver(request(server.url))).headers);
+      });
+      count = 0;
+      const viaUndici: Record<string, string>[] = [];
+      for (let i = 0; i < 5; i++) viaUndici.push(expectReply(await deliver(request(server.url))).headers);
+      assert.deepEqual(fast, viaUndici);
+      assert.equal(fast[3]!["x-variant"], "b");
+      assert.equal(new Set(fast).size, 5, "each reply has its own object");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("keeps a connection alive across requests, and opens a new one after Connection: close", async () => {
     const ports: number[] = [];
     const server = await startListener((raw, response) => {
