@@ -75,17 +75,27 @@ describe("the fast client's llhttp response parser", () => {
     const reply = (date: string, extra = "") =>
       Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: ${date}${extra}\r\nContent-Length: 0\r\n\r\n`, "latin1");
     const headers: Record<string, string>[] = [];
-    const parsers = [0, 1].map(() => new ResponseParser({ onHeaders: (_status, seen) => (headers.push(seen), 1), onBody: () => {}, onComplete: () => {} }));
+    // Each reader changes the object it was given: no later reply may see that.
+    const parsers = [0, 1].map(
+      () =>
+        new ResponseParser({
+          onHeaders: (_status, seen) => {
+            headers.push({ ...seen });
+            seen["content-type"] = "changed by its reader";
+            seen["x-added"] = "by its reader";
+            return 1;
+          },
+          onBody: () => {},
+          onComplete: () => {},
+        }),
+    );
     const [first, second] = parsers as [ResponseParser, ResponseParser];
-    first.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
-    headers[0]!["content-type"] = "changed by its reader";
-    headers[0]!["x-added"] = "by its reader";
-    second.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
-    first.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
+    for (const parser of [first, second, first, second]) parser.execute(reply("Mon, 07 Dec 2026 10:00:00 GMT"));
     first.execute(reply("Mon, 07 Dec 2026 10:00:01 GMT", "\r\nX-Request: 2"));
+    second.execute(reply("Mon, 07 Dec 2026 10:00:01 GMT", "\r\nX-Request: 2"));
     const expected = { "content-type": "application/json", date: "Mon, 07 Dec 2026 10:00:00 GMT", "content-length": "0" };
-    assert.deepEqual(headers.slice(1), [expected, expected, { ...expected, date: "Mon, 07 Dec 2026 10:00:01 GMT", "x-request": "2" }]);
-    assert.notEqual(headers[1], headers[2]);
+    const changed = { ...expected, date: "Mon, 07 Dec 2026 10:00:01 GMT", "x-request": "2" };
+    assert.deepEqual(headers, [expected, expected, expected, expected, changed, changed]);
     for (const parser of parsers) parser.free();
   });
 

@@ -69,7 +69,8 @@ function llhttp(): LlhttpExports {
 
 /** The last header section read whole (by any parser) and the headers it gave. */
 let lastSection = "";
-let lastHeaders: Record<string, string> = {};
+/** Kept once the section has repeated: a handler whose every section differs costs no copy. */
+let lastHeaders: Record<string, string> | undefined;
 
 const fieldPiece = 0;
 const valuePiece = 1;
@@ -202,7 +203,8 @@ export class ResponseParser {
     // A handler sends the same header section reply after reply (node's changes with its Date, once a second):
     // the object is a function of the section's text, so a repeat gets a copy of the last one.
     const whole = this.texts[0] === undefined;
-    if (whole && section === lastSection) return Object.assign({}, lastHeaders);
+    const repeated = whole && section === lastSection;
+    if (repeated && lastHeaders !== undefined) return Object.assign({}, lastHeaders);
     let field = "";
     let value = "";
     let inValue = false;
@@ -222,10 +224,12 @@ export class ResponseParser {
       field += piece;
     }
     if (inValue || field) addHeader(headers, field, value);
-    if (whole) {
+    if (repeated) {
       // Its own copy: the one handed on is the caller's to change.
-      lastSection = section;
       lastHeaders = Object.assign({}, headers);
+    } else if (whole) {
+      lastSection = section;
+      lastHeaders = undefined;
     }
     return headers;
   }
