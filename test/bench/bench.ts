@@ -7,7 +7,8 @@
  *  2. `vwh --help` cold start against bare `node -e 0`.
  *  3. vwh's peak RSS at 10k and 100k calls.
  *  4. Where vwh's time goes, in process: CPU per event of the engine alone (a canned reply, no
- *     network), of the fast client alone (one fixed request, no engine), and of both (load mode).
+ *     network), of the fast client alone (one fixed request, no engine), and of both (load mode);
+ *     and of reading one reply (llhttp and the headers object) as the handler sends it.
  * BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 4) size the throughput part.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -17,6 +18,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { DeliveryResult, Transport } from "../../src/transport/undici.js";
 import { createFastClient } from "../../src/transport/fast-client/index.js";
+import { ResponseParser } from "../../src/transport/fast-client/llhttp.js";
 import { runLoad } from "../../src/engine/load/run.js";
 import { loadFlows } from "../../src/files/read-inputs.js";
 import { engineOptions } from "../engine-helpers.js";
@@ -227,11 +229,32 @@ async function partCosts(flowFile: string, url: string): Promise<[string, PartFi
     };
     await Promise.all(Array.from({ length: connections }, loop));
   };
+  // The bench handler's reply as node sends it, read through the shared buffer as a socket read would be.
+  const wire = Buffer.from(
+    `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${canned.length}\r\nDate: ${new Date().toUTCString()}\r\n` +
+      `Connection: keep-alive\r\nKeep-Alive: timeout=30\r\n\r\n${reply}`,
+    "latin1",
+  );
+  const readBuffer = Buffer.alloc(wire.length);
+  let contentTypes = 0;
+  const parser = new ResponseParser({
+    onHeaders: (_status, headers) => ((contentTypes += headers["content-type"] === undefined ? 0 : 1), 0),
+    onBody: () => {},
+    onComplete: () => {},
+  });
+  const parsingAlone = async () => {
+    for (let i = 0; i < events; i++) {
+      wire.copy(readBuffer);
+      parser.execute(readBuffer);
+    }
+    if (contentTypes === 0) throw new Error("the parser read no headers");
+  };
   const load = { calls: events, concurrency: connections, rate: undefined };
   const parts: [string, () => Promise<unknown>][] = [
     ["engine alone (canned reply, no network)", () => runLoad(flows, { ...options, transport: cannedTransport }, load)],
     ["fast client alone (a fixed request, no engine)", clientAlone],
     ["both: load mode (engine + fast client)", () => runLoad(flows, { ...options, transport: client.deliver }, load)],
+    ["reading one reply (llhttp + headers object)", parsingAlone],
   ];
   const figures = new Map<string, PartFigure[]>(parts.map(([label]) => [label, []]));
   try {
@@ -244,6 +267,7 @@ async function partCosts(flowFile: string, url: string): Promise<[string, PartFi
   } finally {
     await client.close();
     await options.dispatcher.close();
+    parser.free();
   }
   return [...figures];
 }
