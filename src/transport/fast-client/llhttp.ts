@@ -186,7 +186,10 @@ export class ResponseParser {
     return this.events.onHeaders(status, headers, keepAlive);
   }
 
-  /** As undici gives headers: lower-case names, repeated values joined with ", ", no trailing whitespace. */
+  /**
+   * Lower-case names and repeated values joined with ", ", as undici gives them; trailing whitespace is trimmed
+   * (RFC 9110 §5.5: not part of the value), which undici's `request` keeps.
+   */
   private headerObject(): Record<string, string> {
     const headers: Record<string, string> = {};
     const count = this.pieces;
