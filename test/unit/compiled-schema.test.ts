@@ -146,36 +146,34 @@ function replaceAt(root: Json, path: (string | number)[], replace: (node: Json) 
   return copy;
 }
 
-/** Systematic mutations of a valid reply: each field dropped, unknown keys at each level, each leaf swapped for each hostile value … */
-function mutations(valid: Json): Json[] {
-  const out: Json[] = [];
+/**
+ * Systematic mutations of a valid reply: each field dropped, unknown keys at each level, each leaf swapped for each hostile value …
+ * Each as a thunk that builds it, so a random pick builds only the one it picks.
+ */
+function mutationMakers(valid: Json): (() => Json)[] {
+  const out: (() => Json)[] = [];
+  const at = (path: (string | number)[], replace: (node: Json) => Json) => out.push(() => replaceAt(valid, path, replace));
   for (const { path, node } of containers(valid)) {
     if (Array.isArray(node)) {
       const items = Array.from(node as ArrayLike<Json>); // a mutation may have left it without Array.prototype
-      out.push(
-        replaceAt(valid, path, () => []),
-        replaceAt(valid, path, () => ({ ...items })),
-        replaceAt(valid, path, () => null),
-        replaceAt(valid, path, () => [...items].reverse()),
-      );
-      out.push(
-        replaceAt(valid, path, () => [...items, ...items]),
-        replaceAt(valid, path, () => items.slice(1)),
-      );
-      out.push(replaceAt(valid, path, () => Object.setPrototypeOf([...items], null) as Json));
-      out.push(replaceAt(valid, path, () => [...items, ,])); // a hole
+      at(path, () => []);
+      at(path, () => ({ ...items }));
+      at(path, () => null);
+      at(path, () => [...items].reverse());
+      at(path, () => [...items, ...items]);
+      at(path, () => items.slice(1));
+      at(path, () => Object.setPrototypeOf([...items], null) as Json);
+      at(path, () => [...items, ,]); // a hole
       items.forEach((_, index) => {
-        for (const leaf of hostileLeaves) out.push(replaceAt(valid, [...path, index], () => leaf));
+        for (const leaf of hostileLeaves) out.push(() => replaceAt(valid, [...path, index], () => leaf));
       });
       continue;
     }
     const object = node as Record<string, Json>;
     const keys = Object.keys(object);
-    out.push(
-      replaceAt(valid, path, () => [object]),
-      replaceAt(valid, path, () => Object.assign(Object.create(null) as object, object)),
-    );
-    out.push(replaceAt(valid, path, () => Object.fromEntries(Object.entries(object).reverse())));
+    at(path, () => [object]);
+    at(path, () => Object.assign(Object.create(null) as object, object));
+    at(path, () => Object.fromEntries(Object.entries(object).reverse()));
     for (const [key, value] of [
       ["extra", 1],
       ["__proto__", {}],
@@ -184,17 +182,20 @@ function mutations(valid: Json): Json[] {
       ["toString", 1],
       ["0", 1],
     ] as const) {
-      out.push(replaceAt(valid, path, () => withOwnKey(object, key, value)));
-      out.push(replaceAt(valid, path, () => ({ ...withOwnKey({}, key, value), ...object })));
+      at(path, () => withOwnKey(object, key, value));
+      at(path, () => ({ ...withOwnKey({}, key, value), ...object }));
     }
     for (const key of keys) {
-      out.push(replaceAt(valid, path, () => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key))));
-      out.push(replaceAt(valid, path, () => ({ ...object, [key]: undefined })));
-      for (const leaf of hostileLeaves) out.push(replaceAt(valid, [...path, key], () => leaf));
+      at(path, () => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key)));
+      at(path, () => ({ ...object, [key]: undefined }));
+      for (const leaf of hostileLeaves) out.push(() => replaceAt(valid, [...path, key], () => leaf));
     }
   }
   return out;
 }
+
+/** Every systematic mutation of a valid reply. */
+const mutations = (valid: Json): Json[] => mutationMakers(valid).map((make) => make());
 
 /** A few mutations on top of each other, picked by a seeded random source. */
 function randomMutations(valid: Json, random: Random, count: number): Json[] {
@@ -202,30 +203,28 @@ function randomMutations(valid: Json, random: Random, count: number): Json[] {
   for (let i = 0; i < count; i++) {
     let value = valid;
     for (let depth = 2 + Math.floor(random.next() * 2); depth > 0; depth--) {
-      const options = mutations(value);
+      const options = mutationMakers(value);
       if (options.length === 0) break;
-      value = options[Math.floor(random.next() * options.length)];
+      value = options[Math.floor(random.next() * options.length)]!();
     }
     out.push(value);
   }
   return out;
 }
 
-/** Asserts the acceptor's contract on each value; returns how many it accepted. */
-function checkAgainstZod(schema: z.ZodType, values: readonly Json[], options: CompileOptions = {}): { accepted: number; zodAccepted: number } {
+/** Asserts the acceptor's contract on each value (zod parses only what the acceptor takes); returns how many it accepted. */
+function checkAgainstZod(schema: z.ZodType, values: readonly Json[], options: CompileOptions = {}): { accepted: number } {
   const accept = compileAcceptor(schema, options);
   let accepted = 0;
-  let zodAccepted = 0;
   for (const value of values) {
-    const result = schema.safeParse(value);
-    if (result.success) zodAccepted++;
     if (!accept(value)) continue;
     accepted++;
+    const result = schema.safeParse(value);
     assert.ok(result.success, `accepted a value zod rejects: ${JSON.stringify(value)}`);
     assert.deepStrictEqual(result.data, value, `accepted a value zod changes: ${JSON.stringify(value)}`);
     if (!options.anyKeyOrder) assert.equal(JSON.stringify(result.data), JSON.stringify(value), "accepted a value whose keys zod reorders");
   }
-  return { accepted, zodAccepted };
+  return { accepted };
 }
 
 interface VoiceHandlerModule {
@@ -335,8 +334,11 @@ describe("compiled reply acceptor", () => {
     const accept = compileAcceptor(instructionReplySchema);
     for (const reply of valid) assert.ok(accept(reply), `refused a valid reply: ${JSON.stringify(reply)}`);
     const values = [...valid, ...valid.flatMap(mutations), ...valid.flatMap((reply, index) => randomMutations(reply, createRandom(1500 + index), 12))];
-    const { accepted, zodAccepted } = checkAgainstZod(instructionReplySchema, values);
-    assert.ok(values.length > 5000 && accepted > valid.length && accepted < values.length, `${accepted} of ${values.length} accepted (zod: ${zodAccepted})`);
+    const { accepted } = checkAgainstZod(instructionReplySchema, values);
+    if (!(values.length > 5000 && accepted > valid.length && accepted < values.length)) {
+      const zodAccepted = values.filter((value) => instructionReplySchema.safeParse(value).success).length;
+      assert.fail(`${accepted} of ${values.length} accepted (zod: ${zodAccepted})`);
+    }
   });
 
   it("NCCOs: says true on the example handler's and the SDK's NCCOs, and only where zod's output is the input", async () => {
