@@ -3,7 +3,8 @@
  * byte of the reply. Failures are classified, not thrown, so the caller decides what to retry.
  */
 import { performance } from "node:perf_hooks";
-import { Agent, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { Agent, request } from "./undici-core.js";
 
 export interface DeliveryRequest {
   url: URL;

@@ -13,7 +13,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { performance } from "node:perf_hooks";
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { Agent, dispatch } from "../transport/undici-core.js";
 import { NetworkError } from "../core/errors.js";
 import { failureMessage, relayBody, ReplyCut } from "./relay.js";
 
@@ -184,7 +185,7 @@ export function createForwarder(
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const response = await dispatcher.request({
+      const response = await dispatch(dispatcher, {
         origin,
         path: request.path,
         method: request.method as Dispatcher.HttpMethod,

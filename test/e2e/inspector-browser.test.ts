@@ -1,6 +1,6 @@
 /**
  * The web inspector in a real browser: Debian's chromium driven by playwright-core (a devDependency).
- * Starts `vwh tunnel --local`, sends a signed and a forged request through its proxy, watches them
+ * Starts `vwh tunnel --local` (in process), sends a signed and a forged request through its proxy, watches them
  * appear with their verdicts, filters, presses Replay and sees the new reply beside the old one.
  * Skips, saying why, where /usr/bin/chromium is not installed (README: apt-get install chromium).
  */
@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { browserSkip, launchChromium } from "../browser.js";
 import { request } from "undici";
 import { getScheme } from "../../src/signing/index.js";
-import { newSecret, spawnVwh, startServer, withTempDir } from "../helpers.js";
+import { newSecret, startServer, tunnelInProcess, withTempDir } from "../helpers.js";
 
 describe("the inspector in chromium", () => {
   it("shows signed and forged requests live with their verdicts, filters them, and replays one", { skip: browserSkip, timeout: 60_000 }, async () => {
@@ -22,7 +22,8 @@ describe("the inspector in chromium", () => {
         .writeHead(200, { "content-type": "application/json" })
         .end(JSON.stringify({ instructions: [{ type: "speak", text: `reply number ${replies}` }] }));
     });
-    const vwh = spawnVwh(["tunnel", String(handler.port), "--local", "--json"], { env: { VWH_SECRET: secret } });
+    // The tunnel in this process: what is under test is the page, not the process.
+    const vwh = await tunnelInProcess([String(handler.port), "--local", "--json"], { env: { VWH_SECRET: secret } });
     try {
       const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string; inspector_url: string };
       await withTempDir(async (userDataDir) => {

@@ -9,10 +9,10 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { checkTurn } from "../../src/engine/script-call.js";
@@ -132,6 +132,45 @@ async function withExample<T>(id: PlatformId, work: (url: string, setup: Example
   }
 }
 
+/**
+ * What `npm pack` shipped, as npm installed it from the vendored tarball: the CLI, the API, the docs and
+ * examples, every built module and data file (an installed vwh runs what this checkout runs; the other
+ * platforms below rely on it), and neither tests nor sources.
+ */
+async function assertShipsWhatRuns(installed: string): Promise<void> {
+  const listed = async (root: string, under: string) =>
+    (await readdir(join(root, under), { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join("/"));
+  // A dependency npm had to nest under the package is not the package's.
+  const files = new Set((await listed(installed, ".")).filter((path) => !path.startsWith("node_modules/")));
+  for (const path of [
+    "LICENSE",
+    "README.md",
+    "package.json",
+    "bin/vwh.js",
+    "dist/src/index.js",
+    "dist/src/api.js",
+    "examples/voice-handler.js",
+    "fixtures/reschedule.json",
+    "docs/README.md",
+  ])
+    assert.ok(files.has(path), `${path} is not packed`);
+  for (const id of platformIds) assert.ok(files.has(`docs/platforms/${id}.md`), `docs/platforms/${id}.md is not packed`);
+  assert.deepEqual(
+    [...files].filter((path) => path.startsWith("dist/test/") || path.startsWith("src/") || path.startsWith("test/")),
+    [],
+    "tests and sources stay out",
+  );
+  const built = await listed(repoRoot, "dist/src");
+  assert.ok(built.length > 100, `only ${built.length} built files: the walk is broken`);
+  assert.deepEqual(
+    built.filter((path) => !files.has(path)),
+    [],
+    "built files missing from the package",
+  );
+}
+
 describe("vwh init, then its next steps as printed (offline)", () => {
   it("init vendors vwh, npm install installs it, npx vwh simulate passes the starters; the installed vwh passes each platform's starters against its example handler", async () => {
     await withTempDir(async (project) => {
@@ -155,6 +194,7 @@ describe("vwh init, then its next steps as printed (offline)", () => {
       assert.equal(install.code, 0, install.output);
       const installed = join(project, "node_modules", "vwh");
       assert.ok(existsSync(join(installed, "dist", "src", "index.js")), "vwh installed from the vendored tarball");
+      await assertShipsWhatRuns(installed);
       assert.match(
         await readFile(join(project, "package-lock.json"), "utf8"),
         /"resolved": "file:vendor\/vwh-/,

@@ -62,7 +62,8 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       // Echo the exact bytes back, with odd headers, so the test sees both directions.
       response.writeHead(201, { "content-type": received.headers["content-type"] ?? "application/octet-stream", "x-handler": "yes" }).end(received.body);
     });
-    const { vwh, ready } = await startTunnel(upstream.port, ["--path", "/webhooks/voice"]);
+    // In process: the process's own exit on Ctrl-C is the --record test's.
+    const { vwh, ready } = await startTunnel(upstream.port, ["--path", "/webhooks/voice"], { inProcess: true });
     try {
       assert.match(ready.webhook_url, /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/voice$/);
       assert.equal(ready.public_url, null);
@@ -269,7 +270,7 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
   it("prints a readable banner and one line per request, on the --proxy-port asked for", async () => {
     const upstream = await startServer((_request, response) => void response.writeHead(204).end());
     const proxyPort = await unusedPort();
-    const vwh = spawnVwh(["tunnel", String(upstream.port), "--local", "--proxy-port", String(proxyPort), "--path", "/webhooks/voice"], {
+    const vwh = await tunnelInProcess([String(upstream.port), "--local", "--proxy-port", String(proxyPort), "--path", "/webhooks/voice"], {
       env: { VWH_SECRET: secret },
     });
     try {

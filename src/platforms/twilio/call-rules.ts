@@ -1,5 +1,5 @@
 /** How Twilio runs a call, as the driver needs it: redirects it follows, platform times, cookies, small readers of TwiML values. */
-import { getSetCookies, Headers } from "undici";
+import { parseSetCookies } from "../../transport/undici-core.js";
 import type { Action, RedirectRule } from "../types.js";
 import type { DialOutcome } from "./settings.js";
 import { rfc2822, sid, type Params } from "./params.js";
@@ -34,9 +34,7 @@ export const seconds = (value: unknown, fallback: number) => (typeof value === "
 
 /** Set-Cookie headers arrive joined by ", " (a cookie's Expires has a comma too: split only before a name=). */
 export function setCookies(joined: string) {
-  const headers = new Headers();
-  for (const part of joined.split(/,\s*(?=[^;=,\s]+=)/)) headers.append("set-cookie", part);
-  return getSetCookies(headers);
+  return parseSetCookies(joined.split(/,\s*(?=[^;=,\s]+=)/));
 }
 
 export type TwilioEventType = "voice" | "gather" | "record" | "dial" | "redirect" | "connect" | "status" | "transcription" | "recording_status";

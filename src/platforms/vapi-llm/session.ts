@@ -13,7 +13,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { createParser } from "eventsource-parser";
-import { request } from "undici";
+import { request } from "../../transport/undici-core.js";
 import type { Finding } from "../../core/findings.js";
 import type { ProtocolSetup, SessionContext, SessionProtocol } from "../../media/protocol.js";
 import { emptyTurnText, streamTiming, type StreamScript, type TurnMedia, type TurnText } from "../../media/script.js";
