@@ -146,34 +146,46 @@ function replaceAt(root: Json, path: (string | number)[], replace: (node: Json) 
   return copy;
 }
 
+/** The mutations at one container of a reply: `count` of them, the one at `offset` built on demand. */
+interface Segment {
+  count: number;
+  make(offset: number): Json;
+}
+
 /**
- * Systematic mutations of a valid reply: each field dropped, unknown keys at each level, each leaf swapped for each hostile value …
- * Each as a thunk that builds it, so a random pick builds only the one it picks.
+ * Systematic mutations of a valid reply, by container: each field dropped, unknown keys at each level, each leaf
+ * swapped for each hostile value … Counted first and built on demand, so a random pick builds only the one it picks.
  */
-function mutationMakers(valid: Json): (() => Json)[] {
-  const out: (() => Json)[] = [];
-  const at = (path: (string | number)[], replace: (node: Json) => Json) => out.push(() => replaceAt(valid, path, replace));
-  for (const { path, node } of containers(valid)) {
+function segments(valid: Json): Segment[] {
+  return containers(valid).map(({ path, node }) => {
     if (Array.isArray(node)) {
       const items = Array.from(node as ArrayLike<Json>); // a mutation may have left it without Array.prototype
-      at(path, () => []);
-      at(path, () => ({ ...items }));
-      at(path, () => null);
-      at(path, () => [...items].reverse());
-      at(path, () => [...items, ...items]);
-      at(path, () => items.slice(1));
-      at(path, () => Object.setPrototypeOf([...items], null) as Json);
-      at(path, () => [...items, ,]); // a hole
-      items.forEach((_, index) => {
-        for (const leaf of hostileLeaves) out.push(() => replaceAt(valid, [...path, index], () => leaf));
-      });
-      continue;
+      const shapes: (() => Json)[] = [
+        () => [],
+        () => ({ ...items }),
+        () => null,
+        () => [...items].reverse(),
+        () => [...items, ...items],
+        () => items.slice(1),
+        () => Object.setPrototypeOf([...items], null) as Json,
+        () => [...items, ,], // a hole
+      ];
+      return {
+        count: shapes.length + items.length * hostileLeaves.length,
+        make: (offset) => {
+          if (offset < shapes.length) return replaceAt(valid, path, shapes[offset]!);
+          const leaf = offset - shapes.length;
+          return replaceAt(valid, [...path, Math.floor(leaf / hostileLeaves.length)], () => hostileLeaves[leaf % hostileLeaves.length]);
+        },
+      };
     }
     const object = node as Record<string, Json>;
     const keys = Object.keys(object);
-    at(path, () => [object]);
-    at(path, () => Object.assign(Object.create(null) as object, object));
-    at(path, () => Object.fromEntries(Object.entries(object).reverse()));
+    const shapes: (() => Json)[] = [
+      () => [object],
+      () => Object.assign(Object.create(null) as object, object),
+      () => Object.fromEntries(Object.entries(object).reverse()),
+    ];
     for (const [key, value] of [
       ["extra", 1],
       ["__proto__", {}],
@@ -182,20 +194,29 @@ function mutationMakers(valid: Json): (() => Json)[] {
       ["toString", 1],
       ["0", 1],
     ] as const) {
-      at(path, () => withOwnKey(object, key, value));
-      at(path, () => ({ ...withOwnKey({}, key, value), ...object }));
+      shapes.push(
+        () => withOwnKey(object, key, value),
+        () => ({ ...withOwnKey({}, key, value), ...object }),
+      );
     }
-    for (const key of keys) {
-      at(path, () => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key)));
-      at(path, () => ({ ...object, [key]: undefined }));
-      for (const leaf of hostileLeaves) out.push(() => replaceAt(valid, [...path, key], () => leaf));
-    }
-  }
-  return out;
+    // Then per key: dropped, undefined, and each hostile leaf in its place.
+    const perKey = 2 + hostileLeaves.length;
+    return {
+      count: shapes.length + keys.length * perKey,
+      make: (offset) => {
+        if (offset < shapes.length) return replaceAt(valid, path, shapes[offset]!);
+        const key = keys[Math.floor((offset - shapes.length) / perKey)]!;
+        const which = (offset - shapes.length) % perKey;
+        if (which === 0) return replaceAt(valid, path, () => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key)));
+        if (which === 1) return replaceAt(valid, path, () => ({ ...object, [key]: undefined }));
+        return replaceAt(valid, [...path, key], () => hostileLeaves[which - 2]);
+      },
+    };
+  });
 }
 
 /** Every systematic mutation of a valid reply. */
-const mutations = (valid: Json): Json[] => mutationMakers(valid).map((make) => make());
+const mutations = (valid: Json): Json[] => segments(valid).flatMap(({ count, make }) => Array.from({ length: count }, (_, offset) => make(offset)));
 
 /** A few mutations on top of each other, picked by a seeded random source. */
 function randomMutations(valid: Json, random: Random, count: number): Json[] {
@@ -203,9 +224,13 @@ function randomMutations(valid: Json, random: Random, count: number): Json[] {
   for (let i = 0; i < count; i++) {
     let value = valid;
     for (let depth = 2 + Math.floor(random.next() * 2); depth > 0; depth--) {
-      const options = mutationMakers(value);
-      if (options.length === 0) break;
-      value = options[Math.floor(random.next() * options.length)]!();
+      const parts = segments(value);
+      const total = parts.reduce((sum, part) => sum + part.count, 0);
+      if (total === 0) break;
+      let offset = Math.floor(random.next() * total);
+      let index = 0;
+      while (offset >= parts[index]!.count) offset -= parts[index++]!.count;
+      value = parts[index]!.make(offset);
     }
     out.push(value);
   }
