@@ -8,7 +8,8 @@
  * (backreferences, lookaround), and the same engine validates patterns when a flow is loaded, so an
  * unsupported pattern is a load error naming its JSON path, never a surprise mid-run.
  */
-import { RE2JS, RE2JSException } from "re2js";
+import type { RE2JS } from "re2js";
+import { re2 } from "../lib/lazy-modules.js";
 import { showValue } from "../core/findings.js";
 
 export type TextMatcher = { contains: string } | { matches: string };
@@ -20,6 +21,7 @@ const compiled = new Map<string, RE2JS>();
 export function compilePattern(source: string): { pattern: RE2JS } | { error: string } {
   const cached = compiled.get(source);
   if (cached) return { pattern: cached };
+  const { RE2JS, RE2JSException } = re2();
   try {
     const pattern = RE2JS.compile(source);
     compiled.set(source, pattern);

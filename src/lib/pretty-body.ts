@@ -2,7 +2,7 @@
  * A message body as a person reads it in a report: JSON and XML pretty-printed (by their libraries), form
  * parameters one a line, the rest as text — cut to the first 2 KiB, known secrets masked.
  */
-import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { fastXmlParser } from "./lazy-modules.js";
 import { redactSecrets } from "../core/secrets.js";
 
 /** How much of a body a report shows. */
@@ -30,6 +30,7 @@ function prettyJson(text: string): string | undefined {
 }
 
 function prettyXml(text: string): string | undefined {
+  const { XMLBuilder, XMLParser, XMLValidator } = fastXmlParser();
   if (XMLValidator.validate(text) !== true) return undefined;
   try {
     const tree: unknown = new XMLParser(xmlOptions).parse(text);

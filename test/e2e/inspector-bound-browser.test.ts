@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { browserSkip, launchChromium } from "../browser.js";
+import { browserSkip, openChromiumContext } from "../browser.js";
 import { startInspector } from "../../src/tunnel/inspector.js";
 import { TunnelSession } from "../../src/tunnel/session.js";
-import { withTempDir } from "../helpers.js";
 
 function observe(session: TunnelSession, count: number): void {
   for (let i = 0; i < count; i++) {
@@ -41,8 +40,8 @@ describe("the inspector page in chromium keeps what the server keeps", () => {
     observe(session, 30);
     const inspector = await startInspector({ session, port: 0, secretNeedles: [], signatureHeaders: [] });
     try {
-      await withTempDir(async (userDataDir) => {
-        const context = await launchChromium(userDataDir);
+      {
+        const context = await openChromiumContext();
         try {
           const page = context.pages()[0] ?? (await context.newPage());
           await page.goto(inspector.url);
@@ -78,7 +77,7 @@ describe("the inspector page in chromium keeps what the server keeps", () => {
         } finally {
           await context.close();
         }
-      });
+      }
     } finally {
       await inspector.close();
     }

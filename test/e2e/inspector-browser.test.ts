@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { browserSkip, launchChromium } from "../browser.js";
+import { browserSkip, openChromiumContext } from "../browser.js";
 import { request } from "undici";
 import { getScheme } from "../../src/signing/index.js";
-import { newSecret, startServer, tunnelInProcess, withTempDir } from "../helpers.js";
+import { newSecret, startServer, tunnelInProcess } from "../helpers.js";
 
 describe("the inspector in chromium", () => {
   it("shows signed and forged requests live with their verdicts, filters them, and replays one", { skip: browserSkip, timeout: 60_000 }, async () => {
@@ -26,8 +26,8 @@ describe("the inspector in chromium", () => {
     const vwh = await tunnelInProcess([String(handler.port), "--local", "--json"], { env: { VWH_SECRET: secret } });
     try {
       const ready = JSON.parse(await vwh.nextLine()) as { proxy_url: string; inspector_url: string };
-      await withTempDir(async (userDataDir) => {
-        const context = await launchChromium(userDataDir);
+      {
+        const context = await openChromiumContext();
         try {
           const page = context.pages()[0] ?? (await context.newPage());
           await page.goto(ready.inspector_url);
@@ -83,7 +83,7 @@ describe("the inspector in chromium", () => {
         } finally {
           await context.close();
         }
-      });
+      }
       const { stderr } = await vwh.stop();
       assert.match(
         stderr,

@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { browserSkip, launchChromium } from "../browser.js";
-import { withTempDir } from "../helpers.js";
+import { browserSkip, openChromiumContext } from "../browser.js";
 import { startTwilioTunnel, token, twilioForm } from "../inspector-tunnel.js";
 
 // A grammar failure vwh reports: Twilio has no input="keypad".
@@ -25,8 +24,8 @@ describe("the inspector's tools in chromium (issue 26)", () => {
       await tunnel.send(twilioForm, "http://abc.ngrok.app/voice"); // Twilio signed http://, vwh expects https://
       // Hostile text: shown as text, never as markup.
       await tunnel.send(twilioForm.replace("CA1", encodeURIComponent('CA2<img src=x onerror="document.title=1">')));
-      await withTempDir(async (userDataDir) => {
-        const context = await launchChromium(userDataDir, {
+      {
+        const context = await openChromiumContext({
           acceptDownloads: true,
           viewport: { width: 1400, height: 900 },
         });
@@ -92,7 +91,7 @@ describe("the inspector's tools in chromium (issue 26)", () => {
         } finally {
           await context.close();
         }
-      });
+      }
     } finally {
       await tunnel.close();
     }

@@ -354,7 +354,8 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     });
     const busy = await startServer(() => {});
     try {
-      const result = await runVwh(["tunnel", "3000", "--local", "--proxy-port", String(busy.port)]);
+      // In process: exit 3 is spawned by the offline ngrok test below.
+      const result = await runInProcess(["tunnel", "3000", "--local", "--proxy-port", String(busy.port)]);
       assert.equal(result.code, 3, result.stderr);
       assert.equal(result.stderr.split("\n")[0], `vwh: --proxy-port: port ${busy.port} on 127.0.0.1 is already in use`);
       const inspector = await runInProcess(["tunnel", "3000", "--local", "--inspect-port", String(busy.port)]);
@@ -366,10 +367,10 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
   });
 
   it("rejects bad arguments with exit 2", async () => {
-    const noPort = await runVwh(["tunnel", "--local"]);
+    // In process: exit 2 is spawned by the missing-token test below.
+    const noPort = await runInProcess(["tunnel", "--local"]);
     assert.equal(noPort.code, 2);
     assert.match(noPort.stderr, /missing <port>/);
-    // Spawned once above (exit 2); the other refusals in process.
     const recoverWithPort = await runInProcess(["tunnel", "3000", "--recover", "x.json.journal"]);
     assert.equal(recoverWithPort.code, 2);
     assert.match(recoverWithPort.stderr, /--recover takes a journal, not a <port>/);

@@ -3,7 +3,8 @@
  * its validator for line:column, a nesting limit, and elements with native paths
  * (`Response/Gather[1]/Say[2]`, each step indexed among its same-named siblings) that `expect.native` selects.
  */
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import type { XMLParser } from "fast-xml-parser";
+import { fastXmlParser } from "../../lib/lazy-modules.js";
 import type { NativeDocument } from "../types.js";
 
 export interface XmlElement {
@@ -24,7 +25,7 @@ export type XmlReading =
 
 type OrderedNode = Record<string, unknown> & { ":@"?: Record<string, string> };
 
-const parser = new XMLParser({
+const parserOptions: ConstructorParameters<typeof XMLParser>[0] = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: "",
@@ -36,7 +37,8 @@ const parser = new XMLParser({
   // Entity expansion stays bounded (fast-xml-parser's own limits): a reply is hostile input.
   processEntities: true,
   htmlEntities: false,
-});
+};
+let parser: XMLParser | undefined;
 
 /** Voice XML nests a few levels (Response/Gather/Say/prosody/emphasis …); deeper is hostile, not a reply. */
 export const maxXmlDepth = 64;
@@ -72,9 +74,10 @@ function build(node: OrderedNode, parentPath: string | undefined, counts: Map<st
 /** Well-formedness first (with line:column), then the tree. Never throws: a reply is hostile input. */
 export function readXml(text: string): XmlReading {
   try {
+    const { XMLParser, XMLValidator } = fastXmlParser();
     const validation = XMLValidator.validate(text);
     if (validation !== true) return { ok: false, line: validation.err.line, column: validation.err.col, message: validation.err.msg };
-    const nodes = parser.parse(text) as OrderedNode[];
+    const nodes = (parser ??= new XMLParser(parserOptions)).parse(text) as OrderedNode[];
     const counts = new Map<string, number>();
     const roots = nodes.map((node) => build(node, undefined, counts, 0)).filter((element) => element !== undefined);
     return { ok: true, roots, strayText: nodes.some((node) => "#text" in node) };
