@@ -53,7 +53,13 @@ export function togetherFiles(group: string): string[] {
     .map((name) => `${folder}/${name}`);
 }
 
-/** What node --test runs, relative to the repository: each group's shared process first, then every other file. */
+/**
+ * The files that wait longest (the README's demo streams audio in real time; runs-as-printed waits on npm):
+ * started first, their waiting overlaps the CPU-bound groups instead of ending the run alone.
+ */
+export const startFirst = ["cli/package.test.js", "e2e/runs-as-printed.test.js"];
+
+/** What node --test runs, relative to the repository: the files that wait longest, each group's shared process, then every other file. */
 export function testEntries(): string[] {
   const folders = readdirSync(dist, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && testFiles(entry.name).length > 0)
@@ -67,7 +73,8 @@ export function testEntries(): string[] {
       .filter((path) => !grouped.has(path))
       .map((path) => `dist/test/${path}`),
   );
-  return [...shared, ...alone];
+  const first = startFirst.map((path) => `dist/test/${path}`).filter((entry) => alone.includes(entry));
+  return [...first, ...shared, ...alone.filter((entry) => !first.includes(entry))];
 }
 
 /** Runs the shared files of `group` in this process, each in a suite of its own. */

@@ -288,7 +288,9 @@ describe("Retell custom LLM: servers that get it wrong", () => {
         return send(begin);
       }
       if (request.interaction_type !== "response_required") return;
-      const chunk = "word ".repeat(2000);
+      // Chunks of 250 characters as fast as the socket takes them (thousands before the cut-off): the text's bound is passed
+      // within the first few hundred, and each chunk is a message vwh handles (10 000 characters each only cost CPU).
+      const chunk = "word ".repeat(50);
       const stream = () => {
         if (socket.readyState !== socket.OPEN) return;
         send({ response_type: "response", response_id: request.response_id, content: chunk, content_complete: false });

@@ -23,7 +23,7 @@ import { createColors } from "../../src/ui/color.js";
 import { toJUnitXml } from "../../src/ui/junit.js";
 import { formatSummary, toJsonReport } from "../../src/ui/simulate-report.js";
 import { engineOptions, standardSigner } from "../engine-helpers.js";
-import { loadExampleHandler, newSecret, repoRoot, runVwh, startListener, withTempDir } from "../helpers.js";
+import { fakeClock, loadExampleHandler, newSecret, repoRoot, runVwh, startListener, withTempDir } from "../helpers.js";
 
 const seed = Number(process.env.VWH_FUZZ_SEED ?? 20_261_130);
 const inProcessCases = 160;
@@ -170,7 +170,13 @@ describe("fuzzing the input files", async () => {
   it(`${inProcessCases} mutants through loading, simulation, reports and recording checks (seed ${seed})`, { timeout: 60_000 }, async () => {
     const random = createRandom(seed);
     const handler = await startListener(createVoiceHandler({ secrets: [secret] }));
-    const options = engineOptions(handler.url, secret, { policy: { timeoutMs: 2000, retries: 0, backoffMs: 1, timeScale: 1 } });
+    // The caller's speech and the agent's replies take platform time (vapi-llm's "Book a table": 1.2 s): on a fake clock, not the wall's.
+    const clock = fakeClock();
+    const options = engineOptions(handler.url, secret, {
+      policy: { timeoutMs: 2000, retries: 0, backoffMs: 1, timeScale: 1 },
+      now: clock.now,
+      wait: clock.wait,
+    });
     const verifier = standardSigner(secret);
     const outcomes = { refused: 0, ran: 0 };
     try {
@@ -190,7 +196,11 @@ describe("fuzzing the input files", async () => {
             outcomes.refused++;
           }
           if (flows) {
+            const began = clock.now();
             const result = await withinLimit(runSimulation(flows, options), `simulating ${context}`);
+            // On the fake clock a wait takes no real time: the platform time the run waited is held to the same limit.
+            const waited = clock.now() - began;
+            assert.ok(waited <= hangLimitMs, `hang: simulating ${context} waited ${waited} ms of platform time (over ${hangLimitMs} ms)`);
             const exitCode = result.unreachable ? 3 : result.flows.some((flow) => !flow.passed) ? 1 : 0;
             JSON.stringify(
               toJsonReport(result, { target: handler.url, scheme: "standard", budgetMs: 200, timeoutMs: 2000, retries: 0, profile: undefined, seed }, exitCode),

@@ -92,7 +92,7 @@ export function createProtocol(setup: ProtocolSetup): TextProtocol {
   const utter = (role: Utterance["role"], content: string, responseOf?: number, complete = false): boolean => {
     const last = transcript.at(-1);
     const continues = role === "agent" && last?.role === "agent" && responseOf === answering && !answered;
-    if (continues) last.content = (last.content + content).slice(0, maxUtteranceChars);
+    if (continues) last.content = last.content.length >= maxUtteranceChars ? last.content : (last.content + content).slice(0, maxUtteranceChars);
     else transcript.push({ role, content: content.slice(0, maxUtteranceChars) });
     if (transcript.length > maxUtterances) transcript.splice(0, transcript.length - maxUtterances);
     if (role === "agent") {
