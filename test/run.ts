@@ -1,12 +1,41 @@
 /**
- * npm test: node --test over every test file, three at a time (many files wait on spawned processes, sockets or
- * real-time streams, so a third keeps both cores busy: 96 → 74 s on 2 cores); the files together.ts groups share a process.
- * Arguments go to node --test first (npm test -- --test-name-pattern=…).
+ * npm test: every test file through node's test runner, three at a time (many files wait on spawned processes,
+ * sockets or real-time streams, so a third keeps both cores busy), in together.ts's order: node:test's run()
+ * keeps the order it is given, where `node --test` sorts its files and so started the longest group last.
+ * The files together.ts groups share a process.
+ *
+ * Options (npm test -- …): --test-name-pattern=<regex> (repeatable: tests whose name matches any), and
+ * --test-reporter=spec|tap|dot (default: spec on a terminal, tap otherwise, as node --test).
  */
-import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { run } from "node:test";
+import { dot, spec, tap } from "node:test/reporters";
 import { fileURLToPath } from "node:url";
 import { testEntries } from "./together.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const child = spawn(process.execPath, ["--test", "--test-concurrency=3", ...process.argv.slice(2), ...testEntries()], { cwd: repoRoot, stdio: "inherit" });
-child.on("close", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// spec is a Transform class, tap and dot async generators: compose() takes either.
+const reporters = { spec: () => new spec(), tap: () => tap, dot: () => dot } as const;
+
+const patterns: string[] = [];
+let reporter: keyof typeof reporters = process.stdout.isTTY ? "spec" : "tap";
+const args = process.argv.slice(2);
+for (let index = 0; index < args.length; index++) {
+  const given = args[index]!;
+  const [name, inline] = given.split(/=(.*)/s, 2) as [string, string | undefined];
+  const value = name === "--test-name-pattern" || name === "--test-reporter" ? (inline ?? args[++index]) : undefined;
+  if (name === "--test-name-pattern" && value !== undefined) patterns.push(value);
+  else if (name === "--test-reporter" && value !== undefined && value in reporters) reporter = value as keyof typeof reporters;
+  else {
+    process.stderr.write(`dist/test/run.js: cannot use ${given} (expected --test-name-pattern=<regex> or --test-reporter=spec|tap|dot)\n`);
+    process.exit(2);
+  }
+}
+
+const stream = run({
+  files: testEntries().map((entry) => join(repoRoot, entry)),
+  concurrency: 3,
+  ...(patterns.length > 0 && { testNamePatterns: patterns }),
+});
+stream.on("test:fail", () => (process.exitCode = 1));
+stream.compose(reporters[reporter]()).pipe(process.stdout);

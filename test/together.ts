@@ -5,8 +5,8 @@
  * instead of 41. So the files of each group below run in one process (dist/test/together-<group>.js), each
  * file's tests in a suite named after it (its hooks stay its own). Every other file, and any new one in
  * test/cli or test/e2e, keeps a process of its own: files that spawn for long or wait on real-time streams.
- * npm test runs dist/test/run.js, which hands node --test both; a file still runs alone with
- * node --test dist/test/<folder>/<name>.test.js.
+ * npm test runs dist/test/run.js, which hands node's test runner both, in startOrder; a file still runs
+ * alone with node --test dist/test/<folder>/<name>.test.js.
  */
 import { readdirSync } from "node:fs";
 import { describe } from "node:test";
@@ -14,28 +14,36 @@ import { describe } from "node:test";
 const dist = new URL("./", import.meta.url);
 
 /**
- * The shared processes: each group runs the files listed of its folder (all of them when none is listed) in
- * dist/test/together-<group>.js. The tunnel and browser files share theirs apart from e2e's, so that neither
- * process is much longer than the longest file that runs alone.
+ * The shared processes: each group runs in dist/test/together-<group>.js the files it names, `<folder>/<name>`,
+ * or `<folder>/*` for all of a folder's. The tunnel and browser files share theirs apart from e2e's, so that no
+ * process is much longer than the longest file that runs alone; the files that mostly wait on processes they
+ * spawn (handlers under attack, `vwh init` in a terminal, tunnels to signal) join a CPU-bound group.
  */
-export const together: Record<string, { folder: string; files?: readonly string[] }> = {
-  unit: { folder: "unit" },
-  e2e: { folder: "e2e", files: ["api-signing", "evidence", "media-stream", "mixed-runs", "recording-lock", "signatures", "simulate"] },
-  tunnel: {
-    folder: "e2e",
-    files: [
-      "inspector-actions",
-      "inspector-bound-browser",
-      "inspector-browser",
-      "inspector-tools-browser",
-      "tunnel-faults",
-      "tunnel-hardening",
-      "tunnel-inspector",
-      "tunnel-proxy",
-    ],
-  },
-  platforms: { folder: "platforms" },
-  cli: { folder: "cli", files: ["cli-options", "export-artillery", "flag-coverage", "hardening", "piped-output", "precedence", "secrets-on-disk"] },
+export const together: Record<string, readonly string[]> = {
+  unit: ["unit/*"],
+  e2e: ["e2e/api-signing", "e2e/evidence", "e2e/media-stream", "e2e/mixed-runs", "e2e/recording-lock", "e2e/signatures", "e2e/simulate"],
+  tunnel: [
+    "e2e/inspector-actions",
+    "e2e/inspector-bound-browser",
+    "e2e/inspector-browser",
+    "e2e/inspector-tools-browser",
+    "e2e/tunnel",
+    "e2e/tunnel-faults",
+    "e2e/tunnel-hardening",
+    "e2e/tunnel-inspector",
+    "e2e/tunnel-proxy",
+  ],
+  platforms: ["platforms/*", "e2e/handler-attacks"],
+  cli: [
+    "cli/cli-options",
+    "cli/export-artillery",
+    "cli/flag-coverage",
+    "cli/hardening",
+    "cli/init-config",
+    "cli/piped-output",
+    "cli/precedence",
+    "cli/secrets-on-disk",
+  ],
 };
 
 /** The built test files of a folder (dist/test/<folder>/*.test.js), sorted. */
@@ -47,34 +55,44 @@ export function testFiles(folder: string): string[] {
 
 /** The files of `group` that share its process, as paths under dist/test/ (<folder>/<name>.test.js). */
 export function togetherFiles(group: string): string[] {
-  const { folder, files } = together[group]!;
-  return testFiles(folder)
-    .filter((name) => files === undefined || files.includes(name.replace(/\.test\.js$/, "")))
-    .map((name) => `${folder}/${name}`);
+  return together[group]!.flatMap((pattern) => {
+    const [folder, name] = pattern.split("/") as [string, string];
+    return testFiles(folder)
+      .filter((file) => name === "*" || file === `${name}.test.js`)
+      .map((file) => `${folder}/${file}`);
+  });
 }
 
 /**
- * The files that wait longest (the README's demo streams audio in real time; runs-as-printed waits on npm):
- * started first, their waiting overlaps the CPU-bound groups instead of ending the run alone.
+ * The order files start in, by their time alone on 2 cores: the README's demo (it streams audio in real time)
+ * and the longest CPU-bound groups first, so that no long file starts last and ends the run alone; the files
+ * that mostly wait (on npm, on spawned handlers) beside them. Unlisted entries start after, in path order.
  */
-export const startFirst = ["cli/package.test.js", "e2e/runs-as-printed.test.js"];
+export const startOrder = [
+  "cli/package.test.js",
+  "together-unit.js",
+  "e2e/runs-as-printed.test.js",
+  "together-tunnel.js",
+  "together-platforms.js",
+  "together-e2e.js",
+  "together-cli.js",
+];
 
-/** What node --test runs, relative to the repository: the files that wait longest, each group's shared process, then every other file. */
+/** What npm test runs, relative to the repository, in startOrder: each group's shared process, and every other file. */
 export function testEntries(): string[] {
   const folders = readdirSync(dist, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && testFiles(entry.name).length > 0)
     .map((entry) => entry.name)
     .sort();
   const grouped = new Set(Object.keys(together).flatMap(togetherFiles));
-  const shared = Object.keys(together).map((group) => `dist/test/together-${group}.js`);
+  const shared = Object.keys(together).map((group) => `together-${group}.js`);
   const alone = folders.flatMap((folder) =>
     testFiles(folder)
       .map((name) => `${folder}/${name}`)
-      .filter((path) => !grouped.has(path))
-      .map((path) => `dist/test/${path}`),
+      .filter((path) => !grouped.has(path)),
   );
-  const first = startFirst.map((path) => `dist/test/${path}`).filter((entry) => alone.includes(entry));
-  return [...first, ...shared, ...alone.filter((entry) => !first.includes(entry))];
+  const rank = (entry: string) => (startOrder.includes(entry) ? startOrder.indexOf(entry) : startOrder.length);
+  return [...shared, ...alone].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((entry) => `dist/test/${entry}`);
 }
 
 /** Runs the shared files of `group` in this process, each in a suite of its own. */
