@@ -106,9 +106,9 @@ describe("1. deeply nested JSON", () => {
       const flowFile = join(dir, "deep.json");
       await writeFile(flowFile, deepFlow());
       const env = { VWH_SECRET: newSecret() };
-      // The CLI contract once (spawned); the other command in process.
+      // In process: simulate's exit 2 is spawned in e2e/simulate.test.ts and the fuzzer.
       const [simulate, verify] = await Promise.all([
-        runVwh(["simulate", flowFile, "--url", "http://127.0.0.1:9/hook"], { env }),
+        runInProcess(["simulate", flowFile, "--url", "http://127.0.0.1:9/hook"], { env }),
         runInProcess(["verify-signature", "--recording", flowFile], { env }),
       ]);
       assertOneLineError(simulate, 2, /^vwh: .*deep\.json:\d+:\d+: nested deeper than 64 levels \(vwh's limit for JSON input\)\n$/);

@@ -98,7 +98,8 @@ describe("vwh simulate: the command contract (spawned)", () => {
   it("exit 1: fails an invalid instruction with its path", async () => {
     const broken = await startServer((_request, response) => json(response, 200, { instructions: [{ type: "speak" }, { type: "listen" }] }));
     try {
-      const result = await runVwh(["simulate", fixture("reschedule.json"), "--url", broken.url], { env });
+      // In process: exit 1 is spawned by mixed-runs.test.ts (with its JSON and JUnit) and piped-output.test.ts.
+      const result = await runInProcess(["simulate", fixture("reschedule.json"), "--url", broken.url], { env });
       assert.equal(result.code, 1);
       assert.match(result.stdout, /✗ {3}1 {2}call\.started/);
       assert.match(result.stdout, /instructions\[0\]\.text: required \(a string\)/);
