@@ -1,6 +1,7 @@
 /**
- * npm test: every test file through node's test runner, three at a time (many files wait on spawned processes,
- * sockets or real-time streams, so a third keeps both cores busy), in together.ts's order: node:test's run()
+ * npm test: every test file through node's test runner, four at a time (many files wait on spawned processes,
+ * sockets or real-time streams, so more than two keep both cores busy: three took 59–63 s, four 52–54 s, five
+ * the same as four), in together.ts's order: node:test's run()
  * keeps the order it is given, where `node --test` sorts its files and so started the longest group last.
  * The files together.ts groups share a process.
  *
@@ -34,7 +35,7 @@ for (let index = 0; index < args.length; index++) {
 
 const stream = run({
   files: testEntries().map((entry) => join(repoRoot, entry)),
-  concurrency: 3,
+  concurrency: 4,
   ...(patterns.length > 0 && { testNamePatterns: patterns }),
 });
 stream.on("test:fail", () => (process.exitCode = 1));
