@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../lib/atomic-write.js";
@@ -108,7 +108,9 @@ export async function packageFingerprint(root: string): Promise<string | undefin
 
 /** The user's own cache folder: a shared temporary one would let another user plant the tarball vwh vendors. */
 function cacheFolder(env: NodeJS.ProcessEnv): string {
-  return join(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "vwh", "packed");
+  // The XDG base directory rules: a relative XDG_CACHE_HOME is ignored.
+  const xdg = env["XDG_CACHE_HOME"];
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "vwh", "packed");
 }
 
 export interface PackOptions {
