@@ -4,6 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Dispatcher } from "undici";
+import { withoutTrailingWhitespace } from "../lib/field-value.js";
 import { Agent, request } from "./undici-core.js";
 
 export interface DeliveryRequest {
@@ -58,10 +59,12 @@ const unreachableCodes: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: "connect timeout",
 };
 
+/** Lower-case names, repeated values joined with ", ", trailing whitespace dropped (undici keeps it). */
 function flattenHeaders(headers: Dispatcher.ResponseData["headers"]): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+    if (value !== undefined)
+      flat[name.toLowerCase()] = Array.isArray(value) ? value.map(withoutTrailingWhitespace).join(", ") : withoutTrailingWhitespace(value);
   }
   return flat;
 }

@@ -9,6 +9,7 @@ import type { ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
+import { withoutTrailingWhitespace } from "../../src/lib/field-value.js";
 import { generate } from "selfsigned";
 import { createDispatcher, deliver, type DeliveryRequest, type DeliveryResult } from "../../src/transport/undici.js";
 import { DeadlineQueue, type Scheduler } from "../../src/transport/fast-client/deadlines.js";
@@ -108,14 +109,15 @@ describe("fast client: replies", () => {
     }
   });
 
-  it("gives the headers object undici gives, reply after reply, whether the header section repeats or changes", async () => {
-    // Replies 1-3 repeat one header section, 4 changes a value, 5 repeats 4's; each has every kind of header.
+  it("gives the headers object undici delivery gives, reply after reply, whether the header section repeats or changes", async () => {
+    // Replies 1-3 repeat one header section, 4 changes a value, 5 repeats 4's; each has every kind of header,
+    // one value with trailing whitespace (not part of the value: single runs and load mode must agree).
     let count = 0;
     const server = await rawServer((socket) => {
       count++;
       const variant = count <= 3 ? "a" : "b";
       socket.write(
-        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Variant: ${variant}\r\nSet-Cookie: one=1\r\nSet-Cookie: two=2\r\n` +
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Variant: ${variant} \t\r\nSet-Cookie: one=1\r\nSet-Cookie: two=2\r\n` +
           `Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n{}`,
       );
     });
@@ -435,5 +437,22 @@ describe("fast client: TLS", () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("a header value's trailing whitespace", () => {
+  it("is dropped, spaces and tabs, and nothing else: inner whitespace, leading text and a value of whitespace only", () => {
+    assert.equal(withoutTrailingWhitespace("a b \t "), "a b");
+    assert.equal(withoutTrailingWhitespace("a\t"), "a");
+    assert.equal(withoutTrailingWhitespace("a"), "a");
+    assert.equal(withoutTrailingWhitespace(" \t "), "");
+    assert.equal(withoutTrailingWhitespace(""), "");
+    assert.equal(withoutTrailingWhitespace("a\r\n"), "a\r\n", "only OWS: CR and LF never reach a value, and are not trimmed as if they had");
+  });
+
+  it("is found from the end, in one pass, in a hostile value: long runs of spaces that do not end it", () => {
+    // A regex anchored at the end retries from each of these spaces (quadratic); the loop reads the tail only.
+    const hostile = `${" ".repeat(200_000)}x${" ".repeat(3)}`;
+    assert.equal(withoutTrailingWhitespace(hostile), `${" ".repeat(200_000)}x`);
   });
 });

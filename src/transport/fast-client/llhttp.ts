@@ -6,6 +6,7 @@
  * synchronously, so the callbacks know whose bytes they are reading from `current`.
  */
 import { createRequire } from "node:module";
+import { withoutTrailingWhitespace } from "../../lib/field-value.js";
 
 interface LlhttpExports {
   memory: { buffer: ArrayBuffer };
@@ -250,7 +251,7 @@ export class ResponseParser {
 
 function addHeader(headers: Record<string, string>, field: string, value: string): void {
   const name = lowerCaseName(field);
-  const trimmed = trimEnd(value);
+  const trimmed = withoutTrailingWhitespace(value);
   const previous = headers[name];
   headers[name] = previous === undefined ? trimmed : `${previous}, ${trimmed}`;
 }
@@ -264,9 +265,4 @@ function lowerCaseName(field: string): string {
     if (lowerCaseNames.size < 256) lowerCaseNames.set(field, name);
   }
   return name;
-}
-
-function trimEnd(value: string): string {
-  const last = value.charCodeAt(value.length - 1);
-  return last === 32 || last === 9 ? value.replace(/[ \t]+$/, "") : value;
 }
