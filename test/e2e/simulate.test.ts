@@ -1,7 +1,7 @@
 /**
- * vwh simulate as users run it. The command contract — each exit path spawned once in the suite: exit 0
- * and colour on a real stdout here; exit 1 and 2 in piped-output.test.ts, 3 in start-up.test.ts, 130 in
- * hardening.test.ts — and, in process through the real parser and command module, everything else.
+ * vwh simulate as users run it. The command contract — each exit path spawned once in the suite: exit 0 in
+ * init-config.test.ts, 1 and 2 in piped-output.test.ts, 3 in start-up.test.ts, 130 in hardening.test.ts, and
+ * colour on a real stdout here — and, in process through the real parser and command module, everything else.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -61,7 +61,9 @@ describe("vwh simulate: the command contract", () => {
   after(() => server.close());
 
   it("exit 0: delivers every event in order, signed so the official library verifies it", async () => {
-    const result = await runVwh(["simulate", ...allFixtures, "--url", server.url], { env });
+    // In process: exit 0 is spawned by init-config.test.ts (vwh simulate in a project's subfolder, its settings
+    // from the vwh.config.json found above it, which only a process's own working folder shows).
+    const result = await runInProcess(["simulate", ...allFixtures, "--url", server.url], { env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(server.state.rejected.length, 0, server.state.rejected.join("\n"));
     assert.equal(server.state.verified, 18);
