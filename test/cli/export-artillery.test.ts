@@ -28,7 +28,7 @@ import {
   withTempDir,
   type TestServer,
 } from "../helpers.js";
-import { installOffline, printedSteps, runPrinted } from "../printed-steps.js";
+import { installPrinted, printedSteps, runPrinted } from "../printed-steps.js";
 
 const secret = newSecret();
 
@@ -486,7 +486,7 @@ describe("artillery run of the export (two runs of 1 s)", {
   });
 
   // One artillery run proves both (each run costs Artillery's start-up, seconds of CPU).
-  it("runs as printed: the export ships the running vwh, its next steps run verbatim in a fresh folder (npm offline), and every request is accepted with the vwh check counters zero", async () => {
+  it("runs as printed: the export ships the running vwh, its next steps run verbatim in a fresh folder (vwh from the folder), and every request is accepted with the vwh check counters zero", async () => {
     await withTempDir(async (dir) => {
       const good = await referenceHandler();
       const sink = await startServer((_request, response) => json(response, 200, {}), "/");
@@ -500,7 +500,7 @@ describe("artillery run of the export (two runs of 1 s)", {
         assert.equal(result.code, 0, result.stderr);
         const steps = printedSteps(result.stdout);
         const load = join(dir, "load");
-        const install = await installOffline(steps.find((step) => step.startsWith("cd load && npm install"))!, dir, load);
+        const install = await installPrinted(steps.find((step) => step.startsWith("cd load && npm install"))!, dir);
         assert.equal(install.code, 0, install.output);
         assert.match(await readFile(join(load, "package-lock.json"), "utf8"), /"resolved": "file:vwh-[^"]+\.tgz"/, "vwh from the folder, not the registry");
         // `export VWH_SECRET=…` is the environment below; Artillery is installed as the step's comment says (here: test/artillery's).

@@ -1,7 +1,7 @@
 /**
- * Issue 27, "runs as printed": `vwh init`'s next steps, executed verbatim in a fresh folder with npm offline
- * (its cache only, as on a machine without network): init vendors the running vwh, `npm install` installs
- * it from the project, and `npx vwh simulate` — the installed copy — passes the starters against the
+ * Issue 27, "runs as printed": `vwh init`'s next steps, executed verbatim in a fresh folder, npm offline but
+ * for the install (which prefers npm's cache): init vendors the running vwh, `npm install` installs it from
+ * the project (package-lock.json says so), and `npx vwh simulate` — the installed copy — passes the starters against the
  * example handler. The installed copy then writes every other platform's project and passes its starters
  * against that platform's example handler, in this process (one shell and npx per platform cost seconds
  * and proved nothing more). Also the turn expectation the Twilio starters rely on.
@@ -20,7 +20,7 @@ import { platformIds, type PlatformId } from "../../src/platforms/registry.js";
 import type { Action } from "../../src/platforms/types.js";
 import { vwhVersion } from "../../src/core/version.js";
 import { repoRoot, runInProcess, runVwh, unusedPort, withTempDir } from "../helpers.js";
-import { installOffline, printedSteps, runPrinted } from "../printed-steps.js";
+import { installPrinted, printedSteps, runPrinted } from "../printed-steps.js";
 
 interface ExampleSetup {
   path: string;
@@ -171,7 +171,7 @@ async function assertShipsWhatRuns(installed: string): Promise<void> {
   );
 }
 
-describe("vwh init, then its next steps as printed (offline)", () => {
+describe("vwh init, then its next steps as printed", () => {
   it("init vendors vwh, npm install installs it, npx vwh simulate passes the starters; the installed vwh passes each platform's starters against its example handler", async () => {
     await withTempDir(async (project) => {
       // vwh from this checkout, as a user runs a vwh they have not installed in the project yet.
@@ -190,7 +190,7 @@ describe("vwh init, then its next steps as printed (offline)", () => {
       const workflow = await readFile(join(project, ".github", "workflows", "voice-webhooks.yml"), "utf8");
       assert.match(workflow, /VWH_SECRET: \$\{\{ secrets\.VWH_SECRET \}\}\n\s+TWILIO_AUTH_TOKEN: \$\{\{ secrets\.VWH_SECRET \}\}/);
 
-      const install = await installOffline(line(steps, "npm install"), project);
+      const install = await installPrinted(line(steps, "npm install"), project);
       assert.equal(install.code, 0, install.output);
       const installed = join(project, "node_modules", "vwh");
       assert.ok(existsSync(join(installed, "dist", "src", "index.js")), "vwh installed from the vendored tarball");
