@@ -34,7 +34,10 @@ interface Listening {
   inspector_url: string | null;
 }
 
-/** A spawned `vwh tunnel --local --json`; `inProcess`: the same command in this process, where no signal or exit code is tested. */
+/**
+ * A spawned `vwh tunnel --local --json`; `inProcess`: the same command in this process (stop() ends it as Ctrl-C
+ * does, and its code is the one the process exits with), where no real signal needs to reach a process.
+ */
 async function startTunnel(port: number, extra: string[] = [], options: { inProcess?: boolean } = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
   const args = [String(port), "--local", "--json", ...extra];
   const env = { VWH_SECRET: secret };
