@@ -286,10 +286,11 @@ export function fakeClock(start = Date.now()): FakeClock {
 /**
  * Runs a vwh command in this process through the real parser and command modules, with `env` as its environment.
  * `root`: a vwh package folder (an installed copy, node_modules/vwh) whose built modules run instead of this checkout's.
+ * `cwd`: the working folder of a command that takes one (vwh export artillery); the others read the process's.
  */
 export async function runInProcess(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; input?: string; root?: string } = {},
+  options: { env?: Record<string, string | undefined>; input?: string; root?: string; cwd?: string } = {},
 ): Promise<RunResult> {
   const base = options.root ? pathToFileURL(join(options.root, "dist", "src", "/")).href : new URL("../src/", import.meta.url).href;
   const load = (path: string): Promise<any> => import(new URL(path, base).href);
@@ -345,8 +346,12 @@ export async function runInProcess(
         settingsInput(command, "export artillery"),
         env,
         streams,
+        options.cwd,
       ),
   };
+  if (options.cwd !== undefined && !(args[0] === "export" && args[1] === "artillery")) {
+    assert.fail(`vwh ${args[0]} reads the process's working folder: spawn it to run it elsewhere`);
+  }
   const program = createProgram().configureOutput(output);
   for (const command of program.commands) {
     command.configureOutput(output);

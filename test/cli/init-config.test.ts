@@ -392,6 +392,7 @@ describe("project config", () => {
         const nested = join(dir, "src", "deep");
         await mkdir(nested, { recursive: true });
 
+        // Spawned: simulate's exit 0 (simulate.test.ts runs its own in process), from a working folder below the config.
         const simulated = await runVwh(["simulate"], { cwd: nested, env: { PROJECT_SECRET: secret } });
         assert.equal(simulated.code, 0, simulated.stdout + simulated.stderr);
         assert.match(simulated.stdout, /budget 150 ms/);
@@ -435,6 +436,7 @@ describe("project config", () => {
       assert.equal(negative.code, 2);
       assert.match(negative.stderr, /vwh\.config\.json:3:16: budget_ms: expected value > 0, got -5$/m);
       await write('{"secret": "whsec_abc"}');
+      // Spawned: config's exit 2, with the config found in the process's working folder.
       const leaked = await runVwh(["config"], { cwd: dir });
       assert.equal(leaked.code, 2);
       assert.match(leaked.stderr, /vwh\.config\.json:1:12: secret: secrets do not belong in vwh\.config\.json: name the environment variable in secret_env$/m);

@@ -1,6 +1,6 @@
 /**
  * Runs of several flows where not all pass (issue 30): the exit code, --json's `passed`, summary and
- * flows, and the JUnit report, as `bin/vwh.js` gives them — a passing flow must never hide a failing,
+ * flows, and the JUnit report, as vwh gives them — a passing flow must never hide a failing,
  * unreachable or bad one, whichever comes first.
  */
 import assert from "node:assert/strict";
@@ -9,7 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { XMLParser } from "fast-xml-parser";
-import { newSecret, runInProcess, runVwh, startServer, withTempDir, type TestServer } from "../helpers.js";
+import { newSecret, runInProcess, startServer, withTempDir, type TestServer } from "../helpers.js";
 
 const secret = newSecret();
 const flow = (name: string, callId: string, expect?: Record<string, unknown>) =>
@@ -24,14 +24,14 @@ interface JsonReport {
 }
 
 /**
- * Runs `vwh simulate` over the files, writing JUnit; with --json when asked. The text run is spawned, as a user
- * runs it; the --json runs go through the same parser, command and error report in process (the exit code
- * is the one bin/vwh.js exits with).
+ * Runs `vwh simulate` over the files, writing JUnit; with --json when asked. In process, through the same
+ * parser, command and error report as bin/vwh.js (the exit code is the one it exits with): simulate's exit 1
+ * is spawned by piped-output.test.ts, its 2 there and in hardening.test.ts, its 3 by start-up.test.ts.
  */
 async function simulate(dir: string, server: TestServer, files: string[], tag: string, json: boolean) {
   const junit = join(dir, `${tag}.xml`);
   const args = ["simulate", ...files, "--url", server.url, "--junit", junit, ...(json ? ["--json"] : [])];
-  const run = await (json ? runInProcess : runVwh)(args, { env: { VWH_SECRET: secret } });
+  const run = await runInProcess(args, { env: { VWH_SECRET: secret } });
   return { run, junit };
 }
 

@@ -11,7 +11,7 @@ import { UsageError } from "../../src/core/errors.js";
 import { loadFlow } from "../../src/files/call-flow.js";
 import { acquireLock, lockPath, LockHeld } from "../../src/lib/socket-lock.js";
 import { Recorder, recoverJournal, toRecordedEvent, type RecordedRequest } from "../../src/tunnel/recorder.js";
-import { spawnVwh, startServer, withTempDir } from "../helpers.js";
+import { startServer, tunnelInProcess, withTempDir } from "../helpers.js";
 
 const request: RecordedRequest = {
   receivedAt: new Date("2026-01-01T00:00:00Z"),
@@ -109,7 +109,9 @@ describe("an OS lock guards a recording's journal (issue 26, defect 6)", { skip:
       const upstream = await startServer(() => undefined);
       try {
         const file = join(dir, "calls.json");
-        const tunnel = spawnVwh(["tunnel", String(upstream.port), "--local", "--json", "--no-inspect", "--record", file]);
+        // In process (stop() ends it as Ctrl-C does): the lock released by a real process's Ctrl-C is checked by
+        // tunnel.test.ts's double Ctrl-C, which spawns.
+        const tunnel = await tunnelInProcess([String(upstream.port), "--local", "--json", "--no-inspect", "--record", file]);
         JSON.parse(await tunnel.nextLine());
         assert.ok(await exists(`${file}.journal.lock`), "the running tunnel holds the lock");
         const result = await tunnel.stop("SIGINT");

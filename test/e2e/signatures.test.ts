@@ -50,7 +50,8 @@ function headerArgs(headers: Record<string, string>): string[] {
 describe("vwh sign", () => {
   it("prints the headers, reproducibly with --id and --timestamp, verified by the official library", async () => {
     await withBody(async (file) => {
-      const result = await runVwh(["sign", file, "--timestamp", "1700000000"], { env });
+      // In process: sign's exit 0 is spawned by the standard-input test below.
+      const result = await runInProcess(["sign", file, "--timestamp", "1700000000"], { env });
       assert.equal(result.code, 0, result.stderr);
       const headers = Object.fromEntries(
         result.stdout
@@ -67,6 +68,7 @@ describe("vwh sign", () => {
   });
 
   it("reads standard input, and --json gives an object", async () => {
+    // Spawned: sign's exit 0, with a real process's standard input.
     const result = await runVwh(["sign", "-", "--json", "--id", "msg_1", "--timestamp", String(Math.floor(Date.now() / 1000))], { env, input: body });
     assert.equal(result.code, 0, result.stderr);
     const parsed = JSON.parse(result.stdout) as { headers: Record<string, string> };

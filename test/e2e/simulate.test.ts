@@ -1,6 +1,7 @@
 /**
- * vwh simulate as users run it. The command contract — one spawned `bin/vwh.js` per exit path — and,
- * in process through the real parser and command module, everything else the command does.
+ * vwh simulate as users run it. The command contract — each exit path spawned once in the suite: exit 0 in
+ * init-config.test.ts, 1 and 2 in piped-output.test.ts, 3 in start-up.test.ts, 130 in hardening.test.ts, and
+ * colour on a real stdout here — and, in process through the real parser and command module, everything else.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -54,13 +55,15 @@ async function verifyingHandler(): Promise<TestServer & { state: { verified: num
   return Object.assign(server, { state });
 }
 
-describe("vwh simulate: the command contract (spawned)", () => {
+describe("vwh simulate: the command contract", () => {
   let server: Awaited<ReturnType<typeof verifyingHandler>>;
   before(async () => (server = await verifyingHandler()));
   after(() => server.close());
 
   it("exit 0: delivers every event in order, signed so the official library verifies it", async () => {
-    const result = await runVwh(["simulate", ...allFixtures, "--url", server.url], { env });
+    // In process: exit 0 is spawned by init-config.test.ts (vwh simulate in a project's subfolder, its settings
+    // from the vwh.config.json found above it, which only a process's own working folder shows).
+    const result = await runInProcess(["simulate", ...allFixtures, "--url", server.url], { env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(server.state.rejected.length, 0, server.state.rejected.join("\n"));
     assert.equal(server.state.verified, 18);
@@ -98,7 +101,7 @@ describe("vwh simulate: the command contract (spawned)", () => {
   it("exit 1: fails an invalid instruction with its path", async () => {
     const broken = await startServer((_request, response) => json(response, 200, { instructions: [{ type: "speak" }, { type: "listen" }] }));
     try {
-      // In process: exit 1 is spawned by mixed-runs.test.ts (with its JSON and JUnit) and piped-output.test.ts.
+      // In process: exit 1 is spawned by piped-output.test.ts (the text and the --json report through a pipe).
       const result = await runInProcess(["simulate", fixture("reschedule.json"), "--url", broken.url], { env });
       assert.equal(result.code, 1);
       assert.match(result.stdout, /✗ {3}1 {2}call\.started/);
@@ -110,7 +113,9 @@ describe("vwh simulate: the command contract (spawned)", () => {
 
   it("exit 2: one line naming the problem, no stack trace, nothing sent", async () => {
     const before = server.requests.length;
-    const result = await runVwh(["simulate", "/nonexistent/flow.json", "--url", server.url], { env });
+    // In process: exit 2 for an unreadable flow is spawned by piped-output.test.ts (its stderr through a pipe),
+    // and hardening.test.ts spawns two more exit 2s (commander's refusal, a secret given to --secret-env).
+    const result = await runInProcess(["simulate", "/nonexistent/flow.json", "--url", server.url], { env });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, "vwh: /nonexistent/flow.json: cannot read call flow: no such file\n");
     assert.equal(server.requests.length, before);
@@ -118,7 +123,8 @@ describe("vwh simulate: the command contract (spawned)", () => {
 
   it("exit 3: names the address when nothing listens", async () => {
     const closed = await refusingServer();
-    const result = await runVwh(["simulate", fixture("reschedule.json"), "--url", closed.url], { env });
+    // In process: exit 3 is spawned by start-up.test.ts (a simulate against a port where nothing listens).
+    const result = await runInProcess(["simulate", fixture("reschedule.json"), "--url", closed.url], { env });
     assert.equal(result.code, 3, result.stdout + result.stderr);
     assert.match(result.stdout, new RegExp(`could not reach the handler: connection refused \\(ECONNREFUSED\\) at 127\\.0\\.0\\.1:${closed.port}`));
     assert.match(result.stdout, /1 events? · 0 passed · 1 failed/);

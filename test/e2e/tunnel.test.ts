@@ -34,7 +34,10 @@ interface Listening {
   inspector_url: string | null;
 }
 
-/** A spawned `vwh tunnel --local --json`; `inProcess`: the same command in this process, where no signal or exit code is tested. */
+/**
+ * A spawned `vwh tunnel --local --json`; `inProcess`: the same command in this process (stop() ends it as Ctrl-C
+ * does, and its code is the one the process exits with), where no real signal needs to reach a process.
+ */
 async function startTunnel(port: number, extra: string[] = [], options: { inProcess?: boolean } = {}): Promise<{ vwh: RunningVwh; ready: Listening }> {
   const args = [String(port), "--local", "--json", ...extra];
   const env = { VWH_SECRET: secret };
@@ -148,7 +151,8 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
     }
 
     const dead = await refusingServer();
-    const second = await startTunnel(dead.port);
+    // In process: the exit 0 on SIGTERM is spawned by tunnel-faults.test.ts (its 50 MiB reply's tunnel).
+    const second = await startTunnel(dead.port, [], { inProcess: true });
     try {
       assert.equal(second.ready.target_answers, false);
       assert.match(second.vwh.stderr(), /warning: nothing answers on localhost:\d+ yet/);
@@ -168,7 +172,8 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
       const recording = join(dir, "calls.json");
       const upstream = await startServer((_request, response) => void response.writeHead(204).end());
       const replayTarget = await startServer((_request, response) => json(response, 200, { instructions: [{ type: "hangup" }] }));
-      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--path", "/webhooks/voice", "--no-inspect"]);
+      // In process (stop() ends it as Ctrl-C does): a real Ctrl-C on a recording tunnel is the double Ctrl-C test's below.
+      const { vwh, ready } = await startTunnel(upstream.port, ["--record", recording, "--path", "/webhooks/voice", "--no-inspect"], { inProcess: true });
       assert.equal(ready.inspector_url, null, "--no-inspect");
       const bodies = [
         '{"event_type":"call.started","event_id":"evt_r1","call_id":"call_r","sequence":1,"payload":{"from":"+15550100001"}}',
@@ -325,6 +330,9 @@ describe("vwh tunnel --local (the inspecting proxy)", () => {
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stderr, /still writing the recording/);
         assert.equal(JSON.parse(await readFile(first, "utf8")).events.length, 1);
+        // The process's Ctrl-C released the recording's lock and removed its journal (recording-lock.test.ts in process).
+        await assert.rejects(stat(`${first}.journal.lock`), "the lock is released");
+        await assert.rejects(stat(`${first}.journal`), "the journal is removed once the recording is written");
 
         const killed = join(dir, "killed.json");
         const victim = await startTunnel(slow.port, ["--record", killed, "--no-inspect"]);

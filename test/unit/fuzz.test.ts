@@ -23,12 +23,13 @@ import { createColors } from "../../src/ui/color.js";
 import { toJUnitXml } from "../../src/ui/junit.js";
 import { formatSummary, toJsonReport } from "../../src/ui/simulate-report.js";
 import { engineOptions, standardSigner } from "../engine-helpers.js";
-import { fakeClock, loadExampleHandler, newSecret, repoRoot, runVwh, startListener, withTempDir } from "../helpers.js";
+import { fakeClock, loadExampleHandler, newSecret, repoRoot, runInProcess, startListener, withTempDir } from "../helpers.js";
 
 const seed = Number(process.env.VWH_FUZZ_SEED ?? 20_261_130);
 const inProcessCases = 160;
-// Two spawned (a simulate and a verify-signature): each costs a vwh start-up; the bulk runs in process.
-const spawnedCases = 2;
+// Two through the CLI (a simulate and a verify-signature), in process: argv, the command and the error report
+// as bin/vwh.js runs them (each command's exit codes are spawned in its own tests); the bulk calls the loaders.
+const cliCases = 2;
 const hangLimitMs = 10_000;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -233,24 +234,24 @@ describe("fuzzing the input files", async () => {
     assert.ok(outcomes.refused > 20 && outcomes.ran > 20, JSON.stringify(outcomes));
   });
 
-  it(`${spawnedCases} mutants through the CLI: a documented exit code, no stack trace`, { timeout: 60_000 }, async () => {
+  it(`${cliCases} mutants through the CLI: a documented exit code, no stack trace`, { timeout: 60_000 }, async () => {
     const random = createRandom(seed ^ 0x5eed);
     const handler = await startListener(createVoiceHandler({ secrets: [secret] }));
     try {
       await withTempDir(async (dir) => {
         const runs = await Promise.all(
-          Array.from({ length: spawnedCases }, async (_, index) => {
+          Array.from({ length: cliCases }, async (_, index) => {
             // The last checks the recording offline; the others replay fixtures and the recording.
-            const verify = index === spawnedCases - 1;
+            const verify = index === cliCases - 1;
             const source = verify ? corpus.at(-1)! : corpus[index % corpus.length]!;
             const { bytes, mutation } = mutate(source.document, random);
             const file = join(dir, `${index}-${source.name.replace(/\//g, "-")}`);
             await writeFile(file, bytes);
             const args = verify ? ["verify-signature", "--recording", file, "--json"] : ["simulate", file, "--url", handler.url, "--json"];
             return {
-              context: `spawned case ${index} (seed ${seed}) ${source.name}: ${mutation}`,
+              context: `CLI case ${index} (seed ${seed}) ${source.name}: ${mutation}`,
               file,
-              result: await runVwh(args, { env: { VWH_SECRET: secret } }),
+              result: await runInProcess(args, { env: { VWH_SECRET: secret } }),
             };
           }),
         );
