@@ -5,9 +5,15 @@
  * keeps the order it is given, where `node --test` sorts its files and so started the longest group last.
  * The files together.ts groups share a process.
  *
+ * Temporary files go to a folder of their own on /dev/shm (a RAM file system) where there is one and TMPDIR
+ * is not set, removed at the end: the tests write and delete thousands of files, two npm installs among them,
+ * and on this machine (ext4 mounted with discard) one such install cost 7.9 s of CPU in /tmp
+ * against 4.0 s on /dev/shm (3 runs each, alternating).
+ *
  * Options (npm test -- …): --test-name-pattern=<regex> (repeatable: tests whose name matches any), and
  * --test-reporter=spec|tap|dot (default: spec on a terminal, tap otherwise, as node --test).
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "node:test";
 import { dot, spec, tap } from "node:test/reporters";
@@ -31,6 +37,24 @@ for (let index = 0; index < args.length; index++) {
     process.stderr.write(`dist/test/run.js: cannot use ${given} (expected --test-name-pattern=<regex> or --test-reporter=spec|tap|dot)\n`);
     process.exit(2);
   }
+}
+
+/** A fresh folder on /dev/shm for TMPDIR, or undefined (TMPDIR set, or no writable /dev/shm: os.tmpdir() as is). */
+function ramTempFolder(): string | undefined {
+  if (process.env["TMPDIR"] !== undefined) return undefined;
+  try {
+    return mkdtempSync("/dev/shm/vwh-test-");
+  } catch {
+    return undefined;
+  }
+}
+
+const tempFolder = ramTempFolder();
+if (tempFolder !== undefined) {
+  process.env["TMPDIR"] = tempFolder;
+  process.on("exit", () => rmSync(tempFolder, { recursive: true, force: true }));
+  // Ctrl-C: the exit handlers run, so nothing is left in RAM.
+  process.once("SIGINT", () => process.exit(130));
 }
 
 const stream = run({
