@@ -13,7 +13,7 @@
  * Options (npm test -- …): --test-name-pattern=<regex> (repeatable: tests whose name matches any), and
  * --test-reporter=spec|tap|dot (default: spec on a terminal, tap otherwise, as node --test).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "node:test";
 import { dot, spec, tap } from "node:test/reporters";
@@ -39,10 +39,15 @@ for (let index = 0; index < args.length; index++) {
   }
 }
 
-/** A fresh folder on /dev/shm for TMPDIR, or undefined (TMPDIR set, or no writable /dev/shm: os.tmpdir() as is). */
+/**
+ * A fresh folder on /dev/shm for TMPDIR, or undefined: TMPDIR set, no writable /dev/shm, or one with less than
+ * 1 GiB free (a container's is 64 MiB by default, and two npm installs alone take ~150 MB): os.tmpdir() as is.
+ */
 function ramTempFolder(): string | undefined {
   if (process.env["TMPDIR"] !== undefined) return undefined;
   try {
+    const { bavail, bsize } = statfsSync("/dev/shm");
+    if (bavail * bsize < 2 ** 30) return undefined;
     return mkdtempSync("/dev/shm/vwh-test-");
   } catch {
     return undefined;
