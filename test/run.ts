@@ -41,7 +41,7 @@ for (let index = 0; index < args.length; index++) {
 
 /**
  * A fresh folder on /dev/shm for TMPDIR, or undefined: TMPDIR set, no writable /dev/shm, or one with less than
- * 1 GiB free (a container's is 64 MiB by default, and two npm installs alone take ~150 MB): os.tmpdir() as is.
+ * 1 GiB free (a container's is 64 MiB by default, and the two npm installs alone take ~70 MB): os.tmpdir() as is.
  */
 function ramTempFolder(): string | undefined {
   if (process.env["TMPDIR"] !== undefined) return undefined;
