@@ -20,6 +20,8 @@ export interface LoadModeSettings {
   rate: number | undefined;
   pipelining: number | undefined;
   workers: number;
+  /** Calls run before the clock starts and counted nowhere (--warmup); 0: none. */
+  warmup: number;
   /** Where to write the JUnit report (--junit). */
   junit: string | undefined;
   /** The signing flags, for worker threads to make their own signer. */
@@ -51,6 +53,7 @@ export async function simulateLoad(
     rate: settings.rate,
     pipelining: settings.pipelining,
     workers: settings.workers,
+    warmup: settings.warmup,
   };
   return runLoadMode(flows, simulation, load, settings, output, stop);
 }
@@ -64,7 +67,7 @@ async function runLoadMode(
   stop: AbortSignal,
 ): Promise<void> {
   const progress = await progressReporter(output, run.calls);
-  const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining };
+  const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining, warmup: run.warmup };
   const running: Promise<LoadResult> =
     settings.workers > 1
       ? import("../engine/load/workers.js").then(({ runLoadInWorkers }) =>

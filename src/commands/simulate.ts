@@ -191,14 +191,14 @@ async function simulateWithRuns(
     ...(options.dlq && { deadLetter: deadLetterWriter(options.dlq) }),
   };
   if (options.calls !== undefined) {
-    const { calls, concurrency, rate, pipelining, workers, junit } = options;
+    const { calls, concurrency, rate, pipelining, workers, warmup, junit } = options;
     const interrupt = interruptOnSigint(stop);
     try {
       return await simulateLoad(
         flows,
         simulation,
         run,
-        { calls, concurrency, rate, pipelining, workers, junit, signing: pickSigningOptions(options), env },
+        { calls, concurrency, rate, pipelining, workers, warmup, junit, signing: pickSigningOptions(options), env },
         output,
         interrupt.stop,
       );
@@ -208,6 +208,7 @@ async function simulateWithRuns(
   }
   if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
   if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
+  if (options.warmup > 0) throw new UsageError("--warmup applies to load mode: give --calls too");
   const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,

@@ -47,7 +47,7 @@ export function toLoadJUnitXml(result: LoadResult, run: LoadDescription): string
     ...(result.interrupted ? ["<!-- interrupted (Ctrl-C): partial results -->"] : []),
     `<testsuites name="vwh simulate" tests="${cases.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
     `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="0" time="${seconds(result.durationMs)}">`,
-    `    <properties><property name="seed" value="${result.seed}"/><property name="target" value="${escapeXml(run.target)}"/><property name="calls_started" value="${stats.callsStarted}"/><property name="calls_failed" value="${stats.callsFailed}"/>${result.interrupted ? `<property name="interrupted" value="true"/>` : ""}</properties>`,
+    `    <properties><property name="seed" value="${result.seed}"/><property name="target" value="${escapeXml(run.target)}"/><property name="calls_started" value="${stats.callsStarted}"/><property name="calls_failed" value="${stats.callsFailed}"/>${result.warmup ? `<property name="warmup_calls" value="${result.warmup.calls}"/><property name="warmup_failed" value="${result.warmup.failed}"/>` : ""}${result.interrupted ? `<property name="interrupted" value="true"/>` : ""}</properties>`,
   ];
   for (const testCase of cases) {
     const open = `    <testcase classname="${escapeXml(name)}" name="${escapeXml(testCase.name)}" time="0.000"`;

@@ -5,7 +5,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import type { FailureSample, LatencySummary, LoadStats, TurnCounts } from "../engine/load/stats.js";
-import type { LoadResult } from "../engine/load/run.js";
+import type { LoadResult, WarmupSummary } from "../engine/load/run.js";
 import { formatRunHeader, runJson, type RunDescription } from "./simulate-report.js";
 
 export interface LoadDescription extends RunDescription {
@@ -16,6 +16,8 @@ export interface LoadDescription extends RunDescription {
   pipelining?: number | undefined;
   /** Worker threads sending (--workers); absent: one. */
   workers?: number | undefined;
+  /** Calls run before the clock (--warmup); absent or 0: none. */
+  warmup?: number | undefined;
 }
 
 const ms = (value: number) => `${value} ms`;
@@ -94,6 +96,7 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   if (run.rate) shape.push(`${run.rate} calls/s`);
   if (run.pipelining) shape.push(`pipelining ${run.pipelining}`);
   if ((run.workers ?? 1) > 1) shape.push(`${run.workers} worker threads`);
+  if (run.warmup) shape.push(`warm-up ${run.warmup} calls`);
   const lines = [
     colors.dim(formatRunHeader(run)),
     colors.dim(`load: ${shape.join(", ")}`),
@@ -139,10 +142,16 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
     for (const sample of stats.samples) lines.push(colors.red(`  ${sampleWhere(sample)}: ${sample.message}`));
   }
   lines.push("", `${(result.durationMs / 1000).toFixed(2)} s`);
+  if (result.warmup) lines.push(colors.dim(warmupLine(result.warmup)));
   if (result.interrupted) lines.push(colors.yellow("interrupted (Ctrl-C): partial results"));
   if (result.unreachable) lines.push(colors.red(`could not reach the handler: ${result.unreachable}`));
   if (result.bailed) lines.push(colors.red("stopped at the first failure (--bail)"));
   return lines.join("\n");
+}
+
+function warmupLine(warmup: WarmupSummary): string {
+  const failed = warmup.failed ? ` (${warmup.failed} failed)` : "";
+  return `after a warm-up of ${warmup.calls} calls${failed} in ${(warmup.durationMs / 1000).toFixed(2)} s, counted in none of the figures above`;
 }
 
 const latencyJson = (latency: LatencySummary) => ({
@@ -173,6 +182,8 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     pipelining: run.pipelining ?? 1,
     workers: run.workers ?? 1,
     duration_ms: Math.round(result.durationMs),
+    /** --warmup: the calls run before the clock started, counted in no other figure; null without it. */
+    warmup: result.warmup ? { calls: result.warmup.calls, failed: result.warmup.failed, duration_ms: Math.round(result.warmup.durationMs) } : null,
     calls: {
       requested: run.calls,
       started: stats.callsStarted,

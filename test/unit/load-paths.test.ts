@@ -110,6 +110,81 @@ describe("load mode: undici and the fast client", () => {
   });
 });
 
+/** The distinct calls the handler saw (each call's events share its call id). */
+const callsSeen = (server: TestServer) =>
+  new Set(server.requests.map((request) => (JSON.parse(request.body.toString("utf8")) as { call_id: string }).call_id)).size;
+
+describe("load mode: --warmup", () => {
+  it("runs its calls first, as the measured ones run, and counts them in no figure and no dead letter", async () => {
+    const server = await flakyHandler();
+    try {
+      const load = { calls: 4, concurrency: 2, rate: undefined, pipelining: undefined };
+      const without: DeadLetter[] = [];
+      const cold = await runFastLoad([flow], simulation(server.url, without), load);
+      assert.equal(callsSeen(server), 4);
+      server.requests.length = 0;
+      const withWarmup: DeadLetter[] = [];
+      const warm = await runFastLoad([flow], simulation(server.url, withWarmup), { ...load, warmup: 3 });
+      assert.equal(callsSeen(server), 7, "the warm-up's calls reached the handler");
+      // The same seeded plans, retries, duplicates and dead letters as the run without a warm-up.
+      assert.deepEqual(reportOf(warm, withWarmup), reportOf(cold, without));
+      assert.equal(cold.warmup, undefined);
+      assert.deepEqual([warm.warmup?.calls, warm.warmup?.failed], [3, 3], "every flaky call fails its schema check");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("does not bail during the warm-up; the measured calls do", async () => {
+    const server = await flakyHandler();
+    try {
+      const options = simulation(server.url, []);
+      const result = await runFastLoad(
+        [flow],
+        { ...options, faults: { ...options.faults, bail: true } },
+        {
+          calls: 5,
+          concurrency: 1,
+          rate: undefined,
+          pipelining: undefined,
+          warmup: 2,
+        },
+      );
+      assert.deepEqual([result.warmup?.calls, result.bailed, result.stats.callsStarted], [2, true, 1]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("an unreachable handler or Ctrl-C during the warm-up ends the run with no measured call", async () => {
+    const closed = await startServer((_request, response) => void response.end());
+    const url = closed.url;
+    await closed.close();
+    const unreachable = await runFastLoad([flow], simulation(url, []), { calls: 5, concurrency: 2, rate: undefined, pipelining: undefined, warmup: 3 });
+    assert.match(unreachable.unreachable ?? "", /ECONNREFUSED|connect/);
+    assert.deepEqual([unreachable.stats.callsStarted, unreachable.stats.events, unreachable.durationMs], [0, 0, 0]);
+
+    const stop = new AbortController();
+    const server = await startServer((_request, response) => {
+      stop.abort();
+      json(response, 200, { instructions: [{ type: "listen" }] });
+    });
+    try {
+      const interrupted = await runFastLoad([flow], simulation(server.url, []), {
+        calls: 5,
+        concurrency: 2,
+        rate: undefined,
+        pipelining: undefined,
+        warmup: 3,
+        stop: stop.signal,
+      });
+      assert.deepEqual([interrupted.interrupted, interrupted.stats.callsStarted], [true, 0]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("load mode: worker threads", () => {
   it("splits calls evenly and merges histograms and counts exactly", () => {
     assert.deepEqual(
@@ -164,7 +239,7 @@ describe("load mode: worker threads", () => {
         flows: [flow],
         signing: pickSigningOptions(optionsSchema("simulate").parse({ secret: [secret] })),
         simulation: options,
-        load: { calls: 6, concurrency: 4, rate: undefined, pipelining: undefined },
+        load: { calls: 6, concurrency: 4, rate: undefined, pipelining: undefined, warmup: 3 },
         workers: 2,
         env: {},
         deadLetter: options.deadLetter,
@@ -172,8 +247,11 @@ describe("load mode: worker threads", () => {
       });
       assert.deepEqual([result.stats.callsStarted, result.stats.events], [6, 24]);
       assert.deepEqual(Object.fromEntries(result.stats.failuresByKind).schema, 6);
-      assert.equal(deadLetters.length, 6, "dead letters cross back to the main thread");
+      assert.equal(deadLetters.length, 6, "dead letters cross back to the main thread (the warm-up's are not written)");
       assert.equal(progress.at(-1), 6);
+      // --warmup: each thread warms up on its share (2 + 1), then both start their measured calls.
+      assert.deepEqual([result.warmup?.calls, result.warmup?.failed], [3, 3]);
+      assert.equal(callsSeen(server), 9);
       assert.equal(server.requests.filter((request) => String(request.headers["webhook-signature"]).startsWith("v1,")).length, server.requests.length);
     } finally {
       await server.close();

@@ -194,7 +194,7 @@ describe("load report: first audio and first token", () => {
     const worker = new LoadStats(0);
     worker.recordTurn("call_2", turn("token", 60));
     stats.merge(worker.toData());
-    const result: LoadResult = { stats, unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 1000 };
+    const result: LoadResult = { stats, unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 1000, warmup: undefined };
     const run: LoadDescription = {
       target: "http://127.0.0.1:1/",
       scheme: "standard",
@@ -214,6 +214,40 @@ describe("load report: first audio and first token", () => {
     assert.equal(report.first_audio?.count, 1);
     assert.equal(report.first_token?.count, 2);
     assert.equal(report.first_token?.max_ms, 60);
+  });
+
+  it("--warmup: the header says it, a line after the run gives its calls, failures and time, JSON and JUnit carry it", () => {
+    const stats = new LoadStats(0);
+    const result: LoadResult = {
+      stats,
+      unreachable: undefined,
+      bailed: false,
+      interrupted: false,
+      seed: 1,
+      durationMs: 2000,
+      warmup: { calls: 300, failed: 2, durationMs: 1234 },
+    };
+    const run: LoadDescription = {
+      target: "http://127.0.0.1:1/",
+      scheme: "standard",
+      budgetMs: 200,
+      timeoutMs: 1000,
+      retries: 0,
+      profile: undefined,
+      seed: 1,
+      calls: 10,
+      concurrency: 2,
+      rate: 50,
+      warmup: 300,
+    };
+    const text = formatLoadSummary(result, run, createColors(false));
+    assert.match(text, /^load: 10 calls, concurrency 2, 50 calls\/s, warm-up 300 calls$/m);
+    assert.match(text, /^after a warm-up of 300 calls \(2 failed\) in 1\.23 s, counted in none of the figures above$/m);
+    assert.deepEqual(toJsonLoadReport(result, run, 0).warmup, { calls: 300, failed: 2, duration_ms: 1234 });
+    assert.match(toLoadJUnitXml(result, run), /<property name="warmup_calls" value="300"\/><property name="warmup_failed" value="2"\/>/);
+    const none = toJsonLoadReport({ ...result, warmup: undefined }, { ...run, warmup: 0 }, 0);
+    assert.equal(none.warmup, null);
+    assert.doesNotMatch(formatLoadSummary({ ...result, warmup: undefined }, { ...run, warmup: 0 }, createColors(false)), /warm-up/);
   });
 });
 

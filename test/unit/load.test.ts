@@ -91,6 +91,7 @@ interface LoadReport {
   calls: { started: number; passed: number; failed: number };
   events: { total: number; failed: number; per_second: number };
   peak_rss_bytes: number;
+  warmup: { calls: number; failed: number; duration_ms: number } | null;
 }
 
 /** runLoad in process on a fake clock; `text` and `json` are the reports as the CLI prints them. */
@@ -138,7 +139,7 @@ describe("vwh simulate --calls (load mode)", () => {
         await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
           // In process: load mode's exit 0 is spawned by the progress bar's test below (on a real terminal, where
           // --json shows no bar either), its 130 by load-report.test.ts's Ctrl-C.
-          const result = await runInProcess(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--json"], {
+          const result = await runInProcess(["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--warmup", "3", "--json"], {
             env: { VWH_SECRET: secret },
           });
           assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -146,7 +147,9 @@ describe("vwh simulate --calls (load mode)", () => {
           assert.deepEqual([report.exit_code, report.concurrency, report.calls.started, report.calls.passed, report.events.total], [0, 4, 20, 20, 40]);
           assert.ok(report.peak_rss_bytes > 0);
           assert.equal(result.stderr, "", "no progress bar without a TTY");
-          assert.equal(server.requests.length, 40);
+          // --warmup's 3 calls reached the handler first, and are in no figure but their own.
+          assert.deepEqual([report.warmup?.calls, report.warmup?.failed], [3, 0]);
+          assert.equal(server.requests.length, 46);
         });
       },
     );
@@ -309,6 +312,8 @@ describe("vwh simulate --calls (load mode)", () => {
       [["--calls", "5", "--pipelining", "0"], /--pipelining: expected value >= 1, got 0/],
       [["--pipelining", "2"], /--pipelining applies to load mode: give --calls too/],
       [["--workers", "2"], /--workers applies to load mode: give --calls too/],
+      [["--warmup", "3"], /--warmup applies to load mode: give --calls too/],
+      [["--calls", "5", "--warmup", "-1"], /--warmup: expected a whole number of calls, got "-1"/],
     ] as const) {
       const result = await runInProcess(["simulate", fixture("dtmf-menu.json"), "--url", "http://127.0.0.1:9/", ...args], { env: { VWH_SECRET: secret } });
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);

@@ -176,6 +176,14 @@ export const simulateSettings = {
       "export artillery": "start calls at this rate (default 1)",
     },
   }),
+  warmup: setting({
+    key: "warmup",
+    flag: "--warmup <calls>",
+    schema: integerFlag("calls", { min: 0 }),
+    default: "0",
+    commands: ["simulate"],
+    help: "load mode: run n calls first, as the measured ones run, and count none of them (the clock starts after them)",
+  }),
   pipelining: setting({
     key: "pipelining",
     flag: "--pipelining <n>",

@@ -17,6 +17,14 @@ export interface LoadOptions {
   concurrency: number;
   /** Open-loop arrivals: calls started per second (still at most `concurrency` in flight). */
   rate: number | undefined;
+  /**
+   * --warmup: this many calls first, run as the measured ones are (concurrency, rate, faults), counted
+   * in no figure and written to no dead-letter file. The clock starts after them, so a figure at a fixed
+   * rate is the handler's, not vwh's own cold start (its first second runs slower and falls behind).
+   */
+  warmup?: number | undefined;
+  /** Between the warm-up and the measured calls: worker threads wait here until every thread has warmed up. */
+  onWarmedUp?: (warmup: WarmupSummary) => Promise<void>;
   /** Called after each call, for a progress bar. */
   onCallFinished?: (stats: LoadStats) => void;
   /** Stops starting calls (another worker thread found the handler unreachable, or --bail). */
@@ -37,10 +45,33 @@ export interface LoadResult {
   interrupted: boolean;
   seed: number;
   durationMs: number;
+  /** --warmup: the calls run before the clock started (none of them counted above). */
+  warmup: WarmupSummary | undefined;
+}
+
+export interface WarmupSummary {
+  /** Calls finished (passed or failed). */
+  calls: number;
+  failed: number;
+  durationMs: number;
 }
 
 export async function runLoad(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
-  return withPlatformRuns(flows, options, (withRuns) => runLoadCalls(flows, withRuns, load));
+  return withPlatformRuns(flows, options, async (withRuns) => {
+    if (!load.warmup) return runLoadCalls(flows, withRuns, load);
+    // The warm-up's own plans come from the same seed, so the measured calls' faults are those of a run without it.
+    // Nothing of the warm-up reaches the progress bar or the dead-letter file.
+    const { deadLetter: _deadLetter, ...warmOptions } = withRuns;
+    const { onCallFinished: _onCallFinished, ...warmLoad } = load;
+    const warm = await runLoadCalls(flows, { ...warmOptions, faults: { ...withRuns.faults, bail: false } }, { ...warmLoad, calls: load.warmup });
+    const warmup = { calls: warm.stats.callsPassed + warm.stats.callsFailed, failed: warm.stats.callsFailed, durationMs: warm.durationMs };
+    // Unreachable, Ctrl-C or another thread's stop during the warm-up: no measured call runs.
+    if (warm.unreachable !== undefined || warm.interrupted || load.shouldStop?.() === true) {
+      return { ...warm, stats: new LoadStats(), bailed: false, durationMs: 0, warmup };
+    }
+    await load.onWarmedUp?.(warmup);
+    return { ...(await runLoadCalls(flows, withRuns, load)), warmup };
+  });
 }
 
 async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOptions, load: LoadOptions): Promise<LoadResult> {
@@ -107,7 +138,7 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
     // From here on nothing is counted: the report is of what finished before Ctrl-C.
     if (stop.aborted) interrupted = true;
   }
-  return { stats, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started };
+  return { stats, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started, warmup: undefined };
 }
 
 export interface FastLoadOptions extends LoadOptions {

@@ -15,7 +15,13 @@ const dispatcher = createDispatcher(1);
 let lastProgress = 0;
 // Ctrl-C reaches the main thread only: it asks each thread to end its run with what finished.
 const interrupt = new AbortController();
-const onMessage = (message: { type: string }) => message.type === "interrupt" && interrupt.abort();
+// --warmup: the main thread says "go" once every thread has warmed up.
+let go = () => {};
+const released = new Promise<void>((resolve) => {
+  go = resolve;
+  interrupt.signal.addEventListener("abort", () => resolve(), { once: true });
+});
+const onMessage = (message: { type: string }) => (message.type === "interrupt" ? interrupt.abort() : message.type === "go" && go());
 port.on("message", onMessage);
 
 try {
@@ -51,6 +57,10 @@ try {
       ...share.load,
       stop: interrupt.signal,
       shouldStop: () => Atomics.load(stopped, 0) !== 0,
+      onWarmedUp: (warmup) => {
+        post({ type: "warmed", warmup });
+        return released;
+      },
       onCallFinished: (stats) => {
         const done = stats.callsPassed + stats.callsFailed;
         const at = Date.now();
@@ -62,7 +72,14 @@ try {
     },
   );
   if (result.unreachable !== undefined || result.bailed) Atomics.store(stopped, 0, 1);
-  post({ type: "done", stats: result.stats.toData(), unreachable: result.unreachable, bailed: result.bailed, interrupted: result.interrupted });
+  post({
+    type: "done",
+    stats: result.stats.toData(),
+    unreachable: result.unreachable,
+    bailed: result.bailed,
+    interrupted: result.interrupted,
+    warmup: result.warmup,
+  });
 } finally {
   port.off("message", onMessage);
   await dispatcher.close();

@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import type { DeadLetter } from "../../files/dead-letters.js";
 import { type CallFlow, type LoadedFlow } from "../../files/call-flow.js";
 import { LoadStats, type LoadStatsData } from "./stats.js";
-import type { FastLoadOptions, LoadResult } from "./run.js";
+import type { FastLoadOptions, LoadResult, WarmupSummary } from "./run.js";
 import type { SigningOptions } from "../../signing/options.js";
 import { type SimulationOptions } from "../options.js";
 
@@ -28,7 +28,7 @@ export interface WorkerShare {
     "signatureHeaders" | "policy" | "faults" | "budgetMs" | "strictLatency" | "strictEvents" | "realtime" | "maxHops" | "platformSettings"
   >;
   deadLetters: boolean;
-  load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining">;
+  load: Pick<FastLoadOptions, "calls" | "concurrency" | "rate" | "pipelining" | "warmup">;
   /** Int32Array over it: non-zero once any thread has stopped the run. */
   stop: SharedArrayBuffer;
 }
@@ -36,7 +36,9 @@ export interface WorkerShare {
 export type WorkerMessage =
   | { type: "progress"; done: number }
   | { type: "dead-letter"; entry: DeadLetter }
-  | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean; interrupted: boolean };
+  /** Its warm-up is over: it waits for "go", sent once every thread has warmed up (or ended). */
+  | { type: "warmed"; warmup: WarmupSummary }
+  | { type: "done"; stats: LoadStatsData; unreachable: string | undefined; bailed: boolean; interrupted: boolean; warmup: WarmupSummary | undefined };
 
 export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publicUrl" | "simulation" | "load" | "stop" | "deadLetters"> {
   flows: readonly LoadedFlow[];
@@ -73,8 +75,17 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   run.stop?.addEventListener("abort", onStop, { once: true });
   let writes = Promise.resolve();
   let writeError: unknown;
-  const started = now();
+  let started = now();
   const stats = new LoadStats(started);
+  // --warmup: the clock starts when every thread has warmed up, and they all start their measured calls then.
+  const warmups = new Array<WarmupSummary | undefined>(threads);
+  const warmed = new Array<boolean>(threads).fill(false);
+  let arrived = 0;
+  const arrive = () => {
+    if (++arrived !== threads || !load.warmup) return;
+    started = now();
+    for (const worker of threadsRunning) worker.postMessage({ type: "go" });
+  };
 
   const runThread = (index: number) =>
     new Promise<void>((resolve, reject) => {
@@ -104,6 +115,8 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           concurrency: shareOf(load.concurrency, threads, index),
           rate: load.rate === undefined ? undefined : (load.rate * calls) / load.calls,
           pipelining: load.pipelining,
+          // At least one call each: a thread with none would never say it had warmed up.
+          warmup: load.warmup ? Math.max(1, shareOf(load.warmup, threads, index)) : undefined,
         },
         stop,
       };
@@ -122,7 +135,16 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
               writeError ??= error;
               Atomics.store(stopped, 0, 1);
             });
+        } else if (message.type === "warmed") {
+          warmups[index] = message.warmup;
+          warmed[index] = true;
+          arrive();
         } else {
+          if (!warmed[index]) {
+            // It ended during its warm-up (unreachable, Ctrl-C, another thread's stop): none to wait for.
+            warmups[index] = message.warmup;
+            arrive();
+          }
           stats.merge(message.stats);
           unreachable ??= message.unreachable;
           bailed ||= message.bailed;
@@ -143,5 +165,20 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   }
   await writes;
   if (writeError) throw writeError;
-  return { stats, unreachable, bailed, interrupted: interrupted || run.stop?.aborted === true, seed: run.simulation.faults.seed, durationMs: now() - started };
+  const warmup = load.warmup
+    ? {
+        calls: warmups.reduce((sum, part) => sum + (part?.calls ?? 0), 0),
+        failed: warmups.reduce((sum, part) => sum + (part?.failed ?? 0), 0),
+        durationMs: Math.max(0, ...warmups.map((part) => part?.durationMs ?? 0)),
+      }
+    : undefined;
+  return {
+    stats,
+    unreachable,
+    bailed,
+    interrupted: interrupted || run.stop?.aborted === true,
+    seed: run.simulation.faults.seed,
+    durationMs: now() - started,
+    warmup,
+  };
 }
