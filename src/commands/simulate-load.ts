@@ -66,7 +66,9 @@ async function runLoadMode(
   output: Output,
   stop: AbortSignal,
 ): Promise<void> {
-  const progress = await progressReporter(output, run.calls);
+  // With --warmup, a bar for the warm-up's calls first; the calls' own bar (and its time left) starts with the clock.
+  const progress = run.warmup ? await progressReporter(output, run.warmup, Date.now, "warm-up calls") : await progressReporter(output, run.calls);
+  const warmedUp = () => progress.next(run.calls, "calls");
   const load = { calls: run.calls, concurrency: run.concurrency, rate: run.rate, pipelining: run.pipelining, warmup: run.warmup };
   const running: Promise<LoadResult> =
     settings.workers > 1
@@ -80,10 +82,18 @@ async function runLoadMode(
             env: settings.env,
             deadLetter: simulation.deadLetter,
             onProgress: (done) => progress.update(done),
+            onWarmupProgress: (done) => progress.update(done),
+            onWarmedUp: warmedUp,
             stop,
           }),
         )
-      : runFastLoad(flows, simulation, { ...load, stop, onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed) });
+      : runFastLoad(flows, simulation, {
+          ...load,
+          stop,
+          onWarmupCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
+          onWarmedUp: async () => warmedUp(),
+          onCallFinished: (stats) => progress.update(stats.callsPassed + stats.callsFailed),
+        });
   const result = await running.finally(() => {
     progress.stop();
     return simulation.dispatcher.close();

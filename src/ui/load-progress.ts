@@ -54,33 +54,40 @@ export function formatEta(seconds: number | undefined): string {
 
 export interface Progress {
   update(done: number): void;
+  /** Ends this bar and starts another, for the next phase's calls (--warmup, then the measured ones). */
+  next(total: number, what: string): void;
   stop(): void;
 }
 
 /** A progress bar on stderr: only for a person watching (a TTY, not --json), and only once a run lasts. */
-export async function progressReporter(output: Output, total: number, now: () => number = Date.now): Promise<Progress> {
-  if (output.json || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+export async function progressReporter(output: Output, total: number, now: () => number = Date.now, what = "calls"): Promise<Progress> {
+  if (output.json || !process.stderr.isTTY) return { update: () => {}, next: () => {}, stop: () => {} };
   const { SingleBar, Presets } = await import("cli-progress");
-  const bar = new SingleBar(
-    { format: "  {bar} {value}/{total} calls · {left} left", stream: process.stderr, hideCursor: true, clearOnComplete: true },
-    Presets.shades_classic,
-  );
-  const started = now();
-  const eta = new EtaEstimator(total, started);
-  let shown = false;
-  let lastDraw = 0;
+  const phase = (total: number, what: string) => {
+    const bar = new SingleBar(
+      { format: `  {bar} {value}/{total} ${what} · {left} left`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+      Presets.shades_classic,
+    );
+    const started = now();
+    return { bar, total, started, eta: new EtaEstimator(total, started), shown: false, lastDraw: 0 };
+  };
+  let current = phase(total, what);
   return {
     update: (done: number) => {
       const at = now();
       // Called per call: the bar is redrawn at most ten times a second.
-      if (at - lastDraw < 100 && done < total) return;
-      lastDraw = at;
-      const left = formatEta(eta.update(at, done));
-      if (!shown && at - started > 1000) {
-        bar.start(total, done, { left });
-        shown = true;
-      } else if (shown) bar.update(done, { left });
+      if (at - current.lastDraw < 100 && done < current.total) return;
+      current.lastDraw = at;
+      const left = formatEta(current.eta.update(at, done));
+      if (!current.shown && at - current.started > 1000) {
+        current.bar.start(current.total, done, { left });
+        current.shown = true;
+      } else if (current.shown) current.bar.update(done, { left });
     },
-    stop: () => shown && bar.stop(),
+    next: (total: number, what: string) => {
+      if (current.shown) current.bar.stop();
+      current = phase(total, what);
+    },
+    stop: () => current.shown && current.bar.stop(),
   };
 }

@@ -330,7 +330,7 @@ describe("vwh simulate --calls (load mode)", () => {
 
 describe("progress bar", () => {
   const hasScript = existsSync("/usr/bin/script");
-  it("shows on a terminal for runs longer than a second, and never under --json", {
+  it("shows on a terminal for runs longer than a second (a warm-up's too), and never under --json", {
     skip: hasScript ? false : "util-linux script(1) is not installed: no pseudo-terminal to test with",
   }, async () => {
     // Slow enough that 100 calls one at a time last over the bar's one-second threshold.
@@ -349,9 +349,10 @@ describe("progress bar", () => {
             child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
             child.on("close", (status) => resolve({ status, stdout }));
           });
-        const [shown, asJson] = await Promise.all([inTerminal(""), inTerminal("--json")]);
+        // --warmup: the warm-up's 80 calls (over a second too) have a bar of their own, then the calls theirs.
+        const [shown, asJson] = await Promise.all([inTerminal("--warmup 80"), inTerminal("--json")]);
         assert.equal(shown.status, 0, shown.stdout);
-        assert.match(shown.stdout, /\d+\/100 calls/);
+        assert.match(shown.stdout, /\d+\/80 warm-up calls[\s\S]*\d+\/100 calls/);
         assert.doesNotMatch(asJson.stdout, /\/100 calls/);
       });
     } finally {

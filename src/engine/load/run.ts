@@ -25,6 +25,8 @@ export interface LoadOptions {
   warmup?: number | undefined;
   /** Between the warm-up and the measured calls: worker threads wait here until every thread has warmed up. */
   onWarmedUp?: (warmup: WarmupSummary) => Promise<void>;
+  /** Called after each warm-up call, for a progress bar. */
+  onWarmupCallFinished?: (stats: LoadStats) => void;
   /** Called after each call, for a progress bar. */
   onCallFinished?: (stats: LoadStats) => void;
   /** Stops starting calls (another worker thread found the handler unreachable, or --bail). */
@@ -60,10 +62,14 @@ export async function runLoad(flows: readonly LoadedFlow[], options: SimulationO
   return withPlatformRuns(flows, options, async (withRuns) => {
     if (!load.warmup) return runLoadCalls(flows, withRuns, load);
     // The warm-up's own plans come from the same seed, so the measured calls' faults are those of a run without it.
-    // Nothing of the warm-up reaches the progress bar or the dead-letter file.
+    // Nothing of the warm-up reaches the measured calls' progress or the dead-letter file.
     const { deadLetter: _deadLetter, ...warmOptions } = withRuns;
-    const { onCallFinished: _onCallFinished, ...warmLoad } = load;
-    const warm = await runLoadCalls(flows, { ...warmOptions, faults: { ...withRuns.faults, bail: false } }, { ...warmLoad, calls: load.warmup });
+    const { onCallFinished: _onCallFinished, onWarmupCallFinished, ...warmLoad } = load;
+    const warm = await runLoadCalls(
+      flows,
+      { ...warmOptions, faults: { ...withRuns.faults, bail: false } },
+      { ...warmLoad, calls: load.warmup, ...(onWarmupCallFinished && { onCallFinished: onWarmupCallFinished }) },
+    );
     const warmup = { calls: warm.stats.callsPassed + warm.stats.callsFailed, failed: warm.stats.callsFailed, durationMs: warm.durationMs };
     // Unreachable, Ctrl-C or another thread's stop during the warm-up: no measured call runs.
     if (warm.unreachable !== undefined || warm.interrupted || load.shouldStop?.() === true) {

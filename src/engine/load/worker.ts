@@ -2,6 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createDispatcher } from "../../transport/undici.js";
 import { runFastLoad } from "./run.js";
+import type { LoadStats } from "./stats.js";
 import type { WorkerMessage, WorkerShare } from "./workers.js";
 import { isPlatformId, loadPlatform } from "../../platforms/registry.js";
 import { resolveRunSigning } from "../signing.js";
@@ -13,6 +14,15 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 const stopped = new Int32Array(share.stop);
 const dispatcher = createDispatcher(1);
 let lastProgress = 0;
+/** Calls finished in a phase, posted ten times a second at most (and at its last call). */
+const progressPoster = (phase: "warmup" | "run", total: number) => (stats: LoadStats) => {
+  const done = stats.callsPassed + stats.callsFailed;
+  const at = Date.now();
+  if (at - lastProgress >= 100 || done === total) {
+    lastProgress = at;
+    post({ type: "progress", phase, done });
+  }
+};
 // Ctrl-C reaches the main thread only: it asks each thread to end its run with what finished.
 const interrupt = new AbortController();
 // --warmup: the main thread says "go" once every thread has warmed up.
@@ -61,14 +71,8 @@ try {
         post({ type: "warmed", warmup });
         return released;
       },
-      onCallFinished: (stats) => {
-        const done = stats.callsPassed + stats.callsFailed;
-        const at = Date.now();
-        if (at - lastProgress >= 100 || done === share.load.calls) {
-          lastProgress = at;
-          post({ type: "progress", done });
-        }
-      },
+      onWarmupCallFinished: progressPoster("warmup", share.load.warmup ?? 0),
+      onCallFinished: progressPoster("run", share.load.calls),
     },
   );
   if (result.unreachable !== undefined || result.bailed) Atomics.store(stopped, 0, 1);

@@ -34,7 +34,7 @@ export interface WorkerShare {
 }
 
 export type WorkerMessage =
-  | { type: "progress"; done: number }
+  | { type: "progress"; phase: "warmup" | "run"; done: number }
   | { type: "dead-letter"; entry: DeadLetter }
   /** Its warm-up is over: it waits for "go", sent once every thread has warmed up (or ended). */
   | { type: "warmed"; warmup: WarmupSummary }
@@ -48,6 +48,9 @@ export interface WorkersRun extends Omit<WorkerShare, "flows" | "target" | "publ
   stop?: AbortSignal;
   /** Calls finished so far across the threads (for the progress bar). */
   onProgress?: (done: number) => void;
+  /** --warmup: the same for the warm-up's calls, then once, as the clock starts, onWarmedUp. */
+  onWarmupProgress?: (done: number) => void;
+  onWarmedUp?: () => void;
   workers: number;
   env: NodeJS.ProcessEnv;
   deadLetter: ((entry: DeadLetter) => Promise<void>) | undefined;
@@ -63,7 +66,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const threads = Math.max(1, Math.min(run.workers, load.calls, load.concurrency));
   const stop = new SharedArrayBuffer(4);
   const stopped = new Int32Array(stop);
-  const done = new Array<number>(threads).fill(0);
+  const done = { warmup: new Array<number>(threads).fill(0), run: new Array<number>(threads).fill(0) };
   let unreachable: string | undefined;
   let bailed = false;
   let interrupted = false;
@@ -84,6 +87,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const arrive = () => {
     if (++arrived !== threads || !load.warmup) return;
     started = now();
+    run.onWarmedUp?.();
     for (const worker of threadsRunning) worker.postMessage({ type: "go" });
   };
 
@@ -125,8 +129,11 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
       if (run.stop?.aborted) worker.postMessage({ type: "interrupt" });
       worker.on("message", (message: WorkerMessage) => {
         if (message.type === "progress") {
-          done[index] = message.done;
-          run.onProgress?.(done.reduce((sum, value) => sum + value, 0));
+          const counts = done[message.phase];
+          counts[index] = message.done;
+          const total = counts.reduce((sum, value) => sum + value, 0);
+          if (message.phase === "run") run.onProgress?.(total);
+          else run.onWarmupProgress?.(total);
         } else if (message.type === "dead-letter") {
           const write = run.deadLetter!;
           writes = writes
