@@ -183,6 +183,47 @@ describe("load mode: --warmup", () => {
       await server.close();
     }
   });
+
+  it("on worker threads too: Ctrl-C while a thread waits for the others, or an unreachable handler, ends it with no measured call and no clock", async () => {
+    const one = await flowFromValue({ version: 1, name: "one", events: [{ event_type: "call.ended" }] }, "one.json");
+    const signing = pickSigningOptions(optionsSchema("simulate").parse({ secret: [secret] }));
+    // The warm-up is 2 calls on one thread and 1 on the other: the handler answers two and holds the third, so one
+    // thread has warmed up and waits for "go" while the other is still in its warm-up when Ctrl-C comes.
+    const stop = new AbortController();
+    const server = await startServer((_request, response) => {
+      if (server.requests.length <= 2) response.writeHead(204).end();
+    });
+    const closed = await startServer((_request, response) => void response.end());
+    await closed.close();
+    try {
+      const run = async (url: string, signal?: AbortSignal) => {
+        const options = createSimulationOptions({ url, secrets: [secret], seed: 5, dispatcher });
+        let clock = 0;
+        return runLoadInWorkers(
+          {
+            flows: [one],
+            signing,
+            simulation: options,
+            load: { calls: 4, concurrency: 2, rate: undefined, pipelining: undefined, warmup: 3 },
+            workers: 2,
+            env: {},
+            deadLetter: undefined,
+            onWarmupProgress: (done) => done === 2 && stop.abort(),
+            ...(signal && { stop: signal }),
+          },
+          // Every reading a second later: a clock that ran after the warm-up would show.
+          () => (clock += 1000),
+        );
+      };
+      const interrupted = await run(server.url, stop.signal);
+      assert.deepEqual([interrupted.interrupted, interrupted.stats.callsStarted, interrupted.durationMs, interrupted.warmup?.calls], [true, 0, 0, 2]);
+      const unreachable = await run(closed.url);
+      assert.match(unreachable.unreachable ?? "", /ECONNREFUSED|connect/);
+      assert.deepEqual([unreachable.stats.callsStarted, unreachable.durationMs], [0, 0]);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("load mode: worker threads", () => {

@@ -84,6 +84,8 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   const warmups = new Array<WarmupSummary | undefined>(threads);
   const warmed = new Array<boolean>(threads).fill(false);
   let arrived = 0;
+  // A thread that ends during its warm-up ends the run: no thread runs a measured call, and the clock never starts.
+  let endedInWarmup = false;
   const arrive = () => {
     if (++arrived !== threads || !load.warmup) return;
     started = now();
@@ -150,6 +152,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           if (!warmed[index]) {
             // It ended during its warm-up (unreachable, Ctrl-C, another thread's stop): none to wait for.
             warmups[index] = message.warmup;
+            endedInWarmup ||= message.warmup !== undefined;
             arrive();
           }
           stats.merge(message.stats);
@@ -185,7 +188,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
     bailed,
     interrupted: interrupted || run.stop?.aborted === true,
     seed: run.simulation.faults.seed,
-    durationMs: now() - started,
+    durationMs: endedInWarmup ? 0 : now() - started,
     warmup,
   };
 }
