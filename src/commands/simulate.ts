@@ -77,6 +77,11 @@ export async function simulateCommand(
   if (options.compareReplies && !allRecorded) {
     throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
+  if (options.calls === undefined) {
+    if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
+    if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
+    if (options.warmup > 0) throw new UsageError("--warmup applies to load mode: give --calls too");
+  }
   // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),
@@ -206,9 +211,6 @@ async function simulateWithRuns(
       interrupt.release();
     }
   }
-  if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
-  if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
-  if (options.warmup > 0) throw new UsageError("--warmup applies to load mode: give --calls too");
   const interrupt = interruptOnSigint(stop);
   const result = await runSimulation(flows, {
     ...simulation,

@@ -325,6 +325,9 @@ describe("vwh simulate --calls (load mode)", () => {
     });
     assert.equal(telnyx.code, 2, telnyx.stderr);
     assert.match(telnyx.stderr, /--workers does not go with telnyx flows \(.*telnyx-menu\.json\): the platform serves the run from the main thread/);
+    // A load-mode flag without --calls is refused before the platform opens its run (no Call Control API, no notices).
+    const warmup = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", "http://127.0.0.1:9/", "--warmup", "3"], { env: {} });
+    assert.deepEqual([warmup.code, warmup.stderr], [2, "vwh: --warmup applies to load mode: give --calls too\n"]);
   });
 });
 
