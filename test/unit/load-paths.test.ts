@@ -184,19 +184,20 @@ describe("load mode: --warmup", () => {
     }
   });
 
-  it("on worker threads too: Ctrl-C while a thread waits for the others, or an unreachable handler, ends it with no measured call and no clock", async () => {
+  it("on worker threads too: Ctrl-C while a thread waits for the others, or an unreachable handler, ends it with no measured call and no clock", {
+    timeout: 10_000,
+  }, async () => {
     const one = await flowFromValue({ version: 1, name: "one", events: [{ event_type: "call.ended" }] }, "one.json");
     const signing = pickSigningOptions(optionsSchema("simulate").parse({ secret: [secret] }));
-    // The warm-up is 2 calls on one thread and 1 on the other: the handler answers two and holds the third, so one
-    // thread has warmed up and waits for "go" while the other is still in its warm-up when Ctrl-C comes.
+    // The warm-up is 2 calls on one thread and 1 on the other, at a rate that starts each thread's second call 30 s
+    // after its first: after two calls one thread has warmed up and waits for "go", the other waits for its next
+    // start, and Ctrl-C must end both at once (neither the barrier nor the rate's timer may hold a thread).
     const stop = new AbortController();
-    const server = await startServer((_request, response) => {
-      if (server.requests.length <= 2) response.writeHead(204).end();
-    });
+    const server = await startServer((_request, response) => void response.writeHead(204).end());
     const closed = await startServer((_request, response) => void response.end());
     await closed.close();
     try {
-      const run = async (url: string, signal?: AbortSignal) => {
+      const run = async (url: string, rate: number | undefined, signal?: AbortSignal) => {
         const options = createSimulationOptions({ url, secrets: [secret], seed: 5, dispatcher });
         let clock = 0;
         return runLoadInWorkers(
@@ -204,7 +205,7 @@ describe("load mode: --warmup", () => {
             flows: [one],
             signing,
             simulation: options,
-            load: { calls: 4, concurrency: 2, rate: undefined, pipelining: undefined, warmup: 3 },
+            load: { calls: 4, concurrency: 2, rate, pipelining: undefined, warmup: 3 },
             workers: 2,
             env: {},
             deadLetter: undefined,
@@ -215,9 +216,9 @@ describe("load mode: --warmup", () => {
           () => (clock += 1000),
         );
       };
-      const interrupted = await run(server.url, stop.signal);
+      const interrupted = await run(server.url, 1 / 15, stop.signal);
       assert.deepEqual([interrupted.interrupted, interrupted.stats.callsStarted, interrupted.durationMs, interrupted.warmup?.calls], [true, 0, 0, 2]);
-      const unreachable = await run(closed.url);
+      const unreachable = await run(closed.url, undefined);
       assert.match(unreachable.unreachable ?? "", /ECONNREFUSED|connect/);
       assert.deepEqual([unreachable.stats.callsStarted, unreachable.durationMs], [0, 0]);
     } finally {

@@ -1,4 +1,5 @@
 /** A worker thread of `--workers` (see load-workers.ts): runs its share of the calls, posts its aggregates. */
+import { setTimeout as sleep } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { createDispatcher } from "../../transport/undici.js";
 import { runFastLoad } from "./run.js";
@@ -61,6 +62,9 @@ try {
       ...(platformSigning && { platformSigning }),
       signer,
       dispatcher,
+      // Waits (--rate's next start, a retry's backoff) hold no thread: the port keeps it alive while it runs, and after
+      // Ctrl-C it ends at once, not at the next start (at a low rate, seconds or minutes later).
+      wait: (ms) => sleep(ms, undefined, { ref: false }),
       ...(share.deadLetters && { deadLetter: async (entry) => post({ type: "dead-letter", entry }) }),
     },
     {
