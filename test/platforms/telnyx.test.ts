@@ -137,7 +137,7 @@ describe("telnyx platform against the example handler (official telnyx SDK)", ()
     }
   });
 
-  it("runs many calls on one Call Control API in load mode", async () => {
+  it("runs many calls on one Call Control API in load mode, its warm-up's calls too", async () => {
     const harness = await openHarness();
     const server = await startListener(
       example.createTelnyxHandler({ apiKey: "KEY_test", baseURL: harness.baseURL, publicKey: harness.publicKey, log: () => {} }),
@@ -148,9 +148,11 @@ describe("telnyx platform against the example handler (official telnyx SDK)", ()
         calls: 6,
         concurrency: 3,
         rate: undefined,
+        warmup: 2,
       });
       assert.equal(result.stats.callsPassed, 6);
       assert.equal(result.stats.callsFailed, 0);
+      assert.deepEqual([result.warmup?.calls, result.warmup?.failed], [2, 0]);
     } finally {
       await server.close();
       await harness.close();
