@@ -6,7 +6,7 @@
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { ExitCode, ExitError, InputError, UsageError } from "../core/errors.js";
 import { type LoadedFlow } from "../files/call-flow.js";
-import { runFastLoad, type LoadResult } from "../engine/load/run.js";
+import { runFastLoad, threadCount, warmupCalls, type LoadResult } from "../engine/load/run.js";
 import { type SimulationOptions } from "../engine/options.js";
 import type { SigningOptions } from "../signing/options.js";
 import { formatLoadSummary, toJsonLoadReport, type LoadDescription } from "../ui/load-report.js";
@@ -53,7 +53,8 @@ export async function simulateLoad(
     rate: settings.rate,
     pipelining: settings.pipelining,
     workers: settings.workers,
-    warmup: settings.warmup,
+    // With worker threads, at least a call each: the header and the bar give what will run.
+    warmup: settings.workers > 1 ? warmupCalls(settings.warmup, threadCount(settings.workers, settings)) : settings.warmup,
   };
   return runLoadMode(flows, simulation, load, settings, output, stop);
 }

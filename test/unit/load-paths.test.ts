@@ -11,7 +11,7 @@ import type { DeadLetter } from "../../src/files/dead-letters.js";
 import { createDispatcher } from "../../src/transport/undici.js";
 import { flowFromValue, type LoadedFlow } from "../../src/files/call-flow.js";
 import { LoadStats } from "../../src/engine/load/stats.js";
-import { runFastLoad, runLoad, type LoadResult } from "../../src/engine/load/run.js";
+import { runFastLoad, runLoad, threadCount, warmupCalls, type LoadResult } from "../../src/engine/load/run.js";
 import { runLoadInWorkers, shareOf } from "../../src/engine/load/workers.js";
 import { pickSigningOptions } from "../../src/signing/options.js";
 import { optionsSchema } from "../../src/cli/settings.js";
@@ -233,6 +233,11 @@ describe("load mode: worker threads", () => {
       [0, 1, 2].map((index) => shareOf(10, 3, index)),
       [4, 3, 3],
     );
+    assert.deepEqual(
+      [threadCount(4, { calls: 10, concurrency: 3 }), threadCount(4, { calls: 2, concurrency: 8 }), threadCount(2, { calls: 9, concurrency: 9 })],
+      [3, 2, 2],
+    );
+    assert.deepEqual([warmupCalls(0, 3), warmupCalls(1, 3), warmupCalls(7, 3)], [0, 3, 7]);
     const one = new LoadStats();
     const two = new LoadStats();
     const whole = createHistogram();

@@ -230,13 +230,15 @@ describe("vwh simulate --calls (load mode)", () => {
         await withFlowFile(flowWith([{ event_type: "speech.detected" }, { event_type: "call.ended" }]), async (file) => {
           // In process (the load-mode contract is spawned above): the worker threads are real either way.
           const result = await runInProcess(
-            ["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--json"],
+            ["simulate", file, "--url", server.url, "--calls", "20", "--concurrency", "4", "--pipelining", "2", "--workers", "2", "--warmup", "1", "--json"],
             { env },
           );
           assert.equal(result.code, 0, result.stdout + result.stderr);
           const report = JSON.parse(result.stdout) as LoadReport & { pipelining: number; workers: number };
           assert.deepEqual([report.calls.passed, report.events.total, report.pipelining, report.workers], [20, 40, 2, 2]);
-          assert.equal(server.requests.length, 40);
+          // --warmup 1 on two threads: a call each (a thread with none would never say it had warmed up).
+          assert.equal(report.warmup?.calls, 2);
+          assert.equal(server.requests.length, 44);
           assert.ok(server.requests.every((request) => String(request.headers["webhook-signature"]).startsWith("v1,")));
         });
       },

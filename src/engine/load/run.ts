@@ -147,6 +147,16 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
   return { stats, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started, warmup: undefined };
 }
 
+/** The worker threads a run uses: --workers, but never more than calls or calls in flight. */
+export function threadCount(workers: number, load: Pick<LoadOptions, "calls" | "concurrency">): number {
+  return Math.max(1, Math.min(workers, load.calls, load.concurrency));
+}
+
+/** The warm-up's calls in all: with worker threads, at least one each (a thread with none would never say it had warmed up). */
+export function warmupCalls(warmup: number, threads: number): number {
+  return warmup > 0 ? Math.max(warmup, threads) : 0;
+}
+
 export interface FastLoadOptions extends LoadOptions {
   /** Requests in flight per connection (--pipelining); 1 when absent. */
   pipelining: number | undefined;

@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import type { DeadLetter } from "../../files/dead-letters.js";
 import { type CallFlow, type LoadedFlow } from "../../files/call-flow.js";
 import { LoadStats, type LoadStatsData } from "./stats.js";
-import type { FastLoadOptions, LoadResult, WarmupSummary } from "./run.js";
+import { threadCount, warmupCalls, type FastLoadOptions, type LoadResult, type WarmupSummary } from "./run.js";
 import type { SigningOptions } from "../../signing/options.js";
 import { type SimulationOptions } from "../options.js";
 
@@ -63,7 +63,8 @@ export function shareOf(total: number, parts: number, index: number): number {
 
 export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date.now): Promise<LoadResult> {
   const { load } = run;
-  const threads = Math.max(1, Math.min(run.workers, load.calls, load.concurrency));
+  const threads = threadCount(run.workers, load);
+  const warmup = warmupCalls(load.warmup ?? 0, threads);
   const stop = new SharedArrayBuffer(4);
   const stopped = new Int32Array(stop);
   const done = { warmup: new Array<number>(threads).fill(0), run: new Array<number>(threads).fill(0) };
@@ -87,7 +88,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   // A thread that ends during its warm-up ends the run: no thread runs a measured call, and the clock never starts.
   let endedInWarmup = false;
   const arrive = () => {
-    if (++arrived !== threads || !load.warmup) return;
+    if (++arrived !== threads || !warmup) return;
     started = now();
     run.onWarmedUp?.();
     for (const worker of threadsRunning) worker.postMessage({ type: "go" });
@@ -121,8 +122,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
           concurrency: shareOf(load.concurrency, threads, index),
           rate: load.rate === undefined ? undefined : (load.rate * calls) / load.calls,
           pipelining: load.pipelining,
-          // At least one call each: a thread with none would never say it had warmed up.
-          warmup: load.warmup ? Math.max(1, shareOf(load.warmup, threads, index)) : undefined,
+          warmup: warmup ? shareOf(warmup, threads, index) : undefined,
         },
         stop,
       };
@@ -175,7 +175,7 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
   }
   await writes;
   if (writeError) throw writeError;
-  const warmup = load.warmup
+  const warmedUp = warmup
     ? {
         calls: warmups.reduce((sum, part) => sum + (part?.calls ?? 0), 0),
         failed: warmups.reduce((sum, part) => sum + (part?.failed ?? 0), 0),
@@ -189,6 +189,6 @@ export async function runLoadInWorkers(run: WorkersRun, now: () => number = Date
     interrupted: interrupted || run.stop?.aborted === true,
     seed: run.simulation.faults.seed,
     durationMs: endedInWarmup ? 0 : now() - started,
-    warmup,
+    warmup: warmedUp,
   };
 }
