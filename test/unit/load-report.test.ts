@@ -195,18 +195,7 @@ describe("load report: first audio and first token", () => {
     worker.recordTurn("call_2", turn("token", 60));
     stats.merge(worker.toData());
     const result: LoadResult = { stats, unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 1000, warmup: undefined };
-    const run: LoadDescription = {
-      target: "http://127.0.0.1:1/",
-      scheme: "standard",
-      budgetMs: 200,
-      timeoutMs: 1000,
-      retries: 0,
-      profile: undefined,
-      seed: 1,
-      calls: 2,
-      concurrency: 1,
-      rate: undefined,
-    };
+    const run = loadDescription({ calls: 2, concurrency: 1, rate: undefined });
     const text = formatLoadSummary(result, run, createColors(false));
     assert.match(text, /^1st audio p50 300 ms .* max 300 ms {2}\(1 media turns\)$/m);
     assert.match(text, /^1st token p50 40 ms .* max 60 ms {2}\(2 LLM turns\)$/m);
@@ -227,19 +216,7 @@ describe("load report: first audio and first token", () => {
       durationMs: 2000,
       warmup: { calls: 300, failed: 2, durationMs: 1234 },
     };
-    const run: LoadDescription = {
-      target: "http://127.0.0.1:1/",
-      scheme: "standard",
-      budgetMs: 200,
-      timeoutMs: 1000,
-      retries: 0,
-      profile: undefined,
-      seed: 1,
-      calls: 10,
-      concurrency: 2,
-      rate: 50,
-      warmup: 300,
-    };
+    const run = loadDescription({ calls: 10, concurrency: 2, rate: 50, warmup: 300 });
     const text = formatLoadSummary(result, run, createColors(false));
     assert.match(text, /^load: 10 calls, concurrency 2, 50 calls\/s, warm-up 300 calls$/m);
     assert.match(text, /^after a warm-up of 300 calls \(2 failed\) in 1\.23 s, counted in none of the figures above$/m);
@@ -250,6 +227,11 @@ describe("load report: first audio and first token", () => {
     assert.doesNotMatch(formatLoadSummary({ ...result, warmup: undefined }, { ...run, warmup: 0 }, createColors(false)), /warm-up/);
   });
 });
+
+/** A load run's description as the report prints it: a fixed single-run header and the load's own shape. */
+function loadDescription(shape: Pick<LoadDescription, "calls" | "concurrency" | "rate" | "warmup">): LoadDescription {
+  return { target: "http://127.0.0.1:1/", scheme: "standard", budgetMs: 200, timeoutMs: 1000, retries: 0, profile: undefined, seed: 1, ...shape };
+}
 
 async function withServer204(work: (url: string) => Promise<void>): Promise<void> {
   const server = await startServer((_request, response) => void response.writeHead(204).end());
