@@ -29,7 +29,31 @@ export interface LoadModeSettings {
   env: NodeJS.ProcessEnv;
 }
 
-/** Checks what load mode cannot do with these flows, then runs it; `stop` is Ctrl-C. */
+/**
+ * The load-mode flags against each other and against the flows: checked before a platform opens its run
+ * (Telnyx's local API prints notices), so a refusal is the only line printed.
+ */
+export function checkLoadFlags(
+  flows: readonly LoadedFlow[],
+  flags: { calls?: number | undefined; pipelining?: number | undefined; workers: number; warmup: number },
+): void {
+  if (flags.calls === undefined) {
+    if (flags.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
+    if (flags.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
+    if (flags.warmup > 0) throw new UsageError("--warmup applies to load mode: give --calls too");
+    return;
+  }
+  if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
+    throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
+  }
+  const runLevel = flows.find((loaded) => loaded.platform.openRun);
+  if (flags.workers > 1 && runLevel) {
+    // Its run-level resources (a local API, a key made for the run) live in this thread.
+    throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
+  }
+}
+
+/** Runs load mode (its flags checked by checkLoadFlags); `stop` is Ctrl-C. */
 export async function simulateLoad(
   flows: LoadedFlow[],
   simulation: SimulationOptions,
@@ -38,14 +62,6 @@ export async function simulateLoad(
   output: Output,
   stop: AbortSignal,
 ): Promise<void> {
-  if (!flows.every((loaded) => loaded.flow.events?.every((event) => event.raw === undefined) ?? true)) {
-    throw new UsageError("--calls needs call flows, not recordings or dead letters: their bodies carry fixed ids");
-  }
-  const runLevel = flows.find((loaded) => loaded.platform.openRun);
-  if (settings.workers > 1 && runLevel) {
-    // Its run-level resources (a local API, a key made for the run) live in this thread.
-    throw new UsageError(`--workers does not go with ${runLevel.platform.id} flows (${runLevel.file}): the platform serves the run from the main thread`);
-  }
   const load: LoadDescription = {
     ...run,
     calls: settings.calls,

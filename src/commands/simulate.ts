@@ -17,7 +17,7 @@ import { runProbe, urlCases } from "../engine/probe.js";
 import { resolveRunSigning } from "../engine/signing.js";
 import { optionsSchema, platformSettings as platformSettingRows } from "../cli/settings.js";
 import { type LoadedFlow } from "../files/call-flow.js";
-import { simulateLoad } from "./simulate-load.js";
+import { checkLoadFlags, simulateLoad } from "./simulate-load.js";
 import { defaultPlatformId, loadPlatform, platformIds } from "../platforms/registry.js";
 import { openPlatformRuns, runSimulation, type OpenedPlatformRuns } from "../engine/run.js";
 import { type SimulationOptions } from "../engine/options.js";
@@ -77,11 +77,7 @@ export async function simulateCommand(
   if (options.compareReplies && !allRecorded) {
     throw new UsageError("--compare-replies compares with recorded replies: every event must be a recorded raw request (a vwh tunnel recording)");
   }
-  if (options.calls === undefined) {
-    if (options.pipelining !== undefined) throw new UsageError("--pipelining applies to load mode: give --calls too");
-    if (options.workers > 1) throw new UsageError("--workers applies to load mode: give --calls too");
-    if (options.warmup > 0) throw new UsageError("--warmup applies to load mode: give --calls too");
-  }
+  checkLoadFlags(flows, options);
   // Platforms that serve something for the whole run (Telnyx's Call Control API) open it before any call.
   const platformSettings = {
     ...(options.statusCallback && { statusCallback: options.statusCallback.href }),

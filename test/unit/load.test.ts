@@ -326,7 +326,8 @@ describe("vwh simulate --calls (load mode)", () => {
       env: {},
     });
     assert.equal(telnyx.code, 2, telnyx.stderr);
-    assert.match(telnyx.stderr, /--workers does not go with telnyx flows \(.*telnyx-menu\.json\): the platform serves the run from the main thread/);
+    // The only line: refused before the platform opens its run (whose notices would print first).
+    assert.match(telnyx.stderr, /^vwh: --workers does not go with telnyx flows \(.*telnyx-menu\.json\): the platform serves the run from the main thread\n$/);
     // A load-mode flag without --calls is refused before the platform opens its run (no Call Control API, no notices).
     const warmup = await runInProcess(["simulate", fixture("scripts/telnyx-menu.json"), "--url", "http://127.0.0.1:9/", "--warmup", "3"], { env: {} });
     assert.deepEqual([warmup.code, warmup.stderr], [2, "vwh: --warmup applies to load mode: give --calls too\n"]);
