@@ -101,7 +101,7 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
     colors.dim(formatRunHeader(run)),
     colors.dim(`load: ${shape.join(", ")}`),
     "",
-    `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${stats.lateStarts} started late (concurrency saturated)`) : ""}${unfinished(result) ? colors.yellow(` · ${unfinished(result)} in flight at Ctrl-C (not counted)`) : ""}`,
+    `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${stats.lateStarts} started late (behind --rate: every call slot busy, or vwh short of CPU)`) : ""}${unfinished(result) ? colors.yellow(` · ${unfinished(result)} in flight at Ctrl-C (not counted)`) : ""}`,
     `events    ${stats.events} · ${eventsPerSecond(result)} events/s · ${stats.eventsFailed ? colors.red(`${stats.eventsFailed} failed`) : "0 failed"} · ${stats.overBudget ? colors.yellow(`${stats.overBudget} over budget`) : "0 over budget"}`,
   ];
   if (stats.turns.total) lines.push(turnLine("turns", stats.turns, colors));

@@ -10,6 +10,7 @@ import { runLoad } from "../../src/engine/load/run.js";
 import { type EventResult } from "../../src/engine/results.js";
 import { createColors } from "../../src/ui/color.js";
 import { formatLoadSummary, toJsonLoadReport } from "../../src/ui/load-report.js";
+import type { Transport } from "../../src/transport/undici.js";
 import {
   binPath,
   fakeClock,
@@ -260,6 +261,21 @@ describe("vwh simulate --calls (load mode)", () => {
         assert.equal(server.requests.length, 6);
       },
     );
+  });
+
+  it("counts calls that start over 50 ms behind --rate, and says so without guessing the cause", async () => {
+    const clock = fakeClock();
+    const simulation = createSimulationOptions({ url: "http://127.0.0.1:9/", secrets: [secret], seed: 1, now: clock.now, wait: clock.wait });
+    const loaded = [await flowFromValue(flow([{ event_type: "call.ended" }]), "late.json")];
+    const reply = { ok: true as const, status: 204, headers: {}, body: Buffer.alloc(0), latencyMs: 1000 };
+    // Each call holds its slot a second (on the clock) where calls fall due every 10 ms: ten slots fill at once.
+    const transport: Transport = async () => (await clock.wait(1000), reply);
+    const load = { calls: 40, concurrency: 10, rate: 100 };
+    const result = await runLoad(loaded, { ...simulation, transport }, load).finally(() => simulation.dispatcher.close());
+    assert.deepEqual([result.stats.callsPassed, result.stats.lateStarts], [40, 30]);
+    const run = { target: "http://127.0.0.1:9/", scheme: "standard", budgetMs: 200, timeoutMs: 1000, retries: 0, profile: undefined, seed: 1, ...load };
+    assert.match(formatLoadSummary(result, run, createColors(false)), /· 30 started late \(behind --rate: every call slot busy, or vwh short of CPU\)$/m);
+    assert.equal(toJsonLoadReport(result, run, 0).calls.late_starts, 30);
   });
 
   it("--concurrency caps the calls in flight", async () => {

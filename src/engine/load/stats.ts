@@ -115,7 +115,11 @@ export class LoadStats {
   callsStarted = 0;
   callsPassed = 0;
   callsFailed = 0;
-  /** Calls that started later than --rate scheduled them, because --concurrency was saturated. */
+  /**
+   * Calls that started over 50 ms later than --rate scheduled them: every call slot was busy (--concurrency
+   * against a slow handler), or vwh itself fell behind (short of CPU, as in a fresh process's first second).
+   * Once behind, vwh catches up with every slot busy either way, so the count cannot tell the two apart.
+   */
   lateStarts = 0;
   retried = 0;
   duplicated = 0;
