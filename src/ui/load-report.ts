@@ -101,7 +101,7 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
     colors.dim(formatRunHeader(run)),
     colors.dim(`load: ${shape.join(", ")}`),
     "",
-    `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${stats.lateStarts} started late (behind --rate: every call slot busy, or vwh short of CPU)`) : ""}${unfinished(result) ? colors.yellow(` · ${unfinished(result)} in flight at Ctrl-C (not counted)`) : ""}`,
+    `calls     ${stats.callsStarted} started · ${colors.green(`${stats.callsPassed} passed`)} · ${stats.callsFailed ? colors.red(`${stats.callsFailed} failed`) : "0 failed"}${stats.lateStarts ? colors.yellow(` · ${lateStartsText(stats)}`) : ""}${unfinished(result) ? colors.yellow(` · ${unfinished(result)} in flight at Ctrl-C (not counted)`) : ""}`,
     `events    ${stats.events} · ${eventsPerSecond(result)} events/s · ${stats.eventsFailed ? colors.red(`${stats.eventsFailed} failed`) : "0 failed"} · ${stats.overBudget ? colors.yellow(`${stats.overBudget} over budget`) : "0 over budget"}`,
   ];
   if (stats.turns.total) lines.push(turnLine("turns", stats.turns, colors));
@@ -149,6 +149,21 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   return lines.join("\n");
 }
 
+/** Late starts, and what held them back: vwh short of CPU (its event loop busy then), or every call slot busy. */
+function lateStartsText(stats: LoadStats): string {
+  const busy = stats.lateStartsBusy();
+  const percent = `vwh's event loop ${Math.round((busy ?? 0) * 100)} % busy then`;
+  const cause =
+    busy === undefined
+      ? "behind --rate: every call slot busy, or vwh short of CPU"
+      : busy >= 0.9
+        ? `vwh short of CPU: ${percent}; a fresh process's first second is, see --warmup`
+        : busy < 0.5
+          ? `every call slot busy, ${percent}: the handler holds calls longer than --concurrency allows at --rate`
+          : `${percent}: short of CPU, and every call slot busy the rest of the time`;
+  return `${stats.lateStarts} started late (${cause})`;
+}
+
 function warmupLine(warmup: WarmupSummary): string {
   const failed = warmup.failed ? ` (${warmup.failed} failed)` : "";
   return `after a warm-up of ${warmup.calls} calls${failed} in ${(warmup.durationMs / 1000).toFixed(2)} s, counted in none of the figures above`;
@@ -190,6 +205,8 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
       passed: stats.callsPassed,
       failed: stats.callsFailed,
       late_starts: stats.lateStarts,
+      /** How busy vwh's event loop was when they started (0 to 1): near 1, vwh was short of CPU; low, every call slot was busy. */
+      late_starts_sender_busy: stats.lateStartsBusy() ?? null,
       unfinished: unfinished(result),
     },
     events: {
@@ -210,6 +227,8 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     latency: latencyJson(stats.latency()),
     /** Events finished in each second of the run, the last scaled to a full second. */
     events_per_second_over_time: ratePerSecond(result),
+    /** How busy vwh's event loop was in each second (0 to 1, the mean over worker threads): near 1, vwh itself was the limit. */
+    sender_busy_per_second: stats.busyPerSecond() ?? null,
     first_audio: stats.firstAudio().count ? latencyJson(stats.firstAudio()) : null,
     first_token: stats.firstToken().count ? latencyJson(stats.firstToken()) : null,
     failures_by_kind: Object.fromEntries(allKinds),

@@ -261,9 +261,13 @@ describe("load mode: worker threads", () => {
       (ms <= 30 ? one : two).recordEvent("call", result);
       whole.record(ms * 1000);
     }
+    // Each thread's event loop, as busy as it was: the merged second is their mean.
+    one.finish(() => 1);
+    two.finish(() => 0.5);
     const merged = new LoadStats();
     merged.merge(one.toData());
     merged.merge(two.toData());
+    assert.deepEqual(merged.busyPerSecond(), [0.75]);
     assert.equal(merged.events, 100);
     assert.equal(merged.latency().p50Ms, Math.round(whole.percentile(50) / 100) / 10);
     assert.equal(merged.latency().p99Ms, Math.round(whole.percentile(99) / 100) / 10);

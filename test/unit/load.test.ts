@@ -263,19 +263,41 @@ describe("vwh simulate --calls (load mode)", () => {
     );
   });
 
-  it("counts calls that start over 50 ms behind --rate, and says so without guessing the cause", async () => {
-    const clock = fakeClock();
-    const simulation = createSimulationOptions({ url: "http://127.0.0.1:9/", secrets: [secret], seed: 1, now: clock.now, wait: clock.wait });
+  it("counts calls that start over 50 ms behind --rate, and tells from vwh's busy event loop what held them back", async () => {
     const loaded = [await flowFromValue(flow([{ event_type: "call.ended" }]), "late.json")];
     const reply = { ok: true as const, status: 204, headers: {}, body: Buffer.alloc(0), latencyMs: 1000 };
-    // Each call holds its slot a second (on the clock) where calls fall due every 10 ms: ten slots fill at once.
-    const transport: Transport = async () => (await clock.wait(1000), reply);
     const load = { calls: 40, concurrency: 10, rate: 100 };
-    const result = await runLoad(loaded, { ...simulation, transport }, load).finally(() => simulation.dispatcher.close());
-    assert.deepEqual([result.stats.callsPassed, result.stats.lateStarts], [40, 30]);
     const run = { target: "http://127.0.0.1:9/", scheme: "standard", budgetMs: 200, timeoutMs: 1000, retries: 0, profile: undefined, seed: 1, ...load };
-    assert.match(formatLoadSummary(result, run, createColors(false)), /· 30 started late \(behind --rate: every call slot busy, or vwh short of CPU\)$/m);
-    assert.equal(toJsonLoadReport(result, run, 0).calls.late_starts, 30);
+    const lateLoad = async (senderBusy: (() => number) | undefined) => {
+      const clock = fakeClock();
+      const simulation = createSimulationOptions({ url: "http://127.0.0.1:9/", secrets: [secret], seed: 1, now: clock.now, wait: clock.wait });
+      // Each call holds its slot a second (on the clock) where calls fall due every 10 ms: ten slots fill at once.
+      const transport: Transport = async () => (await clock.wait(1000), reply);
+      const result = await runLoad(loaded, { ...simulation, transport }, { ...load, ...(senderBusy && { senderBusy }) }).finally(() =>
+        simulation.dispatcher.close(),
+      );
+      return { result, line: formatLoadSummary(result, run, createColors(false)).split("\n")[3], json: toJsonLoadReport(result, run, 0) };
+    };
+    // Unmeasured (a fake clock, nothing injected): both causes named, neither claimed.
+    const unmeasured = await lateLoad(undefined);
+    assert.deepEqual([unmeasured.result.stats.callsPassed, unmeasured.result.stats.lateStarts], [40, 30]);
+    assert.match(unmeasured.line!, /· 30 started late \(behind --rate: every call slot busy, or vwh short of CPU\)$/);
+    assert.deepEqual(
+      [unmeasured.json.calls.late_starts, unmeasured.json.calls.late_starts_sender_busy, unmeasured.json.sender_busy_per_second],
+      [30, null, null],
+    );
+    // vwh mostly idle while behind: the handler held every slot.
+    const idle = await lateLoad(() => 0.1);
+    assert.match(
+      idle.line!,
+      /· 30 started late \(every call slot busy, vwh's event loop 10 % busy then: the handler holds calls longer than --concurrency allows at --rate\)$/,
+    );
+    assert.equal(idle.json.calls.late_starts_sender_busy, 0.1);
+    assert.ok(idle.json.sender_busy_per_second?.length && idle.json.sender_busy_per_second.every((fraction) => fraction === 0.1));
+    // vwh busy all the time: it was short of CPU.
+    const busy = await lateLoad(() => 0.95);
+    assert.match(busy.line!, /· 30 started late \(vwh short of CPU: vwh's event loop 95 % busy then; a fresh process's first second is, see --warmup\)$/);
+    assert.equal(busy.json.calls.late_starts_sender_busy, 0.95);
   });
 
   it("--concurrency caps the calls in flight", async () => {

@@ -25,6 +25,8 @@ export interface LoadOptions {
   warmup?: number | undefined;
   /** Between the warm-up and the measured calls: worker threads wait here until every thread has warmed up. */
   onWarmedUp?: (warmup: WarmupSummary) => Promise<void>;
+  /** The fraction of the time since its last call the sender was busy (tests); default: node's event-loop utilization. */
+  senderBusy?: () => number;
   /** Called after each warm-up call, for a progress bar. */
   onWarmupCallFinished?: (stats: LoadStats) => void;
   /** Called after each call, for a progress bar. */
@@ -89,7 +91,9 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
   // Events are counted into seconds of the run by a timer on the wall clock (no clock read per event);
   // on an injected clock, where timers mean nothing, each event reads it.
   const fakeClock = options.now !== undefined;
-  const ticker = fakeClock ? undefined : setInterval(() => stats.advanceTo(context.now()), 100);
+  // How busy this thread's event loop was, each second: a late start with it busy is vwh's, not --concurrency's.
+  const busy = fakeClock ? load.senderBusy : (load.senderBusy ?? eventLoopBusy());
+  const ticker = fakeClock ? undefined : setInterval(() => stats.advanceTo(context.now(), busy), 100);
   ticker?.unref();
   let next = 0;
   let unreachable: string | undefined;
@@ -102,7 +106,7 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
     let callId = "";
     const handlers = {
       onEvent: fakeClock
-        ? (result: EventResult) => interrupted || (stats.advanceTo(context.now()), stats.recordEvent(callId, result))
+        ? (result: EventResult) => interrupted || (stats.advanceTo(context.now(), busy), stats.recordEvent(callId, result))
         : (result: EventResult) => interrupted || stats.recordEvent(callId, result),
       onTurn: (turn: TurnResult) => interrupted || stats.recordTurn(callId, turn),
     };
@@ -114,7 +118,7 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
         const due = started + (index * 1000) / load.rate;
         const wait = due - context.now();
         if (wait > 0) await context.wait(wait);
-        else if (wait < -50) stats.lateStarts++;
+        else if (wait < -50) stats.recordLateStart();
         if (stopping()) return;
       }
       // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
@@ -144,7 +148,19 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
     // From here on nothing is counted: the report is of what finished before Ctrl-C.
     if (stop.aborted) interrupted = true;
   }
+  stats.finish(busy);
   return { stats, unreachable, bailed, interrupted, seed: options.faults.seed, durationMs: context.now() - started, warmup: undefined };
+}
+
+/** The fraction of the time since its last call this thread's event loop was busy (node's event-loop utilization). */
+function eventLoopBusy(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(now, last);
+    last = now;
+    return utilization;
+  };
 }
 
 /** The worker threads a run uses: --workers, but never more than calls or calls in flight. */

@@ -81,6 +81,8 @@ export interface LoadStatsData {
   statuses: [number, number][];
   errors: [string, number][];
   perSecond: number[];
+  lateStartsPerSecond: number[];
+  busyMsPerSecond: number[];
   samples: FailureSample[];
   /** Media streams: time to first audio, per turn. */
   firstAudio: RecordableHistogram;
@@ -88,7 +90,7 @@ export interface LoadStatsData {
   firstToken: RecordableHistogram;
 }
 
-const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered"] as const;
+const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered", "senders"] as const;
 
 export const sampleLimit = 5;
 const isOverBudget = (finding: Finding) => finding.kind === "budget";
@@ -118,7 +120,7 @@ export class LoadStats {
   /**
    * Calls that started over 50 ms later than --rate scheduled them: every call slot was busy (--concurrency
    * against a slow handler), or vwh itself fell behind (short of CPU, as in a fresh process's first second).
-   * Once behind, vwh catches up with every slot busy either way, so the count cannot tell the two apart.
+   * Once behind, vwh catches up with every slot busy either way: how busy its event loop was tells them apart.
    */
   lateStarts = 0;
   retried = 0;
@@ -134,6 +136,12 @@ export class LoadStats {
   readonly errors = new Map<string, number>();
   /** Events finished in each second of the run (the last one partial). */
   readonly perSecond: number[] = [];
+  /** Late starts in each second of the run. */
+  readonly lateStartsPerSecond: number[] = [];
+  /** Milliseconds of each second the sender's event loop was busy, summed over the loops merged (`senders`). */
+  readonly busyMsPerSecond: number[] = [];
+  /** Event loops whose busy time was measured: 1 per thread that measured it, 0 where nothing did (a fake clock). */
+  senders = 0;
   readonly samples: FailureSample[] = [];
   private readonly all = new TypeStats();
   private readonly firstAudioHistogram: RecordableHistogram = createHistogram();
@@ -147,14 +155,59 @@ export class LoadStats {
   constructor(started = 0) {
     this.started = started;
     this.perSecond.push(0);
+    this.lateStartsPerSecond.push(0);
+    this.busyMsPerSecond.push(0);
   }
 
-  /** Events from now on count in the second of the run that `at` falls in (a timer calls it, or each event on a fake clock). */
-  advanceTo(at: number): void {
+  /**
+   * Events from now on count in the second of the run that `at` falls in (a timer calls it, or each event on
+   * a fake clock). `busy`: the fraction of the time since its last call the sender's event loop was busy,
+   * kept for the second that ends.
+   */
+  advanceTo(at: number, busy?: () => number): void {
     const second = Math.max(0, Math.floor((at - this.started) / 1000));
     if (second <= this.second) return;
+    if (busy) this.recordBusy(busy());
     this.second = second;
-    while (this.perSecond.length <= second) this.perSecond.push(0);
+    while (this.perSecond.length <= second) {
+      this.perSecond.push(0);
+      this.lateStartsPerSecond.push(0);
+      this.busyMsPerSecond.push(0);
+    }
+  }
+
+  /** The end of the run: the last (partial) second's busy time. */
+  finish(busy?: () => number): void {
+    if (busy) this.recordBusy(busy());
+  }
+
+  private recordBusy(fraction: number): void {
+    this.senders = 1;
+    this.busyMsPerSecond[this.second] = Math.round(fraction * 1000);
+  }
+
+  /** A call started over 50 ms behind --rate's schedule. */
+  recordLateStart(): void {
+    this.lateStarts++;
+    this.lateStartsPerSecond[this.second]!++;
+  }
+
+  /** How busy the sender's event loop was in each second of the run (0 to 1, the mean over threads); undefined where unmeasured. */
+  busyPerSecond(): number[] | undefined {
+    if (this.senders === 0) return undefined;
+    return this.busyMsPerSecond.map((ms) => Math.round(ms / this.senders / 10) / 100);
+  }
+
+  /**
+   * How busy the sender's event loop was when calls started late (the seconds' busy fractions weighted by
+   * their late starts); undefined without late starts or where unmeasured. Near 1: vwh was short of CPU. Low:
+   * vwh was idle while behind, so every call slot was busy (a loop with a free slot and a call due starts it).
+   */
+  lateStartsBusy(): number | undefined {
+    const busy = this.busyPerSecond();
+    if (!busy || this.lateStarts === 0) return undefined;
+    const weighted = this.lateStartsPerSecond.reduce((sum, count, second) => sum + count * (busy[second] ?? 0), 0);
+    return Math.round((weighted / this.lateStarts) * 100) / 100;
   }
 
   recordEvent(callId: string, result: EventResult): void {
@@ -257,6 +310,8 @@ export class LoadStats {
       statuses: this.statuses(),
       errors: [...this.errors],
       perSecond: this.perSecond,
+      lateStartsPerSecond: this.lateStartsPerSecond,
+      busyMsPerSecond: this.busyMsPerSecond,
       samples: this.samples,
       firstAudio: this.firstAudioHistogram,
       firstToken: this.firstTokenHistogram,
@@ -283,10 +338,16 @@ export class LoadStats {
     }
     for (const [status, count] of other.statuses) this.statusCounts[status]! += count;
     addCounts(this.errors, other.errors);
-    other.perSecond.forEach((count, second) => {
-      while (this.perSecond.length <= second) this.perSecond.push(0);
-      this.perSecond[second]! += count;
-    });
+    for (const [into, from] of [
+      [this.perSecond, other.perSecond],
+      [this.lateStartsPerSecond, other.lateStartsPerSecond],
+      [this.busyMsPerSecond, other.busyMsPerSecond],
+    ] as const) {
+      from.forEach((count, second) => {
+        while (into.length <= second) into.push(0);
+        into[second]! += count;
+      });
+    }
     this.samples.push(...other.samples.slice(0, Math.max(0, sampleLimit - this.samples.length)));
     this.firstAudioHistogram.add(other.firstAudio);
     this.firstTokenHistogram.add(other.firstToken);
