@@ -280,6 +280,36 @@ describe("load mode: worker threads", () => {
     );
   });
 
+  it("merges threads of different lengths second by second: a thread that has ended is no idle loop", () => {
+    // Thread one runs 2.5 s with its loop busy throughout, its late starts in its last second; thread two ends within its first.
+    const one = new LoadStats(0);
+    one.advanceTo(1000, () => 1);
+    one.advanceTo(2000, () => 1);
+    for (let call = 0; call < 10; call++) one.recordLateStart();
+    one.finish(() => 1);
+    const two = new LoadStats(0);
+    two.finish(() => 0.2);
+    const merged = new LoadStats();
+    merged.merge(one.toData());
+    merged.merge(two.toData());
+    assert.deepEqual(merged.busyPerSecond(), [0.6, 1, 1]);
+    assert.equal(merged.lateStartsBusy(), 1);
+  });
+
+  it("weighs late starts by their own thread's loop, not the mean over threads", () => {
+    // Both threads in second 0: one busy with all the late starts, the other idle with none.
+    const one = new LoadStats(0);
+    for (let call = 0; call < 10; call++) one.recordLateStart();
+    one.finish(() => 1);
+    const two = new LoadStats(0);
+    two.finish(() => 0);
+    const merged = new LoadStats();
+    merged.merge(one.toData());
+    merged.merge(two.toData());
+    assert.deepEqual(merged.busyPerSecond(), [0.5]);
+    assert.equal(merged.lateStartsBusy(), 1);
+  });
+
   it("runs the calls on threads and reports the whole run", async () => {
     const server = await flakyHandler();
     try {

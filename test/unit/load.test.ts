@@ -132,6 +132,18 @@ const flow = (events: CallFlow["events"], extra: Partial<CallFlow> = {}): CallFl
 });
 const waiting = ["call.started", "speech.transcribed", "dtmf.received", "playback.finished"];
 
+describe("LoadStats: the sender's busy time", () => {
+  it("gives a stall's busy fraction to every second it spans, not to its first alone", () => {
+    // The loop blocked from 0.4 s to 4.3 s: the timer that moves the seconds runs once, at 4.3 s, over all of them.
+    const stats = new LoadStats(0);
+    stats.advanceTo(4300, () => 0.9);
+    for (let call = 0; call < 4; call++) stats.recordLateStart();
+    stats.finish(() => 1);
+    assert.deepEqual(stats.busyPerSecond(), [0.9, 0.9, 0.9, 0.9, 1]);
+    assert.equal(stats.lateStartsBusy(), 1);
+  });
+});
+
 describe("vwh simulate --calls (load mode)", () => {
   it("the CLI runs a load and reports it as JSON", async () => {
     await withServer(

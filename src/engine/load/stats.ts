@@ -83,6 +83,7 @@ export interface LoadStatsData {
   perSecond: number[];
   lateStartsPerSecond: number[];
   busyMsPerSecond: number[];
+  sendersPerSecond: number[];
   samples: FailureSample[];
   /** Media streams: time to first audio, per turn. */
   firstAudio: RecordableHistogram;
@@ -90,7 +91,7 @@ export interface LoadStatsData {
   firstToken: RecordableHistogram;
 }
 
-const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered", "senders"] as const;
+const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered", "lateStartsBusyMs"] as const;
 
 export const sampleLimit = 5;
 const isOverBudget = (finding: Finding) => finding.kind === "budget";
@@ -138,10 +139,15 @@ export class LoadStats {
   readonly perSecond: number[] = [];
   /** Late starts in each second of the run. */
   readonly lateStartsPerSecond: number[] = [];
-  /** Milliseconds of each second the sender's event loop was busy, summed over the loops merged (`senders`). */
+  /** Milliseconds of each second the sender's event loop was busy, summed over the loops merged (`sendersPerSecond`). */
   readonly busyMsPerSecond: number[] = [];
-  /** Event loops whose busy time was measured: 1 per thread that measured it, 0 where nothing did (a fake clock). */
-  senders = 0;
+  /**
+   * Event loops measured in each second: 1 where this thread's was, summed over the threads merged (one that
+   * had ended by then is not counted as an idle loop); 0 where nothing measured (a fake clock).
+   */
+  readonly sendersPerSecond: number[] = [];
+  /** Each late start weighed by the busy milliseconds of its own loop in its second, summed over threads. */
+  lateStartsBusyMs = 0;
   readonly samples: FailureSample[] = [];
   private readonly all = new TypeStats();
   private readonly firstAudioHistogram: RecordableHistogram = createHistogram();
@@ -157,33 +163,40 @@ export class LoadStats {
     this.perSecond.push(0);
     this.lateStartsPerSecond.push(0);
     this.busyMsPerSecond.push(0);
+    this.sendersPerSecond.push(0);
   }
 
   /**
    * Events from now on count in the second of the run that `at` falls in (a timer calls it, or each event on
    * a fake clock). `busy`: the fraction of the time since its last call the sender's event loop was busy,
-   * kept for the second that ends.
+   * kept for every second that ends (a stall that held the timer several seconds was as busy in each).
    */
   advanceTo(at: number, busy?: () => number): void {
     const second = Math.max(0, Math.floor((at - this.started) / 1000));
     if (second <= this.second) return;
-    if (busy) this.recordBusy(busy());
-    this.second = second;
     while (this.perSecond.length <= second) {
       this.perSecond.push(0);
       this.lateStartsPerSecond.push(0);
       this.busyMsPerSecond.push(0);
+      this.sendersPerSecond.push(0);
     }
+    if (busy) this.recordBusy(busy(), second);
+    this.second = second;
   }
 
   /** The end of the run: the last (partial) second's busy time. */
   finish(busy?: () => number): void {
-    if (busy) this.recordBusy(busy());
+    if (busy) this.recordBusy(busy(), this.second + 1);
   }
 
-  private recordBusy(fraction: number): void {
-    this.senders = 1;
-    this.busyMsPerSecond[this.second] = Math.round(fraction * 1000);
+  /** The seconds from the current one up to `end`: as busy as `fraction`; their late starts weighed by it. */
+  private recordBusy(fraction: number, end: number): void {
+    const ms = Math.round(fraction * 1000);
+    for (let second = this.second; second < end; second++) {
+      this.busyMsPerSecond[second] = ms;
+      this.sendersPerSecond[second] = 1;
+      this.lateStartsBusyMs += this.lateStartsPerSecond[second]! * ms;
+    }
   }
 
   /** A call started over 50 ms behind --rate's schedule. */
@@ -194,20 +207,21 @@ export class LoadStats {
 
   /** How busy the sender's event loop was in each second of the run (0 to 1, the mean over threads); undefined where unmeasured. */
   busyPerSecond(): number[] | undefined {
-    if (this.senders === 0) return undefined;
-    return this.busyMsPerSecond.map((ms) => Math.round(ms / this.senders / 10) / 100);
+    if (!this.sendersPerSecond.some((loops) => loops > 0)) return undefined;
+    return this.busyMsPerSecond.map((ms, second) => {
+      const loops = this.sendersPerSecond[second] ?? 0;
+      return loops ? Math.round(ms / loops / 10) / 100 : 0;
+    });
   }
 
   /**
-   * How busy the sender's event loop was when calls started late (the seconds' busy fractions weighted by
-   * their late starts); undefined without late starts or where unmeasured. Near 1: vwh was short of CPU. Low:
+   * How busy the sender's event loop was when calls started late (each late start weighs its own thread's
+   * loop in its second); undefined without late starts or where unmeasured. Near 1: vwh was short of CPU. Low:
    * vwh was idle while behind, so every call slot was busy (a loop with a free slot and a call due starts it).
    */
   lateStartsBusy(): number | undefined {
-    const busy = this.busyPerSecond();
-    if (!busy || this.lateStarts === 0) return undefined;
-    const weighted = this.lateStartsPerSecond.reduce((sum, count, second) => sum + count * (busy[second] ?? 0), 0);
-    return Math.round((weighted / this.lateStarts) * 100) / 100;
+    if (this.lateStarts === 0 || !this.sendersPerSecond.some((loops) => loops > 0)) return undefined;
+    return Math.round(this.lateStartsBusyMs / this.lateStarts / 10) / 100;
   }
 
   recordEvent(callId: string, result: EventResult): void {
@@ -312,6 +326,7 @@ export class LoadStats {
       perSecond: this.perSecond,
       lateStartsPerSecond: this.lateStartsPerSecond,
       busyMsPerSecond: this.busyMsPerSecond,
+      sendersPerSecond: this.sendersPerSecond,
       samples: this.samples,
       firstAudio: this.firstAudioHistogram,
       firstToken: this.firstTokenHistogram,
@@ -342,6 +357,7 @@ export class LoadStats {
       [this.perSecond, other.perSecond],
       [this.lateStartsPerSecond, other.lateStartsPerSecond],
       [this.busyMsPerSecond, other.busyMsPerSecond],
+      [this.sendersPerSecond, other.sendersPerSecond],
     ] as const) {
       from.forEach((count, second) => {
         while (into.length <= second) into.push(0);
