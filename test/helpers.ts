@@ -270,15 +270,25 @@ export interface FakeClock {
 export function fakeClock(start = Date.now()): FakeClock {
   let time = start;
   const waits: number[] = [];
+  const pending: { deadline: number; resolve: () => void }[] = [];
   return {
     now: () => time,
     advance: (ms) => void (time += ms),
     waits,
-    // Waits begun together end at their own deadlines, as timers would: each is measured from its start.
+    // Waits begun together end at their own deadlines, as timers would: each is measured from its start, and each turn
+    // ends the pending wait due first (a short wait begun after a long one does not end after it).
     wait: (ms) => {
       waits.push(ms);
-      const deadline = time + ms;
-      return new Promise<void>((resolve) => setImmediate(() => resolve(void (time = Math.max(time, deadline)))));
+      return new Promise<void>((resolve) => {
+        pending.push({ deadline: time + ms, resolve });
+        setImmediate(() => {
+          let first = 0;
+          for (let i = 1; i < pending.length; i++) if (pending[i]!.deadline < pending[first]!.deadline) first = i;
+          const [due] = pending.splice(first, 1);
+          time = Math.max(time, due!.deadline);
+          due!.resolve();
+        });
+      });
     },
   };
 }

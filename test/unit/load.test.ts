@@ -312,6 +312,19 @@ describe("vwh simulate --calls (load mode)", () => {
     assert.equal(busy.json.calls.late_starts_sender_busy, 0.95);
   });
 
+  it("counts a call whose --rate timer fires over 50 ms late as started late: a slot was free, vwh's loop was not", async () => {
+    const clock = fakeClock();
+    // Every wait ends 100 ms past its deadline, as a timer does on a loop that is busy elsewhere (or not run at all).
+    const wait = async (ms: number) => (await clock.wait(ms), clock.advance(100));
+    const simulation = createSimulationOptions({ url: "http://127.0.0.1:9/", secrets: [secret], seed: 1, now: clock.now, wait });
+    const loaded = [await flowFromValue(flow([{ event_type: "call.ended" }]), "stalled.json")];
+    const transport: Transport = async () => ({ ok: true as const, status: 204, headers: {}, body: Buffer.alloc(0), latencyMs: 1 });
+    // Ten slots for five calls due every 100 ms: each of calls 1 to 4 waits in its own slot and starts 100 ms behind.
+    const load = { calls: 5, concurrency: 10, rate: 10, senderBusy: () => 1 };
+    const result = await runLoad(loaded, { ...simulation, transport }, load).finally(() => simulation.dispatcher.close());
+    assert.deepEqual([result.stats.callsPassed, result.stats.lateStarts, result.stats.lateStartsBusy()], [5, 4, 1]);
+  });
+
   it("--concurrency caps the calls in flight", async () => {
     let inFlight = 0;
     let peak = 0;
