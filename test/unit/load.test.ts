@@ -142,6 +142,26 @@ describe("LoadStats: the sender's busy time", () => {
     assert.deepEqual(stats.busyPerSecond(), [0.9, 0.9, 0.9, 0.9, 1]);
     assert.equal(stats.lateStartsBusy(), 1);
   });
+
+  it("names the cause by the band the late starts' busy fraction falls in: under 0.5, 0.5 up to 0.9, from 0.9", () => {
+    const run = { target: "http://127.0.0.1:9/", scheme: "standard", budgetMs: 200, timeoutMs: 1000, retries: 0, profile: undefined, seed: 1 };
+    const line = (fraction: number) => {
+      const stats = new LoadStats(0);
+      stats.recordLateStart();
+      stats.finish(() => fraction);
+      const result = { stats, unreachable: undefined, bailed: false, interrupted: false, seed: 1, durationMs: 500, warmup: undefined };
+      const load = { calls: 1, concurrency: 1, rate: 10 };
+      return formatLoadSummary(result, { ...run, ...load }, createColors(false))
+        .split("\n")[3]!
+        .replace(/^.* · 1 started late /, "");
+    };
+    assert.deepEqual([0.49, 0.5, 0.89, 0.9].map(line), [
+      "(every call slot busy, vwh's event loop 49 % busy then: the handler holds calls longer than --concurrency allows at --rate)",
+      "(vwh's event loop 50 % busy then: short of CPU, and every call slot busy the rest of the time)",
+      "(vwh's event loop 89 % busy then: short of CPU, and every call slot busy the rest of the time)",
+      "(vwh short of CPU: vwh's event loop 90 % busy then; a fresh process's first second is, see --warmup)",
+    ]);
+  });
 });
 
 describe("vwh simulate --calls (load mode)", () => {
