@@ -227,7 +227,7 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
     latency: latencyJson(stats.latency()),
     /** Events finished in each second of the run, the last scaled to a full second. */
     events_per_second_over_time: ratePerSecond(result),
-    /** How busy vwh's event loop was in each second (0 to 1, the mean over worker threads): near 1, vwh itself was the limit. */
+    /** How busy vwh's event loop was in each second (0 to 1, the mean over the worker threads running then): near 1, vwh itself was the limit. */
     sender_busy_per_second: stats.busyPerSecond() ?? null,
     first_audio: stats.firstAudio().count ? latencyJson(stats.firstAudio()) : null,
     first_token: stats.firstToken().count ? latencyJson(stats.firstToken()) : null,
