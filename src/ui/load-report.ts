@@ -149,11 +149,17 @@ export function formatLoadSummary(result: LoadResult, run: LoadDescription, colo
   return lines.join("\n");
 }
 
-/** Late starts, and what held them back: vwh short of CPU (its event loop busy then), or every call slot busy. */
+/**
+ * Late starts, and what held them back. Those whose call slot was free are vwh's own (its timer fired late);
+ * the others by how busy vwh's event loop was when they started: busy, vwh was short of CPU; idle, every
+ * call slot was taken by the handler.
+ */
 function lateStartsText(stats: LoadStats): string {
+  const late = stats.lateStarts;
+  const slotFree = stats.lateStartsSlotFree;
   const busy = stats.lateStartsBusy();
   const percent = `vwh's event loop ${Math.round((busy ?? 0) * 100)} % busy then`;
-  const cause =
+  const band =
     busy === undefined
       ? "behind --rate: every call slot busy, or vwh short of CPU"
       : busy >= 0.9
@@ -161,7 +167,9 @@ function lateStartsText(stats: LoadStats): string {
         : busy < 0.5
           ? `every call slot busy, ${percent}: the handler holds calls longer than --concurrency allows at --rate`
           : `${percent}: short of CPU, and every call slot busy the rest of the time`;
-  return `${stats.lateStarts} started late (${cause})`;
+  const timers = "with a call slot free: vwh's own timers fired late, its loop busy or its process short of CPU";
+  const cause = slotFree === 0 ? band : slotFree === late ? timers : `${late - slotFree} with no slot free at their time: ${band}; ${slotFree} ${timers}`;
+  return `${late} started late (${cause})`;
 }
 
 function warmupLine(warmup: WarmupSummary): string {
@@ -205,8 +213,10 @@ export function toJsonLoadReport(result: LoadResult, run: LoadDescription, exitC
       passed: stats.callsPassed,
       failed: stats.callsFailed,
       late_starts: stats.lateStarts,
-      /** How busy vwh's event loop was when they started (0 to 1): near 1, vwh was short of CPU; low, every call slot was busy. */
+      /** How busy vwh's event loop was when those with no slot free started (0 to 1): near 1, vwh was short of CPU; low, every call slot was busy. */
       late_starts_sender_busy: stats.lateStartsBusy() ?? null,
+      /** Of late_starts, those whose call slot was free and whose timer fired late: vwh's own lateness for certain (its loop busy, or its process short of CPU). */
+      late_starts_slot_free: stats.lateStartsSlotFree,
       unfinished: unfinished(result),
     },
     events: {

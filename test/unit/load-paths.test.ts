@@ -285,7 +285,7 @@ describe("load mode: worker threads", () => {
     const one = new LoadStats(0);
     one.advanceTo(1000, () => 1);
     one.advanceTo(2000, () => 1);
-    for (let call = 0; call < 10; call++) one.recordLateStart();
+    for (let call = 0; call < 10; call++) one.recordLateStart(false);
     one.finish(() => 1);
     const two = new LoadStats(0);
     two.finish(() => 0.2);
@@ -299,7 +299,7 @@ describe("load mode: worker threads", () => {
   it("weighs late starts by their own thread's loop, not the mean over threads", () => {
     // Both threads in second 0: one busy with all the late starts, the other idle with none.
     const one = new LoadStats(0);
-    for (let call = 0; call < 10; call++) one.recordLateStart();
+    for (let call = 0; call < 10; call++) one.recordLateStart(false);
     one.finish(() => 1);
     const two = new LoadStats(0);
     two.finish(() => 0);

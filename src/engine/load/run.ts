@@ -117,13 +117,14 @@ async function runLoadCalls(flows: readonly LoadedFlow[], options: SimulationOpt
       if (load.rate !== undefined) {
         const due = started + (index * 1000) / load.rate;
         let wait = due - context.now();
-        if (wait > 0) {
+        const slotFree = wait > 0;
+        if (slotFree) {
           await context.wait(wait);
           // A timer that fired late (vwh's loop busy elsewhere, or its process not run) starts the call late with a slot free.
           wait = due - context.now();
         }
         if (stopping()) return;
-        if (wait < -50) stats.recordLateStart();
+        if (wait < -50) stats.recordLateStart(slotFree);
       }
       // Plans are made in call order whatever the scheduling, so a seed decides the same faults.
       callId = randomId("call");

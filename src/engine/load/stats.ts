@@ -91,7 +91,17 @@ export interface LoadStatsData {
   firstToken: RecordableHistogram;
 }
 
-const counterNames = ["callsStarted", "callsPassed", "callsFailed", "lateStarts", "retried", "duplicated", "deadLettered", "lateStartsBusyMs"] as const;
+const counterNames = [
+  "callsStarted",
+  "callsPassed",
+  "callsFailed",
+  "lateStarts",
+  "retried",
+  "duplicated",
+  "deadLettered",
+  "lateStartsBusyMs",
+  "lateStartsSlotFree",
+] as const;
 
 export const sampleLimit = 5;
 const isOverBudget = (finding: Finding) => finding.kind === "budget";
@@ -137,7 +147,7 @@ export class LoadStats {
   readonly errors = new Map<string, number>();
   /** Events finished in each second of the run (the last one partial). */
   readonly perSecond: number[] = [];
-  /** Late starts in each second of the run. */
+  /** Late starts with every call slot taken (not `lateStartsSlotFree`), in each second of the run. */
   readonly lateStartsPerSecond: number[] = [];
   /** Milliseconds of each second the sender's event loop was busy, summed over the loops merged (`sendersPerSecond`). */
   readonly busyMsPerSecond: number[] = [];
@@ -148,6 +158,11 @@ export class LoadStats {
   readonly sendersPerSecond: number[] = [];
   /** Each late start weighed by the busy milliseconds of its own loop in its second, summed over threads. */
   lateStartsBusyMs = 0;
+  /**
+   * Late starts whose call slot was free, waiting for the call's time, and whose timer fired over 50 ms late:
+   * vwh's own lateness for certain (its loop busy, or its process not run: a machine short of CPU).
+   */
+  lateStartsSlotFree = 0;
   readonly samples: FailureSample[] = [];
   private readonly all = new TypeStats();
   private readonly firstAudioHistogram: RecordableHistogram = createHistogram();
@@ -200,9 +215,11 @@ export class LoadStats {
   }
 
   /** A call started over 50 ms behind --rate's schedule. */
-  recordLateStart(): void {
+  recordLateStart(slotFree: boolean): void {
     this.lateStarts++;
-    this.lateStartsPerSecond[this.second]!++;
+    // Those with a slot free are vwh's for certain; the loop's busy time weighs the others only.
+    if (slotFree) this.lateStartsSlotFree++;
+    else this.lateStartsPerSecond[this.second]!++;
   }
 
   /** How busy the sender's event loop was in each second of the run (0 to 1, the mean over threads); undefined where unmeasured. */
@@ -215,13 +232,14 @@ export class LoadStats {
   }
 
   /**
-   * How busy the sender's event loop was when calls started late (each late start weighs its own thread's
+   * How busy the sender's event loop was when calls with every slot taken started late (each weighs its own thread's
    * loop in its second); undefined without late starts or where unmeasured. Near 1: vwh was short of CPU. Low:
    * vwh was idle while behind, so every call slot was busy (a loop with a free slot and a call due starts it).
    */
   lateStartsBusy(): number | undefined {
-    if (this.lateStarts === 0 || !this.sendersPerSecond.some((loops) => loops > 0)) return undefined;
-    return Math.round(this.lateStartsBusyMs / this.lateStarts / 10) / 100;
+    const pickedUpLate = this.lateStarts - this.lateStartsSlotFree;
+    if (pickedUpLate === 0 || !this.sendersPerSecond.some((loops) => loops > 0)) return undefined;
+    return Math.round(this.lateStartsBusyMs / pickedUpLate / 10) / 100;
   }
 
   recordEvent(callId: string, result: EventResult): void {
